@@ -1,0 +1,20 @@
+//! Database schema migrations for Keepsake.
+//!
+//! One ordered list of migrations serves SQLite (the embedded default) and PostgreSQL. Each
+//! migration is written with the portable schema builder, never backend-specific SQL, and
+//! SQLite gets one `ALTER` per statement. Migrations only ever move forward in production:
+//! `down` exists so that developers can rebuild a local database.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261125_000001_accounts;
+
+/// The ordered list of every migration; `keepsake migrate` and server start-up apply it.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261125_000001_accounts::Migration)]
+    }
+}

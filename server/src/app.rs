@@ -1,0 +1,138 @@
+//! Shared application state and the server's life cycle: start-up, serving, shutdown.
+
+use std::net::SocketAddr;
+use std::ops::Deref;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use sea_orm::DatabaseConnection;
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+use url::Url;
+
+use crate::blobs::{self, SharedBlobStore};
+use crate::config::Config;
+use crate::crypto::Key;
+use crate::mail::Transport;
+use crate::{jobs, store, web};
+
+/// Everything a request handler or worker needs, behind one cheap-to-clone handle.
+#[derive(Clone)]
+pub struct AppState(Arc<App>);
+
+impl Deref for AppState {
+    type Target = App;
+
+    fn deref(&self) -> &App {
+        &self.0
+    }
+}
+
+pub struct App {
+    pub config: Config,
+    pub db: DatabaseConnection,
+    pub blobs: SharedBlobStore,
+    pub mail_transport: Transport,
+    /// Wakes the outbox worker after a request queued mail.
+    pub mail_wakeup: Notify,
+    /// Signs CSRF tokens; generated on first start in `<data_dir>/keys/`.
+    pub csrf_key: Key,
+    /// Base of links in emails: configured, or derived from the bound address.
+    pub public_url: Url,
+}
+
+impl AppState {
+    /// Connects to the database (applying migrations), the blob store and the mail transport.
+    pub async fn build(config: Config, bound: SocketAddr) -> anyhow::Result<Self> {
+        std::fs::create_dir_all(&config.data_dir)
+            .with_context(|| format!("cannot create data directory {}", config.data_dir.display()))?;
+        let db = store::connect(config.database_url.expose())
+            .await
+            .context("cannot open the database (setting `database_url`, DATABASE_URL)")?;
+        store::migrate(&db).await.context("database migration failed")?;
+        let blobs = blobs::from_config(&config)
+            .await
+            .context("cannot reach the blob store (settings `s3.*`, KEEPSAKE_S3_*)")?;
+        let mail_transport = Transport::from_config(&config.mail, &config.data_dir)?;
+        let csrf_key = Key::load_or_create(&config.data_dir.join("keys").join("csrf.key"))
+            .context("cannot read or create the CSRF key")?;
+        let public_url = match &config.public_url {
+            Some(url) => url.clone(),
+            None => Url::parse(&format!("http://{bound}/")).context("bound address is not a URL")?,
+        };
+        Ok(Self(Arc::new(App {
+            config,
+            db,
+            blobs,
+            mail_transport,
+            mail_wakeup: Notify::new(),
+            csrf_key,
+            public_url,
+        })))
+    }
+
+    /// An absolute URL for `path` (which starts with `/`), for links in emails.
+    pub fn absolute_url(&self, path: &str) -> String {
+        format!("{}{}", self.public_url.as_str().trim_end_matches('/'), path)
+    }
+}
+
+/// Runs the platform until SIGTERM or Ctrl-C: binds, migrates, starts the workers and serves.
+/// In-flight requests finish before the process exits.
+pub async fn serve(config: Config) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(config.bind)
+        .await
+        .with_context(|| format!("cannot listen on {} (setting `bind`, KEEPSAKE_BIND)", config.bind))?;
+    let bound = listener.local_addr()?;
+    let state = AppState::build(config, bound).await?;
+
+    let shutdown = CancellationToken::new();
+    let mut workers = jobs::spawn_all(state.clone(), shutdown.clone());
+
+    let router = web::router(state.clone());
+    println!("Keepsake listening on http://{bound}");
+    tracing::info!(%bound, "serving");
+    axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .context("server error")?;
+
+    tracing::info!("shutting down workers");
+    shutdown.cancel();
+    let drained = tokio::time::timeout(Duration::from_secs(30), async {
+        while workers.join_next().await.is_some() {}
+    })
+    .await;
+    if drained.is_err() {
+        tracing::warn!("workers did not stop within 30 s");
+    }
+    state.db.clone().close().await.ok();
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        tokio::signal::ctrl_c().await.ok();
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut sig) => {
+                sig.recv().await;
+            }
+            Err(err) => {
+                tracing::error!(error = %err, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = terminate => {}
+    }
+    tracing::info!("shutdown signal received; finishing in-flight requests");
+}

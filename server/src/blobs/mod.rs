@@ -1,0 +1,126 @@
+//! Object storage for uploaded documents and artwork.
+//!
+//! [`BlobStore`] has two implementations chosen by configuration: files under the data
+//! directory (the default) and any S3-compatible server. Keys are always generated here
+//! ([`BlobKey::generate`]); user input never names a storage location.
+
+mod fs;
+mod s3;
+
+use std::fmt;
+use std::sync::Arc;
+
+use bytes::Bytes;
+
+pub use fs::FsBlobStore;
+pub use s3::S3BlobStore;
+
+/// Largest blob accepted by any store (uploads have their own, smaller limits).
+pub const MAX_BLOB_BYTES: usize = 64 * 1024 * 1024;
+
+/// A server-generated storage key: `<namespace>/<uuid>`, where the namespace is one of a fixed
+/// set of lowercase words chosen by the code.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct BlobKey(String);
+
+impl BlobKey {
+    /// A fresh key in `namespace` (e.g. `"kyb-documents"`).
+    pub fn generate(namespace: &'static str) -> Self {
+        debug_assert!(valid_namespace(namespace), "bad namespace {namespace}");
+        Self(format!("{namespace}/{}", uuid::Uuid::new_v4()))
+    }
+
+    /// Re-reads a key stored in the database; refuses anything this module would not generate.
+    pub fn parse(raw: &str) -> Result<Self, BlobError> {
+        let (namespace, id) = raw.split_once('/').ok_or(BlobError::InvalidKey)?;
+        if !valid_namespace(namespace) || uuid::Uuid::parse_str(id).is_err() || id.len() != 36 {
+            return Err(BlobError::InvalidKey);
+        }
+        Ok(Self(raw.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for BlobKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+fn valid_namespace(ns: &str) -> bool {
+    !ns.is_empty() && ns.len() <= 32 && ns.bytes().all(|b| b.is_ascii_lowercase() || b == b'-')
+}
+
+/// A stored object and its media type.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Blob {
+    pub bytes: Bytes,
+    pub content_type: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum BlobError {
+    #[error("not a valid blob key")]
+    InvalidKey,
+    #[error("blob not found")]
+    NotFound,
+    #[error("blob is larger than {MAX_BLOB_BYTES} bytes")]
+    TooLarge,
+    #[error("blob store I/O failed: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("S3 request failed: {0}")]
+    S3(String),
+}
+
+/// Where blobs live. Implementations must be safe to share between requests.
+#[async_trait::async_trait]
+pub trait BlobStore: Send + Sync + fmt::Debug {
+    /// Stores `bytes` under a new key in `namespace` and returns the key.
+    async fn put(&self, namespace: &'static str, blob: Blob) -> Result<BlobKey, BlobError>;
+    async fn get(&self, key: &BlobKey) -> Result<Blob, BlobError>;
+    /// Deletes a blob; deleting a missing blob is not an error.
+    async fn delete(&self, key: &BlobKey) -> Result<(), BlobError>;
+    /// Whether the store can be reached (used by `/readyz`).
+    async fn check(&self) -> Result<(), BlobError>;
+}
+
+pub type SharedBlobStore = Arc<dyn BlobStore>;
+
+/// Builds the store the configuration asks for.
+pub async fn from_config(config: &crate::config::Config) -> Result<SharedBlobStore, BlobError> {
+    match &config.s3 {
+        Some(s3) => Ok(Arc::new(S3BlobStore::connect(s3).await?)),
+        None => Ok(Arc::new(FsBlobStore::new(config.data_dir.join("blobs"))?)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generated_keys_parse_back() {
+        let key = BlobKey::generate("kyb-documents");
+        assert!(key.as_str().starts_with("kyb-documents/"));
+        assert_eq!(BlobKey::parse(key.as_str()).unwrap(), key);
+    }
+
+    #[test]
+    fn foreign_keys_are_refused() {
+        for bad in [
+            "",
+            "../etc/passwd",
+            "kyb/../../x",
+            "kyb/not-a-uuid",
+            "KYB/3f2b8c1e-9a4d-4c7e-8b1a-2d3e4f5a6b7c",
+            "kyb/3f2b8c1e-9a4d-4c7e-8b1a-2d3e4f5a6b7c/extra",
+            "/3f2b8c1e-9a4d-4c7e-8b1a-2d3e4f5a6b7c",
+            "kyb/3f2b8c1e9a4d4c7e8b1a2d3e4f5a6b7c",
+        ] {
+            assert!(BlobKey::parse(bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,136 @@
+//! Blobs in an S3-compatible object store through aws-sdk-s3.
+//!
+//! Path-style addressing and an explicit endpoint and region, so that self-hosted servers work;
+//! request checksums only "when required", because several S3-compatible servers reject the
+//! SDK's default CRC32 trailers.
+
+use aws_sdk_s3::Client;
+use aws_sdk_s3::config::{
+    BehaviorVersion, Credentials, Region, RequestChecksumCalculation, ResponseChecksumValidation,
+};
+use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata};
+use aws_sdk_s3::primitives::ByteStream;
+
+use super::{Blob, BlobError, BlobKey, BlobStore, MAX_BLOB_BYTES};
+use crate::config::S3Config;
+
+#[derive(Debug, Clone)]
+pub struct S3BlobStore {
+    client: Client,
+    bucket: String,
+}
+
+fn s3_error<E: ProvideErrorMetadata + std::error::Error + 'static>(
+    err: aws_sdk_s3::error::SdkError<E, aws_sdk_s3::config::http::HttpResponse>,
+) -> BlobError {
+    match err.code() {
+        Some(code) => BlobError::S3(format!("{code}: {}", err.message().unwrap_or("no message"))),
+        None => BlobError::S3(DisplayErrorContext(&err).to_string()),
+    }
+}
+
+impl S3BlobStore {
+    /// Builds a client and makes sure the bucket exists (creating it if the server allows).
+    pub async fn connect(config: &S3Config) -> Result<Self, BlobError> {
+        let credentials = Credentials::new(
+            &config.access_key_id,
+            config.secret_access_key.expose(),
+            None,
+            None,
+            "keepsake-config",
+        );
+        let sdk_config = aws_sdk_s3::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .endpoint_url(config.endpoint.as_str().trim_end_matches('/'))
+            .region(Region::new(config.region.clone()))
+            .credentials_provider(credentials)
+            .force_path_style(true)
+            .request_checksum_calculation(RequestChecksumCalculation::WhenRequired)
+            .response_checksum_validation(ResponseChecksumValidation::WhenRequired)
+            .build();
+        let store = Self {
+            client: Client::from_conf(sdk_config),
+            bucket: config.bucket.clone(),
+        };
+        if let Err(err) = store.client.head_bucket().bucket(&store.bucket).send().await {
+            let missing = err.as_service_error().is_some_and(|e| e.is_not_found());
+            if !missing {
+                return Err(s3_error(err));
+            }
+            store
+                .client
+                .create_bucket()
+                .bucket(&store.bucket)
+                .send()
+                .await
+                .map_err(s3_error)?;
+        }
+        Ok(store)
+    }
+}
+
+#[async_trait::async_trait]
+impl BlobStore for S3BlobStore {
+    async fn put(&self, namespace: &'static str, blob: Blob) -> Result<BlobKey, BlobError> {
+        if blob.bytes.len() > MAX_BLOB_BYTES {
+            return Err(BlobError::TooLarge);
+        }
+        let key = BlobKey::generate(namespace);
+        self.client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(key.as_str())
+            .content_type(blob.content_type)
+            .body(ByteStream::from(blob.bytes))
+            .send()
+            .await
+            .map_err(s3_error)?;
+        Ok(key)
+    }
+
+    async fn get(&self, key: &BlobKey) -> Result<Blob, BlobError> {
+        let output = match self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(key.as_str())
+            .send()
+            .await
+        {
+            Ok(output) => output,
+            Err(err) if err.as_service_error().is_some_and(|e| e.is_no_such_key()) => {
+                return Err(BlobError::NotFound);
+            }
+            Err(err) => return Err(s3_error(err)),
+        };
+        let content_type = output.content_type().unwrap_or("application/octet-stream").to_owned();
+        let bytes = output
+            .body
+            .collect()
+            .await
+            .map_err(|e| BlobError::S3(e.to_string()))?
+            .into_bytes();
+        Ok(Blob { bytes, content_type })
+    }
+
+    async fn delete(&self, key: &BlobKey) -> Result<(), BlobError> {
+        self.client
+            .delete_object()
+            .bucket(&self.bucket)
+            .key(key.as_str())
+            .send()
+            .await
+            .map_err(s3_error)?;
+        Ok(())
+    }
+
+    async fn check(&self) -> Result<(), BlobError> {
+        self.client
+            .head_bucket()
+            .bucket(&self.bucket)
+            .send()
+            .await
+            .map_err(s3_error)?;
+        Ok(())
+    }
+}

@@ -1,0 +1,143 @@
+//! The command line: `keepsake [serve]`, `keepsake migrate`, `keepsake create-admin`.
+
+use std::io::{BufRead, IsTerminal};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, bail};
+use chrono::Utc;
+use clap::{Parser, Subcommand};
+use sea_orm::TransactionTrait;
+use tracing_subscriber::EnvFilter;
+
+use crate::config::{Config, LogFormat};
+use crate::crypto;
+use crate::domain::account::{Email, NewPassword};
+use crate::domain::role::Role;
+use crate::i18n::Locale;
+use crate::{app, store};
+
+/// Keepsake: a compliant digital-collectibles issuance platform.
+///
+/// Settings come from an optional configuration file and from environment variables
+/// (the environment wins); see the README for the full list.
+#[derive(Debug, Parser)]
+#[command(name = "keepsake", version)]
+struct Cli {
+    /// Configuration file; a missing file is ignored unless named explicitly.
+    #[arg(long, env = "KEEPSAKE_CONFIG", global = true)]
+    config: Option<PathBuf>,
+
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the platform: web server and background workers (the default). Applies pending
+    /// database migrations first and stops gracefully on SIGTERM or Ctrl-C.
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Create a platform administrator with a verified email address. The password is read
+    /// as one line from standard input, so it never appears in the process list or history.
+    CreateAdmin {
+        /// Email address the administrator logs in with.
+        #[arg(long)]
+        email: String,
+    },
+}
+
+const DEFAULT_CONFIG_FILE: &str = "keepsake.toml";
+
+/// Parses the command line, runs the command and reports failure on standard error.
+pub fn run() -> ExitCode {
+    let cli = Cli::parse();
+    let (path, explicit) = match &cli.config {
+        Some(path) => (path.clone(), true),
+        None => (PathBuf::from(DEFAULT_CONFIG_FILE), false),
+    };
+    let file = (explicit || path.is_file()).then_some(path.as_path());
+    let config = match Config::load(file) {
+        Ok(config) => config,
+        Err(err) => {
+            eprintln!("keepsake: configuration error: {err}");
+            return ExitCode::from(2);
+        }
+    };
+    init_tracing(config.log_format);
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("keepsake: cannot start the async runtime: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async move {
+        match cli.command.unwrap_or(Command::Serve) {
+            Command::Serve => app::serve(config).await,
+            Command::Migrate => migrate(&config).await,
+            Command::CreateAdmin { email } => create_admin(&config, &email).await,
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("keepsake: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_tracing(format: LogFormat) {
+    let filter = EnvFilter::try_from_env("KEEPSAKE_LOG")
+        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn,aws=warn,hyper=warn"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().init(),
+    }
+}
+
+async fn open_database(config: &Config) -> anyhow::Result<sea_orm::DatabaseConnection> {
+    std::fs::create_dir_all(&config.data_dir)
+        .with_context(|| format!("cannot create data directory {}", config.data_dir.display()))?;
+    let db = store::connect(config.database_url.expose())
+        .await
+        .context("cannot open the database (setting `database_url`, DATABASE_URL)")?;
+    store::migrate(&db).await.context("database migration failed")?;
+    Ok(db)
+}
+
+async fn migrate(config: &Config) -> anyhow::Result<()> {
+    open_database(config).await?;
+    println!("Database is up to date.");
+    Ok(())
+}
+
+async fn create_admin(config: &Config, email: &str) -> anyhow::Result<()> {
+    let email = Email::parse(email).map_err(|e| anyhow::anyhow!("--email: {e}"))?;
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .context("cannot read the password from standard input")?;
+    let password = line.trim_end_matches(['\r', '\n']);
+    let password = NewPassword::parse(password, password, &email).map_err(|e| anyhow::anyhow!("password: {e}"))?;
+    let db = open_database(config).await?;
+    if store::users::find_by_email(&db, &email).await?.is_some() {
+        bail!("an account with the email {} already exists", email.as_str());
+    }
+    let hash = tokio::task::spawn_blocking(move || crypto::hash_password(password.expose())).await?;
+    let now = Utc::now();
+    let txn = db.begin().await?;
+    let id = store::users::create(&txn, &email, hash, Locale::default(), now).await?;
+    store::users::mark_email_verified(&txn, id, now).await?;
+    store::users::grant_role(&txn, id, Role::Admin, None, now).await?;
+    txn.commit().await?;
+    println!("Administrator {} created (user id {id}).", email.as_str());
+    Ok(())
+}

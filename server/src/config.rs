@@ -1,0 +1,415 @@
+//! Typed configuration: embedded defaults, an optional `keepsake.toml`, then environment.
+//!
+//! Every setting has one key in the file and one environment variable; the environment wins.
+//! Values are parsed into types once, at start-up, and a bad value stops the server with an
+//! error that names the setting. Secrets (database and SMTP passwords, S3 keys) are wrapped so
+//! that they never appear in `Debug` output or logs.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use url::Url;
+
+use crate::domain::filings::{BlockchainFilingNumber, IcpFilingNumber};
+
+/// A value that must not be printed: `Debug` shows `[redacted]`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+/// One configurable setting: its key in `keepsake.toml` and its environment variable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Setting {
+    pub key: &'static str,
+    pub env: &'static str,
+    pub help: &'static str,
+    pub default: &'static str,
+}
+
+macro_rules! settings {
+    ($($name:ident = $key:literal, $env:literal, $default:literal, $help:literal;)*) => {
+        $(pub const $name: Setting = Setting { key: $key, env: $env, default: $default, help: $help };)*
+        /// Every setting, in the order the README documents them.
+        pub const ALL_SETTINGS: &[Setting] = &[$($name),*];
+    };
+}
+
+settings! {
+    BIND = "bind", "KEEPSAKE_BIND", "127.0.0.1:8080", "Address and port the web server listens on (port 0 picks a free port).";
+    DATA_DIR = "data_dir", "KEEPSAKE_DATA_DIR", "./data", "Directory for the SQLite database, blobs, mail files and generated keys.";
+    DATABASE_URL = "database_url", "DATABASE_URL", "sqlite://<data_dir>/keepsake.db", "sqlite://… or postgres://… connection URL.";
+    PUBLIC_URL = "public_url", "KEEPSAKE_PUBLIC_URL", "http://<bind>", "Base URL used in links sent by email.";
+    COOKIE_SECURE = "cookie_secure", "KEEPSAKE_COOKIE_SECURE", "false", "Mark cookies Secure (set to true behind HTTPS).";
+    LOG_FORMAT = "log_format", "KEEPSAKE_LOG_FORMAT", "text", "Log output: text or json (logs go to standard error).";
+    OPERATOR_NAME = "operator.name", "KEEPSAKE_OPERATOR_NAME", "Keepsake", "Operator name shown in the footer and in emails.";
+    ICP_FILING = "operator.icp_filing", "KEEPSAKE_ICP_FILING", "", "Operator's ICP filing number (京ICP备12345678号-1), shown on every page.";
+    BLOCKCHAIN_FILING = "operator.blockchain_filing", "KEEPSAKE_BLOCKCHAIN_FILING", "", "Operator's blockchain-information-service filing number (京网信备…号), shown on every page.";
+    MAIL_FROM = "mail.from", "KEEPSAKE_MAIL_FROM", "Keepsake <no-reply@keepsake.invalid>", "Sender of outgoing mail.";
+    SMTP_URL = "mail.smtp_url", "KEEPSAKE_SMTP_URL", "", "smtp://user:pass@host:port (smtps:// for TLS); unset writes .eml files to <data_dir>/mail.";
+    S3_ENDPOINT = "s3.endpoint", "KEEPSAKE_S3_ENDPOINT", "", "S3-compatible endpoint URL; unset stores blobs under <data_dir>/blobs.";
+    S3_BUCKET = "s3.bucket", "KEEPSAKE_S3_BUCKET", "keepsake", "Bucket for blobs (created if missing).";
+    S3_REGION = "s3.region", "KEEPSAKE_S3_REGION", "us-east-1", "Region name sent to the S3 endpoint.";
+    S3_ACCESS_KEY_ID = "s3.access_key_id", "KEEPSAKE_S3_ACCESS_KEY_ID", "", "S3 access key id.";
+    S3_SECRET_ACCESS_KEY = "s3.secret_access_key", "KEEPSAKE_S3_SECRET_ACCESS_KEY", "", "S3 secret access key.";
+}
+
+/// Why the configuration could not be loaded. Every variant names the setting or file at fault.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read configuration file {path}: {source}")]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("configuration file {path} is not valid TOML: {message}")]
+    Syntax { path: PathBuf, message: String },
+    #[error("configuration file {path}: unknown setting `{key}`")]
+    UnknownKey { path: PathBuf, key: String },
+    #[error("invalid value for setting `{}` ({}): {reason}", setting.key, setting.env)]
+    Invalid { setting: Setting, reason: String },
+}
+
+fn invalid(setting: Setting, reason: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid {
+        setting,
+        reason: reason.into(),
+    }
+}
+
+/// How logs are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// The operator of this platform, as the law requires it to be shown on every page.
+#[derive(Debug, Clone)]
+pub struct Operator {
+    pub name: String,
+    pub icp_filing: Option<IcpFilingNumber>,
+    pub blockchain_filing: Option<BlockchainFilingNumber>,
+}
+
+/// Where outgoing mail goes.
+#[derive(Debug, Clone)]
+pub struct MailConfig {
+    pub from: lettre::message::Mailbox,
+    /// `None` writes `.eml` files under `<data_dir>/mail`.
+    pub smtp_url: Option<Secret>,
+}
+
+/// An S3-compatible object store.
+#[derive(Debug, Clone)]
+pub struct S3Config {
+    pub endpoint: Url,
+    pub bucket: String,
+    pub region: String,
+    pub access_key_id: String,
+    pub secret_access_key: Secret,
+}
+
+/// The whole, validated configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub bind: SocketAddr,
+    pub data_dir: PathBuf,
+    pub database_url: Secret,
+    /// `None` means "derive from the address actually bound" (useful with port 0).
+    pub public_url: Option<Url>,
+    pub cookie_secure: bool,
+    pub log_format: LogFormat,
+    pub operator: Operator,
+    pub mail: MailConfig,
+    pub s3: Option<S3Config>,
+}
+
+impl Config {
+    /// Loads `file` (if given and present) and then the process environment.
+    pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
+        let mut values = BTreeMap::new();
+        if let Some(path) = file {
+            read_file(path, &mut values)?;
+        }
+        for setting in ALL_SETTINGS {
+            if let Ok(value) = std::env::var(setting.env) {
+                values.insert(setting.key, value);
+            }
+        }
+        Self::from_values(&values)
+    }
+
+    /// Builds the configuration from raw values keyed by setting key; absent keys take defaults.
+    pub fn from_values(values: &BTreeMap<&'static str, String>) -> Result<Self, ConfigError> {
+        let get = |s: Setting| values.get(s.key).map(|v| v.trim()).filter(|v| !v.is_empty());
+
+        let bind_raw = get(BIND).unwrap_or(BIND.default);
+        let bind: SocketAddr = bind_raw
+            .parse()
+            .map_err(|_| invalid(BIND, format!("`{bind_raw}` is not an address like 127.0.0.1:8080")))?;
+
+        let data_dir = PathBuf::from(get(DATA_DIR).unwrap_or(DATA_DIR.default));
+
+        let database_url = match get(DATABASE_URL) {
+            Some(url) => {
+                if !(url.starts_with("sqlite:") || url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+                    return Err(invalid(
+                        DATABASE_URL,
+                        "must start with sqlite:, postgres:// or postgresql://",
+                    ));
+                }
+                Url::parse(url).map_err(|e| invalid(DATABASE_URL, e.to_string()))?;
+                url.to_owned()
+            }
+            None => format!("sqlite://{}?mode=rwc", data_dir.join("keepsake.db").display()),
+        };
+
+        let public_url = get(PUBLIC_URL)
+            .map(|raw| {
+                let url = Url::parse(raw).map_err(|e| invalid(PUBLIC_URL, e.to_string()))?;
+                if !matches!(url.scheme(), "http" | "https") {
+                    return Err(invalid(PUBLIC_URL, "must be an http:// or https:// URL"));
+                }
+                Ok(url)
+            })
+            .transpose()?;
+
+        let cookie_secure = parse_bool(COOKIE_SECURE, get(COOKIE_SECURE))?;
+
+        let log_format = match get(LOG_FORMAT).unwrap_or(LOG_FORMAT.default) {
+            "text" => LogFormat::Text,
+            "json" => LogFormat::Json,
+            other => return Err(invalid(LOG_FORMAT, format!("`{other}` is neither text nor json"))),
+        };
+
+        let operator = Operator {
+            name: get(OPERATOR_NAME).unwrap_or(OPERATOR_NAME.default).to_owned(),
+            icp_filing: get(ICP_FILING)
+                .map(|v| IcpFilingNumber::parse(v).map_err(|e| invalid(ICP_FILING, e.to_string())))
+                .transpose()?,
+            blockchain_filing: get(BLOCKCHAIN_FILING)
+                .map(|v| BlockchainFilingNumber::parse(v).map_err(|e| invalid(BLOCKCHAIN_FILING, e.to_string())))
+                .transpose()?,
+        };
+
+        let from_raw = get(MAIL_FROM).unwrap_or(MAIL_FROM.default);
+        let from = from_raw
+            .parse()
+            .map_err(|e| invalid(MAIL_FROM, format!("`{from_raw}` is not a mailbox: {e}")))?;
+        let smtp_url = get(SMTP_URL)
+            .map(|raw| {
+                let url = Url::parse(raw).map_err(|e| invalid(SMTP_URL, e.to_string()))?;
+                if !matches!(url.scheme(), "smtp" | "smtps") || url.host_str().is_none() {
+                    return Err(invalid(
+                        SMTP_URL,
+                        "must look like smtp://host:port or smtps://host:port",
+                    ));
+                }
+                Ok(Secret::new(raw))
+            })
+            .transpose()?;
+
+        let s3 = get(S3_ENDPOINT)
+            .map(|raw| {
+                let endpoint = Url::parse(raw).map_err(|e| invalid(S3_ENDPOINT, e.to_string()))?;
+                if !matches!(endpoint.scheme(), "http" | "https") {
+                    return Err(invalid(S3_ENDPOINT, "must be an http:// or https:// URL"));
+                }
+                let bucket = get(S3_BUCKET).unwrap_or(S3_BUCKET.default).to_owned();
+                let bucket_ok = (3..=63).contains(&bucket.len())
+                    && bucket
+                        .bytes()
+                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.');
+                if !bucket_ok {
+                    return Err(invalid(S3_BUCKET, "3 to 63 lowercase letters, digits, dots or hyphens"));
+                }
+                let access_key_id = get(S3_ACCESS_KEY_ID)
+                    .ok_or_else(|| invalid(S3_ACCESS_KEY_ID, "required when an S3 endpoint is set"))?;
+                let secret = get(S3_SECRET_ACCESS_KEY)
+                    .ok_or_else(|| invalid(S3_SECRET_ACCESS_KEY, "required when an S3 endpoint is set"))?;
+                Ok(S3Config {
+                    endpoint,
+                    bucket,
+                    region: get(S3_REGION).unwrap_or(S3_REGION.default).to_owned(),
+                    access_key_id: access_key_id.to_owned(),
+                    secret_access_key: Secret::new(secret),
+                })
+            })
+            .transpose()?;
+
+        Ok(Config {
+            bind,
+            data_dir,
+            database_url: Secret::new(database_url),
+            public_url,
+            cookie_secure,
+            log_format,
+            operator,
+            mail: MailConfig { from, smtp_url },
+            s3,
+        })
+    }
+}
+
+fn parse_bool(setting: Setting, value: Option<&str>) -> Result<bool, ConfigError> {
+    match value.unwrap_or(setting.default) {
+        "true" | "1" | "yes" => Ok(true),
+        "false" | "0" | "no" => Ok(false),
+        other => Err(invalid(setting, format!("`{other}` is not true or false"))),
+    }
+}
+
+/// Flattens a TOML file into `section.key` strings, refusing keys that are not settings.
+fn read_file(path: &Path, values: &mut BTreeMap<&'static str, String>) -> Result<(), ConfigError> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(source) => {
+            return Err(ConfigError::Read {
+                path: path.to_owned(),
+                source,
+            });
+        }
+    };
+    let table: toml::Table = text.parse().map_err(|e: toml::de::Error| ConfigError::Syntax {
+        path: path.to_owned(),
+        message: e.message().to_owned(),
+    })?;
+    let mut flat = Vec::new();
+    flatten(None, &table, &mut flat);
+    for (key, value) in flat {
+        let setting = ALL_SETTINGS
+            .iter()
+            .find(|s| s.key == key)
+            .ok_or_else(|| ConfigError::UnknownKey {
+                path: path.to_owned(),
+                key: key.clone(),
+            })?;
+        values.insert(setting.key, value);
+    }
+    Ok(())
+}
+
+fn flatten(prefix: Option<&str>, table: &toml::Table, out: &mut Vec<(String, String)>) {
+    for (key, value) in table {
+        let full = match prefix {
+            Some(p) => format!("{p}.{key}"),
+            None => key.clone(),
+        };
+        match value {
+            toml::Value::Table(inner) => flatten(Some(&full), inner, out),
+            toml::Value::String(s) => out.push((full, s.clone())),
+            other => out.push((full, other.to_string())),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(pairs: &[(Setting, &str)]) -> Result<Config, ConfigError> {
+        let values = pairs.iter().map(|(s, v)| (s.key, v.to_string())).collect();
+        Config::from_values(&values)
+    }
+
+    fn failing_setting(pairs: &[(Setting, &str)]) -> Setting {
+        match load(pairs) {
+            Err(ConfigError::Invalid { setting, .. }) => setting,
+            other => panic!("expected an invalid setting, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn defaults_run_without_any_service() {
+        let config = load(&[]).unwrap();
+        assert_eq!(config.bind, "127.0.0.1:8080".parse().unwrap());
+        assert_eq!(config.data_dir, PathBuf::from("./data"));
+        assert!(config.database_url.expose().starts_with("sqlite://./data/keepsake.db"));
+        assert!(config.mail.smtp_url.is_none());
+        assert!(config.s3.is_none());
+        assert!(config.operator.icp_filing.is_none());
+    }
+
+    #[test]
+    fn bad_values_name_their_setting() {
+        assert_eq!(failing_setting(&[(BIND, "localhost")]), BIND);
+        assert_eq!(failing_setting(&[(DATABASE_URL, "mysql://x")]), DATABASE_URL);
+        assert_eq!(failing_setting(&[(PUBLIC_URL, "ftp://x")]), PUBLIC_URL);
+        assert_eq!(failing_setting(&[(COOKIE_SECURE, "maybe")]), COOKIE_SECURE);
+        assert_eq!(failing_setting(&[(LOG_FORMAT, "xml")]), LOG_FORMAT);
+        assert_eq!(failing_setting(&[(ICP_FILING, "京ICP证110507号")]), ICP_FILING);
+        assert_eq!(
+            failing_setting(&[(BLOCKCHAIN_FILING, "京网信备123号")]),
+            BLOCKCHAIN_FILING
+        );
+        assert_eq!(failing_setting(&[(MAIL_FROM, "not a mailbox")]), MAIL_FROM);
+        assert_eq!(failing_setting(&[(SMTP_URL, "http://mail")]), SMTP_URL);
+        assert_eq!(
+            failing_setting(&[(S3_ENDPOINT, "http://127.0.0.1:9000")]),
+            S3_ACCESS_KEY_ID
+        );
+        assert_eq!(
+            failing_setting(&[(S3_ENDPOINT, "http://s3"), (S3_BUCKET, "Bad_Bucket")]),
+            S3_BUCKET
+        );
+    }
+
+    #[test]
+    fn error_message_names_key_and_variable() {
+        let err = load(&[(BIND, "nowhere")]).unwrap_err().to_string();
+        assert!(err.contains("bind") && err.contains("KEEPSAKE_BIND"), "{err}");
+    }
+
+    #[test]
+    fn secrets_never_print() {
+        let config = load(&[
+            (SMTP_URL, "smtp://user:hunter2@mail:25"),
+            (S3_ENDPOINT, "http://s3:9000"),
+            (S3_ACCESS_KEY_ID, "AKIA"),
+            (S3_SECRET_ACCESS_KEY, "topsecret"),
+            (DATABASE_URL, "postgres://app:pgpass@db/keepsake"),
+        ])
+        .unwrap();
+        let printed = format!("{config:?}");
+        for secret in ["hunter2", "topsecret", "pgpass"] {
+            assert!(!printed.contains(secret), "{secret} leaked in {printed}");
+        }
+    }
+
+    #[test]
+    fn file_keys_are_checked() {
+        let dir = std::env::temp_dir().join(format!("keepsake-config-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("keepsake.toml");
+        std::fs::write(
+            &path,
+            "bind = \"0.0.0.0:9000\"\n[operator]\nicp_filing = \"京ICP备12345678号-1\"\n",
+        )
+        .unwrap();
+        let mut values = BTreeMap::new();
+        read_file(&path, &mut values).unwrap();
+        let config = Config::from_values(&values).unwrap();
+        assert_eq!(config.bind.port(), 9000);
+        assert_eq!(config.operator.icp_filing.unwrap().as_str(), "京ICP备12345678号-1");
+
+        std::fs::write(&path, "[operator]\nicp = \"x\"\n").unwrap();
+        let err = read_file(&path, &mut BTreeMap::new()).unwrap_err();
+        assert!(matches!(err, ConfigError::UnknownKey { ref key, .. } if key == "operator.icp"));
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+}

@@ -1,0 +1,157 @@
+//! Small cryptographic building blocks: random tokens, SHA3-256 digests, HMAC, password
+//! hashing (Argon2id) and the per-installation keys kept in the data directory.
+
+use std::io::Write;
+use std::path::Path;
+
+use argon2::Argon2;
+use argon2::password_hash::{PasswordHasher, PasswordVerifier, phc::PasswordHash};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use hmac::{KeyInit, Mac};
+use sha3::{Digest, Sha3_256};
+
+type HmacSha3 = hmac::SimpleHmac<Sha3_256>;
+
+/// A fresh random token of 256 bits, URL-safe base64 encoded (43 characters).
+pub fn random_token() -> String {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).expect("the operating system's random source failed");
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// Lower-case hex SHA3-256 of `data`; how one-time tokens and session ids are stored.
+pub fn sha3_hex(data: &[u8]) -> String {
+    let digest = Sha3_256::digest(data);
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A 256-bit key generated on first start and kept in `<data_dir>/keys/`.
+#[derive(Clone)]
+pub struct Key([u8; 32]);
+
+impl std::fmt::Debug for Key {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Key([redacted])")
+    }
+}
+
+impl Key {
+    /// Reads the key file, or creates it (mode 0600) with fresh random bytes if it is absent.
+    pub fn load_or_create(path: &Path) -> std::io::Result<Self> {
+        match std::fs::read(path) {
+            Ok(bytes) => {
+                let bytes: [u8; 32] = bytes.try_into().map_err(|_| {
+                    std::io::Error::new(
+                        std::io::ErrorKind::InvalidData,
+                        format!("{} must hold exactly 32 bytes", path.display()),
+                    )
+                })?;
+                Ok(Self(bytes))
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                if let Some(dir) = path.parent() {
+                    std::fs::create_dir_all(dir)?;
+                }
+                let mut bytes = [0u8; 32];
+                getrandom::fill(&mut bytes).map_err(std::io::Error::other)?;
+                let mut options = std::fs::OpenOptions::new();
+                options.write(true).create_new(true);
+                #[cfg(unix)]
+                std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+                let mut file = options.open(path)?;
+                file.write_all(&bytes)?;
+                file.sync_all()?;
+                Ok(Self(bytes))
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// HMAC-SHA3-256 of `data` under this key, URL-safe base64 encoded.
+    pub fn sign(&self, data: &[u8]) -> String {
+        let mut mac = <HmacSha3 as KeyInit>::new_from_slice(&self.0).expect("HMAC accepts any key length");
+        mac.update(data);
+        URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
+    }
+
+    /// Constant-time check of a signature made by [`Key::sign`].
+    pub fn verify(&self, data: &[u8], signature: &str) -> bool {
+        let Ok(tag) = URL_SAFE_NO_PAD.decode(signature) else {
+            return false;
+        };
+        let mut mac = <HmacSha3 as KeyInit>::new_from_slice(&self.0).expect("HMAC accepts any key length");
+        mac.update(data);
+        mac.verify_slice(&tag).is_ok()
+    }
+}
+
+/// Hashes a password with Argon2id (default parameters: 19 MiB, 2 passes). CPU-heavy: call it
+/// from `spawn_blocking`.
+pub fn hash_password(password: &str) -> String {
+    Argon2::default()
+        .hash_password(password.as_bytes())
+        .expect("Argon2 with default parameters cannot fail")
+        .to_string()
+}
+
+/// Checks a password against a stored PHC string. CPU-heavy: call it from `spawn_blocking`.
+pub fn verify_password(password: &str, stored: &str) -> bool {
+    PasswordHash::new(stored)
+        .map(|hash| Argon2::default().verify_password(password.as_bytes(), &hash).is_ok())
+        .unwrap_or(false)
+}
+
+/// A hash to verify against when the account does not exist, so that a wrong email takes as
+/// long as a wrong password and response times do not reveal which accounts exist.
+pub fn dummy_password_hash() -> &'static str {
+    static DUMMY: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| hash_password(&random_token()));
+    &DUMMY
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_are_random_and_url_safe() {
+        let a = random_token();
+        let b = random_token();
+        assert_ne!(a, b);
+        assert_eq!(a.len(), 43);
+        assert!(a.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_'));
+    }
+
+    #[test]
+    fn sha3_matches_the_standard_vector() {
+        assert_eq!(
+            sha3_hex(b"abc"),
+            "3a985da74fe225b2045c172d6bd390bd855f086e3e9d525b46bfe24511431532"
+        );
+    }
+
+    #[test]
+    fn passwords_are_argon2id_and_verify() {
+        let hash = hash_password("correct horse battery");
+        assert!(hash.starts_with("$argon2id$"));
+        assert!(verify_password("correct horse battery", &hash));
+        assert!(!verify_password("correct horse batterz", &hash));
+        assert!(!verify_password("anything", "not a phc string"));
+    }
+
+    #[test]
+    fn keys_persist_and_sign() {
+        let dir = std::env::temp_dir().join(format!("keepsake-key-{}", uuid::Uuid::new_v4()));
+        let path = dir.join("keys/test.key");
+        let key = Key::load_or_create(&path).unwrap();
+        let again = Key::load_or_create(&path).unwrap();
+        let sig = key.sign(b"nonce");
+        assert_eq!(sig, again.sign(b"nonce"));
+        assert!(again.verify(b"nonce", &sig));
+        assert!(!again.verify(b"other", &sig));
+        assert!(!again.verify(b"nonce", "garbage!"));
+        std::fs::write(&path, b"short").unwrap();
+        assert!(Key::load_or_create(&path).is_err());
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+}

@@ -1,0 +1,12 @@
+//! The platform's rules as plain Rust: no HTTP, no SQL, no clock reads.
+//!
+//! Every function here takes the facts it needs (including "now") as arguments, so that each
+//! rule is unit-tested without a server or a database. Handlers parse input into these types
+//! and the store persists what these functions decide.
+
+pub mod account;
+pub mod email_token;
+pub mod filings;
+pub mod login_throttle;
+pub mod outbox;
+pub mod role;

@@ -1,0 +1,28 @@
+//! Periodic clean-up: expired sessions and old login failures.
+
+use std::time::Duration;
+
+use chrono::Utc;
+use tokio_util::sync::CancellationToken;
+
+use crate::app::AppState;
+use crate::domain::login_throttle;
+use crate::store;
+
+const EVERY: Duration = Duration::from_secs(600);
+
+pub async fn run(state: AppState, shutdown: CancellationToken) {
+    loop {
+        let now = Utc::now();
+        if let Err(err) = store::sessions::prune_expired(&state.db, now).await {
+            tracing::warn!(error = %err, "pruning sessions failed");
+        }
+        if let Err(err) = store::login_failures::prune(&state.db, now - login_throttle::WINDOW).await {
+            tracing::warn!(error = %err, "pruning login failures failed");
+        }
+        tokio::select! {
+            () = shutdown.cancelled() => break,
+            () = tokio::time::sleep(EVERY) => {}
+        }
+    }
+}

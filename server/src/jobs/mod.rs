@@ -1,0 +1,19 @@
+//! Background workers that run beside the web server: mail delivery and housekeeping.
+//!
+//! Each worker stops when the shutdown token is cancelled, after finishing the item it is on.
+
+pub mod housekeeping;
+pub mod mail_outbox;
+
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+use crate::app::AppState;
+
+/// Starts every worker; the returned set completes once all of them have stopped.
+pub fn spawn_all(state: AppState, shutdown: CancellationToken) -> JoinSet<()> {
+    let mut set = JoinSet::new();
+    set.spawn(mail_outbox::run(state.clone(), shutdown.clone()));
+    set.spawn(housekeeping::run(state, shutdown));
+    set
+}

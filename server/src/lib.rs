@@ -1,0 +1,21 @@
+//! Keepsake: a compliant digital-collectibles issuance platform.
+//!
+//! Brands onboard as verified issuers, reviewers approve every piece of content, real-name
+//! collectors claim free, non-transferable collectibles, and every token is recorded in a
+//! shared, publicly verifiable ledger. This crate is the server: the `keepsake` binary is a
+//! thin wrapper around [`cli::run`].
+//!
+//! Layout: `domain` holds the rules as plain types and functions, `store` is the only place
+//! that speaks SQL, `web` holds the thin HTTP handlers, `jobs` the background workers.
+
+pub mod app;
+pub mod blobs;
+pub mod cli;
+pub mod config;
+pub mod crypto;
+pub mod domain;
+pub mod i18n;
+pub mod jobs;
+pub mod mail;
+pub mod store;
+pub mod web;

@@ -1,0 +1,127 @@
+//! Outgoing mail: what each message says, how it is queued, and how it leaves.
+//!
+//! A handler renders a [`Mail`] in the recipient's language and queues it with [`enqueue`] in
+//! the same transaction as the change that caused it; the outbox worker in `jobs` delivers it
+//! through a [`Transport`]. Bodies are askama templates (`templates/emails/`), text and HTML.
+
+mod transport;
+
+use askama::Template;
+use chrono::{DateTime, Utc};
+use sea_orm::ConnectionTrait;
+
+pub use transport::{SendError, Transport};
+
+use crate::domain::account::Email;
+use crate::i18n::Locale;
+use crate::store::StoreResult;
+use crate::store::outbox::{self, NewMail};
+
+/// Every message the platform sends.
+#[derive(Debug, Clone, Copy)]
+pub enum Mail<'a> {
+    VerifyEmail { link: &'a str },
+    ResetPassword { link: &'a str },
+}
+
+#[derive(Template)]
+#[template(path = "emails/action.txt")]
+struct ActionText<'a> {
+    greeting: &'a str,
+    intro: String,
+    action: &'a str,
+    link: &'a str,
+    note: &'a str,
+    signature: String,
+}
+
+#[derive(Template)]
+#[template(path = "emails/action.html")]
+struct ActionHtml<'a> {
+    lang: &'a str,
+    subject: &'a str,
+    greeting: &'a str,
+    intro: String,
+    action: &'a str,
+    link: &'a str,
+    note: &'a str,
+    signature: String,
+}
+
+impl Mail<'_> {
+    fn catalogue_prefix(&self) -> &'static str {
+        match self {
+            Mail::VerifyEmail { .. } => "mail.verify",
+            Mail::ResetPassword { .. } => "mail.reset",
+        }
+    }
+
+    /// Renders subject and bodies in `locale`.
+    pub fn render(&self, to: &Email, locale: Locale, operator: &str) -> Result<NewMail, askama::Error> {
+        let (Mail::VerifyEmail { link } | Mail::ResetPassword { link }) = *self;
+        let key = |suffix: &str| format!("{}.{suffix}", self.catalogue_prefix());
+        let subject = locale.tf(&key("subject"), &[("operator", operator)]);
+        let args = [("operator", operator)];
+        let text = ActionText {
+            greeting: locale.t("mail.greeting"),
+            intro: locale.tf(&key("intro"), &args),
+            action: locale.t(&key("action")),
+            link,
+            note: locale.t(&key("note")),
+            signature: locale.tf("mail.signature", &args),
+        }
+        .render()?;
+        let html = ActionHtml {
+            lang: locale.tag(),
+            subject: &subject,
+            greeting: locale.t("mail.greeting"),
+            intro: locale.tf(&key("intro"), &args),
+            action: locale.t(&key("action")),
+            link,
+            note: locale.t(&key("note")),
+            signature: locale.tf("mail.signature", &args),
+        }
+        .render()?;
+        Ok(NewMail {
+            recipient: to.as_str().to_owned(),
+            subject,
+            text_body: text,
+            html_body: html,
+        })
+    }
+}
+
+/// Queues a rendered message in the caller's transaction.
+pub async fn enqueue(conn: &impl ConnectionTrait, mail: NewMail, now: DateTime<Utc>) -> StoreResult<i64> {
+    outbox::enqueue(conn, mail, now).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mails_render_in_both_languages_with_the_link() {
+        let to = Email::parse("a@example.com").unwrap();
+        for locale in Locale::ALL {
+            for mail in [
+                Mail::VerifyEmail {
+                    link: "https://k.example/verify/abc",
+                },
+                Mail::ResetPassword {
+                    link: "https://k.example/reset/abc",
+                },
+            ] {
+                let rendered = mail.render(&to, locale, "Keepsake").unwrap();
+                let (Mail::VerifyEmail { link } | Mail::ResetPassword { link }) = mail;
+                assert!(rendered.text_body.contains(link));
+                assert!(rendered.html_body.contains(&format!("href=\"{link}\"")));
+                assert!(rendered.subject.contains("Keepsake"));
+                assert_eq!(rendered.recipient, "a@example.com");
+            }
+        }
+        let zh = Mail::VerifyEmail { link: "x" }.render(&to, Locale::ZhCn, "K").unwrap();
+        let en = Mail::VerifyEmail { link: "x" }.render(&to, Locale::En, "K").unwrap();
+        assert_ne!(zh.subject, en.subject);
+    }
+}

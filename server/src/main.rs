@@ -1,0 +1,5 @@
+//! The `keepsake` command: see `keepsake --help`.
+
+fn main() -> std::process::ExitCode {
+    keepsake::cli::run()
+}

@@ -1,0 +1,8 @@
+//! sea-orm entities, one per table, mirroring the migrations crate.
+
+pub mod email_tokens;
+pub mod login_failures;
+pub mod outbox;
+pub mod sessions;
+pub mod user_roles;
+pub mod users;

@@ -1,0 +1,174 @@
+//! Accounts and their granted roles.
+
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    Set,
+};
+
+use super::entities::{user_roles, users};
+use super::{StoreError, StoreResult};
+use crate::domain::account::{Email, UserId};
+use crate::domain::role::Role;
+use crate::i18n::Locale;
+
+/// An account as stored.
+#[derive(Debug, Clone)]
+pub struct User {
+    pub id: UserId,
+    pub email: String,
+    pub password_hash: String,
+    pub email_verified_at: Option<DateTime<Utc>>,
+    pub locale: Locale,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<users::Model> for User {
+    fn from(m: users::Model) -> Self {
+        User {
+            id: UserId(m.id),
+            email: m.email,
+            password_hash: m.password_hash,
+            email_verified_at: m.email_verified_at,
+            locale: Locale::from_tag(&m.locale).unwrap_or_default(),
+            created_at: m.created_at,
+        }
+    }
+}
+
+/// Creates an account; a taken email answers [`StoreError::Conflict`].
+pub async fn create(
+    conn: &impl ConnectionTrait,
+    email: &Email,
+    password_hash: String,
+    locale: Locale,
+    now: DateTime<Utc>,
+) -> StoreResult<UserId> {
+    let model = users::ActiveModel {
+        email: Set(email.as_str().to_owned()),
+        password_hash: Set(password_hash),
+        email_verified_at: Set(None),
+        locale: Set(locale.tag().to_owned()),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(conn)
+    .await
+    .map_err(StoreError::unique("email"))?;
+    Ok(UserId(model.id))
+}
+
+pub async fn find(conn: &impl ConnectionTrait, id: UserId) -> StoreResult<Option<User>> {
+    Ok(users::Entity::find_by_id(id.0).one(conn).await?.map(User::from))
+}
+
+pub async fn find_by_email(conn: &impl ConnectionTrait, email: &Email) -> StoreResult<Option<User>> {
+    Ok(users::Entity::find()
+        .filter(users::Column::Email.eq(email.as_str()))
+        .one(conn)
+        .await?
+        .map(User::from))
+}
+
+pub async fn mark_email_verified(conn: &impl ConnectionTrait, id: UserId, now: DateTime<Utc>) -> StoreResult<()> {
+    users::Entity::update_many()
+        .col_expr(users::Column::EmailVerifiedAt, sea_orm::sea_query::Expr::value(now))
+        .filter(users::Column::Id.eq(id.0))
+        .filter(users::Column::EmailVerifiedAt.is_null())
+        .exec(conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn set_password_hash(conn: &impl ConnectionTrait, id: UserId, hash: String) -> StoreResult<()> {
+    users::Entity::update_many()
+        .col_expr(users::Column::PasswordHash, sea_orm::sea_query::Expr::value(hash))
+        .filter(users::Column::Id.eq(id.0))
+        .exec(conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn set_locale(conn: &impl ConnectionTrait, id: UserId, locale: Locale) -> StoreResult<()> {
+    users::Entity::update_many()
+        .col_expr(users::Column::Locale, sea_orm::sea_query::Expr::value(locale.tag()))
+        .filter(users::Column::Id.eq(id.0))
+        .exec(conn)
+        .await?;
+    Ok(())
+}
+
+/// The roles granted to a user (unknown role names in the table are ignored).
+pub async fn granted_roles(conn: &impl ConnectionTrait, id: UserId) -> StoreResult<Vec<Role>> {
+    Ok(user_roles::Entity::find()
+        .filter(user_roles::Column::UserId.eq(id.0))
+        .all(conn)
+        .await?
+        .into_iter()
+        .filter_map(|r| r.role.parse().ok())
+        .collect())
+}
+
+/// Grants `role`; granting a role the user already holds changes nothing.
+pub async fn grant_role(
+    conn: &impl ConnectionTrait,
+    id: UserId,
+    role: Role,
+    granted_by: Option<UserId>,
+    now: DateTime<Utc>,
+) -> StoreResult<()> {
+    if granted_roles(conn, id).await?.contains(&role) {
+        return Ok(());
+    }
+    user_roles::ActiveModel {
+        user_id: Set(id.0),
+        role: Set(role.as_str().to_owned()),
+        granted_at: Set(now),
+        granted_by: Set(granted_by.map(|u| u.0)),
+    }
+    .insert(conn)
+    .await
+    .map_err(StoreError::unique("role grant"))?;
+    Ok(())
+}
+
+pub async fn revoke_role(conn: &impl ConnectionTrait, id: UserId, role: Role) -> StoreResult<()> {
+    user_roles::Entity::delete_many()
+        .filter(user_roles::Column::UserId.eq(id.0))
+        .filter(user_roles::Column::Role.eq(role.as_str()))
+        .exec(conn)
+        .await?;
+    Ok(())
+}
+
+/// One page of accounts, newest first, each with its granted roles, and the total count.
+pub async fn list_with_roles(
+    conn: &impl ConnectionTrait,
+    page: u64,
+    per_page: u64,
+) -> StoreResult<(Vec<(User, Vec<Role>)>, u64)> {
+    let total = users::Entity::find().count(conn).await?;
+    let rows = users::Entity::find()
+        .order_by_desc(users::Column::Id)
+        .offset(page * per_page)
+        .limit(per_page)
+        .all(conn)
+        .await?;
+    let ids: Vec<i64> = rows.iter().map(|u| u.id).collect();
+    let grants = user_roles::Entity::find()
+        .filter(user_roles::Column::UserId.is_in(ids))
+        .all(conn)
+        .await?;
+    let list = rows
+        .into_iter()
+        .map(|u| {
+            let roles = grants
+                .iter()
+                .filter(|g| g.user_id == u.id)
+                .filter_map(|g| g.role.parse().ok())
+                .collect();
+            (User::from(u), roles)
+        })
+        .collect();
+    Ok((list, total))
+}

@@ -1,0 +1,453 @@
+//! Sign-up, email verification, log-in, log-out and password reset.
+//!
+//! Mail is queued in the same transaction as the change that causes it, then the outbox worker
+//! is woken. Password hashing runs on the blocking pool so that Argon2 never stalls the
+//! executor. Forms that take an email address answer the same way whether or not an account
+//! exists, except sign-up, which must say that the address is taken.
+
+use std::net::SocketAddr;
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum_extra::extract::cookie::{Cookie, CookieJar};
+use chrono::{Duration, Utc};
+use sea_orm::TransactionTrait;
+use serde::Deserialize;
+
+use super::context::{RequestContext, SESSION_COOKIE, cookie};
+use super::error::{AppError, AppResult};
+use super::pages::{NextParam, safe_next};
+use super::{render, render_with};
+use crate::app::AppState;
+use crate::crypto;
+use crate::domain::account::{Email, EmailError, NewPassword, PasswordError};
+use crate::domain::email_token::TokenPurpose;
+use crate::domain::login_throttle;
+use crate::mail::{self, Mail};
+use crate::store::{self, StoreError};
+
+/// How long a session lasts after log-in.
+const SESSION_DAYS: i64 = 14;
+
+fn email_error_key(error: EmailError) -> &'static str {
+    match error {
+        EmailError::Malformed => "form.email_malformed",
+        EmailError::TooLong => "form.email_too_long",
+    }
+}
+
+fn password_error_key(error: PasswordError) -> &'static str {
+    match error {
+        PasswordError::TooShort => "form.password_too_short",
+        PasswordError::TooLong => "form.password_too_long",
+        PasswordError::TooCommon => "form.password_too_common",
+        PasswordError::ContainsEmail => "form.password_contains_email",
+        PasswordError::Mismatch => "form.password_mismatch",
+    }
+}
+
+async fn hash_password(password: NewPassword) -> AppResult<String> {
+    tokio::task::spawn_blocking(move || crypto::hash_password(password.expose()))
+        .await
+        .map_err(|e| AppError::Internal(e.into()))
+}
+
+/// A one-paragraph confirmation page ("check your inbox", "password changed").
+#[derive(Template)]
+#[template(path = "message.html")]
+struct MessageTemplate {
+    ctx: RequestContext,
+    title_key: &'static str,
+    body_key: &'static str,
+    /// Where the page's single button leads, with its label key.
+    action: Option<(&'static str, &'static str)>,
+}
+
+fn message(ctx: RequestContext, title_key: &'static str, body_key: &'static str) -> MessageTemplate {
+    MessageTemplate {
+        ctx,
+        title_key,
+        body_key,
+        action: None,
+    }
+}
+
+/// Issues a fresh single-use link of `purpose` (superseding older ones) and queues its mail.
+async fn queue_link_mail(
+    state: &AppState,
+    conn: &impl sea_orm::ConnectionTrait,
+    user: &store::users::User,
+    purpose: TokenPurpose,
+) -> AppResult<()> {
+    let now = Utc::now();
+    let token = crypto::random_token();
+    store::email_tokens::revoke_all(conn, user.id, purpose, now).await?;
+    store::email_tokens::insert(conn, user.id, purpose, crypto::sha3_hex(token.as_bytes()), now).await?;
+    let link = match purpose {
+        TokenPurpose::VerifyEmail => state.absolute_url(&format!("/verify-email/{token}")),
+        TokenPurpose::ResetPassword => state.absolute_url(&format!("/password/reset/{token}")),
+    };
+    let email = Email::parse(&user.email).map_err(|e| AppError::Internal(e.into()))?;
+    let mail = match purpose {
+        TokenPurpose::VerifyEmail => Mail::VerifyEmail { link: &link },
+        TokenPurpose::ResetPassword => Mail::ResetPassword { link: &link },
+    };
+    let rendered = mail.render(&email, user.locale, &state.config.operator.name)?;
+    mail::enqueue(conn, rendered, now).await?;
+    Ok(())
+}
+
+// ---- sign-up ----
+
+#[derive(Template)]
+#[template(path = "signup.html")]
+struct SignupTemplate {
+    ctx: RequestContext,
+    email: String,
+    email_error: Option<&'static str>,
+    password_error: Option<&'static str>,
+}
+
+pub async fn signup_form(ctx: RequestContext) -> AppResult<Response> {
+    if ctx.user.is_some() {
+        return Ok(Redirect::to("/account").into_response());
+    }
+    Ok(render(SignupTemplate {
+        ctx,
+        email: String::new(),
+        email_error: None,
+        password_error: None,
+    })?
+    .into_response())
+}
+
+#[derive(Deserialize)]
+pub struct SignupForm {
+    email: String,
+    password: String,
+    password_confirm: String,
+}
+
+pub async fn signup(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    Form(form): Form<SignupForm>,
+) -> AppResult<Response> {
+    let refuse = |ctx, email_error, password_error| {
+        render_with(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            SignupTemplate {
+                ctx,
+                email: form.email.trim().to_owned(),
+                email_error,
+                password_error,
+            },
+        )
+    };
+    let email = match Email::parse(&form.email) {
+        Ok(email) => email,
+        Err(e) => return refuse(ctx, Some(email_error_key(e)), None),
+    };
+    let password = match NewPassword::parse(&form.password, &form.password_confirm, &email) {
+        Ok(password) => password,
+        Err(e) => return refuse(ctx, None, Some(password_error_key(e))),
+    };
+    let hash = hash_password(password).await?;
+    let txn = state.db.begin().await?;
+    let created = store::users::create(&txn, &email, hash, ctx.locale, Utc::now()).await;
+    let id = match created {
+        Ok(id) => id,
+        Err(StoreError::Conflict(_)) => return refuse(ctx, Some("form.email_taken"), None),
+        Err(e) => return Err(e.into()),
+    };
+    let user = store::users::find(&txn, id).await?.ok_or(AppError::NotFound)?;
+    queue_link_mail(&state, &txn, &user, TokenPurpose::VerifyEmail).await?;
+    txn.commit().await?;
+    state.mail_wakeup.notify_one();
+    tracing::info!(user = %id, "account created");
+    Ok(render(message(ctx, "signup.done_title", "signup.done_body"))?.into_response())
+}
+
+// ---- email verification ----
+
+pub async fn verify_email(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    Path(token): Path<String>,
+) -> AppResult<Response> {
+    let now = Utc::now();
+    let txn = state.db.begin().await?;
+    let user = store::email_tokens::consume(
+        &txn,
+        &crypto::sha3_hex(token.as_bytes()),
+        TokenPurpose::VerifyEmail,
+        now,
+    )
+    .await?
+    .map_err(|e| {
+        tracing::info!(reason = %e, "verification link refused");
+        AppError::InvalidLink
+    })?;
+    store::users::mark_email_verified(&txn, user, now).await?;
+    txn.commit().await?;
+    tracing::info!(%user, "email verified");
+    let mut page = message(ctx, "verify.done_title", "verify.done_body");
+    page.action = Some(("/login", "nav.login"));
+    Ok(render(page)?.into_response())
+}
+
+#[derive(Deserialize)]
+pub struct EmailForm {
+    email: String,
+}
+
+pub async fn resend_verification(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    Form(form): Form<EmailForm>,
+) -> AppResult<Response> {
+    if let Ok(email) = Email::parse(&form.email) {
+        let txn = state.db.begin().await?;
+        if let Some(user) = store::users::find_by_email(&txn, &email).await?
+            && user.email_verified_at.is_none()
+        {
+            queue_link_mail(&state, &txn, &user, TokenPurpose::VerifyEmail).await?;
+        }
+        txn.commit().await?;
+        state.mail_wakeup.notify_one();
+    }
+    Ok(render(message(ctx, "verify.resent_title", "verify.resent_body"))?.into_response())
+}
+
+// ---- log-in and log-out ----
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginTemplate {
+    ctx: RequestContext,
+    email: String,
+    next: String,
+    error: Option<&'static str>,
+    /// The account exists and the password was right, but the address is unverified.
+    unverified: bool,
+}
+
+pub async fn login_form(ctx: RequestContext, Query(q): Query<NextParam>) -> AppResult<Response> {
+    let next = safe_next(q.next.as_deref()).to_owned();
+    if ctx.user.is_some() {
+        return Ok(Redirect::to(&next).into_response());
+    }
+    Ok(render(LoginTemplate {
+        ctx,
+        email: String::new(),
+        next,
+        error: None,
+        unverified: false,
+    })?
+    .into_response())
+}
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    email: String,
+    password: String,
+    #[serde(default)]
+    next: String,
+}
+
+pub async fn login(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ctx: RequestContext,
+    jar: CookieJar,
+    Form(form): Form<LoginForm>,
+) -> AppResult<Response> {
+    let next = safe_next(Some(&form.next)).to_owned();
+    let typed = form.email.trim().to_lowercase();
+    let ip = peer.ip().to_string();
+    let now = Utc::now();
+
+    let (account_failures, ip_failures) =
+        store::login_failures::count_since(&state.db, &typed, &ip, now - login_throttle::WINDOW).await?;
+    if let Err(throttled) = login_throttle::check(account_failures, ip_failures) {
+        tracing::warn!(%ip, reason = %throttled, "log-in throttled");
+        return Err(AppError::Throttled(throttled));
+    }
+
+    let user = match Email::parse(&form.email) {
+        Ok(email) => store::users::find_by_email(&state.db, &email).await?,
+        Err(_) => None,
+    };
+    // Without an account, still spend the time of one hash so timing does not reveal it.
+    let stored = user
+        .as_ref()
+        .map_or_else(|| crypto::dummy_password_hash().to_owned(), |u| u.password_hash.clone());
+    let password = form.password;
+    let matches = tokio::task::spawn_blocking(move || crypto::verify_password(&password, &stored))
+        .await
+        .map_err(|e| AppError::Internal(e.into()))?;
+
+    let refuse = |ctx, error, unverified, status| {
+        render_with(
+            status,
+            LoginTemplate {
+                ctx,
+                email: form.email.trim().to_owned(),
+                next: next.clone(),
+                error,
+                unverified,
+            },
+        )
+    };
+    let user = match user {
+        Some(user) if matches => user,
+        _ => {
+            store::login_failures::record(&state.db, &typed, &ip, now).await?;
+            tracing::info!(%ip, "log-in failed");
+            return refuse(ctx, Some("login.wrong_credentials"), false, StatusCode::UNAUTHORIZED);
+        }
+    };
+    if user.email_verified_at.is_none() {
+        return refuse(ctx, Some("login.unverified"), true, StatusCode::FORBIDDEN);
+    }
+
+    let token = crypto::random_token();
+    let txn = state.db.begin().await?;
+    store::login_failures::clear_account(&txn, &typed).await?;
+    store::sessions::create(
+        &txn,
+        crypto::sha3_hex(token.as_bytes()),
+        user.id,
+        now,
+        now + Duration::days(SESSION_DAYS),
+    )
+    .await?;
+    store::users::set_locale(&txn, user.id, ctx.locale).await?;
+    txn.commit().await?;
+    tracing::info!(user = %user.id, "logged in");
+    let jar = jar.add(cookie(
+        &state,
+        SESSION_COOKIE,
+        token,
+        time::Duration::days(SESSION_DAYS),
+    ));
+    Ok((jar, Redirect::to(&next)).into_response())
+}
+
+pub async fn logout(State(state): State<AppState>, ctx: RequestContext, jar: CookieJar) -> AppResult<Response> {
+    if let Some(user) = &ctx.user {
+        store::sessions::delete(&state.db, &user.session_id).await?;
+        tracing::info!(user = %user.id, "logged out");
+    }
+    let jar = jar.remove(Cookie::build(SESSION_COOKIE).path("/"));
+    Ok((jar, Redirect::to("/")).into_response())
+}
+
+// ---- password reset ----
+
+#[derive(Template)]
+#[template(path = "forgot.html")]
+struct ForgotTemplate {
+    ctx: RequestContext,
+}
+
+pub async fn forgot_form(ctx: RequestContext) -> AppResult<Html<String>> {
+    render(ForgotTemplate { ctx })
+}
+
+pub async fn forgot(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    Form(form): Form<EmailForm>,
+) -> AppResult<Response> {
+    if let Ok(email) = Email::parse(&form.email) {
+        let txn = state.db.begin().await?;
+        if let Some(user) = store::users::find_by_email(&txn, &email).await? {
+            queue_link_mail(&state, &txn, &user, TokenPurpose::ResetPassword).await?;
+        }
+        txn.commit().await?;
+        state.mail_wakeup.notify_one();
+    }
+    Ok(render(message(ctx, "forgot.sent_title", "forgot.sent_body"))?.into_response())
+}
+
+#[derive(Template)]
+#[template(path = "reset.html")]
+struct ResetTemplate {
+    ctx: RequestContext,
+    token: String,
+    error: Option<&'static str>,
+}
+
+pub async fn reset_form(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    Path(token): Path<String>,
+) -> AppResult<Response> {
+    store::email_tokens::peek(
+        &state.db,
+        &crypto::sha3_hex(token.as_bytes()),
+        TokenPurpose::ResetPassword,
+        Utc::now(),
+    )
+    .await?
+    .map_err(|_| AppError::InvalidLink)?;
+    Ok(render(ResetTemplate {
+        ctx,
+        token,
+        error: None,
+    })?
+    .into_response())
+}
+
+#[derive(Deserialize)]
+pub struct ResetForm {
+    password: String,
+    password_confirm: String,
+}
+
+pub async fn reset(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    Path(token): Path<String>,
+    Form(form): Form<ResetForm>,
+) -> AppResult<Response> {
+    let token_hash = crypto::sha3_hex(token.as_bytes());
+    let user_id = store::email_tokens::peek(&state.db, &token_hash, TokenPurpose::ResetPassword, Utc::now())
+        .await?
+        .map_err(|_| AppError::InvalidLink)?;
+    let user = store::users::find(&state.db, user_id)
+        .await?
+        .ok_or(AppError::InvalidLink)?;
+    let email = Email::parse(&user.email).map_err(|e| AppError::Internal(e.into()))?;
+    let password = match NewPassword::parse(&form.password, &form.password_confirm, &email) {
+        Ok(password) => password,
+        Err(e) => {
+            let page = ResetTemplate {
+                ctx,
+                token,
+                error: Some(password_error_key(e)),
+            };
+            return render_with(StatusCode::UNPROCESSABLE_ENTITY, page);
+        }
+    };
+    let hash = hash_password(password).await?;
+    let now = Utc::now();
+    let txn = state.db.begin().await?;
+    // Consuming inside the transaction makes two racing submissions of one link end with one
+    // password change.
+    store::email_tokens::consume(&txn, &token_hash, TokenPurpose::ResetPassword, now)
+        .await?
+        .map_err(|_| AppError::InvalidLink)?;
+    store::users::set_password_hash(&txn, user_id, hash).await?;
+    store::users::mark_email_verified(&txn, user_id, now).await?;
+    store::sessions::delete_all_for(&txn, user_id).await?;
+    txn.commit().await?;
+    tracing::info!(user = %user_id, "password reset");
+    let mut page = message(ctx, "reset.done_title", "reset.done_body");
+    page.action = Some(("/login", "nav.login"));
+    Ok(render(page)?.into_response())
+}

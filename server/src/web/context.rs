@@ -1,0 +1,204 @@
+//! Per-request context: who is signed in, which language to speak, the CSRF token, and the
+//! operator details every page footer shows. Built once per request by [`load`] and read by
+//! extractors and templates.
+
+use axum::extract::{FromRequestParts, Request, State};
+use axum::http::header::{ACCEPT_LANGUAGE, SET_COOKIE};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue};
+use axum::middleware::Next;
+use axum::response::Response;
+use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
+use chrono::Utc;
+
+use super::error::AppError;
+use crate::app::AppState;
+use crate::config::Operator;
+use crate::crypto;
+use crate::domain::account::UserId;
+use crate::domain::role::{Role, Roles};
+use crate::i18n::Locale;
+use crate::store;
+
+pub const SESSION_COOKIE: &str = "ks_session";
+pub const CSRF_COOKIE: &str = "ks_csrf";
+pub const LANG_COOKIE: &str = "ks_lang";
+
+/// The signed-in user of this request.
+#[derive(Debug, Clone)]
+pub struct SessionUser {
+    pub id: UserId,
+    pub email: String,
+    pub roles: Roles,
+    /// Hash of the session token (the `sessions` row id).
+    pub session_id: String,
+}
+
+/// What every handler and page knows about the current request.
+#[derive(Debug, Clone)]
+pub struct RequestContext {
+    pub locale: Locale,
+    pub user: Option<SessionUser>,
+    /// The token forms must echo back in their `csrf` field.
+    pub csrf_token: String,
+    /// Path and query of this request, for "come back here" links.
+    pub path: String,
+    pub operator: Operator,
+}
+
+impl RequestContext {
+    pub fn t(&self, key: &str) -> &'static str {
+        self.locale.t(key)
+    }
+
+    pub fn tf(&self, key: &str, args: &[(&str, &str)]) -> String {
+        self.locale.tf(key, args)
+    }
+
+    pub fn lang(&self) -> &'static str {
+        self.locale.tag()
+    }
+
+    pub fn has_role(&self, role: Role) -> bool {
+        self.user.as_ref().is_some_and(|u| u.roles.has(role))
+    }
+
+    pub fn is_admin(&self) -> bool {
+        self.has_role(Role::Admin)
+    }
+
+    pub fn is_reviewer(&self) -> bool {
+        self.has_role(Role::Reviewer)
+    }
+
+    pub fn is_issuer_member(&self) -> bool {
+        self.has_role(Role::IssuerMember)
+    }
+
+    /// Languages other than the current one, for the switcher.
+    pub fn other_locales(&self) -> Vec<Locale> {
+        Locale::ALL.into_iter().filter(|l| *l != self.locale).collect()
+    }
+
+    /// The current path, URL-encoded for a `next=` parameter.
+    pub fn here(&self) -> String {
+        url::form_urlencoded::byte_serialize(self.path.as_bytes()).collect()
+    }
+
+    pub fn icp_filing(&self) -> Option<&str> {
+        self.operator.icp_filing.as_ref().map(|f| f.as_str())
+    }
+
+    pub fn blockchain_filing(&self) -> Option<&str> {
+        self.operator.blockchain_filing.as_ref().map(|f| f.as_str())
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for RequestContext {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        parts
+            .extensions
+            .get::<RequestContext>()
+            .cloned()
+            .ok_or_else(|| AppError::Internal(anyhow::anyhow!("request context missing on {}", parts.uri)))
+    }
+}
+
+/// Builds a cookie with the platform's defaults: HttpOnly, SameSite=Lax, path `/`.
+pub fn cookie(state: &AppState, name: &'static str, value: String, max_age: time::Duration) -> Cookie<'static> {
+    Cookie::build((name, value))
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .secure(state.config.cookie_secure)
+        .path("/")
+        .max_age(max_age)
+        .build()
+}
+
+fn csrf_token(state: &AppState, nonce: &str, session_id: Option<&str>) -> String {
+    state
+        .csrf_key
+        .sign(format!("{nonce}|{}", session_id.unwrap_or_default()).as_bytes())
+}
+
+fn valid_nonce(value: &str) -> bool {
+    value.len() == 43
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+async fn load_user(state: &AppState, jar: &CookieJar) -> Option<SessionUser> {
+    let token = jar.get(SESSION_COOKIE)?.value();
+    let session_id = crypto::sha3_hex(token.as_bytes());
+    let lookup = async {
+        let Some(user_id) = store::sessions::find_user(&state.db, &session_id, Utc::now()).await? else {
+            return Ok(None);
+        };
+        let Some(user) = store::users::find(&state.db, user_id).await? else {
+            return Ok(None);
+        };
+        let granted = store::users::granted_roles(&state.db, user_id).await?;
+        Ok::<_, store::StoreError>(Some(SessionUser {
+            id: user.id,
+            email: user.email,
+            roles: Roles::new(granted, false),
+            session_id: session_id.clone(),
+        }))
+    };
+    match lookup.await {
+        Ok(user) => user,
+        Err(err) => {
+            tracing::error!(error = %err, "session lookup failed; treating request as anonymous");
+            None
+        }
+    }
+}
+
+fn negotiate_locale(jar: &CookieJar, headers: &HeaderMap) -> Locale {
+    jar.get(LANG_COOKIE)
+        .and_then(|c| Locale::from_tag(c.value()))
+        .or_else(|| {
+            headers
+                .get(ACCEPT_LANGUAGE)
+                .and_then(|v| v.to_str().ok())
+                .and_then(Locale::negotiate)
+        })
+        .unwrap_or_default()
+}
+
+/// Middleware: builds the [`RequestContext`] and issues the CSRF cookie on first visit.
+pub async fn load(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+    let jar = CookieJar::from_headers(request.headers());
+    let user = load_user(&state, &jar).await;
+    let existing_nonce = jar
+        .get(CSRF_COOKIE)
+        .map(|c| c.value().to_owned())
+        .filter(|v| valid_nonce(v));
+    let (nonce, fresh) = match existing_nonce {
+        Some(nonce) => (nonce, false),
+        None => (crypto::random_token(), true),
+    };
+    let context = RequestContext {
+        locale: negotiate_locale(&jar, request.headers()),
+        csrf_token: csrf_token(&state, &nonce, user.as_ref().map(|u| u.session_id.as_str())),
+        user,
+        path: request
+            .uri()
+            .path_and_query()
+            .map(|p| p.as_str().to_owned())
+            .unwrap_or_else(|| "/".to_owned()),
+        operator: state.config.operator.clone(),
+    };
+    request.extensions_mut().insert(context);
+    let mut response = next.run(request).await;
+    if fresh {
+        let cookie = cookie(&state, CSRF_COOKIE, nonce, time::Duration::days(365));
+        if let Ok(value) = HeaderValue::from_str(&cookie.to_string()) {
+            response.headers_mut().append(SET_COOKIE, value);
+        }
+    }
+    response
+}

@@ -1,0 +1,103 @@
+//! The web layer's error type and its single mapping to HTTP.
+//!
+//! Handlers return [`AppError`]; its `IntoResponse` sets the status and attaches an
+//! [`ErrorPage`] marker. The `render_error_pages` middleware, which knows the visitor's
+//! language and session, turns the marker into an HTML page, or into
+//! `{"error": {"code", "message"}}` for API and JSON clients.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+
+use crate::domain::login_throttle::Throttled;
+use crate::store::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("page not found")]
+    NotFound,
+    #[error("sign-in required")]
+    Unauthenticated { next: String },
+    #[error("you do not have permission to do this")]
+    Forbidden,
+    #[error("the form expired or was not sent by this site; reload the page and try again")]
+    CsrfRejected,
+    #[error("{0}")]
+    Throttled(Throttled),
+    #[error("this link is not valid or has expired")]
+    InvalidLink,
+    #[error("the request could not be understood")]
+    BadRequest,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Template(#[from] askama::Error),
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+/// What the error-page middleware needs to render an error.
+#[derive(Debug, Clone, Copy)]
+pub struct ErrorPage {
+    /// Stable machine-readable code, also the catalogue key prefix (`error.<code>.*`).
+    pub code: &'static str,
+    /// English message for JSON clients.
+    pub message: &'static str,
+}
+
+impl AppError {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            AppError::NotFound => StatusCode::NOT_FOUND,
+            AppError::Unauthenticated { .. } => StatusCode::UNAUTHORIZED,
+            AppError::Forbidden | AppError::CsrfRejected => StatusCode::FORBIDDEN,
+            AppError::Throttled(_) => StatusCode::TOO_MANY_REQUESTS,
+            AppError::InvalidLink | AppError::BadRequest => StatusCode::BAD_REQUEST,
+            AppError::Store(StoreError::Conflict(_)) => StatusCode::CONFLICT,
+            AppError::Store(_) | AppError::Template(_) | AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    pub fn page(&self) -> ErrorPage {
+        let (code, message) = match self {
+            AppError::NotFound => ("not_found", "page not found"),
+            AppError::Unauthenticated { .. } => ("unauthenticated", "sign-in required"),
+            AppError::Forbidden => ("forbidden", "you do not have permission to do this"),
+            AppError::CsrfRejected => ("csrf_rejected", "missing or invalid CSRF token"),
+            AppError::Throttled(_) => ("rate_limited", "too many attempts; try again later"),
+            AppError::InvalidLink => ("invalid_link", "this link is not valid or has expired"),
+            AppError::BadRequest => ("bad_request", "the request could not be understood"),
+            AppError::Store(StoreError::Conflict(_)) => ("conflict", "this already exists"),
+            AppError::Store(_) | AppError::Template(_) | AppError::Internal(_) => {
+                ("internal", "something went wrong on our side")
+            }
+        };
+        ErrorPage { code, message }
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        if let AppError::Unauthenticated { next } = &self {
+            let target = format!(
+                "/login?next={}",
+                url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>()
+            );
+            return Redirect::to(&target).into_response();
+        }
+        let status = self.status();
+        if status.is_server_error() {
+            tracing::error!(error = %self, "request failed");
+        }
+        let mut response = status.into_response();
+        response.extensions_mut().insert(self.page());
+        response
+    }
+}
+
+impl From<sea_orm::DbErr> for AppError {
+    fn from(err: sea_orm::DbErr) -> Self {
+        AppError::Store(StoreError::Db(err))
+    }
+}
+
+pub type AppResult<T> = Result<T, AppError>;

@@ -1,0 +1,174 @@
+//! The server-rendered web interface: routes, middleware and page handlers.
+//!
+//! Request flow, outermost first: request id, trace span, security headers, request context
+//! (session, language, CSRF cookie), error-page rendering, CSRF check, panic catcher, handler.
+
+mod accounts;
+mod admin;
+pub mod auth;
+pub mod context;
+mod csrf;
+pub mod error;
+mod ops;
+mod pages;
+
+use askama::Template;
+use axum::Router;
+use axum::extract::Request;
+use axum::http::header::{
+    ACCEPT, CACHE_CONTROL, CONTENT_SECURITY_POLICY, REFERRER_POLICY, X_CONTENT_TYPE_OPTIONS, X_FRAME_OPTIONS,
+};
+use axum::http::{HeaderName, HeaderValue, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{get, post};
+use tower::ServiceBuilder;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::services::ServeDir;
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+
+use self::context::RequestContext;
+use self::error::{AppError, AppResult, ErrorPage};
+use crate::app::AppState;
+
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// Renders a page template.
+pub fn render(template: impl Template) -> AppResult<Html<String>> {
+    Ok(Html(template.render()?))
+}
+
+/// Renders a page template with a non-200 status (form errors, refusals).
+pub fn render_with(status: StatusCode, template: impl Template) -> AppResult<Response> {
+    Ok((status, render(template)?).into_response())
+}
+
+pub fn router(state: AppState) -> Router {
+    let pages = Router::new()
+        .route("/", get(pages::home))
+        .route("/lang/{tag}", get(pages::switch_language))
+        .route("/account", get(pages::account))
+        .route("/signup", get(accounts::signup_form).post(accounts::signup))
+        .route("/login", get(accounts::login_form).post(accounts::login))
+        .route("/logout", post(accounts::logout))
+        .route("/verify-email/{token}", get(accounts::verify_email))
+        .route("/verify-email/resend", post(accounts::resend_verification))
+        .route("/password/forgot", get(accounts::forgot_form).post(accounts::forgot))
+        .route(
+            "/password/reset/{token}",
+            get(accounts::reset_form).post(accounts::reset),
+        )
+        .route("/admin/users", get(admin::users))
+        .route("/admin/users/{id}/roles", post(admin::change_role))
+        .fallback(pages::not_found)
+        .layer(
+            ServiceBuilder::new()
+                .layer(middleware::from_fn_with_state(state.clone(), context::load))
+                .layer(middleware::from_fn(render_error_pages))
+                .layer(middleware::from_fn(csrf::guard))
+                .layer(CatchPanicLayer::custom(|_| {
+                    AppError::Internal(anyhow::anyhow!("handler panicked")).into_response()
+                })),
+        );
+
+    Router::new()
+        .route("/healthz", get(ops::healthz))
+        .route("/readyz", get(ops::readyz))
+        .nest_service("/static", ServeDir::new(static_dir()))
+        .merge(pages)
+        .with_state(state)
+        .layer(
+            ServiceBuilder::new()
+                .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+                .layer(TraceLayer::new_for_http().make_span_with(|request: &Request| {
+                    let request_id = request
+                        .headers()
+                        .get(REQUEST_ID)
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or_default();
+                    tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), request_id)
+                }).on_response(DefaultOnResponse::new().level(tracing::Level::INFO)))
+                .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+                .layer(SetResponseHeaderLayer::if_not_present(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
+                .layer(SetResponseHeaderLayer::if_not_present(X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
+                .layer(SetResponseHeaderLayer::if_not_present(REFERRER_POLICY, HeaderValue::from_static("same-origin")))
+                .layer(SetResponseHeaderLayer::if_not_present(
+                    CONTENT_SECURITY_POLICY,
+                    HeaderValue::from_static(
+                        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
+                    ),
+                ))
+                .layer(SetResponseHeaderLayer::if_not_present(CACHE_CONTROL, HeaderValue::from_static("no-store"))),
+        )
+}
+
+/// `static/` next to the workspace root, found from the working directory or the binary.
+fn static_dir() -> std::path::PathBuf {
+    let candidates = [
+        std::path::PathBuf::from("static"),
+        std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../static")),
+    ];
+    candidates
+        .iter()
+        .find(|p| p.join("keepsake.css").is_file())
+        .cloned()
+        .unwrap_or_else(|| candidates[1].clone())
+}
+
+fn wants_json(request: &Request) -> bool {
+    request.uri().path().starts_with("/api/")
+        || request
+            .headers()
+            .get(ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|accept| accept.contains("application/json") && !accept.contains("text/html"))
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorTemplate {
+    ctx: RequestContext,
+    status: u16,
+    title_key: String,
+    body_key: String,
+}
+
+/// Middleware: turns [`ErrorPage`] markers into a localised HTML page or a JSON error.
+async fn render_error_pages(request: Request, next: Next) -> Response {
+    let json = wants_json(&request);
+    let ctx = request.extensions().get::<RequestContext>().cloned();
+    let response = next.run(request).await;
+    let Some(page) = response.extensions().get::<ErrorPage>().copied() else {
+        return response;
+    };
+    let status = response.status();
+    let (mut parts, _) = response.into_parts();
+    parts.headers.remove(axum::http::header::CONTENT_TYPE);
+    let body = if json {
+        axum::Json(serde_json::json!({ "error": { "code": page.code, "message": page.message } })).into_response()
+    } else {
+        let Some(ctx) = ctx else {
+            return (status, page.message).into_response();
+        };
+        let template = ErrorTemplate {
+            ctx,
+            status: status.as_u16(),
+            title_key: format!("error.{}.title", page.code),
+            body_key: format!("error.{}.body", page.code),
+        };
+        match template.render() {
+            Ok(html) => Html(html).into_response(),
+            Err(err) => {
+                tracing::error!(error = %err, "error page failed to render");
+                page.message.into_response()
+            }
+        }
+    };
+    let (body_parts, body) = body.into_parts();
+    for (name, value) in &body_parts.headers {
+        parts.headers.insert(name, value.clone());
+    }
+    Response::from_parts(parts, body)
+}

@@ -173,11 +173,7 @@ pub async fn signup(
 
 // ---- email verification ----
 
-pub async fn verify_email(
-    State(state): State<AppState>,
-    ctx: RequestContext,
-    Path(token): Path<String>,
-) -> AppResult<Response> {
+pub async fn verify_email(State(state): State<AppState>, Path(token): Path<String>) -> AppResult<Response> {
     let now = Utc::now();
     let txn = state.db.begin().await?;
     let user = store::email_tokens::consume(
@@ -194,9 +190,14 @@ pub async fn verify_email(
     store::users::mark_email_verified(&txn, user, now).await?;
     txn.commit().await?;
     tracing::info!(%user, "email verified");
+    // Redirect, so that reloading or switching language does not reuse the spent link.
+    Ok(Redirect::to("/verify-email/done").into_response())
+}
+
+pub async fn email_verified(ctx: RequestContext) -> AppResult<Html<String>> {
     let mut page = message(ctx, "verify.done_title", "verify.done_body");
     page.action = Some(("/login", "nav.login"));
-    Ok(render(page)?.into_response())
+    render(page)
 }
 
 #[derive(Deserialize)]
@@ -447,7 +448,11 @@ pub async fn reset(
     store::sessions::delete_all_for(&txn, user_id).await?;
     txn.commit().await?;
     tracing::info!(user = %user_id, "password reset");
+    Ok(Redirect::to("/password/reset/done").into_response())
+}
+
+pub async fn password_changed(ctx: RequestContext) -> AppResult<Html<String>> {
     let mut page = message(ctx, "reset.done_title", "reset.done_body");
     page.action = Some(("/login", "nav.login"));
-    Ok(render(page)?.into_response())
+    render(page)
 }

@@ -54,12 +54,14 @@ pub fn router(state: AppState) -> Router {
         .route("/login", get(accounts::login_form).post(accounts::login))
         .route("/logout", post(accounts::logout))
         .route("/verify-email/{token}", get(accounts::verify_email))
+        .route("/verify-email/done", get(accounts::email_verified))
         .route("/verify-email/resend", post(accounts::resend_verification))
         .route("/password/forgot", get(accounts::forgot_form).post(accounts::forgot))
         .route(
             "/password/reset/{token}",
             get(accounts::reset_form).post(accounts::reset),
         )
+        .route("/password/reset/done", get(accounts::password_changed))
         .route("/admin/users", get(admin::users))
         .route("/admin/users/{id}/roles", post(admin::change_role))
         .fallback(pages::not_found)

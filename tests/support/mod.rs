@@ -1,0 +1,563 @@
+//! Shared harness for the end-to-end tests: starts the real `keepsake` binary on an ephemeral
+//! port with its own data directory (and, when asked, its own PostgreSQL database), gives a
+//! cookie-keeping HTTP client, and reads the mail the server sent.
+//!
+//! Service-backed variants run when their variables are set (`TEST_DATABASE_URL`,
+//! `TEST_SMTP_URL` + `TEST_SMTP_API`); with `KEEPSAKE_REQUIRE_SERVICES=1` (as in CI) a missing
+//! variable fails the test instead of skipping it.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use base64::Engine;
+use reqwest::StatusCode;
+use reqwest::header::{CONTENT_TYPE, LOCATION};
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, ChildStdout, Command};
+
+/// How long to wait for the server to start or for a mail to arrive.
+const DEADLINE: Duration = Duration::from_secs(30);
+
+/// Whether missing service variables are an error (CI) or a reason to skip (laptops).
+pub fn services_required() -> bool {
+    std::env::var("KEEPSAKE_REQUIRE_SERVICES").is_ok_and(|v| v == "1")
+}
+
+/// Reads a service variable; `None` means "skip this variant".
+pub fn service_var(name: &str) -> Option<String> {
+    match std::env::var(name) {
+        Ok(v) if !v.is_empty() => Some(v),
+        _ if services_required() => panic!("{name} must be set when KEEPSAKE_REQUIRE_SERVICES=1"),
+        _ => {
+            eprintln!("skipped: set {name} to run this test against the real service");
+            None
+        }
+    }
+}
+
+/// Which database a test server uses.
+#[derive(Debug, Clone)]
+pub enum Db {
+    /// A SQLite file in the server's data directory (the embedded default).
+    Sqlite,
+    /// A fresh PostgreSQL database created for this test.
+    Postgres(String),
+}
+
+impl Db {
+    /// A new, empty PostgreSQL database on the `TEST_DATABASE_URL` server, or `None` to skip.
+    pub async fn postgres() -> Option<Db> {
+        let admin_url = service_var("TEST_DATABASE_URL")?;
+        let name = format!("ks_test_{}", uuid::Uuid::new_v4().simple());
+        let admin = Database::connect(&admin_url)
+            .await
+            .expect("connect to TEST_DATABASE_URL");
+        admin
+            .execute_unprepared(&format!("CREATE DATABASE {name}"))
+            .await
+            .expect("create test database");
+        admin.close().await.ok();
+        let mut url = url::Url::parse(&admin_url).expect("TEST_DATABASE_URL is a URL");
+        url.set_path(&format!("/{name}"));
+        Some(Db::Postgres(url.to_string()))
+    }
+}
+
+/// Declares an end-to-end test that runs once on SQLite and once on PostgreSQL.
+#[macro_export]
+macro_rules! on_both_databases {
+    ($($name:ident),* $(,)?) => {
+        $(
+            mod $name {
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() {
+                    super::$name($crate::support::Db::Sqlite).await;
+                }
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() {
+                    if let Some(db) = $crate::support::Db::postgres().await {
+                        super::$name(db).await;
+                    }
+                }
+            }
+        )*
+    };
+}
+
+/// Options for starting a server.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub db: Db,
+    /// Extra environment variables (setting name → value).
+    pub env: Vec<(String, String)>,
+}
+
+impl Options {
+    pub fn new(db: Db) -> Self {
+        Self { db, env: Vec::new() }
+    }
+
+    pub fn env(mut self, name: &str, value: &str) -> Self {
+        self.env.push((name.to_owned(), value.to_owned()));
+        self
+    }
+}
+
+/// A running `keepsake serve` process.
+pub struct Server {
+    child: Child,
+    /// Kept open so the server never writes to a closed pipe.
+    _stdout: BufReader<ChildStdout>,
+    pub base: String,
+    pub data_dir: PathBuf,
+    pub database_url: String,
+    _temp: tempfile::TempDir,
+}
+
+/// The `keepsake` binary built for these tests.
+pub fn binary() -> &'static str {
+    env!("CARGO_BIN_EXE_keepsake")
+}
+
+/// A command for the binary with a clean, test-specific environment.
+pub fn command(data_dir: &Path, database_url: &str, extra: &[(String, String)]) -> Command {
+    let mut cmd = Command::new(binary());
+    for (key, _) in std::env::vars() {
+        if key.starts_with("KEEPSAKE_") || key == "DATABASE_URL" {
+            cmd.env_remove(key);
+        }
+    }
+    cmd.env("KEEPSAKE_DATA_DIR", data_dir)
+        .env("DATABASE_URL", database_url)
+        .env("KEEPSAKE_BIND", "127.0.0.1:0")
+        .env("KEEPSAKE_LOG", "info,sqlx=warn")
+        .env("KEEPSAKE_ICP_FILING", "京ICP备12345678号-1")
+        .env("KEEPSAKE_BLOCKCHAIN_FILING", "京网信备11010819842097170019号")
+        .env("KEEPSAKE_OPERATOR_NAME", "Keepsake Test")
+        .current_dir(data_dir)
+        .kill_on_drop(true);
+    for (key, value) in extra {
+        cmd.env(key, value);
+    }
+    cmd
+}
+
+impl Server {
+    pub async fn start(db: Db) -> Server {
+        Self::start_with(Options::new(db)).await
+    }
+
+    pub async fn start_with(options: Options) -> Server {
+        let temp = tempfile::tempdir().expect("temp dir");
+        let data_dir = temp.path().join("data");
+        std::fs::create_dir_all(&data_dir).unwrap();
+        let database_url = match &options.db {
+            Db::Sqlite => format!("sqlite://{}?mode=rwc", data_dir.join("keepsake.db").display()),
+            Db::Postgres(url) => url.clone(),
+        };
+        Self::spawn(temp, data_dir, database_url, &options.env).await
+    }
+
+    async fn spawn(
+        temp: tempfile::TempDir,
+        data_dir: PathBuf,
+        database_url: String,
+        env: &[(String, String)],
+    ) -> Server {
+        let log = std::fs::File::create(temp.path().join("server.log")).unwrap();
+        let mut child = command(&data_dir, &database_url, env)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::from(log))
+            .spawn()
+            .expect("start keepsake");
+        let mut stdout = BufReader::new(child.stdout.take().unwrap());
+        let mut line = String::new();
+        let read = tokio::time::timeout(DEADLINE, stdout.read_line(&mut line)).await;
+        let base = match read {
+            Ok(Ok(n)) if n > 0 => line
+                .trim()
+                .strip_prefix("Keepsake listening on ")
+                .unwrap_or_else(|| panic!("unexpected first line: {line}"))
+                .to_owned(),
+            _ => panic!("server did not start; log:\n{}", read_log(temp.path())),
+        };
+        Server {
+            child,
+            _stdout: stdout,
+            base,
+            data_dir,
+            database_url,
+            _temp: temp,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub fn log(&self) -> String {
+        read_log(self._temp.path())
+    }
+
+    /// A fresh browser-like client (own cookie jar, redirects not followed).
+    pub fn client(&self) -> Client {
+        Client::new(&self.base)
+    }
+
+    /// The server's own database, for checking what was (not) stored and for ageing rows.
+    pub async fn db(&self) -> DatabaseConnection {
+        Database::connect(&self.database_url)
+            .await
+            .expect("connect to the server's database")
+    }
+
+    /// Runs a `keepsake` subcommand against this server's data directory and database.
+    pub async fn run_cli(&self, args: &[&str], stdin: &str) -> std::process::Output {
+        use tokio::io::AsyncWriteExt;
+        let mut child = command(&self.data_dir, &self.database_url, &[])
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("run keepsake");
+        let mut input = child.stdin.take().unwrap();
+        input.write_all(stdin.as_bytes()).await.unwrap();
+        drop(input);
+        child.wait_with_output().await.unwrap()
+    }
+
+    /// Creates a verified admin through the CLI and returns a client logged in as them.
+    pub async fn admin(&self, email: &str, password: &str) -> Client {
+        let out = self
+            .run_cli(&["create-admin", "--email", email], &format!("{password}\n"))
+            .await;
+        assert!(
+            out.status.success(),
+            "create-admin failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let client = self.client();
+        let response = client.login(email, password).await;
+        assert_eq!(response.status(), StatusCode::SEE_OTHER, "admin log-in");
+        client
+    }
+
+    /// Sends SIGTERM and waits for the process to exit.
+    pub async fn terminate(self) -> std::process::ExitStatus {
+        self.terminate_later().await
+    }
+
+    /// Sends SIGTERM now and returns a future that waits for the exit.
+    pub fn terminate_later(mut self) -> impl std::future::Future<Output = std::process::ExitStatus> + Send {
+        let pid = self.child.id().expect("server still running");
+        let status = std::process::Command::new("kill")
+            .args(["-TERM", &pid.to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        async move {
+            let status = tokio::time::timeout(DEADLINE, self.child.wait())
+                .await
+                .expect("server stops within the deadline")
+                .unwrap();
+            drop(self);
+            status
+        }
+    }
+
+    /// The mail box the server writes to (the `.eml` directory).
+    pub fn mailbox(&self) -> Mailbox {
+        Mailbox::Files(self.data_dir.join("mail"))
+    }
+
+    /// Signs up a new account, follows the verification mail and returns a logged-in client.
+    pub async fn verified_user(&self, email: &str, password: &str) -> Client {
+        let client = self.client();
+        let response = client.signup(email, password).await;
+        assert_eq!(response.status(), StatusCode::OK, "sign-up of {email}");
+        let link = self.mailbox().link_for(email, "/verify-email/").await;
+        let response = client.get_absolute(&link).await;
+        assert_eq!(location(&response), "/verify-email/done", "verification of {email}");
+        let response = client.login(email, password).await;
+        assert_eq!(response.status(), StatusCode::SEE_OTHER, "log-in of {email}");
+        client
+    }
+}
+
+fn read_log(dir: &Path) -> String {
+    std::fs::read_to_string(dir.join("server.log")).unwrap_or_default()
+}
+
+/// An HTTP client with its own cookie jar that does not follow redirects.
+#[derive(Clone)]
+pub struct Client {
+    pub http: reqwest::Client,
+    base: String,
+}
+
+impl Client {
+    pub fn new(base: &str) -> Self {
+        let http = reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        Self {
+            http,
+            base: base.to_owned(),
+        }
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.http.get(format!("{}{path}", self.base)).send().await.unwrap()
+    }
+
+    pub async fn get_absolute(&self, url: &str) -> reqwest::Response {
+        self.http.get(url).send().await.unwrap()
+    }
+
+    pub async fn get_text(&self, path: &str) -> (StatusCode, String) {
+        let response = self.get(path).await;
+        (response.status(), response.text().await.unwrap())
+    }
+
+    /// The CSRF token from a form on `path` (which also sets the CSRF cookie).
+    pub async fn csrf(&self, path: &str) -> String {
+        let (_, html) = self.get_text(path).await;
+        csrf_in(&html).unwrap_or_else(|| panic!("no csrf field on {path}"))
+    }
+
+    /// Posts a form with the CSRF token of the page at `form_page`.
+    pub async fn post_form(&self, form_page: &str, action: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+        let token = self.csrf(form_page).await;
+        let mut all: Vec<(&str, &str)> = vec![("csrf", &token)];
+        all.extend_from_slice(fields);
+        self.post_raw(action, &all).await
+    }
+
+    /// Posts a form exactly as given (no CSRF token added).
+    pub async fn post_raw(&self, action: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+        self.http
+            .post(format!("{}{action}", self.base))
+            .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(serde_urlencoded(fields))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn signup(&self, email: &str, password: &str) -> reqwest::Response {
+        self.post_form(
+            "/signup",
+            "/signup",
+            &[("email", email), ("password", password), ("password_confirm", password)],
+        )
+        .await
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> reqwest::Response {
+        self.post_form("/login", "/login", &[("email", email), ("password", password)])
+            .await
+    }
+
+    pub async fn logout(&self) -> reqwest::Response {
+        self.post_form("/", "/logout", &[]).await
+    }
+}
+
+fn serde_urlencoded(fields: &[(&str, &str)]) -> String {
+    url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(fields)
+        .finish()
+}
+
+/// The value of the first `name="csrf"` hidden field in a page.
+pub fn csrf_in(html: &str) -> Option<String> {
+    let at = html.find("name=\"csrf\" value=\"")?;
+    let rest = &html[at + "name=\"csrf\" value=\"".len()..];
+    Some(rest[..rest.find('"')?].to_owned())
+}
+
+/// Where a redirect points.
+pub fn location(response: &reqwest::Response) -> String {
+    response
+        .headers()
+        .get(LOCATION)
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default()
+}
+
+/// A delivered message, decoded.
+#[derive(Debug, Clone)]
+pub struct ReceivedMail {
+    pub to: String,
+    pub subject: String,
+    pub text: String,
+}
+
+/// Where a test server's outgoing mail can be read.
+#[derive(Debug, Clone)]
+pub enum Mailbox {
+    /// `.eml` files written by the file transport.
+    Files(PathBuf),
+    /// A maildev capture server's HTTP API.
+    Maildev(String),
+}
+
+impl Mailbox {
+    /// Every message delivered so far to `to`.
+    pub async fn messages_for(&self, to: &str) -> Vec<ReceivedMail> {
+        match self {
+            Mailbox::Files(dir) => {
+                let Ok(entries) = std::fs::read_dir(dir) else {
+                    return Vec::new();
+                };
+                let mut found = Vec::new();
+                for entry in entries {
+                    let path = entry.unwrap().path();
+                    if path.extension().is_some_and(|e| e == "eml") {
+                        let raw = std::fs::read_to_string(&path).unwrap_or_default();
+                        let mail = parse_eml(&raw);
+                        if mail.to.contains(to) {
+                            found.push(mail);
+                        }
+                    }
+                }
+                found
+            }
+            Mailbox::Maildev(api) => {
+                let list: Vec<serde_json::Value> = reqwest::get(format!("{api}/api/email"))
+                    .await
+                    .unwrap()
+                    .json()
+                    .await
+                    .unwrap();
+                list.into_iter()
+                    .filter(|m| {
+                        m["to"]
+                            .as_array()
+                            .is_some_and(|a| a.iter().any(|r| r["address"].as_str() == Some(to)))
+                    })
+                    .map(|m| ReceivedMail {
+                        to: to.to_owned(),
+                        subject: m["subject"].as_str().unwrap_or_default().to_owned(),
+                        text: m["text"].as_str().unwrap_or_default().to_owned(),
+                    })
+                    .collect()
+            }
+        }
+    }
+
+    /// Waits until `count` messages for `to` have arrived and returns them.
+    pub async fn wait_for(&self, to: &str, count: usize) -> Vec<ReceivedMail> {
+        let start = Instant::now();
+        loop {
+            let found = self.messages_for(to).await;
+            if found.len() >= count {
+                return found;
+            }
+            assert!(
+                start.elapsed() < DEADLINE,
+                "expected {count} mail(s) for {to}, found {}",
+                found.len()
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Waits for the latest mail to `to` with a link containing `path` and returns the link.
+    pub async fn link_for(&self, to: &str, path: &str) -> String {
+        let start = Instant::now();
+        loop {
+            let links: Vec<String> = self
+                .messages_for(to)
+                .await
+                .iter()
+                .filter_map(|m| link_in(&m.text, path))
+                .collect();
+            if let Some(link) = links.into_iter().next_back() {
+                return link;
+            }
+            assert!(start.elapsed() < DEADLINE, "no mail to {to} with a {path} link");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+/// The first URL in `text` whose path contains `path`.
+pub fn link_in(text: &str, path: &str) -> Option<String> {
+    text.split_whitespace()
+        .find(|w| w.starts_with("http") && w.contains(path))
+        .map(str::to_owned)
+}
+
+/// A minimal MIME reader for the messages this server writes: headers, then a
+/// multipart/alternative body whose text part may be base64 or quoted-printable.
+pub fn parse_eml(raw: &str) -> ReceivedMail {
+    let raw = raw.replace("\r\n", "\n");
+    let (headers, body) = raw.split_once("\n\n").unwrap_or((&raw, ""));
+    let header = |name: &str| -> String {
+        let mut value = String::new();
+        let mut in_header = false;
+        for line in headers.lines() {
+            if in_header && line.starts_with([' ', '\t']) {
+                value.push_str(line.trim_start());
+                continue;
+            }
+            in_header = line.len() > name.len()
+                && line[..name.len()].eq_ignore_ascii_case(name)
+                && line.as_bytes()[name.len()] == b':';
+            if in_header {
+                value = line[name.len() + 1..].trim().to_owned();
+            }
+        }
+        value
+    };
+    let mut text = String::new();
+    for part in body.split("\n--") {
+        let (part_headers, part_body) = part.split_once("\n\n").unwrap_or(("", ""));
+        let lower = part_headers.to_ascii_lowercase();
+        if !lower.contains("content-type: text/plain") {
+            continue;
+        }
+        text = if lower.contains("content-transfer-encoding: base64") {
+            let joined: String = part_body.split_whitespace().collect();
+            let bytes = base64::engine::general_purpose::STANDARD
+                .decode(joined)
+                .unwrap_or_default();
+            String::from_utf8_lossy(&bytes).into_owned()
+        } else if lower.contains("content-transfer-encoding: quoted-printable") {
+            decode_quoted_printable(part_body)
+        } else {
+            part_body.to_owned()
+        };
+    }
+    ReceivedMail {
+        to: header("To"),
+        subject: header("Subject"),
+        text,
+    }
+}
+
+fn decode_quoted_printable(input: &str) -> String {
+    let joined = input.replace("=\n", "");
+    let bytes = joined.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'=' && i + 2 < bytes.len() && u8::from_str_radix(&joined[i + 1..i + 3], 16).is_ok() {
+            out.push(u8::from_str_radix(&joined[i + 1..i + 3], 16).unwrap());
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}

@@ -45,12 +45,7 @@ pub struct App {
 impl AppState {
     /// Connects to the database (applying migrations), the blob store and the mail transport.
     pub async fn build(config: Config, bound: SocketAddr) -> anyhow::Result<Self> {
-        std::fs::create_dir_all(&config.data_dir)
-            .with_context(|| format!("cannot create data directory {}", config.data_dir.display()))?;
-        let db = store::connect(config.database_url.expose())
-            .await
-            .context("cannot open the database (setting `database_url`, DATABASE_URL)")?;
-        store::migrate(&db).await.context("database migration failed")?;
+        let db = open_database(&config).await?;
         let blobs = blobs::from_config(&config)
             .await
             .context("cannot reach the blob store (settings `s3.*`, KEEPSAKE_S3_*)")?;
@@ -76,6 +71,17 @@ impl AppState {
     pub fn absolute_url(&self, path: &str) -> String {
         format!("{}{}", self.public_url.as_str().trim_end_matches('/'), path)
     }
+}
+
+/// Creates the data directory, opens the database and applies pending migrations.
+pub async fn open_database(config: &Config) -> anyhow::Result<DatabaseConnection> {
+    std::fs::create_dir_all(&config.data_dir)
+        .with_context(|| format!("cannot create data directory {}", config.data_dir.display()))?;
+    let db = store::connect(config.database_url.expose())
+        .await
+        .context("cannot open the database (setting `database_url`, DATABASE_URL)")?;
+    store::migrate(&db).await.context("database migration failed")?;
+    Ok(db)
 }
 
 /// Runs the platform until SIGTERM or Ctrl-C: binds, migrates, starts the workers and serves.

@@ -102,18 +102,8 @@ fn init_tracing(format: LogFormat) {
     }
 }
 
-async fn open_database(config: &Config) -> anyhow::Result<sea_orm::DatabaseConnection> {
-    std::fs::create_dir_all(&config.data_dir)
-        .with_context(|| format!("cannot create data directory {}", config.data_dir.display()))?;
-    let db = store::connect(config.database_url.expose())
-        .await
-        .context("cannot open the database (setting `database_url`, DATABASE_URL)")?;
-    store::migrate(&db).await.context("database migration failed")?;
-    Ok(db)
-}
-
 async fn migrate(config: &Config) -> anyhow::Result<()> {
-    open_database(config).await?;
+    app::open_database(config).await?;
     println!("Database is up to date.");
     Ok(())
 }
@@ -127,7 +117,7 @@ async fn create_admin(config: &Config, email: &str) -> anyhow::Result<()> {
         .context("cannot read the password from standard input")?;
     let password = line.trim_end_matches(['\r', '\n']);
     let password = NewPassword::parse(password, password, &email).map_err(|e| anyhow::anyhow!("password: {e}"))?;
-    let db = open_database(config).await?;
+    let db = app::open_database(config).await?;
     if store::users::find_by_email(&db, &email).await?.is_some() {
         bail!("an account with the email {} already exists", email.as_str());
     }

@@ -24,15 +24,15 @@ pub enum Mail<'a> {
     ResetPassword { link: &'a str },
 }
 
-#[derive(Template)]
+#[derive(Template, Clone, Copy)]
 #[template(path = "emails/action.txt")]
 struct ActionText<'a> {
     greeting: &'a str,
-    intro: String,
+    intro: &'a str,
     action: &'a str,
     link: &'a str,
     note: &'a str,
-    signature: String,
+    signature: &'a str,
 }
 
 #[derive(Template)]
@@ -40,12 +40,8 @@ struct ActionText<'a> {
 struct ActionHtml<'a> {
     lang: &'a str,
     subject: &'a str,
-    greeting: &'a str,
-    intro: String,
-    action: &'a str,
-    link: &'a str,
-    note: &'a str,
-    signature: String,
+    /// The same words as the plain-text part.
+    text: ActionText<'a>,
 }
 
 impl Mail<'_> {
@@ -60,26 +56,26 @@ impl Mail<'_> {
     pub fn render(&self, to: &Email, locale: Locale, operator: &str) -> Result<NewMail, askama::Error> {
         let (Mail::VerifyEmail { link } | Mail::ResetPassword { link }) = *self;
         let key = |suffix: &str| format!("{}.{suffix}", self.catalogue_prefix());
-        let subject = locale.tf(&key("subject"), &[("operator", operator)]);
         let args = [("operator", operator)];
-        let text = ActionText {
-            greeting: locale.t("mail.greeting"),
-            intro: locale.tf(&key("intro"), &args),
-            action: locale.t(&key("action")),
+        let subject = locale.tf(&key("subject"), &args);
+        let greeting = locale.t("mail.greeting");
+        let intro = locale.tf(&key("intro"), &args);
+        let action = locale.t(&key("action"));
+        let note = locale.t(&key("note"));
+        let signature = locale.tf("mail.signature", &args);
+        let words = ActionText {
+            greeting,
+            intro: &intro,
+            action,
             link,
-            note: locale.t(&key("note")),
-            signature: locale.tf("mail.signature", &args),
-        }
-        .render()?;
+            note,
+            signature: &signature,
+        };
+        let text = words.render()?;
         let html = ActionHtml {
             lang: locale.tag(),
             subject: &subject,
-            greeting: locale.t("mail.greeting"),
-            intro: locale.tf(&key("intro"), &args),
-            action: locale.t(&key("action")),
-            link,
-            note: locale.t(&key("note")),
-            signature: locale.tf("mail.signature", &args),
+            text: words,
         }
         .render()?;
         Ok(NewMail {

@@ -100,6 +100,25 @@ async fn queue_link_mail(
     Ok(())
 }
 
+/// Mails a fresh link to the account at `raw_email`, if there is one that needs it. The caller
+/// answers the same either way, so the form does not reveal which addresses are registered.
+async fn mail_link_to(state: &AppState, raw_email: &str, purpose: TokenPurpose) -> AppResult<()> {
+    let Ok(email) = Email::parse(raw_email) else {
+        return Ok(());
+    };
+    let txn = state.db.begin().await?;
+    let Some(user) = store::users::find_by_email(&txn, &email).await? else {
+        return Ok(());
+    };
+    if purpose == TokenPurpose::VerifyEmail && user.email_verified_at.is_some() {
+        return Ok(());
+    }
+    queue_link_mail(state, &txn, &user, purpose).await?;
+    txn.commit().await?;
+    state.mail_wakeup.notify_one();
+    Ok(())
+}
+
 // ---- sign-up ----
 
 #[derive(Template)]
@@ -210,16 +229,7 @@ pub async fn resend_verification(
     ctx: RequestContext,
     Form(form): Form<EmailForm>,
 ) -> AppResult<Response> {
-    if let Ok(email) = Email::parse(&form.email) {
-        let txn = state.db.begin().await?;
-        if let Some(user) = store::users::find_by_email(&txn, &email).await?
-            && user.email_verified_at.is_none()
-        {
-            queue_link_mail(&state, &txn, &user, TokenPurpose::VerifyEmail).await?;
-        }
-        txn.commit().await?;
-        state.mail_wakeup.notify_one();
-    }
+    mail_link_to(&state, &form.email, TokenPurpose::VerifyEmail).await?;
     Ok(render(message(ctx, "verify.resent_title", "verify.resent_body"))?.into_response())
 }
 
@@ -364,14 +374,7 @@ pub async fn forgot(
     ctx: RequestContext,
     Form(form): Form<EmailForm>,
 ) -> AppResult<Response> {
-    if let Ok(email) = Email::parse(&form.email) {
-        let txn = state.db.begin().await?;
-        if let Some(user) = store::users::find_by_email(&txn, &email).await? {
-            queue_link_mail(&state, &txn, &user, TokenPurpose::ResetPassword).await?;
-        }
-        txn.commit().await?;
-        state.mail_wakeup.notify_one();
-    }
+    mail_link_to(&state, &form.email, TokenPurpose::ResetPassword).await?;
     Ok(render(message(ctx, "forgot.sent_title", "forgot.sent_body"))?.into_response())
 }
 

@@ -5,10 +5,12 @@
 //! SDK's default CRC32 trailers.
 
 use aws_sdk_s3::Client;
+use aws_sdk_s3::config::http::HttpResponse;
 use aws_sdk_s3::config::{
     BehaviorVersion, Credentials, Region, RequestChecksumCalculation, ResponseChecksumValidation,
 };
-use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata};
+use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_s3::operation::list_objects_v2::{ListObjectsV2Error, ListObjectsV2Output};
 use aws_sdk_s3::primitives::ByteStream;
 
 use super::{Blob, BlobError, BlobKey, BlobStore, MAX_BLOB_BYTES};
@@ -20,9 +22,7 @@ pub struct S3BlobStore {
     bucket: String,
 }
 
-fn s3_error<E: ProvideErrorMetadata + std::error::Error + 'static>(
-    err: aws_sdk_s3::error::SdkError<E, aws_sdk_s3::config::http::HttpResponse>,
-) -> BlobError {
+fn s3_error<E: ProvideErrorMetadata + std::error::Error + 'static>(err: SdkError<E, HttpResponse>) -> BlobError {
     match err.code() {
         Some(code) => BlobError::S3(format!("{code}: {}", err.message().unwrap_or("no message"))),
         None => BlobError::S3(DisplayErrorContext(&err).to_string()),
@@ -52,9 +52,8 @@ impl S3BlobStore {
             client: Client::from_conf(sdk_config),
             bucket: config.bucket.clone(),
         };
-        if let Err(err) = store.client.head_bucket().bucket(&store.bucket).send().await {
-            let missing = err.as_service_error().is_some_and(|e| e.is_not_found());
-            if !missing {
+        if let Err(err) = store.list_one().await {
+            if err.code() != Some("NoSuchBucket") {
                 return Err(s3_error(err));
             }
             store
@@ -66,6 +65,18 @@ impl S3BlobStore {
                 .map_err(s3_error)?;
         }
         Ok(store)
+    }
+
+    /// Lists at most one key: the cheapest request that proves the bucket exists and the
+    /// credentials work. (A HEAD request would do, but its errors carry no body, so the
+    /// caller could not tell `SignatureDoesNotMatch` from `AccessDenied`.)
+    async fn list_one(&self) -> Result<ListObjectsV2Output, SdkError<ListObjectsV2Error, HttpResponse>> {
+        self.client
+            .list_objects_v2()
+            .bucket(&self.bucket)
+            .max_keys(1)
+            .send()
+            .await
     }
 }
 
@@ -125,12 +136,7 @@ impl BlobStore for S3BlobStore {
     }
 
     async fn check(&self) -> Result<(), BlobError> {
-        self.client
-            .head_bucket()
-            .bucket(&self.bucket)
-            .send()
-            .await
-            .map_err(s3_error)?;
+        self.list_one().await.map_err(s3_error)?;
         Ok(())
     }
 }

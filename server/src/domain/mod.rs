@@ -5,8 +5,11 @@
 //! and the store persists what these functions decide.
 
 pub mod account;
+pub mod credit_code;
 pub mod email_token;
 pub mod filings;
+pub mod identity;
+pub mod issuer;
 pub mod login_throttle;
 pub mod outbox;
 pub mod role;

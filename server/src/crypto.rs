@@ -68,6 +68,11 @@ impl Key {
         }
     }
 
+    /// The raw key material, for building a cipher from it.
+    pub(crate) fn material(&self) -> &[u8; 32] {
+        &self.0
+    }
+
     /// HMAC-SHA3-256 of `data` under this key, URL-safe base64 encoded.
     pub fn sign(&self, data: &[u8]) -> String {
         let mut mac = <HmacSha3 as KeyInit>::new_from_slice(&self.0).expect("HMAC accepts any key length");

@@ -16,6 +16,7 @@ pub mod crypto;
 pub mod domain;
 pub mod i18n;
 pub mod jobs;
+pub mod kyc;
 pub mod mail;
 pub mod store;
 pub mod web;

@@ -4,7 +4,9 @@
 //! several of them (and the mail outbox insert) inside one transaction. The same code serves
 //! SQLite and PostgreSQL; where they differ (connection set-up) it is handled here.
 
+pub mod audit;
 pub mod email_tokens;
+pub mod identities;
 pub mod entities;
 pub mod login_failures;
 pub mod outbox;

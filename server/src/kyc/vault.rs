@@ -1,0 +1,174 @@
+//! Encryption at rest for identity data, and the blind index that enforces one person, one
+//! account.
+//!
+//! Names and ID numbers are sealed with AES-256-GCM under a data key kept in
+//! `<data_dir>/keys/` (never in the database or the repository). Each ciphertext is
+//! `v<key version>:<base64(nonce || ciphertext || tag)>` and is bound, through the associated
+//! data, to its field and owner, so a ciphertext copied into another row does not decrypt.
+//! The blind index is an HMAC under a second, separate key: equal ID numbers give equal
+//! indexes, but the index cannot be reversed by trying the (small) space of ID numbers without
+//! the key.
+
+use std::path::Path;
+
+use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+
+use crate::crypto::Key;
+use crate::domain::account::UserId;
+use crate::domain::identity::ResidentIdNumber;
+
+/// The version written into new ciphertexts; older versions stay readable once rotation
+/// adds them.
+const KEY_VERSION: &str = "v1";
+
+#[derive(Debug, thiserror::Error)]
+pub enum VaultError {
+    #[error("cannot read or create the identity keys: {0}")]
+    Keys(#[from] std::io::Error),
+    #[error("sealed value is malformed or was made with an unknown key")]
+    Malformed,
+    #[error("sealed value does not decrypt for this field and owner")]
+    Tampered,
+}
+
+/// Which identity field a ciphertext holds (part of the associated data).
+#[derive(Debug, Clone, Copy)]
+pub enum Field {
+    LegalName,
+    IdNumber,
+}
+
+impl Field {
+    fn as_str(self) -> &'static str {
+        match self {
+            Field::LegalName => "legal_name",
+            Field::IdNumber => "id_number",
+        }
+    }
+}
+
+pub struct PiiVault {
+    data_key: LessSafeKey,
+    index_key: Key,
+}
+
+impl std::fmt::Debug for PiiVault {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PiiVault([redacted])")
+    }
+}
+
+fn aad(field: Field, owner: UserId) -> Aad<Vec<u8>> {
+    Aad::from(format!("keepsake|{}|{owner}", field.as_str()).into_bytes())
+}
+
+impl PiiVault {
+    /// Loads the keys from `keys_dir`, creating them on first start.
+    pub fn load(keys_dir: &Path) -> Result<Self, VaultError> {
+        let data = Key::load_or_create(&keys_dir.join(format!("identity-data-{KEY_VERSION}.key")))?;
+        let index_key = Key::load_or_create(&keys_dir.join("identity-index.key"))?;
+        Ok(Self::from_keys(&data, index_key))
+    }
+
+    fn from_keys(data: &Key, index_key: Key) -> Self {
+        let unbound = UnboundKey::new(&AES_256_GCM, data.material()).expect("a 32-byte key suits AES-256-GCM");
+        Self {
+            data_key: LessSafeKey::new(unbound),
+            index_key,
+        }
+    }
+
+    /// Encrypts `plaintext` for `field` of `owner`.
+    pub fn seal(&self, field: Field, owner: UserId, plaintext: &str) -> String {
+        let mut nonce = [0u8; NONCE_LEN];
+        getrandom::fill(&mut nonce).expect("the operating system's random source failed");
+        let mut sealed = plaintext.as_bytes().to_vec();
+        self.data_key
+            .seal_in_place_append_tag(Nonce::assume_unique_for_key(nonce), aad(field, owner), &mut sealed)
+            .expect("AES-GCM sealing cannot fail for short inputs");
+        let mut out = nonce.to_vec();
+        out.extend_from_slice(&sealed);
+        format!("{KEY_VERSION}:{}", STANDARD.encode(out))
+    }
+
+    /// Decrypts a value made by [`PiiVault::seal`] for the same field and owner.
+    pub fn open(&self, field: Field, owner: UserId, sealed: &str) -> Result<String, VaultError> {
+        let encoded = sealed
+            .strip_prefix(KEY_VERSION)
+            .and_then(|rest| rest.strip_prefix(':'))
+            .ok_or(VaultError::Malformed)?;
+        let mut bytes = STANDARD.decode(encoded).map_err(|_| VaultError::Malformed)?;
+        if bytes.len() < NONCE_LEN {
+            return Err(VaultError::Malformed);
+        }
+        let mut body = bytes.split_off(NONCE_LEN);
+        let nonce = Nonce::try_assume_unique_for_key(&bytes).map_err(|_| VaultError::Malformed)?;
+        let plain = self
+            .data_key
+            .open_in_place(nonce, aad(field, owner), &mut body)
+            .map_err(|_| VaultError::Tampered)?;
+        String::from_utf8(plain.to_vec()).map_err(|_| VaultError::Tampered)
+    }
+
+    /// The keyed blind index of an ID number.
+    pub fn blind_index(&self, id: &ResidentIdNumber) -> String {
+        self.index_key.sign(format!("resident-id|{}", id.canonical()).as_bytes())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vault(dir: &Path) -> PiiVault {
+        PiiVault::load(dir).unwrap()
+    }
+
+    fn id() -> ResidentIdNumber {
+        ResidentIdNumber::parse("11010519491231002X", chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn sealed_values_open_only_for_their_field_and_owner() {
+        let dir = tempfile::tempdir().unwrap();
+        let vault = vault(dir.path());
+        let sealed = vault.seal(Field::LegalName, UserId(7), "张三");
+        assert!(sealed.starts_with("v1:"));
+        assert!(!sealed.contains("张三"));
+        assert_eq!(vault.open(Field::LegalName, UserId(7), &sealed).unwrap(), "张三");
+        assert!(matches!(vault.open(Field::LegalName, UserId(8), &sealed), Err(VaultError::Tampered)));
+        assert!(matches!(vault.open(Field::IdNumber, UserId(7), &sealed), Err(VaultError::Tampered)));
+        assert_ne!(sealed, vault.seal(Field::LegalName, UserId(7), "张三"), "fresh nonce each time");
+    }
+
+    #[test]
+    fn tampered_or_malformed_values_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let vault = vault(dir.path());
+        let sealed = vault.seal(Field::IdNumber, UserId(1), "11010519491231002X");
+        let mut bytes = STANDARD.decode(&sealed[3..]).unwrap();
+        let last = bytes.len() - 1;
+        bytes[last] ^= 1;
+        let flipped = format!("v1:{}", STANDARD.encode(bytes));
+        assert!(matches!(vault.open(Field::IdNumber, UserId(1), &flipped), Err(VaultError::Tampered)));
+        for bad in ["", "v1:", "v2:AAAA", "v1:not base64!", "plain text"] {
+            assert!(vault.open(Field::IdNumber, UserId(1), bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn keys_persist_and_are_per_installation() {
+        let dir = tempfile::tempdir().unwrap();
+        let sealed = vault(dir.path()).seal(Field::LegalName, UserId(1), "李四");
+        let index = vault(dir.path()).blind_index(&id());
+        assert_eq!(vault(dir.path()).open(Field::LegalName, UserId(1), &sealed).unwrap(), "李四");
+        assert_eq!(vault(dir.path()).blind_index(&id()), index, "stable across restarts");
+
+        let other = tempfile::tempdir().unwrap();
+        assert!(vault(other.path()).open(Field::LegalName, UserId(1), &sealed).is_err());
+        assert_ne!(vault(other.path()).blind_index(&id()), index, "keyed, not a plain hash");
+        assert!(!index.contains("1101"));
+    }
+}

@@ -1,0 +1,177 @@
+//! Real-name identities and the reviewer queue over them. Claims and decisions are
+//! compare-and-set updates, so two reviewers can never decide the same submission.
+
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+
+use super::entities::identities;
+use super::{StoreError, StoreResult};
+use crate::domain::account::UserId;
+use crate::domain::identity::IdentityStatus;
+
+/// A stored identity. The sealed fields stay sealed until a reviewer's page opens them.
+#[derive(Debug, Clone)]
+pub struct IdentityRecord {
+    pub user: UserId,
+    pub status: IdentityStatus,
+    pub sealed_name: String,
+    pub sealed_id_number: String,
+    pub masked: String,
+    pub province_known: bool,
+    pub submitted_at: DateTime<Utc>,
+    pub decided_at: Option<DateTime<Utc>>,
+    pub claimed_by: Option<UserId>,
+    pub claimed_until: Option<DateTime<Utc>>,
+    pub version: i32,
+}
+
+impl From<identities::Model> for IdentityRecord {
+    fn from(m: identities::Model) -> Self {
+        let status = match m.status.as_str() {
+            "pending" => IdentityStatus::Pending,
+            "verified" => IdentityStatus::Verified,
+            "rejected" => IdentityStatus::Rejected {
+                reason: m.reject_reason.unwrap_or_default(),
+            },
+            _ => IdentityStatus::Unverified,
+        };
+        IdentityRecord {
+            user: UserId(m.user_id),
+            status,
+            sealed_name: m.legal_name_enc,
+            sealed_id_number: m.id_number_enc,
+            masked: m.id_masked,
+            province_known: m.province_known,
+            submitted_at: m.submitted_at,
+            decided_at: m.decided_at,
+            claimed_by: m.claimed_by.map(UserId),
+            claimed_until: m.claimed_until,
+            version: m.version,
+        }
+    }
+}
+
+/// A new or corrected submission, already sealed.
+#[derive(Debug, Clone)]
+pub struct Submission {
+    pub sealed_name: String,
+    pub sealed_id_number: String,
+    pub masked: String,
+    pub blind_index: String,
+    pub province_known: bool,
+    pub verifier: &'static str,
+}
+
+pub async fn find(conn: &impl ConnectionTrait, user: UserId) -> StoreResult<Option<IdentityRecord>> {
+    Ok(identities::Entity::find_by_id(user.0)
+        .one(conn)
+        .await?
+        .map(IdentityRecord::from))
+}
+
+/// Stores a submission as pending (replacing a rejected one). An ID number already held by
+/// another account answers [`StoreError::Conflict`].
+pub async fn submit(
+    conn: &impl ConnectionTrait,
+    user: UserId,
+    submission: Submission,
+    now: DateTime<Utc>,
+) -> StoreResult<()> {
+    let existing = identities::Entity::find_by_id(user.0).one(conn).await?;
+    let version = existing.as_ref().map_or(0, |m| m.version + 1);
+    let model = identities::ActiveModel {
+        user_id: Set(user.0),
+        status: Set(IdentityStatus::Pending.as_str().to_owned()),
+        legal_name_enc: Set(submission.sealed_name),
+        id_number_enc: Set(submission.sealed_id_number),
+        id_masked: Set(submission.masked),
+        blind_index: Set(Some(submission.blind_index)),
+        province_known: Set(submission.province_known),
+        verifier: Set(submission.verifier.to_owned()),
+        provider_reference: Set(None),
+        reject_reason: Set(None),
+        submitted_at: Set(now),
+        decided_at: Set(None),
+        decided_by: Set(None),
+        claimed_by: Set(None),
+        claimed_until: Set(None),
+        version: Set(version),
+    };
+    let result = if existing.is_some() {
+        model.update(conn).await.map(drop)
+    } else {
+        model.insert(conn).await.map(drop)
+    };
+    result.map_err(StoreError::unique("identity"))
+}
+
+/// Pending submissions, oldest first.
+pub async fn queue(conn: &impl ConnectionTrait) -> StoreResult<Vec<IdentityRecord>> {
+    Ok(identities::Entity::find()
+        .filter(identities::Column::Status.eq(IdentityStatus::Pending.as_str()))
+        .order_by_asc(identities::Column::SubmittedAt)
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(IdentityRecord::from)
+        .collect())
+}
+
+/// Takes the review lock on a pending submission until `until`, unless another reviewer
+/// holds a live lock. Returns whether this reviewer now holds it.
+pub async fn claim(
+    conn: &impl ConnectionTrait,
+    user: UserId,
+    reviewer: UserId,
+    now: DateTime<Utc>,
+    until: DateTime<Utc>,
+) -> StoreResult<bool> {
+    let free = Condition::any()
+        .add(identities::Column::ClaimedBy.is_null())
+        .add(identities::Column::ClaimedBy.eq(reviewer.0))
+        .add(identities::Column::ClaimedUntil.lt(now));
+    let result = identities::Entity::update_many()
+        .col_expr(identities::Column::ClaimedBy, Expr::value(reviewer.0))
+        .col_expr(identities::Column::ClaimedUntil, Expr::value(until))
+        .filter(identities::Column::UserId.eq(user.0))
+        .filter(identities::Column::Status.eq(IdentityStatus::Pending.as_str()))
+        .filter(free)
+        .exec(conn)
+        .await?;
+    Ok(result.rows_affected == 1)
+}
+
+/// Records a decision, only if the submission is still pending at `version` and `reviewer`
+/// holds a live claim. A rejected identity releases its blind index, so the number's real
+/// owner is not locked out by someone else's failed attempt.
+pub async fn decide(
+    conn: &impl ConnectionTrait,
+    user: UserId,
+    reviewer: UserId,
+    version: i32,
+    decision: &IdentityStatus,
+    now: DateTime<Utc>,
+) -> StoreResult<bool> {
+    let mut update = identities::Entity::update_many()
+        .col_expr(identities::Column::Status, Expr::value(decision.as_str()))
+        .col_expr(identities::Column::DecidedAt, Expr::value(now))
+        .col_expr(identities::Column::DecidedBy, Expr::value(reviewer.0))
+        .col_expr(identities::Column::ClaimedBy, Expr::value(Option::<i64>::None))
+        .col_expr(identities::Column::ClaimedUntil, Expr::value(Option::<DateTime<Utc>>::None))
+        .col_expr(identities::Column::Version, Expr::col(identities::Column::Version).add(1));
+    if let IdentityStatus::Rejected { reason } = decision {
+        update = update
+            .col_expr(identities::Column::RejectReason, Expr::value(reason.clone()))
+            .col_expr(identities::Column::BlindIndex, Expr::value(Option::<String>::None));
+    }
+    let result = update
+        .filter(identities::Column::UserId.eq(user.0))
+        .filter(identities::Column::Status.eq(IdentityStatus::Pending.as_str()))
+        .filter(identities::Column::Version.eq(version))
+        .filter(identities::Column::ClaimedBy.eq(reviewer.0))
+        .filter(identities::Column::ClaimedUntil.gte(now))
+        .exec(conn)
+        .await?;
+    Ok(result.rows_affected == 1)
+}

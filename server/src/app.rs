@@ -14,6 +14,7 @@ use url::Url;
 use crate::blobs::{self, SharedBlobStore};
 use crate::config::Config;
 use crate::crypto::Key;
+use crate::kyc::PiiVault;
 use crate::mail::Transport;
 use crate::{jobs, store, web};
 
@@ -38,6 +39,8 @@ pub struct App {
     pub mail_wakeup: Notify,
     /// Signs CSRF tokens; generated on first start in `<data_dir>/keys/`.
     pub csrf_key: Key,
+    /// Seals identity data and computes its blind index; keys in `<data_dir>/keys/`.
+    pub vault: PiiVault,
     /// Base of links in emails: configured, or derived from the bound address.
     pub public_url: Url,
 }
@@ -52,6 +55,7 @@ impl AppState {
         let mail_transport = Transport::from_config(&config.mail, &config.data_dir)?;
         let csrf_key = Key::load_or_create(&config.data_dir.join("keys").join("csrf.key"))
             .context("cannot read or create the CSRF key")?;
+        let vault = PiiVault::load(&config.data_dir.join("keys")).context("cannot read or create the identity keys")?;
         let public_url = match &config.public_url {
             Some(url) => url.clone(),
             None => Url::parse(&format!("http://{bound}/")).context("bound address is not a URL")?,
@@ -63,6 +67,7 @@ impl AppState {
             mail_transport,
             mail_wakeup: Notify::new(),
             csrf_key,
+            vault,
             public_url,
         })))
     }

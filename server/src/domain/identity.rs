@@ -143,6 +143,28 @@ impl fmt::Debug for LegalName {
     }
 }
 
+/// How long a reviewer's claim on a submission lasts before others may take it over.
+pub const REVIEW_LOCK: chrono::Duration = chrono::Duration::minutes(30);
+
+/// Why a reviewer may not decide a case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum ReviewRefusal {
+    #[error("reviewers cannot decide their own identity")]
+    OwnIdentity,
+}
+
+/// Reviewers never decide their own identity check.
+pub fn check_reviewer(
+    reviewer: crate::domain::account::UserId,
+    applicant: crate::domain::account::UserId,
+) -> Result<(), ReviewRefusal> {
+    if reviewer == applicant {
+        Err(ReviewRefusal::OwnIdentity)
+    } else {
+        Ok(())
+    }
+}
+
 /// Where a person's identity check stands.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum IdentityStatus {
@@ -337,6 +359,13 @@ mod tests {
         assert_eq!(LegalName::parse("张三1"), Err(LegalNameError::Characters));
         assert_eq!(LegalName::parse("<script>"), Err(LegalNameError::Characters));
         assert_eq!(LegalName::parse(&"张".repeat(65)), Err(LegalNameError::TooLong));
+    }
+
+    #[test]
+    fn reviewers_cannot_decide_their_own_identity() {
+        use crate::domain::account::UserId;
+        assert_eq!(check_reviewer(UserId(1), UserId(1)), Err(ReviewRefusal::OwnIdentity));
+        assert_eq!(check_reviewer(UserId(1), UserId(2)), Ok(()));
     }
 
     #[test]

@@ -114,7 +114,8 @@ impl PiiVault {
 
     /// The keyed blind index of an ID number.
     pub fn blind_index(&self, id: &ResidentIdNumber) -> String {
-        self.index_key.sign(format!("resident-id|{}", id.canonical()).as_bytes())
+        self.index_key
+            .sign(format!("resident-id|{}", id.canonical()).as_bytes())
     }
 }
 
@@ -127,7 +128,11 @@ mod tests {
     }
 
     fn id() -> ResidentIdNumber {
-        ResidentIdNumber::parse("11010519491231002X", chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap()).unwrap()
+        ResidentIdNumber::parse(
+            "11010519491231002X",
+            chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
+        )
+        .unwrap()
     }
 
     #[test]
@@ -138,9 +143,19 @@ mod tests {
         assert!(sealed.starts_with("v1:"));
         assert!(!sealed.contains("张三"));
         assert_eq!(vault.open(Field::LegalName, UserId(7), &sealed).unwrap(), "张三");
-        assert!(matches!(vault.open(Field::LegalName, UserId(8), &sealed), Err(VaultError::Tampered)));
-        assert!(matches!(vault.open(Field::IdNumber, UserId(7), &sealed), Err(VaultError::Tampered)));
-        assert_ne!(sealed, vault.seal(Field::LegalName, UserId(7), "张三"), "fresh nonce each time");
+        assert!(matches!(
+            vault.open(Field::LegalName, UserId(8), &sealed),
+            Err(VaultError::Tampered)
+        ));
+        assert!(matches!(
+            vault.open(Field::IdNumber, UserId(7), &sealed),
+            Err(VaultError::Tampered)
+        ));
+        assert_ne!(
+            sealed,
+            vault.seal(Field::LegalName, UserId(7), "张三"),
+            "fresh nonce each time"
+        );
     }
 
     #[test]
@@ -152,7 +167,10 @@ mod tests {
         let last = bytes.len() - 1;
         bytes[last] ^= 1;
         let flipped = format!("v1:{}", STANDARD.encode(bytes));
-        assert!(matches!(vault.open(Field::IdNumber, UserId(1), &flipped), Err(VaultError::Tampered)));
+        assert!(matches!(
+            vault.open(Field::IdNumber, UserId(1), &flipped),
+            Err(VaultError::Tampered)
+        ));
         for bad in ["", "v1:", "v2:AAAA", "v1:not base64!", "plain text"] {
             assert!(vault.open(Field::IdNumber, UserId(1), bad).is_err(), "{bad}");
         }
@@ -163,7 +181,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let sealed = vault(dir.path()).seal(Field::LegalName, UserId(1), "李四");
         let index = vault(dir.path()).blind_index(&id());
-        assert_eq!(vault(dir.path()).open(Field::LegalName, UserId(1), &sealed).unwrap(), "李四");
+        assert_eq!(
+            vault(dir.path()).open(Field::LegalName, UserId(1), &sealed).unwrap(),
+            "李四"
+        );
         assert_eq!(vault(dir.path()).blind_index(&id()), index, "stable across restarts");
 
         let other = tempfile::tempdir().unwrap();

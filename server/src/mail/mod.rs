@@ -22,6 +22,8 @@ use crate::store::outbox::{self, NewMail};
 pub enum Mail<'a> {
     VerifyEmail { link: &'a str },
     ResetPassword { link: &'a str },
+    IdentityVerified { link: &'a str },
+    IdentityRejected { link: &'a str, reason: &'a str },
 }
 
 #[derive(Template, Clone, Copy)]
@@ -49,14 +51,19 @@ impl Mail<'_> {
         match self {
             Mail::VerifyEmail { .. } => "mail.verify",
             Mail::ResetPassword { .. } => "mail.reset",
+            Mail::IdentityVerified { .. } => "mail.identity_verified",
+            Mail::IdentityRejected { .. } => "mail.identity_rejected",
         }
     }
 
     /// Renders subject and bodies in `locale`.
     pub fn render(&self, to: &Email, locale: Locale, operator: &str) -> Result<NewMail, askama::Error> {
-        let (Mail::VerifyEmail { link } | Mail::ResetPassword { link }) = *self;
+        let (link, reason) = match *self {
+            Mail::VerifyEmail { link } | Mail::ResetPassword { link } | Mail::IdentityVerified { link } => (link, ""),
+            Mail::IdentityRejected { link, reason } => (link, reason),
+        };
         let key = |suffix: &str| format!("{}.{suffix}", self.catalogue_prefix());
-        let args = [("operator", operator)];
+        let args = [("operator", operator), ("reason", reason)];
         let subject = locale.tf(&key("subject"), &args);
         let greeting = locale.t("mail.greeting");
         let intro = locale.tf(&key("intro"), &args);
@@ -109,12 +116,25 @@ mod tests {
                 },
             ] {
                 let rendered = mail.render(&to, locale, "Keepsake").unwrap();
-                let (Mail::VerifyEmail { link } | Mail::ResetPassword { link }) = mail;
+                let (Mail::VerifyEmail { link } | Mail::ResetPassword { link }) = mail else {
+                    unreachable!()
+                };
                 assert!(rendered.text_body.contains(link));
                 assert!(rendered.html_body.contains(&format!("href=\"{link}\"")));
                 assert!(rendered.subject.contains("Keepsake"));
                 assert_eq!(rendered.recipient, "a@example.com");
             }
+        }
+        let rejected = Mail::IdentityRejected {
+            link: "https://k.example/identity",
+            reason: "照片模糊 blurry photo",
+        };
+        for locale in Locale::ALL {
+            let rendered = rejected.render(&to, locale, "Keepsake").unwrap();
+            assert!(
+                rendered.text_body.contains("照片模糊 blurry photo"),
+                "the reason reaches the applicant"
+            );
         }
         let zh = Mail::VerifyEmail { link: "x" }.render(&to, Locale::ZhCn, "K").unwrap();
         let en = Mail::VerifyEmail { link: "x" }.render(&to, Locale::En, "K").unwrap();

@@ -37,8 +37,8 @@ pub struct AuditFilter {
     pub until: Option<DateTime<Utc>>,
 }
 
-/// Matching rows, newest first, at most `limit`.
-pub async fn list(conn: &impl ConnectionTrait, filter: &AuditFilter, limit: u64) -> StoreResult<Vec<AuditRow>> {
+/// Matching rows, newest first, at most `limit` (all with `None`).
+pub async fn list(conn: &impl ConnectionTrait, filter: &AuditFilter, limit: Option<u64>) -> StoreResult<Vec<AuditRow>> {
     let mut query = audit_log::Entity::find();
     if let Some(action) = &filter.action {
         query = query.filter(audit_log::Column::Action.eq(action.as_str()));

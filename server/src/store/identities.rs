@@ -158,8 +158,14 @@ pub async fn decide(
         .col_expr(identities::Column::DecidedAt, Expr::value(now))
         .col_expr(identities::Column::DecidedBy, Expr::value(reviewer.0))
         .col_expr(identities::Column::ClaimedBy, Expr::value(Option::<i64>::None))
-        .col_expr(identities::Column::ClaimedUntil, Expr::value(Option::<DateTime<Utc>>::None))
-        .col_expr(identities::Column::Version, Expr::col(identities::Column::Version).add(1));
+        .col_expr(
+            identities::Column::ClaimedUntil,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+        .col_expr(
+            identities::Column::Version,
+            Expr::col(identities::Column::Version).add(1),
+        );
     if let IdentityStatus::Rejected { reason } = decision {
         update = update
             .col_expr(identities::Column::RejectReason, Expr::value(reason.clone()))

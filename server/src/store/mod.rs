@@ -6,8 +6,8 @@
 
 pub mod audit;
 pub mod email_tokens;
-pub mod identities;
 pub mod entities;
+pub mod identities;
 pub mod login_failures;
 pub mod outbox;
 pub mod sessions;

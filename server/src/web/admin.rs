@@ -6,6 +6,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::Utc;
+use sea_orm::TransactionTrait;
 use serde::Deserialize;
 
 use super::auth::Admin;
@@ -14,6 +15,7 @@ use super::error::{AppError, AppResult};
 use super::{render, render_with};
 use crate::app::AppState;
 use crate::domain::account::UserId;
+use crate::domain::audit::{AuditAction, AuditEntry, AuditSubject};
 use crate::domain::role::{Role, RoleChangeError, check_role_change};
 use crate::store;
 
@@ -116,11 +118,28 @@ pub async fn change_role(
         let page = users_page(&state, ctx, form.page, Some(key)).await?;
         return render_with(StatusCode::UNPROCESSABLE_ENTITY, page);
     }
+    let now = Utc::now();
+    let txn = state.db.begin().await?;
     if grant {
-        store::users::grant_role(&state.db, target.id, role, Some(admin.user.id), Utc::now()).await?;
+        store::users::grant_role(&txn, target.id, role, Some(admin.user.id), now).await?;
     } else {
-        store::users::revoke_role(&state.db, target.id, role).await?;
+        store::users::revoke_role(&txn, target.id, role).await?;
     }
+    let entry = AuditEntry {
+        actor: Some(admin.user.id),
+        action: if grant {
+            AuditAction::RoleGranted
+        } else {
+            AuditAction::RoleRevoked
+        },
+        subject: AuditSubject::User(target.id),
+        before: None,
+        after: Some(role.as_str()),
+        reason: None,
+        request_id: ctx.request_id.clone(),
+    };
+    store::audit::append(&txn, entry, now).await?;
+    txn.commit().await?;
     tracing::info!(admin = %admin.user.id, target = %target.id, %role, grant, "role changed");
     Ok(Redirect::to(&format!("/admin/users?page={}", form.page)).into_response())
 }

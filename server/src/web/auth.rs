@@ -49,6 +49,14 @@ impl RoleGate for AdminRole {
     const ROLE: Role = Role::Admin;
 }
 
+/// A compliance reviewer (admins review too).
+#[derive(Debug, Clone, Copy)]
+pub struct ReviewerRole;
+
+impl RoleGate for ReviewerRole {
+    const ROLE: Role = Role::Reviewer;
+}
+
 /// A signed-in user holding `G::ROLE`; anyone else gets 403 (or the log-in page).
 #[derive(Debug, Clone)]
 pub struct Authorized<G: RoleGate> {
@@ -73,3 +81,4 @@ impl<G: RoleGate, S: Send + Sync> FromRequestParts<S> for Authorized<G> {
 }
 
 pub type Admin = Authorized<AdminRole>;
+pub type Reviewer = Authorized<ReviewerRole>;

@@ -44,6 +44,8 @@ pub struct RequestContext {
     /// Path and query of this request, for "come back here" links.
     pub path: String,
     pub operator: Operator,
+    /// The request id the trace layer assigned, recorded with audit rows.
+    pub request_id: Option<String>,
 }
 
 impl RequestContext {
@@ -191,6 +193,11 @@ pub async fn load(State(state): State<AppState>, mut request: Request, next: Nex
             .map(|p| p.as_str().to_owned())
             .unwrap_or_else(|| "/".to_owned()),
         operator: state.config.operator.clone(),
+        request_id: request
+            .headers()
+            .get("x-request-id")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned),
     };
     request.extensions_mut().insert(context);
     let mut response = next.run(request).await;

@@ -27,6 +27,8 @@ pub enum AppError {
     InvalidLink,
     #[error("the request could not be understood")]
     BadRequest,
+    #[error("another reviewer holds this case, or it was already decided")]
+    ReviewConflict,
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
@@ -52,6 +54,7 @@ impl AppError {
             AppError::Forbidden | AppError::CsrfRejected => StatusCode::FORBIDDEN,
             AppError::Throttled(_) => StatusCode::TOO_MANY_REQUESTS,
             AppError::InvalidLink | AppError::BadRequest => StatusCode::BAD_REQUEST,
+            AppError::ReviewConflict => StatusCode::CONFLICT,
             AppError::Store(StoreError::Conflict(_)) => StatusCode::CONFLICT,
             AppError::Store(_) | AppError::Template(_) | AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -66,6 +69,10 @@ impl AppError {
             AppError::Throttled(_) => ("rate_limited", "too many attempts; try again later"),
             AppError::InvalidLink => ("invalid_link", "this link is not valid or has expired"),
             AppError::BadRequest => ("bad_request", "the request could not be understood"),
+            AppError::ReviewConflict => (
+                "review_conflict",
+                "another reviewer holds this case, or it was already decided",
+            ),
             AppError::Store(StoreError::Conflict(_)) => ("conflict", "this already exists"),
             AppError::Store(_) | AppError::Template(_) | AppError::Internal(_) => {
                 ("internal", "something went wrong on our side")

@@ -9,8 +9,10 @@ pub mod auth;
 pub mod context;
 mod csrf;
 pub mod error;
+mod identity;
 mod ops;
 mod pages;
+mod review;
 
 use askama::Template;
 use axum::Router;
@@ -62,6 +64,13 @@ pub fn router(state: AppState) -> Router {
             get(accounts::reset_form).post(accounts::reset),
         )
         .route("/password/reset/done", get(accounts::password_changed))
+        .route("/identity", get(identity::show).post(identity::submit))
+        .route("/review", get(review::queue))
+        .route("/review/identities/{user}", get(review::case))
+        .route("/review/identities/{user}/claim", post(review::claim))
+        .route("/review/identities/{user}/decision", post(review::decide))
+        .route("/review/audit", get(review::audit))
+        .route("/admin/audit.csv", get(review::audit_csv))
         .route("/admin/users", get(admin::users))
         .route("/admin/users/{id}/roles", post(admin::change_role))
         .fallback(pages::not_found)

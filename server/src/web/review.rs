@@ -1,0 +1,352 @@
+//! The reviewer console: the queue of pending identity checks, claiming a case, deciding it,
+//! and the audit log. Every route here requires the reviewer role (admins have it too).
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use chrono::{DateTime, NaiveDate, Utc};
+use sea_orm::TransactionTrait;
+use serde::Deserialize;
+
+use super::auth::{Admin, Reviewer};
+use super::context::RequestContext;
+use super::error::{AppError, AppResult};
+use super::render;
+use crate::app::AppState;
+use crate::domain::account::{Email, UserId};
+use crate::domain::audit::{AuditAction, AuditEntry, AuditSubject};
+use crate::domain::identity::{IdentityStatus, REVIEW_LOCK, check_reviewer};
+use crate::kyc::Field;
+use crate::mail::{self, Mail};
+use crate::store;
+use crate::store::audit::{AuditFilter, AuditRow};
+
+/// "3 h 20 min" style waiting time.
+fn waited(since: DateTime<Utc>, now: DateTime<Utc>) -> String {
+    let minutes = (now - since).num_minutes().max(0);
+    format!("{} h {:02} min", minutes / 60, minutes % 60)
+}
+
+struct QueueRow {
+    user: i64,
+    masked: String,
+    submitted: String,
+    waited: String,
+    claim: &'static str,
+    own: bool,
+}
+
+#[derive(Template)]
+#[template(path = "review_queue.html")]
+struct QueueTemplate {
+    ctx: RequestContext,
+    rows: Vec<QueueRow>,
+}
+
+pub async fn queue(State(state): State<AppState>, ctx: RequestContext, reviewer: Reviewer) -> AppResult<Html<String>> {
+    let now = Utc::now();
+    let rows = store::identities::queue(&state.db)
+        .await?
+        .into_iter()
+        .map(|r| QueueRow {
+            user: r.user.0,
+            masked: r.masked,
+            submitted: r.submitted_at.format("%Y-%m-%d %H:%M").to_string(),
+            waited: waited(r.submitted_at, now),
+            claim: match (r.claimed_by, r.claimed_until) {
+                (Some(by), Some(until)) if until >= now && by == reviewer.user.id => "review.claimed_by_you",
+                (Some(_), Some(until)) if until >= now => "review.claimed_by_other",
+                _ => "review.unclaimed",
+            },
+            own: r.user == reviewer.user.id,
+        })
+        .collect();
+    render(QueueTemplate { ctx, rows })
+}
+
+pub async fn claim(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    reviewer: Reviewer,
+    Path(user): Path<i64>,
+) -> AppResult<Response> {
+    let applicant = UserId(user);
+    check_reviewer(reviewer.user.id, applicant).map_err(|_| AppError::Forbidden)?;
+    store::identities::find(&state.db, applicant)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let now = Utc::now();
+    let txn = state.db.begin().await?;
+    if !store::identities::claim(&txn, applicant, reviewer.user.id, now, now + REVIEW_LOCK).await? {
+        return Err(AppError::ReviewConflict);
+    }
+    let entry = AuditEntry {
+        actor: Some(reviewer.user.id),
+        action: AuditAction::IdentityClaimed,
+        subject: AuditSubject::Identity(applicant),
+        before: None,
+        after: None,
+        reason: None,
+        request_id: ctx.request_id.clone(),
+    };
+    store::audit::append(&txn, entry, now).await?;
+    txn.commit().await?;
+    Ok(Redirect::to(&format!("/review/identities/{user}")).into_response())
+}
+
+#[derive(Template)]
+#[template(path = "review_identity.html")]
+struct CaseTemplate {
+    ctx: RequestContext,
+    user: i64,
+    status: &'static str,
+    masked: String,
+    submitted: String,
+    province_known: bool,
+    /// Decrypted only for the reviewer holding the claim.
+    revealed: Option<(String, String)>,
+    version: i32,
+    own: bool,
+}
+
+pub async fn case(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    reviewer: Reviewer,
+    Path(user): Path<i64>,
+) -> AppResult<Html<String>> {
+    let applicant = UserId(user);
+    let record = store::identities::find(&state.db, applicant)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let now = Utc::now();
+    let holds_claim = record.status == IdentityStatus::Pending
+        && record.claimed_by == Some(reviewer.user.id)
+        && record.claimed_until.is_some_and(|until| until >= now);
+    let revealed = if holds_claim {
+        let name = state.vault.open(Field::LegalName, applicant, &record.sealed_name);
+        let number = state.vault.open(Field::IdNumber, applicant, &record.sealed_id_number);
+        Some((
+            name.map_err(|e| AppError::Internal(e.into()))?,
+            number.map_err(|e| AppError::Internal(e.into()))?,
+        ))
+    } else {
+        None
+    };
+    render(CaseTemplate {
+        ctx,
+        user,
+        status: record.status.as_str(),
+        masked: record.masked,
+        submitted: record.submitted_at.format("%Y-%m-%d %H:%M").to_string(),
+        province_known: record.province_known,
+        revealed,
+        version: record.version,
+        own: applicant == reviewer.user.id,
+    })
+}
+
+#[derive(Deserialize)]
+pub struct DecisionForm {
+    decision: String,
+    #[serde(default)]
+    reason: String,
+    version: i32,
+}
+
+pub async fn decide(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    reviewer: Reviewer,
+    Path(user): Path<i64>,
+    Form(form): Form<DecisionForm>,
+) -> AppResult<Response> {
+    let applicant = UserId(user);
+    check_reviewer(reviewer.user.id, applicant).map_err(|_| AppError::Forbidden)?;
+    let record = store::identities::find(&state.db, applicant)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let decided = match form.decision.as_str() {
+        "approve" => record.status.approve(),
+        "reject" => record.status.reject(&form.reason),
+        _ => return Err(AppError::BadRequest),
+    };
+    let decided = decided.map_err(|_| AppError::BadRequest)?;
+    let applicant_account = store::users::find(&state.db, applicant)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let now = Utc::now();
+    let txn = state.db.begin().await?;
+    if !store::identities::decide(&txn, applicant, reviewer.user.id, form.version, &decided, now).await? {
+        return Err(AppError::ReviewConflict);
+    }
+    let (action, reason) = match &decided {
+        IdentityStatus::Rejected { reason } => (AuditAction::IdentityRejected, Some(reason.clone())),
+        _ => (AuditAction::IdentityApproved, None),
+    };
+    let entry = AuditEntry {
+        actor: Some(reviewer.user.id),
+        action,
+        subject: AuditSubject::Identity(applicant),
+        before: Some(record.status.as_str()),
+        after: Some(decided.as_str()),
+        reason: reason.clone(),
+        request_id: ctx.request_id.clone(),
+    };
+    store::audit::append(&txn, entry, now).await?;
+    let link = state.absolute_url("/identity");
+    let notice = match &reason {
+        Some(reason) => Mail::IdentityRejected { link: &link, reason },
+        None => Mail::IdentityVerified { link: &link },
+    };
+    let to = Email::parse(&applicant_account.email).map_err(|e| AppError::Internal(e.into()))?;
+    let rendered = notice.render(&to, applicant_account.locale, &state.config.operator.name)?;
+    mail::enqueue(&txn, rendered, now).await?;
+    txn.commit().await?;
+    state.mail_wakeup.notify_one();
+    tracing::info!(reviewer = %reviewer.user.id, applicant = %applicant, decision = decided.as_str(), "identity decided");
+    Ok(Redirect::to("/review").into_response())
+}
+
+#[derive(Deserialize, Default)]
+pub struct AuditQuery {
+    #[serde(default)]
+    action: String,
+    #[serde(default)]
+    subject_type: String,
+    #[serde(default)]
+    subject_id: String,
+    #[serde(default)]
+    from: String,
+    #[serde(default)]
+    to: String,
+}
+
+fn non_empty(value: &str) -> Option<String> {
+    let value = value.trim();
+    (!value.is_empty()).then(|| value.to_owned())
+}
+
+fn day_start(value: &str) -> AppResult<Option<DateTime<Utc>>> {
+    match non_empty(value) {
+        None => Ok(None),
+        Some(day) => NaiveDate::parse_from_str(&day, "%Y-%m-%d")
+            .map(|d| Some(d.and_hms_opt(0, 0, 0).expect("midnight exists").and_utc()))
+            .map_err(|_| AppError::BadRequest),
+    }
+}
+
+impl AuditQuery {
+    /// The filter; `to` is inclusive (the whole day).
+    fn filter(&self) -> AppResult<AuditFilter> {
+        Ok(AuditFilter {
+            action: non_empty(&self.action),
+            subject_type: non_empty(&self.subject_type),
+            subject_id: non_empty(&self.subject_id),
+            from: day_start(&self.from)?,
+            until: day_start(&self.to)?.map(|d| d + chrono::Duration::days(1)),
+        })
+    }
+}
+
+#[derive(Template)]
+#[template(path = "audit.html")]
+struct AuditTemplate {
+    ctx: RequestContext,
+    rows: Vec<AuditRow>,
+    query: AuditQuery,
+    actions: Vec<&'static str>,
+}
+
+const AUDIT_PAGE_ROWS: u64 = 200;
+
+pub async fn audit(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    _reviewer: Reviewer,
+    Query(query): Query<AuditQuery>,
+) -> AppResult<Html<String>> {
+    let rows = store::audit::list(&state.db, &query.filter()?, Some(AUDIT_PAGE_ROWS)).await?;
+    render(AuditTemplate {
+        ctx,
+        rows,
+        query,
+        actions: AuditAction::ALL.iter().map(|a| a.as_str()).collect(),
+    })
+}
+
+/// Quotes a CSV field when it needs it (RFC 4180), and defuses spreadsheet formulas.
+fn csv_field(value: &str) -> String {
+    let value = if value.starts_with(['=', '+', '-', '@']) {
+        format!("'{value}")
+    } else {
+        value.to_owned()
+    };
+    if value.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", value.replace('"', "\"\""))
+    } else {
+        value
+    }
+}
+
+/// The audit log for a date range as CSV (admins only).
+pub async fn audit_csv(
+    State(state): State<AppState>,
+    _admin: Admin,
+    Query(query): Query<AuditQuery>,
+) -> AppResult<Response> {
+    let filter = query.filter()?;
+    if filter.from.is_none() || filter.until.is_none() {
+        return Err(AppError::BadRequest);
+    }
+    let rows = store::audit::list(&state.db, &filter, None).await?;
+    let mut csv = String::from("id,at,actor_user_id,action,subject_type,subject_id,before,after,reason,request_id\r\n");
+    for row in rows.iter().rev() {
+        let fields = [
+            row.id.to_string(),
+            row.at.to_rfc3339(),
+            row.actor_user_id.map(|id| id.to_string()).unwrap_or_default(),
+            row.action.clone(),
+            row.subject_type.clone(),
+            row.subject_id.clone(),
+            row.before_state.clone().unwrap_or_default(),
+            row.after_state.clone().unwrap_or_default(),
+            row.reason.clone().unwrap_or_default(),
+            row.request_id.clone().unwrap_or_default(),
+        ];
+        csv.push_str(&fields.iter().map(|f| csv_field(f)).collect::<Vec<_>>().join(","));
+        csv.push_str("\r\n");
+    }
+    let filename = format!("audit-{}-{}.csv", query.from.trim(), query.to.trim());
+    Ok((
+        [
+            (CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (CONTENT_DISPOSITION, format!("attachment; filename=\"{filename}\"")),
+        ],
+        csv,
+    )
+        .into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_fields_are_quoted_and_formulas_defused() {
+        assert_eq!(csv_field("plain"), "plain");
+        assert_eq!(csv_field("a,b"), "\"a,b\"");
+        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(csv_field("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
+        assert_eq!(csv_field("line\nbreak"), "\"line\nbreak\"");
+    }
+
+    #[test]
+    fn waiting_time() {
+        let now = Utc::now();
+        assert_eq!(waited(now - chrono::Duration::minutes(200), now), "3 h 20 min");
+        assert_eq!(waited(now + chrono::Duration::minutes(5), now), "0 h 00 min");
+    }
+}

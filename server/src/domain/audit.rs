@@ -3,6 +3,7 @@
 use std::fmt;
 
 use super::account::UserId;
+use super::issuer::IssuerId;
 
 /// What happened. The string forms are stored and shown; never rename one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -13,16 +14,38 @@ pub enum AuditAction {
     IdentityClaimed,
     IdentityApproved,
     IdentityRejected,
+    IssuerSubmitted,
+    IssuerClaimed,
+    IssuerApproved,
+    IssuerRejected,
+    IssuerSuspended,
+    IssuerReinstated,
+    IssuerRevoked,
+    MemberInvited,
+    MemberJoined,
+    ApiKeyCreated,
+    ApiKeyRevoked,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 6] = [
+    pub const ALL: [AuditAction; 17] = [
         AuditAction::RoleGranted,
         AuditAction::RoleRevoked,
         AuditAction::IdentitySubmitted,
         AuditAction::IdentityClaimed,
         AuditAction::IdentityApproved,
         AuditAction::IdentityRejected,
+        AuditAction::IssuerSubmitted,
+        AuditAction::IssuerClaimed,
+        AuditAction::IssuerApproved,
+        AuditAction::IssuerRejected,
+        AuditAction::IssuerSuspended,
+        AuditAction::IssuerReinstated,
+        AuditAction::IssuerRevoked,
+        AuditAction::MemberInvited,
+        AuditAction::MemberJoined,
+        AuditAction::ApiKeyCreated,
+        AuditAction::ApiKeyRevoked,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -33,6 +56,17 @@ impl AuditAction {
             AuditAction::IdentityClaimed => "identity.claimed",
             AuditAction::IdentityApproved => "identity.approved",
             AuditAction::IdentityRejected => "identity.rejected",
+            AuditAction::IssuerSubmitted => "issuer.submitted",
+            AuditAction::IssuerClaimed => "issuer.claimed",
+            AuditAction::IssuerApproved => "issuer.approved",
+            AuditAction::IssuerRejected => "issuer.rejected",
+            AuditAction::IssuerSuspended => "issuer.suspended",
+            AuditAction::IssuerReinstated => "issuer.reinstated",
+            AuditAction::IssuerRevoked => "issuer.revoked",
+            AuditAction::MemberInvited => "issuer.member_invited",
+            AuditAction::MemberJoined => "issuer.member_joined",
+            AuditAction::ApiKeyCreated => "issuer.api_key_created",
+            AuditAction::ApiKeyRevoked => "issuer.api_key_revoked",
         }
     }
 }
@@ -48,6 +82,7 @@ impl fmt::Display for AuditAction {
 pub enum AuditSubject {
     User(UserId),
     Identity(UserId),
+    Issuer(IssuerId),
 }
 
 impl AuditSubject {
@@ -55,12 +90,14 @@ impl AuditSubject {
         match self {
             AuditSubject::User(_) => "user",
             AuditSubject::Identity(_) => "identity",
+            AuditSubject::Issuer(_) => "issuer",
         }
     }
 
     pub fn id(&self) -> String {
         match self {
             AuditSubject::User(id) | AuditSubject::Identity(id) => id.to_string(),
+            AuditSubject::Issuer(id) => id.to_string(),
         }
     }
 }

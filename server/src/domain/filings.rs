@@ -9,7 +9,7 @@ use std::fmt;
 /// Province-level abbreviations used as the first character of filing numbers.
 const PROVINCES: &str = "京津沪渝冀豫云滇辽黑湘皖鲁新苏浙赣鄂桂甘陇晋蒙陕吉闽贵黔粤青藏川蜀宁琼";
 
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum FilingError {
     #[error("expected a filing number like 京ICP备12345678号-1")]
     MalformedIcp,

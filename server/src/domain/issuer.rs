@@ -12,6 +12,10 @@
 
 use std::fmt;
 
+use super::account::{Email, UserId};
+use super::credit_code::{CreditCodeError, UnifiedSocialCreditCode};
+use super::filings::{BlockchainFilingNumber, FilingError, IcpFilingNumber};
+
 /// An issuer's id in the database.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct IssuerId(pub i64);
@@ -145,9 +149,171 @@ impl IssuerStatus {
     }
 }
 
+/// A validated application: the organisation's identity, filings and contact.
+#[derive(Debug, Clone)]
+pub struct IssuerApplication {
+    pub legal_name: String,
+    pub credit_code: UnifiedSocialCreditCode,
+    pub icp_filing: IcpFilingNumber,
+    pub blockchain_filing: BlockchainFilingNumber,
+    pub contact_name: String,
+    pub contact_email: Email,
+    pub contact_phone: String,
+}
+
+/// The raw form fields of an application.
+#[derive(Debug, Clone, Default)]
+pub struct ApplicationFields {
+    pub legal_name: String,
+    pub credit_code: String,
+    pub icp_filing: String,
+    pub blockchain_filing: String,
+    pub contact_name: String,
+    pub contact_email: String,
+    pub contact_phone: String,
+}
+
+/// A field that failed validation, with the reason.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ApplicationError {
+    LegalName,
+    CreditCode(CreditCodeError),
+    IcpFiling(FilingError),
+    BlockchainFiling(FilingError),
+    ContactName,
+    ContactEmail,
+    ContactPhone,
+}
+
+fn text_field(raw: &str, max: usize) -> Option<String> {
+    let value = raw.split_whitespace().collect::<Vec<_>>().join(" ");
+    (!value.is_empty() && value.chars().count() <= max && !value.chars().any(char::is_control)).then_some(value)
+}
+
+impl IssuerApplication {
+    /// Validates every field, reporting all problems at once.
+    pub fn parse(fields: &ApplicationFields) -> Result<Self, Vec<ApplicationError>> {
+        let mut errors = Vec::new();
+        let legal_name = text_field(&fields.legal_name, 200);
+        if legal_name.is_none() {
+            errors.push(ApplicationError::LegalName);
+        }
+        let credit_code = UnifiedSocialCreditCode::parse(&fields.credit_code)
+            .map_err(|e| errors.push(ApplicationError::CreditCode(e)))
+            .ok();
+        let icp_filing = IcpFilingNumber::parse(&fields.icp_filing)
+            .map_err(|e| errors.push(ApplicationError::IcpFiling(e)))
+            .ok();
+        let blockchain_filing = BlockchainFilingNumber::parse(&fields.blockchain_filing)
+            .map_err(|e| errors.push(ApplicationError::BlockchainFiling(e)))
+            .ok();
+        let contact_name = text_field(&fields.contact_name, 100);
+        if contact_name.is_none() {
+            errors.push(ApplicationError::ContactName);
+        }
+        let contact_email = Email::parse(&fields.contact_email)
+            .map_err(|_| errors.push(ApplicationError::ContactEmail))
+            .ok();
+        let phone: String = fields
+            .contact_phone
+            .chars()
+            .filter(|c| !c.is_whitespace() && *c != '-')
+            .collect();
+        let phone_ok =
+            (5..=20).contains(&phone.len()) && phone.trim_start_matches('+').chars().all(|c| c.is_ascii_digit());
+        if !phone_ok {
+            errors.push(ApplicationError::ContactPhone);
+        }
+        match (
+            legal_name,
+            credit_code,
+            icp_filing,
+            blockchain_filing,
+            contact_name,
+            contact_email,
+        ) {
+            (
+                Some(legal_name),
+                Some(credit_code),
+                Some(icp_filing),
+                Some(blockchain_filing),
+                Some(contact_name),
+                Some(contact_email),
+            ) if errors.is_empty() => Ok(Self {
+                legal_name,
+                credit_code,
+                icp_filing,
+                blockchain_filing,
+                contact_name,
+                contact_email,
+                contact_phone: phone,
+            }),
+            _ => Err(errors),
+        }
+    }
+}
+
+/// Why a reviewer may not decide an issuer's case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("reviewers cannot decide an issuer they belong to")]
+pub struct ConflictOfInterest;
+
+/// A reviewer never decides for an issuer whose members include them.
+pub fn check_reviewer(reviewer: UserId, members: &[UserId]) -> Result<(), ConflictOfInterest> {
+    if members.contains(&reviewer) {
+        Err(ConflictOfInterest)
+    } else {
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn fields() -> ApplicationFields {
+        ApplicationFields {
+            legal_name: "新华文创（北京）有限公司".into(),
+            credit_code: "91350100M000100Y43".into(),
+            icp_filing: "京ICP备12345678号-1".into(),
+            blockchain_filing: "京网信备11010819842097170019号".into(),
+            contact_name: "李雷".into(),
+            contact_email: "li.lei@example.cn".into(),
+            contact_phone: "+86 138-0013-8000".into(),
+        }
+    }
+
+    #[test]
+    fn a_complete_application_is_accepted() {
+        let application = IssuerApplication::parse(&fields()).unwrap();
+        assert_eq!(application.credit_code.as_str(), "91350100M000100Y43");
+        assert_eq!(application.contact_phone, "+8613800138000");
+    }
+
+    #[test]
+    fn every_bad_field_is_reported() {
+        let bad = ApplicationFields {
+            legal_name: "  ".into(),
+            credit_code: "91350100M000100Y44".into(),
+            icp_filing: "京ICP证110507号".into(),
+            blockchain_filing: "京网信备123号".into(),
+            contact_name: "".into(),
+            contact_email: "not-an-email".into(),
+            contact_phone: "call me".into(),
+        };
+        let errors = IssuerApplication::parse(&bad).unwrap_err();
+        assert_eq!(errors.len(), 7, "{errors:?}");
+        assert!(errors.contains(&ApplicationError::CreditCode(CreditCodeError::CheckCharacter)));
+    }
+
+    #[test]
+    fn members_cannot_review_their_issuer() {
+        assert_eq!(
+            check_reviewer(UserId(3), &[UserId(1), UserId(3)]),
+            Err(ConflictOfInterest)
+        );
+        assert_eq!(check_reviewer(UserId(2), &[UserId(1), UserId(3)]), Ok(()));
+    }
 
     fn all() -> Vec<IssuerStatus> {
         vec![

@@ -7,6 +7,7 @@
 pub mod account;
 pub mod audit;
 pub mod credit_code;
+pub mod documents;
 pub mod email_token;
 pub mod filings;
 pub mod identity;

@@ -1,8 +1,13 @@
 //! sea-orm entities, one per table, mirroring the migrations crate.
 
+pub mod api_keys;
 pub mod audit_log;
 pub mod email_tokens;
 pub mod identities;
+pub mod issuer_documents;
+pub mod issuer_invitations;
+pub mod issuer_members;
+pub mod issuers;
 pub mod login_failures;
 pub mod outbox;
 pub mod sessions;

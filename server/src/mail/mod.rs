@@ -20,10 +20,40 @@ use crate::store::outbox::{self, NewMail};
 /// Every message the platform sends.
 #[derive(Debug, Clone, Copy)]
 pub enum Mail<'a> {
-    VerifyEmail { link: &'a str },
-    ResetPassword { link: &'a str },
-    IdentityVerified { link: &'a str },
-    IdentityRejected { link: &'a str, reason: &'a str },
+    VerifyEmail {
+        link: &'a str,
+    },
+    ResetPassword {
+        link: &'a str,
+    },
+    IdentityVerified {
+        link: &'a str,
+    },
+    IdentityRejected {
+        link: &'a str,
+        reason: &'a str,
+    },
+    /// An issuer's registration changed status (`status` is the new one); `reason` may be empty.
+    IssuerStatus {
+        link: &'a str,
+        issuer: &'a str,
+        status: IssuerNotice,
+        reason: &'a str,
+    },
+    IssuerInvitation {
+        link: &'a str,
+        issuer: &'a str,
+    },
+}
+
+/// Which issuer decision a notice reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IssuerNotice {
+    Approved,
+    Rejected,
+    Suspended,
+    Reinstated,
+    Revoked,
 }
 
 #[derive(Template, Clone, Copy)]
@@ -53,17 +83,31 @@ impl Mail<'_> {
             Mail::ResetPassword { .. } => "mail.reset",
             Mail::IdentityVerified { .. } => "mail.identity_verified",
             Mail::IdentityRejected { .. } => "mail.identity_rejected",
+            Mail::IssuerStatus { status, .. } => match status {
+                IssuerNotice::Approved => "mail.issuer_approved",
+                IssuerNotice::Rejected => "mail.issuer_rejected",
+                IssuerNotice::Suspended => "mail.issuer_suspended",
+                IssuerNotice::Reinstated => "mail.issuer_reinstated",
+                IssuerNotice::Revoked => "mail.issuer_revoked",
+            },
+            Mail::IssuerInvitation { .. } => "mail.issuer_invitation",
         }
     }
 
     /// Renders subject and bodies in `locale`.
     pub fn render(&self, to: &Email, locale: Locale, operator: &str) -> Result<NewMail, askama::Error> {
-        let (link, reason) = match *self {
-            Mail::VerifyEmail { link } | Mail::ResetPassword { link } | Mail::IdentityVerified { link } => (link, ""),
-            Mail::IdentityRejected { link, reason } => (link, reason),
+        let (link, reason, issuer) = match *self {
+            Mail::VerifyEmail { link } | Mail::ResetPassword { link } | Mail::IdentityVerified { link } => {
+                (link, "", "")
+            }
+            Mail::IdentityRejected { link, reason } => (link, reason, ""),
+            Mail::IssuerStatus {
+                link, issuer, reason, ..
+            } => (link, reason, issuer),
+            Mail::IssuerInvitation { link, issuer } => (link, "", issuer),
         };
         let key = |suffix: &str| format!("{}.{suffix}", self.catalogue_prefix());
-        let args = [("operator", operator), ("reason", reason)];
+        let args = [("operator", operator), ("reason", reason), ("issuer", issuer)];
         let subject = locale.tf(&key("subject"), &args);
         let greeting = locale.t("mail.greeting");
         let intro = locale.tf(&key("intro"), &args);

@@ -4,10 +4,12 @@
 //! several of them (and the mail outbox insert) inside one transaction. The same code serves
 //! SQLite and PostgreSQL; where they differ (connection set-up) it is handled here.
 
+pub mod api_keys;
 pub mod audit;
 pub mod email_tokens;
 pub mod entities;
 pub mod identities;
+pub mod issuers;
 pub mod login_failures;
 pub mod outbox;
 pub mod sessions;

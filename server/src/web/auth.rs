@@ -1,14 +1,19 @@
 //! Authorisation, in one place: extractors that admit a request only for a signed-in user,
 //! or only for a user holding a role. Handlers name the extractor; they contain no role checks.
 
+use std::collections::HashMap;
 use std::marker::PhantomData;
 
-use axum::extract::FromRequestParts;
+use axum::extract::{FromRequestParts, Path};
 use axum::http::request::Parts;
 
 use super::context::{RequestContext, SessionUser};
 use super::error::AppError;
+use crate::app::AppState;
+use crate::domain::issuer::IssuerId;
 use crate::domain::role::Role;
+use crate::store;
+use crate::store::issuers::IssuerRecord;
 
 fn context(parts: &Parts) -> Result<&RequestContext, AppError> {
     parts
@@ -82,3 +87,34 @@ impl<G: RoleGate, S: Send + Sync> FromRequestParts<S> for Authorized<G> {
 
 pub type Admin = Authorized<AdminRole>;
 pub type Reviewer = Authorized<ReviewerRole>;
+
+/// A member acting for the issuer named by the `{issuer}` path segment. Anyone who is not a
+/// member gets 404, so issuer ids reveal nothing to outsiders.
+#[derive(Debug, Clone)]
+pub struct ActingFor {
+    pub user: SessionUser,
+    pub issuer: IssuerRecord,
+    /// Whether the member administers the issuer (invites members, manages API keys).
+    pub is_admin: bool,
+}
+
+impl FromRequestParts<AppState> for ActingFor {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let user = signed_in(parts)?;
+        let Path(params) = Path::<HashMap<String, String>>::from_request_parts(parts, state)
+            .await
+            .map_err(|_| AppError::NotFound)?;
+        let id = params
+            .get("issuer")
+            .and_then(|v| v.parse().ok())
+            .map(IssuerId)
+            .ok_or(AppError::NotFound)?;
+        let is_admin = store::issuers::membership(&state.db, id, user.id)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        let issuer = store::issuers::find(&state.db, id).await?.ok_or(AppError::NotFound)?;
+        Ok(Self { user, issuer, is_admin })
+    }
+}

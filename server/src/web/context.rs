@@ -53,6 +53,12 @@ impl RequestContext {
         self.locale.t(key)
     }
 
+    /// The message for the key `prefix` + `suffix`, for keys chosen by a stored value
+    /// (`issuer.status_` + `approved`).
+    pub fn t2(&self, prefix: &str, suffix: &str) -> &'static str {
+        self.locale.t(&format!("{prefix}{suffix}"))
+    }
+
     pub fn tf(&self, key: &str, args: &[(&str, &str)]) -> String {
         self.locale.tf(key, args)
     }
@@ -143,10 +149,11 @@ async fn load_user(state: &AppState, jar: &CookieJar) -> Option<SessionUser> {
             return Ok(None);
         };
         let granted = store::users::granted_roles(&state.db, user_id).await?;
+        let issuer_member = store::issuers::is_member_of_any(&state.db, user_id).await?;
         Ok::<_, store::StoreError>(Some(SessionUser {
             id: user.id,
             email: user.email,
-            roles: Roles::new(granted, false),
+            roles: Roles::new(granted, issuer_member),
             session_id: session_id.clone(),
         }))
     };

@@ -29,6 +29,8 @@ pub enum AppError {
     BadRequest,
     #[error("another reviewer holds this case, or it was already decided")]
     ReviewConflict,
+    #[error("a valid API key is required")]
+    ApiKeyRequired,
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
@@ -55,6 +57,7 @@ impl AppError {
             AppError::Throttled(_) => StatusCode::TOO_MANY_REQUESTS,
             AppError::InvalidLink | AppError::BadRequest => StatusCode::BAD_REQUEST,
             AppError::ReviewConflict => StatusCode::CONFLICT,
+            AppError::ApiKeyRequired => StatusCode::UNAUTHORIZED,
             AppError::Store(StoreError::Conflict(_)) => StatusCode::CONFLICT,
             AppError::Store(_) | AppError::Template(_) | AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -69,6 +72,10 @@ impl AppError {
             AppError::Throttled(_) => ("rate_limited", "too many attempts; try again later"),
             AppError::InvalidLink => ("invalid_link", "this link is not valid or has expired"),
             AppError::BadRequest => ("bad_request", "the request could not be understood"),
+            AppError::ApiKeyRequired => (
+                "api_key_required",
+                "a valid API key is required (Authorization: Bearer <key>)",
+            ),
             AppError::ReviewConflict => (
                 "review_conflict",
                 "another reviewer holds this case, or it was already decided",

@@ -5,17 +5,20 @@
 
 mod accounts;
 mod admin;
+mod api;
 pub mod auth;
 pub mod context;
 mod csrf;
 pub mod error;
 mod identity;
+mod issuers;
 mod ops;
 mod pages;
 mod review;
 
 use askama::Template;
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::extract::Request;
 use axum::http::header::{
     ACCEPT, CACHE_CONTROL, CONTENT_SECURITY_POLICY, REFERRER_POLICY, X_CONTENT_TYPE_OPTIONS, X_FRAME_OPTIONS,
@@ -34,6 +37,7 @@ use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use self::context::RequestContext;
 use self::error::{AppError, AppResult, ErrorPage};
 use crate::app::AppState;
+use crate::domain::documents::MAX_DOCUMENT_BYTES;
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -69,7 +73,28 @@ pub fn router(state: AppState) -> Router {
         .route("/review/identities/{user}", get(review::case))
         .route("/review/identities/{user}/claim", post(review::claim))
         .route("/review/identities/{user}/decision", post(review::decide))
+        .route("/review/issuers/{id}", get(review::issuer_case))
+        .route("/review/issuers/{id}/claim", post(review::claim_issuer))
+        .route("/review/issuers/{id}/decision", post(review::decide_issuer))
         .route("/review/audit", get(review::audit))
+        .route(
+            "/issuers/apply",
+            get(issuers::apply_form)
+                .post(issuers::apply)
+                .layer(DefaultBodyLimit::max(4 * MAX_DOCUMENT_BYTES)),
+        )
+        .route("/issuers/{id}", get(issuers::public_page))
+        .route("/issuers/{issuer}/documents/{document}", get(issuers::document))
+        .route("/console", get(issuers::console_list))
+        .route("/console/{issuer}", get(issuers::console))
+        .route("/console/{issuer}/invitations", post(issuers::invite))
+        .route("/console/{issuer}/api-keys", post(issuers::create_key))
+        .route("/console/{issuer}/api-keys/{key}/revoke", post(issuers::revoke_key))
+        .route(
+            "/invitations/{token}",
+            get(issuers::invitation).post(issuers::accept_invitation),
+        )
+        .route("/api/v1/issuer", get(api::issuer))
         .route("/admin/audit.csv", get(review::audit_csv))
         .route("/admin/users", get(admin::users))
         .route("/admin/users/{id}/roles", post(admin::change_role))

@@ -18,10 +18,12 @@ use crate::app::AppState;
 use crate::domain::account::{Email, UserId};
 use crate::domain::audit::{AuditAction, AuditEntry, AuditSubject};
 use crate::domain::identity::{IdentityStatus, REVIEW_LOCK, check_reviewer};
+use crate::domain::issuer::{IssuerId, IssuerStatus};
 use crate::kyc::Field;
-use crate::mail::{self, Mail};
+use crate::mail::{self, IssuerNotice, Mail};
 use crate::store;
 use crate::store::audit::{AuditFilter, AuditRow};
+use crate::store::issuers::{DocumentRecord, IssuerRecord};
 
 /// "3 h 20 min" style waiting time.
 fn waited(since: DateTime<Utc>, now: DateTime<Utc>) -> String {
@@ -38,11 +40,49 @@ struct QueueRow {
     own: bool,
 }
 
+struct IssuerRow {
+    id: i64,
+    legal_name: String,
+    credit_code: String,
+    status: &'static str,
+    submitted: String,
+    waited: String,
+    claim: &'static str,
+}
+
 #[derive(Template)]
 #[template(path = "review_queue.html")]
 struct QueueTemplate {
     ctx: RequestContext,
     rows: Vec<QueueRow>,
+    applications: Vec<IssuerRow>,
+    issuers: Vec<IssuerRow>,
+}
+
+fn claim_key(
+    claimed_by: Option<UserId>,
+    claimed_until: Option<DateTime<Utc>>,
+    me: UserId,
+    now: DateTime<Utc>,
+) -> &'static str {
+    match (claimed_by, claimed_until) {
+        (Some(by), Some(until)) if until >= now && by == me => "review.claimed_by_you",
+        (Some(_), Some(until)) if until >= now => "review.claimed_by_other",
+        _ => "review.unclaimed",
+    }
+}
+
+fn issuer_row(issuer: IssuerRecord, me: UserId, now: DateTime<Utc>) -> IssuerRow {
+    let submitted = issuer.submitted_at.unwrap_or(now);
+    IssuerRow {
+        id: issuer.id.0,
+        legal_name: issuer.legal_name,
+        credit_code: issuer.credit_code,
+        status: issuer.status.as_str(),
+        submitted: submitted.format("%Y-%m-%d %H:%M").to_string(),
+        waited: waited(submitted, now),
+        claim: claim_key(issuer.claimed_by, issuer.claimed_until, me, now),
+    }
 }
 
 pub async fn queue(State(state): State<AppState>, ctx: RequestContext, reviewer: Reviewer) -> AppResult<Html<String>> {
@@ -55,15 +95,27 @@ pub async fn queue(State(state): State<AppState>, ctx: RequestContext, reviewer:
             masked: r.masked,
             submitted: r.submitted_at.format("%Y-%m-%d %H:%M").to_string(),
             waited: waited(r.submitted_at, now),
-            claim: match (r.claimed_by, r.claimed_until) {
-                (Some(by), Some(until)) if until >= now && by == reviewer.user.id => "review.claimed_by_you",
-                (Some(_), Some(until)) if until >= now => "review.claimed_by_other",
-                _ => "review.unclaimed",
-            },
+            claim: claim_key(r.claimed_by, r.claimed_until, reviewer.user.id, now),
             own: r.user == reviewer.user.id,
         })
         .collect();
-    render(QueueTemplate { ctx, rows })
+    let me = reviewer.user.id;
+    let applications = store::issuers::queue(&state.db)
+        .await?
+        .into_iter()
+        .map(|i| issuer_row(i, me, now))
+        .collect();
+    let issuers = store::issuers::decided(&state.db)
+        .await?
+        .into_iter()
+        .map(|i| issuer_row(i, me, now))
+        .collect();
+    render(QueueTemplate {
+        ctx,
+        rows,
+        applications,
+        issuers,
+    })
 }
 
 pub async fn claim(
@@ -208,6 +260,174 @@ pub async fn decide(
     state.mail_wakeup.notify_one();
     tracing::info!(reviewer = %reviewer.user.id, applicant = %applicant, decision = decided.as_str(), "identity decided");
     Ok(Redirect::to("/review").into_response())
+}
+
+// ---- issuer applications and sanctions ----
+
+/// Refuses reviewers who belong to the issuer.
+async fn check_issuer_reviewer(state: &AppState, reviewer: UserId, issuer: IssuerId) -> AppResult<()> {
+    let members: Vec<UserId> = store::issuers::members(&state.db, issuer)
+        .await?
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect();
+    crate::domain::issuer::check_reviewer(reviewer, &members).map_err(|_| AppError::Forbidden)
+}
+
+pub async fn claim_issuer(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    reviewer: Reviewer,
+    Path(id): Path<i64>,
+) -> AppResult<Response> {
+    let issuer = IssuerId(id);
+    check_issuer_reviewer(&state, reviewer.user.id, issuer).await?;
+    store::issuers::find(&state.db, issuer)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let now = Utc::now();
+    let txn = state.db.begin().await?;
+    if !store::issuers::claim(&txn, issuer, reviewer.user.id, now, now + REVIEW_LOCK).await? {
+        return Err(AppError::ReviewConflict);
+    }
+    let entry = AuditEntry {
+        actor: Some(reviewer.user.id),
+        action: AuditAction::IssuerClaimed,
+        subject: AuditSubject::Issuer(issuer),
+        before: None,
+        after: None,
+        reason: None,
+        request_id: ctx.request_id.clone(),
+    };
+    store::audit::append(&txn, entry, now).await?;
+    txn.commit().await?;
+    Ok(Redirect::to(&format!("/review/issuers/{id}")).into_response())
+}
+
+#[derive(Template)]
+#[template(path = "review_issuer.html")]
+struct IssuerCaseTemplate {
+    ctx: RequestContext,
+    issuer: IssuerRecord,
+    documents: Vec<DocumentRecord>,
+    holds_claim: bool,
+    member: bool,
+    history: Vec<AuditRow>,
+}
+
+pub async fn issuer_case(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    reviewer: Reviewer,
+    Path(id): Path<i64>,
+) -> AppResult<Html<String>> {
+    let issuer = store::issuers::find(&state.db, IssuerId(id))
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let now = Utc::now();
+    let holds_claim = issuer.status == IssuerStatus::Submitted
+        && issuer.claimed_by == Some(reviewer.user.id)
+        && issuer.claimed_until.is_some_and(|until| until >= now);
+    let member = check_issuer_reviewer(&state, reviewer.user.id, issuer.id)
+        .await
+        .is_err();
+    let documents = store::issuers::documents(&state.db, issuer.id).await?;
+    let filter = AuditFilter {
+        subject_type: Some("issuer".to_owned()),
+        subject_id: Some(id.to_string()),
+        ..AuditFilter::default()
+    };
+    let history = store::audit::list(&state.db, &filter, Some(50)).await?;
+    render(IssuerCaseTemplate {
+        ctx,
+        issuer,
+        documents,
+        holds_claim,
+        member,
+        history,
+    })
+}
+
+#[derive(Deserialize)]
+pub struct IssuerDecisionForm {
+    /// approve, reject, suspend, reinstate or revoke.
+    action: String,
+    #[serde(default)]
+    reason: String,
+    version: i32,
+}
+
+pub async fn decide_issuer(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    reviewer: Reviewer,
+    Path(id): Path<i64>,
+    Form(form): Form<IssuerDecisionForm>,
+) -> AppResult<Response> {
+    let issuer_id = IssuerId(id);
+    check_issuer_reviewer(&state, reviewer.user.id, issuer_id).await?;
+    let issuer = store::issuers::find(&state.db, issuer_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let current = &issuer.status;
+    let (next, action, notice) = match form.action.as_str() {
+        "approve" => (current.approve(), AuditAction::IssuerApproved, IssuerNotice::Approved),
+        "reject" => (
+            current.reject(&form.reason),
+            AuditAction::IssuerRejected,
+            IssuerNotice::Rejected,
+        ),
+        "suspend" => (
+            current.suspend(&form.reason),
+            AuditAction::IssuerSuspended,
+            IssuerNotice::Suspended,
+        ),
+        "reinstate" => (
+            current.reinstate(),
+            AuditAction::IssuerReinstated,
+            IssuerNotice::Reinstated,
+        ),
+        "revoke" => (
+            current.revoke(&form.reason),
+            AuditAction::IssuerRevoked,
+            IssuerNotice::Revoked,
+        ),
+        _ => return Err(AppError::BadRequest),
+    };
+    let next = next.map_err(|_| AppError::BadRequest)?;
+    let applicant = store::users::find(&state.db, issuer.created_by)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let now = Utc::now();
+    let txn = state.db.begin().await?;
+    if !store::issuers::transition(&txn, issuer_id, form.version, current, &next, reviewer.user.id, now).await? {
+        return Err(AppError::ReviewConflict);
+    }
+    let reason = next.reason().map(str::to_owned);
+    let entry = AuditEntry {
+        actor: Some(reviewer.user.id),
+        action,
+        subject: AuditSubject::Issuer(issuer_id),
+        before: Some(current.as_str()),
+        after: Some(next.as_str()),
+        reason: reason.clone(),
+        request_id: ctx.request_id.clone(),
+    };
+    store::audit::append(&txn, entry, now).await?;
+    let link = state.absolute_url(&format!("/console/{id}"));
+    let to = Email::parse(&applicant.email).map_err(|e| AppError::Internal(e.into()))?;
+    let message = Mail::IssuerStatus {
+        link: &link,
+        issuer: &issuer.legal_name,
+        status: notice,
+        reason: reason.as_deref().unwrap_or_default(),
+    }
+    .render(&to, applicant.locale, &state.config.operator.name)?;
+    mail::enqueue(&txn, message, now).await?;
+    txn.commit().await?;
+    state.mail_wakeup.notify_one();
+    tracing::info!(reviewer = %reviewer.user.id, issuer = %issuer_id, to = next.as_str(), "issuer status changed");
+    Ok(Redirect::to(&format!("/review/issuers/{id}")).into_response())
 }
 
 #[derive(Deserialize, Default)]

@@ -1,0 +1,79 @@
+//! Issuer API keys. Only a SHA3-256 hash of each key is stored; the key itself is shown once.
+
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::Expr;
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+
+use super::StoreResult;
+use super::entities::api_keys;
+use crate::domain::account::UserId;
+use crate::domain::issuer::IssuerId;
+
+pub use api_keys::Model as ApiKeyRow;
+
+pub async fn create(
+    conn: &impl ConnectionTrait,
+    issuer: IssuerId,
+    label: &str,
+    prefix: &str,
+    key_hash: String,
+    created_by: UserId,
+    now: DateTime<Utc>,
+) -> StoreResult<i64> {
+    Ok(api_keys::ActiveModel {
+        issuer_id: Set(issuer.0),
+        label: Set(label.to_owned()),
+        prefix: Set(prefix.to_owned()),
+        key_hash: Set(key_hash),
+        created_by: Set(created_by.0),
+        created_at: Set(now),
+        last_used_at: Set(None),
+        revoked_at: Set(None),
+        ..Default::default()
+    }
+    .insert(conn)
+    .await?
+    .id)
+}
+
+pub async fn list(conn: &impl ConnectionTrait, issuer: IssuerId) -> StoreResult<Vec<ApiKeyRow>> {
+    Ok(api_keys::Entity::find()
+        .filter(api_keys::Column::IssuerId.eq(issuer.0))
+        .order_by_desc(api_keys::Column::Id)
+        .all(conn)
+        .await?)
+}
+
+/// Revokes a key of `issuer`; false if there is no such live key.
+pub async fn revoke(conn: &impl ConnectionTrait, issuer: IssuerId, id: i64, now: DateTime<Utc>) -> StoreResult<bool> {
+    let result = api_keys::Entity::update_many()
+        .col_expr(api_keys::Column::RevokedAt, Expr::value(now))
+        .filter(api_keys::Column::Id.eq(id))
+        .filter(api_keys::Column::IssuerId.eq(issuer.0))
+        .filter(api_keys::Column::RevokedAt.is_null())
+        .exec(conn)
+        .await?;
+    Ok(result.rows_affected == 1)
+}
+
+/// The issuer a live key belongs to, recording the use.
+pub async fn authenticate(
+    conn: &impl ConnectionTrait,
+    key_hash: &str,
+    now: DateTime<Utc>,
+) -> StoreResult<Option<IssuerId>> {
+    let Some(key) = api_keys::Entity::find()
+        .filter(api_keys::Column::KeyHash.eq(key_hash))
+        .filter(api_keys::Column::RevokedAt.is_null())
+        .one(conn)
+        .await?
+    else {
+        return Ok(None);
+    };
+    api_keys::Entity::update_many()
+        .col_expr(api_keys::Column::LastUsedAt, Expr::value(now))
+        .filter(api_keys::Column::Id.eq(key.id))
+        .exec(conn)
+        .await?;
+    Ok(Some(IssuerId(key.issuer_id)))
+}

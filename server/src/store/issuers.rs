@@ -1,0 +1,385 @@
+//! Issuers, their documents, members and invitations. Reviewer claims and decisions are
+//! compare-and-set updates on the status and version, like identity checks.
+
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+
+use super::StoreResult;
+use super::entities::{issuer_documents, issuer_invitations, issuer_members, issuers};
+use crate::domain::account::UserId;
+use crate::domain::documents::DocumentKind;
+use crate::domain::issuer::{IssuerApplication, IssuerId, IssuerStatus};
+
+/// An issuer as stored.
+#[derive(Debug, Clone)]
+pub struct IssuerRecord {
+    pub id: IssuerId,
+    pub legal_name: String,
+    pub credit_code: String,
+    pub icp_filing: String,
+    pub blockchain_filing: String,
+    pub contact_name: String,
+    pub contact_email: String,
+    pub contact_phone: String,
+    pub org_code_warning: bool,
+    pub status: IssuerStatus,
+    pub created_by: UserId,
+    pub submitted_at: Option<DateTime<Utc>>,
+    pub claimed_by: Option<UserId>,
+    pub claimed_until: Option<DateTime<Utc>>,
+    pub version: i32,
+}
+
+impl From<issuers::Model> for IssuerRecord {
+    fn from(m: issuers::Model) -> Self {
+        IssuerRecord {
+            id: IssuerId(m.id),
+            status: IssuerStatus::from_parts(&m.status, m.status_reason.as_deref()).unwrap_or(IssuerStatus::Draft),
+            legal_name: m.legal_name,
+            credit_code: m.credit_code,
+            icp_filing: m.icp_filing,
+            blockchain_filing: m.blockchain_filing,
+            contact_name: m.contact_name,
+            contact_email: m.contact_email,
+            contact_phone: m.contact_phone,
+            org_code_warning: m.org_code_warning,
+            created_by: UserId(m.created_by),
+            submitted_at: m.submitted_at,
+            claimed_by: m.claimed_by.map(UserId),
+            claimed_until: m.claimed_until,
+            version: m.version,
+        }
+    }
+}
+
+/// A stored document's metadata.
+#[derive(Debug, Clone)]
+pub struct DocumentRecord {
+    pub id: i64,
+    pub kind: String,
+    pub blob_key: String,
+    pub content_type: String,
+    pub size: i64,
+}
+
+impl From<issuer_documents::Model> for DocumentRecord {
+    fn from(m: issuer_documents::Model) -> Self {
+        DocumentRecord {
+            id: m.id,
+            kind: m.kind,
+            blob_key: m.blob_key,
+            content_type: m.content_type,
+            size: m.size,
+        }
+    }
+}
+
+fn application_columns(model: &mut issuers::ActiveModel, application: &IssuerApplication) {
+    model.legal_name = Set(application.legal_name.clone());
+    model.credit_code = Set(application.credit_code.as_str().to_owned());
+    model.icp_filing = Set(application.icp_filing.as_str().to_owned());
+    model.blockchain_filing = Set(application.blockchain_filing.as_str().to_owned());
+    model.contact_name = Set(application.contact_name.clone());
+    model.contact_email = Set(application.contact_email.as_str().to_owned());
+    model.contact_phone = Set(application.contact_phone.clone());
+    model.org_code_warning = Set(!application.credit_code.organisation_code_valid());
+}
+
+/// Records a submitted application; its author becomes the issuer's first admin member.
+pub async fn create(
+    conn: &impl ConnectionTrait,
+    application: &IssuerApplication,
+    status: &IssuerStatus,
+    author: UserId,
+    now: DateTime<Utc>,
+) -> StoreResult<IssuerId> {
+    let mut model = issuers::ActiveModel {
+        status: Set(status.as_str().to_owned()),
+        status_reason: Set(None),
+        created_by: Set(author.0),
+        created_at: Set(now),
+        submitted_at: Set(Some(now)),
+        decided_at: Set(None),
+        claimed_by: Set(None),
+        claimed_until: Set(None),
+        version: Set(0),
+        ..Default::default()
+    };
+    application_columns(&mut model, application);
+    let id = IssuerId(model.insert(conn).await?.id);
+    add_member(conn, id, author, true, now).await?;
+    Ok(id)
+}
+
+/// Replaces a rejected application's details and sends it back to review.
+pub async fn resubmit(
+    conn: &impl ConnectionTrait,
+    id: IssuerId,
+    version: i32,
+    application: &IssuerApplication,
+    now: DateTime<Utc>,
+) -> StoreResult<bool> {
+    let mut model = <issuers::ActiveModel as Default>::default();
+    application_columns(&mut model, application);
+    let result = issuers::Entity::update_many()
+        .set(model)
+        .col_expr(issuers::Column::Status, Expr::value(IssuerStatus::Submitted.as_str()))
+        .col_expr(issuers::Column::StatusReason, Expr::value(Option::<String>::None))
+        .col_expr(issuers::Column::SubmittedAt, Expr::value(now))
+        .col_expr(issuers::Column::Version, Expr::col(issuers::Column::Version).add(1))
+        .filter(issuers::Column::Id.eq(id.0))
+        .filter(issuers::Column::Status.eq("rejected"))
+        .filter(issuers::Column::Version.eq(version))
+        .exec(conn)
+        .await?;
+    Ok(result.rows_affected == 1)
+}
+
+pub async fn find(conn: &impl ConnectionTrait, id: IssuerId) -> StoreResult<Option<IssuerRecord>> {
+    Ok(issuers::Entity::find_by_id(id.0)
+        .one(conn)
+        .await?
+        .map(IssuerRecord::from))
+}
+
+/// Applications waiting for a decision, oldest first.
+pub async fn queue(conn: &impl ConnectionTrait) -> StoreResult<Vec<IssuerRecord>> {
+    Ok(issuers::Entity::find()
+        .filter(issuers::Column::Status.eq(IssuerStatus::Submitted.as_str()))
+        .order_by_asc(issuers::Column::SubmittedAt)
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(IssuerRecord::from)
+        .collect())
+}
+
+/// Issuers that have been decided (approved, suspended, revoked, rejected), newest first.
+pub async fn decided(conn: &impl ConnectionTrait) -> StoreResult<Vec<IssuerRecord>> {
+    Ok(issuers::Entity::find()
+        .filter(issuers::Column::Status.is_in(["approved", "suspended", "revoked", "rejected"]))
+        .order_by_desc(issuers::Column::Id)
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(IssuerRecord::from)
+        .collect())
+}
+
+/// Takes the review lock on a submitted application (see `identities::claim`).
+pub async fn claim(
+    conn: &impl ConnectionTrait,
+    id: IssuerId,
+    reviewer: UserId,
+    now: DateTime<Utc>,
+    until: DateTime<Utc>,
+) -> StoreResult<bool> {
+    let free = Condition::any()
+        .add(issuers::Column::ClaimedBy.is_null())
+        .add(issuers::Column::ClaimedBy.eq(reviewer.0))
+        .add(issuers::Column::ClaimedUntil.lt(now));
+    let result = issuers::Entity::update_many()
+        .col_expr(issuers::Column::ClaimedBy, Expr::value(reviewer.0))
+        .col_expr(issuers::Column::ClaimedUntil, Expr::value(until))
+        .filter(issuers::Column::Id.eq(id.0))
+        .filter(issuers::Column::Status.eq(IssuerStatus::Submitted.as_str()))
+        .filter(free)
+        .exec(conn)
+        .await?;
+    Ok(result.rows_affected == 1)
+}
+
+/// Moves an issuer from `from` (at `version`) to `to`. Deciding an application also requires
+/// the reviewer's live claim; later moves (suspend, reinstate, revoke) do not.
+pub async fn transition(
+    conn: &impl ConnectionTrait,
+    id: IssuerId,
+    version: i32,
+    from: &IssuerStatus,
+    to: &IssuerStatus,
+    reviewer: UserId,
+    now: DateTime<Utc>,
+) -> StoreResult<bool> {
+    let mut update = issuers::Entity::update_many()
+        .col_expr(issuers::Column::Status, Expr::value(to.as_str()))
+        .col_expr(
+            issuers::Column::StatusReason,
+            Expr::value(to.reason().map(str::to_owned)),
+        )
+        .col_expr(issuers::Column::DecidedAt, Expr::value(now))
+        .col_expr(issuers::Column::ClaimedBy, Expr::value(Option::<i64>::None))
+        .col_expr(
+            issuers::Column::ClaimedUntil,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+        .col_expr(issuers::Column::Version, Expr::col(issuers::Column::Version).add(1))
+        .filter(issuers::Column::Id.eq(id.0))
+        .filter(issuers::Column::Status.eq(from.as_str()))
+        .filter(issuers::Column::Version.eq(version));
+    if *from == IssuerStatus::Submitted {
+        update = update
+            .filter(issuers::Column::ClaimedBy.eq(reviewer.0))
+            .filter(issuers::Column::ClaimedUntil.gte(now));
+    }
+    Ok(update.exec(conn).await?.rows_affected == 1)
+}
+
+pub async fn add_document(
+    conn: &impl ConnectionTrait,
+    issuer: IssuerId,
+    kind: DocumentKind,
+    blob_key: &str,
+    content_type: &str,
+    size: usize,
+    now: DateTime<Utc>,
+) -> StoreResult<()> {
+    issuer_documents::ActiveModel {
+        issuer_id: Set(issuer.0),
+        kind: Set(kind.as_str().to_owned()),
+        blob_key: Set(blob_key.to_owned()),
+        content_type: Set(content_type.to_owned()),
+        size: Set(i64::try_from(size).unwrap_or(i64::MAX)),
+        uploaded_at: Set(now),
+        ..Default::default()
+    }
+    .insert(conn)
+    .await?;
+    Ok(())
+}
+
+/// The issuer's documents, newest first.
+pub async fn documents(conn: &impl ConnectionTrait, issuer: IssuerId) -> StoreResult<Vec<DocumentRecord>> {
+    Ok(issuer_documents::Entity::find()
+        .filter(issuer_documents::Column::IssuerId.eq(issuer.0))
+        .order_by_desc(issuer_documents::Column::Id)
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(DocumentRecord::from)
+        .collect())
+}
+
+/// One document, only if it belongs to `issuer`.
+pub async fn document(conn: &impl ConnectionTrait, issuer: IssuerId, id: i64) -> StoreResult<Option<DocumentRecord>> {
+    Ok(issuer_documents::Entity::find_by_id(id)
+        .filter(issuer_documents::Column::IssuerId.eq(issuer.0))
+        .one(conn)
+        .await?
+        .map(DocumentRecord::from))
+}
+
+/// Adds a member; adding an existing member changes nothing.
+pub async fn add_member(
+    conn: &impl ConnectionTrait,
+    issuer: IssuerId,
+    user: UserId,
+    is_admin: bool,
+    now: DateTime<Utc>,
+) -> StoreResult<()> {
+    if membership(conn, issuer, user).await?.is_some() {
+        return Ok(());
+    }
+    issuer_members::ActiveModel {
+        issuer_id: Set(issuer.0),
+        user_id: Set(user.0),
+        is_admin: Set(is_admin),
+        added_at: Set(now),
+    }
+    .insert(conn)
+    .await?;
+    Ok(())
+}
+
+/// `Some(is_admin)` if `user` is a member of `issuer`.
+pub async fn membership(conn: &impl ConnectionTrait, issuer: IssuerId, user: UserId) -> StoreResult<Option<bool>> {
+    Ok(issuer_members::Entity::find_by_id((issuer.0, user.0))
+        .one(conn)
+        .await?
+        .map(|m| m.is_admin))
+}
+
+pub async fn members(conn: &impl ConnectionTrait, issuer: IssuerId) -> StoreResult<Vec<(UserId, bool)>> {
+    Ok(issuer_members::Entity::find()
+        .filter(issuer_members::Column::IssuerId.eq(issuer.0))
+        .order_by_asc(issuer_members::Column::AddedAt)
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|m| (UserId(m.user_id), m.is_admin))
+        .collect())
+}
+
+/// The issuers a user belongs to, with whether they administer each.
+pub async fn memberships_of(conn: &impl ConnectionTrait, user: UserId) -> StoreResult<Vec<(IssuerRecord, bool)>> {
+    let rows = issuer_members::Entity::find()
+        .filter(issuer_members::Column::UserId.eq(user.0))
+        .all(conn)
+        .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for row in rows {
+        if let Some(issuer) = find(conn, IssuerId(row.issuer_id)).await? {
+            out.push((issuer, row.is_admin));
+        }
+    }
+    Ok(out)
+}
+
+pub async fn invite(
+    conn: &impl ConnectionTrait,
+    issuer: IssuerId,
+    email: &str,
+    token_hash: String,
+    invited_by: UserId,
+    now: DateTime<Utc>,
+    expires_at: DateTime<Utc>,
+) -> StoreResult<()> {
+    issuer_invitations::ActiveModel {
+        issuer_id: Set(issuer.0),
+        email: Set(email.to_owned()),
+        token_hash: Set(token_hash),
+        invited_by: Set(invited_by.0),
+        created_at: Set(now),
+        expires_at: Set(expires_at),
+        accepted_at: Set(None),
+        ..Default::default()
+    }
+    .insert(conn)
+    .await?;
+    Ok(())
+}
+
+/// An open invitation: the issuer and the invited address.
+pub async fn open_invitation(
+    conn: &impl ConnectionTrait,
+    token_hash: &str,
+    now: DateTime<Utc>,
+) -> StoreResult<Option<(IssuerId, String)>> {
+    Ok(issuer_invitations::Entity::find()
+        .filter(issuer_invitations::Column::TokenHash.eq(token_hash))
+        .filter(issuer_invitations::Column::AcceptedAt.is_null())
+        .filter(issuer_invitations::Column::ExpiresAt.gt(now))
+        .one(conn)
+        .await?
+        .map(|i| (IssuerId(i.issuer_id), i.email)))
+}
+
+/// Uses an invitation up; false if it was already used.
+pub async fn accept_invitation(conn: &impl ConnectionTrait, token_hash: &str, now: DateTime<Utc>) -> StoreResult<bool> {
+    let result = issuer_invitations::Entity::update_many()
+        .col_expr(issuer_invitations::Column::AcceptedAt, Expr::value(now))
+        .filter(issuer_invitations::Column::TokenHash.eq(token_hash))
+        .filter(issuer_invitations::Column::AcceptedAt.is_null())
+        .exec(conn)
+        .await?;
+    Ok(result.rows_affected == 1)
+}
+
+/// Whether `user` belongs to any issuer (which grants the issuer-member role).
+pub async fn is_member_of_any(conn: &impl ConnectionTrait, user: UserId) -> StoreResult<bool> {
+    Ok(issuer_members::Entity::find()
+        .filter(issuer_members::Column::UserId.eq(user.0))
+        .one(conn)
+        .await?
+        .is_some())
+}

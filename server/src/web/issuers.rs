@@ -1,0 +1,555 @@
+//! Issuer onboarding (KYB) and the issuer console: the application with its documents, the
+//! public issuer page, members and invitations, and API keys.
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Multipart, Path, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use bytes::Bytes;
+use chrono::{Duration, Utc};
+use sea_orm::TransactionTrait;
+use serde::Deserialize;
+
+use super::auth::{ActingFor, SignedIn};
+use super::context::RequestContext;
+use super::error::{AppError, AppResult};
+use super::{render, render_with};
+use crate::app::AppState;
+use crate::blobs::{Blob, BlobKey};
+use crate::crypto;
+use crate::domain::account::{Email, UserId};
+use crate::domain::audit::{AuditAction, AuditEntry, AuditSubject};
+use crate::domain::documents::{DocumentError, DocumentKind, check_document};
+use crate::domain::filings::FilingError;
+use crate::domain::identity::IdentityStatus;
+use crate::domain::issuer::{ApplicationError, ApplicationFields, IssuerApplication, IssuerId, IssuerStatus};
+use crate::mail::{self, Mail};
+use crate::store;
+use crate::store::issuers::IssuerRecord;
+
+/// Namespace of issuer documents in the blob store.
+const DOCUMENTS: &str = "issuer-documents";
+/// How long an invitation link stays valid.
+const INVITATION_DAYS: i64 = 7;
+
+async fn identity_verified(state: &AppState, user: UserId) -> AppResult<bool> {
+    Ok(store::identities::find(&state.db, user)
+        .await?
+        .is_some_and(|r| r.status == IdentityStatus::Verified))
+}
+
+fn audit(ctx: &RequestContext, actor: UserId, action: AuditAction, issuer: IssuerId) -> AuditEntry {
+    AuditEntry {
+        actor: Some(actor),
+        action,
+        subject: AuditSubject::Issuer(issuer),
+        before: None,
+        after: None,
+        reason: None,
+        request_id: ctx.request_id.clone(),
+    }
+}
+
+fn application_error_key(error: ApplicationError) -> (&'static str, &'static str) {
+    match error {
+        ApplicationError::LegalName => ("legal_name", "issuer.error_legal_name"),
+        ApplicationError::CreditCode(_) => ("credit_code", "issuer.error_credit_code"),
+        ApplicationError::IcpFiling(FilingError::MalformedIcp | FilingError::MalformedBlockchain) => {
+            ("icp_filing", "issuer.error_icp")
+        }
+        ApplicationError::BlockchainFiling(_) => ("blockchain_filing", "issuer.error_blockchain"),
+        ApplicationError::ContactName => ("contact_name", "issuer.error_contact_name"),
+        ApplicationError::ContactEmail => ("contact_email", "issuer.error_contact_email"),
+        ApplicationError::ContactPhone => ("contact_phone", "issuer.error_contact_phone"),
+    }
+}
+
+fn document_error_key(error: DocumentError) -> &'static str {
+    match error {
+        DocumentError::Empty => "issuer.error_document_missing",
+        DocumentError::TooLarge => "issuer.error_document_large",
+        DocumentError::UnsupportedFormat => "issuer.error_document_format",
+    }
+}
+
+// ---- the application ----
+
+#[derive(Template)]
+#[template(path = "issuer_apply.html")]
+struct ApplyTemplate {
+    ctx: RequestContext,
+    fields: ApplicationFields,
+    /// (field name, message key) for every problem found.
+    errors: Vec<(&'static str, &'static str)>,
+    identity_verified: bool,
+}
+
+impl ApplyTemplate {
+    /// (field name, label key, value) of each text field, in form order.
+    fn text_fields(&self) -> [(&'static str, &'static str, &str); 7] {
+        let f = &self.fields;
+        [
+            ("legal_name", "issuer.legal_name", f.legal_name.as_str()),
+            ("credit_code", "issuer.credit_code", f.credit_code.as_str()),
+            ("icp_filing", "issuer.icp_filing", f.icp_filing.as_str()),
+            (
+                "blockchain_filing",
+                "issuer.blockchain_filing",
+                f.blockchain_filing.as_str(),
+            ),
+            ("contact_name", "issuer.contact_name", f.contact_name.as_str()),
+            ("contact_email", "issuer.contact_email", f.contact_email.as_str()),
+            ("contact_phone", "issuer.contact_phone", f.contact_phone.as_str()),
+        ]
+    }
+
+    fn error_for(&self, field: &str) -> Option<&'static str> {
+        self.errors.iter().find(|(f, _)| *f == field).map(|(_, key)| *key)
+    }
+}
+
+pub async fn apply_form(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    SignedIn(user): SignedIn,
+) -> AppResult<Html<String>> {
+    let identity_verified = identity_verified(&state, user.id).await?;
+    render(ApplyTemplate {
+        ctx,
+        fields: ApplicationFields::default(),
+        errors: Vec::new(),
+        identity_verified,
+    })
+}
+
+/// Reads the multipart form: text fields and the three documents.
+async fn read_application(mut multipart: Multipart) -> AppResult<(ApplicationFields, Vec<(DocumentKind, Bytes)>)> {
+    let mut fields = ApplicationFields::default();
+    let mut documents = Vec::new();
+    while let Some(field) = multipart.next_field().await.map_err(|_| AppError::BadRequest)? {
+        let name = field.name().unwrap_or_default().to_owned();
+        if let Some(kind) = DocumentKind::from_field(&name) {
+            let bytes = field.bytes().await.map_err(|_| AppError::BadRequest)?;
+            documents.push((kind, bytes));
+            continue;
+        }
+        let text = field.text().await.map_err(|_| AppError::BadRequest)?;
+        let slot = match name.as_str() {
+            "legal_name" => &mut fields.legal_name,
+            "credit_code" => &mut fields.credit_code,
+            "icp_filing" => &mut fields.icp_filing,
+            "blockchain_filing" => &mut fields.blockchain_filing,
+            "contact_name" => &mut fields.contact_name,
+            "contact_email" => &mut fields.contact_email,
+            "contact_phone" => &mut fields.contact_phone,
+            _ => continue,
+        };
+        *slot = text;
+    }
+    Ok((fields, documents))
+}
+
+pub async fn apply(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    SignedIn(user): SignedIn,
+    multipart: Multipart,
+) -> AppResult<Response> {
+    if !identity_verified(&state, user.id).await? {
+        return Err(AppError::Forbidden);
+    }
+    let (fields, uploads) = read_application(multipart).await?;
+    let application = IssuerApplication::parse(&fields);
+    let mut errors: Vec<(&'static str, &'static str)> = match &application {
+        Ok(_) => Vec::new(),
+        Err(problems) => problems.iter().map(|e| application_error_key(*e)).collect(),
+    };
+    let mut documents = Vec::new();
+    for kind in DocumentKind::ALL {
+        let bytes = uploads
+            .iter()
+            .find(|(k, _)| *k == kind)
+            .map(|(_, b)| b.clone())
+            .unwrap_or_default();
+        match check_document(&bytes) {
+            Ok(format) => documents.push((kind, format, bytes)),
+            Err(e) => errors.push((kind.as_str(), document_error_key(e))),
+        }
+    }
+    let application = match application {
+        Ok(application) if errors.is_empty() => application,
+        _ => {
+            let page = ApplyTemplate {
+                ctx,
+                fields,
+                errors,
+                identity_verified: true,
+            };
+            return render_with(StatusCode::UNPROCESSABLE_ENTITY, page);
+        }
+    };
+
+    // Blobs are written first: if the transaction then fails, an unreferenced blob is left
+    // behind, never a document row pointing at nothing.
+    let mut stored = Vec::new();
+    for (kind, format, bytes) in documents {
+        let size = bytes.len();
+        let key = state
+            .blobs
+            .put(
+                DOCUMENTS,
+                Blob {
+                    bytes,
+                    content_type: format.media_type().to_owned(),
+                },
+            )
+            .await
+            .map_err(|e| AppError::Internal(e.into()))?;
+        stored.push((kind, key, format.media_type(), size));
+    }
+    let status = IssuerStatus::Draft.submit().map_err(|e| AppError::Internal(e.into()))?;
+    let now = Utc::now();
+    let txn = state.db.begin().await?;
+    let id = store::issuers::create(&txn, &application, &status, user.id, now).await?;
+    for (kind, key, media_type, size) in &stored {
+        store::issuers::add_document(&txn, id, *kind, key.as_str(), media_type, *size, now).await?;
+    }
+    let mut entry = audit(&ctx, user.id, AuditAction::IssuerSubmitted, id);
+    entry.before = Some(IssuerStatus::Draft.as_str());
+    entry.after = Some(status.as_str());
+    store::audit::append(&txn, entry, now).await?;
+    txn.commit().await?;
+    tracing::info!(issuer = %id, user = %user.id, "issuer application submitted");
+    Ok(Redirect::to(&format!("/console/{id}")).into_response())
+}
+
+// ---- public page ----
+
+#[derive(Template)]
+#[template(path = "issuer_public.html")]
+struct PublicTemplate {
+    ctx: RequestContext,
+    issuer: IssuerRecord,
+}
+
+/// The public page of an approved issuer; everything else is 404 to the public.
+pub async fn public_page(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    Path(id): Path<i64>,
+) -> AppResult<Html<String>> {
+    let issuer = store::issuers::find(&state.db, IssuerId(id))
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if !issuer.status.is_active() {
+        return Err(AppError::NotFound);
+    }
+    render(PublicTemplate { ctx, issuer })
+}
+
+// ---- the console ----
+
+#[derive(Template)]
+#[template(path = "console_list.html")]
+struct ConsoleListTemplate {
+    ctx: RequestContext,
+    issuers: Vec<(IssuerRecord, bool)>,
+}
+
+/// The issuers this user acts for; they choose one to work on.
+pub async fn console_list(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    SignedIn(user): SignedIn,
+) -> AppResult<Html<String>> {
+    let issuers = store::issuers::memberships_of(&state.db, user.id).await?;
+    render(ConsoleListTemplate { ctx, issuers })
+}
+
+struct MemberRow {
+    email: String,
+    is_admin: bool,
+}
+
+struct KeyRow {
+    id: i64,
+    label: String,
+    prefix: String,
+    created: String,
+    last_used: Option<String>,
+    revoked: bool,
+}
+
+#[derive(Template)]
+#[template(path = "console.html")]
+struct ConsoleTemplate {
+    ctx: RequestContext,
+    issuer: IssuerRecord,
+    is_admin: bool,
+    documents: Vec<store::issuers::DocumentRecord>,
+    members: Vec<MemberRow>,
+    keys: Vec<KeyRow>,
+    /// A key just created, shown this once.
+    new_key: Option<String>,
+    notice: Option<&'static str>,
+}
+
+async fn console_page(state: &AppState, ctx: RequestContext, acting: &ActingFor) -> AppResult<ConsoleTemplate> {
+    let issuer = acting.issuer.clone();
+    let documents = store::issuers::documents(&state.db, issuer.id).await?;
+    let mut members = Vec::new();
+    for (id, is_admin) in store::issuers::members(&state.db, issuer.id).await? {
+        if let Some(user) = store::users::find(&state.db, id).await? {
+            members.push(MemberRow {
+                email: user.email,
+                is_admin,
+            });
+        }
+    }
+    let keys = store::api_keys::list(&state.db, issuer.id)
+        .await?
+        .into_iter()
+        .map(|k| KeyRow {
+            id: k.id,
+            label: k.label,
+            prefix: k.prefix,
+            created: k.created_at.format("%Y-%m-%d %H:%M").to_string(),
+            last_used: k.last_used_at.map(|t| t.format("%Y-%m-%d %H:%M").to_string()),
+            revoked: k.revoked_at.is_some(),
+        })
+        .collect();
+    Ok(ConsoleTemplate {
+        ctx,
+        issuer,
+        is_admin: acting.is_admin,
+        documents,
+        members,
+        keys,
+        new_key: None,
+        notice: None,
+    })
+}
+
+pub async fn console(State(state): State<AppState>, ctx: RequestContext, acting: ActingFor) -> AppResult<Html<String>> {
+    render(console_page(&state, ctx, &acting).await?)
+}
+
+#[derive(Deserialize)]
+pub struct InviteForm {
+    email: String,
+}
+
+pub async fn invite(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    acting: ActingFor,
+    Form(form): Form<InviteForm>,
+) -> AppResult<Response> {
+    if !acting.is_admin {
+        return Err(AppError::Forbidden);
+    }
+    let Ok(email) = Email::parse(&form.email) else {
+        let mut page = console_page(&state, ctx, &acting).await?;
+        page.notice = Some("form.email_malformed");
+        return render_with(StatusCode::UNPROCESSABLE_ENTITY, page);
+    };
+    let token = crypto::random_token();
+    let now = Utc::now();
+    let link = state.absolute_url(&format!("/invitations/{token}"));
+    let locale = store::users::find_by_email(&state.db, &email)
+        .await?
+        .map_or(ctx.locale, |u| u.locale);
+    let message = Mail::IssuerInvitation {
+        link: &link,
+        issuer: &acting.issuer.legal_name,
+    }
+    .render(&email, locale, &state.config.operator.name)?;
+    let txn = state.db.begin().await?;
+    store::issuers::invite(
+        &txn,
+        acting.issuer.id,
+        email.as_str(),
+        crypto::sha3_hex(token.as_bytes()),
+        acting.user.id,
+        now,
+        now + Duration::days(INVITATION_DAYS),
+    )
+    .await?;
+    let mut entry = audit(&ctx, acting.user.id, AuditAction::MemberInvited, acting.issuer.id);
+    entry.reason = Some(format!("invited {}", email.as_str()));
+    store::audit::append(&txn, entry, now).await?;
+    mail::enqueue(&txn, message, now).await?;
+    txn.commit().await?;
+    state.mail_wakeup.notify_one();
+    let mut page = console_page(&state, ctx, &acting).await?;
+    page.notice = Some("console.invited");
+    Ok(render(page)?.into_response())
+}
+
+#[derive(Template)]
+#[template(path = "invitation.html")]
+struct InvitationTemplate {
+    ctx: RequestContext,
+    issuer: String,
+    token: String,
+    /// Why this account cannot accept, if it cannot.
+    blocker: Option<&'static str>,
+}
+
+async fn invitation_blocker(
+    state: &AppState,
+    user: &super::context::SessionUser,
+    invited: &str,
+) -> AppResult<Option<&'static str>> {
+    if !user.email.eq_ignore_ascii_case(invited) {
+        return Ok(Some("invitation.wrong_account"));
+    }
+    if !identity_verified(state, user.id).await? {
+        return Ok(Some("invitation.identity_required"));
+    }
+    Ok(None)
+}
+
+pub async fn invitation(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    SignedIn(user): SignedIn,
+    Path(token): Path<String>,
+) -> AppResult<Html<String>> {
+    let (issuer_id, invited) =
+        store::issuers::open_invitation(&state.db, &crypto::sha3_hex(token.as_bytes()), Utc::now())
+            .await?
+            .ok_or(AppError::InvalidLink)?;
+    let issuer = store::issuers::find(&state.db, issuer_id)
+        .await?
+        .ok_or(AppError::InvalidLink)?;
+    let blocker = invitation_blocker(&state, &user, &invited).await?;
+    render(InvitationTemplate {
+        ctx,
+        issuer: issuer.legal_name,
+        token,
+        blocker,
+    })
+}
+
+pub async fn accept_invitation(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    SignedIn(user): SignedIn,
+    Path(token): Path<String>,
+) -> AppResult<Response> {
+    let hash = crypto::sha3_hex(token.as_bytes());
+    let now = Utc::now();
+    let (issuer, invited) = store::issuers::open_invitation(&state.db, &hash, now)
+        .await?
+        .ok_or(AppError::InvalidLink)?;
+    if invitation_blocker(&state, &user, &invited).await?.is_some() {
+        return Err(AppError::Forbidden);
+    }
+    let txn = state.db.begin().await?;
+    if !store::issuers::accept_invitation(&txn, &hash, now).await? {
+        return Err(AppError::InvalidLink);
+    }
+    store::issuers::add_member(&txn, issuer, user.id, false, now).await?;
+    store::audit::append(&txn, audit(&ctx, user.id, AuditAction::MemberJoined, issuer), now).await?;
+    txn.commit().await?;
+    Ok(Redirect::to(&format!("/console/{issuer}")).into_response())
+}
+
+// ---- API keys ----
+
+#[derive(Deserialize)]
+pub struct KeyForm {
+    label: String,
+}
+
+pub async fn create_key(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    acting: ActingFor,
+    Form(form): Form<KeyForm>,
+) -> AppResult<Response> {
+    if !acting.is_admin {
+        return Err(AppError::Forbidden);
+    }
+    if !acting.issuer.status.is_active() {
+        let mut page = console_page(&state, ctx, &acting).await?;
+        page.notice = Some("console.inactive");
+        return render_with(StatusCode::CONFLICT, page);
+    }
+    let label: String = form.label.trim().chars().take(100).collect();
+    let label = if label.is_empty() { "API key".to_owned() } else { label };
+    let key = format!("ks_{}", crypto::random_token());
+    let prefix: String = key.chars().take(10).collect();
+    let now = Utc::now();
+    let txn = state.db.begin().await?;
+    store::api_keys::create(
+        &txn,
+        acting.issuer.id,
+        &label,
+        &prefix,
+        crypto::sha3_hex(key.as_bytes()),
+        acting.user.id,
+        now,
+    )
+    .await?;
+    let mut entry = audit(&ctx, acting.user.id, AuditAction::ApiKeyCreated, acting.issuer.id);
+    entry.reason = Some(format!("{prefix}… {label}"));
+    store::audit::append(&txn, entry, now).await?;
+    txn.commit().await?;
+    let mut page = console_page(&state, ctx, &acting).await?;
+    page.new_key = Some(key);
+    Ok(render(page)?.into_response())
+}
+
+pub async fn revoke_key(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    acting: ActingFor,
+    Path((_, key)): Path<(i64, i64)>,
+) -> AppResult<Response> {
+    if !acting.is_admin {
+        return Err(AppError::Forbidden);
+    }
+    let now = Utc::now();
+    let txn = state.db.begin().await?;
+    if !store::api_keys::revoke(&txn, acting.issuer.id, key, now).await? {
+        return Err(AppError::NotFound);
+    }
+    let mut entry = audit(&ctx, acting.user.id, AuditAction::ApiKeyRevoked, acting.issuer.id);
+    entry.reason = Some(format!("key #{key}"));
+    store::audit::append(&txn, entry, now).await?;
+    txn.commit().await?;
+    Ok(Redirect::to(&format!("/console/{}", acting.issuer.id)).into_response())
+}
+
+/// Documents are never public: members of the issuer and reviewers only.
+pub async fn document(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    SignedIn(user): SignedIn,
+    Path((issuer, document)): Path<(i64, i64)>,
+) -> AppResult<Response> {
+    let issuer = IssuerId(issuer);
+    let allowed = ctx.is_reviewer() || store::issuers::membership(&state.db, issuer, user.id).await?.is_some();
+    if !allowed {
+        return Err(AppError::NotFound);
+    }
+    let record = store::issuers::document(&state.db, issuer, document)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let key = BlobKey::parse(&record.blob_key).map_err(|e| AppError::Internal(e.into()))?;
+    let blob = state.blobs.get(&key).await.map_err(|e| AppError::Internal(e.into()))?;
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, record.content_type),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                format!("inline; filename=\"{}-{}\"", record.kind, record.id),
+            ),
+        ],
+        blob.bytes,
+    )
+        .into_response())
+}

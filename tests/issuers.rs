@@ -1,0 +1,372 @@
+//! Issuer onboarding end to end: a verified user applies with documents, a reviewer approves,
+//! the public page shows the filings, members are invited, API keys are created, used and
+//! revoked, and the issuer is suspended and reinstated, with an audit row for each step.
+
+mod support;
+
+use reqwest::StatusCode;
+use reqwest::multipart::{Form, Part};
+use sea_orm::{ConnectionTrait, Statement};
+use support::{Client, Db, Server, location};
+
+const PASSWORD: &str = "correct horse battery";
+const PDF: &[u8] = b"%PDF-1.7\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n";
+const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89";
+
+async fn scalar(server: &Server, sql: &str) -> i64 {
+    let db = server.db().await;
+    db.query_one_raw(Statement::from_string(db.get_database_backend(), sql.to_owned()))
+        .await
+        .unwrap()
+        .unwrap()
+        .try_get_by_index::<i64>(0)
+        .unwrap()
+}
+
+fn version_in(html: &str) -> String {
+    let at = html.find("name=\"version\" value=\"").unwrap() + "name=\"version\" value=\"".len();
+    html[at..at + html[at..].find('"').unwrap()].to_owned()
+}
+
+/// A signed-in user whose identity a reviewer has approved.
+async fn verified_person(server: &Server, reviewer: &Client, email: &str, id_number: &str) -> Client {
+    let client = server.verified_user(email, PASSWORD).await;
+    let response = client
+        .post_form(
+            "/identity",
+            "/identity",
+            &[("legal_name", "测试用户"), ("id_number", id_number)],
+        )
+        .await;
+    assert_eq!(location(&response), "/identity", "{email}: {}", response.status());
+    let user = scalar(server, &format!("SELECT id FROM users WHERE email = '{email}'")).await;
+    let case = format!("/review/identities/{user}");
+    reviewer.post_form("/review", &format!("{case}/claim"), &[]).await;
+    let (_, html) = reviewer.get_text(&case).await;
+    let response = reviewer
+        .post_form(
+            &case,
+            &format!("{case}/decision"),
+            &[("decision", "approve"), ("version", &version_in(&html))],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    client
+}
+
+fn application(credit_code: &str, licence: &'static [u8]) -> Form {
+    Form::new()
+        .text("legal_name", "新华文创（北京）有限公司")
+        .text("credit_code", credit_code.to_owned())
+        .text("icp_filing", "京ICP备12345678号-1")
+        .text("blockchain_filing", "京网信备11010819842097170019号")
+        .text("contact_name", "李雷")
+        .text("contact_email", "li.lei@example.cn")
+        .text("contact_phone", "+86 138 0013 8000")
+        .part("business_licence", Part::bytes(licence).file_name("licence.pdf"))
+        .part("icp_certificate", Part::bytes(PNG).file_name("icp.png"))
+        .part("blockchain_certificate", Part::bytes(PDF).file_name("chain.pdf"))
+}
+
+async fn apply(server: &Server, client: &Client, form: Form) -> reqwest::Response {
+    let token = client.csrf("/issuers/apply").await;
+    client
+        .http
+        .post(server.url(&format!("/issuers/apply?csrf={token}")))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap()
+}
+
+on_both_databases!(issuer_onboarding_members_and_api_keys);
+
+async fn issuer_onboarding_members_and_api_keys(db: Db) {
+    let server = Server::start(db).await;
+    let admin = server.admin("boss@example.com", "root password 123").await;
+    let reviewer = server.verified_user("reviewer@example.com", PASSWORD).await;
+    let reviewer_id = scalar(&server, "SELECT id FROM users WHERE email = 'reviewer@example.com'").await;
+    admin
+        .post_form(
+            "/admin/users",
+            &format!("/admin/users/{reviewer_id}/roles"),
+            &[("role", "reviewer"), ("change", "grant")],
+        )
+        .await;
+
+    // Without a verified identity, nobody may apply.
+    let unverified = server.verified_user("unverified@example.com", PASSWORD).await;
+    let (_, page) = unverified.get_text("/issuers/apply").await;
+    assert!(page.contains("需要先完成个人实名认证"));
+    assert_eq!(
+        apply(&server, &unverified, application("91350100M000100Y43", PDF))
+            .await
+            .status(),
+        StatusCode::FORBIDDEN
+    );
+
+    let founder = verified_person(&server, &reviewer, "founder@example.com", "11010519491231002X").await;
+    let bad = apply(
+        &server,
+        &founder,
+        application("91350100M000100Y44", b"GIF89a not a pdf"),
+    )
+    .await;
+    assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = bad.text().await.unwrap();
+    assert!(html.contains("统一社会信用代码无效"));
+    assert!(html.contains("只接受 PDF、JPEG 和 PNG 文件"));
+    assert_eq!(
+        scalar(&server, "SELECT COUNT(*) FROM issuers").await,
+        0,
+        "nothing stored"
+    );
+
+    // Multipart forms need the CSRF token too.
+    let forged = founder
+        .http
+        .post(server.url("/issuers/apply"))
+        .multipart(application("91350100M000100Y43", PDF))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), StatusCode::FORBIDDEN);
+
+    let response = apply(&server, &founder, application("91350100M000100Y43", PDF)).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let console = location(&response);
+    let issuer = console.trim_start_matches("/console/").parse::<i64>().unwrap();
+    let (status, page) = founder.get_text(&console).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("审核中"));
+
+    let public = format!("/issuers/{issuer}");
+    assert_eq!(
+        server.client().get(&public).await.status(),
+        StatusCode::NOT_FOUND,
+        "not public before approval"
+    );
+
+    // Documents are for the issuer's members and reviewers only.
+    let document = scalar(
+        &server,
+        &format!("SELECT MIN(id) FROM issuer_documents WHERE issuer_id = {issuer}"),
+    )
+    .await;
+    let document_path = format!("/issuers/{issuer}/documents/{document}");
+    let outsider = verified_person(&server, &reviewer, "outsider@example.com", "44030419900307123X").await;
+    assert_eq!(outsider.get(&document_path).await.status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        outsider.get(&console).await.status(),
+        StatusCode::NOT_FOUND,
+        "not a member"
+    );
+    assert_eq!(
+        server.client().get(&document_path).await.status(),
+        StatusCode::SEE_OTHER
+    );
+    let served = reviewer.get(&document_path).await;
+    assert_eq!(served.status(), StatusCode::OK);
+    assert_eq!(served.headers()["content-type"], "application/pdf");
+    assert_eq!(served.bytes().await.unwrap().as_ref(), PDF);
+
+    // The reviewer claims and approves.
+    let case = format!("/review/issuers/{issuer}");
+    let (_, queue) = reviewer.get_text("/review").await;
+    assert!(queue.contains("新华文创（北京）有限公司"));
+    assert_eq!(outsider.get(&case).await.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        reviewer
+            .post_form("/review", &format!("{case}/claim"), &[])
+            .await
+            .status(),
+        StatusCode::SEE_OTHER
+    );
+    let (_, html) = reviewer.get_text(&case).await;
+    let decision = format!("{case}/decision");
+    let response = reviewer
+        .post_form(
+            &case,
+            &decision,
+            &[("action", "approve"), ("version", &version_in(&html))],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let (status, page) = server.client().get_text(&public).await;
+    assert_eq!(status, StatusCode::OK);
+    for fact in [
+        "91350100M000100Y43",
+        "京ICP备12345678号-1",
+        "京网信备11010819842097170019号",
+    ] {
+        assert!(page.contains(fact), "public page shows {fact}");
+    }
+    let mail = server.mailbox().wait_for("founder@example.com", 3).await;
+    assert!(mail.iter().any(|m| m.text.contains("已通过审核")));
+
+    // API keys: created once, used, revoked.
+    let response = founder
+        .post_form(&console, &format!("{console}/api-keys"), &[("label", "ERP")])
+        .await;
+    let html = response.text().await.unwrap();
+    let at = html.find("id=\"new-api-key\">").unwrap() + "id=\"new-api-key\">".len();
+    let key = html[at..at + html[at..].find('<').unwrap()].to_owned();
+    assert!(key.starts_with("ks_"));
+    let (_, again) = founder.get_text(&console).await;
+    assert!(!again.contains(&key), "the key is shown only once");
+    let stored = scalar(
+        &server,
+        &format!("SELECT COUNT(*) FROM api_keys WHERE key_hash = '{key}'"),
+    )
+    .await;
+    assert_eq!(stored, 0, "only a hash is stored");
+
+    let api = reqwest::Client::new();
+    let call = |key: Option<String>| {
+        let mut request = api.get(server.url("/api/v1/issuer"));
+        if let Some(key) = key {
+            request = request.bearer_auth(key);
+        }
+        request.send()
+    };
+    let ok = call(Some(key.clone())).await.unwrap();
+    assert_eq!(ok.status(), StatusCode::OK);
+    let body: serde_json::Value = ok.json().await.unwrap();
+    assert_eq!(body["id"], issuer);
+    assert_eq!(body["status"], "approved");
+    let missing = call(None).await.unwrap();
+    assert_eq!(missing.status(), StatusCode::UNAUTHORIZED);
+    let body: serde_json::Value = missing.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "api_key_required");
+    assert_eq!(
+        call(Some("ks_wrong".into())).await.unwrap().status(),
+        StatusCode::UNAUTHORIZED
+    );
+    let (_, page) = founder.get_text(&console).await;
+    assert!(!page.contains("从未使用"), "last use is shown");
+
+    // Members: invited by email, accepted by a verified person, without admin powers.
+    let member = verified_person(&server, &reviewer, "member@example.com", "310115200002290005").await;
+    founder
+        .post_form(
+            &console,
+            &format!("{console}/invitations"),
+            &[("email", "member@example.com")],
+        )
+        .await;
+    let link = server.mailbox().link_for("member@example.com", "/invitations/").await;
+    let invitation = link.strip_prefix(&server.base).unwrap().to_owned();
+    let (_, page) = outsider.get_text(&invitation).await;
+    assert!(page.contains("该邀请发给了另一个邮箱地址"));
+    assert_eq!(
+        outsider.post_form(&invitation, &invitation, &[]).await.status(),
+        StatusCode::FORBIDDEN
+    );
+    let accepted = member.post_form(&invitation, &invitation, &[]).await;
+    assert_eq!(location(&accepted), console);
+    assert_eq!(member.get(&console).await.status(), StatusCode::OK);
+    assert_eq!(
+        member.post_form(&invitation, &invitation, &[]).await.status(),
+        StatusCode::BAD_REQUEST,
+        "used once"
+    );
+    assert_eq!(
+        member
+            .post_form(&console, &format!("{console}/api-keys"), &[("label", "x")])
+            .await
+            .status(),
+        StatusCode::FORBIDDEN,
+        "only issuer admins manage keys"
+    );
+
+    // Suspension stops the issuer; reinstatement restores it.
+    let (_, html) = reviewer.get_text(&case).await;
+    let no_reason = reviewer
+        .post_form(
+            &case,
+            &decision,
+            &[("action", "suspend"), ("reason", ""), ("version", &version_in(&html))],
+        )
+        .await;
+    assert_eq!(no_reason.status(), StatusCode::BAD_REQUEST);
+    let response = reviewer
+        .post_form(
+            &case,
+            &decision,
+            &[
+                ("action", "suspend"),
+                ("reason", "营业执照过期"),
+                ("version", &version_in(&html)),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(call(Some(key.clone())).await.unwrap().status(), StatusCode::FORBIDDEN);
+    assert_eq!(server.client().get(&public).await.status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        founder
+            .post_form(&console, &format!("{console}/api-keys"), &[("label", "x")])
+            .await
+            .status(),
+        StatusCode::CONFLICT
+    );
+    let (_, html) = reviewer.get_text(&case).await;
+    let response = reviewer
+        .post_form(
+            &case,
+            &decision,
+            &[("action", "reinstate"), ("version", &version_in(&html))],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(call(Some(key.clone())).await.unwrap().status(), StatusCode::OK);
+    let stale = reviewer
+        .post_form(
+            &case,
+            &decision,
+            &[
+                ("action", "suspend"),
+                ("reason", "stale"),
+                ("version", &version_in(&html)),
+            ],
+        )
+        .await;
+    assert_eq!(
+        stale.status(),
+        StatusCode::CONFLICT,
+        "a decision on a stale version is refused"
+    );
+
+    let key_id = scalar(&server, &format!("SELECT id FROM api_keys WHERE issuer_id = {issuer}")).await;
+    founder
+        .post_form(&console, &format!("{console}/api-keys/{key_id}/revoke"), &[])
+        .await;
+    assert_eq!(
+        call(Some(key)).await.unwrap().status(),
+        StatusCode::UNAUTHORIZED,
+        "revoked keys stop working"
+    );
+
+    for action in [
+        "issuer.submitted",
+        "issuer.claimed",
+        "issuer.approved",
+        "issuer.api_key_created",
+        "issuer.member_invited",
+        "issuer.member_joined",
+        "issuer.suspended",
+        "issuer.reinstated",
+        "issuer.api_key_revoked",
+    ] {
+        let rows = scalar(
+            &server,
+            &format!("SELECT COUNT(*) FROM audit_log WHERE action = '{action}' AND subject_id = '{issuer}'"),
+        )
+        .await;
+        assert!(rows >= 1, "audit row for {action}");
+    }
+    assert!(
+        !server.log().contains("11010519491231002X"),
+        "identity numbers never reach the log"
+    );
+}

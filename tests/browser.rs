@@ -7,51 +7,106 @@
 
 mod support;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
+use support::kyb::{PASSWORD, PDF, application, apply, scalar, verified_person};
 use support::{Db, Server, service_var, services_required};
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sign_up_and_log_in_in_chromium() {
-    let Some(chromium) = service_var("TEST_CHROMIUM") else {
-        return;
-    };
+/// Chromium and the npm packages, or `None` to skip.
+fn browser_setup() -> Option<(String, PathBuf, PathBuf)> {
+    let chromium = service_var("TEST_CHROMIUM")?;
     let scripts = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/browser");
     if !scripts.join("node_modules/playwright-core").is_dir() {
         assert!(!services_required(), "run `npm ci` in tests/browser first");
         eprintln!("skipped: run `npm ci` in tests/browser");
-        return;
+        return None;
     }
     let screenshots = Path::new(env!("CARGO_TARGET_TMPDIR")).join("screenshots");
     std::fs::create_dir_all(&screenshots).unwrap();
-    for name in ["home-zh-CN.png", "signup-zh-CN.png", "account-en.png"] {
-        let _ = std::fs::remove_file(screenshots.join(name));
-    }
+    Some((chromium, scripts, screenshots))
+}
 
-    let server = Server::start(Db::Sqlite).await;
-    let output = tokio::process::Command::new("node")
-        .arg("accounts.mjs")
-        .current_dir(&scripts)
+/// Runs a script in `tests/browser` and checks that it passed and saved its screenshots.
+async fn run_script(server: &Server, script: &str, env: &[(&str, String)], screenshots: &[&str]) {
+    let (chromium, dir, shots) = browser_setup().expect("checked by the caller");
+    for name in screenshots {
+        let _ = std::fs::remove_file(shots.join(name));
+    }
+    let mut command = tokio::process::Command::new("node");
+    command
+        .arg(script)
+        .current_dir(&dir)
         .env("BASE_URL", &server.base)
-        .env("MAIL_DIR", server.data_dir.join("mail"))
-        .env("SCREENSHOT_DIR", &screenshots)
-        .env("CHROMIUM", chromium)
-        .output()
-        .await
-        .expect("run node");
+        .env("SCREENSHOT_DIR", &shots)
+        .env("CHROMIUM", chromium);
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    let output = command.output().await.expect("run node");
     assert!(
         output.status.success(),
-        "browser flow failed:\n{}\n{}\nserver log:\n{}",
+        "{script} failed:\n{}\n{}\nserver log:\n{}",
         String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr),
         server.log()
     );
-    for name in ["home-zh-CN.png", "signup-zh-CN.png", "account-en.png"] {
-        let png = std::fs::read(screenshots.join(name)).unwrap_or_default();
+    for name in screenshots {
+        let png = std::fs::read(shots.join(name)).unwrap_or_default();
         assert!(
             png.starts_with(b"\x89PNG\r\n\x1a\n") && png.len() > 10_000,
             "{name} is a real screenshot"
         );
     }
-    eprintln!("screenshots in {}", screenshots.display());
+    eprintln!("screenshots in {}", shots.display());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sign_up_and_log_in_in_chromium() {
+    if browser_setup().is_none() {
+        return;
+    }
+    let server = Server::start(Db::Sqlite).await;
+    let mail_dir = server.data_dir.join("mail").display().to_string();
+    run_script(
+        &server,
+        "accounts.mjs",
+        &[("MAIL_DIR", mail_dir)],
+        &["home-zh-CN.png", "signup-zh-CN.png", "account-en.png"],
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reviewer_approves_an_issuer_in_chromium() {
+    if browser_setup().is_none() {
+        return;
+    }
+    let server = Server::start(Db::Sqlite).await;
+    let admin = server.admin("boss@example.com", "root password 123").await;
+    let reviewer = server.verified_user("reviewer@example.com", PASSWORD).await;
+    let reviewer_id = scalar(&server, "SELECT id FROM users WHERE email = 'reviewer@example.com'").await;
+    admin
+        .post_form(
+            "/admin/users",
+            &format!("/admin/users/{reviewer_id}/roles"),
+            &[("role", "reviewer"), ("change", "grant")],
+        )
+        .await;
+    let founder = verified_person(&server, &reviewer, "founder@example.com", "11010519491231002X").await;
+    let response = apply(&server, &founder, application("91350100M000100Y43", PDF)).await;
+    assert_eq!(response.status(), reqwest::StatusCode::SEE_OTHER);
+
+    run_script(
+        &server,
+        "issuer_review.mjs",
+        &[
+            ("REVIEWER_EMAIL", "reviewer@example.com".to_owned()),
+            ("REVIEWER_PASSWORD", PASSWORD.to_owned()),
+            ("ISSUER_NAME", "新华文创（北京）有限公司".to_owned()),
+        ],
+        &["review-queue-en.png", "review-issuer-en.png", "issuer-public-zh-CN.png"],
+    )
+    .await;
+    let status = scalar(&server, "SELECT COUNT(*) FROM issuers WHERE status = 'approved'").await;
+    assert_eq!(status, 1, "the browser's approval reached the database");
 }

@@ -8,6 +8,8 @@
 
 #![allow(dead_code)]
 
+pub mod kyb;
+
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};

@@ -1,0 +1,52 @@
+// A reviewer approves an issuer application in headless Chromium, then the issuer's public
+// page shows its filings. Driven by tests/browser.rs, which prepares the application.
+//
+// Environment: BASE_URL, REVIEWER_EMAIL, REVIEWER_PASSWORD, ISSUER_NAME, SCREENSHOT_DIR, CHROMIUM.
+
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+
+const { BASE_URL, REVIEWER_EMAIL, REVIEWER_PASSWORD, ISSUER_NAME, SCREENSHOT_DIR, CHROMIUM } = process.env;
+
+const browser = await chromium.launch({
+  executablePath: CHROMIUM,
+  args: [
+    '--headless',
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-quic',
+    '--no-first-run',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+  ],
+});
+try {
+  const context = await browser.newContext({ locale: 'en-US', viewport: { width: 1200, height: 900 } });
+  const page = await context.newPage();
+  await page.goto(`${BASE_URL}/login`);
+  await page.getByLabel('Email').fill(REVIEWER_EMAIL);
+  await page.getByLabel('Password').fill(REVIEWER_PASSWORD);
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await page.waitForURL(`${BASE_URL}/`);
+
+  await page.getByRole('navigation').getByRole('link', { name: 'Review' }).click();
+  await page.getByText('Issuer applications waiting for review').waitFor();
+  await page.screenshot({ path: join(SCREENSHOT_DIR, 'review-queue-en.png'), fullPage: true });
+  await page.getByRole('link', { name: ISSUER_NAME }).click();
+  await page.getByRole('button', { name: 'Claim' }).click();
+  await page.getByRole('button', { name: 'Approve' }).waitFor();
+  await page.screenshot({ path: join(SCREENSHOT_DIR, 'review-issuer-en.png'), fullPage: true });
+  await page.getByRole('button', { name: 'Approve' }).click();
+  await page.getByText('approved', { exact: true }).first().waitFor();
+  const id = new URL(page.url()).pathname.split('/').pop();
+
+  await page.goto(`${BASE_URL}/lang/zh-CN?next=%2Fissuers%2F${id}`);
+  await page.getByText('经认证的发行方').waitFor();
+  await page.getByText('91350100M000100Y43').waitFor();
+  await page.getByText('京网信备11010819842097170019号').first().waitFor();
+  await page.screenshot({ path: join(SCREENSHOT_DIR, 'issuer-public-zh-CN.png'), fullPage: true });
+  console.log(`issuer ${id} approved in the browser`);
+} finally {
+  await browser.close();
+}

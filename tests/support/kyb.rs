@@ -1,0 +1,77 @@
+//! Helpers for tests that need verified people and issuer applications.
+
+use reqwest::StatusCode;
+use reqwest::multipart::{Form, Part};
+use sea_orm::{ConnectionTrait, Statement};
+
+use super::{Client, Server, location};
+
+pub const PASSWORD: &str = "correct horse battery";
+pub const PDF: &[u8] = b"%PDF-1.7\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n";
+pub const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89";
+
+pub async fn scalar(server: &Server, sql: &str) -> i64 {
+    let db = server.db().await;
+    db.query_one_raw(Statement::from_string(db.get_database_backend(), sql.to_owned()))
+        .await
+        .unwrap()
+        .unwrap()
+        .try_get_by_index::<i64>(0)
+        .unwrap()
+}
+
+pub fn version_in(html: &str) -> String {
+    let at = html.find("name=\"version\" value=\"").unwrap() + "name=\"version\" value=\"".len();
+    html[at..at + html[at..].find('"').unwrap()].to_owned()
+}
+
+/// A signed-in user whose identity a reviewer has approved.
+pub async fn verified_person(server: &Server, reviewer: &Client, email: &str, id_number: &str) -> Client {
+    let client = server.verified_user(email, PASSWORD).await;
+    let response = client
+        .post_form(
+            "/identity",
+            "/identity",
+            &[("legal_name", "测试用户"), ("id_number", id_number)],
+        )
+        .await;
+    assert_eq!(location(&response), "/identity", "{email}: {}", response.status());
+    let user = scalar(server, &format!("SELECT id FROM users WHERE email = '{email}'")).await;
+    let case = format!("/review/identities/{user}");
+    reviewer.post_form("/review", &format!("{case}/claim"), &[]).await;
+    let (_, html) = reviewer.get_text(&case).await;
+    let response = reviewer
+        .post_form(
+            &case,
+            &format!("{case}/decision"),
+            &[("decision", "approve"), ("version", &version_in(&html))],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    client
+}
+
+pub fn application(credit_code: &str, licence: &'static [u8]) -> Form {
+    Form::new()
+        .text("legal_name", "新华文创（北京）有限公司")
+        .text("credit_code", credit_code.to_owned())
+        .text("icp_filing", "京ICP备12345678号-1")
+        .text("blockchain_filing", "京网信备11010819842097170019号")
+        .text("contact_name", "李雷")
+        .text("contact_email", "li.lei@example.cn")
+        .text("contact_phone", "+86 138 0013 8000")
+        .part("business_licence", Part::bytes(licence).file_name("licence.pdf"))
+        .part("icp_certificate", Part::bytes(PNG).file_name("icp.png"))
+        .part("blockchain_certificate", Part::bytes(PDF).file_name("chain.pdf"))
+}
+
+pub async fn apply(server: &Server, client: &Client, form: Form) -> reqwest::Response {
+    let token = client.csrf("/issuers/apply").await;
+    client
+        .http
+        .post(server.url(&format!("/issuers/apply?csrf={token}")))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap()
+}

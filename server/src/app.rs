@@ -14,7 +14,7 @@ use url::Url;
 use crate::blobs::{self, SharedBlobStore};
 use crate::config::Config;
 use crate::crypto::Key;
-use crate::kyc::PiiVault;
+use crate::kyc::{IdentityVerifier, PiiVault};
 use crate::mail::Transport;
 use crate::{jobs, store, web};
 
@@ -41,6 +41,8 @@ pub struct App {
     pub csrf_key: Key,
     /// Seals identity data and computes its blind index; keys in `<data_dir>/keys/`.
     pub vault: PiiVault,
+    /// Decides identity checks: reviewers, or an HTTP provider.
+    pub verifier: IdentityVerifier,
     /// Base of links in emails: configured, or derived from the bound address.
     pub public_url: Url,
 }
@@ -56,6 +58,7 @@ impl AppState {
         let csrf_key = Key::load_or_create(&config.data_dir.join("keys").join("csrf.key"))
             .context("cannot read or create the CSRF key")?;
         let vault = PiiVault::load(&config.data_dir.join("keys")).context("cannot read or create the identity keys")?;
+        let verifier = IdentityVerifier::from_config(&config.kyc)?;
         let public_url = match &config.public_url {
             Some(url) => url.clone(),
             None => Url::parse(&format!("http://{bound}/")).context("bound address is not a URL")?,
@@ -68,6 +71,7 @@ impl AppState {
             mail_wakeup: Notify::new(),
             csrf_key,
             vault,
+            verifier,
             public_url,
         })))
     }

@@ -68,6 +68,9 @@ settings! {
     S3_REGION = "s3.region", "KEEPSAKE_S3_REGION", "us-east-1", "Region name sent to the S3 endpoint.";
     S3_ACCESS_KEY_ID = "s3.access_key_id", "KEEPSAKE_S3_ACCESS_KEY_ID", "", "S3 access key id.";
     S3_SECRET_ACCESS_KEY = "s3.secret_access_key", "KEEPSAKE_S3_SECRET_ACCESS_KEY", "", "S3 secret access key.";
+    KYC_VERIFIER = "kyc.verifier", "KEEPSAKE_KYC_VERIFIER", "manual", "Identity verification: manual (reviewer queue) or http (an identity-verification provider).";
+    KYC_PROVIDER_URL = "kyc.provider_url", "KEEPSAKE_KYC_PROVIDER_URL", "", "Base URL of the identity-verification provider (with kyc.verifier = http).";
+    KYC_PROVIDER_KEY = "kyc.provider_key", "KEEPSAKE_KYC_PROVIDER_KEY", "", "Shared secret for the provider: bearer token for requests, HMAC key of its callbacks.";
 }
 
 /// Why the configuration could not be loaded. Every variant names the setting or file at fault.
@@ -95,6 +98,15 @@ fn invalid(setting: Setting, reason: impl Into<String>) -> ConfigError {
 pub enum LogFormat {
     Text,
     Json,
+}
+
+/// Who verifies identities.
+#[derive(Debug, Clone)]
+pub enum KycConfig {
+    /// Submissions wait in the reviewer queue.
+    Manual,
+    /// Submissions go to an identity-verification provider, which answers by signed callback.
+    Http { provider_url: Url, key: Secret },
 }
 
 /// The operator of this platform, as the law requires it to be shown on every page.
@@ -136,6 +148,7 @@ pub struct Config {
     pub operator: Operator,
     pub mail: MailConfig,
     pub s3: Option<S3Config>,
+    pub kyc: KycConfig,
 }
 
 impl Config {
@@ -251,6 +264,28 @@ impl Config {
             })
             .transpose()?;
 
+        let kyc = match get(KYC_VERIFIER).unwrap_or(KYC_VERIFIER.default) {
+            "manual" => KycConfig::Manual,
+            "http" => {
+                let raw = get(KYC_PROVIDER_URL)
+                    .ok_or_else(|| invalid(KYC_PROVIDER_URL, "required with kyc.verifier = http"))?;
+                let provider_url = Url::parse(raw).map_err(|e| invalid(KYC_PROVIDER_URL, e.to_string()))?;
+                if !matches!(provider_url.scheme(), "http" | "https") {
+                    return Err(invalid(KYC_PROVIDER_URL, "must be an http:// or https:// URL"));
+                }
+                let key = get(KYC_PROVIDER_KEY)
+                    .ok_or_else(|| invalid(KYC_PROVIDER_KEY, "required with kyc.verifier = http"))?;
+                if key.len() < 16 {
+                    return Err(invalid(KYC_PROVIDER_KEY, "use at least 16 characters"));
+                }
+                KycConfig::Http {
+                    provider_url,
+                    key: Secret::new(key),
+                }
+            }
+            other => return Err(invalid(KYC_VERIFIER, format!("`{other}` is neither manual nor http"))),
+        };
+
         Ok(Config {
             bind,
             data_dir,
@@ -261,6 +296,7 @@ impl Config {
             operator,
             mail: MailConfig { from, smtp_url },
             s3,
+            kyc,
         })
     }
 }

@@ -91,6 +91,24 @@ impl Key {
     }
 }
 
+/// Lower-case hex HMAC-SHA3-256 of `data` under a shared secret (signed webhooks and callbacks).
+pub fn hmac_sha3_hex(secret: &[u8], data: &[u8]) -> String {
+    let mut mac = <HmacSha3 as KeyInit>::new_from_slice(secret).expect("HMAC accepts any key length");
+    mac.update(data);
+    mac.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Constant-time check of a hex signature made by [`hmac_sha3_hex`].
+pub fn verify_hmac_sha3_hex(secret: &[u8], data: &[u8], signature: &str) -> bool {
+    use subtle::ConstantTimeEq;
+    let expected = hmac_sha3_hex(secret, data);
+    bool::from(
+        expected
+            .as_bytes()
+            .ct_eq(signature.trim().to_ascii_lowercase().as_bytes()),
+    )
+}
+
 /// Hashes a password with Argon2id (default parameters: 19 MiB, 2 passes). CPU-heavy: call it
 /// from `spawn_blocking`.
 pub fn hash_password(password: &str) -> String {

@@ -8,6 +8,7 @@
 
 #![allow(dead_code)]
 
+pub mod fake_provider;
 pub mod kyb;
 
 use std::path::{Path, PathBuf};

@@ -181,3 +181,65 @@ pub async fn decide(
         .await?;
     Ok(result.rows_affected == 1)
 }
+
+/// Records the provider's id for the pending submission at `version`.
+pub async fn set_provider_reference(
+    conn: &impl ConnectionTrait,
+    user: UserId,
+    version: i32,
+    provider_id: &str,
+) -> StoreResult<bool> {
+    let result = identities::Entity::update_many()
+        .col_expr(identities::Column::ProviderReference, Expr::value(provider_id))
+        .filter(identities::Column::UserId.eq(user.0))
+        .filter(identities::Column::Version.eq(version))
+        .filter(identities::Column::Status.eq(IdentityStatus::Pending.as_str()))
+        .exec(conn)
+        .await?;
+    Ok(result.rows_affected == 1)
+}
+
+/// The verifier name and provider id of a submission.
+pub async fn provider_state(
+    conn: &impl ConnectionTrait,
+    user: UserId,
+) -> StoreResult<Option<(String, Option<String>)>> {
+    Ok(identities::Entity::find_by_id(user.0)
+        .one(conn)
+        .await?
+        .map(|m| (m.verifier, m.provider_reference)))
+}
+
+/// Records the provider's decision, only for the pending submission it was asked about.
+pub async fn decide_by_provider(
+    conn: &impl ConnectionTrait,
+    user: UserId,
+    provider_id: &str,
+    decision: &IdentityStatus,
+    now: DateTime<Utc>,
+) -> StoreResult<bool> {
+    let mut update = identities::Entity::update_many()
+        .col_expr(identities::Column::Status, Expr::value(decision.as_str()))
+        .col_expr(identities::Column::DecidedAt, Expr::value(now))
+        .col_expr(identities::Column::ClaimedBy, Expr::value(Option::<i64>::None))
+        .col_expr(
+            identities::Column::ClaimedUntil,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+        .col_expr(
+            identities::Column::Version,
+            Expr::col(identities::Column::Version).add(1),
+        );
+    if let IdentityStatus::Rejected { reason } = decision {
+        update = update
+            .col_expr(identities::Column::RejectReason, Expr::value(reason.clone()))
+            .col_expr(identities::Column::BlindIndex, Expr::value(Option::<String>::None));
+    }
+    let result = update
+        .filter(identities::Column::UserId.eq(user.0))
+        .filter(identities::Column::Status.eq(IdentityStatus::Pending.as_str()))
+        .filter(identities::Column::ProviderReference.eq(provider_id))
+        .exec(conn)
+        .await?;
+    Ok(result.rows_affected == 1)
+}

@@ -2,15 +2,23 @@
 //! the platform's JSON error shape.
 
 use axum::Json;
+use axum::body::Bytes;
 use axum::extract::{FromRequestParts, State};
+use axum::http::HeaderMap;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use chrono::Utc;
+use sea_orm::TransactionTrait;
 use serde_json::{Value, json};
 
+use super::context::RequestContext;
 use super::error::{AppError, AppResult};
+use super::identity::{Decision, record_decision};
 use crate::app::AppState;
 use crate::crypto;
+use crate::domain::account::UserId;
+use crate::domain::identity::IdentityStatus;
+use crate::kyc::provider::{Callback, SIGNATURE_HEADER};
 use crate::store;
 use crate::store::issuers::IssuerRecord;
 
@@ -51,4 +59,58 @@ pub async fn issuer(State(_state): State<AppState>, ApiIssuer(issuer): ApiIssuer
         "blockchain_filing": issuer.blockchain_filing,
         "status": issuer.status.as_str(),
     })))
+}
+
+/// `POST /api/v1/kyc/callback`: the identity provider reports a result. The body must carry a
+/// valid signature; only the pending submission the provider was asked about is decided.
+pub async fn kyc_callback(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    headers: HeaderMap,
+    body: Bytes,
+) -> AppResult<Json<Value>> {
+    let signature = headers
+        .get(SIGNATURE_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .ok_or(AppError::BadSignature)?;
+    if !state.verifier.verify_callback(&body, signature) {
+        tracing::warn!("identity callback with a bad signature refused");
+        return Err(AppError::BadSignature);
+    }
+    let callback: Callback = serde_json::from_slice(&body).map_err(|_| AppError::BadRequest)?;
+    let applicant = callback
+        .reference
+        .strip_prefix("identity-")
+        .and_then(|rest| rest.split('-').next())
+        .and_then(|id| id.parse().ok())
+        .map(UserId)
+        .ok_or(AppError::BadRequest)?;
+    let decided = match callback.result.as_str() {
+        "verified" => IdentityStatus::Pending.approve(),
+        "rejected" => IdentityStatus::Pending.reject(
+            callback
+                .reason
+                .as_deref()
+                .filter(|r| !r.trim().is_empty())
+                .unwrap_or("not confirmed by the identity verification service"),
+        ),
+        _ => return Err(AppError::BadRequest),
+    }
+    .map_err(|_| AppError::BadRequest)?;
+    let now = Utc::now();
+    let txn = state.db.begin().await?;
+    if !store::identities::decide_by_provider(&txn, applicant, &callback.id, &decided, now).await? {
+        return Err(AppError::ReviewConflict);
+    }
+    let decision = Decision {
+        applicant,
+        reviewer: None,
+        to: &decided,
+        request_id: ctx.request_id.clone(),
+    };
+    record_decision(&state, &txn, decision, now).await?;
+    txn.commit().await?;
+    state.mail_wakeup.notify_one();
+    tracing::info!(%applicant, result = decided.as_str(), "identity decided by the provider");
+    Ok(Json(json!({ "status": decided.as_str() })))
 }

@@ -31,6 +31,8 @@ pub enum AppError {
     ReviewConflict,
     #[error("a valid API key is required")]
     ApiKeyRequired,
+    #[error("the request signature is missing or wrong")]
+    BadSignature,
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
@@ -57,7 +59,7 @@ impl AppError {
             AppError::Throttled(_) => StatusCode::TOO_MANY_REQUESTS,
             AppError::InvalidLink | AppError::BadRequest => StatusCode::BAD_REQUEST,
             AppError::ReviewConflict => StatusCode::CONFLICT,
-            AppError::ApiKeyRequired => StatusCode::UNAUTHORIZED,
+            AppError::ApiKeyRequired | AppError::BadSignature => StatusCode::UNAUTHORIZED,
             AppError::Store(StoreError::Conflict(_)) => StatusCode::CONFLICT,
             AppError::Store(_) | AppError::Template(_) | AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -72,6 +74,7 @@ impl AppError {
             AppError::Throttled(_) => ("rate_limited", "too many attempts; try again later"),
             AppError::InvalidLink => ("invalid_link", "this link is not valid or has expired"),
             AppError::BadRequest => ("bad_request", "the request could not be understood"),
+            AppError::BadSignature => ("bad_signature", "the request signature is missing or wrong"),
             AppError::ApiKeyRequired => (
                 "api_key_required",
                 "a valid API key is required (Authorization: Bearer <key>)",

@@ -14,12 +14,14 @@ use serde::Deserialize;
 
 use super::auth::SignedIn;
 use super::context::RequestContext;
-use super::error::AppResult;
+use super::error::{AppError, AppResult};
 use super::{render, render_with};
 use crate::app::AppState;
+use crate::domain::account::{Email, UserId};
 use crate::domain::audit::{AuditAction, AuditEntry, AuditSubject};
 use crate::domain::identity::{IdNumberError, IdentityStatus, LegalName, LegalNameError, ResidentIdNumber};
-use crate::kyc::Field;
+use crate::kyc::{Field, IdentityVerifier, Started, VerificationRequest};
+use crate::mail::{self, Mail};
 use crate::store::identities::Submission;
 use crate::store::{self, StoreError};
 
@@ -34,6 +36,8 @@ struct IdentityTemplate {
     legal_name: String,
     name_error: Option<&'static str>,
     id_error: Option<&'static str>,
+    /// The provider could not be reached; the submission waits for a retry.
+    provider_retry: bool,
 }
 
 fn id_error_key(error: IdNumberError) -> &'static str {
@@ -53,12 +57,16 @@ fn name_error_key(error: LegalNameError) -> &'static str {
     }
 }
 
-async fn page(
-    state: &AppState,
-    ctx: RequestContext,
-    user: crate::domain::account::UserId,
-) -> AppResult<IdentityTemplate> {
+async fn page(state: &AppState, ctx: RequestContext, user: UserId) -> AppResult<IdentityTemplate> {
     let record = store::identities::find(&state.db, user).await?;
+    let provider_retry = match store::identities::provider_state(&state.db, user).await? {
+        Some((verifier, reference)) => {
+            verifier == "http"
+                && reference.is_none()
+                && record.as_ref().is_some_and(|r| r.status == IdentityStatus::Pending)
+        }
+        None => false,
+    };
     let status = record.as_ref().map_or(IdentityStatus::Unverified, |r| r.status.clone());
     Ok(IdentityTemplate {
         ctx,
@@ -72,7 +80,108 @@ async fn page(
         legal_name: String::new(),
         name_error: None,
         id_error: None,
+        provider_retry,
     })
+}
+
+/// Hands a pending submission to the HTTP provider, if one is configured. A provider error
+/// leaves the submission pending (never approved) and the page offers a retry.
+async fn send_to_provider(state: &AppState, user: UserId) -> AppResult<()> {
+    if matches!(state.verifier, IdentityVerifier::Manual) {
+        return Ok(());
+    }
+    let record = store::identities::find(&state.db, user)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let legal_name = state.vault.open(Field::LegalName, user, &record.sealed_name);
+    let id_number = state.vault.open(Field::IdNumber, user, &record.sealed_id_number);
+    let (legal_name, id_number) = match (legal_name, id_number) {
+        (Ok(name), Ok(number)) => (name, number),
+        _ => {
+            return Err(AppError::Internal(anyhow::anyhow!(
+                "identity of user {user} does not decrypt"
+            )));
+        }
+    };
+    let request = VerificationRequest {
+        reference: format!("identity-{user}-{}", record.version),
+        legal_name: &legal_name,
+        id_number: &id_number,
+        callback_url: state.absolute_url("/api/v1/kyc/callback"),
+    };
+    match state.verifier.start(request).await {
+        Ok(Started::Sent { provider_id }) => {
+            store::identities::set_provider_reference(&state.db, user, record.version, &provider_id).await?;
+            tracing::info!(%user, "identity sent to the verification provider");
+        }
+        Ok(Started::Queued) => {}
+        Err(error) => tracing::warn!(%user, %error, "identity provider failed; submission stays pending"),
+    }
+    Ok(())
+}
+
+pub async fn retry(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    SignedIn(user): SignedIn,
+) -> AppResult<Response> {
+    if !page(&state, ctx, user.id).await?.provider_retry {
+        return Err(AppError::BadRequest);
+    }
+    send_to_provider(&state, user.id).await?;
+    Ok(Redirect::to("/identity").into_response())
+}
+
+/// Records an identity decision's consequences in `txn`: the audit row and the mail that tells
+/// the applicant (with the reason, never the identity data).
+pub(super) async fn record_decision(
+    state: &AppState,
+    txn: &impl sea_orm::ConnectionTrait,
+    decision: Decision<'_>,
+    now: chrono::DateTime<Utc>,
+) -> AppResult<()> {
+    let reason = match decision.to {
+        IdentityStatus::Rejected { reason } => Some(reason.clone()),
+        _ => None,
+    };
+    let entry = AuditEntry {
+        actor: decision.reviewer,
+        action: if reason.is_some() {
+            AuditAction::IdentityRejected
+        } else {
+            AuditAction::IdentityApproved
+        },
+        subject: AuditSubject::Identity(decision.applicant),
+        before: Some(IdentityStatus::Pending.as_str()),
+        after: Some(decision.to.as_str()),
+        reason: reason.clone(),
+        request_id: decision.request_id,
+    };
+    store::audit::append(txn, entry, now).await?;
+    let account = store::users::find(txn, decision.applicant)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let link = state.absolute_url("/identity");
+    let notice = match &reason {
+        Some(reason) => Mail::IdentityRejected { link: &link, reason },
+        None => Mail::IdentityVerified { link: &link },
+    };
+    let to = Email::parse(&account.email).map_err(|e| AppError::Internal(e.into()))?;
+    mail::enqueue(
+        txn,
+        notice.render(&to, account.locale, &state.config.operator.name)?,
+        now,
+    )
+    .await?;
+    Ok(())
+}
+
+/// A decision on a pending identity, by a reviewer or (with no reviewer) the provider.
+pub(super) struct Decision<'a> {
+    pub applicant: UserId,
+    pub reviewer: Option<UserId>,
+    pub to: &'a IdentityStatus,
+    pub request_id: Option<String>,
 }
 
 pub async fn show(State(state): State<AppState>, ctx: RequestContext, SignedIn(user): SignedIn) -> AppResult<Response> {
@@ -114,7 +223,7 @@ pub async fn submit(
         masked: number.masked(),
         blind_index: state.vault.blind_index(&number),
         province_known: number.province_known(),
-        verifier: "manual",
+        verifier: state.verifier.name(),
     };
     let now = Utc::now();
     let txn = state.db.begin().await?;
@@ -138,5 +247,6 @@ pub async fn submit(
     store::audit::append(&txn, entry, now).await?;
     txn.commit().await?;
     tracing::info!(user = %user.id, "identity submitted for review");
+    send_to_provider(&state, user.id).await?;
     Ok(Redirect::to("/identity").into_response())
 }

@@ -69,6 +69,8 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/password/reset/done", get(accounts::password_changed))
         .route("/identity", get(identity::show).post(identity::submit))
+        .route("/identity/retry", post(identity::retry))
+        .route("/api/v1/kyc/callback", post(api::kyc_callback))
         .route("/review", get(review::queue))
         .route("/review/identities/{user}", get(review::case))
         .route("/review/identities/{user}/claim", post(review::claim))

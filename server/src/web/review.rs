@@ -13,6 +13,7 @@ use serde::Deserialize;
 use super::auth::{Admin, Reviewer};
 use super::context::RequestContext;
 use super::error::{AppError, AppResult};
+use super::identity::{Decision, record_decision};
 use super::render;
 use crate::app::AppState;
 use crate::domain::account::{Email, UserId};
@@ -226,36 +227,18 @@ pub async fn decide(
         _ => return Err(AppError::BadRequest),
     };
     let decided = decided.map_err(|_| AppError::BadRequest)?;
-    let applicant_account = store::users::find(&state.db, applicant)
-        .await?
-        .ok_or(AppError::NotFound)?;
     let now = Utc::now();
     let txn = state.db.begin().await?;
     if !store::identities::decide(&txn, applicant, reviewer.user.id, form.version, &decided, now).await? {
         return Err(AppError::ReviewConflict);
     }
-    let (action, reason) = match &decided {
-        IdentityStatus::Rejected { reason } => (AuditAction::IdentityRejected, Some(reason.clone())),
-        _ => (AuditAction::IdentityApproved, None),
-    };
-    let entry = AuditEntry {
-        actor: Some(reviewer.user.id),
-        action,
-        subject: AuditSubject::Identity(applicant),
-        before: Some(record.status.as_str()),
-        after: Some(decided.as_str()),
-        reason: reason.clone(),
+    let decision = Decision {
+        applicant,
+        reviewer: Some(reviewer.user.id),
+        to: &decided,
         request_id: ctx.request_id.clone(),
     };
-    store::audit::append(&txn, entry, now).await?;
-    let link = state.absolute_url("/identity");
-    let notice = match &reason {
-        Some(reason) => Mail::IdentityRejected { link: &link, reason },
-        None => Mail::IdentityVerified { link: &link },
-    };
-    let to = Email::parse(&applicant_account.email).map_err(|e| AppError::Internal(e.into()))?;
-    let rendered = notice.render(&to, applicant_account.locale, &state.config.operator.name)?;
-    mail::enqueue(&txn, rendered, now).await?;
+    record_decision(&state, &txn, decision, now).await?;
     txn.commit().await?;
     state.mail_wakeup.notify_one();
     tracing::info!(reviewer = %reviewer.user.id, applicant = %applicant, decision = decided.as_str(), "identity decided");

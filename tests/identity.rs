@@ -120,6 +120,12 @@ async fn identity_is_submitted_reviewed_and_audited(db: Db) {
         claimed.contains(ID_NUMBER) && claimed.contains(NAME),
         "the claimant sees the submission"
     );
+    let (_, mine) = reviewer_a.get_text("/review?claim=mine").await;
+    assert!(mine.contains("1101**********002X"), "filter: claimed by me");
+    let (_, theirs) = reviewer_b.get_text("/review?claim=mine").await;
+    assert!(!theirs.contains("1101**********002X"));
+    let (_, issuers_only) = reviewer_a.get_text("/review?kind=issuers").await;
+    assert!(!issuers_only.contains("1101**********002X"), "filter: kind");
     let (_, other_view) = reviewer_b.get_text(&case).await;
     assert!(!other_view.contains(ID_NUMBER));
 

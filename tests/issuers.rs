@@ -117,6 +117,72 @@ async fn issuer_onboarding_members_and_api_keys(db: Db) {
         .post_form(
             &case,
             &decision,
+            &[
+                ("action", "reject"),
+                ("reason", "联系电话无法接通"),
+                ("version", &version_in(&html)),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let mail = server.mailbox().wait_for("founder@example.com", 3).await;
+    assert!(
+        mail.iter().any(|m| m.text.contains("联系电话无法接通")),
+        "the applicant hears why"
+    );
+
+    // The applicant corrects the application; documents on file are kept.
+    let resubmit = format!("{console}/resubmit");
+    let (status, form) = founder.get_text(&resubmit).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(form.contains("91350100M000100Y43"), "the form is prefilled");
+    assert_eq!(outsider.get(&resubmit).await.status(), StatusCode::NOT_FOUND);
+    let token = founder.csrf(&console).await;
+    let corrected = reqwest::multipart::Form::new()
+        .text("legal_name", "新华文创（北京）有限公司")
+        .text("credit_code", "91350100M000100Y43")
+        .text("icp_filing", "京ICP备12345678号-1")
+        .text("blockchain_filing", "京网信备11010819842097170019号")
+        .text("contact_name", "李雷")
+        .text("contact_email", "li.lei@example.cn")
+        .text("contact_phone", "010-6512 3456");
+    let response = founder
+        .http
+        .post(server.url(&format!("{resubmit}?csrf={token}")))
+        .multipart(corrected)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(location(&response), console);
+    let (_, page) = founder.get_text(&console).await;
+    assert!(page.contains("审核中"));
+    assert_eq!(
+        scalar(
+            &server,
+            &format!("SELECT COUNT(*) FROM issuer_documents WHERE issuer_id = {issuer}")
+        )
+        .await,
+        3
+    );
+    assert_eq!(
+        founder.get(&resubmit).await.status(),
+        StatusCode::FORBIDDEN,
+        "nothing to correct while in review"
+    );
+
+    assert_eq!(
+        reviewer
+            .post_form("/review", &format!("{case}/claim"), &[])
+            .await
+            .status(),
+        StatusCode::SEE_OTHER
+    );
+    let (_, html) = reviewer.get_text(&case).await;
+    assert!(html.contains("01065123456"));
+    let response = reviewer
+        .post_form(
+            &case,
+            &decision,
             &[("action", "approve"), ("version", &version_in(&html))],
         )
         .await;
@@ -130,7 +196,7 @@ async fn issuer_onboarding_members_and_api_keys(db: Db) {
     ] {
         assert!(page.contains(fact), "public page shows {fact}");
     }
-    let mail = server.mailbox().wait_for("founder@example.com", 3).await;
+    let mail = server.mailbox().wait_for("founder@example.com", 4).await;
     assert!(mail.iter().any(|m| m.text.contains("已通过审核")));
 
     // API keys: created once, used, revoked.
@@ -279,6 +345,7 @@ async fn issuer_onboarding_members_and_api_keys(db: Db) {
     for action in [
         "issuer.submitted",
         "issuer.claimed",
+        "issuer.rejected",
         "issuer.approved",
         "issuer.api_key_created",
         "issuer.member_invited",

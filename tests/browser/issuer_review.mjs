@@ -31,7 +31,7 @@ try {
   await page.waitForURL(`${BASE_URL}/`);
 
   await page.getByRole('navigation').getByRole('link', { name: 'Review' }).click();
-  await page.getByText('Issuer applications waiting for review').waitFor();
+  await page.getByRole('heading', { name: 'Issuer applications waiting for review' }).waitFor();
   await page.screenshot({ path: join(SCREENSHOT_DIR, 'review-queue-en.png'), fullPage: true });
   await page.getByRole('link', { name: ISSUER_NAME }).click();
   await page.getByRole('button', { name: 'Claim' }).click();

@@ -80,9 +80,10 @@ fn document_error_key(error: DocumentError) -> &'static str {
 struct ApplyTemplate {
     ctx: RequestContext,
     fields: ApplicationFields,
-    /// (field name, message key) for every problem found.
-    errors: Vec<(&'static str, &'static str)>,
+    errors: FieldErrors,
     identity_verified: bool,
+    /// Set when a rejected issuer corrects its application.
+    resubmit_for: Option<i64>,
 }
 
 impl ApplyTemplate {
@@ -120,6 +121,7 @@ pub async fn apply_form(
         fields: ApplicationFields::default(),
         errors: Vec::new(),
         identity_verified,
+        resubmit_for: None,
     })
 }
 
@@ -150,18 +152,25 @@ async fn read_application(mut multipart: Multipart) -> AppResult<(ApplicationFie
     Ok((fields, documents))
 }
 
-pub async fn apply(
-    State(state): State<AppState>,
-    ctx: RequestContext,
-    SignedIn(user): SignedIn,
-    multipart: Multipart,
-) -> AppResult<Response> {
-    if !identity_verified(&state, user.id).await? {
-        return Err(AppError::Forbidden);
-    }
-    let (fields, uploads) = read_application(multipart).await?;
-    let application = IssuerApplication::parse(&fields);
-    let mut errors: Vec<(&'static str, &'static str)> = match &application {
+/// (form field, message key) pairs for every problem in an application.
+type FieldErrors = Vec<(&'static str, &'static str)>;
+
+/// A document that passed its checks, ready to store.
+struct CheckedDocument {
+    kind: DocumentKind,
+    media_type: &'static str,
+    bytes: Bytes,
+}
+
+/// Validates the fields and documents. On resubmission documents are optional: the ones sent
+/// are added, the earlier ones stay on file.
+fn check_application(
+    fields: &ApplicationFields,
+    uploads: Vec<(DocumentKind, Bytes)>,
+    documents_required: bool,
+) -> Result<(IssuerApplication, Vec<CheckedDocument>), FieldErrors> {
+    let application = IssuerApplication::parse(fields);
+    let mut errors: FieldErrors = match &application {
         Ok(_) => Vec::new(),
         Err(problems) => problems.iter().map(|e| application_error_key(*e)).collect(),
     };
@@ -172,49 +181,97 @@ pub async fn apply(
             .find(|(k, _)| *k == kind)
             .map(|(_, b)| b.clone())
             .unwrap_or_default();
+        if bytes.is_empty() && !documents_required {
+            continue;
+        }
         match check_document(&bytes) {
-            Ok(format) => documents.push((kind, format, bytes)),
+            Ok(format) => documents.push(CheckedDocument {
+                kind,
+                media_type: format.media_type(),
+                bytes,
+            }),
             Err(e) => errors.push((kind.as_str(), document_error_key(e))),
         }
     }
-    let application = match application {
-        Ok(application) if errors.is_empty() => application,
-        _ => {
+    match application {
+        Ok(application) if errors.is_empty() => Ok((application, documents)),
+        _ => Err(errors),
+    }
+}
+
+/// Writes the documents to the blob store and returns their keys. Blobs are written before
+/// the transaction that references them: if it then fails, an unreferenced blob is left
+/// behind, never a document row pointing at nothing.
+async fn store_documents(
+    state: &AppState,
+    documents: Vec<CheckedDocument>,
+) -> AppResult<Vec<(CheckedDocument, BlobKey)>> {
+    let mut stored = Vec::with_capacity(documents.len());
+    for document in documents {
+        let blob = Blob {
+            bytes: document.bytes.clone(),
+            content_type: document.media_type.to_owned(),
+        };
+        let key = state
+            .blobs
+            .put(DOCUMENTS, blob)
+            .await
+            .map_err(|e| AppError::Internal(e.into()))?;
+        stored.push((document, key));
+    }
+    Ok(stored)
+}
+
+async fn add_documents(
+    txn: &impl sea_orm::ConnectionTrait,
+    issuer: IssuerId,
+    stored: &[(CheckedDocument, BlobKey)],
+    now: chrono::DateTime<Utc>,
+) -> AppResult<()> {
+    for (document, key) in stored {
+        store::issuers::add_document(
+            txn,
+            issuer,
+            document.kind,
+            key.as_str(),
+            document.media_type,
+            document.bytes.len(),
+            now,
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+pub async fn apply(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    SignedIn(user): SignedIn,
+    multipart: Multipart,
+) -> AppResult<Response> {
+    if !identity_verified(&state, user.id).await? {
+        return Err(AppError::Forbidden);
+    }
+    let (fields, uploads) = read_application(multipart).await?;
+    let (application, documents) = match check_application(&fields, uploads, true) {
+        Ok(checked) => checked,
+        Err(errors) => {
             let page = ApplyTemplate {
                 ctx,
                 fields,
                 errors,
                 identity_verified: true,
+                resubmit_for: None,
             };
             return render_with(StatusCode::UNPROCESSABLE_ENTITY, page);
         }
     };
-
-    // Blobs are written first: if the transaction then fails, an unreferenced blob is left
-    // behind, never a document row pointing at nothing.
-    let mut stored = Vec::new();
-    for (kind, format, bytes) in documents {
-        let size = bytes.len();
-        let key = state
-            .blobs
-            .put(
-                DOCUMENTS,
-                Blob {
-                    bytes,
-                    content_type: format.media_type().to_owned(),
-                },
-            )
-            .await
-            .map_err(|e| AppError::Internal(e.into()))?;
-        stored.push((kind, key, format.media_type(), size));
-    }
+    let stored = store_documents(&state, documents).await?;
     let status = IssuerStatus::Draft.submit().map_err(|e| AppError::Internal(e.into()))?;
     let now = Utc::now();
     let txn = state.db.begin().await?;
     let id = store::issuers::create(&txn, &application, &status, user.id, now).await?;
-    for (kind, key, media_type, size) in &stored {
-        store::issuers::add_document(&txn, id, *kind, key.as_str(), media_type, *size, now).await?;
-    }
+    add_documents(&txn, id, &stored, now).await?;
     let mut entry = audit(&ctx, user.id, AuditAction::IssuerSubmitted, id);
     entry.before = Some(IssuerStatus::Draft.as_str());
     entry.after = Some(status.as_str());
@@ -222,6 +279,72 @@ pub async fn apply(
     txn.commit().await?;
     tracing::info!(issuer = %id, user = %user.id, "issuer application submitted");
     Ok(Redirect::to(&format!("/console/{id}")).into_response())
+}
+
+fn fields_of(issuer: &IssuerRecord) -> ApplicationFields {
+    ApplicationFields {
+        legal_name: issuer.legal_name.clone(),
+        credit_code: issuer.credit_code.clone(),
+        icp_filing: issuer.icp_filing.clone(),
+        blockchain_filing: issuer.blockchain_filing.clone(),
+        contact_name: issuer.contact_name.clone(),
+        contact_email: issuer.contact_email.clone(),
+        contact_phone: issuer.contact_phone.clone(),
+    }
+}
+
+/// The corrected application form of a rejected issuer (its admins only).
+pub async fn resubmit_form(ctx: RequestContext, acting: ActingFor) -> AppResult<Html<String>> {
+    if !acting.is_admin || acting.issuer.status.submit().is_err() {
+        return Err(AppError::Forbidden);
+    }
+    render(ApplyTemplate {
+        ctx,
+        fields: fields_of(&acting.issuer),
+        errors: Vec::new(),
+        identity_verified: true,
+        resubmit_for: Some(acting.issuer.id.0),
+    })
+}
+
+pub async fn resubmit(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    acting: ActingFor,
+    multipart: Multipart,
+) -> AppResult<Response> {
+    let issuer = &acting.issuer;
+    let next = match issuer.status.submit() {
+        Ok(next) if acting.is_admin => next,
+        _ => return Err(AppError::Forbidden),
+    };
+    let (fields, uploads) = read_application(multipart).await?;
+    let (application, documents) = match check_application(&fields, uploads, false) {
+        Ok(checked) => checked,
+        Err(errors) => {
+            let page = ApplyTemplate {
+                ctx,
+                fields,
+                errors,
+                identity_verified: true,
+                resubmit_for: Some(issuer.id.0),
+            };
+            return render_with(StatusCode::UNPROCESSABLE_ENTITY, page);
+        }
+    };
+    let stored = store_documents(&state, documents).await?;
+    let now = Utc::now();
+    let txn = state.db.begin().await?;
+    if !store::issuers::resubmit(&txn, issuer.id, issuer.version, &application, now).await? {
+        return Err(AppError::ReviewConflict);
+    }
+    add_documents(&txn, issuer.id, &stored, now).await?;
+    let mut entry = audit(&ctx, acting.user.id, AuditAction::IssuerSubmitted, issuer.id);
+    entry.before = Some(issuer.status.as_str());
+    entry.after = Some(next.as_str());
+    store::audit::append(&txn, entry, now).await?;
+    txn.commit().await?;
+    Ok(Redirect::to(&format!("/console/{}", issuer.id)).into_response())
 }
 
 // ---- public page ----

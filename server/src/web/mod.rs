@@ -89,6 +89,12 @@ pub fn router(state: AppState) -> Router {
         .route("/issuers/{issuer}/documents/{document}", get(issuers::document))
         .route("/console", get(issuers::console_list))
         .route("/console/{issuer}", get(issuers::console))
+        .route(
+            "/console/{issuer}/resubmit",
+            get(issuers::resubmit_form)
+                .post(issuers::resubmit)
+                .layer(DefaultBodyLimit::max(4 * MAX_DOCUMENT_BYTES)),
+        )
         .route("/console/{issuer}/invitations", post(issuers::invite))
         .route("/console/{issuer}/api-keys", post(issuers::create_key))
         .route("/console/{issuer}/api-keys/{key}/revoke", post(issuers::revoke_key))

@@ -58,6 +58,8 @@ struct QueueTemplate {
     rows: Vec<QueueRow>,
     applications: Vec<IssuerRow>,
     issuers: Vec<IssuerRow>,
+    kind: String,
+    claim: String,
 }
 
 fn claim_key(
@@ -86,7 +88,35 @@ fn issuer_row(issuer: IssuerRecord, me: UserId, now: DateTime<Utc>) -> IssuerRow
     }
 }
 
-pub async fn queue(State(state): State<AppState>, ctx: RequestContext, reviewer: Reviewer) -> AppResult<Html<String>> {
+/// Queue filters: which kind of case, and whose claims.
+#[derive(Deserialize, Default)]
+pub struct QueueFilter {
+    /// `identities` or `issuers`; both when absent.
+    #[serde(default)]
+    kind: String,
+    /// `mine` (claimed by me) or `unclaimed`; all when absent.
+    #[serde(default)]
+    claim: String,
+}
+
+impl QueueFilter {
+    fn shows(&self, kind: &str, claim: &str) -> bool {
+        let kind_ok = self.kind.is_empty() || self.kind == kind;
+        let claim_ok = match self.claim.as_str() {
+            "mine" => claim == "review.claimed_by_you",
+            "unclaimed" => claim == "review.unclaimed",
+            _ => true,
+        };
+        kind_ok && claim_ok
+    }
+}
+
+pub async fn queue(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    reviewer: Reviewer,
+    Query(filter): Query<QueueFilter>,
+) -> AppResult<Html<String>> {
     let now = Utc::now();
     let rows = store::identities::queue(&state.db)
         .await?
@@ -99,12 +129,14 @@ pub async fn queue(State(state): State<AppState>, ctx: RequestContext, reviewer:
             claim: claim_key(r.claimed_by, r.claimed_until, reviewer.user.id, now),
             own: r.user == reviewer.user.id,
         })
+        .filter(|row| filter.shows("identities", row.claim))
         .collect();
     let me = reviewer.user.id;
     let applications = store::issuers::queue(&state.db)
         .await?
         .into_iter()
         .map(|i| issuer_row(i, me, now))
+        .filter(|row| filter.shows("issuers", row.claim))
         .collect();
     let issuers = store::issuers::decided(&state.db)
         .await?
@@ -116,6 +148,8 @@ pub async fn queue(State(state): State<AppState>, ctx: RequestContext, reviewer:
         rows,
         applications,
         issuers,
+        kind: filter.kind,
+        claim: filter.claim,
     })
 }
 

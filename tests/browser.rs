@@ -9,7 +9,7 @@ mod support;
 
 use std::path::{Path, PathBuf};
 
-use support::kyb::{PASSWORD, PDF, application, apply, scalar, verified_person};
+use support::kyb::{PASSWORD, PDF, application, apply, reviewer, scalar, verified_person};
 use support::{Db, Server, service_var, services_required};
 
 /// Chromium and the npm packages, or `None` to skip.
@@ -83,15 +83,7 @@ async fn reviewer_approves_an_issuer_in_chromium() {
     }
     let server = Server::start(Db::Sqlite).await;
     let admin = server.admin("boss@example.com", "root password 123").await;
-    let reviewer = server.verified_user("reviewer@example.com", PASSWORD).await;
-    let reviewer_id = scalar(&server, "SELECT id FROM users WHERE email = 'reviewer@example.com'").await;
-    admin
-        .post_form(
-            "/admin/users",
-            &format!("/admin/users/{reviewer_id}/roles"),
-            &[("role", "reviewer"), ("change", "grant")],
-        )
-        .await;
+    let reviewer = reviewer(&server, &admin, "reviewer@example.com").await;
     let founder = verified_person(&server, &reviewer, "founder@example.com", "11010519491231002X").await;
     let response = apply(&server, &founder, application("91350100M000100Y43", PDF)).await;
     assert_eq!(response.status(), reqwest::StatusCode::SEE_OTHER);

@@ -6,6 +6,7 @@ mod support;
 
 use reqwest::StatusCode;
 use sea_orm::{ConnectionTrait, Statement};
+use support::kyb::reviewer;
 use support::{Client, Db, Server, location};
 
 const PASSWORD: &str = "correct horse battery";
@@ -39,21 +40,6 @@ async fn submit(client: &Client, name: &str, number: &str) -> reqwest::Response 
     client
         .post_form("/identity", "/identity", &[("legal_name", name), ("id_number", number)])
         .await
-}
-
-/// An admin, a reviewer (granted by the admin) and a logged-in reviewer client.
-async fn reviewer(server: &Server, admin: &Client, email: &str) -> Client {
-    let reviewer = server.verified_user(email, PASSWORD).await;
-    let id = user_id(server, email).await;
-    let response = admin
-        .post_form(
-            "/admin/users",
-            &format!("/admin/users/{id}/roles"),
-            &[("role", "reviewer"), ("change", "grant")],
-        )
-        .await;
-    assert_eq!(response.status(), StatusCode::SEE_OTHER);
-    reviewer
 }
 
 on_both_databases!(identity_is_submitted_reviewed_and_audited, one_person_one_account);

@@ -5,7 +5,7 @@
 mod support;
 
 use reqwest::StatusCode;
-use support::kyb::{PASSWORD, PDF, application, apply, scalar, verified_person, version_in};
+use support::kyb::{PASSWORD, PDF, application, apply, reviewer, scalar, verified_person, version_in};
 use support::{Db, Server, location};
 
 on_both_databases!(issuer_onboarding_members_and_api_keys);
@@ -13,15 +13,7 @@ on_both_databases!(issuer_onboarding_members_and_api_keys);
 async fn issuer_onboarding_members_and_api_keys(db: Db) {
     let server = Server::start(db).await;
     let admin = server.admin("boss@example.com", "root password 123").await;
-    let reviewer = server.verified_user("reviewer@example.com", PASSWORD).await;
-    let reviewer_id = scalar(&server, "SELECT id FROM users WHERE email = 'reviewer@example.com'").await;
-    admin
-        .post_form(
-            "/admin/users",
-            &format!("/admin/users/{reviewer_id}/roles"),
-            &[("role", "reviewer"), ("change", "grant")],
-        )
-        .await;
+    let reviewer = reviewer(&server, &admin, "reviewer@example.com").await;
 
     // Without a verified identity, nobody may apply.
     let unverified = server.verified_user("unverified@example.com", PASSWORD).await;

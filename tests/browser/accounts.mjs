@@ -5,7 +5,7 @@
 
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
+import { launchChromium } from './launch.mjs';
 
 const { BASE_URL, MAIL_DIR, SCREENSHOT_DIR, CHROMIUM } = process.env;
 const email = `browser-${Date.now()}@example.com`;
@@ -53,19 +53,7 @@ async function expectText(page, text) {
   await page.getByText(text, { exact: false }).first().waitFor({ timeout: 10_000 });
 }
 
-const browser = await chromium.launch({
-  executablePath: CHROMIUM,
-  args: [
-    '--headless',
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-quic',
-    '--no-first-run',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-  ],
-});
+const browser = await launchChromium(CHROMIUM);
 try {
   const context = await browser.newContext({ locale: 'zh-CN', viewport: { width: 1200, height: 800 } });
   const page = await context.newPage();

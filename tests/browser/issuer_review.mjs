@@ -4,23 +4,11 @@
 // Environment: BASE_URL, REVIEWER_EMAIL, REVIEWER_PASSWORD, ISSUER_NAME, SCREENSHOT_DIR, CHROMIUM.
 
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
+import { launchChromium } from './launch.mjs';
 
 const { BASE_URL, REVIEWER_EMAIL, REVIEWER_PASSWORD, ISSUER_NAME, SCREENSHOT_DIR, CHROMIUM } = process.env;
 
-const browser = await chromium.launch({
-  executablePath: CHROMIUM,
-  args: [
-    '--headless',
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-quic',
-    '--no-first-run',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-  ],
-});
+const browser = await launchChromium(CHROMIUM);
 try {
   const context = await browser.newContext({ locale: 'en-US', viewport: { width: 1200, height: 900 } });
   const page = await context.newPage();

@@ -75,3 +75,18 @@ pub async fn apply(server: &Server, client: &Client, form: Form) -> reqwest::Res
         .await
         .unwrap()
 }
+
+/// A signed-in user whom `admin` has made a reviewer.
+pub async fn reviewer(server: &Server, admin: &Client, email: &str) -> Client {
+    let reviewer = server.verified_user(email, PASSWORD).await;
+    let id = scalar(server, &format!("SELECT id FROM users WHERE email = '{email}'")).await;
+    let response = admin
+        .post_form(
+            "/admin/users",
+            &format!("/admin/users/{id}/roles"),
+            &[("role", "reviewer"), ("change", "grant")],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    reviewer
+}

@@ -3,7 +3,9 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set, UpdateMany,
+};
 
 use super::entities::identities;
 use super::{StoreError, StoreResult};
@@ -142,21 +144,12 @@ pub async fn claim(
     Ok(result.rows_affected == 1)
 }
 
-/// Records a decision, only if the submission is still pending at `version` and `reviewer`
-/// holds a live claim. A rejected identity releases its blind index, so the number's real
-/// owner is not locked out by someone else's failed attempt.
-pub async fn decide(
-    conn: &impl ConnectionTrait,
-    user: UserId,
-    reviewer: UserId,
-    version: i32,
-    decision: &IdentityStatus,
-    now: DateTime<Utc>,
-) -> StoreResult<bool> {
-    let mut update = identities::Entity::update_many()
+/// The columns every decision sets. A rejected identity releases its blind index, so the
+/// number's real owner is not locked out by someone else's failed attempt.
+fn decided_update(decision: &IdentityStatus, now: DateTime<Utc>) -> UpdateMany<identities::Entity> {
+    let update = identities::Entity::update_many()
         .col_expr(identities::Column::Status, Expr::value(decision.as_str()))
         .col_expr(identities::Column::DecidedAt, Expr::value(now))
-        .col_expr(identities::Column::DecidedBy, Expr::value(reviewer.0))
         .col_expr(identities::Column::ClaimedBy, Expr::value(Option::<i64>::None))
         .col_expr(
             identities::Column::ClaimedUntil,
@@ -166,11 +159,25 @@ pub async fn decide(
             identities::Column::Version,
             Expr::col(identities::Column::Version).add(1),
         );
-    if let IdentityStatus::Rejected { reason } = decision {
-        update = update
+    match decision {
+        IdentityStatus::Rejected { reason } => update
             .col_expr(identities::Column::RejectReason, Expr::value(reason.clone()))
-            .col_expr(identities::Column::BlindIndex, Expr::value(Option::<String>::None));
+            .col_expr(identities::Column::BlindIndex, Expr::value(Option::<String>::None)),
+        _ => update,
     }
+}
+
+/// Records a decision, only if the submission is still pending at `version` and `reviewer`
+/// holds a live claim.
+pub async fn decide(
+    conn: &impl ConnectionTrait,
+    user: UserId,
+    reviewer: UserId,
+    version: i32,
+    decision: &IdentityStatus,
+    now: DateTime<Utc>,
+) -> StoreResult<bool> {
+    let update = decided_update(decision, now).col_expr(identities::Column::DecidedBy, Expr::value(reviewer.0));
     let result = update
         .filter(identities::Column::UserId.eq(user.0))
         .filter(identities::Column::Status.eq(IdentityStatus::Pending.as_str()))
@@ -218,23 +225,7 @@ pub async fn decide_by_provider(
     decision: &IdentityStatus,
     now: DateTime<Utc>,
 ) -> StoreResult<bool> {
-    let mut update = identities::Entity::update_many()
-        .col_expr(identities::Column::Status, Expr::value(decision.as_str()))
-        .col_expr(identities::Column::DecidedAt, Expr::value(now))
-        .col_expr(identities::Column::ClaimedBy, Expr::value(Option::<i64>::None))
-        .col_expr(
-            identities::Column::ClaimedUntil,
-            Expr::value(Option::<DateTime<Utc>>::None),
-        )
-        .col_expr(
-            identities::Column::Version,
-            Expr::col(identities::Column::Version).add(1),
-        );
-    if let IdentityStatus::Rejected { reason } = decision {
-        update = update
-            .col_expr(identities::Column::RejectReason, Expr::value(reason.clone()))
-            .col_expr(identities::Column::BlindIndex, Expr::value(Option::<String>::None));
-    }
+    let update = decided_update(decision, now);
     let result = update
         .filter(identities::Column::UserId.eq(user.0))
         .filter(identities::Column::Status.eq(IdentityStatus::Pending.as_str()))

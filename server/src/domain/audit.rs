@@ -115,6 +115,21 @@ pub struct AuditEntry {
     pub request_id: Option<String>,
 }
 
+impl AuditEntry {
+    /// An entry without state change or reason; set those fields where they apply.
+    pub fn new(actor: Option<UserId>, action: AuditAction, subject: AuditSubject, request_id: Option<String>) -> Self {
+        Self {
+            actor,
+            action,
+            subject,
+            before: None,
+            after: None,
+            reason: None,
+            request_id,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

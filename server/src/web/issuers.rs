@@ -40,15 +40,12 @@ async fn identity_verified(state: &AppState, user: UserId) -> AppResult<bool> {
 }
 
 fn audit(ctx: &RequestContext, actor: UserId, action: AuditAction, issuer: IssuerId) -> AuditEntry {
-    AuditEntry {
-        actor: Some(actor),
+    AuditEntry::new(
+        Some(actor),
         action,
-        subject: AuditSubject::Issuer(issuer),
-        before: None,
-        after: None,
-        reason: None,
-        request_id: ctx.request_id.clone(),
-    }
+        AuditSubject::Issuer(issuer),
+        ctx.request_id.clone(),
+    )
 }
 
 fn application_error_key(error: ApplicationError) -> (&'static str, &'static str) {

@@ -169,15 +169,12 @@ pub async fn claim(
     if !store::identities::claim(&txn, applicant, reviewer.user.id, now, now + REVIEW_LOCK).await? {
         return Err(AppError::ReviewConflict);
     }
-    let entry = AuditEntry {
-        actor: Some(reviewer.user.id),
-        action: AuditAction::IdentityClaimed,
-        subject: AuditSubject::Identity(applicant),
-        before: None,
-        after: None,
-        reason: None,
-        request_id: ctx.request_id.clone(),
-    };
+    let entry = AuditEntry::new(
+        Some(reviewer.user.id),
+        AuditAction::IdentityClaimed,
+        AuditSubject::Identity(applicant),
+        ctx.request_id.clone(),
+    );
     store::audit::append(&txn, entry, now).await?;
     txn.commit().await?;
     Ok(Redirect::to(&format!("/review/identities/{user}")).into_response())
@@ -307,15 +304,12 @@ pub async fn claim_issuer(
     if !store::issuers::claim(&txn, issuer, reviewer.user.id, now, now + REVIEW_LOCK).await? {
         return Err(AppError::ReviewConflict);
     }
-    let entry = AuditEntry {
-        actor: Some(reviewer.user.id),
-        action: AuditAction::IssuerClaimed,
-        subject: AuditSubject::Issuer(issuer),
-        before: None,
-        after: None,
-        reason: None,
-        request_id: ctx.request_id.clone(),
-    };
+    let entry = AuditEntry::new(
+        Some(reviewer.user.id),
+        AuditAction::IssuerClaimed,
+        AuditSubject::Issuer(issuer),
+        ctx.request_id.clone(),
+    );
     store::audit::append(&txn, entry, now).await?;
     txn.commit().await?;
     Ok(Redirect::to(&format!("/review/issuers/{id}")).into_response())

@@ -17,6 +17,7 @@ pub mod domain;
 pub mod i18n;
 pub mod jobs;
 pub mod kyc;
+pub mod ledger;
 pub mod mail;
 pub mod store;
 pub mod web;

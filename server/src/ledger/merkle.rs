@@ -1,0 +1,458 @@
+//! The RFC 9162 (Certificate Transparency v2) Merkle tree, with SHA3-256 as the hash.
+//!
+//! Leaves hash as `H(0x00 || entry)`, interior nodes as `H(0x01 || left || right)`, and a tree
+//! of `n` leaves splits at the largest power of two below `n`, exactly as RFC 9162 §2.1.1.
+//!
+//! Stored trees keep the hash of every *perfect, aligned* subtree: node `(level, index)`
+//! covers leaves `index·2^level .. (index+1)·2^level`. Any root or proof of a tree of `n`
+//! leaves is assembled from O(log n) such nodes. The functions here first name the nodes they
+//! need ([`root_nodes`], [`inclusion_nodes`], [`consistency_nodes`]), so the store can fetch
+//! them in one query, then compute from a [`NodeMap`].
+
+use std::collections::HashMap;
+
+use sha3::{Digest, Sha3_256};
+
+/// A SHA3-256 digest.
+pub type Hash = [u8; 32];
+
+/// Coordinates of a perfect, aligned subtree: `(level, index)`.
+pub type NodeId = (u32, u64);
+
+/// Node hashes fetched from storage.
+pub type NodeMap = HashMap<NodeId, Hash>;
+
+/// The hash of an empty tree: `H()`.
+pub fn empty_root() -> Hash {
+    Sha3_256::digest([]).into()
+}
+
+/// `H(0x00 || entry)`.
+pub fn leaf_hash(entry: &[u8]) -> Hash {
+    let mut hasher = Sha3_256::new();
+    hasher.update([0x00]);
+    hasher.update(entry);
+    hasher.finalize().into()
+}
+
+/// `H(0x01 || left || right)`.
+pub fn node_hash(left: &Hash, right: &Hash) -> Hash {
+    let mut hasher = Sha3_256::new();
+    hasher.update([0x01]);
+    hasher.update(left);
+    hasher.update(right);
+    hasher.finalize().into()
+}
+
+/// The largest power of two strictly smaller than `n` (for `n > 1`).
+fn split(n: u64) -> u64 {
+    debug_assert!(n > 1);
+    1 << (63 - (n - 1).leading_zeros())
+}
+
+/// Something that yields the hash of a perfect aligned subtree.
+trait Nodes {
+    fn node(&mut self, id: NodeId) -> Hash;
+}
+
+/// Records which nodes a computation asks for (answering zeros).
+struct Recorder(Vec<NodeId>);
+
+impl Nodes for Recorder {
+    fn node(&mut self, id: NodeId) -> Hash {
+        self.0.push(id);
+        [0; 32]
+    }
+}
+
+/// Answers from fetched nodes.
+struct Lookup<'a>(&'a NodeMap);
+
+impl Nodes for Lookup<'_> {
+    fn node(&mut self, id: NodeId) -> Hash {
+        self.0
+            .get(&id)
+            .copied()
+            .unwrap_or_else(|| panic!("node {id:?} was not fetched"))
+    }
+}
+
+/// `MTH(D[start..end])` where the range is either a perfect aligned subtree or the RFC's
+/// right-hand remainder of one (which is all the recursion from a root ever produces).
+fn subtree_root(nodes: &mut impl Nodes, start: u64, end: u64) -> Hash {
+    let size = end - start;
+    if size.is_power_of_two() && start % size == 0 {
+        return nodes.node((size.trailing_zeros(), start / size));
+    }
+    let k = split(size);
+    let left = subtree_root(nodes, start, start + k);
+    let right = subtree_root(nodes, start + k, end);
+    node_hash(&left, &right)
+}
+
+fn root_with(nodes: &mut impl Nodes, size: u64) -> Hash {
+    if size == 0 {
+        empty_root()
+    } else {
+        subtree_root(nodes, 0, size)
+    }
+}
+
+/// RFC 9162 §2.1.3.1 `PATH(m, D[start..end])`, leaf-to-root order.
+fn path(nodes: &mut impl Nodes, m: u64, start: u64, end: u64, out: &mut Vec<Hash>) {
+    let size = end - start;
+    if size <= 1 {
+        return;
+    }
+    let k = split(size);
+    if m < k {
+        path(nodes, m, start, start + k, out);
+        out.push(subtree_root(nodes, start + k, end));
+    } else {
+        path(nodes, m - k, start + k, end, out);
+        out.push(subtree_root(nodes, start, start + k));
+    }
+}
+
+/// RFC 9162 §2.1.4.1 `SUBPROOF(m, D[start..end], b)`.
+fn subproof(nodes: &mut impl Nodes, m: u64, start: u64, end: u64, complete: bool, out: &mut Vec<Hash>) {
+    let size = end - start;
+    if m == size {
+        if !complete {
+            out.push(subtree_root(nodes, start, end));
+        }
+        return;
+    }
+    let k = split(size);
+    if m <= k {
+        subproof(nodes, m, start, start + k, complete, out);
+        out.push(subtree_root(nodes, start + k, end));
+    } else {
+        subproof(nodes, m - k, start + k, end, false, out);
+        out.push(subtree_root(nodes, start, start + k));
+    }
+}
+
+/// Why a proof was not computed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum ProofError {
+    #[error("leaf index {index} is not below tree size {size}")]
+    IndexOutOfRange { index: u64, size: u64 },
+    #[error("cannot prove consistency from size {from} to the smaller size {to}")]
+    Shrinking { from: u64, to: u64 },
+}
+
+/// Nodes needed for the root of a tree of `size` leaves.
+pub fn root_nodes(size: u64) -> Vec<NodeId> {
+    let mut recorder = Recorder(Vec::new());
+    root_with(&mut recorder, size);
+    recorder.0
+}
+
+pub fn root(size: u64, nodes: &NodeMap) -> Hash {
+    root_with(&mut Lookup(nodes), size)
+}
+
+/// Nodes needed for the inclusion proof of leaf `index` in a tree of `size`.
+pub fn inclusion_nodes(index: u64, size: u64) -> Result<Vec<NodeId>, ProofError> {
+    if index >= size {
+        return Err(ProofError::IndexOutOfRange { index, size });
+    }
+    let mut recorder = Recorder(Vec::new());
+    path(&mut recorder, index, 0, size, &mut Vec::new());
+    Ok(recorder.0)
+}
+
+pub fn inclusion_proof(index: u64, size: u64, nodes: &NodeMap) -> Result<Vec<Hash>, ProofError> {
+    if index >= size {
+        return Err(ProofError::IndexOutOfRange { index, size });
+    }
+    let mut out = Vec::new();
+    path(&mut Lookup(nodes), index, 0, size, &mut out);
+    Ok(out)
+}
+
+/// Nodes needed for the consistency proof between sizes `from` and `to`.
+pub fn consistency_nodes(from: u64, to: u64) -> Result<Vec<NodeId>, ProofError> {
+    if from > to {
+        return Err(ProofError::Shrinking { from, to });
+    }
+    let mut recorder = Recorder(Vec::new());
+    if from > 0 && from < to {
+        subproof(&mut recorder, from, 0, to, true, &mut Vec::new());
+    }
+    Ok(recorder.0)
+}
+
+/// The consistency proof between sizes `from` and `to` (empty when `from` is 0 or equals
+/// `to`, as the RFC defines).
+pub fn consistency_proof(from: u64, to: u64, nodes: &NodeMap) -> Result<Vec<Hash>, ProofError> {
+    if from > to {
+        return Err(ProofError::Shrinking { from, to });
+    }
+    let mut out = Vec::new();
+    if from > 0 && from < to {
+        subproof(&mut Lookup(nodes), from, 0, to, true, &mut out);
+    }
+    Ok(out)
+}
+
+/// RFC 9162 §2.1.3.2: checks that `leaf` is at `index` in the tree of `size` with `root`.
+pub fn verify_inclusion(index: u64, size: u64, leaf: &Hash, proof: &[Hash], root: &Hash) -> bool {
+    if index >= size {
+        return false;
+    }
+    let (mut fn_, mut sn) = (index, size - 1);
+    let mut r = *leaf;
+    for p in proof {
+        if sn == 0 {
+            return false;
+        }
+        if fn_ & 1 == 1 || fn_ == sn {
+            r = node_hash(p, &r);
+            if fn_ & 1 == 0 {
+                while fn_ & 1 == 0 && fn_ != 0 {
+                    fn_ >>= 1;
+                    sn >>= 1;
+                }
+            }
+        } else {
+            r = node_hash(&r, p);
+        }
+        fn_ >>= 1;
+        sn >>= 1;
+    }
+    sn == 0 && r == *root
+}
+
+/// RFC 9162 §2.1.4.2: checks that the tree of size `to` with `second` extends the tree of size
+/// `from` with `first`.
+pub fn verify_consistency(from: u64, to: u64, first: &Hash, second: &Hash, proof: &[Hash]) -> bool {
+    if from > to {
+        return false;
+    }
+    if from == to {
+        return proof.is_empty() && first == second;
+    }
+    if from == 0 {
+        return proof.is_empty();
+    }
+    if proof.is_empty() {
+        return false;
+    }
+    let mut path: Vec<Hash> = proof.to_vec();
+    if from.is_power_of_two() {
+        path.insert(0, *first);
+    }
+    let Some((&start, rest)) = path.split_first() else {
+        return false;
+    };
+    let (mut fn_, mut sn) = (from - 1, to - 1);
+    while fn_ & 1 == 1 {
+        fn_ >>= 1;
+        sn >>= 1;
+    }
+    let (mut fr, mut sr) = (start, start);
+    for c in rest {
+        if sn == 0 {
+            return false;
+        }
+        if fn_ & 1 == 1 || fn_ == sn {
+            fr = node_hash(c, &fr);
+            sr = node_hash(c, &sr);
+            if fn_ & 1 == 0 {
+                while fn_ & 1 == 0 && fn_ != 0 {
+                    fn_ >>= 1;
+                    sn >>= 1;
+                }
+            }
+        } else {
+            sr = node_hash(&sr, c);
+        }
+        fn_ >>= 1;
+        sn >>= 1;
+    }
+    sn == 0 && fr == *first && sr == *second
+}
+
+/// The stored nodes that appending leaf number `index` (0-based) completes, in order: its
+/// leaf node, then each perfect subtree it closes. `left_siblings` holds the nodes named by
+/// [`append_nodes`]. Appending never changes an existing node.
+pub fn nodes_completed_by(index: u64, leaf: Hash, left_siblings: &NodeMap) -> Vec<(NodeId, Hash)> {
+    let mut out = vec![((0, index), leaf)];
+    let (mut level, mut position, mut hash) = (0u32, index, leaf);
+    while position & 1 == 1 {
+        let left = left_siblings
+            .get(&(level, position - 1))
+            .unwrap_or_else(|| panic!("node {:?} was not fetched", (level, position - 1)));
+        hash = node_hash(left, &hash);
+        level += 1;
+        position >>= 1;
+        out.push(((level, position), hash));
+    }
+    out
+}
+
+/// The left siblings `nodes_completed_by(index)` reads.
+pub fn append_nodes(index: u64) -> Vec<NodeId> {
+    let mut out = Vec::new();
+    let (mut level, mut position) = (0u32, index);
+    while position & 1 == 1 {
+        out.push((level, position - 1));
+        level += 1;
+        position >>= 1;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The RFC's definitions, directly, over all entries: the reference to test against.
+    fn mth(leaves: &[Hash]) -> Hash {
+        match leaves.len() {
+            0 => empty_root(),
+            1 => leaves[0],
+            n => {
+                let k = split(n as u64) as usize;
+                node_hash(&mth(&leaves[..k]), &mth(&leaves[k..]))
+            }
+        }
+    }
+
+    fn reference_path(m: usize, leaves: &[Hash]) -> Vec<Hash> {
+        let n = leaves.len();
+        if n <= 1 {
+            return Vec::new();
+        }
+        let k = split(n as u64) as usize;
+        if m < k {
+            let mut p = reference_path(m, &leaves[..k]);
+            p.push(mth(&leaves[k..]));
+            p
+        } else {
+            let mut p = reference_path(m - k, &leaves[k..]);
+            p.push(mth(&leaves[..k]));
+            p
+        }
+    }
+
+    fn reference_subproof(m: usize, leaves: &[Hash], b: bool) -> Vec<Hash> {
+        let n = leaves.len();
+        if m == n {
+            return if b { Vec::new() } else { vec![mth(leaves)] };
+        }
+        let k = split(n as u64) as usize;
+        if m <= k {
+            let mut p = reference_subproof(m, &leaves[..k], b);
+            p.push(mth(&leaves[k..]));
+            p
+        } else {
+            let mut p = reference_subproof(m - k, &leaves[k..], false);
+            p.push(mth(&leaves[..k]));
+            p
+        }
+    }
+
+    /// Builds the stored nodes of a tree by appending, as the sequencer does.
+    fn build(n: u64) -> (Vec<Hash>, NodeMap) {
+        let mut nodes = NodeMap::new();
+        let mut leaves = Vec::new();
+        for i in 0..n {
+            let leaf = leaf_hash(format!("entry {i}").as_bytes());
+            leaves.push(leaf);
+            let fetched: NodeMap = append_nodes(i).into_iter().map(|id| (id, nodes[&id])).collect();
+            for (id, hash) in nodes_completed_by(i, leaf, &fetched) {
+                assert!(nodes.insert(id, hash).is_none(), "appending never rewrites a node");
+            }
+        }
+        (leaves, nodes)
+    }
+
+    #[test]
+    fn hashes_follow_the_rfc_with_sha3() {
+        assert_eq!(
+            empty_root().iter().map(|b| format!("{b:02x}")).collect::<String>(),
+            "a7ffc6f8bf1ed76651c14756a061d662f580ff4de43b49fa82d80a4b80f8434a"
+        );
+        assert_ne!(leaf_hash(b""), empty_root(), "domain separation");
+        let (l, r) = (leaf_hash(b"a"), leaf_hash(b"b"));
+        assert_ne!(node_hash(&l, &r), node_hash(&r, &l));
+    }
+
+    #[test]
+    fn roots_match_the_definition_for_every_size() {
+        let (leaves, nodes) = build(70);
+        for n in 0..=70u64 {
+            let needed = root_nodes(n);
+            assert!(needed.len() <= 7, "O(log n) nodes for size {n}");
+            assert_eq!(root(n, &nodes), mth(&leaves[..n as usize]), "size {n}");
+        }
+    }
+
+    #[test]
+    fn inclusion_proofs_match_the_definition_and_verify() {
+        let (leaves, nodes) = build(40);
+        for n in 1..=40u64 {
+            let root = mth(&leaves[..n as usize]);
+            for m in 0..n {
+                let proof = inclusion_proof(m, n, &nodes).unwrap();
+                assert_eq!(proof, reference_path(m as usize, &leaves[..n as usize]), "m={m} n={n}");
+                assert!(
+                    verify_inclusion(m, n, &leaves[m as usize], &proof, &root),
+                    "m={m} n={n}"
+                );
+                let wrong_leaf = leaf_hash(b"not in the log");
+                assert!(!verify_inclusion(m, n, &wrong_leaf, &proof, &root));
+                if n > 1 {
+                    let mut tampered = proof.clone();
+                    tampered[0][0] ^= 1;
+                    assert!(!verify_inclusion(m, n, &leaves[m as usize], &tampered, &root));
+                }
+            }
+        }
+        assert_eq!(
+            inclusion_proof(5, 5, &nodes),
+            Err(ProofError::IndexOutOfRange { index: 5, size: 5 })
+        );
+    }
+
+    #[test]
+    fn consistency_proofs_match_the_definition_and_verify() {
+        let (leaves, nodes) = build(40);
+        for n in 1..=40u64 {
+            let second = mth(&leaves[..n as usize]);
+            for m in 0..=n {
+                let first = mth(&leaves[..m as usize]);
+                let proof = consistency_proof(m, n, &nodes).unwrap();
+                if m > 0 && m < n {
+                    assert_eq!(
+                        proof,
+                        reference_subproof(m as usize, &leaves[..n as usize], true),
+                        "m={m} n={n}"
+                    );
+                }
+                assert!(verify_consistency(m, n, &first, &second, &proof), "m={m} n={n}");
+                if m > 0 && m < n {
+                    let forked = leaf_hash(b"rewritten history");
+                    assert!(!verify_consistency(m, n, &forked, &second, &proof), "m={m} n={n}");
+                    assert!(!verify_consistency(m, n, &first, &forked, &proof), "m={m} n={n}");
+                }
+            }
+        }
+        assert_eq!(
+            consistency_proof(5, 4, &nodes),
+            Err(ProofError::Shrinking { from: 5, to: 4 })
+        );
+    }
+
+    #[test]
+    fn proofs_for_huge_trees_need_only_logarithmic_reads() {
+        let n = 10_000_000u64;
+        assert!(root_nodes(n).len() <= 24);
+        assert!(inclusion_nodes(1_234_567, n).unwrap().len() <= 48);
+        assert!(consistency_nodes(9_999_999, n).unwrap().len() <= 48);
+        assert!(append_nodes(n - 1).len() <= 24);
+    }
+}

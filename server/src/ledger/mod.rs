@@ -1,0 +1,5 @@
+//! The shared ledger: a verifiable, append-only Merkle log (RFC 9162 with SHA3-256) that
+//! records tokens and hash attestations, so anyone can check inclusion and that history was
+//! never rewritten.
+
+pub mod merkle;

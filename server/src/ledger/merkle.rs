@@ -81,7 +81,7 @@ impl Nodes for Lookup<'_> {
 /// right-hand remainder of one (which is all the recursion from a root ever produces).
 fn subtree_root(nodes: &mut impl Nodes, start: u64, end: u64) -> Hash {
     let size = end - start;
-    if size.is_power_of_two() && start % size == 0 {
+    if size.is_power_of_two() && start.is_multiple_of(size) {
         return nodes.node((size.trailing_zeros(), start / size));
     }
     let k = split(size);

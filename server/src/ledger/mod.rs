@@ -2,4 +2,5 @@
 //! records tokens and hash attestations, so anyone can check inclusion and that history was
 //! never rewritten.
 
+pub mod entry;
 pub mod merkle;

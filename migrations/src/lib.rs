@@ -10,6 +10,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261125_000001_accounts;
 mod m20261125_000002_identities_audit;
 mod m20261125_000003_issuers;
+mod m20261125_000004_ledger;
 
 /// The ordered list of every migration; `keepsake migrate` and server start-up apply it.
 pub struct Migrator;
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000001_accounts::Migration),
             Box::new(m20261125_000002_identities_audit::Migration),
             Box::new(m20261125_000003_issuers::Migration),
+            Box::new(m20261125_000004_ledger::Migration),
         ]
     }
 }

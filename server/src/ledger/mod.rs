@@ -2,5 +2,6 @@
 //! records tokens and hash attestations, so anyone can check inclusion and that history was
 //! never rewritten.
 
+pub mod checkpoint;
 pub mod entry;
 pub mod merkle;

@@ -1,0 +1,202 @@
+//! Signed checkpoints in the C2SP signed-note format, and the verifier key that checks them.
+//!
+//! A checkpoint is the note body `<origin>\n<tree size>\n<base64 root>\n`, a blank line, and
+//! one signature line `— <key name> <base64(key id || Ed25519 signature)>`. The key id is the
+//! first four bytes of `SHA-256(key name || 0x0A || 0x01 || public key)`, and the verifier key
+//! is published as `<key name>+<hex key id>+<base64(0x01 || public key)>`. The origin names
+//! the hash (`<host>/ledger/sha3-256`), since the standard tooling assumes SHA-256.
+
+use std::path::Path;
+
+use aws_lc_rs::digest::{SHA256, digest};
+use aws_lc_rs::signature::{ED25519, Ed25519KeyPair, KeyPair, UnparsedPublicKey};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+
+use super::merkle::Hash;
+use crate::crypto::Key;
+
+/// The signature algorithm byte of Ed25519 in C2SP signed notes.
+const ED25519_ALGORITHM: u8 = 0x01;
+
+/// Signs checkpoints. The private key lives in the data directory, never in the database.
+pub struct CheckpointSigner {
+    origin: String,
+    key: Ed25519KeyPair,
+    key_id: [u8; 4],
+}
+
+impl std::fmt::Debug for CheckpointSigner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "CheckpointSigner({})", self.verifier_key())
+    }
+}
+
+fn key_id(name: &str, public_key: &[u8]) -> [u8; 4] {
+    let mut material = name.as_bytes().to_vec();
+    material.push(b'\n');
+    material.push(ED25519_ALGORITHM);
+    material.extend_from_slice(public_key);
+    let hash = digest(&SHA256, &material);
+    hash.as_ref()[..4].try_into().expect("SHA-256 is longer than 4 bytes")
+}
+
+/// The note body of a checkpoint.
+pub fn body(origin: &str, size: u64, root: &Hash) -> String {
+    format!("{origin}\n{size}\n{}\n", STANDARD.encode(root))
+}
+
+impl CheckpointSigner {
+    /// Loads the signing key (a 32-byte Ed25519 seed) from `path`, creating it on first start.
+    pub fn load(path: &Path, origin: String) -> std::io::Result<Self> {
+        let seed = Key::load_or_create(path)?;
+        let key = Ed25519KeyPair::from_seed_unchecked(seed.material())
+            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e.to_string()))?;
+        let key_id = key_id(&origin, key.public_key().as_ref());
+        Ok(Self { origin, key, key_id })
+    }
+
+    pub fn origin(&self) -> &str {
+        &self.origin
+    }
+
+    /// `<name>+<hex key id>+<base64(0x01 || public key)>`.
+    pub fn verifier_key(&self) -> String {
+        let mut material = vec![ED25519_ALGORITHM];
+        material.extend_from_slice(self.key.public_key().as_ref());
+        let id: String = self.key_id.iter().map(|b| format!("{b:02x}")).collect();
+        format!("{}+{id}+{}", self.origin, STANDARD.encode(material))
+    }
+
+    /// The signed note for a tree of `size` leaves with `root`.
+    pub fn sign(&self, size: u64, root: &Hash) -> String {
+        let body = body(&self.origin, size, root);
+        let signature = self.key.sign(body.as_bytes());
+        let mut blob = self.key_id.to_vec();
+        blob.extend_from_slice(signature.as_ref());
+        format!("{body}\n\u{2014} {} {}\n", self.origin, STANDARD.encode(blob))
+    }
+}
+
+/// A checkpoint whose signature checked out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifiedCheckpoint {
+    pub origin: String,
+    pub size: u64,
+    pub root: Hash,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum NoteError {
+    #[error("the verifier key is malformed")]
+    BadKey,
+    #[error("the note is malformed")]
+    Malformed,
+    #[error("no valid signature by the verifier key")]
+    NotSigned,
+}
+
+/// Checks a signed checkpoint against a published verifier key, offline.
+pub fn verify(note: &str, verifier_key: &str) -> Result<VerifiedCheckpoint, NoteError> {
+    let mut parts = verifier_key.splitn(3, '+');
+    let (Some(name), Some(id_hex), Some(key_b64)) = (parts.next(), parts.next(), parts.next()) else {
+        return Err(NoteError::BadKey);
+    };
+    let material = STANDARD.decode(key_b64).map_err(|_| NoteError::BadKey)?;
+    let (&algorithm, public_key) = material.split_first().ok_or(NoteError::BadKey)?;
+    if algorithm != ED25519_ALGORITHM || public_key.len() != 32 {
+        return Err(NoteError::BadKey);
+    }
+    let expected_id = key_id(name, public_key);
+    let id: String = expected_id.iter().map(|b| format!("{b:02x}")).collect();
+    if id != id_hex {
+        return Err(NoteError::BadKey);
+    }
+    let (body, signatures) = note.split_once("\n\n").ok_or(NoteError::Malformed)?;
+    let body = format!("{body}\n");
+    let verifier = UnparsedPublicKey::new(&ED25519, public_key);
+    let signed = signatures.lines().any(|line| {
+        let Some(rest) = line.strip_prefix("\u{2014} ") else {
+            return false;
+        };
+        let Some((signer, blob)) = rest.split_once(' ') else {
+            return false;
+        };
+        let Ok(blob) = STANDARD.decode(blob) else {
+            return false;
+        };
+        signer == name
+            && blob.len() == 4 + 64
+            && blob[..4] == expected_id
+            && verifier.verify(body.as_bytes(), &blob[4..]).is_ok()
+    });
+    if !signed {
+        return Err(NoteError::NotSigned);
+    }
+    let mut lines = body.lines();
+    let origin = lines.next().ok_or(NoteError::Malformed)?.to_owned();
+    let size = lines.next().and_then(|s| s.parse().ok()).ok_or(NoteError::Malformed)?;
+    let root: Hash = lines
+        .next()
+        .and_then(|r| STANDARD.decode(r).ok())
+        .and_then(|r| r.try_into().ok())
+        .ok_or(NoteError::Malformed)?;
+    Ok(VerifiedCheckpoint { origin, size, root })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn signer(dir: &Path) -> CheckpointSigner {
+        CheckpointSigner::load(&dir.join("ledger.key"), "keepsake.example/ledger/sha3-256".into()).unwrap()
+    }
+
+    #[test]
+    fn checkpoints_are_signed_notes_that_verify() {
+        let dir = tempfile::tempdir().unwrap();
+        let signer = signer(dir.path());
+        let root = [7u8; 32];
+        let note = signer.sign(42, &root);
+        let mut lines = note.lines();
+        assert_eq!(lines.next(), Some("keepsake.example/ledger/sha3-256"));
+        assert_eq!(lines.next(), Some("42"));
+        assert_eq!(lines.next(), Some(STANDARD.encode(root).as_str()));
+        assert_eq!(lines.next(), Some(""));
+        assert!(
+            lines
+                .next()
+                .unwrap()
+                .starts_with("\u{2014} keepsake.example/ledger/sha3-256 ")
+        );
+        let key = signer.verifier_key();
+        assert!(key.starts_with("keepsake.example/ledger/sha3-256+"));
+        let checked = verify(&note, &key).unwrap();
+        assert_eq!((checked.size, checked.root), (42, root));
+    }
+
+    #[test]
+    fn altered_notes_and_other_keys_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let signer = signer(dir.path());
+        let note = signer.sign(42, &[7u8; 32]);
+        let key = signer.verifier_key();
+        assert_eq!(
+            verify(&note.replacen("\n42\n", "\n43\n", 1), &key),
+            Err(NoteError::NotSigned)
+        );
+        let other_dir = tempfile::tempdir().unwrap();
+        let other =
+            super::CheckpointSigner::load(&other_dir.path().join("k"), "keepsake.example/ledger/sha3-256".into())
+                .unwrap();
+        assert_eq!(verify(&note, &other.verifier_key()), Err(NoteError::NotSigned));
+        assert_eq!(verify(&note, "garbage"), Err(NoteError::BadKey));
+        assert_eq!(verify("no blank line", &key), Err(NoteError::Malformed));
+    }
+
+    #[test]
+    fn the_key_persists() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(signer(dir.path()).verifier_key(), signer(dir.path()).verifier_key());
+    }
+}

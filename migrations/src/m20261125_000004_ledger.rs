@@ -21,6 +21,8 @@ enum LedgerEntries {
     Idx,
     Entry,
     LeafHash,
+    /// The queue row it came from, so a waiting request can find its index.
+    SourceId,
     SequencedAt,
 }
 
@@ -69,6 +71,7 @@ impl MigrationTrait for Migration {
                     .col(big_integer(LedgerEntries::Idx).primary_key())
                     .col(blob(LedgerEntries::Entry))
                     .col(blob(LedgerEntries::LeafHash))
+                    .col(big_integer_uniq(LedgerEntries::SourceId))
                     .col(timestamp_with_time_zone(LedgerEntries::SequencedAt))
                     .to_owned(),
             )

@@ -15,6 +15,7 @@ use crate::blobs::{self, SharedBlobStore};
 use crate::config::Config;
 use crate::crypto::Key;
 use crate::kyc::{IdentityVerifier, PiiVault};
+use crate::ledger::checkpoint::CheckpointSigner;
 use crate::mail::Transport;
 use crate::{jobs, store, web};
 
@@ -43,6 +44,12 @@ pub struct App {
     pub vault: PiiVault,
     /// Decides identity checks: reviewers, or an HTTP provider.
     pub verifier: IdentityVerifier,
+    /// Signs ledger checkpoints; its key lives in `<data_dir>/keys/`.
+    pub checkpoint_signer: CheckpointSigner,
+    /// Wakes the sequencer after a request queued a ledger entry.
+    pub ledger_wakeup: Notify,
+    /// Tells requests waiting for a receipt that a batch was sequenced.
+    pub ledger_sequenced: Notify,
     /// Base of links in emails: configured, or derived from the bound address.
     pub public_url: Url,
 }
@@ -59,6 +66,11 @@ impl AppState {
             .context("cannot read or create the CSRF key")?;
         let vault = PiiVault::load(&config.data_dir.join("keys")).context("cannot read or create the identity keys")?;
         let verifier = IdentityVerifier::from_config(&config.kyc)?;
+        let checkpoint_signer = CheckpointSigner::load(
+            &config.data_dir.join("keys").join("ledger-signing.key"),
+            config.ledger.origin.clone(),
+        )
+        .context("cannot read or create the ledger signing key")?;
         let public_url = match &config.public_url {
             Some(url) => url.clone(),
             None => Url::parse(&format!("http://{bound}/")).context("bound address is not a URL")?,
@@ -72,6 +84,9 @@ impl AppState {
             csrf_key,
             vault,
             verifier,
+            checkpoint_signer,
+            ledger_wakeup: Notify::new(),
+            ledger_sequenced: Notify::new(),
             public_url,
         })))
     }

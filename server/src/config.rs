@@ -68,6 +68,9 @@ settings! {
     S3_REGION = "s3.region", "KEEPSAKE_S3_REGION", "us-east-1", "Region name sent to the S3 endpoint.";
     S3_ACCESS_KEY_ID = "s3.access_key_id", "KEEPSAKE_S3_ACCESS_KEY_ID", "", "S3 access key id.";
     S3_SECRET_ACCESS_KEY = "s3.secret_access_key", "KEEPSAKE_S3_SECRET_ACCESS_KEY", "", "S3 secret access key.";
+    LEDGER_ORIGIN = "ledger.origin", "KEEPSAKE_LEDGER_ORIGIN", "<public_url host>/ledger/sha3-256", "Name of the ledger in its signed checkpoints; keep it stable for the life of the log.";
+    LEDGER_BATCH_SIZE = "ledger.batch_size", "KEEPSAKE_LEDGER_BATCH_SIZE", "256", "Most entries the sequencer appends per checkpoint.";
+    LEDGER_INTERVAL_MS = "ledger.interval_ms", "KEEPSAKE_LEDGER_INTERVAL_MS", "250", "How often the sequencer looks for queued entries, in milliseconds.";
     KYC_VERIFIER = "kyc.verifier", "KEEPSAKE_KYC_VERIFIER", "manual", "Identity verification: manual (reviewer queue) or http (an identity-verification provider).";
     KYC_PROVIDER_URL = "kyc.provider_url", "KEEPSAKE_KYC_PROVIDER_URL", "", "Base URL of the identity-verification provider (with kyc.verifier = http).";
     KYC_PROVIDER_KEY = "kyc.provider_key", "KEEPSAKE_KYC_PROVIDER_KEY", "", "Shared secret for the provider: bearer token for requests, HMAC key of its callbacks.";
@@ -98,6 +101,14 @@ fn invalid(setting: Setting, reason: impl Into<String>) -> ConfigError {
 pub enum LogFormat {
     Text,
     Json,
+}
+
+/// The ledger's name and sequencing pace.
+#[derive(Debug, Clone)]
+pub struct LedgerConfig {
+    pub origin: String,
+    pub batch_size: u64,
+    pub interval: std::time::Duration,
 }
 
 /// Who verifies identities.
@@ -149,6 +160,7 @@ pub struct Config {
     pub mail: MailConfig,
     pub s3: Option<S3Config>,
     pub kyc: KycConfig,
+    pub ledger: LedgerConfig,
 }
 
 impl Config {
@@ -286,6 +298,35 @@ impl Config {
             other => return Err(invalid(KYC_VERIFIER, format!("`{other}` is neither manual nor http"))),
         };
 
+        let origin = match get(LEDGER_ORIGIN) {
+            Some(origin) => origin.to_owned(),
+            None => {
+                let host = public_url
+                    .as_ref()
+                    .and_then(|u| u.host_str())
+                    .unwrap_or("keepsake.localhost");
+                format!("{host}/ledger/sha3-256")
+            }
+        };
+        if origin.chars().any(|c| c.is_whitespace() || c == '+') || origin.is_empty() {
+            return Err(invalid(
+                LEDGER_ORIGIN,
+                "no spaces or '+' (it is a key name in signed notes)",
+            ));
+        }
+        let number = |setting: Setting, min: u64, max: u64| -> Result<u64, ConfigError> {
+            let raw = get(setting).unwrap_or(setting.default);
+            raw.parse::<u64>()
+                .ok()
+                .filter(|n| (min..=max).contains(n))
+                .ok_or_else(|| invalid(setting, format!("`{raw}` is not a number from {min} to {max}")))
+        };
+        let ledger = LedgerConfig {
+            origin,
+            batch_size: number(LEDGER_BATCH_SIZE, 1, 10_000)?,
+            interval: std::time::Duration::from_millis(number(LEDGER_INTERVAL_MS, 10, 60_000)?),
+        };
+
         Ok(Config {
             bind,
             data_dir,
@@ -297,6 +338,7 @@ impl Config {
             mail: MailConfig { from, smtp_url },
             s3,
             kyc,
+            ledger,
         })
     }
 }

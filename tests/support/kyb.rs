@@ -90,3 +90,31 @@ pub async fn reviewer(server: &Server, admin: &Client, email: &str) -> Client {
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     reviewer
 }
+
+/// An approved issuer with a fresh API key: (issuer id, API key, its admin, the reviewer).
+pub async fn approved_issuer_with_key(server: &Server) -> (i64, String, Client, Client) {
+    let admin = server.admin("boss@example.com", "root password 123").await;
+    let reviewer = reviewer(server, &admin, "reviewer@example.com").await;
+    let founder = verified_person(server, &reviewer, "founder@example.com", "11010519491231002X").await;
+    let response = apply(server, &founder, application("91350100M000100Y43", PDF)).await;
+    let console = location(&response);
+    let issuer: i64 = console.trim_start_matches("/console/").parse().unwrap();
+    let case = format!("/review/issuers/{issuer}");
+    reviewer.post_form("/review", &format!("{case}/claim"), &[]).await;
+    let (_, html) = reviewer.get_text(&case).await;
+    let response = reviewer
+        .post_form(
+            &case,
+            &format!("{case}/decision"),
+            &[("action", "approve"), ("version", &version_in(&html))],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let response = founder
+        .post_form(&console, &format!("{console}/api-keys"), &[("label", "test")])
+        .await;
+    let html = response.text().await.unwrap();
+    let at = html.find("id=\"new-api-key\">").unwrap() + "id=\"new-api-key\">".len();
+    let key = html[at..at + html[at..].find('<').unwrap()].to_owned();
+    (issuer, key, founder, reviewer)
+}

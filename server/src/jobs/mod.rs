@@ -1,8 +1,10 @@
-//! Background workers that run beside the web server: mail delivery and housekeeping.
+//! Background workers that run beside the web server: mail delivery, ledger sequencing and
+//! housekeeping.
 //!
 //! Each worker stops when the shutdown token is cancelled, after finishing the item it is on.
 
 pub mod housekeeping;
+pub mod ledger_sequencer;
 pub mod mail_outbox;
 
 use tokio::task::JoinSet;
@@ -14,6 +16,7 @@ use crate::app::AppState;
 pub fn spawn_all(state: AppState, shutdown: CancellationToken) -> JoinSet<()> {
     let mut set = JoinSet::new();
     set.spawn(mail_outbox::run(state.clone(), shutdown.clone()));
+    set.spawn(ledger_sequencer::run(state.clone(), shutdown.clone()));
     set.spawn(housekeeping::run(state, shutdown));
     set
 }

@@ -5,3 +5,4 @@
 pub mod checkpoint;
 pub mod entry;
 pub mod merkle;
+pub mod sequencer;

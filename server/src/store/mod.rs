@@ -10,6 +10,7 @@ pub mod email_tokens;
 pub mod entities;
 pub mod identities;
 pub mod issuers;
+pub mod ledger;
 pub mod login_failures;
 pub mod outbox;
 pub mod sessions;

@@ -33,6 +33,10 @@ pub enum AppError {
     ApiKeyRequired,
     #[error("the request signature is missing or wrong")]
     BadSignature,
+    #[error(
+        "an attestation needs {{\"sha3_256\": <64 lower-case hex digits>, \"label\": <at most 200 bytes>}} and nothing else"
+    )]
+    InvalidAttestation,
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
@@ -57,7 +61,7 @@ impl AppError {
             AppError::Unauthenticated { .. } => StatusCode::UNAUTHORIZED,
             AppError::Forbidden | AppError::CsrfRejected => StatusCode::FORBIDDEN,
             AppError::Throttled(_) => StatusCode::TOO_MANY_REQUESTS,
-            AppError::InvalidLink | AppError::BadRequest => StatusCode::BAD_REQUEST,
+            AppError::InvalidLink | AppError::BadRequest | AppError::InvalidAttestation => StatusCode::BAD_REQUEST,
             AppError::ReviewConflict => StatusCode::CONFLICT,
             AppError::ApiKeyRequired | AppError::BadSignature => StatusCode::UNAUTHORIZED,
             AppError::Store(StoreError::Conflict(_)) => StatusCode::CONFLICT,
@@ -75,6 +79,10 @@ impl AppError {
             AppError::InvalidLink => ("invalid_link", "this link is not valid or has expired"),
             AppError::BadRequest => ("bad_request", "the request could not be understood"),
             AppError::BadSignature => ("bad_signature", "the request signature is missing or wrong"),
+            AppError::InvalidAttestation => (
+                "invalid_attestation",
+                "send {\"sha3_256\": <64 lower-case hex digits>, \"label\": <at most 200 bytes>} and nothing else",
+            ),
             AppError::ApiKeyRequired => (
                 "api_key_required",
                 "a valid API key is required (Authorization: Bearer <key>)",

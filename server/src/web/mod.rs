@@ -12,6 +12,7 @@ mod csrf;
 pub mod error;
 mod identity;
 mod issuers;
+mod ledger;
 mod ops;
 mod pages;
 mod review;
@@ -103,6 +104,12 @@ pub fn router(state: AppState) -> Router {
             get(issuers::invitation).post(issuers::accept_invitation),
         )
         .route("/api/v1/issuer", get(api::issuer))
+        .route("/api/v1/attestations", post(ledger::attest))
+        .route("/api/v1/ledger/checkpoint", get(ledger::checkpoint))
+        .route("/api/v1/ledger/key", get(ledger::verifier_key))
+        .route("/api/v1/ledger/entries/{index}", get(ledger::entry))
+        .route("/api/v1/ledger/proofs/inclusion", get(ledger::inclusion_proof))
+        .route("/api/v1/ledger/proofs/consistency", get(ledger::consistency_proof))
         .route("/admin/audit.csv", get(review::audit_csv))
         .route("/admin/users", get(admin::users))
         .route("/admin/users/{id}/roles", post(admin::change_role))

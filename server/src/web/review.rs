@@ -21,6 +21,7 @@ use crate::domain::audit::{AuditAction, AuditEntry, AuditSubject};
 use crate::domain::identity::{IdentityStatus, REVIEW_LOCK, check_reviewer};
 use crate::domain::issuer::{IssuerId, IssuerStatus};
 use crate::kyc::Field;
+use crate::ledger::entry::{Entry, EntryBody};
 use crate::mail::{self, IssuerNotice, Mail};
 use crate::store;
 use crate::store::audit::{AuditFilter, AuditRow};
@@ -425,6 +426,33 @@ pub async fn decide_issuer(
         request_id: ctx.request_id.clone(),
     };
     store::audit::append(&txn, entry, now).await?;
+    let issuer_number = issuer_id.0 as u64;
+    let ledger_body = match notice {
+        IssuerNotice::Approved => Some(EntryBody::IssuerApproved {
+            issuer_id: issuer_number,
+            credit_code: issuer.credit_code.clone(),
+            legal_name: issuer.legal_name.clone(),
+        }),
+        IssuerNotice::Suspended => Some(EntryBody::IssuerSuspended {
+            issuer_id: issuer_number,
+        }),
+        IssuerNotice::Reinstated => Some(EntryBody::IssuerReinstated {
+            issuer_id: issuer_number,
+        }),
+        IssuerNotice::Revoked => Some(EntryBody::IssuerRevoked {
+            issuer_id: issuer_number,
+        }),
+        IssuerNotice::Rejected => None,
+    };
+    if let Some(body) = ledger_body {
+        let entry = Entry {
+            timestamp_ms: u64::try_from(now.timestamp_millis()).unwrap_or(0),
+            body,
+        }
+        .encode()
+        .map_err(|e| AppError::Internal(e.into()))?;
+        store::ledger::enqueue(&txn, entry, now).await?;
+    }
     let link = state.absolute_url(&format!("/console/{id}"));
     let to = Email::parse(&applicant.email).map_err(|e| AppError::Internal(e.into()))?;
     let message = Mail::IssuerStatus {
@@ -437,6 +465,7 @@ pub async fn decide_issuer(
     mail::enqueue(&txn, message, now).await?;
     txn.commit().await?;
     state.mail_wakeup.notify_one();
+    state.ledger_wakeup.notify_one();
     tracing::info!(reviewer = %reviewer.user.id, issuer = %issuer_id, to = next.as_str(), "issuer status changed");
     Ok(Redirect::to(&format!("/review/issuers/{id}")).into_response())
 }

@@ -9,6 +9,8 @@ pub struct Model {
     pub idx: i64,
     pub entry: Vec<u8>,
     pub leaf_hash: Vec<u8>,
+    #[sea_orm(unique)]
+    pub source_id: i64,
     pub sequenced_at: DateTimeUtc,
 }
 

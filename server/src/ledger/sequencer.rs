@@ -1,0 +1,96 @@
+//! The sequencer: takes queued entries in batches, gives them consecutive indices after the
+//! current tree size, stores the nodes they complete and publishes a signed checkpoint.
+//!
+//! Any number of servers may run it against one database; the store's sequencer lock lets one
+//! batch through at a time, and a server that dies mid-batch loses its lock with its
+//! transaction, so nothing is half-written and another server carries on.
+
+use chrono::Utc;
+use sea_orm::{DatabaseConnection, TransactionTrait};
+
+use super::checkpoint::CheckpointSigner;
+use super::merkle::{
+    self, NodeId, NodeMap, append_nodes, consistency_nodes, consistency_proof, leaf_hash, nodes_completed_by,
+    root_nodes, verify_consistency,
+};
+use crate::store::{self, StoreError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum SequencerError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("database error: {0}")]
+    Db(#[from] sea_orm::DbErr),
+    #[error("refusing to sign: tree of size {to} is not consistent with the checkpoint at {from}")]
+    Inconsistent { from: u64, to: u64 },
+    #[error(transparent)]
+    Proof(#[from] merkle::ProofError),
+}
+
+/// Fetches into `cache` the nodes of `ids` it does not hold yet.
+async fn fetch_missing(
+    txn: &impl sea_orm::ConnectionTrait,
+    cache: &mut NodeMap,
+    ids: Vec<NodeId>,
+) -> Result<(), SequencerError> {
+    let missing: Vec<NodeId> = ids.into_iter().filter(|id| !cache.contains_key(id)).collect();
+    if !missing.is_empty() {
+        cache.extend(store::ledger::nodes(txn, &missing).await?);
+    }
+    Ok(())
+}
+
+/// Sequences one batch of at most `batch_size` entries; returns how many were appended.
+pub async fn sequence_once(
+    db: &DatabaseConnection,
+    signer: &CheckpointSigner,
+    batch_size: u64,
+) -> Result<u64, SequencerError> {
+    let txn = db.begin().await?;
+    let (size, old_root) = store::ledger::lock_state(&txn).await?;
+    let pending = store::ledger::take_pending(&txn, batch_size).await?;
+    if pending.is_empty() {
+        txn.commit().await?;
+        return Ok(0);
+    }
+    let mut cache = NodeMap::new();
+    let mut entries = Vec::with_capacity(pending.len());
+    let mut new_nodes = Vec::new();
+    let mut consumed = Vec::with_capacity(pending.len());
+    for (offset, (id, bytes)) in pending.into_iter().enumerate() {
+        let index = size + offset as u64;
+        let leaf = leaf_hash(&bytes);
+        fetch_missing(&txn, &mut cache, append_nodes(index)).await?;
+        for (node, hash) in nodes_completed_by(index, leaf, &cache) {
+            cache.insert(node, hash);
+            new_nodes.push((node, hash));
+        }
+        entries.push((index, bytes, leaf, id));
+        consumed.push(id);
+    }
+    let new_size = size + entries.len() as u64;
+    fetch_missing(&txn, &mut cache, root_nodes(new_size)).await?;
+    let new_root = merkle::root(new_size, &cache);
+    if size > 0 {
+        fetch_missing(&txn, &mut cache, consistency_nodes(size, new_size)?).await?;
+        let proof = consistency_proof(size, new_size, &cache)?;
+        if !verify_consistency(size, new_size, &old_root, &new_root, &proof) {
+            return Err(SequencerError::Inconsistent {
+                from: size,
+                to: new_size,
+            });
+        }
+    }
+    let appended = entries.len() as u64;
+    let batch = store::ledger::SequencedBatch {
+        entries,
+        nodes: new_nodes,
+        consumed,
+        size: new_size,
+        root: new_root,
+        checkpoint: signer.sign(new_size, &new_root),
+    };
+    store::ledger::write_batch(&txn, batch, Utc::now()).await?;
+    txn.commit().await?;
+    Ok(appended)
+}

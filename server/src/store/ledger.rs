@@ -1,0 +1,202 @@
+//! Ledger storage: the pending queue, sequenced entries, stored Merkle nodes, the tree state and
+//! checkpoints. Sequencing runs inside one transaction that holds the sequencer lock (a
+//! transaction-scoped advisory lock plus `FOR UPDATE` on the state row on PostgreSQL; SQLite
+//! serialises writers by itself), so indices come from the tree size and are never reused.
+
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{LockBehavior, LockType};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseBackend, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, Set, Statement,
+};
+
+use super::StoreResult;
+use super::entities::{ledger_checkpoints, ledger_entries, ledger_nodes, ledger_pending, ledger_state};
+use crate::ledger::merkle::{Hash, NodeId, NodeMap, empty_root};
+
+pub use ledger_checkpoints::Model as CheckpointRow;
+pub use ledger_entries::Model as EntryRow;
+
+/// Any number that is the same for every Keepsake server: the advisory lock's key.
+const SEQUENCER_LOCK: i64 = 0x4b53_4c45_4447_4552;
+
+fn hash_of(bytes: &[u8]) -> Hash {
+    bytes.try_into().unwrap_or([0; 32])
+}
+
+/// Queues an entry in the caller's transaction; the sequencer gives it an index later.
+pub async fn enqueue(conn: &impl ConnectionTrait, entry: Vec<u8>, now: DateTime<Utc>) -> StoreResult<i64> {
+    Ok(ledger_pending::ActiveModel {
+        entry: Set(entry),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(conn)
+    .await?
+    .id)
+}
+
+pub async fn pending_count(conn: &impl ConnectionTrait) -> StoreResult<u64> {
+    Ok(ledger_pending::Entity::find().count(conn).await?)
+}
+
+/// Takes the sequencer lock for the rest of the transaction and returns the tree state.
+pub async fn lock_state(conn: &impl ConnectionTrait) -> StoreResult<(u64, Hash)> {
+    if conn.get_database_backend() == DatabaseBackend::Postgres {
+        // Held until commit or rollback; a crashed holder's lock goes with its connection.
+        conn.execute_raw(Statement::from_sql_and_values(
+            DatabaseBackend::Postgres,
+            "SELECT pg_advisory_xact_lock($1)",
+            [SEQUENCER_LOCK.into()],
+        ))
+        .await?;
+    }
+    let row = ledger_state::Entity::find_by_id(1).lock_exclusive().one(conn).await?;
+    Ok(match row {
+        Some(row) => (u64::try_from(row.tree_size).unwrap_or(0), hash_of(&row.root_hash)),
+        None => {
+            ledger_state::ActiveModel {
+                id: Set(1),
+                tree_size: Set(0),
+                root_hash: Set(empty_root().to_vec()),
+            }
+            .insert(conn)
+            .await?;
+            (0, empty_root())
+        }
+    })
+}
+
+/// The current tree size and root, without locking.
+pub async fn state(conn: &impl ConnectionTrait) -> StoreResult<(u64, Hash)> {
+    Ok(ledger_state::Entity::find_by_id(1)
+        .one(conn)
+        .await?
+        .map_or((0, empty_root()), |row| {
+            (u64::try_from(row.tree_size).unwrap_or(0), hash_of(&row.root_hash))
+        }))
+}
+
+/// Up to `limit` queued entries, oldest first, skipping rows another transaction holds.
+pub async fn take_pending(conn: &impl ConnectionTrait, limit: u64) -> StoreResult<Vec<(i64, Vec<u8>)>> {
+    Ok(ledger_pending::Entity::find()
+        .order_by_asc(ledger_pending::Column::Id)
+        .limit(limit)
+        .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|row| (row.id, row.entry))
+        .collect())
+}
+
+/// Reads stored nodes.
+pub async fn nodes(conn: &impl ConnectionTrait, ids: &[NodeId]) -> StoreResult<NodeMap> {
+    let mut map = NodeMap::new();
+    for chunk in ids.chunks(64) {
+        let mut condition = Condition::any();
+        for (level, index) in chunk {
+            condition = condition.add(
+                Condition::all()
+                    .add(ledger_nodes::Column::Level.eq(*level as i32))
+                    .add(ledger_nodes::Column::Idx.eq(*index as i64)),
+            );
+        }
+        for row in ledger_nodes::Entity::find().filter(condition).all(conn).await? {
+            map.insert((row.level as u32, row.idx as u64), hash_of(&row.hash));
+        }
+    }
+    Ok(map)
+}
+
+/// Writes a sequenced batch: entries at their indices, newly completed nodes, the consumed
+/// queue rows removed, the new state and its checkpoint.
+pub struct SequencedBatch {
+    /// (index, entry, leaf hash, queue id)
+    pub entries: Vec<(u64, Vec<u8>, Hash, i64)>,
+    pub nodes: Vec<(NodeId, Hash)>,
+    pub consumed: Vec<i64>,
+    pub size: u64,
+    pub root: Hash,
+    pub checkpoint: String,
+}
+
+pub async fn write_batch(conn: &impl ConnectionTrait, batch: SequencedBatch, now: DateTime<Utc>) -> StoreResult<()> {
+    let entries = batch
+        .entries
+        .into_iter()
+        .map(|(index, entry, leaf, source)| ledger_entries::ActiveModel {
+            idx: Set(index as i64),
+            entry: Set(entry),
+            leaf_hash: Set(leaf.to_vec()),
+            source_id: Set(source),
+            sequenced_at: Set(now),
+        });
+    ledger_entries::Entity::insert_many(entries).exec(conn).await?;
+    let nodes = batch
+        .nodes
+        .into_iter()
+        .map(|((level, index), hash)| ledger_nodes::ActiveModel {
+            level: Set(level as i32),
+            idx: Set(index as i64),
+            hash: Set(hash.to_vec()),
+        });
+    ledger_nodes::Entity::insert_many(nodes).exec(conn).await?;
+    ledger_pending::Entity::delete_many()
+        .filter(ledger_pending::Column::Id.is_in(batch.consumed))
+        .exec(conn)
+        .await?;
+    ledger_state::ActiveModel {
+        id: Set(1),
+        tree_size: Set(batch.size as i64),
+        root_hash: Set(batch.root.to_vec()),
+    }
+    .update(conn)
+    .await?;
+    ledger_checkpoints::ActiveModel {
+        tree_size: Set(batch.size as i64),
+        root_hash: Set(batch.root.to_vec()),
+        note: Set(batch.checkpoint),
+        created_at: Set(now),
+    }
+    .insert(conn)
+    .await?;
+    Ok(())
+}
+
+/// The entry sequenced from queue row `source`, once it has been.
+pub async fn entry_from_queue(conn: &impl ConnectionTrait, source: i64) -> StoreResult<Option<EntryRow>> {
+    Ok(ledger_entries::Entity::find()
+        .filter(ledger_entries::Column::SourceId.eq(source))
+        .one(conn)
+        .await?)
+}
+
+pub async fn entry(conn: &impl ConnectionTrait, index: u64) -> StoreResult<Option<EntryRow>> {
+    Ok(ledger_entries::Entity::find_by_id(index as i64).one(conn).await?)
+}
+
+/// Entries `from..to` in index order (for the audit).
+pub async fn entries(conn: &impl ConnectionTrait, from: u64, to: u64) -> StoreResult<Vec<EntryRow>> {
+    Ok(ledger_entries::Entity::find()
+        .filter(ledger_entries::Column::Idx.gte(from as i64))
+        .filter(ledger_entries::Column::Idx.lt(to as i64))
+        .order_by_asc(ledger_entries::Column::Idx)
+        .all(conn)
+        .await?)
+}
+
+pub async fn latest_checkpoint(conn: &impl ConnectionTrait) -> StoreResult<Option<CheckpointRow>> {
+    Ok(ledger_checkpoints::Entity::find()
+        .order_by_desc(ledger_checkpoints::Column::TreeSize)
+        .one(conn)
+        .await?)
+}
+
+/// Every checkpoint, smallest tree first.
+pub async fn checkpoints(conn: &impl ConnectionTrait) -> StoreResult<Vec<CheckpointRow>> {
+    Ok(ledger_checkpoints::Entity::find()
+        .order_by_asc(ledger_checkpoints::Column::TreeSize)
+        .all(conn)
+        .await?)
+}

@@ -58,7 +58,71 @@ async fn attest(server: &Server, key: Option<&str>, body: Value) -> reqwest::Res
     request.send().await.unwrap()
 }
 
-on_both_databases!(attestations_get_receipts_that_verify_offline);
+on_both_databases!(
+    attestations_get_receipts_that_verify_offline,
+    the_audit_names_a_tampered_entry
+);
+
+async fn the_audit_names_a_tampered_entry(db: Db) {
+    use keepsake::store::entities::ledger_entries;
+    use sea_orm::sea_query::Expr;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+
+    let server = Server::start(db).await;
+    let (_, key, _, _) = approved_issuer_with_key(&server).await;
+    for n in 0..5u8 {
+        let digest = keepsake::crypto::sha3_hex(&[n]);
+        let response = attest(
+            &server,
+            Some(&key),
+            json!({ "sha3_256": digest, "label": format!("doc {n}") }),
+        )
+        .await;
+        assert_eq!(response.status(), StatusCode::CREATED);
+    }
+    let clean = server.run_cli(&["ledger", "audit"], "").await;
+    let stdout = String::from_utf8_lossy(&clean.stdout);
+    assert!(
+        clean.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&clean.stderr)
+    );
+    assert!(stdout.contains("6 entries"), "{stdout}");
+
+    let db = server.db().await;
+    let original = ledger_entries::Entity::find_by_id(3).one(&db).await.unwrap().unwrap();
+    let mut altered = original.entry.clone();
+    let last = altered.len() - 1;
+    altered[last] ^= 0x20;
+    ledger_entries::Entity::update_many()
+        .col_expr(ledger_entries::Column::Entry, Expr::value(altered.clone()))
+        .filter(ledger_entries::Column::Idx.eq(3))
+        .exec(&db)
+        .await
+        .unwrap();
+    let tampered = server.run_cli(&["ledger", "audit"], "").await;
+    assert!(!tampered.status.success());
+    let stderr = String::from_utf8_lossy(&tampered.stderr);
+    assert!(stderr.contains("entry 3 was altered"), "{stderr}");
+
+    // A careful forger also rewrites the leaf hash: the stored tree still gives it away.
+    ledger_entries::Entity::update_many()
+        .col_expr(
+            ledger_entries::Column::LeafHash,
+            Expr::value(leaf_hash(&altered).to_vec()),
+        )
+        .filter(ledger_entries::Column::Idx.eq(3))
+        .exec(&db)
+        .await
+        .unwrap();
+    let forged = server.run_cli(&["ledger", "audit"], "").await;
+    assert!(!forged.status.success());
+    assert!(
+        String::from_utf8_lossy(&forged.stderr).contains("leaf 3"),
+        "{}",
+        String::from_utf8_lossy(&forged.stderr)
+    );
+}
 
 async fn attestations_get_receipts_that_verify_offline(db: Db) {
     let server = Server::start(db).await;

@@ -66,11 +66,7 @@ impl AppState {
             .context("cannot read or create the CSRF key")?;
         let vault = PiiVault::load(&config.data_dir.join("keys")).context("cannot read or create the identity keys")?;
         let verifier = IdentityVerifier::from_config(&config.kyc)?;
-        let checkpoint_signer = CheckpointSigner::load(
-            &config.data_dir.join("keys").join("ledger-signing.key"),
-            config.ledger.origin.clone(),
-        )
-        .context("cannot read or create the ledger signing key")?;
+        let checkpoint_signer = checkpoint_signer(&config)?;
         let public_url = match &config.public_url {
             Some(url) => url.clone(),
             None => Url::parse(&format!("http://{bound}/")).context("bound address is not a URL")?,
@@ -95,6 +91,15 @@ impl AppState {
     pub fn absolute_url(&self, path: &str) -> String {
         format!("{}{}", self.public_url.as_str().trim_end_matches('/'), path)
     }
+}
+
+/// The ledger's checkpoint signer, its key in `<data_dir>/keys/` (created on first start).
+pub fn checkpoint_signer(config: &Config) -> anyhow::Result<CheckpointSigner> {
+    CheckpointSigner::load(
+        &config.data_dir.join("keys").join("ledger-signing.key"),
+        config.ledger.origin.clone(),
+    )
+    .context("cannot read or create the ledger signing key")
 }
 
 /// Creates the data directory, opens the database and applies pending migrations.

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context, bail};
+use base64::Engine;
 use chrono::Utc;
 use clap::{Parser, Subcommand};
 use sea_orm::TransactionTrait;
@@ -46,6 +47,21 @@ enum Command {
         #[arg(long)]
         email: String,
     },
+    /// Ledger maintenance.
+    #[command(subcommand)]
+    Ledger(LedgerCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum LedgerCommand {
+    /// Recompute every root from the stored entries, check every stored checkpoint and its
+    /// signature, and the consistency of consecutive checkpoints. Exits non-zero naming the
+    /// first tampered index if anything was altered.
+    Audit {
+        /// Verifier key to check signatures with (default: this installation's own key).
+        #[arg(long)]
+        key: Option<String>,
+    },
 }
 
 const DEFAULT_CONFIG_FILE: &str = "keepsake.toml";
@@ -78,6 +94,7 @@ pub fn run() -> ExitCode {
             Command::Serve => app::serve(config).await,
             Command::Migrate => migrate(&config).await,
             Command::CreateAdmin { email } => create_admin(&config, &email).await,
+            Command::Ledger(LedgerCommand::Audit { key }) => audit_ledger(&config, key).await,
         }
     });
     match result {
@@ -129,5 +146,23 @@ async fn create_admin(config: &Config, email: &str) -> anyhow::Result<()> {
     store::users::grant_role(&txn, id, Role::Admin, None, now).await?;
     txn.commit().await?;
     println!("Administrator {} created (user id {id}).", email.as_str());
+    Ok(())
+}
+
+async fn audit_ledger(config: &Config, key: Option<String>) -> anyhow::Result<()> {
+    let db = app::open_database(config).await?;
+    let key = match key {
+        Some(key) => key,
+        None => app::checkpoint_signer(config)?.verifier_key(),
+    };
+    let report = crate::ledger::audit::run(&db, &key)
+        .await
+        .context("ledger audit failed")?;
+    println!(
+        "Ledger audit passed: {} entries, {} checkpoints, root {}.",
+        report.entries,
+        report.checkpoints,
+        base64::engine::general_purpose::STANDARD.encode(report.root)
+    );
     Ok(())
 }

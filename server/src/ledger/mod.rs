@@ -2,6 +2,7 @@
 //! records tokens and hash attestations, so anyone can check inclusion and that history was
 //! never rewritten.
 
+pub mod audit;
 pub mod checkpoint;
 pub mod entry;
 pub mod merkle;

@@ -1,6 +1,6 @@
-//! The account flow in a real browser: headless Chromium (from Debian) driven by
-//! playwright-core (`tests/browser/accounts.mjs`) against the real server. Screenshots are
-//! saved under the target directory's `tmp/screenshots/`.
+//! The account, review and verification flows in a real browser: headless Chromium (from
+//! Debian) driven by playwright-core (the scripts in `tests/browser/`) against the real
+//! server. Screenshots are saved under the target directory's `tmp/screenshots/`.
 //!
 //! Runs when `TEST_CHROMIUM` names the Chromium binary and `npm ci` has been run in
 //! `tests/browser`; CI sets both.
@@ -101,4 +101,57 @@ async fn reviewer_approves_an_issuer_in_chromium() {
     .await;
     let status = scalar(&server, "SELECT COUNT(*) FROM issuers WHERE status = 'approved'").await;
     assert_eq!(status, 1, "the browser's approval reached the database");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stranger_verifies_a_file_and_a_receipt_in_chromium() {
+    use reqwest::multipart::{Form, Part};
+
+    if browser_setup().is_none() {
+        return;
+    }
+    let server = Server::start(Db::Sqlite).await;
+    let (_, key, _, _) = support::kyb::approved_issuer_with_key(&server).await;
+    let dir = tempfile::tempdir().unwrap();
+    let document = dir.path().join("press-release.txt");
+    std::fs::write(&document, "新华社 2026-11-25 数字藏品发布通稿\n").unwrap();
+    let response = reqwest::Client::new()
+        .post(server.url("/api/v1/attestations"))
+        .bearer_auth(&key)
+        .multipart(
+            Form::new()
+                .part(
+                    "file",
+                    Part::bytes(std::fs::read(&document).unwrap()).file_name("press-release.txt"),
+                )
+                .text("label", "发布通稿"),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), reqwest::StatusCode::CREATED);
+    let receipt: serde_json::Value = response.json().await.unwrap();
+    let receipt_path = dir.path().join("receipt.json");
+    std::fs::write(&receipt_path, receipt.to_string()).unwrap();
+    let mut tampered = receipt.clone();
+    tampered["entry"]["index"] = serde_json::json!(0);
+    let tampered_path = dir.path().join("tampered.json");
+    std::fs::write(&tampered_path, tampered.to_string()).unwrap();
+
+    run_script(
+        &server,
+        "verify.mjs",
+        &[
+            ("DOCUMENT", document.display().to_string()),
+            ("RECEIPT", receipt_path.display().to_string()),
+            ("TAMPERED_RECEIPT", tampered_path.display().to_string()),
+            ("ISSUER_NAME", "新华文创（北京）有限公司".to_owned()),
+        ],
+        &[
+            "verify-file-en.png",
+            "verify-tampered-en.png",
+            "verify-receipt-zh-CN.png",
+        ],
+    )
+    .await;
 }

@@ -48,6 +48,10 @@ async fn checkpoint_with(server: &Server, size: u64) -> String {
     }
 }
 
+async fn get_json(server: &Server, path: &str) -> Value {
+    reqwest::get(server.url(path)).await.unwrap().json().await.unwrap()
+}
+
 async fn attest(server: &Server, key: Option<&str>, body: Value) -> reqwest::Response {
     let mut request = reqwest::Client::new()
         .post(server.url("/api/v1/attestations"))
@@ -60,8 +64,295 @@ async fn attest(server: &Server, key: Option<&str>, body: Value) -> reqwest::Res
 
 on_both_databases!(
     attestations_get_receipts_that_verify_offline,
-    the_audit_names_a_tampered_entry
+    the_audit_names_a_tampered_entry,
+    a_stranger_verifies_an_attested_file
 );
+
+/// Runs `keepsake verify` the way a stranger would: no configuration, no database, no
+/// network, in an empty directory.
+async fn stranger_verifies(dir: &std::path::Path, args: &[&str]) -> std::process::Output {
+    let mut command = tokio::process::Command::new(support::binary());
+    for (key, _) in std::env::vars() {
+        if key.starts_with("KEEPSAKE_") || key == "DATABASE_URL" {
+            command.env_remove(key);
+        }
+    }
+    command
+        .arg("verify")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .await
+        .unwrap()
+}
+
+async fn a_stranger_verifies_an_attested_file(db: Db) {
+    use reqwest::multipart::{Form, Part};
+
+    let server = Server::start(db).await;
+    let (issuer, key, founder, _) = approved_issuer_with_key(&server).await;
+    let document = "采购合同 第 7 版\nsigned 2026-11-25\n".repeat(300).into_bytes();
+    let digest = keepsake::crypto::sha3_hex(&document);
+    let form = Form::new()
+        .part("file", Part::bytes(document.clone()).file_name("contract.pdf"))
+        .text("label", "采购合同 v7");
+    let response = reqwest::Client::new()
+        .post(server.url("/api/v1/attestations"))
+        .bearer_auth(&key)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let receipt: Value = response.json().await.unwrap();
+    assert_eq!(
+        receipt["entry"]["fields"]["sha3_256"], digest,
+        "the server hashed the file"
+    );
+    assert_eq!(receipt["entry"]["fields"]["label"], "采购合同 v7");
+    let index = receipt["entry"]["index"].as_u64().unwrap();
+    let stored = support::kyb::scalar(&server, "SELECT COUNT(*) FROM issuer_documents").await;
+
+    // Offline, with the operator's published key.
+    let verifier_key = reqwest::get(server.url("/api/v1/ledger/key"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let verifier_key = verifier_key.trim();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("receipt.json"), receipt.to_string()).unwrap();
+    std::fs::write(dir.path().join("contract.pdf"), &document).unwrap();
+    std::fs::write(dir.path().join("other.pdf"), b"another document").unwrap();
+    let ok = stranger_verifies(
+        dir.path(),
+        &["receipt.json", "--key", verifier_key, "--file", "contract.pdf"],
+    )
+    .await;
+    let stdout = String::from_utf8_lossy(&ok.stdout);
+    assert!(ok.status.success(), "{stdout}{}", String::from_utf8_lossy(&ok.stderr));
+    assert!(stdout.contains("Receipt verified."), "{stdout}");
+    assert!(stdout.contains("contract.pdf has the attested SHA3-256"), "{stdout}");
+    assert!(stdout.contains(&format!("#{index} hash_attestation")), "{stdout}");
+    assert!(stdout.contains("by the verifier key you gave"), "{stdout}");
+
+    let failures = [
+        (
+            vec!["receipt.json", "--key", verifier_key, "--file", "other.pdf"],
+            "but the entry attests",
+        ),
+        (vec!["missing.json"], "cannot read the receipt"),
+    ];
+    for (args, reason) in failures {
+        let out = stranger_verifies(dir.path(), &args).await;
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains("receipt NOT verified") && stderr.contains(reason),
+            "{args:?}: {stderr}"
+        );
+    }
+
+    // Tampered receipts are refused with the reason.
+    let mut relabelled = receipt.clone();
+    let mut bytes = STANDARD.decode(receipt["entry"]["entry"].as_str().unwrap()).unwrap();
+    // The label's last character: "v7" becomes "v6".
+    *bytes.last_mut().unwrap() ^= 0x01;
+    relabelled["entry"]["entry"] = json!(STANDARD.encode(&bytes));
+    let mut moved = receipt.clone();
+    moved["entry"]["index"] = json!(index.saturating_sub(1));
+    let mut forged_checkpoint = receipt.clone();
+    let note = receipt["checkpoint"].as_str().unwrap();
+    let size = receipt["inclusion_proof"]["size"].as_u64().unwrap();
+    forged_checkpoint["checkpoint"] = json!(note.replacen(&format!("\n{size}\n"), &format!("\n{}\n", size + 1), 1));
+    for (tampered, reason) in [
+        (relabelled, "do not hash to the receipt's leaf hash"),
+        (moved, "does not lead from the entry"),
+        (forged_checkpoint, "no valid signature"),
+    ] {
+        std::fs::write(dir.path().join("tampered.json"), tampered.to_string()).unwrap();
+        let out = stranger_verifies(dir.path(), &["tampered.json", "--key", verifier_key]).await;
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{stderr}");
+        assert!(stderr.contains(reason), "{reason}: {stderr}");
+    }
+    let other_dir = tempfile::tempdir().unwrap();
+    let other_key = keepsake::ledger::checkpoint::CheckpointSigner::load(
+        &other_dir.path().join("k"),
+        "keepsake.localhost/ledger/sha3-256".into(),
+    )
+    .unwrap()
+    .verifier_key();
+    let out = stranger_verifies(dir.path(), &["receipt.json", "--key", &other_key]).await;
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no valid signature by the verifier key"));
+
+    // A later checkpoint from the log: the receipt's proof is for the earlier size.
+    let later = attest(
+        &server,
+        Some(&key),
+        json!({ "sha3_256": keepsake::crypto::sha3_hex(b"later") }),
+    )
+    .await;
+    assert_eq!(later.status(), StatusCode::CREATED);
+    let latest = checkpoint_with(&server, size + 1).await;
+    std::fs::write(dir.path().join("latest.note"), &latest).unwrap();
+    let out = stranger_verifies(dir.path(), &["receipt.json", "--checkpoint", "latest.note"]).await;
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains(&format!("the proof is for a tree of {size} entries")));
+    // ...and a fresh receipt for the same entry verifies against it.
+    let fresh: Value = get_json(&server, &format!("/api/v1/ledger/entries/{index}/receipt")).await;
+    std::fs::write(dir.path().join("fresh.json"), fresh.to_string()).unwrap();
+    let out = stranger_verifies(
+        dir.path(),
+        &["fresh.json", "--checkpoint", "latest.note", "--key", verifier_key],
+    )
+    .await;
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+
+    // The public lookup lists who attested the hash, with a receipt that verifies.
+    let found: Value = get_json(&server, &format!("/api/v1/attestations/{digest}")).await;
+    let list = found["attestations"].as_array().unwrap();
+    assert_eq!(list.len(), 1, "{found}");
+    assert_eq!(list[0]["issuer"]["id"], issuer);
+    assert_eq!(list[0]["issuer"]["legal_name"], "新华文创（北京）有限公司");
+    assert_eq!(list[0]["label"], "采购合同 v7");
+    assert_eq!(list[0]["index"], index);
+    let public_receipt = keepsake::ledger::receipt::Receipt::parse(&list[0]["receipt"].to_string()).unwrap();
+    let trust = keepsake::ledger::receipt::Trust {
+        key: Some(verifier_key),
+        checkpoint: None,
+    };
+    assert_eq!(public_receipt.verify(trust).unwrap().index, index);
+    let unknown: Value = get_json(
+        &server,
+        &format!("/api/v1/attestations/{}", keepsake::crypto::sha3_hex(b"never")),
+    )
+    .await;
+    assert_eq!(unknown["attestations"], json!([]));
+    let malformed = reqwest::get(server.url("/api/v1/attestations/ABC")).await.unwrap();
+    assert_eq!(malformed.status(), StatusCode::BAD_REQUEST);
+    let error: Value = malformed.json().await.unwrap();
+    assert_eq!(error["error"]["code"], "invalid_digest");
+
+    // Bad uploads are refused and write nothing.
+    let before = checkpoint_with(&server, size + 1).await;
+    let bad_forms: Vec<(Form, StatusCode, &str)> = vec![
+        (
+            Form::new().part("file", Part::bytes(Vec::new()).file_name("empty.pdf")),
+            StatusCode::BAD_REQUEST,
+            "invalid_attestation",
+        ),
+        (
+            Form::new()
+                .part("file", Part::bytes(b"x".to_vec()).file_name("a.pdf"))
+                .text("price", "100"),
+            StatusCode::BAD_REQUEST,
+            "invalid_attestation",
+        ),
+        (
+            Form::new()
+                .part("file", Part::bytes(b"x".to_vec()).file_name("a.pdf"))
+                .text("label", "x".repeat(201)),
+            StatusCode::BAD_REQUEST,
+            "invalid_attestation",
+        ),
+        (
+            Form::new().text("label", "no file"),
+            StatusCode::BAD_REQUEST,
+            "invalid_attestation",
+        ),
+        (
+            Form::new().part(
+                "file",
+                Part::bytes(vec![7u8; 64 * 1024 * 1024 + 1]).file_name("huge.bin"),
+            ),
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "file_too_large",
+        ),
+    ];
+    for (form, status, code) in bad_forms {
+        let response = reqwest::Client::new()
+            .post(server.url("/api/v1/attestations"))
+            .bearer_auth(&key)
+            .multipart(form)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), status, "{code}");
+        let error: Value = response.json().await.unwrap();
+        assert_eq!(error["error"]["code"], code);
+    }
+    assert_eq!(checkpoint_with(&server, size + 1).await, before, "nothing was written");
+    assert_eq!(
+        support::kyb::scalar(&server, "SELECT COUNT(*) FROM issuer_documents").await,
+        stored,
+        "attested files are never stored"
+    );
+
+    // The /verify page, for people: by hash, by file, by receipt.
+    let visitor = server.client();
+    visitor.get("/lang/en?next=%2Fverify").await;
+    let (status, html) = visitor.get_text(&format!("/verify?sha3_256={digest}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains("新华文创（北京）有限公司") && html.contains("采购合同 v7"),
+        "{html}"
+    );
+    assert!(html.contains(&format!("#{index} ")), "entry index shown");
+    assert!(html.contains("signature is valid for this operator"), "{html}");
+    let (status, html) = visitor.get_text("/verify?sha3_256=not-a-hash").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(html.contains("64 hex digits"));
+    let (_, page) = visitor.get_text("/verify").await;
+    let token = page.split("/verify/file?csrf=").nth(1).unwrap();
+    let token = token[..token.find('"').unwrap()].to_owned();
+    let by_file = visitor
+        .http
+        .post(server.url(&format!("/verify/file?csrf={token}")))
+        .multipart(Form::new().part("file", Part::bytes(document.clone()).file_name("contract.pdf")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(by_file.status(), StatusCode::OK);
+    let html = by_file.text().await.unwrap();
+    assert!(html.contains(&digest) && html.contains("新华文创（北京）有限公司"));
+    let by_receipt = visitor
+        .http
+        .post(server.url(&format!("/verify/receipt?csrf={token}")))
+        .multipart(Form::new().text("receipt_text", receipt.to_string()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(by_receipt.status(), StatusCode::OK);
+    assert!(by_receipt.text().await.unwrap().contains("This receipt is valid"));
+    let forged = visitor
+        .http
+        .post(server.url(&format!("/verify/receipt?csrf={token}")))
+        .multipart(Form::new().part(
+            "receipt_file",
+            Part::bytes(std::fs::read(dir.path().join("tampered.json")).unwrap()).file_name("receipt.json"),
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(forged.text().await.unwrap().contains("This receipt is not valid"));
+    let no_csrf = visitor
+        .http
+        .post(server.url("/verify/file"))
+        .multipart(Form::new().part("file", Part::bytes(document.clone()).file_name("contract.pdf")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(no_csrf.status(), StatusCode::FORBIDDEN);
+
+    // The issuer's console lists its attestations with receipts.
+    let (_, console) = founder.get_text(&format!("/console/{issuer}")).await;
+    assert!(console.contains("采购合同 v7"), "{console}");
+    assert!(console.contains(&format!("/api/v1/ledger/entries/{index}/receipt")));
+}
 
 async fn the_audit_names_a_tampered_entry(db: Db) {
     use keepsake::store::entities::ledger_entries;
@@ -139,12 +430,7 @@ async fn attestations_get_receipts_that_verify_offline(db: Db) {
     // The approval itself is in the log.
     let note = checkpoint_with(&server, 1).await;
     let first = checkpoint::verify(&note, verifier_key).unwrap();
-    let approval: Value = reqwest::get(server.url("/api/v1/ledger/entries/0"))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let approval: Value = get_json(&server, "/api/v1/ledger/entries/0").await;
     assert_eq!(approval["type"], "issuer_approved");
     assert_eq!(approval["fields"]["issuer_id"], issuer);
     assert_eq!(approval["fields"]["credit_code"], "91350100M000100Y43");
@@ -180,15 +466,14 @@ async fn attestations_get_receipts_that_verify_offline(db: Db) {
     );
 
     // The log only grew: the first checkpoint is consistent with the latest.
-    let consistency: Value = reqwest::get(server.url(&format!(
-        "/api/v1/ledger/proofs/consistency?from={}&to={}",
-        first.size, signed.size
-    )))
-    .await
-    .unwrap()
-    .json()
-    .await
-    .unwrap();
+    let consistency: Value = get_json(
+        &server,
+        &format!(
+            "/api/v1/ledger/proofs/consistency?from={}&to={}",
+            first.size, signed.size
+        ),
+    )
+    .await;
     assert!(verify_consistency(
         first.size,
         signed.size,
@@ -196,13 +481,11 @@ async fn attestations_get_receipts_that_verify_offline(db: Db) {
         &signed.root,
         &proof_of(&consistency["proof"])
     ));
-    let inclusion: Value =
-        reqwest::get(server.url(&format!("/api/v1/ledger/proofs/inclusion?index={index}&size={size}")))
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+    let inclusion: Value = get_json(
+        &server,
+        &format!("/api/v1/ledger/proofs/inclusion?index={index}&size={size}"),
+    )
+    .await;
     assert_eq!(proof_of(&inclusion["proof"]), proof);
     let beyond = reqwest::get(server.url(&format!("/api/v1/ledger/proofs/inclusion?index=0&size={}", size + 100)))
         .await
@@ -248,13 +531,189 @@ async fn attestations_get_receipts_that_verify_offline(db: Db) {
     let after = checkpoint_with(&server, size + 1).await;
     let after = checkpoint::verify(&after, verifier_key).unwrap();
     assert_eq!(after.size, size + 1, "only the suspension was added: {before}");
-    let suspension: Value = reqwest::get(server.url(&format!("/api/v1/ledger/entries/{size}")))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let suspension: Value = get_json(&server, &format!("/api/v1/ledger/entries/{size}")).await;
     assert_eq!(suspension["type"], "issuer_suspended");
     let missing = reqwest::get(server.url("/api/v1/ledger/entries/999999")).await.unwrap();
     assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+}
+
+/// What one attestation request to a server came to.
+enum Outcome {
+    /// `201` with a receipt: the entry's index.
+    Acknowledged(u64),
+    /// Anything else, such as a refused connection after the server was killed.
+    Unacknowledged,
+}
+
+async fn attest_number(http: &reqwest::Client, base: &str, key: &str, n: usize) -> Outcome {
+    let digest = keepsake::crypto::sha3_hex(format!("document {n}").as_bytes());
+    let sent = http
+        .post(format!("{base}/api/v1/attestations"))
+        .bearer_auth(key)
+        .json(&json!({ "sha3_256": digest, "label": format!("doc {n}") }))
+        .send()
+        .await;
+    let Ok(response) = sent else {
+        return Outcome::Unacknowledged;
+    };
+    if response.status() != StatusCode::CREATED {
+        return Outcome::Unacknowledged;
+    }
+    match response.json::<Value>().await {
+        Ok(receipt) => {
+            assert_eq!(receipt["entry"]["fields"]["sha3_256"], digest);
+            Outcome::Acknowledged(receipt["entry"]["index"].as_u64().unwrap())
+        }
+        Err(_) => Outcome::Unacknowledged,
+    }
+}
+
+/// Sends attestations `numbers` to `base` with `concurrency` requests in flight; reports each
+/// acknowledgement on `acks` as it happens.
+async fn load(
+    base: String,
+    key: String,
+    numbers: std::ops::Range<usize>,
+    concurrency: usize,
+    acks: tokio::sync::mpsc::UnboundedSender<()>,
+) -> Vec<(usize, Outcome)> {
+    let http = reqwest::Client::new();
+    let permits = std::sync::Arc::new(tokio::sync::Semaphore::new(concurrency));
+    let mut tasks = tokio::task::JoinSet::new();
+    for n in numbers {
+        let permit = permits.clone().acquire_owned().await.unwrap();
+        let (http, base, key, acks) = (http.clone(), base.clone(), key.clone(), acks.clone());
+        tasks.spawn(async move {
+            let outcome = attest_number(&http, &base, &key, n).await;
+            if matches!(outcome, Outcome::Acknowledged(_)) {
+                acks.send(()).ok();
+            }
+            drop(permit);
+            (n, outcome)
+        });
+    }
+    tasks.join_all().await
+}
+
+/// Two servers on one PostgreSQL take thousands of attestations; one is killed with SIGKILL
+/// mid-way. Afterwards every acknowledged attestation is in the log exactly once at the index
+/// its receipt named, indices are consecutive, nothing is left queued, and the audit passes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_servers_share_one_log_and_survive_a_kill() {
+    use support::kyb::scalar;
+
+    let Some(db) = Db::postgres().await else {
+        return;
+    };
+    let first = Server::start(db).await;
+    let (_, key, _, _) = approved_issuer_with_key(&first).await;
+    let second = first.start_sibling().await;
+    let key_of = |server: &Server| reqwest::get(server.url("/api/v1/ledger/key"));
+    assert_eq!(
+        key_of(&first).await.unwrap().text().await.unwrap(),
+        key_of(&second).await.unwrap().text().await.unwrap(),
+        "one installation, one signing key"
+    );
+
+    const PER_SERVER: usize = 1_500;
+    const KILL_AFTER: usize = 300;
+    let (first_acks, _) = tokio::sync::mpsc::unbounded_channel();
+    let (second_acks, mut second_acked) = tokio::sync::mpsc::unbounded_channel();
+    let first_load = tokio::spawn(load(first.base.clone(), key.clone(), 0..PER_SERVER, 48, first_acks));
+    let second_load = tokio::spawn(load(
+        second.base.clone(),
+        key.clone(),
+        PER_SERVER..2 * PER_SERVER,
+        48,
+        second_acks,
+    ));
+    for _ in 0..KILL_AFTER {
+        second_acked
+            .recv()
+            .await
+            .expect("the second server acknowledges attestations");
+    }
+    second.kill().await;
+
+    let mut outcomes = first_load.await.unwrap();
+    let first_acknowledged = outcomes
+        .iter()
+        .filter(|(_, o)| matches!(o, Outcome::Acknowledged(_)))
+        .count();
+    assert_eq!(
+        first_acknowledged, PER_SERVER,
+        "the surviving server acknowledged all it was sent"
+    );
+    outcomes.extend(second_load.await.unwrap());
+    let acknowledged: Vec<(usize, u64)> = outcomes
+        .iter()
+        .filter_map(|(n, o)| match o {
+            Outcome::Acknowledged(index) => Some((*n, *index)),
+            Outcome::Unacknowledged => None,
+        })
+        .collect();
+    assert!(acknowledged.len() >= PER_SERVER + KILL_AFTER);
+    assert!(
+        acknowledged.len() < 2 * PER_SERVER,
+        "the kill cut the second server's load short"
+    );
+
+    // The survivor sequences whatever the killed server had queued but not sequenced.
+    let start = Instant::now();
+    while scalar(&first, "SELECT COUNT(*) FROM ledger_pending").await > 0 {
+        assert!(start.elapsed() < Duration::from_secs(60), "queue never drained");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    let entries = scalar(&first, "SELECT COUNT(*) FROM ledger_entries").await;
+    assert_eq!(scalar(&first, "SELECT MIN(idx) FROM ledger_entries").await, 0);
+    assert_eq!(
+        scalar(&first, "SELECT MAX(idx) FROM ledger_entries").await,
+        entries - 1,
+        "indices are consecutive"
+    );
+    assert_eq!(scalar(&first, "SELECT tree_size FROM ledger_state").await, entries);
+    let attestations = scalar(&first, "SELECT COUNT(*) FROM attestations").await;
+    assert_eq!(entries, attestations + 1, "every stored attestation plus the approval");
+    assert_eq!(
+        scalar(
+            &first,
+            "SELECT COUNT(*) FROM attestations a LEFT JOIN ledger_entries e ON e.source_id = a.queue_id \
+             WHERE e.idx IS NULL"
+        )
+        .await,
+        0,
+        "no attestation lost"
+    );
+    assert_eq!(
+        scalar(
+            &first,
+            "SELECT COUNT(*) FROM (SELECT digest FROM attestations GROUP BY digest HAVING COUNT(*) > 1) d"
+        )
+        .await,
+        0,
+        "no attestation duplicated"
+    );
+    assert!(attestations as usize >= acknowledged.len());
+    for (n, index) in acknowledged.iter().step_by(37) {
+        let entry: Value = get_json(&first, &format!("/api/v1/ledger/entries/{index}")).await;
+        assert_eq!(
+            entry["fields"]["sha3_256"],
+            keepsake::crypto::sha3_hex(format!("document {n}").as_bytes()),
+            "the receipt's index still holds its entry"
+        );
+    }
+    let mut indices: Vec<u64> = acknowledged.iter().map(|(_, index)| *index).collect();
+    indices.sort_unstable();
+    indices.dedup();
+    assert_eq!(indices.len(), acknowledged.len(), "no index given twice");
+
+    let audit = first.run_cli(&["ledger", "audit"], "").await;
+    let stdout = String::from_utf8_lossy(&audit.stdout);
+    assert!(
+        audit.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&audit.stderr)
+    );
+    assert!(stdout.contains(&format!("{entries} entries")), "{stdout}");
 }

@@ -11,6 +11,7 @@ mod m20261125_000001_accounts;
 mod m20261125_000002_identities_audit;
 mod m20261125_000003_issuers;
 mod m20261125_000004_ledger;
+mod m20261125_000005_attestations;
 
 /// The ordered list of every migration; `keepsake migrate` and server start-up apply it.
 pub struct Migrator;
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000002_identities_audit::Migration),
             Box::new(m20261125_000003_issuers::Migration),
             Box::new(m20261125_000004_ledger::Migration),
+            Box::new(m20261125_000005_attestations::Migration),
         ]
     }
 }

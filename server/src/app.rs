@@ -95,11 +95,8 @@ impl AppState {
 
 /// The ledger's checkpoint signer, its key in `<data_dir>/keys/` (created on first start).
 pub fn checkpoint_signer(config: &Config) -> anyhow::Result<CheckpointSigner> {
-    CheckpointSigner::load(
-        &config.data_dir.join("keys").join("ledger-signing.key"),
-        config.ledger.origin.clone(),
-    )
-    .context("cannot read or create the ledger signing key")
+    CheckpointSigner::load(&config.ledger.signing_key_file, config.ledger.origin.clone())
+        .context("cannot read or create the ledger signing key")
 }
 
 /// Creates the data directory, opens the database and applies pending migrations.

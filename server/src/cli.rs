@@ -1,7 +1,8 @@
-//! The command line: `keepsake [serve]`, `keepsake migrate`, `keepsake create-admin`.
+//! The command line: `keepsake [serve]`, `keepsake migrate`, `keepsake create-admin`,
+//! `keepsake ledger audit` and `keepsake verify`.
 
 use std::io::{BufRead, IsTerminal};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, bail};
@@ -9,6 +10,7 @@ use base64::Engine;
 use chrono::Utc;
 use clap::{Parser, Subcommand};
 use sea_orm::TransactionTrait;
+use sha3::{Digest, Sha3_256};
 use tracing_subscriber::EnvFilter;
 
 use crate::config::{Config, LogFormat};
@@ -16,6 +18,7 @@ use crate::crypto;
 use crate::domain::account::{Email, NewPassword};
 use crate::domain::role::Role;
 use crate::i18n::Locale;
+use crate::ledger::receipt::{self, Receipt, Trust};
 use crate::{app, store};
 
 /// Keepsake: a compliant digital-collectibles issuance platform.
@@ -50,6 +53,24 @@ enum Command {
     /// Ledger maintenance.
     #[command(subcommand)]
     Ledger(LedgerCommand),
+    /// Check a receipt fully offline: the entry hashes to its leaf, the inclusion proof leads
+    /// to the checkpoint's root, and the checkpoint is signed by the verifier key. Needs no
+    /// database, configuration or network. Exits 0 when everything checks, 1 with the reason
+    /// otherwise.
+    Verify {
+        /// The receipt JSON, as the attestation API or the /verify page gives it.
+        receipt: PathBuf,
+        /// A checkpoint (signed note) obtained independently, used instead of the receipt's.
+        #[arg(long)]
+        checkpoint: Option<PathBuf>,
+        /// The operator's verifier key (`name+id+key`, or a file holding it). Without it the
+        /// key named in the receipt is trusted, which proves integrity but not origin.
+        #[arg(long)]
+        key: Option<String>,
+        /// A file whose SHA3-256 must be the hash the entry attests.
+        #[arg(long)]
+        file: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -95,6 +116,14 @@ pub fn run() -> ExitCode {
             Command::Migrate => migrate(&config).await,
             Command::CreateAdmin { email } => create_admin(&config, &email).await,
             Command::Ledger(LedgerCommand::Audit { key }) => audit_ledger(&config, key).await,
+            Command::Verify {
+                receipt,
+                checkpoint,
+                key,
+                file,
+            } => verify_receipt(&receipt, checkpoint.as_deref(), key.as_deref(), file.as_deref())
+                .map(|report| print!("{report}"))
+                .context("receipt NOT verified"),
         }
     });
     match result {
@@ -165,4 +194,73 @@ async fn audit_ledger(config: &Config, key: Option<String>) -> anyhow::Result<()
         base64::engine::general_purpose::STANDARD.encode(report.root)
     );
     Ok(())
+}
+
+fn read_text(path: &Path, what: &str) -> anyhow::Result<String> {
+    std::fs::read_to_string(path).with_context(|| format!("cannot read the {what} {}", path.display()))
+}
+
+/// Checks a receipt offline and describes what was checked.
+fn verify_receipt(
+    receipt: &Path,
+    checkpoint: Option<&Path>,
+    key: Option<&str>,
+    file: Option<&Path>,
+) -> anyhow::Result<String> {
+    let receipt = Receipt::parse(&read_text(receipt, "receipt")?)?;
+    let checkpoint = checkpoint.map(|path| read_text(path, "checkpoint")).transpose()?;
+    let key = match key {
+        Some(key) if Path::new(key).is_file() => Some(read_text(Path::new(key), "verifier key")?.trim().to_owned()),
+        Some(key) => Some(key.trim().to_owned()),
+        None => None,
+    };
+    let verified = receipt.verify(Trust {
+        key: key.as_deref(),
+        checkpoint: checkpoint.as_deref(),
+    })?;
+    let mut report = String::from("Receipt verified.\n");
+    let recorded = chrono::DateTime::from_timestamp_millis(verified.entry.timestamp_ms as i64)
+        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
+        .unwrap_or_default();
+    report += &format!(
+        "  entry       #{} {} recorded {recorded}\n",
+        verified.index,
+        verified.entry.body.type_name()
+    );
+    for (name, value) in receipt::fields(&verified.entry.body).as_object().into_iter().flatten() {
+        report += &format!(
+            "  {name:<11} {}\n",
+            value.as_str().map_or_else(|| value.to_string(), str::to_owned)
+        );
+    }
+    if let Some(path) = file {
+        let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+        let digest: [u8; 32] = Sha3_256::digest(&bytes).into();
+        match verified.entry.body.attested_digest() {
+            Some(attested) if *attested == digest => {
+                report += &format!("  file        {} has the attested SHA3-256\n", path.display());
+            }
+            Some(attested) => bail!(
+                "{} has SHA3-256 {}, but the entry attests {}",
+                path.display(),
+                crypto::hex(&digest),
+                crypto::hex(attested)
+            ),
+            None => bail!("a {} entry attests no file hash", verified.entry.body.type_name()),
+        }
+    }
+    report += &format!(
+        "  leaf hash   {}\n  proof       {} steps to root {}\n  checkpoint  {} at size {}\n",
+        crypto::hex(&verified.leaf),
+        verified.steps.len(),
+        crypto::hex(&verified.checkpoint.root),
+        verified.checkpoint.origin,
+        verified.checkpoint.size,
+    );
+    report += if verified.key_pinned {
+        "  signature   valid, by the verifier key you gave\n"
+    } else {
+        "  signature   valid, by the key named in the receipt (pass --key with the operator's published key to check who signed)\n"
+    };
+    Ok(report)
 }

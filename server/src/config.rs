@@ -69,6 +69,7 @@ settings! {
     S3_ACCESS_KEY_ID = "s3.access_key_id", "KEEPSAKE_S3_ACCESS_KEY_ID", "", "S3 access key id.";
     S3_SECRET_ACCESS_KEY = "s3.secret_access_key", "KEEPSAKE_S3_SECRET_ACCESS_KEY", "", "S3 secret access key.";
     LEDGER_ORIGIN = "ledger.origin", "KEEPSAKE_LEDGER_ORIGIN", "<public_url host>/ledger/sha3-256", "Name of the ledger in its signed checkpoints; keep it stable for the life of the log.";
+    LEDGER_SIGNING_KEY_FILE = "ledger.signing_key_file", "KEEPSAKE_LEDGER_SIGNING_KEY_FILE", "<data_dir>/keys/ledger-signing.key", "Ed25519 seed that signs checkpoints, created if missing; every server on one database must use the same one.";
     LEDGER_BATCH_SIZE = "ledger.batch_size", "KEEPSAKE_LEDGER_BATCH_SIZE", "256", "Most entries the sequencer appends per checkpoint.";
     LEDGER_INTERVAL_MS = "ledger.interval_ms", "KEEPSAKE_LEDGER_INTERVAL_MS", "250", "How often the sequencer looks for queued entries, in milliseconds.";
     KYC_VERIFIER = "kyc.verifier", "KEEPSAKE_KYC_VERIFIER", "manual", "Identity verification: manual (reviewer queue) or http (an identity-verification provider).";
@@ -107,6 +108,7 @@ pub enum LogFormat {
 #[derive(Debug, Clone)]
 pub struct LedgerConfig {
     pub origin: String,
+    pub signing_key_file: PathBuf,
     pub batch_size: u64,
     pub interval: std::time::Duration,
 }
@@ -323,6 +325,8 @@ impl Config {
         };
         let ledger = LedgerConfig {
             origin,
+            signing_key_file: get(LEDGER_SIGNING_KEY_FILE)
+                .map_or_else(|| data_dir.join("keys").join("ledger-signing.key"), PathBuf::from),
             batch_size: number(LEDGER_BATCH_SIZE, 1, 10_000)?,
             interval: std::time::Duration::from_millis(number(LEDGER_INTERVAL_MS, 10, 60_000)?),
         };

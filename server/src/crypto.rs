@@ -20,10 +20,27 @@ pub fn random_token() -> String {
     URL_SAFE_NO_PAD.encode(bytes)
 }
 
+/// Lower-case hex of `bytes`.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A 32-byte digest written as exactly 64 lower-case hex digits; anything else is `None`, so
+/// each digest has one spelling.
+pub fn parse_digest_hex(text: &str) -> Option<[u8; 32]> {
+    if text.len() != 64 || !text.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
+        return None;
+    }
+    let mut out = [0u8; 32];
+    for (i, byte) in out.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(&text[2 * i..2 * i + 2], 16).ok()?;
+    }
+    Some(out)
+}
+
 /// Lower-case hex SHA3-256 of `data`; how one-time tokens and session ids are stored.
 pub fn sha3_hex(data: &[u8]) -> String {
-    let digest = Sha3_256::digest(data);
-    digest.iter().map(|b| format!("{b:02x}")).collect()
+    hex(&Sha3_256::digest(data))
 }
 
 /// A 256-bit key generated on first start and kept in `<data_dir>/keys/`.
@@ -95,7 +112,7 @@ impl Key {
 pub fn hmac_sha3_hex(secret: &[u8], data: &[u8]) -> String {
     let mut mac = <HmacSha3 as KeyInit>::new_from_slice(secret).expect("HMAC accepts any key length");
     mac.update(data);
-    mac.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect()
+    hex(&mac.finalize().into_bytes())
 }
 
 /// Constant-time check of a hex signature made by [`hmac_sha3_hex`].
@@ -135,6 +152,18 @@ pub fn dummy_password_hash() -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn digests_have_one_hex_spelling() {
+        let digest = Sha3_256::digest(b"abc");
+        let text = sha3_hex(b"abc");
+        assert_eq!(parse_digest_hex(&text).map(|d| d.to_vec()), Some(digest.to_vec()));
+        assert_eq!(parse_digest_hex(&text.to_uppercase()), None);
+        assert_eq!(parse_digest_hex(&text[1..]), None);
+        assert_eq!(parse_digest_hex(&format!("{text}0")), None);
+        assert_eq!(parse_digest_hex(&format!("+{}", &text[1..])), None);
+        assert_eq!(parse_digest_hex(&"g".repeat(64)), None);
+    }
 
     #[test]
     fn tokens_are_random_and_url_safe() {

@@ -199,6 +199,22 @@ impl Server {
         }
     }
 
+    /// A second `keepsake serve` on the same database, with its own data directory but this
+    /// server's ledger signing key: another node of one installation.
+    pub async fn start_sibling(&self) -> Server {
+        let temp = tempfile::tempdir().expect("temp dir");
+        let data_dir = temp.path().join("data");
+        std::fs::create_dir_all(&data_dir).unwrap();
+        let key = self.data_dir.join("keys").join("ledger-signing.key");
+        let env = [("KEEPSAKE_LEDGER_SIGNING_KEY_FILE".to_owned(), key.display().to_string())];
+        Self::spawn(temp, data_dir, self.database_url.clone(), &env).await
+    }
+
+    /// Kills the process with SIGKILL: no graceful shutdown, transactions cut off mid-way.
+    pub async fn kill(mut self) {
+        self.child.kill().await.expect("SIGKILL the server");
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }

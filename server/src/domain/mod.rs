@@ -5,6 +5,7 @@
 //! and the store persists what these functions decide.
 
 pub mod account;
+pub mod attestation;
 pub mod audit;
 pub mod credit_code;
 pub mod documents;

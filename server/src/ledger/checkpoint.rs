@@ -14,7 +14,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 
 use super::merkle::Hash;
-use crate::crypto::Key;
+use crate::crypto::{Key, hex};
 
 /// The signature algorithm byte of Ed25519 in C2SP signed notes.
 const ED25519_ALGORITHM: u8 = 0x01;
@@ -64,8 +64,7 @@ impl CheckpointSigner {
     pub fn verifier_key(&self) -> String {
         let mut material = vec![ED25519_ALGORITHM];
         material.extend_from_slice(self.key.public_key().as_ref());
-        let id: String = self.key_id.iter().map(|b| format!("{b:02x}")).collect();
-        format!("{}+{id}+{}", self.origin, STANDARD.encode(material))
+        format!("{}+{}+{}", self.origin, hex(&self.key_id), STANDARD.encode(material))
     }
 
     /// The signed note for a tree of `size` leaves with `root`.
@@ -108,8 +107,7 @@ pub fn verify(note: &str, verifier_key: &str) -> Result<VerifiedCheckpoint, Note
         return Err(NoteError::BadKey);
     }
     let expected_id = key_id(name, public_key);
-    let id: String = expected_id.iter().map(|b| format!("{b:02x}")).collect();
-    if id != id_hex {
+    if hex(&expected_id) != id_hex {
         return Err(NoteError::BadKey);
     }
     let (body, signatures) = note.split_once("\n\n").ok_or(NoteError::Malformed)?;

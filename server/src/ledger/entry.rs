@@ -101,6 +101,18 @@ impl EntryBody {
     }
 
     /// The type's name in the JSON API.
+    /// The digest of outside content the entry vouches for: the attested document, or a
+    /// collection's or token's content.
+    pub fn attested_digest(&self) -> Option<&Digest> {
+        match self {
+            EntryBody::HashAttestation { sha3_256, .. } => Some(sha3_256),
+            EntryBody::CollectionPublished { content_hash, .. } | EntryBody::TokenMinted { content_hash, .. } => {
+                Some(content_hash)
+            }
+            _ => None,
+        }
+    }
+
     pub fn type_name(&self) -> &'static str {
         match self {
             EntryBody::HashAttestation { .. } => "hash_attestation",

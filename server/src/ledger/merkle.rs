@@ -197,19 +197,35 @@ pub fn consistency_proof(from: u64, to: u64, nodes: &NodeMap) -> Result<Vec<Hash
     Ok(out)
 }
 
-/// RFC 9162 §2.1.3.2: checks that `leaf` is at `index` in the tree of `size` with `root`.
-pub fn verify_inclusion(index: u64, size: u64, leaf: &Hash, proof: &[Hash], root: &Hash) -> bool {
+/// Which side of the running hash a proof step's sibling sits on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Side {
+    Left,
+    Right,
+}
+
+/// RFC 9162 §2.1.3.2 run step by step: folds `proof` into `leaf` for leaf `index` of a tree of
+/// `size`, telling `step` each sibling, its side and the hash it produced. Returns the root the
+/// proof leads to, or `None` when the proof has the wrong length for `index` and `size`.
+pub fn walk_inclusion(
+    index: u64,
+    size: u64,
+    leaf: &Hash,
+    proof: &[Hash],
+    mut step: impl FnMut(Side, &Hash, &Hash),
+) -> Option<Hash> {
     if index >= size {
-        return false;
+        return None;
     }
     let (mut fn_, mut sn) = (index, size - 1);
     let mut r = *leaf;
     for p in proof {
         if sn == 0 {
-            return false;
+            return None;
         }
         if fn_ & 1 == 1 || fn_ == sn {
             r = node_hash(p, &r);
+            step(Side::Left, p, &r);
             if fn_ & 1 == 0 {
                 while fn_ & 1 == 0 && fn_ != 0 {
                     fn_ >>= 1;
@@ -218,11 +234,17 @@ pub fn verify_inclusion(index: u64, size: u64, leaf: &Hash, proof: &[Hash], root
             }
         } else {
             r = node_hash(&r, p);
+            step(Side::Right, p, &r);
         }
         fn_ >>= 1;
         sn >>= 1;
     }
-    sn == 0 && r == *root
+    (sn == 0).then_some(r)
+}
+
+/// RFC 9162 §2.1.3.2: checks that `leaf` is at `index` in the tree of `size` with `root`.
+pub fn verify_inclusion(index: u64, size: u64, leaf: &Hash, proof: &[Hash], root: &Hash) -> bool {
+    walk_inclusion(index, size, leaf, proof, |_, _, _| {}).is_some_and(|computed| computed == *root)
 }
 
 /// RFC 9162 §2.1.4.2: checks that the tree of size `to` with `second` extends the tree of size

@@ -6,4 +6,5 @@ pub mod audit;
 pub mod checkpoint;
 pub mod entry;
 pub mod merkle;
+pub mod receipt;
 pub mod sequencer;

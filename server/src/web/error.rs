@@ -33,10 +33,12 @@ pub enum AppError {
     ApiKeyRequired,
     #[error("the request signature is missing or wrong")]
     BadSignature,
-    #[error(
-        "an attestation needs {{\"sha3_256\": <64 lower-case hex digits>, \"label\": <at most 200 bytes>}} and nothing else"
-    )]
+    #[error("an attestation is a hash with an optional label, as JSON or a multipart form with one file")]
     InvalidAttestation,
+    #[error("a SHA3-256 digest is written as 64 lower-case hex digits")]
+    InvalidDigest,
+    #[error("the file is larger than the server hashes")]
+    FileTooLarge,
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
@@ -61,7 +63,10 @@ impl AppError {
             AppError::Unauthenticated { .. } => StatusCode::UNAUTHORIZED,
             AppError::Forbidden | AppError::CsrfRejected => StatusCode::FORBIDDEN,
             AppError::Throttled(_) => StatusCode::TOO_MANY_REQUESTS,
-            AppError::InvalidLink | AppError::BadRequest | AppError::InvalidAttestation => StatusCode::BAD_REQUEST,
+            AppError::InvalidLink | AppError::BadRequest | AppError::InvalidAttestation | AppError::InvalidDigest => {
+                StatusCode::BAD_REQUEST
+            }
+            AppError::FileTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::ReviewConflict => StatusCode::CONFLICT,
             AppError::ApiKeyRequired | AppError::BadSignature => StatusCode::UNAUTHORIZED,
             AppError::Store(StoreError::Conflict(_)) => StatusCode::CONFLICT,
@@ -81,7 +86,16 @@ impl AppError {
             AppError::BadSignature => ("bad_signature", "the request signature is missing or wrong"),
             AppError::InvalidAttestation => (
                 "invalid_attestation",
-                "send {\"sha3_256\": <64 lower-case hex digits>, \"label\": <at most 200 bytes>} and nothing else",
+                "send {\"sha3_256\": <64 lower-case hex digits>, \"label\": <at most 200 bytes>} and nothing else, \
+                 or a multipart form with one non-empty `file` and an optional `label`",
+            ),
+            AppError::InvalidDigest => (
+                "invalid_digest",
+                "a SHA3-256 digest is written as 64 lower-case hex digits",
+            ),
+            AppError::FileTooLarge => (
+                "file_too_large",
+                "the file is larger than 64 MiB; hash it yourself and send {\"sha3_256\": ...}",
             ),
             AppError::ApiKeyRequired => (
                 "api_key_required",

@@ -413,6 +413,18 @@ struct ConsoleTemplate {
     /// A key just created, shown this once.
     new_key: Option<String>,
     notice: Option<&'static str>,
+    attestations: Vec<AttestationRow>,
+}
+
+/// How many recent attestations the console lists.
+const CONSOLE_ATTESTATIONS: u64 = 50;
+
+struct AttestationRow {
+    digest: String,
+    label: String,
+    created: String,
+    /// The ledger index, once sequenced.
+    index: Option<i64>,
 }
 
 async fn console_page(state: &AppState, ctx: RequestContext, acting: &ActingFor) -> AppResult<ConsoleTemplate> {
@@ -439,6 +451,16 @@ async fn console_page(state: &AppState, ctx: RequestContext, acting: &ActingFor)
             revoked: k.revoked_at.is_some(),
         })
         .collect();
+    let attestations = store::attestations::of_issuer(&state.db, issuer.id, CONSOLE_ATTESTATIONS)
+        .await?
+        .into_iter()
+        .map(|(a, entry)| AttestationRow {
+            digest: crypto::hex(&a.digest),
+            label: a.label,
+            created: a.created_at.format("%Y-%m-%d %H:%M:%S").to_string(),
+            index: entry.map(|e| e.idx),
+        })
+        .collect();
     Ok(ConsoleTemplate {
         ctx,
         issuer,
@@ -448,6 +470,7 @@ async fn console_page(state: &AppState, ctx: RequestContext, acting: &ActingFor)
         keys,
         new_key: None,
         notice: None,
+        attestations,
     })
 }
 

@@ -4,98 +4,37 @@
 use std::time::Duration;
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{FromRequest, Multipart, Path, Query, Request, State};
 use axum::http::StatusCode;
 use axum::http::header::CONTENT_TYPE;
 use axum::response::{IntoResponse, Response};
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use sea_orm::TransactionTrait;
 use serde::Deserialize;
 use serde_json::{Value, json};
+use sha3::{Digest, Sha3_256};
 
 use super::api::ApiIssuer;
 use super::error::{AppError, AppResult};
 use crate::app::AppState;
+use crate::crypto::{hex, parse_digest_hex};
+use crate::domain::attestation::{AttestationLabel, MAX_ATTESTED_FILE_BYTES};
 use crate::ledger::entry::{Entry, EntryBody};
 use crate::ledger::merkle::{self, Hash};
+use crate::ledger::receipt::{InclusionProof, Receipt, ReceiptEntry};
 use crate::store;
-use crate::store::ledger::EntryRow;
+use crate::store::issuers::IssuerRecord;
+use crate::store::ledger::{CheckpointRow, EntryRow};
 
 /// How long an attestation request waits for its entry to be sequenced.
 const RECEIPT_WAIT: Duration = Duration::from_secs(10);
-/// Longest attestation label, in bytes.
-const MAX_LABEL_BYTES: usize = 200;
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn parse_hex_digest(text: &str) -> Option<Hash> {
-    if text.len() != 64 || !text.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()) {
-        return None;
-    }
-    let mut out = [0u8; 32];
-    for (i, byte) in out.iter_mut().enumerate() {
-        *byte = u8::from_str_radix(&text[2 * i..2 * i + 2], 16).ok()?;
-    }
-    Some(out)
-}
-
-fn body_json(body: &EntryBody) -> Value {
-    match body {
-        EntryBody::HashAttestation {
-            issuer_id,
-            sha3_256,
-            label,
-        } => {
-            json!({ "issuer_id": issuer_id, "sha3_256": hex(sha3_256), "label": label })
-        }
-        EntryBody::IssuerApproved {
-            issuer_id,
-            credit_code,
-            legal_name,
-        } => {
-            json!({ "issuer_id": issuer_id, "credit_code": credit_code, "legal_name": legal_name })
-        }
-        EntryBody::IssuerSuspended { issuer_id }
-        | EntryBody::IssuerReinstated { issuer_id }
-        | EntryBody::IssuerRevoked { issuer_id } => json!({ "issuer_id": issuer_id }),
-        EntryBody::CollectionPublished {
-            issuer_id,
-            collection_id,
-            content_hash,
-            edition_size,
-        } => json!({
-            "issuer_id": issuer_id, "collection_id": collection_id,
-            "content_hash": hex(content_hash), "edition_size": edition_size,
-        }),
-        EntryBody::TokenMinted {
-            collection_id,
-            serial,
-            content_hash,
-            holder_commitment,
-        } => json!({
-            "collection_id": collection_id, "serial": serial,
-            "content_hash": hex(content_hash), "holder_commitment": hex(holder_commitment),
-        }),
-        EntryBody::TokenFrozen { collection_id, serial } | EntryBody::TokenRevoked { collection_id, serial } => {
-            json!({ "collection_id": collection_id, "serial": serial })
-        }
-    }
-}
-
-fn entry_json(row: &EntryRow) -> AppResult<Value> {
-    let entry = Entry::decode(&row.entry).map_err(|e| AppError::Internal(e.into()))?;
-    Ok(json!({
-        "index": row.idx,
-        "entry": STANDARD.encode(&row.entry),
-        "leaf_hash": hex(&row.leaf_hash),
-        "type": entry.body.type_name(),
-        "timestamp_ms": entry.timestamp_ms,
-        "fields": body_json(&entry.body),
-    }))
+fn receipt_entry(row: &EntryRow) -> AppResult<ReceiptEntry> {
+    let leaf: Hash =
+        row.leaf_hash.as_slice().try_into().map_err(|_| {
+            AppError::Internal(anyhow::anyhow!("stored leaf hash of entry {} is not 32 bytes", row.idx))
+        })?;
+    ReceiptEntry::new(row.idx as u64, &row.entry, &leaf).map_err(|e| AppError::Internal(e.into()))
 }
 
 pub async fn checkpoint(State(state): State<AppState>) -> AppResult<Response> {
@@ -113,11 +52,21 @@ pub async fn verifier_key(State(state): State<AppState>) -> Response {
         .into_response()
 }
 
-pub async fn entry(State(state): State<AppState>, Path(index): Path<u64>) -> AppResult<Json<Value>> {
+pub async fn entry(State(state): State<AppState>, Path(index): Path<u64>) -> AppResult<Json<ReceiptEntry>> {
     let row = store::ledger::entry(&state.db, index)
         .await?
         .ok_or(AppError::NotFound)?;
-    Ok(Json(entry_json(&row)?))
+    Ok(Json(receipt_entry(&row)?))
+}
+
+/// `GET /api/v1/ledger/entries/{index}/receipt`: a receipt for any entry against the latest
+/// checkpoint.
+pub async fn entry_receipt(State(state): State<AppState>, Path(index): Path<u64>) -> AppResult<Json<Receipt>> {
+    let row = store::ledger::entry(&state.db, index)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let checkpoint = latest_checkpoint(&state).await?;
+    Ok(Json(receipt(&state, &row, &checkpoint).await?))
 }
 
 #[derive(Deserialize)]
@@ -127,7 +76,7 @@ pub struct InclusionQuery {
 }
 
 /// The inclusion proof of `index` in the tree of `size` (which must not exceed the log).
-async fn inclusion(state: &AppState, index: u64, size: u64) -> AppResult<Vec<Hash>> {
+pub(super) async fn inclusion(state: &AppState, index: u64, size: u64) -> AppResult<Vec<Hash>> {
     let (current, _) = store::ledger::state(&state.db).await?;
     if size > current || index >= size {
         return Err(AppError::BadRequest);
@@ -137,14 +86,10 @@ async fn inclusion(state: &AppState, index: u64, size: u64) -> AppResult<Vec<Has
     merkle::inclusion_proof(index, size, &nodes).map_err(|_| AppError::BadRequest)
 }
 
-fn encode_proof(proof: &[Hash]) -> Vec<String> {
-    proof.iter().map(|h| STANDARD.encode(h)).collect()
-}
-
 pub async fn inclusion_proof(State(state): State<AppState>, Query(q): Query<InclusionQuery>) -> AppResult<Json<Value>> {
     let proof = inclusion(&state, q.index, q.size).await?;
     Ok(Json(
-        json!({ "index": q.index, "size": q.size, "proof": encode_proof(&proof) }),
+        json!({ "index": q.index, "size": q.size, "proof": InclusionProof::new(q.size, &proof).hashes }),
     ))
 }
 
@@ -166,24 +111,26 @@ pub async fn consistency_proof(
     let nodes = store::ledger::nodes(&state.db, &ids).await?;
     let proof = merkle::consistency_proof(q.from, q.to, &nodes).map_err(|_| AppError::BadRequest)?;
     Ok(Json(
-        json!({ "from": q.from, "to": q.to, "proof": encode_proof(&proof) }),
+        json!({ "from": q.from, "to": q.to, "proof": InclusionProof::new(q.to, &proof).hashes }),
     ))
 }
 
-/// A receipt: the entry, its inclusion proof in the latest checkpoint's tree, the checkpoint
-/// and the key that signed it. Everything needed to verify offline.
-async fn receipt(state: &AppState, row: &EntryRow) -> AppResult<Value> {
-    let checkpoint = store::ledger::latest_checkpoint(&state.db)
+pub(super) async fn latest_checkpoint(state: &AppState) -> AppResult<CheckpointRow> {
+    store::ledger::latest_checkpoint(&state.db)
         .await?
-        .ok_or(AppError::NotFound)?;
-    let size = u64::try_from(checkpoint.tree_size).unwrap_or(0);
+        .ok_or(AppError::NotFound)
+}
+
+/// A receipt for `row` against `checkpoint`: everything needed to verify offline.
+pub(super) async fn receipt(state: &AppState, row: &EntryRow, checkpoint: &CheckpointRow) -> AppResult<Receipt> {
+    let size = checkpoint.tree_size as u64;
     let proof = inclusion(state, row.idx as u64, size).await?;
-    Ok(json!({
-        "entry": entry_json(row)?,
-        "inclusion_proof": { "size": size, "hashes": encode_proof(&proof) },
-        "checkpoint": checkpoint.note,
-        "verifier_key": state.checkpoint_signer.verifier_key(),
-    }))
+    Ok(Receipt {
+        entry: receipt_entry(row)?,
+        inclusion_proof: InclusionProof::new(size, &proof),
+        checkpoint: checkpoint.note.clone(),
+        verifier_key: state.checkpoint_signer.verifier_key(),
+    })
 }
 
 #[derive(Deserialize)]
@@ -194,31 +141,109 @@ pub struct AttestationRequest {
     label: String,
 }
 
+/// What an issuer asked to attest.
+struct Attestation {
+    digest: Hash,
+    label: AttestationLabel,
+}
+
+impl Attestation {
+    fn from_json(body: &[u8]) -> AppResult<Self> {
+        let request: AttestationRequest = serde_json::from_slice(body).map_err(|_| AppError::InvalidAttestation)?;
+        Ok(Self {
+            digest: parse_digest_hex(&request.sha3_256).ok_or(AppError::InvalidAttestation)?,
+            label: AttestationLabel::parse(&request.label).map_err(|_| AppError::InvalidAttestation)?,
+        })
+    }
+
+    /// A multipart form with exactly one non-empty `file`, hashed as it streams in and never
+    /// stored, and an optional `label`.
+    async fn from_multipart(mut form: Multipart) -> AppResult<Self> {
+        let (mut digest, mut label) = (None, None);
+        while let Some(mut field) = form.next_field().await.map_err(multipart_error)? {
+            match field.name() {
+                Some("file") if digest.is_none() => {
+                    let (mut hasher, mut length) = (Sha3_256::new(), 0usize);
+                    while let Some(chunk) = field.chunk().await.map_err(multipart_error)? {
+                        length += chunk.len();
+                        if length > MAX_ATTESTED_FILE_BYTES {
+                            return Err(AppError::FileTooLarge);
+                        }
+                        hasher.update(&chunk);
+                    }
+                    if length == 0 {
+                        return Err(AppError::InvalidAttestation);
+                    }
+                    digest = Some(Hash::from(hasher.finalize()));
+                }
+                Some("label") if label.is_none() => {
+                    let text = field.text().await.map_err(multipart_error)?;
+                    label = Some(AttestationLabel::parse(&text).map_err(|_| AppError::InvalidAttestation)?);
+                }
+                _ => return Err(AppError::InvalidAttestation),
+            }
+        }
+        Ok(Self {
+            digest: digest.ok_or(AppError::InvalidAttestation)?,
+            label: label.unwrap_or_default(),
+        })
+    }
+}
+
+fn multipart_error(err: axum::extract::multipart::MultipartError) -> AppError {
+    if err.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        AppError::FileTooLarge
+    } else {
+        AppError::InvalidAttestation
+    }
+}
+
 /// `POST /api/v1/attestations`: queues a hash attestation and answers with its receipt once
-/// sequenced (`201`), or `202` with the queue id if sequencing takes longer than usual.
+/// sequenced (`201`), or `202` with the queue id if sequencing takes longer than usual. The
+/// body is JSON with the hash, or a multipart form with the file to hash.
 pub async fn attest(
     State(state): State<AppState>,
     ApiIssuer(issuer): ApiIssuer,
-    body: axum::body::Bytes,
+    request: Request,
 ) -> AppResult<Response> {
-    let request: AttestationRequest = serde_json::from_slice(&body).map_err(|_| AppError::InvalidAttestation)?;
-    let digest = parse_hex_digest(&request.sha3_256).ok_or(AppError::InvalidAttestation)?;
-    let label = request.label.trim().to_owned();
-    if label.len() > MAX_LABEL_BYTES || label.chars().any(char::is_control) {
-        return Err(AppError::InvalidAttestation);
-    }
+    let multipart = request
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("multipart/form-data"));
+    let attestation = if multipart {
+        let form = Multipart::from_request(request, &state)
+            .await
+            .map_err(|_| AppError::InvalidAttestation)?;
+        Attestation::from_multipart(form).await?
+    } else {
+        let body = axum::body::Bytes::from_request(request, &state)
+            .await
+            .map_err(|_| AppError::InvalidAttestation)?;
+        Attestation::from_json(&body)?
+    };
+    let now = Utc::now();
     let entry = Entry {
-        timestamp_ms: u64::try_from(Utc::now().timestamp_millis()).unwrap_or(0),
+        timestamp_ms: u64::try_from(now.timestamp_millis()).unwrap_or(0),
         body: EntryBody::HashAttestation {
             issuer_id: issuer.id.0 as u64,
-            sha3_256: digest,
-            label,
+            sha3_256: attestation.digest,
+            label: attestation.label.as_str().to_owned(),
         },
     }
     .encode()
     .map_err(|_| AppError::InvalidAttestation)?;
     let txn = state.db.begin().await?;
-    let queued = store::ledger::enqueue(&txn, entry, Utc::now()).await?;
+    let queued = store::ledger::enqueue(&txn, entry, now).await?;
+    store::attestations::record(
+        &txn,
+        issuer.id,
+        &attestation.digest,
+        attestation.label.as_str(),
+        queued,
+        now,
+    )
+    .await?;
     txn.commit().await?;
     state.ledger_wakeup.notify_one();
 
@@ -226,7 +251,8 @@ pub async fn attest(
     loop {
         let sequenced = state.ledger_sequenced.notified();
         if let Some(row) = store::ledger::entry_from_queue(&state.db, queued).await? {
-            return Ok((StatusCode::CREATED, Json(receipt(&state, &row).await?)).into_response());
+            let checkpoint = latest_checkpoint(&state).await?;
+            return Ok((StatusCode::CREATED, Json(receipt(&state, &row, &checkpoint).await?)).into_response());
         }
         if tokio::time::Instant::now() >= deadline {
             return Ok((
@@ -240,4 +266,62 @@ pub async fn attest(
             () = tokio::time::sleep(Duration::from_millis(50)) => {}
         }
     }
+}
+
+/// One attestation of a hash, as the public sees it.
+pub(super) struct PublicAttestation {
+    pub issuer: Option<IssuerRecord>,
+    pub label: String,
+    pub attested_at: DateTime<Utc>,
+    pub receipt: Receipt,
+}
+
+/// Every sequenced attestation of `digest` with a fresh receipt against `checkpoint`.
+pub(super) async fn attestations_of(
+    state: &AppState,
+    digest: &Hash,
+    checkpoint: &CheckpointRow,
+) -> AppResult<Vec<PublicAttestation>> {
+    let mut out = Vec::new();
+    for (attestation, entry) in store::attestations::of_digest(&state.db, digest).await? {
+        if entry.idx >= checkpoint.tree_size {
+            continue;
+        }
+        let receipt = receipt(state, &entry, checkpoint).await?;
+        out.push(PublicAttestation {
+            issuer: store::issuers::find(&state.db, crate::domain::issuer::IssuerId(attestation.issuer_id)).await?,
+            label: attestation.label,
+            attested_at: DateTime::from_timestamp_millis(receipt.entry.timestamp_ms as i64)
+                .unwrap_or(attestation.created_at),
+            receipt,
+        });
+    }
+    Ok(out)
+}
+
+/// `GET /api/v1/attestations/{sha3_256}`: who attested this hash and when, with proofs.
+pub async fn attestations(State(state): State<AppState>, Path(digest): Path<String>) -> AppResult<Json<Value>> {
+    let digest = parse_digest_hex(&digest).ok_or(AppError::InvalidDigest)?;
+    let checkpoint = match store::ledger::latest_checkpoint(&state.db).await? {
+        Some(checkpoint) => checkpoint,
+        None => return Ok(Json(json!({ "sha3_256": hex(&digest), "attestations": [] }))),
+    };
+    let attestations: Vec<Value> = attestations_of(&state, &digest, &checkpoint)
+        .await?
+        .into_iter()
+        .map(|a| {
+            json!({
+                "issuer": a.issuer.map(|i| json!({ "id": i.id.0, "legal_name": i.legal_name, "status": i.status.as_str() })),
+                "label": a.label,
+                "attested_at": a.attested_at.to_rfc3339(),
+                "index": a.receipt.entry.index,
+                "receipt": a.receipt,
+            })
+        })
+        .collect();
+    Ok(Json(json!({
+        "sha3_256": hex(&digest),
+        "checkpoint": checkpoint.note,
+        "attestations": attestations,
+    })))
 }

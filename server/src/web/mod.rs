@@ -16,6 +16,7 @@ mod ledger;
 mod ops;
 mod pages;
 mod review;
+mod verify;
 
 use askama::Template;
 use axum::Router;
@@ -38,6 +39,7 @@ use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use self::context::RequestContext;
 use self::error::{AppError, AppResult, ErrorPage};
 use crate::app::AppState;
+use crate::domain::attestation::MAX_ATTESTED_FILE_BYTES;
 use crate::domain::documents::MAX_DOCUMENT_BYTES;
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -87,6 +89,15 @@ pub fn router(state: AppState) -> Router {
                 .layer(DefaultBodyLimit::max(4 * MAX_DOCUMENT_BYTES)),
         )
         .route("/issuers/{id}", get(issuers::public_page))
+        .route("/verify", get(verify::show))
+        .route(
+            "/verify/file",
+            post(verify::file).layer(DefaultBodyLimit::max(MAX_ATTESTED_FILE_BYTES + 64 * 1024)),
+        )
+        .route(
+            "/verify/receipt",
+            post(verify::receipt).layer(DefaultBodyLimit::max(2 * verify::MAX_RECEIPT_BYTES + 64 * 1024)),
+        )
         .route("/issuers/{issuer}/documents/{document}", get(issuers::document))
         .route("/console", get(issuers::console_list))
         .route("/console/{issuer}", get(issuers::console))
@@ -104,10 +115,15 @@ pub fn router(state: AppState) -> Router {
             get(issuers::invitation).post(issuers::accept_invitation),
         )
         .route("/api/v1/issuer", get(api::issuer))
-        .route("/api/v1/attestations", post(ledger::attest))
+        .route(
+            "/api/v1/attestations",
+            post(ledger::attest).layer(DefaultBodyLimit::max(MAX_ATTESTED_FILE_BYTES + 64 * 1024)),
+        )
+        .route("/api/v1/attestations/{sha3_256}", get(ledger::attestations))
         .route("/api/v1/ledger/checkpoint", get(ledger::checkpoint))
         .route("/api/v1/ledger/key", get(ledger::verifier_key))
         .route("/api/v1/ledger/entries/{index}", get(ledger::entry))
+        .route("/api/v1/ledger/entries/{index}/receipt", get(ledger::entry_receipt))
         .route("/api/v1/ledger/proofs/inclusion", get(ledger::inclusion_proof))
         .route("/api/v1/ledger/proofs/consistency", get(ledger::consistency_proof))
         .route("/admin/audit.csv", get(review::audit_csv))

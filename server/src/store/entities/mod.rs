@@ -1,6 +1,7 @@
 //! sea-orm entities, one per table, mirroring the migrations crate.
 
 pub mod api_keys;
+pub mod attestations;
 pub mod audit_log;
 pub mod email_tokens;
 pub mod identities;

@@ -1,0 +1,342 @@
+//! Receipts: an entry with its inclusion proof, the signed checkpoint the proof leads to and
+//! the key that signed it. A receipt is checked fully offline: the entry bytes must hash to
+//! the leaf, the proof must lead from the leaf to the checkpoint's root, and the checkpoint
+//! must carry a valid signature by the verifier key the checker trusts.
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use super::checkpoint::{self, NoteError};
+use super::entry::{DecodeError, Entry, EntryBody};
+use super::merkle::{Hash, Side, leaf_hash, walk_inclusion};
+use crate::crypto::hex;
+
+/// A receipt as the API hands it out and `keepsake verify` reads it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Receipt {
+    pub entry: ReceiptEntry,
+    pub inclusion_proof: InclusionProof,
+    /// The C2SP signed note of the tree the proof is for.
+    pub checkpoint: String,
+    /// The verifier key the server signs with, for convenience: a careful checker pins the
+    /// operator's key instead of trusting this one.
+    pub verifier_key: String,
+}
+
+/// An entry as published: its bytes (base64), leaf hash (hex) and, for people, its fields.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ReceiptEntry {
+    pub index: u64,
+    pub entry: String,
+    pub leaf_hash: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub timestamp_ms: u64,
+    pub fields: Value,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct InclusionProof {
+    pub size: u64,
+    /// Sibling hashes from the leaf up, base64.
+    pub hashes: Vec<String>,
+}
+
+impl ReceiptEntry {
+    pub fn new(index: u64, bytes: &[u8], leaf: &Hash) -> Result<Self, DecodeError> {
+        let entry = Entry::decode(bytes)?;
+        Ok(Self {
+            index,
+            entry: STANDARD.encode(bytes),
+            leaf_hash: hex(leaf),
+            kind: entry.body.type_name().to_owned(),
+            timestamp_ms: entry.timestamp_ms,
+            fields: fields(&entry.body),
+        })
+    }
+}
+
+impl InclusionProof {
+    pub fn new(size: u64, proof: &[Hash]) -> Self {
+        Self {
+            size,
+            hashes: proof.iter().map(|h| STANDARD.encode(h)).collect(),
+        }
+    }
+}
+
+/// An entry's fields as JSON, digests in hex.
+pub fn fields(body: &EntryBody) -> Value {
+    match body {
+        EntryBody::HashAttestation {
+            issuer_id,
+            sha3_256,
+            label,
+        } => json!({ "issuer_id": issuer_id, "sha3_256": hex(sha3_256), "label": label }),
+        EntryBody::IssuerApproved {
+            issuer_id,
+            credit_code,
+            legal_name,
+        } => json!({ "issuer_id": issuer_id, "credit_code": credit_code, "legal_name": legal_name }),
+        EntryBody::IssuerSuspended { issuer_id }
+        | EntryBody::IssuerReinstated { issuer_id }
+        | EntryBody::IssuerRevoked { issuer_id } => json!({ "issuer_id": issuer_id }),
+        EntryBody::CollectionPublished {
+            issuer_id,
+            collection_id,
+            content_hash,
+            edition_size,
+        } => json!({
+            "issuer_id": issuer_id, "collection_id": collection_id,
+            "content_hash": hex(content_hash), "edition_size": edition_size,
+        }),
+        EntryBody::TokenMinted {
+            collection_id,
+            serial,
+            content_hash,
+            holder_commitment,
+        } => json!({
+            "collection_id": collection_id, "serial": serial,
+            "content_hash": hex(content_hash), "holder_commitment": hex(holder_commitment),
+        }),
+        EntryBody::TokenFrozen { collection_id, serial } | EntryBody::TokenRevoked { collection_id, serial } => {
+            json!({ "collection_id": collection_id, "serial": serial })
+        }
+    }
+}
+
+/// What the checker trusts beyond the receipt itself.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Trust<'a> {
+    /// The operator's verifier key, obtained independently. `None` trusts the receipt's key.
+    pub key: Option<&'a str>,
+    /// A checkpoint obtained independently, used instead of the receipt's.
+    pub checkpoint: Option<&'a str>,
+}
+
+/// One step of the proof path: the sibling, the side it joins on and the hash it gave.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProofStep {
+    pub side: Side,
+    pub sibling: Hash,
+    pub result: Hash,
+}
+
+/// A receipt that checked out.
+#[derive(Debug, Clone)]
+pub struct VerifiedReceipt {
+    pub entry: Entry,
+    pub index: u64,
+    pub leaf: Hash,
+    pub steps: Vec<ProofStep>,
+    pub checkpoint: checkpoint::VerifiedCheckpoint,
+    /// Whether the signature was checked with a key the checker supplied.
+    pub key_pinned: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ReceiptError {
+    #[error("the receipt is not valid JSON of the receipt format: {0}")]
+    Malformed(String),
+    #[error("the entry bytes are not valid base64")]
+    EntryEncoding,
+    #[error("the entry cannot be decoded: {0}")]
+    EntryUndecodable(#[from] DecodeError),
+    #[error("the entry bytes do not hash to the receipt's leaf hash")]
+    LeafMismatch,
+    #[error("a proof hash is not a base64 SHA3-256 digest")]
+    ProofEncoding,
+    #[error("checkpoint: {0}")]
+    Checkpoint(#[from] NoteError),
+    #[error("the proof is for a tree of {proof} entries but the checkpoint is for {checkpoint}")]
+    SizeMismatch { proof: u64, checkpoint: u64 },
+    #[error("the inclusion proof does not lead from the entry to the checkpoint's root")]
+    ProofInvalid,
+}
+
+impl Receipt {
+    pub fn parse(text: &str) -> Result<Self, ReceiptError> {
+        serde_json::from_str(text).map_err(|e| ReceiptError::Malformed(e.to_string()))
+    }
+
+    /// Checks the receipt offline; see the module documentation for what that means.
+    pub fn verify(&self, trust: Trust<'_>) -> Result<VerifiedReceipt, ReceiptError> {
+        let bytes = STANDARD
+            .decode(&self.entry.entry)
+            .map_err(|_| ReceiptError::EntryEncoding)?;
+        let entry = Entry::decode(&bytes)?;
+        let leaf = leaf_hash(&bytes);
+        if hex(&leaf) != self.entry.leaf_hash {
+            return Err(ReceiptError::LeafMismatch);
+        }
+        let proof = self
+            .inclusion_proof
+            .hashes
+            .iter()
+            .map(|h| STANDARD.decode(h).ok().and_then(|h| Hash::try_from(h).ok()))
+            .collect::<Option<Vec<Hash>>>()
+            .ok_or(ReceiptError::ProofEncoding)?;
+        let key = trust.key.unwrap_or(&self.verifier_key);
+        let checkpoint = checkpoint::verify(trust.checkpoint.unwrap_or(&self.checkpoint), key)?;
+        if checkpoint.size != self.inclusion_proof.size {
+            return Err(ReceiptError::SizeMismatch {
+                proof: self.inclusion_proof.size,
+                checkpoint: checkpoint.size,
+            });
+        }
+        let mut steps = Vec::with_capacity(proof.len());
+        let root = walk_inclusion(
+            self.entry.index,
+            checkpoint.size,
+            &leaf,
+            &proof,
+            |side, sibling, result| {
+                steps.push(ProofStep {
+                    side,
+                    sibling: *sibling,
+                    result: *result,
+                });
+            },
+        );
+        if root != Some(checkpoint.root) {
+            return Err(ReceiptError::ProofInvalid);
+        }
+        Ok(VerifiedReceipt {
+            entry,
+            index: self.entry.index,
+            leaf,
+            steps,
+            checkpoint,
+            key_pinned: trust.key.is_some(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ledger::checkpoint::CheckpointSigner;
+    use crate::ledger::merkle::{NodeMap, append_nodes, inclusion_proof, nodes_completed_by, root};
+
+    fn entry(n: u64) -> Vec<u8> {
+        Entry {
+            timestamp_ms: 1_764_000_000_000 + n,
+            body: EntryBody::HashAttestation {
+                issuer_id: 7,
+                sha3_256: [n as u8; 32],
+                label: format!("document {n}"),
+            },
+        }
+        .encode()
+        .unwrap()
+    }
+
+    /// A log of `size` attestations and a receipt for `index`, signed by a fresh key.
+    fn log_receipt(size: u64, index: u64) -> (Receipt, CheckpointSigner, tempfile::TempDir) {
+        let mut nodes = NodeMap::new();
+        for i in 0..size {
+            let siblings: NodeMap = append_nodes(i).into_iter().map(|id| (id, nodes[&id])).collect();
+            nodes.extend(nodes_completed_by(i, leaf_hash(&entry(i)), &siblings));
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let signer = CheckpointSigner::load(&dir.path().join("key"), "example.test/ledger/sha3-256".into()).unwrap();
+        let bytes = entry(index);
+        let receipt = Receipt {
+            entry: ReceiptEntry::new(index, &bytes, &leaf_hash(&bytes)).unwrap(),
+            inclusion_proof: InclusionProof::new(size, &inclusion_proof(index, size, &nodes).unwrap()),
+            checkpoint: signer.sign(size, &root(size, &nodes)),
+            verifier_key: signer.verifier_key(),
+        };
+        (receipt, signer, dir)
+    }
+
+    #[test]
+    fn a_receipt_verifies_step_by_step() {
+        let (receipt, signer, _dir) = log_receipt(11, 6);
+        let key = signer.verifier_key();
+        let verified = receipt
+            .verify(Trust {
+                key: Some(&key),
+                checkpoint: None,
+            })
+            .unwrap();
+        assert!(verified.key_pinned);
+        assert_eq!((verified.index, verified.checkpoint.size), (6, 11));
+        assert_eq!(verified.steps.len(), receipt.inclusion_proof.hashes.len());
+        assert_eq!(verified.steps.last().unwrap().result, verified.checkpoint.root);
+        let text = serde_json::to_string(&receipt).unwrap();
+        assert!(
+            !Receipt::parse(&text)
+                .unwrap()
+                .verify(Trust::default())
+                .unwrap()
+                .key_pinned
+        );
+    }
+
+    #[test]
+    fn every_kind_of_tampering_is_named() {
+        let (receipt, _signer, _dir) = log_receipt(11, 6);
+        let mut altered = receipt.clone();
+        let mut bytes = STANDARD.decode(&altered.entry.entry).unwrap();
+        *bytes.last_mut().unwrap() ^= 1;
+        altered.entry.entry = STANDARD.encode(&bytes);
+        assert_eq!(
+            altered.verify(Trust::default()).unwrap_err(),
+            ReceiptError::LeafMismatch
+        );
+        altered.entry.leaf_hash = hex(&leaf_hash(&bytes));
+        assert_eq!(
+            altered.verify(Trust::default()).unwrap_err(),
+            ReceiptError::ProofInvalid
+        );
+
+        let mut moved = receipt.clone();
+        moved.entry.index = 7;
+        assert_eq!(moved.verify(Trust::default()).unwrap_err(), ReceiptError::ProofInvalid);
+
+        let mut flipped = receipt.clone();
+        let mut sibling = STANDARD.decode(&flipped.inclusion_proof.hashes[1]).unwrap();
+        sibling[0] ^= 0x80;
+        flipped.inclusion_proof.hashes[1] = STANDARD.encode(sibling);
+        assert_eq!(
+            flipped.verify(Trust::default()).unwrap_err(),
+            ReceiptError::ProofInvalid
+        );
+
+        // The same log signed by another key: a forged checkpoint.
+        let (other, other_signer, _other_dir) = log_receipt(11, 6);
+        let pinned = other_signer.verifier_key();
+        let trust = Trust {
+            key: Some(&pinned),
+            checkpoint: None,
+        };
+        assert_eq!(
+            receipt.verify(trust).unwrap_err(),
+            ReceiptError::Checkpoint(NoteError::NotSigned)
+        );
+        let foreign_checkpoint = Trust {
+            key: None,
+            checkpoint: Some(&other.checkpoint),
+        };
+        assert_eq!(
+            receipt.verify(foreign_checkpoint).unwrap_err(),
+            ReceiptError::Checkpoint(NoteError::NotSigned)
+        );
+
+        let (larger, _larger_signer, _larger_dir) = log_receipt(12, 6);
+        let mut resized = receipt.clone();
+        resized.checkpoint = larger.checkpoint.clone();
+        resized.verifier_key = larger.verifier_key.clone();
+        assert_eq!(
+            resized.verify(Trust::default()).unwrap_err(),
+            ReceiptError::SizeMismatch {
+                proof: 11,
+                checkpoint: 12
+            }
+        );
+        assert!(matches!(Receipt::parse("{}"), Err(ReceiptError::Malformed(_))));
+    }
+}

@@ -1,0 +1,267 @@
+//! The Merkle tree against RFC 9162: the RFC 6962 test-vector leaves with SHA3-256 (expected
+//! values computed independently from the RFC's definitions with Python's `hashlib.sha3_256`),
+//! and property tests: for random sizes every inclusion and consistency proof verifies, and a
+//! flipped bit, a wrong index or a wrong size makes it fail.
+
+use std::sync::OnceLock;
+
+use keepsake::ledger::merkle::{
+    self, Hash, NodeMap, append_nodes, consistency_proof, inclusion_proof, leaf_hash, nodes_completed_by,
+    verify_consistency, verify_inclusion,
+};
+use proptest::prelude::*;
+
+/// The leaves of the RFC 6962 reference test vectors.
+fn vector_leaves() -> Vec<Vec<u8>> {
+    vec![
+        vec![],
+        vec![0x00],
+        vec![0x10],
+        vec![0x20, 0x21],
+        vec![0x30, 0x31],
+        vec![0x40, 0x41, 0x42, 0x43],
+        (0x50..0x58).collect(),
+        (0x60..0x70).collect(),
+    ]
+}
+
+fn unhex(text: &str) -> Hash {
+    let bytes: Vec<u8> = (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&text[i..i + 2], 16).unwrap())
+        .collect();
+    bytes.try_into().unwrap()
+}
+
+/// Appends `entries` the way the sequencer does and returns the leaves and stored nodes.
+fn build<E: AsRef<[u8]>>(entries: impl IntoIterator<Item = E>) -> (Vec<Hash>, NodeMap) {
+    let mut nodes = NodeMap::new();
+    let mut leaves = Vec::new();
+    for (i, entry) in entries.into_iter().enumerate() {
+        let index = i as u64;
+        let leaf = leaf_hash(entry.as_ref());
+        let siblings: NodeMap = append_nodes(index).into_iter().map(|id| (id, nodes[&id])).collect();
+        nodes.extend(nodes_completed_by(index, leaf, &siblings));
+        leaves.push(leaf);
+    }
+    (leaves, nodes)
+}
+
+#[test]
+fn roots_of_the_rfc_vectors() {
+    let (_, nodes) = build(vector_leaves());
+    let expected = [
+        "a7ffc6f8bf1ed76651c14756a061d662f580ff4de43b49fa82d80a4b80f8434a",
+        "5d53469f20fef4f8eab52b88044ede69c77a6a68a60728609fc4a65ff531e7d0",
+        "00aa2729e7518d75a0bddbc27a81792cba8eef7d1f4776db825ac648d53ff899",
+        "1fb033ea975c1b122f83bab69ac3d599e22022483e6d59d8483664f4468a12e7",
+        "989723635d78295ffead0c3d2cdc1124d7005a02f1fcb5e0738d27dd121dda7b",
+        "b68ad310ac9dac7dbb4eed8f461feef36a300d5b8c069b9a147d7fb42e119371",
+        "b41b1d6937a1dc9a427a59f86a243017ca22ca52e617319a22d333d668086457",
+        "16e8656d265de9fb0275341f3813e0851caecd33653df1597f0cd39ce40a4564",
+        "da799b626ea73f9f5e404ef56ddac189d7f8a4c00b5c317b6ed69463a441ae3f",
+    ];
+    for (size, root) in expected.iter().enumerate() {
+        assert_eq!(merkle::root(size as u64, &nodes), unhex(root), "size {size}");
+    }
+}
+
+#[test]
+fn inclusion_proofs_of_the_rfc_vectors() {
+    let (leaves, nodes) = build(vector_leaves());
+    let cases: [(u64, u64, &[&str]); 5] = [
+        (0, 1, &[]),
+        (
+            0,
+            8,
+            &[
+                "762ba6a3d9312bf3e6dc71e74f34208e889fc44e6ff400724deecfeda7d5b3ce",
+                "a4327dcfa35a38cbc8c303543b92eba46135e994665639ac713cd13107a2b2c2",
+                "11d9ca65b08d041410edf353642b3b723f3103b32033674bb3f032a239dd48b9",
+            ],
+        ),
+        (
+            5,
+            8,
+            &[
+                "e875d6221856e1fc0e0817c732eb34487012a298bc0cefba463189df11e8ade6",
+                "7d30119c374ef90c1cf441e419cd2fff6ad0286dfd84818d4d5f95e119b7f961",
+                "989723635d78295ffead0c3d2cdc1124d7005a02f1fcb5e0738d27dd121dda7b",
+            ],
+        ),
+        (
+            2,
+            3,
+            &["00aa2729e7518d75a0bddbc27a81792cba8eef7d1f4776db825ac648d53ff899"],
+        ),
+        (
+            1,
+            5,
+            &[
+                "5d53469f20fef4f8eab52b88044ede69c77a6a68a60728609fc4a65ff531e7d0",
+                "a4327dcfa35a38cbc8c303543b92eba46135e994665639ac713cd13107a2b2c2",
+                "e875d6221856e1fc0e0817c732eb34487012a298bc0cefba463189df11e8ade6",
+            ],
+        ),
+    ];
+    for (index, size, expected) in cases {
+        let proof = inclusion_proof(index, size, &nodes).unwrap();
+        let expected: Vec<Hash> = expected.iter().map(|h| unhex(h)).collect();
+        assert_eq!(proof, expected, "index {index} size {size}");
+        let root = merkle::root(size, &nodes);
+        assert!(verify_inclusion(index, size, &leaves[index as usize], &proof, &root));
+    }
+}
+
+#[test]
+fn consistency_proofs_of_the_rfc_vectors() {
+    let (_, nodes) = build(vector_leaves());
+    let cases: [(u64, u64, &[&str]); 4] = [
+        (1, 1, &[]),
+        (
+            1,
+            8,
+            &[
+                "762ba6a3d9312bf3e6dc71e74f34208e889fc44e6ff400724deecfeda7d5b3ce",
+                "a4327dcfa35a38cbc8c303543b92eba46135e994665639ac713cd13107a2b2c2",
+                "11d9ca65b08d041410edf353642b3b723f3103b32033674bb3f032a239dd48b9",
+            ],
+        ),
+        (
+            6,
+            8,
+            &[
+                "0f6a8e5e02d19ae2ad9a868a23bb45bf9cde4e698375e60636301fb775eb4699",
+                "7d30119c374ef90c1cf441e419cd2fff6ad0286dfd84818d4d5f95e119b7f961",
+                "989723635d78295ffead0c3d2cdc1124d7005a02f1fcb5e0738d27dd121dda7b",
+            ],
+        ),
+        (
+            2,
+            5,
+            &[
+                "a4327dcfa35a38cbc8c303543b92eba46135e994665639ac713cd13107a2b2c2",
+                "e875d6221856e1fc0e0817c732eb34487012a298bc0cefba463189df11e8ade6",
+            ],
+        ),
+    ];
+    for (from, to, expected) in cases {
+        let proof = consistency_proof(from, to, &nodes).unwrap();
+        let expected: Vec<Hash> = expected.iter().map(|h| unhex(h)).collect();
+        assert_eq!(proof, expected, "from {from} to {to}");
+        let (first, second) = (merkle::root(from, &nodes), merkle::root(to, &nodes));
+        assert!(verify_consistency(from, to, &first, &second, &proof));
+    }
+}
+
+/// Largest tree the properties draw sizes from.
+const MAX_SIZE: u64 = 1_100;
+
+fn shared_tree() -> &'static (Vec<Hash>, NodeMap) {
+    static TREE: OnceLock<(Vec<Hash>, NodeMap)> = OnceLock::new();
+    TREE.get_or_init(|| build((0..MAX_SIZE).map(|i| format!("attestation {i}"))))
+}
+
+/// A size in `1..=MAX_SIZE` and an index below it.
+fn size_and_index() -> impl Strategy<Value = (u64, u64)> {
+    (1..=MAX_SIZE).prop_flat_map(|size| (Just(size), 0..size))
+}
+
+/// Sizes `from <= to`, both at least 1.
+fn two_sizes() -> impl Strategy<Value = (u64, u64)> {
+    (1..=MAX_SIZE).prop_flat_map(|to| (1..=to, Just(to)))
+}
+
+fn flip(proof: &mut [Hash], element: usize, bit: usize) {
+    let element = element % proof.len();
+    proof[element][bit / 8 % 32] ^= 1 << (bit % 8);
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    #[test]
+    fn roots_of_random_entries_follow_the_definition(entries in prop::collection::vec(prop::collection::vec(any::<u8>(), 0..40), 0..70)) {
+        fn mth(leaves: &[Hash]) -> Hash {
+            match leaves.len() {
+                0 => merkle::empty_root(),
+                1 => leaves[0],
+                n => {
+                    let k = 1 << (usize::BITS - 1 - (n - 1).leading_zeros());
+                    merkle::node_hash(&mth(&leaves[..k]), &mth(&leaves[k..]))
+                }
+            }
+        }
+        let (leaves, nodes) = build(&entries);
+        for size in 0..=leaves.len() {
+            prop_assert_eq!(merkle::root(size as u64, &nodes), mth(&leaves[..size]));
+        }
+    }
+
+    #[test]
+    fn inclusion_proofs_verify_and_tampering_fails(
+        (size, index) in size_and_index(),
+        element in any::<usize>(),
+        bit in 0usize..256,
+        other_index in any::<u64>(),
+        other_size in 1..=MAX_SIZE,
+    ) {
+        let (leaves, nodes) = shared_tree();
+        let leaf = leaves[index as usize];
+        let root = merkle::root(size, nodes);
+        let proof = inclusion_proof(index, size, nodes).unwrap();
+        prop_assert!(verify_inclusion(index, size, &leaf, &proof, &root));
+
+        if !proof.is_empty() {
+            let mut flipped = proof.clone();
+            flip(&mut flipped, element, bit);
+            prop_assert!(!verify_inclusion(index, size, &leaf, &flipped, &root));
+        }
+        let mut wrong_leaf = leaf;
+        wrong_leaf[bit / 8] ^= 1 << (bit % 8);
+        prop_assert!(!verify_inclusion(index, size, &wrong_leaf, &proof, &root));
+        let wrong_index = other_index % size;
+        if wrong_index != index {
+            prop_assert!(!verify_inclusion(wrong_index, size, &leaf, &proof, &root));
+        }
+        prop_assert!(!verify_inclusion(index + size, size, &leaf, &proof, &root));
+        if other_size != size && index < other_size {
+            let other_root = merkle::root(other_size, nodes);
+            prop_assert!(!verify_inclusion(index, other_size, &leaf, &proof, &other_root));
+        }
+    }
+
+    #[test]
+    fn consistency_proofs_verify_and_tampering_fails(
+        (from, to) in two_sizes(),
+        element in any::<usize>(),
+        bit in 0usize..256,
+        other_size in 1..=MAX_SIZE,
+    ) {
+        let (_, nodes) = shared_tree();
+        let (first, second) = (merkle::root(from, nodes), merkle::root(to, nodes));
+        let proof = consistency_proof(from, to, nodes).unwrap();
+        prop_assert!(verify_consistency(from, to, &first, &second, &proof));
+
+        if !proof.is_empty() {
+            let mut flipped = proof.clone();
+            flip(&mut flipped, element, bit);
+            prop_assert!(!verify_consistency(from, to, &first, &second, &flipped));
+        }
+        if from < to {
+            let mut forked = first;
+            forked[bit / 8] ^= 1 << (bit % 8);
+            prop_assert!(!verify_consistency(from, to, &forked, &second, &proof));
+            let mut rewritten = second;
+            rewritten[bit / 8] ^= 1 << (bit % 8);
+            prop_assert!(!verify_consistency(from, to, &first, &rewritten, &proof));
+            let other_root = merkle::root(other_size, nodes);
+            if other_size != from && other_size < to {
+                prop_assert!(!verify_consistency(other_size, to, &other_root, &second, &proof));
+            }
+            if other_size != to && other_size > from {
+                prop_assert!(!verify_consistency(from, other_size, &first, &other_root, &proof));
+            }
+        }
+    }
+}

@@ -111,7 +111,7 @@ async fn a_stranger_verifies_a_file_and_a_receipt_in_chromium() {
         return;
     }
     let server = Server::start(Db::Sqlite).await;
-    let (_, key, _, _) = support::kyb::approved_issuer_with_key(&server).await;
+    let (issuer, key, _, _) = support::kyb::approved_issuer_with_key(&server).await;
     let dir = tempfile::tempdir().unwrap();
     let document = dir.path().join("press-release.txt");
     std::fs::write(&document, "新华社 2026-11-25 数字藏品发布通稿\n").unwrap();
@@ -146,11 +146,15 @@ async fn a_stranger_verifies_a_file_and_a_receipt_in_chromium() {
             ("RECEIPT", receipt_path.display().to_string()),
             ("TAMPERED_RECEIPT", tampered_path.display().to_string()),
             ("ISSUER_NAME", "新华文创（北京）有限公司".to_owned()),
+            ("ISSUER_ID", issuer.to_string()),
+            ("MEMBER_EMAIL", "founder@example.com".to_owned()),
+            ("MEMBER_PASSWORD", PASSWORD.to_owned()),
         ],
         &[
             "verify-file-en.png",
             "verify-tampered-en.png",
             "verify-receipt-zh-CN.png",
+            "console-attestations-en.png",
         ],
     )
     .await;

@@ -1,12 +1,17 @@
 // A stranger checks an attested file and its receipt on the /verify page in headless
-// Chromium, in English and in Chinese. Driven by tests/browser.rs, which attests the file.
+// Chromium, in English and in Chinese; then the issuer finds the attestation and its receipt
+// in the console. Driven by tests/browser.rs, which attests the file.
 //
-// Environment: BASE_URL, DOCUMENT, RECEIPT, TAMPERED_RECEIPT, ISSUER_NAME, SCREENSHOT_DIR, CHROMIUM.
+// Environment: BASE_URL, DOCUMENT, RECEIPT, TAMPERED_RECEIPT, ISSUER_NAME, ISSUER_ID,
+// MEMBER_EMAIL, MEMBER_PASSWORD, SCREENSHOT_DIR, CHROMIUM.
 
 import { join } from 'node:path';
 import { launchChromium } from './launch.mjs';
 
-const { BASE_URL, DOCUMENT, RECEIPT, TAMPERED_RECEIPT, ISSUER_NAME, SCREENSHOT_DIR, CHROMIUM } = process.env;
+const {
+  BASE_URL, DOCUMENT, RECEIPT, TAMPERED_RECEIPT, ISSUER_NAME, ISSUER_ID, MEMBER_EMAIL, MEMBER_PASSWORD,
+  SCREENSHOT_DIR, CHROMIUM,
+} = process.env;
 
 const browser = await launchChromium(CHROMIUM);
 try {
@@ -38,6 +43,18 @@ try {
   await page.getByRole('button', { name: '核验回执' }).click();
   await page.getByText('回执有效').waitFor();
   await page.screenshot({ path: join(SCREENSHOT_DIR, 'verify-receipt-zh-CN.png'), fullPage: true });
+
+  const member = await browser.newContext({ locale: 'en-US', viewport: { width: 1200, height: 900 } });
+  const console_ = await member.newPage();
+  await console_.goto(`${BASE_URL}/login`);
+  await console_.getByLabel('Email').fill(MEMBER_EMAIL);
+  await console_.getByLabel('Password').fill(MEMBER_PASSWORD);
+  await console_.getByRole('button', { name: 'Log in' }).click();
+  await console_.waitForURL(`${BASE_URL}/`);
+  await console_.goto(`${BASE_URL}/console/${ISSUER_ID}`);
+  const row = console_.locator('#attestations tbody tr').filter({ hasText: '发布通稿' });
+  await row.getByRole('link', { name: 'Receipt' }).waitFor();
+  await console_.screenshot({ path: join(SCREENSHOT_DIR, 'console-attestations-en.png'), fullPage: true });
   console.log('file and receipt verified in the browser');
 } finally {
   await browser.close();

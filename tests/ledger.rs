@@ -352,6 +352,35 @@ async fn a_stranger_verifies_an_attested_file(db: Db) {
     let (_, console) = founder.get_text(&format!("/console/{issuer}")).await;
     assert!(console.contains("采购合同 v7"), "{console}");
     assert!(console.contains(&format!("/api/v1/ledger/entries/{index}/receipt")));
+
+    // Without waiting: 202 at once, and the attestation turns up in the public lookup.
+    let unhurried = keepsake::crypto::sha3_hex(b"no need to wait");
+    let queued = reqwest::Client::new()
+        .post(server.url("/api/v1/attestations?wait=false"))
+        .bearer_auth(&key)
+        .json(&json!({ "sha3_256": unhurried }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(queued.status(), StatusCode::ACCEPTED);
+    let queued: Value = queued.json().await.unwrap();
+    assert_eq!(
+        (queued["status"].as_str(), queued["sha3_256"].as_str()),
+        (Some("queued"), Some(unhurried.as_str()))
+    );
+    let start = Instant::now();
+    while get_json(&server, &format!("/api/v1/attestations/{unhurried}")).await["attestations"] == json!([]) {
+        assert!(start.elapsed() < Duration::from_secs(20), "never sequenced");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let odd = reqwest::Client::new()
+        .post(server.url("/api/v1/attestations?wait=maybe"))
+        .bearer_auth(&key)
+        .json(&json!({ "sha3_256": unhurried }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(odd.status(), StatusCode::BAD_REQUEST);
 }
 
 async fn the_audit_names_a_tampered_entry(db: Db) {

@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use axum::Json;
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{FromRequest, Multipart, Path, Query, Request, State};
 use axum::http::StatusCode;
 use axum::http::header::CONTENT_TYPE;
@@ -198,14 +199,28 @@ fn multipart_error(err: axum::extract::multipart::MultipartError) -> AppError {
     }
 }
 
-/// `POST /api/v1/attestations`: queues a hash attestation and answers with its receipt once
-/// sequenced (`201`), or `202` with the queue id if sequencing takes longer than usual. The
-/// body is JSON with the hash, or a multipart form with the file to hash.
+#[derive(Deserialize)]
+pub struct AttestParams {
+    /// Whether to wait for the entry to be sequenced and answer with its receipt.
+    #[serde(default = "waits_by_default")]
+    wait: bool,
+}
+
+fn waits_by_default() -> bool {
+    true
+}
+
+/// `POST /api/v1/attestations[?wait=false]`: queues a hash attestation and answers with its
+/// receipt once sequenced (`201`), or `202` with the queue id when asked not to wait or if
+/// sequencing takes longer than usual. The body is JSON with the hash, or a multipart form
+/// with the file to hash.
 pub async fn attest(
     State(state): State<AppState>,
     ApiIssuer(issuer): ApiIssuer,
+    params: Result<Query<AttestParams>, QueryRejection>,
     request: Request,
 ) -> AppResult<Response> {
+    let Query(params) = params.map_err(|_| AppError::InvalidAttestation)?;
     let multipart = request
         .headers()
         .get(CONTENT_TYPE)
@@ -247,6 +262,13 @@ pub async fn attest(
     txn.commit().await?;
     state.ledger_wakeup.notify_one();
 
+    let queued_answer = || {
+        let body = json!({ "status": "queued", "queue_id": queued, "sha3_256": hex(&attestation.digest) });
+        (StatusCode::ACCEPTED, Json(body)).into_response()
+    };
+    if !params.wait {
+        return Ok(queued_answer());
+    }
     let deadline = tokio::time::Instant::now() + RECEIPT_WAIT;
     loop {
         let sequenced = state.ledger_sequenced.notified();
@@ -255,11 +277,7 @@ pub async fn attest(
             return Ok((StatusCode::CREATED, Json(receipt(&state, &row, &checkpoint).await?)).into_response());
         }
         if tokio::time::Instant::now() >= deadline {
-            return Ok((
-                StatusCode::ACCEPTED,
-                Json(json!({ "status": "queued", "queue_id": queued })),
-            )
-                .into_response());
+            return Ok(queued_answer());
         }
         tokio::select! {
             () = sequenced => {}

@@ -13,9 +13,15 @@ use super::entry::{DecodeError, Entry, EntryBody};
 use super::merkle::{Hash, Side, leaf_hash, walk_inclusion};
 use crate::crypto::hex;
 
+/// The versioned header every receipt carries, so verifiers can refuse bundles they do not
+/// understand (the hash is not the SHA-256 that standard tooling assumes).
+pub const FORMAT: &str = "keepsake-receipt/1 sha3-256";
+
 /// A receipt as the API hands it out and `keepsake verify` reads it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Receipt {
+    /// Always [`FORMAT`].
+    pub format: String,
     pub entry: ReceiptEntry,
     pub inclusion_proof: InclusionProof,
     /// The C2SP signed note of the tree the proof is for.
@@ -140,6 +146,8 @@ pub struct VerifiedReceipt {
 pub enum ReceiptError {
     #[error("the receipt is not valid JSON of the receipt format: {0}")]
     Malformed(String),
+    #[error("the receipt format `{0}` is not `{FORMAT}`")]
+    UnsupportedFormat(String),
     #[error("the entry bytes are not valid base64")]
     EntryEncoding,
     #[error("the entry cannot be decoded: {0}")]
@@ -163,6 +171,9 @@ impl Receipt {
 
     /// Checks the receipt offline; see the module documentation for what that means.
     pub fn verify(&self, trust: Trust<'_>) -> Result<VerifiedReceipt, ReceiptError> {
+        if self.format != FORMAT {
+            return Err(ReceiptError::UnsupportedFormat(self.format.clone()));
+        }
         let bytes = STANDARD
             .decode(&self.entry.entry)
             .map_err(|_| ReceiptError::EntryEncoding)?;
@@ -244,6 +255,7 @@ mod tests {
         let signer = CheckpointSigner::load(&dir.path().join("key"), "example.test/ledger/sha3-256".into()).unwrap();
         let bytes = entry(index);
         let receipt = Receipt {
+            format: FORMAT.to_owned(),
             entry: ReceiptEntry::new(index, &bytes, &leaf_hash(&bytes)).unwrap(),
             inclusion_proof: InclusionProof::new(size, &inclusion_proof(index, size, &nodes).unwrap()),
             checkpoint: signer.sign(size, &root(size, &nodes)),
@@ -338,5 +350,11 @@ mod tests {
             }
         );
         assert!(matches!(Receipt::parse("{}"), Err(ReceiptError::Malformed(_))));
+        let mut future = receipt.clone();
+        future.format = "keepsake-receipt/2 sha3-256".into();
+        assert!(matches!(
+            future.verify(Trust::default()),
+            Err(ReceiptError::UnsupportedFormat(_))
+        ));
     }
 }

@@ -22,7 +22,7 @@ use crate::crypto::{hex, parse_digest_hex};
 use crate::domain::attestation::{AttestationLabel, MAX_ATTESTED_FILE_BYTES};
 use crate::ledger::entry::{Entry, EntryBody};
 use crate::ledger::merkle::{self, Hash};
-use crate::ledger::receipt::{InclusionProof, Receipt, ReceiptEntry};
+use crate::ledger::receipt::{self, InclusionProof, Receipt, ReceiptEntry};
 use crate::store;
 use crate::store::issuers::IssuerRecord;
 use crate::store::ledger::{CheckpointRow, EntryRow};
@@ -127,6 +127,7 @@ pub(super) async fn receipt(state: &AppState, row: &EntryRow, checkpoint: &Check
     let size = checkpoint.tree_size as u64;
     let proof = inclusion(state, row.idx as u64, size).await?;
     Ok(Receipt {
+        format: receipt::FORMAT.to_owned(),
         entry: receipt_entry(row)?,
         inclusion_proof: InclusionProof::new(size, &proof),
         checkpoint: checkpoint.note.clone(),

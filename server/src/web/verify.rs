@@ -136,9 +136,10 @@ fn page(state: &AppState, ctx: RequestContext, query: String, outcome: Outcome) 
 /// The message key explaining why a receipt failed.
 fn failure_key(err: &ReceiptError) -> &'static str {
     match err {
-        ReceiptError::Malformed(_) | ReceiptError::EntryEncoding | ReceiptError::ProofEncoding => {
-            "proof.failed_malformed"
-        }
+        ReceiptError::Malformed(_)
+        | ReceiptError::UnsupportedFormat(_)
+        | ReceiptError::EntryEncoding
+        | ReceiptError::ProofEncoding => "proof.failed_malformed",
         ReceiptError::EntryUndecodable(_) => "proof.failed_entry",
         ReceiptError::LeafMismatch => "proof.failed_leaf",
         ReceiptError::Checkpoint(NoteError::NotSigned | NoteError::BadKey) => "proof.failed_signature",

@@ -20,6 +20,7 @@ use super::error::{AppError, AppResult};
 use crate::app::AppState;
 use crate::crypto::{hex, parse_digest_hex};
 use crate::domain::attestation::{AttestationLabel, MAX_ATTESTED_FILE_BYTES};
+use crate::domain::issuer::IssuerId;
 use crate::ledger::entry::{Entry, EntryBody};
 use crate::ledger::merkle::{self, Hash};
 use crate::ledger::receipt::{self, InclusionProof, Receipt, ReceiptEntry};
@@ -308,7 +309,7 @@ pub(super) async fn attestations_of(
         }
         let receipt = receipt(state, &entry, checkpoint).await?;
         out.push(PublicAttestation {
-            issuer: store::issuers::find(&state.db, crate::domain::issuer::IssuerId(attestation.issuer_id)).await?,
+            issuer: store::issuers::find(&state.db, IssuerId(attestation.issuer_id)).await?,
             label: attestation.label,
             attested_at: DateTime::from_timestamp_millis(receipt.entry.timestamp_ms as i64)
                 .unwrap_or(attestation.created_at),

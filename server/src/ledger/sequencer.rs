@@ -94,3 +94,36 @@ pub async fn sequence_once(
     txn.commit().await?;
     Ok(appended)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ledger::checkpoint;
+
+    /// The largest batch the settings allow fits the database's statement limits.
+    #[tokio::test]
+    async fn the_largest_batch_is_sequenced_in_one_transaction() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("ledger.db").display());
+        let db = store::connect(&url).await.unwrap();
+        store::migrate(&db).await.unwrap();
+        let signer = CheckpointSigner::load(&dir.path().join("key"), "example.test/ledger/sha3-256".into()).unwrap();
+        let txn = db.begin().await.unwrap();
+        for n in 0..10_000u32 {
+            store::ledger::enqueue(&txn, n.to_be_bytes().to_vec(), Utc::now())
+                .await
+                .unwrap();
+        }
+        txn.commit().await.unwrap();
+
+        assert_eq!(sequence_once(&db, &signer, 10_000).await.unwrap(), 10_000);
+        assert_eq!(sequence_once(&db, &signer, 10_000).await.unwrap(), 0, "nothing left");
+        let note = store::ledger::latest_checkpoint(&db).await.unwrap().unwrap().note;
+        let signed = checkpoint::verify(&note, &signer.verifier_key()).unwrap();
+        assert_eq!(signed.size, 10_000);
+        let leaf = leaf_hash(&7_777u32.to_be_bytes());
+        let ids = merkle::inclusion_nodes(7_777, 10_000).unwrap();
+        let proof = merkle::inclusion_proof(7_777, 10_000, &store::ledger::nodes(&db, &ids).await.unwrap()).unwrap();
+        assert!(merkle::verify_inclusion(7_777, 10_000, &leaf, &proof, &signed.root));
+    }
+}

@@ -56,7 +56,11 @@ pub async fn revoke(conn: &impl ConnectionTrait, issuer: IssuerId, id: i64, now:
     Ok(result.rows_affected == 1)
 }
 
-/// The issuer a live key belongs to, recording the use.
+/// How stale `last_used_at` may get: recording every use would make all requests with one key
+/// queue behind each other on that key's row.
+const LAST_USE_RESOLUTION: chrono::TimeDelta = chrono::TimeDelta::seconds(60);
+
+/// The issuer a live key belongs to, recording the use (to the minute).
 pub async fn authenticate(
     conn: &impl ConnectionTrait,
     key_hash: &str,
@@ -70,10 +74,12 @@ pub async fn authenticate(
     else {
         return Ok(None);
     };
-    api_keys::Entity::update_many()
-        .col_expr(api_keys::Column::LastUsedAt, Expr::value(now))
-        .filter(api_keys::Column::Id.eq(key.id))
-        .exec(conn)
-        .await?;
+    if key.last_used_at.is_none_or(|at| now - at >= LAST_USE_RESOLUTION) {
+        api_keys::Entity::update_many()
+            .col_expr(api_keys::Column::LastUsedAt, Expr::value(now))
+            .filter(api_keys::Column::Id.eq(key.id))
+            .exec(conn)
+            .await?;
+    }
     Ok(Some(IssuerId(key.issuer_id)))
 }

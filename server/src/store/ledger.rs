@@ -17,6 +17,9 @@ use crate::ledger::merkle::{Hash, NodeId, NodeMap, empty_root};
 pub use ledger_checkpoints::Model as CheckpointRow;
 pub use ledger_entries::Model as EntryRow;
 
+/// Rows per multi-row `INSERT`, well below both databases' parameter limits.
+const INSERT_CHUNK: usize = 1_000;
+
 /// Any number that is the same for every Keepsake server: the advisory lock's key.
 const SEQUENCER_LOCK: i64 = 0x4b53_4c45_4447_4552;
 
@@ -122,26 +125,27 @@ pub struct SequencedBatch {
 }
 
 pub async fn write_batch(conn: &impl ConnectionTrait, batch: SequencedBatch, now: DateTime<Utc>) -> StoreResult<()> {
-    let entries = batch
-        .entries
-        .into_iter()
-        .map(|(index, entry, leaf, source)| ledger_entries::ActiveModel {
-            idx: Set(index as i64),
-            entry: Set(entry),
-            leaf_hash: Set(leaf.to_vec()),
-            source_id: Set(source),
-            sequenced_at: Set(now),
-        });
-    ledger_entries::Entity::insert_many(entries).exec(conn).await?;
-    let nodes = batch
-        .nodes
-        .into_iter()
-        .map(|((level, index), hash)| ledger_nodes::ActiveModel {
-            level: Set(level as i32),
-            idx: Set(index as i64),
+    // Rows go in chunks: SQLite allows 32 766 parameters per statement, PostgreSQL 65 535.
+    for chunk in batch.entries.chunks(INSERT_CHUNK) {
+        let entries = chunk
+            .iter()
+            .map(|(index, entry, leaf, source)| ledger_entries::ActiveModel {
+                idx: Set(*index as i64),
+                entry: Set(entry.clone()),
+                leaf_hash: Set(leaf.to_vec()),
+                source_id: Set(*source),
+                sequenced_at: Set(now),
+            });
+        ledger_entries::Entity::insert_many(entries).exec(conn).await?;
+    }
+    for chunk in batch.nodes.chunks(INSERT_CHUNK) {
+        let nodes = chunk.iter().map(|((level, index), hash)| ledger_nodes::ActiveModel {
+            level: Set(*level as i32),
+            idx: Set(*index as i64),
             hash: Set(hash.to_vec()),
         });
-    ledger_nodes::Entity::insert_many(nodes).exec(conn).await?;
+        ledger_nodes::Entity::insert_many(nodes).exec(conn).await?;
+    }
     ledger_pending::Entity::delete_many()
         .filter(ledger_pending::Column::Id.is_in(batch.consumed))
         .exec(conn)

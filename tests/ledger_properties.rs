@@ -35,7 +35,7 @@ fn unhex(text: &str) -> Hash {
 
 /// Appends `entries` the way the sequencer does and returns the leaves and stored nodes.
 fn build<E: AsRef<[u8]>>(entries: impl IntoIterator<Item = E>) -> (Vec<Hash>, NodeMap) {
-    let mut nodes = NodeMap::new();
+    let mut nodes = NodeMap::default();
     let mut leaves = Vec::new();
     for (i, entry) in entries.into_iter().enumerate() {
         let index = i as u64;

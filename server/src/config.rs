@@ -70,7 +70,7 @@ settings! {
     S3_SECRET_ACCESS_KEY = "s3.secret_access_key", "KEEPSAKE_S3_SECRET_ACCESS_KEY", "", "S3 secret access key.";
     LEDGER_ORIGIN = "ledger.origin", "KEEPSAKE_LEDGER_ORIGIN", "<public_url host>/ledger/sha3-256", "Name of the ledger in its signed checkpoints; keep it stable for the life of the log.";
     LEDGER_SIGNING_KEY_FILE = "ledger.signing_key_file", "KEEPSAKE_LEDGER_SIGNING_KEY_FILE", "<data_dir>/keys/ledger-signing.key", "Ed25519 seed that signs checkpoints, created if missing; every server on one database must use the same one.";
-    LEDGER_BATCH_SIZE = "ledger.batch_size", "KEEPSAKE_LEDGER_BATCH_SIZE", "256", "Most entries the sequencer appends per checkpoint.";
+    LEDGER_BATCH_SIZE = "ledger.batch_size", "KEEPSAKE_LEDGER_BATCH_SIZE", "4096", "Most entries the sequencer appends per checkpoint.";
     LEDGER_INTERVAL_MS = "ledger.interval_ms", "KEEPSAKE_LEDGER_INTERVAL_MS", "250", "How often the sequencer looks for queued entries, in milliseconds.";
     KYC_VERIFIER = "kyc.verifier", "KEEPSAKE_KYC_VERIFIER", "manual", "Identity verification: manual (reviewer queue) or http (an identity-verification provider).";
     KYC_PROVIDER_URL = "kyc.provider_url", "KEEPSAKE_KYC_PROVIDER_URL", "", "Base URL of the identity-verification provider (with kyc.verifier = http).";

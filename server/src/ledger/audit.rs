@@ -144,7 +144,7 @@ mod tests {
             let leaf = leaf_hash(&i.to_be_bytes());
             leaves.push(leaf);
             range.push(leaf);
-            let mut nodes = merkle::NodeMap::new();
+            let mut nodes = merkle::NodeMap::default();
             for (j, l) in leaves.iter().enumerate() {
                 let fetched: merkle::NodeMap = merkle::append_nodes(j as u64)
                     .into_iter()

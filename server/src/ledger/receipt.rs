@@ -246,7 +246,7 @@ mod tests {
 
     /// A log of `size` attestations and a receipt for `index`, signed by a fresh key.
     fn log_receipt(size: u64, index: u64) -> (Receipt, CheckpointSigner, tempfile::TempDir) {
-        let mut nodes = NodeMap::new();
+        let mut nodes = NodeMap::default();
         for i in 0..size {
             let siblings: NodeMap = append_nodes(i).into_iter().map(|id| (id, nodes[&id])).collect();
             nodes.extend(nodes_completed_by(i, leaf_hash(&entry(i)), &siblings));

@@ -53,7 +53,7 @@ pub async fn sequence_once(
         txn.commit().await?;
         return Ok(0);
     }
-    let mut cache = NodeMap::new();
+    let mut cache = NodeMap::default();
     let mut entries = Vec::with_capacity(pending.len());
     let mut new_nodes = Vec::new();
     let mut consumed = Vec::with_capacity(pending.len());

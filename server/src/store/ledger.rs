@@ -95,7 +95,7 @@ pub async fn take_pending(conn: &impl ConnectionTrait, limit: u64) -> StoreResul
 
 /// Reads stored nodes.
 pub async fn nodes(conn: &impl ConnectionTrait, ids: &[NodeId]) -> StoreResult<NodeMap> {
-    let mut map = NodeMap::new();
+    let mut map = NodeMap::default();
     for chunk in ids.chunks(64) {
         let mut condition = Condition::any();
         for (level, index) in chunk {

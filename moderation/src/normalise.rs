@@ -1,0 +1,518 @@
+//! Text normalisation for screening, with a map back to the original text.
+//!
+//! Term matching is only as good as the normalisation in front of it: `升 值`, `升*值`,
+//! `ＧＵＡＲＡＮＴＥＥＤ`, `Guaranteed` and `guar\u{200B}anteed` must all meet the same term.
+//! [`normalise`] turns a text into a canonical matching form and remembers, for every byte of
+//! that form, which bytes of the original produced it, so that a match can be highlighted where
+//! the author actually wrote it.
+//!
+//! # The steps
+//!
+//! 1. **Unicode NFKC**, per cluster (a starter character with the combining marks that follow
+//!    it). NFKC also folds full-width ASCII (`Ｇ` → `G`), the ideographic space and half-width
+//!    katakana, circled digits and the like. Compositions that span two starters (conjoining
+//!    Hangul jamo) are not performed; no term list depends on them.
+//! 2. **Case folding** with Unicode lower-casing, followed by NFKC again because lower-casing can
+//!    leave decomposed sequences (`İ` → `i` + U+0307).
+//! 3. **Removal of invisible characters**: zero-width spaces and joiners, soft hyphens,
+//!    bidirectional controls, variation selectors, tag characters, Hangul fillers, and any
+//!    combining mark that NFKC could not compose into its base (stacked marks are a common way to
+//!    break a term without changing how it looks). These are removed outright, so
+//!    `guar\u{200D}anteed` reads as one word.
+//! 4. **Separators** (everything that is not a letter or digit: spaces, punctuation, symbols,
+//!    emoji) are removed or collapsed according to the characters on either side:
+//!
+//!    | left            | right           | result                          |
+//!    |-----------------|-----------------|---------------------------------|
+//!    | start of text   | anything        | removed                         |
+//!    | anything        | end of text     | removed                         |
+//!    | CJK             | CJK             | removed                         |
+//!    | CJK             | other word      | removed                         |
+//!    | other word      | CJK             | removed                         |
+//!    | single letter   | single letter   | removed (`d.r.u.g` → `drug`)    |
+//!    | other word      | other word      | one space (`a -- b` → `a b`)    |
+//!
+//!    "CJK" means Han ideographs, kana and bopomofo: scripts written without spaces between
+//!    words, where a separator between two characters carries no word boundary that matching
+//!    could respect anyway (a term is already found inside any longer run of Han characters, so
+//!    removing `。` between two of them adds little risk, while `麻。。。痹` is a common evasion).
+//!    In spaced scripts (Latin, Cyrillic, Hangul, digits), removing separators would glue
+//!    ordinary words together (`be tting` → `betting`, `all i n` → `allin`) and invent matches
+//!    across word boundaries, so a separator run becomes a single space there — except between
+//!    two tokens that are each a single letter or digit, which ordinary prose almost never
+//!    strings together but which spelled-out evasions always do. A token here is a run of
+//!    letters and digits in the original, so `d.r.u.g` joins fully while `a drug` stays two
+//!    words. The known cost: an evasion that splits a Latin word unevenly (`dr ug`) is not
+//!    rejoined, and a dotted number such as `1.5` reads as `15`.
+//!
+//! The result is idempotent: normalising a normalised text changes nothing, which is also what
+//! makes term lists and texts comparable, since terms go through the same function.
+
+use std::ops::Range;
+
+use unicode_normalization::char::{canonical_combining_class, is_combining_mark};
+use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfkc_quick};
+
+/// A text in matching form, with the way back to the original.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Normalised {
+    text: String,
+    pieces: Vec<Piece>,
+}
+
+/// A stretch of the normalised text and where it came from.
+///
+/// An aligned piece maps byte for byte onto an equally long stretch of the original (most text
+/// is either unchanged or ASCII-lower-cased, so this keeps the map small); any other piece maps
+/// as a whole onto the original range that produced it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Piece {
+    out: usize,
+    orig: usize,
+    orig_end: usize,
+    aligned: bool,
+}
+
+impl Normalised {
+    /// The normalised text.
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+
+    /// Maps a byte range of the normalised text (on character boundaries) to the smallest range
+    /// of the original text that produced it. The result always lies on character boundaries of
+    /// the original.
+    ///
+    /// # Panics
+    ///
+    /// If the range is not within the normalised text.
+    pub fn original_range(&self, range: Range<usize>) -> Range<usize> {
+        assert!(
+            range.start <= range.end && range.end <= self.text.len(),
+            "range {range:?} outside the normalised text"
+        );
+        if self.pieces.is_empty() {
+            return 0..0;
+        }
+        let piece_at = |pos: usize| &self.pieces[self.pieces.partition_point(|p| p.out <= pos).saturating_sub(1)];
+        let first = piece_at(range.start);
+        let start = if first.aligned {
+            first.orig + (range.start - first.out)
+        } else {
+            first.orig
+        };
+        if range.is_empty() {
+            return start..start;
+        }
+        let last = piece_at(range.end - 1);
+        let end = if last.aligned {
+            last.orig + (range.end - last.out)
+        } else {
+            last.orig_end
+        };
+        start..end
+    }
+}
+
+/// Normalises `original` for matching; see the module documentation for the steps.
+pub fn normalise(original: &str) -> Normalised {
+    let mut sink = Sink::new(original.len());
+    let mut at = 0;
+    while let Some(c) = original[at..].chars().next() {
+        if sink.is_settled()
+            && let Some((len, class)) = unchanged_run(&original[at..])
+        {
+            sink.push_run(&original[at..at + len], at, class);
+            at += len;
+            continue;
+        }
+        let mut end = at + c.len_utf8();
+        while let Some(next) = original[end..].chars().next() {
+            if is_starter(next) {
+                break;
+            }
+            end += next.len_utf8();
+        }
+        if end == at + c.len_utf8() {
+            fold_char(c, at..end, &mut sink);
+        } else {
+            fold_cluster(&original[at..end], at..end, &mut sink);
+        }
+        at = end;
+    }
+    sink.finish()
+}
+
+/// The length of the run at the start of `text` made of characters that normalisation leaves
+/// as they are, all of one class (lower-case ASCII letters and digits, or CJK characters), not
+/// counting a last character that a combining mark follows. Nearly all text consists of such
+/// runs, which can be copied without looking at each character on its own.
+fn unchanged_run(text: &str) -> Option<(usize, Class)> {
+    let mut chars = text.char_indices();
+    let (_, first) = chars.next()?;
+    let (class, member): (Class, fn(char) -> bool) = if first.is_ascii_lowercase() || first.is_ascii_digit() {
+        (Class::Word, |c| c.is_ascii_lowercase() || c.is_ascii_digit())
+    } else if is_unspaced(first) {
+        (Class::Unspaced, is_unspaced)
+    } else {
+        return None;
+    };
+    let mut last = 0;
+    for (i, c) in chars {
+        if !member(c) {
+            if !is_starter(c) {
+                return (last > 0).then_some((last, class));
+            }
+            return Some((i, class));
+        }
+        last = i;
+    }
+    Some((text.len(), class))
+}
+
+fn is_starter(c: char) -> bool {
+    c.is_ascii() || is_unspaced(c) || canonical_combining_class(c) == 0
+}
+
+/// Folds a cluster of one character, taking the cheap paths for the characters that make up
+/// nearly all real text.
+fn fold_char(c: char, orig: Range<usize>, sink: &mut Sink) {
+    if c.is_ascii() || is_unspaced(c) {
+        sink.push(c.to_ascii_lowercase(), orig, true);
+        return;
+    }
+    if is_invisible(c) {
+        return;
+    }
+    let mut lower = c.to_lowercase();
+    if lower.len() == 1 {
+        let l = lower.next().unwrap_or(c);
+        if is_nfkc_quick(std::iter::once(l)) == IsNormalized::Yes
+            && is_nfkc_quick(std::iter::once(c)) == IsNormalized::Yes
+        {
+            if !is_combining_mark(l) {
+                sink.push(l, orig, l.len_utf8() == c.len_utf8());
+            }
+            return;
+        }
+    }
+    let mut buf = [0; 4];
+    fold_cluster(c.encode_utf8(&mut buf), orig, sink);
+}
+
+/// The general path: NFKC, lower-case, NFKC again, then drop what should be invisible.
+fn fold_cluster(cluster: &str, orig: Range<usize>, sink: &mut Sink) {
+    let lowered: String = cluster.nfkc().flat_map(char::to_lowercase).collect();
+    let single = cluster.chars().count() == 1;
+    let mut out = lowered
+        .nfkc()
+        .filter(|&c| !is_invisible(c) && !is_combining_mark(c))
+        .peekable();
+    while let Some(c) = out.next() {
+        let aligned = single && out.peek().is_none() && c.len_utf8() == cluster.len();
+        sink.push(c, orig.clone(), aligned);
+    }
+}
+
+/// Characters that render as nothing (or only alter their neighbour) and so can be slipped
+/// inside a term unseen.
+fn is_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00AD}'
+            | '\u{034F}'
+            | '\u{061C}'
+            | '\u{115F}'
+            | '\u{1160}'
+            | '\u{17B4}'
+            | '\u{17B5}'
+            | '\u{180B}'..='\u{180F}'
+            | '\u{200B}'..='\u{200F}'
+            | '\u{202A}'..='\u{202E}'
+            | '\u{2060}'..='\u{206F}'
+            | '\u{3164}'
+            | '\u{FE00}'..='\u{FE0F}'
+            | '\u{FEFF}'
+            | '\u{FFA0}'
+            | '\u{1BCA0}'..='\u{1BCA3}'
+            | '\u{1D173}'..='\u{1D17A}'
+            | '\u{E0000}'..='\u{E0FFF}'
+    )
+}
+
+/// Scripts written without spaces between words: Han ideographs, kana, bopomofo and the
+/// ideographic iteration and number marks.
+pub(crate) fn is_unspaced(c: char) -> bool {
+    matches!(
+        c,
+        '\u{3005}'..='\u{3007}'
+            | '\u{3021}'..='\u{3029}'
+            | '\u{3041}'..='\u{3096}'
+            | '\u{309D}'..='\u{309F}'
+            | '\u{30A1}'..='\u{30FA}'
+            | '\u{30FC}'..='\u{30FF}'
+            | '\u{3105}'..='\u{312F}'
+            | '\u{31A0}'..='\u{31BF}'
+            | '\u{31F0}'..='\u{31FF}'
+            | '\u{3400}'..='\u{4DBF}'
+            | '\u{4E00}'..='\u{9FFF}'
+            | '\u{20000}'..='\u{3FFFF}'
+    )
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Class {
+    Unspaced,
+    Word,
+    Separator,
+}
+
+fn classify(c: char) -> Class {
+    if c.is_ascii_alphanumeric() {
+        Class::Word
+    } else if c.is_ascii() {
+        Class::Separator
+    } else if is_unspaced(c) {
+        Class::Unspaced
+    } else if c.is_alphanumeric() {
+        Class::Word
+    } else {
+        Class::Separator
+    }
+}
+
+/// Whether `c` belongs to a spaced-script word, i.e. whether a term next to it needs a word
+/// boundary to count.
+pub(crate) fn is_word_char(c: char) -> bool {
+    classify(c) == Class::Word
+}
+
+/// A folded character waiting for the character after it, which decides the separators before
+/// it.
+#[derive(Debug, Clone)]
+struct Held {
+    c: char,
+    orig: Range<usize>,
+    aligned: bool,
+}
+
+/// Applies the separator rules to the stream of folded characters and records the pieces.
+struct Sink {
+    text: String,
+    pieces: Vec<Piece>,
+    /// Class of the last character emitted, if any.
+    last: Option<Class>,
+    /// Length (capped at 2) of the last run of word characters in the original, not counting any
+    /// that were joined to it across a removed separator; kept across the separators after it
+    /// because it decides them.
+    token_len: u8,
+    /// Original range of the separators seen since the last emitted character.
+    pending: Option<Range<usize>>,
+    held: Option<Held>,
+}
+
+impl Sink {
+    fn new(capacity: usize) -> Self {
+        Sink {
+            text: String::with_capacity(capacity),
+            pieces: Vec::new(),
+            last: None,
+            token_len: 0,
+            pending: None,
+            held: None,
+        }
+    }
+
+    /// Whether no separator or held character is waiting, so that characters can be emitted
+    /// as they come.
+    fn is_settled(&self) -> bool {
+        self.pending.is_none() && self.held.is_none()
+    }
+
+    /// Emits a run found by [`unchanged_run`]; only valid when [`Sink::is_settled`].
+    fn push_run(&mut self, run: &str, orig: usize, class: Class) {
+        let out = self.text.len();
+        self.text.push_str(run);
+        self.token_len = match class {
+            Class::Word if self.last == Some(Class::Word) => 2,
+            Class::Word => u8::try_from(run.len()).map_or(2, |n| n.min(2)),
+            _ => 0,
+        };
+        self.last = Some(class);
+        let orig_end = orig + run.len();
+        match self.pieces.last_mut() {
+            Some(prev) if prev.aligned && prev.orig_end == orig => prev.orig_end = orig_end,
+            _ => self.pieces.push(Piece {
+                out,
+                orig,
+                orig_end,
+                aligned: true,
+            }),
+        }
+    }
+
+    fn push(&mut self, c: char, orig: Range<usize>, aligned: bool) {
+        match classify(c) {
+            Class::Separator => {
+                if let Some(held) = self.held.take() {
+                    self.release(held, 1);
+                }
+                if self.last.is_some() {
+                    let start = self.pending.as_ref().map_or(orig.start, |p| p.start);
+                    self.pending = Some(start..orig.end);
+                }
+            }
+            Class::Unspaced => {
+                if let Some(held) = self.held.take() {
+                    self.release(held, 1);
+                }
+                self.pending = None;
+                self.emit(c, orig, aligned, Class::Unspaced);
+                self.token_len = 0;
+            }
+            Class::Word => {
+                if let Some(held) = self.held.take() {
+                    self.release(held, 2);
+                    self.emit(c, orig, aligned, Class::Word);
+                    self.token_len = 2;
+                } else if self.pending.is_some() && self.last == Some(Class::Word) {
+                    self.held = Some(Held { c, orig, aligned });
+                } else {
+                    let continues = self.pending.take().is_none() && self.last == Some(Class::Word);
+                    self.emit(c, orig, aligned, Class::Word);
+                    self.token_len = if continues { (self.token_len + 1).min(2) } else { 1 };
+                }
+            }
+        }
+    }
+
+    /// Emits a held word character, first deciding the separators between it and the previous
+    /// word now that the length of its own token (`right_len`, capped at 2) is known.
+    fn release(&mut self, held: Held, right_len: u8) {
+        if let Some(sep) = self.pending.take()
+            && !(self.token_len == 1 && right_len == 1)
+        {
+            let one_byte = sep.len() == 1;
+            self.emit(' ', sep, one_byte, Class::Separator);
+        }
+        self.emit(held.c, held.orig, held.aligned, Class::Word);
+        self.token_len = 1;
+    }
+
+    fn emit(&mut self, c: char, orig: Range<usize>, aligned: bool, class: Class) {
+        let out = self.text.len();
+        self.text.push(c);
+        self.last = Some(class);
+        if let Some(prev) = self.pieces.last_mut() {
+            if aligned && prev.aligned && prev.orig_end == orig.start {
+                prev.orig_end = orig.end;
+                return;
+            }
+            if !aligned && !prev.aligned && prev.orig == orig.start && prev.orig_end == orig.end {
+                return;
+            }
+        }
+        self.pieces.push(Piece {
+            out,
+            orig: orig.start,
+            orig_end: orig.end,
+            aligned,
+        });
+    }
+
+    fn finish(mut self) -> Normalised {
+        if let Some(held) = self.held.take() {
+            self.release(held, 1);
+        }
+        Normalised {
+            text: self.text,
+            pieces: self.pieces,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn norm(s: &str) -> String {
+        normalise(s).as_str().to_owned()
+    }
+
+    #[test]
+    fn folds_width_and_case() {
+        assert_eq!(norm("ＧＵＡＲＡＮＴＥＥＤ ｐｒｏｆｉｔ"), "guaranteed profit");
+        assert_eq!(norm("GuArAnTeEd PROFIT"), "guaranteed profit");
+        assert_eq!(norm("Ａ１"), "a1");
+    }
+
+    #[test]
+    fn removes_invisible_characters_without_splitting_words() {
+        assert_eq!(norm("guar\u{200B}an\u{200D}teed"), "guaranteed");
+        assert_eq!(norm("升\u{200D}值"), "升值");
+        assert_eq!(norm("升\u{FE0F}\u{0336}值"), "升值");
+    }
+
+    #[test]
+    fn removes_separators_between_cjk_characters() {
+        assert_eq!(norm("升 值"), "升值");
+        assert_eq!(norm("升*值"), "升值");
+        assert_eq!(norm("麻。。。痹"), "麻痹");
+        assert_eq!(norm("赌\u{3000}博"), "赌博");
+        assert_eq!(norm("炒🔥NFT"), "炒nft");
+    }
+
+    #[test]
+    fn joins_spelled_out_letters_only() {
+        assert_eq!(norm("d.r.u.g"), "drug");
+        assert_eq!(norm("D R U G"), "drug");
+        assert_eq!(norm("buy d-r-u-g-s now"), "buy drugs now");
+        assert_eq!(norm("a drug"), "a drug");
+        assert_eq!(norm("all in, be tting"), "all in be tting");
+        assert_eq!(norm("  guaranteed -- profit!! "), "guaranteed profit");
+    }
+
+    #[test]
+    fn is_idempotent_on_examples() {
+        for s in [
+            "a b cd e f",
+            "ab c d",
+            "x 升 y",
+            "İstanbul",
+            "ﬁ ①",
+            "㈱会社",
+            "e\u{301}t\u{e9}",
+        ] {
+            let once = norm(s);
+            assert_eq!(norm(&once), once, "for {s:?}");
+        }
+    }
+
+    #[test]
+    fn composes_before_removing_marks() {
+        assert_eq!(norm("e\u{301}t\u{e9}"), "été");
+    }
+
+    #[test]
+    fn maps_ranges_back_to_the_original() {
+        let original = "这件藏品必将升 值！";
+        let n = normalise(original);
+        let at = n.as_str().find("升值").unwrap();
+        let span = n.original_range(at..at + "升值".len());
+        assert_eq!(&original[span], "升 值");
+
+        let original = "Ｇｕａｒａｎｔｅｅｄ profit";
+        let n = normalise(original);
+        let span = n.original_range(0..n.as_str().len());
+        assert_eq!(&original[span], original);
+        let span = n.original_range(0.."guaranteed".len());
+        assert_eq!(&original[span], "Ｇｕａｒａｎｔｅｅｄ");
+    }
+
+    #[test]
+    fn empty_and_separator_only_texts() {
+        assert_eq!(norm(""), "");
+        assert_eq!(norm(" ,.!? \u{200B}"), "");
+        assert_eq!(normalise("").original_range(0..0), 0..0);
+    }
+}

@@ -7,6 +7,7 @@
 pub mod account;
 pub mod attestation;
 pub mod audit;
+pub mod collection;
 pub mod credit_code;
 pub mod documents;
 pub mod email_token;

@@ -47,6 +47,15 @@
 //!
 //! The result is idempotent: normalising a normalised text changes nothing, which is also what
 //! makes term lists and texts comparable, since terms go through the same function.
+//!
+//! # Speed
+//!
+//! Screening runs over every text submitted, so the common cases bypass the general path (which
+//! allocates for NFKC) with exactly the same result: runs of ASCII letters and digits or of ASCII
+//! separators are taken whole with byte operations, since ASCII is its own NFKC form; runs of CJK
+//! characters are copied as they are; and full-width ASCII and the commonest CJK punctuation are
+//! mapped directly. The position map records one piece per stretch that maps byte for byte, not
+//! one entry per character.
 
 use std::ops::Range;
 
@@ -119,10 +128,22 @@ pub fn normalise(original: &str) -> Normalised {
     let mut sink = Sink::new(original.len());
     let mut at = 0;
     while let Some(c) = original[at..].chars().next() {
-        if sink.is_settled()
-            && let Some((len, class)) = unchanged_run(&original[at..])
+        if c.is_ascii()
+            && let Some(len) = ascii_run(&original[at..])
         {
-            sink.push_run(&original[at..at + len], at, class);
+            let run = &original[at..at + len];
+            if c.is_ascii_alphanumeric() {
+                sink.push_ascii_word(run, at);
+            } else {
+                sink.push_ascii_separators(at..at + len);
+            }
+            at += len;
+            continue;
+        }
+        if sink.is_settled()
+            && let Some(len) = unspaced_run(&original[at..])
+        {
+            sink.push_unspaced_run(&original[at..at + len], at);
             at += len;
             continue;
         }
@@ -143,31 +164,45 @@ pub fn normalise(original: &str) -> Normalised {
     sink.finish()
 }
 
-/// The length of the run at the start of `text` made of characters that normalisation leaves
-/// as they are, all of one class (lower-case ASCII letters and digits, or CJK characters), not
-/// counting a last character that a combining mark follows. Nearly all text consists of such
-/// runs, which can be copied without looking at each character on its own.
-fn unchanged_run(text: &str) -> Option<(usize, Class)> {
-    let mut chars = text.char_indices();
-    let (_, first) = chars.next()?;
-    let (class, member): (Class, fn(char) -> bool) = if first.is_ascii_lowercase() || first.is_ascii_digit() {
-        (Class::Word, |c| c.is_ascii_lowercase() || c.is_ascii_digit())
-    } else if is_unspaced(first) {
-        (Class::Unspaced, is_unspaced)
+/// The length of the run at the start of `text` made of ASCII letters and digits, or of ASCII
+/// separators, not counting a last character that a combining mark follows (that character
+/// forms a cluster with the mark and needs the general path). `None` if no such run is left.
+///
+/// ASCII is its own NFKC form and only needs ASCII lower-casing, so such a run can be handled
+/// as a whole with byte operations; this is what makes Latin text cheap to normalise.
+fn ascii_run(text: &str) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let word = bytes.first()?.is_ascii_alphanumeric();
+    let len = bytes
+        .iter()
+        .position(|b| !b.is_ascii() || b.is_ascii_alphanumeric() != word)
+        .unwrap_or(bytes.len());
+    // Only a non-ASCII character can be a combining mark.
+    let marked = bytes.get(len).is_some_and(|b| !b.is_ascii()) && followed_by_non_starter(text, len);
+    let len = if marked { len - 1 } else { len };
+    (len > 0).then_some(len)
+}
+
+/// The length of the run at the start of `text` made of CJK characters, which normalisation
+/// leaves as they are, not counting a last character that a combining mark follows. Nearly all
+/// Chinese text consists of such runs, which can be copied without looking at each character
+/// on its own.
+fn unspaced_run(text: &str) -> Option<usize> {
+    let len = text
+        .char_indices()
+        .find(|&(_, c)| !is_unspaced(c))
+        .map_or(text.len(), |(i, _)| i);
+    let len = if followed_by_non_starter(text, len) {
+        text[..len].char_indices().next_back().map_or(0, |(i, _)| i)
     } else {
-        return None;
+        len
     };
-    let mut last = 0;
-    for (i, c) in chars {
-        if !member(c) {
-            if !is_starter(c) {
-                return (last > 0).then_some((last, class));
-            }
-            return Some((i, class));
-        }
-        last = i;
-    }
-    Some((text.len(), class))
+    (len > 0).then_some(len)
+}
+
+/// Whether the character at byte `at` of `text` (if any) joins the cluster before it.
+fn followed_by_non_starter(text: &str, at: usize) -> bool {
+    text[at..].chars().next().is_some_and(|c| !is_starter(c))
 }
 
 fn is_starter(c: char) -> bool {
@@ -179,6 +214,20 @@ fn is_starter(c: char) -> bool {
 fn fold_char(c: char, orig: Range<usize>, sink: &mut Sink) {
     if c.is_ascii() || is_unspaced(c) {
         sink.push(c.to_ascii_lowercase(), orig, true);
+        return;
+    }
+    // The commonest Chinese punctuation (`、。〃〈〉《》「」『』【】`) is already in NFKC form and
+    // has no case, so it needs none of the checks below.
+    if let '\u{3001}'..='\u{3003}' | '\u{3008}'..='\u{3011}' = c {
+        sink.push(c, orig, true);
+        return;
+    }
+    // Full-width ASCII (`Ｇ`, `，`) is common in Chinese text; its NFKC form is the plain ASCII
+    // character, which spares the general path's allocation.
+    if let '\u{FF01}'..='\u{FF5E}' = c
+        && let Some(narrow) = char::from_u32(u32::from(c) - 0xFEE0)
+    {
+        sink.push(narrow.to_ascii_lowercase(), orig, false);
         return;
     }
     if is_invisible(c) {
@@ -329,16 +378,75 @@ impl Sink {
         self.pending.is_none() && self.held.is_none()
     }
 
-    /// Emits a run found by [`unchanged_run`]; only valid when [`Sink::is_settled`].
-    fn push_run(&mut self, run: &str, orig: usize, class: Class) {
+    /// Emits a run found by [`unspaced_run`]; only valid when [`Sink::is_settled`].
+    fn push_unspaced_run(&mut self, run: &str, orig: usize) {
+        self.emit_aligned(run, orig);
+        self.token_len = 0;
+        self.last = Some(Class::Unspaced);
+    }
+
+    /// Takes a run of ASCII letters and digits found by [`ascii_run`], with the same effect as
+    /// pushing its characters one by one through [`Sink::push`], but deciding the separator rules
+    /// once for the run: only its first character can meet a held character or pending
+    /// separators, and once the run is two characters long it is no longer a single letter.
+    fn push_ascii_word(&mut self, run: &str, orig: usize) {
+        let len = run.len();
+        if let Some(held) = self.held.take() {
+            // The held character had one letter before it; this run makes its token longer.
+            self.release(held, 2);
+            self.emit_ascii_word(run, orig);
+            self.token_len = 2;
+        } else if self.pending.is_some() && self.last == Some(Class::Word) {
+            if len == 1 {
+                // Whether the separators go depends on what follows this single letter.
+                let c = char::from(run.as_bytes()[0].to_ascii_lowercase());
+                self.held = Some(Held {
+                    c,
+                    orig: orig..orig + 1,
+                    aligned: true,
+                });
+                return;
+            }
+            // A token of two or more characters: the separators before it become one space.
+            if let Some(sep) = self.pending.take() {
+                let one_byte = sep.len() == 1;
+                self.emit(' ', sep, one_byte, Class::Separator);
+            }
+            self.emit_ascii_word(run, orig);
+            self.token_len = 2;
+        } else {
+            let continues = self.pending.take().is_none() && self.last == Some(Class::Word);
+            let before = if continues { usize::from(self.token_len) } else { 0 };
+            self.emit_ascii_word(run, orig);
+            self.token_len = if before + len >= 2 { 2 } else { 1 };
+        }
+    }
+
+    /// Appends a run of ASCII letters and digits, lower-cased.
+    fn emit_ascii_word(&mut self, run: &str, orig: usize) {
+        let out = self.text.len();
+        self.emit_aligned(run, orig);
+        self.text[out..].make_ascii_lowercase();
+        self.last = Some(Class::Word);
+    }
+
+    /// Takes a run of ASCII separators found by [`ascii_run`], with the same effect as pushing
+    /// them one by one.
+    fn push_ascii_separators(&mut self, orig: Range<usize>) {
+        if let Some(held) = self.held.take() {
+            self.release(held, 1);
+        }
+        if self.last.is_some() {
+            let start = self.pending.as_ref().map_or(orig.start, |p| p.start);
+            self.pending = Some(start..orig.end);
+        }
+    }
+
+    /// Appends `run`, which maps byte for byte onto the original from `orig`, extending the last
+    /// piece when it is aligned and ends where the run begins.
+    fn emit_aligned(&mut self, run: &str, orig: usize) {
         let out = self.text.len();
         self.text.push_str(run);
-        self.token_len = match class {
-            Class::Word if self.last == Some(Class::Word) => 2,
-            Class::Word => u8::try_from(run.len()).map_or(2, |n| n.min(2)),
-            _ => 0,
-        };
-        self.last = Some(class);
         let orig_end = orig + run.len();
         match self.pieces.last_mut() {
             Some(prev) if prev.aligned && prev.orig_end == orig => prev.orig_end = orig_end,

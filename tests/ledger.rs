@@ -53,9 +53,11 @@ async fn get_json(server: &Server, path: &str) -> Value {
 }
 
 async fn attest(server: &Server, key: Option<&str>, body: Value) -> reqwest::Response {
-    let mut request = reqwest::Client::new()
-        .post(server.url("/api/v1/attestations"))
-        .json(&body);
+    attest_at(server, "/api/v1/attestations", key, body).await
+}
+
+async fn attest_at(server: &Server, path: &str, key: Option<&str>, body: Value) -> reqwest::Response {
+    let mut request = reqwest::Client::new().post(server.url(path)).json(&body);
     if let Some(key) = key {
         request = request.bearer_auth(key);
     }
@@ -355,13 +357,8 @@ async fn a_stranger_verifies_an_attested_file(db: Db) {
 
     // Without waiting: 202 at once, and the attestation turns up in the public lookup.
     let unhurried = keepsake::crypto::sha3_hex(b"no need to wait");
-    let queued = reqwest::Client::new()
-        .post(server.url("/api/v1/attestations?wait=false"))
-        .bearer_auth(&key)
-        .json(&json!({ "sha3_256": unhurried }))
-        .send()
-        .await
-        .unwrap();
+    let body = json!({ "sha3_256": unhurried });
+    let queued = attest_at(&server, "/api/v1/attestations?wait=false", Some(&key), body.clone()).await;
     assert_eq!(queued.status(), StatusCode::ACCEPTED);
     let queued: Value = queued.json().await.unwrap();
     assert_eq!(
@@ -373,13 +370,7 @@ async fn a_stranger_verifies_an_attested_file(db: Db) {
         assert!(start.elapsed() < Duration::from_secs(20), "never sequenced");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    let odd = reqwest::Client::new()
-        .post(server.url("/api/v1/attestations?wait=maybe"))
-        .bearer_auth(&key)
-        .json(&json!({ "sha3_256": unhurried }))
-        .send()
-        .await
-        .unwrap();
+    let odd = attest_at(&server, "/api/v1/attestations?wait=maybe", Some(&key), body).await;
     assert_eq!(odd.status(), StatusCode::BAD_REQUEST);
 }
 

@@ -227,11 +227,8 @@ fn verify_receipt(
         verified.index,
         verified.entry.body.type_name()
     );
-    for (name, value) in receipt::fields(&verified.entry.body).as_object().into_iter().flatten() {
-        report += &format!(
-            "  {name:<11} {}\n",
-            value.as_str().map_or_else(|| value.to_string(), str::to_owned)
-        );
+    for (name, value) in receipt::field_pairs(&verified.entry.body) {
+        report += &format!("  {name:<11} {value}\n");
     }
     if let Some(path) = file {
         let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;

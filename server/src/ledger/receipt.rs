@@ -68,9 +68,14 @@ impl InclusionProof {
     pub fn new(size: u64, proof: &[Hash]) -> Self {
         Self {
             size,
-            hashes: proof.iter().map(|h| STANDARD.encode(h)).collect(),
+            hashes: encode_hashes(proof),
         }
     }
+}
+
+/// Proof hashes as receipts and the proof endpoints carry them: base64, in proof order.
+pub fn encode_hashes(hashes: &[Hash]) -> Vec<String> {
+    hashes.iter().map(|h| STANDARD.encode(h)).collect()
 }
 
 /// An entry's fields as JSON, digests in hex.
@@ -111,6 +116,20 @@ pub fn fields(body: &EntryBody) -> Value {
             json!({ "collection_id": collection_id, "serial": serial })
         }
     }
+}
+
+/// An entry's fields as (name, text) pairs, for people: strings as they are, numbers written out.
+pub fn field_pairs(body: &EntryBody) -> Vec<(String, String)> {
+    let Value::Object(fields) = fields(body) else {
+        return Vec::new();
+    };
+    fields
+        .into_iter()
+        .map(|(name, value)| match value {
+            Value::String(text) => (name, text),
+            other => (name, other.to_string()),
+        })
+        .collect()
 }
 
 /// What the checker trusts beyond the receipt itself.

@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use axum::Json;
+use axum::extract::multipart::Field;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{FromRequest, Multipart, Path, Query, Request, State};
 use axum::http::StatusCode;
@@ -78,11 +79,17 @@ pub struct InclusionQuery {
 }
 
 /// The inclusion proof of `index` in the tree of `size` (which must not exceed the log).
-pub(super) async fn inclusion(state: &AppState, index: u64, size: u64) -> AppResult<Vec<Hash>> {
+async fn inclusion(state: &AppState, index: u64, size: u64) -> AppResult<Vec<Hash>> {
     let (current, _) = store::ledger::state(&state.db).await?;
-    if size > current || index >= size {
+    if size > current {
         return Err(AppError::BadRequest);
     }
+    stored_inclusion(state, index, size).await
+}
+
+/// The inclusion proof of `index` in a tree of `size` the log is known to have reached (that of
+/// a stored checkpoint), from the stored nodes.
+async fn stored_inclusion(state: &AppState, index: u64, size: u64) -> AppResult<Vec<Hash>> {
     let ids = merkle::inclusion_nodes(index, size).map_err(|_| AppError::BadRequest)?;
     let nodes = store::ledger::nodes(&state.db, &ids).await?;
     merkle::inclusion_proof(index, size, &nodes).map_err(|_| AppError::BadRequest)
@@ -91,7 +98,7 @@ pub(super) async fn inclusion(state: &AppState, index: u64, size: u64) -> AppRes
 pub async fn inclusion_proof(State(state): State<AppState>, Query(q): Query<InclusionQuery>) -> AppResult<Json<Value>> {
     let proof = inclusion(&state, q.index, q.size).await?;
     Ok(Json(
-        json!({ "index": q.index, "size": q.size, "proof": InclusionProof::new(q.size, &proof).hashes }),
+        json!({ "index": q.index, "size": q.size, "proof": receipt::encode_hashes(&proof) }),
     ))
 }
 
@@ -113,11 +120,11 @@ pub async fn consistency_proof(
     let nodes = store::ledger::nodes(&state.db, &ids).await?;
     let proof = merkle::consistency_proof(q.from, q.to, &nodes).map_err(|_| AppError::BadRequest)?;
     Ok(Json(
-        json!({ "from": q.from, "to": q.to, "proof": InclusionProof::new(q.to, &proof).hashes }),
+        json!({ "from": q.from, "to": q.to, "proof": receipt::encode_hashes(&proof) }),
     ))
 }
 
-pub(super) async fn latest_checkpoint(state: &AppState) -> AppResult<CheckpointRow> {
+async fn latest_checkpoint(state: &AppState) -> AppResult<CheckpointRow> {
     store::ledger::latest_checkpoint(&state.db)
         .await?
         .ok_or(AppError::NotFound)
@@ -126,7 +133,7 @@ pub(super) async fn latest_checkpoint(state: &AppState) -> AppResult<CheckpointR
 /// A receipt for `row` against `checkpoint`: everything needed to verify offline.
 pub(super) async fn receipt(state: &AppState, row: &EntryRow, checkpoint: &CheckpointRow) -> AppResult<Receipt> {
     let size = checkpoint.tree_size as u64;
-    let proof = inclusion(state, row.idx as u64, size).await?;
+    let proof = stored_inclusion(state, row.idx as u64, size).await?;
     Ok(Receipt {
         format: receipt::FORMAT.to_owned(),
         entry: receipt_entry(row)?,
@@ -163,21 +170,13 @@ impl Attestation {
     /// stored, and an optional `label`.
     async fn from_multipart(mut form: Multipart) -> AppResult<Self> {
         let (mut digest, mut label) = (None, None);
-        while let Some(mut field) = form.next_field().await.map_err(multipart_error)? {
+        while let Some(field) = form.next_field().await.map_err(multipart_error)? {
             match field.name() {
                 Some("file") if digest.is_none() => {
-                    let (mut hasher, mut length) = (Sha3_256::new(), 0usize);
-                    while let Some(chunk) = field.chunk().await.map_err(multipart_error)? {
-                        length += chunk.len();
-                        if length > MAX_ATTESTED_FILE_BYTES {
-                            return Err(AppError::FileTooLarge);
-                        }
-                        hasher.update(&chunk);
-                    }
-                    if length == 0 {
-                        return Err(AppError::InvalidAttestation);
-                    }
-                    digest = Some(Hash::from(hasher.finalize()));
+                    digest = Some(hash_upload(field).await.map_err(|e| match e {
+                        UploadError::TooLarge => AppError::FileTooLarge,
+                        UploadError::Empty | UploadError::Broken => AppError::InvalidAttestation,
+                    })?);
                 }
                 Some("label") if label.is_none() => {
                     let text = field.text().await.map_err(multipart_error)?;
@@ -191,6 +190,37 @@ impl Attestation {
             label: label.unwrap_or_default(),
         })
     }
+}
+
+/// Why an uploaded file could not be hashed.
+pub(super) enum UploadError {
+    Empty,
+    TooLarge,
+    /// The upload broke off or was not valid multipart.
+    Broken,
+}
+
+/// Hashes an uploaded file with SHA3-256 as it streams in, without keeping it, refusing empty
+/// files and files over [`MAX_ATTESTED_FILE_BYTES`].
+pub(super) async fn hash_upload(mut field: Field<'_>) -> Result<Hash, UploadError> {
+    let (mut hasher, mut length) = (Sha3_256::new(), 0usize);
+    while let Some(chunk) = field.chunk().await.map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            UploadError::TooLarge
+        } else {
+            UploadError::Broken
+        }
+    })? {
+        length += chunk.len();
+        if length > MAX_ATTESTED_FILE_BYTES {
+            return Err(UploadError::TooLarge);
+        }
+        hasher.update(&chunk);
+    }
+    if length == 0 {
+        return Err(UploadError::Empty);
+    }
+    Ok(hasher.finalize().into())
 }
 
 fn multipart_error(err: axum::extract::multipart::MultipartError) -> AppError {

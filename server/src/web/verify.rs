@@ -8,15 +8,13 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use chrono::DateTime;
 use serde::Deserialize;
-use sha3::{Digest, Sha3_256};
 
 use super::context::RequestContext;
 use super::error::AppResult;
-use super::ledger::attestations_of;
+use super::ledger::{UploadError, attestations_of, hash_upload};
 use super::render_with;
 use crate::app::AppState;
 use crate::crypto::{hex, parse_digest_hex};
-use crate::domain::attestation::MAX_ATTESTED_FILE_BYTES;
 use crate::ledger::checkpoint::NoteError;
 use crate::ledger::merkle::Side;
 use crate::ledger::receipt::{self, Receipt, ReceiptError, Trust, VerifiedReceipt};
@@ -47,22 +45,13 @@ struct ProofView {
 
 impl ProofView {
     fn new(verified: &VerifiedReceipt, checkpoint: &str) -> Self {
-        let fields = receipt::fields(&verified.entry.body)
-            .as_object()
-            .into_iter()
-            .flatten()
-            .map(|(name, value)| {
-                let value = value.as_str().map_or_else(|| value.to_string(), str::to_owned);
-                (name.clone(), value)
-            })
-            .collect();
         Self {
             index: verified.index,
             kind: verified.entry.body.type_name(),
             recorded_at: DateTime::from_timestamp_millis(verified.entry.timestamp_ms as i64)
                 .map(|t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string())
                 .unwrap_or_default(),
-            fields,
+            fields: receipt::field_pairs(&verified.entry.body),
             leaf: hex(&verified.leaf),
             steps: verified
                 .steps
@@ -204,31 +193,21 @@ pub async fn show(
     page(&state, ctx, query, outcome)
 }
 
-/// Reads one named part of a multipart form, refusing anything past `limit` bytes.
-async fn read_part(form: &mut Multipart, name: &str, limit: usize) -> Result<(Option<String>, Vec<u8>), &'static str> {
-    while let Some(mut field) = form.next_field().await.map_err(|_| "proof.error_upload")? {
-        if field.name() != Some(name) {
-            continue;
-        }
-        let file_name = field.file_name().map(str::to_owned);
-        let mut bytes = Vec::new();
-        while let Some(chunk) = field.chunk().await.map_err(|_| "proof.error_too_large")? {
-            if bytes.len() + chunk.len() > limit {
-                return Err("proof.error_too_large");
-            }
-            bytes.extend_from_slice(&chunk);
-        }
-        return Ok((file_name, bytes));
-    }
-    Err("proof.error_upload")
-}
-
 /// `POST /verify/file`: hashes the uploaded file (it is not kept) and looks the hash up.
 pub async fn file(State(state): State<AppState>, ctx: RequestContext, mut form: Multipart) -> AppResult<Response> {
-    let outcome = match read_part(&mut form, "file", MAX_ATTESTED_FILE_BYTES).await {
-        Ok((_, bytes)) if bytes.is_empty() => Outcome::Invalid("proof.error_upload"),
-        Ok((name, bytes)) => lookup(&state, Sha3_256::digest(&bytes).into(), name).await?,
-        Err(key) => Outcome::Invalid(key),
+    let outcome = loop {
+        match form.next_field().await {
+            Ok(Some(field)) if field.name() == Some("file") => {
+                let name = field.file_name().map(str::to_owned);
+                break match hash_upload(field).await {
+                    Ok(digest) => lookup(&state, digest, name).await?,
+                    Err(UploadError::Empty) => Outcome::Invalid("proof.error_upload"),
+                    Err(UploadError::TooLarge | UploadError::Broken) => Outcome::Invalid("proof.error_too_large"),
+                };
+            }
+            Ok(Some(_)) => {}
+            Ok(None) | Err(_) => break Outcome::Invalid("proof.error_upload"),
+        }
     };
     page(&state, ctx, String::new(), outcome)
 }

@@ -56,6 +56,16 @@ async fn attest(server: &Server, key: Option<&str>, body: Value) -> reqwest::Res
     attest_at(server, "/api/v1/attestations", key, body).await
 }
 
+async fn attest_file(server: &Server, key: &str, form: reqwest::multipart::Form) -> reqwest::Response {
+    reqwest::Client::new()
+        .post(server.url("/api/v1/attestations"))
+        .bearer_auth(key)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap()
+}
+
 async fn attest_at(server: &Server, path: &str, key: Option<&str>, body: Value) -> reqwest::Response {
     let mut request = reqwest::Client::new().post(server.url(path)).json(&body);
     if let Some(key) = key {
@@ -98,13 +108,7 @@ async fn a_stranger_verifies_an_attested_file(db: Db) {
     let form = Form::new()
         .part("file", Part::bytes(document.clone()).file_name("contract.pdf"))
         .text("label", "采购合同 v7");
-    let response = reqwest::Client::new()
-        .post(server.url("/api/v1/attestations"))
-        .bearer_auth(&key)
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
+    let response = attest_file(&server, &key, form).await;
     assert_eq!(response.status(), StatusCode::CREATED);
     let receipt: Value = response.json().await.unwrap();
     assert_eq!(
@@ -275,13 +279,7 @@ async fn a_stranger_verifies_an_attested_file(db: Db) {
         ),
     ];
     for (form, status, code) in bad_forms {
-        let response = reqwest::Client::new()
-            .post(server.url("/api/v1/attestations"))
-            .bearer_auth(&key)
-            .multipart(form)
-            .send()
-            .await
-            .unwrap();
+        let response = attest_file(&server, &key, form).await;
         assert_eq!(response.status(), status, "{code}");
         let error: Value = response.json().await.unwrap();
         assert_eq!(error["error"]["code"], code);

@@ -155,6 +155,7 @@ async fn a_stranger_verifies_a_file_and_a_receipt_in_chromium() {
             "verify-tampered-en.png",
             "verify-receipt-zh-CN.png",
             "console-attestations-en.png",
+            "console-attestations-zh-CN.png",
         ],
     )
     .await;

@@ -55,6 +55,10 @@ try {
   const row = console_.locator('#attestations tbody tr').filter({ hasText: '发布通稿' });
   await row.getByRole('link', { name: 'Receipt' }).waitFor();
   await console_.screenshot({ path: join(SCREENSHOT_DIR, 'console-attestations-en.png'), fullPage: true });
+  await console_.goto(`${BASE_URL}/lang/zh-CN?next=%2Fconsole%2F${ISSUER_ID}`);
+  await console_.getByRole('heading', { name: '存证记录' }).waitFor();
+  await console_.locator('#attestations').getByRole('link', { name: '回执' }).waitFor();
+  await console_.screenshot({ path: join(SCREENSHOT_DIR, 'console-attestations-zh-CN.png'), fullPage: true });
   console.log('file and receipt verified in the browser');
 } finally {
   await browser.close();

@@ -160,3 +160,53 @@ async fn a_stranger_verifies_a_file_and_a_receipt_in_chromium() {
     )
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_issuer_publishes_a_reviewed_collection_in_chromium() {
+    if browser_setup().is_none() {
+        return;
+    }
+    let server = Server::start(Db::Sqlite).await;
+    let (issuer, _, _, _) = support::kyb::approved_issuer_with_key(&server).await;
+    let dir = tempfile::tempdir().unwrap();
+    let artwork = dir.path().join("horse.png");
+    image::RgbImage::from_fn(800, 800, |x, y| {
+        let ring = ((x as i64 - 400).pow(2) + (y as i64 - 400).pow(2)).isqrt() / 40;
+        let gold = if ring % 2 == 0 { 200 } else { 120 };
+        image::Rgb([gold, (gold as u32 * 3 / 4) as u8, (x * 60 / 800) as u8])
+    })
+    .save(&artwork)
+    .unwrap();
+
+    run_script(
+        &server,
+        "collections.mjs",
+        &[
+            ("ISSUER_ID", issuer.to_string()),
+            ("MEMBER_EMAIL", "founder@example.com".to_owned()),
+            ("REVIEWER_EMAIL", "reviewer@example.com".to_owned()),
+            ("PASSWORD", PASSWORD.to_owned()),
+            ("ADMIN_EMAIL", "boss@example.com".to_owned()),
+            ("ADMIN_PASSWORD", "root password 123".to_owned()),
+            ("ARTWORK", artwork.display().to_string()),
+        ],
+        &[
+            "collection-form-en.png",
+            "collection-console-en.png",
+            "review-queue-collections-zh-CN.png",
+            "review-collection-zh-CN.png",
+            "collection-public-en.png",
+            "collection-public-zh-CN.png",
+            "admin-moderation-en.png",
+        ],
+    )
+    .await;
+    let published = scalar(&server, "SELECT COUNT(*) FROM collections WHERE status = 'published'").await;
+    assert_eq!(published, 1, "the browser's publication reached the database");
+    let terms = scalar(
+        &server,
+        "SELECT COUNT(*) FROM moderation_terms WHERE severity = 'block'",
+    )
+    .await;
+    assert_eq!(terms, 2, "the admin's terms reached the database");
+}

@@ -12,6 +12,7 @@ mod m20261125_000002_identities_audit;
 mod m20261125_000003_issuers;
 mod m20261125_000004_ledger;
 mod m20261125_000005_attestations;
+mod m20261125_000006_collections;
 
 /// The ordered list of every migration; `keepsake migrate` and server start-up apply it.
 pub struct Migrator;
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000003_issuers::Migration),
             Box::new(m20261125_000004_ledger::Migration),
             Box::new(m20261125_000005_attestations::Migration),
+            Box::new(m20261125_000006_collections::Migration),
         ]
     }
 }

@@ -2,7 +2,7 @@
 
 use reqwest::StatusCode;
 use reqwest::multipart::{Form, Part};
-use sea_orm::{ConnectionTrait, Statement};
+use sea_orm::{ConnectionTrait, Statement, TryGetable};
 
 use super::{Client, Server, location};
 
@@ -10,14 +10,19 @@ pub const PASSWORD: &str = "correct horse battery";
 pub const PDF: &[u8] = b"%PDF-1.7\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n";
 pub const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89";
 
-pub async fn scalar(server: &Server, sql: &str) -> i64 {
+/// The first column of the first row of `sql`.
+pub async fn query<T: TryGetable>(server: &Server, sql: &str) -> T {
     let db = server.db().await;
     db.query_one_raw(Statement::from_string(db.get_database_backend(), sql.to_owned()))
         .await
         .unwrap()
+        .unwrap_or_else(|| panic!("no row for {sql}"))
+        .try_get_by_index::<T>(0)
         .unwrap()
-        .try_get_by_index::<i64>(0)
-        .unwrap()
+}
+
+pub async fn scalar(server: &Server, sql: &str) -> i64 {
+    query(server, sql).await
 }
 
 pub fn version_in(html: &str) -> String {

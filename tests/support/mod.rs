@@ -559,9 +559,45 @@ pub fn parse_eml(raw: &str) -> ReceivedMail {
     }
     ReceivedMail {
         to: header("To"),
-        subject: header("Subject"),
+        subject: decode_encoded_words(&header("Subject")),
         text,
     }
+}
+
+/// Decodes RFC 2047 encoded words (`=?utf-8?b?…?=`, `=?utf-8?q?…?=`) in a header value.
+fn decode_encoded_words(value: &str) -> String {
+    let mut out = Vec::new();
+    let mut rest = value;
+    let mut after_word = false;
+    while let Some(start) = rest.find("=?") {
+        let plain = &rest[..start];
+        // Whitespace between two encoded words is folding, not text.
+        if !(after_word && plain.trim().is_empty()) {
+            out.extend_from_slice(plain.as_bytes());
+        }
+        let word = &rest[start + 2..];
+        let mut parts = word.splitn(3, '?');
+        let (Some(_charset), Some(encoding), Some(tail)) = (parts.next(), parts.next(), parts.next()) else {
+            break;
+        };
+        let Some(end) = tail.find("?=") else {
+            break;
+        };
+        let text = &tail[..end];
+        if encoding.eq_ignore_ascii_case("b") {
+            out.extend(
+                base64::engine::general_purpose::STANDARD
+                    .decode(text)
+                    .unwrap_or_default(),
+            );
+        } else {
+            out.extend(decode_quoted_printable(&text.replace('_', " ")).into_bytes());
+        }
+        rest = &tail[end + 2..];
+        after_word = true;
+    }
+    out.extend_from_slice(rest.as_bytes());
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 fn decode_quoted_printable(input: &str) -> String {

@@ -3,6 +3,7 @@
 use std::fmt;
 
 use super::account::UserId;
+use super::collection::CollectionId;
 use super::issuer::IssuerId;
 
 /// What happened. The string forms are stored and shown; never rename one.
@@ -25,10 +26,26 @@ pub enum AuditAction {
     MemberJoined,
     ApiKeyCreated,
     ApiKeyRevoked,
+    CollectionCreated,
+    CollectionEdited,
+    CollectionScreened,
+    CollectionClaimed,
+    CollectionApproved,
+    CollectionChangesRequested,
+    CollectionRejected,
+    CollectionPublished,
+    CollectionClosed,
+    CollectionFrozen,
+    CollectionUnfrozen,
+    ModerationTermsAdded,
+    ModerationTermRemoved,
+    ModerationImageBlocked,
+    ModerationImageUnblocked,
+    ModerationThresholdsChanged,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 17] = [
+    pub const ALL: [AuditAction; 33] = [
         AuditAction::RoleGranted,
         AuditAction::RoleRevoked,
         AuditAction::IdentitySubmitted,
@@ -46,6 +63,22 @@ impl AuditAction {
         AuditAction::MemberJoined,
         AuditAction::ApiKeyCreated,
         AuditAction::ApiKeyRevoked,
+        AuditAction::CollectionCreated,
+        AuditAction::CollectionEdited,
+        AuditAction::CollectionScreened,
+        AuditAction::CollectionClaimed,
+        AuditAction::CollectionApproved,
+        AuditAction::CollectionChangesRequested,
+        AuditAction::CollectionRejected,
+        AuditAction::CollectionPublished,
+        AuditAction::CollectionClosed,
+        AuditAction::CollectionFrozen,
+        AuditAction::CollectionUnfrozen,
+        AuditAction::ModerationTermsAdded,
+        AuditAction::ModerationTermRemoved,
+        AuditAction::ModerationImageBlocked,
+        AuditAction::ModerationImageUnblocked,
+        AuditAction::ModerationThresholdsChanged,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -67,6 +100,22 @@ impl AuditAction {
             AuditAction::MemberJoined => "issuer.member_joined",
             AuditAction::ApiKeyCreated => "issuer.api_key_created",
             AuditAction::ApiKeyRevoked => "issuer.api_key_revoked",
+            AuditAction::CollectionCreated => "collection.created",
+            AuditAction::CollectionEdited => "collection.edited",
+            AuditAction::CollectionScreened => "collection.screened",
+            AuditAction::CollectionClaimed => "collection.claimed",
+            AuditAction::CollectionApproved => "collection.approved",
+            AuditAction::CollectionChangesRequested => "collection.changes_requested",
+            AuditAction::CollectionRejected => "collection.rejected",
+            AuditAction::CollectionPublished => "collection.published",
+            AuditAction::CollectionClosed => "collection.closed",
+            AuditAction::CollectionFrozen => "collection.frozen",
+            AuditAction::CollectionUnfrozen => "collection.unfrozen",
+            AuditAction::ModerationTermsAdded => "moderation.terms_added",
+            AuditAction::ModerationTermRemoved => "moderation.term_removed",
+            AuditAction::ModerationImageBlocked => "moderation.image_blocked",
+            AuditAction::ModerationImageUnblocked => "moderation.image_unblocked",
+            AuditAction::ModerationThresholdsChanged => "moderation.thresholds_changed",
         }
     }
 }
@@ -83,6 +132,9 @@ pub enum AuditSubject {
     User(UserId),
     Identity(UserId),
     Issuer(IssuerId),
+    Collection(CollectionId),
+    /// The moderation policy (term lists, image blocklist, thresholds).
+    ModerationPolicy,
 }
 
 impl AuditSubject {
@@ -91,6 +143,8 @@ impl AuditSubject {
             AuditSubject::User(_) => "user",
             AuditSubject::Identity(_) => "identity",
             AuditSubject::Issuer(_) => "issuer",
+            AuditSubject::Collection(_) => "collection",
+            AuditSubject::ModerationPolicy => "moderation_policy",
         }
     }
 
@@ -98,6 +152,8 @@ impl AuditSubject {
         match self {
             AuditSubject::User(id) | AuditSubject::Identity(id) => id.to_string(),
             AuditSubject::Issuer(id) => id.to_string(),
+            AuditSubject::Collection(id) => id.to_string(),
+            AuditSubject::ModerationPolicy => "policy".to_owned(),
         }
     }
 }

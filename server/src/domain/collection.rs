@@ -13,7 +13,8 @@
 //! Publication is final for the content: what is on the ledger is never edited, and a rejection
 //! is final too (the issuer starts a new collection).
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, FixedOffset, NaiveDateTime, Utc};
+use moderation::Verdict;
 
 use super::account::UserId;
 
@@ -27,6 +28,40 @@ pub const MAX_DESCRIPTION_CHARS: usize = 2_000;
 /// A collection's id in the database.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct CollectionId(pub i64);
+
+impl std::fmt::Display for CollectionId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+/// Claim windows are entered and shown in Beijing time (UTC+8), the time of the people who
+/// run and attend the campaigns.
+fn beijing() -> FixedOffset {
+    FixedOffset::east_opt(8 * 3600).expect("UTC+8 is a valid offset")
+}
+
+/// Reads an HTML `datetime-local` value (`2026-12-01T10:00`, seconds optional) as Beijing time.
+pub fn parse_local_time(value: &str) -> Option<DateTime<Utc>> {
+    let value = value.trim();
+    ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]
+        .iter()
+        .find_map(|format| NaiveDateTime::parse_from_str(value, format).ok())
+        .and_then(|naive| naive.and_local_timezone(beijing()).single())
+        .map(|t| t.to_utc())
+}
+
+/// The `datetime-local` value for a stored time.
+pub fn local_time_input(time: DateTime<Utc>) -> String {
+    time.with_timezone(&beijing()).format("%Y-%m-%dT%H:%M").to_string()
+}
+
+/// A stored time as people read it, in Beijing time.
+pub fn local_time_display(time: DateTime<Utc>) -> String {
+    time.with_timezone(&beijing())
+        .format("%Y-%m-%d %H:%M (UTC+8)")
+        .to_string()
+}
 
 /// How collectors get a token of the collection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -164,14 +199,6 @@ impl CollectionForm {
     }
 }
 
-/// What automated screening concluded (the `moderation` crate's verdict).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Screening {
-    AutoReject,
-    NeedsReview,
-    LowRisk,
-}
-
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CollectionStatus {
     Draft,
@@ -212,12 +239,7 @@ pub enum CollectionTransitionError {
 }
 
 fn reason(text: &str) -> Result<String, CollectionTransitionError> {
-    let text = text.trim();
-    if text.is_empty() {
-        Err(CollectionTransitionError::ReasonRequired)
-    } else {
-        Ok(text.to_owned())
-    }
+    super::given_reason(text).ok_or(CollectionTransitionError::ReasonRequired)
 }
 
 impl CollectionStatus {
@@ -233,6 +255,43 @@ impl CollectionStatus {
             CollectionStatus::Published => "published",
             CollectionStatus::Closed => "closed",
             CollectionStatus::Frozen { .. } => "frozen",
+        }
+    }
+
+    /// Rebuilds a stored status from its name, its reason and the first approval of a
+    /// four-eyes case.
+    pub fn from_parts(status: &str, reason: Option<&str>, first_approval: Option<UserId>) -> Option<Self> {
+        let reason = || reason.unwrap_or_default().to_owned();
+        Some(match status {
+            "draft" => CollectionStatus::Draft,
+            "submitted" => CollectionStatus::Submitted,
+            "auto_rejected" => CollectionStatus::AutoRejected,
+            "in_review" => CollectionStatus::InReview { first_approval },
+            "changes_requested" => CollectionStatus::ChangesRequested { reason: reason() },
+            "rejected" => CollectionStatus::Rejected { reason: reason() },
+            "approved" => CollectionStatus::Approved,
+            "published" => CollectionStatus::Published,
+            "closed" => CollectionStatus::Closed,
+            "frozen" => CollectionStatus::Frozen { reason: reason() },
+            _ => return None,
+        })
+    }
+
+    /// The reviewer's words attached to a request for changes, a rejection or a freeze.
+    pub fn reason(&self) -> Option<&str> {
+        match self {
+            CollectionStatus::ChangesRequested { reason }
+            | CollectionStatus::Rejected { reason }
+            | CollectionStatus::Frozen { reason } => Some(reason),
+            _ => None,
+        }
+    }
+
+    /// The first approval of a four-eyes case still waiting for its second.
+    pub fn first_approval(&self) -> Option<UserId> {
+        match self {
+            CollectionStatus::InReview { first_approval } => *first_approval,
+            _ => None,
         }
     }
 
@@ -265,9 +324,9 @@ impl CollectionStatus {
     }
 
     /// Automated screening decides whether a human sees the case at all.
-    pub fn screened(&self, screening: Screening) -> Result<Self, CollectionTransitionError> {
+    pub fn screened(&self, screening: Verdict) -> Result<Self, CollectionTransitionError> {
         match (self, screening) {
-            (CollectionStatus::Submitted, Screening::AutoReject) => Ok(CollectionStatus::AutoRejected),
+            (CollectionStatus::Submitted, Verdict::AutoReject) => Ok(CollectionStatus::AutoRejected),
             (CollectionStatus::Submitted, _) => Ok(CollectionStatus::InReview { first_approval: None }),
             _ => Err(self.illegal("screened")),
         }
@@ -439,7 +498,7 @@ mod tests {
         let reviewer = UserId(7);
         let status = CollectionStatus::Draft
             .submit(true)
-            .and_then(|s| s.screened(Screening::LowRisk))
+            .and_then(|s| s.screened(Verdict::LowRisk))
             .and_then(|s| s.approve(reviewer, false))
             .and_then(|s| s.publish(true))
             .unwrap();
@@ -454,14 +513,14 @@ mod tests {
     fn screening_can_reject_before_any_human_sees_it() {
         let submitted = CollectionStatus::Draft.submit(true).unwrap();
         assert_eq!(
-            submitted.screened(Screening::AutoReject).unwrap(),
+            submitted.screened(Verdict::AutoReject).unwrap(),
             CollectionStatus::AutoRejected
         );
         assert_eq!(
-            submitted.screened(Screening::NeedsReview).unwrap(),
+            submitted.screened(Verdict::NeedsReview).unwrap(),
             CollectionStatus::InReview { first_approval: None }
         );
-        assert!(CollectionStatus::Draft.screened(Screening::LowRisk).is_err());
+        assert!(CollectionStatus::Draft.screened(Verdict::LowRisk).is_err());
         assert_eq!(
             CollectionStatus::AutoRejected.submit(true).unwrap(),
             CollectionStatus::Submitted,
@@ -535,6 +594,43 @@ mod tests {
             CollectionStatus::Rejected { reason: "x".into() },
         ] {
             assert_eq!(status.edit(), Err(CollectionTransitionError::NotEditable), "{status:?}");
+        }
+    }
+
+    #[test]
+    fn stored_statuses_round_trip() {
+        for status in [
+            CollectionStatus::Draft,
+            CollectionStatus::Submitted,
+            CollectionStatus::AutoRejected,
+            CollectionStatus::InReview {
+                first_approval: Some(UserId(3)),
+            },
+            CollectionStatus::ChangesRequested { reason: "r".into() },
+            CollectionStatus::Rejected { reason: "r".into() },
+            CollectionStatus::Approved,
+            CollectionStatus::Published,
+            CollectionStatus::Closed,
+            CollectionStatus::Frozen { reason: "r".into() },
+        ] {
+            let back = CollectionStatus::from_parts(status.as_str(), status.reason(), status.first_approval());
+            assert_eq!(back, Some(status));
+        }
+        assert_eq!(CollectionStatus::from_parts("listed", None, None), None);
+    }
+
+    #[test]
+    fn claim_windows_are_beijing_time() {
+        let start = parse_local_time("2026-12-01T10:00").unwrap();
+        assert_eq!(start.to_rfc3339(), "2026-12-01T02:00:00+00:00");
+        assert_eq!(
+            parse_local_time("2026-12-01T10:00:30").unwrap().timestamp() - start.timestamp(),
+            30
+        );
+        assert_eq!(local_time_input(start), "2026-12-01T10:00");
+        assert_eq!(local_time_display(start), "2026-12-01 10:00 (UTC+8)");
+        for bad in ["", "2026-12-01", "2026-13-01T10:00", "tomorrow"] {
+            assert_eq!(parse_local_time(bad), None, "{bad:?}");
         }
     }
 

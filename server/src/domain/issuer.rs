@@ -46,12 +46,7 @@ pub enum IssuerTransitionError {
 }
 
 fn reason(text: &str) -> Result<String, IssuerTransitionError> {
-    let text = text.trim();
-    if text.is_empty() {
-        Err(IssuerTransitionError::ReasonRequired)
-    } else {
-        Ok(text.to_owned())
-    }
+    super::given_reason(text).ok_or(IssuerTransitionError::ReasonRequired)
 }
 
 impl IssuerStatus {

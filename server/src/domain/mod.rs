@@ -17,3 +17,11 @@ pub mod issuer;
 pub mod login_throttle;
 pub mod outbox;
 pub mod role;
+pub mod screening;
+
+/// A decision's reason as the reviewer wrote it, trimmed; `None` when there is none, which every
+/// decision that must be explained refuses.
+fn given_reason(text: &str) -> Option<String> {
+    let text = text.trim();
+    (!text.is_empty()).then(|| text.to_owned())
+}

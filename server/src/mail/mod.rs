@@ -44,6 +44,24 @@ pub enum Mail<'a> {
         link: &'a str,
         issuer: &'a str,
     },
+    /// Screening or a reviewer decided a collection; `reason` is the note the issuer sees.
+    CollectionStatus {
+        link: &'a str,
+        collection: &'a str,
+        status: CollectionNotice,
+        reason: &'a str,
+    },
+}
+
+/// Which collection decision a notice reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CollectionNotice {
+    AutoRejected,
+    Approved,
+    ChangesRequested,
+    Rejected,
+    Frozen,
+    Unfrozen,
 }
 
 /// Which issuer decision a notice reports.
@@ -91,23 +109,42 @@ impl Mail<'_> {
                 IssuerNotice::Revoked => "mail.issuer_revoked",
             },
             Mail::IssuerInvitation { .. } => "mail.issuer_invitation",
+            Mail::CollectionStatus { status, .. } => match status {
+                CollectionNotice::AutoRejected => "mail.collection_auto_rejected",
+                CollectionNotice::Approved => "mail.collection_approved",
+                CollectionNotice::ChangesRequested => "mail.collection_changes_requested",
+                CollectionNotice::Rejected => "mail.collection_rejected",
+                CollectionNotice::Frozen => "mail.collection_frozen",
+                CollectionNotice::Unfrozen => "mail.collection_unfrozen",
+            },
         }
     }
 
     /// Renders subject and bodies in `locale`.
     pub fn render(&self, to: &Email, locale: Locale, operator: &str) -> Result<NewMail, askama::Error> {
-        let (link, reason, issuer) = match *self {
+        let (link, reason, issuer, collection) = match *self {
             Mail::VerifyEmail { link } | Mail::ResetPassword { link } | Mail::IdentityVerified { link } => {
-                (link, "", "")
+                (link, "", "", "")
             }
-            Mail::IdentityRejected { link, reason } => (link, reason, ""),
+            Mail::IdentityRejected { link, reason } => (link, reason, "", ""),
             Mail::IssuerStatus {
                 link, issuer, reason, ..
-            } => (link, reason, issuer),
-            Mail::IssuerInvitation { link, issuer } => (link, "", issuer),
+            } => (link, reason, issuer, ""),
+            Mail::IssuerInvitation { link, issuer } => (link, "", issuer, ""),
+            Mail::CollectionStatus {
+                link,
+                collection,
+                reason,
+                ..
+            } => (link, reason, "", collection),
         };
         let key = |suffix: &str| format!("{}.{suffix}", self.catalogue_prefix());
-        let args = [("operator", operator), ("reason", reason), ("issuer", issuer)];
+        let args = [
+            ("operator", operator),
+            ("reason", reason),
+            ("issuer", issuer),
+            ("collection", collection),
+        ];
         let subject = locale.tf(&key("subject"), &args);
         let greeting = locale.t("mail.greeting");
         let intro = locale.tf(&key("intro"), &args);

@@ -7,12 +7,14 @@
 pub mod api_keys;
 pub mod attestations;
 pub mod audit;
+pub mod collections;
 pub mod email_tokens;
 pub mod entities;
 pub mod identities;
 pub mod issuers;
 pub mod ledger;
 pub mod login_failures;
+pub mod moderation;
 pub mod outbox;
 pub mod sessions;
 pub mod users;

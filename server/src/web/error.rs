@@ -39,6 +39,12 @@ pub enum AppError {
     InvalidDigest,
     #[error("the file is larger than the server hashes")]
     FileTooLarge,
+    #[error("the issuer is suspended or revoked, so it cannot submit or publish")]
+    IssuerInactive,
+    #[error("a four-eyes case needs its second approval from another reviewer")]
+    SameReviewer,
+    #[error("the collection's status does not allow this")]
+    CollectionStateConflict,
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
@@ -67,7 +73,10 @@ impl AppError {
                 StatusCode::BAD_REQUEST
             }
             AppError::FileTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            AppError::ReviewConflict => StatusCode::CONFLICT,
+            AppError::ReviewConflict
+            | AppError::IssuerInactive
+            | AppError::SameReviewer
+            | AppError::CollectionStateConflict => StatusCode::CONFLICT,
             AppError::ApiKeyRequired | AppError::BadSignature => StatusCode::UNAUTHORIZED,
             AppError::Store(StoreError::Conflict(_)) => StatusCode::CONFLICT,
             AppError::Store(_) | AppError::Template(_) | AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -104,6 +113,18 @@ impl AppError {
             AppError::ReviewConflict => (
                 "review_conflict",
                 "another reviewer holds this case, or it was already decided",
+            ),
+            AppError::IssuerInactive => (
+                "issuer_inactive",
+                "the issuer is suspended or revoked, so it cannot submit or publish",
+            ),
+            AppError::SameReviewer => (
+                "same_reviewer",
+                "a four-eyes case needs its second approval from another reviewer",
+            ),
+            AppError::CollectionStateConflict => (
+                "collection_state",
+                "the collection's status does not allow this (published content cannot be edited)",
             ),
             AppError::Store(StoreError::Conflict(_)) => ("conflict", "this already exists"),
             AppError::Store(_) | AppError::Template(_) | AppError::Internal(_) => {

@@ -414,6 +414,15 @@ struct ConsoleTemplate {
     new_key: Option<String>,
     notice: Option<&'static str>,
     attestations: Vec<AttestationRow>,
+    collections: Vec<CollectionRow>,
+}
+
+struct CollectionRow {
+    id: i64,
+    title: String,
+    status: &'static str,
+    edition_size: u32,
+    updated: String,
 }
 
 /// How many recent attestations the console lists.
@@ -461,9 +470,25 @@ async fn console_page(state: &AppState, ctx: RequestContext, acting: &ActingFor)
             index: entry.map(|e| e.idx),
         })
         .collect();
+    let collections = store::collections::of_issuer(&state.db, issuer.id)
+        .await?
+        .into_iter()
+        .map(|c| CollectionRow {
+            id: c.id.0,
+            status: c.status.as_str(),
+            edition_size: c.terms.edition_size,
+            updated: c
+                .submitted_at
+                .unwrap_or(c.created_at)
+                .format("%Y-%m-%d %H:%M")
+                .to_string(),
+            title: c.terms.title,
+        })
+        .collect();
     Ok(ConsoleTemplate {
         ctx,
         issuer,
+        collections,
         is_admin: acting.is_admin,
         documents,
         members,

@@ -7,12 +7,15 @@ mod accounts;
 mod admin;
 mod api;
 pub mod auth;
+mod collection_review;
+mod collections;
 pub mod context;
 mod csrf;
 pub mod error;
 mod identity;
 mod issuers;
 mod ledger;
+mod moderation;
 mod ops;
 mod pages;
 mod review;
@@ -36,6 +39,7 @@ use tower_http::services::ServeDir;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 
+use self::collections::MAX_ARTWORK_BYTES;
 use self::context::RequestContext;
 use self::error::{AppError, AppResult, ErrorPage};
 use crate::app::AppState;
@@ -81,6 +85,9 @@ pub fn router(state: AppState) -> Router {
         .route("/review/issuers/{id}", get(review::issuer_case))
         .route("/review/issuers/{id}/claim", post(review::claim_issuer))
         .route("/review/issuers/{id}/decision", post(review::decide_issuer))
+        .route("/review/collections/{id}", get(collection_review::case))
+        .route("/review/collections/{id}/claim", post(collection_review::claim))
+        .route("/review/collections/{id}/decision", post(collection_review::decide))
         .route("/review/audit", get(review::audit))
         .route(
             "/issuers/apply",
@@ -108,6 +115,23 @@ pub fn router(state: AppState) -> Router {
                 .layer(DefaultBodyLimit::max(4 * MAX_DOCUMENT_BYTES)),
         )
         .route("/console/{issuer}/invitations", post(issuers::invite))
+        .route(
+            "/console/{issuer}/collections",
+            post(collections::create).layer(DefaultBodyLimit::max(MAX_ARTWORK_BYTES + 64 * 1024)),
+        )
+        .route("/console/{issuer}/collections/new", get(collections::new_form))
+        .route("/console/{issuer}/collections/{id}", get(collections::detail))
+        .route(
+            "/console/{issuer}/collections/{id}/edit",
+            get(collections::edit_form)
+                .post(collections::edit)
+                .layer(DefaultBodyLimit::max(MAX_ARTWORK_BYTES + 64 * 1024)),
+        )
+        .route("/console/{issuer}/collections/{id}/submit", post(collections::submit))
+        .route("/console/{issuer}/collections/{id}/publish", post(collections::publish))
+        .route("/console/{issuer}/collections/{id}/close", post(collections::close))
+        .route("/collections/{id}", get(collections::public_page))
+        .route("/collections/{id}/artwork/{variant}", get(collections::artwork))
         .route("/console/{issuer}/api-keys", post(issuers::create_key))
         .route("/console/{issuer}/api-keys/{key}/revoke", post(issuers::revoke_key))
         .route(
@@ -128,6 +152,18 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/ledger/proofs/consistency", get(ledger::consistency_proof))
         .route("/admin/audit.csv", get(review::audit_csv))
         .route("/admin/users", get(admin::users))
+        .route("/admin/moderation", get(moderation::show))
+        .route("/admin/moderation/terms", post(moderation::add_terms))
+        .route("/admin/moderation/terms/{id}/delete", post(moderation::remove_term))
+        .route(
+            "/admin/moderation/blocklist",
+            post(moderation::block_image).layer(DefaultBodyLimit::max(MAX_ARTWORK_BYTES + 64 * 1024)),
+        )
+        .route(
+            "/admin/moderation/blocklist/{id}/delete",
+            post(moderation::unblock_image),
+        )
+        .route("/admin/moderation/thresholds", post(moderation::set_thresholds))
         .route("/admin/users/{id}/roles", post(admin::change_role))
         .fallback(pages::not_found)
         .layer(

@@ -11,6 +11,7 @@ use sea_orm::TransactionTrait;
 use serde::Deserialize;
 
 use super::auth::{Admin, Reviewer};
+use super::collection_review::{self, CollectionFilter, CollectionRow};
 use super::context::RequestContext;
 use super::error::{AppError, AppResult};
 use super::identity::{Decision, record_decision};
@@ -28,10 +29,21 @@ use crate::store::audit::{AuditFilter, AuditRow};
 use crate::store::issuers::{DocumentRecord, IssuerRecord};
 
 /// "3 h 20 min" style waiting time.
-fn waited(since: DateTime<Utc>, now: DateTime<Utc>) -> String {
+pub(super) fn waited(since: DateTime<Utc>, now: DateTime<Utc>) -> String {
     let minutes = (now - since).num_minutes().max(0);
     format!("{} h {:02} min", minutes / 60, minutes % 60)
 }
+
+/// What the collection queue can be filtered by: the term categories and the image findings.
+const FINDING_CATEGORIES: [&str; 7] = [
+    "financialisation",
+    "illegal",
+    "pornographic",
+    "gambling",
+    "fraud",
+    "similar_image",
+    "blocklisted_image",
+];
 
 struct QueueRow {
     user: i64,
@@ -59,11 +71,15 @@ struct QueueTemplate {
     rows: Vec<QueueRow>,
     applications: Vec<IssuerRow>,
     issuers: Vec<IssuerRow>,
+    collections: Vec<CollectionRow>,
     kind: String,
     claim: String,
+    category: String,
+    issuer: String,
+    categories: Vec<&'static str>,
 }
 
-fn claim_key(
+pub(super) fn claim_key(
     claimed_by: Option<UserId>,
     claimed_until: Option<DateTime<Utc>>,
     me: UserId,
@@ -89,15 +105,21 @@ fn issuer_row(issuer: IssuerRecord, me: UserId, now: DateTime<Utc>) -> IssuerRow
     }
 }
 
-/// Queue filters: which kind of case, and whose claims.
+/// Queue filters: which kind of case, whose claims, and for collections a finding category
+/// and an issuer.
 #[derive(Deserialize, Default)]
 pub struct QueueFilter {
-    /// `identities` or `issuers`; both when absent.
+    /// `identities`, `issuers` or `collections`; all when absent.
     #[serde(default)]
     kind: String,
     /// `mine` (claimed by me) or `unclaimed`; all when absent.
     #[serde(default)]
     claim: String,
+    #[serde(default)]
+    category: String,
+    /// An issuer id.
+    #[serde(default)]
+    issuer: String,
 }
 
 impl QueueFilter {
@@ -144,13 +166,26 @@ pub async fn queue(
         .into_iter()
         .map(|i| issuer_row(i, me, now))
         .collect();
+    let collection_filter = CollectionFilter {
+        category: filter.category.trim().to_owned(),
+        issuer: filter.issuer.trim().parse().ok(),
+    };
+    let collections = collection_review::queue_rows(&state, me, &collection_filter, now)
+        .await?
+        .into_iter()
+        .filter(|row| filter.shows("collections", row.claim))
+        .collect();
     render(QueueTemplate {
         ctx,
         rows,
         applications,
         issuers,
+        collections,
         kind: filter.kind,
         claim: filter.claim,
+        category: collection_filter.category,
+        issuer: filter.issuer,
+        categories: FINDING_CATEGORIES.to_vec(),
     })
 }
 

@@ -1,0 +1,390 @@
+//! Collections: content, artwork references, screening results and review state. Every status
+//! change is a compare-and-set on the status and version, so two reviewers (or a reviewer and
+//! an editing issuer) can never both win.
+
+use chrono::{DateTime, Utc};
+use moderation::PerceptualHash;
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+};
+
+use super::StoreResult;
+use super::entities::collections;
+use crate::domain::account::UserId;
+use crate::domain::collection::{ClaimMode, CollectionId, CollectionStatus, CollectionTerms};
+use crate::domain::issuer::IssuerId;
+use crate::domain::screening::{Finding, Screened};
+
+/// The stored artwork of a collection: the upload as sent, a clean re-encoding and two
+/// thumbnails in the blob store, and what screening needs to know about it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredArtwork {
+    /// SHA3-256 of the bytes as uploaded: what the ledger entry commits to.
+    pub content_hash: [u8; 32],
+    pub media_type: String,
+    pub width: u32,
+    pub height: u32,
+    pub bytes: u64,
+    pub original_key: String,
+    pub full_key: String,
+    pub large_key: String,
+    pub small_key: String,
+    pub perceptual_hash: PerceptualHash,
+}
+
+/// A collection as stored.
+#[derive(Debug, Clone)]
+pub struct CollectionRecord {
+    pub id: CollectionId,
+    pub issuer: IssuerId,
+    pub status: CollectionStatus,
+    pub reason_code: Option<String>,
+    pub terms: CollectionTerms,
+    pub artwork: StoredArtwork,
+    pub risk_score: u8,
+    pub findings: Vec<Finding>,
+    pub list_versions: String,
+    pub claimed_by: Option<UserId>,
+    pub claimed_until: Option<DateTime<Utc>>,
+    pub claimed_count: u64,
+    pub ledger_queue_id: Option<i64>,
+    pub created_at: DateTime<Utc>,
+    pub submitted_at: Option<DateTime<Utc>>,
+    pub version: i32,
+}
+
+impl From<collections::Model> for CollectionRecord {
+    fn from(m: collections::Model) -> Self {
+        let first_approval = m.first_approved_by.map(UserId);
+        CollectionRecord {
+            id: CollectionId(m.id),
+            issuer: IssuerId(m.issuer_id),
+            status: CollectionStatus::from_parts(&m.status, m.status_reason.as_deref(), first_approval)
+                .unwrap_or(CollectionStatus::Draft),
+            reason_code: m.reason_code,
+            terms: CollectionTerms {
+                title: m.title,
+                description: m.description,
+                edition_size: u32::try_from(m.edition_size).unwrap_or(0),
+                per_person_limit: u32::try_from(m.per_person_limit).unwrap_or(0),
+                claim_starts_at: m.claim_starts_at,
+                claim_ends_at: m.claim_ends_at,
+                claim_mode: ClaimMode::parse(&m.claim_mode).unwrap_or(ClaimMode::Open),
+            },
+            artwork: StoredArtwork {
+                content_hash: m.content_hash.as_slice().try_into().unwrap_or([0; 32]),
+                media_type: m.artwork_type,
+                width: u32::try_from(m.artwork_width).unwrap_or(0),
+                height: u32::try_from(m.artwork_height).unwrap_or(0),
+                bytes: u64::try_from(m.artwork_bytes).unwrap_or(0),
+                original_key: m.original_key,
+                full_key: m.full_key,
+                large_key: m.large_key,
+                small_key: m.small_key,
+                perceptual_hash: PerceptualHash(m.perceptual_hash as u64),
+            },
+            risk_score: u8::try_from(m.risk_score).unwrap_or(0),
+            findings: serde_json::from_str(&m.findings).unwrap_or_default(),
+            list_versions: m.list_versions,
+            claimed_by: m.claimed_by.map(UserId),
+            claimed_until: m.claimed_until,
+            claimed_count: u64::try_from(m.claimed_count).unwrap_or(0),
+            ledger_queue_id: m.ledger_queue_id,
+            created_at: m.created_at,
+            submitted_at: m.submitted_at,
+            version: m.version,
+        }
+    }
+}
+
+fn terms_columns(model: &mut collections::ActiveModel, terms: &CollectionTerms) {
+    model.title = Set(terms.title.clone());
+    model.description = Set(terms.description.clone());
+    model.edition_size = Set(i32::try_from(terms.edition_size).unwrap_or(i32::MAX));
+    model.per_person_limit = Set(i32::try_from(terms.per_person_limit).unwrap_or(i32::MAX));
+    model.claim_starts_at = Set(terms.claim_starts_at);
+    model.claim_ends_at = Set(terms.claim_ends_at);
+    model.claim_mode = Set(terms.claim_mode.as_str().to_owned());
+}
+
+fn artwork_columns(model: &mut collections::ActiveModel, artwork: &StoredArtwork) {
+    model.content_hash = Set(artwork.content_hash.to_vec());
+    model.artwork_type = Set(artwork.media_type.clone());
+    model.artwork_width = Set(i32::try_from(artwork.width).unwrap_or(i32::MAX));
+    model.artwork_height = Set(i32::try_from(artwork.height).unwrap_or(i32::MAX));
+    model.artwork_bytes = Set(i64::try_from(artwork.bytes).unwrap_or(i64::MAX));
+    model.original_key = Set(artwork.original_key.clone());
+    model.full_key = Set(artwork.full_key.clone());
+    model.large_key = Set(artwork.large_key.clone());
+    model.small_key = Set(artwork.small_key.clone());
+    model.perceptual_hash = Set(artwork.perceptual_hash.0 as i64);
+}
+
+/// Records a new draft.
+pub async fn create(
+    conn: &impl ConnectionTrait,
+    issuer: IssuerId,
+    terms: &CollectionTerms,
+    artwork: &StoredArtwork,
+    author: UserId,
+    now: DateTime<Utc>,
+) -> StoreResult<CollectionId> {
+    let mut model = collections::ActiveModel {
+        issuer_id: Set(issuer.0),
+        status: Set(CollectionStatus::Draft.as_str().to_owned()),
+        status_reason: Set(None),
+        reason_code: Set(None),
+        risk_score: Set(0),
+        findings: Set("[]".to_owned()),
+        list_versions: Set(String::new()),
+        first_approved_by: Set(None),
+        claimed_by: Set(None),
+        claimed_until: Set(None),
+        claimed_count: Set(0),
+        ledger_queue_id: Set(None),
+        created_by: Set(author.0),
+        created_at: Set(now),
+        updated_at: Set(now),
+        submitted_at: Set(None),
+        decided_at: Set(None),
+        published_at: Set(None),
+        version: Set(0),
+        ..Default::default()
+    };
+    terms_columns(&mut model, terms);
+    artwork_columns(&mut model, artwork);
+    Ok(CollectionId(model.insert(conn).await?.id))
+}
+
+pub async fn find(conn: &impl ConnectionTrait, id: CollectionId) -> StoreResult<Option<CollectionRecord>> {
+    Ok(collections::Entity::find_by_id(id.0)
+        .one(conn)
+        .await?
+        .map(CollectionRecord::from))
+}
+
+/// The issuer's collections, newest first.
+pub async fn of_issuer(conn: &impl ConnectionTrait, issuer: IssuerId) -> StoreResult<Vec<CollectionRecord>> {
+    Ok(collections::Entity::find()
+        .filter(collections::Column::IssuerId.eq(issuer.0))
+        .order_by_desc(collections::Column::Id)
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(CollectionRecord::from)
+        .collect())
+}
+
+/// Cases waiting for a reviewer: highest risk first, then the longest waiting.
+pub async fn queue(conn: &impl ConnectionTrait) -> StoreResult<Vec<CollectionRecord>> {
+    Ok(collections::Entity::find()
+        .filter(collections::Column::Status.eq("in_review"))
+        .order_by_desc(collections::Column::RiskScore)
+        .order_by_asc(collections::Column::SubmittedAt)
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(CollectionRecord::from)
+        .collect())
+}
+
+/// Published and frozen collections, newest first, for reviewers to watch.
+pub async fn live(conn: &impl ConnectionTrait, limit: u64) -> StoreResult<Vec<CollectionRecord>> {
+    Ok(collections::Entity::find()
+        .filter(collections::Column::Status.is_in(["published", "frozen"]))
+        .order_by_desc(collections::Column::PublishedAt)
+        .limit(limit)
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(CollectionRecord::from)
+        .collect())
+}
+
+/// Perceptual hashes of every artwork other issuers have submitted (drafts are private).
+pub async fn artworks_of_others(
+    conn: &impl ConnectionTrait,
+    issuer: IssuerId,
+) -> StoreResult<Vec<(CollectionId, PerceptualHash)>> {
+    let rows: Vec<(i64, i64)> = collections::Entity::find()
+        .select_only()
+        .column(collections::Column::Id)
+        .column(collections::Column::PerceptualHash)
+        .filter(collections::Column::IssuerId.ne(issuer.0))
+        .filter(collections::Column::Status.ne(CollectionStatus::Draft.as_str()))
+        .into_tuple()
+        .all(conn)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, hash)| (CollectionId(id), PerceptualHash(hash as u64)))
+        .collect())
+}
+
+/// How many of the issuer's collections reviewers rejected.
+pub async fn rejections_of(conn: &impl ConnectionTrait, issuer: IssuerId) -> StoreResult<u64> {
+    use sea_orm::PaginatorTrait;
+    Ok(collections::Entity::find()
+        .filter(collections::Column::IssuerId.eq(issuer.0))
+        .filter(collections::Column::Status.is_in(["rejected", "auto_rejected"]))
+        .count(conn)
+        .await?)
+}
+
+fn update_at(id: CollectionId, version: i32, from: &CollectionStatus) -> sea_orm::UpdateMany<collections::Entity> {
+    collections::Entity::update_many()
+        .col_expr(
+            collections::Column::Version,
+            Expr::col(collections::Column::Version).add(1),
+        )
+        .filter(collections::Column::Id.eq(id.0))
+        .filter(collections::Column::Status.eq(from.as_str()))
+        .filter(collections::Column::Version.eq(version))
+}
+
+/// Replaces the content (and the artwork, if a new one was uploaded); the status is left to
+/// the caller, which re-screens anything that was already submitted.
+pub async fn edit(
+    conn: &impl ConnectionTrait,
+    id: CollectionId,
+    version: i32,
+    from: &CollectionStatus,
+    terms: &CollectionTerms,
+    artwork: Option<&StoredArtwork>,
+    now: DateTime<Utc>,
+) -> StoreResult<bool> {
+    let mut model = <collections::ActiveModel as Default>::default();
+    terms_columns(&mut model, terms);
+    if let Some(artwork) = artwork {
+        artwork_columns(&mut model, artwork);
+    }
+    model.updated_at = Set(now);
+    let result = update_at(id, version, from).set(model).exec(conn).await?;
+    Ok(result.rows_affected == 1)
+}
+
+/// Records screening of a submission and its outcome (`to`: auto-rejected or in review).
+/// Any earlier approval or claim is void.
+pub async fn record_screening(
+    conn: &impl ConnectionTrait,
+    id: CollectionId,
+    version: i32,
+    from: &CollectionStatus,
+    to: &CollectionStatus,
+    screened: &Screened,
+    now: DateTime<Utc>,
+) -> StoreResult<bool> {
+    let findings = serde_json::to_string(&screened.findings).map_err(|e| sea_orm::DbErr::Custom(e.to_string()))?;
+    let result = update_at(id, version, from)
+        .col_expr(collections::Column::Status, Expr::value(to.as_str()))
+        .col_expr(collections::Column::StatusReason, Expr::value(Option::<String>::None))
+        .col_expr(collections::Column::ReasonCode, Expr::value(Option::<String>::None))
+        .col_expr(collections::Column::Findings, Expr::value(findings))
+        .col_expr(
+            collections::Column::RiskScore,
+            Expr::value(i32::from(screened.assessment.score)),
+        )
+        .col_expr(
+            collections::Column::ListVersions,
+            Expr::value(screened.list_versions.clone()),
+        )
+        .col_expr(collections::Column::FirstApprovedBy, Expr::value(Option::<i64>::None))
+        .col_expr(collections::Column::ClaimedBy, Expr::value(Option::<i64>::None))
+        .col_expr(
+            collections::Column::ClaimedUntil,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+        .col_expr(collections::Column::SubmittedAt, Expr::value(now))
+        .col_expr(collections::Column::UpdatedAt, Expr::value(now))
+        .exec(conn)
+        .await?;
+    Ok(result.rows_affected == 1)
+}
+
+/// Takes the review lock on a case in review (see `identities::claim`).
+pub async fn claim(
+    conn: &impl ConnectionTrait,
+    id: CollectionId,
+    reviewer: UserId,
+    now: DateTime<Utc>,
+    until: DateTime<Utc>,
+) -> StoreResult<bool> {
+    let free = Condition::any()
+        .add(collections::Column::ClaimedBy.is_null())
+        .add(collections::Column::ClaimedBy.eq(reviewer.0))
+        .add(collections::Column::ClaimedUntil.lt(now));
+    let result = collections::Entity::update_many()
+        .col_expr(collections::Column::ClaimedBy, Expr::value(reviewer.0))
+        .col_expr(collections::Column::ClaimedUntil, Expr::value(until))
+        .filter(collections::Column::Id.eq(id.0))
+        .filter(collections::Column::Status.eq("in_review"))
+        .filter(free)
+        .exec(conn)
+        .await?;
+    Ok(result.rows_affected == 1)
+}
+
+/// A reviewer's or the issuer's move from `from` to `to`. Deciding a case in review requires
+/// `reviewer`'s live claim; the claim is released either way.
+#[allow(clippy::too_many_arguments)]
+pub async fn transition(
+    conn: &impl ConnectionTrait,
+    id: CollectionId,
+    version: i32,
+    from: &CollectionStatus,
+    to: &CollectionStatus,
+    reviewer: Option<UserId>,
+    reason_code: Option<&str>,
+    now: DateTime<Utc>,
+) -> StoreResult<bool> {
+    let mut update = update_at(id, version, from)
+        .col_expr(collections::Column::Status, Expr::value(to.as_str()))
+        .col_expr(
+            collections::Column::StatusReason,
+            Expr::value(to.reason().map(str::to_owned)),
+        )
+        .col_expr(
+            collections::Column::FirstApprovedBy,
+            Expr::value(to.first_approval().map(|u| u.0)),
+        )
+        .col_expr(collections::Column::ClaimedBy, Expr::value(Option::<i64>::None))
+        .col_expr(
+            collections::Column::ClaimedUntil,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+        .col_expr(collections::Column::UpdatedAt, Expr::value(now));
+    if let Some(code) = reason_code {
+        update = update.col_expr(collections::Column::ReasonCode, Expr::value(code));
+    }
+    if let Some(reviewer) = reviewer {
+        update = update.col_expr(collections::Column::DecidedAt, Expr::value(now));
+        if matches!(from, CollectionStatus::InReview { .. }) {
+            update = update
+                .filter(collections::Column::ClaimedBy.eq(reviewer.0))
+                .filter(collections::Column::ClaimedUntil.gte(now));
+        }
+    }
+    Ok(update.exec(conn).await?.rows_affected == 1)
+}
+
+/// Marks an approved collection published, with the ledger queue row of its entry.
+pub async fn publish(
+    conn: &impl ConnectionTrait,
+    id: CollectionId,
+    version: i32,
+    ledger_queue_id: i64,
+    now: DateTime<Utc>,
+) -> StoreResult<bool> {
+    let result = update_at(id, version, &CollectionStatus::Approved)
+        .col_expr(
+            collections::Column::Status,
+            Expr::value(CollectionStatus::Published.as_str()),
+        )
+        .col_expr(collections::Column::LedgerQueueId, Expr::value(ledger_queue_id))
+        .col_expr(collections::Column::PublishedAt, Expr::value(now))
+        .col_expr(collections::Column::UpdatedAt, Expr::value(now))
+        .exec(conn)
+        .await?;
+    Ok(result.rows_affected == 1)
+}

@@ -1,0 +1,845 @@
+//! Collections on the issuer's side (create with artwork, edit, submit to screening, publish,
+//! close) and on the public side (the collection page and its artwork).
+//!
+//! Screening runs when a collection is submitted, in the same transaction as the status change,
+//! so a submission is never acknowledged without its findings.
+
+use askama::Template;
+use axum::extract::{Multipart, Path, State};
+use axum::http::StatusCode;
+use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use bytes::Bytes;
+use chrono::{DateTime, Utc};
+use moderation::image::{ImageError, ImageLimits, decode};
+use sea_orm::{ConnectionTrait, TransactionTrait};
+use sha3::{Digest, Sha3_256};
+
+use super::auth::ActingFor;
+use super::context::RequestContext;
+use super::error::{AppError, AppResult};
+use super::{render, render_with};
+use crate::app::AppState;
+use crate::blobs::{Blob, BlobKey};
+use crate::crypto;
+use crate::domain::account::{Email, UserId};
+use crate::domain::audit::{AuditAction, AuditEntry, AuditSubject};
+use crate::domain::collection::{
+    ClaimMode, CollectionForm, CollectionId, CollectionStatus, CollectionTerms, CollectionTransitionError, TermsError,
+    local_time_display, local_time_input, parse_local_time,
+};
+use crate::domain::issuer::IssuerId;
+use crate::domain::screening::{Finding, Screened, Segment, TextField, build_screener, highlight, screen};
+use crate::ledger::entry::{Entry, EntryBody};
+use crate::mail::{self, CollectionNotice, Mail};
+use crate::store;
+use crate::store::collections::{CollectionRecord, StoredArtwork};
+use crate::store::issuers::IssuerRecord;
+
+/// Namespace of artwork in the blob store.
+const ARTWORK: &str = "collection-artwork";
+
+/// Largest artwork upload; the route's body limit allows this plus the form fields.
+pub const MAX_ARTWORK_BYTES: usize = 32 * 1024 * 1024;
+
+// ---- the form ----
+
+/// The form as typed, kept to show it again with its errors.
+#[derive(Debug, Clone, Default)]
+pub struct FormValues {
+    pub title: String,
+    pub description: String,
+    pub edition_size: String,
+    pub per_person_limit: String,
+    pub claim_starts_at: String,
+    pub claim_ends_at: String,
+    pub claim_mode: String,
+}
+
+impl FormValues {
+    fn of(terms: &CollectionTerms) -> Self {
+        FormValues {
+            title: terms.title.clone(),
+            description: terms.description.clone(),
+            edition_size: terms.edition_size.to_string(),
+            per_person_limit: terms.per_person_limit.to_string(),
+            claim_starts_at: local_time_input(terms.claim_starts_at),
+            claim_ends_at: local_time_input(terms.claim_ends_at),
+            claim_mode: terms.claim_mode.as_str().to_owned(),
+        }
+    }
+
+    fn parse(&self) -> Result<CollectionTerms, Vec<TermsError>> {
+        CollectionForm {
+            title: self.title.clone(),
+            description: self.description.clone(),
+            edition_size: self.edition_size.clone(),
+            per_person_limit: self.per_person_limit.clone(),
+            claim_starts_at: parse_local_time(&self.claim_starts_at),
+            claim_ends_at: parse_local_time(&self.claim_ends_at),
+            claim_mode: self.claim_mode.clone(),
+        }
+        .parse()
+    }
+}
+
+/// (form field, message key) for every problem in a submitted form.
+type FieldErrors = Vec<(&'static str, &'static str)>;
+
+fn terms_error_key(error: TermsError) -> (&'static str, &'static str) {
+    match error {
+        TermsError::Title => ("title", "collection.error_title"),
+        TermsError::Description => ("description", "collection.error_description"),
+        TermsError::EditionSize => ("edition_size", "collection.error_edition_size"),
+        TermsError::PerPersonLimit => ("per_person_limit", "collection.error_per_person_limit"),
+        TermsError::Window => ("claim_window", "collection.error_window"),
+        TermsError::ClaimMode => ("claim_mode", "collection.error_claim_mode"),
+    }
+}
+
+pub fn image_error_key(error: &ImageError) -> &'static str {
+    match error {
+        ImageError::FileTooLarge { .. } => "collection.error_artwork_large",
+        ImageError::UnsupportedFormat => "collection.error_artwork_format",
+        ImageError::DimensionsTooLarge { .. } | ImageError::TooManyPixels { .. } | ImageError::MemoryLimit { .. } => {
+            "collection.error_artwork_dimensions"
+        }
+        ImageError::NoPixels { .. } | ImageError::Corrupt { .. } | ImageError::Encode(_) => {
+            "collection.error_artwork_corrupt"
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "collection_form.html")]
+struct FormTemplate {
+    ctx: RequestContext,
+    issuer: IssuerRecord,
+    /// Set when editing an existing collection.
+    collection: Option<i64>,
+    values: FormValues,
+    errors: FieldErrors,
+}
+
+impl FormTemplate {
+    fn error_for(&self, field: &str) -> Option<&'static str> {
+        self.errors.iter().find(|(f, _)| *f == field).map(|(_, key)| *key)
+    }
+
+    fn action(&self) -> String {
+        match self.collection {
+            Some(id) => format!("/console/{}/collections/{id}/edit", self.issuer.id),
+            None => format!("/console/{}/collections", self.issuer.id),
+        }
+    }
+}
+
+/// Reads the multipart collection form: the text fields and the artwork, if one was sent.
+async fn read_form(mut multipart: Multipart) -> AppResult<(FormValues, Option<Bytes>)> {
+    let mut values = FormValues::default();
+    let mut artwork = None;
+    while let Some(field) = multipart.next_field().await.map_err(|_| AppError::BadRequest)? {
+        let name = field.name().unwrap_or_default().to_owned();
+        if name == "artwork" {
+            let bytes = field.bytes().await.map_err(|_| AppError::FileTooLarge)?;
+            artwork = (!bytes.is_empty()).then_some(bytes);
+            continue;
+        }
+        let text = field.text().await.map_err(|_| AppError::BadRequest)?;
+        let slot = match name.as_str() {
+            "title" => &mut values.title,
+            "description" => &mut values.description,
+            "edition_size" => &mut values.edition_size,
+            "per_person_limit" => &mut values.per_person_limit,
+            "claim_starts_at" => &mut values.claim_starts_at,
+            "claim_ends_at" => &mut values.claim_ends_at,
+            "claim_mode" => &mut values.claim_mode,
+            _ => continue,
+        };
+        *slot = text;
+    }
+    Ok((values, artwork))
+}
+
+/// An artwork that passed the image checks, with everything to store.
+struct CheckedArtwork {
+    original: Bytes,
+    media_type: &'static str,
+    width: u32,
+    height: u32,
+    perceptual_hash: moderation::PerceptualHash,
+    /// The clean full-size re-encoding, then the thumbnails, smallest first.
+    renditions: Vec<moderation::EncodedImage>,
+}
+
+/// Sniffs, decodes under limits, re-encodes and hashes an upload, off the async threads:
+/// decoding a large photo takes a tenth of a second of CPU.
+async fn check_artwork(bytes: Bytes) -> AppResult<Result<CheckedArtwork, ImageError>> {
+    tokio::task::spawn_blocking(move || {
+        let limits = ImageLimits {
+            max_bytes: MAX_ARTWORK_BYTES,
+            ..ImageLimits::default()
+        };
+        let image = decode(&bytes, &limits)?;
+        let mut renditions = vec![image.clean_encoding()?];
+        renditions.extend(image.thumbnails()?);
+        Ok(CheckedArtwork {
+            media_type: image.format().mime_type(),
+            width: image.width(),
+            height: image.height(),
+            perceptual_hash: image.perceptual_hash(),
+            renditions,
+            original: bytes,
+        })
+    })
+    .await
+    .map_err(|e| AppError::Internal(e.into()))
+}
+
+/// Writes the artwork's four blobs. Blobs go in before the row that references them, so a
+/// failure leaves at worst an unreferenced blob, never a row pointing at nothing.
+async fn store_artwork(state: &AppState, artwork: CheckedArtwork) -> AppResult<StoredArtwork> {
+    let put = |bytes: Bytes, content_type: &str| {
+        let blob = Blob {
+            bytes,
+            content_type: content_type.to_owned(),
+        };
+        async move {
+            state
+                .blobs
+                .put(ARTWORK, blob)
+                .await
+                .map(|k| k.as_str().to_owned())
+                .map_err(|e| AppError::Internal(e.into()))
+        }
+    };
+    let original_key = put(artwork.original.clone(), artwork.media_type).await?;
+    let mut keys = Vec::with_capacity(artwork.renditions.len());
+    for rendition in artwork.renditions {
+        keys.push(put(Bytes::from(rendition.bytes), rendition.format.mime_type()).await?);
+    }
+    let [full_key, small_key, large_key]: [String; 3] = keys
+        .try_into()
+        .map_err(|_| AppError::Internal(anyhow::anyhow!("expected a clean image and two thumbnails")))?;
+    Ok(StoredArtwork {
+        content_hash: Sha3_256::digest(&artwork.original).into(),
+        media_type: artwork.media_type.to_owned(),
+        width: artwork.width,
+        height: artwork.height,
+        bytes: artwork.original.len() as u64,
+        original_key,
+        full_key,
+        large_key,
+        small_key,
+        perceptual_hash: artwork.perceptual_hash,
+    })
+}
+
+/// Checks the fields and the artwork together, so every problem is reported at once.
+async fn check_submission(
+    values: &FormValues,
+    artwork: Option<Bytes>,
+    artwork_required: bool,
+) -> AppResult<Result<(CollectionTerms, Option<CheckedArtwork>), FieldErrors>> {
+    let terms = values.parse();
+    let mut errors: FieldErrors = match &terms {
+        Ok(_) => Vec::new(),
+        Err(problems) => problems.iter().map(|e| terms_error_key(*e)).collect(),
+    };
+    let checked = match artwork {
+        Some(bytes) => match check_artwork(bytes).await? {
+            Ok(checked) => Some(checked),
+            Err(err) => {
+                errors.push(("artwork", image_error_key(&err)));
+                None
+            }
+        },
+        None if artwork_required => {
+            errors.push(("artwork", "collection.error_artwork_missing"));
+            None
+        }
+        None => None,
+    };
+    Ok(match terms {
+        Ok(terms) if errors.is_empty() => Ok((terms, checked)),
+        _ => Err(errors),
+    })
+}
+
+fn audit(ctx: &RequestContext, actor: UserId, action: AuditAction, id: CollectionId) -> AuditEntry {
+    AuditEntry::new(
+        Some(actor),
+        action,
+        AuditSubject::Collection(id),
+        ctx.request_id.clone(),
+    )
+}
+
+fn detail_path(issuer: IssuerId, id: CollectionId) -> String {
+    format!("/console/{issuer}/collections/{id}")
+}
+
+pub async fn new_form(ctx: RequestContext, acting: ActingFor) -> AppResult<Response> {
+    if !acting.issuer.status.is_active() {
+        return Err(AppError::IssuerInactive);
+    }
+    let values = FormValues {
+        per_person_limit: "1".to_owned(),
+        claim_mode: ClaimMode::Open.as_str().to_owned(),
+        ..FormValues::default()
+    };
+    Ok(render(FormTemplate {
+        ctx,
+        issuer: acting.issuer,
+        collection: None,
+        values,
+        errors: Vec::new(),
+    })?
+    .into_response())
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    acting: ActingFor,
+    multipart: Multipart,
+) -> AppResult<Response> {
+    if !acting.issuer.status.is_active() {
+        return Err(AppError::IssuerInactive);
+    }
+    let (values, artwork) = read_form(multipart).await?;
+    let (terms, checked) = match check_submission(&values, artwork, true).await? {
+        Ok((terms, Some(checked))) => (terms, checked),
+        Ok((_, None)) => return Err(AppError::BadRequest),
+        Err(errors) => {
+            let page = FormTemplate {
+                ctx,
+                issuer: acting.issuer,
+                collection: None,
+                values,
+                errors,
+            };
+            return render_with(StatusCode::UNPROCESSABLE_ENTITY, page);
+        }
+    };
+    let artwork = store_artwork(&state, checked).await?;
+    let now = Utc::now();
+    let txn = state.db.begin().await?;
+    let id = store::collections::create(&txn, acting.issuer.id, &terms, &artwork, acting.user.id, now).await?;
+    let mut entry = audit(&ctx, acting.user.id, AuditAction::CollectionCreated, id);
+    entry.after = Some(CollectionStatus::Draft.as_str());
+    store::audit::append(&txn, entry, now).await?;
+    txn.commit().await?;
+    tracing::info!(collection = %id, issuer = %acting.issuer.id, "collection created");
+    Ok(Redirect::to(&detail_path(acting.issuer.id, id)).into_response())
+}
+
+/// The collection named in the path, only if it belongs to the issuer the member acts for.
+async fn owned(state: &AppState, acting: &ActingFor, id: i64) -> AppResult<CollectionRecord> {
+    store::collections::find(&state.db, CollectionId(id))
+        .await?
+        .filter(|c| c.issuer == acting.issuer.id)
+        .ok_or(AppError::NotFound)
+}
+
+fn transition_error(error: CollectionTransitionError) -> AppError {
+    match error {
+        CollectionTransitionError::IssuerInactive => AppError::IssuerInactive,
+        CollectionTransitionError::ReasonRequired => AppError::BadRequest,
+        CollectionTransitionError::SameReviewer => AppError::SameReviewer,
+        CollectionTransitionError::Illegal { .. } | CollectionTransitionError::NotEditable => {
+            AppError::CollectionStateConflict
+        }
+    }
+}
+
+pub async fn edit_form(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    acting: ActingFor,
+    Path((_, id)): Path<(i64, i64)>,
+) -> AppResult<Response> {
+    let record = owned(&state, &acting, id).await?;
+    record.status.edit().map_err(transition_error)?;
+    Ok(render(FormTemplate {
+        ctx,
+        issuer: acting.issuer,
+        collection: Some(id),
+        values: FormValues::of(&record.terms),
+        errors: Vec::new(),
+    })?
+    .into_response())
+}
+
+/// Runs automated screening for a submission, inside the caller's transaction.
+pub async fn screen_submission(
+    conn: &impl ConnectionTrait,
+    issuer: IssuerId,
+    terms: &CollectionTerms,
+    artwork: moderation::PerceptualHash,
+) -> AppResult<Screened> {
+    let policy_terms = store::moderation::terms(conn).await?;
+    let screener = build_screener(&policy_terms).map_err(|e| AppError::Internal(e.into()))?;
+    let blocklist = store::moderation::blocklist(conn).await?;
+    let others = store::collections::artworks_of_others(conn, issuer).await?;
+    let policy = store::moderation::review_policy(conn).await?;
+    Ok(screen(
+        &screener,
+        &terms.title,
+        &terms.description,
+        artwork,
+        &blocklist,
+        &others,
+        &policy,
+    ))
+}
+
+/// Screens `record` (its content as it now stands, at its current version and status) and
+/// records the outcome with its audit row and, for an automatic rejection, the mail to the issuer.
+async fn submit_for_screening(
+    state: &AppState,
+    txn: &impl ConnectionTrait,
+    ctx: &RequestContext,
+    actor: UserId,
+    record: &CollectionRecord,
+    now: DateTime<Utc>,
+) -> AppResult<CollectionStatus> {
+    let from = &record.status;
+    let submitted = from.submit(true).or_else(|_| from.edit()).map_err(transition_error)?;
+    let screened = screen_submission(txn, record.issuer, &record.terms, record.artwork.perceptual_hash).await?;
+    let outcome = submitted
+        .screened(screened.assessment.verdict)
+        .map_err(transition_error)?;
+    if !store::collections::record_screening(txn, record.id, record.version, from, &outcome, &screened, now).await? {
+        return Err(AppError::ReviewConflict);
+    }
+    let mut entry = audit(ctx, actor, AuditAction::CollectionScreened, record.id);
+    entry.before = Some(from.as_str());
+    entry.after = Some(outcome.as_str());
+    entry.reason = Some(format!(
+        "{} score {} ({} findings; lists {})",
+        screened.assessment.verdict.as_str(),
+        screened.assessment.score,
+        screened.findings.len(),
+        screened.list_versions
+    ));
+    store::audit::append(txn, entry, now).await?;
+    if outcome == CollectionStatus::AutoRejected {
+        notify_issuer(state, txn, record, CollectionNotice::AutoRejected, "", now).await?;
+    }
+    Ok(outcome)
+}
+
+pub async fn edit(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    acting: ActingFor,
+    Path((_, id)): Path<(i64, i64)>,
+    multipart: Multipart,
+) -> AppResult<Response> {
+    let record = owned(&state, &acting, id).await?;
+    let back_to_review = record.status.edit().map_err(transition_error)? != CollectionStatus::Draft;
+    if back_to_review && !acting.issuer.status.is_active() {
+        return Err(AppError::IssuerInactive);
+    }
+    let (values, artwork) = read_form(multipart).await?;
+    let (terms, checked) = match check_submission(&values, artwork, false).await? {
+        Ok(checked) => checked,
+        Err(errors) => {
+            let page = FormTemplate {
+                ctx,
+                issuer: acting.issuer,
+                collection: Some(id),
+                values,
+                errors,
+            };
+            return render_with(StatusCode::UNPROCESSABLE_ENTITY, page);
+        }
+    };
+    let artwork = match checked {
+        Some(checked) => Some(store_artwork(&state, checked).await?),
+        None => None,
+    };
+    let now = Utc::now();
+    let txn = state.db.begin().await?;
+    if !store::collections::edit(
+        &txn,
+        record.id,
+        record.version,
+        &record.status,
+        &terms,
+        artwork.as_ref(),
+        now,
+    )
+    .await?
+    {
+        return Err(AppError::ReviewConflict);
+    }
+    let mut entry = audit(&ctx, acting.user.id, AuditAction::CollectionEdited, record.id);
+    entry.reason = artwork.is_some().then(|| "new artwork".to_owned());
+    store::audit::append(&txn, entry, now).await?;
+    if back_to_review {
+        let edited = CollectionRecord {
+            version: record.version + 1,
+            artwork: artwork.unwrap_or(record.artwork.clone()),
+            terms,
+            ..record
+        };
+        submit_for_screening(&state, &txn, &ctx, acting.user.id, &edited, now).await?;
+    }
+    txn.commit().await?;
+    state.mail_wakeup.notify_one();
+    Ok(Redirect::to(&detail_path(acting.issuer.id, CollectionId(id))).into_response())
+}
+
+pub async fn submit(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    acting: ActingFor,
+    Path((_, id)): Path<(i64, i64)>,
+) -> AppResult<Response> {
+    let record = owned(&state, &acting, id).await?;
+    record
+        .status
+        .submit(acting.issuer.status.is_active())
+        .map_err(transition_error)?;
+    let now = Utc::now();
+    let txn = state.db.begin().await?;
+    let outcome = submit_for_screening(&state, &txn, &ctx, acting.user.id, &record, now).await?;
+    txn.commit().await?;
+    state.mail_wakeup.notify_one();
+    tracing::info!(collection = %record.id, outcome = outcome.as_str(), "collection screened");
+    Ok(Redirect::to(&detail_path(acting.issuer.id, record.id)).into_response())
+}
+
+pub async fn publish(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    acting: ActingFor,
+    Path((_, id)): Path<(i64, i64)>,
+) -> AppResult<Response> {
+    let record = owned(&state, &acting, id).await?;
+    let next = record
+        .status
+        .publish(acting.issuer.status.is_active())
+        .map_err(transition_error)?;
+    let now = Utc::now();
+    let entry = Entry {
+        timestamp_ms: u64::try_from(now.timestamp_millis()).unwrap_or(0),
+        body: EntryBody::CollectionPublished {
+            issuer_id: record.issuer.0 as u64,
+            collection_id: record.id.0 as u64,
+            content_hash: record.artwork.content_hash,
+            edition_size: record.terms.edition_size,
+        },
+    }
+    .encode()
+    .map_err(|e| AppError::Internal(e.into()))?;
+    let txn = state.db.begin().await?;
+    let queue_id = store::ledger::enqueue(&txn, entry, now).await?;
+    if !store::collections::publish(&txn, record.id, record.version, queue_id, now).await? {
+        return Err(AppError::ReviewConflict);
+    }
+    let mut audit_entry = audit(&ctx, acting.user.id, AuditAction::CollectionPublished, record.id);
+    audit_entry.before = Some(record.status.as_str());
+    audit_entry.after = Some(next.as_str());
+    store::audit::append(&txn, audit_entry, now).await?;
+    txn.commit().await?;
+    state.ledger_wakeup.notify_one();
+    tracing::info!(collection = %record.id, "collection published");
+    Ok(Redirect::to(&detail_path(acting.issuer.id, record.id)).into_response())
+}
+
+pub async fn close(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    acting: ActingFor,
+    Path((_, id)): Path<(i64, i64)>,
+) -> AppResult<Response> {
+    let record = owned(&state, &acting, id).await?;
+    let next = record.status.close().map_err(transition_error)?;
+    let now = Utc::now();
+    let txn = state.db.begin().await?;
+    if !store::collections::transition(&txn, record.id, record.version, &record.status, &next, None, None, now).await? {
+        return Err(AppError::ReviewConflict);
+    }
+    let mut entry = audit(&ctx, acting.user.id, AuditAction::CollectionClosed, record.id);
+    entry.before = Some(record.status.as_str());
+    entry.after = Some(next.as_str());
+    store::audit::append(&txn, entry, now).await?;
+    txn.commit().await?;
+    Ok(Redirect::to(&detail_path(acting.issuer.id, record.id)).into_response())
+}
+
+/// Mails every member of the issuer about a decision on one of its collections, each in the
+/// member's language, in the caller's transaction.
+pub async fn notify_issuer(
+    state: &AppState,
+    txn: &impl ConnectionTrait,
+    record: &CollectionRecord,
+    notice: CollectionNotice,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    let link = state.absolute_url(&detail_path(record.issuer, record.id));
+    for (member, _) in store::issuers::members(txn, record.issuer).await? {
+        let Some(user) = store::users::find(txn, member).await? else {
+            continue;
+        };
+        let to = Email::parse(&user.email).map_err(|e| AppError::Internal(e.into()))?;
+        let message = Mail::CollectionStatus {
+            link: &link,
+            collection: &record.terms.title,
+            status: notice,
+            reason,
+        }
+        .render(&to, user.locale, &state.config.operator.name)?;
+        mail::enqueue(txn, message, now).await?;
+    }
+    Ok(())
+}
+
+// ---- pages that show a collection ----
+
+/// A listed term found in the collection's text.
+pub struct TermFound {
+    pub category: String,
+    pub severity: String,
+    pub term: String,
+    pub list_version: String,
+}
+
+/// What the pages show of a collection's screening: the texts cut into highlighted runs and
+/// the image findings.
+pub struct ScreeningView {
+    pub title: Vec<Segment>,
+    pub description: Vec<Segment>,
+    pub text_findings: Vec<TermFound>,
+    pub blocklisted: Vec<(i64, String, u32)>,
+    /// (other collection, distance)
+    pub similar: Vec<(i64, u32)>,
+}
+
+impl ScreeningView {
+    pub fn of(record: &CollectionRecord) -> Self {
+        let findings = &record.findings;
+        ScreeningView {
+            title: highlight(&record.terms.title, findings, TextField::Title),
+            description: highlight(&record.terms.description, findings, TextField::Description),
+            text_findings: findings
+                .iter()
+                .filter_map(|f| match f {
+                    Finding::Text {
+                        category,
+                        severity,
+                        term,
+                        list_version,
+                        ..
+                    } => Some(TermFound {
+                        category: category.clone(),
+                        severity: severity.clone(),
+                        term: term.clone(),
+                        list_version: list_version.clone(),
+                    }),
+                    _ => None,
+                })
+                .collect(),
+            blocklisted: findings
+                .iter()
+                .filter_map(|f| match f {
+                    Finding::Blocklisted { entry, label, distance } => Some((*entry, label.clone(), *distance)),
+                    _ => None,
+                })
+                .collect(),
+            similar: findings
+                .iter()
+                .filter_map(|f| match f {
+                    Finding::Similar { collection, distance } => Some((*collection, *distance)),
+                    _ => None,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// Facts every collection page shows.
+pub struct CollectionFacts {
+    pub id: i64,
+    pub status: &'static str,
+    pub reason: Option<String>,
+    pub reason_code: Option<String>,
+    pub title: String,
+    pub description: String,
+    pub edition_size: u32,
+    pub per_person_limit: u32,
+    pub claimed: u64,
+    pub remaining: u64,
+    pub starts: String,
+    pub ends: String,
+    pub claim_mode: &'static str,
+    pub risk_score: u8,
+    pub content_hash: String,
+    pub perceptual_hash: String,
+    pub media_type: String,
+    pub width: u32,
+    pub height: u32,
+    pub kilobytes: u64,
+    pub version: i32,
+}
+
+impl CollectionFacts {
+    pub fn of(record: &CollectionRecord) -> Self {
+        let terms = &record.terms;
+        CollectionFacts {
+            id: record.id.0,
+            status: record.status.as_str(),
+            reason: record.status.reason().map(str::to_owned),
+            reason_code: record.reason_code.clone(),
+            title: terms.title.clone(),
+            description: terms.description.clone(),
+            edition_size: terms.edition_size,
+            per_person_limit: terms.per_person_limit,
+            claimed: record.claimed_count,
+            remaining: u64::from(terms.edition_size).saturating_sub(record.claimed_count),
+            starts: local_time_display(terms.claim_starts_at),
+            ends: local_time_display(terms.claim_ends_at),
+            claim_mode: terms.claim_mode.as_str(),
+            risk_score: record.risk_score,
+            content_hash: crypto::hex(&record.artwork.content_hash),
+            perceptual_hash: record.artwork.perceptual_hash.to_string(),
+            media_type: record.artwork.media_type.clone(),
+            width: record.artwork.width,
+            height: record.artwork.height,
+            kilobytes: record.artwork.bytes.div_ceil(1024),
+            version: record.version,
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "collection_console.html")]
+struct ConsoleTemplate {
+    ctx: RequestContext,
+    issuer: IssuerRecord,
+    facts: CollectionFacts,
+    screening: ScreeningView,
+    editable: bool,
+    submittable: bool,
+    publishable: bool,
+    closable: bool,
+    ledger_index: Option<i64>,
+}
+
+async fn ledger_index(state: &AppState, record: &CollectionRecord) -> AppResult<Option<i64>> {
+    Ok(match record.ledger_queue_id {
+        Some(queue_id) => store::ledger::entry_from_queue(&state.db, queue_id)
+            .await?
+            .map(|e| e.idx),
+        None => None,
+    })
+}
+
+pub async fn detail(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    acting: ActingFor,
+    Path((_, id)): Path<(i64, i64)>,
+) -> AppResult<Html<String>> {
+    let record = owned(&state, &acting, id).await?;
+    let active = acting.issuer.status.is_active();
+    let status = &record.status;
+    render(ConsoleTemplate {
+        ledger_index: ledger_index(&state, &record).await?,
+        editable: status.edit().is_ok(),
+        submittable: status.submit(active).is_ok(),
+        publishable: status.publish(active).is_ok(),
+        closable: status.close().is_ok(),
+        facts: CollectionFacts::of(&record),
+        screening: ScreeningView::of(&record),
+        ctx,
+        issuer: acting.issuer,
+    })
+}
+
+/// Whether the visitor is a reviewer or a member of the collection's issuer: the people who
+/// may see a collection before it is public, and its original upload at any time.
+async fn insider(state: &AppState, ctx: &RequestContext, record: &CollectionRecord) -> AppResult<bool> {
+    let Some(user) = &ctx.user else {
+        return Ok(false);
+    };
+    Ok(ctx.is_reviewer()
+        || store::issuers::membership(&state.db, record.issuer, user.id)
+            .await?
+            .is_some())
+}
+
+#[derive(Template)]
+#[template(path = "collection_public.html")]
+struct PublicTemplate {
+    ctx: RequestContext,
+    issuer: IssuerRecord,
+    facts: CollectionFacts,
+    /// Not public yet: an insider's preview.
+    preview: bool,
+    ledger_index: Option<i64>,
+}
+
+/// The public page of a published collection; a preview for insiders; 404 for everyone else.
+pub async fn public_page(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    Path(id): Path<i64>,
+) -> AppResult<Html<String>> {
+    let record = store::collections::find(&state.db, CollectionId(id))
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let preview = !record.status.is_public();
+    if preview && !insider(&state, &ctx, &record).await? {
+        return Err(AppError::NotFound);
+    }
+    let issuer = store::issuers::find(&state.db, record.issuer)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    render(PublicTemplate {
+        ledger_index: ledger_index(&state, &record).await?,
+        facts: CollectionFacts::of(&record),
+        ctx,
+        issuer,
+        preview,
+    })
+}
+
+/// One of the stored renditions of a collection's artwork.
+pub async fn artwork(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    Path((id, variant)): Path<(i64, String)>,
+) -> AppResult<Response> {
+    let record = store::collections::find(&state.db, CollectionId(id))
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let artwork = &record.artwork;
+    let key = match variant.as_str() {
+        "original" => &artwork.original_key,
+        "full" => &artwork.full_key,
+        "1024" => &artwork.large_key,
+        "256" => &artwork.small_key,
+        _ => return Err(AppError::NotFound),
+    };
+    let public = record.status.is_public() && variant != "original";
+    if !public && !insider(&state, &ctx, &record).await? {
+        return Err(AppError::NotFound);
+    }
+    let key = BlobKey::parse(key).map_err(|e| AppError::Internal(e.into()))?;
+    let blob = state.blobs.get(&key).await.map_err(|e| AppError::Internal(e.into()))?;
+    let cache = if public {
+        "public, max-age=300"
+    } else {
+        "private, no-store"
+    };
+    Ok((
+        [(CONTENT_TYPE, blob.content_type), (CACHE_CONTROL, cache.to_owned())],
+        blob.bytes,
+    )
+        .into_response())
+}

@@ -1,0 +1,252 @@
+//! The admin's moderation policy pages: the operator's term lists per category and severity,
+//! the image blocklist (only perceptual hashes are kept) and the review thresholds. Every
+//! change is audited; a term list that would not compile is refused before it is stored.
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Multipart, Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use chrono::{DateTime, Utc};
+use moderation::Category;
+use moderation::image::{ImageLimits, decode};
+use sea_orm::{DatabaseTransaction, TransactionTrait};
+use serde::Deserialize;
+
+use super::auth::Admin;
+use super::collections::{MAX_ARTWORK_BYTES, image_error_key};
+use super::context::RequestContext;
+use super::error::{AppError, AppResult};
+use super::render_with;
+use crate::app::AppState;
+use crate::domain::audit::{AuditAction, AuditEntry, AuditSubject};
+use crate::domain::screening::{
+    BlockedImage, PolicyError, PolicyTerm, ReviewPolicy, TermKind, build_screener, parse_category, parse_terms,
+};
+use crate::store;
+
+const PAGE: &str = "/admin/moderation";
+
+/// The operator's terms of one category and kind.
+struct TermGroup {
+    category: &'static str,
+    kind: &'static str,
+    terms: Vec<PolicyTerm>,
+}
+
+#[derive(Template)]
+#[template(path = "admin_moderation.html")]
+struct PolicyTemplate {
+    ctx: RequestContext,
+    groups: Vec<TermGroup>,
+    blocklist: Vec<BlockedImage>,
+    policy: ReviewPolicy,
+    categories: Vec<&'static str>,
+    /// The message key of a refused change.
+    error: Option<&'static str>,
+    /// Details of a refused term list (the compiler's words).
+    error_detail: Option<String>,
+}
+
+async fn page(state: &AppState, ctx: RequestContext) -> AppResult<PolicyTemplate> {
+    let terms = store::moderation::terms(&state.db).await?;
+    let mut groups = Vec::new();
+    for category in Category::ALL {
+        for kind in ["block", "review", "allow"] {
+            let listed: Vec<PolicyTerm> = terms
+                .iter()
+                .filter(|t| t.category == category && t.kind.as_str() == kind)
+                .cloned()
+                .collect();
+            if !listed.is_empty() {
+                groups.push(TermGroup {
+                    category: category.as_str(),
+                    kind,
+                    terms: listed,
+                });
+            }
+        }
+    }
+    Ok(PolicyTemplate {
+        ctx,
+        groups,
+        blocklist: store::moderation::blocklist(&state.db).await?,
+        policy: store::moderation::review_policy(&state.db).await?,
+        categories: Category::ALL.iter().map(|c| c.as_str()).collect(),
+        error: None,
+        error_detail: None,
+    })
+}
+
+pub async fn show(State(state): State<AppState>, ctx: RequestContext, _admin: Admin) -> AppResult<Response> {
+    render_with(StatusCode::OK, page(&state, ctx).await?)
+}
+
+async fn refuse(state: &AppState, ctx: RequestContext, error: &PolicyError) -> AppResult<Response> {
+    let mut template = page(state, ctx).await?;
+    template.error = Some(match error {
+        PolicyError::Terms => "moderation.error_terms",
+        PolicyError::FourEyesScore => "moderation.error_four_eyes",
+        PolicyError::MaxDistance => "moderation.error_distance",
+        PolicyError::List(_) => "moderation.error_list",
+    });
+    if let PolicyError::List(err) = error {
+        template.error_detail = Some(err.to_string());
+    }
+    render_with(StatusCode::UNPROCESSABLE_ENTITY, template)
+}
+
+/// Audits a policy change in its transaction, commits both, and goes back to the policy page.
+async fn commit_change(
+    txn: DatabaseTransaction,
+    ctx: &RequestContext,
+    admin: &Admin,
+    action: AuditAction,
+    reason: String,
+    now: DateTime<Utc>,
+) -> AppResult<Response> {
+    let mut entry = AuditEntry::new(
+        Some(admin.user.id),
+        action,
+        AuditSubject::ModerationPolicy,
+        ctx.request_id.clone(),
+    );
+    entry.reason = Some(reason);
+    store::audit::append(&txn, entry, now).await?;
+    txn.commit().await?;
+    Ok(Redirect::to(PAGE).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct TermsForm {
+    category: String,
+    severity: String,
+    terms: String,
+}
+
+pub async fn add_terms(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    admin: Admin,
+    Form(form): Form<TermsForm>,
+) -> AppResult<Response> {
+    let category = parse_category(&form.category).ok_or(AppError::BadRequest)?;
+    let kind = TermKind::parse(&form.severity).ok_or(AppError::BadRequest)?;
+    let new_terms = match parse_terms(&form.terms) {
+        Ok(terms) => terms,
+        Err(err) => return refuse(&state, ctx, &err).await,
+    };
+    let mut candidate = store::moderation::terms(&state.db).await?;
+    candidate.extend(new_terms.iter().map(|term| PolicyTerm {
+        id: 0,
+        category,
+        kind,
+        term: term.clone(),
+    }));
+    if let Err(err) = build_screener(&candidate) {
+        return refuse(&state, ctx, &PolicyError::List(err)).await;
+    }
+    let now = Utc::now();
+    let txn = state.db.begin().await?;
+    let added = store::moderation::add_terms(&txn, category, kind, &new_terms, admin.user.id, now).await?;
+    let reason = format!("{category} {}: {added} new of {}", kind.as_str(), new_terms.join(" | "));
+    commit_change(txn, &ctx, &admin, AuditAction::ModerationTermsAdded, reason, now).await
+}
+
+pub async fn remove_term(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    admin: Admin,
+    Path(id): Path<i64>,
+) -> AppResult<Response> {
+    let now = Utc::now();
+    let txn = state.db.begin().await?;
+    let removed = store::moderation::delete_term(&txn, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let reason = format!("{} {}: {}", removed.category, removed.kind.as_str(), removed.term);
+    commit_change(txn, &ctx, &admin, AuditAction::ModerationTermRemoved, reason, now).await
+}
+
+pub async fn block_image(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    admin: Admin,
+    mut multipart: Multipart,
+) -> AppResult<Response> {
+    let mut label = String::new();
+    let mut image = None;
+    while let Some(field) = multipart.next_field().await.map_err(|_| AppError::BadRequest)? {
+        match field.name().unwrap_or_default() {
+            "label" => label = field.text().await.map_err(|_| AppError::BadRequest)?,
+            "image" => image = Some(field.bytes().await.map_err(|_| AppError::FileTooLarge)?),
+            _ => {}
+        }
+    }
+    let image = image.filter(|b| !b.is_empty()).ok_or(AppError::BadRequest)?;
+    let label: String = label.trim().chars().take(200).collect();
+    let hashed = tokio::task::spawn_blocking(move || {
+        let limits = ImageLimits {
+            max_bytes: MAX_ARTWORK_BYTES,
+            ..ImageLimits::default()
+        };
+        decode(&image, &limits).map(|decoded| decoded.perceptual_hash())
+    })
+    .await
+    .map_err(|e| AppError::Internal(e.into()))?;
+    let hash = match hashed {
+        Ok(hash) => hash,
+        Err(err) => {
+            let mut template = page(&state, ctx).await?;
+            template.error = Some(image_error_key(&err));
+            return render_with(StatusCode::UNPROCESSABLE_ENTITY, template);
+        }
+    };
+    let now = Utc::now();
+    let txn = state.db.begin().await?;
+    let id = store::moderation::block_image(&txn, hash, &label, admin.user.id, now).await?;
+    let reason = format!("#{id} {hash} {label}");
+    commit_change(txn, &ctx, &admin, AuditAction::ModerationImageBlocked, reason, now).await
+}
+
+pub async fn unblock_image(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    admin: Admin,
+    Path(id): Path<i64>,
+) -> AppResult<Response> {
+    let now = Utc::now();
+    let txn = state.db.begin().await?;
+    let removed = store::moderation::unblock_image(&txn, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let reason = format!("#{id} {} {}", removed.hash, removed.label);
+    commit_change(txn, &ctx, &admin, AuditAction::ModerationImageUnblocked, reason, now).await
+}
+
+#[derive(Deserialize)]
+pub struct ThresholdsForm {
+    four_eyes_score: String,
+    max_distance: String,
+}
+
+pub async fn set_thresholds(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    admin: Admin,
+    Form(form): Form<ThresholdsForm>,
+) -> AppResult<Response> {
+    let policy = match ReviewPolicy::parse(&form.four_eyes_score, &form.max_distance) {
+        Ok(policy) => policy,
+        Err(err) => return refuse(&state, ctx, &err).await,
+    };
+    let before = store::moderation::review_policy(&state.db).await?;
+    let now = Utc::now();
+    let txn = state.db.begin().await?;
+    store::moderation::set_review_policy(&txn, policy, admin.user.id, now).await?;
+    let reason = format!(
+        "four-eyes score {} -> {}, image distance {} -> {}",
+        before.four_eyes_score, policy.four_eyes_score, before.max_distance, policy.max_distance
+    );
+    commit_change(txn, &ctx, &admin, AuditAction::ModerationThresholdsChanged, reason, now).await
+}

@@ -35,9 +35,12 @@
 //! # Ok::<(), moderation::image::ImageError>(())
 //! ```
 //!
-//! Fuzzing the normaliser with `cargo fuzz` would need a nightly toolchain; its properties (no
-//! panic, spans on character boundaries of the original, idempotence) are checked with proptest
-//! in `tests/normalise_props.rs` instead.
+//! `fuzz/` holds two `cargo fuzz` targets (nightly toolchain): `normalise` (normaliser and
+//! screener on arbitrary text) and `image_decode` (the upload path on arbitrary bytes). Run them
+//! from this directory with `cargo +nightly fuzz run normalise` or `image_decode`. The
+//! normaliser's properties (no panic, spans on character boundaries of the original,
+//! idempotence) are also checked with proptest in `tests/normalise_props.rs`, which runs with the
+//! ordinary tests.
 
 pub mod image;
 pub mod lists;

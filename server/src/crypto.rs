@@ -13,11 +13,16 @@ use sha3::{Digest, Sha3_256};
 
 type HmacSha3 = hmac::SimpleHmac<Sha3_256>;
 
-/// A fresh random token of 256 bits, URL-safe base64 encoded (43 characters).
-pub fn random_token() -> String {
+/// 256 fresh random bits.
+pub fn random_bytes() -> [u8; 32] {
     let mut bytes = [0u8; 32];
     getrandom::fill(&mut bytes).expect("the operating system's random source failed");
-    URL_SAFE_NO_PAD.encode(bytes)
+    bytes
+}
+
+/// A fresh random token of 256 bits, URL-safe base64 encoded (43 characters).
+pub fn random_token() -> String {
+    URL_SAFE_NO_PAD.encode(random_bytes())
 }
 
 /// Lower-case hex of `bytes`.

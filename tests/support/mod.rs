@@ -8,6 +8,7 @@
 
 #![allow(dead_code)]
 
+pub mod collections;
 pub mod fake_provider;
 pub mod kyb;
 
@@ -333,8 +334,12 @@ impl Client {
         }
     }
 
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
     pub async fn get(&self, path: &str) -> reqwest::Response {
-        self.http.get(format!("{}{path}", self.base)).send().await.unwrap()
+        self.http.get(self.url(path)).send().await.unwrap()
     }
 
     pub async fn get_absolute(&self, url: &str) -> reqwest::Response {

@@ -3,6 +3,7 @@
 use std::fmt;
 
 use super::account::UserId;
+use super::claim::TokenId;
 use super::collection::CollectionId;
 use super::issuer::IssuerId;
 
@@ -42,10 +43,11 @@ pub enum AuditAction {
     ModerationImageBlocked,
     ModerationImageUnblocked,
     ModerationThresholdsChanged,
+    TokenTransferRefused,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 33] = [
+    pub const ALL: [AuditAction; 34] = [
         AuditAction::RoleGranted,
         AuditAction::RoleRevoked,
         AuditAction::IdentitySubmitted,
@@ -79,6 +81,7 @@ impl AuditAction {
         AuditAction::ModerationImageBlocked,
         AuditAction::ModerationImageUnblocked,
         AuditAction::ModerationThresholdsChanged,
+        AuditAction::TokenTransferRefused,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -116,6 +119,7 @@ impl AuditAction {
             AuditAction::ModerationImageBlocked => "moderation.image_blocked",
             AuditAction::ModerationImageUnblocked => "moderation.image_unblocked",
             AuditAction::ModerationThresholdsChanged => "moderation.thresholds_changed",
+            AuditAction::TokenTransferRefused => "token.transfer_refused",
         }
     }
 }
@@ -133,6 +137,7 @@ pub enum AuditSubject {
     Identity(UserId),
     Issuer(IssuerId),
     Collection(CollectionId),
+    Token(TokenId),
     /// The moderation policy (term lists, image blocklist, thresholds).
     ModerationPolicy,
 }
@@ -144,6 +149,7 @@ impl AuditSubject {
             AuditSubject::Identity(_) => "identity",
             AuditSubject::Issuer(_) => "issuer",
             AuditSubject::Collection(_) => "collection",
+            AuditSubject::Token(_) => "token",
             AuditSubject::ModerationPolicy => "moderation_policy",
         }
     }
@@ -153,6 +159,7 @@ impl AuditSubject {
             AuditSubject::User(id) | AuditSubject::Identity(id) => id.to_string(),
             AuditSubject::Issuer(id) => id.to_string(),
             AuditSubject::Collection(id) => id.to_string(),
+            AuditSubject::Token(id) => id.to_string(),
             AuditSubject::ModerationPolicy => "policy".to_owned(),
         }
     }

@@ -7,6 +7,7 @@
 pub mod account;
 pub mod attestation;
 pub mod audit;
+pub mod claim;
 pub mod collection;
 pub mod credit_code;
 pub mod documents;

@@ -26,6 +26,8 @@ pub struct IdentityRecord {
     pub claimed_by: Option<UserId>,
     pub claimed_until: Option<DateTime<Utc>>,
     pub version: i32,
+    /// Keyed hash of the ID number while the identity is pending or verified: one person.
+    pub blind_index: Option<String>,
 }
 
 impl From<identities::Model> for IdentityRecord {
@@ -50,6 +52,7 @@ impl From<identities::Model> for IdentityRecord {
             claimed_by: m.claimed_by.map(UserId),
             claimed_until: m.claimed_until,
             version: m.version,
+            blind_index: m.blind_index,
         }
     }
 }

@@ -17,6 +17,7 @@ pub mod login_failures;
 pub mod moderation;
 pub mod outbox;
 pub mod sessions;
+pub mod tokens;
 pub mod users;
 
 use std::time::Duration;

@@ -782,6 +782,8 @@ struct PublicTemplate {
     /// Not public yet: an insider's preview.
     preview: bool,
     ledger_index: Option<i64>,
+    /// A fresh idempotency key for the claim form: submitting it twice claims once.
+    claim_key: String,
 }
 
 /// The public page of a published collection; a preview for insiders; 404 for everyone else.
@@ -806,6 +808,7 @@ pub async fn public_page(
         ctx,
         issuer,
         preview,
+        claim_key: crypto::random_token(),
     })
 }
 

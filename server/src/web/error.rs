@@ -8,6 +8,7 @@
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 
+use crate::domain::claim::ClaimRefusal;
 use crate::domain::login_throttle::Throttled;
 use crate::store::StoreError;
 
@@ -45,6 +46,10 @@ pub enum AppError {
     SameReviewer,
     #[error("the collection's status does not allow this")]
     CollectionStateConflict,
+    #[error("{0}")]
+    ClaimRefused(ClaimRefusal),
+    #[error("collectibles cannot be transferred")]
+    TransfersProhibited,
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
@@ -67,7 +72,11 @@ impl AppError {
         match self {
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::Unauthenticated { .. } => StatusCode::UNAUTHORIZED,
-            AppError::Forbidden | AppError::CsrfRejected => StatusCode::FORBIDDEN,
+            AppError::Forbidden
+            | AppError::CsrfRejected
+            | AppError::TransfersProhibited
+            | AppError::ClaimRefused(ClaimRefusal::IdentityNotVerified) => StatusCode::FORBIDDEN,
+            AppError::ClaimRefused(_) => StatusCode::CONFLICT,
             AppError::Throttled(_) => StatusCode::TOO_MANY_REQUESTS,
             AppError::InvalidLink | AppError::BadRequest | AppError::InvalidAttestation | AppError::InvalidDigest => {
                 StatusCode::BAD_REQUEST
@@ -125,6 +134,11 @@ impl AppError {
             AppError::CollectionStateConflict => (
                 "collection_state",
                 "the collection's status does not allow this (published content cannot be edited)",
+            ),
+            AppError::ClaimRefused(refusal) => (refusal.code(), refusal.message()),
+            AppError::TransfersProhibited => (
+                "transfers_prohibited",
+                "collectibles on this platform are non-transferable: no transfer, sale or gift is possible",
             ),
             AppError::Store(StoreError::Conflict(_)) => ("conflict", "this already exists"),
             AppError::Store(_) | AppError::Template(_) | AppError::Internal(_) => {

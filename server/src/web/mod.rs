@@ -7,6 +7,7 @@ mod accounts;
 mod admin;
 mod api;
 pub mod auth;
+mod claims;
 mod collection_review;
 mod collections;
 pub mod context;
@@ -132,6 +133,10 @@ pub fn router(state: AppState) -> Router {
         .route("/console/{issuer}/collections/{id}/close", post(collections::close))
         .route("/collections/{id}", get(collections::public_page))
         .route("/collections/{id}/artwork/{variant}", get(collections::artwork))
+        .route("/collections/{id}/claim", post(claims::claim))
+        .route("/tokens/{id}", get(claims::token_page))
+        .route("/me/collection", get(claims::my_collection))
+        .route("/api/v1/tokens/{id}/transfer", post(claims::transfer))
         .route("/console/{issuer}/api-keys", post(issuers::create_key))
         .route("/console/{issuer}/api-keys/{key}/revoke", post(issuers::revoke_key))
         .route(

@@ -21,5 +21,6 @@ pub mod moderation_settings;
 pub mod moderation_terms;
 pub mod outbox;
 pub mod sessions;
+pub mod tokens;
 pub mod user_roles;
 pub mod users;

@@ -1,0 +1,360 @@
+//! Claiming a collectible and the token it mints.
+//!
+//! [`check_claim`] is the whole rule: given the facts read inside the claim's transaction (with
+//! the collection locked), it either names the next serial or says why the claim is refused.
+//! The per-person limit counts tokens per verified identity (its blind index), not per account.
+//!
+//! A token's holder is fixed when it is minted. There is no operation here, or anywhere, that
+//! changes it: collectibles cannot be transferred, sold or given away.
+
+use chrono::{DateTime, Utc};
+use sha3::{Digest, Sha3_256};
+
+use super::collection::{ClaimMode, CollectionStatus};
+
+/// A token's id in the database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct TokenId(pub i64);
+
+impl std::fmt::Display for TokenId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+/// Everything a claim is decided on.
+#[derive(Debug, Clone)]
+pub struct ClaimFacts<'a> {
+    pub status: &'a CollectionStatus,
+    pub claim_mode: ClaimMode,
+    pub claim_starts_at: DateTime<Utc>,
+    pub claim_ends_at: DateTime<Utc>,
+    pub edition_size: u32,
+    pub per_person_limit: u32,
+    /// Tokens minted so far.
+    pub minted: u64,
+    pub issuer_active: bool,
+    pub identity_verified: bool,
+    /// Tokens of this collection the claimant's verified identity already holds.
+    pub held_by_person: u64,
+    pub now: DateTime<Utc>,
+}
+
+/// Why a claim was refused; each is shown to the collector as such.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClaimRefusal {
+    IdentityNotVerified,
+    NotPublished,
+    Frozen,
+    IssuerInactive,
+    NotYetOpen,
+    Closed,
+    SoldOut,
+    LimitReached,
+    CodeRequired,
+}
+
+impl ClaimRefusal {
+    /// A stable code for the JSON API and the message catalogue.
+    pub fn code(self) -> &'static str {
+        match self {
+            ClaimRefusal::IdentityNotVerified => "identity_not_verified",
+            ClaimRefusal::NotPublished => "not_published",
+            ClaimRefusal::Frozen => "claims_frozen",
+            ClaimRefusal::IssuerInactive => "issuer_suspended",
+            ClaimRefusal::NotYetOpen => "not_yet_open",
+            ClaimRefusal::Closed => "claims_closed",
+            ClaimRefusal::SoldOut => "sold_out",
+            ClaimRefusal::LimitReached => "limit_reached",
+            ClaimRefusal::CodeRequired => "code_required",
+        }
+    }
+
+    /// The English explanation, for JSON clients and logs.
+    pub fn message(self) -> &'static str {
+        match self {
+            ClaimRefusal::IdentityNotVerified => {
+                "only verified people can claim; complete real-name verification first"
+            }
+            ClaimRefusal::NotPublished => "this collection is not open for claims",
+            ClaimRefusal::Frozen => "claims for this collection are paused",
+            ClaimRefusal::IssuerInactive => "the issuer of this collection is suspended",
+            ClaimRefusal::NotYetOpen => "claims have not opened yet",
+            ClaimRefusal::Closed => "claims for this collection have closed",
+            ClaimRefusal::SoldOut => "every token of this collection has been claimed",
+            ClaimRefusal::LimitReached => "you already hold as many of this collection as one person may",
+            ClaimRefusal::CodeRequired => "this collection is claimed with a claim code",
+        }
+    }
+}
+
+impl std::fmt::Display for ClaimRefusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.message())
+    }
+}
+
+impl std::error::Error for ClaimRefusal {}
+
+/// Decides a claim: the serial to mint (1..=edition size), or why not. Refusals are checked
+/// from the collector's side outwards, so the most useful reason wins.
+pub fn check_claim(facts: &ClaimFacts<'_>) -> Result<u32, ClaimRefusal> {
+    if !facts.identity_verified {
+        return Err(ClaimRefusal::IdentityNotVerified);
+    }
+    match facts.status {
+        CollectionStatus::Published => {}
+        CollectionStatus::Frozen { .. } => return Err(ClaimRefusal::Frozen),
+        CollectionStatus::Closed => return Err(ClaimRefusal::Closed),
+        _ => return Err(ClaimRefusal::NotPublished),
+    }
+    if !facts.issuer_active {
+        return Err(ClaimRefusal::IssuerInactive);
+    }
+    if facts.now < facts.claim_starts_at {
+        return Err(ClaimRefusal::NotYetOpen);
+    }
+    if facts.now >= facts.claim_ends_at {
+        return Err(ClaimRefusal::Closed);
+    }
+    if facts.minted >= u64::from(facts.edition_size) {
+        return Err(ClaimRefusal::SoldOut);
+    }
+    if facts.held_by_person >= u64::from(facts.per_person_limit) {
+        return Err(ClaimRefusal::LimitReached);
+    }
+    if facts.claim_mode == ClaimMode::ClaimCodes {
+        return Err(ClaimRefusal::CodeRequired);
+    }
+    u32::try_from(facts.minted + 1).map_err(|_| ClaimRefusal::SoldOut)
+}
+
+/// What the ledger says about a token's holder: SHA3-256 over the holder's blind index and a
+/// random salt that only the holder's certificate carries. Without the salt the commitment
+/// reveals nothing; with it, the holder can prove the token is theirs.
+pub fn holder_commitment(blind_index: &str, salt: &[u8; 32]) -> [u8; 32] {
+    let mut hasher = Sha3_256::new();
+    hasher.update(b"keepsake-holder/1\n");
+    hasher.update(blind_index.as_bytes());
+    hasher.update(b"\n");
+    hasher.update(salt);
+    hasher.finalize().into()
+}
+
+/// A token's standing. The holder is not part of it: it never changes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TokenStatus {
+    Active,
+    Frozen { reason: String },
+    Revoked { reason: String },
+}
+
+impl TokenStatus {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            TokenStatus::Active => "active",
+            TokenStatus::Frozen { .. } => "frozen",
+            TokenStatus::Revoked { .. } => "revoked",
+        }
+    }
+
+    pub fn from_parts(status: &str, reason: Option<&str>) -> Option<Self> {
+        let reason = || reason.unwrap_or_default().to_owned();
+        Some(match status {
+            "active" => TokenStatus::Active,
+            "frozen" => TokenStatus::Frozen { reason: reason() },
+            "revoked" => TokenStatus::Revoked { reason: reason() },
+            _ => return None,
+        })
+    }
+
+    pub fn reason(&self) -> Option<&str> {
+        match self {
+            TokenStatus::Active => None,
+            TokenStatus::Frozen { reason } | TokenStatus::Revoked { reason } => Some(reason),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeDelta;
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn facts(status: &CollectionStatus) -> ClaimFacts<'_> {
+        let now = DateTime::parse_from_rfc3339("2026-12-10T00:00:00Z").unwrap().to_utc();
+        ClaimFacts {
+            status,
+            claim_mode: ClaimMode::Open,
+            claim_starts_at: now - TimeDelta::days(1),
+            claim_ends_at: now + TimeDelta::days(1),
+            edition_size: 3,
+            per_person_limit: 1,
+            minted: 0,
+            issuer_active: true,
+            identity_verified: true,
+            held_by_person: 0,
+            now,
+        }
+    }
+
+    #[test]
+    fn an_open_claim_gets_the_next_serial() {
+        let published = CollectionStatus::Published;
+        assert_eq!(check_claim(&facts(&published)), Ok(1));
+        let later = ClaimFacts {
+            minted: 2,
+            ..facts(&published)
+        };
+        assert_eq!(check_claim(&later), Ok(3));
+    }
+
+    #[test]
+    fn every_refusal_has_its_reason() {
+        let published = CollectionStatus::Published;
+        let base = facts(&published);
+        let frozen = CollectionStatus::Frozen { reason: "x".into() };
+        let cases = [
+            (
+                ClaimFacts {
+                    identity_verified: false,
+                    ..base.clone()
+                },
+                ClaimRefusal::IdentityNotVerified,
+            ),
+            (
+                ClaimFacts {
+                    status: &CollectionStatus::Approved,
+                    ..base.clone()
+                },
+                ClaimRefusal::NotPublished,
+            ),
+            (
+                ClaimFacts {
+                    status: &frozen,
+                    ..base.clone()
+                },
+                ClaimRefusal::Frozen,
+            ),
+            (
+                ClaimFacts {
+                    status: &CollectionStatus::Closed,
+                    ..base.clone()
+                },
+                ClaimRefusal::Closed,
+            ),
+            (
+                ClaimFacts {
+                    issuer_active: false,
+                    ..base.clone()
+                },
+                ClaimRefusal::IssuerInactive,
+            ),
+            (
+                ClaimFacts {
+                    now: base.claim_starts_at - TimeDelta::seconds(1),
+                    ..base.clone()
+                },
+                ClaimRefusal::NotYetOpen,
+            ),
+            (
+                ClaimFacts {
+                    now: base.claim_ends_at,
+                    ..base.clone()
+                },
+                ClaimRefusal::Closed,
+            ),
+            (
+                ClaimFacts {
+                    minted: 3,
+                    ..base.clone()
+                },
+                ClaimRefusal::SoldOut,
+            ),
+            (
+                ClaimFacts {
+                    held_by_person: 1,
+                    ..base.clone()
+                },
+                ClaimRefusal::LimitReached,
+            ),
+            (
+                ClaimFacts {
+                    claim_mode: ClaimMode::ClaimCodes,
+                    ..base.clone()
+                },
+                ClaimRefusal::CodeRequired,
+            ),
+        ];
+        for (case, refusal) in cases {
+            assert_eq!(check_claim(&case), Err(refusal), "{case:?}");
+        }
+        let codes: std::collections::HashSet<_> = [
+            ClaimRefusal::IdentityNotVerified,
+            ClaimRefusal::NotPublished,
+            ClaimRefusal::Frozen,
+            ClaimRefusal::IssuerInactive,
+            ClaimRefusal::NotYetOpen,
+            ClaimRefusal::Closed,
+            ClaimRefusal::SoldOut,
+            ClaimRefusal::LimitReached,
+            ClaimRefusal::CodeRequired,
+        ]
+        .iter()
+        .map(|r| r.code())
+        .collect();
+        assert_eq!(codes.len(), 9, "codes are distinct");
+    }
+
+    #[test]
+    fn commitments_hide_the_holder_behind_the_salt() {
+        let a = holder_commitment("index-a", &[1; 32]);
+        assert_eq!(a, holder_commitment("index-a", &[1; 32]));
+        assert_ne!(a, holder_commitment("index-a", &[2; 32]));
+        assert_ne!(a, holder_commitment("index-b", &[1; 32]));
+    }
+
+    #[test]
+    fn token_statuses_round_trip() {
+        for status in [
+            TokenStatus::Active,
+            TokenStatus::Frozen { reason: "r".into() },
+            TokenStatus::Revoked { reason: "r".into() },
+        ] {
+            assert_eq!(TokenStatus::from_parts(status.as_str(), status.reason()), Some(status));
+        }
+    }
+
+    proptest! {
+        /// Whatever order people claim in, supply and the per-person limit hold, and serials
+        /// are handed out 1, 2, 3… without gaps or repeats.
+        #[test]
+        fn no_sequence_of_claims_exceeds_supply_or_the_limit(
+            edition_size in 1u32..40,
+            per_person_limit in 1u32..5,
+            claimants in proptest::collection::vec(0usize..8, 0..120),
+        ) {
+            let published = CollectionStatus::Published;
+            let mut held = [0u64; 8];
+            let mut serials = Vec::new();
+            for person in claimants {
+                let case = ClaimFacts {
+                    edition_size,
+                    per_person_limit: per_person_limit.min(edition_size),
+                    minted: serials.len() as u64,
+                    held_by_person: held[person],
+                    ..facts(&published)
+                };
+                if let Ok(serial) = check_claim(&case) {
+                    serials.push(serial);
+                    held[person] += 1;
+                }
+            }
+            prop_assert!(serials.len() as u64 <= u64::from(edition_size));
+            prop_assert!(held.iter().all(|h| *h <= u64::from(per_person_limit)));
+            prop_assert_eq!(serials, (1..).take(held.iter().sum::<u64>() as usize).collect::<Vec<u32>>());
+        }
+    }
+}

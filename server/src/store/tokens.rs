@@ -1,0 +1,139 @@
+//! Tokens. Minting inserts a row and bumps the collection's count in the claim's transaction,
+//! after [`lock_collection`] has serialised claims on that collection. Nothing here updates a
+//! token's holder: there is deliberately no such query.
+
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set,
+};
+
+use super::StoreResult;
+use super::entities::{collections, tokens};
+use crate::domain::account::UserId;
+use crate::domain::claim::{TokenId, TokenStatus};
+use crate::domain::collection::CollectionId;
+
+/// A token as stored.
+#[derive(Debug, Clone)]
+pub struct TokenRecord {
+    pub id: TokenId,
+    pub collection: CollectionId,
+    pub serial: u32,
+    pub holder: UserId,
+    pub status: TokenStatus,
+    pub salt: [u8; 32],
+    pub commitment: [u8; 32],
+    pub ledger_queue_id: i64,
+    pub claimed_at: DateTime<Utc>,
+}
+
+impl From<tokens::Model> for TokenRecord {
+    fn from(m: tokens::Model) -> Self {
+        TokenRecord {
+            id: TokenId(m.id),
+            collection: CollectionId(m.collection_id),
+            serial: u32::try_from(m.serial).unwrap_or(0),
+            holder: UserId(m.holder_user_id),
+            status: TokenStatus::from_parts(&m.status, m.status_reason.as_deref()).unwrap_or(TokenStatus::Active),
+            salt: m.salt.as_slice().try_into().unwrap_or([0; 32]),
+            commitment: m.commitment.as_slice().try_into().unwrap_or([0; 32]),
+            ledger_queue_id: m.ledger_queue_id,
+            claimed_at: m.claimed_at,
+        }
+    }
+}
+
+/// A token about to be minted.
+#[derive(Debug, Clone)]
+pub struct NewToken<'a> {
+    pub collection: CollectionId,
+    pub serial: u32,
+    pub holder: UserId,
+    pub holder_index: &'a str,
+    pub salt: [u8; 32],
+    pub commitment: [u8; 32],
+    /// The claimant's idempotency key: a retried claim finds its token by it.
+    pub claim_key: &'a str,
+    pub ledger_queue_id: i64,
+}
+
+/// Takes the collection's row lock (PostgreSQL) or the database write lock (SQLite) for the
+/// rest of the transaction, so that claims on one collection are decided one at a time.
+pub async fn lock_collection(conn: &impl ConnectionTrait, collection: CollectionId) -> StoreResult<bool> {
+    let result = collections::Entity::update_many()
+        .col_expr(
+            collections::Column::ClaimedCount,
+            Expr::col(collections::Column::ClaimedCount),
+        )
+        .filter(collections::Column::Id.eq(collection.0))
+        .exec(conn)
+        .await?;
+    Ok(result.rows_affected == 1)
+}
+
+/// How many tokens of the collection one verified identity holds.
+pub async fn held_by(conn: &impl ConnectionTrait, collection: CollectionId, holder_index: &str) -> StoreResult<u64> {
+    Ok(tokens::Entity::find()
+        .filter(tokens::Column::CollectionId.eq(collection.0))
+        .filter(tokens::Column::HolderIndex.eq(holder_index))
+        .count(conn)
+        .await?)
+}
+
+/// The token an earlier claim with this key minted, if any.
+pub async fn by_claim_key(
+    conn: &impl ConnectionTrait,
+    holder: UserId,
+    claim_key: &str,
+) -> StoreResult<Option<TokenRecord>> {
+    Ok(tokens::Entity::find()
+        .filter(tokens::Column::HolderUserId.eq(holder.0))
+        .filter(tokens::Column::ClaimKey.eq(claim_key))
+        .one(conn)
+        .await?
+        .map(TokenRecord::from))
+}
+
+/// Writes the token and counts it against the collection's supply.
+pub async fn mint(conn: &impl ConnectionTrait, token: NewToken<'_>, now: DateTime<Utc>) -> StoreResult<TokenId> {
+    let id = tokens::ActiveModel {
+        collection_id: Set(token.collection.0),
+        serial: Set(i32::try_from(token.serial).unwrap_or(i32::MAX)),
+        holder_user_id: Set(token.holder.0),
+        holder_index: Set(token.holder_index.to_owned()),
+        salt: Set(token.salt.to_vec()),
+        commitment: Set(token.commitment.to_vec()),
+        status: Set(TokenStatus::Active.as_str().to_owned()),
+        status_reason: Set(None),
+        claim_key: Set(token.claim_key.to_owned()),
+        ledger_queue_id: Set(token.ledger_queue_id),
+        claimed_at: Set(now),
+        ..Default::default()
+    }
+    .insert(conn)
+    .await?
+    .id;
+    collections::Entity::update_many()
+        .col_expr(collections::Column::ClaimedCount, Expr::value(i64::from(token.serial)))
+        .filter(collections::Column::Id.eq(token.collection.0))
+        .exec(conn)
+        .await?;
+    Ok(TokenId(id))
+}
+
+pub async fn find(conn: &impl ConnectionTrait, id: TokenId) -> StoreResult<Option<TokenRecord>> {
+    Ok(tokens::Entity::find_by_id(id.0).one(conn).await?.map(TokenRecord::from))
+}
+
+/// A person's tokens, newest first.
+pub async fn of_holder(conn: &impl ConnectionTrait, holder: UserId) -> StoreResult<Vec<TokenRecord>> {
+    Ok(tokens::Entity::find()
+        .filter(tokens::Column::HolderUserId.eq(holder.0))
+        .order_by_desc(tokens::Column::Id)
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(TokenRecord::from)
+        .collect())
+}

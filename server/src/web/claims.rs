@@ -1,0 +1,233 @@
+//! Claiming collectibles and showing them: the claim itself (one transaction that locks the
+//! collection, applies the rules, mints the next serial and queues its ledger entry), the
+//! collector's own collection, the public token page, and the transfer endpoint that exists
+//! only to refuse.
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, State};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use chrono::Utc;
+use sea_orm::TransactionTrait;
+use serde::Deserialize;
+
+use super::auth::SignedIn;
+use super::context::RequestContext;
+use super::error::{AppError, AppResult};
+use super::render;
+use crate::app::AppState;
+use crate::crypto;
+use crate::domain::audit::{AuditAction, AuditEntry, AuditSubject};
+use crate::domain::claim::{ClaimFacts, ClaimRefusal, TokenId, check_claim, holder_commitment};
+use crate::domain::collection::CollectionId;
+use crate::domain::identity::IdentityStatus;
+use crate::ledger::entry::{Entry, EntryBody};
+use crate::store;
+use crate::store::StoreError;
+use crate::store::tokens::{NewToken, TokenRecord};
+
+#[derive(Deserialize)]
+pub struct ClaimForm {
+    /// A random key the claim page renders into the form: submitting twice mints once.
+    claim_key: String,
+}
+
+/// Claim keys are the platform's own random tokens, or a client's idempotency key of the same
+/// alphabet.
+fn valid_claim_key(key: &str) -> bool {
+    (16..=64).contains(&key.len()) && key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+fn token_path(id: TokenId) -> String {
+    format!("/tokens/{id}")
+}
+
+pub async fn claim(
+    State(state): State<AppState>,
+    SignedIn(user): SignedIn,
+    Path(id): Path<i64>,
+    Form(form): Form<ClaimForm>,
+) -> AppResult<Response> {
+    if !valid_claim_key(&form.claim_key) {
+        return Err(AppError::BadRequest);
+    }
+    if let Some(token) = store::tokens::by_claim_key(&state.db, user.id, &form.claim_key).await? {
+        return Ok(Redirect::to(&token_path(token.id)).into_response());
+    }
+    let identity = store::identities::find(&state.db, user.id)
+        .await?
+        .filter(|i| i.status == IdentityStatus::Verified);
+    let Some(holder_index) = identity.and_then(|i| i.blind_index) else {
+        return Err(AppError::ClaimRefused(ClaimRefusal::IdentityNotVerified));
+    };
+    let collection = CollectionId(id);
+    let now = Utc::now();
+    let txn = state.db.begin().await?;
+    if !store::tokens::lock_collection(&txn, collection).await? {
+        return Err(AppError::NotFound);
+    }
+    let record = store::collections::find(&txn, collection)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let issuer_active = store::issuers::find(&txn, record.issuer)
+        .await?
+        .is_some_and(|i| i.status.is_active());
+    let facts = ClaimFacts {
+        status: &record.status,
+        claim_mode: record.terms.claim_mode,
+        claim_starts_at: record.terms.claim_starts_at,
+        claim_ends_at: record.terms.claim_ends_at,
+        edition_size: record.terms.edition_size,
+        per_person_limit: record.terms.per_person_limit,
+        minted: record.claimed_count,
+        issuer_active,
+        identity_verified: true,
+        held_by_person: store::tokens::held_by(&txn, collection, &holder_index).await?,
+        now,
+    };
+    let serial = check_claim(&facts).map_err(AppError::ClaimRefused)?;
+    let salt = crypto::random_bytes();
+    let commitment = holder_commitment(&holder_index, &salt);
+    let entry = Entry {
+        timestamp_ms: u64::try_from(now.timestamp_millis()).unwrap_or(0),
+        body: EntryBody::TokenMinted {
+            collection_id: collection.0 as u64,
+            serial,
+            content_hash: record.artwork.content_hash,
+            holder_commitment: commitment,
+        },
+    }
+    .encode()
+    .map_err(|e| AppError::Internal(e.into()))?;
+    let ledger_queue_id = store::ledger::enqueue(&txn, entry, now).await?;
+    let token = NewToken {
+        collection,
+        serial,
+        holder: user.id,
+        holder_index: &holder_index,
+        salt,
+        commitment,
+        claim_key: &form.claim_key,
+        ledger_queue_id,
+    };
+    let minted = match store::tokens::mint(&txn, token, now).await {
+        Ok(id) => id,
+        // The same claim key raced itself: the other submission minted; answer with its token.
+        Err(StoreError::Conflict(_)) => {
+            drop(txn);
+            let token = store::tokens::by_claim_key(&state.db, user.id, &form.claim_key)
+                .await?
+                .ok_or(AppError::ReviewConflict)?;
+            return Ok(Redirect::to(&token_path(token.id)).into_response());
+        }
+        Err(err) => return Err(err.into()),
+    };
+    txn.commit().await?;
+    state.ledger_wakeup.notify_one();
+    tracing::info!(collection = %collection, serial, token = %minted, "token minted");
+    Ok(Redirect::to(&token_path(minted)).into_response())
+}
+
+/// What the token pages and "my collection" show of a token.
+struct TokenView {
+    id: i64,
+    collection: i64,
+    title: String,
+    issuer: String,
+    serial: u32,
+    edition_size: u32,
+    status: &'static str,
+    reason: Option<String>,
+    claimed: String,
+    /// A short, non-identifying tag of the holder: the start of the ledger commitment.
+    holder_tag: String,
+    ledger_index: Option<i64>,
+}
+
+async fn view(state: &AppState, token: &TokenRecord) -> AppResult<TokenView> {
+    let collection = store::collections::find(&state.db, token.collection)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let issuer = store::issuers::find(&state.db, collection.issuer)
+        .await?
+        .map(|i| i.legal_name)
+        .unwrap_or_default();
+    let ledger_index = store::ledger::entry_from_queue(&state.db, token.ledger_queue_id)
+        .await?
+        .map(|e| e.idx);
+    Ok(TokenView {
+        id: token.id.0,
+        collection: collection.id.0,
+        title: collection.terms.title,
+        issuer,
+        serial: token.serial,
+        edition_size: collection.terms.edition_size,
+        status: token.status.as_str(),
+        reason: token.status.reason().map(str::to_owned),
+        claimed: token.claimed_at.format("%Y-%m-%d %H:%M UTC").to_string(),
+        holder_tag: crypto::hex(&token.commitment[..6]),
+        ledger_index,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "token.html")]
+struct TokenTemplate {
+    ctx: RequestContext,
+    token: TokenView,
+    /// The visitor holds this token.
+    mine: bool,
+}
+
+/// The public page of a token: no personal data, only a tag derived from the commitment.
+pub async fn token_page(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    Path(id): Path<i64>,
+) -> AppResult<Html<String>> {
+    let token = store::tokens::find(&state.db, TokenId(id))
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let mine = ctx.user.as_ref().is_some_and(|u| u.id == token.holder);
+    render(TokenTemplate {
+        token: view(&state, &token).await?,
+        ctx,
+        mine,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "my_collection.html")]
+struct MyCollectionTemplate {
+    ctx: RequestContext,
+    tokens: Vec<TokenView>,
+}
+
+pub async fn my_collection(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    SignedIn(user): SignedIn,
+) -> AppResult<Html<String>> {
+    let mut tokens = Vec::new();
+    for token in store::tokens::of_holder(&state.db, user.id).await? {
+        tokens.push(view(&state, &token).await?);
+    }
+    render(MyCollectionTemplate { ctx, tokens })
+}
+
+/// Documented as always refused: collectibles are non-transferable. The attempt is audited.
+pub async fn transfer(State(state): State<AppState>, ctx: RequestContext, Path(id): Path<i64>) -> AppResult<Response> {
+    let token = store::tokens::find(&state.db, TokenId(id))
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let mut entry = AuditEntry::new(
+        ctx.user.as_ref().map(|u| u.id),
+        AuditAction::TokenTransferRefused,
+        AuditSubject::Token(token.id),
+        ctx.request_id.clone(),
+    );
+    entry.reason = Some("transfers are prohibited".to_owned());
+    store::audit::append(&state.db, entry, Utc::now()).await?;
+    tracing::warn!(token = %token.id, "transfer attempt refused");
+    Err(AppError::TransfersProhibited)
+}

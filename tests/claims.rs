@@ -1,0 +1,240 @@
+//! Claiming end to end: verified people claim free collectibles, each mint gets the next serial
+//! and a ledger entry, the per-person limit and the supply hold under concurrent claims, a
+//! retried claim returns the same token, and transfers are refused and audited.
+
+mod support;
+
+use std::collections::BTreeSet;
+
+use reqwest::StatusCode;
+use serde_json::Value;
+use support::collections::{Terms, claim, collectors, published_collection};
+use support::kyb::{PASSWORD, approved_issuer_with_key, query, scalar};
+use support::{Client, Db, Server};
+
+on_both_databases!(
+    open_claims_mint_tokens_once_per_person,
+    concurrent_claims_never_exceed_supply
+);
+
+fn open(edition_size: u32, per_person_limit: u32) -> Terms {
+    Terms {
+        edition_size,
+        per_person_limit,
+        claim_mode: "open",
+    }
+}
+
+/// The token id a successful claim redirected to.
+fn token_of(target: &str) -> i64 {
+    target
+        .strip_prefix("/tokens/")
+        .and_then(|id| id.parse().ok())
+        .unwrap_or_else(|| panic!("a claim redirects to its token, not {target:?}"))
+}
+
+/// Fires every claim at once: (client, its CSRF token, claim key) against `collection`.
+async fn burst(collection: i64, claims: Vec<(Client, String, String)>) -> Vec<(StatusCode, String)> {
+    let mut running = tokio::task::JoinSet::new();
+    for (client, csrf, key) in claims {
+        running.spawn(async move { claim(&client, &csrf, collection, &key).await });
+    }
+    running.join_all().await
+}
+
+/// Polls the public log until it holds `count` `token_minted` entries of `collection`.
+async fn minted_entries(server: &Server, collection: i64, count: usize) -> Vec<Value> {
+    for _ in 0..400 {
+        let checkpoint = reqwest::get(server.url("/api/v1/ledger/checkpoint")).await.unwrap();
+        let size: u64 = if checkpoint.status() == StatusCode::OK {
+            let note = checkpoint.text().await.unwrap();
+            note.lines().nth(1).and_then(|l| l.parse().ok()).unwrap_or(0)
+        } else {
+            0
+        };
+        let mut found = Vec::new();
+        for index in 0..size {
+            let entry: Value = reqwest::get(server.url(&format!("/api/v1/ledger/entries/{index}")))
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            if entry["type"] == "token_minted" && entry["fields"]["collection_id"] == collection {
+                found.push(entry);
+            }
+        }
+        if found.len() >= count {
+            return found;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("the log never held {count} token_minted entries of collection {collection}");
+}
+
+async fn open_claims_mint_tokens_once_per_person(db: Db) {
+    let server = Server::start(db).await;
+    let (issuer, _, founder, reviewer) = approved_issuer_with_key(&server).await;
+    let id = published_collection(&founder, &reviewer, issuer, "开放领取测试", open(3, 1)).await;
+    let page = format!("/collections/{id}");
+    let collector = &collectors(&server, &reviewer, 1, 1).await[0];
+    let csrf = collector.csrf(&page).await;
+
+    let (status, target) = claim(collector, &csrf, id, "first-claim-key-0001").await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let token = token_of(&target);
+    let (status, again) = claim(collector, &csrf, id, "first-claim-key-0001").await;
+    assert_eq!(
+        (status, again.as_str()),
+        (StatusCode::SEE_OTHER, target.as_str()),
+        "a retried claim returns the same token"
+    );
+    let (status, _) = claim(collector, &csrf, id, "second-claim-key-0002").await;
+    assert_eq!(status, StatusCode::CONFLICT, "one per person");
+    let refusal = collector
+        .http
+        .post(collector.url(&format!("{page}/claim")))
+        .header("accept", "application/json")
+        .form(&[("csrf", csrf.as_str()), ("claim_key", "third-claim-key-00003")])
+        .send()
+        .await
+        .unwrap();
+    let body: Value = refusal.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "limit_reached");
+    assert_eq!(scalar(&server, "SELECT COUNT(*) FROM tokens").await, 1);
+
+    let unverified = server.verified_user("unverified@example.com", PASSWORD).await;
+    let unverified_csrf = unverified.csrf(&page).await;
+    let (status, _) = claim(&unverified, &unverified_csrf, id, "unverified-claim-key-1").await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "only verified people claim");
+
+    let (status, html) = collector.get_text(&target).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("data-serial=\"1\""), "serial #1");
+    assert!(html.contains("#1 / 3"));
+    let (_, mine) = collector.get_text("/me/collection").await;
+    assert!(mine.contains(&format!("data-token=\"{token}\"")));
+
+    // The public token page shows nothing personal.
+    let (status, public) = server.client().get_text(&target).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(!public.contains("collector1@example.com"));
+    let masked: String = query(
+        &server,
+        "SELECT id_masked FROM identities i JOIN users u ON u.id = i.user_id WHERE u.email = 'collector1@example.com'",
+    )
+    .await;
+    assert!(!public.contains(&masked), "not even the masked ID number");
+
+    let entries = minted_entries(&server, id, 1).await;
+    assert_eq!(entries[0]["fields"]["serial"], 1);
+    let commitment: Vec<u8> = query(&server, &format!("SELECT commitment FROM tokens WHERE id = {token}")).await;
+    let hex: String = commitment.iter().map(|b| format!("{b:02x}")).collect();
+    assert_eq!(
+        entries[0]["fields"]["holder_commitment"], hex,
+        "the ledger holds the commitment"
+    );
+
+    // Transfers do not exist: the endpoint refuses, and the attempt is audited.
+    let response = reqwest::Client::new()
+        .post(server.url(&format!("/api/v1/tokens/{token}/transfer")))
+        .json(&serde_json::json!({ "to": "someone@example.com" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "transfers_prohibited");
+    assert_eq!(
+        scalar(
+            &server,
+            "SELECT COUNT(*) FROM audit_log WHERE action = 'token.transfer_refused'"
+        )
+        .await,
+        1
+    );
+    let holder: i64 = scalar(
+        &server,
+        &format!("SELECT holder_user_id FROM tokens WHERE id = {token}"),
+    )
+    .await;
+    let collector_id = scalar(&server, "SELECT id FROM users WHERE email = 'collector1@example.com'").await;
+    assert_eq!(holder, collector_id, "the holder never changes");
+}
+
+async fn concurrent_claims_never_exceed_supply(db: Db) {
+    let server = Server::start(db).await;
+    let (issuer, _, founder, reviewer) = approved_issuer_with_key(&server).await;
+    let people = collectors(&server, &reviewer, 10, 4).await;
+
+    // 200 claims for 50 tokens, from four people allowed up to 50 each.
+    let id = published_collection(&founder, &reviewer, issuer, "限量五十", open(50, 50)).await;
+    let page = format!("/collections/{id}");
+    let mut tokens = Vec::new();
+    for person in &people {
+        tokens.push(person.csrf(&page).await);
+    }
+    let attempts = (0..200)
+        .map(|n| {
+            let who = n % people.len();
+            (
+                people[who].clone(),
+                tokens[who].clone(),
+                format!("burst-claim-key-{n:05}"),
+            )
+        })
+        .collect();
+    let outcomes = burst(id, attempts).await;
+    let minted = outcomes.iter().filter(|(s, _)| *s == StatusCode::SEE_OTHER).count();
+    let sold_out = outcomes.iter().filter(|(s, _)| *s == StatusCode::CONFLICT).count();
+    assert_eq!((minted, sold_out), (50, 150), "{outcomes:?}");
+    let serials: BTreeSet<i64> = {
+        let db = server.db().await;
+        use sea_orm::{ConnectionTrait, Statement};
+        db.query_all_raw(Statement::from_string(
+            db.get_database_backend(),
+            format!("SELECT CAST(serial AS BIGINT) FROM tokens WHERE collection_id = {id}"),
+        ))
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| row.try_get_by_index::<i64>(0).unwrap())
+        .collect()
+    };
+    assert_eq!(serials, (1..=50).collect(), "serials 1..50, each once");
+    assert_eq!(
+        scalar(
+            &server,
+            &format!("SELECT claimed_count FROM collections WHERE id = {id}")
+        )
+        .await,
+        50
+    );
+    assert_eq!(
+        minted_entries(&server, id, 50).await.len(),
+        50,
+        "one ledger entry per token"
+    );
+
+    // One person firing twenty claims at once at a one-per-person collection gets one token.
+    let single = published_collection(&founder, &reviewer, issuer, "每人一件", open(10, 1)).await;
+    let person = &people[0];
+    let csrf = person.csrf(&format!("/collections/{single}")).await;
+    let attempts = (0..20)
+        .map(|n| (person.clone(), csrf.clone(), format!("single-claim-key-{n:05}")))
+        .collect();
+    let outcomes = burst(single, attempts).await;
+    assert_eq!(
+        outcomes.iter().filter(|(s, _)| *s == StatusCode::SEE_OTHER).count(),
+        1,
+        "{outcomes:?}"
+    );
+    assert_eq!(
+        scalar(
+            &server,
+            &format!("SELECT COUNT(*) FROM tokens WHERE collection_id = {single}")
+        )
+        .await,
+        1
+    );
+}

@@ -14,7 +14,8 @@ use support::{Client, Db, Server};
 
 on_both_databases!(
     open_claims_mint_tokens_once_per_person,
-    concurrent_claims_never_exceed_supply
+    concurrent_claims_never_exceed_supply,
+    claim_codes_work_once_each,
 );
 
 fn open(edition_size: u32, per_person_limit: u32) -> Terms {
@@ -236,5 +237,138 @@ async fn concurrent_claims_never_exceed_supply(db: Db) {
         )
         .await,
         1
+    );
+}
+
+/// Generates `count` codes for a claim-code collection as CSV: (grouped code, link).
+async fn generate_codes(founder: &Client, issuer: i64, collection: i64, count: u32, format: &str) -> reqwest::Response {
+    let detail = format!("/console/{issuer}/collections/{collection}");
+    founder
+        .post_form(
+            &detail,
+            &format!("{detail}/codes"),
+            &[("count", &count.to_string()), ("format", format)],
+        )
+        .await
+}
+
+async fn claim_codes_work_once_each(db: Db) {
+    let server = Server::start(db).await;
+    let (issuer, _, founder, reviewer) = approved_issuer_with_key(&server).await;
+    let terms = Terms {
+        edition_size: 5,
+        per_person_limit: 2,
+        claim_mode: "claim_codes",
+    };
+    let id = published_collection(&founder, &reviewer, issuer, "以实带虚", terms).await;
+    let response = generate_codes(&founder, issuer, id, 3, "csv").await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(
+        response.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .contains("attachment")
+    );
+    let csv = response.text().await.unwrap();
+    let rows: Vec<(String, String)> = csv
+        .lines()
+        .skip(1)
+        .map(|line| {
+            let (code, link) = line.split_once(',').unwrap();
+            (code.to_owned(), link.to_owned())
+        })
+        .collect();
+    assert_eq!(rows.len(), 3, "{csv}");
+    assert!(
+        rows.iter()
+            .all(|(code, link)| code.len() == 19 && link.ends_with(&format!("/c/{}", code.replace('-', ""))))
+    );
+    let sheet = generate_codes(&founder, issuer, id, 2, "sheet")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(sheet.matches("data-code=").count(), 2);
+    assert_eq!(sheet.matches("<svg").count(), 2, "a QR code per code");
+    assert_eq!(
+        scalar(
+            &server,
+            &format!("SELECT COUNT(*) FROM claim_codes WHERE collection_id = {id}")
+        )
+        .await,
+        5
+    );
+    let stored_plain = scalar(
+        &server,
+        &format!("SELECT COUNT(*) FROM claim_codes WHERE code_hash = '{}'", rows[0].0),
+    )
+    .await;
+    assert_eq!(stored_plain, 0, "codes are stored hashed");
+
+    let people = collectors(&server, &reviewer, 20, 2).await;
+    let (alice, bob) = (&people[0], &people[1]);
+    let page = format!("/collections/{id}");
+    let csrf = alice.csrf(&page).await;
+    let (status, _) = claim(alice, &csrf, id, "no-code-claim-key-0001").await;
+    assert_eq!(status, StatusCode::CONFLICT, "this collection needs a code");
+
+    // Typed with dashes in lower case, the code finds its page.
+    let typed = alice.get(&format!("/c?code={}", rows[0].0.to_lowercase())).await;
+    let canonical = format!("/c/{}", rows[0].0.replace('-', ""));
+    assert_eq!(support::location(&typed), canonical);
+    let redeem = |client: &Client, code_path: String, key: &'static str| {
+        let client = client.clone();
+        async move {
+            let token = client.csrf(&code_path).await;
+            let response = client
+                .http
+                .post(client.url(&code_path))
+                .form(&[("csrf", token.as_str()), ("claim_key", key)])
+                .send()
+                .await
+                .unwrap();
+            (response.status(), support::location(&response))
+        }
+    };
+    let (status, target) = redeem(alice, canonical.clone(), "code-claim-key-00001").await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    token_of(&target);
+    let (_, page_after) = bob.get_text(&canonical).await;
+    assert!(page_after.contains("data-problem=\"redeem.used\""));
+    let response = bob
+        .http
+        .post(bob.url(&canonical))
+        .form(&[
+            ("csrf", bob.csrf(&page).await.as_str()),
+            ("claim_key", "code-claim-key-00002"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::CONFLICT, "a code works once");
+    let (_, unknown) = bob.get_text("/c/0000000000000000").await;
+    assert!(unknown.contains("data-problem=\"redeem.unknown\""));
+    let (status, _) = redeem(
+        bob,
+        format!("/c/{}", rows[1].0.replace('-', "")),
+        "code-claim-key-00003",
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "another code works for another person");
+    assert_eq!(
+        scalar(
+            &server,
+            &format!("SELECT COUNT(*) FROM claim_codes WHERE collection_id = {id} AND used_at IS NOT NULL")
+        )
+        .await,
+        2
+    );
+    assert_eq!(
+        scalar(
+            &server,
+            &format!("SELECT COUNT(*) FROM tokens WHERE collection_id = {id}")
+        )
+        .await,
+        2
     );
 }

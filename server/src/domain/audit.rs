@@ -44,10 +44,11 @@ pub enum AuditAction {
     ModerationImageUnblocked,
     ModerationThresholdsChanged,
     TokenTransferRefused,
+    CollectionCodesGenerated,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 34] = [
+    pub const ALL: [AuditAction; 35] = [
         AuditAction::RoleGranted,
         AuditAction::RoleRevoked,
         AuditAction::IdentitySubmitted,
@@ -82,6 +83,7 @@ impl AuditAction {
         AuditAction::ModerationImageUnblocked,
         AuditAction::ModerationThresholdsChanged,
         AuditAction::TokenTransferRefused,
+        AuditAction::CollectionCodesGenerated,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -120,6 +122,7 @@ impl AuditAction {
             AuditAction::ModerationImageUnblocked => "moderation.image_unblocked",
             AuditAction::ModerationThresholdsChanged => "moderation.thresholds_changed",
             AuditAction::TokenTransferRefused => "token.transfer_refused",
+            AuditAction::CollectionCodesGenerated => "collection.codes_generated",
         }
     }
 }

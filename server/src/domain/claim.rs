@@ -37,7 +37,16 @@ pub struct ClaimFacts<'a> {
     pub identity_verified: bool,
     /// Tokens of this collection the claimant's verified identity already holds.
     pub held_by_person: u64,
+    /// The claim code presented with the claim, if any (already matched to this collection).
+    pub code: Option<CodeState>,
     pub now: DateTime<Utc>,
+}
+
+/// A presented claim code that belongs to the collection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CodeState {
+    Unused,
+    Used,
 }
 
 /// Why a claim was refused; each is shown to the collector as such.
@@ -52,6 +61,9 @@ pub enum ClaimRefusal {
     SoldOut,
     LimitReached,
     CodeRequired,
+    /// The code does not exist, or belongs to another collection.
+    CodeInvalid,
+    CodeUsed,
 }
 
 impl ClaimRefusal {
@@ -67,6 +79,8 @@ impl ClaimRefusal {
             ClaimRefusal::SoldOut => "sold_out",
             ClaimRefusal::LimitReached => "limit_reached",
             ClaimRefusal::CodeRequired => "code_required",
+            ClaimRefusal::CodeInvalid => "code_invalid",
+            ClaimRefusal::CodeUsed => "code_used",
         }
     }
 
@@ -84,6 +98,8 @@ impl ClaimRefusal {
             ClaimRefusal::SoldOut => "every token of this collection has been claimed",
             ClaimRefusal::LimitReached => "you already hold as many of this collection as one person may",
             ClaimRefusal::CodeRequired => "this collection is claimed with a claim code",
+            ClaimRefusal::CodeInvalid => "this claim code does not exist; check what you typed",
+            ClaimRefusal::CodeUsed => "this claim code has already been used",
         }
     }
 }
@@ -123,8 +139,10 @@ pub fn check_claim(facts: &ClaimFacts<'_>) -> Result<u32, ClaimRefusal> {
     if facts.held_by_person >= u64::from(facts.per_person_limit) {
         return Err(ClaimRefusal::LimitReached);
     }
-    if facts.claim_mode == ClaimMode::ClaimCodes {
-        return Err(ClaimRefusal::CodeRequired);
+    match (facts.claim_mode, facts.code) {
+        (ClaimMode::ClaimCodes, None) => return Err(ClaimRefusal::CodeRequired),
+        (ClaimMode::ClaimCodes, Some(CodeState::Used)) => return Err(ClaimRefusal::CodeUsed),
+        _ => {}
     }
     u32::try_from(facts.minted + 1).map_err(|_| ClaimRefusal::SoldOut)
 }
@@ -196,6 +214,7 @@ mod tests {
             issuer_active: true,
             identity_verified: true,
             held_by_person: 0,
+            code: None,
             now,
         }
     }
@@ -287,6 +306,14 @@ mod tests {
                 },
                 ClaimRefusal::CodeRequired,
             ),
+            (
+                ClaimFacts {
+                    claim_mode: ClaimMode::ClaimCodes,
+                    code: Some(CodeState::Used),
+                    ..base.clone()
+                },
+                ClaimRefusal::CodeUsed,
+            ),
         ];
         for (case, refusal) in cases {
             assert_eq!(check_claim(&case), Err(refusal), "{case:?}");
@@ -301,11 +328,19 @@ mod tests {
             ClaimRefusal::SoldOut,
             ClaimRefusal::LimitReached,
             ClaimRefusal::CodeRequired,
+            ClaimRefusal::CodeInvalid,
+            ClaimRefusal::CodeUsed,
         ]
         .iter()
         .map(|r| r.code())
         .collect();
-        assert_eq!(codes.len(), 9, "codes are distinct");
+        assert_eq!(codes.len(), 11, "codes are distinct");
+        let with_code = ClaimFacts {
+            claim_mode: ClaimMode::ClaimCodes,
+            code: Some(CodeState::Unused),
+            ..base.clone()
+        };
+        assert_eq!(check_claim(&with_code), Ok(1), "an unused code claims");
     }
 
     #[test]

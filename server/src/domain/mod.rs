@@ -8,6 +8,7 @@ pub mod account;
 pub mod attestation;
 pub mod audit;
 pub mod claim;
+pub mod claim_code;
 pub mod collection;
 pub mod credit_code;
 pub mod documents;

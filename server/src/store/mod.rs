@@ -7,6 +7,7 @@
 pub mod api_keys;
 pub mod attestations;
 pub mod audit;
+pub mod claim_codes;
 pub mod collections;
 pub mod email_tokens;
 pub mod entities;

@@ -8,8 +8,8 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set,
 };
 
-use super::StoreResult;
 use super::entities::{collections, tokens};
+use super::{StoreError, StoreResult};
 use crate::domain::account::UserId;
 use crate::domain::claim::{TokenId, TokenStatus};
 use crate::domain::collection::CollectionId;
@@ -112,7 +112,8 @@ pub async fn mint(conn: &impl ConnectionTrait, token: NewToken<'_>, now: DateTim
         ..Default::default()
     }
     .insert(conn)
-    .await?
+    .await
+    .map_err(StoreError::unique("claim"))?
     .id;
     collections::Entity::update_many()
         .col_expr(collections::Column::ClaimedCount, Expr::value(i64::from(token.serial)))

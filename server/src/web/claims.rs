@@ -12,13 +12,14 @@ use sea_orm::TransactionTrait;
 use serde::Deserialize;
 
 use super::auth::SignedIn;
-use super::context::RequestContext;
+use super::context::{RequestContext, SessionUser};
 use super::error::{AppError, AppResult};
 use super::render;
 use crate::app::AppState;
 use crate::crypto;
 use crate::domain::audit::{AuditAction, AuditEntry, AuditSubject};
 use crate::domain::claim::{ClaimFacts, ClaimRefusal, TokenId, check_claim, holder_commitment};
+use crate::domain::claim_code::ClaimCode;
 use crate::domain::collection::CollectionId;
 use crate::domain::identity::IdentityStatus;
 use crate::ledger::entry::{Entry, EntryBody};
@@ -38,7 +39,7 @@ fn valid_claim_key(key: &str) -> bool {
     (16..=64).contains(&key.len()) && key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
-fn token_path(id: TokenId) -> String {
+pub fn token_path(id: TokenId) -> String {
     format!("/tokens/{id}")
 }
 
@@ -48,11 +49,24 @@ pub async fn claim(
     Path(id): Path<i64>,
     Form(form): Form<ClaimForm>,
 ) -> AppResult<Response> {
-    if !valid_claim_key(&form.claim_key) {
+    let token = mint(&state, &user, CollectionId(id), &form.claim_key, None).await?;
+    Ok(Redirect::to(&token_path(token)).into_response())
+}
+
+/// Claims a token of `collection` for `user`, with a claim code where the collection needs
+/// one: the whole rule in one transaction. A claim key seen before returns its token.
+pub async fn mint(
+    state: &AppState,
+    user: &SessionUser,
+    collection: CollectionId,
+    claim_key: &str,
+    code: Option<&ClaimCode>,
+) -> AppResult<TokenId> {
+    if !valid_claim_key(claim_key) {
         return Err(AppError::BadRequest);
     }
-    if let Some(token) = store::tokens::by_claim_key(&state.db, user.id, &form.claim_key).await? {
-        return Ok(Redirect::to(&token_path(token.id)).into_response());
+    if let Some(token) = store::tokens::by_claim_key(&state.db, user.id, claim_key).await? {
+        return Ok(token.id);
     }
     let identity = store::identities::find(&state.db, user.id)
         .await?
@@ -60,7 +74,6 @@ pub async fn claim(
     let Some(holder_index) = identity.and_then(|i| i.blind_index) else {
         return Err(AppError::ClaimRefused(ClaimRefusal::IdentityNotVerified));
     };
-    let collection = CollectionId(id);
     let now = Utc::now();
     let txn = state.db.begin().await?;
     if !store::tokens::lock_collection(&txn, collection).await? {
@@ -72,6 +85,15 @@ pub async fn claim(
     let issuer_active = store::issuers::find(&txn, record.issuer)
         .await?
         .is_some_and(|i| i.status.is_active());
+    let stored_code = match code {
+        Some(code) => Some(
+            store::claim_codes::find(&txn, &code.digest())
+                .await?
+                .filter(|c| c.collection == collection)
+                .ok_or(AppError::ClaimRefused(ClaimRefusal::CodeInvalid))?,
+        ),
+        None => None,
+    };
     let facts = ClaimFacts {
         status: &record.status,
         claim_mode: record.terms.claim_mode,
@@ -83,6 +105,7 @@ pub async fn claim(
         issuer_active,
         identity_verified: true,
         held_by_person: store::tokens::held_by(&txn, collection, &holder_index).await?,
+        code: stored_code.map(|c| c.state),
         now,
     };
     let serial = check_claim(&facts).map_err(AppError::ClaimRefused)?;
@@ -107,7 +130,7 @@ pub async fn claim(
         holder_index: &holder_index,
         salt,
         commitment,
-        claim_key: &form.claim_key,
+        claim_key,
         ledger_queue_id,
     };
     let minted = match store::tokens::mint(&txn, token, now).await {
@@ -115,17 +138,22 @@ pub async fn claim(
         // The same claim key raced itself: the other submission minted; answer with its token.
         Err(StoreError::Conflict(_)) => {
             drop(txn);
-            let token = store::tokens::by_claim_key(&state.db, user.id, &form.claim_key)
+            let token = store::tokens::by_claim_key(&state.db, user.id, claim_key)
                 .await?
                 .ok_or(AppError::ReviewConflict)?;
-            return Ok(Redirect::to(&token_path(token.id)).into_response());
+            return Ok(token.id);
         }
         Err(err) => return Err(err.into()),
     };
+    if let Some(stored) = stored_code
+        && !store::claim_codes::redeem(&txn, stored.id, minted, now).await?
+    {
+        return Err(AppError::ClaimRefused(ClaimRefusal::CodeUsed));
+    }
     txn.commit().await?;
     state.ledger_wakeup.notify_one();
     tracing::info!(collection = %collection, serial, token = %minted, "token minted");
-    Ok(Redirect::to(&token_path(minted)).into_response())
+    Ok(minted)
 }
 
 /// What the token pages and "my collection" show of a token.

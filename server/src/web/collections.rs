@@ -728,6 +728,9 @@ struct ConsoleTemplate {
     publishable: bool,
     closable: bool,
     ledger_index: Option<i64>,
+    /// (generated, used) claim codes, for a claim-code collection.
+    codes: Option<(u64, u64)>,
+    can_generate: bool,
 }
 
 async fn ledger_index(state: &AppState, record: &CollectionRecord) -> AppResult<Option<i64>> {
@@ -748,7 +751,13 @@ pub async fn detail(
     let record = owned(&state, &acting, id).await?;
     let active = acting.issuer.status.is_active();
     let status = &record.status;
+    let codes = match record.terms.claim_mode {
+        ClaimMode::ClaimCodes => Some(store::claim_codes::counts(&state.db, record.id).await?),
+        ClaimMode::Open => None,
+    };
     render(ConsoleTemplate {
+        codes,
+        can_generate: active && super::claim_codes::codes_allowed(&record),
         ledger_index: ledger_index(&state, &record).await?,
         editable: status.edit().is_ok(),
         submittable: status.submit(active).is_ok(),

@@ -7,6 +7,7 @@ mod accounts;
 mod admin;
 mod api;
 pub mod auth;
+mod claim_codes;
 mod claims;
 mod collection_review;
 mod collections;
@@ -135,6 +136,9 @@ pub fn router(state: AppState) -> Router {
         .route("/collections/{id}/artwork/{variant}", get(collections::artwork))
         .route("/collections/{id}/claim", post(claims::claim))
         .route("/tokens/{id}", get(claims::token_page))
+        .route("/c", get(claim_codes::typed))
+        .route("/c/{code}", get(claim_codes::show).post(claim_codes::redeem))
+        .route("/console/{issuer}/collections/{id}/codes", post(claim_codes::generate))
         .route("/me/collection", get(claims::my_collection))
         .route("/api/v1/tokens/{id}/transfer", post(claims::transfer))
         .route("/console/{issuer}/api-keys", post(issuers::create_key))

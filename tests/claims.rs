@@ -136,6 +136,43 @@ async fn open_claims_mint_tokens_once_per_person(db: Db) {
         "the ledger holds the commitment"
     );
 
+    // The holder's certificate verifies offline, for anyone, without the server.
+    let certificate_path = format!("/tokens/{token}/certificate.json");
+    assert_eq!(
+        server.client().get(&certificate_path).await.status(),
+        StatusCode::SEE_OTHER,
+        "only the signed-in holder downloads it"
+    );
+    let certificate = loop {
+        let response = collector.get(&certificate_path).await;
+        if response.status() == StatusCode::OK {
+            break response.text().await.unwrap();
+        }
+        assert_eq!(response.status(), StatusCode::CONFLICT, "pending until sequenced");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("certificate.json"), &certificate).unwrap();
+    let output = support::stranger_verifies(dir.path(), &["certificate.json"]).await;
+    let report = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{report}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        report.contains("token_minted") && report.contains("holder commitment"),
+        "{report}"
+    );
+    let mut forged: Value = serde_json::from_str(&certificate).unwrap();
+    forged["holder"]["salt"] = Value::String("00".repeat(32));
+    std::fs::write(dir.path().join("forged.json"), forged.to_string()).unwrap();
+    let output = support::stranger_verifies(dir.path(), &["forged.json"]).await;
+    assert!(
+        !output.status.success(),
+        "a certificate with another salt does not verify"
+    );
+
     // Transfers do not exist: the endpoint refuses, and the attempt is audited.
     let response = reqwest::Client::new()
         .post(server.url(&format!("/api/v1/tokens/{token}/transfer")))

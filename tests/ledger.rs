@@ -80,24 +80,6 @@ on_both_databases!(
     a_stranger_verifies_an_attested_file
 );
 
-/// Runs `keepsake verify` the way a stranger would: no configuration, no database, no
-/// network, in an empty directory.
-async fn stranger_verifies(dir: &std::path::Path, args: &[&str]) -> std::process::Output {
-    let mut command = tokio::process::Command::new(support::binary());
-    for (key, _) in std::env::vars() {
-        if key.starts_with("KEEPSAKE_") || key == "DATABASE_URL" {
-            command.env_remove(key);
-        }
-    }
-    command
-        .arg("verify")
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .await
-        .unwrap()
-}
-
 async fn a_stranger_verifies_an_attested_file(db: Db) {
     use reqwest::multipart::{Form, Part};
 
@@ -131,7 +113,7 @@ async fn a_stranger_verifies_an_attested_file(db: Db) {
     std::fs::write(dir.path().join("receipt.json"), receipt.to_string()).unwrap();
     std::fs::write(dir.path().join("contract.pdf"), &document).unwrap();
     std::fs::write(dir.path().join("other.pdf"), b"another document").unwrap();
-    let ok = stranger_verifies(
+    let ok = support::stranger_verifies(
         dir.path(),
         &["receipt.json", "--key", verifier_key, "--file", "contract.pdf"],
     )
@@ -151,7 +133,7 @@ async fn a_stranger_verifies_an_attested_file(db: Db) {
         (vec!["missing.json"], "cannot read the receipt"),
     ];
     for (args, reason) in failures {
-        let out = stranger_verifies(dir.path(), &args).await;
+        let out = support::stranger_verifies(dir.path(), &args).await;
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(1), "{args:?}: {stderr}");
         assert!(
@@ -178,7 +160,7 @@ async fn a_stranger_verifies_an_attested_file(db: Db) {
         (forged_checkpoint, "no valid signature"),
     ] {
         std::fs::write(dir.path().join("tampered.json"), tampered.to_string()).unwrap();
-        let out = stranger_verifies(dir.path(), &["tampered.json", "--key", verifier_key]).await;
+        let out = support::stranger_verifies(dir.path(), &["tampered.json", "--key", verifier_key]).await;
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(1), "{stderr}");
         assert!(stderr.contains(reason), "{reason}: {stderr}");
@@ -190,7 +172,7 @@ async fn a_stranger_verifies_an_attested_file(db: Db) {
     )
     .unwrap()
     .verifier_key();
-    let out = stranger_verifies(dir.path(), &["receipt.json", "--key", &other_key]).await;
+    let out = support::stranger_verifies(dir.path(), &["receipt.json", "--key", &other_key]).await;
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no valid signature by the verifier key"));
 
@@ -204,13 +186,13 @@ async fn a_stranger_verifies_an_attested_file(db: Db) {
     assert_eq!(later.status(), StatusCode::CREATED);
     let latest = checkpoint_with(&server, size + 1).await;
     std::fs::write(dir.path().join("latest.note"), &latest).unwrap();
-    let out = stranger_verifies(dir.path(), &["receipt.json", "--checkpoint", "latest.note"]).await;
+    let out = support::stranger_verifies(dir.path(), &["receipt.json", "--checkpoint", "latest.note"]).await;
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains(&format!("the proof is for a tree of {size} entries")));
     // ...and a fresh receipt for the same entry verifies against it.
     let fresh: Value = get_json(&server, &format!("/api/v1/ledger/entries/{index}/receipt")).await;
     std::fs::write(dir.path().join("fresh.json"), fresh.to_string()).unwrap();
-    let out = stranger_verifies(
+    let out = support::stranger_verifies(
         dir.path(),
         &["fresh.json", "--checkpoint", "latest.note", "--key", verifier_key],
     )

@@ -254,6 +254,9 @@ fn verify_receipt(
         verified.checkpoint.origin,
         verified.checkpoint.size,
     );
+    if verified.holder_proven {
+        report += "  holder      the certificate's salt and blind index open the entry's holder commitment\n";
+    }
     report += if verified.key_pinned {
         "  signature   valid, by the verifier key you gave\n"
     } else {

@@ -621,3 +621,21 @@ fn decode_quoted_printable(input: &str) -> String {
     }
     String::from_utf8_lossy(&out).into_owned()
 }
+
+/// Runs `keepsake verify` the way a stranger would: no configuration, no database, no
+/// network, in an empty directory.
+pub async fn stranger_verifies(dir: &std::path::Path, args: &[&str]) -> std::process::Output {
+    let mut command = tokio::process::Command::new(binary());
+    for (key, _) in std::env::vars() {
+        if key.starts_with("KEEPSAKE_") || key == "DATABASE_URL" {
+            command.env_remove(key);
+        }
+    }
+    command
+        .arg("verify")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .await
+        .unwrap()
+}

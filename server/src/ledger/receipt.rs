@@ -11,7 +11,8 @@ use serde_json::{Value, json};
 use super::checkpoint::{self, NoteError};
 use super::entry::{DecodeError, Entry, EntryBody};
 use super::merkle::{Hash, Side, leaf_hash, walk_inclusion};
-use crate::crypto::hex;
+use crate::crypto::{hex, parse_digest_hex};
+use crate::domain::claim::holder_commitment;
 
 /// The versioned header every receipt carries, so verifiers can refuse bundles they do not
 /// understand (the hash is not the SHA-256 that standard tooling assumes).
@@ -29,6 +30,18 @@ pub struct Receipt {
     /// The verifier key the server signs with, for convenience: a careful checker pins the
     /// operator's key instead of trusting this one.
     pub verifier_key: String,
+    /// Present in a token's certificate: what opens the entry's holder commitment. Only the
+    /// holder is given it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub holder: Option<HolderProof>,
+}
+
+/// The opening of a `token_minted` entry's holder commitment: the holder's identity blind index
+/// (a keyed hash, not the ID number) and the token's salt, both hex.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct HolderProof {
+    pub blind_index: String,
+    pub salt: String,
 }
 
 /// An entry as published: its bytes (base64), leaf hash (hex) and, for people, its fields.
@@ -159,6 +172,8 @@ pub struct VerifiedReceipt {
     pub checkpoint: checkpoint::VerifiedCheckpoint,
     /// Whether the signature was checked with a key the checker supplied.
     pub key_pinned: bool,
+    /// A certificate's holder proof opened the entry's holder commitment.
+    pub holder_proven: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -181,6 +196,8 @@ pub enum ReceiptError {
     SizeMismatch { proof: u64, checkpoint: u64 },
     #[error("the inclusion proof does not lead from the entry to the checkpoint's root")]
     ProofInvalid,
+    #[error("the certificate's holder proof does not open the entry's holder commitment")]
+    HolderMismatch,
 }
 
 impl Receipt {
@@ -233,6 +250,21 @@ impl Receipt {
         if root != Some(checkpoint.root) {
             return Err(ReceiptError::ProofInvalid);
         }
+        if let Some(holder) = &self.holder {
+            let opens = match (&entry.body, parse_digest_hex(&holder.salt)) {
+                (
+                    EntryBody::TokenMinted {
+                        holder_commitment: committed,
+                        ..
+                    },
+                    Some(salt),
+                ) => holder_commitment(&holder.blind_index, &salt) == *committed,
+                _ => false,
+            };
+            if !opens {
+                return Err(ReceiptError::HolderMismatch);
+            }
+        }
         Ok(VerifiedReceipt {
             entry,
             index: self.entry.index,
@@ -240,6 +272,7 @@ impl Receipt {
             steps,
             checkpoint,
             key_pinned: trust.key.is_some(),
+            holder_proven: self.holder.is_some(),
         })
     }
 }
@@ -279,6 +312,7 @@ mod tests {
             inclusion_proof: InclusionProof::new(size, &inclusion_proof(index, size, &nodes).unwrap()),
             checkpoint: signer.sign(size, &root(size, &nodes)),
             verifier_key: signer.verifier_key(),
+            holder: None,
         };
         (receipt, signer, dir)
     }
@@ -375,5 +409,60 @@ mod tests {
             future.verify(Trust::default()),
             Err(ReceiptError::UnsupportedFormat(_))
         ));
+    }
+
+    #[test]
+    fn a_certificate_opens_its_holder_commitment() {
+        let salt = [9u8; 32];
+        let bytes = Entry {
+            timestamp_ms: 1_764_000_000_000,
+            body: EntryBody::TokenMinted {
+                collection_id: 3,
+                serial: 1,
+                content_hash: [1; 32],
+                holder_commitment: holder_commitment("holder-index", &salt),
+            },
+        }
+        .encode()
+        .unwrap();
+        let nodes: NodeMap = nodes_completed_by(0, leaf_hash(&bytes), &NodeMap::default())
+            .into_iter()
+            .collect();
+        let dir = tempfile::tempdir().unwrap();
+        let signer = CheckpointSigner::load(&dir.path().join("key"), "example.test/ledger/sha3-256".into()).unwrap();
+        let certificate = Receipt {
+            format: FORMAT.to_owned(),
+            entry: ReceiptEntry::new(0, &bytes, &leaf_hash(&bytes)).unwrap(),
+            inclusion_proof: InclusionProof::new(1, &inclusion_proof(0, 1, &nodes).unwrap()),
+            checkpoint: signer.sign(1, &root(1, &nodes)),
+            verifier_key: signer.verifier_key(),
+            holder: Some(HolderProof {
+                blind_index: "holder-index".into(),
+                salt: hex(&salt),
+            }),
+        };
+        assert!(certificate.verify(Trust::default()).unwrap().holder_proven);
+        for (blind_index, salt) in [
+            ("holder-index", hex(&[8; 32])),
+            ("other-index", hex(&salt)),
+            ("holder-index", "zz".into()),
+        ] {
+            let mut forged = certificate.clone();
+            forged.holder = Some(HolderProof {
+                blind_index: blind_index.into(),
+                salt,
+            });
+            assert_eq!(
+                forged.verify(Trust::default()).unwrap_err(),
+                ReceiptError::HolderMismatch
+            );
+        }
+        let (mut attestation, _signer, _dir) = log_receipt(3, 1);
+        attestation.holder = certificate.holder.clone();
+        assert_eq!(
+            attestation.verify(Trust::default()).unwrap_err(),
+            ReceiptError::HolderMismatch,
+            "only token entries have a holder"
+        );
     }
 }

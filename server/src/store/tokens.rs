@@ -21,6 +21,8 @@ pub struct TokenRecord {
     pub collection: CollectionId,
     pub serial: u32,
     pub holder: UserId,
+    /// The holder's identity blind index, which the commitment is over.
+    pub holder_index: String,
     pub status: TokenStatus,
     pub salt: [u8; 32],
     pub commitment: [u8; 32],
@@ -35,6 +37,7 @@ impl From<tokens::Model> for TokenRecord {
             collection: CollectionId(m.collection_id),
             serial: u32::try_from(m.serial).unwrap_or(0),
             holder: UserId(m.holder_user_id),
+            holder_index: m.holder_index,
             status: TokenStatus::from_parts(&m.status, m.status_reason.as_deref()).unwrap_or(TokenStatus::Active),
             salt: m.salt.as_slice().try_into().unwrap_or([0; 32]),
             commitment: m.commitment.as_slice().try_into().unwrap_or([0; 32]),

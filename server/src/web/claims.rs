@@ -4,9 +4,10 @@
 //! only to refuse.
 
 use askama::Template;
-use axum::Form;
 use axum::extract::{Path, State};
+use axum::http::header::CONTENT_DISPOSITION;
 use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::{Form, Json};
 use chrono::Utc;
 use sea_orm::TransactionTrait;
 use serde::Deserialize;
@@ -23,6 +24,7 @@ use crate::domain::claim_code::ClaimCode;
 use crate::domain::collection::CollectionId;
 use crate::domain::identity::IdentityStatus;
 use crate::ledger::entry::{Entry, EntryBody};
+use crate::ledger::receipt::HolderProof;
 use crate::store;
 use crate::store::StoreError;
 use crate::store::tokens::{NewToken, TokenRecord};
@@ -258,4 +260,35 @@ pub async fn transfer(State(state): State<AppState>, ctx: RequestContext, Path(i
     store::audit::append(&state.db, entry, Utc::now()).await?;
     tracing::warn!(token = %token.id, "transfer attempt refused");
     Err(AppError::TransfersProhibited)
+}
+
+/// The holder's certificate: the token's ledger receipt plus the opening of its holder
+/// commitment. `keepsake verify` and `/verify` check it; only the holder may download it.
+pub async fn certificate(
+    State(state): State<AppState>,
+    SignedIn(user): SignedIn,
+    Path(id): Path<i64>,
+) -> AppResult<Response> {
+    let token = store::tokens::find(&state.db, TokenId(id))
+        .await?
+        .filter(|t| t.holder == user.id)
+        .ok_or(AppError::NotFound)?;
+    let row = store::ledger::entry_from_queue(&state.db, token.ledger_queue_id)
+        .await?
+        .ok_or(AppError::CertificatePending)?;
+    let checkpoint = super::ledger::latest_checkpoint(&state).await?;
+    if (checkpoint.tree_size as u64) <= row.idx as u64 {
+        return Err(AppError::CertificatePending);
+    }
+    let mut certificate = super::ledger::receipt(&state, &row, &checkpoint).await?;
+    certificate.holder = Some(HolderProof {
+        blind_index: token.holder_index.clone(),
+        salt: crypto::hex(&token.salt),
+    });
+    let filename = format!("keepsake-token-{}-{}.json", token.collection, token.serial);
+    Ok((
+        [(CONTENT_DISPOSITION, format!("attachment; filename=\"{filename}\""))],
+        Json(certificate),
+    )
+        .into_response())
 }

@@ -50,6 +50,8 @@ pub enum AppError {
     ClaimRefused(ClaimRefusal),
     #[error("collectibles cannot be transferred")]
     TransfersProhibited,
+    #[error("the token is not on the ledger yet")]
+    CertificatePending,
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
@@ -76,7 +78,7 @@ impl AppError {
             | AppError::CsrfRejected
             | AppError::TransfersProhibited
             | AppError::ClaimRefused(ClaimRefusal::IdentityNotVerified) => StatusCode::FORBIDDEN,
-            AppError::ClaimRefused(_) => StatusCode::CONFLICT,
+            AppError::ClaimRefused(_) | AppError::CertificatePending => StatusCode::CONFLICT,
             AppError::Throttled(_) => StatusCode::TOO_MANY_REQUESTS,
             AppError::InvalidLink | AppError::BadRequest | AppError::InvalidAttestation | AppError::InvalidDigest => {
                 StatusCode::BAD_REQUEST
@@ -136,6 +138,10 @@ impl AppError {
                 "the collection's status does not allow this (published content cannot be edited)",
             ),
             AppError::ClaimRefused(refusal) => (refusal.code(), refusal.message()),
+            AppError::CertificatePending => (
+                "certificate_pending",
+                "the token is being written to the ledger; try again in a moment",
+            ),
             AppError::TransfersProhibited => (
                 "transfers_prohibited",
                 "collectibles on this platform are non-transferable: no transfer, sale or gift is possible",

@@ -124,7 +124,7 @@ pub async fn consistency_proof(
     ))
 }
 
-async fn latest_checkpoint(state: &AppState) -> AppResult<CheckpointRow> {
+pub(super) async fn latest_checkpoint(state: &AppState) -> AppResult<CheckpointRow> {
     store::ledger::latest_checkpoint(&state.db)
         .await?
         .ok_or(AppError::NotFound)
@@ -140,6 +140,7 @@ pub(super) async fn receipt(state: &AppState, row: &EntryRow, checkpoint: &Check
         inclusion_proof: InclusionProof::new(size, &proof),
         checkpoint: checkpoint.note.clone(),
         verifier_key: state.checkpoint_signer.verifier_key(),
+        holder: None,
     })
 }
 

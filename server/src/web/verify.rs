@@ -41,6 +41,8 @@ struct ProofView {
     root: String,
     size: u64,
     checkpoint: String,
+    /// A token certificate whose holder proof opened the commitment.
+    holder_proven: bool,
 }
 
 impl ProofView {
@@ -52,6 +54,7 @@ impl ProofView {
                 .map(|t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string())
                 .unwrap_or_default(),
             fields: receipt::field_pairs(&verified.entry.body),
+            holder_proven: verified.holder_proven,
             leaf: hex(&verified.leaf),
             steps: verified
                 .steps
@@ -135,6 +138,7 @@ fn failure_key(err: &ReceiptError) -> &'static str {
         ReceiptError::Checkpoint(NoteError::Malformed) => "proof.failed_checkpoint",
         ReceiptError::SizeMismatch { .. } => "proof.failed_size",
         ReceiptError::ProofInvalid => "proof.failed_path",
+        ReceiptError::HolderMismatch => "proof.failed_holder",
     }
 }
 

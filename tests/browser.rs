@@ -210,3 +210,55 @@ async fn an_issuer_publishes_a_reviewed_collection_in_chromium() {
     .await;
     assert_eq!(terms, 2, "the admin's terms reached the database");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_collector_redeems_a_qr_code_in_chromium() {
+    use support::collections::{Terms, collectors, published_collection};
+
+    if browser_setup().is_none() {
+        return;
+    }
+    let server = Server::start(Db::Sqlite).await;
+    let (issuer, _, founder, reviewer) = support::kyb::approved_issuer_with_key(&server).await;
+    let title = "故宫文创 · 瑞兽";
+    let terms = Terms {
+        edition_size: 5,
+        per_person_limit: 1,
+        claim_mode: "claim_codes",
+    };
+    let collection = published_collection(&founder, &reviewer, issuer, title, terms).await;
+    let detail = format!("/console/{issuer}/collections/{collection}");
+    let csv = founder
+        .post_form(&detail, &format!("{detail}/codes"), &[("count", "2"), ("format", "csv")])
+        .await
+        .text()
+        .await
+        .unwrap();
+    let link = csv.lines().nth(1).and_then(|l| l.split_once(',')).unwrap().1.to_owned();
+    collectors(&server, &reviewer, 1, 1).await;
+    let downloads = tempfile::tempdir().unwrap();
+
+    run_script(
+        &server,
+        "claims.mjs",
+        &[
+            ("CODE_LINK", link),
+            ("TITLE", title.to_owned()),
+            ("COLLECTOR_EMAIL", "collector1@example.com".to_owned()),
+            ("PASSWORD", PASSWORD.to_owned()),
+            ("DOWNLOAD_DIR", downloads.path().display().to_string()),
+        ],
+        &["redeem-en.png", "token-en.png", "my-collection-zh-CN.png", "token-zh-CN.png"],
+    )
+    .await;
+    let certificate = downloads.path().join("certificate.json");
+    let output = support::stranger_verifies(downloads.path(), &[certificate.to_str().unwrap()]).await;
+    assert!(
+        output.status.success(),
+        "the downloaded certificate verifies offline: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let used = scalar(&server, "SELECT COUNT(*) FROM claim_codes WHERE used_at IS NOT NULL").await;
+    assert_eq!(used, 1, "the browser's redemption used the code");
+}
+

@@ -447,6 +447,11 @@ impl Mailbox {
                     let path = entry.unwrap().path();
                     if path.extension().is_some_and(|e| e == "eml") {
                         let raw = std::fs::read_to_string(&path).unwrap_or_default();
+                        // The file transport writes in place: a message still being written
+                        // has no closing MIME boundary yet, and is read on the next poll.
+                        if !raw.trim_end().ends_with("--") {
+                            continue;
+                        }
                         let mail = parse_eml(&raw);
                         if mail.to.contains(to) {
                             found.push(mail);

@@ -1,0 +1,57 @@
+// A collector scans a claim code's QR link, claims the collectible, downloads its certificate
+// and finds it in "my collection", in English and Chinese. Driven by tests/browser.rs, which
+// publishes a claim-code collection and prints its codes.
+//
+// Environment: BASE_URL, CODE_LINK, TITLE, COLLECTOR_EMAIL, PASSWORD, DOWNLOAD_DIR,
+// SCREENSHOT_DIR, CHROMIUM.
+
+import { join } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { launchChromium } from './launch.mjs';
+
+const { BASE_URL, CODE_LINK, TITLE, COLLECTOR_EMAIL, PASSWORD, DOWNLOAD_DIR, SCREENSHOT_DIR, CHROMIUM } = process.env;
+const shot = (page, name) => page.screenshot({ path: join(SCREENSHOT_DIR, name), fullPage: true });
+
+const browser = await launchChromium(CHROMIUM);
+try {
+  const context = await browser.newContext({ locale: 'en-US', viewport: { width: 1200, height: 900 }, acceptDownloads: true });
+  const page = await context.newPage();
+  await page.goto(CODE_LINK);
+  await page.getByRole('heading', { name: TITLE }).waitFor();
+  await page.getByRole('link', { name: 'Log in to claim' }).click();
+  await page.getByLabel('Email').fill(COLLECTOR_EMAIL);
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await page.waitForURL(CODE_LINK);
+  await shot(page, 'redeem-en.png');
+  await page.getByRole('button', { name: 'Claim for free' }).click();
+  await page.locator('[data-serial="1"]').waitFor();
+
+  const certificate = page.getByRole('link', { name: 'Download certificate (JSON)' });
+  for (let attempt = 0; (await certificate.count()) === 0; attempt++) {
+    if (attempt > 100) throw new Error('the token never reached the ledger');
+    await page.waitForTimeout(100);
+    await page.reload();
+  }
+  await shot(page, 'token-en.png');
+  const [download] = await Promise.all([page.waitForEvent('download'), certificate.click()]);
+  const saved = join(DOWNLOAD_DIR, 'certificate.json');
+  await download.saveAs(saved);
+  const json = JSON.parse(await readFile(saved, 'utf8'));
+  if (json.entry.type !== 'token_minted' || !json.holder || !json.holder.salt) {
+    throw new Error(`not a token certificate: ${JSON.stringify(json).slice(0, 200)}`);
+  }
+
+  await page.getByRole('navigation').getByRole('link', { name: 'My collection' }).click();
+  await page.locator('.token-grid li', { hasText: TITLE }).waitFor();
+  await page.goto(`${BASE_URL}/lang/zh-CN?next=%2Fme%2Fcollection`);
+  await page.getByRole('heading', { name: '我的藏品' }).waitFor();
+  await page.locator('.token-grid li', { hasText: '#1 / 5' }).waitFor();
+  await shot(page, 'my-collection-zh-CN.png');
+  await page.locator('.token-grid a').first().click();
+  await page.getByText('不可转让').first().waitFor();
+  await shot(page, 'token-zh-CN.png');
+  console.log('claimed through a QR link and downloaded the certificate');
+} finally {
+  await browser.close();
+}

@@ -229,7 +229,11 @@ async fn a_collector_redeems_a_qr_code_in_chromium() {
     let collection = published_collection(&founder, &reviewer, issuer, title, terms).await;
     let detail = format!("/console/{issuer}/collections/{collection}");
     let csv = founder
-        .post_form(&detail, &format!("{detail}/codes"), &[("count", "2"), ("format", "csv")])
+        .post_form(
+            &detail,
+            &format!("{detail}/codes"),
+            &[("count", "2"), ("format", "csv")],
+        )
         .await
         .text()
         .await
@@ -248,7 +252,12 @@ async fn a_collector_redeems_a_qr_code_in_chromium() {
             ("PASSWORD", PASSWORD.to_owned()),
             ("DOWNLOAD_DIR", downloads.path().display().to_string()),
         ],
-        &["redeem-en.png", "token-en.png", "my-collection-zh-CN.png", "token-zh-CN.png"],
+        &[
+            "redeem-en.png",
+            "token-en.png",
+            "my-collection-zh-CN.png",
+            "token-zh-CN.png",
+        ],
     )
     .await;
     let certificate = downloads.path().join("certificate.json");
@@ -261,4 +270,3 @@ async fn a_collector_redeems_a_qr_code_in_chromium() {
     let used = scalar(&server, "SELECT COUNT(*) FROM claim_codes WHERE used_at IS NOT NULL").await;
     assert_eq!(used, 1, "the browser's redemption used the code");
 }
-

@@ -43,16 +43,20 @@ async fn burst(collection: i64, claims: Vec<(Client, String, String)>) -> Vec<(S
     running.join_all().await
 }
 
+/// The size of the log's latest checkpoint (0 before the first).
+async fn ledger_size(server: &Server) -> u64 {
+    let checkpoint = reqwest::get(server.url("/api/v1/ledger/checkpoint")).await.unwrap();
+    if checkpoint.status() != StatusCode::OK {
+        return 0;
+    }
+    let note = checkpoint.text().await.unwrap();
+    note.lines().nth(1).and_then(|l| l.parse().ok()).unwrap_or(0)
+}
+
 /// Polls the public log until it holds `count` `token_minted` entries of `collection`.
 async fn minted_entries(server: &Server, collection: i64, count: usize) -> Vec<Value> {
     for _ in 0..400 {
-        let checkpoint = reqwest::get(server.url("/api/v1/ledger/checkpoint")).await.unwrap();
-        let size: u64 = if checkpoint.status() == StatusCode::OK {
-            let note = checkpoint.text().await.unwrap();
-            note.lines().nth(1).and_then(|l| l.parse().ok()).unwrap_or(0)
-        } else {
-            0
-        };
+        let size = ledger_size(server).await;
         let mut found = Vec::new();
         for index in 0..size {
             let entry: Value = reqwest::get(server.url(&format!("/api/v1/ledger/entries/{index}")))
@@ -171,6 +175,91 @@ async fn open_claims_mint_tokens_once_per_person(db: Db) {
     assert!(
         !output.status.success(),
         "a certificate with another salt does not verify"
+    );
+
+    // A reviewer freezes the token: the ledger, the holder and online verification all say so.
+    let decide = |action: &'static str, reason: &'static str| {
+        let reviewer = reviewer.clone();
+        let target = target.clone();
+        async move {
+            reviewer
+                .post_form(
+                    &target,
+                    &format!("/review/tokens/{token}/decision"),
+                    &[("action", action), ("reason", reason)],
+                )
+                .await
+                .status()
+        }
+    };
+    assert_eq!(
+        decide("freeze", "").await,
+        StatusCode::BAD_REQUEST,
+        "a reason is required"
+    );
+    assert_eq!(decide("freeze", "投诉核查中").await, StatusCode::SEE_OTHER);
+    let (_, frozen) = server.client().get_text(&target).await;
+    assert!(frozen.contains("data-status=\"frozen\""));
+    assert_eq!(decide("freeze", "again").await, StatusCode::CONFLICT);
+    let mut attempts = 0;
+    let kinds: Vec<String> = loop {
+        attempts += 1;
+        assert!(attempts < 400, "the freeze never reached the ledger");
+        let size = ledger_size(&server).await;
+        let mut kinds = Vec::new();
+        for index in 0..size {
+            let entry: Value = reqwest::get(server.url(&format!("/api/v1/ledger/entries/{index}")))
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            kinds.push(entry["type"].as_str().unwrap().to_owned());
+        }
+        if kinds.iter().any(|k| k == "token_frozen") {
+            break kinds;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    assert_eq!(kinds.iter().filter(|k| *k == "token_frozen").count(), 1);
+    let mails = server.mailbox().wait_for("collector1@example.com", 3).await;
+    assert!(
+        mails
+            .iter()
+            .any(|m| m.subject.contains("开放领取测试 #1") && m.text.contains("投诉核查中")),
+        "the holder is told, with the reason"
+    );
+    let verify_token = collector.csrf("/verify").await;
+    let checked = collector
+        .http
+        .post(collector.url(&format!("/verify/receipt?csrf={verify_token}")))
+        .multipart(reqwest::multipart::Form::new().text("receipt_text", certificate.clone()))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        checked.contains("data-holder-proven=\"true\""),
+        "the certificate's holder proof checks online"
+    );
+    assert!(
+        checked.contains("data-token-status=\"frozen\""),
+        "verification reports the freeze"
+    );
+    assert_eq!(decide("revoke", "侵权").await, StatusCode::SEE_OTHER);
+    assert_eq!(
+        query::<String>(&server, &format!("SELECT status FROM tokens WHERE id = {token}")).await,
+        "revoked"
+    );
+    assert_eq!(
+        scalar(
+            &server,
+            "SELECT COUNT(*) FROM audit_log WHERE action IN ('token.frozen', 'token.revoked')"
+        )
+        .await,
+        2
     );
 
     // Transfers do not exist: the endpoint refuses, and the attempt is audited.

@@ -45,10 +45,12 @@ pub enum AuditAction {
     ModerationThresholdsChanged,
     TokenTransferRefused,
     CollectionCodesGenerated,
+    TokenFrozen,
+    TokenRevoked,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 35] = [
+    pub const ALL: [AuditAction; 37] = [
         AuditAction::RoleGranted,
         AuditAction::RoleRevoked,
         AuditAction::IdentitySubmitted,
@@ -84,6 +86,8 @@ impl AuditAction {
         AuditAction::ModerationThresholdsChanged,
         AuditAction::TokenTransferRefused,
         AuditAction::CollectionCodesGenerated,
+        AuditAction::TokenFrozen,
+        AuditAction::TokenRevoked,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -123,6 +127,8 @@ impl AuditAction {
             AuditAction::ModerationThresholdsChanged => "moderation.thresholds_changed",
             AuditAction::TokenTransferRefused => "token.transfer_refused",
             AuditAction::CollectionCodesGenerated => "collection.codes_generated",
+            AuditAction::TokenFrozen => "token.frozen",
+            AuditAction::TokenRevoked => "token.revoked",
         }
     }
 }

@@ -192,6 +192,35 @@ impl TokenStatus {
             TokenStatus::Frozen { reason } | TokenStatus::Revoked { reason } => Some(reason),
         }
     }
+
+    /// A reviewer suspends an active token (a complaint under investigation).
+    pub fn freeze(&self, why: &str) -> Result<Self, TokenTransitionError> {
+        match self {
+            TokenStatus::Active => Ok(TokenStatus::Frozen { reason: reason(why)? }),
+            _ => Err(TokenTransitionError::Illegal),
+        }
+    }
+
+    /// A reviewer revokes a token for good; the ledger keeps both the mint and the revocation.
+    pub fn revoke(&self, why: &str) -> Result<Self, TokenTransitionError> {
+        match self {
+            TokenStatus::Active | TokenStatus::Frozen { .. } => Ok(TokenStatus::Revoked { reason: reason(why)? }),
+            TokenStatus::Revoked { .. } => Err(TokenTransitionError::Illegal),
+        }
+    }
+}
+
+fn reason(text: &str) -> Result<String, TokenTransitionError> {
+    super::given_reason(text).ok_or(TokenTransitionError::ReasonRequired)
+}
+
+/// A token status change that is not allowed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum TokenTransitionError {
+    #[error("a token can be frozen while active and revoked unless already revoked")]
+    Illegal,
+    #[error("freezing or revoking a token needs a reason")]
+    ReasonRequired,
 }
 
 #[cfg(test)]
@@ -360,6 +389,20 @@ mod tests {
         ] {
             assert_eq!(TokenStatus::from_parts(status.as_str(), status.reason()), Some(status));
         }
+    }
+
+    #[test]
+    fn tokens_are_frozen_and_revoked_with_reasons() {
+        let frozen = TokenStatus::Active.freeze("投诉核查中").unwrap();
+        assert_eq!(frozen.as_str(), "frozen");
+        assert_eq!(frozen.freeze("again"), Err(TokenTransitionError::Illegal));
+        let revoked = frozen.revoke("侵权").unwrap();
+        assert_eq!(revoked.reason(), Some("侵权"));
+        assert_eq!(revoked.revoke("x"), Err(TokenTransitionError::Illegal));
+        assert_eq!(
+            TokenStatus::Active.revoke(" "),
+            Err(TokenTransitionError::ReasonRequired)
+        );
     }
 
     proptest! {

@@ -44,6 +44,13 @@ pub enum Mail<'a> {
         link: &'a str,
         issuer: &'a str,
     },
+    /// A reviewer froze or revoked a holder's token (`collection` names it, with its serial).
+    TokenStatus {
+        link: &'a str,
+        collection: &'a str,
+        status: TokenNotice,
+        reason: &'a str,
+    },
     /// Screening or a reviewer decided a collection; `reason` is the note the issuer sees.
     CollectionStatus {
         link: &'a str,
@@ -51,6 +58,13 @@ pub enum Mail<'a> {
         status: CollectionNotice,
         reason: &'a str,
     },
+}
+
+/// A reviewer froze or revoked one of the recipient's tokens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenNotice {
+    Frozen,
+    Revoked,
 }
 
 /// Which collection decision a notice reports.
@@ -109,6 +123,10 @@ impl Mail<'_> {
                 IssuerNotice::Revoked => "mail.issuer_revoked",
             },
             Mail::IssuerInvitation { .. } => "mail.issuer_invitation",
+            Mail::TokenStatus { status, .. } => match status {
+                TokenNotice::Frozen => "mail.token_frozen",
+                TokenNotice::Revoked => "mail.token_revoked",
+            },
             Mail::CollectionStatus { status, .. } => match status {
                 CollectionNotice::AutoRejected => "mail.collection_auto_rejected",
                 CollectionNotice::Approved => "mail.collection_approved",
@@ -132,6 +150,12 @@ impl Mail<'_> {
             } => (link, reason, issuer, ""),
             Mail::IssuerInvitation { link, issuer } => (link, "", issuer, ""),
             Mail::CollectionStatus {
+                link,
+                collection,
+                reason,
+                ..
+            }
+            | Mail::TokenStatus {
                 link,
                 collection,
                 reason,

@@ -126,6 +126,40 @@ pub async fn mint(conn: &impl ConnectionTrait, token: NewToken<'_>, now: DateTim
     Ok(TokenId(id))
 }
 
+/// Changes a token's status (never its holder); false if it changed meanwhile.
+pub async fn set_status(
+    conn: &impl ConnectionTrait,
+    id: TokenId,
+    from: &TokenStatus,
+    to: &TokenStatus,
+) -> StoreResult<bool> {
+    let result = tokens::Entity::update_many()
+        .col_expr(tokens::Column::Status, Expr::value(to.as_str()))
+        .col_expr(
+            tokens::Column::StatusReason,
+            Expr::value(to.reason().map(str::to_owned)),
+        )
+        .filter(tokens::Column::Id.eq(id.0))
+        .filter(tokens::Column::Status.eq(from.as_str()))
+        .exec(conn)
+        .await?;
+    Ok(result.rows_affected == 1)
+}
+
+/// The token of `collection` with `serial`, if minted.
+pub async fn by_serial(
+    conn: &impl ConnectionTrait,
+    collection: CollectionId,
+    serial: u32,
+) -> StoreResult<Option<TokenRecord>> {
+    Ok(tokens::Entity::find()
+        .filter(tokens::Column::CollectionId.eq(collection.0))
+        .filter(tokens::Column::Serial.eq(i32::try_from(serial).unwrap_or(i32::MAX)))
+        .one(conn)
+        .await?
+        .map(TokenRecord::from))
+}
+
 pub async fn find(conn: &impl ConnectionTrait, id: TokenId) -> StoreResult<Option<TokenRecord>> {
     Ok(tokens::Entity::find_by_id(id.0).one(conn).await?.map(TokenRecord::from))
 }

@@ -12,19 +12,21 @@ use chrono::Utc;
 use sea_orm::TransactionTrait;
 use serde::Deserialize;
 
-use super::auth::SignedIn;
+use super::auth::{Reviewer, SignedIn};
 use super::context::{RequestContext, SessionUser};
 use super::error::{AppError, AppResult};
 use super::render;
 use crate::app::AppState;
 use crate::crypto;
+use crate::domain::account::Email;
 use crate::domain::audit::{AuditAction, AuditEntry, AuditSubject};
-use crate::domain::claim::{ClaimFacts, ClaimRefusal, TokenId, check_claim, holder_commitment};
+use crate::domain::claim::{ClaimFacts, ClaimRefusal, TokenId, TokenTransitionError, check_claim, holder_commitment};
 use crate::domain::claim_code::ClaimCode;
 use crate::domain::collection::CollectionId;
 use crate::domain::identity::IdentityStatus;
 use crate::ledger::entry::{Entry, EntryBody};
 use crate::ledger::receipt::HolderProof;
+use crate::mail::{self, Mail, TokenNotice};
 use crate::store;
 use crate::store::StoreError;
 use crate::store::tokens::{NewToken, TokenRecord};
@@ -291,4 +293,97 @@ pub async fn certificate(
         Json(certificate),
     )
         .into_response())
+}
+
+#[derive(Deserialize)]
+pub struct TokenDecisionForm {
+    /// `freeze` or `revoke`.
+    action: String,
+    reason: String,
+}
+
+/// A reviewer freezes or revokes one token: a ledger entry, an audit row and a mail to the
+/// holder, in one transaction. The holder stays the holder.
+pub async fn decide(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    reviewer: Reviewer,
+    Path(id): Path<i64>,
+    Form(form): Form<TokenDecisionForm>,
+) -> AppResult<Response> {
+    let token = store::tokens::find(&state.db, TokenId(id))
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let collection = store::collections::find(&state.db, token.collection)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if store::issuers::membership(&state.db, collection.issuer, reviewer.user.id)
+        .await?
+        .is_some()
+    {
+        return Err(AppError::Forbidden);
+    }
+    let (next, action, notice) = match form.action.as_str() {
+        "freeze" => (
+            token.status.freeze(&form.reason),
+            AuditAction::TokenFrozen,
+            TokenNotice::Frozen,
+        ),
+        "revoke" => (
+            token.status.revoke(&form.reason),
+            AuditAction::TokenRevoked,
+            TokenNotice::Revoked,
+        ),
+        _ => return Err(AppError::BadRequest),
+    };
+    let next = next.map_err(|e| match e {
+        TokenTransitionError::ReasonRequired => AppError::BadRequest,
+        TokenTransitionError::Illegal => AppError::ReviewConflict,
+    })?;
+    let holder = store::users::find(&state.db, token.holder)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let now = Utc::now();
+    let (collection_id, serial) = (token.collection.0 as u64, token.serial);
+    let body = match notice {
+        TokenNotice::Frozen => EntryBody::TokenFrozen { collection_id, serial },
+        TokenNotice::Revoked => EntryBody::TokenRevoked { collection_id, serial },
+    };
+    let entry = Entry {
+        timestamp_ms: u64::try_from(now.timestamp_millis()).unwrap_or(0),
+        body,
+    }
+    .encode()
+    .map_err(|e| AppError::Internal(e.into()))?;
+    let link = state.absolute_url(&token_path(token.id));
+    let name = format!("{} #{}", collection.terms.title, token.serial);
+    let reason = next.reason().unwrap_or_default().to_owned();
+    let to = Email::parse(&holder.email).map_err(|e| AppError::Internal(e.into()))?;
+    let message = Mail::TokenStatus {
+        link: &link,
+        collection: &name,
+        status: notice,
+        reason: &reason,
+    }
+    .render(&to, holder.locale, &state.config.operator.name)?;
+    let txn = state.db.begin().await?;
+    if !store::tokens::set_status(&txn, token.id, &token.status, &next).await? {
+        return Err(AppError::ReviewConflict);
+    }
+    store::ledger::enqueue(&txn, entry, now).await?;
+    let audit = AuditEntry {
+        actor: Some(reviewer.user.id),
+        action,
+        subject: AuditSubject::Token(token.id),
+        before: Some(token.status.as_str()),
+        after: Some(next.as_str()),
+        reason: Some(reason),
+        request_id: ctx.request_id.clone(),
+    };
+    store::audit::append(&txn, audit, now).await?;
+    mail::enqueue(&txn, message, now).await?;
+    txn.commit().await?;
+    state.mail_wakeup.notify_one();
+    state.ledger_wakeup.notify_one();
+    Ok(Redirect::to(&token_path(token.id)).into_response())
 }

@@ -137,6 +137,7 @@ pub fn router(state: AppState) -> Router {
         .route("/collections/{id}/claim", post(claims::claim))
         .route("/tokens/{id}", get(claims::token_page))
         .route("/tokens/{id}/certificate.json", get(claims::certificate))
+        .route("/review/tokens/{id}/decision", post(claims::decide))
         .route("/c", get(claim_codes::typed))
         .route("/c/{code}", get(claim_codes::show).post(claim_codes::redeem))
         .route("/console/{issuer}/collections/{id}/codes", post(claim_codes::generate))

@@ -15,7 +15,9 @@ use super::ledger::{UploadError, attestations_of, hash_upload};
 use super::render_with;
 use crate::app::AppState;
 use crate::crypto::{hex, parse_digest_hex};
+use crate::domain::collection::CollectionId;
 use crate::ledger::checkpoint::NoteError;
+use crate::ledger::entry::EntryBody;
 use crate::ledger::merkle::Side;
 use crate::ledger::receipt::{self, Receipt, ReceiptError, Trust, VerifiedReceipt};
 use crate::store;
@@ -43,6 +45,11 @@ struct ProofView {
     checkpoint: String,
     /// A token certificate whose holder proof opened the commitment.
     holder_proven: bool,
+    /// For a `token_minted` entry: the token's standing now (status, reason), which a receipt
+    /// from the time of minting cannot tell.
+    token_status: Option<(&'static str, Option<String>)>,
+    /// The collection and serial of a `token_minted` entry.
+    minted: Option<(CollectionId, u32)>,
 }
 
 impl ProofView {
@@ -55,6 +62,13 @@ impl ProofView {
                 .unwrap_or_default(),
             fields: receipt::field_pairs(&verified.entry.body),
             holder_proven: verified.holder_proven,
+            token_status: None,
+            minted: match verified.entry.body {
+                EntryBody::TokenMinted {
+                    collection_id, serial, ..
+                } => Some((CollectionId(collection_id as i64), serial)),
+                _ => None,
+            },
             leaf: hex(&verified.leaf),
             steps: verified
                 .steps
@@ -239,11 +253,16 @@ pub async fn receipt(State(state): State<AppState>, ctx: RequestContext, mut for
     }
     let outcome = match text {
         None => Outcome::Invalid("proof.error_no_receipt"),
-        Some(text) => Outcome::Receipt(
-            Receipt::parse(&text)
-                .and_then(|receipt| check(&state, &receipt))
-                .map_err(|e| failure_key(&e)),
-        ),
+        Some(text) => match Receipt::parse(&text).and_then(|receipt| check(&state, &receipt)) {
+            Ok(mut proof) => {
+                if let Some((collection, serial)) = proof.minted {
+                    let token = store::tokens::by_serial(&state.db, collection, serial).await?;
+                    proof.token_status = token.map(|t| (t.status.as_str(), t.status.reason().map(str::to_owned)));
+                }
+                Outcome::Receipt(Ok(proof))
+            }
+            Err(err) => Outcome::Receipt(Err(failure_key(&err))),
+        },
     };
     page(&state, ctx, String::new(), outcome)
 }

@@ -16,6 +16,7 @@ on_both_databases!(
     open_claims_mint_tokens_once_per_person,
     concurrent_claims_never_exceed_supply,
     claim_codes_work_once_each,
+    acknowledged_claims_survive_a_killed_server,
 );
 
 fn open(edition_size: u32, per_person_limit: u32) -> Terms {
@@ -496,5 +497,105 @@ async fn claim_codes_work_once_each(db: Db) {
         )
         .await,
         2
+    );
+}
+
+/// Two servers share one database; claims pour into both and one is killed with SIGKILL in the
+/// middle. Every claim that was answered with its token has that token and its ledger entry,
+/// and supply, serials and counts stay consistent.
+async fn acknowledged_claims_survive_a_killed_server(db: Db) {
+    let server = Server::start(db).await;
+    let (issuer, _, founder, reviewer) = approved_issuer_with_key(&server).await;
+    let people = collectors(&server, &reviewer, 30, 2).await;
+    let id = published_collection(&founder, &reviewer, issuer, "断电测试", open(500, 500)).await;
+    let page = format!("/collections/{id}");
+    let doomed = server.start_sibling().await;
+    let mut running = tokio::task::JoinSet::new();
+    for (n, person) in people.iter().enumerate() {
+        for (target, client) in [(0, person.clone()), (1, person.at(&doomed))] {
+            let csrf = client.csrf(&page).await;
+            running.spawn(async move {
+                let mut answered = Vec::new();
+                for attempt in 0..60 {
+                    let key = format!("crash-claim-{n}-{target}-{attempt:04}");
+                    let sent = client
+                        .http
+                        .post(client.url(&format!("/collections/{id}/claim")))
+                        .form(&[("csrf", csrf.as_str()), ("claim_key", key.as_str())])
+                        .send()
+                        .await;
+                    match sent {
+                        Ok(response) if response.status() == StatusCode::SEE_OTHER => {
+                            answered.push(token_of(&support::location(&response)));
+                        }
+                        Ok(response) => panic!("claim refused: {}", response.status()),
+                        // The killed server: no answer, so nothing was promised.
+                        Err(_) => break,
+                    }
+                }
+                answered
+            });
+        }
+    }
+    for _ in 0..400 {
+        if scalar(
+            &server,
+            &format!("SELECT COUNT(*) FROM tokens WHERE collection_id = {id}"),
+        )
+        .await
+            >= 40
+        {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    doomed.kill().await;
+    let acknowledged: Vec<i64> = running.join_all().await.into_iter().flatten().collect();
+    let minted = scalar(
+        &server,
+        &format!("SELECT COUNT(*) FROM tokens WHERE collection_id = {id}"),
+    )
+    .await;
+    assert!(
+        (acknowledged.len() as i64) < 240,
+        "the kill cut the doomed server's claims short"
+    );
+    for token in &acknowledged {
+        assert_eq!(
+            scalar(&server, &format!("SELECT COUNT(*) FROM tokens WHERE id = {token}")).await,
+            1,
+            "acknowledged token {token} exists"
+        );
+    }
+    assert!(minted >= acknowledged.len() as i64);
+    assert_eq!(
+        scalar(
+            &server,
+            &format!("SELECT CAST(MAX(serial) AS BIGINT) FROM tokens WHERE collection_id = {id}")
+        )
+        .await,
+        minted,
+        "serials 1..n without gaps"
+    );
+    assert_eq!(
+        scalar(
+            &server,
+            &format!("SELECT COUNT(DISTINCT serial) FROM tokens WHERE collection_id = {id}")
+        )
+        .await,
+        minted
+    );
+    assert_eq!(
+        scalar(
+            &server,
+            &format!("SELECT claimed_count FROM collections WHERE id = {id}")
+        )
+        .await,
+        minted
+    );
+    // The survivor sequences what the killed server queued: every token gets its entry.
+    assert_eq!(
+        minted_entries(&server, id, minted as usize).await.len(),
+        minted as usize
     );
 }

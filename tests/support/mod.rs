@@ -338,6 +338,14 @@ impl Client {
         format!("{}{path}", self.base)
     }
 
+    /// The same browser (cookie jar) talking to another server of the installation.
+    pub fn at(&self, server: &Server) -> Client {
+        Client {
+            http: self.http.clone(),
+            base: server.base.clone(),
+        }
+    }
+
     pub async fn get(&self, path: &str) -> reqwest::Response {
         self.http.get(self.url(path)).send().await.unwrap()
     }

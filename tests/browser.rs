@@ -249,6 +249,8 @@ async fn a_collector_redeems_a_qr_code_in_chromium() {
             ("CODE_LINK", link),
             ("TITLE", title.to_owned()),
             ("COLLECTOR_EMAIL", "collector1@example.com".to_owned()),
+            ("MEMBER_EMAIL", "founder@example.com".to_owned()),
+            ("DASHBOARD", detail.clone()),
             ("PASSWORD", PASSWORD.to_owned()),
             ("DOWNLOAD_DIR", downloads.path().display().to_string()),
         ],
@@ -257,6 +259,7 @@ async fn a_collector_redeems_a_qr_code_in_chromium() {
             "token-en.png",
             "my-collection-zh-CN.png",
             "token-zh-CN.png",
+            "dashboard-en.png",
         ],
     )
     .await;

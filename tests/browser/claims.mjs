@@ -2,14 +2,18 @@
 // and finds it in "my collection", in English and Chinese. Driven by tests/browser.rs, which
 // publishes a claim-code collection and prints its codes.
 //
-// Environment: BASE_URL, CODE_LINK, TITLE, COLLECTOR_EMAIL, PASSWORD, DOWNLOAD_DIR,
-// SCREENSHOT_DIR, CHROMIUM.
+// Then the issuer sees the claim on its dashboard.
+//
+// Environment: BASE_URL, CODE_LINK, TITLE, COLLECTOR_EMAIL, MEMBER_EMAIL, DASHBOARD, PASSWORD,
+// DOWNLOAD_DIR, SCREENSHOT_DIR, CHROMIUM.
 
 import { join } from 'node:path';
 import { readFile } from 'node:fs/promises';
 import { launchChromium } from './launch.mjs';
 
-const { BASE_URL, CODE_LINK, TITLE, COLLECTOR_EMAIL, PASSWORD, DOWNLOAD_DIR, SCREENSHOT_DIR, CHROMIUM } = process.env;
+const {
+  BASE_URL, CODE_LINK, TITLE, COLLECTOR_EMAIL, MEMBER_EMAIL, DASHBOARD, PASSWORD, DOWNLOAD_DIR, SCREENSHOT_DIR, CHROMIUM,
+} = process.env;
 const shot = (page, name) => page.screenshot({ path: join(SCREENSHOT_DIR, name), fullPage: true });
 
 const browser = await launchChromium(CHROMIUM);
@@ -51,6 +55,18 @@ try {
   await page.locator('.token-grid a').first().click();
   await page.getByText('不可转让').first().waitFor();
   await shot(page, 'token-zh-CN.png');
+
+  const issuer = await (await browser.newContext({ locale: 'en-US', viewport: { width: 1200, height: 900 } })).newPage();
+  await issuer.goto(`${BASE_URL}/login`);
+  await issuer.getByLabel('Email').fill(MEMBER_EMAIL);
+  await issuer.getByLabel('Password').fill(PASSWORD);
+  await issuer.getByRole('button', { name: 'Log in' }).click();
+  await issuer.waitForURL(`${BASE_URL}/`);
+  await issuer.goto(`${BASE_URL}${DASHBOARD}`);
+  await issuer.locator('svg[data-total="1"]').waitFor();
+  await issuer.getByText('1 claimed, 4 remaining').waitFor();
+  await issuer.getByText('2 generated, 1 used.').waitFor();
+  await shot(issuer, 'dashboard-en.png');
   console.log('claimed through a QR link and downloaded the certificate');
 } finally {
   await browser.close();

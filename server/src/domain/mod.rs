@@ -9,6 +9,7 @@ pub mod attestation;
 pub mod audit;
 pub mod claim;
 pub mod claim_code;
+pub mod claim_stats;
 pub mod collection;
 pub mod credit_code;
 pub mod documents;

@@ -164,6 +164,18 @@ pub async fn find(conn: &impl ConnectionTrait, id: TokenId) -> StoreResult<Optio
     Ok(tokens::Entity::find_by_id(id.0).one(conn).await?.map(TokenRecord::from))
 }
 
+/// A collection's tokens in serial order.
+pub async fn of_collection(conn: &impl ConnectionTrait, collection: CollectionId) -> StoreResult<Vec<TokenRecord>> {
+    Ok(tokens::Entity::find()
+        .filter(tokens::Column::CollectionId.eq(collection.0))
+        .order_by_asc(tokens::Column::Serial)
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(TokenRecord::from)
+        .collect())
+}
+
 /// A person's tokens, newest first.
 pub async fn of_holder(conn: &impl ConnectionTrait, holder: UserId) -> StoreResult<Vec<TokenRecord>> {
     Ok(tokens::Entity::find()

@@ -24,6 +24,7 @@ use crate::blobs::{Blob, BlobKey};
 use crate::crypto;
 use crate::domain::account::{Email, UserId};
 use crate::domain::audit::{AuditAction, AuditEntry, AuditSubject};
+use crate::domain::claim_stats::{bucket_counts, cumulative, mask_email};
 use crate::domain::collection::{
     ClaimMode, CollectionForm, CollectionId, CollectionStatus, CollectionTerms, CollectionTransitionError, TermsError,
     local_time_display, local_time_input, parse_local_time,
@@ -731,6 +732,46 @@ struct ConsoleTemplate {
     /// (generated, used) claim codes, for a claim-code collection.
     codes: Option<(u64, u64)>,
     can_generate: bool,
+    chart: Option<ClaimsChart>,
+}
+
+/// Claims over time as an SVG polyline, for the issuer's dashboard.
+struct ClaimsChart {
+    /// `x,y` pairs in a 600 × 160 view box, cumulative claims left to right.
+    points: String,
+    total: u64,
+    from: String,
+    to: String,
+}
+
+const CHART_BUCKETS: usize = 48;
+
+impl ClaimsChart {
+    fn of(record: &CollectionRecord, tokens: &[store::tokens::TokenRecord], now: DateTime<Utc>) -> Option<Self> {
+        let from = record.terms.claim_starts_at;
+        let to = record.terms.claim_ends_at.min(now);
+        if !record.status.is_public() || to <= from {
+            return None;
+        }
+        let times: Vec<DateTime<Utc>> = tokens.iter().map(|t| t.claimed_at).collect();
+        let totals = cumulative(&bucket_counts(&times, from, to, CHART_BUCKETS));
+        let total = totals.last().copied().unwrap_or(0);
+        let top = total.max(1) as f64;
+        let points = std::iter::once((0.0, 160.0))
+            .chain(totals.iter().enumerate().map(|(i, n)| {
+                let x = (i + 1) as f64 * 600.0 / CHART_BUCKETS as f64;
+                (x, 160.0 - *n as f64 * 150.0 / top)
+            }))
+            .map(|(x, y)| format!("{x:.1},{y:.1}"))
+            .collect::<Vec<_>>()
+            .join(" ");
+        Some(ClaimsChart {
+            points,
+            total,
+            from: local_time_display(from),
+            to: local_time_display(to),
+        })
+    }
 }
 
 async fn ledger_index(state: &AppState, record: &CollectionRecord) -> AppResult<Option<i64>> {
@@ -755,7 +796,9 @@ pub async fn detail(
         ClaimMode::ClaimCodes => Some(store::claim_codes::counts(&state.db, record.id).await?),
         ClaimMode::Open => None,
     };
+    let tokens = store::tokens::of_collection(&state.db, record.id).await?;
     render(ConsoleTemplate {
+        chart: ClaimsChart::of(&record, &tokens, Utc::now()),
         codes,
         can_generate: active && super::claim_codes::codes_allowed(&record),
         ledger_index: ledger_index(&state, &record).await?,
@@ -852,6 +895,52 @@ pub async fn artwork(
     Ok((
         [(CONTENT_TYPE, blob.content_type), (CACHE_CONTROL, cache.to_owned())],
         blob.bytes,
+    )
+        .into_response())
+}
+
+/// The collection's claims as CSV, holders masked: serial, time, holder, status, ledger index.
+pub async fn claims_csv(
+    State(state): State<AppState>,
+    acting: ActingFor,
+    Path((_, id)): Path<(i64, i64)>,
+) -> AppResult<Response> {
+    let record = owned(&state, &acting, id).await?;
+    let mut emails: std::collections::HashMap<UserId, String> = std::collections::HashMap::new();
+    let mut csv = String::from("serial,claimed_at,holder,status,ledger_index\r\n");
+    for token in store::tokens::of_collection(&state.db, record.id).await? {
+        let holder = match emails.get(&token.holder) {
+            Some(masked) => masked.clone(),
+            None => {
+                let masked = store::users::find(&state.db, token.holder)
+                    .await?
+                    .map(|u| mask_email(&u.email))
+                    .unwrap_or_default();
+                emails.insert(token.holder, masked.clone());
+                masked
+            }
+        };
+        let index = store::ledger::entry_from_queue(&state.db, token.ledger_queue_id)
+            .await?
+            .map(|e| e.idx.to_string())
+            .unwrap_or_default();
+        csv.push_str(&format!(
+            "{},{},{},{},{index}\r\n",
+            token.serial,
+            token.claimed_at.to_rfc3339(),
+            holder,
+            token.status.as_str(),
+        ));
+    }
+    Ok((
+        [
+            (CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"claims-{}.csv\"", record.id),
+            ),
+        ],
+        csv,
     )
         .into_response())
 }

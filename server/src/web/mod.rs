@@ -132,6 +132,10 @@ pub fn router(state: AppState) -> Router {
         .route("/console/{issuer}/collections/{id}/submit", post(collections::submit))
         .route("/console/{issuer}/collections/{id}/publish", post(collections::publish))
         .route("/console/{issuer}/collections/{id}/close", post(collections::close))
+        .route(
+            "/console/{issuer}/collections/{id}/claims.csv",
+            get(collections::claims_csv),
+        )
         .route("/collections/{id}", get(collections::public_page))
         .route("/collections/{id}/artwork/{variant}", get(collections::artwork))
         .route("/collections/{id}/claim", post(claims::claim))

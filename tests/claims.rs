@@ -381,7 +381,7 @@ async fn generate_codes(founder: &Client, issuer: i64, collection: i64, count: u
 
 async fn claim_codes_work_once_each(db: Db) {
     let server = Server::start(db).await;
-    let (issuer, _, founder, reviewer) = approved_issuer_with_key(&server).await;
+    let (issuer, key, founder, reviewer) = approved_issuer_with_key(&server).await;
     let terms = Terms {
         edition_size: 5,
         per_person_limit: 2,
@@ -498,6 +498,60 @@ async fn claim_codes_work_once_each(db: Db) {
         .await,
         2
     );
+
+    // The issuer API: codes, statistics and claims with the key; nothing without it.
+    let api = reqwest::Client::new();
+    let endpoint = |path: &str| server.url(&format!("/api/v1/collections/{id}/{path}"));
+    let created = api
+        .post(endpoint("codes"))
+        .bearer_auth(&key)
+        .json(&serde_json::json!({ "count": 2 }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), StatusCode::CREATED);
+    let created: Value = created.json().await.unwrap();
+    assert_eq!(created["codes"].as_array().unwrap().len(), 2);
+    let api_link = created["codes"][0]["link"].as_str().unwrap();
+    let api_code_path = api_link[api_link.find("/c/").unwrap()..].to_owned();
+    let carol = &collectors(&server, &reviewer, 22, 1).await[0];
+    let (status, _) = redeem(carol, api_code_path, "code-claim-key-00004").await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "a code from the API redeems");
+    let get = |path: &'static str| {
+        let request = api.get(endpoint(path)).bearer_auth(&key);
+        async move { request.send().await.unwrap().json::<Value>().await.unwrap() }
+    };
+    let stats = get("stats").await;
+    assert_eq!(
+        (stats["claimed"].as_u64(), stats["remaining"].as_u64()),
+        (Some(3), Some(2))
+    );
+    assert_eq!(
+        (stats["codes"]["generated"].as_u64(), stats["codes"]["used"].as_u64()),
+        (Some(7), Some(3))
+    );
+    let listed = get("claims").await;
+    let holders: Vec<&str> = listed["claims"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["holder"].as_str().unwrap())
+        .collect();
+    assert_eq!(holders, ["c***@example.com"; 3]);
+    assert_eq!(
+        api.get(endpoint("stats")).send().await.unwrap().status(),
+        StatusCode::UNAUTHORIZED
+    );
+    let malformed = api
+        .post(endpoint("codes"))
+        .bearer_auth(&key)
+        .body("{\"count\": \"many\"}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(malformed.status(), StatusCode::BAD_REQUEST);
+    let body: Value = malformed.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "bad_request");
 }
 
 /// Two servers share one database; claims pour into both and one is killed with SIGKILL in the

@@ -19,6 +19,7 @@ use super::error::{AppError, AppResult};
 use super::render;
 use crate::app::AppState;
 use crate::crypto;
+use crate::domain::account::UserId;
 use crate::domain::audit::{AuditAction, AuditEntry, AuditSubject};
 use crate::domain::claim::{ClaimRefusal, CodeState};
 use crate::domain::claim_code::{ClaimCode, parse_count};
@@ -85,27 +86,7 @@ pub async fn generate(
         "sheet" => false,
         _ => return Err(AppError::BadRequest),
     };
-    let codes: Vec<ClaimCode> = (0..count)
-        .map(|_| {
-            let random = crypto::random_bytes();
-            let mut bits = [0u8; 10];
-            bits.copy_from_slice(&random[..10]);
-            ClaimCode::generate(bits)
-        })
-        .collect();
-    let hashes: Vec<[u8; 32]> = codes.iter().map(ClaimCode::digest).collect();
-    let now = Utc::now();
-    let txn = state.db.begin().await?;
-    let batch = store::claim_codes::add_batch(&txn, record.id, &hashes, now).await?;
-    let mut entry = AuditEntry::new(
-        Some(acting.user.id),
-        AuditAction::CollectionCodesGenerated,
-        AuditSubject::Collection(record.id),
-        ctx.request_id.clone(),
-    );
-    entry.reason = Some(format!("batch {batch}: {count} codes"));
-    store::audit::append(&txn, entry, now).await?;
-    txn.commit().await?;
+    let (batch, codes) = new_batch(&state, &record, count, Some(acting.user.id), ctx.request_id.clone()).await?;
     let link = |code: &ClaimCode| state.absolute_url(&format!("/c/{}", code.as_str()));
     if csv {
         let mut body = String::from("code,link\r\n");
@@ -138,6 +119,40 @@ pub async fn generate(
         codes: printed,
     })?
     .into_response())
+}
+
+/// Generates and stores `count` codes of `record`, audited; returns the batch and the codes,
+/// which exist in the clear only in this answer.
+pub async fn new_batch(
+    state: &AppState,
+    record: &CollectionRecord,
+    count: u32,
+    actor: Option<UserId>,
+    request_id: Option<String>,
+) -> AppResult<(i32, Vec<ClaimCode>)> {
+    let codes: Vec<ClaimCode> = (0..count)
+        .map(|_| {
+            let random = crypto::random_bytes();
+            let mut bits = [0u8; 10];
+            bits.copy_from_slice(&random[..10]);
+            ClaimCode::generate(bits)
+        })
+        .collect();
+    let hashes: Vec<[u8; 32]> = codes.iter().map(ClaimCode::digest).collect();
+    let now = Utc::now();
+    let txn = state.db.begin().await?;
+    let batch = store::claim_codes::add_batch(&txn, record.id, &hashes, now).await?;
+    let mut entry = AuditEntry::new(
+        actor,
+        AuditAction::CollectionCodesGenerated,
+        AuditSubject::Collection(record.id),
+        request_id,
+    );
+    let via = if actor.is_some() { "console" } else { "API key" };
+    entry.reason = Some(format!("batch {batch}: {count} codes ({via})"));
+    store::audit::append(&txn, entry, now).await?;
+    txn.commit().await?;
+    Ok((batch, codes))
 }
 
 /// Codes can be printed once a collection is approved, and while it is live.

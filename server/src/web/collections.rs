@@ -899,16 +899,20 @@ pub async fn artwork(
         .into_response())
 }
 
-/// The collection's claims as CSV, holders masked: serial, time, holder, status, ledger index.
-pub async fn claims_csv(
-    State(state): State<AppState>,
-    acting: ActingFor,
-    Path((_, id)): Path<(i64, i64)>,
-) -> AppResult<Response> {
-    let record = owned(&state, &acting, id).await?;
+/// One claim as issuers see it: holder masked.
+pub struct ClaimRow {
+    pub serial: u32,
+    pub claimed_at: DateTime<Utc>,
+    pub holder: String,
+    pub status: &'static str,
+    pub ledger_index: Option<i64>,
+}
+
+/// Every claim of a collection in serial order, holders masked.
+pub async fn claim_rows(state: &AppState, collection: CollectionId) -> AppResult<Vec<ClaimRow>> {
     let mut emails: std::collections::HashMap<UserId, String> = std::collections::HashMap::new();
-    let mut csv = String::from("serial,claimed_at,holder,status,ledger_index\r\n");
-    for token in store::tokens::of_collection(&state.db, record.id).await? {
+    let mut rows = Vec::new();
+    for token in store::tokens::of_collection(&state.db, collection).await? {
         let holder = match emails.get(&token.holder) {
             Some(masked) => masked.clone(),
             None => {
@@ -920,16 +924,35 @@ pub async fn claims_csv(
                 masked
             }
         };
-        let index = store::ledger::entry_from_queue(&state.db, token.ledger_queue_id)
-            .await?
-            .map(|e| e.idx.to_string())
-            .unwrap_or_default();
-        csv.push_str(&format!(
-            "{},{},{},{},{index}\r\n",
-            token.serial,
-            token.claimed_at.to_rfc3339(),
+        rows.push(ClaimRow {
+            serial: token.serial,
+            claimed_at: token.claimed_at,
             holder,
-            token.status.as_str(),
+            status: token.status.as_str(),
+            ledger_index: store::ledger::entry_from_queue(&state.db, token.ledger_queue_id)
+                .await?
+                .map(|e| e.idx),
+        });
+    }
+    Ok(rows)
+}
+
+/// The collection's claims as CSV, holders masked: serial, time, holder, status, ledger index.
+pub async fn claims_csv(
+    State(state): State<AppState>,
+    acting: ActingFor,
+    Path((_, id)): Path<(i64, i64)>,
+) -> AppResult<Response> {
+    let record = owned(&state, &acting, id).await?;
+    let mut csv = String::from("serial,claimed_at,holder,status,ledger_index\r\n");
+    for row in claim_rows(&state, record.id).await? {
+        csv.push_str(&format!(
+            "{},{},{},{},{}\r\n",
+            row.serial,
+            row.claimed_at.to_rfc3339(),
+            row.holder,
+            row.status,
+            row.ledger_index.map(|i| i.to_string()).unwrap_or_default(),
         ));
     }
     Ok((

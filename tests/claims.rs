@@ -95,6 +95,31 @@ async fn open_claims_mint_tokens_once_per_person(db: Db) {
         (StatusCode::SEE_OTHER, target.as_str()),
         "a retried claim returns the same token"
     );
+    // Apps claim through the API with the session and an idempotency key: the same key, the same token.
+    let api_claim = |key: Option<&'static str>| {
+        let mut request = collector
+            .http
+            .post(collector.url(&format!("/api/v1/collections/{id}/claims")));
+        if let Some(key) = key {
+            request = request.header("Idempotency-Key", key);
+        }
+        async move {
+            let response = request.send().await.unwrap();
+            (response.status(), response.json::<Value>().await.unwrap())
+        }
+    };
+    let (status, body) = api_claim(Some("first-claim-key-0001")).await;
+    assert_eq!(status, StatusCode::CREATED);
+    assert_eq!(body["token"], token);
+    assert_eq!(body["serial"], 1);
+    let (status, body) = api_claim(None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(body["error"]["code"], "claim_request_invalid");
+    let (status, body) = api_claim(Some("api-claim-key-000002")).await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (StatusCode::CONFLICT, Some("limit_reached"))
+    );
     let (status, _) = claim(collector, &csrf, id, "second-claim-key-0002").await;
     assert_eq!(status, StatusCode::CONFLICT, "one per person");
     let refusal = collector

@@ -6,6 +6,7 @@
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::header::CONTENT_DISPOSITION;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::{Form, Json};
 use chrono::Utc;
@@ -55,6 +56,31 @@ pub async fn claim(
 ) -> AppResult<Response> {
     let token = mint(&state, &user, CollectionId(id), &form.claim_key, None).await?;
     Ok(Redirect::to(&token_path(token)).into_response())
+}
+
+/// `POST /api/v1/collections/{id}/claims`: the same claim for apps, with the session cookie and
+/// an `Idempotency-Key` header. The header is also what protects the cookie from cross-site
+/// use: a browser only sends a custom header cross-origin after a CORS preflight, which this
+/// server never grants.
+pub async fn claim_api(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    Path(id): Path<i64>,
+    headers: HeaderMap,
+) -> AppResult<Response> {
+    let key = headers.get("idempotency-key").and_then(|v| v.to_str().ok());
+    let (Some(user), Some(key)) = (ctx.user.as_ref(), key.filter(|k| valid_claim_key(k))) else {
+        return Err(AppError::ClaimApiRequest);
+    };
+    let token = mint(&state, user, CollectionId(id), key, None).await?;
+    let record = store::tokens::find(&state.db, token).await?.ok_or(AppError::NotFound)?;
+    let body = serde_json::json!({
+        "token": token.0,
+        "collection": record.collection.0,
+        "serial": record.serial,
+        "url": token_path(token),
+    });
+    Ok((StatusCode::CREATED, Json(body)).into_response())
 }
 
 /// Claims a token of `collection` for `user`, with a claim code where the collection needs

@@ -52,6 +52,8 @@ pub enum AppError {
     TransfersProhibited,
     #[error("the token is not on the ledger yet")]
     CertificatePending,
+    #[error("a signed-in session and an Idempotency-Key header are required")]
+    ClaimApiRequest,
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
@@ -84,6 +86,7 @@ impl AppError {
                 StatusCode::BAD_REQUEST
             }
             AppError::FileTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::ClaimApiRequest => StatusCode::UNAUTHORIZED,
             AppError::ReviewConflict
             | AppError::IssuerInactive
             | AppError::SameReviewer
@@ -138,6 +141,11 @@ impl AppError {
                 "the collection's status does not allow this (published content cannot be edited)",
             ),
             AppError::ClaimRefused(refusal) => (refusal.code(), refusal.message()),
+            AppError::ClaimApiRequest => (
+                "claim_request_invalid",
+                "claiming through the API needs a signed-in session cookie and an Idempotency-Key header \
+                 (16 to 64 characters of A-Z, a-z, 0-9, - and _)",
+            ),
             AppError::CertificatePending => (
                 "certificate_pending",
                 "the token is being written to the ledger; try again in a moment",

@@ -148,8 +148,11 @@ pub fn router(state: AppState) -> Router {
         .route("/console/{issuer}/collections/{id}/codes", post(claim_codes::generate))
         .route("/me/collection", get(claims::my_collection))
         .route("/api/v1/tokens/{id}/transfer", post(claims::transfer))
+        .route(
+            "/api/v1/collections/{id}/claims",
+            post(claims::claim_api).get(issuer_api::claims),
+        )
         .route("/api/v1/collections/{id}/stats", get(issuer_api::stats))
-        .route("/api/v1/collections/{id}/claims", get(issuer_api::claims))
         .route("/api/v1/collections/{id}/codes", post(issuer_api::codes))
         .route("/console/{issuer}/api-keys", post(issuers::create_key))
         .route("/console/{issuer}/api-keys/{key}/revoke", post(issuers::revoke_key))

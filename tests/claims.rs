@@ -54,19 +54,18 @@ async fn ledger_size(server: &Server) -> u64 {
     note.lines().nth(1).and_then(|l| l.parse().ok()).unwrap_or(0)
 }
 
-/// Polls the public log until it holds `count` `token_minted` entries of `collection`.
-async fn minted_entries(server: &Server, collection: i64, count: usize) -> Vec<Value> {
+/// Polls the public log until it holds `count` entries that `wanted` picks; returns them.
+async fn entries_where(server: &Server, count: usize, wanted: impl Fn(&Value) -> bool) -> Vec<Value> {
     for _ in 0..400 {
-        let size = ledger_size(server).await;
         let mut found = Vec::new();
-        for index in 0..size {
+        for index in 0..ledger_size(server).await {
             let entry: Value = reqwest::get(server.url(&format!("/api/v1/ledger/entries/{index}")))
                 .await
                 .unwrap()
                 .json()
                 .await
                 .unwrap();
-            if entry["type"] == "token_minted" && entry["fields"]["collection_id"] == collection {
+            if wanted(&entry) {
                 found.push(entry);
             }
         }
@@ -75,7 +74,15 @@ async fn minted_entries(server: &Server, collection: i64, count: usize) -> Vec<V
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
-    panic!("the log never held {count} token_minted entries of collection {collection}");
+    panic!("the log never held {count} such entries");
+}
+
+/// Polls the public log until it holds `count` `token_minted` entries of `collection`.
+async fn minted_entries(server: &Server, collection: i64, count: usize) -> Vec<Value> {
+    entries_where(server, count, |e| {
+        e["type"] == "token_minted" && e["fields"]["collection_id"] == collection
+    })
+    .await
 }
 
 async fn open_claims_mint_tokens_once_per_person(db: Db) {
@@ -227,27 +234,9 @@ async fn open_claims_mint_tokens_once_per_person(db: Db) {
     let (_, frozen) = server.client().get_text(&target).await;
     assert!(frozen.contains("data-status=\"frozen\""));
     assert_eq!(decide("freeze", "again").await, StatusCode::CONFLICT);
-    let mut attempts = 0;
-    let kinds: Vec<String> = loop {
-        attempts += 1;
-        assert!(attempts < 400, "the freeze never reached the ledger");
-        let size = ledger_size(&server).await;
-        let mut kinds = Vec::new();
-        for index in 0..size {
-            let entry: Value = reqwest::get(server.url(&format!("/api/v1/ledger/entries/{index}")))
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
-            kinds.push(entry["type"].as_str().unwrap().to_owned());
-        }
-        if kinds.iter().any(|k| k == "token_frozen") {
-            break kinds;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    };
-    assert_eq!(kinds.iter().filter(|k| *k == "token_frozen").count(), 1);
+    let frozen_entries = entries_where(&server, 1, |e| e["type"] == "token_frozen").await;
+    assert_eq!(frozen_entries.len(), 1);
+    assert_eq!(frozen_entries[0]["fields"]["serial"], 1);
     let mails = server.mailbox().wait_for("collector1@example.com", 3).await;
     assert!(
         mails

@@ -4,7 +4,7 @@ use chrono::{FixedOffset, TimeDelta, Utc};
 use reqwest::StatusCode;
 use reqwest::multipart::{Form, Part};
 
-use super::kyb::version_in;
+use super::kyb::claim_and_decide;
 use super::{Client, Server, location};
 
 /// A valid resident ID number (GB 11643 check character) for the `n`th test person.
@@ -76,17 +76,7 @@ pub async fn published_collection(founder: &Client, reviewer: &Client, issuer: i
     let id: i64 = detail.rsplit('/').next().unwrap().parse().unwrap();
     let response = founder.post_form(&detail, &format!("{detail}/submit"), &[]).await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER, "submitted");
-    let case = format!("/review/collections/{id}");
-    reviewer.post_form("/review", &format!("{case}/claim"), &[]).await;
-    let (_, html) = reviewer.get_text(&case).await;
-    let response = reviewer
-        .post_form(
-            &case,
-            &format!("{case}/decision"),
-            &[("action", "approve"), ("version", &version_in(&html))],
-        )
-        .await;
-    assert_eq!(response.status(), StatusCode::SEE_OTHER, "approved");
+    claim_and_decide(reviewer, &format!("/review/collections/{id}"), ("action", "approve")).await;
     let response = founder.post_form(&detail, &format!("{detail}/publish"), &[]).await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER, "published");
     id

@@ -30,6 +30,21 @@ pub fn version_in(html: &str) -> String {
     html[at..at + html[at..].find('"').unwrap()].to_owned()
 }
 
+/// The reviewer claims the case at `case` and decides it with `decision` (a field name and
+/// value, e.g. `("action", "approve")`) at the version the case page shows.
+pub async fn claim_and_decide(reviewer: &Client, case: &str, decision: (&str, &str)) {
+    reviewer.post_form("/review", &format!("{case}/claim"), &[]).await;
+    let (_, html) = reviewer.get_text(case).await;
+    let response = reviewer
+        .post_form(
+            case,
+            &format!("{case}/decision"),
+            &[decision, ("version", &version_in(&html))],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER, "decision on {case}");
+}
+
 /// A signed-in user whose identity a reviewer has approved.
 pub async fn verified_person(server: &Server, reviewer: &Client, email: &str, id_number: &str) -> Client {
     let client = server.verified_user(email, PASSWORD).await;
@@ -42,17 +57,7 @@ pub async fn verified_person(server: &Server, reviewer: &Client, email: &str, id
         .await;
     assert_eq!(location(&response), "/identity", "{email}: {}", response.status());
     let user = scalar(server, &format!("SELECT id FROM users WHERE email = '{email}'")).await;
-    let case = format!("/review/identities/{user}");
-    reviewer.post_form("/review", &format!("{case}/claim"), &[]).await;
-    let (_, html) = reviewer.get_text(&case).await;
-    let response = reviewer
-        .post_form(
-            &case,
-            &format!("{case}/decision"),
-            &[("decision", "approve"), ("version", &version_in(&html))],
-        )
-        .await;
-    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    claim_and_decide(reviewer, &format!("/review/identities/{user}"), ("decision", "approve")).await;
     client
 }
 
@@ -104,17 +109,7 @@ pub async fn approved_issuer_with_key(server: &Server) -> (i64, String, Client, 
     let response = apply(server, &founder, application("91350100M000100Y43", PDF)).await;
     let console = location(&response);
     let issuer: i64 = console.trim_start_matches("/console/").parse().unwrap();
-    let case = format!("/review/issuers/{issuer}");
-    reviewer.post_form("/review", &format!("{case}/claim"), &[]).await;
-    let (_, html) = reviewer.get_text(&case).await;
-    let response = reviewer
-        .post_form(
-            &case,
-            &format!("{case}/decision"),
-            &[("action", "approve"), ("version", &version_in(&html))],
-        )
-        .await;
-    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    claim_and_decide(&reviewer, &format!("/review/issuers/{issuer}"), ("action", "approve")).await;
     let response = founder
         .post_form(&console, &format!("{console}/api-keys"), &[("label", "test")])
         .await;

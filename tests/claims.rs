@@ -17,6 +17,7 @@ on_both_databases!(
     concurrent_claims_never_exceed_supply,
     claim_codes_work_once_each,
     acknowledged_claims_survive_a_killed_server,
+    allowlists_decide_who_claims,
 );
 
 fn open(edition_size: u32, per_person_limit: u32) -> Terms {
@@ -666,4 +667,60 @@ async fn acknowledged_claims_survive_a_killed_server(db: Db) {
         minted_entries(&server, id, minted as usize).await.len(),
         minted as usize
     );
+}
+
+async fn allowlists_decide_who_claims(db: Db) {
+    let server = Server::start(db).await;
+    let (issuer, _, founder, reviewer) = approved_issuer_with_key(&server).await;
+    let terms = Terms {
+        edition_size: 10,
+        per_person_limit: 1,
+        claim_mode: "allowlist",
+    };
+    let id = published_collection(&founder, &reviewer, issuer, "会员专享", terms).await;
+    let people = collectors(&server, &reviewer, 40, 2).await;
+    let (listed, unlisted) = (&people[0], &people[1]);
+    let detail = format!("/console/{issuer}/collections/{id}");
+    let token = founder.csrf(&detail).await;
+    let csv = "email,name\nCollector40@Example.com,张三\nnot-an-email,李四\ncollector40@example.com,again\nvip@example.com,\n";
+    let response = founder
+        .http
+        .post(founder.url(&format!("{detail}/allowlist?csrf={token}")))
+        .multipart(reqwest::multipart::Form::new().part(
+            "file",
+            reqwest::multipart::Part::bytes(csv.as_bytes().to_vec()).file_name("vip.csv"),
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let report = response.text().await.unwrap();
+    assert!(report.contains("data-added=\"2\" data-bad=\"2\""), "{report}");
+    assert!(report.contains("data-bad-line=\"3\"") && report.contains("data-bad-line=\"4\""));
+    assert_eq!(
+        scalar(
+            &server,
+            &format!("SELECT COUNT(*) FROM claim_allowlist WHERE collection_id = {id}")
+        )
+        .await,
+        2
+    );
+
+    let page = format!("/collections/{id}");
+    let csrf = unlisted.csrf(&page).await;
+    let refused = unlisted
+        .http
+        .post(unlisted.url(&format!("{page}/claim")))
+        .header("accept", "application/json")
+        .form(&[("csrf", csrf.as_str()), ("claim_key", "unlisted-claim-key-01")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), StatusCode::CONFLICT);
+    let body: Value = refused.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "not_on_allowlist");
+    let csrf = listed.csrf(&page).await;
+    let (status, target) = claim(listed, &csrf, id, "listed-claim-key-0001").await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "the listed person claims");
+    token_of(&target);
 }

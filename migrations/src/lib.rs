@@ -15,6 +15,7 @@ mod m20261125_000005_attestations;
 mod m20261125_000006_collections;
 mod m20261125_000007_tokens;
 mod m20261125_000008_claim_codes;
+mod m20261125_000009_allowlists;
 
 /// The ordered list of every migration; `keepsake migrate` and server start-up apply it.
 pub struct Migrator;
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000006_collections::Migration),
             Box::new(m20261125_000007_tokens::Migration),
             Box::new(m20261125_000008_claim_codes::Migration),
+            Box::new(m20261125_000009_allowlists::Migration),
         ]
     }
 }

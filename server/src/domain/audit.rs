@@ -47,10 +47,11 @@ pub enum AuditAction {
     CollectionCodesGenerated,
     TokenFrozen,
     TokenRevoked,
+    CollectionAllowlistUploaded,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 37] = [
+    pub const ALL: [AuditAction; 38] = [
         AuditAction::RoleGranted,
         AuditAction::RoleRevoked,
         AuditAction::IdentitySubmitted,
@@ -88,6 +89,7 @@ impl AuditAction {
         AuditAction::CollectionCodesGenerated,
         AuditAction::TokenFrozen,
         AuditAction::TokenRevoked,
+        AuditAction::CollectionAllowlistUploaded,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -129,6 +131,7 @@ impl AuditAction {
             AuditAction::CollectionCodesGenerated => "collection.codes_generated",
             AuditAction::TokenFrozen => "token.frozen",
             AuditAction::TokenRevoked => "token.revoked",
+            AuditAction::CollectionAllowlistUploaded => "collection.allowlist_uploaded",
         }
     }
 }

@@ -39,6 +39,8 @@ pub struct ClaimFacts<'a> {
     pub held_by_person: u64,
     /// The claim code presented with the claim, if any (already matched to this collection).
     pub code: Option<CodeState>,
+    /// Whether the claimant's email address is on the collection's allowlist.
+    pub on_allowlist: bool,
     pub now: DateTime<Utc>,
 }
 
@@ -64,6 +66,7 @@ pub enum ClaimRefusal {
     /// The code does not exist, or belongs to another collection.
     CodeInvalid,
     CodeUsed,
+    NotOnAllowlist,
 }
 
 impl ClaimRefusal {
@@ -81,6 +84,7 @@ impl ClaimRefusal {
             ClaimRefusal::CodeRequired => "code_required",
             ClaimRefusal::CodeInvalid => "code_invalid",
             ClaimRefusal::CodeUsed => "code_used",
+            ClaimRefusal::NotOnAllowlist => "not_on_allowlist",
         }
     }
 
@@ -100,6 +104,7 @@ impl ClaimRefusal {
             ClaimRefusal::CodeRequired => "this collection is claimed with a claim code",
             ClaimRefusal::CodeInvalid => "this claim code does not exist; check what you typed",
             ClaimRefusal::CodeUsed => "this claim code has already been used",
+            ClaimRefusal::NotOnAllowlist => "this collection is only for people the issuer listed by email address",
         }
     }
 }
@@ -142,6 +147,7 @@ pub fn check_claim(facts: &ClaimFacts<'_>) -> Result<u32, ClaimRefusal> {
     match (facts.claim_mode, facts.code) {
         (ClaimMode::ClaimCodes, None) => return Err(ClaimRefusal::CodeRequired),
         (ClaimMode::ClaimCodes, Some(CodeState::Used)) => return Err(ClaimRefusal::CodeUsed),
+        (ClaimMode::Allowlist, _) if !facts.on_allowlist => return Err(ClaimRefusal::NotOnAllowlist),
         _ => {}
     }
     u32::try_from(facts.minted + 1).map_err(|_| ClaimRefusal::SoldOut)
@@ -244,6 +250,7 @@ mod tests {
             identity_verified: true,
             held_by_person: 0,
             code: None,
+            on_allowlist: false,
             now,
         }
     }
@@ -359,11 +366,22 @@ mod tests {
             ClaimRefusal::CodeRequired,
             ClaimRefusal::CodeInvalid,
             ClaimRefusal::CodeUsed,
+            ClaimRefusal::NotOnAllowlist,
         ]
         .iter()
         .map(|r| r.code())
         .collect();
-        assert_eq!(codes.len(), 11, "codes are distinct");
+        assert_eq!(codes.len(), 12, "codes are distinct");
+        let listed_only = ClaimFacts {
+            claim_mode: ClaimMode::Allowlist,
+            ..base.clone()
+        };
+        assert_eq!(check_claim(&listed_only), Err(ClaimRefusal::NotOnAllowlist));
+        let listed = ClaimFacts {
+            on_allowlist: true,
+            ..listed_only
+        };
+        assert_eq!(check_claim(&listed), Ok(1));
         let with_code = ClaimFacts {
             claim_mode: ClaimMode::ClaimCodes,
             code: Some(CodeState::Unused),

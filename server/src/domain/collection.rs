@@ -70,6 +70,8 @@ pub enum ClaimMode {
     Open,
     /// Only with a one-time code printed on a product or handed out at an event (以实带虚).
     ClaimCodes,
+    /// Only verified people whose email address the issuer listed.
+    Allowlist,
 }
 
 impl ClaimMode {
@@ -77,6 +79,7 @@ impl ClaimMode {
         match self {
             ClaimMode::Open => "open",
             ClaimMode::ClaimCodes => "claim_codes",
+            ClaimMode::Allowlist => "allowlist",
         }
     }
 
@@ -84,6 +87,7 @@ impl ClaimMode {
         match text {
             "open" => Some(ClaimMode::Open),
             "claim_codes" => Some(ClaimMode::ClaimCodes),
+            "allowlist" => Some(ClaimMode::Allowlist),
             _ => None,
         }
     }
@@ -126,7 +130,7 @@ pub enum TermsError {
     PerPersonLimit,
     #[error("the claim window needs a start and an end, the end after the start")]
     Window,
-    #[error("choose how collectors claim: open or with claim codes")]
+    #[error("choose how collectors claim: open, with claim codes, or by allowlist")]
     ClaimMode,
 }
 

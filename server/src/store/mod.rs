@@ -4,6 +4,7 @@
 //! several of them (and the mail outbox insert) inside one transaction. The same code serves
 //! SQLite and PostgreSQL; where they differ (connection set-up) it is handled here.
 
+pub mod allowlists;
 pub mod api_keys;
 pub mod attestations;
 pub mod audit;

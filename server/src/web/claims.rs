@@ -23,7 +23,7 @@ use crate::domain::account::Email;
 use crate::domain::audit::{AuditAction, AuditEntry, AuditSubject};
 use crate::domain::claim::{ClaimFacts, ClaimRefusal, TokenId, TokenTransitionError, check_claim, holder_commitment};
 use crate::domain::claim_code::ClaimCode;
-use crate::domain::collection::CollectionId;
+use crate::domain::collection::{ClaimMode, CollectionId};
 use crate::domain::identity::IdentityStatus;
 use crate::ledger::entry::{Entry, EntryBody};
 use crate::ledger::receipt::HolderProof;
@@ -136,6 +136,8 @@ pub async fn mint(
         identity_verified: true,
         held_by_person: store::tokens::held_by(&txn, collection, &holder_index).await?,
         code: stored_code.map(|c| c.state),
+        on_allowlist: record.terms.claim_mode == ClaimMode::Allowlist
+            && store::allowlists::contains(&txn, collection, &user.email).await?,
         now,
     };
     let serial = check_claim(&facts).map_err(AppError::ClaimRefused)?;

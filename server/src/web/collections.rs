@@ -23,6 +23,7 @@ use crate::app::AppState;
 use crate::blobs::{Blob, BlobKey};
 use crate::crypto;
 use crate::domain::account::{Email, UserId};
+use crate::domain::allowlist::{BadRow, MAX_ALLOWLIST_ROWS, parse_allowlist};
 use crate::domain::audit::{AuditAction, AuditEntry, AuditSubject};
 use crate::domain::claim_stats::{bucket_counts, cumulative, mask_email};
 use crate::domain::collection::{
@@ -733,6 +734,8 @@ struct ConsoleTemplate {
     codes: Option<(u64, u64)>,
     can_generate: bool,
     chart: Option<ClaimsChart>,
+    /// How many addresses an allowlist collection lists.
+    allowlisted: Option<u64>,
 }
 
 /// Claims over time as an SVG polyline, for the issuer's dashboard.
@@ -794,10 +797,15 @@ pub async fn detail(
     let status = &record.status;
     let codes = match record.terms.claim_mode {
         ClaimMode::ClaimCodes => Some(store::claim_codes::counts(&state.db, record.id).await?),
-        ClaimMode::Open => None,
+        ClaimMode::Open | ClaimMode::Allowlist => None,
+    };
+    let allowlisted = match record.terms.claim_mode {
+        ClaimMode::Allowlist => Some(store::allowlists::count(&state.db, record.id).await?),
+        ClaimMode::Open | ClaimMode::ClaimCodes => None,
     };
     let tokens = store::tokens::of_collection(&state.db, record.id).await?;
     render(ConsoleTemplate {
+        allowlisted,
         chart: ClaimsChart::of(&record, &tokens, Utc::now()),
         codes,
         can_generate: active && super::claim_codes::codes_allowed(&record),
@@ -966,4 +974,69 @@ pub async fn claims_csv(
         csv,
     )
         .into_response())
+}
+
+#[derive(Template)]
+#[template(path = "allowlist_report.html")]
+struct AllowlistReportTemplate {
+    ctx: RequestContext,
+    issuer: IssuerRecord,
+    collection: i64,
+    title: String,
+    read: usize,
+    added: usize,
+    bad: Vec<BadRow>,
+}
+
+/// The issuer uploads the allowlist of an allowlist collection as CSV (one address per row,
+/// first column); the answer reports what was added and every row left out.
+pub async fn upload_allowlist(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    acting: ActingFor,
+    Path((_, id)): Path<(i64, i64)>,
+    mut multipart: Multipart,
+) -> AppResult<Response> {
+    let record = owned(&state, &acting, id).await?;
+    if record.terms.claim_mode != ClaimMode::Allowlist || !acting.issuer.status.is_active() {
+        return Err(AppError::CollectionStateConflict);
+    }
+    let mut file = None;
+    while let Some(field) = multipart.next_field().await.map_err(|_| AppError::BadRequest)? {
+        if field.name() == Some("file") {
+            file = Some(field.bytes().await.map_err(|_| AppError::FileTooLarge)?);
+        }
+    }
+    let file = file.ok_or(AppError::BadRequest)?;
+    let text = std::str::from_utf8(&file).map_err(|_| AppError::BadRequest)?;
+    let (emails, bad) = parse_allowlist(text);
+    if emails.len() > MAX_ALLOWLIST_ROWS {
+        return Err(AppError::FileTooLarge);
+    }
+    let now = Utc::now();
+    let txn = state.db.begin().await?;
+    let added = store::allowlists::add(&txn, record.id, &emails, now).await?;
+    let mut entry = audit(
+        &ctx,
+        acting.user.id,
+        AuditAction::CollectionAllowlistUploaded,
+        record.id,
+    );
+    entry.reason = Some(format!(
+        "{added} added of {} read, {} rows left out",
+        emails.len(),
+        bad.len()
+    ));
+    store::audit::append(&txn, entry, now).await?;
+    txn.commit().await?;
+    Ok(render(AllowlistReportTemplate {
+        ctx,
+        issuer: acting.issuer,
+        collection: record.id.0,
+        title: record.terms.title,
+        read: emails.len(),
+        added,
+        bad,
+    })?
+    .into_response())
 }

@@ -35,7 +35,7 @@ pub async fn stats(State(state): State<AppState>, issuer: ApiIssuer, Path(id): P
             let (generated, used) = store::claim_codes::counts(&state.db, record.id).await?;
             json!({ "generated": generated, "used": used })
         }
-        ClaimMode::Open => Value::Null,
+        ClaimMode::Open | ClaimMode::Allowlist => Value::Null,
     };
     let edition = u64::from(record.terms.edition_size);
     Ok(Json(json!({

@@ -146,6 +146,10 @@ pub fn router(state: AppState) -> Router {
         .route("/c", get(claim_codes::typed))
         .route("/c/{code}", get(claim_codes::show).post(claim_codes::redeem))
         .route("/console/{issuer}/collections/{id}/codes", post(claim_codes::generate))
+        .route(
+            "/console/{issuer}/collections/{id}/allowlist",
+            post(collections::upload_allowlist).layer(DefaultBodyLimit::max(8 * 1024 * 1024)),
+        )
         .route("/me/collection", get(claims::my_collection))
         .route("/api/v1/tokens/{id}/transfer", post(claims::transfer))
         .route(

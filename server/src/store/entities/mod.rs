@@ -3,6 +3,7 @@
 pub mod api_keys;
 pub mod attestations;
 pub mod audit_log;
+pub mod claim_allowlist;
 pub mod claim_codes;
 pub mod collections;
 pub mod email_tokens;

@@ -1,0 +1,59 @@
+//! Collection allowlists: who, by email address, may claim.
+
+use chrono::{DateTime, Utc};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect, Set};
+
+use super::StoreResult;
+use super::entities::claim_allowlist;
+use crate::domain::account::Email;
+use crate::domain::collection::CollectionId;
+
+/// Rows per insert statement: well under SQLite's bound-variable limit.
+const INSERT_CHUNK: usize = 500;
+
+/// Adds the addresses not yet listed; returns how many were new.
+pub async fn add(
+    conn: &impl ConnectionTrait,
+    collection: CollectionId,
+    emails: &[Email],
+    now: DateTime<Utc>,
+) -> StoreResult<usize> {
+    let existing: Vec<String> = claim_allowlist::Entity::find()
+        .select_only()
+        .column(claim_allowlist::Column::Email)
+        .filter(claim_allowlist::Column::CollectionId.eq(collection.0))
+        .into_tuple()
+        .all(conn)
+        .await?;
+    let fresh: Vec<&Email> = emails
+        .iter()
+        .filter(|e| !existing.iter().any(|x| x == e.as_str()))
+        .collect();
+    for chunk in fresh.chunks(INSERT_CHUNK) {
+        claim_allowlist::Entity::insert_many(chunk.iter().map(|email| claim_allowlist::ActiveModel {
+            collection_id: Set(collection.0),
+            email: Set(email.as_str().to_owned()),
+            added_at: Set(now),
+            ..Default::default()
+        }))
+        .exec(conn)
+        .await?;
+    }
+    Ok(fresh.len())
+}
+
+pub async fn contains(conn: &impl ConnectionTrait, collection: CollectionId, email: &str) -> StoreResult<bool> {
+    Ok(claim_allowlist::Entity::find()
+        .filter(claim_allowlist::Column::CollectionId.eq(collection.0))
+        .filter(claim_allowlist::Column::Email.eq(email))
+        .count(conn)
+        .await?
+        > 0)
+}
+
+pub async fn count(conn: &impl ConnectionTrait, collection: CollectionId) -> StoreResult<u64> {
+    Ok(claim_allowlist::Entity::find()
+        .filter(claim_allowlist::Column::CollectionId.eq(collection.0))
+        .count(conn)
+        .await?)
+}

@@ -143,6 +143,14 @@ fn put_text16(out: &mut Vec<u8>, text: &str) -> Result<(), EncodeError> {
 }
 
 impl Entry {
+    /// An entry recorded at `now` (milliseconds since the Unix epoch).
+    pub fn at(now: chrono::DateTime<chrono::Utc>, body: EntryBody) -> Self {
+        Entry {
+            timestamp_ms: u64::try_from(now.timestamp_millis()).unwrap_or(0),
+            body,
+        }
+    }
+
     pub fn encode(&self) -> Result<Vec<u8>, EncodeError> {
         let mut out = vec![VERSION, self.body.type_code()];
         out.extend_from_slice(&self.timestamp_ms.to_be_bytes());

@@ -5,7 +5,8 @@
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    Set,
 };
 
 use super::entities::{collections, tokens};
@@ -174,6 +175,17 @@ pub async fn of_collection(conn: &impl ConnectionTrait, collection: CollectionId
         .into_iter()
         .map(TokenRecord::from)
         .collect())
+}
+
+/// When each token of a collection was claimed: all the dashboard's chart needs.
+pub async fn claim_times(conn: &impl ConnectionTrait, collection: CollectionId) -> StoreResult<Vec<DateTime<Utc>>> {
+    Ok(tokens::Entity::find()
+        .select_only()
+        .column(tokens::Column::ClaimedAt)
+        .filter(tokens::Column::CollectionId.eq(collection.0))
+        .into_tuple()
+        .all(conn)
+        .await?)
 }
 
 /// A person's tokens, newest first.

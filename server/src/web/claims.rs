@@ -16,6 +16,7 @@ use serde::Deserialize;
 use super::auth::{Reviewer, SignedIn};
 use super::context::{RequestContext, SessionUser};
 use super::error::{AppError, AppResult};
+use super::ledger::queue_entry;
 use super::render;
 use crate::app::AppState;
 use crate::crypto;
@@ -25,7 +26,7 @@ use crate::domain::claim::{ClaimFacts, ClaimRefusal, TokenId, TokenTransitionErr
 use crate::domain::claim_code::ClaimCode;
 use crate::domain::collection::{ClaimMode, CollectionId};
 use crate::domain::identity::IdentityStatus;
-use crate::ledger::entry::{Entry, EntryBody};
+use crate::ledger::entry::EntryBody;
 use crate::ledger::receipt::HolderProof;
 use crate::mail::{self, Mail, TokenNotice};
 use crate::store;
@@ -143,18 +144,13 @@ pub async fn mint(
     let serial = check_claim(&facts).map_err(AppError::ClaimRefused)?;
     let salt = crypto::random_bytes();
     let commitment = holder_commitment(&holder_index, &salt);
-    let entry = Entry {
-        timestamp_ms: u64::try_from(now.timestamp_millis()).unwrap_or(0),
-        body: EntryBody::TokenMinted {
-            collection_id: collection.0 as u64,
-            serial,
-            content_hash: record.artwork.content_hash,
-            holder_commitment: commitment,
-        },
-    }
-    .encode()
-    .map_err(|e| AppError::Internal(e.into()))?;
-    let ledger_queue_id = store::ledger::enqueue(&txn, entry, now).await?;
+    let minted = EntryBody::TokenMinted {
+        collection_id: collection.0 as u64,
+        serial,
+        content_hash: record.artwork.content_hash,
+        holder_commitment: commitment,
+    };
+    let ledger_queue_id = queue_entry(&txn, minted, now).await?;
     let token = NewToken {
         collection,
         serial,
@@ -377,12 +373,6 @@ pub async fn decide(
         TokenNotice::Frozen => EntryBody::TokenFrozen { collection_id, serial },
         TokenNotice::Revoked => EntryBody::TokenRevoked { collection_id, serial },
     };
-    let entry = Entry {
-        timestamp_ms: u64::try_from(now.timestamp_millis()).unwrap_or(0),
-        body,
-    }
-    .encode()
-    .map_err(|e| AppError::Internal(e.into()))?;
     let link = state.absolute_url(&token_path(token.id));
     let name = format!("{} #{}", collection.terms.title, token.serial);
     let reason = next.reason().unwrap_or_default().to_owned();
@@ -398,7 +388,7 @@ pub async fn decide(
     if !store::tokens::set_status(&txn, token.id, &token.status, &next).await? {
         return Err(AppError::ReviewConflict);
     }
-    store::ledger::enqueue(&txn, entry, now).await?;
+    queue_entry(&txn, body, now).await?;
     let audit = AuditEntry {
         actor: Some(reviewer.user.id),
         action,

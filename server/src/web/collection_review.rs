@@ -11,14 +11,14 @@ use sea_orm::TransactionTrait;
 use serde::Deserialize;
 
 use super::auth::Reviewer;
-use super::collections::{CollectionFacts, ScreeningView, notify_issuer};
+use super::collections::{CollectionFacts, ScreeningView, notify_issuer, transition_error};
 use super::context::RequestContext;
 use super::error::{AppError, AppResult};
 use super::render;
 use crate::app::AppState;
 use crate::domain::account::UserId;
 use crate::domain::audit::{AuditAction, AuditEntry, AuditSubject};
-use crate::domain::collection::{CollectionId, CollectionStatus, CollectionTransitionError};
+use crate::domain::collection::{CollectionId, CollectionStatus};
 use crate::domain::identity::REVIEW_LOCK;
 use crate::domain::issuer::IssuerId;
 use crate::domain::screening::ReasonCode;
@@ -259,11 +259,7 @@ pub async fn decide(
         "unfreeze" => (current.unfreeze(), AuditAction::CollectionUnfrozen),
         _ => return Err(AppError::BadRequest),
     };
-    let next = next.map_err(|e| match e {
-        CollectionTransitionError::SameReviewer => AppError::SameReviewer,
-        CollectionTransitionError::ReasonRequired => AppError::BadRequest,
-        _ => AppError::CollectionStateConflict,
-    })?;
+    let next = next.map_err(transition_error)?;
     let notice = match &next {
         CollectionStatus::Approved => Some(CollectionNotice::Approved),
         CollectionStatus::ChangesRequested { .. } => Some(CollectionNotice::ChangesRequested),

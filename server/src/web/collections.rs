@@ -18,6 +18,7 @@ use sha3::{Digest, Sha3_256};
 use super::auth::ActingFor;
 use super::context::RequestContext;
 use super::error::{AppError, AppResult};
+use super::ledger::queue_entry;
 use super::{render, render_with};
 use crate::app::AppState;
 use crate::blobs::{Blob, BlobKey};
@@ -32,7 +33,7 @@ use crate::domain::collection::{
 };
 use crate::domain::issuer::IssuerId;
 use crate::domain::screening::{Finding, Screened, Segment, TextField, build_screener, highlight, screen};
-use crate::ledger::entry::{Entry, EntryBody};
+use crate::ledger::entry::EntryBody;
 use crate::mail::{self, CollectionNotice, Mail};
 use crate::store;
 use crate::store::collections::{CollectionRecord, StoredArtwork};
@@ -344,7 +345,7 @@ async fn owned(state: &AppState, acting: &ActingFor, id: i64) -> AppResult<Colle
         .ok_or(AppError::NotFound)
 }
 
-fn transition_error(error: CollectionTransitionError) -> AppError {
+pub(super) fn transition_error(error: CollectionTransitionError) -> AppError {
     match error {
         CollectionTransitionError::IssuerInactive => AppError::IssuerInactive,
         CollectionTransitionError::ReasonRequired => AppError::BadRequest,
@@ -526,19 +527,14 @@ pub async fn publish(
         .publish(acting.issuer.status.is_active())
         .map_err(transition_error)?;
     let now = Utc::now();
-    let entry = Entry {
-        timestamp_ms: u64::try_from(now.timestamp_millis()).unwrap_or(0),
-        body: EntryBody::CollectionPublished {
-            issuer_id: record.issuer.0 as u64,
-            collection_id: record.id.0 as u64,
-            content_hash: record.artwork.content_hash,
-            edition_size: record.terms.edition_size,
-        },
-    }
-    .encode()
-    .map_err(|e| AppError::Internal(e.into()))?;
+    let published = EntryBody::CollectionPublished {
+        issuer_id: record.issuer.0 as u64,
+        collection_id: record.id.0 as u64,
+        content_hash: record.artwork.content_hash,
+        edition_size: record.terms.edition_size,
+    };
     let txn = state.db.begin().await?;
-    let queue_id = store::ledger::enqueue(&txn, entry, now).await?;
+    let queue_id = queue_entry(&txn, published, now).await?;
     if !store::collections::publish(&txn, record.id, record.version, queue_id, now).await? {
         return Err(AppError::ReviewConflict);
     }
@@ -750,14 +746,13 @@ struct ClaimsChart {
 const CHART_BUCKETS: usize = 48;
 
 impl ClaimsChart {
-    fn of(record: &CollectionRecord, tokens: &[store::tokens::TokenRecord], now: DateTime<Utc>) -> Option<Self> {
+    fn of(record: &CollectionRecord, times: &[DateTime<Utc>], now: DateTime<Utc>) -> Option<Self> {
         let from = record.terms.claim_starts_at;
         let to = record.terms.claim_ends_at.min(now);
         if !record.status.is_public() || to <= from {
             return None;
         }
-        let times: Vec<DateTime<Utc>> = tokens.iter().map(|t| t.claimed_at).collect();
-        let totals = cumulative(&bucket_counts(&times, from, to, CHART_BUCKETS));
+        let totals = cumulative(&bucket_counts(times, from, to, CHART_BUCKETS));
         let total = totals.last().copied().unwrap_or(0);
         let top = total.max(1) as f64;
         let points = std::iter::once((0.0, 160.0))
@@ -803,10 +798,14 @@ pub async fn detail(
         ClaimMode::Allowlist => Some(store::allowlists::count(&state.db, record.id).await?),
         ClaimMode::Open | ClaimMode::ClaimCodes => None,
     };
-    let tokens = store::tokens::of_collection(&state.db, record.id).await?;
+    let claim_times = if record.status.is_public() {
+        store::tokens::claim_times(&state.db, record.id).await?
+    } else {
+        Vec::new()
+    };
     render(ConsoleTemplate {
         allowlisted,
-        chart: ClaimsChart::of(&record, &tokens, Utc::now()),
+        chart: ClaimsChart::of(&record, &claim_times, Utc::now()),
         codes,
         can_generate: active && super::claim_codes::codes_allowed(&record),
         ledger_index: ledger_index(&state, &record).await?,

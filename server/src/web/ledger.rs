@@ -124,6 +124,19 @@ pub async fn consistency_proof(
     ))
 }
 
+/// Queues an entry recorded at `now` in the caller's transaction; returns its queue row. The
+/// bodies passed here are built by the server, so an entry that cannot be encoded is a bug.
+pub(super) async fn queue_entry(
+    txn: &impl sea_orm::ConnectionTrait,
+    body: EntryBody,
+    now: chrono::DateTime<Utc>,
+) -> AppResult<i64> {
+    let entry = Entry::at(now, body)
+        .encode()
+        .map_err(|e| AppError::Internal(e.into()))?;
+    Ok(store::ledger::enqueue(txn, entry, now).await?)
+}
+
 pub(super) async fn latest_checkpoint(state: &AppState) -> AppResult<CheckpointRow> {
     store::ledger::latest_checkpoint(&state.db)
         .await?
@@ -271,16 +284,14 @@ pub async fn attest(
         Attestation::from_json(&body)?
     };
     let now = Utc::now();
-    let entry = Entry {
-        timestamp_ms: u64::try_from(now.timestamp_millis()).unwrap_or(0),
-        body: EntryBody::HashAttestation {
-            issuer_id: issuer.id.0 as u64,
-            sha3_256: attestation.digest,
-            label: attestation.label.as_str().to_owned(),
-        },
-    }
-    .encode()
-    .map_err(|_| AppError::InvalidAttestation)?;
+    let body = EntryBody::HashAttestation {
+        issuer_id: issuer.id.0 as u64,
+        sha3_256: attestation.digest,
+        label: attestation.label.as_str().to_owned(),
+    };
+    let entry = Entry::at(now, body)
+        .encode()
+        .map_err(|_| AppError::InvalidAttestation)?;
     let txn = state.db.begin().await?;
     let queued = store::ledger::enqueue(&txn, entry, now).await?;
     store::attestations::record(

@@ -15,6 +15,7 @@ use super::collection_review::{self, CollectionFilter, CollectionRow};
 use super::context::RequestContext;
 use super::error::{AppError, AppResult};
 use super::identity::{Decision, record_decision};
+use super::ledger::queue_entry;
 use super::render;
 use crate::app::AppState;
 use crate::domain::account::{Email, UserId};
@@ -22,7 +23,7 @@ use crate::domain::audit::{AuditAction, AuditEntry, AuditSubject};
 use crate::domain::identity::{IdentityStatus, REVIEW_LOCK, check_reviewer};
 use crate::domain::issuer::{IssuerId, IssuerStatus};
 use crate::kyc::Field;
-use crate::ledger::entry::{Entry, EntryBody};
+use crate::ledger::entry::EntryBody;
 use crate::mail::{self, IssuerNotice, Mail};
 use crate::store;
 use crate::store::audit::{AuditFilter, AuditRow};
@@ -480,13 +481,7 @@ pub async fn decide_issuer(
         IssuerNotice::Rejected => None,
     };
     if let Some(body) = ledger_body {
-        let entry = Entry {
-            timestamp_ms: u64::try_from(now.timestamp_millis()).unwrap_or(0),
-            body,
-        }
-        .encode()
-        .map_err(|e| AppError::Internal(e.into()))?;
-        store::ledger::enqueue(&txn, entry, now).await?;
+        queue_entry(&txn, body, now).await?;
     }
     let link = state.absolute_url(&format!("/console/{id}"));
     let to = Email::parse(&applicant.email).map_err(|e| AppError::Internal(e.into()))?;

@@ -259,6 +259,8 @@ async fn a_collector_redeems_a_qr_code_in_chromium() {
             "token-en.png",
             "my-collection-zh-CN.png",
             "token-zh-CN.png",
+            "certificate-image-en.png",
+            "certificate-image-zh-CN.png",
             "dashboard-en.png",
         ],
     )

@@ -16,6 +16,7 @@ on_both_databases!(
     open_claims_mint_tokens_once_per_person,
     concurrent_claims_never_exceed_supply,
     claim_codes_work_once_each,
+    acknowledged_claims_survive_a_crash_and_restart,
     acknowledged_claims_survive_a_killed_server,
     allowlists_decide_who_claims,
 );
@@ -46,6 +47,22 @@ async fn burst(collection: i64, claims: Vec<(Client, String, String)>) -> Vec<(S
 }
 
 /// The size of the log's latest checkpoint (0 before the first).
+/// The text of the one QR code in a PNG.
+fn qr_link(png: &[u8]) -> String {
+    let image = image::load_from_memory(png).expect("a PNG").to_luma8();
+    let mut prepared =
+        rqrr::PreparedImage::prepare_from_greyscale(image.width() as usize, image.height() as usize, |x, y| {
+            image.get_pixel(x as u32, y as u32).0[0]
+        });
+    let mut texts: Vec<String> = prepared
+        .detect_grids()
+        .into_iter()
+        .filter_map(|grid| grid.decode().ok().map(|(_, text)| text))
+        .collect();
+    assert_eq!(texts.len(), 1, "one readable QR code");
+    texts.remove(0)
+}
+
 async fn ledger_size(server: &Server) -> u64 {
     let checkpoint = reqwest::get(server.url("/api/v1/ledger/checkpoint")).await.unwrap();
     if checkpoint.status() != StatusCode::OK {
@@ -263,6 +280,31 @@ async fn open_claims_mint_tokens_once_per_person(db: Db) {
     assert!(
         checked.contains("data-token-status=\"frozen\""),
         "verification reports the freeze"
+    );
+
+    // The shareable image is public, and its QR code opens online verification of the entry.
+    let image = server.client().get(&format!("/tokens/{token}/certificate.png")).await;
+    assert_eq!(image.status(), StatusCode::OK);
+    assert_eq!(image.headers()["content-type"], "image/png");
+    let verify_link = qr_link(&image.bytes().await.unwrap());
+    let index = frozen
+        .split("data-ledger-index=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("the token page names its ledger entry");
+    assert_eq!(verify_link, server.url(&format!("/verify?entry={index}")));
+    let (status, verified) = server
+        .client()
+        .get_text(&verify_link.replace(&server.url(""), ""))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        verified.contains("data-token-status=\"frozen\"") && verified.contains("token_minted"),
+        "the link verifies the minted entry and reports the freeze"
+    );
+    assert_eq!(
+        server.client().get("/verify?entry=999999").await.status(),
+        StatusCode::NOT_FOUND
     );
     assert_eq!(decide("revoke", "侵权").await, StatusCode::SEE_OTHER);
     assert_eq!(
@@ -569,6 +611,131 @@ async fn claim_codes_work_once_each(db: Db) {
     assert_eq!(body["error"]["code"], "bad_request");
 }
 
+/// Claims up to `count` times as `client` (a new claim key each time) until its server stops
+/// answering; the task returns the tokens of the claims that were answered.
+fn claim_until_cut_off(
+    running: &mut tokio::task::JoinSet<Vec<i64>>,
+    client: Client,
+    csrf: String,
+    collection: i64,
+    tag: String,
+    count: usize,
+) {
+    running.spawn(async move {
+        let mut answered = Vec::new();
+        for attempt in 0..count {
+            let key = format!("crash-claim-{tag}-{attempt:04}");
+            let sent = client
+                .http
+                .post(client.url(&format!("/collections/{collection}/claim")))
+                .form(&[("csrf", csrf.as_str()), ("claim_key", key.as_str())])
+                .send()
+                .await;
+            match sent {
+                Ok(response) if response.status() == StatusCode::SEE_OTHER => {
+                    answered.push(token_of(&support::location(&response)));
+                }
+                Ok(response) => panic!("claim refused: {}", response.status()),
+                // The killed server: no answer, so nothing was promised.
+                Err(_) => break,
+            }
+        }
+        answered
+    });
+}
+
+/// Waits until `collection` holds at least `count` tokens.
+async fn wait_for_tokens(server: &Server, collection: i64, count: i64) {
+    let sql = format!("SELECT COUNT(*) FROM tokens WHERE collection_id = {collection}");
+    for _ in 0..400 {
+        if scalar(server, &sql).await >= count {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    panic!("the burst never reached {count} tokens");
+}
+
+/// After a crash: every acknowledged token exists, serials run 1..n once each, the collection's
+/// count matches, and (once `server` has sequenced what was queued) every token has its entry.
+/// Returns how many were minted.
+async fn assert_claims_consistent(server: &Server, collection: i64, acknowledged: &[i64]) -> i64 {
+    let minted = scalar(
+        server,
+        &format!("SELECT COUNT(*) FROM tokens WHERE collection_id = {collection}"),
+    )
+    .await;
+    for token in acknowledged {
+        assert_eq!(
+            scalar(server, &format!("SELECT COUNT(*) FROM tokens WHERE id = {token}")).await,
+            1,
+            "acknowledged token {token} exists"
+        );
+    }
+    assert!(minted >= acknowledged.len() as i64);
+    assert_eq!(
+        scalar(
+            server,
+            &format!("SELECT CAST(MAX(serial) AS BIGINT) FROM tokens WHERE collection_id = {collection}")
+        )
+        .await,
+        minted,
+        "serials 1..n without gaps"
+    );
+    assert_eq!(
+        scalar(
+            server,
+            &format!("SELECT COUNT(DISTINCT serial) FROM tokens WHERE collection_id = {collection}")
+        )
+        .await,
+        minted
+    );
+    assert_eq!(
+        scalar(
+            server,
+            &format!("SELECT claimed_count FROM collections WHERE id = {collection}")
+        )
+        .await,
+        minted
+    );
+    assert_eq!(
+        minted_entries(server, collection, minted as usize).await.len(),
+        minted as usize
+    );
+    minted
+}
+
+/// One server is SIGKILLed in the middle of a burst of claims and started again on the same
+/// database: every claim that was answered has its token and ledger entry, the invariants hold,
+/// and the next claim gets the next serial.
+async fn acknowledged_claims_survive_a_crash_and_restart(db: Db) {
+    let server = Server::start(db).await;
+    let (issuer, _, founder, reviewer) = approved_issuer_with_key(&server).await;
+    let people = collectors(&server, &reviewer, 60, 4).await;
+    let id = published_collection(&founder, &reviewer, issuer, "重启测试", open(500, 500)).await;
+    let page = format!("/collections/{id}");
+    let mut running = tokio::task::JoinSet::new();
+    for (n, person) in people.iter().enumerate() {
+        let csrf = person.csrf(&page).await;
+        claim_until_cut_off(&mut running, person.clone(), csrf, id, n.to_string(), 100);
+    }
+    wait_for_tokens(&server, id, 30).await;
+    let server = server.crash_and_restart().await;
+    let acknowledged: Vec<i64> = running.join_all().await.into_iter().flatten().collect();
+    assert!((acknowledged.len() as i64) < 400, "the kill cut the burst short");
+    let minted = assert_claims_consistent(&server, id, &acknowledged).await;
+    let person = people[0].at(&server);
+    let csrf = person.csrf(&page).await;
+    let (status, _) = claim(&person, &csrf, id, "after-the-restart-0001").await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "the restarted server takes claims");
+    let next = scalar(
+        &server,
+        &format!("SELECT CAST(MAX(serial) AS BIGINT) FROM tokens WHERE collection_id = {id}"),
+    )
+    .await;
+    assert_eq!(next, minted + 1);
+}
+
 /// Two servers share one database; claims pour into both and one is killed with SIGKILL in the
 /// middle. Every claim that was answered with its token has that token and its ledger entry,
 /// and supply, serials and counts stay consistent.
@@ -583,90 +750,18 @@ async fn acknowledged_claims_survive_a_killed_server(db: Db) {
     for (n, person) in people.iter().enumerate() {
         for (target, client) in [(0, person.clone()), (1, person.at(&doomed))] {
             let csrf = client.csrf(&page).await;
-            running.spawn(async move {
-                let mut answered = Vec::new();
-                for attempt in 0..60 {
-                    let key = format!("crash-claim-{n}-{target}-{attempt:04}");
-                    let sent = client
-                        .http
-                        .post(client.url(&format!("/collections/{id}/claim")))
-                        .form(&[("csrf", csrf.as_str()), ("claim_key", key.as_str())])
-                        .send()
-                        .await;
-                    match sent {
-                        Ok(response) if response.status() == StatusCode::SEE_OTHER => {
-                            answered.push(token_of(&support::location(&response)));
-                        }
-                        Ok(response) => panic!("claim refused: {}", response.status()),
-                        // The killed server: no answer, so nothing was promised.
-                        Err(_) => break,
-                    }
-                }
-                answered
-            });
+            claim_until_cut_off(&mut running, client, csrf, id, format!("{n}-{target}"), 60);
         }
     }
-    for _ in 0..400 {
-        if scalar(
-            &server,
-            &format!("SELECT COUNT(*) FROM tokens WHERE collection_id = {id}"),
-        )
-        .await
-            >= 40
-        {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
-    }
+    wait_for_tokens(&server, id, 40).await;
     doomed.kill().await;
     let acknowledged: Vec<i64> = running.join_all().await.into_iter().flatten().collect();
-    let minted = scalar(
-        &server,
-        &format!("SELECT COUNT(*) FROM tokens WHERE collection_id = {id}"),
-    )
-    .await;
     assert!(
         (acknowledged.len() as i64) < 240,
         "the kill cut the doomed server's claims short"
     );
-    for token in &acknowledged {
-        assert_eq!(
-            scalar(&server, &format!("SELECT COUNT(*) FROM tokens WHERE id = {token}")).await,
-            1,
-            "acknowledged token {token} exists"
-        );
-    }
-    assert!(minted >= acknowledged.len() as i64);
-    assert_eq!(
-        scalar(
-            &server,
-            &format!("SELECT CAST(MAX(serial) AS BIGINT) FROM tokens WHERE collection_id = {id}")
-        )
-        .await,
-        minted,
-        "serials 1..n without gaps"
-    );
-    assert_eq!(
-        scalar(
-            &server,
-            &format!("SELECT COUNT(DISTINCT serial) FROM tokens WHERE collection_id = {id}")
-        )
-        .await,
-        minted
-    );
-    assert_eq!(
-        scalar(
-            &server,
-            &format!("SELECT claimed_count FROM collections WHERE id = {id}")
-        )
-        .await,
-        minted
-    );
     // The survivor sequences what the killed server queued: every token gets its entry.
-    assert_eq!(
-        minted_entries(&server, id, minted as usize).await.len(),
-        minted as usize
-    );
+    assert_claims_consistent(&server, id, &acknowledged).await;
 }
 
 async fn allowlists_decide_who_claims(db: Db) {

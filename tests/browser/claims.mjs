@@ -8,7 +8,7 @@
 // DOWNLOAD_DIR, SCREENSHOT_DIR, CHROMIUM.
 
 import { join } from 'node:path';
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { launchChromium } from './launch.mjs';
 
 const {
@@ -46,6 +46,15 @@ try {
     throw new Error(`not a token certificate: ${JSON.stringify(json).slice(0, 200)}`);
   }
 
+  const shareImage = page.getByRole('link', { name: 'Share image (PNG)' });
+  const imageUrl = new URL(await shareImage.getAttribute('href'), BASE_URL).toString();
+  const image = await page.goto(imageUrl);
+  if (image.status() !== 200 || image.headers()['content-type'] !== 'image/png') {
+    throw new Error(`the share image did not load: ${image.status()}`);
+  }
+  await writeFile(join(SCREENSHOT_DIR, 'certificate-image-en.png'), await image.body());
+  await page.goBack();
+
   await page.getByRole('navigation').getByRole('link', { name: 'My collection' }).click();
   await page.locator('.token-grid li', { hasText: TITLE }).waitFor();
   await page.goto(`${BASE_URL}/lang/zh-CN?next=%2Fme%2Fcollection`);
@@ -55,6 +64,8 @@ try {
   await page.locator('.token-grid a').first().click();
   await page.getByText('不可转让').first().waitFor();
   await shot(page, 'token-zh-CN.png');
+  const imageZh = await page.request.get(new URL(await page.getByRole('link', { name: '分享图片（PNG）' }).getAttribute('href'), BASE_URL).toString());
+  await writeFile(join(SCREENSHOT_DIR, 'certificate-image-zh-CN.png'), await imageZh.body());
 
   const issuer = await (await browser.newContext({ locale: 'en-US', viewport: { width: 1200, height: 900 } })).newPage();
   await issuer.goto(`${BASE_URL}/login`);

@@ -120,6 +120,7 @@ pub struct Server {
     pub base: String,
     pub data_dir: PathBuf,
     pub database_url: String,
+    env: Vec<(String, String)>,
     _temp: tempfile::TempDir,
 }
 
@@ -196,6 +197,7 @@ impl Server {
             base,
             data_dir,
             database_url,
+            env: env.to_vec(),
             _temp: temp,
         }
     }
@@ -214,6 +216,20 @@ impl Server {
     /// Kills the process with SIGKILL: no graceful shutdown, transactions cut off mid-way.
     pub async fn kill(mut self) {
         self.child.kill().await.expect("SIGKILL the server");
+    }
+
+    /// Kills the process with SIGKILL, then starts it again on the same data directory and
+    /// database, as an operator would after a crash. The new process listens on a new port.
+    pub async fn crash_and_restart(mut self) -> Server {
+        self.child.kill().await.expect("SIGKILL the server");
+        let Server {
+            data_dir,
+            database_url,
+            env,
+            _temp,
+            ..
+        } = self;
+        Self::spawn(_temp, data_dir, database_url, &env).await
     }
 
     pub fn url(&self, path: &str) -> String {

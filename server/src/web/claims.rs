@@ -5,7 +5,7 @@
 
 use askama::Template;
 use axum::extract::{Path, State};
-use axum::http::header::CONTENT_DISPOSITION;
+use axum::http::header::{CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::{Form, Json};
@@ -14,11 +14,13 @@ use sea_orm::TransactionTrait;
 use serde::Deserialize;
 
 use super::auth::{Reviewer, SignedIn};
+use super::certificate_image::{self, CertificateCard};
 use super::context::{RequestContext, SessionUser};
 use super::error::{AppError, AppResult};
 use super::ledger::queue_entry;
 use super::render;
 use crate::app::AppState;
+use crate::blobs::BlobKey;
 use crate::crypto;
 use crate::domain::account::Email;
 use crate::domain::audit::{AuditAction, AuditEntry, AuditSubject};
@@ -315,6 +317,70 @@ pub async fn certificate(
     Ok((
         [(CONTENT_DISPOSITION, format!("attachment; filename=\"{filename}\""))],
         Json(certificate),
+    )
+        .into_response())
+}
+
+/// `GET /tokens/{id}/certificate.png`: the shareable image, in the reader's language. Public
+/// like the token page (it shows nothing personal); its QR code opens `/verify` on the
+/// token's ledger entry, or the token page while the entry is still being written.
+pub async fn certificate_image(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    Path(id): Path<i64>,
+) -> AppResult<Response> {
+    let token = store::tokens::find(&state.db, TokenId(id))
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let view = view(&state, &token).await?;
+    let collection = store::collections::find(&state.db, token.collection)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let artwork = match collection.status.is_public() {
+        true => match BlobKey::parse(&collection.artwork.large_key) {
+            Ok(key) => state.blobs.get(&key).await.ok().map(|blob| blob.bytes),
+            Err(_) => None,
+        },
+        false => None,
+    };
+    let (ledger, verify_url) = match view.ledger_index {
+        Some(index) => (
+            ctx.tf("token.card_ledger", &[("index", &index.to_string())]),
+            state.absolute_url(&format!("/verify?entry={index}")),
+        ),
+        None => (
+            ctx.t("token.card_ledger_pending").to_owned(),
+            state.absolute_url(&token_path(token.id)),
+        ),
+    };
+    let issuer = ctx.tf("token.card_issuer", &[("issuer", &view.issuer)]);
+    let serial = format!("#{} / {}", view.serial, view.edition_size);
+    let status = (view.status != "active").then(|| ctx.t2("token.status_", view.status));
+    let (kicker, scan_hint) = (ctx.t("token.kicker"), ctx.t("token.card_scan"));
+    let png = tokio::task::spawn_blocking(move || {
+        certificate_image::render(&CertificateCard {
+            kicker,
+            title: &view.title,
+            serial: &serial,
+            issuer: &issuer,
+            ledger: &ledger,
+            status,
+            scan_hint,
+            verify_url: &verify_url,
+            artwork: artwork.as_deref(),
+        })
+    })
+    .await
+    .map_err(|e| AppError::Internal(e.into()))?
+    .map_err(|e| AppError::Internal(e.into()))?;
+    let filename = format!("keepsake-token-{}-{}.png", token.collection, token.serial);
+    Ok((
+        [
+            (CONTENT_TYPE, "image/png".to_owned()),
+            (CACHE_CONTROL, "public, max-age=300".to_owned()),
+            (CONTENT_DISPOSITION, format!("inline; filename=\"{filename}\"")),
+        ],
+        png,
     )
         .into_response())
 }

@@ -7,6 +7,7 @@ mod accounts;
 mod admin;
 mod api;
 pub mod auth;
+mod certificate_image;
 mod claim_codes;
 mod claims;
 mod collection_review;
@@ -142,6 +143,7 @@ pub fn router(state: AppState) -> Router {
         .route("/collections/{id}/claim", post(claims::claim))
         .route("/tokens/{id}", get(claims::token_page))
         .route("/tokens/{id}/certificate.json", get(claims::certificate))
+        .route("/tokens/{id}/certificate.png", get(claims::certificate_image))
         .route("/review/tokens/{id}/decision", post(claims::decide))
         .route("/c", get(claim_codes::typed))
         .route("/c/{code}", get(claim_codes::show).post(claim_codes::redeem))

@@ -123,6 +123,8 @@ struct VerifyTemplate {
 fn page(state: &AppState, ctx: RequestContext, query: String, outcome: Outcome) -> AppResult<Response> {
     let status = match outcome {
         Outcome::Invalid("proof.error_too_large") => StatusCode::PAYLOAD_TOO_LARGE,
+        Outcome::Invalid("proof.error_entry_unknown") => StatusCode::NOT_FOUND,
+        Outcome::Invalid("proof.error_entry_pending") => StatusCode::SERVICE_UNAVAILABLE,
         Outcome::Invalid(_) => StatusCode::BAD_REQUEST,
         Outcome::Receipt(Err(_)) => StatusCode::UNPROCESSABLE_ENTITY,
         _ => StatusCode::OK,
@@ -191,14 +193,20 @@ async fn lookup(state: &AppState, digest: [u8; 32], file_name: Option<String>) -
 pub struct VerifyQuery {
     #[serde(default)]
     sha3_256: String,
+    /// A ledger index: the link on a token's certificate image.
+    entry: Option<u64>,
 }
 
-/// `GET /verify[?sha3_256=…]`.
+/// `GET /verify[?sha3_256=…|?entry=…]`.
 pub async fn show(
     State(state): State<AppState>,
     ctx: RequestContext,
     Query(q): Query<VerifyQuery>,
 ) -> AppResult<Response> {
+    if let Some(index) = q.entry {
+        let outcome = entry_outcome(&state, index).await?;
+        return page(&state, ctx, String::new(), outcome);
+    }
     let query = q.sha3_256.trim().to_ascii_lowercase();
     let outcome = if query.is_empty() {
         Outcome::Nothing
@@ -253,16 +261,35 @@ pub async fn receipt(State(state): State<AppState>, ctx: RequestContext, mut for
     }
     let outcome = match text {
         None => Outcome::Invalid("proof.error_no_receipt"),
-        Some(text) => match Receipt::parse(&text).and_then(|receipt| check(&state, &receipt)) {
-            Ok(mut proof) => {
-                if let Some((collection, serial)) = proof.minted {
-                    let token = store::tokens::by_serial(&state.db, collection, serial).await?;
-                    proof.token_status = token.map(|t| (t.status.as_str(), t.status.reason().map(str::to_owned)));
-                }
-                Outcome::Receipt(Ok(proof))
-            }
-            Err(err) => Outcome::Receipt(Err(failure_key(&err))),
-        },
+        Some(text) => receipt_outcome(&state, Receipt::parse(&text)).await?,
     };
     page(&state, ctx, String::new(), outcome)
+}
+
+/// The server's own receipt for ledger entry `index`, checked exactly as an uploaded one.
+async fn entry_outcome(state: &AppState, index: u64) -> AppResult<Outcome> {
+    let checkpoint = store::ledger::latest_checkpoint(&state.db).await?;
+    let row = store::ledger::entry(&state.db, index).await?;
+    match (row, checkpoint) {
+        (Some(row), Some(checkpoint)) if (checkpoint.tree_size as u64) > index => {
+            let receipt = super::ledger::receipt(state, &row, &checkpoint).await?;
+            receipt_outcome(state, Ok(receipt)).await
+        }
+        (Some(_), _) => Ok(Outcome::Invalid("proof.error_entry_pending")),
+        (None, _) => Ok(Outcome::Invalid("proof.error_entry_unknown")),
+    }
+}
+
+/// Checks a receipt and, for a minted token, adds the token's standing now.
+async fn receipt_outcome(state: &AppState, receipt: Result<Receipt, ReceiptError>) -> AppResult<Outcome> {
+    Ok(match receipt.and_then(|receipt| check(state, &receipt)) {
+        Ok(mut proof) => {
+            if let Some((collection, serial)) = proof.minted {
+                let token = store::tokens::by_serial(&state.db, collection, serial).await?;
+                proof.token_status = token.map(|t| (t.status.as_str(), t.status.reason().map(str::to_owned)));
+            }
+            Outcome::Receipt(Ok(proof))
+        }
+        Err(err) => Outcome::Receipt(Err(failure_key(&err))),
+    })
 }

@@ -1,0 +1,406 @@
+//! The shareable certificate image of a token: a PNG with the artwork, title, serial, issuer,
+//! ledger index and a QR code of the link that verifies it. It carries nothing personal, so
+//! anyone may fetch it; the JSON certificate with the holder's salt stays with the holder.
+//!
+//! Text is drawn with an embedded subset of Noto Sans CJK SC (ASCII, Latin-1, punctuation and
+//! the GB 2312 characters; see `server/assets/fonts/OFL.txt`), so the image renders the same on
+//! a machine without any fonts installed. Characters outside the subset show as a box.
+
+use ab_glyph::{Font, FontRef, GlyphId, PxScale, ScaleFont, point};
+use image::imageops::FilterType;
+use image::{DynamicImage, ImageFormat, Rgb, RgbImage};
+use qrcode::{Color, QrCode};
+
+const REGULAR: &[u8] = include_bytes!("../../assets/fonts/NotoSansCJKsc-Regular-subset.otf");
+const BOLD: &[u8] = include_bytes!("../../assets/fonts/NotoSansCJKsc-Bold-subset.otf");
+
+pub const WIDTH: u32 = 1080;
+pub const HEIGHT: u32 = 1440;
+
+const PAPER: Rgb<u8> = Rgb([250, 247, 242]);
+const INK: Rgb<u8> = Rgb([31, 36, 48]);
+const MUTED: Rgb<u8> = Rgb([104, 110, 122]);
+const ACCENT: Rgb<u8> = Rgb([164, 38, 44]);
+const GOLD: Rgb<u8> = Rgb([196, 164, 104]);
+const WARNING: Rgb<u8> = Rgb([176, 96, 0]);
+
+const MARGIN: u32 = 80;
+const ARTWORK_TOP: u32 = 170;
+const ARTWORK_BOX: u32 = 760;
+const QR_SIZE: u32 = 232;
+
+/// Everything the image says, already in the reader's language.
+pub struct CertificateCard<'a> {
+    /// "Digital collectible · non-transferable".
+    pub kicker: &'a str,
+    pub title: &'a str,
+    /// `#12 / 1000`.
+    pub serial: &'a str,
+    /// "Issuer: …".
+    pub issuer: &'a str,
+    /// "Ledger entry #4711", or that it is still pending.
+    pub ledger: &'a str,
+    /// Shown prominently when the token is frozen or revoked.
+    pub status: Option<&'a str>,
+    /// The caption under the QR code.
+    pub scan_hint: &'a str,
+    /// What the QR code links to.
+    pub verify_url: &'a str,
+    /// The artwork thumbnail (any format `image` decodes), if it may be shown.
+    pub artwork: Option<&'a [u8]>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CardError {
+    #[error("embedded font unreadable: {0}")]
+    Font(#[from] ab_glyph::InvalidFont),
+    #[error("verify link too long for a QR code: {0}")]
+    Qr(#[from] qrcode::types::QrError),
+    #[error("PNG encoding failed: {0}")]
+    Encode(#[from] image::ImageError),
+}
+
+/// Renders the card as PNG bytes.
+pub fn render(card: &CertificateCard<'_>) -> Result<Vec<u8>, CardError> {
+    let regular = FontRef::try_from_slice(REGULAR)?;
+    let bold = FontRef::try_from_slice(BOLD)?;
+    let mut canvas = RgbImage::from_pixel(WIDTH, HEIGHT, PAPER);
+    frame(&mut canvas);
+
+    let left = MARGIN as f32;
+    let text_width = (WIDTH - 2 * MARGIN - QR_SIZE - 40) as f32;
+    draw_text(&mut canvas, &bold, 30.0, left, 118.0, "KEEPSAKE", GOLD);
+    let brand = measure(&bold, 30.0, "KEEPSAKE");
+    draw_text(
+        &mut canvas,
+        &regular,
+        26.0,
+        left + brand + 24.0,
+        116.0,
+        card.kicker,
+        MUTED,
+    );
+
+    artwork(&mut canvas, card.artwork);
+
+    let mut baseline = (ARTWORK_TOP + ARTWORK_BOX + 84) as f32;
+    let full_width = (WIDTH - 2 * MARGIN) as f32;
+    for line in wrap(&bold, 54.0, card.title, full_width, 2) {
+        draw_text(&mut canvas, &bold, 54.0, left, baseline, &line, INK);
+        baseline += 68.0;
+    }
+    baseline += 8.0;
+    draw_text(&mut canvas, &bold, 46.0, left, baseline, card.serial, ACCENT);
+    if let Some(status) = card.status {
+        let serial_width = measure(&bold, 46.0, card.serial);
+        draw_text(
+            &mut canvas,
+            &bold,
+            34.0,
+            left + serial_width + 28.0,
+            baseline,
+            status,
+            WARNING,
+        );
+    }
+    baseline += 62.0;
+    for line in wrap(&regular, 30.0, card.issuer, text_width, 2) {
+        draw_text(&mut canvas, &regular, 30.0, left, baseline, &line, INK);
+        baseline += 42.0;
+    }
+    draw_text(&mut canvas, &regular, 26.0, left, baseline + 4.0, card.ledger, MUTED);
+
+    let qr_left = WIDTH - MARGIN - QR_SIZE;
+    let qr_top = HEIGHT - MARGIN - QR_SIZE - 36;
+    qr(&mut canvas, card.verify_url, qr_left, qr_top)?;
+    let hint_width = measure(&regular, 22.0, card.scan_hint);
+    let hint_left = qr_left as f32 + (QR_SIZE as f32 - hint_width) / 2.0;
+    draw_text(
+        &mut canvas,
+        &regular,
+        22.0,
+        hint_left,
+        (qr_top + QR_SIZE + 30) as f32,
+        card.scan_hint,
+        MUTED,
+    );
+
+    let mut png = Vec::new();
+    DynamicImage::ImageRgb8(canvas).write_to(&mut std::io::Cursor::new(&mut png), ImageFormat::Png)?;
+    Ok(png)
+}
+
+/// A double rule around the card, like a printed certificate.
+fn frame(canvas: &mut RgbImage) {
+    for (inset, thickness) in [(28u32, 3u32), (40, 1)] {
+        fill(canvas, inset, inset, WIDTH - 2 * inset, thickness, GOLD);
+        fill(
+            canvas,
+            inset,
+            HEIGHT - inset - thickness,
+            WIDTH - 2 * inset,
+            thickness,
+            GOLD,
+        );
+        fill(canvas, inset, inset, thickness, HEIGHT - 2 * inset, GOLD);
+        fill(
+            canvas,
+            WIDTH - inset - thickness,
+            inset,
+            thickness,
+            HEIGHT - 2 * inset,
+            GOLD,
+        );
+    }
+}
+
+/// The artwork scaled into its square, centred; a plain panel when there is none to show or
+/// it does not decode.
+fn artwork(canvas: &mut RgbImage, bytes: Option<&[u8]>) {
+    let left = (WIDTH - ARTWORK_BOX) / 2;
+    let decoded = bytes.and_then(|b| image::load_from_memory(b).ok());
+    let Some(art) = decoded else {
+        fill(
+            canvas,
+            left,
+            ARTWORK_TOP,
+            ARTWORK_BOX,
+            ARTWORK_BOX,
+            Rgb([232, 228, 220]),
+        );
+        return;
+    };
+    let art = art.resize(ARTWORK_BOX, ARTWORK_BOX, FilterType::Triangle).to_rgb8();
+    let x = left + (ARTWORK_BOX - art.width()) / 2;
+    let y = ARTWORK_TOP + (ARTWORK_BOX - art.height()) / 2;
+    fill(canvas, x + 6, y + 6, art.width(), art.height(), Rgb([226, 221, 211]));
+    image::imageops::replace(canvas, &art, i64::from(x), i64::from(y));
+}
+
+/// The QR code, black modules on white with its quiet zone, scaled to whole pixels per module.
+fn qr(canvas: &mut RgbImage, url: &str, left: u32, top: u32) -> Result<(), CardError> {
+    let code = QrCode::new(url.as_bytes())?;
+    let modules = code.width() as u32;
+    let quiet = 4;
+    let scale = (QR_SIZE / (modules + 2 * quiet)).max(1);
+    let size = scale * (modules + 2 * quiet);
+    let origin_x = left + (QR_SIZE - size) / 2;
+    let origin_y = top + (QR_SIZE - size) / 2;
+    fill(canvas, origin_x, origin_y, size, size, Rgb([255, 255, 255]));
+    for (i, color) in code.to_colors().into_iter().enumerate() {
+        if color == Color::Dark {
+            let (mx, my) = (i as u32 % modules, i as u32 / modules);
+            let x = origin_x + (quiet + mx) * scale;
+            let y = origin_y + (quiet + my) * scale;
+            fill(canvas, x, y, scale, scale, Rgb([0, 0, 0]));
+        }
+    }
+    Ok(())
+}
+
+fn fill(canvas: &mut RgbImage, x: u32, y: u32, width: u32, height: u32, color: Rgb<u8>) {
+    for py in y..(y + height).min(canvas.height()) {
+        for px in x..(x + width).min(canvas.width()) {
+            canvas.put_pixel(px, py, color);
+        }
+    }
+}
+
+/// The glyphs of `text` laid out from the origin: (glyph, pen position).
+fn layout<F: Font>(font: &F, size: f32, text: &str) -> (Vec<(GlyphId, f32)>, f32) {
+    let scaled = font.as_scaled(PxScale::from(size));
+    let mut caret = 0.0;
+    let mut previous = None;
+    let mut glyphs = Vec::with_capacity(text.len());
+    for c in text.chars().filter(|c| !c.is_control()) {
+        let id = scaled.glyph_id(c);
+        if let Some(previous) = previous {
+            caret += scaled.kern(previous, id);
+        }
+        glyphs.push((id, caret));
+        caret += scaled.h_advance(id);
+        previous = Some(id);
+    }
+    (glyphs, caret)
+}
+
+fn measure<F: Font>(font: &F, size: f32, text: &str) -> f32 {
+    layout(font, size, text).1
+}
+
+/// Draws one line with its baseline at `baseline`, blending the glyph coverage into the canvas.
+fn draw_text<F: Font>(canvas: &mut RgbImage, font: &F, size: f32, x: f32, baseline: f32, text: &str, color: Rgb<u8>) {
+    let (glyphs, _) = layout(font, size, text);
+    for (id, offset) in glyphs {
+        let glyph = id.with_scale_and_position(size, point(x + offset, baseline));
+        let Some(outline) = font.outline_glyph(glyph) else {
+            continue;
+        };
+        let bounds = outline.px_bounds();
+        outline.draw(|gx, gy, coverage| {
+            let px = bounds.min.x as i64 + i64::from(gx);
+            let py = bounds.min.y as i64 + i64::from(gy);
+            let (Ok(px), Ok(py)) = (u32::try_from(px), u32::try_from(py)) else {
+                return;
+            };
+            if px >= canvas.width() || py >= canvas.height() {
+                return;
+            }
+            let alpha = coverage.clamp(0.0, 1.0);
+            let pixel = canvas.get_pixel_mut(px, py);
+            for (channel, ink) in pixel.0.iter_mut().zip(color.0) {
+                *channel = (f32::from(*channel) * (1.0 - alpha) + f32::from(ink) * alpha).round() as u8;
+            }
+        });
+    }
+}
+
+/// Breaks `text` into at most `max_lines` lines no wider than `width`, at spaces where the text
+/// has them and between any two characters otherwise (Chinese has no spaces); the last line
+/// ends in an ellipsis when text is left over.
+fn wrap<F: Font>(font: &F, size: f32, text: &str, width: f32, max_lines: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut rest: &str = text.trim();
+    while !rest.is_empty() && lines.len() < max_lines {
+        let last = lines.len() + 1 == max_lines;
+        let fits = longest_prefix(font, size, rest, width);
+        if fits == rest.len() {
+            lines.push(rest.to_owned());
+            break;
+        }
+        if last {
+            let room = longest_prefix(font, size, rest, width - measure(font, size, "…"));
+            lines.push(format!("{}…", rest[..room].trim_end()));
+            break;
+        }
+        let at_space = rest[fits..].starts_with(' ');
+        let cut = match rest[..fits].rfind(' ').filter(|&space| space > 0) {
+            _ if at_space => fits,
+            Some(space) => space,
+            None => fits.max(rest.chars().next().map_or(1, char::len_utf8)),
+        };
+        lines.push(rest[..cut].trim_end().to_owned());
+        rest = rest[cut..].trim_start();
+    }
+    lines
+}
+
+/// The byte length of the longest prefix of `text` (on a character boundary) that fits `width`.
+fn longest_prefix<F: Font>(font: &F, size: f32, text: &str, width: f32) -> usize {
+    let scaled = font.as_scaled(PxScale::from(size));
+    let mut caret = 0.0;
+    let mut previous = None;
+    for (at, c) in text.char_indices() {
+        let id = scaled.glyph_id(c);
+        if let Some(previous) = previous {
+            caret += scaled.kern(previous, id);
+        }
+        caret += scaled.h_advance(id);
+        if caret > width {
+            return at;
+        }
+        previous = Some(id);
+    }
+    text.len()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn card<'a>(title: &'a str, artwork: Option<&'a [u8]>) -> CertificateCard<'a> {
+        CertificateCard {
+            kicker: "数字藏品 · 不可转让",
+            title,
+            serial: "#12 / 1000",
+            issuer: "发行方：新华文创（北京）有限公司",
+            ledger: "账本条目 #4711",
+            status: None,
+            scan_hint: "扫码验证",
+            verify_url: "https://keepsake.example/verify?entry=4711",
+            artwork,
+        }
+    }
+
+    fn decode(png: &[u8]) -> RgbImage {
+        image::load_from_memory_with_format(png, ImageFormat::Png)
+            .expect("a PNG")
+            .to_rgb8()
+    }
+
+    #[test]
+    fn the_qr_code_in_the_image_reads_back_as_the_verify_link() {
+        let png = render(&card("长城 · 日出", None)).unwrap();
+        let image = decode(&png);
+        assert_eq!((image.width(), image.height()), (WIDTH, HEIGHT));
+        let mut grid = rqrr::PreparedImage::prepare_from_greyscale(WIDTH as usize, HEIGHT as usize, |x, y| {
+            let p = image.get_pixel(x as u32, y as u32).0;
+            ((u16::from(p[0]) + u16::from(p[1]) + u16::from(p[2])) / 3) as u8
+        });
+        let codes: Vec<String> = grid
+            .detect_grids()
+            .into_iter()
+            .filter_map(|g| g.decode().ok().map(|(_, text)| text))
+            .collect();
+        assert_eq!(codes, vec!["https://keepsake.example/verify?entry=4711".to_owned()]);
+    }
+
+    #[test]
+    fn the_artwork_is_drawn_into_its_square() {
+        let art = RgbImage::from_pixel(64, 64, Rgb([10, 200, 30]));
+        let mut bytes = Vec::new();
+        DynamicImage::ImageRgb8(art)
+            .write_to(&mut std::io::Cursor::new(&mut bytes), ImageFormat::Png)
+            .unwrap();
+        let with = decode(&render(&card("t", Some(&bytes))).unwrap());
+        let centre = (WIDTH / 2, ARTWORK_TOP + ARTWORK_BOX / 2);
+        assert_eq!(with.get_pixel(centre.0, centre.1).0, [10, 200, 30]);
+        let without = decode(&render(&card("t", Some(b"not an image"))).unwrap());
+        assert_ne!(without.get_pixel(centre.0, centre.1).0, [10, 200, 30]);
+    }
+
+    #[test]
+    fn text_is_drawn_in_ink_where_the_title_goes() {
+        let ink_in_title_band = |image: &RgbImage| {
+            let top = ARTWORK_TOP + ARTWORK_BOX + 30;
+            (top..top + 70)
+                .flat_map(|y| (MARGIN..WIDTH - MARGIN).map(move |x| (x, y)))
+                .filter(|&(x, y)| image.get_pixel(x, y).0 == INK.0)
+                .count()
+        };
+        let titled = decode(&render(&card("长城日出 Sunrise", None)).unwrap());
+        let untitled = decode(&render(&card("", None)).unwrap());
+        assert!(ink_in_title_band(&titled) > 200, "the title's glyphs are drawn");
+        assert_eq!(ink_in_title_band(&untitled), 0);
+    }
+
+    #[test]
+    fn long_titles_wrap_into_two_lines_and_end_in_an_ellipsis() {
+        let font = FontRef::try_from_slice(BOLD).unwrap();
+        let width = 400.0;
+        let short = wrap(&font, 54.0, "长城", width, 2);
+        assert_eq!(short, vec!["长城"]);
+        let lines = wrap(&font, 54.0, &"长城日出".repeat(20), width, 2);
+        assert_eq!(lines.len(), 2);
+        assert!(lines[1].ends_with('…'));
+        for line in &lines {
+            assert!(measure(&font, 54.0, line) <= width, "{line} fits");
+        }
+        let words = wrap(&font, 54.0, "The Great Wall at sunrise over the hills", width, 2);
+        assert!(
+            words[0]
+                .split(' ')
+                .all(|w| "The Great Wall at sunrise over the hills".contains(w))
+        );
+        assert!(!words[0].ends_with(' ') && !words[1].starts_with(' '));
+    }
+
+    #[test]
+    fn the_embedded_subset_covers_common_text_and_nothing_rare() {
+        let font = FontRef::try_from_slice(REGULAR).unwrap();
+        for c in "新华社数字藏品鑫，。、“”《》（）ÉéAz09#/·…".chars() {
+            assert_ne!(font.glyph_id(c).0, 0, "{c} is in the embedded subset");
+        }
+        assert_eq!(font.glyph_id('\u{20000}').0, 0, "CJK extension B is left out");
+    }
+}

@@ -19,6 +19,7 @@ on_both_databases!(
     acknowledged_claims_survive_a_crash_and_restart,
     acknowledged_claims_survive_a_killed_server,
     allowlists_decide_who_claims,
+    reviewers_freeze_and_revoke_a_whole_collection,
 );
 
 fn open(edition_size: u32, per_person_limit: u32) -> Terms {
@@ -762,6 +763,103 @@ async fn acknowledged_claims_survive_a_killed_server(db: Db) {
     );
     // The survivor sequences what the killed server queued: every token gets its entry.
     assert_claims_consistent(&server, id, &acknowledged).await;
+}
+
+/// A reviewer freezes, then revokes, every token of a collection at once: each token gets its
+/// ledger entry and audit row, every holder a mail, and verification reports the status.
+async fn reviewers_freeze_and_revoke_a_whole_collection(db: Db) {
+    let server = Server::start(db).await;
+    let (issuer, _, founder, reviewer) = approved_issuer_with_key(&server).await;
+    let id = published_collection(&founder, &reviewer, issuer, "整体处置测试", open(5, 1)).await;
+    let people = collectors(&server, &reviewer, 80, 3).await;
+    let page = format!("/collections/{id}");
+    for (n, person) in people.iter().enumerate() {
+        let csrf = person.csrf(&page).await;
+        let (status, _) = claim(person, &csrf, id, &format!("whole-collection-{n:04}")).await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+    }
+    let case = format!("/review/collections/{id}");
+    let decide = |action: &'static str, reason: &'static str| {
+        let (reviewer, case) = (reviewer.clone(), case.clone());
+        async move {
+            reviewer
+                .post_form(
+                    &case,
+                    &format!("{case}/tokens"),
+                    &[("action", action), ("reason", reason)],
+                )
+                .await
+                .status()
+        }
+    };
+    let statuses = |wanted: &'static str| {
+        let server = &server;
+        async move {
+            scalar(
+                server,
+                &format!("SELECT COUNT(*) FROM tokens WHERE collection_id = {id} AND status = '{wanted}'"),
+            )
+            .await
+        }
+    };
+    assert_eq!(
+        decide("freeze", " ").await,
+        StatusCode::BAD_REQUEST,
+        "a reason is required"
+    );
+    assert_eq!(decide("sell", "x").await, StatusCode::BAD_REQUEST);
+    assert_eq!(statuses("active").await, 3, "nothing changed");
+    let (_, case_page) = reviewer.get_text(&case).await;
+    assert!(case_page.contains("data-collection-tokens"), "the case page offers it");
+    let member = founder
+        .post_form(
+            &page,
+            &format!("{case}/tokens"),
+            &[("action", "freeze"), ("reason", "x")],
+        )
+        .await;
+    assert_eq!(member.status(), StatusCode::FORBIDDEN, "issuers are not reviewers");
+
+    assert_eq!(decide("freeze", "批量核查").await, StatusCode::SEE_OTHER);
+    assert_eq!(statuses("frozen").await, 3);
+    let frozen = entries_where(&server, 3, |e| {
+        e["type"] == "token_frozen" && e["fields"]["collection_id"] == id
+    })
+    .await;
+    let serials: BTreeSet<u64> = frozen.iter().map(|e| e["fields"]["serial"].as_u64().unwrap()).collect();
+    assert_eq!(serials, BTreeSet::from([1, 2, 3]));
+    for n in 80..83 {
+        let mails = server.mailbox().wait_for(&format!("collector{n}@example.com"), 3).await;
+        assert!(
+            mails.iter().any(|m| m.text.contains("批量核查")),
+            "holder {n} is told, with the reason"
+        );
+    }
+
+    assert_eq!(decide("revoke", "侵权下架").await, StatusCode::SEE_OTHER);
+    assert_eq!(statuses("revoked").await, 3);
+    assert_eq!(decide("revoke", "again").await, StatusCode::SEE_OTHER);
+    let revoked = entries_where(&server, 3, |e| {
+        e["type"] == "token_revoked" && e["fields"]["collection_id"] == id
+    })
+    .await;
+    assert_eq!(revoked.len(), 3, "a second revoke of revoked tokens writes nothing");
+    assert_eq!(
+        scalar(
+            &server,
+            "SELECT COUNT(*) FROM audit_log WHERE action IN ('token.frozen', 'token.revoked')"
+        )
+        .await,
+        6
+    );
+    let minted = minted_entries(&server, id, 3).await;
+    let index = minted[0]["index"].as_u64().expect("entries name their index");
+    let (status, verified) = server.client().get_text(&format!("/verify?entry={index}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        verified.contains("data-token-status=\"revoked\""),
+        "verification reports it"
+    );
 }
 
 async fn allowlists_decide_who_claims(db: Db) {

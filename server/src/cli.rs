@@ -9,7 +9,6 @@ use anyhow::{Context, bail};
 use base64::Engine;
 use chrono::Utc;
 use clap::{Parser, Subcommand};
-use sea_orm::TransactionTrait;
 use sha3::{Digest, Sha3_256};
 use tracing_subscriber::EnvFilter;
 
@@ -169,7 +168,7 @@ async fn create_admin(config: &Config, email: &str) -> anyhow::Result<()> {
     }
     let hash = tokio::task::spawn_blocking(move || crypto::hash_password(password.expose())).await?;
     let now = Utc::now();
-    let txn = db.begin().await?;
+    let txn = store::begin(&db).await?;
     let id = store::users::create(&txn, &email, hash, Locale::default(), now).await?;
     store::users::mark_email_verified(&txn, id, now).await?;
     store::users::grant_role(&txn, id, Role::Admin, None, now).await?;

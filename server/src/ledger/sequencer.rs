@@ -6,7 +6,7 @@
 //! transaction, so nothing is half-written and another server carries on.
 
 use chrono::Utc;
-use sea_orm::{DatabaseConnection, TransactionTrait};
+use sea_orm::DatabaseConnection;
 
 use super::checkpoint::CheckpointSigner;
 use super::merkle::{
@@ -46,7 +46,7 @@ pub async fn sequence_once(
     signer: &CheckpointSigner,
     batch_size: u64,
 ) -> Result<u64, SequencerError> {
-    let txn = db.begin().await?;
+    let txn = store::begin(db).await?;
     let (size, old_root) = store::ledger::lock_state(&txn).await?;
     let pending = store::ledger::take_pending(&txn, batch_size).await?;
     if pending.is_empty() {
@@ -108,7 +108,7 @@ mod tests {
         let db = store::connect(&url).await.unwrap();
         store::migrate(&db).await.unwrap();
         let signer = CheckpointSigner::load(&dir.path().join("key"), "example.test/ledger/sha3-256".into()).unwrap();
-        let txn = db.begin().await.unwrap();
+        let txn = store::begin(&db).await.unwrap();
         for n in 0..10_000u32 {
             store::ledger::enqueue(&txn, n.to_be_bytes().to_vec(), Utc::now())
                 .await

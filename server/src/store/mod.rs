@@ -26,7 +26,10 @@ use std::time::Duration;
 
 use migrations::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
-use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr, SqlErr};
+use sea_orm::{
+    ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbErr, SqlErr, SqliteTransactionMode,
+    TransactionOptions, TransactionTrait,
+};
 
 /// Errors of the persistence layer.
 #[derive(Debug, thiserror::Error)]
@@ -78,6 +81,18 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
         options.max_connections(16).min_connections(1);
     }
     Database::connect(options).await
+}
+
+/// Starts a transaction that writes. On SQLite it takes the write lock at `BEGIN` (`BEGIN
+/// IMMEDIATE`, waiting out the busy timeout): a deferred transaction that reads first and
+/// writes later fails at once with "database is locked" when another connection committed in
+/// between, because SQLite cannot upgrade its stale read snapshot. PostgreSQL ignores the mode.
+pub async fn begin(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
+    db.begin_with_options(TransactionOptions {
+        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+        ..TransactionOptions::default()
+    })
+    .await
 }
 
 fn sqlite_path(url: &str) -> Option<&str> {

@@ -14,7 +14,6 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum_extra::extract::cookie::{Cookie, CookieJar};
 use chrono::{Duration, Utc};
-use sea_orm::TransactionTrait;
 use serde::Deserialize;
 
 use super::context::{RequestContext, SESSION_COOKIE, cookie};
@@ -106,7 +105,7 @@ async fn mail_link_to(state: &AppState, raw_email: &str, purpose: TokenPurpose) 
     let Ok(email) = Email::parse(raw_email) else {
         return Ok(());
     };
-    let txn = state.db.begin().await?;
+    let txn = store::begin(&state.db).await?;
     let Some(user) = store::users::find_by_email(&txn, &email).await? else {
         return Ok(());
     };
@@ -175,7 +174,7 @@ pub async fn signup(
         Err(e) => return refuse(ctx, None, Some(password_error_key(e))),
     };
     let hash = hash_password(password).await?;
-    let txn = state.db.begin().await?;
+    let txn = store::begin(&state.db).await?;
     let created = store::users::create(&txn, &email, hash, ctx.locale, Utc::now()).await;
     let id = match created {
         Ok(id) => id,
@@ -194,7 +193,7 @@ pub async fn signup(
 
 pub async fn verify_email(State(state): State<AppState>, Path(token): Path<String>) -> AppResult<Response> {
     let now = Utc::now();
-    let txn = state.db.begin().await?;
+    let txn = store::begin(&state.db).await?;
     let user = store::email_tokens::consume(
         &txn,
         &crypto::sha3_hex(token.as_bytes()),
@@ -326,7 +325,7 @@ pub async fn login(
     }
 
     let token = crypto::random_token();
-    let txn = state.db.begin().await?;
+    let txn = store::begin(&state.db).await?;
     store::login_failures::clear_account(&txn, &typed).await?;
     store::sessions::create(
         &txn,
@@ -440,7 +439,7 @@ pub async fn reset(
     };
     let hash = hash_password(password).await?;
     let now = Utc::now();
-    let txn = state.db.begin().await?;
+    let txn = store::begin(&state.db).await?;
     // Consuming inside the transaction makes two racing submissions of one link end with one
     // password change.
     store::email_tokens::consume(&txn, &token_hash, TokenPurpose::ResetPassword, now)

@@ -6,7 +6,6 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::Utc;
-use sea_orm::TransactionTrait;
 use serde::Deserialize;
 
 use super::auth::Admin;
@@ -119,7 +118,7 @@ pub async fn change_role(
         return render_with(StatusCode::UNPROCESSABLE_ENTITY, page);
     }
     let now = Utc::now();
-    let txn = state.db.begin().await?;
+    let txn = store::begin(&state.db).await?;
     if grant {
         store::users::grant_role(&txn, target.id, role, Some(admin.user.id), now).await?;
     } else {

@@ -8,7 +8,6 @@ use axum::http::HeaderMap;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use chrono::Utc;
-use sea_orm::TransactionTrait;
 use serde_json::{Value, json};
 
 use super::context::RequestContext;
@@ -98,7 +97,7 @@ pub async fn kyc_callback(
     }
     .map_err(|_| AppError::BadRequest)?;
     let now = Utc::now();
-    let txn = state.db.begin().await?;
+    let txn = store::begin(&state.db).await?;
     if !store::identities::decide_by_provider(&txn, applicant, &callback.id, &decided, now).await? {
         return Err(AppError::ReviewConflict);
     }

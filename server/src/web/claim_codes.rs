@@ -9,7 +9,6 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use chrono::Utc;
 use qrcode::QrCode;
 use qrcode::render::svg;
-use sea_orm::TransactionTrait;
 use serde::Deserialize;
 
 use super::auth::{ActingFor, SignedIn};
@@ -140,7 +139,7 @@ pub async fn new_batch(
         .collect();
     let hashes: Vec<[u8; 32]> = codes.iter().map(ClaimCode::digest).collect();
     let now = Utc::now();
-    let txn = state.db.begin().await?;
+    let txn = store::begin(&state.db).await?;
     let batch = store::claim_codes::add_batch(&txn, record.id, &hashes, now).await?;
     let mut entry = AuditEntry::new(
         actor,

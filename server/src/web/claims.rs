@@ -10,10 +10,9 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::{Form, Json};
 use chrono::Utc;
-use sea_orm::TransactionTrait;
 use serde::Deserialize;
 
-use super::auth::{Reviewer, SignedIn};
+use super::auth::SignedIn;
 use super::certificate_image::{self, CertificateCard};
 use super::context::{RequestContext, SessionUser};
 use super::error::{AppError, AppResult};
@@ -22,15 +21,13 @@ use super::render;
 use crate::app::AppState;
 use crate::blobs::BlobKey;
 use crate::crypto;
-use crate::domain::account::Email;
 use crate::domain::audit::{AuditAction, AuditEntry, AuditSubject};
-use crate::domain::claim::{ClaimFacts, ClaimRefusal, TokenId, TokenTransitionError, check_claim, holder_commitment};
+use crate::domain::claim::{ClaimFacts, ClaimRefusal, TokenId, check_claim, holder_commitment};
 use crate::domain::claim_code::ClaimCode;
 use crate::domain::collection::{ClaimMode, CollectionId};
 use crate::domain::identity::IdentityStatus;
 use crate::ledger::entry::EntryBody;
 use crate::ledger::receipt::HolderProof;
-use crate::mail::{self, Mail, TokenNotice};
 use crate::store;
 use crate::store::StoreError;
 use crate::store::tokens::{NewToken, TokenRecord};
@@ -108,7 +105,7 @@ pub async fn mint(
         return Err(AppError::ClaimRefused(ClaimRefusal::IdentityNotVerified));
     };
     let now = Utc::now();
-    let txn = state.db.begin().await?;
+    let txn = store::begin(&state.db).await?;
     if !store::tokens::lock_collection(&txn, collection).await? {
         return Err(AppError::NotFound);
     }
@@ -383,91 +380,4 @@ pub async fn certificate_image(
         png,
     )
         .into_response())
-}
-
-#[derive(Deserialize)]
-pub struct TokenDecisionForm {
-    /// `freeze` or `revoke`.
-    action: String,
-    reason: String,
-}
-
-/// A reviewer freezes or revokes one token: a ledger entry, an audit row and a mail to the
-/// holder, in one transaction. The holder stays the holder.
-pub async fn decide(
-    State(state): State<AppState>,
-    ctx: RequestContext,
-    reviewer: Reviewer,
-    Path(id): Path<i64>,
-    Form(form): Form<TokenDecisionForm>,
-) -> AppResult<Response> {
-    let token = store::tokens::find(&state.db, TokenId(id))
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let collection = store::collections::find(&state.db, token.collection)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    if store::issuers::membership(&state.db, collection.issuer, reviewer.user.id)
-        .await?
-        .is_some()
-    {
-        return Err(AppError::Forbidden);
-    }
-    let (next, action, notice) = match form.action.as_str() {
-        "freeze" => (
-            token.status.freeze(&form.reason),
-            AuditAction::TokenFrozen,
-            TokenNotice::Frozen,
-        ),
-        "revoke" => (
-            token.status.revoke(&form.reason),
-            AuditAction::TokenRevoked,
-            TokenNotice::Revoked,
-        ),
-        _ => return Err(AppError::BadRequest),
-    };
-    let next = next.map_err(|e| match e {
-        TokenTransitionError::ReasonRequired => AppError::BadRequest,
-        TokenTransitionError::Illegal => AppError::ReviewConflict,
-    })?;
-    let holder = store::users::find(&state.db, token.holder)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let now = Utc::now();
-    let (collection_id, serial) = (token.collection.0 as u64, token.serial);
-    let body = match notice {
-        TokenNotice::Frozen => EntryBody::TokenFrozen { collection_id, serial },
-        TokenNotice::Revoked => EntryBody::TokenRevoked { collection_id, serial },
-    };
-    let link = state.absolute_url(&token_path(token.id));
-    let name = format!("{} #{}", collection.terms.title, token.serial);
-    let reason = next.reason().unwrap_or_default().to_owned();
-    let to = Email::parse(&holder.email).map_err(|e| AppError::Internal(e.into()))?;
-    let message = Mail::TokenStatus {
-        link: &link,
-        collection: &name,
-        status: notice,
-        reason: &reason,
-    }
-    .render(&to, holder.locale, &state.config.operator.name)?;
-    let txn = state.db.begin().await?;
-    if !store::tokens::set_status(&txn, token.id, &token.status, &next).await? {
-        return Err(AppError::ReviewConflict);
-    }
-    queue_entry(&txn, body, now).await?;
-    let audit = AuditEntry {
-        actor: Some(reviewer.user.id),
-        action,
-        subject: AuditSubject::Token(token.id),
-        before: Some(token.status.as_str()),
-        after: Some(next.as_str()),
-        reason: Some(reason),
-        request_id: ctx.request_id.clone(),
-    };
-    store::audit::append(&txn, audit, now).await?;
-    mail::enqueue(&txn, message, now).await?;
-    txn.commit().await?;
-    state.mail_wakeup.notify_one();
-    state.ledger_wakeup.notify_one();
-    Ok(Redirect::to(&token_path(token.id)).into_response())
 }

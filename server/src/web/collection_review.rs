@@ -7,7 +7,6 @@ use axum::Form;
 use axum::extract::{Path, State};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use chrono::{DateTime, Utc};
-use sea_orm::TransactionTrait;
 use serde::Deserialize;
 
 use super::auth::Reviewer;
@@ -111,7 +110,7 @@ pub async fn claim(
     let record = find(&state, id).await?;
     check_not_member(&state, reviewer.user.id, record.issuer).await?;
     let now = Utc::now();
-    let txn = state.db.begin().await?;
+    let txn = store::begin(&state.db).await?;
     if !store::collections::claim(&txn, record.id, reviewer.user.id, now, now + REVIEW_LOCK).await? {
         return Err(AppError::ReviewConflict);
     }
@@ -271,7 +270,7 @@ pub async fn decide(
     };
     let note = form.note.trim();
     let now = Utc::now();
-    let txn = state.db.begin().await?;
+    let txn = store::begin(&state.db).await?;
     let code = reason_code.map(ReasonCode::as_str);
     if !store::collections::transition(&txn, record.id, form.version, current, &next, Some(me), code, now).await? {
         return Err(AppError::ReviewConflict);

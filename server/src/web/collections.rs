@@ -12,7 +12,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use moderation::image::{ImageError, ImageLimits, decode};
-use sea_orm::{ConnectionTrait, TransactionTrait};
+use sea_orm::ConnectionTrait;
 use sha3::{Digest, Sha3_256};
 
 use super::auth::ActingFor;
@@ -327,7 +327,7 @@ pub async fn create(
     };
     let artwork = store_artwork(&state, checked).await?;
     let now = Utc::now();
-    let txn = state.db.begin().await?;
+    let txn = store::begin(&state.db).await?;
     let id = store::collections::create(&txn, acting.issuer.id, &terms, &artwork, acting.user.id, now).await?;
     let mut entry = audit(&ctx, acting.user.id, AuditAction::CollectionCreated, id);
     entry.after = Some(CollectionStatus::Draft.as_str());
@@ -464,7 +464,7 @@ pub async fn edit(
         None => None,
     };
     let now = Utc::now();
-    let txn = state.db.begin().await?;
+    let txn = store::begin(&state.db).await?;
     if !store::collections::edit(
         &txn,
         record.id,
@@ -507,7 +507,7 @@ pub async fn submit(
         .submit(acting.issuer.status.is_active())
         .map_err(transition_error)?;
     let now = Utc::now();
-    let txn = state.db.begin().await?;
+    let txn = store::begin(&state.db).await?;
     let outcome = submit_for_screening(&state, &txn, &ctx, acting.user.id, &record, now).await?;
     txn.commit().await?;
     state.mail_wakeup.notify_one();
@@ -533,7 +533,7 @@ pub async fn publish(
         content_hash: record.artwork.content_hash,
         edition_size: record.terms.edition_size,
     };
-    let txn = state.db.begin().await?;
+    let txn = store::begin(&state.db).await?;
     let queue_id = queue_entry(&txn, published, now).await?;
     if !store::collections::publish(&txn, record.id, record.version, queue_id, now).await? {
         return Err(AppError::ReviewConflict);
@@ -557,7 +557,7 @@ pub async fn close(
     let record = owned(&state, &acting, id).await?;
     let next = record.status.close().map_err(transition_error)?;
     let now = Utc::now();
-    let txn = state.db.begin().await?;
+    let txn = store::begin(&state.db).await?;
     if !store::collections::transition(&txn, record.id, record.version, &record.status, &next, None, None, now).await? {
         return Err(AppError::ReviewConflict);
     }
@@ -1013,7 +1013,7 @@ pub async fn upload_allowlist(
         return Err(AppError::FileTooLarge);
     }
     let now = Utc::now();
-    let txn = state.db.begin().await?;
+    let txn = store::begin(&state.db).await?;
     let added = store::allowlists::add(&txn, record.id, &emails, now).await?;
     let mut entry = audit(
         &ctx,

@@ -9,7 +9,6 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::Utc;
-use sea_orm::TransactionTrait;
 use serde::Deserialize;
 
 use super::auth::SignedIn;
@@ -226,7 +225,7 @@ pub async fn submit(
         verifier: state.verifier.name(),
     };
     let now = Utc::now();
-    let txn = state.db.begin().await?;
+    let txn = store::begin(&state.db).await?;
     match store::identities::submit(&txn, user.id, submission, now).await {
         Ok(()) => {}
         Err(StoreError::Conflict(_)) => {

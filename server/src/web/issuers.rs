@@ -8,7 +8,6 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use bytes::Bytes;
 use chrono::{Duration, Utc};
-use sea_orm::TransactionTrait;
 use serde::Deserialize;
 
 use super::auth::{ActingFor, SignedIn};
@@ -266,7 +265,7 @@ pub async fn apply(
     let stored = store_documents(&state, documents).await?;
     let status = IssuerStatus::Draft.submit().map_err(|e| AppError::Internal(e.into()))?;
     let now = Utc::now();
-    let txn = state.db.begin().await?;
+    let txn = store::begin(&state.db).await?;
     let id = store::issuers::create(&txn, &application, &status, user.id, now).await?;
     add_documents(&txn, id, &stored, now).await?;
     let mut entry = audit(&ctx, user.id, AuditAction::IssuerSubmitted, id);
@@ -331,7 +330,7 @@ pub async fn resubmit(
     };
     let stored = store_documents(&state, documents).await?;
     let now = Utc::now();
-    let txn = state.db.begin().await?;
+    let txn = store::begin(&state.db).await?;
     if !store::issuers::resubmit(&txn, issuer.id, issuer.version, &application, now).await? {
         return Err(AppError::ReviewConflict);
     }
@@ -533,7 +532,7 @@ pub async fn invite(
         issuer: &acting.issuer.legal_name,
     }
     .render(&email, locale, &state.config.operator.name)?;
-    let txn = state.db.begin().await?;
+    let txn = store::begin(&state.db).await?;
     store::issuers::invite(
         &txn,
         acting.issuer.id,
@@ -615,7 +614,7 @@ pub async fn accept_invitation(
     if invitation_blocker(&state, &user, &invited).await?.is_some() {
         return Err(AppError::Forbidden);
     }
-    let txn = state.db.begin().await?;
+    let txn = store::begin(&state.db).await?;
     if !store::issuers::accept_invitation(&txn, &hash, now).await? {
         return Err(AppError::InvalidLink);
     }
@@ -651,7 +650,7 @@ pub async fn create_key(
     let key = format!("ks_{}", crypto::random_token());
     let prefix: String = key.chars().take(10).collect();
     let now = Utc::now();
-    let txn = state.db.begin().await?;
+    let txn = store::begin(&state.db).await?;
     store::api_keys::create(
         &txn,
         acting.issuer.id,
@@ -681,7 +680,7 @@ pub async fn revoke_key(
         return Err(AppError::Forbidden);
     }
     let now = Utc::now();
-    let txn = state.db.begin().await?;
+    let txn = store::begin(&state.db).await?;
     if !store::api_keys::revoke(&txn, acting.issuer.id, key, now).await? {
         return Err(AppError::NotFound);
     }

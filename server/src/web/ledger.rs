@@ -11,7 +11,6 @@ use axum::http::StatusCode;
 use axum::http::header::CONTENT_TYPE;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
-use sea_orm::TransactionTrait;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use sha3::{Digest, Sha3_256};
@@ -292,7 +291,7 @@ pub async fn attest(
     let entry = Entry::at(now, body)
         .encode()
         .map_err(|_| AppError::InvalidAttestation)?;
-    let txn = state.db.begin().await?;
+    let txn = store::begin(&state.db).await?;
     let queued = store::ledger::enqueue(&txn, entry, now).await?;
     store::attestations::record(
         &txn,

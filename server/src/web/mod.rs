@@ -23,6 +23,7 @@ mod moderation;
 mod ops;
 mod pages;
 mod review;
+mod token_review;
 mod verify;
 
 use askama::Template;
@@ -144,7 +145,8 @@ pub fn router(state: AppState) -> Router {
         .route("/tokens/{id}", get(claims::token_page))
         .route("/tokens/{id}/certificate.json", get(claims::certificate))
         .route("/tokens/{id}/certificate.png", get(claims::certificate_image))
-        .route("/review/tokens/{id}/decision", post(claims::decide))
+        .route("/review/tokens/{id}/decision", post(token_review::decide))
+        .route("/review/collections/{id}/tokens", post(token_review::decide_collection))
         .route("/c", get(claim_codes::typed))
         .route("/c/{code}", get(claim_codes::show).post(claim_codes::redeem))
         .route("/console/{issuer}/collections/{id}/codes", post(claim_codes::generate))

@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{DateTime, Utc};
 use moderation::Category;
 use moderation::image::{ImageLimits, decode};
-use sea_orm::{DatabaseTransaction, TransactionTrait};
+use sea_orm::DatabaseTransaction;
 use serde::Deserialize;
 
 use super::auth::Admin;
@@ -147,7 +147,7 @@ pub async fn add_terms(
         return refuse(&state, ctx, &PolicyError::List(err)).await;
     }
     let now = Utc::now();
-    let txn = state.db.begin().await?;
+    let txn = store::begin(&state.db).await?;
     let added = store::moderation::add_terms(&txn, category, kind, &new_terms, admin.user.id, now).await?;
     let reason = format!("{category} {}: {added} new of {}", kind.as_str(), new_terms.join(" | "));
     commit_change(txn, &ctx, &admin, AuditAction::ModerationTermsAdded, reason, now).await
@@ -160,7 +160,7 @@ pub async fn remove_term(
     Path(id): Path<i64>,
 ) -> AppResult<Response> {
     let now = Utc::now();
-    let txn = state.db.begin().await?;
+    let txn = store::begin(&state.db).await?;
     let removed = store::moderation::delete_term(&txn, id)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -203,7 +203,7 @@ pub async fn block_image(
         }
     };
     let now = Utc::now();
-    let txn = state.db.begin().await?;
+    let txn = store::begin(&state.db).await?;
     let id = store::moderation::block_image(&txn, hash, &label, admin.user.id, now).await?;
     let reason = format!("#{id} {hash} {label}");
     commit_change(txn, &ctx, &admin, AuditAction::ModerationImageBlocked, reason, now).await
@@ -216,7 +216,7 @@ pub async fn unblock_image(
     Path(id): Path<i64>,
 ) -> AppResult<Response> {
     let now = Utc::now();
-    let txn = state.db.begin().await?;
+    let txn = store::begin(&state.db).await?;
     let removed = store::moderation::unblock_image(&txn, id)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -242,7 +242,7 @@ pub async fn set_thresholds(
     };
     let before = store::moderation::review_policy(&state.db).await?;
     let now = Utc::now();
-    let txn = state.db.begin().await?;
+    let txn = store::begin(&state.db).await?;
     store::moderation::set_review_policy(&txn, policy, admin.user.id, now).await?;
     let reason = format!(
         "four-eyes score {} -> {}, image distance {} -> {}",

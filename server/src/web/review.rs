@@ -7,7 +7,6 @@ use axum::extract::{Path, Query, State};
 use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use chrono::{DateTime, NaiveDate, Utc};
-use sea_orm::TransactionTrait;
 use serde::Deserialize;
 
 use super::auth::{Admin, Reviewer};
@@ -202,7 +201,7 @@ pub async fn claim(
         .await?
         .ok_or(AppError::NotFound)?;
     let now = Utc::now();
-    let txn = state.db.begin().await?;
+    let txn = store::begin(&state.db).await?;
     if !store::identities::claim(&txn, applicant, reviewer.user.id, now, now + REVIEW_LOCK).await? {
         return Err(AppError::ReviewConflict);
     }
@@ -296,7 +295,7 @@ pub async fn decide(
     };
     let decided = decided.map_err(|_| AppError::BadRequest)?;
     let now = Utc::now();
-    let txn = state.db.begin().await?;
+    let txn = store::begin(&state.db).await?;
     if !store::identities::decide(&txn, applicant, reviewer.user.id, form.version, &decided, now).await? {
         return Err(AppError::ReviewConflict);
     }
@@ -337,7 +336,7 @@ pub async fn claim_issuer(
         .await?
         .ok_or(AppError::NotFound)?;
     let now = Utc::now();
-    let txn = state.db.begin().await?;
+    let txn = store::begin(&state.db).await?;
     if !store::issuers::claim(&txn, issuer, reviewer.user.id, now, now + REVIEW_LOCK).await? {
         return Err(AppError::ReviewConflict);
     }
@@ -447,7 +446,7 @@ pub async fn decide_issuer(
         .await?
         .ok_or(AppError::NotFound)?;
     let now = Utc::now();
-    let txn = state.db.begin().await?;
+    let txn = store::begin(&state.db).await?;
     if !store::issuers::transition(&txn, issuer_id, form.version, current, &next, reviewer.user.id, now).await? {
         return Err(AppError::ReviewConflict);
     }

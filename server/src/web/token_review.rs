@@ -1,0 +1,215 @@
+//! Reviewers freeze or revoke tokens: one from its token page, or every token of a collection
+//! from the collection's case page. Each token that changes gets a ledger entry, an audit row
+//! and a mail to its holder, all in the decision's transaction; the holder never changes.
+
+use axum::Form;
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use chrono::{DateTime, Utc};
+use sea_orm::DatabaseTransaction;
+use serde::Deserialize;
+
+use super::auth::Reviewer;
+use super::claims::token_path;
+use super::context::RequestContext;
+use super::error::{AppError, AppResult};
+use super::ledger::queue_entry;
+use crate::app::AppState;
+use crate::domain::account::{Email, UserId};
+use crate::domain::audit::{AuditAction, AuditEntry, AuditSubject};
+use crate::domain::claim::{TokenId, TokenStatus, TokenTransitionError};
+use crate::domain::collection::CollectionId;
+use crate::domain::issuer::IssuerId;
+use crate::ledger::entry::EntryBody;
+use crate::mail::{self, Mail, TokenNotice};
+use crate::store;
+use crate::store::collections::CollectionRecord;
+use crate::store::tokens::TokenRecord;
+
+#[derive(Deserialize)]
+pub struct TokenDecisionForm {
+    /// `freeze` or `revoke`.
+    action: String,
+    reason: String,
+}
+
+/// What a reviewer does to a token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Decision {
+    Freeze,
+    Revoke,
+}
+
+impl Decision {
+    fn parse(action: &str) -> AppResult<Self> {
+        match action {
+            "freeze" => Ok(Decision::Freeze),
+            "revoke" => Ok(Decision::Revoke),
+            _ => Err(AppError::BadRequest),
+        }
+    }
+
+    fn next(self, status: &TokenStatus, reason: &str) -> Result<TokenStatus, TokenTransitionError> {
+        match self {
+            Decision::Freeze => status.freeze(reason),
+            Decision::Revoke => status.revoke(reason),
+        }
+    }
+
+    fn notice(self) -> TokenNotice {
+        match self {
+            Decision::Freeze => TokenNotice::Frozen,
+            Decision::Revoke => TokenNotice::Revoked,
+        }
+    }
+}
+
+/// One reviewer's decision on one token.
+struct Change<'a> {
+    decision: Decision,
+    next: &'a TokenStatus,
+    reviewer: UserId,
+    now: DateTime<Utc>,
+}
+
+/// The one place a token's status changes: the status itself, its ledger entry, the audit row
+/// and the holder's mail, in `txn`. False if the token changed meanwhile.
+async fn apply(
+    state: &AppState,
+    txn: &DatabaseTransaction,
+    ctx: &RequestContext,
+    collection: &CollectionRecord,
+    token: &TokenRecord,
+    change: Change<'_>,
+) -> AppResult<bool> {
+    let Change {
+        decision,
+        next,
+        reviewer,
+        now,
+    } = change;
+    if !store::tokens::set_status(txn, token.id, &token.status, next).await? {
+        return Ok(false);
+    }
+    let (collection_id, serial) = (token.collection.0 as u64, token.serial);
+    let (body, action) = match decision {
+        Decision::Freeze => (
+            EntryBody::TokenFrozen { collection_id, serial },
+            AuditAction::TokenFrozen,
+        ),
+        Decision::Revoke => (
+            EntryBody::TokenRevoked { collection_id, serial },
+            AuditAction::TokenRevoked,
+        ),
+    };
+    queue_entry(txn, body, now).await?;
+    let reason = next.reason().unwrap_or_default();
+    let audit = AuditEntry {
+        actor: Some(reviewer),
+        action,
+        subject: AuditSubject::Token(token.id),
+        before: Some(token.status.as_str()),
+        after: Some(next.as_str()),
+        reason: Some(reason.to_owned()),
+        request_id: ctx.request_id.clone(),
+    };
+    store::audit::append(txn, audit, now).await?;
+    let holder = store::users::find(txn, token.holder).await?.ok_or(AppError::NotFound)?;
+    let to = Email::parse(&holder.email).map_err(|e| AppError::Internal(e.into()))?;
+    let message = Mail::TokenStatus {
+        link: &state.absolute_url(&token_path(token.id)),
+        collection: &format!("{} #{}", collection.terms.title, token.serial),
+        status: decision.notice(),
+        reason,
+    }
+    .render(&to, holder.locale, &state.config.operator.name)?;
+    mail::enqueue(txn, message, now).await?;
+    Ok(true)
+}
+
+/// A reviewer never decides on the tokens of an issuer they belong to.
+async fn check_not_member(state: &AppState, issuer: IssuerId, reviewer: UserId) -> AppResult<()> {
+    match store::issuers::membership(&state.db, issuer, reviewer).await? {
+        Some(_) => Err(AppError::Forbidden),
+        None => Ok(()),
+    }
+}
+
+/// `POST /review/tokens/{id}/decision`: freeze or revoke one token.
+pub async fn decide(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    reviewer: Reviewer,
+    Path(id): Path<i64>,
+    Form(form): Form<TokenDecisionForm>,
+) -> AppResult<Response> {
+    let token = store::tokens::find(&state.db, TokenId(id))
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let collection = store::collections::find(&state.db, token.collection)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    check_not_member(&state, collection.issuer, reviewer.user.id).await?;
+    let decision = Decision::parse(&form.action)?;
+    let next = decision.next(&token.status, &form.reason).map_err(|e| match e {
+        TokenTransitionError::ReasonRequired => AppError::BadRequest,
+        TokenTransitionError::Illegal => AppError::ReviewConflict,
+    })?;
+    let change = Change {
+        decision,
+        next: &next,
+        reviewer: reviewer.user.id,
+        now: Utc::now(),
+    };
+    let txn = store::begin(&state.db).await?;
+    if !apply(&state, &txn, &ctx, &collection, &token, change).await? {
+        return Err(AppError::ReviewConflict);
+    }
+    txn.commit().await?;
+    state.mail_wakeup.notify_one();
+    state.ledger_wakeup.notify_one();
+    Ok(Redirect::to(&token_path(token.id)).into_response())
+}
+
+/// `POST /review/collections/{id}/tokens`: freeze or revoke every token of a collection that
+/// can still be (active ones are frozen; active and frozen ones revoked). The collection is
+/// locked for the decision, so no claim slips in between.
+pub async fn decide_collection(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    reviewer: Reviewer,
+    Path(id): Path<i64>,
+    Form(form): Form<TokenDecisionForm>,
+) -> AppResult<Response> {
+    let collection = store::collections::find(&state.db, CollectionId(id))
+        .await?
+        .ok_or(AppError::NotFound)?;
+    check_not_member(&state, collection.issuer, reviewer.user.id).await?;
+    let decision = Decision::parse(&form.action)?;
+    if form.reason.trim().is_empty() {
+        return Err(AppError::BadRequest);
+    }
+    let now = Utc::now();
+    let txn = store::begin(&state.db).await?;
+    store::tokens::lock_collection(&txn, collection.id).await?;
+    let mut changed = 0;
+    for token in store::tokens::of_collection(&txn, collection.id).await? {
+        let Ok(next) = decision.next(&token.status, &form.reason) else {
+            continue;
+        };
+        let change = Change {
+            decision,
+            next: &next,
+            reviewer: reviewer.user.id,
+            now,
+        };
+        if apply(&state, &txn, &ctx, &collection, &token, change).await? {
+            changed += 1;
+        }
+    }
+    txn.commit().await?;
+    state.mail_wakeup.notify_one();
+    state.ledger_wakeup.notify_one();
+    tracing::info!(collection = %collection.id, changed, ?decision, "collection tokens decided");
+    Ok(Redirect::to(&format!("/review/collections/{id}")).into_response())
+}

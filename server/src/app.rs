@@ -17,6 +17,7 @@ use crate::crypto::Key;
 use crate::kyc::{IdentityVerifier, PiiVault};
 use crate::ledger::checkpoint::CheckpointSigner;
 use crate::mail::Transport;
+use crate::minter::Minter;
 use crate::{jobs, store, web};
 
 /// Everything a request handler or worker needs, behind one cheap-to-clone handle.
@@ -52,6 +53,8 @@ pub struct App {
     pub ledger_sequenced: Notify,
     /// Base of links in emails: configured, or derived from the bound address.
     pub public_url: Url,
+    /// Decides claims in batches.
+    pub minter: Minter,
 }
 
 impl AppState {
@@ -84,6 +87,7 @@ impl AppState {
             ledger_wakeup: Notify::new(),
             ledger_sequenced: Notify::new(),
             public_url,
+            minter: Minter::default(),
         })))
     }
 

@@ -19,5 +19,6 @@ pub mod jobs;
 pub mod kyc;
 pub mod ledger;
 pub mod mail;
+pub mod minter;
 pub mod store;
 pub mod web;

@@ -99,7 +99,7 @@ pub async fn by_claim_key(
         .map(TokenRecord::from))
 }
 
-/// Writes the token and counts it against the collection's supply.
+/// Writes the token; the caller counts it against the supply with [`set_claimed_count`].
 pub async fn mint(conn: &impl ConnectionTrait, token: NewToken<'_>, now: DateTime<Utc>) -> StoreResult<TokenId> {
     let id = tokens::ActiveModel {
         collection_id: Set(token.collection.0),
@@ -119,12 +119,20 @@ pub async fn mint(conn: &impl ConnectionTrait, token: NewToken<'_>, now: DateTim
     .await
     .map_err(StoreError::unique("claim"))?
     .id;
+    Ok(TokenId(id))
+}
+
+/// Records how many tokens of the collection are minted.
+pub async fn set_claimed_count(conn: &impl ConnectionTrait, collection: CollectionId, count: u64) -> StoreResult<()> {
     collections::Entity::update_many()
-        .col_expr(collections::Column::ClaimedCount, Expr::value(i64::from(token.serial)))
-        .filter(collections::Column::Id.eq(token.collection.0))
+        .col_expr(
+            collections::Column::ClaimedCount,
+            Expr::value(i64::try_from(count).unwrap_or(i64::MAX)),
+        )
+        .filter(collections::Column::Id.eq(collection.0))
         .exec(conn)
         .await?;
-    Ok(TokenId(id))
+    Ok(())
 }
 
 /// Changes a token's status (never its holder); false if it changed meanwhile.

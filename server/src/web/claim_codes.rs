@@ -259,6 +259,6 @@ pub async fn redeem(
     let Some(stored) = store::claim_codes::find(&state.db, &code.digest()).await? else {
         return Err(invalid);
     };
-    let token = mint(&state, &user, stored.collection, &form.claim_key, Some(&code)).await?;
-    Ok(Redirect::to(&token_path(token)).into_response())
+    let minted = mint(&state, &user, stored.collection, &form.claim_key, Some(&code)).await?;
+    Ok(Redirect::to(&token_path(minted.token)).into_response())
 }

@@ -16,21 +16,19 @@ use super::auth::SignedIn;
 use super::certificate_image::{self, CertificateCard};
 use super::context::{RequestContext, SessionUser};
 use super::error::{AppError, AppResult};
-use super::ledger::queue_entry;
 use super::render;
 use crate::app::AppState;
 use crate::blobs::BlobKey;
 use crate::crypto;
 use crate::domain::audit::{AuditAction, AuditEntry, AuditSubject};
-use crate::domain::claim::{ClaimFacts, ClaimRefusal, TokenId, check_claim, holder_commitment};
+use crate::domain::claim::{ClaimRefusal, TokenId};
 use crate::domain::claim_code::ClaimCode;
-use crate::domain::collection::{ClaimMode, CollectionId};
+use crate::domain::collection::CollectionId;
 use crate::domain::identity::IdentityStatus;
-use crate::ledger::entry::EntryBody;
 use crate::ledger::receipt::HolderProof;
+use crate::minter::{ClaimRequest, Minted};
 use crate::store;
-use crate::store::StoreError;
-use crate::store::tokens::{NewToken, TokenRecord};
+use crate::store::tokens::TokenRecord;
 
 #[derive(Deserialize)]
 pub struct ClaimForm {
@@ -54,8 +52,8 @@ pub async fn claim(
     Path(id): Path<i64>,
     Form(form): Form<ClaimForm>,
 ) -> AppResult<Response> {
-    let token = mint(&state, &user, CollectionId(id), &form.claim_key, None).await?;
-    Ok(Redirect::to(&token_path(token)).into_response())
+    let minted = mint(&state, &user, CollectionId(id), &form.claim_key, None).await?;
+    Ok(Redirect::to(&token_path(minted.token)).into_response())
 }
 
 /// `POST /api/v1/collections/{id}/claims`: the same claim for apps, with the session cookie and
@@ -72,31 +70,35 @@ pub async fn claim_api(
     let (Some(user), Some(key)) = (ctx.user.as_ref(), key.filter(|k| valid_claim_key(k))) else {
         return Err(AppError::ClaimApiRequest);
     };
-    let token = mint(&state, user, CollectionId(id), key, None).await?;
-    let record = store::tokens::find(&state.db, token).await?.ok_or(AppError::NotFound)?;
+    let minted = mint(&state, user, CollectionId(id), key, None).await?;
     let body = serde_json::json!({
-        "token": token.0,
-        "collection": record.collection.0,
-        "serial": record.serial,
-        "url": token_path(token),
+        "token": minted.token.0,
+        "collection": minted.collection.0,
+        "serial": minted.serial,
+        "url": token_path(minted.token),
     });
     Ok((StatusCode::CREATED, Json(body)).into_response())
 }
 
 /// Claims a token of `collection` for `user`, with a claim code where the collection needs
-/// one: the whole rule in one transaction. A claim key seen before returns its token.
+/// one; the minter decides it with the whole rule in one transaction. A claim key seen before
+/// returns its token.
 pub async fn mint(
     state: &AppState,
     user: &SessionUser,
     collection: CollectionId,
     claim_key: &str,
     code: Option<&ClaimCode>,
-) -> AppResult<TokenId> {
+) -> AppResult<Minted> {
     if !valid_claim_key(claim_key) {
         return Err(AppError::BadRequest);
     }
     if let Some(token) = store::tokens::by_claim_key(&state.db, user.id, claim_key).await? {
-        return Ok(token.id);
+        return Ok(Minted {
+            token: token.id,
+            collection: token.collection,
+            serial: token.serial,
+        });
     }
     let identity = store::identities::find(&state.db, user.id)
         .await?
@@ -104,82 +106,16 @@ pub async fn mint(
     let Some(holder_index) = identity.and_then(|i| i.blind_index) else {
         return Err(AppError::ClaimRefused(ClaimRefusal::IdentityNotVerified));
     };
-    let now = Utc::now();
-    let txn = store::begin(&state.db).await?;
-    if !store::tokens::lock_collection(&txn, collection).await? {
-        return Err(AppError::NotFound);
-    }
-    let record = store::collections::find(&txn, collection)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let issuer_active = store::issuers::find(&txn, record.issuer)
-        .await?
-        .is_some_and(|i| i.status.is_active());
-    let stored_code = match code {
-        Some(code) => Some(
-            store::claim_codes::find(&txn, &code.digest())
-                .await?
-                .filter(|c| c.collection == collection)
-                .ok_or(AppError::ClaimRefused(ClaimRefusal::CodeInvalid))?,
-        ),
-        None => None,
-    };
-    let facts = ClaimFacts {
-        status: &record.status,
-        claim_mode: record.terms.claim_mode,
-        claim_starts_at: record.terms.claim_starts_at,
-        claim_ends_at: record.terms.claim_ends_at,
-        edition_size: record.terms.edition_size,
-        per_person_limit: record.terms.per_person_limit,
-        minted: record.claimed_count,
-        issuer_active,
-        identity_verified: true,
-        held_by_person: store::tokens::held_by(&txn, collection, &holder_index).await?,
-        code: stored_code.map(|c| c.state),
-        on_allowlist: record.terms.claim_mode == ClaimMode::Allowlist
-            && store::allowlists::contains(&txn, collection, &user.email).await?,
-        now,
-    };
-    let serial = check_claim(&facts).map_err(AppError::ClaimRefused)?;
-    let salt = crypto::random_bytes();
-    let commitment = holder_commitment(&holder_index, &salt);
-    let minted = EntryBody::TokenMinted {
-        collection_id: collection.0 as u64,
-        serial,
-        content_hash: record.artwork.content_hash,
-        holder_commitment: commitment,
-    };
-    let ledger_queue_id = queue_entry(&txn, minted, now).await?;
-    let token = NewToken {
+    let request = ClaimRequest {
+        user: user.id,
+        email: user.email.clone(),
+        holder_index,
         collection,
-        serial,
-        holder: user.id,
-        holder_index: &holder_index,
-        salt,
-        commitment,
-        claim_key,
-        ledger_queue_id,
+        claim_key: claim_key.to_owned(),
+        code: code.cloned(),
     };
-    let minted = match store::tokens::mint(&txn, token, now).await {
-        Ok(id) => id,
-        // The same claim key raced itself: the other submission minted; answer with its token.
-        Err(StoreError::Conflict(_)) => {
-            drop(txn);
-            let token = store::tokens::by_claim_key(&state.db, user.id, claim_key)
-                .await?
-                .ok_or(AppError::ReviewConflict)?;
-            return Ok(token.id);
-        }
-        Err(err) => return Err(err.into()),
-    };
-    if let Some(stored) = stored_code
-        && !store::claim_codes::redeem(&txn, stored.id, minted, now).await?
-    {
-        return Err(AppError::ClaimRefused(ClaimRefusal::CodeUsed));
-    }
-    txn.commit().await?;
+    let minted = state.minter.claim(&state.db, request).await?;
     state.ledger_wakeup.notify_one();
-    tracing::info!(collection = %collection, serial, token = %minted, "token minted");
     Ok(minted)
 }
 

@@ -10,6 +10,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 
 use crate::domain::claim::ClaimRefusal;
 use crate::domain::login_throttle::Throttled;
+use crate::minter::MintError;
 use crate::store::StoreError;
 
 #[derive(Debug, thiserror::Error)]
@@ -185,6 +186,18 @@ impl IntoResponse for AppError {
 impl From<sea_orm::DbErr> for AppError {
     fn from(err: sea_orm::DbErr) -> Self {
         AppError::Store(StoreError::Db(err))
+    }
+}
+
+impl From<MintError> for AppError {
+    fn from(err: MintError) -> Self {
+        match err {
+            MintError::Refused(refusal) => AppError::ClaimRefused(refusal),
+            MintError::CodeRace => AppError::ClaimRefused(ClaimRefusal::CodeUsed),
+            MintError::UnknownCollection => AppError::NotFound,
+            MintError::Store(err) => AppError::Store(err),
+            err @ (MintError::Encode(_) | MintError::Interrupted) => AppError::Internal(err.into()),
+        }
     }
 }
 

@@ -1,0 +1,324 @@
+//! The minter: claims are decided in batches, one transaction per collection per batch, the way
+//! the ledger sequences entries. Under a flash drop the collection's lock and the commit are
+//! paid once per batch instead of once per claim, while every claim is still decided by
+//! [`check_claim`] against the counts as they stand after the claims before it.
+//!
+//! There is no background task: a claim joins the queue, and whichever waiting claim gets the
+//! leader lock first decides everything queued (its own claim included) in a spawned task, so
+//! that a client hanging up never cuts a batch short. A claim is answered only after its batch
+//! committed, so an acknowledged token survives a crash. If a batch fails as a whole (a claim
+//! key racing another server, say), its claims are retried one transaction each, so one bad
+//! claim never fails its neighbours.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use chrono::{DateTime, Utc};
+use sea_orm::{DatabaseConnection, DatabaseTransaction};
+use tokio::sync::oneshot;
+
+use crate::crypto;
+use crate::domain::account::UserId;
+use crate::domain::claim::{ClaimFacts, ClaimRefusal, CodeState, TokenId, check_claim, holder_commitment};
+use crate::domain::claim_code::ClaimCode;
+use crate::domain::collection::{ClaimMode, CollectionId};
+use crate::ledger::entry::{EncodeError, Entry, EntryBody};
+use crate::store::collections::CollectionRecord;
+use crate::store::tokens::NewToken;
+use crate::store::{self, StoreError};
+
+/// The most claims one transaction decides: bounds how long a batch holds the lock.
+const MAX_BATCH: usize = 512;
+
+/// A verified person's claim on a collection.
+#[derive(Debug, Clone)]
+pub struct ClaimRequest {
+    pub user: UserId,
+    /// The account's email address, for allowlist collections.
+    pub email: String,
+    /// The verified identity's blind index: the per-person limit counts by it.
+    pub holder_index: String,
+    pub collection: CollectionId,
+    /// The idempotency key: a claim seen before returns its token.
+    pub claim_key: String,
+    pub code: Option<ClaimCode>,
+}
+
+/// The token a claim got (minted now, or earlier under the same claim key).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Minted {
+    pub token: TokenId,
+    pub collection: CollectionId,
+    pub serial: u32,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum MintError {
+    #[error("claim refused: {0}")]
+    Refused(ClaimRefusal),
+    #[error("no such collection")]
+    UnknownCollection,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("ledger entry: {0}")]
+    Encode(#[from] EncodeError),
+    #[error("the batch deciding this claim stopped")]
+    Interrupted,
+    /// A code found unused was redeemed by another transaction: the batch is retried.
+    #[error("claim code redeemed concurrently")]
+    CodeRace,
+}
+
+impl From<sea_orm::DbErr> for MintError {
+    fn from(err: sea_orm::DbErr) -> Self {
+        MintError::Store(StoreError::Db(err))
+    }
+}
+
+type Reply = oneshot::Sender<Result<Minted, MintError>>;
+
+struct Waiting {
+    request: ClaimRequest,
+    reply: Reply,
+}
+
+/// The claim queue and its leader lock; cheap to clone.
+#[derive(Clone, Default)]
+pub struct Minter {
+    queue: Arc<Mutex<Vec<Waiting>>>,
+    leader: Arc<tokio::sync::Mutex<()>>,
+}
+
+impl Minter {
+    /// Decides `request` in the next batch and waits for the answer.
+    pub async fn claim(&self, db: &DatabaseConnection, request: ClaimRequest) -> Result<Minted, MintError> {
+        let (reply, mut answer) = oneshot::channel();
+        self.lock_queue().push(Waiting { request, reply });
+        loop {
+            tokio::select! {
+                biased;
+                answer = &mut answer => return answer.unwrap_or(Err(MintError::Interrupted)),
+                guard = self.leader.clone().lock_owned() => {
+                    // Whoever held the lock before has answered every claim it took; what is
+                    // still queued (this claim, unless answered) is ours to decide.
+                    let minter = self.clone();
+                    let db = db.clone();
+                    let batches = tokio::spawn(async move {
+                        loop {
+                            let batch = std::mem::take(&mut *minter.lock_queue());
+                            if batch.is_empty() {
+                                break;
+                            }
+                            decide_all(&db, batch).await;
+                        }
+                        drop(guard);
+                    });
+                    if batches.await.is_err() {
+                        tracing::error!("a claim batch panicked");
+                    }
+                }
+            }
+        }
+    }
+
+    fn lock_queue(&self) -> std::sync::MutexGuard<'_, Vec<Waiting>> {
+        self.queue.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// Decides a batch, in chunks of at most [`MAX_BATCH`] claims on one collection each.
+async fn decide_all(db: &DatabaseConnection, batch: Vec<Waiting>) {
+    let mut by_collection: BTreeMap<CollectionId, Vec<Waiting>> = BTreeMap::new();
+    for waiting in batch {
+        by_collection.entry(waiting.request.collection).or_default().push(waiting);
+    }
+    for (collection, mut claims) in by_collection {
+        while !claims.is_empty() {
+            let rest = claims.split_off(claims.len().min(MAX_BATCH));
+            decide_batch(db, collection, claims).await;
+            claims = rest;
+        }
+    }
+}
+
+/// One transaction for `claims`; if it fails, one transaction per claim.
+async fn decide_batch(db: &DatabaseConnection, collection: CollectionId, claims: Vec<Waiting>) {
+    let requests: Vec<&ClaimRequest> = claims.iter().map(|w| &w.request).collect();
+    let outcomes = match decide_together(db, collection, &requests).await {
+        Ok(outcomes) => outcomes,
+        Err(err) if claims.len() > 1 => {
+            tracing::warn!(%collection, claims = claims.len(), error = %err, "claim batch failed; deciding one by one");
+            let mut outcomes = Vec::with_capacity(claims.len());
+            for request in &requests {
+                outcomes.push(decide_alone(db, request).await);
+            }
+            outcomes
+        }
+        Err(err) => vec![Err(err)],
+    };
+    for (waiting, outcome) in claims.into_iter().zip(outcomes) {
+        // The claimant may have hung up; the token stays minted and a retry finds it.
+        let _ = waiting.reply.send(outcome);
+    }
+}
+
+/// A claim alone: a claim key that raced another server's answer finds its token.
+async fn decide_alone(db: &DatabaseConnection, request: &ClaimRequest) -> Result<Minted, MintError> {
+    match decide_together(db, request.collection, &[request]).await {
+        Ok(mut outcomes) => outcomes.pop().unwrap_or(Err(MintError::Interrupted)),
+        Err(MintError::Store(StoreError::Conflict(_))) => {
+            let token = store::tokens::by_claim_key(db, request.user, &request.claim_key)
+                .await?
+                .ok_or(MintError::Interrupted)?;
+            Ok(Minted {
+                token: token.id,
+                collection: token.collection,
+                serial: token.serial,
+            })
+        }
+        Err(MintError::CodeRace) => Err(MintError::Refused(ClaimRefusal::CodeUsed)),
+        Err(err) => Err(err),
+    }
+}
+
+/// What the transaction knows of the collection while it decides, updated claim by claim.
+struct Tally {
+    minted: u64,
+    held: HashMap<String, u64>,
+    codes_used: HashSet<i64>,
+    by_key: HashMap<(UserId, String), Minted>,
+}
+
+/// Decides `requests` on `collection` in one transaction with the collection locked. An error
+/// means nothing was written; refusals are per claim.
+async fn decide_together(
+    db: &DatabaseConnection,
+    collection: CollectionId,
+    requests: &[&ClaimRequest],
+) -> Result<Vec<Result<Minted, MintError>>, MintError> {
+    let txn = store::begin(db).await?;
+    if !store::tokens::lock_collection(&txn, collection).await? {
+        return Ok(requests.iter().map(|_| Err(MintError::UnknownCollection)).collect());
+    }
+    let record = store::collections::find(&txn, collection)
+        .await?
+        .ok_or(MintError::UnknownCollection)?;
+    let issuer_active = store::issuers::find(&txn, record.issuer)
+        .await?
+        .is_some_and(|i| i.status.is_active());
+    let now = Utc::now();
+    let mut tally = Tally {
+        minted: record.claimed_count,
+        held: HashMap::new(),
+        codes_used: HashSet::new(),
+        by_key: HashMap::new(),
+    };
+    let mut outcomes = Vec::with_capacity(requests.len());
+    for request in requests {
+        outcomes.push(decide_one(&txn, &record, issuer_active, &mut tally, request, now).await?);
+    }
+    if tally.minted > record.claimed_count {
+        store::tokens::set_claimed_count(&txn, collection, tally.minted).await?;
+    }
+    txn.commit().await?;
+    Ok(outcomes)
+}
+
+/// One claim inside the batch's transaction: `Ok(Err(..))` is a refusal, `Err(..)` fails the
+/// batch.
+async fn decide_one(
+    txn: &DatabaseTransaction,
+    record: &CollectionRecord,
+    issuer_active: bool,
+    tally: &mut Tally,
+    request: &ClaimRequest,
+    now: DateTime<Utc>,
+) -> Result<Result<Minted, MintError>, MintError> {
+    let key = (request.user, request.claim_key.clone());
+    if let Some(minted) = tally.by_key.get(&key) {
+        return Ok(Ok(*minted));
+    }
+    if let Some(token) = store::tokens::by_claim_key(txn, request.user, &request.claim_key).await? {
+        return Ok(Ok(Minted {
+            token: token.id,
+            collection: token.collection,
+            serial: token.serial,
+        }));
+    }
+    let stored_code = match &request.code {
+        None => None,
+        Some(code) => match store::claim_codes::find(txn, &code.digest()).await? {
+            Some(stored) if stored.collection == record.id => Some(stored),
+            _ => return Ok(Err(MintError::Refused(ClaimRefusal::CodeInvalid))),
+        },
+    };
+    let held = match tally.held.get(&request.holder_index) {
+        Some(held) => *held,
+        None => store::tokens::held_by(txn, record.id, &request.holder_index).await?,
+    };
+    let facts = ClaimFacts {
+        status: &record.status,
+        claim_mode: record.terms.claim_mode,
+        claim_starts_at: record.terms.claim_starts_at,
+        claim_ends_at: record.terms.claim_ends_at,
+        edition_size: record.terms.edition_size,
+        per_person_limit: record.terms.per_person_limit,
+        minted: tally.minted,
+        issuer_active,
+        identity_verified: true,
+        held_by_person: held,
+        code: stored_code.as_ref().map(|c| match tally.codes_used.contains(&c.id) {
+            true => CodeState::Used,
+            false => c.state,
+        }),
+        on_allowlist: record.terms.claim_mode == ClaimMode::Allowlist
+            && store::allowlists::contains(txn, record.id, &request.email).await?,
+        now,
+    };
+    let serial = match check_claim(&facts) {
+        Ok(serial) => serial,
+        Err(refusal) => return Ok(Err(MintError::Refused(refusal))),
+    };
+    let salt = crypto::random_bytes();
+    let commitment = holder_commitment(&request.holder_index, &salt);
+    let entry = Entry::at(
+        now,
+        EntryBody::TokenMinted {
+            collection_id: record.id.0 as u64,
+            serial,
+            content_hash: record.artwork.content_hash,
+            holder_commitment: commitment,
+        },
+    )
+    .encode()?;
+    let ledger_queue_id = store::ledger::enqueue(txn, entry, now).await?;
+    let token = NewToken {
+        collection: record.id,
+        serial,
+        holder: request.user,
+        holder_index: &request.holder_index,
+        salt,
+        commitment,
+        claim_key: &request.claim_key,
+        ledger_queue_id,
+    };
+    let token = store::tokens::mint(txn, token, now).await?;
+    if let Some(stored) = stored_code {
+        // Under the collection lock nobody else redeems this collection's codes, so a code
+        // found unused is still unused; if not, the batch is retried claim by claim.
+        if !store::claim_codes::redeem(txn, stored.id, token, now).await? {
+            return Err(MintError::CodeRace);
+        }
+        tally.codes_used.insert(stored.id);
+    }
+    let minted = Minted {
+        token,
+        collection: record.id,
+        serial,
+    };
+    tally.minted += 1;
+    tally.held.insert(request.holder_index.clone(), held + 1);
+    tally.by_key.insert(key, minted);
+    tracing::info!(collection = %record.id, serial, token = %token, "token minted");
+    Ok(Ok(minted))
+}

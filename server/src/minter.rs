@@ -130,7 +130,10 @@ impl Minter {
 async fn decide_all(db: &DatabaseConnection, batch: Vec<Waiting>) {
     let mut by_collection: BTreeMap<CollectionId, Vec<Waiting>> = BTreeMap::new();
     for waiting in batch {
-        by_collection.entry(waiting.request.collection).or_default().push(waiting);
+        by_collection
+            .entry(waiting.request.collection)
+            .or_default()
+            .push(waiting);
     }
     for (collection, mut claims) in by_collection {
         while !claims.is_empty() {
@@ -184,9 +187,29 @@ async fn decide_alone(db: &DatabaseConnection, request: &ClaimRequest) -> Result
 /// What the transaction knows of the collection while it decides, updated claim by claim.
 struct Tally {
     minted: u64,
+    /// Tokens held per verified identity, read for the whole batch at once.
     held: HashMap<String, u64>,
     codes_used: HashSet<i64>,
-    by_key: HashMap<(UserId, String), Minted>,
+    /// Claims decided earlier in the batch, by (claimant, claim key): the mint they planned.
+    planned: HashMap<(UserId, String), usize>,
+}
+
+/// A token the batch will mint.
+struct Planned<'a> {
+    request: &'a ClaimRequest,
+    serial: u32,
+    salt: [u8; 32],
+    commitment: [u8; 32],
+    entry: Vec<u8>,
+    code: Option<i64>,
+}
+
+/// How one claim of the batch ends.
+enum Verdict {
+    /// Answered without minting: a refusal, or the token an earlier claim with its key got.
+    Answered(Result<Minted, MintError>),
+    /// The planned mint at this position.
+    Mints(usize),
 }
 
 /// Decides `requests` on `collection` in one transaction with the collection locked. An error
@@ -206,45 +229,72 @@ async fn decide_together(
     let issuer_active = store::issuers::find(&txn, record.issuer)
         .await?
         .is_some_and(|i| i.status.is_active());
+    let keys: Vec<(UserId, &str)> = requests.iter().map(|r| (r.user, r.claim_key.as_str())).collect();
+    let earlier = store::tokens::by_claim_keys(&txn, &keys).await?;
+    let indexes: Vec<&str> = requests.iter().map(|r| r.holder_index.as_str()).collect();
     let now = Utc::now();
     let mut tally = Tally {
         minted: record.claimed_count,
-        held: HashMap::new(),
+        held: store::tokens::held_by_many(&txn, collection, &indexes).await?,
         codes_used: HashSet::new(),
-        by_key: HashMap::new(),
+        planned: HashMap::new(),
     };
-    let mut outcomes = Vec::with_capacity(requests.len());
+    let mut planned = Vec::new();
+    let mut verdicts = Vec::with_capacity(requests.len());
     for request in requests {
-        outcomes.push(decide_one(&txn, &record, issuer_active, &mut tally, request, now).await?);
+        let key = (request.user, request.claim_key.clone());
+        let verdict = if let Some(token) = earlier.get(&key) {
+            Verdict::Answered(Ok(Minted {
+                token: token.id,
+                collection: token.collection,
+                serial: token.serial,
+            }))
+        } else if let Some(&at) = tally.planned.get(&key) {
+            Verdict::Mints(at)
+        } else {
+            match plan(&txn, &record, issuer_active, &mut tally, request, now).await? {
+                Ok(mint) => {
+                    tally.planned.insert(key, planned.len());
+                    planned.push(mint);
+                    Verdict::Mints(planned.len() - 1)
+                }
+                Err(refusal) => Verdict::Answered(Err(refusal)),
+            }
+        };
+        verdicts.push(verdict);
     }
+    let tokens = mint_planned(&txn, &planned, now).await?;
     if tally.minted > record.claimed_count {
         store::tokens::set_claimed_count(&txn, collection, tally.minted).await?;
     }
     txn.commit().await?;
-    Ok(outcomes)
+    for mint in &planned {
+        tracing::debug!(%collection, serial = mint.serial, "token minted");
+    }
+    tracing::info!(%collection, claims = requests.len(), minted = planned.len(), "claims decided");
+    Ok(verdicts
+        .into_iter()
+        .map(|verdict| match verdict {
+            Verdict::Answered(outcome) => outcome,
+            Verdict::Mints(at) => Ok(Minted {
+                token: tokens[at],
+                collection,
+                serial: planned[at].serial,
+            }),
+        })
+        .collect())
 }
 
-/// One claim inside the batch's transaction: `Ok(Err(..))` is a refusal, `Err(..)` fails the
-/// batch.
-async fn decide_one(
+/// Applies the rule to one claim against the tally; on success plans its token and counts it.
+/// `Ok(Err(..))` is a refusal, `Err(..)` fails the batch.
+async fn plan<'a>(
     txn: &DatabaseTransaction,
     record: &CollectionRecord,
     issuer_active: bool,
     tally: &mut Tally,
-    request: &ClaimRequest,
+    request: &'a ClaimRequest,
     now: DateTime<Utc>,
-) -> Result<Result<Minted, MintError>, MintError> {
-    let key = (request.user, request.claim_key.clone());
-    if let Some(minted) = tally.by_key.get(&key) {
-        return Ok(Ok(*minted));
-    }
-    if let Some(token) = store::tokens::by_claim_key(txn, request.user, &request.claim_key).await? {
-        return Ok(Ok(Minted {
-            token: token.id,
-            collection: token.collection,
-            serial: token.serial,
-        }));
-    }
+) -> Result<Result<Planned<'a>, MintError>, MintError> {
     let stored_code = match &request.code {
         None => None,
         Some(code) => match store::claim_codes::find(txn, &code.digest()).await? {
@@ -252,10 +302,7 @@ async fn decide_one(
             _ => return Ok(Err(MintError::Refused(ClaimRefusal::CodeInvalid))),
         },
     };
-    let held = match tally.held.get(&request.holder_index) {
-        Some(held) => *held,
-        None => store::tokens::held_by(txn, record.id, &request.holder_index).await?,
-    };
+    let held = tally.held.get(&request.holder_index).copied().unwrap_or(0);
     let facts = ClaimFacts {
         status: &record.status,
         claim_mode: record.terms.claim_mode,
@@ -291,34 +338,56 @@ async fn decide_one(
         },
     )
     .encode()?;
-    let ledger_queue_id = store::ledger::enqueue(txn, entry, now).await?;
-    let token = NewToken {
-        collection: record.id,
-        serial,
-        holder: request.user,
-        holder_index: &request.holder_index,
-        salt,
-        commitment,
-        claim_key: &request.claim_key,
-        ledger_queue_id,
-    };
-    let token = store::tokens::mint(txn, token, now).await?;
-    if let Some(stored) = stored_code {
-        // Under the collection lock nobody else redeems this collection's codes, so a code
-        // found unused is still unused; if not, the batch is retried claim by claim.
-        if !store::claim_codes::redeem(txn, stored.id, token, now).await? {
-            return Err(MintError::CodeRace);
-        }
-        tally.codes_used.insert(stored.id);
-    }
-    let minted = Minted {
-        token,
-        collection: record.id,
-        serial,
-    };
     tally.minted += 1;
     tally.held.insert(request.holder_index.clone(), held + 1);
-    tally.by_key.insert(key, minted);
-    tracing::info!(collection = %record.id, serial, token = %token, "token minted");
-    Ok(Ok(minted))
+    if let Some(stored) = &stored_code {
+        tally.codes_used.insert(stored.id);
+    }
+    Ok(Ok(Planned {
+        request,
+        serial,
+        salt,
+        commitment,
+        entry,
+        code: stored_code.map(|c| c.id),
+    }))
+}
+
+/// Writes the planned tokens, their ledger entries and code redemptions; returns the tokens'
+/// ids in plan order.
+async fn mint_planned(
+    txn: &DatabaseTransaction,
+    planned: &[Planned<'_>],
+    now: DateTime<Utc>,
+) -> Result<Vec<TokenId>, MintError> {
+    if planned.is_empty() {
+        return Ok(Vec::new());
+    }
+    let entries: Vec<Vec<u8>> = planned.iter().map(|p| p.entry.clone()).collect();
+    let queued = store::ledger::enqueue_many(txn, &entries, now).await?;
+    let new: Vec<NewToken<'_>> = planned
+        .iter()
+        .zip(queued)
+        .map(|(p, ledger_queue_id)| NewToken {
+            collection: p.request.collection,
+            serial: p.serial,
+            holder: p.request.user,
+            holder_index: &p.request.holder_index,
+            salt: p.salt,
+            commitment: p.commitment,
+            claim_key: &p.request.claim_key,
+            ledger_queue_id,
+        })
+        .collect();
+    let tokens = store::tokens::mint_many(txn, &new, now).await?;
+    for (p, token) in planned.iter().zip(&tokens) {
+        // Under the collection lock nobody else redeems this collection's codes, so a code
+        // found unused is still unused; if not, the batch is retried claim by claim.
+        if let Some(code) = p.code
+            && !store::claim_codes::redeem(txn, code, *token, now).await?
+        {
+            return Err(MintError::CodeRace);
+        }
+    }
+    Ok(tokens)
 }

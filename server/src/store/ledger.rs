@@ -3,15 +3,17 @@
 //! transaction-scoped advisory lock plus `FOR UPDATE` on the state row on PostgreSQL; SQLite
 //! serialises writers by itself), so indices come from the tree size and are never reused.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{LockBehavior, LockType};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseBackend, EntityTrait, PaginatorTrait,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseBackend, DbErr, EntityTrait, PaginatorTrait,
     QueryFilter, QueryOrder, QuerySelect, Set, Statement,
 };
 
-use super::StoreResult;
 use super::entities::{ledger_checkpoints, ledger_entries, ledger_nodes, ledger_pending, ledger_state};
+use super::{StoreError, StoreResult};
 use crate::ledger::merkle::{Hash, NodeId, NodeMap, empty_root};
 
 pub use ledger_checkpoints::Model as CheckpointRow;
@@ -37,6 +39,38 @@ pub async fn enqueue(conn: &impl ConnectionTrait, entry: Vec<u8>, now: DateTime<
     .insert(conn)
     .await?
     .id)
+}
+
+/// Queues several entries at once in the caller's transaction; returns their queue rows in
+/// the order given. Rows are matched back by content, since neither database promises the
+/// order of `RETURNING` rows.
+pub async fn enqueue_many(
+    conn: &impl ConnectionTrait,
+    entries: &[Vec<u8>],
+    now: DateTime<Utc>,
+) -> StoreResult<Vec<i64>> {
+    let mut queued: HashMap<Vec<u8>, Vec<i64>> = HashMap::with_capacity(entries.len());
+    for chunk in entries.chunks(INSERT_CHUNK) {
+        let rows = ledger_pending::Entity::insert_many(chunk.iter().map(|entry| ledger_pending::ActiveModel {
+            entry: Set(entry.clone()),
+            created_at: Set(now),
+            ..Default::default()
+        }))
+        .exec_with_returning(conn)
+        .await?;
+        for row in rows {
+            queued.entry(row.entry).or_default().push(row.id);
+        }
+    }
+    entries
+        .iter()
+        .map(|entry| {
+            queued
+                .get_mut(entry)
+                .and_then(Vec::pop)
+                .ok_or(StoreError::Db(DbErr::RecordNotInserted))
+        })
+        .collect()
 }
 
 pub async fn pending_count(conn: &impl ConnectionTrait) -> StoreResult<u64> {

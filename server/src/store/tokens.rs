@@ -1,19 +1,24 @@
-//! Tokens. Minting inserts a row and bumps the collection's count in the claim's transaction,
-//! after [`lock_collection`] has serialised claims on that collection. Nothing here updates a
-//! token's holder: there is deliberately no such query.
+//! Tokens. Minting inserts a batch of rows and sets the collection's count in the claims'
+//! transaction, after [`lock_collection`] has serialised claims on that collection. Nothing
+//! here updates a token's holder: there is deliberately no such query.
+
+use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
-    Set,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
 
 use super::entities::{collections, tokens};
 use super::{StoreError, StoreResult};
 use crate::domain::account::UserId;
 use crate::domain::claim::{TokenId, TokenStatus};
 use crate::domain::collection::CollectionId;
+
+/// Rows per multi-row `INSERT` (eleven parameters each), well below both databases' limits.
+const INSERT_CHUNK: usize = 1_000;
+
+/// Values per `IN` list.
+const LOOKUP_CHUNK: usize = 1_000;
 
 /// A token as stored.
 #[derive(Debug, Clone)]
@@ -76,13 +81,54 @@ pub async fn lock_collection(conn: &impl ConnectionTrait, collection: Collection
     Ok(result.rows_affected == 1)
 }
 
-/// How many tokens of the collection one verified identity holds.
-pub async fn held_by(conn: &impl ConnectionTrait, collection: CollectionId, holder_index: &str) -> StoreResult<u64> {
-    Ok(tokens::Entity::find()
-        .filter(tokens::Column::CollectionId.eq(collection.0))
-        .filter(tokens::Column::HolderIndex.eq(holder_index))
-        .count(conn)
-        .await?)
+/// How many tokens of the collection each of these verified identities holds (absent: none).
+pub async fn held_by_many(
+    conn: &impl ConnectionTrait,
+    collection: CollectionId,
+    holder_indexes: &[&str],
+) -> StoreResult<HashMap<String, u64>> {
+    let mut held = HashMap::new();
+    for chunk in holder_indexes.chunks(LOOKUP_CHUNK) {
+        let counts: Vec<(String, i64)> = tokens::Entity::find()
+            .select_only()
+            .column(tokens::Column::HolderIndex)
+            .column_as(tokens::Column::Id.count(), "held")
+            .filter(tokens::Column::CollectionId.eq(collection.0))
+            .filter(tokens::Column::HolderIndex.is_in(chunk.iter().copied()))
+            .group_by(tokens::Column::HolderIndex)
+            .into_tuple()
+            .all(conn)
+            .await?;
+        held.extend(
+            counts
+                .into_iter()
+                .map(|(index, n)| (index, u64::try_from(n).unwrap_or(0))),
+        );
+    }
+    Ok(held)
+}
+
+/// The tokens earlier claims with these (claimant, key) pairs minted.
+pub async fn by_claim_keys(
+    conn: &impl ConnectionTrait,
+    keys: &[(UserId, &str)],
+) -> StoreResult<HashMap<(UserId, String), TokenRecord>> {
+    let mut found = HashMap::new();
+    for chunk in keys.chunks(LOOKUP_CHUNK) {
+        let rows = tokens::Entity::find()
+            .filter(tokens::Column::HolderUserId.is_in(chunk.iter().map(|(user, _)| user.0)))
+            .filter(tokens::Column::ClaimKey.is_in(chunk.iter().map(|(_, key)| *key)))
+            .all(conn)
+            .await?;
+        let wanted: HashSet<(UserId, &str)> = chunk.iter().copied().collect();
+        for row in rows {
+            let key = (UserId(row.holder_user_id), row.claim_key.clone());
+            if wanted.contains(&(key.0, key.1.as_str())) {
+                found.insert(key, TokenRecord::from(row));
+            }
+        }
+    }
+    Ok(found)
 }
 
 /// The token an earlier claim with this key minted, if any.
@@ -99,27 +145,47 @@ pub async fn by_claim_key(
         .map(TokenRecord::from))
 }
 
-/// Writes the token; the caller counts it against the supply with [`set_claimed_count`].
-pub async fn mint(conn: &impl ConnectionTrait, token: NewToken<'_>, now: DateTime<Utc>) -> StoreResult<TokenId> {
-    let id = tokens::ActiveModel {
-        collection_id: Set(token.collection.0),
-        serial: Set(i32::try_from(token.serial).unwrap_or(i32::MAX)),
-        holder_user_id: Set(token.holder.0),
-        holder_index: Set(token.holder_index.to_owned()),
-        salt: Set(token.salt.to_vec()),
-        commitment: Set(token.commitment.to_vec()),
-        status: Set(TokenStatus::Active.as_str().to_owned()),
-        status_reason: Set(None),
-        claim_key: Set(token.claim_key.to_owned()),
-        ledger_queue_id: Set(token.ledger_queue_id),
-        claimed_at: Set(now),
-        ..Default::default()
+/// Writes the tokens; returns their ids in the order given. The caller counts them against the
+/// supply with [`set_claimed_count`]. Rows are matched back by collection and serial, which
+/// are unique, since neither database promises the order of `RETURNING` rows.
+pub async fn mint_many(
+    conn: &impl ConnectionTrait,
+    new: &[NewToken<'_>],
+    now: DateTime<Utc>,
+) -> StoreResult<Vec<TokenId>> {
+    let mut minted = HashMap::with_capacity(new.len());
+    for chunk in new.chunks(INSERT_CHUNK) {
+        let rows = tokens::Entity::insert_many(chunk.iter().map(|token| tokens::ActiveModel {
+            collection_id: Set(token.collection.0),
+            serial: Set(i32::try_from(token.serial).unwrap_or(i32::MAX)),
+            holder_user_id: Set(token.holder.0),
+            holder_index: Set(token.holder_index.to_owned()),
+            salt: Set(token.salt.to_vec()),
+            commitment: Set(token.commitment.to_vec()),
+            status: Set(TokenStatus::Active.as_str().to_owned()),
+            status_reason: Set(None),
+            claim_key: Set(token.claim_key.to_owned()),
+            ledger_queue_id: Set(token.ledger_queue_id),
+            claimed_at: Set(now),
+            ..Default::default()
+        }))
+        .exec_with_returning(conn)
+        .await
+        .map_err(StoreError::unique("claim"))?;
+        minted.extend(
+            rows.into_iter()
+                .map(|row| ((row.collection_id, row.serial), TokenId(row.id))),
+        );
     }
-    .insert(conn)
-    .await
-    .map_err(StoreError::unique("claim"))?
-    .id;
-    Ok(TokenId(id))
+    new.iter()
+        .map(|token| {
+            let serial = i32::try_from(token.serial).unwrap_or(i32::MAX);
+            minted
+                .get(&(token.collection.0, serial))
+                .copied()
+                .ok_or(StoreError::Db(DbErr::RecordNotInserted))
+        })
+        .collect()
 }
 
 /// Records how many tokens of the collection are minted.

@@ -82,7 +82,7 @@ pub async fn claim_api(
 
 /// Claims a token of `collection` for `user`, with a claim code where the collection needs
 /// one; the minter decides it with the whole rule in one transaction. A claim key seen before
-/// returns its token.
+/// returns its token (the minter looks it up first).
 pub async fn mint(
     state: &AppState,
     user: &SessionUser,
@@ -92,13 +92,6 @@ pub async fn mint(
 ) -> AppResult<Minted> {
     if !valid_claim_key(claim_key) {
         return Err(AppError::BadRequest);
-    }
-    if let Some(token) = store::tokens::by_claim_key(&state.db, user.id, claim_key).await? {
-        return Ok(Minted {
-            token: token.id,
-            collection: token.collection,
-            serial: token.serial,
-        });
     }
     let identity = store::identities::find(&state.db, user.id)
         .await?

@@ -374,12 +374,3 @@ pub async fn accept_invitation(conn: &impl ConnectionTrait, token_hash: &str, no
         .await?;
     Ok(result.rows_affected == 1)
 }
-
-/// Whether `user` belongs to any issuer (which grants the issuer-member role).
-pub async fn is_member_of_any(conn: &impl ConnectionTrait, user: UserId) -> StoreResult<bool> {
-    Ok(issuer_members::Entity::find()
-        .filter(issuer_members::Column::UserId.eq(user.0))
-        .one(conn)
-        .await?
-        .is_some())
-}

@@ -2,11 +2,13 @@
 //! database does not hand out live sessions.
 
 use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Expr, ExprTrait, Func, Query, QueryStatementBuilder};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 
 use super::StoreResult;
-use super::entities::sessions;
+use super::entities::{issuer_members, sessions, user_roles, users};
 use crate::domain::account::UserId;
+use crate::domain::role::Role;
 
 pub async fn create(
     conn: &impl ConnectionTrait,
@@ -26,13 +28,74 @@ pub async fn create(
     Ok(())
 }
 
-/// The user of a live session, or `None` if it is unknown or expired.
-pub async fn find_user(conn: &impl ConnectionTrait, id_hash: &str, now: DateTime<Utc>) -> StoreResult<Option<UserId>> {
-    Ok(sessions::Entity::find_by_id(id_hash.to_owned())
-        .one(conn)
-        .await?
-        .filter(|s| s.expires_at > now)
-        .map(|s| UserId(s.user_id)))
+/// The account behind a live session, with what every request needs to know of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionAccount {
+    pub user: UserId,
+    pub email: String,
+    pub roles: Vec<Role>,
+    /// The account belongs to at least one issuer.
+    pub issuer_member: bool,
+}
+
+/// The account of a live session, or `None` if the session is unknown or expired: one query
+/// (session, user, granted roles and issuer membership), since every request asks.
+pub async fn account(
+    conn: &impl ConnectionTrait,
+    id_hash: &str,
+    now: DateTime<Utc>,
+) -> StoreResult<Option<SessionAccount>> {
+    let memberships = Query::select()
+        .expr(Func::count(Expr::col((
+            issuer_members::Entity,
+            issuer_members::Column::UserId,
+        ))))
+        .from(issuer_members::Entity)
+        .and_where(
+            Expr::col((issuer_members::Entity, issuer_members::Column::UserId))
+                .equals((users::Entity, users::Column::Id)),
+        )
+        .to_owned();
+    let query = Query::select()
+        .column((users::Entity, users::Column::Id))
+        .column((users::Entity, users::Column::Email))
+        .column((sessions::Entity, sessions::Column::ExpiresAt))
+        .column((user_roles::Entity, user_roles::Column::Role))
+        .expr_as(
+            Expr::SubQuery(None, Box::new(memberships.into_sub_query_statement())),
+            "memberships",
+        )
+        .from(sessions::Entity)
+        .inner_join(
+            users::Entity,
+            Expr::col((users::Entity, users::Column::Id)).equals((sessions::Entity, sessions::Column::UserId)),
+        )
+        .left_join(
+            user_roles::Entity,
+            Expr::col((user_roles::Entity, user_roles::Column::UserId)).equals((users::Entity, users::Column::Id)),
+        )
+        .and_where(Expr::col((sessions::Entity, sessions::Column::Id)).eq(id_hash))
+        .to_owned();
+    let rows = conn.query_all(&query).await?;
+    let Some(first) = rows.first() else {
+        return Ok(None);
+    };
+    let expires_at: DateTime<Utc> = first.try_get("", "expires_at")?;
+    if expires_at <= now {
+        return Ok(None);
+    }
+    let mut roles = Vec::new();
+    for row in &rows {
+        let role: Option<String> = row.try_get("", "role")?;
+        roles.extend(role.and_then(|r| r.parse::<Role>().ok()));
+    }
+    let memberships: i64 = first.try_get("", "memberships")?;
+    Ok(Some(SessionAccount {
+        user: UserId(first.try_get("", "id")?),
+        email: first.try_get("", "email")?,
+        roles,
+        issuer_member: memberships > 0,
+    }))
 }
 
 pub async fn delete(conn: &impl ConnectionTrait, id_hash: &str) -> StoreResult<()> {
@@ -56,4 +119,46 @@ pub async fn prune_expired(conn: &impl ConnectionTrait, now: DateTime<Utc>) -> S
         .exec(conn)
         .await?
         .rows_affected)
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeDelta;
+
+    use super::*;
+    use crate::domain::account::Email;
+    use crate::i18n::Locale;
+    use crate::store;
+
+    #[tokio::test]
+    async fn a_session_brings_its_account_and_every_granted_role_in_one_query() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("sessions.db").display());
+        let db = store::connect(&url).await.unwrap();
+        store::migrate(&db).await.unwrap();
+        let now = Utc::now();
+        let email = Email::parse("reviewer@example.com").unwrap();
+        let user = store::users::create(&db, &email, "hash".into(), Locale::default(), now)
+            .await
+            .unwrap();
+        let day = TimeDelta::days(1);
+        create(&db, "live".into(), user, now, now + day).await.unwrap();
+        create(&db, "stale".into(), user, now - day - day, now - day)
+            .await
+            .unwrap();
+
+        let plain = account(&db, "live", now).await.unwrap().expect("a live session");
+        assert_eq!((plain.user, plain.email.as_str()), (user, "reviewer@example.com"));
+        assert!(plain.roles.is_empty() && !plain.issuer_member);
+
+        for role in [Role::Reviewer, Role::Admin] {
+            store::users::grant_role(&db, user, role, None, now).await.unwrap();
+        }
+        let mut roles = account(&db, "live", now).await.unwrap().unwrap().roles;
+        roles.sort_by_key(|r| format!("{r:?}"));
+        assert_eq!(roles, [Role::Admin, Role::Reviewer]);
+
+        assert_eq!(account(&db, "stale", now).await.unwrap(), None, "expired");
+        assert_eq!(account(&db, "unknown", now).await.unwrap(), None);
+    }
 }

@@ -142,18 +142,13 @@ async fn load_user(state: &AppState, jar: &CookieJar) -> Option<SessionUser> {
     let token = jar.get(SESSION_COOKIE)?.value();
     let session_id = crypto::sha3_hex(token.as_bytes());
     let lookup = async {
-        let Some(user_id) = store::sessions::find_user(&state.db, &session_id, Utc::now()).await? else {
+        let Some(account) = store::sessions::account(&state.db, &session_id, Utc::now()).await? else {
             return Ok(None);
         };
-        let Some(user) = store::users::find(&state.db, user_id).await? else {
-            return Ok(None);
-        };
-        let granted = store::users::granted_roles(&state.db, user_id).await?;
-        let issuer_member = store::issuers::is_member_of_any(&state.db, user_id).await?;
         Ok::<_, store::StoreError>(Some(SessionUser {
-            id: user.id,
-            email: user.email,
-            roles: Roles::new(granted, issuer_member),
+            id: account.user,
+            email: account.email,
+            roles: Roles::new(account.roles, account.issuer_member),
             session_id: session_id.clone(),
         }))
     };

@@ -3,9 +3,9 @@
 //! paid once per batch instead of once per claim, while every claim is still decided by
 //! [`check_claim`] against the counts as they stand after the claims before it.
 //!
-//! There is no background task: a claim joins the queue, and whichever waiting claim gets the
-//! leader lock first decides everything queued (its own claim included) in a spawned task, so
-//! that a client hanging up never cuts a batch short. A claim is answered only after its batch
+//! There is no standing worker: a claim joins the queue, and whichever waiting claim gets the
+//! leader lock first starts a task that decides everything queued (its own claim included)
+//! until the queue is empty, so that a client hanging up never cuts a batch short. A claim is answered only after its batch
 //! committed, so an acknowledged token survives a crash. If a batch fails as a whole (a claim
 //! key racing another server, say), its claims are retried one transaction each, so one bad
 //! claim never fails its neighbours.
@@ -100,10 +100,12 @@ impl Minter {
                 answer = &mut answer => return answer.unwrap_or(Err(MintError::Interrupted)),
                 guard = self.leader.clone().lock_owned() => {
                     // Whoever held the lock before has answered every claim it took; what is
-                    // still queued (this claim, unless answered) is ours to decide.
+                    // still queued (this claim, unless answered) is ours to decide. The task
+                    // keeps deciding while claims keep coming; this claim is answered by its
+                    // first batch and returns without waiting for the rest.
                     let minter = self.clone();
                     let db = db.clone();
-                    let batches = tokio::spawn(async move {
+                    tokio::spawn(async move {
                         loop {
                             let batch = std::mem::take(&mut *minter.lock_queue());
                             if batch.is_empty() {
@@ -113,9 +115,6 @@ impl Minter {
                         }
                         drop(guard);
                     });
-                    if batches.await.is_err() {
-                        tracing::error!("a claim batch panicked");
-                    }
                 }
             }
         }

@@ -423,6 +423,43 @@ async fn concurrent_claims_never_exceed_supply(db: Db) {
         .await,
         1
     );
+
+    // One claim key sent to two collections at once, among other people's claims: whichever
+    // mints first owns the key, and the other answer names that same token.
+    let other = published_collection(&founder, &reviewer, issuer, "同键两投", open(10, 1)).await;
+    let mut running = tokio::task::JoinSet::new();
+    for (n, person) in people.iter().enumerate() {
+        for target in [single, other] {
+            let (person, page) = (person.clone(), format!("/collections/{target}"));
+            let key = match n {
+                1 => "one-key-two-collections".to_owned(),
+                _ => format!("cross-claim-{n}-{target}"),
+            };
+            running.spawn(async move {
+                let csrf = person.csrf(&page).await;
+                (n, claim(&person, &csrf, target, &key).await)
+            });
+        }
+    }
+    let answers: Vec<(usize, (StatusCode, String))> = running.join_all().await;
+    let shared: Vec<i64> = answers
+        .iter()
+        .filter(|(n, _)| *n == 1)
+        .map(|(_, (status, target))| {
+            assert_eq!(*status, StatusCode::SEE_OTHER, "{answers:?}");
+            token_of(target)
+        })
+        .collect();
+    assert_eq!(shared.len(), 2);
+    assert_eq!(shared[0], shared[1], "both answers name the one token of the key");
+    assert_eq!(
+        scalar(
+            &server,
+            "SELECT COUNT(*) FROM tokens WHERE claim_key = 'one-key-two-collections'"
+        )
+        .await,
+        1
+    );
 }
 
 /// Generates `count` codes for a claim-code collection as CSV: (grouped code, link).

@@ -146,17 +146,19 @@ async fn decide_all(db: &DatabaseConnection, batch: Vec<Waiting>) {
 /// One transaction for `claims`; if it fails, one transaction per claim.
 async fn decide_batch(db: &DatabaseConnection, collection: CollectionId, claims: Vec<Waiting>) {
     let requests: Vec<&ClaimRequest> = claims.iter().map(|w| &w.request).collect();
-    let outcomes = match decide_together(db, collection, &requests).await {
-        Ok(outcomes) => outcomes,
-        Err(err) if claims.len() > 1 => {
-            tracing::warn!(%collection, claims = claims.len(), error = %err, "claim batch failed; deciding one by one");
-            let mut outcomes = Vec::with_capacity(claims.len());
-            for request in &requests {
-                outcomes.push(decide_alone(db, request).await);
+    let outcomes = match requests.as_slice() {
+        [alone] => vec![decide_alone(db, alone).await],
+        _ => match decide_together(db, collection, &requests).await {
+            Ok(outcomes) => outcomes,
+            Err(err) => {
+                tracing::warn!(%collection, claims = requests.len(), error = %err, "claim batch failed; deciding one by one");
+                let mut outcomes = Vec::with_capacity(requests.len());
+                for request in &requests {
+                    outcomes.push(decide_alone(db, request).await);
+                }
+                outcomes
             }
-            outcomes
-        }
-        Err(err) => vec![Err(err)],
+        },
     };
     for (waiting, outcome) in claims.into_iter().zip(outcomes) {
         // The claimant may have hung up; the token stays minted and a retry finds it.

@@ -87,8 +87,8 @@ pub async fn queue_rows(
     Ok(rows)
 }
 
-/// Refuses reviewers who belong to the collection's issuer.
-async fn check_not_member(state: &AppState, reviewer: UserId, issuer: IssuerId) -> AppResult<()> {
+/// Refuses reviewers who belong to the issuer: they never decide on its collections or tokens.
+pub(super) async fn check_not_member(state: &AppState, reviewer: UserId, issuer: IssuerId) -> AppResult<()> {
     match store::issuers::membership(&state.db, issuer, reviewer).await? {
         Some(_) => Err(AppError::Forbidden),
         None => Ok(()),

@@ -11,6 +11,7 @@ use serde::Deserialize;
 
 use super::auth::Reviewer;
 use super::claims::token_path;
+use super::collection_review::check_not_member;
 use super::context::RequestContext;
 use super::error::{AppError, AppResult};
 use super::ledger::queue_entry;
@@ -19,7 +20,6 @@ use crate::domain::account::{Email, UserId};
 use crate::domain::audit::{AuditAction, AuditEntry, AuditSubject};
 use crate::domain::claim::{TokenId, TokenStatus, TokenTransitionError};
 use crate::domain::collection::CollectionId;
-use crate::domain::issuer::IssuerId;
 use crate::ledger::entry::EntryBody;
 use crate::mail::{self, Mail, TokenNotice};
 use crate::store;
@@ -127,14 +127,6 @@ async fn apply(
     Ok(true)
 }
 
-/// A reviewer never decides on the tokens of an issuer they belong to.
-async fn check_not_member(state: &AppState, issuer: IssuerId, reviewer: UserId) -> AppResult<()> {
-    match store::issuers::membership(&state.db, issuer, reviewer).await? {
-        Some(_) => Err(AppError::Forbidden),
-        None => Ok(()),
-    }
-}
-
 /// `POST /review/tokens/{id}/decision`: freeze or revoke one token.
 pub async fn decide(
     State(state): State<AppState>,
@@ -149,7 +141,7 @@ pub async fn decide(
     let collection = store::collections::find(&state.db, token.collection)
         .await?
         .ok_or(AppError::NotFound)?;
-    check_not_member(&state, collection.issuer, reviewer.user.id).await?;
+    check_not_member(&state, reviewer.user.id, collection.issuer).await?;
     let decision = Decision::parse(&form.action)?;
     let next = decision.next(&token.status, &form.reason).map_err(|e| match e {
         TokenTransitionError::ReasonRequired => AppError::BadRequest,
@@ -184,7 +176,7 @@ pub async fn decide_collection(
     let collection = store::collections::find(&state.db, CollectionId(id))
         .await?
         .ok_or(AppError::NotFound)?;
-    check_not_member(&state, collection.issuer, reviewer.user.id).await?;
+    check_not_member(&state, reviewer.user.id, collection.issuer).await?;
     let decision = Decision::parse(&form.action)?;
     if form.reason.trim().is_empty() {
         return Err(AppError::BadRequest);

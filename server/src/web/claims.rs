@@ -1,7 +1,6 @@
-//! Claiming collectibles and showing them: the claim itself (one transaction that locks the
-//! collection, applies the rules, mints the next serial and queues its ledger entry), the
-//! collector's own collection, the public token page, and the transfer endpoint that exists
-//! only to refuse.
+//! Claiming collectibles and showing them: the claim routes (which hand a verified person's
+//! claim to the [`crate::minter`]), the collector's own collection, the public token page, the
+//! certificate and its shareable image, and the transfer endpoint that exists only to refuse.
 
 use askama::Template;
 use axum::extract::{Path, State};

@@ -303,10 +303,11 @@ async fn open_claims_mint_tokens_once_per_person(db: Db) {
         verified.contains("data-token-status=\"frozen\"") && verified.contains("token_minted"),
         "the link verifies the minted entry and reports the freeze"
     );
-    assert_eq!(
-        server.client().get("/verify?entry=999999").await.status(),
-        StatusCode::NOT_FOUND
-    );
+    for unknown in ["999999", "not-a-number"] {
+        let (status, page) = server.client().get_text(&format!("/verify?entry={unknown}")).await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        assert!(page.contains("账本中没有这个编号的条目"), "the page says why");
+    }
     assert_eq!(decide("revoke", "侵权").await, StatusCode::SEE_OTHER);
     assert_eq!(
         query::<String>(&server, &format!("SELECT status FROM tokens WHERE id = {token}")).await,

@@ -6,7 +6,8 @@
 //! thin wrapper around [`cli::run`].
 //!
 //! Layout: `domain` holds the rules as plain types and functions, `store` is the only place
-//! that speaks SQL, `web` holds the thin HTTP handlers, `jobs` the background workers.
+//! that speaks SQL, `web` holds the thin HTTP handlers, `jobs` the background workers, and
+//! `minter` decides claims in batches.
 
 pub mod app;
 pub mod blobs;

@@ -193,8 +193,9 @@ async fn lookup(state: &AppState, digest: [u8; 32], file_name: Option<String>) -
 pub struct VerifyQuery {
     #[serde(default)]
     sha3_256: String,
-    /// A ledger index: the link on a token's certificate image.
-    entry: Option<u64>,
+    /// A ledger index: the link on a token's certificate image. Read as text so that a
+    /// mangled link gets the page's own answer.
+    entry: Option<String>,
 }
 
 /// `GET /verify[?sha3_256=…|?entry=…]`.
@@ -204,7 +205,10 @@ pub async fn show(
     Query(q): Query<VerifyQuery>,
 ) -> AppResult<Response> {
     if let Some(index) = q.entry {
-        let outcome = entry_outcome(&state, index).await?;
+        let outcome = match index.trim().parse() {
+            Ok(index) => entry_outcome(&state, index).await?,
+            Err(_) => Outcome::Invalid("proof.error_entry_unknown"),
+        };
         return page(&state, ctx, String::new(), outcome);
     }
     let query = q.sha3_256.trim().to_ascii_lowercase();

@@ -6,8 +6,9 @@ use sea_orm::sea_query::{Expr, ExprTrait, Func, Query, QueryStatementBuilder};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 
 use super::StoreResult;
-use super::entities::{issuer_members, sessions, user_roles, users};
+use super::entities::{identities, issuer_members, sessions, user_roles, users};
 use crate::domain::account::UserId;
+use crate::domain::identity::IdentityStatus;
 use crate::domain::role::Role;
 
 pub async fn create(
@@ -36,10 +37,13 @@ pub struct SessionAccount {
     pub roles: Vec<Role>,
     /// The account belongs to at least one issuer.
     pub issuer_member: bool,
+    /// The blind index of the account's identity, once verified: what claims count by.
+    pub verified_blind_index: Option<String>,
 }
 
 /// The account of a live session, or `None` if the session is unknown or expired: one query
-/// (session, user, granted roles and issuer membership), since every request asks.
+/// (session, user, granted roles, issuer membership and verified identity), since every
+/// request asks.
 pub async fn account(
     conn: &impl ConnectionTrait,
     id_hash: &str,
@@ -61,6 +65,8 @@ pub async fn account(
         .column((users::Entity, users::Column::Email))
         .column((sessions::Entity, sessions::Column::ExpiresAt))
         .column((user_roles::Entity, user_roles::Column::Role))
+        .column((identities::Entity, identities::Column::Status))
+        .column((identities::Entity, identities::Column::BlindIndex))
         .expr_as(
             Expr::SubQuery(None, Box::new(memberships.into_sub_query_statement())),
             "memberships",
@@ -73,6 +79,10 @@ pub async fn account(
         .left_join(
             user_roles::Entity,
             Expr::col((user_roles::Entity, user_roles::Column::UserId)).equals((users::Entity, users::Column::Id)),
+        )
+        .left_join(
+            identities::Entity,
+            Expr::col((identities::Entity, identities::Column::UserId)).equals((users::Entity, users::Column::Id)),
         )
         .and_where(Expr::col((sessions::Entity, sessions::Column::Id)).eq(id_hash))
         .to_owned();
@@ -90,11 +100,15 @@ pub async fn account(
         roles.extend(role.and_then(|r| r.parse::<Role>().ok()));
     }
     let memberships: i64 = first.try_get("", "memberships")?;
+    let identity_status: Option<String> = first.try_get("", "status")?;
+    let blind_index: Option<String> = first.try_get("", "blind_index")?;
     Ok(Some(SessionAccount {
         user: UserId(first.try_get("", "id")?),
         email: first.try_get("", "email")?,
         roles,
         issuer_member: memberships > 0,
+        verified_blind_index: blind_index
+            .filter(|_| identity_status.as_deref() == Some(IdentityStatus::Verified.as_str())),
     }))
 }
 
@@ -150,6 +164,7 @@ mod tests {
         let plain = account(&db, "live", now).await.unwrap().expect("a live session");
         assert_eq!((plain.user, plain.email.as_str()), (user, "reviewer@example.com"));
         assert!(plain.roles.is_empty() && !plain.issuer_member);
+        assert_eq!(plain.verified_blind_index, None, "no identity yet");
 
         for role in [Role::Reviewer, Role::Admin] {
             store::users::grant_role(&db, user, role, None, now).await.unwrap();
@@ -157,6 +172,26 @@ mod tests {
         let mut roles = account(&db, "live", now).await.unwrap().unwrap().roles;
         roles.sort_by_key(|r| format!("{r:?}"));
         assert_eq!(roles, [Role::Admin, Role::Reviewer]);
+
+        let identity = |status: &str| identities::ActiveModel {
+            user_id: Set(user.0),
+            status: Set(status.to_owned()),
+            legal_name_enc: Set("sealed".into()),
+            id_number_enc: Set("sealed".into()),
+            id_masked: Set("1101**********0012".into()),
+            blind_index: Set(Some("blind".into())),
+            province_known: Set(true),
+            verifier: Set("manual".into()),
+            submitted_at: Set(now),
+            version: Set(0),
+            ..Default::default()
+        };
+        identity("pending").insert(&db).await.unwrap();
+        let pending = account(&db, "live", now).await.unwrap().unwrap();
+        assert_eq!(pending.verified_blind_index, None, "claims wait for verification");
+        identity("verified").update(&db).await.unwrap();
+        let verified = account(&db, "live", now).await.unwrap().unwrap();
+        assert_eq!(verified.verified_blind_index.as_deref(), Some("blind"));
 
         assert_eq!(account(&db, "stale", now).await.unwrap(), None, "expired");
         assert_eq!(account(&db, "unknown", now).await.unwrap(), None);

@@ -23,7 +23,6 @@ use crate::domain::audit::{AuditAction, AuditEntry, AuditSubject};
 use crate::domain::claim::{ClaimRefusal, TokenId};
 use crate::domain::claim_code::ClaimCode;
 use crate::domain::collection::CollectionId;
-use crate::domain::identity::IdentityStatus;
 use crate::ledger::receipt::HolderProof;
 use crate::minter::{ClaimRequest, Minted};
 use crate::store;
@@ -92,10 +91,7 @@ pub async fn mint(
     if !valid_claim_key(claim_key) {
         return Err(AppError::BadRequest);
     }
-    let identity = store::identities::find(&state.db, user.id)
-        .await?
-        .filter(|i| i.status == IdentityStatus::Verified);
-    let Some(holder_index) = identity.and_then(|i| i.blind_index) else {
+    let Some(holder_index) = user.verified_blind_index.clone() else {
         return Err(AppError::ClaimRefused(ClaimRefusal::IdentityNotVerified));
     };
     let request = ClaimRequest {

@@ -32,6 +32,8 @@ pub struct SessionUser {
     pub roles: Roles,
     /// Hash of the session token (the `sessions` row id).
     pub session_id: String,
+    /// The blind index of the person's verified identity; `None` until verified.
+    pub verified_blind_index: Option<String>,
 }
 
 /// What every handler and page knows about the current request.
@@ -150,6 +152,7 @@ async fn load_user(state: &AppState, jar: &CookieJar) -> Option<SessionUser> {
             email: account.email,
             roles: Roles::new(account.roles, account.issuer_member),
             session_id: session_id.clone(),
+            verified_blind_index: account.verified_blind_index,
         }))
     };
     match lookup.await {

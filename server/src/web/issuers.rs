@@ -245,10 +245,12 @@ pub async fn apply(
     SignedIn(user): SignedIn,
     multipart: Multipart,
 ) -> AppResult<Response> {
+    // The body is read before any refusal: a client still sending it when the answer and the
+    // connection's close arrive sees a broken pipe instead of the answer.
+    let (fields, uploads) = read_application(multipart).await?;
     if !identity_verified(&state, user.id).await? {
         return Err(AppError::Forbidden);
     }
-    let (fields, uploads) = read_application(multipart).await?;
     let (application, documents) = match check_application(&fields, uploads, true) {
         Ok(checked) => checked,
         Err(errors) => {

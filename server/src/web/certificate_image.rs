@@ -206,33 +206,43 @@ fn fill(canvas: &mut RgbImage, x: u32, y: u32, width: u32, height: u32, color: R
     }
 }
 
-/// The glyphs of `text` laid out from the origin: (glyph, pen position).
-fn layout<F: Font>(font: &F, size: f32, text: &str) -> (Vec<(GlyphId, f32)>, f32) {
+/// One glyph of a line laid out from the origin.
+struct Placed {
+    /// Byte offset of its character in the text.
+    at: usize,
+    id: GlyphId,
+    /// Pen position where it starts, and where its advance ends.
+    x: f32,
+    end: f32,
+}
+
+/// The glyphs of `text` laid out from the origin, with kerning.
+fn layout<F: Font>(font: &F, size: f32, text: &str) -> Vec<Placed> {
     let scaled = font.as_scaled(PxScale::from(size));
     let mut caret = 0.0;
     let mut previous = None;
     let mut glyphs = Vec::with_capacity(text.len());
-    for c in text.chars().filter(|c| !c.is_control()) {
+    for (at, c) in text.char_indices().filter(|(_, c)| !c.is_control()) {
         let id = scaled.glyph_id(c);
         if let Some(previous) = previous {
             caret += scaled.kern(previous, id);
         }
-        glyphs.push((id, caret));
+        let x = caret;
         caret += scaled.h_advance(id);
+        glyphs.push(Placed { at, id, x, end: caret });
         previous = Some(id);
     }
-    (glyphs, caret)
+    glyphs
 }
 
 fn measure<F: Font>(font: &F, size: f32, text: &str) -> f32 {
-    layout(font, size, text).1
+    layout(font, size, text).last().map_or(0.0, |g| g.end)
 }
 
 /// Draws one line with its baseline at `baseline`, blending the glyph coverage into the canvas.
 fn draw_text<F: Font>(canvas: &mut RgbImage, font: &F, size: f32, x: f32, baseline: f32, text: &str, color: Rgb<u8>) {
-    let (glyphs, _) = layout(font, size, text);
-    for (id, offset) in glyphs {
-        let glyph = id.with_scale_and_position(size, point(x + offset, baseline));
+    for placed in layout(font, size, text) {
+        let glyph = placed.id.with_scale_and_position(size, point(x + placed.x, baseline));
         let Some(outline) = font.outline_glyph(glyph) else {
             continue;
         };
@@ -287,21 +297,10 @@ fn wrap<F: Font>(font: &F, size: f32, text: &str, width: f32, max_lines: usize) 
 
 /// The byte length of the longest prefix of `text` (on a character boundary) that fits `width`.
 fn longest_prefix<F: Font>(font: &F, size: f32, text: &str, width: f32) -> usize {
-    let scaled = font.as_scaled(PxScale::from(size));
-    let mut caret = 0.0;
-    let mut previous = None;
-    for (at, c) in text.char_indices() {
-        let id = scaled.glyph_id(c);
-        if let Some(previous) = previous {
-            caret += scaled.kern(previous, id);
-        }
-        caret += scaled.h_advance(id);
-        if caret > width {
-            return at;
-        }
-        previous = Some(id);
-    }
-    text.len()
+    layout(font, size, text)
+        .into_iter()
+        .find(|g| g.end > width)
+        .map_or(text.len(), |g| g.at)
 }
 
 #[cfg(test)]

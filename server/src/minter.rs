@@ -24,7 +24,7 @@ use crate::domain::claim_code::ClaimCode;
 use crate::domain::collection::{ClaimMode, CollectionId};
 use crate::ledger::entry::{EncodeError, Entry, EntryBody};
 use crate::store::collections::CollectionRecord;
-use crate::store::tokens::NewToken;
+use crate::store::tokens::{NewToken, TokenRecord};
 use crate::store::{self, StoreError};
 
 /// The most claims one transaction decides: bounds how long a batch holds the lock.
@@ -50,6 +50,16 @@ pub struct Minted {
     pub token: TokenId,
     pub collection: CollectionId,
     pub serial: u32,
+}
+
+impl From<&TokenRecord> for Minted {
+    fn from(token: &TokenRecord) -> Self {
+        Minted {
+            token: token.id,
+            collection: token.collection,
+            serial: token.serial,
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -174,11 +184,7 @@ async fn decide_alone(db: &DatabaseConnection, request: &ClaimRequest) -> Result
             let token = store::tokens::by_claim_key(db, request.user, &request.claim_key)
                 .await?
                 .ok_or(MintError::Interrupted)?;
-            Ok(Minted {
-                token: token.id,
-                collection: token.collection,
-                serial: token.serial,
-            })
+            Ok(Minted::from(&token))
         }
         Err(MintError::CodeRace) => Err(MintError::Refused(ClaimRefusal::CodeUsed)),
         Err(err) => Err(err),
@@ -245,11 +251,7 @@ async fn decide_together(
     for request in requests {
         let key = (request.user, request.claim_key.clone());
         let verdict = if let Some(token) = earlier.get(&key) {
-            Verdict::Answered(Ok(Minted {
-                token: token.id,
-                collection: token.collection,
-                serial: token.serial,
-            }))
+            Verdict::Answered(Ok(Minted::from(token)))
         } else if let Some(&at) = tally.planned.get(&key) {
             Verdict::Mints(at)
         } else {

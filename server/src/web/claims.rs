@@ -26,6 +26,7 @@ use crate::domain::collection::CollectionId;
 use crate::ledger::receipt::HolderProof;
 use crate::minter::{ClaimRequest, Minted};
 use crate::store;
+use crate::store::collections::CollectionRecord;
 use crate::store::tokens::TokenRecord;
 
 #[derive(Deserialize)]
@@ -127,6 +128,11 @@ async fn view(state: &AppState, token: &TokenRecord) -> AppResult<TokenView> {
     let collection = store::collections::find(&state.db, token.collection)
         .await?
         .ok_or(AppError::NotFound)?;
+    view_in(state, token, &collection).await
+}
+
+/// [`view`] for a caller that has already read the token's collection.
+async fn view_in(state: &AppState, token: &TokenRecord, collection: &CollectionRecord) -> AppResult<TokenView> {
     let issuer = store::issuers::find(&state.db, collection.issuer)
         .await?
         .map(|i| i.legal_name)
@@ -137,7 +143,7 @@ async fn view(state: &AppState, token: &TokenRecord) -> AppResult<TokenView> {
     Ok(TokenView {
         id: token.id.0,
         collection: collection.id.0,
-        title: collection.terms.title,
+        title: collection.terms.title.clone(),
         issuer,
         serial: token.serial,
         edition_size: collection.terms.edition_size,
@@ -253,10 +259,10 @@ pub async fn certificate_image(
     let token = store::tokens::find(&state.db, TokenId(id))
         .await?
         .ok_or(AppError::NotFound)?;
-    let view = view(&state, &token).await?;
     let collection = store::collections::find(&state.db, token.collection)
         .await?
         .ok_or(AppError::NotFound)?;
+    let view = view_in(&state, &token, &collection).await?;
     let artwork = match collection.status.is_public() {
         true => match BlobKey::parse(&collection.artwork.large_key) {
             Ok(key) => state.blobs.get(&key).await.ok().map(|blob| blob.bytes),

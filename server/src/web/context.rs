@@ -36,6 +36,13 @@ pub struct SessionUser {
     pub verified_blind_index: Option<String>,
 }
 
+impl SessionUser {
+    /// The person passed real-name verification.
+    pub fn identity_verified(&self) -> bool {
+        self.verified_blind_index.is_some()
+    }
+}
+
 /// What every handler and page knows about the current request.
 #[derive(Debug, Clone)]
 pub struct RequestContext {

@@ -21,7 +21,6 @@ use crate::domain::account::{Email, UserId};
 use crate::domain::audit::{AuditAction, AuditEntry, AuditSubject};
 use crate::domain::documents::{DocumentError, DocumentKind, check_document};
 use crate::domain::filings::FilingError;
-use crate::domain::identity::IdentityStatus;
 use crate::domain::issuer::{ApplicationError, ApplicationFields, IssuerApplication, IssuerId, IssuerStatus};
 use crate::mail::{self, Mail};
 use crate::store;
@@ -31,12 +30,6 @@ use crate::store::issuers::IssuerRecord;
 const DOCUMENTS: &str = "issuer-documents";
 /// How long an invitation link stays valid.
 const INVITATION_DAYS: i64 = 7;
-
-async fn identity_verified(state: &AppState, user: UserId) -> AppResult<bool> {
-    Ok(store::identities::find(&state.db, user)
-        .await?
-        .is_some_and(|r| r.status == IdentityStatus::Verified))
-}
 
 fn audit(ctx: &RequestContext, actor: UserId, action: AuditAction, issuer: IssuerId) -> AuditEntry {
     AuditEntry::new(
@@ -106,12 +99,8 @@ impl ApplyTemplate {
     }
 }
 
-pub async fn apply_form(
-    State(state): State<AppState>,
-    ctx: RequestContext,
-    SignedIn(user): SignedIn,
-) -> AppResult<Html<String>> {
-    let identity_verified = identity_verified(&state, user.id).await?;
+pub async fn apply_form(ctx: RequestContext, SignedIn(user): SignedIn) -> AppResult<Html<String>> {
+    let identity_verified = user.identity_verified();
     render(ApplyTemplate {
         ctx,
         fields: ApplicationFields::default(),
@@ -248,7 +237,7 @@ pub async fn apply(
     // The body is read before any refusal: a client still sending it when the answer and the
     // connection's close arrive sees a broken pipe instead of the answer.
     let (fields, uploads) = read_application(multipart).await?;
-    if !identity_verified(&state, user.id).await? {
+    if !user.identity_verified() {
         return Err(AppError::Forbidden);
     }
     let (application, documents) = match check_application(&fields, uploads, true) {
@@ -566,18 +555,14 @@ struct InvitationTemplate {
     blocker: Option<&'static str>,
 }
 
-async fn invitation_blocker(
-    state: &AppState,
-    user: &super::context::SessionUser,
-    invited: &str,
-) -> AppResult<Option<&'static str>> {
+fn invitation_blocker(user: &super::context::SessionUser, invited: &str) -> Option<&'static str> {
     if !user.email.eq_ignore_ascii_case(invited) {
-        return Ok(Some("invitation.wrong_account"));
+        return Some("invitation.wrong_account");
     }
-    if !identity_verified(state, user.id).await? {
-        return Ok(Some("invitation.identity_required"));
+    if !user.identity_verified() {
+        return Some("invitation.identity_required");
     }
-    Ok(None)
+    None
 }
 
 pub async fn invitation(
@@ -593,7 +578,7 @@ pub async fn invitation(
     let issuer = store::issuers::find(&state.db, issuer_id)
         .await?
         .ok_or(AppError::InvalidLink)?;
-    let blocker = invitation_blocker(&state, &user, &invited).await?;
+    let blocker = invitation_blocker(&user, &invited);
     render(InvitationTemplate {
         ctx,
         issuer: issuer.legal_name,
@@ -613,7 +598,7 @@ pub async fn accept_invitation(
     let (issuer, invited) = store::issuers::open_invitation(&state.db, &hash, now)
         .await?
         .ok_or(AppError::InvalidLink)?;
-    if invitation_blocker(&state, &user, &invited).await?.is_some() {
+    if invitation_blocker(&user, &invited).is_some() {
         return Err(AppError::Forbidden);
     }
     let txn = store::begin(&state.db).await?;

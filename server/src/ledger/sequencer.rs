@@ -103,10 +103,7 @@ mod tests {
     /// The largest batch the settings allow fits the database's statement limits.
     #[tokio::test]
     async fn the_largest_batch_is_sequenced_in_one_transaction() {
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}?mode=rwc", dir.path().join("ledger.db").display());
-        let db = store::connect(&url).await.unwrap();
-        store::migrate(&db).await.unwrap();
+        let (dir, db) = store::scratch_database().await;
         let signer = CheckpointSigner::load(&dir.path().join("key"), "example.test/ledger/sha3-256".into()).unwrap();
         let txn = store::begin(&db).await.unwrap();
         for n in 0..10_000u32 {

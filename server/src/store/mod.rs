@@ -95,6 +95,17 @@ pub async fn begin(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr
     .await
 }
 
+/// A migrated SQLite database in a fresh temporary directory, for unit tests; the directory
+/// (which the database lives in) must outlive the connection.
+#[cfg(test)]
+pub(crate) async fn scratch_database() -> (tempfile::TempDir, DatabaseConnection) {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("keepsake.db").display());
+    let db = connect(&url).await.expect("SQLite opens");
+    migrate(&db).await.expect("migrations apply");
+    (dir, db)
+}
+
 fn sqlite_path(url: &str) -> Option<&str> {
     let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
     let path = rest.split('?').next()?;

@@ -146,10 +146,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_session_brings_its_account_and_every_granted_role_in_one_query() {
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}?mode=rwc", dir.path().join("sessions.db").display());
-        let db = store::connect(&url).await.unwrap();
-        store::migrate(&db).await.unwrap();
+        let (_dir, db) = store::scratch_database().await;
         let now = Utc::now();
         let email = Email::parse("reviewer@example.com").unwrap();
         let user = store::users::create(&db, &email, "hash".into(), Locale::default(), now)

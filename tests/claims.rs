@@ -804,17 +804,25 @@ async fn acknowledged_claims_survive_a_killed_server(db: Db) {
 }
 
 /// A reviewer freezes, then revokes, every token of a collection at once: each token gets its
-/// ledger entry and audit row, every holder a mail, and verification reports the status.
+/// ledger entry and audit row, every holder a mail, and verification reports the status. The
+/// revoke takes tokens in both states: frozen ones and one claimed after the freeze.
 async fn reviewers_freeze_and_revoke_a_whole_collection(db: Db) {
     let server = Server::start(db).await;
     let (issuer, _, founder, reviewer) = approved_issuer_with_key(&server).await;
     let id = published_collection(&founder, &reviewer, issuer, "整体处置测试", open(5, 1)).await;
-    let people = collectors(&server, &reviewer, 80, 3).await;
+    let people = collectors(&server, &reviewer, 80, 4).await;
     let page = format!("/collections/{id}");
-    for (n, person) in people.iter().enumerate() {
-        let csrf = person.csrf(&page).await;
-        let (status, _) = claim(person, &csrf, id, &format!("whole-collection-{n:04}")).await;
-        assert_eq!(status, StatusCode::SEE_OTHER);
+    let claim_as = |n: usize| {
+        let person = people[n].clone();
+        let page = page.clone();
+        async move {
+            let csrf = person.csrf(&page).await;
+            let (status, _) = claim(&person, &csrf, id, &format!("whole-collection-{n:04}")).await;
+            assert_eq!(status, StatusCode::SEE_OTHER);
+        }
+    };
+    for n in 0..3 {
+        claim_as(n).await;
     }
     let case = format!("/review/collections/{id}");
     let decide = |action: &'static str, reason: &'static str| {
@@ -874,21 +882,35 @@ async fn reviewers_freeze_and_revoke_a_whole_collection(db: Db) {
         );
     }
 
+    claim_as(3).await;
+    assert_eq!(statuses("active").await, 1, "claims go on: the freeze was of tokens");
     assert_eq!(decide("revoke", "侵权下架").await, StatusCode::SEE_OTHER);
-    assert_eq!(statuses("revoked").await, 3);
+    assert_eq!(statuses("revoked").await, 4);
     assert_eq!(decide("revoke", "again").await, StatusCode::SEE_OTHER);
-    let revoked = entries_where(&server, 3, |e| {
+    let revoked = entries_where(&server, 4, |e| {
         e["type"] == "token_revoked" && e["fields"]["collection_id"] == id
     })
     .await;
-    assert_eq!(revoked.len(), 3, "a second revoke of revoked tokens writes nothing");
+    assert_eq!(revoked.len(), 4, "a second revoke of revoked tokens writes nothing");
+    let revoked_from = |before: &'static str| {
+        let server = &server;
+        async move {
+            scalar(
+                server,
+                &format!("SELECT COUNT(*) FROM audit_log WHERE action = 'token.revoked' AND before_state = '{before}'"),
+            )
+            .await
+        }
+    };
+    assert_eq!((revoked_from("frozen").await, revoked_from("active").await), (3, 1));
     assert_eq!(
-        scalar(
-            &server,
-            "SELECT COUNT(*) FROM audit_log WHERE action IN ('token.frozen', 'token.revoked')"
-        )
-        .await,
-        6
+        scalar(&server, "SELECT COUNT(*) FROM audit_log WHERE action = 'token.frozen'").await,
+        3
+    );
+    let told = server.mailbox().wait_for("collector83@example.com", 3).await;
+    assert!(
+        told.iter().any(|m| m.text.contains("侵权下架")),
+        "the late claimant is told too"
     );
     let minted = minted_entries(&server, id, 3).await;
     let index = minted[0]["index"].as_u64().expect("entries name their index");

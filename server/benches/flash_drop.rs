@@ -12,6 +12,7 @@
 //! Checks, after the drop: exactly the edition size minted, serials unique, nobody with two,
 //! every answered claim's token among them, and every `token_minted` entry's receipt verifying
 //! against the latest signed checkpoint. Prints claims per second and latency percentiles.
+//! Then a reviewer revokes the whole edition in one decision, and the time that takes.
 //!
 //! Run: `cargo bench -p keepsake --bench flash_drop`. `KEEPSAKE_BENCH_PEOPLE` (default 20 000)
 //! and `KEEPSAKE_BENCH_EDITION` (default 10 000) size it. Without `--bench`
@@ -285,6 +286,40 @@ async fn run(name: &str, db: Db, people: u64, edition: u32, connections: usize) 
         "flash_drop/{name}: {} token entries verified against the latest checkpoint in {:.1} s",
         serials.len(),
         verifying.elapsed().as_secs_f64()
+    );
+
+    // The take-down: a reviewer revokes the whole edition in one decision.
+    let case = format!("/review/collections/{collection}");
+    let taking_down = Instant::now();
+    let response = reviewer
+        .post_form(
+            &case,
+            &format!("{case}/tokens"),
+            &[("action", "revoke"), ("reason", "活动下架")],
+        )
+        .await;
+    let took = taking_down.elapsed();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        scalar(
+            &server,
+            &format!("SELECT COUNT(*) {where_collection} AND status = 'revoked'")
+        )
+        .await,
+        i64::from(edition)
+    );
+    assert_eq!(
+        scalar(
+            &server,
+            "SELECT COUNT(*) FROM outbox WHERE recipient LIKE 'flash%@example.com'"
+        )
+        .await,
+        i64::from(edition),
+        "every holder is told"
+    );
+    println!(
+        "flash_drop/{name}: a reviewer revoked all {edition} tokens (a ledger entry, an audit row and a mail each) in {:.2} s",
+        took.as_secs_f64()
     );
     server.terminate().await;
 }

@@ -204,6 +204,11 @@ pub async fn enqueue(conn: &impl ConnectionTrait, mail: NewMail, now: DateTime<U
     outbox::enqueue(conn, mail, now).await
 }
 
+/// [`enqueue`] for many messages at once, in the same transaction.
+pub async fn enqueue_many(conn: &impl ConnectionTrait, mails: Vec<NewMail>, now: DateTime<Utc>) -> StoreResult<()> {
+    outbox::enqueue_many(conn, mails, now).await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -9,7 +9,10 @@ use crate::domain::audit::AuditEntry;
 
 pub use audit_log::Model as AuditRow;
 
-pub async fn append(conn: &impl ConnectionTrait, entry: AuditEntry, now: DateTime<Utc>) -> StoreResult<()> {
+/// Rows per multi-row `INSERT` (nine parameters each), well below both databases' limits.
+const INSERT_CHUNK: usize = 1_000;
+
+fn row(entry: AuditEntry, now: DateTime<Utc>) -> audit_log::ActiveModel {
     audit_log::ActiveModel {
         at: Set(now),
         actor_user_id: Set(entry.actor.map(|u| u.0)),
@@ -22,8 +25,21 @@ pub async fn append(conn: &impl ConnectionTrait, entry: AuditEntry, now: DateTim
         request_id: Set(entry.request_id),
         ..Default::default()
     }
-    .insert(conn)
-    .await?;
+}
+
+pub async fn append(conn: &impl ConnectionTrait, entry: AuditEntry, now: DateTime<Utc>) -> StoreResult<()> {
+    row(entry, now).insert(conn).await?;
+    Ok(())
+}
+
+/// Appends several rows with one statement per thousand.
+pub async fn append_many(conn: &impl ConnectionTrait, entries: Vec<AuditEntry>, now: DateTime<Utc>) -> StoreResult<()> {
+    let mut entries = entries.into_iter().peekable();
+    while entries.peek().is_some() {
+        audit_log::Entity::insert_many(entries.by_ref().take(INSERT_CHUNK).map(|entry| row(entry, now)))
+            .exec_without_returning(conn)
+            .await?;
+    }
     Ok(())
 }
 
@@ -60,4 +76,32 @@ pub async fn list(conn: &impl ConnectionTrait, filter: &AuditFilter, limit: Opti
         .limit(limit)
         .all(conn)
         .await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::audit::{AuditAction, AuditSubject};
+    use crate::domain::claim::TokenId;
+    use crate::store;
+
+    #[tokio::test]
+    async fn many_rows_go_in_over_several_statements_and_keep_their_order() {
+        let (_dir, db) = store::scratch_database().await;
+        let count = INSERT_CHUNK * 2 + 345;
+        let entries = (0..count as i64)
+            .map(|n| AuditEntry::new(None, AuditAction::TokenFrozen, AuditSubject::Token(TokenId(n)), None))
+            .collect();
+        append_many(&db, entries, Utc::now()).await.unwrap();
+
+        let oldest_first: Vec<String> = list(&db, &AuditFilter::default(), None)
+            .await
+            .unwrap()
+            .into_iter()
+            .rev()
+            .map(|row| row.subject_id)
+            .collect();
+        let expected: Vec<String> = (0..count).map(|n| n.to_string()).collect();
+        assert_eq!(oldest_first, expected);
+    }
 }

@@ -2,6 +2,8 @@
 //! change is a compare-and-set on the status and version, so two reviewers (or a reviewer and
 //! an editing issuer) can never both win.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use moderation::PerceptualHash;
 use sea_orm::sea_query::{Expr, ExprTrait};
@@ -9,8 +11,8 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 
-use super::StoreResult;
 use super::entities::collections;
+use super::{LOOKUP_CHUNK, StoreResult};
 use crate::domain::account::UserId;
 use crate::domain::collection::{ClaimMode, CollectionId, CollectionStatus, CollectionTerms};
 use crate::domain::issuer::IssuerId;
@@ -162,6 +164,25 @@ pub async fn find(conn: &impl ConnectionTrait, id: CollectionId) -> StoreResult<
         .one(conn)
         .await?
         .map(CollectionRecord::from))
+}
+
+/// These collections by id (absent: no such collection).
+pub async fn find_many(
+    conn: &impl ConnectionTrait,
+    ids: &[CollectionId],
+) -> StoreResult<HashMap<CollectionId, CollectionRecord>> {
+    let mut found = HashMap::new();
+    for chunk in ids.chunks(LOOKUP_CHUNK) {
+        let rows = collections::Entity::find()
+            .filter(collections::Column::Id.is_in(chunk.iter().map(|id| id.0)))
+            .all(conn)
+            .await?;
+        found.extend(
+            rows.into_iter()
+                .map(|m| (CollectionId(m.id), CollectionRecord::from(m))),
+        );
+    }
+    Ok(found)
 }
 
 /// The issuer's collections, newest first.

@@ -1,12 +1,16 @@
 //! Issuers, their documents, members and invitations. Reviewer claims and decisions are
 //! compare-and-set updates on the status and version, like identity checks.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+};
 
-use super::StoreResult;
 use super::entities::{issuer_documents, issuer_invitations, issuer_members, issuers};
+use super::{LOOKUP_CHUNK, StoreResult};
 use crate::domain::account::UserId;
 use crate::domain::documents::DocumentKind;
 use crate::domain::issuer::{IssuerApplication, IssuerId, IssuerStatus};
@@ -141,6 +145,23 @@ pub async fn find(conn: &impl ConnectionTrait, id: IssuerId) -> StoreResult<Opti
         .one(conn)
         .await?
         .map(IssuerRecord::from))
+}
+
+/// The legal names of these issuers (absent: no such issuer).
+pub async fn legal_names(conn: &impl ConnectionTrait, ids: &[IssuerId]) -> StoreResult<HashMap<IssuerId, String>> {
+    let mut names = HashMap::new();
+    for chunk in ids.chunks(LOOKUP_CHUNK) {
+        let rows: Vec<(i64, String)> = issuers::Entity::find()
+            .select_only()
+            .column(issuers::Column::Id)
+            .column(issuers::Column::LegalName)
+            .filter(issuers::Column::Id.is_in(chunk.iter().map(|id| id.0)))
+            .into_tuple()
+            .all(conn)
+            .await?;
+        names.extend(rows.into_iter().map(|(id, name)| (IssuerId(id), name)));
+    }
+    Ok(names)
 }
 
 /// Applications waiting for a decision, oldest first.

@@ -53,6 +53,9 @@ impl StoreError {
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
+/// Values per `IN` list in the batch lookups, well below both databases' parameter limits.
+pub(crate) const LOOKUP_CHUNK: usize = 1_000;
+
 /// Opens the database. SQLite files (and their directory) are created on first use and every
 /// SQLite connection gets WAL, foreign keys and a busy timeout.
 pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {

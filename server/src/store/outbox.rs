@@ -31,8 +31,26 @@ pub struct QueuedMail {
     pub mail: NewMail,
 }
 
+/// Rows per multi-row `INSERT` (eleven parameters each), well below both databases' limits.
+const INSERT_CHUNK: usize = 1_000;
+
 pub async fn enqueue(conn: &impl ConnectionTrait, mail: NewMail, now: DateTime<Utc>) -> StoreResult<i64> {
-    let row = outbox::ActiveModel {
+    Ok(pending(mail, now).insert(conn).await?.id)
+}
+
+/// Queues several messages with one statement per thousand.
+pub async fn enqueue_many(conn: &impl ConnectionTrait, mails: Vec<NewMail>, now: DateTime<Utc>) -> StoreResult<()> {
+    let mut mails = mails.into_iter().peekable();
+    while mails.peek().is_some() {
+        outbox::Entity::insert_many(mails.by_ref().take(INSERT_CHUNK).map(|mail| pending(mail, now)))
+            .exec_without_returning(conn)
+            .await?;
+    }
+    Ok(())
+}
+
+fn pending(mail: NewMail, now: DateTime<Utc>) -> outbox::ActiveModel {
+    outbox::ActiveModel {
         recipient: Set(mail.recipient),
         subject: Set(mail.subject),
         text_body: Set(mail.text_body),
@@ -46,9 +64,6 @@ pub async fn enqueue(conn: &impl ConnectionTrait, mail: NewMail, now: DateTime<U
         sent_at: Set(None),
         ..Default::default()
     }
-    .insert(conn)
-    .await?;
-    Ok(row.id)
 }
 
 /// Claims up to `limit` due messages for this worker: each moves `pending -> sending` only if
@@ -156,4 +171,31 @@ pub async fn status_of(conn: &impl ConnectionTrait, id: i64) -> StoreResult<Opti
         .one(conn)
         .await?
         .and_then(|row| row.status.parse().ok()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store;
+
+    #[tokio::test]
+    async fn many_messages_are_queued_over_several_statements() {
+        let (_dir, db) = store::scratch_database().await;
+        let now = Utc::now();
+        let count = INSERT_CHUNK * 2 + 7;
+        let mails = (0..count)
+            .map(|n| NewMail {
+                recipient: format!("holder{n}@example.com"),
+                subject: "frozen".into(),
+                text_body: format!("token #{n}"),
+                html_body: format!("<p>token #{n}</p>"),
+            })
+            .collect();
+        enqueue_many(&db, mails, now).await.unwrap();
+
+        let due = claim_due(&db, now, count as u64 + 10).await.unwrap();
+        let recipients: Vec<String> = due.into_iter().map(|q| q.mail.recipient).collect();
+        let expected: Vec<String> = (0..count).map(|n| format!("holder{n}@example.com")).collect();
+        assert_eq!(recipients, expected, "each once, all due at once");
+    }
 }

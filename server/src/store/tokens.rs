@@ -9,16 +9,13 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
 
 use super::entities::{collections, tokens};
-use super::{StoreError, StoreResult};
+use super::{LOOKUP_CHUNK, StoreError, StoreResult};
 use crate::domain::account::UserId;
 use crate::domain::claim::{TokenId, TokenStatus};
 use crate::domain::collection::CollectionId;
 
 /// Rows per multi-row `INSERT` (eleven parameters each), well below both databases' limits.
 const INSERT_CHUNK: usize = 1_000;
-
-/// Values per `IN` list.
-const LOOKUP_CHUNK: usize = 1_000;
 
 /// A token as stored.
 #[derive(Debug, Clone)]
@@ -201,24 +198,34 @@ pub async fn set_claimed_count(conn: &impl ConnectionTrait, collection: Collecti
     Ok(())
 }
 
-/// Changes a token's status (never its holder); false if it changed meanwhile.
-pub async fn set_status(
+/// Changes these tokens' status (never their holder), each only from the status it was read
+/// with; false if any of them changed meanwhile (the caller then rolls back).
+pub async fn set_status_many(
     conn: &impl ConnectionTrait,
-    id: TokenId,
-    from: &TokenStatus,
+    read: &[&TokenRecord],
     to: &TokenStatus,
 ) -> StoreResult<bool> {
-    let result = tokens::Entity::update_many()
-        .col_expr(tokens::Column::Status, Expr::value(to.as_str()))
-        .col_expr(
-            tokens::Column::StatusReason,
-            Expr::value(to.reason().map(str::to_owned)),
-        )
-        .filter(tokens::Column::Id.eq(id.0))
-        .filter(tokens::Column::Status.eq(from.as_str()))
-        .exec(conn)
-        .await?;
-    Ok(result.rows_affected == 1)
+    let mut by_status: HashMap<&str, Vec<i64>> = HashMap::new();
+    for token in read {
+        by_status.entry(token.status.as_str()).or_default().push(token.id.0);
+    }
+    let mut changed = 0;
+    for (from, ids) in by_status {
+        for chunk in ids.chunks(LOOKUP_CHUNK) {
+            let result = tokens::Entity::update_many()
+                .col_expr(tokens::Column::Status, Expr::value(to.as_str()))
+                .col_expr(
+                    tokens::Column::StatusReason,
+                    Expr::value(to.reason().map(str::to_owned)),
+                )
+                .filter(tokens::Column::Id.is_in(chunk.iter().copied()))
+                .filter(tokens::Column::Status.eq(from))
+                .exec(conn)
+                .await?;
+            changed += result.rows_affected;
+        }
+    }
+    Ok(changed == read.len() as u64)
 }
 
 /// The token of `collection` with `serial`, if minted.

@@ -1,5 +1,7 @@
 //! Accounts and their granted roles.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
@@ -7,7 +9,7 @@ use sea_orm::{
 };
 
 use super::entities::{user_roles, users};
-use super::{StoreError, StoreResult};
+use super::{LOOKUP_CHUNK, StoreError, StoreResult};
 use crate::domain::account::{Email, UserId};
 use crate::domain::role::Role;
 use crate::i18n::Locale;
@@ -60,6 +62,19 @@ pub async fn create(
 
 pub async fn find(conn: &impl ConnectionTrait, id: UserId) -> StoreResult<Option<User>> {
     Ok(users::Entity::find_by_id(id.0).one(conn).await?.map(User::from))
+}
+
+/// These accounts by id (absent: no such account).
+pub async fn find_many(conn: &impl ConnectionTrait, ids: &[UserId]) -> StoreResult<HashMap<UserId, User>> {
+    let mut found = HashMap::new();
+    for chunk in ids.chunks(LOOKUP_CHUNK) {
+        let rows = users::Entity::find()
+            .filter(users::Column::Id.is_in(chunk.iter().map(|id| id.0)))
+            .all(conn)
+            .await?;
+        found.extend(rows.into_iter().map(|m| (UserId(m.id), User::from(m))));
+    }
+    Ok(found)
 }
 
 pub async fn find_by_email(conn: &impl ConnectionTrait, email: &Email) -> StoreResult<Option<User>> {

@@ -124,14 +124,35 @@ struct TokenView {
     ledger_index: Option<i64>,
 }
 
-async fn view(state: &AppState, token: &TokenRecord) -> AppResult<TokenView> {
-    let collection = store::collections::find(&state.db, token.collection)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    view_in(state, token, &collection).await
+/// The views of `tokens`, in the order given, with their collections, issuers and ledger
+/// indices looked up once for the lot.
+async fn views(state: &AppState, tokens: &[TokenRecord]) -> AppResult<Vec<TokenView>> {
+    let mut collection_ids: Vec<_> = tokens.iter().map(|t| t.collection).collect();
+    collection_ids.sort();
+    collection_ids.dedup();
+    let collections = store::collections::find_many(&state.db, &collection_ids).await?;
+    let mut issuer_ids: Vec<_> = collections.values().map(|c| c.issuer).collect();
+    issuer_ids.sort();
+    issuer_ids.dedup();
+    let issuers = store::issuers::legal_names(&state.db, &issuer_ids).await?;
+    let queued: Vec<i64> = tokens.iter().map(|t| t.ledger_queue_id).collect();
+    let indices = store::ledger::indices_from_queue(&state.db, &queued).await?;
+    tokens
+        .iter()
+        .map(|token| {
+            let collection = collections.get(&token.collection).ok_or(AppError::NotFound)?;
+            let issuer = issuers.get(&collection.issuer).cloned().unwrap_or_default();
+            Ok(token_view(
+                token,
+                collection,
+                issuer,
+                indices.get(&token.ledger_queue_id).copied(),
+            ))
+        })
+        .collect()
 }
 
-/// [`view`] for a caller that has already read the token's collection.
+/// The view of one token whose collection the caller has already read.
 async fn view_in(state: &AppState, token: &TokenRecord, collection: &CollectionRecord) -> AppResult<TokenView> {
     let issuer = store::issuers::find(&state.db, collection.issuer)
         .await?
@@ -140,7 +161,16 @@ async fn view_in(state: &AppState, token: &TokenRecord, collection: &CollectionR
     let ledger_index = store::ledger::entry_from_queue(&state.db, token.ledger_queue_id)
         .await?
         .map(|e| e.idx);
-    Ok(TokenView {
+    Ok(token_view(token, collection, issuer, ledger_index))
+}
+
+fn token_view(
+    token: &TokenRecord,
+    collection: &CollectionRecord,
+    issuer: String,
+    ledger_index: Option<i64>,
+) -> TokenView {
+    TokenView {
         id: token.id.0,
         collection: collection.id.0,
         title: collection.terms.title.clone(),
@@ -152,7 +182,7 @@ async fn view_in(state: &AppState, token: &TokenRecord, collection: &CollectionR
         claimed: token.claimed_at.format("%Y-%m-%d %H:%M UTC").to_string(),
         holder_tag: crypto::hex(&token.commitment[..6]),
         ledger_index,
-    })
+    }
 }
 
 #[derive(Template)]
@@ -174,11 +204,11 @@ pub async fn token_page(
         .await?
         .ok_or(AppError::NotFound)?;
     let mine = ctx.user.as_ref().is_some_and(|u| u.id == token.holder);
-    render(TokenTemplate {
-        token: view(&state, &token).await?,
-        ctx,
-        mine,
-    })
+    let token = views(&state, std::slice::from_ref(&token))
+        .await?
+        .pop()
+        .ok_or(AppError::NotFound)?;
+    render(TokenTemplate { token, ctx, mine })
 }
 
 #[derive(Template)]
@@ -193,10 +223,7 @@ pub async fn my_collection(
     ctx: RequestContext,
     SignedIn(user): SignedIn,
 ) -> AppResult<Html<String>> {
-    let mut tokens = Vec::new();
-    for token in store::tokens::of_holder(&state.db, user.id).await? {
-        tokens.push(view(&state, &token).await?);
-    }
+    let tokens = views(&state, &store::tokens::of_holder(&state.db, user.id).await?).await?;
     render(MyCollectionTemplate { ctx, tokens })
 }
 

@@ -55,8 +55,13 @@ pub async fn queue_rows(
     now: DateTime<Utc>,
 ) -> AppResult<Vec<CollectionRow>> {
     let policy = store::moderation::review_policy(&state.db).await?;
+    let queue = store::collections::queue(&state.db).await?;
+    let mut issuer_ids: Vec<_> = queue.iter().map(|c| c.issuer).collect();
+    issuer_ids.sort();
+    issuer_ids.dedup();
+    let issuers = store::issuers::legal_names(&state.db, &issuer_ids).await?;
     let mut rows = Vec::new();
-    for record in store::collections::queue(&state.db).await? {
+    for record in queue {
         let mut categories: Vec<String> = record.findings.iter().map(|f| f.category().to_owned()).collect();
         categories.sort();
         categories.dedup();
@@ -66,10 +71,7 @@ pub async fn queue_rows(
         if filter.issuer.is_some_and(|i| i != record.issuer.0) {
             continue;
         }
-        let issuer = store::issuers::find(&state.db, record.issuer)
-            .await?
-            .map(|i| i.legal_name)
-            .unwrap_or_default();
+        let issuer = issuers.get(&record.issuer).cloned().unwrap_or_default();
         let submitted = record.submitted_at.unwrap_or(record.created_at);
         rows.push(CollectionRow {
             id: record.id.0,
@@ -180,18 +182,22 @@ pub async fn case(
         in_review && record.claimed_by == Some(me) && record.claimed_until.is_some_and(|until| until >= now);
     let policy = store::moderation::review_policy(&state.db).await?;
     let screening = ScreeningView::of(&record);
+    let others: Vec<_> = screening
+        .similar
+        .iter()
+        .map(|(other, _)| CollectionId(*other))
+        .collect();
+    let mut found = store::collections::find_many(&state.db, &others).await?;
+    let their_issuers: Vec<_> = found.values().map(|c| c.issuer).collect();
+    let issuer_names = store::issuers::legal_names(&state.db, &their_issuers).await?;
     let mut similar = Vec::new();
     for (other, distance) in &screening.similar {
-        if let Some(found) = store::collections::find(&state.db, CollectionId(*other)).await? {
-            let issuer = store::issuers::find(&state.db, found.issuer)
-                .await?
-                .map(|i| i.legal_name)
-                .unwrap_or_default();
+        if let Some(found) = found.remove(&CollectionId(*other)) {
             similar.push(SimilarArtwork {
                 id: *other,
                 distance: *distance,
+                issuer: issuer_names.get(&found.issuer).cloned().unwrap_or_default(),
                 title: found.terms.title,
-                issuer,
                 status: found.status.as_str(),
             });
         }

@@ -917,31 +917,26 @@ pub struct ClaimRow {
 
 /// Every claim of a collection in serial order, holders masked.
 pub async fn claim_rows(state: &AppState, collection: CollectionId) -> AppResult<Vec<ClaimRow>> {
-    let mut emails: std::collections::HashMap<UserId, String> = std::collections::HashMap::new();
-    let mut rows = Vec::new();
-    for token in store::tokens::of_collection(&state.db, collection).await? {
-        let holder = match emails.get(&token.holder) {
-            Some(masked) => masked.clone(),
-            None => {
-                let masked = store::users::find(&state.db, token.holder)
-                    .await?
-                    .map(|u| mask_email(&u.email))
-                    .unwrap_or_default();
-                emails.insert(token.holder, masked.clone());
-                masked
-            }
-        };
-        rows.push(ClaimRow {
+    let tokens = store::tokens::of_collection(&state.db, collection).await?;
+    let mut holders: Vec<UserId> = tokens.iter().map(|t| t.holder).collect();
+    holders.sort();
+    holders.dedup();
+    let accounts = store::users::find_many(&state.db, &holders).await?;
+    let queued: Vec<i64> = tokens.iter().map(|t| t.ledger_queue_id).collect();
+    let indices = store::ledger::indices_from_queue(&state.db, &queued).await?;
+    Ok(tokens
+        .into_iter()
+        .map(|token| ClaimRow {
             serial: token.serial,
             claimed_at: token.claimed_at,
-            holder,
+            holder: accounts
+                .get(&token.holder)
+                .map(|u| mask_email(&u.email))
+                .unwrap_or_default(),
             status: token.status.as_str(),
-            ledger_index: store::ledger::entry_from_queue(&state.db, token.ledger_queue_id)
-                .await?
-                .map(|e| e.idx),
-        });
-    }
-    Ok(rows)
+            ledger_index: indices.get(&token.ledger_queue_id).copied(),
+        })
+        .collect())
 }
 
 /// The collection's claims as CSV, holders masked: serial, time, holder, status, ledger index.

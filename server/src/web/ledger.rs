@@ -136,6 +136,21 @@ pub(super) async fn queue_entry(
     Ok(store::ledger::enqueue(txn, entry, now).await?)
 }
 
+/// [`queue_entry`] for several entries at once.
+pub(super) async fn queue_entries(
+    txn: &impl sea_orm::ConnectionTrait,
+    bodies: Vec<EntryBody>,
+    now: chrono::DateTime<Utc>,
+) -> AppResult<()> {
+    let entries = bodies
+        .into_iter()
+        .map(|body| Entry::at(now, body).encode())
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| AppError::Internal(e.into()))?;
+    store::ledger::enqueue_many(txn, &entries, now).await?;
+    Ok(())
+}
+
 pub(super) async fn latest_checkpoint(state: &AppState) -> AppResult<CheckpointRow> {
     store::ledger::latest_checkpoint(&state.db)
         .await?

@@ -14,7 +14,7 @@ use super::claims::token_path;
 use super::collection_review::check_not_member;
 use super::context::RequestContext;
 use super::error::{AppError, AppResult};
-use super::ledger::queue_entry;
+use super::ledger::queue_entries;
 use crate::app::AppState;
 use crate::domain::account::{Email, UserId};
 use crate::domain::audit::{AuditAction, AuditEntry, AuditSubject};
@@ -64,22 +64,24 @@ impl Decision {
     }
 }
 
-/// One reviewer's decision on one token.
+/// One reviewer's decision on some tokens of one collection.
 struct Change<'a> {
     decision: Decision,
+    /// The status every token moves to: the same whatever it was before.
     next: &'a TokenStatus,
     reviewer: UserId,
     now: DateTime<Utc>,
 }
 
-/// The one place a token's status changes: the status itself, its ledger entry, the audit row
-/// and the holder's mail, in `txn`. False if the token changed meanwhile.
+/// The one place a token's status changes: the statuses themselves, a ledger entry, an audit
+/// row and a mail to the holder per token, in `txn`, with a handful of statements however many
+/// tokens there are. False if any token changed since it was read.
 async fn apply(
     state: &AppState,
     txn: &DatabaseTransaction,
     ctx: &RequestContext,
     collection: &CollectionRecord,
-    token: &TokenRecord,
+    tokens: &[&TokenRecord],
     change: Change<'_>,
 ) -> AppResult<bool> {
     let Change {
@@ -88,42 +90,55 @@ async fn apply(
         reviewer,
         now,
     } = change;
-    if !store::tokens::set_status(txn, token.id, &token.status, next).await? {
+    if !store::tokens::set_status_many(txn, tokens, next).await? {
         return Ok(false);
     }
-    let (collection_id, serial) = (token.collection.0 as u64, token.serial);
-    let (body, action) = match decision {
-        Decision::Freeze => (
-            EntryBody::TokenFrozen { collection_id, serial },
-            AuditAction::TokenFrozen,
-        ),
-        Decision::Revoke => (
-            EntryBody::TokenRevoked { collection_id, serial },
-            AuditAction::TokenRevoked,
-        ),
-    };
-    queue_entry(txn, body, now).await?;
     let reason = next.reason().unwrap_or_default();
-    let audit = AuditEntry {
-        actor: Some(reviewer),
-        action,
-        subject: AuditSubject::Token(token.id),
-        before: Some(token.status.as_str()),
-        after: Some(next.as_str()),
-        reason: Some(reason.to_owned()),
-        request_id: ctx.request_id.clone(),
-    };
-    store::audit::append(txn, audit, now).await?;
-    let holder = store::users::find(txn, token.holder).await?.ok_or(AppError::NotFound)?;
-    let to = Email::parse(&holder.email).map_err(|e| AppError::Internal(e.into()))?;
-    let message = Mail::TokenStatus {
-        link: &state.absolute_url(&token_path(token.id)),
-        collection: &format!("{} #{}", collection.terms.title, token.serial),
-        status: decision.notice(),
-        reason,
+    let mut entries = Vec::with_capacity(tokens.len());
+    let mut audit = Vec::with_capacity(tokens.len());
+    for token in tokens {
+        let (collection_id, serial) = (token.collection.0 as u64, token.serial);
+        let (body, action) = match decision {
+            Decision::Freeze => (
+                EntryBody::TokenFrozen { collection_id, serial },
+                AuditAction::TokenFrozen,
+            ),
+            Decision::Revoke => (
+                EntryBody::TokenRevoked { collection_id, serial },
+                AuditAction::TokenRevoked,
+            ),
+        };
+        entries.push(body);
+        audit.push(AuditEntry {
+            actor: Some(reviewer),
+            action,
+            subject: AuditSubject::Token(token.id),
+            before: Some(token.status.as_str()),
+            after: Some(next.as_str()),
+            reason: Some(reason.to_owned()),
+            request_id: ctx.request_id.clone(),
+        });
     }
-    .render(&to, holder.locale, &state.config.operator.name)?;
-    mail::enqueue(txn, message, now).await?;
+    queue_entries(txn, entries, now).await?;
+    store::audit::append_many(txn, audit, now).await?;
+    let mut holder_ids: Vec<UserId> = tokens.iter().map(|t| t.holder).collect();
+    holder_ids.sort();
+    holder_ids.dedup();
+    let holders = store::users::find_many(txn, &holder_ids).await?;
+    let mut mails = Vec::with_capacity(tokens.len());
+    for token in tokens {
+        let holder = holders.get(&token.holder).ok_or(AppError::NotFound)?;
+        let to = Email::parse(&holder.email).map_err(|e| AppError::Internal(e.into()))?;
+        let message = Mail::TokenStatus {
+            link: &state.absolute_url(&token_path(token.id)),
+            collection: &format!("{} #{}", collection.terms.title, token.serial),
+            status: decision.notice(),
+            reason,
+        }
+        .render(&to, holder.locale, &state.config.operator.name)?;
+        mails.push(message);
+    }
+    mail::enqueue_many(txn, mails, now).await?;
     Ok(true)
 }
 
@@ -154,7 +169,8 @@ pub async fn decide(
         now: Utc::now(),
     };
     let txn = store::begin(&state.db).await?;
-    if !apply(&state, &txn, &ctx, &collection, &token, change).await? {
+    store::tokens::lock_collection(&txn, collection.id).await?;
+    if !apply(&state, &txn, &ctx, &collection, &[&token], change).await? {
         return Err(AppError::ReviewConflict);
     }
     txn.commit().await?;
@@ -184,19 +200,26 @@ pub async fn decide_collection(
     let now = Utc::now();
     let txn = store::begin(&state.db).await?;
     store::tokens::lock_collection(&txn, collection.id).await?;
-    let mut changed = 0;
-    for token in store::tokens::of_collection(&txn, collection.id).await? {
-        let Ok(next) = decision.next(&token.status, &form.reason) else {
-            continue;
-        };
+    let tokens = store::tokens::of_collection(&txn, collection.id).await?;
+    let mut next = None;
+    let mut decided = Vec::new();
+    for token in &tokens {
+        if let Ok(status) = decision.next(&token.status, &form.reason) {
+            next.get_or_insert(status);
+            decided.push(token);
+        }
+    }
+    let changed = decided.len();
+    if let Some(next) = &next {
         let change = Change {
             decision,
-            next: &next,
+            next,
             reviewer: reviewer.user.id,
             now,
         };
-        if apply(&state, &txn, &ctx, &collection, &token, change).await? {
-            changed += 1;
+        // The collection lock keeps every claim and single-token decision out until commit.
+        if !apply(&state, &txn, &ctx, &collection, &decided, change).await? {
+            return Err(AppError::ReviewConflict);
         }
     }
     txn.commit().await?;

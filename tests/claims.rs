@@ -284,10 +284,36 @@ async fn open_claims_mint_tokens_once_per_person(db: Db) {
     );
 
     // The shareable image is public, and its QR code opens online verification of the entry.
-    let image = server.client().get(&format!("/tokens/{token}/certificate.png")).await;
+    let image_path = format!("/tokens/{token}/certificate.png");
+    let image = server.client().get(&image_path).await;
     assert_eq!(image.status(), StatusCode::OK);
     assert_eq!(image.headers()["content-type"], "image/png");
-    let verify_link = qr_link(&image.bytes().await.unwrap());
+    let frozen_etag = image.headers()["etag"].to_str().unwrap().to_owned();
+    let frozen_png = image.bytes().await.unwrap();
+    let verify_link = qr_link(&frozen_png);
+    let fetch_if_changed = |etag: String| {
+        let (server, image_path) = (&server, &image_path);
+        async move {
+            let response = server
+                .client()
+                .http
+                .get(server.url(image_path))
+                .header("If-None-Match", etag)
+                .send()
+                .await
+                .unwrap();
+            let etag = response.headers()["etag"].to_str().unwrap().to_owned();
+            (response.status(), etag, response.bytes().await.unwrap())
+        }
+    };
+    let (status, etag, body) = fetch_if_changed(frozen_etag.clone()).await;
+    assert_eq!(
+        (status, &etag, body.len()),
+        (StatusCode::NOT_MODIFIED, &frozen_etag, 0),
+        "a browser that has the image is told so"
+    );
+    let again = server.client().get(&image_path).await.bytes().await.unwrap();
+    assert_eq!(again, frozen_png, "served again, the same image");
     let index = frozen
         .split("data-ledger-index=\"")
         .nth(1)
@@ -313,6 +339,11 @@ async fn open_claims_mint_tokens_once_per_person(db: Db) {
         query::<String>(&server, &format!("SELECT status FROM tokens WHERE id = {token}")).await,
         "revoked"
     );
+    let (status, etag, body) = fetch_if_changed(frozen_etag.clone()).await;
+    assert_eq!(status, StatusCode::OK, "the revocation changed the image");
+    assert_ne!(etag, frozen_etag);
+    assert_ne!(body, frozen_png);
+    assert_eq!(qr_link(&body), verify_link, "the same entry to verify");
     assert_eq!(
         scalar(
             &server,

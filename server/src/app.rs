@@ -18,6 +18,7 @@ use crate::kyc::{IdentityVerifier, PiiVault};
 use crate::ledger::checkpoint::CheckpointSigner;
 use crate::mail::Transport;
 use crate::minter::Minter;
+use crate::web::certificate_cache::CertificateCache;
 use crate::{jobs, store, web};
 
 /// Everything a request handler or worker needs, behind one cheap-to-clone handle.
@@ -55,6 +56,8 @@ pub struct App {
     pub public_url: Url,
     /// Decides claims in batches.
     pub minter: Minter,
+    /// Certificate images drawn lately.
+    pub certificates: CertificateCache,
 }
 
 impl AppState {
@@ -88,6 +91,7 @@ impl AppState {
             ledger_sequenced: Notify::new(),
             public_url,
             minter: Minter::default(),
+            certificates: CertificateCache::default(),
         })))
     }
 

@@ -2,14 +2,19 @@
 //! ledger index and a QR code of the link that verifies it. It carries nothing personal, so
 //! anyone may fetch it; the JSON certificate with the holder's salt stays with the holder.
 //!
-//! Text is drawn with an embedded subset of Noto Sans CJK SC (ASCII, Latin-1, punctuation and
-//! the GB 2312 characters; see `server/assets/fonts/OFL.txt`), so the image renders the same on
-//! a machine without any fonts installed. Characters outside the subset show as a box.
+//! Text is drawn with an embedded subset of Noto Sans CJK SC (ASCII, Latin-1, punctuation, the
+//! GB 2312 characters and every CJK unified ideograph of the basic block, so rare characters in
+//! names such as 喆 or 堃 too; see `server/assets/fonts/OFL.txt`), so the image renders the same
+//! on a machine without any fonts installed. Characters outside the subset (the extension
+//! blocks) show as a box.
 
 use ab_glyph::{Font, FontRef, GlyphId, PxScale, ScaleFont, point};
 use image::imageops::FilterType;
 use image::{DynamicImage, ImageFormat, Rgb, RgbImage};
 use qrcode::{Color, QrCode};
+use sha3::{Digest, Sha3_256};
+
+use super::certificate_cache::Fingerprint;
 
 const REGULAR: &[u8] = include_bytes!("../../assets/fonts/NotoSansCJKsc-Regular-subset.otf");
 const BOLD: &[u8] = include_bytes!("../../assets/fonts/NotoSansCJKsc-Bold-subset.otf");
@@ -29,25 +34,56 @@ const ARTWORK_TOP: u32 = 170;
 const ARTWORK_BOX: u32 = 760;
 const QR_SIZE: u32 = 232;
 
-/// Everything the image says, already in the reader's language.
-pub struct CertificateCard<'a> {
+/// Everything the image says, already in the reader's language; the artwork comes separately.
+pub struct CertificateCard {
     /// "Digital collectible · non-transferable".
-    pub kicker: &'a str,
-    pub title: &'a str,
+    pub kicker: String,
+    pub title: String,
     /// `#12 / 1000`.
-    pub serial: &'a str,
+    pub serial: String,
     /// "Issuer: …".
-    pub issuer: &'a str,
+    pub issuer: String,
     /// "Ledger entry #4711", or that it is still pending.
-    pub ledger: &'a str,
+    pub ledger: String,
     /// Shown prominently when the token is frozen or revoked.
-    pub status: Option<&'a str>,
+    pub status: Option<String>,
     /// The caption under the QR code.
-    pub scan_hint: &'a str,
+    pub scan_hint: String,
     /// What the QR code links to.
-    pub verify_url: &'a str,
-    /// The artwork thumbnail (any format `image` decodes), if it may be shown.
-    pub artwork: Option<&'a [u8]>,
+    pub verify_url: String,
+}
+
+impl CertificateCard {
+    /// SHA3-256 over everything the image shows, with `artwork` (the artwork's blob key)
+    /// standing for the artwork's bytes so that a cached image is found without fetching them,
+    /// and the server's version standing for the drawing code.
+    pub fn fingerprint(&self, artwork: Option<&str>) -> Fingerprint {
+        let mut hasher = Sha3_256::new();
+        let texts = [
+            Some(env!("CARGO_PKG_VERSION")),
+            Some(self.kicker.as_str()),
+            Some(self.title.as_str()),
+            Some(self.serial.as_str()),
+            Some(self.issuer.as_str()),
+            Some(self.ledger.as_str()),
+            self.status.as_deref(),
+            Some(self.scan_hint.as_str()),
+            Some(self.verify_url.as_str()),
+            artwork,
+        ];
+        for text in texts {
+            // Length-prefixed, and absent distinct from empty, so no two cards collide.
+            match text {
+                Some(text) => {
+                    hasher.update([1]);
+                    hasher.update((text.len() as u64).to_be_bytes());
+                    hasher.update(text.as_bytes());
+                }
+                None => hasher.update([0]),
+            }
+        }
+        hasher.finalize().into()
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -60,8 +96,9 @@ pub enum CardError {
     Encode(#[from] image::ImageError),
 }
 
-/// Renders the card as PNG bytes.
-pub fn render(card: &CertificateCard<'_>) -> Result<Vec<u8>, CardError> {
+/// Renders the card as PNG bytes, with the artwork thumbnail (any format `image` decodes) if
+/// it may be shown.
+pub fn render(card: &CertificateCard, artwork_bytes: Option<&[u8]>) -> Result<Vec<u8>, CardError> {
     let regular = FontRef::try_from_slice(REGULAR)?;
     let bold = FontRef::try_from_slice(BOLD)?;
     let mut canvas = RgbImage::from_pixel(WIDTH, HEIGHT, PAPER);
@@ -77,22 +114,22 @@ pub fn render(card: &CertificateCard<'_>) -> Result<Vec<u8>, CardError> {
         26.0,
         left + brand + 24.0,
         116.0,
-        card.kicker,
+        &card.kicker,
         MUTED,
     );
 
-    artwork(&mut canvas, card.artwork);
+    artwork(&mut canvas, artwork_bytes);
 
     let mut baseline = (ARTWORK_TOP + ARTWORK_BOX + 84) as f32;
     let full_width = (WIDTH - 2 * MARGIN) as f32;
-    for line in wrap(&bold, 54.0, card.title, full_width, 2) {
+    for line in wrap(&bold, 54.0, &card.title, full_width, 2) {
         draw_text(&mut canvas, &bold, 54.0, left, baseline, &line, INK);
         baseline += 68.0;
     }
     baseline += 8.0;
-    draw_text(&mut canvas, &bold, 46.0, left, baseline, card.serial, ACCENT);
-    if let Some(status) = card.status {
-        let serial_width = measure(&bold, 46.0, card.serial);
+    draw_text(&mut canvas, &bold, 46.0, left, baseline, &card.serial, ACCENT);
+    if let Some(status) = &card.status {
+        let serial_width = measure(&bold, 46.0, &card.serial);
         draw_text(
             &mut canvas,
             &bold,
@@ -104,16 +141,16 @@ pub fn render(card: &CertificateCard<'_>) -> Result<Vec<u8>, CardError> {
         );
     }
     baseline += 62.0;
-    for line in wrap(&regular, 30.0, card.issuer, text_width, 2) {
+    for line in wrap(&regular, 30.0, &card.issuer, text_width, 2) {
         draw_text(&mut canvas, &regular, 30.0, left, baseline, &line, INK);
         baseline += 42.0;
     }
-    draw_text(&mut canvas, &regular, 26.0, left, baseline + 4.0, card.ledger, MUTED);
+    draw_text(&mut canvas, &regular, 26.0, left, baseline + 4.0, &card.ledger, MUTED);
 
     let qr_left = WIDTH - MARGIN - QR_SIZE;
     let qr_top = HEIGHT - MARGIN - QR_SIZE - 36;
-    qr(&mut canvas, card.verify_url, qr_left, qr_top)?;
-    let hint_width = measure(&regular, 22.0, card.scan_hint);
+    qr(&mut canvas, &card.verify_url, qr_left, qr_top)?;
+    let hint_width = measure(&regular, 22.0, &card.scan_hint);
     let hint_left = qr_left as f32 + (QR_SIZE as f32 - hint_width) / 2.0;
     draw_text(
         &mut canvas,
@@ -121,7 +158,7 @@ pub fn render(card: &CertificateCard<'_>) -> Result<Vec<u8>, CardError> {
         22.0,
         hint_left,
         (qr_top + QR_SIZE + 30) as f32,
-        card.scan_hint,
+        &card.scan_hint,
         MUTED,
     );
 
@@ -307,17 +344,16 @@ fn longest_prefix<F: Font>(font: &F, size: f32, text: &str, width: f32) -> usize
 mod tests {
     use super::*;
 
-    fn card<'a>(title: &'a str, artwork: Option<&'a [u8]>) -> CertificateCard<'a> {
+    fn card(title: &str) -> CertificateCard {
         CertificateCard {
-            kicker: "数字藏品 · 不可转让",
-            title,
-            serial: "#12 / 1000",
-            issuer: "发行方：新华文创（北京）有限公司",
-            ledger: "账本条目 #4711",
+            kicker: "数字藏品 · 不可转让".into(),
+            title: title.into(),
+            serial: "#12 / 1000".into(),
+            issuer: "发行方：新华文创（北京）有限公司".into(),
+            ledger: "账本条目 #4711".into(),
             status: None,
-            scan_hint: "扫码验证",
-            verify_url: "https://keepsake.example/verify?entry=4711",
-            artwork,
+            scan_hint: "扫码验证".into(),
+            verify_url: "https://keepsake.example/verify?entry=4711".into(),
         }
     }
 
@@ -328,8 +364,44 @@ mod tests {
     }
 
     #[test]
+    fn the_fingerprint_changes_with_anything_drawn() {
+        let base = card("长城 · 日出");
+        let print = base.fingerprint(Some("artwork/a"));
+        assert_eq!(print, card("长城 · 日出").fingerprint(Some("artwork/a")));
+        let variants = [
+            card("长城 · 日落").fingerprint(Some("artwork/a")),
+            base.fingerprint(Some("artwork/b")),
+            base.fingerprint(None),
+            CertificateCard {
+                status: Some("已冻结".into()),
+                ..card("长城 · 日出")
+            }
+            .fingerprint(Some("artwork/a")),
+            CertificateCard {
+                status: Some(String::new()),
+                ..card("长城 · 日出")
+            }
+            .fingerprint(Some("artwork/a")),
+            CertificateCard {
+                ledger: "Ledger entry #4711".into(),
+                ..card("长城 · 日出")
+            }
+            .fingerprint(Some("artwork/a")),
+            CertificateCard {
+                kicker: "数字藏品 · 不可转让长城".into(),
+                title: " · 日出".into(),
+                ..card("")
+            }
+            .fingerprint(Some("artwork/a")),
+        ];
+        for (n, other) in variants.iter().enumerate() {
+            assert_ne!(&print, other, "variant {n}");
+        }
+    }
+
+    #[test]
     fn the_qr_code_in_the_image_reads_back_as_the_verify_link() {
-        let png = render(&card("长城 · 日出", None)).unwrap();
+        let png = render(&card("长城 · 日出"), None).unwrap();
         let image = decode(&png);
         assert_eq!((image.width(), image.height()), (WIDTH, HEIGHT));
         let mut grid = rqrr::PreparedImage::prepare_from_greyscale(WIDTH as usize, HEIGHT as usize, |x, y| {
@@ -351,10 +423,10 @@ mod tests {
         DynamicImage::ImageRgb8(art)
             .write_to(&mut std::io::Cursor::new(&mut bytes), ImageFormat::Png)
             .unwrap();
-        let with = decode(&render(&card("t", Some(&bytes))).unwrap());
+        let with = decode(&render(&card("t"), Some(&bytes)).unwrap());
         let centre = (WIDTH / 2, ARTWORK_TOP + ARTWORK_BOX / 2);
         assert_eq!(with.get_pixel(centre.0, centre.1).0, [10, 200, 30]);
-        let without = decode(&render(&card("t", Some(b"not an image"))).unwrap());
+        let without = decode(&render(&card("t"), Some(b"not an image")).unwrap());
         assert_ne!(without.get_pixel(centre.0, centre.1).0, [10, 200, 30]);
     }
 
@@ -367,10 +439,23 @@ mod tests {
                 .filter(|&(x, y)| image.get_pixel(x, y).0 == INK.0)
                 .count()
         };
-        let titled = decode(&render(&card("长城日出 Sunrise", None)).unwrap());
-        let untitled = decode(&render(&card("", None)).unwrap());
+        let titled = decode(&render(&card("长城日出 Sunrise"), None).unwrap());
+        let untitled = decode(&render(&card(""), None).unwrap());
         assert!(ink_in_title_band(&titled) > 200, "the title's glyphs are drawn");
         assert_eq!(ink_in_title_band(&untitled), 0);
+    }
+
+    #[test]
+    fn both_weights_cover_common_text_and_every_basic_cjk_ideograph() {
+        for font in [REGULAR, BOLD] {
+            let font = FontRef::try_from_slice(font).unwrap();
+            let missing: Vec<char> = ('\u{4e00}'..='\u{9fa5}')
+                .chain("KEEPSAKE #12 / 1000，。、“”《》（）ÉéAz09·…".chars())
+                .filter(|&c| font.glyph_id(c).0 == 0)
+                .collect();
+            assert!(missing.is_empty(), "no glyph for {missing:?}");
+            assert_eq!(font.glyph_id('\u{20000}').0, 0, "extension B is not embedded");
+        }
     }
 
     #[test]
@@ -392,14 +477,5 @@ mod tests {
                 .all(|w| "The Great Wall at sunrise over the hills".contains(w))
         );
         assert!(!words[0].ends_with(' ') && !words[1].starts_with(' '));
-    }
-
-    #[test]
-    fn the_embedded_subset_covers_common_text_and_nothing_rare() {
-        let font = FontRef::try_from_slice(REGULAR).unwrap();
-        for c in "新华社数字藏品鑫，。、“”《》（）ÉéAz09#/·…".chars() {
-            assert_ne!(font.glyph_id(c).0, 0, "{c} is in the embedded subset");
-        }
-        assert_eq!(font.glyph_id('\u{20000}').0, 0, "CJK extension B is left out");
     }
 }

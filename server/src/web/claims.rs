@@ -4,10 +4,11 @@
 
 use askama::Template;
 use axum::extract::{Path, State};
-use axum::http::header::{CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_TYPE};
+use axum::http::header::{CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_TYPE, ETAG, IF_NONE_MATCH};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::{Form, Json};
+use bytes::Bytes;
 use chrono::Utc;
 use serde::Deserialize;
 
@@ -277,11 +278,14 @@ pub async fn certificate(
 
 /// `GET /tokens/{id}/certificate.png`: the shareable image, in the reader's language. Public
 /// like the token page (it shows nothing personal); its QR code opens `/verify` on the
-/// token's ledger entry, or the token page while the entry is still being written.
+/// token's ledger entry, or the token page while the entry is still being written. Drawn once
+/// per token, status, ledger index and language, then served from memory; its fingerprint is
+/// the `ETag`, so a browser that has it gets `304 Not Modified`.
 pub async fn certificate_image(
     State(state): State<AppState>,
     ctx: RequestContext,
     Path(id): Path<i64>,
+    headers: HeaderMap,
 ) -> AppResult<Response> {
     let token = store::tokens::find(&state.db, TokenId(id))
         .await?
@@ -290,13 +294,11 @@ pub async fn certificate_image(
         .await?
         .ok_or(AppError::NotFound)?;
     let view = view_in(&state, &token, &collection).await?;
-    let artwork = match collection.status.is_public() {
-        true => match BlobKey::parse(&collection.artwork.large_key) {
-            Ok(key) => state.blobs.get(&key).await.ok().map(|blob| blob.bytes),
-            Err(_) => None,
-        },
-        false => None,
-    };
+    let artwork_key = collection
+        .status
+        .is_public()
+        .then(|| BlobKey::parse(&collection.artwork.large_key).ok())
+        .flatten();
     let (ledger, verify_url) = match view.ledger_index {
         Some(index) => (
             ctx.tf("token.card_ledger", &[("index", &index.to_string())]),
@@ -307,34 +309,57 @@ pub async fn certificate_image(
             state.absolute_url(&token_path(token.id)),
         ),
     };
-    let issuer = ctx.tf("token.card_issuer", &[("issuer", &view.issuer)]);
-    let serial = format!("#{} / {}", view.serial, view.edition_size);
-    let status = (view.status != "active").then(|| ctx.t2("token.status_", view.status));
-    let (kicker, scan_hint) = (ctx.t("token.kicker"), ctx.t("token.card_scan"));
-    let png = tokio::task::spawn_blocking(move || {
-        certificate_image::render(&CertificateCard {
-            kicker,
-            title: &view.title,
-            serial: &serial,
-            issuer: &issuer,
-            ledger: &ledger,
-            status,
-            scan_hint,
-            verify_url: &verify_url,
-            artwork: artwork.as_deref(),
-        })
-    })
-    .await
-    .map_err(|e| AppError::Internal(e.into()))?
-    .map_err(|e| AppError::Internal(e.into()))?;
+    let card = CertificateCard {
+        kicker: ctx.t("token.kicker").to_owned(),
+        serial: format!("#{} / {}", view.serial, view.edition_size),
+        issuer: ctx.tf("token.card_issuer", &[("issuer", &view.issuer)]),
+        title: view.title,
+        ledger,
+        status: (view.status != "active").then(|| ctx.t2("token.status_", view.status).to_owned()),
+        scan_hint: ctx.t("token.card_scan").to_owned(),
+        verify_url,
+    };
+    let fingerprint = card.fingerprint(artwork_key.as_ref().map(BlobKey::as_str));
+    let etag = format!("\"{}\"", crypto::hex(&fingerprint[..16]));
     let filename = format!("keepsake-token-{}-{}.png", token.collection, token.serial);
-    Ok((
-        [
-            (CONTENT_TYPE, "image/png".to_owned()),
-            (CACHE_CONTROL, "public, max-age=300".to_owned()),
-            (CONTENT_DISPOSITION, format!("inline; filename=\"{filename}\"")),
-        ],
-        png,
-    )
-        .into_response())
+    let headers_out = [
+        (CONTENT_TYPE, "image/png".to_owned()),
+        (CACHE_CONTROL, "public, max-age=300".to_owned()),
+        (ETAG, etag.clone()),
+        (CONTENT_DISPOSITION, format!("inline; filename=\"{filename}\"")),
+    ];
+    let known = headers
+        .get_all(IF_NONE_MATCH)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|tag| tag.trim() == etag || tag.trim() == "*");
+    if known {
+        return Ok((StatusCode::NOT_MODIFIED, headers_out).into_response());
+    }
+    if let Some(png) = state.certificates.get(&fingerprint) {
+        return Ok((headers_out, png).into_response());
+    }
+    let artwork = match &artwork_key {
+        Some(key) => match state.blobs.get(key).await {
+            Ok(blob) => Some(blob.bytes),
+            Err(err) => {
+                tracing::warn!(%err, token = id, "certificate image drawn without its artwork");
+                None
+            }
+        },
+        None => None,
+    };
+    // An image drawn without the artwork it should show is served once, never kept.
+    let complete = artwork_key.is_none() || artwork.is_some();
+    let png = tokio::task::spawn_blocking(move || certificate_image::render(&card, artwork.as_deref()))
+        .await
+        .map_err(|e| AppError::Internal(e.into()))?
+        .map_err(|e| AppError::Internal(e.into()))?;
+    let png = Bytes::from(png);
+    if !complete {
+        return Ok(([(CONTENT_TYPE, "image/png"), (CACHE_CONTROL, "no-store")], png).into_response());
+    }
+    state.certificates.insert(fingerprint, png.clone());
+    Ok((headers_out, png).into_response())
 }

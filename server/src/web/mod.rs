@@ -7,6 +7,7 @@ mod accounts;
 mod admin;
 mod api;
 pub mod auth;
+pub mod certificate_cache;
 mod certificate_image;
 mod claim_codes;
 mod claims;

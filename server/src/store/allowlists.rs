@@ -3,13 +3,10 @@
 use chrono::{DateTime, Utc};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect, Set};
 
-use super::StoreResult;
 use super::entities::claim_allowlist;
+use super::{INSERT_CHUNK, StoreResult};
 use crate::domain::account::Email;
 use crate::domain::collection::CollectionId;
-
-/// Rows per insert statement: well under SQLite's bound-variable limit.
-const INSERT_CHUNK: usize = 500;
 
 /// Adds the addresses not yet listed; returns how many were new.
 pub async fn add(

@@ -3,14 +3,11 @@
 use chrono::{DateTime, Utc};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
 
-use super::StoreResult;
 use super::entities::audit_log;
+use super::{INSERT_CHUNK, StoreResult};
 use crate::domain::audit::AuditEntry;
 
 pub use audit_log::Model as AuditRow;
-
-/// Rows per multi-row `INSERT` (nine parameters each), well below both databases' limits.
-const INSERT_CHUNK: usize = 1_000;
 
 fn row(entry: AuditEntry, now: DateTime<Utc>) -> audit_log::ActiveModel {
     audit_log::ActiveModel {

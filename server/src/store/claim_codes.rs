@@ -5,13 +5,10 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect, Set};
 
-use super::StoreResult;
 use super::entities::claim_codes;
+use super::{INSERT_CHUNK, StoreResult};
 use crate::domain::claim::{CodeState, TokenId};
 use crate::domain::collection::CollectionId;
-
-/// Rows per insert statement: well under SQLite's bound-variable limit.
-const INSERT_CHUNK: usize = 500;
 
 /// Stores a batch of code hashes; returns the batch number.
 pub async fn add_batch(

@@ -13,14 +13,11 @@ use sea_orm::{
 };
 
 use super::entities::{ledger_checkpoints, ledger_entries, ledger_nodes, ledger_pending, ledger_state};
-use super::{LOOKUP_CHUNK, StoreError, StoreResult};
+use super::{INSERT_CHUNK, LOOKUP_CHUNK, StoreError, StoreResult};
 use crate::ledger::merkle::{Hash, NodeId, NodeMap, empty_root};
 
 pub use ledger_checkpoints::Model as CheckpointRow;
 pub use ledger_entries::Model as EntryRow;
-
-/// Rows per multi-row `INSERT`, well below both databases' parameter limits.
-const INSERT_CHUNK: usize = 1_000;
 
 /// Any number that is the same for every Keepsake server: the advisory lock's key.
 const SEQUENCER_LOCK: i64 = 0x4b53_4c45_4447_4552;

@@ -56,6 +56,10 @@ pub type StoreResult<T> = Result<T, StoreError>;
 /// Values per `IN` list in the batch lookups, well below both databases' parameter limits.
 pub(crate) const LOOKUP_CHUNK: usize = 1_000;
 
+/// Rows per multi-row `INSERT`. No table has more than a dozen columns, so a statement stays
+/// well below SQLite's 32 766 and PostgreSQL's 65 535 parameters.
+pub(crate) const INSERT_CHUNK: usize = 1_000;
+
 /// Opens the database. SQLite files (and their directory) are created on first use and every
 /// SQLite connection gets WAL, foreign keys and a busy timeout.
 pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {

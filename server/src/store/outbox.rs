@@ -9,8 +9,8 @@ use sea_orm::{
     Set,
 };
 
-use super::StoreResult;
 use super::entities::outbox;
+use super::{INSERT_CHUNK, StoreResult};
 use crate::domain::outbox::{LEASE, OutboxStatus};
 
 /// A rendered message ready to queue.
@@ -30,9 +30,6 @@ pub struct QueuedMail {
     pub created_at: DateTime<Utc>,
     pub mail: NewMail,
 }
-
-/// Rows per multi-row `INSERT` (eleven parameters each), well below both databases' limits.
-const INSERT_CHUNK: usize = 1_000;
 
 pub async fn enqueue(conn: &impl ConnectionTrait, mail: NewMail, now: DateTime<Utc>) -> StoreResult<i64> {
     Ok(pending(mail, now).insert(conn).await?.id)

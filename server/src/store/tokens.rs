@@ -9,13 +9,10 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
 
 use super::entities::{collections, tokens};
-use super::{LOOKUP_CHUNK, StoreError, StoreResult};
+use super::{INSERT_CHUNK, LOOKUP_CHUNK, StoreError, StoreResult};
 use crate::domain::account::UserId;
 use crate::domain::claim::{TokenId, TokenStatus};
 use crate::domain::collection::CollectionId;
-
-/// Rows per multi-row `INSERT` (eleven parameters each), well below both databases' limits.
-const INSERT_CHUNK: usize = 1_000;
 
 /// A token as stored.
 #[derive(Debug, Clone)]

@@ -12,7 +12,7 @@ use sea_orm::{
 };
 
 use super::entities::collections;
-use super::{LOOKUP_CHUNK, StoreResult};
+use super::{LOOKUP_CHUNK, StoreResult, distinct};
 use crate::domain::account::UserId;
 use crate::domain::collection::{ClaimMode, CollectionId, CollectionStatus, CollectionTerms};
 use crate::domain::issuer::IssuerId;
@@ -172,7 +172,7 @@ pub async fn find_many(
     ids: &[CollectionId],
 ) -> StoreResult<HashMap<CollectionId, CollectionRecord>> {
     let mut found = HashMap::new();
-    for chunk in ids.chunks(LOOKUP_CHUNK) {
+    for chunk in distinct(ids).chunks(LOOKUP_CHUNK) {
         let rows = collections::Entity::find()
             .filter(collections::Column::Id.is_in(chunk.iter().map(|id| id.0)))
             .all(conn)

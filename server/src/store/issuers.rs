@@ -10,7 +10,7 @@ use sea_orm::{
 };
 
 use super::entities::{issuer_documents, issuer_invitations, issuer_members, issuers};
-use super::{LOOKUP_CHUNK, StoreResult};
+use super::{LOOKUP_CHUNK, StoreResult, distinct};
 use crate::domain::account::UserId;
 use crate::domain::documents::DocumentKind;
 use crate::domain::issuer::{IssuerApplication, IssuerId, IssuerStatus};
@@ -150,7 +150,7 @@ pub async fn find(conn: &impl ConnectionTrait, id: IssuerId) -> StoreResult<Opti
 /// The legal names of these issuers (absent: no such issuer).
 pub async fn legal_names(conn: &impl ConnectionTrait, ids: &[IssuerId]) -> StoreResult<HashMap<IssuerId, String>> {
     let mut names = HashMap::new();
-    for chunk in ids.chunks(LOOKUP_CHUNK) {
+    for chunk in distinct(ids).chunks(LOOKUP_CHUNK) {
         let rows: Vec<(i64, String)> = issuers::Entity::find()
             .select_only()
             .column(issuers::Column::Id)

@@ -13,7 +13,7 @@ use sea_orm::{
 };
 
 use super::entities::{ledger_checkpoints, ledger_entries, ledger_nodes, ledger_pending, ledger_state};
-use super::{INSERT_CHUNK, LOOKUP_CHUNK, StoreError, StoreResult};
+use super::{INSERT_CHUNK, LOOKUP_CHUNK, StoreError, StoreResult, distinct};
 use crate::ledger::merkle::{Hash, NodeId, NodeMap, empty_root};
 
 pub use ledger_checkpoints::Model as CheckpointRow;
@@ -210,7 +210,7 @@ pub async fn entry_from_queue(conn: &impl ConnectionTrait, source: i64) -> Store
 /// The ledger index of each of these queue rows that has been sequenced (absent: still queued).
 pub async fn indices_from_queue(conn: &impl ConnectionTrait, sources: &[i64]) -> StoreResult<HashMap<i64, i64>> {
     let mut indices = HashMap::new();
-    for chunk in sources.chunks(LOOKUP_CHUNK) {
+    for chunk in distinct(sources).chunks(LOOKUP_CHUNK) {
         let rows: Vec<(i64, i64)> = ledger_entries::Entity::find()
             .select_only()
             .column(ledger_entries::Column::SourceId)

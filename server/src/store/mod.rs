@@ -56,6 +56,14 @@ pub type StoreResult<T> = Result<T, StoreError>;
 /// Values per `IN` list in the batch lookups, well below both databases' parameter limits.
 pub(crate) const LOOKUP_CHUNK: usize = 1_000;
 
+/// The distinct values of `ids`, for `IN` lists: callers pass one id per row they show.
+pub(crate) fn distinct<T: Ord + Copy>(ids: &[T]) -> Vec<T> {
+    let mut distinct = ids.to_vec();
+    distinct.sort_unstable();
+    distinct.dedup();
+    distinct
+}
+
 /// Rows per multi-row `INSERT`. No table has more than a dozen columns, so a statement stays
 /// well below SQLite's 32 766 and PostgreSQL's 65 535 parameters.
 pub(crate) const INSERT_CHUNK: usize = 1_000;

@@ -9,7 +9,7 @@ use sea_orm::{
 };
 
 use super::entities::{user_roles, users};
-use super::{LOOKUP_CHUNK, StoreError, StoreResult};
+use super::{LOOKUP_CHUNK, StoreError, StoreResult, distinct};
 use crate::domain::account::{Email, UserId};
 use crate::domain::role::Role;
 use crate::i18n::Locale;
@@ -67,7 +67,7 @@ pub async fn find(conn: &impl ConnectionTrait, id: UserId) -> StoreResult<Option
 /// These accounts by id (absent: no such account).
 pub async fn find_many(conn: &impl ConnectionTrait, ids: &[UserId]) -> StoreResult<HashMap<UserId, User>> {
     let mut found = HashMap::new();
-    for chunk in ids.chunks(LOOKUP_CHUNK) {
+    for chunk in distinct(ids).chunks(LOOKUP_CHUNK) {
         let rows = users::Entity::find()
             .filter(users::Column::Id.is_in(chunk.iter().map(|id| id.0)))
             .all(conn)

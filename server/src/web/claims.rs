@@ -128,13 +128,9 @@ struct TokenView {
 /// The views of `tokens`, in the order given, with their collections, issuers and ledger
 /// indices looked up once for the lot.
 async fn views(state: &AppState, tokens: &[TokenRecord]) -> AppResult<Vec<TokenView>> {
-    let mut collection_ids: Vec<_> = tokens.iter().map(|t| t.collection).collect();
-    collection_ids.sort();
-    collection_ids.dedup();
+    let collection_ids: Vec<_> = tokens.iter().map(|t| t.collection).collect();
     let collections = store::collections::find_many(&state.db, &collection_ids).await?;
-    let mut issuer_ids: Vec<_> = collections.values().map(|c| c.issuer).collect();
-    issuer_ids.sort();
-    issuer_ids.dedup();
+    let issuer_ids: Vec<_> = collections.values().map(|c| c.issuer).collect();
     let issuers = store::issuers::legal_names(&state.db, &issuer_ids).await?;
     let queued: Vec<i64> = tokens.iter().map(|t| t.ledger_queue_id).collect();
     let indices = store::ledger::indices_from_queue(&state.db, &queued).await?;
@@ -333,7 +329,9 @@ pub async fn certificate_image(
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(','))
-        .any(|tag| tag.trim() == etag || tag.trim() == "*");
+        // If-None-Match compares weakly (RFC 9110 §13.1.2): a proxy may have marked it `W/`.
+        .map(|tag| tag.trim().trim_start_matches("W/"))
+        .any(|tag| tag == etag || tag == "*");
     if known {
         return Ok((StatusCode::NOT_MODIFIED, headers_out).into_response());
     }

@@ -56,9 +56,7 @@ pub async fn queue_rows(
 ) -> AppResult<Vec<CollectionRow>> {
     let policy = store::moderation::review_policy(&state.db).await?;
     let queue = store::collections::queue(&state.db).await?;
-    let mut issuer_ids: Vec<_> = queue.iter().map(|c| c.issuer).collect();
-    issuer_ids.sort();
-    issuer_ids.dedup();
+    let issuer_ids: Vec<_> = queue.iter().map(|c| c.issuer).collect();
     let issuers = store::issuers::legal_names(&state.db, &issuer_ids).await?;
     let mut rows = Vec::new();
     for record in queue {

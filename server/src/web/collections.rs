@@ -918,9 +918,7 @@ pub struct ClaimRow {
 /// Every claim of a collection in serial order, holders masked.
 pub async fn claim_rows(state: &AppState, collection: CollectionId) -> AppResult<Vec<ClaimRow>> {
     let tokens = store::tokens::of_collection(&state.db, collection).await?;
-    let mut holders: Vec<UserId> = tokens.iter().map(|t| t.holder).collect();
-    holders.sort();
-    holders.dedup();
+    let holders: Vec<UserId> = tokens.iter().map(|t| t.holder).collect();
     let accounts = store::users::find_many(&state.db, &holders).await?;
     let queued: Vec<i64> = tokens.iter().map(|t| t.ledger_queue_id).collect();
     let indices = store::ledger::indices_from_queue(&state.db, &queued).await?;

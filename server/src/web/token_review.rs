@@ -121,9 +121,7 @@ async fn apply(
     }
     queue_entries(txn, entries, now).await?;
     store::audit::append_many(txn, audit, now).await?;
-    let mut holder_ids: Vec<UserId> = tokens.iter().map(|t| t.holder).collect();
-    holder_ids.sort();
-    holder_ids.dedup();
+    let holder_ids: Vec<UserId> = tokens.iter().map(|t| t.holder).collect();
     let holders = store::users::find_many(txn, &holder_ids).await?;
     let mut mails = Vec::with_capacity(tokens.len());
     for token in tokens {

@@ -837,25 +837,27 @@ async fn acknowledged_claims_survive_a_killed_server(db: Db) {
 }
 
 /// A reviewer freezes, then revokes, every token of a collection at once: each token gets its
-/// ledger entry and audit row, every holder a mail, and verification reports the status. The
-/// revoke takes tokens in both states: frozen ones and one claimed after the freeze.
+/// ledger entry and audit row, every holder one mail naming their tokens, and verification
+/// reports the status. The revoke takes tokens in both states: frozen ones and one claimed
+/// after the freeze.
 async fn reviewers_freeze_and_revoke_a_whole_collection(db: Db) {
     let server = Server::start(db).await;
     let (issuer, _, founder, reviewer) = approved_issuer_with_key(&server).await;
-    let id = published_collection(&founder, &reviewer, issuer, "整体处置测试", open(5, 1)).await;
+    let id = published_collection(&founder, &reviewer, issuer, "整体处置测试", open(6, 2)).await;
     let people = collectors(&server, &reviewer, 80, 4).await;
     let page = format!("/collections/{id}");
-    let claim_as = |n: usize| {
+    let claim_as = |n: usize, key: &'static str| {
         let person = people[n].clone();
         let page = page.clone();
         async move {
             let csrf = person.csrf(&page).await;
-            let (status, _) = claim(&person, &csrf, id, &format!("whole-collection-{n:04}")).await;
+            let (status, _) = claim(&person, &csrf, id, &format!("whole-collection-{n:04}-{key}")).await;
             assert_eq!(status, StatusCode::SEE_OTHER);
         }
     };
-    for n in 0..3 {
-        claim_as(n).await;
+    // The first collector holds two: serials 1 and 2.
+    for (n, key) in [(0, "first"), (0, "second"), (1, "first"), (2, "first")] {
+        claim_as(n, key).await;
     }
     let case = format!("/review/collections/{id}");
     let decide = |action: &'static str, reason: &'static str| {
@@ -887,7 +889,7 @@ async fn reviewers_freeze_and_revoke_a_whole_collection(db: Db) {
         "a reason is required"
     );
     assert_eq!(decide("sell", "x").await, StatusCode::BAD_REQUEST);
-    assert_eq!(statuses("active").await, 3, "nothing changed");
+    assert_eq!(statuses("active").await, 4, "nothing changed");
     let (_, case_page) = reviewer.get_text(&case).await;
     assert!(case_page.contains("data-collection-tokens"), "the case page offers it");
     let member = founder
@@ -900,13 +902,27 @@ async fn reviewers_freeze_and_revoke_a_whole_collection(db: Db) {
     assert_eq!(member.status(), StatusCode::FORBIDDEN, "issuers are not reviewers");
 
     assert_eq!(decide("freeze", "批量核查").await, StatusCode::SEE_OTHER);
-    assert_eq!(statuses("frozen").await, 3);
-    let frozen = entries_where(&server, 3, |e| {
+    assert_eq!(statuses("frozen").await, 4);
+    let frozen = entries_where(&server, 4, |e| {
         e["type"] == "token_frozen" && e["fields"]["collection_id"] == id
     })
     .await;
     let serials: BTreeSet<u64> = frozen.iter().map(|e| e["fields"]["serial"].as_u64().unwrap()).collect();
-    assert_eq!(serials, BTreeSet::from([1, 2, 3]));
+    assert_eq!(serials, BTreeSet::from([1, 2, 3, 4]));
+    let told_of_freeze = |to: &'static str| {
+        let server = &server;
+        async move {
+            query::<String>(
+                server,
+                &format!("SELECT subject FROM outbox WHERE recipient = '{to}' AND text_body LIKE '%批量核查%'"),
+            )
+            .await
+        }
+    };
+    assert!(
+        told_of_freeze("collector80@example.com").await.contains("#1, #2"),
+        "one mail names both of the first collector's tokens"
+    );
     for n in 80..83 {
         let mails = server.mailbox().wait_for(&format!("collector{n}@example.com"), 3).await;
         assert!(
@@ -915,16 +931,16 @@ async fn reviewers_freeze_and_revoke_a_whole_collection(db: Db) {
         );
     }
 
-    claim_as(3).await;
+    claim_as(3, "late").await;
     assert_eq!(statuses("active").await, 1, "claims go on: the freeze was of tokens");
     assert_eq!(decide("revoke", "侵权下架").await, StatusCode::SEE_OTHER);
-    assert_eq!(statuses("revoked").await, 4);
+    assert_eq!(statuses("revoked").await, 5);
     assert_eq!(decide("revoke", "again").await, StatusCode::SEE_OTHER);
-    let revoked = entries_where(&server, 4, |e| {
+    let revoked = entries_where(&server, 5, |e| {
         e["type"] == "token_revoked" && e["fields"]["collection_id"] == id
     })
     .await;
-    assert_eq!(revoked.len(), 4, "a second revoke of revoked tokens writes nothing");
+    assert_eq!(revoked.len(), 5, "a second revoke of revoked tokens writes nothing");
     let revoked_from = |before: &'static str| {
         let server = &server;
         async move {
@@ -935,10 +951,10 @@ async fn reviewers_freeze_and_revoke_a_whole_collection(db: Db) {
             .await
         }
     };
-    assert_eq!((revoked_from("frozen").await, revoked_from("active").await), (3, 1));
+    assert_eq!((revoked_from("frozen").await, revoked_from("active").await), (4, 1));
     assert_eq!(
         scalar(&server, "SELECT COUNT(*) FROM audit_log WHERE action = 'token.frozen'").await,
-        3
+        4
     );
     let told = server.mailbox().wait_for("collector83@example.com", 3).await;
     assert!(

@@ -42,6 +42,9 @@ fn valid_claim_key(key: &str) -> bool {
     (16..=64).contains(&key.len()) && key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
+/// The signed-in collector's own tokens.
+pub const MY_COLLECTION: &str = "/me/collection";
+
 pub fn token_path(id: TokenId) -> String {
     format!("/tokens/{id}")
 }

@@ -155,7 +155,7 @@ pub fn router(state: AppState) -> Router {
             "/console/{issuer}/collections/{id}/allowlist",
             post(collections::upload_allowlist).layer(DefaultBodyLimit::max(8 * 1024 * 1024)),
         )
-        .route("/me/collection", get(claims::my_collection))
+        .route(claims::MY_COLLECTION, get(claims::my_collection))
         .route("/api/v1/tokens/{id}/transfer", post(claims::transfer))
         .route(
             "/api/v1/collections/{id}/claims",

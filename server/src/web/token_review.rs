@@ -1,6 +1,9 @@
 //! Reviewers freeze or revoke tokens: one from its token page, or every token of a collection
-//! from the collection's case page. Each token that changes gets a ledger entry, an audit row
-//! and a mail to its holder, all in the decision's transaction; the holder never changes.
+//! from the collection's case page. Each token that changes gets a ledger entry and an audit
+//! row, and each holder one mail naming their tokens, all in the decision's transaction; the
+//! holder never changes.
+
+use std::collections::BTreeMap;
 
 use axum::Form;
 use axum::extract::{Path, State};
@@ -10,7 +13,7 @@ use sea_orm::DatabaseTransaction;
 use serde::Deserialize;
 
 use super::auth::Reviewer;
-use super::claims::token_path;
+use super::claims::{MY_COLLECTION, token_path};
 use super::collection_review::check_not_member;
 use super::context::RequestContext;
 use super::error::{AppError, AppResult};
@@ -73,8 +76,8 @@ struct Change<'a> {
     now: DateTime<Utc>,
 }
 
-/// The one place a token's status changes: the statuses themselves, a ledger entry, an audit
-/// row and a mail to the holder per token, in `txn`, with a handful of statements however many
+/// The one place a token's status changes: the statuses themselves, a ledger entry and an audit
+/// row per token and a mail per holder, in `txn`, with a handful of statements however many
 /// tokens there are. False if any token changed since it was read.
 async fn apply(
     state: &AppState,
@@ -121,15 +124,25 @@ async fn apply(
     }
     queue_entries(txn, entries, now).await?;
     store::audit::append_many(txn, audit, now).await?;
-    let holder_ids: Vec<UserId> = tokens.iter().map(|t| t.holder).collect();
-    let holders = store::users::find_many(txn, &holder_ids).await?;
-    let mut mails = Vec::with_capacity(tokens.len());
+    // One mail per holder, naming each of their tokens that changed.
+    let mut by_holder: BTreeMap<UserId, Vec<&TokenRecord>> = BTreeMap::new();
     for token in tokens {
-        let holder = holders.get(&token.holder).ok_or(AppError::NotFound)?;
+        by_holder.entry(token.holder).or_default().push(token);
+    }
+    let holder_ids: Vec<UserId> = by_holder.keys().copied().collect();
+    let holders = store::users::find_many(txn, &holder_ids).await?;
+    let mut mails = Vec::with_capacity(by_holder.len());
+    for (holder, held) in &by_holder {
+        let holder = holders.get(holder).ok_or(AppError::NotFound)?;
         let to = Email::parse(&holder.email).map_err(|e| AppError::Internal(e.into()))?;
+        let serials: Vec<String> = held.iter().map(|t| format!("#{}", t.serial)).collect();
+        let link = match held.as_slice() {
+            [only] => token_path(only.id),
+            _ => MY_COLLECTION.to_owned(),
+        };
         let message = Mail::TokenStatus {
-            link: &state.absolute_url(&token_path(token.id)),
-            collection: &format!("{} #{}", collection.terms.title, token.serial),
+            link: &state.absolute_url(&link),
+            collection: &format!("{} {}", collection.terms.title, serials.join(", ")),
             status: decision.notice(),
             reason,
         }

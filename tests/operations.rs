@@ -50,7 +50,7 @@ async fn readiness_follows_the_database() {
     let client = server.client();
     assert_eq!(client.get("/readyz").await.status(), StatusCode::OK);
 
-    let admin = sea_orm::Database::connect(service_var("TEST_DATABASE_URL").unwrap())
+    let admin = keepsake::store::connect(&service_var("TEST_DATABASE_URL").unwrap())
         .await
         .unwrap();
     admin

@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 use base64::Engine;
 use reqwest::StatusCode;
 use reqwest::header::{CONTENT_TYPE, LOCATION};
-use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
+use sea_orm::{ConnectionTrait, DatabaseConnection};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, ChildStdout, Command};
 
@@ -57,7 +57,7 @@ impl Db {
     pub async fn postgres() -> Option<Db> {
         let admin_url = service_var("TEST_DATABASE_URL")?;
         let name = format!("ks_test_{}", uuid::Uuid::new_v4().simple());
-        let admin = Database::connect(&admin_url)
+        let admin = keepsake::store::connect(&admin_url)
             .await
             .expect("connect to TEST_DATABASE_URL");
         admin
@@ -247,7 +247,7 @@ impl Server {
 
     /// The server's own database, for checking what was (not) stored and for ageing rows.
     pub async fn db(&self) -> DatabaseConnection {
-        Database::connect(&self.database_url)
+        keepsake::store::connect(&self.database_url)
             .await
             .expect("connect to the server's database")
     }

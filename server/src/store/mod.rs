@@ -70,12 +70,19 @@ pub(crate) const INSERT_CHUNK: usize = 1_000;
 
 /// Opens the database. SQLite files (and their directory) are created on first use and every
 /// SQLite connection gets WAL, foreign keys and a busy timeout.
+///
+/// Pooled connections are never retired for age or idleness. With either limit set, sqlx 0.9
+/// runs a periodic reaper that can spin forever at 100% CPU and wedge a runtime worker after a
+/// race on its idle count (sqlx issue #3645, unfixed in any release so far); it hung a test
+/// process here once. Both databases cope with connections that stay open.
 pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
     let mut options = ConnectOptions::new(url.to_owned());
     options
         .sqlx_logging(false)
         .connect_timeout(Duration::from_secs(10))
-        .acquire_timeout(Duration::from_secs(10));
+        .acquire_timeout(Duration::from_secs(10))
+        .idle_timeout(None)
+        .max_lifetime(None);
     if url.starts_with("sqlite:") {
         if let Some(path) = sqlite_path(url)
             && let Some(dir) = std::path::Path::new(path).parent()

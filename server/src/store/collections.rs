@@ -12,7 +12,7 @@ use sea_orm::{
 };
 
 use super::entities::collections;
-use super::{LOOKUP_CHUNK, StoreResult, distinct};
+use super::{StoreResult, in_chunks};
 use crate::domain::account::UserId;
 use crate::domain::collection::{ClaimMode, CollectionId, CollectionStatus, CollectionTerms};
 use crate::domain::issuer::IssuerId;
@@ -171,18 +171,16 @@ pub async fn find_many(
     conn: &impl ConnectionTrait,
     ids: &[CollectionId],
 ) -> StoreResult<HashMap<CollectionId, CollectionRecord>> {
-    let mut found = HashMap::new();
-    for chunk in distinct(ids).chunks(LOOKUP_CHUNK) {
-        let rows = collections::Entity::find()
+    let rows = in_chunks(ids, |chunk| {
+        collections::Entity::find()
             .filter(collections::Column::Id.is_in(chunk.iter().map(|id| id.0)))
             .all(conn)
-            .await?;
-        found.extend(
-            rows.into_iter()
-                .map(|m| (CollectionId(m.id), CollectionRecord::from(m))),
-        );
-    }
-    Ok(found)
+    })
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|m| (CollectionId(m.id), CollectionRecord::from(m)))
+        .collect())
 }
 
 /// The issuer's collections, newest first.

@@ -10,7 +10,7 @@ use sea_orm::{
 };
 
 use super::entities::{issuer_documents, issuer_invitations, issuer_members, issuers};
-use super::{LOOKUP_CHUNK, StoreResult, distinct};
+use super::{StoreResult, in_chunks};
 use crate::domain::account::UserId;
 use crate::domain::documents::DocumentKind;
 use crate::domain::issuer::{IssuerApplication, IssuerId, IssuerStatus};
@@ -149,19 +149,17 @@ pub async fn find(conn: &impl ConnectionTrait, id: IssuerId) -> StoreResult<Opti
 
 /// The legal names of these issuers (absent: no such issuer).
 pub async fn legal_names(conn: &impl ConnectionTrait, ids: &[IssuerId]) -> StoreResult<HashMap<IssuerId, String>> {
-    let mut names = HashMap::new();
-    for chunk in distinct(ids).chunks(LOOKUP_CHUNK) {
-        let rows: Vec<(i64, String)> = issuers::Entity::find()
+    let rows: Vec<(i64, String)> = in_chunks(ids, |chunk| {
+        issuers::Entity::find()
             .select_only()
             .column(issuers::Column::Id)
             .column(issuers::Column::LegalName)
             .filter(issuers::Column::Id.is_in(chunk.iter().map(|id| id.0)))
             .into_tuple()
             .all(conn)
-            .await?;
-        names.extend(rows.into_iter().map(|(id, name)| (IssuerId(id), name)));
-    }
-    Ok(names)
+    })
+    .await?;
+    Ok(rows.into_iter().map(|(id, name)| (IssuerId(id), name)).collect())
 }
 
 /// Applications waiting for a decision, oldest first.

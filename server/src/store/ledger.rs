@@ -13,7 +13,7 @@ use sea_orm::{
 };
 
 use super::entities::{ledger_checkpoints, ledger_entries, ledger_nodes, ledger_pending, ledger_state};
-use super::{INSERT_CHUNK, LOOKUP_CHUNK, StoreError, StoreResult, distinct};
+use super::{INSERT_CHUNK, StoreError, StoreResult, in_chunks};
 use crate::ledger::merkle::{Hash, NodeId, NodeMap, empty_root};
 
 pub use ledger_checkpoints::Model as CheckpointRow;
@@ -209,19 +209,17 @@ pub async fn entry_from_queue(conn: &impl ConnectionTrait, source: i64) -> Store
 
 /// The ledger index of each of these queue rows that has been sequenced (absent: still queued).
 pub async fn indices_from_queue(conn: &impl ConnectionTrait, sources: &[i64]) -> StoreResult<HashMap<i64, i64>> {
-    let mut indices = HashMap::new();
-    for chunk in distinct(sources).chunks(LOOKUP_CHUNK) {
-        let rows: Vec<(i64, i64)> = ledger_entries::Entity::find()
+    let rows: Vec<(i64, i64)> = in_chunks(sources, |chunk| {
+        ledger_entries::Entity::find()
             .select_only()
             .column(ledger_entries::Column::SourceId)
             .column(ledger_entries::Column::Idx)
             .filter(ledger_entries::Column::SourceId.is_in(chunk.iter().copied()))
             .into_tuple()
             .all(conn)
-            .await?;
-        indices.extend(rows);
-    }
-    Ok(indices)
+    })
+    .await?;
+    Ok(rows.into_iter().collect())
 }
 
 pub async fn entry(conn: &impl ConnectionTrait, index: u64) -> StoreResult<Option<EntryRow>> {

@@ -56,12 +56,20 @@ pub type StoreResult<T> = Result<T, StoreError>;
 /// Values per `IN` list in the batch lookups, well below both databases' parameter limits.
 pub(crate) const LOOKUP_CHUNK: usize = 1_000;
 
-/// The distinct values of `ids`, for `IN` lists: callers pass one id per row they show.
-pub(crate) fn distinct<T: Ord + Copy>(ids: &[T]) -> Vec<T> {
-    let mut distinct = ids.to_vec();
+/// The rows `query` finds for the distinct `values`, asked a chunk at a time so that no `IN`
+/// list outgrows the databases' parameter limits. Callers pass one value per row they show.
+pub(crate) async fn in_chunks<T: Ord + Copy, R, Found: Future<Output = Result<Vec<R>, DbErr>>>(
+    values: &[T],
+    mut query: impl FnMut(&[T]) -> Found,
+) -> StoreResult<Vec<R>> {
+    let mut distinct = values.to_vec();
     distinct.sort_unstable();
     distinct.dedup();
-    distinct
+    let mut rows = Vec::new();
+    for chunk in distinct.chunks(LOOKUP_CHUNK) {
+        rows.extend(query(chunk).await?);
+    }
+    Ok(rows)
 }
 
 /// Rows per multi-row `INSERT`. No table has more than a dozen columns, so a statement stays

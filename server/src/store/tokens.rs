@@ -9,7 +9,7 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
 
 use super::entities::{collections, tokens};
-use super::{INSERT_CHUNK, LOOKUP_CHUNK, StoreError, StoreResult};
+use super::{INSERT_CHUNK, LOOKUP_CHUNK, StoreError, StoreResult, in_chunks};
 use crate::domain::account::UserId;
 use crate::domain::claim::{TokenId, TokenStatus};
 use crate::domain::collection::CollectionId;
@@ -81,9 +81,8 @@ pub async fn held_by_many(
     collection: CollectionId,
     holder_indexes: &[&str],
 ) -> StoreResult<HashMap<String, u64>> {
-    let mut held = HashMap::new();
-    for chunk in holder_indexes.chunks(LOOKUP_CHUNK) {
-        let counts: Vec<(String, i64)> = tokens::Entity::find()
+    let counts: Vec<(String, i64)> = in_chunks(holder_indexes, |chunk| {
+        tokens::Entity::find()
             .select_only()
             .column(tokens::Column::HolderIndex)
             .column_as(tokens::Column::Id.count(), "held")
@@ -92,14 +91,12 @@ pub async fn held_by_many(
             .group_by(tokens::Column::HolderIndex)
             .into_tuple()
             .all(conn)
-            .await?;
-        held.extend(
-            counts
-                .into_iter()
-                .map(|(index, n)| (index, u64::try_from(n).unwrap_or(0))),
-        );
-    }
-    Ok(held)
+    })
+    .await?;
+    Ok(counts
+        .into_iter()
+        .map(|(index, n)| (index, u64::try_from(n).unwrap_or(0)))
+        .collect())
 }
 
 /// The tokens earlier claims with these (claimant, key) pairs minted.
@@ -107,22 +104,25 @@ pub async fn by_claim_keys(
     conn: &impl ConnectionTrait,
     keys: &[(UserId, &str)],
 ) -> StoreResult<HashMap<(UserId, String), TokenRecord>> {
-    let mut found = HashMap::new();
-    for chunk in keys.chunks(LOOKUP_CHUNK) {
-        let rows = tokens::Entity::find()
+    // Each chunk's query matches its claimants and keys crosswise; only asked pairs are kept.
+    let rows = in_chunks(keys, |chunk| {
+        tokens::Entity::find()
             .filter(tokens::Column::HolderUserId.is_in(chunk.iter().map(|(user, _)| user.0)))
             .filter(tokens::Column::ClaimKey.is_in(chunk.iter().map(|(_, key)| *key)))
             .all(conn)
-            .await?;
-        let wanted: HashSet<(UserId, &str)> = chunk.iter().copied().collect();
-        for row in rows {
-            let key = (UserId(row.holder_user_id), row.claim_key.clone());
-            if wanted.contains(&(key.0, key.1.as_str())) {
-                found.insert(key, TokenRecord::from(row));
-            }
-        }
-    }
-    Ok(found)
+    })
+    .await?;
+    let wanted: HashSet<(UserId, &str)> = keys.iter().copied().collect();
+    Ok(rows
+        .into_iter()
+        .filter(|row| wanted.contains(&(UserId(row.holder_user_id), row.claim_key.as_str())))
+        .map(|row| {
+            (
+                (UserId(row.holder_user_id), row.claim_key.clone()),
+                TokenRecord::from(row),
+            )
+        })
+        .collect())
 }
 
 /// The token an earlier claim with this key minted, if any.

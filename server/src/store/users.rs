@@ -9,7 +9,7 @@ use sea_orm::{
 };
 
 use super::entities::{user_roles, users};
-use super::{LOOKUP_CHUNK, StoreError, StoreResult, distinct};
+use super::{StoreError, StoreResult, in_chunks};
 use crate::domain::account::{Email, UserId};
 use crate::domain::role::Role;
 use crate::i18n::Locale;
@@ -66,15 +66,13 @@ pub async fn find(conn: &impl ConnectionTrait, id: UserId) -> StoreResult<Option
 
 /// These accounts by id (absent: no such account).
 pub async fn find_many(conn: &impl ConnectionTrait, ids: &[UserId]) -> StoreResult<HashMap<UserId, User>> {
-    let mut found = HashMap::new();
-    for chunk in distinct(ids).chunks(LOOKUP_CHUNK) {
-        let rows = users::Entity::find()
+    let rows = in_chunks(ids, |chunk| {
+        users::Entity::find()
             .filter(users::Column::Id.is_in(chunk.iter().map(|id| id.0)))
             .all(conn)
-            .await?;
-        found.extend(rows.into_iter().map(|m| (UserId(m.id), User::from(m))));
-    }
-    Ok(found)
+    })
+    .await?;
+    Ok(rows.into_iter().map(|m| (UserId(m.id), User::from(m))).collect())
 }
 
 pub async fn find_by_email(conn: &impl ConnectionTrait, email: &Email) -> StoreResult<Option<User>> {

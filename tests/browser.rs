@@ -250,18 +250,23 @@ async fn a_collector_redeems_a_qr_code_in_chromium() {
             ("TITLE", title.to_owned()),
             ("COLLECTOR_EMAIL", "collector1@example.com".to_owned()),
             ("MEMBER_EMAIL", "founder@example.com".to_owned()),
+            ("REVIEWER_EMAIL", "reviewer@example.com".to_owned()),
             ("DASHBOARD", detail.clone()),
+            ("CASE", format!("/review/collections/{collection}")),
             ("PASSWORD", PASSWORD.to_owned()),
             ("DOWNLOAD_DIR", downloads.path().display().to_string()),
         ],
         &[
             "redeem-en.png",
             "token-en.png",
+            "my-collection-en.png",
             "my-collection-zh-CN.png",
             "token-zh-CN.png",
             "certificate-image-en.png",
             "certificate-image-zh-CN.png",
             "dashboard-en.png",
+            "review-collection-tokens-en.png",
+            "review-collection-tokens-zh-CN.png",
         ],
     )
     .await;

@@ -2,19 +2,31 @@
 // and finds it in "my collection", in English and Chinese. Driven by tests/browser.rs, which
 // publishes a claim-code collection and prints its codes.
 //
-// Then the issuer sees the claim on its dashboard.
+// Then the issuer sees the claim on its dashboard, and a reviewer the collection's tokens on its
+// case page.
 //
-// Environment: BASE_URL, CODE_LINK, TITLE, COLLECTOR_EMAIL, MEMBER_EMAIL, DASHBOARD, PASSWORD,
-// DOWNLOAD_DIR, SCREENSHOT_DIR, CHROMIUM.
+// Environment: BASE_URL, CODE_LINK, TITLE, COLLECTOR_EMAIL, MEMBER_EMAIL, REVIEWER_EMAIL,
+// DASHBOARD, CASE, PASSWORD, DOWNLOAD_DIR, SCREENSHOT_DIR, CHROMIUM.
 
 import { join } from 'node:path';
 import { readFile, writeFile } from 'node:fs/promises';
 import { launchChromium } from './launch.mjs';
 
 const {
-  BASE_URL, CODE_LINK, TITLE, COLLECTOR_EMAIL, MEMBER_EMAIL, DASHBOARD, PASSWORD, DOWNLOAD_DIR, SCREENSHOT_DIR, CHROMIUM,
+  BASE_URL, CODE_LINK, TITLE, COLLECTOR_EMAIL, MEMBER_EMAIL, REVIEWER_EMAIL, DASHBOARD, CASE, PASSWORD, DOWNLOAD_DIR,
+  SCREENSHOT_DIR, CHROMIUM,
 } = process.env;
 const shot = (page, name) => page.screenshot({ path: join(SCREENSHOT_DIR, name), fullPage: true });
+
+async function logIn(browser, email) {
+  const page = await (await browser.newContext({ locale: 'en-US', viewport: { width: 1200, height: 900 } })).newPage();
+  await page.goto(`${BASE_URL}/login`);
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await page.waitForURL(`${BASE_URL}/`);
+  return page;
+}
 
 const browser = await launchChromium(CHROMIUM);
 try {
@@ -57,6 +69,7 @@ try {
 
   await page.getByRole('navigation').getByRole('link', { name: 'My collection' }).click();
   await page.locator('.token-grid li', { hasText: TITLE }).waitFor();
+  await shot(page, 'my-collection-en.png');
   await page.goto(`${BASE_URL}/lang/zh-CN?next=%2Fme%2Fcollection`);
   await page.getByRole('heading', { name: '我的藏品' }).waitFor();
   await page.locator('.token-grid li', { hasText: '#1 / 5' }).waitFor();
@@ -67,17 +80,20 @@ try {
   const imageZh = await page.request.get(new URL(await page.getByRole('link', { name: '分享图片（PNG）' }).getAttribute('href'), BASE_URL).toString());
   await writeFile(join(SCREENSHOT_DIR, 'certificate-image-zh-CN.png'), await imageZh.body());
 
-  const issuer = await (await browser.newContext({ locale: 'en-US', viewport: { width: 1200, height: 900 } })).newPage();
-  await issuer.goto(`${BASE_URL}/login`);
-  await issuer.getByLabel('Email').fill(MEMBER_EMAIL);
-  await issuer.getByLabel('Password').fill(PASSWORD);
-  await issuer.getByRole('button', { name: 'Log in' }).click();
-  await issuer.waitForURL(`${BASE_URL}/`);
+  const issuer = await logIn(browser, MEMBER_EMAIL);
   await issuer.goto(`${BASE_URL}${DASHBOARD}`);
   await issuer.locator('svg[data-total="1"]').waitFor();
   await issuer.getByText('1 claimed, 4 remaining').waitFor();
   await issuer.getByText('2 generated, 1 used.').waitFor();
   await shot(issuer, 'dashboard-en.png');
+
+  const reviewer = await logIn(browser, REVIEWER_EMAIL);
+  await reviewer.goto(`${BASE_URL}${CASE}`);
+  await reviewer.getByText('Tokens claimed so far: 1.').waitFor();
+  await shot(reviewer, 'review-collection-tokens-en.png');
+  await reviewer.goto(`${BASE_URL}/lang/zh-CN?next=${encodeURIComponent(CASE)}`);
+  await reviewer.getByText('已领取 1 件。').waitFor();
+  await shot(reviewer, 'review-collection-tokens-zh-CN.png');
   console.log('claimed through a QR link and downloaded the certificate');
 } finally {
   await browser.close();

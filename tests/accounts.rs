@@ -212,6 +212,36 @@ async fn forms_without_csrf_token_are_refused_and_change_nothing(db: Db) {
     let body: serde_json::Value = response.json().await.unwrap();
     assert_eq!(body["error"]["code"], "csrf_rejected");
     assert!(body["error"]["message"].as_str().is_some_and(|m| !m.is_empty()));
+
+    // An upload refused before its body is read still gets its answer: the server reads the
+    // rest of the body first, so the client is not cut off with a reset half-way through
+    // sending it. A few megabytes is more than the socket buffers hold.
+    let upload = || {
+        reqwest::multipart::Form::new().part(
+            "file",
+            reqwest::multipart::Part::bytes(vec![b'x'; 4 * 1024 * 1024]).file_name("big.bin"),
+        )
+    };
+    let response = client
+        .http
+        .post(server.url("/verify/file"))
+        .multipart(upload())
+        .send()
+        .await
+        .expect("the refusal arrives, not a broken pipe");
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    assert!(response.text().await.unwrap().contains("表单已失效"));
+
+    // The same for a form refused after the CSRF check, because nobody is signed in.
+    let token = client.csrf("/signup").await;
+    let response = client
+        .http
+        .post(server.url(&format!("/issuers/apply?csrf={token}")))
+        .multipart(upload())
+        .send()
+        .await
+        .expect("the refusal arrives, not a broken pipe");
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
 }
 
 async fn password_reset_link_works_once(db: Db) {

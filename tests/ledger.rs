@@ -510,6 +510,18 @@ async fn attestations_get_receipts_that_verify_offline(db: Db) {
     assert_eq!(unauthenticated.status(), StatusCode::UNAUTHORIZED);
     let wrong_key = attest(&server, Some("ks_not-a-key"), json!({ "sha3_256": document })).await;
     assert_eq!(wrong_key.status(), StatusCode::UNAUTHORIZED);
+    // A file upload with a wrong key is answered, not cut off while the client is still
+    // sending it.
+    let big = reqwest::multipart::Part::bytes(vec![7u8; 4 * 1024 * 1024]).file_name("big.bin");
+    let wrong_key = attest_file(
+        &server,
+        "ks_not-a-key",
+        reqwest::multipart::Form::new().part("file", big),
+    )
+    .await;
+    assert_eq!(wrong_key.status(), StatusCode::UNAUTHORIZED);
+    let error: Value = wrong_key.json().await.unwrap();
+    assert_eq!(error["error"]["code"], "api_key_required");
 
     // A suspended issuer cannot attest; the suspension is itself in the log.
     let case = format!("/review/issuers/{issuer}");

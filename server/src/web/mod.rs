@@ -1,7 +1,8 @@
 //! The server-rendered web interface: routes, middleware and page handlers.
 //!
-//! Request flow, outermost first: request id, trace span, security headers, request context
-//! (session, language, CSRF cookie), error-page rendering, CSRF check, panic catcher, handler.
+//! Request flow, outermost first: request id, trace span, reading of unread bodies, security
+//! headers, request context (session, language, CSRF cookie), error-page rendering, CSRF
+//! check, panic catcher, handler.
 
 mod accounts;
 mod admin;
@@ -25,6 +26,7 @@ mod ops;
 mod pages;
 mod review;
 mod token_review;
+mod unread_body;
 mod verify;
 
 use askama::Template;
@@ -225,6 +227,7 @@ pub fn router(state: AppState) -> Router {
                     tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), request_id)
                 }).on_response(DefaultOnResponse::new().level(tracing::Level::INFO)))
                 .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+                .layer(middleware::from_fn(unread_body::drain))
                 .layer(SetResponseHeaderLayer::if_not_present(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
                 .layer(SetResponseHeaderLayer::if_not_present(X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
                 .layer(SetResponseHeaderLayer::if_not_present(REFERRER_POLICY, HeaderValue::from_static("same-origin")))

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect, Set};
 
 use super::entities::claim_allowlist;
-use super::{INSERT_CHUNK, StoreResult};
+use super::{StoreResult, insert_in_chunks};
 use crate::domain::account::Email;
 use crate::domain::collection::CollectionId;
 
@@ -26,16 +26,16 @@ pub async fn add(
         .iter()
         .filter(|e| !existing.iter().any(|x| x == e.as_str()))
         .collect();
-    for chunk in fresh.chunks(INSERT_CHUNK) {
-        claim_allowlist::Entity::insert_many(chunk.iter().map(|email| claim_allowlist::ActiveModel {
+    let rows = fresh
+        .iter()
+        .map(|email| claim_allowlist::ActiveModel {
             collection_id: Set(collection.0),
             email: Set(email.as_str().to_owned()),
             added_at: Set(now),
             ..Default::default()
-        }))
-        .exec(conn)
-        .await?;
-    }
+        })
+        .collect();
+    insert_in_chunks(conn, rows).await?;
     Ok(fresh.len())
 }
 

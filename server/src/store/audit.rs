@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
 
 use super::entities::audit_log;
-use super::{INSERT_CHUNK, StoreResult};
+use super::{StoreResult, insert_in_chunks};
 use crate::domain::audit::AuditEntry;
 
 pub use audit_log::Model as AuditRow;
@@ -31,13 +31,7 @@ pub async fn append(conn: &impl ConnectionTrait, entry: AuditEntry, now: DateTim
 
 /// Appends several rows with one statement per thousand.
 pub async fn append_many(conn: &impl ConnectionTrait, entries: Vec<AuditEntry>, now: DateTime<Utc>) -> StoreResult<()> {
-    let mut entries = entries.into_iter().peekable();
-    while entries.peek().is_some() {
-        audit_log::Entity::insert_many(entries.by_ref().take(INSERT_CHUNK).map(|entry| row(entry, now)))
-            .exec_without_returning(conn)
-            .await?;
-    }
-    Ok(())
+    insert_in_chunks(conn, entries.into_iter().map(|entry| row(entry, now)).collect()).await
 }
 
 /// Which rows to read.
@@ -80,7 +74,7 @@ mod tests {
     use super::*;
     use crate::domain::audit::{AuditAction, AuditSubject};
     use crate::domain::claim::TokenId;
-    use crate::store;
+    use crate::store::{self, INSERT_CHUNK};
 
     #[tokio::test]
     async fn many_rows_go_in_over_several_statements_and_keep_their_order() {

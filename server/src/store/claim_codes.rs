@@ -6,7 +6,7 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect, Set};
 
 use super::entities::claim_codes;
-use super::{INSERT_CHUNK, StoreResult};
+use super::{StoreResult, insert_in_chunks};
 use crate::domain::claim::{CodeState, TokenId};
 use crate::domain::collection::CollectionId;
 
@@ -25,8 +25,9 @@ pub async fn add_batch(
         .one(conn)
         .await?;
     let batch = last.flatten().unwrap_or(0) + 1;
-    for chunk in hashes.chunks(INSERT_CHUNK) {
-        claim_codes::Entity::insert_many(chunk.iter().map(|hash| claim_codes::ActiveModel {
+    let rows = hashes
+        .iter()
+        .map(|hash| claim_codes::ActiveModel {
             collection_id: Set(collection.0),
             code_hash: Set(hash.to_vec()),
             batch: Set(batch),
@@ -34,10 +35,9 @@ pub async fn add_batch(
             used_at: Set(None),
             token_id: Set(None),
             ..Default::default()
-        }))
-        .exec(conn)
-        .await?;
-    }
+        })
+        .collect();
+    insert_in_chunks(conn, rows).await?;
     Ok(batch)
 }
 

@@ -13,7 +13,7 @@ use sea_orm::{
 };
 
 use super::entities::{ledger_checkpoints, ledger_entries, ledger_nodes, ledger_pending, ledger_state};
-use super::{INSERT_CHUNK, StoreError, StoreResult, in_chunks};
+use super::{INSERT_CHUNK, StoreError, StoreResult, in_chunks, insert_in_chunks};
 use crate::ledger::merkle::{Hash, NodeId, NodeMap, empty_root};
 
 pub use ledger_checkpoints::Model as CheckpointRow;
@@ -156,27 +156,28 @@ pub struct SequencedBatch {
 }
 
 pub async fn write_batch(conn: &impl ConnectionTrait, batch: SequencedBatch, now: DateTime<Utc>) -> StoreResult<()> {
-    // Rows go in chunks: SQLite allows 32 766 parameters per statement, PostgreSQL 65 535.
-    for chunk in batch.entries.chunks(INSERT_CHUNK) {
-        let entries = chunk
-            .iter()
-            .map(|(index, entry, leaf, source)| ledger_entries::ActiveModel {
-                idx: Set(*index as i64),
-                entry: Set(entry.clone()),
-                leaf_hash: Set(leaf.to_vec()),
-                source_id: Set(*source),
-                sequenced_at: Set(now),
-            });
-        ledger_entries::Entity::insert_many(entries).exec(conn).await?;
-    }
-    for chunk in batch.nodes.chunks(INSERT_CHUNK) {
-        let nodes = chunk.iter().map(|((level, index), hash)| ledger_nodes::ActiveModel {
-            level: Set(*level as i32),
-            idx: Set(*index as i64),
+    let entries = batch
+        .entries
+        .into_iter()
+        .map(|(index, entry, leaf, source)| ledger_entries::ActiveModel {
+            idx: Set(index as i64),
+            entry: Set(entry),
+            leaf_hash: Set(leaf.to_vec()),
+            source_id: Set(source),
+            sequenced_at: Set(now),
+        })
+        .collect();
+    insert_in_chunks(conn, entries).await?;
+    let nodes = batch
+        .nodes
+        .into_iter()
+        .map(|((level, index), hash)| ledger_nodes::ActiveModel {
+            level: Set(level as i32),
+            idx: Set(index as i64),
             hash: Set(hash.to_vec()),
-        });
-        ledger_nodes::Entity::insert_many(nodes).exec(conn).await?;
-    }
+        })
+        .collect();
+    insert_in_chunks(conn, nodes).await?;
     ledger_pending::Entity::delete_many()
         .filter(ledger_pending::Column::Id.is_in(batch.consumed))
         .exec(conn)

@@ -27,8 +27,8 @@ use std::time::Duration;
 use migrations::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
-    ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbErr, SqlErr, SqliteTransactionMode,
-    TransactionOptions, TransactionTrait,
+    ActiveModelTrait, ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbErr,
+    EntityTrait, SqlErr, SqliteTransactionMode, TransactionOptions, TransactionTrait,
 };
 
 /// Errors of the persistence layer.
@@ -75,6 +75,20 @@ pub(crate) async fn in_chunks<T: Ord + Copy, R, Found: Future<Output = Result<Ve
 /// Rows per multi-row `INSERT`. No table has more than a dozen columns, so a statement stays
 /// well below SQLite's 32 766 and PostgreSQL's 65 535 parameters.
 pub(crate) const INSERT_CHUNK: usize = 1_000;
+
+/// Inserts `rows` in order, one multi-row statement per [`INSERT_CHUNK`].
+pub(crate) async fn insert_in_chunks<Row: ActiveModelTrait>(
+    conn: &impl ConnectionTrait,
+    rows: Vec<Row>,
+) -> StoreResult<()> {
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        Row::Entity::insert_many(rows.by_ref().take(INSERT_CHUNK))
+            .exec_without_returning(conn)
+            .await?;
+    }
+    Ok(())
+}
 
 /// Opens the database. SQLite files (and their directory) are created on first use and every
 /// SQLite connection gets WAL, foreign keys and a busy timeout.

@@ -10,7 +10,7 @@ use sea_orm::{
 };
 
 use super::entities::outbox;
-use super::{INSERT_CHUNK, StoreResult};
+use super::{StoreResult, insert_in_chunks};
 use crate::domain::outbox::{LEASE, OutboxStatus};
 
 /// A rendered message ready to queue.
@@ -37,13 +37,7 @@ pub async fn enqueue(conn: &impl ConnectionTrait, mail: NewMail, now: DateTime<U
 
 /// Queues several messages with one statement per thousand.
 pub async fn enqueue_many(conn: &impl ConnectionTrait, mails: Vec<NewMail>, now: DateTime<Utc>) -> StoreResult<()> {
-    let mut mails = mails.into_iter().peekable();
-    while mails.peek().is_some() {
-        outbox::Entity::insert_many(mails.by_ref().take(INSERT_CHUNK).map(|mail| pending(mail, now)))
-            .exec_without_returning(conn)
-            .await?;
-    }
-    Ok(())
+    insert_in_chunks(conn, mails.into_iter().map(|mail| pending(mail, now)).collect()).await
 }
 
 fn pending(mail: NewMail, now: DateTime<Utc>) -> outbox::ActiveModel {
@@ -173,7 +167,7 @@ pub async fn status_of(conn: &impl ConnectionTrait, id: i64) -> StoreResult<Opti
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store;
+    use crate::store::{self, INSERT_CHUNK};
 
     #[tokio::test]
     async fn many_messages_are_queued_over_several_statements() {

@@ -10,7 +10,7 @@
 
 import { join } from 'node:path';
 import { readFile, writeFile } from 'node:fs/promises';
-import { launchChromium } from './launch.mjs';
+import { launchChromium, logIn as logInAt } from './launch.mjs';
 
 const {
   BASE_URL, CODE_LINK, TITLE, COLLECTOR_EMAIL, MEMBER_EMAIL, REVIEWER_EMAIL, DASHBOARD, CASE, PASSWORD, DOWNLOAD_DIR,
@@ -18,15 +18,7 @@ const {
 } = process.env;
 const shot = (page, name) => page.screenshot({ path: join(SCREENSHOT_DIR, name), fullPage: true });
 
-async function logIn(browser, email) {
-  const page = await (await browser.newContext({ locale: 'en-US', viewport: { width: 1200, height: 900 } })).newPage();
-  await page.goto(`${BASE_URL}/login`);
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password').fill(PASSWORD);
-  await page.getByRole('button', { name: 'Log in' }).click();
-  await page.waitForURL(`${BASE_URL}/`);
-  return page;
-}
+const logIn = (browser, email) => logInAt(browser, BASE_URL, email, PASSWORD);
 
 const browser = await launchChromium(CHROMIUM);
 try {

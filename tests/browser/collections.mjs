@@ -9,7 +9,7 @@
 // ADMIN_PASSWORD, ARTWORK, SCREENSHOT_DIR, CHROMIUM.
 
 import { join } from 'node:path';
-import { launchChromium } from './launch.mjs';
+import { launchChromium, logIn as logInAt } from './launch.mjs';
 
 const {
   BASE_URL, ISSUER_ID, MEMBER_EMAIL, REVIEWER_EMAIL, PASSWORD, ADMIN_EMAIL, ADMIN_PASSWORD, ARTWORK, SCREENSHOT_DIR,
@@ -18,16 +18,7 @@ const {
 const TITLE = '十二生肖 · 2026 马年';
 const shot = (page, name) => page.screenshot({ path: join(SCREENSHOT_DIR, name), fullPage: true });
 
-async function logIn(browser, email, password = PASSWORD) {
-  const context = await browser.newContext({ locale: 'en-US', viewport: { width: 1200, height: 900 } });
-  const page = await context.newPage();
-  await page.goto(`${BASE_URL}/login`);
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Log in' }).click();
-  await page.waitForURL(`${BASE_URL}/`);
-  return page;
-}
+const logIn = (browser, email, password = PASSWORD) => logInAt(browser, BASE_URL, email, password);
 
 const browser = await launchChromium(CHROMIUM);
 try {

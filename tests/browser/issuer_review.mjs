@@ -4,19 +4,13 @@
 // Environment: BASE_URL, REVIEWER_EMAIL, REVIEWER_PASSWORD, ISSUER_NAME, SCREENSHOT_DIR, CHROMIUM.
 
 import { join } from 'node:path';
-import { launchChromium } from './launch.mjs';
+import { launchChromium, logIn } from './launch.mjs';
 
 const { BASE_URL, REVIEWER_EMAIL, REVIEWER_PASSWORD, ISSUER_NAME, SCREENSHOT_DIR, CHROMIUM } = process.env;
 
 const browser = await launchChromium(CHROMIUM);
 try {
-  const context = await browser.newContext({ locale: 'en-US', viewport: { width: 1200, height: 900 } });
-  const page = await context.newPage();
-  await page.goto(`${BASE_URL}/login`);
-  await page.getByLabel('Email').fill(REVIEWER_EMAIL);
-  await page.getByLabel('Password').fill(REVIEWER_PASSWORD);
-  await page.getByRole('button', { name: 'Log in' }).click();
-  await page.waitForURL(`${BASE_URL}/`);
+  const page = await logIn(browser, BASE_URL, REVIEWER_EMAIL, REVIEWER_PASSWORD);
 
   await page.getByRole('navigation').getByRole('link', { name: 'Review' }).click();
   await page.getByRole('heading', { name: 'Issuer applications waiting for review' }).waitFor();

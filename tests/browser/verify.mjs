@@ -6,7 +6,7 @@
 // MEMBER_EMAIL, MEMBER_PASSWORD, SCREENSHOT_DIR, CHROMIUM.
 
 import { join } from 'node:path';
-import { launchChromium } from './launch.mjs';
+import { launchChromium, logIn } from './launch.mjs';
 
 const {
   BASE_URL, DOCUMENT, RECEIPT, TAMPERED_RECEIPT, ISSUER_NAME, ISSUER_ID, MEMBER_EMAIL, MEMBER_PASSWORD,
@@ -44,13 +44,7 @@ try {
   await page.getByText('回执有效').waitFor();
   await page.screenshot({ path: join(SCREENSHOT_DIR, 'verify-receipt-zh-CN.png'), fullPage: true });
 
-  const member = await browser.newContext({ locale: 'en-US', viewport: { width: 1200, height: 900 } });
-  const console_ = await member.newPage();
-  await console_.goto(`${BASE_URL}/login`);
-  await console_.getByLabel('Email').fill(MEMBER_EMAIL);
-  await console_.getByLabel('Password').fill(MEMBER_PASSWORD);
-  await console_.getByRole('button', { name: 'Log in' }).click();
-  await console_.waitForURL(`${BASE_URL}/`);
+  const console_ = await logIn(browser, BASE_URL, MEMBER_EMAIL, MEMBER_PASSWORD);
   await console_.goto(`${BASE_URL}/console/${ISSUER_ID}`);
   const row = console_.locator('#attestations tbody tr').filter({ hasText: '发布通稿' });
   await row.getByRole('link', { name: 'Receipt' }).waitFor();

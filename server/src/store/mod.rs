@@ -22,13 +22,15 @@ pub mod sessions;
 pub mod tokens;
 pub mod users;
 
+use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use migrations::{Migrator, MigratorTrait};
-use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
     ActiveModelTrait, ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbErr,
-    EntityTrait, SqlErr, SqliteTransactionMode, TransactionOptions, TransactionTrait,
+    EntityTrait, RuntimeErr, SqlErr, SqliteTransactionMode, TransactionOptions, TransactionTrait,
 };
 
 /// Errors of the persistence layer.
@@ -90,8 +92,11 @@ pub(crate) async fn insert_in_chunks<Row: ActiveModelTrait>(
     Ok(())
 }
 
-/// Opens the database. SQLite files (and their directory) are created on first use and every
-/// SQLite connection gets WAL, foreign keys and a busy timeout.
+/// How long a SQLite connection waits for another one's lock.
+const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Opens the database. SQLite files (and their directory) are created on first use, switched
+/// to WAL once, and every SQLite connection gets foreign keys and a busy timeout.
 ///
 /// Pooled connections are never retired for age or idleness. With either limit set, sqlx 0.9
 /// runs a periodic reaper that can spin forever at 100% CPU and wedge a runtime worker after a
@@ -111,20 +116,35 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
         {
             std::fs::create_dir_all(dir).map_err(|e| DbErr::Custom(format!("cannot create {}: {e}", dir.display())))?;
         }
+        switch_to_wal(url).await?;
         options
             .max_connections(8)
             .min_connections(1)
             .map_sqlx_sqlite_opts(|opts| {
                 opts.create_if_missing(true)
-                    .journal_mode(SqliteJournalMode::Wal)
                     .synchronous(SqliteSynchronous::Normal)
                     .foreign_keys(true)
-                    .busy_timeout(Duration::from_secs(10))
+                    .busy_timeout(SQLITE_BUSY_TIMEOUT)
             });
     } else {
         options.max_connections(16).min_connections(1);
     }
     Database::connect(options).await
+}
+
+/// Puts a SQLite database (created if missing) in WAL mode, on one connection of its own
+/// before the pool opens. The mode stays with the file. Switching takes an exclusive lock that
+/// no busy timeout waits for, so pooled connections opening together on a new file, each
+/// switching, could fail with "database is locked"; one did once at a test server's start.
+async fn switch_to_wal(url: &str) -> Result<(), DbErr> {
+    use sea_orm::sqlx::{ConnectOptions as _, Connection as _};
+    let failed = |e: sea_orm::sqlx::Error| DbErr::Conn(RuntimeErr::SqlxError(Arc::new(e)));
+    let options = SqliteConnectOptions::from_str(url)
+        .map_err(failed)?
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .busy_timeout(SQLITE_BUSY_TIMEOUT);
+    options.connect().await.map_err(failed)?.close().await.map_err(failed)
 }
 
 /// Starts a transaction that writes. On SQLite it takes the write lock at `BEGIN` (`BEGIN
@@ -176,5 +196,30 @@ mod tests {
         assert_eq!(sqlite_path("sqlite:/tmp/x.db"), Some("/tmp/x.db"));
         assert_eq!(sqlite_path("sqlite::memory:"), None);
         assert_eq!(sqlite_path("postgres://x"), None);
+    }
+
+    /// Pooled connections no longer switch the journal mode themselves: the switch made before
+    /// the pool opens must hold for every one of them, opened at once on a new file.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn every_connection_to_a_new_sqlite_file_finds_it_in_wal_mode() {
+        let dir = tempfile::tempdir().unwrap();
+        for n in 0..50 {
+            let url = format!("sqlite://{}?mode=rwc", dir.path().join(format!("{n}.db")).display());
+            let db = connect(&url).await.expect("the pool opens");
+            let queries = (0..8).map(|_| {
+                let db = db.clone();
+                tokio::spawn(async move {
+                    db.query_one_raw(sea_orm::Statement::from_string(
+                        sea_orm::DbBackend::Sqlite,
+                        "PRAGMA journal_mode",
+                    ))
+                    .await
+                })
+            });
+            for query in queries.collect::<Vec<_>>() {
+                let row = query.await.unwrap().expect("every connection opens").unwrap();
+                assert_eq!(row.try_get_by_index::<String>(0).unwrap(), "wal");
+            }
+        }
     }
 }

@@ -43,8 +43,13 @@ async fn sign_up_verify_log_in_log_out(db: Db) {
     let email = unique_email("flow");
 
     let response = client.signup(&email, PASSWORD).await;
-    assert_eq!(response.status(), StatusCode::OK);
-    let page = response.text().await.unwrap();
+    assert_eq!(
+        response.status(),
+        StatusCode::SEE_OTHER,
+        "sign-up answers with a redirect"
+    );
+    assert_eq!(location(&response), "/signup/sent");
+    let (_, page) = client.get_text("/signup/sent").await;
     assert!(page.contains("请查收验证邮件"), "default language is zh-CN");
 
     let mail = server.mailbox().wait_for(&email, 1).await;
@@ -93,7 +98,7 @@ async fn log_in_is_refused_until_the_email_is_verified(db: Db) {
     let server = Server::start(db).await;
     let client = server.client();
     let email = unique_email("unverified");
-    assert_eq!(client.signup(&email, PASSWORD).await.status(), StatusCode::OK);
+    assert_eq!(location(&client.signup(&email, PASSWORD).await), "/signup/sent");
 
     let response = client.login(&email, PASSWORD).await;
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
@@ -103,7 +108,7 @@ async fn log_in_is_refused_until_the_email_is_verified(db: Db) {
     let response = client
         .post_form("/login", "/verify-email/resend", &[("email", &email)])
         .await;
-    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(location(&response), "/verify-email/sent");
     let mails = server.mailbox().wait_for(&email, 2).await;
     let links: Vec<_> = mails
         .iter()
@@ -148,7 +153,10 @@ async fn wrong_password_is_refused_and_creates_no_session(db: Db) {
 async fn duplicate_email_is_refused(db: Db) {
     let server = Server::start(db).await;
     let email = unique_email("dup");
-    assert_eq!(server.client().signup(&email, PASSWORD).await.status(), StatusCode::OK);
+    assert_eq!(
+        location(&server.client().signup(&email, PASSWORD).await),
+        "/signup/sent"
+    );
 
     let response = server
         .client()
@@ -253,7 +261,7 @@ async fn password_reset_link_works_once(db: Db) {
     let response = client
         .post_form("/password/forgot", "/password/forgot", &[("email", &email)])
         .await;
-    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(location(&response), "/password/forgot/sent");
     let unknown = client
         .post_form(
             "/password/forgot",
@@ -261,10 +269,9 @@ async fn password_reset_link_works_once(db: Db) {
             &[("email", "nobody-here@example.com")],
         )
         .await;
-    assert_eq!(unknown.status(), StatusCode::OK);
     assert_eq!(
-        unknown.text().await.unwrap(),
-        response.text().await.unwrap(),
+        (unknown.status(), location(&unknown)),
+        (response.status(), location(&response)),
         "the answer does not reveal whether the account exists"
     );
 
@@ -531,8 +538,18 @@ async fn english_speakers_get_english_pages_and_mail() {
         .send()
         .await
         .unwrap();
-    assert_eq!(response.status(), StatusCode::OK);
-    assert!(response.text().await.unwrap().contains("Check your inbox"));
+    assert_eq!(location(&response), "/signup/sent");
+    let html = client
+        .http
+        .get(server.url("/signup/sent"))
+        .header("accept-language", "en")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("Check your inbox"));
     let mail = server.mailbox().wait_for(&email, 1).await;
     assert!(mail[0].text.contains("Thank you for signing up"), "{}", mail[0].text);
 

@@ -228,16 +228,14 @@ async fn a_collector_redeems_a_qr_code_in_chromium() {
     };
     let collection = published_collection(&founder, &reviewer, issuer, title, terms).await;
     let detail = format!("/console/{issuer}/collections/{collection}");
-    let csv = founder
+    let batch = founder
         .post_form(
             &detail,
             &format!("{detail}/codes"),
             &[("count", "2"), ("format", "csv")],
         )
-        .await
-        .text()
-        .await
-        .unwrap();
+        .await;
+    let (_, csv) = founder.get_text(&support::location(&batch)).await;
     let link = csv.lines().nth(1).and_then(|l| l.split_once(',')).unwrap().1.to_owned();
     collectors(&server, &reviewer, 1, 1).await;
     let downloads = tempfile::tempdir().unwrap();

@@ -230,6 +230,7 @@ async fn open_claims_mint_tokens_once_per_person(db: Db) {
     );
 
     // A reviewer freezes the token: the ledger, the holder and online verification all say so.
+    // Revoking is final: the reviewer ticks the confirmation as well.
     let decide = |action: &'static str, reason: &'static str| {
         let reviewer = reviewer.clone();
         let target = target.clone();
@@ -238,7 +239,7 @@ async fn open_claims_mint_tokens_once_per_person(db: Db) {
                 .post_form(
                     &target,
                     &format!("/review/tokens/{token}/decision"),
-                    &[("action", action), ("reason", reason)],
+                    &[("action", action), ("reason", reason), ("confirm", "yes")],
                 )
                 .await
                 .status()
@@ -252,6 +253,19 @@ async fn open_claims_mint_tokens_once_per_person(db: Db) {
     assert_eq!(decide("freeze", "投诉核查中").await, StatusCode::SEE_OTHER);
     let (_, frozen) = server.client().get_text(&target).await;
     assert!(frozen.contains("data-status=\"frozen\""));
+    assert!(
+        !frozen.contains("投诉核查中"),
+        "the reason is for the holder, not for everyone"
+    );
+    let (_, holder_view) = collector.get_text(&target).await;
+    assert!(
+        holder_view.contains("data-status-notice=\"frozen\"") && holder_view.contains("投诉核查中"),
+        "the holder is told the reason"
+    );
+    assert!(
+        !holder_view.contains("data-holder-box"),
+        "a frozen token is not offered for sharing"
+    );
     assert_eq!(decide("freeze", "again").await, StatusCode::CONFLICT);
     let frozen_entries = entries_where(&server, 1, |e| e["type"] == "token_frozen").await;
     assert_eq!(frozen_entries.len(), 1);
@@ -267,13 +281,15 @@ async fn open_claims_mint_tokens_once_per_person(db: Db) {
     let checked = collector
         .http
         .post(collector.url(&format!("/verify/receipt?csrf={verify_token}")))
-        .multipart(reqwest::multipart::Form::new().text("receipt_text", certificate.clone()))
+        .multipart(
+            reqwest::multipart::Form::new()
+                .text("receipt_text", certificate.clone())
+                .text("form_key", collector.form_key("/verify", "/verify/receipt").await),
+        )
         .send()
         .await
-        .unwrap()
-        .text()
-        .await
         .unwrap();
+    let (_, checked) = collector.get_text(&support::location(&checked)).await;
     assert!(
         checked.contains("data-holder-proven=\"true\""),
         "the certificate's holder proof checks online"
@@ -328,8 +344,59 @@ async fn open_claims_mint_tokens_once_per_person(db: Db) {
         .await;
     assert_eq!(status, StatusCode::OK);
     assert!(
-        verified.contains("data-token-status=\"frozen\"") && verified.contains("token_minted"),
+        verified.contains("data-token-status=\"frozen\"") && verified.contains("藏品领取（铸造）"),
         "the link verifies the minted entry and reports the freeze"
+    );
+    assert!(
+        !verified.contains("投诉核查中"),
+        "verification does not tell strangers the reason"
+    );
+
+    // A freeze is lifted with a reason: a ledger entry, an audit row and a mail.
+    assert_eq!(decide("unfreeze", "核查无误").await, StatusCode::SEE_OTHER);
+    assert_eq!(
+        query::<String>(&server, &format!("SELECT status FROM tokens WHERE id = {token}")).await,
+        "active"
+    );
+    let unfrozen = entries_where(&server, 1, |e| e["type"] == "token_unfrozen").await;
+    assert_eq!(unfrozen[0]["fields"]["serial"], 1);
+    assert_eq!(
+        scalar(
+            &server,
+            "SELECT COUNT(*) FROM audit_log WHERE action = 'token.unfrozen' AND reason = '核查无误'"
+        )
+        .await,
+        1
+    );
+    let mails = server.mailbox().wait_for("collector1@example.com", 4).await;
+    assert!(
+        mails
+            .iter()
+            .any(|m| m.subject.contains("解除冻结") && m.text.contains("核查无误")),
+        "the holder is told the freeze is lifted"
+    );
+    assert_eq!(
+        decide("unfreeze", "again").await,
+        StatusCode::CONFLICT,
+        "only a frozen token is unfrozen"
+    );
+
+    // Revoking needs its confirmation; without it nothing changes.
+    let unconfirmed = reviewer
+        .post_form(
+            &target,
+            &format!("/review/tokens/{token}/decision"),
+            &[("action", "revoke"), ("reason", "侵权")],
+        )
+        .await;
+    assert_eq!(unconfirmed.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        unconfirmed.text().await.unwrap().contains("data-next-steps"),
+        "the page says what to do"
+    );
+    assert_eq!(
+        query::<String>(&server, &format!("SELECT status FROM tokens WHERE id = {token}")).await,
+        "active"
     );
     for unknown in ["999999", "not-a-number"] {
         let (status, page) = server.client().get_text(&format!("/verify?entry={unknown}")).await;
@@ -496,16 +563,23 @@ async fn concurrent_claims_never_exceed_supply(db: Db) {
     );
 }
 
-/// Generates `count` codes for a claim-code collection as CSV: (grouped code, link).
+/// Generates `count` codes for a claim-code collection and follows the answer to the batch's
+/// sheet or CSV file, as a browser does.
 async fn generate_codes(founder: &Client, issuer: i64, collection: i64, count: u32, format: &str) -> reqwest::Response {
     let detail = format!("/console/{issuer}/collections/{collection}");
-    founder
+    let response = founder
         .post_form(
             &detail,
             &format!("{detail}/codes"),
             &[("count", &count.to_string()), ("format", format)],
         )
-        .await
+        .await;
+    assert_eq!(
+        response.status(),
+        StatusCode::SEE_OTHER,
+        "a new batch answers with a redirect"
+    );
+    founder.get(&support::location(&response)).await
 }
 
 async fn claim_codes_work_once_each(db: Db) {
@@ -554,6 +628,39 @@ async fn claim_codes_work_once_each(db: Db) {
         .await,
         5
     );
+    // The form sent twice (a reload, a double tap) makes one batch, and its sheet can be
+    // opened again by the member who made it, and by nobody else.
+    let detail = format!("/console/{issuer}/collections/{id}");
+    let action = format!("{detail}/codes");
+    let form_key = founder.form_key(&detail, &action).await;
+    let fields = [("count", "4"), ("format", "sheet"), ("form_key", form_key.as_str())];
+    let first = founder.post_form(&detail, &action, &fields).await;
+    let again = founder.post_form(&detail, &action, &fields).await;
+    assert_eq!(support::location(&first), support::location(&again), "the same result");
+    assert_eq!(
+        scalar(
+            &server,
+            &format!("SELECT COUNT(*) FROM claim_codes WHERE collection_id = {id}")
+        )
+        .await,
+        9,
+        "one batch of four"
+    );
+    let sheet_path = support::location(&first);
+    let (status, again_sheet) = founder.get_text(&sheet_path).await;
+    assert_eq!((status, again_sheet.matches("data-code=").count()), (StatusCode::OK, 4));
+    let stranger = server.verified_user("stranger@example.com", PASSWORD).await;
+    assert_eq!(
+        stranger.get(&sheet_path).await.status(),
+        StatusCode::NOT_FOUND,
+        "not a member"
+    );
+    let signed_out = server.client().get(&sheet_path).await;
+    assert_eq!(
+        signed_out.status(),
+        StatusCode::SEE_OTHER,
+        "signed out, the sheet asks to log in"
+    );
     let stored_plain = scalar(
         &server,
         &format!("SELECT COUNT(*) FROM claim_codes WHERE code_hash = '{}'", rows[0].0),
@@ -590,7 +697,10 @@ async fn claim_codes_work_once_each(db: Db) {
     assert_eq!(status, StatusCode::SEE_OTHER);
     token_of(&target);
     let (_, page_after) = bob.get_text(&canonical).await;
-    assert!(page_after.contains("data-problem=\"redeem.used\""));
+    assert!(
+        page_after.contains("data-claim-state=\"code_used\""),
+        "the code's page says it is used"
+    );
     let response = bob
         .http
         .post(bob.url(&canonical))
@@ -657,7 +767,7 @@ async fn claim_codes_work_once_each(db: Db) {
     );
     assert_eq!(
         (stats["codes"]["generated"].as_u64(), stats["codes"]["used"].as_u64()),
-        (Some(7), Some(3))
+        (Some(11), Some(3))
     );
     let listed = get("claims").await;
     let holders: Vec<&str> = listed["claims"]
@@ -867,7 +977,7 @@ async fn reviewers_freeze_and_revoke_a_whole_collection(db: Db) {
                 .post_form(
                     &case,
                     &format!("{case}/tokens"),
-                    &[("action", action), ("reason", reason)],
+                    &[("action", action), ("reason", reason), ("confirm", "yes")],
                 )
                 .await
                 .status()
@@ -926,6 +1036,17 @@ async fn reviewers_freeze_and_revoke_a_whole_collection(db: Db) {
         );
     }
 
+    // The whole freeze can be lifted, each token with its ledger entry, then put back.
+    assert_eq!(decide("unfreeze", "批量核查完毕").await, StatusCode::SEE_OTHER);
+    assert_eq!(statuses("active").await, 4);
+    let unfrozen = entries_where(&server, 4, |e| {
+        e["type"] == "token_unfrozen" && e["fields"]["collection_id"] == id
+    })
+    .await;
+    assert_eq!(unfrozen.len(), 4);
+    assert_eq!(decide("freeze", "再次核查").await, StatusCode::SEE_OTHER);
+    assert_eq!(statuses("frozen").await, 4);
+
     claim_as(3, "late").await;
     assert_eq!(statuses("active").await, 1, "claims go on: the freeze was of tokens");
     assert_eq!(decide("revoke", "侵权下架").await, StatusCode::SEE_OTHER);
@@ -949,7 +1070,8 @@ async fn reviewers_freeze_and_revoke_a_whole_collection(db: Db) {
     assert_eq!((revoked_from("frozen").await, revoked_from("active").await), (4, 1));
     assert_eq!(
         scalar(&server, "SELECT COUNT(*) FROM audit_log WHERE action = 'token.frozen'").await,
-        4
+        8,
+        "two freezes of four tokens"
     );
     let told = server.mailbox().wait_for("collector83@example.com", 3).await;
     assert!(
@@ -979,19 +1101,29 @@ async fn allowlists_decide_who_claims(db: Db) {
     let (listed, unlisted) = (&people[0], &people[1]);
     let detail = format!("/console/{issuer}/collections/{id}");
     let token = founder.csrf(&detail).await;
+    let form_key = founder.form_key(&detail, &format!("{detail}/allowlist")).await;
     let csv = "email,name\nCollector40@Example.com,张三\nnot-an-email,李四\ncollector40@example.com,again\nvip@example.com,\n";
-    let response = founder
-        .http
-        .post(founder.url(&format!("{detail}/allowlist?csrf={token}")))
-        .multipart(reqwest::multipart::Form::new().part(
-            "file",
-            reqwest::multipart::Part::bytes(csv.as_bytes().to_vec()).file_name("vip.csv"),
-        ))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::OK);
-    let report = response.text().await.unwrap();
+    let upload = || {
+        founder
+            .http
+            .post(founder.url(&format!("{detail}/allowlist?csrf={token}")))
+            .multipart(reqwest::multipart::Form::new().text("form_key", form_key.clone()).part(
+                "file",
+                reqwest::multipart::Part::bytes(csv.as_bytes().to_vec()).file_name("vip.csv"),
+            ))
+            .send()
+    };
+    let response = upload().await.unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER, "the report is its own page");
+    let report_path = support::location(&response);
+    let again = upload().await.unwrap();
+    assert_eq!(
+        support::location(&again),
+        report_path,
+        "sent twice, one upload and one report"
+    );
+    let (status, report) = founder.get_text(&report_path).await;
+    assert_eq!(status, StatusCode::OK);
     assert!(report.contains("data-added=\"2\" data-bad=\"2\""), "{report}");
     assert!(report.contains("data-bad-line=\"3\"") && report.contains("data-bad-line=\"4\""));
     assert_eq!(

@@ -405,8 +405,15 @@ impl Platform {
     }
 
     /// Posts a multipart form with the CSRF token of `form_page` in the query string.
+    /// Sends a multipart form with the CSRF token of `form_page`, and the form key of its form
+    /// that posts to `action`, as a browser would.
     async fn post_multipart(&self, client: &Client, form_page: &str, action: &str, form: Form) -> reqwest::Response {
-        let token = client.csrf(form_page).await;
+        let (_, html) = client.get_text(form_page).await;
+        let token = support::csrf_in(&html).expect("a CSRF token on the form page");
+        let form = match support::form_key_in(&html, action) {
+            Some(key) => form.text("form_key", key),
+            None => form,
+        };
         client
             .http
             .post(self.server.url(&format!("{action}?csrf={token}")))
@@ -680,7 +687,18 @@ async fn a_clean_collection_is_reviewed_published_and_public(db: Db) {
         title
     );
 
-    assert_eq!(p.act(founder, id, "close").await.status(), StatusCode::SEE_OTHER);
+    // Closing is final, so it is confirmed first.
+    assert_eq!(
+        p.act(founder, id, "close").await.status(),
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    assert_eq!(p.status(id).await, "published", "nothing happens unconfirmed");
+    let detail = founder.detail(id);
+    let closed = founder
+        .client
+        .post_form(&detail, &format!("{detail}/close"), &[("confirm", "yes")])
+        .await;
+    assert_eq!(closed.status(), StatusCode::SEE_OTHER);
     assert_eq!(p.status(id).await, "closed");
     assert_eq!(
         anonymous.get(&public).await.status(),

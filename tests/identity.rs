@@ -57,13 +57,18 @@ async fn identity_is_submitted_reviewed_and_audited(db: Db) {
     assert!(page.contains("未认证"));
 
     for (number, message) in [
-        ("110105194912310021", "校验码不正确"),
-        ("11010519490230002X", "出生日期无效"),
-        ("1101051949123100", "居民身份证号码为 18 位"),
+        ("110105194912310021", "校验码与前面的数字不符"),
+        ("11010519490230002X", "不是有效日期"),
+        ("1101051949123100", "完整的 18 位"),
     ] {
         let response = submit(&collector, NAME, number).await;
         assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY, "{number}");
-        assert!(response.text().await.unwrap().contains(message), "{number}");
+        let html = response.text().await.unwrap();
+        assert!(html.contains(message), "{number}: the page says what to fix");
+        assert!(
+            html.contains(&format!("value=\"{number}\"")),
+            "{number}: what was typed is kept"
+        );
     }
     let response = submit(&collector, NAME, "１１０１０５１９４９１２３１００２ｘ").await;
     assert_eq!(location(&response), "/identity", "full-width input is accepted");
@@ -211,11 +216,13 @@ async fn identity_is_submitted_reviewed_and_audited(db: Db) {
         .get_text(&format!("/review/audit?subject_id={collector_id}"))
         .await;
     assert_eq!(status, StatusCode::OK);
-    assert!(audit.contains("<td class=\"mono\">identity.rejected</td>") && audit.contains("照片与证件不符"));
     assert!(
-        !audit.contains("<td class=\"mono\">role.granted</td>"),
-        "filtered by subject"
+        audit.contains("实名认证未通过") && audit.contains("照片与证件不符"),
+        "actions in words"
     );
+    assert!(audit.contains("审核中 → 未通过"), "states in words");
+    assert!(!audit.contains(">identity.rejected<"), "no raw action names");
+    assert!(!audit.contains(">授予角色</td>"), "filtered by subject");
 
     let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
     let csv_path = format!("/admin/audit.csv?from={today}&to={today}");
@@ -274,7 +281,7 @@ async fn one_person_one_account(db: Db) {
     let response = submit(&second, "别人", "11010519491231002x").await;
     assert_eq!(response.status(), StatusCode::CONFLICT);
     let page = response.text().await.unwrap();
-    assert!(page.contains("已绑定其他账户"));
+    assert!(page.contains("已绑定其他账号"));
     assert!(!page.contains("first@example.com"), "the holder is not revealed");
 
     // Once the first claim is rejected the number is free for its real owner.

@@ -5,6 +5,7 @@
 mod support;
 
 use reqwest::StatusCode;
+use reqwest::multipart::{Form, Part};
 use support::kyb::{PASSWORD, PDF, application, apply, reviewer, scalar, verified_person, version_in};
 use support::{Db, Server, location};
 
@@ -35,8 +36,29 @@ async fn issuer_onboarding_members_and_api_keys(db: Db) {
     .await;
     assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let html = bad.text().await.unwrap();
-    assert!(html.contains("统一社会信用代码无效"));
-    assert!(html.contains("只接受 PDF、JPEG 和 PNG 文件"));
+    assert!(html.contains("请核对统一社会信用代码"), "the form says what to fix");
+    assert!(html.contains("此文件不是 PDF、JPEG 或 PNG"));
+    assert!(
+        html.contains("value=\"新华文创（北京）有限公司\""),
+        "what was typed is kept"
+    );
+    for kept in ["icp_certificate", "blockchain_certificate"] {
+        assert!(
+            html.contains(&format!("data-held=\"{kept}\"")),
+            "the accepted {kept} is kept"
+        );
+    }
+    assert!(
+        !html.contains("data-held=\"business_licence\""),
+        "the refused file is not"
+    );
+    let held = |name: &str| {
+        let marker = format!("name=\"held_{name}\" value=\"");
+        let at = html.find(&marker).unwrap() + marker.len();
+        html[at..at + html[at..].find('"').unwrap()].to_owned()
+    };
+    let (held_icp, held_chain) = (held("icp_certificate"), held("blockchain_certificate"));
+    let form_key = support::form_key_in(&html, "/issuers/apply").unwrap();
     assert_eq!(
         scalar(&server, "SELECT COUNT(*) FROM issuers").await,
         0,
@@ -53,9 +75,61 @@ async fn issuer_onboarding_members_and_api_keys(db: Db) {
         .unwrap();
     assert_eq!(forged.status(), StatusCode::FORBIDDEN);
 
-    let response = apply(&server, &founder, application("91350100M000100Y43", PDF)).await;
+    // The corrected application sends only the licence again; the other two are re-attached.
+    let token = founder.csrf("/issuers/apply").await;
+    let corrected = Form::new()
+        .text("form_key", form_key.clone())
+        .text("legal_name", "新华文创（北京）有限公司")
+        .text("credit_code", "91350100M000100Y43")
+        .text("icp_filing", "京ICP备12345678号-1")
+        .text("blockchain_filing", "京网信备11010819842097170019号")
+        .text("contact_name", "李雷")
+        .text("contact_email", "li.lei@example.cn")
+        .text("contact_phone", "+86 138 0013 8000")
+        .text("held_icp_certificate", held_icp.clone())
+        .text("held_blockchain_certificate", held_chain.clone())
+        .part("business_licence", Part::bytes(PDF).file_name("licence.pdf"));
+    let send = |form: Form| {
+        founder
+            .http
+            .post(server.url(&format!("/issuers/apply?csrf={token}")))
+            .multipart(form)
+            .send()
+    };
+    let response = send(corrected).await.unwrap();
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     let console = location(&response);
+    assert_eq!(
+        scalar(&server, "SELECT COUNT(*) FROM issuer_documents").await,
+        3,
+        "the held documents were filed"
+    );
+    let replayed = send(Form::new().text("form_key", form_key)).await.unwrap();
+    assert_eq!(
+        location(&replayed),
+        console,
+        "the same form sent again leads to the same application"
+    );
+    assert_eq!(scalar(&server, "SELECT COUNT(*) FROM issuers").await, 1);
+    // A held document opens only for the visitor it was held for.
+    let stranger = verified_person(&server, &reviewer, "stranger@example.com", "110105198001011019").await;
+    let stolen = Form::new()
+        .text("legal_name", "别家文创有限公司")
+        .text("credit_code", "91350100M000100Y43")
+        .text("icp_filing", "京ICP备12345678号-1")
+        .text("blockchain_filing", "京网信备11010819842097170019号")
+        .text("contact_name", "韩梅梅")
+        .text("contact_email", "han@example.cn")
+        .text("contact_phone", "+86 138 0013 8001")
+        .text("held_icp_certificate", held_icp)
+        .text("held_blockchain_certificate", held_chain)
+        .part("business_licence", Part::bytes(PDF).file_name("licence.pdf"));
+    let stolen = apply(&server, &stranger, stolen).await;
+    assert_eq!(
+        stolen.status(),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "another visitor's reference does not open"
+    );
     let issuer = console.trim_start_matches("/console/").parse::<i64>().unwrap();
     let (status, page) = founder.get_text(&console).await;
     assert_eq!(status, StatusCode::OK);
@@ -192,15 +266,27 @@ async fn issuer_onboarding_members_and_api_keys(db: Db) {
     assert!(mail.iter().any(|m| m.text.contains("已通过审核")));
 
     // API keys: created once, used, revoked.
-    let response = founder
-        .post_form(&console, &format!("{console}/api-keys"), &[("label", "ERP")])
-        .await;
-    let html = response.text().await.unwrap();
+    let keys = format!("{console}/api-keys");
+    let form_key = founder.form_key(&console, &keys).await;
+    let fields = [("label", "ERP"), ("form_key", form_key.as_str())];
+    let response = founder.post_form(&console, &keys, &fields).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let shown_at = location(&response);
+    let (_, html) = founder.get_text(&shown_at).await;
     let at = html.find("id=\"new-api-key\">").unwrap() + "id=\"new-api-key\">".len();
     let key = html[at..at + html[at..].find('<').unwrap()].to_owned();
     assert!(key.starts_with("ks_"));
+    let (_, reloaded) = founder.get_text(&shown_at).await;
+    assert!(reloaded.contains(&key), "a reload shows the new key again, for a while");
+    let again = founder.post_form(&console, &keys, &fields).await;
+    assert_eq!(
+        location(&again),
+        shown_at,
+        "sending the form again creates no second key"
+    );
+    assert_eq!(scalar(&server, "SELECT COUNT(*) FROM api_keys").await, 1);
     let (_, again) = founder.get_text(&console).await;
-    assert!(!again.contains(&key), "the key is shown only once");
+    assert!(!again.contains(&key), "the console itself never shows it");
     let stored = scalar(
         &server,
         &format!("SELECT COUNT(*) FROM api_keys WHERE key_hash = '{key}'"),
@@ -325,9 +411,19 @@ async fn issuer_onboarding_members_and_api_keys(db: Db) {
     );
 
     let key_id = scalar(&server, &format!("SELECT id FROM api_keys WHERE issuer_id = {issuer}")).await;
-    founder
-        .post_form(&console, &format!("{console}/api-keys/{key_id}/revoke"), &[])
-        .await;
+    let revoke = format!("{console}/api-keys/{key_id}/revoke");
+    let unconfirmed = founder.post_form(&console, &revoke, &[]).await;
+    assert_eq!(
+        unconfirmed.status(),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "revoking is confirmed first"
+    );
+    assert_eq!(
+        call(Some(key.clone())).await.unwrap().status(),
+        StatusCode::OK,
+        "still works"
+    );
+    founder.post_form(&console, &revoke, &[("confirm", "yes")]).await;
     assert_eq!(
         call(Some(key)).await.unwrap().status(),
         StatusCode::UNAUTHORIZED,

@@ -13,7 +13,7 @@ use keepsake::ledger::merkle::{Hash, leaf_hash, verify_consistency, verify_inclu
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use support::kyb::{approved_issuer_with_key, version_in};
-use support::{Db, Server};
+use support::{Db, Server, location};
 
 fn hash_of(b64: &str) -> Hash {
     STANDARD.decode(b64).unwrap().try_into().unwrap()
@@ -297,30 +297,46 @@ async fn a_stranger_verifies_an_attested_file(db: Db) {
         .send()
         .await
         .unwrap();
-    assert_eq!(by_file.status(), StatusCode::OK);
-    let html = by_file.text().await.unwrap();
-    assert!(html.contains(&digest) && html.contains("新华文创（北京）有限公司"));
-    let by_receipt = visitor
-        .http
-        .post(server.url(&format!("/verify/receipt?csrf={token}")))
-        .multipart(Form::new().text("receipt_text", receipt.to_string()))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(by_receipt.status(), StatusCode::OK);
-    assert!(by_receipt.text().await.unwrap().contains("This receipt is valid"));
-    let forged = visitor
-        .http
-        .post(server.url(&format!("/verify/receipt?csrf={token}")))
-        .multipart(Form::new().part(
-            "receipt_file",
-            Part::bytes(std::fs::read(dir.path().join("tampered.json")).unwrap()).file_name("receipt.json"),
-        ))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(forged.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(forged.text().await.unwrap().contains("This receipt is not valid"));
+    // A file becomes its hash's page: reloading it or switching language shows it again.
+    assert_eq!(by_file.status(), StatusCode::SEE_OTHER);
+    let by_hash = location(&by_file);
+    assert!(by_hash.starts_with(&format!("/verify?sha3_256={digest}")), "{by_hash}");
+    let (status, html) = visitor.get_text(&by_hash).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains(&digest) && html.contains("新华文创（北京）有限公司") && html.contains("contract.pdf"));
+    // A receipt is kept for the visitor who sent it, and checked each time its page is shown.
+    let send_receipt = |form: Form| {
+        let (visitor, server, token) = (visitor.clone(), &server, &token);
+        async move {
+            let form_key = visitor.form_key("/verify", "/verify/receipt").await;
+            visitor
+                .http
+                .post(server.url(&format!("/verify/receipt?csrf={token}")))
+                .multipart(form.text("form_key", form_key))
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let by_receipt = send_receipt(Form::new().text("receipt_text", receipt.to_string())).await;
+    assert_eq!(by_receipt.status(), StatusCode::SEE_OTHER);
+    let checked = location(&by_receipt);
+    let (status, html) = visitor.get_text(&checked).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("This receipt is valid"));
+    assert_eq!(
+        server.client().get(&checked).await.status(),
+        StatusCode::GONE,
+        "another visitor does not see it"
+    );
+    let forged = send_receipt(Form::new().part(
+        "receipt_file",
+        Part::bytes(std::fs::read(dir.path().join("tampered.json")).unwrap()).file_name("receipt.json"),
+    ))
+    .await;
+    let (status, html) = visitor.get_text(&location(&forged)).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.contains("This receipt is not valid"));
     let no_csrf = visitor
         .http
         .post(server.url("/verify/file"))

@@ -16,6 +16,10 @@ mod m20261125_000006_collections;
 mod m20261125_000007_tokens;
 mod m20261125_000008_claim_codes;
 mod m20261125_000009_allowlists;
+mod m20261201_000010_audit_details;
+mod m20261201_000011_form_results;
+mod m20261201_000012_return_paths;
+mod m20261201_000013_installation;
 
 /// The ordered list of every migration; `keepsake migrate` and server start-up apply it.
 pub struct Migrator;
@@ -33,6 +37,10 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000007_tokens::Migration),
             Box::new(m20261125_000008_claim_codes::Migration),
             Box::new(m20261125_000009_allowlists::Migration),
+            Box::new(m20261201_000010_audit_details::Migration),
+            Box::new(m20261201_000011_form_results::Migration),
+            Box::new(m20261201_000012_return_paths::Migration),
+            Box::new(m20261201_000013_installation::Migration),
         ]
     }
 }

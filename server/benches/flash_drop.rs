@@ -99,6 +99,7 @@ async fn seed_people(db: &DatabaseConnection, people: u64) -> Vec<String> {
             claimed_by: Set(None),
             claimed_until: Set(None),
             version: Set(1),
+            return_path: Set(None),
         }))
         .exec(db)
         .await
@@ -295,7 +296,7 @@ async fn run(name: &str, db: Db, people: u64, edition: u32, connections: usize) 
         .post_form(
             &case,
             &format!("{case}/tokens"),
-            &[("action", "revoke"), ("reason", "活动下架")],
+            &[("action", "revoke"), ("reason", "活动下架"), ("confirm", "yes")],
         )
         .await;
     let took = taking_down.elapsed();

@@ -13,7 +13,7 @@ use url::Url;
 
 use crate::blobs::{self, SharedBlobStore};
 use crate::config::Config;
-use crate::crypto::Key;
+use crate::crypto::{Key, SealingKey};
 use crate::kyc::{IdentityVerifier, PiiVault};
 use crate::ledger::checkpoint::CheckpointSigner;
 use crate::mail::Transport;
@@ -44,6 +44,8 @@ pub struct App {
     pub csrf_key: Key,
     /// Seals identity data and computes its blind index; keys in `<data_dir>/keys/`.
     pub vault: PiiVault,
+    /// Seals form results kept for their owner (a new API key, a batch of claim codes).
+    pub results_key: SealingKey,
     /// Decides identity checks: reviewers, or an HTTP provider.
     pub verifier: IdentityVerifier,
     /// Signs ledger checkpoints; its key lives in `<data_dir>/keys/`.
@@ -58,12 +60,17 @@ pub struct App {
     pub minter: Minter,
     /// Certificate images drawn lately.
     pub certificates: CertificateCache,
+    /// The installation holds the demonstration data of `keepsake demo`; every page says so.
+    pub demo: bool,
 }
 
 impl AppState {
     /// Connects to the database (applying migrations), the blob store and the mail transport.
     pub async fn build(config: Config, bound: SocketAddr) -> anyhow::Result<Self> {
         let db = open_database(&config).await?;
+        let demo = store::installation::is_demo(&db)
+            .await
+            .context("cannot read the installation's settings")?;
         let blobs = blobs::from_config(&config)
             .await
             .context("cannot reach the blob store (settings `s3.*`, KEEPSAKE_S3_*)")?;
@@ -71,6 +78,8 @@ impl AppState {
         let csrf_key = Key::load_or_create(&config.data_dir.join("keys").join("csrf.key"))
             .context("cannot read or create the CSRF key")?;
         let vault = PiiVault::load(&config.data_dir.join("keys")).context("cannot read or create the identity keys")?;
+        let results_key = Key::load_or_create(&config.data_dir.join("keys").join("form-results.key"))
+            .context("cannot read or create the form results key")?;
         let verifier = IdentityVerifier::from_config(&config.kyc)?;
         let checkpoint_signer = checkpoint_signer(&config)?;
         let public_url = match &config.public_url {
@@ -85,6 +94,7 @@ impl AppState {
             mail_wakeup: Notify::new(),
             csrf_key,
             vault,
+            results_key: SealingKey::new(&results_key, "v1"),
             verifier,
             checkpoint_signer,
             ledger_wakeup: Notify::new(),
@@ -92,6 +102,7 @@ impl AppState {
             public_url,
             minter: Minter::default(),
             certificates: CertificateCache::default(),
+            demo,
         })))
     }
 
@@ -121,6 +132,16 @@ pub async fn open_database(config: &Config) -> anyhow::Result<DatabaseConnection
 /// Runs the platform until SIGTERM or Ctrl-C: binds, migrates, starts the workers and serves.
 /// In-flight requests finish before the process exits.
 pub async fn serve(config: Config) -> anyhow::Result<()> {
+    serve_then(config, |_| async { Ok(()) }).await
+}
+
+/// Serves like [`serve`] and, once the server listens, runs `then` with its base URL (as
+/// `keepsake demo` does to fill it). If `then` fails, the server stops with its error.
+pub async fn serve_then<F, Fut>(config: Config, then: F) -> anyhow::Result<()>
+where
+    F: FnOnce(String) -> Fut,
+    Fut: Future<Output = anyhow::Result<()>> + Send + 'static,
+{
     let listener = tokio::net::TcpListener::bind(config.bind)
         .await
         .with_context(|| format!("cannot listen on {} (setting `bind`, KEEPSAKE_BIND)", config.bind))?;
@@ -133,8 +154,24 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let router = web::router(state.clone());
     println!("Keepsake listening on http://{bound}");
     tracing::info!(%bound, "serving");
+    let (failed, failure) = tokio::sync::oneshot::channel();
+    let follow_up = then(format!("http://{bound}"));
+    tokio::spawn(async move {
+        if let Err(err) = follow_up.await {
+            let _ = failed.send(err);
+        }
+    });
+    let (stop, stopped) = tokio::sync::oneshot::channel::<anyhow::Error>();
+    let stopping = async move {
+        tokio::select! {
+            () = shutdown_signal() => {}
+            Ok(err) = failure => {
+                let _ = stop.send(err);
+            }
+        }
+    };
     axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown_signal())
+        .with_graceful_shutdown(stopping)
         .await
         .context("server error")?;
 
@@ -149,7 +186,10 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     }
     state.db.clone().close().await.ok();
     tracing::info!("stopped");
-    Ok(())
+    match stopped.await {
+        Ok(err) => Err(err),
+        Err(_) => Ok(()),
+    }
 }
 
 async fn shutdown_signal() {

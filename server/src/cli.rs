@@ -1,5 +1,5 @@
-//! The command line: `keepsake [serve]`, `keepsake migrate`, `keepsake create-admin`,
-//! `keepsake ledger audit` and `keepsake verify`.
+//! The command line: `keepsake [serve]`, `keepsake migrate`, `keepsake demo`,
+//! `keepsake create-admin`, `keepsake ledger audit` and `keepsake verify`.
 
 use std::io::{BufRead, IsTerminal};
 use std::path::{Path, PathBuf};
@@ -42,6 +42,12 @@ enum Command {
     Serve,
     /// Apply pending database migrations and exit.
     Migrate,
+    /// Run the platform filled with demonstration data: on an empty data directory it creates
+    /// an operator, a reviewer, an approved issuer, two verified collectors, published
+    /// collections in each claim mode, a batch of claim codes and a few claims, prints the
+    /// accounts and their passwords, and serves. It refuses a database that holds anything
+    /// else; every page of a demo installation says that it is one.
+    Demo,
     /// Create a platform administrator with a verified email address. The password is read
     /// as one line from standard input, so it never appears in the process list or history.
     CreateAdmin {
@@ -113,6 +119,7 @@ pub fn run() -> ExitCode {
         match cli.command.unwrap_or(Command::Serve) {
             Command::Serve => app::serve(config).await,
             Command::Migrate => migrate(&config).await,
+            Command::Demo => crate::demo::run(config).await,
             Command::CreateAdmin { email } => create_admin(&config, &email).await,
             Command::Ledger(LedgerCommand::Audit { key }) => audit_ledger(&config, key).await,
             Command::Verify {

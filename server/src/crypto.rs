@@ -113,6 +113,81 @@ impl Key {
     }
 }
 
+/// An AES-256-GCM key for data kept at rest. Each ciphertext reads
+/// `<version>:<base64(nonce || ciphertext || tag)>` and is bound to a context (what the value
+/// is and whose), so a ciphertext copied elsewhere does not open.
+pub struct SealingKey {
+    key: aws_lc_rs::aead::LessSafeKey,
+    version: &'static str,
+}
+
+impl std::fmt::Debug for SealingKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SealingKey([redacted])")
+    }
+}
+
+/// Why a sealed value did not open.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum OpenError {
+    #[error("sealed value is malformed or was made with an unknown key")]
+    Malformed,
+    #[error("sealed value does not open in this context")]
+    Tampered,
+}
+
+impl SealingKey {
+    /// A sealing key from `key`'s material; `version` is written into every ciphertext.
+    pub fn new(key: &Key, version: &'static str) -> Self {
+        use aws_lc_rs::aead::{AES_256_GCM, LessSafeKey, UnboundKey};
+        let unbound = UnboundKey::new(&AES_256_GCM, key.material()).expect("a 32-byte key suits AES-256-GCM");
+        Self {
+            key: LessSafeKey::new(unbound),
+            version,
+        }
+    }
+
+    /// Encrypts `plaintext` for `context`.
+    pub fn seal(&self, context: &[u8], plaintext: &[u8]) -> String {
+        use aws_lc_rs::aead::{Aad, NONCE_LEN, Nonce};
+        let mut nonce = [0u8; NONCE_LEN];
+        getrandom::fill(&mut nonce).expect("the operating system's random source failed");
+        let mut sealed = plaintext.to_vec();
+        self.key
+            .seal_in_place_append_tag(Nonce::assume_unique_for_key(nonce), Aad::from(context), &mut sealed)
+            .expect("AES-GCM sealing cannot fail for inputs of this size");
+        let mut out = nonce.to_vec();
+        out.extend_from_slice(&sealed);
+        format!(
+            "{}:{}",
+            self.version,
+            base64::engine::general_purpose::STANDARD.encode(out)
+        )
+    }
+
+    /// Decrypts a value made by [`SealingKey::seal`] for the same context.
+    pub fn open(&self, context: &[u8], sealed: &str) -> Result<Vec<u8>, OpenError> {
+        use aws_lc_rs::aead::{Aad, NONCE_LEN, Nonce};
+        let encoded = sealed
+            .strip_prefix(self.version)
+            .and_then(|rest| rest.strip_prefix(':'))
+            .ok_or(OpenError::Malformed)?;
+        let mut bytes = base64::engine::general_purpose::STANDARD
+            .decode(encoded)
+            .map_err(|_| OpenError::Malformed)?;
+        if bytes.len() < NONCE_LEN {
+            return Err(OpenError::Malformed);
+        }
+        let mut body = bytes.split_off(NONCE_LEN);
+        let nonce = Nonce::try_assume_unique_for_key(&bytes).map_err(|_| OpenError::Malformed)?;
+        let plain = self
+            .key
+            .open_in_place(nonce, Aad::from(context), &mut body)
+            .map_err(|_| OpenError::Tampered)?;
+        Ok(plain.to_vec())
+    }
+}
+
 /// Lower-case hex HMAC-SHA3-256 of `data` under a shared secret (signed webhooks and callbacks).
 pub fn hmac_sha3_hex(secret: &[u8], data: &[u8]) -> String {
     let mut mac = <HmacSha3 as KeyInit>::new_from_slice(secret).expect("HMAC accepts any key length");

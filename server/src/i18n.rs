@@ -7,6 +7,10 @@
 use std::collections::HashMap;
 use std::sync::LazyLock;
 
+use chrono::{DateTime, Utc};
+
+use crate::domain::collection::beijing;
+
 /// A supported language. Simplified Chinese is the default for a platform regulated in China.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum Locale {
@@ -71,6 +75,17 @@ impl Locale {
                 MISSING
             }
         }
+    }
+
+    /// A moment as people here read it: Beijing time, to the minute, with the zone named.
+    pub fn time(self, at: DateTime<Utc>) -> String {
+        let local = at.with_timezone(&beijing()).format("%Y-%m-%d %H:%M");
+        format!("{local} {}", self.t("time.beijing"))
+    }
+
+    /// The calendar day of a moment in Beijing time.
+    pub fn date(self, at: DateTime<Utc>) -> String {
+        at.with_timezone(&beijing()).format("%Y-%m-%d").to_string()
     }
 
     /// The message for `key` with each `{name}` replaced by its value.
@@ -198,6 +213,14 @@ mod tests {
         assert_eq!(Locale::negotiate("zh-TW;q=0, en;q=0.1"), Some(Locale::En));
         assert_eq!(Locale::negotiate("de, fr"), None);
         assert_eq!(Locale::negotiate(""), None);
+    }
+
+    #[test]
+    fn times_are_beijing_time_with_the_zone_named() {
+        let at = DateTime::parse_from_rfc3339("2026-12-01T17:30:00Z").unwrap().to_utc();
+        assert_eq!(Locale::ZhCn.time(at), "2026-12-02 01:30 北京时间");
+        assert_eq!(Locale::En.time(at), "2026-12-02 01:30 Beijing time");
+        assert_eq!(Locale::En.date(at), "2026-12-02");
     }
 
     #[test]

@@ -14,6 +14,7 @@ pub mod blobs;
 pub mod cli;
 pub mod config;
 pub mod crypto;
+pub mod demo;
 pub mod domain;
 pub mod i18n;
 pub mod jobs;

@@ -78,7 +78,7 @@ try {
   await shot(page, 'collection-public-en.png');
   await page.goto(`${BASE_URL}/lang/zh-CN?next=%2Fcollections%2F${id}`);
   await page.getByText('发行数量').waitFor();
-  await page.getByText('回执与证明', { exact: false }).waitFor();
+  await page.getByText('查看链上记录与核验', { exact: false }).waitFor();
   await shot(page, 'collection-public-zh-CN.png');
 
   const admin = await logIn(browser, ADMIN_EMAIL, ADMIN_PASSWORD);

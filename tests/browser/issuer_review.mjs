@@ -20,7 +20,7 @@ try {
   await page.getByRole('button', { name: 'Approve' }).waitFor();
   await page.screenshot({ path: join(SCREENSHOT_DIR, 'review-issuer-en.png'), fullPage: true });
   await page.getByRole('button', { name: 'Approve' }).click();
-  await page.getByText('approved', { exact: true }).first().waitFor();
+  await page.getByText('Approved', { exact: true }).first().waitFor();
   const id = new URL(page.url()).pathname.split('/').pop();
 
   await page.goto(`${BASE_URL}/lang/zh-CN?next=%2Fissuers%2F${id}`);

@@ -24,6 +24,8 @@ try {
   await page.getByLabel('File', { exact: true }).setInputFiles(DOCUMENT);
   await page.getByRole('button', { name: 'Hash and look up' }).click();
   await page.getByRole('link', { name: ISSUER_NAME }).waitFor();
+  await page.getByText("recorded this file's hash in the ledger").waitFor();
+  await page.getByText('Technical details').click();
   await page.getByText('The path ends at the signed root').waitFor();
   await page.getByText("The checkpoint's signature is valid").waitFor();
   await page.screenshot({ path: join(SCREENSHOT_DIR, 'verify-file-en.png'), fullPage: true });

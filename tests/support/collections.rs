@@ -52,7 +52,9 @@ fn beijing(offset: TimeDelta) -> String {
 pub async fn published_collection(founder: &Client, reviewer: &Client, issuer: i64, title: &str, terms: Terms) -> i64 {
     let collections = format!("/console/{issuer}/collections");
     let token = founder.csrf(&format!("{collections}/new")).await;
+    let form_key = founder.form_key(&format!("{collections}/new"), &collections).await;
     let form = Form::new()
+        .text("form_key", form_key)
         .text("title", title.to_owned())
         .text("description", "测试藏品。")
         .text("edition_size", terms.edition_size.to_string())

@@ -75,8 +75,15 @@ pub fn application(credit_code: &str, licence: &'static [u8]) -> Form {
         .part("blockchain_certificate", Part::bytes(PDF).file_name("chain.pdf"))
 }
 
+/// Sends an application with the CSRF token and form key of the application page (which an
+/// unverified person's page does not have).
 pub async fn apply(server: &Server, client: &Client, form: Form) -> reqwest::Response {
-    let token = client.csrf("/issuers/apply").await;
+    let (_, page) = client.get_text("/issuers/apply").await;
+    let token = super::csrf_in(&page).expect("a CSRF token");
+    let form = match super::form_key_in(&page, "/issuers/apply") {
+        Some(key) => form.text("form_key", key),
+        None => form,
+    };
     client
         .http
         .post(server.url(&format!("/issuers/apply?csrf={token}")))
@@ -113,7 +120,7 @@ pub async fn approved_issuer_with_key(server: &Server) -> (i64, String, Client, 
     let response = founder
         .post_form(&console, &format!("{console}/api-keys"), &[("label", "test")])
         .await;
-    let html = response.text().await.unwrap();
+    let (_, html) = founder.get_text(&location(&response)).await;
     let at = html.find("id=\"new-api-key\">").unwrap() + "id=\"new-api-key\">".len();
     let key = html[at..at + html[at..].find('<').unwrap()].to_owned();
     (issuer, key, founder, reviewer)

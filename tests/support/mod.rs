@@ -316,7 +316,7 @@ impl Server {
     pub async fn verified_user(&self, email: &str, password: &str) -> Client {
         let client = self.client();
         let response = client.signup(email, password).await;
-        assert_eq!(response.status(), StatusCode::OK, "sign-up of {email}");
+        assert_eq!(location(&response), "/signup/sent", "sign-up of {email}");
         let link = self.mailbox().link_for(email, "/verify-email/").await;
         let response = client.get_absolute(&link).await;
         assert_eq!(location(&response), "/verify-email/done", "verification of {email}");
@@ -381,12 +381,26 @@ impl Client {
         csrf_in(&html).unwrap_or_else(|| panic!("no csrf field on {path}"))
     }
 
-    /// Posts a form with the CSRF token of the page at `form_page`.
+    /// Posts a form with the CSRF token of the page at `form_page`, and the form key of the
+    /// form on it that posts to `action`, as a browser would.
     pub async fn post_form(&self, form_page: &str, action: &str, fields: &[(&str, &str)]) -> reqwest::Response {
-        let token = self.csrf(form_page).await;
+        let (_, html) = self.get_text(form_page).await;
+        let token = csrf_in(&html).unwrap_or_else(|| panic!("no csrf field on {form_page}"));
+        let form_key = form_key_in(&html, action);
         let mut all: Vec<(&str, &str)> = vec![("csrf", &token)];
+        if let Some(key) = &form_key
+            && !fields.iter().any(|(name, _)| *name == "form_key")
+        {
+            all.push(("form_key", key));
+        }
         all.extend_from_slice(fields);
         self.post_raw(action, &all).await
+    }
+
+    /// The form key of the form on `page` that posts to `action` (query string aside).
+    pub async fn form_key(&self, page: &str, action: &str) -> String {
+        let (_, html) = self.get_text(page).await;
+        form_key_in(&html, action).unwrap_or_else(|| panic!("no form posting to {action} with a form key on {page}"))
     }
 
     /// Posts a form exactly as given (no CSRF token added).
@@ -423,6 +437,20 @@ fn serde_urlencoded(fields: &[(&str, &str)]) -> String {
     url::form_urlencoded::Serializer::new(String::new())
         .extend_pairs(fields)
         .finish()
+}
+
+/// The `form_key` of the form in `html` whose action is `action` (ignoring its query string).
+pub fn form_key_in(html: &str, action: &str) -> Option<String> {
+    html.split("<form").skip(1).find_map(|form| {
+        let form = &form[..form.find("</form>").unwrap_or(form.len())];
+        let at = form.find("action=\"")? + "action=\"".len();
+        let target = &form[at..at + form[at..].find('"')?];
+        if target.split('?').next() != Some(action.split('?').next().unwrap_or(action)) {
+            return None;
+        }
+        let at = form.find("name=\"form_key\" value=\"")? + "name=\"form_key\" value=\"".len();
+        Some(form[at..at + form[at..].find('"')?].to_owned())
+    })
 }
 
 /// The value of the first `name="csrf"` hidden field in a page.

@@ -48,10 +48,11 @@ pub enum AuditAction {
     TokenFrozen,
     TokenRevoked,
     CollectionAllowlistUploaded,
+    TokenUnfrozen,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 38] = [
+    pub const ALL: [AuditAction; 39] = [
         AuditAction::RoleGranted,
         AuditAction::RoleRevoked,
         AuditAction::IdentitySubmitted,
@@ -90,6 +91,7 @@ impl AuditAction {
         AuditAction::TokenFrozen,
         AuditAction::TokenRevoked,
         AuditAction::CollectionAllowlistUploaded,
+        AuditAction::TokenUnfrozen,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -132,6 +134,7 @@ impl AuditAction {
             AuditAction::TokenFrozen => "token.frozen",
             AuditAction::TokenRevoked => "token.revoked",
             AuditAction::CollectionAllowlistUploaded => "collection.allowlist_uploaded",
+            AuditAction::TokenUnfrozen => "token.unfrozen",
         }
     }
 }
@@ -177,8 +180,98 @@ impl AuditSubject {
     }
 }
 
-/// One row of the audit log, before it is stored. It never holds personal data: subjects
-/// are named by id, and reasons are the reviewer's own words.
+/// The facts of an action that the platform itself records, beside the reviewer's own words:
+/// stored as JSON (`kind` names the variant), exported as such, and shown to people in their
+/// language.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum AuditDetails {
+    /// Automated screening of a submission.
+    Screened {
+        verdict: String,
+        score: u8,
+        findings: usize,
+        lists: String,
+    },
+    /// A reviewer's decision on a collection named a reason code.
+    ReasonCode {
+        code: String,
+    },
+    CodesGenerated {
+        batch: i32,
+        count: u32,
+        through_api: bool,
+    },
+    AllowlistUploaded {
+        read: usize,
+        added: usize,
+        left_out: usize,
+    },
+    MemberInvited {
+        email: String,
+    },
+    ApiKeyCreated {
+        prefix: String,
+        label: String,
+    },
+    ApiKeyRevoked {
+        key: i64,
+    },
+    ArtworkReplaced,
+    TermsAdded {
+        category: String,
+        severity: String,
+        added: usize,
+        terms: Vec<String>,
+    },
+    TermRemoved {
+        category: String,
+        severity: String,
+        term: String,
+    },
+    ImageBlocked {
+        entry: i64,
+        hash: String,
+        label: String,
+    },
+    ImageUnblocked {
+        entry: i64,
+        hash: String,
+        label: String,
+    },
+    ThresholdsChanged {
+        four_eyes_before: u8,
+        four_eyes_after: u8,
+        distance_before: u32,
+        distance_after: u32,
+    },
+    TransferRefused,
+}
+
+impl AuditDetails {
+    /// The variant's name, as stored in `kind`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            AuditDetails::Screened { .. } => "screened",
+            AuditDetails::ReasonCode { .. } => "reason_code",
+            AuditDetails::CodesGenerated { .. } => "codes_generated",
+            AuditDetails::AllowlistUploaded { .. } => "allowlist_uploaded",
+            AuditDetails::MemberInvited { .. } => "member_invited",
+            AuditDetails::ApiKeyCreated { .. } => "api_key_created",
+            AuditDetails::ApiKeyRevoked { .. } => "api_key_revoked",
+            AuditDetails::ArtworkReplaced => "artwork_replaced",
+            AuditDetails::TermsAdded { .. } => "terms_added",
+            AuditDetails::TermRemoved { .. } => "term_removed",
+            AuditDetails::ImageBlocked { .. } => "image_blocked",
+            AuditDetails::ImageUnblocked { .. } => "image_unblocked",
+            AuditDetails::ThresholdsChanged { .. } => "thresholds_changed",
+            AuditDetails::TransferRefused => "transfer_refused",
+        }
+    }
+}
+
+/// One row of the audit log, before it is stored. Subjects are named by id; reasons are the
+/// reviewer's own words; details are what the platform recorded about the action.
 #[derive(Debug, Clone)]
 pub struct AuditEntry {
     pub actor: Option<UserId>,
@@ -187,6 +280,7 @@ pub struct AuditEntry {
     pub before: Option<&'static str>,
     pub after: Option<&'static str>,
     pub reason: Option<String>,
+    pub details: Option<AuditDetails>,
     pub request_id: Option<String>,
 }
 
@@ -200,6 +294,7 @@ impl AuditEntry {
             before: None,
             after: None,
             reason: None,
+            details: None,
             request_id,
         }
     }
@@ -214,6 +309,22 @@ mod tests {
         let names: std::collections::BTreeSet<_> = AuditAction::ALL.iter().map(|a| a.as_str()).collect();
         assert_eq!(names.len(), AuditAction::ALL.len());
         assert!(names.iter().all(|n| n.contains('.') && n.len() <= 64));
+    }
+
+    #[test]
+    fn details_are_stored_as_tagged_json() {
+        let details = AuditDetails::CodesGenerated {
+            batch: 2,
+            count: 100,
+            through_api: false,
+        };
+        let json = serde_json::to_string(&details).unwrap();
+        assert_eq!(
+            json,
+            r#"{"kind":"codes_generated","batch":2,"count":100,"through_api":false}"#
+        );
+        assert_eq!(serde_json::from_str::<AuditDetails>(&json).unwrap(), details);
+        assert_eq!(details.kind(), "codes_generated");
     }
 
     #[test]

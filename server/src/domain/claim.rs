@@ -153,6 +153,22 @@ pub fn check_claim(facts: &ClaimFacts<'_>) -> Result<u32, ClaimRefusal> {
     u32::try_from(facts.minted + 1).map_err(|_| ClaimRefusal::SoldOut)
 }
 
+/// What a collection's page tells a visitor about claiming it: the collection's own obstacles
+/// first (an edition that ran out has run out for everyone, verified or not), then the
+/// visitor's. `Ok` means a claim would succeed now; for a claim-code collection without a code
+/// in hand the answer is [`ClaimRefusal::CodeRequired`].
+pub fn outlook(facts: &ClaimFacts<'_>) -> Result<(), ClaimRefusal> {
+    let anyone = ClaimFacts {
+        identity_verified: true,
+        held_by_person: 0,
+        on_allowlist: true,
+        code: Some(CodeState::Unused),
+        ..facts.clone()
+    };
+    check_claim(&anyone)?;
+    check_claim(facts).map(|_| ())
+}
+
 /// What the ledger says about a token's holder: SHA3-256 over the holder's blind index and a
 /// random salt that only the holder's certificate carries. Without the salt the commitment
 /// reveals nothing; with it, the holder can prove the token is theirs.
@@ -207,6 +223,18 @@ impl TokenStatus {
         }
     }
 
+    /// A reviewer lifts a freeze: the investigation found nothing, and the token is the
+    /// holder's again as before. Freezing is temporary by nature; only revoking is final.
+    pub fn unfreeze(&self, why: &str) -> Result<Self, TokenTransitionError> {
+        match self {
+            TokenStatus::Frozen { .. } => {
+                reason(why)?;
+                Ok(TokenStatus::Active)
+            }
+            _ => Err(TokenTransitionError::Illegal),
+        }
+    }
+
     /// A reviewer revokes a token for good; the ledger keeps both the mint and the revocation.
     pub fn revoke(&self, why: &str) -> Result<Self, TokenTransitionError> {
         match self {
@@ -223,9 +251,9 @@ fn reason(text: &str) -> Result<String, TokenTransitionError> {
 /// A token status change that is not allowed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum TokenTransitionError {
-    #[error("a token can be frozen while active and revoked unless already revoked")]
+    #[error("a token can be frozen while active, unfrozen while frozen, and revoked unless already revoked")]
     Illegal,
-    #[error("freezing or revoking a token needs a reason")]
+    #[error("freezing, unfreezing or revoking a token needs a reason")]
     ReasonRequired,
 }
 
@@ -253,6 +281,43 @@ mod tests {
             on_allowlist: false,
             now,
         }
+    }
+
+    #[test]
+    fn the_page_names_the_collections_obstacles_before_the_visitors() {
+        let status = CollectionStatus::Published;
+        let mut unverified = facts(&status);
+        unverified.identity_verified = false;
+        assert_eq!(outlook(&unverified), Err(ClaimRefusal::IdentityNotVerified));
+        unverified.minted = 3;
+        assert_eq!(
+            outlook(&unverified),
+            Err(ClaimRefusal::SoldOut),
+            "sold out for everyone"
+        );
+        let mut early = facts(&status);
+        early.identity_verified = false;
+        early.claim_starts_at = early.now + TimeDelta::hours(1);
+        assert_eq!(outlook(&early), Err(ClaimRefusal::NotYetOpen));
+        let mut holding = facts(&status);
+        holding.held_by_person = 1;
+        assert_eq!(outlook(&holding), Err(ClaimRefusal::LimitReached));
+        let mut coded = facts(&status);
+        coded.claim_mode = ClaimMode::ClaimCodes;
+        assert_eq!(outlook(&coded), Err(ClaimRefusal::CodeRequired));
+        coded.code = Some(CodeState::Unused);
+        assert_eq!(outlook(&coded), Ok(()));
+        let mut listed = facts(&status);
+        listed.claim_mode = ClaimMode::Allowlist;
+        assert_eq!(outlook(&listed), Err(ClaimRefusal::NotOnAllowlist));
+        listed.on_allowlist = true;
+        assert_eq!(outlook(&listed), Ok(()));
+        let frozen = CollectionStatus::Frozen {
+            reason: "complaint".into(),
+        };
+        let mut paused = facts(&frozen);
+        paused.identity_verified = false;
+        assert_eq!(outlook(&paused), Err(ClaimRefusal::Frozen));
     }
 
     #[test]
@@ -421,6 +486,16 @@ mod tests {
             TokenStatus::Active.revoke(" "),
             Err(TokenTransitionError::ReasonRequired)
         );
+    }
+
+    #[test]
+    fn a_freeze_is_lifted_with_a_reason_and_a_revocation_is_final() {
+        let frozen = TokenStatus::Active.freeze("投诉核查中").unwrap();
+        assert_eq!(frozen.unfreeze(""), Err(TokenTransitionError::ReasonRequired));
+        assert_eq!(frozen.unfreeze("核查无误"), Ok(TokenStatus::Active));
+        assert_eq!(TokenStatus::Active.unfreeze("x"), Err(TokenTransitionError::Illegal));
+        let revoked = frozen.revoke("侵权").unwrap();
+        assert_eq!(revoked.unfreeze("x"), Err(TokenTransitionError::Illegal));
     }
 
     proptest! {

@@ -36,8 +36,8 @@ impl std::fmt::Display for CollectionId {
 }
 
 /// Claim windows are entered and shown in Beijing time (UTC+8), the time of the people who
-/// run and attend the campaigns.
-fn beijing() -> FixedOffset {
+/// run and attend the campaigns; every page shows times in it.
+pub fn beijing() -> FixedOffset {
     FixedOffset::east_opt(8 * 3600).expect("UTC+8 is a valid offset")
 }
 
@@ -54,13 +54,6 @@ pub fn parse_local_time(value: &str) -> Option<DateTime<Utc>> {
 /// The `datetime-local` value for a stored time.
 pub fn local_time_input(time: DateTime<Utc>) -> String {
     time.with_timezone(&beijing()).format("%Y-%m-%dT%H:%M").to_string()
-}
-
-/// A stored time as people read it, in Beijing time.
-pub fn local_time_display(time: DateTime<Utc>) -> String {
-    time.with_timezone(&beijing())
-        .format("%Y-%m-%d %H:%M (UTC+8)")
-        .to_string()
 }
 
 /// How collectors get a token of the collection.
@@ -632,7 +625,6 @@ mod tests {
             30
         );
         assert_eq!(local_time_input(start), "2026-12-01T10:00");
-        assert_eq!(local_time_display(start), "2026-12-01 10:00 (UTC+8)");
         for bad in ["", "2026-12-01", "2026-13-01T10:00", "tomorrow"] {
             assert_eq!(parse_local_time(bad), None, "{bad:?}");
         }

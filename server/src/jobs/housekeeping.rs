@@ -1,4 +1,4 @@
-//! Periodic clean-up: expired sessions and old login failures.
+//! Periodic clean-up: expired sessions, old login failures and expired form results.
 
 use std::time::Duration;
 
@@ -19,6 +19,9 @@ pub async fn run(state: AppState, shutdown: CancellationToken) {
         }
         if let Err(err) = store::login_failures::prune(&state.db, now - login_throttle::WINDOW).await {
             tracing::warn!(error = %err, "pruning login failures failed");
+        }
+        if let Err(err) = store::form_results::prune(&state.db, now).await {
+            tracing::warn!(error = %err, "pruning form results failed");
         }
         tokio::select! {
             () = shutdown.cancelled() => break,

@@ -11,11 +11,7 @@
 
 use std::path::Path;
 
-use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
-
-use crate::crypto::Key;
+use crate::crypto::{Key, OpenError, SealingKey};
 use crate::domain::account::UserId;
 use crate::domain::identity::ResidentIdNumber;
 
@@ -50,7 +46,7 @@ impl Field {
 }
 
 pub struct PiiVault {
-    data_key: LessSafeKey,
+    data_key: SealingKey,
     index_key: Key,
 }
 
@@ -60,8 +56,8 @@ impl std::fmt::Debug for PiiVault {
     }
 }
 
-fn aad(field: Field, owner: UserId) -> Aad<Vec<u8>> {
-    Aad::from(format!("keepsake|{}|{owner}", field.as_str()).into_bytes())
+fn aad(field: Field, owner: UserId) -> Vec<u8> {
+    format!("keepsake|{}|{owner}", field.as_str()).into_bytes()
 }
 
 impl PiiVault {
@@ -73,43 +69,24 @@ impl PiiVault {
     }
 
     fn from_keys(data: &Key, index_key: Key) -> Self {
-        let unbound = UnboundKey::new(&AES_256_GCM, data.material()).expect("a 32-byte key suits AES-256-GCM");
         Self {
-            data_key: LessSafeKey::new(unbound),
+            data_key: SealingKey::new(data, KEY_VERSION),
             index_key,
         }
     }
 
     /// Encrypts `plaintext` for `field` of `owner`.
     pub fn seal(&self, field: Field, owner: UserId, plaintext: &str) -> String {
-        let mut nonce = [0u8; NONCE_LEN];
-        getrandom::fill(&mut nonce).expect("the operating system's random source failed");
-        let mut sealed = plaintext.as_bytes().to_vec();
-        self.data_key
-            .seal_in_place_append_tag(Nonce::assume_unique_for_key(nonce), aad(field, owner), &mut sealed)
-            .expect("AES-GCM sealing cannot fail for short inputs");
-        let mut out = nonce.to_vec();
-        out.extend_from_slice(&sealed);
-        format!("{KEY_VERSION}:{}", STANDARD.encode(out))
+        self.data_key.seal(&aad(field, owner), plaintext.as_bytes())
     }
 
     /// Decrypts a value made by [`PiiVault::seal`] for the same field and owner.
     pub fn open(&self, field: Field, owner: UserId, sealed: &str) -> Result<String, VaultError> {
-        let encoded = sealed
-            .strip_prefix(KEY_VERSION)
-            .and_then(|rest| rest.strip_prefix(':'))
-            .ok_or(VaultError::Malformed)?;
-        let mut bytes = STANDARD.decode(encoded).map_err(|_| VaultError::Malformed)?;
-        if bytes.len() < NONCE_LEN {
-            return Err(VaultError::Malformed);
-        }
-        let mut body = bytes.split_off(NONCE_LEN);
-        let nonce = Nonce::try_assume_unique_for_key(&bytes).map_err(|_| VaultError::Malformed)?;
-        let plain = self
-            .data_key
-            .open_in_place(nonce, aad(field, owner), &mut body)
-            .map_err(|_| VaultError::Tampered)?;
-        String::from_utf8(plain.to_vec()).map_err(|_| VaultError::Tampered)
+        let plain = self.data_key.open(&aad(field, owner), sealed).map_err(|e| match e {
+            OpenError::Malformed => VaultError::Malformed,
+            OpenError::Tampered => VaultError::Tampered,
+        })?;
+        String::from_utf8(plain).map_err(|_| VaultError::Tampered)
     }
 
     /// The keyed blind index of an ID number.
@@ -160,6 +137,9 @@ mod tests {
 
     #[test]
     fn tampered_or_malformed_values_are_refused() {
+        use base64::Engine;
+        use base64::engine::general_purpose::STANDARD;
+
         let dir = tempfile::tempdir().unwrap();
         let vault = vault(dir.path());
         let sealed = vault.seal(Field::IdNumber, UserId(1), "11010519491231002X");

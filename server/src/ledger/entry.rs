@@ -55,6 +55,11 @@ pub enum EntryBody {
         collection_id: u64,
         serial: u32,
     },
+    /// A freeze was lifted: the token stands again as minted.
+    TokenUnfrozen {
+        collection_id: u64,
+        serial: u32,
+    },
 }
 
 /// An entry with the time it was recorded (milliseconds since the Unix epoch).
@@ -97,6 +102,7 @@ impl EntryBody {
             EntryBody::TokenMinted { .. } => 7,
             EntryBody::TokenFrozen { .. } => 8,
             EntryBody::TokenRevoked { .. } => 9,
+            EntryBody::TokenUnfrozen { .. } => 10,
         }
     }
 
@@ -124,6 +130,7 @@ impl EntryBody {
             EntryBody::TokenMinted { .. } => "token_minted",
             EntryBody::TokenFrozen { .. } => "token_frozen",
             EntryBody::TokenRevoked { .. } => "token_revoked",
+            EntryBody::TokenUnfrozen { .. } => "token_unfrozen",
         }
     }
 }
@@ -198,7 +205,9 @@ impl Entry {
                 out.extend_from_slice(content_hash);
                 out.extend_from_slice(holder_commitment);
             }
-            EntryBody::TokenFrozen { collection_id, serial } | EntryBody::TokenRevoked { collection_id, serial } => {
+            EntryBody::TokenFrozen { collection_id, serial }
+            | EntryBody::TokenRevoked { collection_id, serial }
+            | EntryBody::TokenUnfrozen { collection_id, serial } => {
                 out.extend_from_slice(&collection_id.to_be_bytes());
                 out.extend_from_slice(&serial.to_be_bytes());
             }
@@ -245,6 +254,10 @@ impl Entry {
                 serial: r.u32()?,
             },
             9 => EntryBody::TokenRevoked {
+                collection_id: r.u64()?,
+                serial: r.u32()?,
+            },
+            10 => EntryBody::TokenUnfrozen {
                 collection_id: r.u64()?,
                 serial: r.u32()?,
             },
@@ -340,6 +353,10 @@ mod tests {
                 collection_id: 42,
                 serial: 12,
             },
+            EntryBody::TokenUnfrozen {
+                collection_id: 42,
+                serial: 12,
+            },
         ]
         .into_iter()
         .map(|body| Entry { timestamp_ms: at, body })
@@ -357,7 +374,7 @@ mod tests {
             assert_eq!(Entry::decode(&bytes).unwrap(), entry);
             types.insert(entry.body.type_code());
         }
-        assert_eq!(types.len(), 9, "one sample per type");
+        assert_eq!(types.len(), 10, "one sample per type");
     }
 
     #[test]

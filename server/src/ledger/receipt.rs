@@ -125,7 +125,9 @@ pub fn fields(body: &EntryBody) -> Value {
             "collection_id": collection_id, "serial": serial,
             "content_hash": hex(content_hash), "holder_commitment": hex(holder_commitment),
         }),
-        EntryBody::TokenFrozen { collection_id, serial } | EntryBody::TokenRevoked { collection_id, serial } => {
+        EntryBody::TokenFrozen { collection_id, serial }
+        | EntryBody::TokenRevoked { collection_id, serial }
+        | EntryBody::TokenUnfrozen { collection_id, serial } => {
             json!({ "collection_id": collection_id, "serial": serial })
         }
     }

@@ -44,7 +44,8 @@ pub enum Mail<'a> {
         link: &'a str,
         issuer: &'a str,
     },
-    /// A reviewer froze or revoked a holder's token (`collection` names it, with its serial).
+    /// A reviewer froze, unfroze or revoked a holder's token (`collection` names it, with its
+    /// serial).
     TokenStatus {
         link: &'a str,
         collection: &'a str,
@@ -60,10 +61,11 @@ pub enum Mail<'a> {
     },
 }
 
-/// A reviewer froze or revoked one of the recipient's tokens.
+/// A reviewer froze, unfroze or revoked one of the recipient's tokens.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TokenNotice {
     Frozen,
+    Unfrozen,
     Revoked,
 }
 
@@ -125,6 +127,7 @@ impl Mail<'_> {
             Mail::IssuerInvitation { .. } => "mail.issuer_invitation",
             Mail::TokenStatus { status, .. } => match status {
                 TokenNotice::Frozen => "mail.token_frozen",
+                TokenNotice::Unfrozen => "mail.token_unfrozen",
                 TokenNotice::Revoked => "mail.token_revoked",
             },
             Mail::CollectionStatus { status, .. } => match status {

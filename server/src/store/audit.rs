@@ -5,7 +5,7 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, Query
 
 use super::entities::audit_log;
 use super::{StoreResult, insert_in_chunks};
-use crate::domain::audit::AuditEntry;
+use crate::domain::audit::{AuditAction, AuditEntry, AuditSubject};
 
 pub use audit_log::Model as AuditRow;
 
@@ -20,6 +20,9 @@ fn row(entry: AuditEntry, now: DateTime<Utc>) -> audit_log::ActiveModel {
         after_state: Set(entry.after.map(str::to_owned)),
         reason: Set(entry.reason),
         request_id: Set(entry.request_id),
+        details: Set(entry
+            .details
+            .map(|d| serde_json::to_string(&d).expect("audit details serialise"))),
         ..Default::default()
     }
 }
@@ -69,10 +72,27 @@ pub async fn list(conn: &impl ConnectionTrait, filter: &AuditFilter, limit: Opti
         .await?)
 }
 
+/// When the latest of these actions was done to a subject.
+pub async fn latest_at(
+    conn: &impl ConnectionTrait,
+    subject: &AuditSubject,
+    actions: &[AuditAction],
+) -> StoreResult<Option<DateTime<Utc>>> {
+    Ok(audit_log::Entity::find()
+        .select_only()
+        .column(audit_log::Column::At)
+        .filter(audit_log::Column::SubjectType.eq(subject.kind()))
+        .filter(audit_log::Column::SubjectId.eq(subject.id()))
+        .filter(audit_log::Column::Action.is_in(actions.iter().map(|a| a.as_str())))
+        .order_by_desc(audit_log::Column::Id)
+        .into_tuple()
+        .one(conn)
+        .await?)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::audit::{AuditAction, AuditSubject};
     use crate::domain::claim::TokenId;
     use crate::store::{self, INSERT_CHUNK};
 

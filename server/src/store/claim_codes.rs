@@ -47,6 +47,8 @@ pub struct StoredCode {
     pub id: i64,
     pub collection: CollectionId,
     pub state: CodeState,
+    /// The token a used code minted.
+    pub token: Option<TokenId>,
 }
 
 pub async fn find(conn: &impl ConnectionTrait, hash: &[u8; 32]) -> StoreResult<Option<StoredCode>> {
@@ -62,6 +64,7 @@ pub async fn find(conn: &impl ConnectionTrait, hash: &[u8; 32]) -> StoreResult<O
             } else {
                 CodeState::Unused
             },
+            token: m.token_id.map(TokenId),
         }))
 }
 

@@ -6,12 +6,12 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use moderation::PerceptualHash;
-use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr, Order, Query};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 
-use super::entities::collections;
+use super::entities::{collections, issuers};
 use super::{StoreResult, in_chunks};
 use crate::domain::account::UserId;
 use crate::domain::collection::{ClaimMode, CollectionId, CollectionStatus, CollectionTerms};
@@ -201,6 +201,65 @@ pub async fn queue(conn: &impl ConnectionTrait) -> StoreResult<Vec<CollectionRec
         .filter(collections::Column::Status.eq("in_review"))
         .order_by_desc(collections::Column::RiskScore)
         .order_by_asc(collections::Column::SubmittedAt)
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(CollectionRecord::from)
+        .collect())
+}
+
+/// Which public collections a list shows: one issuer's, and those whose title contains a text.
+#[derive(Debug, Clone, Default)]
+pub struct PublicFilter {
+    pub issuer: Option<IssuerId>,
+    pub title: Option<String>,
+}
+
+/// Public collections of active issuers, those open for claims now first, then the newest
+/// published: `limit` of them after skipping `offset`.
+pub async fn public(
+    conn: &impl ConnectionTrait,
+    filter: &PublicFilter,
+    now: DateTime<Utc>,
+    limit: u64,
+    offset: u64,
+) -> StoreResult<Vec<CollectionRecord>> {
+    let active_issuers = Query::select()
+        .column(issuers::Column::Id)
+        .from(issuers::Entity)
+        .and_where(Expr::col(issuers::Column::Status).eq("approved"))
+        .to_owned();
+    let claimable = Condition::all()
+        .add(collections::Column::Status.eq("published"))
+        .add(collections::Column::ClaimStartsAt.lte(now))
+        .add(collections::Column::ClaimEndsAt.gt(now))
+        .add(Expr::col(collections::Column::ClaimedCount).lt(Expr::col(collections::Column::EditionSize)));
+    let mut query = collections::Entity::find()
+        .filter(collections::Column::Status.is_in(["published", "frozen", "closed"]))
+        .filter(Expr::col(collections::Column::IssuerId).in_subquery(active_issuers));
+    if let Some(issuer) = filter.issuer {
+        query = query.filter(collections::Column::IssuerId.eq(issuer.0));
+    }
+    if let Some(title) = filter.title.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+        let escaped: String = title
+            .to_lowercase()
+            .chars()
+            .flat_map(|c| match c {
+                '%' | '_' | '\\' => vec!['\\', c],
+                c => vec![c],
+            })
+            .collect();
+        query = query.filter(
+            Expr::expr(Func::lower(Expr::col(collections::Column::Title)))
+                .like(LikeExpr::new(format!("%{escaped}%")).escape('\\')),
+        );
+    }
+    Ok(query
+        .order_by(Expr::Case(Box::new(Expr::case(claimable, 1).finally(0))), Order::Desc)
+        .order_by_desc(collections::Column::PublishedAt)
+        .order_by_desc(collections::Column::Id)
+        .limit(limit)
+        .offset(offset)
         .all(conn)
         .await?
         .into_iter()

@@ -9,11 +9,13 @@ use super::entities::email_tokens;
 use crate::domain::account::UserId;
 use crate::domain::email_token::{IssuedToken, TokenError, TokenPurpose};
 
+/// Stores a new link; `next` is where the person was going, for the page after the link.
 pub async fn insert(
     conn: &impl ConnectionTrait,
     user: UserId,
     purpose: TokenPurpose,
     token_hash: String,
+    next: Option<&str>,
     now: DateTime<Utc>,
 ) -> StoreResult<()> {
     email_tokens::ActiveModel {
@@ -23,6 +25,7 @@ pub async fn insert(
         created_at: Set(now),
         expires_at: Set(purpose.expires_at(now)),
         used_at: Set(None),
+        next_path: Set(next.map(str::to_owned)),
         ..Default::default()
     }
     .insert(conn)
@@ -53,6 +56,15 @@ pub async fn peek(
         used_at: row.used_at,
     };
     Ok(issued.check(purpose, now).map(|()| UserId(row.user_id)))
+}
+
+/// Where the person who was sent this link was going, if they said.
+pub async fn next_path(conn: &impl ConnectionTrait, token_hash: &str) -> StoreResult<Option<String>> {
+    Ok(email_tokens::Entity::find()
+        .filter(email_tokens::Column::TokenHash.eq(token_hash))
+        .one(conn)
+        .await?
+        .and_then(|row| row.next_path))
 }
 
 /// Uses a token up. The conditional update makes two concurrent uses of one link end with

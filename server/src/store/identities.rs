@@ -28,6 +28,8 @@ pub struct IdentityRecord {
     pub version: i32,
     /// Keyed hash of the ID number while the identity is pending or verified: one person.
     pub blind_index: Option<String>,
+    /// Where the person was going when they submitted (a claim page, say).
+    pub return_path: Option<String>,
 }
 
 impl From<identities::Model> for IdentityRecord {
@@ -53,6 +55,7 @@ impl From<identities::Model> for IdentityRecord {
             claimed_until: m.claimed_until,
             version: m.version,
             blind_index: m.blind_index,
+            return_path: m.return_path,
         }
     }
 }
@@ -66,6 +69,8 @@ pub struct Submission {
     pub blind_index: String,
     pub province_known: bool,
     pub verifier: &'static str,
+    /// Where to lead the person once the check is decided.
+    pub return_path: Option<String>,
 }
 
 pub async fn find(conn: &impl ConnectionTrait, user: UserId) -> StoreResult<Option<IdentityRecord>> {
@@ -102,6 +107,7 @@ pub async fn submit(
         claimed_by: Set(None),
         claimed_until: Set(None),
         version: Set(version),
+        return_path: Set(submission.return_path),
     };
     let result = if existing.is_some() {
         model.update(conn).await.map(drop)

@@ -65,6 +65,7 @@ pub struct DocumentRecord {
     pub blob_key: String,
     pub content_type: String,
     pub size: i64,
+    pub uploaded_at: DateTime<Utc>,
 }
 
 impl From<issuer_documents::Model> for DocumentRecord {
@@ -75,6 +76,7 @@ impl From<issuer_documents::Model> for DocumentRecord {
             blob_key: m.blob_key,
             content_type: m.content_type,
             size: m.size,
+            uploaded_at: m.uploaded_at,
         }
     }
 }

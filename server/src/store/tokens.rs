@@ -266,6 +266,21 @@ pub async fn claim_times(conn: &impl ConnectionTrait, collection: CollectionId) 
         .await?)
 }
 
+/// The first token of `collection` that `holder` holds, if any.
+pub async fn first_held_in(
+    conn: &impl ConnectionTrait,
+    holder: UserId,
+    collection: CollectionId,
+) -> StoreResult<Option<TokenRecord>> {
+    Ok(tokens::Entity::find()
+        .filter(tokens::Column::HolderUserId.eq(holder.0))
+        .filter(tokens::Column::CollectionId.eq(collection.0))
+        .order_by_asc(tokens::Column::Serial)
+        .one(conn)
+        .await?
+        .map(TokenRecord::from))
+}
+
 /// A person's tokens, newest first.
 pub async fn of_holder(conn: &impl ConnectionTrait, holder: UserId) -> StoreResult<Vec<TokenRecord>> {
     Ok(tokens::Entity::find()

@@ -62,7 +62,7 @@ struct MessageTemplate {
     title_key: &'static str,
     body_key: &'static str,
     /// Where the page's single button leads, with its label key.
-    action: Option<(&'static str, &'static str)>,
+    action: Option<(String, &'static str)>,
 }
 
 fn message(ctx: RequestContext, title_key: &'static str, body_key: &'static str) -> MessageTemplate {
@@ -74,17 +74,34 @@ fn message(ctx: RequestContext, title_key: &'static str, body_key: &'static str)
     }
 }
 
+/// `path` URL-encoded for a `next=` parameter.
+fn encoded(path: &str) -> String {
+    url::form_urlencoded::byte_serialize(path.as_bytes()).collect()
+}
+
+/// `base` with `?next=` when there is somewhere to go back to.
+fn with_next(base: &str, next: &str) -> String {
+    if next == "/" {
+        base.to_owned()
+    } else {
+        format!("{base}?next={}", encoded(next))
+    }
+}
+
 /// Issues a fresh single-use link of `purpose` (superseding older ones) and queues its mail.
+/// `next` is where the person was going; the page after the link leads there.
 async fn queue_link_mail(
     state: &AppState,
     conn: &impl sea_orm::ConnectionTrait,
     user: &store::users::User,
     purpose: TokenPurpose,
+    next: &str,
 ) -> AppResult<()> {
     let now = Utc::now();
     let token = crypto::random_token();
+    let next = (next != "/").then_some(next);
     store::email_tokens::revoke_all(conn, user.id, purpose, now).await?;
-    store::email_tokens::insert(conn, user.id, purpose, crypto::sha3_hex(token.as_bytes()), now).await?;
+    store::email_tokens::insert(conn, user.id, purpose, crypto::sha3_hex(token.as_bytes()), next, now).await?;
     let link = match purpose {
         TokenPurpose::VerifyEmail => state.absolute_url(&format!("/verify-email/{token}")),
         TokenPurpose::ResetPassword => state.absolute_url(&format!("/password/reset/{token}")),
@@ -101,7 +118,7 @@ async fn queue_link_mail(
 
 /// Mails a fresh link to the account at `raw_email`, if there is one that needs it. The caller
 /// answers the same either way, so the form does not reveal which addresses are registered.
-async fn mail_link_to(state: &AppState, raw_email: &str, purpose: TokenPurpose) -> AppResult<()> {
+async fn mail_link_to(state: &AppState, raw_email: &str, purpose: TokenPurpose, next: &str) -> AppResult<()> {
     let Ok(email) = Email::parse(raw_email) else {
         return Ok(());
     };
@@ -112,7 +129,7 @@ async fn mail_link_to(state: &AppState, raw_email: &str, purpose: TokenPurpose) 
     if purpose == TokenPurpose::VerifyEmail && user.email_verified_at.is_some() {
         return Ok(());
     }
-    queue_link_mail(state, &txn, &user, purpose).await?;
+    queue_link_mail(state, &txn, &user, purpose, next).await?;
     txn.commit().await?;
     state.mail_wakeup.notify_one();
     Ok(())
@@ -125,17 +142,21 @@ async fn mail_link_to(state: &AppState, raw_email: &str, purpose: TokenPurpose) 
 struct SignupTemplate {
     ctx: RequestContext,
     email: String,
+    /// Where the person was going (a claim-code link, say); kept through the verification mail.
+    next: String,
     email_error: Option<&'static str>,
     password_error: Option<&'static str>,
 }
 
-pub async fn signup_form(ctx: RequestContext) -> AppResult<Response> {
+pub async fn signup_form(ctx: RequestContext, Query(q): Query<NextParam>) -> AppResult<Response> {
+    let next = safe_next(q.next.as_deref()).to_owned();
     if ctx.user.is_some() {
-        return Ok(Redirect::to("/account").into_response());
+        return Ok(Redirect::to(if next == "/" { "/account" } else { &next }).into_response());
     }
     Ok(render(SignupTemplate {
         ctx,
         email: String::new(),
+        next,
         email_error: None,
         password_error: None,
     })?
@@ -147,6 +168,8 @@ pub struct SignupForm {
     email: String,
     password: String,
     password_confirm: String,
+    #[serde(default)]
+    next: String,
 }
 
 pub async fn signup(
@@ -154,12 +177,14 @@ pub async fn signup(
     ctx: RequestContext,
     Form(form): Form<SignupForm>,
 ) -> AppResult<Response> {
+    let next = safe_next(Some(&form.next)).to_owned();
     let refuse = |ctx, email_error, password_error| {
         render_with(
             StatusCode::UNPROCESSABLE_ENTITY,
             SignupTemplate {
                 ctx,
                 email: form.email.trim().to_owned(),
+                next: next.clone(),
                 email_error,
                 password_error,
             },
@@ -182,54 +207,67 @@ pub async fn signup(
         Err(e) => return Err(e.into()),
     };
     let user = store::users::find(&txn, id).await?.ok_or(AppError::NotFound)?;
-    queue_link_mail(&state, &txn, &user, TokenPurpose::VerifyEmail).await?;
+    queue_link_mail(&state, &txn, &user, TokenPurpose::VerifyEmail, &next).await?;
     txn.commit().await?;
     state.mail_wakeup.notify_one();
     tracing::info!(user = %id, "account created");
-    Ok(render(message(ctx, "signup.done_title", "signup.done_body"))?.into_response())
+    // Redirect, so that a reload does not send the form again (and meet "address taken").
+    Ok(Redirect::to("/signup/sent").into_response())
+}
+
+pub async fn signup_sent(ctx: RequestContext) -> AppResult<Html<String>> {
+    render(message(ctx, "signup.done_title", "signup.done_body"))
 }
 
 // ---- email verification ----
 
 pub async fn verify_email(State(state): State<AppState>, Path(token): Path<String>) -> AppResult<Response> {
     let now = Utc::now();
+    let token_hash = crypto::sha3_hex(token.as_bytes());
     let txn = store::begin(&state.db).await?;
-    let user = store::email_tokens::consume(
-        &txn,
-        &crypto::sha3_hex(token.as_bytes()),
-        TokenPurpose::VerifyEmail,
-        now,
-    )
-    .await?
-    .map_err(|e| {
-        tracing::info!(reason = %e, "verification link refused");
-        AppError::InvalidLink
-    })?;
+    let next = store::email_tokens::next_path(&txn, &token_hash).await?;
+    let user = store::email_tokens::consume(&txn, &token_hash, TokenPurpose::VerifyEmail, now)
+        .await?
+        .map_err(|e| {
+            tracing::info!(reason = %e, "verification link refused");
+            AppError::InvalidLink
+        })?;
     store::users::mark_email_verified(&txn, user, now).await?;
     txn.commit().await?;
     tracing::info!(%user, "email verified");
     // Redirect, so that reloading or switching language does not reuse the spent link.
-    Ok(Redirect::to("/verify-email/done").into_response())
+    let next = safe_next(next.as_deref());
+    Ok(Redirect::to(&with_next("/verify-email/done", next)).into_response())
 }
 
-pub async fn email_verified(ctx: RequestContext) -> AppResult<Html<String>> {
-    let mut page = message(ctx, "verify.done_title", "verify.done_body");
-    page.action = Some(("/login", "nav.login"));
+pub async fn email_verified(ctx: RequestContext, Query(q): Query<NextParam>) -> AppResult<Html<String>> {
+    let next = safe_next(q.next.as_deref()).to_owned();
+    let signed_in = ctx.user.is_some();
+    let (body, label) = match (signed_in, next.as_str()) {
+        (true, _) => ("verify.done_body_signed_in", "verify.continue"),
+        (false, "/") => ("verify.done_body", "nav.login"),
+        (false, _) => ("verify.done_body_next", "verify.login_to_continue"),
+    };
+    let mut page = message(ctx, "verify.done_title", body);
+    page.action = Some((if signed_in { next } else { with_next("/login", &next) }, label));
     render(page)
 }
 
 #[derive(Deserialize)]
 pub struct EmailForm {
     email: String,
+    #[serde(default)]
+    next: String,
 }
 
-pub async fn resend_verification(
-    State(state): State<AppState>,
-    ctx: RequestContext,
-    Form(form): Form<EmailForm>,
-) -> AppResult<Response> {
-    mail_link_to(&state, &form.email, TokenPurpose::VerifyEmail).await?;
-    Ok(render(message(ctx, "verify.resent_title", "verify.resent_body"))?.into_response())
+pub async fn resend_verification(State(state): State<AppState>, Form(form): Form<EmailForm>) -> AppResult<Response> {
+    let next = safe_next(Some(&form.next));
+    mail_link_to(&state, &form.email, TokenPurpose::VerifyEmail, next).await?;
+    Ok(Redirect::to("/verify-email/sent").into_response())
+}
+
+pub async fn verification_sent(ctx: RequestContext) -> AppResult<Html<String>> {
+    render(message(ctx, "verify.resent_title", "verify.resent_body"))
 }
 
 // ---- log-in and log-out ----
@@ -368,13 +406,13 @@ pub async fn forgot_form(ctx: RequestContext) -> AppResult<Html<String>> {
     render(ForgotTemplate { ctx })
 }
 
-pub async fn forgot(
-    State(state): State<AppState>,
-    ctx: RequestContext,
-    Form(form): Form<EmailForm>,
-) -> AppResult<Response> {
-    mail_link_to(&state, &form.email, TokenPurpose::ResetPassword).await?;
-    Ok(render(message(ctx, "forgot.sent_title", "forgot.sent_body"))?.into_response())
+pub async fn forgot(State(state): State<AppState>, Form(form): Form<EmailForm>) -> AppResult<Response> {
+    mail_link_to(&state, &form.email, TokenPurpose::ResetPassword, "/").await?;
+    Ok(Redirect::to("/password/forgot/sent").into_response())
+}
+
+pub async fn reset_link_sent(ctx: RequestContext) -> AppResult<Html<String>> {
+    render(message(ctx, "forgot.sent_title", "forgot.sent_body"))
 }
 
 #[derive(Template)]
@@ -455,6 +493,6 @@ pub async fn reset(
 
 pub async fn password_changed(ctx: RequestContext) -> AppResult<Html<String>> {
     let mut page = message(ctx, "reset.done_title", "reset.done_body");
-    page.action = Some(("/login", "nav.login"));
+    page.action = Some(("/login".to_owned(), "nav.login"));
     render(page)
 }

@@ -60,7 +60,7 @@ async fn users_page(
             id: user.id.0,
             email: user.email,
             verified: user.email_verified_at.is_some(),
-            created: user.created_at.format("%Y-%m-%d %H:%M").to_string(),
+            created: ctx.time(user.created_at),
             is_reviewer: roles.contains(&Role::Reviewer),
             is_admin: roles.contains(&Role::Admin),
         })
@@ -135,6 +135,7 @@ pub async fn change_role(
         before: None,
         after: Some(role.as_str()),
         reason: None,
+        details: None,
         request_id: ctx.request_id.clone(),
     };
     store::audit::append(&txn, entry, now).await?;

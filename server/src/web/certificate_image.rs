@@ -36,6 +36,8 @@ const QR_SIZE: u32 = 232;
 
 /// Everything the image says, already in the reader's language; the artwork comes separately.
 pub struct CertificateCard {
+    /// The operator's name, as configured.
+    pub brand: String,
     /// "Digital collectible · non-transferable".
     pub kicker: String,
     pub title: String,
@@ -61,6 +63,7 @@ impl CertificateCard {
         let mut hasher = Sha3_256::new();
         let texts = [
             Some(env!("CARGO_PKG_VERSION")),
+            Some(self.brand.as_str()),
             Some(self.kicker.as_str()),
             Some(self.title.as_str()),
             Some(self.serial.as_str()),
@@ -106,8 +109,12 @@ pub fn render(card: &CertificateCard, artwork_bytes: Option<&[u8]>) -> Result<Ve
 
     let left = MARGIN as f32;
     let text_width = (WIDTH - 2 * MARGIN - QR_SIZE - 40) as f32;
-    draw_text(&mut canvas, &bold, 30.0, left, 118.0, "KEEPSAKE", GOLD);
-    let brand = measure(&bold, 30.0, "KEEPSAKE");
+    // A long operator name is cut to half the line, leaving room for the kicker.
+    let brand_line = wrap(&bold, 30.0, &card.brand, text_width / 2.0, 1)
+        .pop()
+        .unwrap_or_default();
+    draw_text(&mut canvas, &bold, 30.0, left, 118.0, &brand_line, GOLD);
+    let brand = measure(&bold, 30.0, &brand_line);
     draw_text(
         &mut canvas,
         &regular,
@@ -346,6 +353,7 @@ mod tests {
 
     fn card(title: &str) -> CertificateCard {
         CertificateCard {
+            brand: "Keepsake 数字藏品".into(),
             kicker: "数字藏品 · 不可转让".into(),
             title: title.into(),
             serial: "#12 / 1000".into(),
@@ -384,6 +392,11 @@ mod tests {
             .fingerprint(Some("artwork/a")),
             CertificateCard {
                 ledger: "Ledger entry #4711".into(),
+                ..card("长城 · 日出")
+            }
+            .fingerprint(Some("artwork/a")),
+            CertificateCard {
+                brand: "Another operator".into(),
                 ..card("长城 · 日出")
             }
             .fingerprint(Some("artwork/a")),

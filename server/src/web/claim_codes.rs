@@ -1,26 +1,29 @@
-//! Claim codes: the issuer generates a batch (shown once, as a CSV file or a printable sheet of
-//! QR codes linking to `/c/{code}`), and collectors redeem a code at that link or by typing it.
+//! Claim codes: the issuer generates a batch (as a CSV file or a printable sheet of QR codes
+//! linking to `/c/{code}`, kept for the member who made it for an hour and then gone), and
+//! collectors redeem a code at that link or by typing it.
 
 use askama::Template;
 use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use chrono::Utc;
-use qrcode::QrCode;
-use qrcode::render::svg;
-use serde::Deserialize;
+use chrono::{DateTime, Duration, Utc};
+use sea_orm::DatabaseTransaction;
+use serde::{Deserialize, Serialize};
 
 use super::auth::{ActingFor, SignedIn};
+use super::claim_box::{self, ClaimBox};
 use super::claims::{mint, token_path};
 use super::context::RequestContext;
-use super::error::{AppError, AppResult};
+use super::error::{AppError, AppResult, NextStep};
+use super::form_result::{self, FormKey};
 use super::render;
+use super::share::qr_svg;
 use crate::app::AppState;
 use crate::crypto;
 use crate::domain::account::UserId;
-use crate::domain::audit::{AuditAction, AuditEntry, AuditSubject};
-use crate::domain::claim::{ClaimRefusal, CodeState};
+use crate::domain::audit::{AuditAction, AuditDetails, AuditEntry, AuditSubject};
+use crate::domain::claim::ClaimRefusal;
 use crate::domain::claim_code::{ClaimCode, parse_count};
 use crate::domain::collection::{ClaimMode, CollectionId, CollectionStatus};
 use crate::store;
@@ -31,10 +34,26 @@ pub struct GenerateForm {
     count: String,
     /// `csv` or `sheet`.
     format: String,
+    #[serde(default)]
+    form_key: String,
 }
+
+/// A batch as kept for the issuer member who made it, to print or download again for a while.
+#[derive(Serialize, Deserialize)]
+struct KeptBatch {
+    batch: i32,
+    /// Canonical codes.
+    codes: Vec<String>,
+}
+
+/// How long a new batch's codes stay on its sheet for the member who made it. After that they
+/// exist nowhere in the clear.
+const BATCH_SHOWN: Duration = Duration::hours(1);
 
 /// A code as printed: grouped for reading, and its redemption link.
 struct PrintedCode {
+    /// The four groups, each printed whole.
+    groups: Vec<String>,
     grouped: String,
     link: String,
     /// An inline SVG QR code of the link.
@@ -45,23 +64,23 @@ struct PrintedCode {
 #[template(path = "claim_code_sheet.html")]
 struct SheetTemplate {
     ctx: RequestContext,
-    title: String,
+    issuer: i64,
+    collection: CollectionRecord,
+    issuer_name: String,
     batch: i32,
     codes: Vec<PrintedCode>,
+    /// The form whose result this is, for the CSV link.
+    result: String,
+    /// When the sheet stops being shown.
+    until: String,
+    /// Where collectors type a code, for the cards.
+    typing_url: String,
+    starts: String,
+    ends: String,
 }
 
-fn qr_svg(link: &str) -> AppResult<String> {
-    let code = QrCode::new(link.as_bytes()).map_err(|e| AppError::Internal(e.into()))?;
-    let svg = code
-        .render::<svg::Color>()
-        .min_dimensions(132, 132)
-        .quiet_zone(true)
-        .build();
-    // Inline in HTML, the XML declaration is noise.
-    Ok(svg.split_once("?>").map_or(svg.as_str(), |(_, rest)| rest).to_owned())
-}
-
-/// Generates a batch of codes for a claim-code collection that is approved or published.
+/// Generates a batch of codes for a claim-code collection that is approved or published, and
+/// sends the member to its sheet (or CSV file), which stays available to them for an hour.
 pub async fn generate(
     State(state): State<AppState>,
     ctx: RequestContext,
@@ -69,6 +88,10 @@ pub async fn generate(
     Path((_, id)): Path<(i64, i64)>,
     Form(form): Form<GenerateForm>,
 ) -> AppResult<Response> {
+    let form_key = FormKey::from_form(&form.form_key)?;
+    if let Some(earlier) = form_result::replay(&state, &ctx, &form_key).await? {
+        return Ok(earlier);
+    }
     let record = store::collections::find(&state.db, CollectionId(id))
         .await?
         .filter(|c| c.issuer == acting.issuer.id)
@@ -80,19 +103,82 @@ pub async fn generate(
         return Err(AppError::CollectionStateConflict);
     }
     let count = parse_count(&form.count).ok_or(AppError::BadRequest)?;
-    let csv = match form.format.as_str() {
-        "csv" => true,
-        "sheet" => false,
+    let format = match form.format.as_str() {
+        "csv" => "&format=csv",
+        "sheet" => "",
         _ => return Err(AppError::BadRequest),
     };
-    let (batch, codes) = new_batch(&state, &record, count, Some(acting.user.id), ctx.request_id.clone()).await?;
+    let now = Utc::now();
+    let txn = store::begin(&state.db).await?;
+    let (batch, codes) = new_batch(&txn, &record, count, Some(acting.user.id), ctx.request_id.clone(), now).await?;
+    let location = format!(
+        "/console/{}/collections/{}/codes?result={form_key}{format}",
+        acting.issuer.id, record.id
+    );
+    let kept = KeptBatch {
+        batch,
+        codes: codes.iter().map(|c| c.as_str().to_owned()).collect(),
+    };
+    let result = form_result::keep(
+        &state,
+        &txn,
+        &ctx,
+        &form_key,
+        &location,
+        Some((&kept, BATCH_SHOWN)),
+        now,
+    )
+    .await;
+    if let Err(err) = result {
+        drop(txn);
+        return form_result::after_race(&state, &ctx, &form_key, err).await;
+    }
+    txn.commit().await?;
+    Ok(Redirect::to(&location).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct SheetQuery {
+    #[serde(default)]
+    result: String,
+    /// `csv` for the file; the printable sheet otherwise.
+    #[serde(default)]
+    format: String,
+}
+
+/// `GET …/codes?result=…`: the sheet (or CSV file) of a batch the member made within the hour.
+pub async fn sheet(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    acting: ActingFor,
+    Path((_, id)): Path<(i64, i64)>,
+    Query(query): Query<SheetQuery>,
+) -> AppResult<Response> {
+    let record = store::collections::find(&state.db, CollectionId(id))
+        .await?
+        .filter(|c| c.issuer == acting.issuer.id)
+        .ok_or(AppError::NotFound)?;
+    let detail = format!("/console/{}/collections/{}", acting.issuer.id, record.id);
+    let kept = match FormKey::parse(&query.result) {
+        Some(key) => form_result::shown::<KeptBatch>(&state, &ctx, &key)
+            .await?
+            .map(|(kept, until)| (kept, until, key)),
+        None => None,
+    };
+    let Some((kept, until, key)) = kept else {
+        return Err(AppError::ResultGone.with_next(vec![NextStep::new(
+            format!("{detail}#claim-codes"),
+            "codes.back_to_collection",
+        )]));
+    };
+    let codes: Vec<ClaimCode> = kept.codes.iter().filter_map(|c| ClaimCode::parse(c)).collect();
     let link = |code: &ClaimCode| state.absolute_url(&format!("/c/{}", code.as_str()));
-    if csv {
+    if query.format == "csv" {
         let mut body = String::from("code,link\r\n");
         for code in &codes {
             body.push_str(&format!("{},{}\r\n", code.grouped(), link(code)));
         }
-        let filename = format!("claim-codes-{}-batch-{batch}.csv", record.id);
+        let filename = format!("claim-codes-{}-batch-{}.csv", record.id, kept.batch);
         return Ok((
             [
                 (CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
@@ -105,29 +191,39 @@ pub async fn generate(
     let mut printed = Vec::with_capacity(codes.len());
     for code in &codes {
         let link = link(code);
+        let grouped = code.grouped();
         printed.push(PrintedCode {
-            grouped: code.grouped(),
-            qr: qr_svg(&link)?,
+            groups: grouped.split('-').map(str::to_owned).collect(),
+            grouped,
+            qr: qr_svg(&link, 132)?,
             link,
         });
     }
-    Ok(render(SheetTemplate {
-        ctx,
-        title: record.terms.title,
-        batch,
+    let page = SheetTemplate {
+        issuer: acting.issuer.id.0,
+        issuer_name: acting.issuer.legal_name.clone(),
+        batch: kept.batch,
         codes: printed,
-    })?
-    .into_response())
+        result: key.to_string(),
+        until: ctx.time(until),
+        typing_url: state.absolute_url("/c"),
+        starts: ctx.time(record.terms.claim_starts_at),
+        ends: ctx.time(record.terms.claim_ends_at),
+        collection: record,
+        ctx,
+    };
+    Ok(render(page)?.into_response())
 }
 
-/// Generates and stores `count` codes of `record`, audited; returns the batch and the codes,
-/// which exist in the clear only in this answer.
+/// Generates and stores `count` codes of `record` in `txn`, audited; returns the batch and the
+/// codes, which exist in the clear only in the caller's answer.
 pub async fn new_batch(
-    state: &AppState,
+    txn: &DatabaseTransaction,
     record: &CollectionRecord,
     count: u32,
     actor: Option<UserId>,
     request_id: Option<String>,
+    now: DateTime<Utc>,
 ) -> AppResult<(i32, Vec<ClaimCode>)> {
     let codes: Vec<ClaimCode> = (0..count)
         .map(|_| {
@@ -138,19 +234,19 @@ pub async fn new_batch(
         })
         .collect();
     let hashes: Vec<[u8; 32]> = codes.iter().map(ClaimCode::digest).collect();
-    let now = Utc::now();
-    let txn = store::begin(&state.db).await?;
-    let batch = store::claim_codes::add_batch(&txn, record.id, &hashes, now).await?;
+    let batch = store::claim_codes::add_batch(txn, record.id, &hashes, now).await?;
     let mut entry = AuditEntry::new(
         actor,
         AuditAction::CollectionCodesGenerated,
         AuditSubject::Collection(record.id),
         request_id,
     );
-    let via = if actor.is_some() { "console" } else { "API key" };
-    entry.reason = Some(format!("batch {batch}: {count} codes ({via})"));
-    store::audit::append(&txn, entry, now).await?;
-    txn.commit().await?;
+    entry.details = Some(AuditDetails::CodesGenerated {
+        batch,
+        count,
+        through_api: actor.is_none(),
+    });
+    store::audit::append(txn, entry, now).await?;
     Ok((batch, codes))
 }
 
@@ -168,11 +264,10 @@ struct RedeemTemplate {
     ctx: RequestContext,
     /// The code as typed, for the form; empty on the blank form.
     typed: String,
-    /// Why the code cannot be redeemed, as a message key.
+    /// Why the code cannot be looked up, as a message key.
     problem: Option<&'static str>,
-    /// The collection the code belongs to, with the canonical code.
-    found: Option<(CollectionRecord, String)>,
-    claim_key: String,
+    /// The collection the code belongs to, the canonical code, and what the visitor can do.
+    found: Option<(CollectionRecord, String, ClaimBox)>,
 }
 
 #[derive(Deserialize)]
@@ -189,7 +284,6 @@ pub async fn typed(ctx: RequestContext, Query(query): Query<TypedCode>) -> AppRe
             typed: String::new(),
             problem: None,
             found: None,
-            claim_key: String::new(),
         })?
         .into_response());
     }
@@ -200,13 +294,13 @@ pub async fn typed(ctx: RequestContext, Query(query): Query<TypedCode>) -> AppRe
             typed: query.code,
             problem: Some("redeem.malformed"),
             found: None,
-            claim_key: String::new(),
         })?
         .into_response()),
     }
 }
 
-/// The page a QR code opens: the collection and a claim button, or why the code cannot be used.
+/// The page a QR code opens: the collection and a claim button, or why the code cannot be
+/// used and what to do instead.
 pub async fn show(
     State(state): State<AppState>,
     ctx: RequestContext,
@@ -219,16 +313,25 @@ pub async fn show(
         Some(code) => match store::claim_codes::find(&state.db, &code.digest()).await? {
             None => problem = Some("redeem.unknown"),
             Some(stored) => {
-                if stored.state == CodeState::Used {
-                    problem = Some("redeem.used");
-                }
                 let record = store::collections::find(&state.db, stored.collection)
                     .await?
                     .ok_or(AppError::NotFound)?;
-                if !record.status.is_public() {
+                if record.status.is_public() {
+                    let here = format!("/c/{}", code.as_str());
+                    let mine = match (stored.token, &ctx.user) {
+                        (Some(token), Some(user)) => store::tokens::find(&state.db, token)
+                            .await?
+                            .filter(|t| t.holder == user.id),
+                        _ => None,
+                    };
+                    let claim = match mine {
+                        Some(token) => ClaimBox::claimed_with_code(&ctx, token.id),
+                        None => claim_box::for_visitor(&state, &ctx, &record, Some(stored.state), &here, &here).await?,
+                    };
+                    found = Some((record, code.as_str().to_owned(), claim));
+                } else {
                     problem = Some("redeem.not_yet");
                 }
-                found = Some((record, code.as_str().to_owned()));
             }
         },
     }
@@ -237,7 +340,6 @@ pub async fn show(
         typed,
         problem,
         found,
-        claim_key: crypto::random_token(),
     })
 }
 

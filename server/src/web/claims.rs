@@ -9,19 +9,20 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::{Form, Json};
 use bytes::Bytes;
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
 use super::auth::SignedIn;
 use super::certificate_image::{self, CertificateCard};
 use super::context::{RequestContext, SessionUser};
-use super::error::{AppError, AppResult};
+use super::error::{AppError, AppResult, NextStep};
 use super::render;
+use super::share::Share;
 use crate::app::AppState;
 use crate::blobs::BlobKey;
 use crate::crypto;
-use crate::domain::audit::{AuditAction, AuditEntry, AuditSubject};
-use crate::domain::claim::{ClaimRefusal, TokenId};
+use crate::domain::audit::{AuditAction, AuditDetails, AuditEntry, AuditSubject};
+use crate::domain::claim::{ClaimRefusal, TokenId, TokenStatus};
 use crate::domain::claim_code::ClaimCode;
 use crate::domain::collection::CollectionId;
 use crate::ledger::receipt::HolderProof;
@@ -107,9 +108,36 @@ pub async fn mint(
         claim_key: claim_key.to_owned(),
         code: code.cloned(),
     };
-    let minted = state.minter.claim(&state.db, request).await?;
+    let minted = match state.minter.claim(&state.db, request).await {
+        Ok(minted) => minted,
+        Err(err) => return Err(refusal_with_steps(state, user, collection, err.into()).await),
+    };
     state.ledger_wakeup.notify_one();
     Ok(minted)
+}
+
+/// A refused claim, with the links that answer it: the token already held, the issuer who
+/// keeps the list.
+async fn refusal_with_steps(state: &AppState, user: &SessionUser, collection: CollectionId, err: AppError) -> AppError {
+    let steps = match &err {
+        AppError::ClaimRefused(ClaimRefusal::LimitReached) => {
+            match store::tokens::first_held_in(&state.db, user.id, collection).await {
+                Ok(Some(token)) => vec![NextStep::new(token_path(token.id), "error.next_token")],
+                _ => Vec::new(),
+            }
+        }
+        AppError::ClaimRefused(ClaimRefusal::NotOnAllowlist) => {
+            match store::collections::find(&state.db, collection).await {
+                Ok(Some(record)) => vec![NextStep::new(
+                    format!("/issuers/{}", record.issuer),
+                    "error.next_issuer",
+                )],
+                _ => Vec::new(),
+            }
+        }
+        _ => Vec::new(),
+    };
+    if steps.is_empty() { err } else { err.with_next(steps) }
 }
 
 /// What the token pages and "my collection" show of a token.
@@ -122,7 +150,8 @@ struct TokenView {
     edition_size: u32,
     status: &'static str,
     reason: Option<String>,
-    claimed: String,
+    claimed: DateTime<Utc>,
+    issuer_id: i64,
     /// A short, non-identifying tag of the holder: the start of the ledger commitment.
     holder_tag: String,
     ledger_index: Option<i64>,
@@ -179,7 +208,8 @@ fn token_view(
         edition_size: collection.terms.edition_size,
         status: token.status.as_str(),
         reason: token.status.reason().map(str::to_owned),
-        claimed: token.claimed_at.format("%Y-%m-%d %H:%M UTC").to_string(),
+        claimed: token.claimed_at,
+        issuer_id: collection.issuer.0,
         holder_tag: crypto::hex(&token.commitment[..6]),
         ledger_index,
     }
@@ -192,9 +222,25 @@ struct TokenTemplate {
     token: TokenView,
     /// The visitor holds this token.
     mine: bool,
+    /// When its status last changed (frozen or revoked), for the notice.
+    decided: Option<DateTime<Utc>>,
+    share: Share,
 }
 
-/// The public page of a token: no personal data, only a tag derived from the commitment.
+impl TokenTemplate {
+    /// The reviewer's reason is for the holder and for reviewers; everyone else learns only
+    /// the status.
+    fn reason_shown(&self) -> Option<&str> {
+        self.token
+            .reason
+            .as_deref()
+            .filter(|_| self.mine || self.ctx.is_reviewer())
+    }
+}
+
+/// The page of a token. Everyone sees what it is, who issued it and its standing, and no
+/// personal data (only a tag derived from the commitment); its holder also gets the
+/// certificate and the reason for a freeze or revocation; reviewers get the decisions.
 pub async fn token_page(
     State(state): State<AppState>,
     ctx: RequestContext,
@@ -204,11 +250,34 @@ pub async fn token_page(
         .await?
         .ok_or(AppError::NotFound)?;
     let mine = ctx.user.as_ref().is_some_and(|u| u.id == token.holder);
-    let token = views(&state, std::slice::from_ref(&token))
+    let decided = match token.status {
+        TokenStatus::Active => None,
+        _ => {
+            let decisions = [AuditAction::TokenFrozen, AuditAction::TokenRevoked];
+            store::audit::latest_at(&state.db, &AuditSubject::Token(token.id), &decisions).await?
+        }
+    };
+    let view = views(&state, std::slice::from_ref(&token))
         .await?
         .pop()
         .ok_or(AppError::NotFound)?;
-    render(TokenTemplate { token, ctx, mine })
+    let path = token_path(token.id);
+    let title = format!("{} #{} / {}", view.title, view.serial, view.edition_size);
+    let description = ctx.tf("token.share_description", &[("issuer", &view.issuer)]);
+    let share = Share::new(
+        &ctx,
+        &path,
+        &title,
+        &description,
+        Some(&format!("{path}/certificate.png")),
+    )?;
+    render(TokenTemplate {
+        token: view,
+        ctx,
+        mine,
+        decided,
+        share,
+    })
 }
 
 #[derive(Template)]
@@ -238,7 +307,7 @@ pub async fn transfer(State(state): State<AppState>, ctx: RequestContext, Path(i
         AuditSubject::Token(token.id),
         ctx.request_id.clone(),
     );
-    entry.reason = Some("transfers are prohibited".to_owned());
+    entry.details = Some(AuditDetails::TransferRefused);
     store::audit::append(&state.db, entry, Utc::now()).await?;
     tracing::warn!(token = %token.id, "transfer attempt refused");
     Err(AppError::TransfersProhibited)
@@ -309,6 +378,7 @@ pub async fn certificate_image(
         ),
     };
     let card = CertificateCard {
+        brand: ctx.operator.name.clone(),
         kicker: ctx.t("token.kicker").to_owned(),
         serial: format!("#{} / {}", view.serial, view.edition_size),
         issuer: ctx.tf("token.card_issuer", &[("issuer", &view.issuer)]),

@@ -9,6 +9,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
+use super::audit_view::{AuditLine, lines};
 use super::auth::Reviewer;
 use super::collections::{CollectionFacts, ScreeningView, notify_issuer, transition_error};
 use super::context::RequestContext;
@@ -16,14 +17,14 @@ use super::error::{AppError, AppResult};
 use super::render;
 use crate::app::AppState;
 use crate::domain::account::UserId;
-use crate::domain::audit::{AuditAction, AuditEntry, AuditSubject};
+use crate::domain::audit::{AuditAction, AuditDetails, AuditEntry, AuditSubject};
 use crate::domain::collection::{CollectionId, CollectionStatus};
 use crate::domain::identity::REVIEW_LOCK;
 use crate::domain::issuer::IssuerId;
 use crate::domain::screening::ReasonCode;
 use crate::mail::CollectionNotice;
 use crate::store;
-use crate::store::audit::{AuditFilter, AuditRow};
+use crate::store::audit::AuditFilter;
 use crate::store::collections::CollectionRecord;
 use crate::store::issuers::IssuerRecord;
 
@@ -36,7 +37,7 @@ pub struct CollectionRow {
     pub categories: Vec<String>,
     pub four_eyes: bool,
     pub first_approved: bool,
-    pub submitted: String,
+    pub submitted: DateTime<Utc>,
     pub waited: String,
     pub claim: &'static str,
 }
@@ -79,7 +80,7 @@ pub async fn queue_rows(
             categories,
             four_eyes: policy.needs_four_eyes(record.risk_score),
             first_approved: record.status.first_approval().is_some(),
-            submitted: submitted.format("%Y-%m-%d %H:%M").to_string(),
+            submitted,
             waited: super::review::waited(submitted, now),
             claim: super::review::claim_key(record.claimed_by, record.claimed_until, me, now),
         });
@@ -150,8 +151,8 @@ struct CaseTemplate {
     approved_by_me: bool,
     first_approved: bool,
     issuer_rejections: u64,
-    issuer_history: Vec<AuditRow>,
-    history: Vec<AuditRow>,
+    issuer_history: Vec<AuditLine>,
+    history: Vec<AuditLine>,
     reason_codes: Vec<&'static str>,
 }
 
@@ -200,6 +201,8 @@ pub async fn case(
             });
         }
     }
+    let issuer_history = store::audit::list(&state.db, &audit_of("issuer", record.issuer.0), Some(20)).await?;
+    let history = store::audit::list(&state.db, &audit_of("collection", id), Some(50)).await?;
     render(CaseTemplate {
         member: store::issuers::membership(&state.db, record.issuer, me)
             .await?
@@ -208,10 +211,10 @@ pub async fn case(
         approved_by_me: record.status.first_approval() == Some(me),
         first_approved: record.status.first_approval().is_some(),
         issuer_rejections: store::collections::rejections_of(&state.db, record.issuer).await?,
-        issuer_history: store::audit::list(&state.db, &audit_of("issuer", record.issuer.0), Some(20)).await?,
-        history: store::audit::list(&state.db, &audit_of("collection", id), Some(50)).await?,
+        issuer_history: lines(&state, &ctx, issuer_history).await?,
+        history: lines(&state, &ctx, history).await?,
         reason_codes: ReasonCode::ALL.iter().map(|c| c.as_str()).collect(),
-        facts: CollectionFacts::of(&record),
+        facts: CollectionFacts::of(&record, &ctx),
         screening,
         similar,
         holds_claim,
@@ -285,10 +288,8 @@ pub async fn decide(
         subject: AuditSubject::Collection(record.id),
         before: Some(current.as_str()),
         after: Some(next.as_str()),
-        reason: match (code, note) {
-            (None, "") => None,
-            (code, note) => Some(format!("{} {note}", code.unwrap_or("-")).trim().to_owned()),
-        },
+        reason: (!note.is_empty()).then(|| note.to_owned()),
+        details: code.map(|code| AuditDetails::ReasonCode { code: code.to_owned() }),
         request_id: ctx.request_id.clone(),
     };
     store::audit::append(&txn, entry, now).await?;

@@ -5,7 +5,8 @@
 //! so a submission is never acknowledged without its findings.
 
 use askama::Template;
-use axum::extract::{Multipart, Path, State};
+use axum::Form;
+use axum::extract::{Multipart, Path, Query, State};
 use axum::http::StatusCode;
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -16,20 +17,23 @@ use sea_orm::ConnectionTrait;
 use sha3::{Digest, Sha3_256};
 
 use super::auth::ActingFor;
+use super::claim_box::{self, ClaimBox};
 use super::context::RequestContext;
 use super::error::{AppError, AppResult};
+use super::form_result::{self, FormKey};
 use super::ledger::queue_entry;
-use super::{render, render_with};
+use super::share::Share;
+use super::{confirmed, render, render_with};
 use crate::app::AppState;
 use crate::blobs::{Blob, BlobKey};
 use crate::crypto;
 use crate::domain::account::{Email, UserId};
-use crate::domain::allowlist::{BadRow, MAX_ALLOWLIST_ROWS, parse_allowlist};
-use crate::domain::audit::{AuditAction, AuditEntry, AuditSubject};
+use crate::domain::allowlist::{MAX_ALLOWLIST_ROWS, parse_allowlist};
+use crate::domain::audit::{AuditAction, AuditDetails, AuditEntry, AuditSubject};
 use crate::domain::claim_stats::{bucket_counts, cumulative, mask_email};
 use crate::domain::collection::{
     ClaimMode, CollectionForm, CollectionId, CollectionStatus, CollectionTerms, CollectionTransitionError, TermsError,
-    local_time_display, local_time_input, parse_local_time,
+    local_time_input, parse_local_time,
 };
 use crate::domain::issuer::IssuerId;
 use crate::domain::screening::{Finding, Screened, Segment, TextField, build_screener, highlight, screen};
@@ -57,6 +61,57 @@ pub struct FormValues {
     pub claim_starts_at: String,
     pub claim_ends_at: String,
     pub claim_mode: String,
+    /// The form's key: submitting a new collection twice creates it once.
+    pub form_key: String,
+    /// An artwork sent with an earlier attempt that passed its checks (see [`HeldArtwork`]).
+    pub held_artwork: String,
+}
+
+/// An artwork already checked and stored, held for the form while other fields are fixed.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+struct HeldArtwork {
+    content_hash: String,
+    media_type: String,
+    width: u32,
+    height: u32,
+    bytes: u64,
+    original_key: String,
+    full_key: String,
+    large_key: String,
+    small_key: String,
+    perceptual_hash: u64,
+}
+
+impl HeldArtwork {
+    fn of(artwork: &StoredArtwork) -> Self {
+        HeldArtwork {
+            content_hash: crypto::hex(&artwork.content_hash),
+            media_type: artwork.media_type.clone(),
+            width: artwork.width,
+            height: artwork.height,
+            bytes: artwork.bytes,
+            original_key: artwork.original_key.clone(),
+            full_key: artwork.full_key.clone(),
+            large_key: artwork.large_key.clone(),
+            small_key: artwork.small_key.clone(),
+            perceptual_hash: artwork.perceptual_hash.0,
+        }
+    }
+
+    fn stored(self) -> Option<StoredArtwork> {
+        Some(StoredArtwork {
+            content_hash: crypto::parse_digest_hex(&self.content_hash)?,
+            media_type: self.media_type,
+            width: self.width,
+            height: self.height,
+            bytes: self.bytes,
+            original_key: self.original_key,
+            full_key: self.full_key,
+            large_key: self.large_key,
+            small_key: self.small_key,
+            perceptual_hash: moderation::PerceptualHash(self.perceptual_hash),
+        })
+    }
 }
 
 impl FormValues {
@@ -69,6 +124,8 @@ impl FormValues {
             claim_starts_at: local_time_input(terms.claim_starts_at),
             claim_ends_at: local_time_input(terms.claim_ends_at),
             claim_mode: terms.claim_mode.as_str().to_owned(),
+            form_key: FormKey::fresh().to_string(),
+            held_artwork: String::new(),
         }
     }
 
@@ -122,6 +179,8 @@ struct FormTemplate {
     collection: Option<i64>,
     values: FormValues,
     errors: FieldErrors,
+    /// What the held artwork is, for the form to say it is attached.
+    held: Option<String>,
 }
 
 impl FormTemplate {
@@ -157,6 +216,8 @@ async fn read_form(mut multipart: Multipart) -> AppResult<(FormValues, Option<By
             "claim_starts_at" => &mut values.claim_starts_at,
             "claim_ends_at" => &mut values.claim_ends_at,
             "claim_mode" => &mut values.claim_mode,
+            "form_key" => &mut values.form_key,
+            "held_artwork" => &mut values.held_artwork,
             _ => continue,
         };
         *slot = text;
@@ -238,35 +299,79 @@ async fn store_artwork(state: &AppState, artwork: CheckedArtwork) -> AppResult<S
     })
 }
 
-/// Checks the fields and the artwork together, so every problem is reported at once.
+/// A submission as checked: the terms if they are valid, the artwork if one passed (already
+/// stored, so that a form shown again keeps it), and every problem found.
+struct Checked {
+    terms: Option<CollectionTerms>,
+    artwork: Option<StoredArtwork>,
+    errors: FieldErrors,
+}
+
+/// Checks the fields and the artwork together, so every problem is reported at once. The
+/// artwork is a new upload, or else the one an earlier attempt held.
 async fn check_submission(
+    state: &AppState,
+    ctx: &RequestContext,
     values: &FormValues,
-    artwork: Option<Bytes>,
+    upload: Option<Bytes>,
     artwork_required: bool,
-) -> AppResult<Result<(CollectionTerms, Option<CheckedArtwork>), FieldErrors>> {
+) -> AppResult<Checked> {
     let terms = values.parse();
     let mut errors: FieldErrors = match &terms {
         Ok(_) => Vec::new(),
         Err(problems) => problems.iter().map(|e| terms_error_key(*e)).collect(),
     };
-    let checked = match artwork {
+    let held =
+        || form_result::held_upload::<HeldArtwork>(state, ctx, &values.held_artwork).and_then(HeldArtwork::stored);
+    let artwork = match upload {
         Some(bytes) => match check_artwork(bytes).await? {
-            Ok(checked) => Some(checked),
+            Ok(checked) => Some(store_artwork(state, checked).await?),
             Err(err) => {
                 errors.push(("artwork", image_error_key(&err)));
                 None
             }
         },
-        None if artwork_required => {
-            errors.push(("artwork", "collection.error_artwork_missing"));
-            None
-        }
-        None => None,
+        None => held(),
     };
-    Ok(match terms {
-        Ok(terms) if errors.is_empty() => Ok((terms, checked)),
-        _ => Err(errors),
+    if artwork.is_none() && artwork_required && errors.iter().all(|(field, _)| *field != "artwork") {
+        errors.push(("artwork", "collection.error_artwork_missing"));
+    }
+    Ok(Checked {
+        terms: terms.ok(),
+        artwork,
+        errors,
     })
+}
+
+/// The form shown again with its problems, keeping what was typed and the artwork that passed.
+fn form_again(
+    state: &AppState,
+    ctx: RequestContext,
+    acting: ActingFor,
+    collection: Option<i64>,
+    mut values: FormValues,
+    checked: Checked,
+) -> AppResult<Response> {
+    let held = checked.artwork.as_ref().map(|artwork| {
+        values.held_artwork = form_result::hold_upload(state, &ctx, HeldArtwork::of(artwork));
+        ctx.tf(
+            "collection.artwork_held",
+            &[
+                ("format", artwork.media_type.trim_start_matches("image/")),
+                ("width", &artwork.width.to_string()),
+                ("height", &artwork.height.to_string()),
+            ],
+        )
+    });
+    let page = FormTemplate {
+        ctx,
+        issuer: acting.issuer,
+        collection,
+        values,
+        errors: checked.errors,
+        held,
+    };
+    render_with(StatusCode::UNPROCESSABLE_ENTITY, page)
 }
 
 fn audit(ctx: &RequestContext, actor: UserId, action: AuditAction, id: CollectionId) -> AuditEntry {
@@ -289,6 +394,7 @@ pub async fn new_form(ctx: RequestContext, acting: ActingFor) -> AppResult<Respo
     let values = FormValues {
         per_person_limit: "1".to_owned(),
         claim_mode: ClaimMode::Open.as_str().to_owned(),
+        form_key: FormKey::fresh().to_string(),
         ..FormValues::default()
     };
     Ok(render(FormTemplate {
@@ -297,6 +403,7 @@ pub async fn new_form(ctx: RequestContext, acting: ActingFor) -> AppResult<Respo
         collection: None,
         values,
         errors: Vec::new(),
+        held: None,
     })?
     .into_response())
 }
@@ -307,34 +414,37 @@ pub async fn create(
     acting: ActingFor,
     multipart: Multipart,
 ) -> AppResult<Response> {
+    let (values, upload) = read_form(multipart).await?;
+    let form_key = FormKey::from_form(&values.form_key)?;
+    if let Some(earlier) = form_result::replay(&state, &ctx, &form_key).await? {
+        return Ok(earlier);
+    }
     if !acting.issuer.status.is_active() {
         return Err(AppError::IssuerInactive);
     }
-    let (values, artwork) = read_form(multipart).await?;
-    let (terms, checked) = match check_submission(&values, artwork, true).await? {
-        Ok((terms, Some(checked))) => (terms, checked),
-        Ok((_, None)) => return Err(AppError::BadRequest),
-        Err(errors) => {
-            let page = FormTemplate {
-                ctx,
-                issuer: acting.issuer,
-                collection: None,
-                values,
-                errors,
-            };
-            return render_with(StatusCode::UNPROCESSABLE_ENTITY, page);
-        }
+    let checked = check_submission(&state, &ctx, &values, upload, true).await?;
+    let (terms, artwork) = match checked {
+        Checked {
+            terms: Some(terms),
+            artwork: Some(artwork),
+            errors,
+        } if errors.is_empty() => (terms, artwork),
+        checked => return form_again(&state, ctx, acting, None, values, checked),
     };
-    let artwork = store_artwork(&state, checked).await?;
     let now = Utc::now();
     let txn = store::begin(&state.db).await?;
     let id = store::collections::create(&txn, acting.issuer.id, &terms, &artwork, acting.user.id, now).await?;
     let mut entry = audit(&ctx, acting.user.id, AuditAction::CollectionCreated, id);
     entry.after = Some(CollectionStatus::Draft.as_str());
     store::audit::append(&txn, entry, now).await?;
+    let location = detail_path(acting.issuer.id, id);
+    if let Err(err) = form_result::keep::<()>(&state, &txn, &ctx, &form_key, &location, None, now).await {
+        drop(txn);
+        return form_result::after_race(&state, &ctx, &form_key, err).await;
+    }
     txn.commit().await?;
     tracing::info!(collection = %id, issuer = %acting.issuer.id, "collection created");
-    Ok(Redirect::to(&detail_path(acting.issuer.id, id)).into_response())
+    Ok(Redirect::to(&location).into_response())
 }
 
 /// The collection named in the path, only if it belongs to the issuer the member acts for.
@@ -370,6 +480,7 @@ pub async fn edit_form(
         collection: Some(id),
         values: FormValues::of(&record.terms),
         errors: Vec::new(),
+        held: None,
     })?
     .into_response())
 }
@@ -419,13 +530,12 @@ async fn submit_for_screening(
     let mut entry = audit(ctx, actor, AuditAction::CollectionScreened, record.id);
     entry.before = Some(from.as_str());
     entry.after = Some(outcome.as_str());
-    entry.reason = Some(format!(
-        "{} score {} ({} findings; lists {})",
-        screened.assessment.verdict.as_str(),
-        screened.assessment.score,
-        screened.findings.len(),
-        screened.list_versions
-    ));
+    entry.details = Some(AuditDetails::Screened {
+        verdict: screened.assessment.verdict.as_str().to_owned(),
+        score: screened.assessment.score,
+        findings: screened.findings.len(),
+        lists: screened.list_versions.clone(),
+    });
     store::audit::append(txn, entry, now).await?;
     if outcome == CollectionStatus::AutoRejected {
         notify_issuer(state, txn, record, CollectionNotice::AutoRejected, "", now).await?;
@@ -445,23 +555,15 @@ pub async fn edit(
     if back_to_review && !acting.issuer.status.is_active() {
         return Err(AppError::IssuerInactive);
     }
-    let (values, artwork) = read_form(multipart).await?;
-    let (terms, checked) = match check_submission(&values, artwork, false).await? {
-        Ok(checked) => checked,
-        Err(errors) => {
-            let page = FormTemplate {
-                ctx,
-                issuer: acting.issuer,
-                collection: Some(id),
-                values,
-                errors,
-            };
-            return render_with(StatusCode::UNPROCESSABLE_ENTITY, page);
-        }
-    };
-    let artwork = match checked {
-        Some(checked) => Some(store_artwork(&state, checked).await?),
-        None => None,
+    let (values, upload) = read_form(multipart).await?;
+    let checked = check_submission(&state, &ctx, &values, upload, false).await?;
+    let (terms, artwork) = match checked {
+        Checked {
+            terms: Some(terms),
+            artwork,
+            errors,
+        } if errors.is_empty() => (terms, artwork),
+        checked => return form_again(&state, ctx, acting, Some(id), values, checked),
     };
     let now = Utc::now();
     let txn = store::begin(&state.db).await?;
@@ -479,7 +581,7 @@ pub async fn edit(
         return Err(AppError::ReviewConflict);
     }
     let mut entry = audit(&ctx, acting.user.id, AuditAction::CollectionEdited, record.id);
-    entry.reason = artwork.is_some().then(|| "new artwork".to_owned());
+    entry.details = artwork.is_some().then_some(AuditDetails::ArtworkReplaced);
     store::audit::append(&txn, entry, now).await?;
     if back_to_review {
         let edited = CollectionRecord {
@@ -548,12 +650,19 @@ pub async fn publish(
     Ok(Redirect::to(&detail_path(acting.issuer.id, record.id)).into_response())
 }
 
+#[derive(serde::Deserialize)]
+pub struct CloseForm {
+    confirm: Option<String>,
+}
+
 pub async fn close(
     State(state): State<AppState>,
     ctx: RequestContext,
     acting: ActingFor,
     Path((_, id)): Path<(i64, i64)>,
+    Form(form): Form<CloseForm>,
 ) -> AppResult<Response> {
+    confirmed(form.confirm.as_deref())?;
     let record = owned(&state, &acting, id).await?;
     let next = record.status.close().map_err(transition_error)?;
     let now = Utc::now();
@@ -686,7 +795,7 @@ pub struct CollectionFacts {
 }
 
 impl CollectionFacts {
-    pub fn of(record: &CollectionRecord) -> Self {
+    pub fn of(record: &CollectionRecord, ctx: &RequestContext) -> Self {
         let terms = &record.terms;
         CollectionFacts {
             id: record.id.0,
@@ -699,8 +808,8 @@ impl CollectionFacts {
             per_person_limit: terms.per_person_limit,
             claimed: record.claimed_count,
             remaining: u64::from(terms.edition_size).saturating_sub(record.claimed_count),
-            starts: local_time_display(terms.claim_starts_at),
-            ends: local_time_display(terms.claim_ends_at),
+            starts: ctx.time(terms.claim_starts_at),
+            ends: ctx.time(terms.claim_ends_at),
             claim_mode: terms.claim_mode.as_str(),
             risk_score: record.risk_score,
             content_hash: crypto::hex(&record.artwork.content_hash),
@@ -732,6 +841,9 @@ struct ConsoleTemplate {
     chart: Option<ClaimsChart>,
     /// How many addresses an allowlist collection lists.
     allowlisted: Option<u64>,
+    /// Fresh keys for the code-batch and allowlist forms: each submission acts once.
+    codes_form: FormKey,
+    allowlist_form: FormKey,
 }
 
 /// Claims over time as an SVG polyline, for the issuer's dashboard.
@@ -746,7 +858,12 @@ struct ClaimsChart {
 const CHART_BUCKETS: usize = 48;
 
 impl ClaimsChart {
-    fn of(record: &CollectionRecord, times: &[DateTime<Utc>], now: DateTime<Utc>) -> Option<Self> {
+    fn of(
+        record: &CollectionRecord,
+        times: &[DateTime<Utc>],
+        now: DateTime<Utc>,
+        ctx: &RequestContext,
+    ) -> Option<Self> {
         let from = record.terms.claim_starts_at;
         let to = record.terms.claim_ends_at.min(now);
         if !record.status.is_public() || to <= from {
@@ -766,8 +883,8 @@ impl ClaimsChart {
         Some(ClaimsChart {
             points,
             total,
-            from: local_time_display(from),
-            to: local_time_display(to),
+            from: ctx.time(from),
+            to: ctx.time(to),
         })
     }
 }
@@ -804,8 +921,10 @@ pub async fn detail(
         Vec::new()
     };
     render(ConsoleTemplate {
+        codes_form: FormKey::fresh(),
+        allowlist_form: FormKey::fresh(),
         allowlisted,
-        chart: ClaimsChart::of(&record, &claim_times, Utc::now()),
+        chart: ClaimsChart::of(&record, &claim_times, Utc::now(), &ctx),
         codes,
         can_generate: active && super::claim_codes::codes_allowed(&record),
         ledger_index: ledger_index(&state, &record).await?,
@@ -813,7 +932,7 @@ pub async fn detail(
         submittable: status.submit(active).is_ok(),
         publishable: status.publish(active).is_ok(),
         closable: status.close().is_ok(),
-        facts: CollectionFacts::of(&record),
+        facts: CollectionFacts::of(&record, &ctx),
         screening: ScreeningView::of(&record),
         ctx,
         issuer: acting.issuer,
@@ -841,8 +960,9 @@ struct PublicTemplate {
     /// Not public yet: an insider's preview.
     preview: bool,
     ledger_index: Option<i64>,
-    /// A fresh idempotency key for the claim form: submitting it twice claims once.
-    claim_key: String,
+    /// What the visitor can do about claiming.
+    claim: ClaimBox,
+    share: Share,
 }
 
 /// The public page of a published collection; a preview for insiders; 404 for everyone else.
@@ -861,13 +981,23 @@ pub async fn public_page(
     let issuer = store::issuers::find(&state.db, record.issuer)
         .await?
         .ok_or(AppError::NotFound)?;
+    let path = format!("/collections/{}", record.id);
+    let claim = claim_box::for_visitor(&state, &ctx, &record, None, &path, &format!("{path}/claim")).await?;
+    let share = Share::new(
+        &ctx,
+        &path,
+        &record.terms.title,
+        &record.terms.description,
+        Some(&format!("{path}/artwork/1024")),
+    )?;
     render(PublicTemplate {
         ledger_index: ledger_index(&state, &record).await?,
-        facts: CollectionFacts::of(&record),
+        facts: CollectionFacts::of(&record, &ctx),
         ctx,
         issuer,
         preview,
-        claim_key: crypto::random_token(),
+        claim,
+        share,
     })
 }
 
@@ -968,6 +1098,18 @@ pub async fn claims_csv(
         .into_response())
 }
 
+/// What an allowlist upload did, kept to show on its report page.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct AllowlistReport {
+    read: usize,
+    added: usize,
+    /// (line, content, problem) of each row left out.
+    bad: Vec<(usize, String, String)>,
+}
+
+/// How long an upload's report stays available to the member who sent it.
+const REPORT_SHOWN: chrono::Duration = chrono::Duration::days(1);
+
 #[derive(Template)]
 #[template(path = "allowlist_report.html")]
 struct AllowlistReportTemplate {
@@ -975,13 +1117,11 @@ struct AllowlistReportTemplate {
     issuer: IssuerRecord,
     collection: i64,
     title: String,
-    read: usize,
-    added: usize,
-    bad: Vec<BadRow>,
+    report: AllowlistReport,
 }
 
 /// The issuer uploads the allowlist of an allowlist collection as CSV (one address per row,
-/// first column); the answer reports what was added and every row left out.
+/// first column); the member is sent to a report of what was added and every row left out.
 pub async fn upload_allowlist(
     State(state): State<AppState>,
     ctx: RequestContext,
@@ -989,15 +1129,22 @@ pub async fn upload_allowlist(
     Path((_, id)): Path<(i64, i64)>,
     mut multipart: Multipart,
 ) -> AppResult<Response> {
+    let mut file = None;
+    let mut form_key = String::new();
+    while let Some(field) = multipart.next_field().await.map_err(|_| AppError::BadRequest)? {
+        match field.name() {
+            Some("file") => file = Some(field.bytes().await.map_err(|_| AppError::FileTooLarge)?),
+            Some("form_key") => form_key = field.text().await.map_err(|_| AppError::BadRequest)?,
+            _ => {}
+        }
+    }
+    let form_key = FormKey::from_form(&form_key)?;
+    if let Some(earlier) = form_result::replay(&state, &ctx, &form_key).await? {
+        return Ok(earlier);
+    }
     let record = owned(&state, &acting, id).await?;
     if record.terms.claim_mode != ClaimMode::Allowlist || !acting.issuer.status.is_active() {
         return Err(AppError::CollectionStateConflict);
-    }
-    let mut file = None;
-    while let Some(field) = multipart.next_field().await.map_err(|_| AppError::BadRequest)? {
-        if field.name() == Some("file") {
-            file = Some(field.bytes().await.map_err(|_| AppError::FileTooLarge)?);
-        }
     }
     let file = file.ok_or(AppError::BadRequest)?;
     let text = std::str::from_utf8(&file).map_err(|_| AppError::BadRequest)?;
@@ -1014,21 +1161,71 @@ pub async fn upload_allowlist(
         AuditAction::CollectionAllowlistUploaded,
         record.id,
     );
-    entry.reason = Some(format!(
-        "{added} added of {} read, {} rows left out",
-        emails.len(),
-        bad.len()
-    ));
+    entry.details = Some(AuditDetails::AllowlistUploaded {
+        read: emails.len(),
+        added,
+        left_out: bad.len(),
+    });
     store::audit::append(&txn, entry, now).await?;
+    let report = AllowlistReport {
+        read: emails.len(),
+        added,
+        bad: bad
+            .iter()
+            .map(|row| (row.line, row.content.clone(), row.problem.as_str().to_owned()))
+            .collect(),
+    };
+    let location = format!(
+        "{}/allowlist?result={form_key}",
+        detail_path(acting.issuer.id, record.id)
+    );
+    let kept = form_result::keep(
+        &state,
+        &txn,
+        &ctx,
+        &form_key,
+        &location,
+        Some((&report, REPORT_SHOWN)),
+        now,
+    )
+    .await;
+    if let Err(err) = kept {
+        drop(txn);
+        return form_result::after_race(&state, &ctx, &form_key, err).await;
+    }
     txn.commit().await?;
+    Ok(Redirect::to(&location).into_response())
+}
+
+#[derive(serde::Deserialize)]
+pub struct ReportQuery {
+    #[serde(default)]
+    result: String,
+}
+
+/// `GET …/allowlist?result=…`: the report of an upload the member made.
+pub async fn allowlist_report(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    acting: ActingFor,
+    Path((_, id)): Path<(i64, i64)>,
+    Query(query): Query<ReportQuery>,
+) -> AppResult<Response> {
+    let record = owned(&state, &acting, id).await?;
+    let detail = detail_path(acting.issuer.id, record.id);
+    let report = match FormKey::parse(&query.result) {
+        Some(key) => form_result::shown::<AllowlistReport>(&state, &ctx, &key).await?,
+        None => None,
+    };
+    let Some((report, _)) = report else {
+        return Ok(Redirect::to(&format!("{detail}#allowlist")).into_response());
+    };
     Ok(render(AllowlistReportTemplate {
         ctx,
         issuer: acting.issuer,
         collection: record.id.0,
         title: record.terms.title,
-        read: emails.len(),
-        added,
-        bad,
+        report,
     })?
     .into_response())
 }

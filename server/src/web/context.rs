@@ -2,6 +2,8 @@
 //! operator details every page footer shows. Built once per request by [`load`] and read by
 //! extractors and templates.
 
+use std::borrow::Borrow;
+
 use axum::extract::{FromRequestParts, Request, State};
 use axum::http::header::{ACCEPT_LANGUAGE, SET_COOKIE};
 use axum::http::request::Parts;
@@ -9,7 +11,7 @@ use axum::http::{HeaderMap, HeaderValue};
 use axum::middleware::Next;
 use axum::response::Response;
 use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 
 use super::error::AppError;
 use crate::app::AppState;
@@ -55,6 +57,13 @@ pub struct RequestContext {
     pub operator: Operator,
     /// The request id the trace layer assigned, recorded with audit rows.
     pub request_id: Option<String>,
+    /// Who is asking, for results kept for them between a form and its answer page: the
+    /// session while signed in, otherwise a hash of this browser's CSRF cookie.
+    pub visitor: String,
+    /// The platform's public address without a trailing slash, for links shared elsewhere.
+    pub base_url: String,
+    /// This installation holds demonstration data.
+    pub demo: bool,
 }
 
 impl RequestContext {
@@ -70,6 +79,26 @@ impl RequestContext {
 
     pub fn tf(&self, key: &str, args: &[(&str, &str)]) -> String {
         self.locale.tf(key, args)
+    }
+
+    /// `path` as a full address, for links shared outside the platform.
+    pub fn absolute(&self, path: &str) -> String {
+        format!("{}{path}", self.base_url)
+    }
+
+    /// The current page as a full address.
+    pub fn page_url(&self) -> String {
+        self.absolute(&self.path)
+    }
+
+    /// A moment in Beijing time with the zone named.
+    pub fn time(&self, at: impl Borrow<DateTime<Utc>>) -> String {
+        self.locale.time(*at.borrow())
+    }
+
+    /// The day of a moment, in Beijing time.
+    pub fn date(&self, at: impl Borrow<DateTime<Utc>>) -> String {
+        self.locale.date(*at.borrow())
     }
 
     pub fn lang(&self) -> &'static str {
@@ -195,7 +224,14 @@ pub async fn load(State(state): State<AppState>, mut request: Request, next: Nex
         Some(nonce) => (nonce, false),
         None => (crypto::random_token(), true),
     };
+    let visitor = match &user {
+        Some(user) => user.session_id.clone(),
+        None => crypto::sha3_hex(format!("visitor|{nonce}").as_bytes()),
+    };
     let context = RequestContext {
+        visitor,
+        base_url: state.public_url.as_str().trim_end_matches('/').to_owned(),
+        demo: state.demo,
         locale: negotiate_locale(&jar, request.headers()),
         csrf_token: csrf_token(&state, &nonce, user.as_ref().map(|u| u.session_id.as_str())),
         user,

@@ -17,6 +17,8 @@ use crate::store::StoreError;
 pub enum AppError {
     #[error("page not found")]
     NotFound,
+    #[error("this address does not take that method")]
+    MethodNotAllowed,
     #[error("sign-in required")]
     Unauthenticated { next: String },
     #[error("you do not have permission to do this")]
@@ -29,6 +31,10 @@ pub enum AppError {
     InvalidLink,
     #[error("the request could not be understood")]
     BadRequest,
+    #[error("this cannot be undone, so it needs to be confirmed")]
+    ConfirmationRequired,
+    #[error("a form's result is shown only for a while after it was sent, and only to its sender")]
+    ResultGone,
     #[error("another reviewer holds this case, or it was already decided")]
     ReviewConflict,
     #[error("a valid API key is required")]
@@ -55,6 +61,10 @@ pub enum AppError {
     CertificatePending,
     #[error("a signed-in session and an Idempotency-Key header are required")]
     ClaimApiRequest,
+    /// A refusal with the links that say what to do next, beyond the ones every page of its
+    /// kind offers.
+    #[error("{0}")]
+    WithNext(Box<AppError>, Vec<NextStep>),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
@@ -63,19 +73,44 @@ pub enum AppError {
     Internal(#[from] anyhow::Error),
 }
 
+/// A link an error page offers: where to go, and the message key of its label.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NextStep {
+    pub href: String,
+    pub label: &'static str,
+}
+
+impl NextStep {
+    pub fn new(href: impl Into<String>, label: &'static str) -> Self {
+        NextStep {
+            href: href.into(),
+            label,
+        }
+    }
+}
+
 /// What the error-page middleware needs to render an error.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct ErrorPage {
     /// Stable machine-readable code, also the catalogue key prefix (`error.<code>.*`).
     pub code: &'static str,
     /// English message for JSON clients.
     pub message: &'static str,
+    /// Links the handler chose; the page adds the ones every error of its code offers.
+    pub next: Vec<NextStep>,
 }
 
 impl AppError {
+    /// The same refusal, offering `next` as what to do about it.
+    pub fn with_next(self, next: Vec<NextStep>) -> Self {
+        AppError::WithNext(Box::new(self), next)
+    }
+
     pub fn status(&self) -> StatusCode {
         match self {
+            AppError::WithNext(inner, _) => inner.status(),
             AppError::NotFound => StatusCode::NOT_FOUND,
+            AppError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             AppError::Unauthenticated { .. } => StatusCode::UNAUTHORIZED,
             AppError::Forbidden
             | AppError::CsrfRejected
@@ -86,6 +121,8 @@ impl AppError {
             AppError::InvalidLink | AppError::BadRequest | AppError::InvalidAttestation | AppError::InvalidDigest => {
                 StatusCode::BAD_REQUEST
             }
+            AppError::ConfirmationRequired => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::ResultGone => StatusCode::GONE,
             AppError::FileTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::ClaimApiRequest => StatusCode::UNAUTHORIZED,
             AppError::ReviewConflict
@@ -100,13 +137,30 @@ impl AppError {
 
     pub fn page(&self) -> ErrorPage {
         let (code, message) = match self {
+            AppError::WithNext(inner, next) => {
+                let mut page = inner.page();
+                page.next.extend(next.iter().cloned());
+                return page;
+            }
             AppError::NotFound => ("not_found", "page not found"),
+            AppError::MethodNotAllowed => (
+                "method_not_allowed",
+                "this address does not take that method; see the API reference in docs/api.md",
+            ),
             AppError::Unauthenticated { .. } => ("unauthenticated", "sign-in required"),
             AppError::Forbidden => ("forbidden", "you do not have permission to do this"),
             AppError::CsrfRejected => ("csrf_rejected", "missing or invalid CSRF token"),
             AppError::Throttled(_) => ("rate_limited", "too many attempts; try again later"),
             AppError::InvalidLink => ("invalid_link", "this link is not valid or has expired"),
             AppError::BadRequest => ("bad_request", "the request could not be understood"),
+            AppError::ResultGone => (
+                "result_gone",
+                "this result was shown for a limited time to the person who asked for it, and is no longer available",
+            ),
+            AppError::ConfirmationRequired => (
+                "confirmation_required",
+                "this cannot be undone: tick the confirmation box and send the form again",
+            ),
             AppError::BadSignature => ("bad_signature", "the request signature is missing or wrong"),
             AppError::InvalidAttestation => (
                 "invalid_attestation",
@@ -160,7 +214,11 @@ impl AppError {
                 ("internal", "something went wrong on our side")
             }
         };
-        ErrorPage { code, message }
+        ErrorPage {
+            code,
+            message,
+            next: Vec::new(),
+        }
     }
 }
 

@@ -4,16 +4,17 @@
 //! only the masked number.
 
 use askama::Template;
-use axum::Form;
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
+use axum::{Form, Json};
 use chrono::Utc;
 use serde::Deserialize;
 
 use super::auth::SignedIn;
 use super::context::RequestContext;
 use super::error::{AppError, AppResult};
+use super::pages::{NextParam, safe_next};
 use super::{render, render_with};
 use crate::app::AppState;
 use crate::domain::account::{Email, UserId};
@@ -33,10 +34,17 @@ struct IdentityTemplate {
     masked: Option<String>,
     can_submit: bool,
     legal_name: String,
+    /// The ID number as typed, shown again with an error so that one wrong digit need not
+    /// mean typing all eighteen again.
+    id_number: String,
     name_error: Option<&'static str>,
     id_error: Option<&'static str>,
     /// The provider could not be reached; the submission waits for a retry.
     provider_retry: bool,
+    /// Checks are decided by an identity provider within seconds (rather than by a reviewer).
+    automatic: bool,
+    /// Where the person was going (a claim, say); the page leads back there once verified.
+    next: String,
 }
 
 fn id_error_key(error: IdNumberError) -> &'static str {
@@ -56,7 +64,7 @@ fn name_error_key(error: LegalNameError) -> &'static str {
     }
 }
 
-async fn page(state: &AppState, ctx: RequestContext, user: UserId) -> AppResult<IdentityTemplate> {
+async fn page(state: &AppState, ctx: RequestContext, user: UserId, next: &str) -> AppResult<IdentityTemplate> {
     let record = store::identities::find(&state.db, user).await?;
     let provider_retry = match store::identities::provider_state(&state.db, user).await? {
         Some((verifier, reference)) => {
@@ -77,9 +85,12 @@ async fn page(state: &AppState, ctx: RequestContext, user: UserId) -> AppResult<
         masked: record.map(|r| r.masked),
         can_submit: status.submit().is_ok(),
         legal_name: String::new(),
+        id_number: String::new(),
         name_error: None,
         id_error: None,
         provider_retry,
+        automatic: !matches!(state.verifier, IdentityVerifier::Manual),
+        next: next.to_owned(),
     })
 }
 
@@ -119,16 +130,39 @@ async fn send_to_provider(state: &AppState, user: UserId) -> AppResult<()> {
     Ok(())
 }
 
+/// `/identity`, with `next=` when there is somewhere to go back to.
+fn identity_path(next: &str) -> String {
+    if next == "/" {
+        "/identity".to_owned()
+    } else {
+        format!(
+            "/identity?next={}",
+            url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>()
+        )
+    }
+}
+
 pub async fn retry(
     State(state): State<AppState>,
     ctx: RequestContext,
     SignedIn(user): SignedIn,
+    Form(form): Form<NextParam>,
 ) -> AppResult<Response> {
-    if !page(&state, ctx, user.id).await?.provider_retry {
+    let next = safe_next(form.next.as_deref()).to_owned();
+    if !page(&state, ctx, user.id, &next).await?.provider_retry {
         return Err(AppError::BadRequest);
     }
     send_to_provider(&state, user.id).await?;
-    Ok(Redirect::to("/identity").into_response())
+    Ok(Redirect::to(&identity_path(&next)).into_response())
+}
+
+/// `GET /identity/status`: the signed-in person's check as JSON, which the waiting page asks
+/// every few seconds so that it can move on as soon as the provider answers.
+pub async fn status(State(state): State<AppState>, SignedIn(user): SignedIn) -> AppResult<Json<serde_json::Value>> {
+    let status = store::identities::find(&state.db, user.id)
+        .await?
+        .map_or(IdentityStatus::Unverified, |r| r.status);
+    Ok(Json(serde_json::json!({ "status": status.as_str() })))
 }
 
 /// Records an identity decision's consequences in `txn`: the audit row and the mail that tells
@@ -154,13 +188,19 @@ pub(super) async fn record_decision(
         before: Some(IdentityStatus::Pending.as_str()),
         after: Some(decision.to.as_str()),
         reason: reason.clone(),
+        details: None,
         request_id: decision.request_id,
     };
     store::audit::append(txn, entry, now).await?;
     let account = store::users::find(txn, decision.applicant)
         .await?
         .ok_or(AppError::NotFound)?;
-    let link = state.absolute_url("/identity");
+    // The mail leads back to where the person was going, through the identity page, which
+    // then offers to carry on (or, after a rejection, to correct the submission).
+    let return_path = store::identities::find(txn, decision.applicant)
+        .await?
+        .and_then(|record| record.return_path);
+    let link = state.absolute_url(&identity_path(safe_next(return_path.as_deref())));
     let notice = match &reason {
         Some(reason) => Mail::IdentityRejected { link: &link, reason },
         None => Mail::IdentityVerified { link: &link },
@@ -183,14 +223,22 @@ pub(super) struct Decision<'a> {
     pub request_id: Option<String>,
 }
 
-pub async fn show(State(state): State<AppState>, ctx: RequestContext, SignedIn(user): SignedIn) -> AppResult<Response> {
-    Ok(render(page(&state, ctx, user.id).await?)?.into_response())
+pub async fn show(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    SignedIn(user): SignedIn,
+    Query(q): Query<NextParam>,
+) -> AppResult<Response> {
+    let next = safe_next(q.next.as_deref()).to_owned();
+    Ok(render(page(&state, ctx, user.id, &next).await?)?.into_response())
 }
 
 #[derive(Deserialize)]
 pub struct IdentityForm {
     legal_name: String,
     id_number: String,
+    #[serde(default)]
+    next: String,
 }
 
 pub async fn submit(
@@ -200,11 +248,13 @@ pub async fn submit(
     Form(form): Form<IdentityForm>,
 ) -> AppResult<Response> {
     let request_id = ctx.request_id.clone();
-    let mut template = page(&state, ctx, user.id).await?;
+    let next = safe_next(Some(&form.next)).to_owned();
+    let mut template = page(&state, ctx, user.id, &next).await?;
     if !template.can_submit {
         return render_with(StatusCode::CONFLICT, template);
     }
     template.legal_name = form.legal_name.trim().to_owned();
+    template.id_number = form.id_number.trim().to_owned();
     let name = LegalName::parse(&form.legal_name);
     let number = ResidentIdNumber::parse(&form.id_number, Utc::now().date_naive());
     let (name, number) = match (name, number) {
@@ -223,6 +273,7 @@ pub async fn submit(
         blind_index: state.vault.blind_index(&number),
         province_known: number.province_known(),
         verifier: state.verifier.name(),
+        return_path: (next != "/").then(|| next.clone()),
     };
     let now = Utc::now();
     let txn = store::begin(&state.db).await?;
@@ -241,11 +292,12 @@ pub async fn submit(
         before: Some(before),
         after: Some(IdentityStatus::Pending.as_str()),
         reason: None,
+        details: None,
         request_id,
     };
     store::audit::append(&txn, entry, now).await?;
     txn.commit().await?;
     tracing::info!(user = %user.id, "identity submitted for review");
     send_to_provider(&state, user.id).await?;
-    Ok(Redirect::to("/identity").into_response())
+    Ok(Redirect::to(&identity_path(&next)).into_response())
 }

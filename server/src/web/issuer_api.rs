@@ -6,6 +6,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
+use chrono::Utc;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -90,7 +91,9 @@ pub async fn codes(
     if !(1..=MAX_CODES_PER_BATCH).contains(&request.count) {
         return Err(AppError::BadRequest);
     }
-    let (batch, codes) = new_batch(&state, &record, request.count, None, None).await?;
+    let txn = store::begin(&state.db).await?;
+    let (batch, codes) = new_batch(&txn, &record, request.count, None, None, Utc::now()).await?;
+    txn.commit().await?;
     let codes: Vec<Value> = codes
         .iter()
         .map(|code| {

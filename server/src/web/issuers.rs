@@ -3,27 +3,31 @@
 
 use askama::Template;
 use axum::Form;
-use axum::extract::{Multipart, Path, State};
+use axum::extract::{Multipart, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use bytes::Bytes;
-use chrono::{Duration, Utc};
+use chrono::{DateTime, Duration, Utc};
 use serde::Deserialize;
 
 use super::auth::{ActingFor, SignedIn};
 use super::context::RequestContext;
 use super::error::{AppError, AppResult};
-use super::{render, render_with};
+use super::explore::{CollectionCard, cards};
+use super::form_result::{self, FormKey};
+use super::share::Share;
+use super::{confirmed, render, render_with};
 use crate::app::AppState;
 use crate::blobs::{Blob, BlobKey};
 use crate::crypto;
 use crate::domain::account::{Email, UserId};
-use crate::domain::audit::{AuditAction, AuditEntry, AuditSubject};
+use crate::domain::audit::{AuditAction, AuditDetails, AuditEntry, AuditSubject};
 use crate::domain::documents::{DocumentError, DocumentKind, check_document};
 use crate::domain::filings::FilingError;
 use crate::domain::issuer::{ApplicationError, ApplicationFields, IssuerApplication, IssuerId, IssuerStatus};
 use crate::mail::{self, Mail};
 use crate::store;
+use crate::store::collections::PublicFilter;
 use crate::store::issuers::IssuerRecord;
 
 /// Namespace of issuer documents in the blob store.
@@ -62,6 +66,34 @@ fn document_error_key(error: DocumentError) -> &'static str {
     }
 }
 
+/// A document as the console and the reviewers see it: the newest of each kind is the one on
+/// file; older ones stay listed, marked as replaced.
+pub struct DocumentView {
+    pub id: i64,
+    pub kind: String,
+    /// `PDF`, `PNG` or `JPEG`.
+    pub format: String,
+    pub kilobytes: i64,
+    pub uploaded_at: DateTime<Utc>,
+    pub current: bool,
+}
+
+/// Views of `documents` (newest first, as the store lists them).
+pub fn document_views(documents: Vec<store::issuers::DocumentRecord>) -> Vec<DocumentView> {
+    let mut seen = std::collections::HashSet::new();
+    documents
+        .into_iter()
+        .map(|d| DocumentView {
+            current: seen.insert(d.kind.clone()),
+            id: d.id,
+            format: d.content_type.rsplit('/').next().unwrap_or_default().to_uppercase(),
+            kilobytes: (d.size + 1023) / 1024,
+            uploaded_at: d.uploaded_at,
+            kind: d.kind,
+        })
+        .collect()
+}
+
 // ---- the application ----
 
 #[derive(Template)]
@@ -73,9 +105,26 @@ struct ApplyTemplate {
     identity_verified: bool,
     /// Set when a rejected issuer corrects its application.
     resubmit_for: Option<i64>,
+    /// The form's key: one application however often it is sent.
+    form_key: FormKey,
+    /// Documents that passed their checks in an earlier attempt: (field, sealed reference,
+    /// what it is), so that the form need not ask for them again.
+    held: Vec<(&'static str, String, String)>,
 }
 
 impl ApplyTemplate {
+    fn new(ctx: RequestContext, fields: ApplicationFields, resubmit_for: Option<i64>) -> Self {
+        ApplyTemplate {
+            ctx,
+            fields,
+            errors: Vec::new(),
+            identity_verified: true,
+            resubmit_for,
+            form_key: FormKey::fresh(),
+            held: Vec::new(),
+        }
+    }
+
     /// (field name, label key, value) of each text field, in form order.
     fn text_fields(&self) -> [(&'static str, &'static str, &str); 7] {
         let f = &self.fields;
@@ -97,130 +146,179 @@ impl ApplyTemplate {
     fn error_for(&self, field: &str) -> Option<&'static str> {
         self.errors.iter().find(|(f, _)| *f == field).map(|(_, key)| *key)
     }
+
+    /// The held document of `field`: its reference and what it is.
+    fn held_for(&self, field: &str) -> Option<(&str, &str)> {
+        self.held
+            .iter()
+            .find(|(f, _, _)| *f == field)
+            .map(|(_, reference, about)| (reference.as_str(), about.as_str()))
+    }
 }
 
 pub async fn apply_form(ctx: RequestContext, SignedIn(user): SignedIn) -> AppResult<Html<String>> {
-    let identity_verified = user.identity_verified();
-    render(ApplyTemplate {
-        ctx,
-        fields: ApplicationFields::default(),
-        errors: Vec::new(),
-        identity_verified,
-        resubmit_for: None,
-    })
+    let mut page = ApplyTemplate::new(ctx, ApplicationFields::default(), None);
+    page.identity_verified = user.identity_verified();
+    render(page)
 }
 
-/// Reads the multipart form: text fields and the three documents.
-async fn read_application(mut multipart: Multipart) -> AppResult<(ApplicationFields, Vec<(DocumentKind, Bytes)>)> {
-    let mut fields = ApplicationFields::default();
-    let mut documents = Vec::new();
+/// The multipart application as sent: text fields, uploads, held references, form key.
+struct ApplicationForm {
+    fields: ApplicationFields,
+    uploads: Vec<(DocumentKind, Bytes)>,
+    held: Vec<(DocumentKind, String)>,
+    form_key: String,
+}
+
+/// Reads the multipart form: text fields, the three documents and references to documents an
+/// earlier attempt already accepted.
+async fn read_application(mut multipart: Multipart) -> AppResult<ApplicationForm> {
+    let mut form = ApplicationForm {
+        fields: ApplicationFields::default(),
+        uploads: Vec::new(),
+        held: Vec::new(),
+        form_key: String::new(),
+    };
     while let Some(field) = multipart.next_field().await.map_err(|_| AppError::BadRequest)? {
         let name = field.name().unwrap_or_default().to_owned();
         if let Some(kind) = DocumentKind::from_field(&name) {
             let bytes = field.bytes().await.map_err(|_| AppError::BadRequest)?;
-            documents.push((kind, bytes));
+            form.uploads.push((kind, bytes));
             continue;
         }
         let text = field.text().await.map_err(|_| AppError::BadRequest)?;
+        if let Some(kind) = name.strip_prefix("held_").and_then(DocumentKind::from_field) {
+            form.held.push((kind, text));
+            continue;
+        }
+        let f = &mut form.fields;
         let slot = match name.as_str() {
-            "legal_name" => &mut fields.legal_name,
-            "credit_code" => &mut fields.credit_code,
-            "icp_filing" => &mut fields.icp_filing,
-            "blockchain_filing" => &mut fields.blockchain_filing,
-            "contact_name" => &mut fields.contact_name,
-            "contact_email" => &mut fields.contact_email,
-            "contact_phone" => &mut fields.contact_phone,
+            "legal_name" => &mut f.legal_name,
+            "credit_code" => &mut f.credit_code,
+            "icp_filing" => &mut f.icp_filing,
+            "blockchain_filing" => &mut f.blockchain_filing,
+            "contact_name" => &mut f.contact_name,
+            "contact_email" => &mut f.contact_email,
+            "contact_phone" => &mut f.contact_phone,
+            "form_key" => &mut form.form_key,
             _ => continue,
         };
         *slot = text;
     }
-    Ok((fields, documents))
+    Ok(form)
 }
 
 /// (form field, message key) pairs for every problem in an application.
 type FieldErrors = Vec<(&'static str, &'static str)>;
 
-/// A document that passed its checks, ready to store.
-struct CheckedDocument {
-    kind: DocumentKind,
-    media_type: &'static str,
-    bytes: Bytes,
+/// A document that passed its checks and is in the blob store.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+struct StoredDocument {
+    kind: String,
+    blob_key: String,
+    media_type: String,
+    size: usize,
 }
 
-/// Validates the fields and documents. On resubmission documents are optional: the ones sent
-/// are added, the earlier ones stay on file.
-fn check_application(
-    fields: &ApplicationFields,
-    uploads: Vec<(DocumentKind, Bytes)>,
-    documents_required: bool,
-) -> Result<(IssuerApplication, Vec<CheckedDocument>), FieldErrors> {
-    let application = IssuerApplication::parse(fields);
-    let mut errors: FieldErrors = match &application {
-        Ok(_) => Vec::new(),
-        Err(problems) => problems.iter().map(|e| application_error_key(*e)).collect(),
-    };
-    let mut documents = Vec::new();
-    for kind in DocumentKind::ALL {
-        let bytes = uploads
-            .iter()
-            .find(|(k, _)| *k == kind)
-            .map(|(_, b)| b.clone())
-            .unwrap_or_default();
-        if bytes.is_empty() && !documents_required {
-            continue;
-        }
-        match check_document(&bytes) {
-            Ok(format) => documents.push(CheckedDocument {
-                kind,
-                media_type: format.media_type(),
-                bytes,
-            }),
-            Err(e) => errors.push((kind.as_str(), document_error_key(e))),
-        }
-    }
-    match application {
-        Ok(application) if errors.is_empty() => Ok((application, documents)),
-        _ => Err(errors),
-    }
-}
-
-/// Writes the documents to the blob store and returns their keys. Blobs are written before
-/// the transaction that references them: if it then fails, an unreferenced blob is left
-/// behind, never a document row pointing at nothing.
-async fn store_documents(
+/// Checks each document kind: a new upload (stored at once when it passes, so that a form
+/// shown again for another field keeps it), or else the one an earlier attempt held. On
+/// resubmission documents are optional: the ones sent are added, the earlier ones stay on file.
+async fn collect_documents(
     state: &AppState,
-    documents: Vec<CheckedDocument>,
-) -> AppResult<Vec<(CheckedDocument, BlobKey)>> {
-    let mut stored = Vec::with_capacity(documents.len());
-    for document in documents {
-        let blob = Blob {
-            bytes: document.bytes.clone(),
-            content_type: document.media_type.to_owned(),
+    ctx: &RequestContext,
+    form: &ApplicationForm,
+    documents_required: bool,
+) -> AppResult<(Vec<StoredDocument>, FieldErrors)> {
+    let mut stored = Vec::new();
+    let mut errors = Vec::new();
+    for kind in DocumentKind::ALL {
+        let upload = form
+            .uploads
+            .iter()
+            .find(|(k, b)| *k == kind && !b.is_empty())
+            .map(|(_, b)| b.clone());
+        let held = || {
+            form.held
+                .iter()
+                .find(|(k, _)| *k == kind)
+                .and_then(|(_, reference)| form_result::held_upload::<StoredDocument>(state, ctx, reference))
+                .filter(|document| document.kind == kind.as_str())
         };
-        let key = state
-            .blobs
-            .put(DOCUMENTS, blob)
-            .await
-            .map_err(|e| AppError::Internal(e.into()))?;
-        stored.push((document, key));
+        match upload {
+            Some(bytes) => match check_document(&bytes) {
+                Ok(format) => {
+                    let blob = Blob {
+                        bytes: bytes.clone(),
+                        content_type: format.media_type().to_owned(),
+                    };
+                    let key = state
+                        .blobs
+                        .put(DOCUMENTS, blob)
+                        .await
+                        .map_err(|e| AppError::Internal(e.into()))?;
+                    stored.push(StoredDocument {
+                        kind: kind.as_str().to_owned(),
+                        blob_key: key.as_str().to_owned(),
+                        media_type: format.media_type().to_owned(),
+                        size: bytes.len(),
+                    });
+                }
+                Err(e) => errors.push((kind.as_str(), document_error_key(e))),
+            },
+            None => match held() {
+                Some(document) => stored.push(document),
+                None if documents_required => errors.push((kind.as_str(), document_error_key(DocumentError::Empty))),
+                None => {}
+            },
+        }
     }
-    Ok(stored)
+    Ok((stored, errors))
+}
+
+/// The application form shown again with its problems, keeping what was typed and the
+/// documents that passed.
+fn application_again(
+    state: &AppState,
+    ctx: RequestContext,
+    fields: ApplicationFields,
+    resubmit_for: Option<i64>,
+    errors: FieldErrors,
+    stored: Vec<StoredDocument>,
+) -> AppResult<Response> {
+    let mut page = ApplyTemplate::new(ctx, fields, resubmit_for);
+    page.errors = errors;
+    for document in stored {
+        let Some(kind) = DocumentKind::from_field(&document.kind) else {
+            continue;
+        };
+        let about = page.ctx.tf(
+            "issuer.document_held",
+            &[
+                ("format", document.media_type.rsplit('/').next().unwrap_or_default()),
+                ("size", &document.size.div_ceil(1024).to_string()),
+            ],
+        );
+        let reference = form_result::hold_upload(state, &page.ctx, document);
+        page.held.push((kind.as_str(), reference, about));
+    }
+    render_with(StatusCode::UNPROCESSABLE_ENTITY, page)
 }
 
 async fn add_documents(
     txn: &impl sea_orm::ConnectionTrait,
     issuer: IssuerId,
-    stored: &[(CheckedDocument, BlobKey)],
+    stored: &[StoredDocument],
     now: chrono::DateTime<Utc>,
 ) -> AppResult<()> {
-    for (document, key) in stored {
+    for document in stored {
+        let kind = DocumentKind::from_field(&document.kind).ok_or(AppError::BadRequest)?;
         store::issuers::add_document(
             txn,
             issuer,
-            document.kind,
-            key.as_str(),
-            document.media_type,
-            document.bytes.len(),
+            kind,
+            &document.blob_key,
+            &document.media_type,
+            document.size,
             now,
         )
         .await?;
@@ -236,24 +334,25 @@ pub async fn apply(
 ) -> AppResult<Response> {
     // The body is read before any refusal: a client still sending it when the answer and the
     // connection's close arrive sees a broken pipe instead of the answer.
-    let (fields, uploads) = read_application(multipart).await?;
+    let form = read_application(multipart).await?;
     if !user.identity_verified() {
         return Err(AppError::Forbidden);
     }
-    let (application, documents) = match check_application(&fields, uploads, true) {
-        Ok(checked) => checked,
-        Err(errors) => {
-            let page = ApplyTemplate {
-                ctx,
-                fields,
-                errors,
-                identity_verified: true,
-                resubmit_for: None,
-            };
-            return render_with(StatusCode::UNPROCESSABLE_ENTITY, page);
+    let form_key = FormKey::from_form(&form.form_key)?;
+    if let Some(earlier) = form_result::replay(&state, &ctx, &form_key).await? {
+        return Ok(earlier);
+    }
+    let application = IssuerApplication::parse(&form.fields);
+    let (stored, mut errors) = collect_documents(&state, &ctx, &form, true).await?;
+    let application = match application {
+        Ok(application) if errors.is_empty() => application,
+        result => {
+            if let Err(problems) = result {
+                errors.splice(0..0, problems.into_iter().map(application_error_key));
+            }
+            return application_again(&state, ctx, form.fields, None, errors, stored);
         }
     };
-    let stored = store_documents(&state, documents).await?;
     let status = IssuerStatus::Draft.submit().map_err(|e| AppError::Internal(e.into()))?;
     let now = Utc::now();
     let txn = store::begin(&state.db).await?;
@@ -263,9 +362,14 @@ pub async fn apply(
     entry.before = Some(IssuerStatus::Draft.as_str());
     entry.after = Some(status.as_str());
     store::audit::append(&txn, entry, now).await?;
+    let location = format!("/console/{id}");
+    if let Err(err) = form_result::keep::<()>(&state, &txn, &ctx, &form_key, &location, None, now).await {
+        drop(txn);
+        return form_result::after_race(&state, &ctx, &form_key, err).await;
+    }
     txn.commit().await?;
     tracing::info!(issuer = %id, user = %user.id, "issuer application submitted");
-    Ok(Redirect::to(&format!("/console/{id}")).into_response())
+    Ok(Redirect::to(&location).into_response())
 }
 
 fn fields_of(issuer: &IssuerRecord) -> ApplicationFields {
@@ -285,13 +389,11 @@ pub async fn resubmit_form(ctx: RequestContext, acting: ActingFor) -> AppResult<
     if !acting.is_admin || acting.issuer.status.submit().is_err() {
         return Err(AppError::Forbidden);
     }
-    render(ApplyTemplate {
+    render(ApplyTemplate::new(
         ctx,
-        fields: fields_of(&acting.issuer),
-        errors: Vec::new(),
-        identity_verified: true,
-        resubmit_for: Some(acting.issuer.id.0),
-    })
+        fields_of(&acting.issuer),
+        Some(acting.issuer.id.0),
+    ))
 }
 
 pub async fn resubmit(
@@ -300,26 +402,23 @@ pub async fn resubmit(
     acting: ActingFor,
     multipart: Multipart,
 ) -> AppResult<Response> {
+    let form = read_application(multipart).await?;
     let issuer = &acting.issuer;
     let next = match issuer.status.submit() {
         Ok(next) if acting.is_admin => next,
         _ => return Err(AppError::Forbidden),
     };
-    let (fields, uploads) = read_application(multipart).await?;
-    let (application, documents) = match check_application(&fields, uploads, false) {
-        Ok(checked) => checked,
-        Err(errors) => {
-            let page = ApplyTemplate {
-                ctx,
-                fields,
-                errors,
-                identity_verified: true,
-                resubmit_for: Some(issuer.id.0),
-            };
-            return render_with(StatusCode::UNPROCESSABLE_ENTITY, page);
+    let application = IssuerApplication::parse(&form.fields);
+    let (stored, mut errors) = collect_documents(&state, &ctx, &form, false).await?;
+    let application = match application {
+        Ok(application) if errors.is_empty() => application,
+        result => {
+            if let Err(problems) = result {
+                errors.splice(0..0, problems.into_iter().map(application_error_key));
+            }
+            return application_again(&state, ctx, form.fields, Some(issuer.id.0), errors, stored);
         }
     };
-    let stored = store_documents(&state, documents).await?;
     let now = Utc::now();
     let txn = store::begin(&state.db).await?;
     if !store::issuers::resubmit(&txn, issuer.id, issuer.version, &application, now).await? {
@@ -341,7 +440,15 @@ pub async fn resubmit(
 struct PublicTemplate {
     ctx: RequestContext,
     issuer: IssuerRecord,
+    /// Its public collections, open ones first.
+    cards: Vec<CollectionCard>,
+    /// More than the page lists.
+    more: bool,
+    share: Share,
 }
+
+/// Collections an issuer's page lists before linking to the rest.
+const ISSUER_PAGE_COLLECTIONS: u64 = 12;
 
 /// The public page of an approved issuer; everything else is 404 to the public.
 pub async fn public_page(
@@ -355,7 +462,31 @@ pub async fn public_page(
     if !issuer.status.is_active() {
         return Err(AppError::NotFound);
     }
-    render(PublicTemplate { ctx, issuer })
+    let filter = PublicFilter {
+        issuer: Some(issuer.id),
+        title: None,
+    };
+    let mut records =
+        store::collections::public(&state.db, &filter, Utc::now(), ISSUER_PAGE_COLLECTIONS + 1, 0).await?;
+    let more = records.len() as u64 > ISSUER_PAGE_COLLECTIONS;
+    records.truncate(ISSUER_PAGE_COLLECTIONS as usize);
+    let image = records.first().map(|r| format!("/collections/{}/artwork/1024", r.id));
+    let cards = cards(&state, &ctx, records).await?;
+    let description = ctx.tf("issuer.share_description", &[("issuer", &issuer.legal_name)]);
+    let share = Share::new(
+        &ctx,
+        &format!("/issuers/{}", issuer.id),
+        &issuer.legal_name,
+        &description,
+        image.as_deref(),
+    )?;
+    render(PublicTemplate {
+        ctx,
+        issuer,
+        cards,
+        more,
+        share,
+    })
 }
 
 // ---- the console ----
@@ -397,12 +528,15 @@ struct ConsoleTemplate {
     ctx: RequestContext,
     issuer: IssuerRecord,
     is_admin: bool,
-    documents: Vec<store::issuers::DocumentRecord>,
+    documents: Vec<DocumentView>,
     members: Vec<MemberRow>,
     keys: Vec<KeyRow>,
-    /// A key just created, shown this once.
-    new_key: Option<String>,
+    /// A key just created, with the time it stops being shown.
+    new_key: Option<(String, String)>,
     notice: Option<&'static str>,
+    /// Fresh keys for the invitation and API-key forms: each submission of them acts once.
+    invite_form: FormKey,
+    key_form: FormKey,
     attestations: Vec<AttestationRow>,
     collections: Vec<CollectionRow>,
 }
@@ -428,7 +562,7 @@ struct AttestationRow {
 
 async fn console_page(state: &AppState, ctx: RequestContext, acting: &ActingFor) -> AppResult<ConsoleTemplate> {
     let issuer = acting.issuer.clone();
-    let documents = store::issuers::documents(&state.db, issuer.id).await?;
+    let documents = document_views(store::issuers::documents(&state.db, issuer.id).await?);
     let mut members = Vec::new();
     for (id, is_admin) in store::issuers::members(&state.db, issuer.id).await? {
         if let Some(user) = store::users::find(&state.db, id).await? {
@@ -445,8 +579,8 @@ async fn console_page(state: &AppState, ctx: RequestContext, acting: &ActingFor)
             id: k.id,
             label: k.label,
             prefix: k.prefix,
-            created: k.created_at.format("%Y-%m-%d %H:%M").to_string(),
-            last_used: k.last_used_at.map(|t| t.format("%Y-%m-%d %H:%M").to_string()),
+            created: ctx.time(k.created_at),
+            last_used: k.last_used_at.map(|t| ctx.time(t)),
             revoked: k.revoked_at.is_some(),
         })
         .collect();
@@ -456,7 +590,7 @@ async fn console_page(state: &AppState, ctx: RequestContext, acting: &ActingFor)
         .map(|(a, entry)| AttestationRow {
             digest: crypto::hex(&a.digest),
             label: a.label,
-            created: a.created_at.format("%Y-%m-%d %H:%M:%S").to_string(),
+            created: ctx.time(a.created_at),
             index: entry.map(|e| e.idx),
         })
         .collect();
@@ -467,11 +601,7 @@ async fn console_page(state: &AppState, ctx: RequestContext, acting: &ActingFor)
             id: c.id.0,
             status: c.status.as_str(),
             edition_size: c.terms.edition_size,
-            updated: c
-                .submitted_at
-                .unwrap_or(c.created_at)
-                .format("%Y-%m-%d %H:%M")
-                .to_string(),
+            updated: ctx.time(c.submitted_at.unwrap_or(c.created_at)),
             title: c.terms.title,
         })
         .collect();
@@ -485,17 +615,56 @@ async fn console_page(state: &AppState, ctx: RequestContext, acting: &ActingFor)
         keys,
         new_key: None,
         notice: None,
+        invite_form: FormKey::fresh(),
+        key_form: FormKey::fresh(),
         attestations,
     })
 }
 
-pub async fn console(State(state): State<AppState>, ctx: RequestContext, acting: ActingFor) -> AppResult<Html<String>> {
-    render(console_page(&state, ctx, &acting).await?)
+/// A new API key as kept for the console to show again.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct NewApiKey {
+    key: String,
+}
+
+/// How long a new API key stays visible to the member who created it.
+const NEW_KEY_SHOWN: Duration = Duration::minutes(15);
+
+#[derive(Deserialize, Default)]
+pub struct ConsoleQuery {
+    /// The form whose result to show (a new API key).
+    #[serde(default)]
+    result: String,
+    /// `invited` after an invitation went out.
+    #[serde(default)]
+    notice: String,
+}
+
+pub async fn console(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    acting: ActingFor,
+    Query(query): Query<ConsoleQuery>,
+) -> AppResult<Html<String>> {
+    let result = FormKey::parse(&query.result);
+    let mut page = console_page(&state, ctx, &acting).await?;
+    if let Some(key) = result
+        && acting.is_admin
+        && let Some((NewApiKey { key }, until)) = form_result::shown(&state, &page.ctx, &key).await?
+    {
+        page.new_key = Some((key, page.ctx.time(until)));
+    }
+    if query.notice == "invited" {
+        page.notice = Some("console.invited");
+    }
+    render(page)
 }
 
 #[derive(Deserialize)]
 pub struct InviteForm {
     email: String,
+    #[serde(default)]
+    form_key: String,
 }
 
 pub async fn invite(
@@ -506,6 +675,10 @@ pub async fn invite(
 ) -> AppResult<Response> {
     if !acting.is_admin {
         return Err(AppError::Forbidden);
+    }
+    let form_key = FormKey::from_form(&form.form_key)?;
+    if let Some(earlier) = form_result::replay(&state, &ctx, &form_key).await? {
+        return Ok(earlier);
     }
     let Ok(email) = Email::parse(&form.email) else {
         let mut page = console_page(&state, ctx, &acting).await?;
@@ -535,14 +708,19 @@ pub async fn invite(
     )
     .await?;
     let mut entry = audit(&ctx, acting.user.id, AuditAction::MemberInvited, acting.issuer.id);
-    entry.reason = Some(format!("invited {}", email.as_str()));
+    entry.details = Some(AuditDetails::MemberInvited {
+        email: email.as_str().to_owned(),
+    });
     store::audit::append(&txn, entry, now).await?;
     mail::enqueue(&txn, message, now).await?;
+    let location = format!("/console/{}?notice=invited#members", acting.issuer.id);
+    if let Err(err) = form_result::keep::<()>(&state, &txn, &ctx, &form_key, &location, None, now).await {
+        drop(txn);
+        return form_result::after_race(&state, &ctx, &form_key, err).await;
+    }
     txn.commit().await?;
     state.mail_wakeup.notify_one();
-    let mut page = console_page(&state, ctx, &acting).await?;
-    page.notice = Some("console.invited");
-    Ok(render(page)?.into_response())
+    Ok(Redirect::to(&location).into_response())
 }
 
 #[derive(Template)]
@@ -616,6 +794,8 @@ pub async fn accept_invitation(
 #[derive(Deserialize)]
 pub struct KeyForm {
     label: String,
+    #[serde(default)]
+    form_key: String,
 }
 
 pub async fn create_key(
@@ -631,6 +811,10 @@ pub async fn create_key(
         let mut page = console_page(&state, ctx, &acting).await?;
         page.notice = Some("console.inactive");
         return render_with(StatusCode::CONFLICT, page);
+    }
+    let form_key = FormKey::from_form(&form.form_key)?;
+    if let Some(earlier) = form_result::replay(&state, &ctx, &form_key).await? {
+        return Ok(earlier);
     }
     let label: String = form.label.trim().chars().take(100).collect();
     let label = if label.is_empty() { "API key".to_owned() } else { label };
@@ -649,12 +833,35 @@ pub async fn create_key(
     )
     .await?;
     let mut entry = audit(&ctx, acting.user.id, AuditAction::ApiKeyCreated, acting.issuer.id);
-    entry.reason = Some(format!("{prefix}… {label}"));
+    entry.details = Some(AuditDetails::ApiKeyCreated {
+        prefix: prefix.clone(),
+        label,
+    });
     store::audit::append(&txn, entry, now).await?;
+    let location = format!("/console/{}?result={form_key}#api-keys", acting.issuer.id);
+    let shown = NewApiKey { key };
+    let kept = form_result::keep(
+        &state,
+        &txn,
+        &ctx,
+        &form_key,
+        &location,
+        Some((&shown, NEW_KEY_SHOWN)),
+        now,
+    )
+    .await;
+    if let Err(err) = kept {
+        drop(txn);
+        return form_result::after_race(&state, &ctx, &form_key, err).await;
+    }
     txn.commit().await?;
-    let mut page = console_page(&state, ctx, &acting).await?;
-    page.new_key = Some(key);
-    Ok(render(page)?.into_response())
+    tracing::info!(issuer = %acting.issuer.id, %prefix, "API key created");
+    Ok(Redirect::to(&location).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct RevokeKeyForm {
+    confirm: Option<String>,
 }
 
 pub async fn revoke_key(
@@ -662,20 +869,22 @@ pub async fn revoke_key(
     ctx: RequestContext,
     acting: ActingFor,
     Path((_, key)): Path<(i64, i64)>,
+    Form(form): Form<RevokeKeyForm>,
 ) -> AppResult<Response> {
     if !acting.is_admin {
         return Err(AppError::Forbidden);
     }
+    confirmed(form.confirm.as_deref())?;
     let now = Utc::now();
     let txn = store::begin(&state.db).await?;
     if !store::api_keys::revoke(&txn, acting.issuer.id, key, now).await? {
         return Err(AppError::NotFound);
     }
     let mut entry = audit(&ctx, acting.user.id, AuditAction::ApiKeyRevoked, acting.issuer.id);
-    entry.reason = Some(format!("key #{key}"));
+    entry.details = Some(AuditDetails::ApiKeyRevoked { key });
     store::audit::append(&txn, entry, now).await?;
     txn.commit().await?;
-    Ok(Redirect::to(&format!("/console/{}", acting.issuer.id)).into_response())
+    Ok(Redirect::to(&format!("/console/{}#api-keys", acting.issuer.id)).into_response())
 }
 
 /// Documents are never public: members of the issuer and reviewers only.

@@ -3,13 +3,19 @@
 //! Request flow, outermost first: request id, trace span, reading of unread bodies, security
 //! headers, request context (session, language, CSRF cookie), error-page rendering, CSRF
 //! check, panic catcher, handler.
+//!
+//! Every address a form posts to also answers GET (a reload, a language switch, a bookmark)
+//! by going to the page the form is on, and any other method a route does not take gets a
+//! page that says so: no browser ever sees a bare 405.
 
 mod accounts;
 mod admin;
 mod api;
+mod audit_view;
 pub mod auth;
 pub mod certificate_cache;
 mod certificate_image;
+mod claim_box;
 mod claim_codes;
 mod claims;
 mod collection_review;
@@ -17,6 +23,9 @@ mod collections;
 pub mod context;
 mod csrf;
 pub mod error;
+mod error_page;
+mod explore;
+mod form_result;
 mod identity;
 mod issuer_api;
 mod issuers;
@@ -25,21 +34,23 @@ mod moderation;
 mod ops;
 mod pages;
 mod review;
+mod share;
 mod token_review;
 mod unread_body;
 mod verify;
 
+use std::collections::HashMap;
+
 use askama::Template;
 use axum::Router;
-use axum::extract::DefaultBodyLimit;
-use axum::extract::Request;
+use axum::extract::{DefaultBodyLimit, Path, Request};
 use axum::http::header::{
-    ACCEPT, CACHE_CONTROL, CONTENT_SECURITY_POLICY, REFERRER_POLICY, X_CONTENT_TYPE_OPTIONS, X_FRAME_OPTIONS,
+    CACHE_CONTROL, CONTENT_SECURITY_POLICY, REFERRER_POLICY, X_CONTENT_TYPE_OPTIONS, X_FRAME_OPTIONS,
 };
 use axum::http::{HeaderName, HeaderValue, StatusCode};
-use axum::middleware::{self, Next};
-use axum::response::{Html, IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::middleware;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{MethodRouter, get, post};
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
@@ -48,8 +59,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 
 use self::collections::MAX_ARTWORK_BYTES;
-use self::context::RequestContext;
-use self::error::{AppError, AppResult, ErrorPage};
+use self::error::{AppError, AppResult};
 use crate::app::AppState;
 use crate::domain::attestation::MAX_ATTESTED_FILE_BYTES;
 use crate::domain::documents::MAX_DOCUMENT_BYTES;
@@ -66,17 +76,52 @@ pub fn render_with(status: StatusCode, template: impl Template) -> AppResult<Res
     Ok((status, render(template)?).into_response())
 }
 
+/// Irreversible actions (closing a collection, revoking a token or an API key) are sent with
+/// a ticked `confirm` box; without it nothing happens and the page says why.
+pub fn confirmed(confirm: Option<&str>) -> AppResult<()> {
+    match confirm {
+        Some("yes") => Ok(()),
+        _ => Err(AppError::ConfirmationRequired),
+    }
+}
+
+/// `page` with each `{name}` replaced by the route's segment of that name.
+fn fill(page: &str, params: &HashMap<String, String>) -> String {
+    params.iter().fold(page.to_owned(), |path, (name, value)| {
+        let value: String = url::form_urlencoded::byte_serialize(value.as_bytes()).collect();
+        path.replace(&format!("{{{name}}}"), &value)
+    })
+}
+
+/// The GET side of an address that forms post to: a reload, a language switch or a bookmark
+/// of a form's result goes to `page`, the page with the form (its `{name}` segments are the
+/// route's own).
+fn form_page(page: &'static str) -> MethodRouter<AppState> {
+    if page.contains('{') {
+        get(move |Path(params): Path<HashMap<String, String>>| async move { Redirect::to(&fill(page, &params)) })
+    } else {
+        get(move || async move { Redirect::to(page) })
+    }
+}
+
 pub fn router(state: AppState) -> Router {
     let pages = Router::new()
         .route("/", get(pages::home))
         .route("/lang/{tag}", get(pages::switch_language))
+        .route("/explore", get(explore::explore))
         .route("/account", get(pages::account))
         .route("/signup", get(accounts::signup_form).post(accounts::signup))
+        .route("/signup/sent", get(accounts::signup_sent))
+        .route("/verify-email/sent", get(accounts::verification_sent))
+        .route("/password/forgot/sent", get(accounts::reset_link_sent))
         .route("/login", get(accounts::login_form).post(accounts::login))
-        .route("/logout", post(accounts::logout))
+        .route("/logout", form_page("/").post(accounts::logout))
         .route("/verify-email/{token}", get(accounts::verify_email))
         .route("/verify-email/done", get(accounts::email_verified))
-        .route("/verify-email/resend", post(accounts::resend_verification))
+        .route(
+            "/verify-email/resend",
+            form_page("/login").post(accounts::resend_verification),
+        )
         .route("/password/forgot", get(accounts::forgot_form).post(accounts::forgot))
         .route(
             "/password/reset/{token}",
@@ -84,18 +129,37 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/password/reset/done", get(accounts::password_changed))
         .route("/identity", get(identity::show).post(identity::submit))
-        .route("/identity/retry", post(identity::retry))
+        .route("/identity/retry", form_page("/identity").post(identity::retry))
+        .route("/identity/status", get(identity::status))
         .route("/api/v1/kyc/callback", post(api::kyc_callback))
         .route("/review", get(review::queue))
         .route("/review/identities/{user}", get(review::case))
-        .route("/review/identities/{user}/claim", post(review::claim))
-        .route("/review/identities/{user}/decision", post(review::decide))
+        .route(
+            "/review/identities/{user}/claim",
+            form_page("/review/identities/{user}").post(review::claim),
+        )
+        .route(
+            "/review/identities/{user}/decision",
+            form_page("/review/identities/{user}").post(review::decide),
+        )
         .route("/review/issuers/{id}", get(review::issuer_case))
-        .route("/review/issuers/{id}/claim", post(review::claim_issuer))
-        .route("/review/issuers/{id}/decision", post(review::decide_issuer))
+        .route(
+            "/review/issuers/{id}/claim",
+            form_page("/review/issuers/{id}").post(review::claim_issuer),
+        )
+        .route(
+            "/review/issuers/{id}/decision",
+            form_page("/review/issuers/{id}").post(review::decide_issuer),
+        )
         .route("/review/collections/{id}", get(collection_review::case))
-        .route("/review/collections/{id}/claim", post(collection_review::claim))
-        .route("/review/collections/{id}/decision", post(collection_review::decide))
+        .route(
+            "/review/collections/{id}/claim",
+            form_page("/review/collections/{id}").post(collection_review::claim),
+        )
+        .route(
+            "/review/collections/{id}/decision",
+            form_page("/review/collections/{id}").post(collection_review::decide),
+        )
         .route("/review/audit", get(review::audit))
         .route(
             "/issuers/apply",
@@ -105,13 +169,19 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/issuers/{id}", get(issuers::public_page))
         .route("/verify", get(verify::show))
+        .route("/verify/offline", get(verify::offline))
+        .route("/verify/keepsake", get(verify::download))
         .route(
             "/verify/file",
-            post(verify::file).layer(DefaultBodyLimit::max(MAX_ATTESTED_FILE_BYTES + 64 * 1024)),
+            form_page("/verify")
+                .post(verify::file)
+                .layer(DefaultBodyLimit::max(MAX_ATTESTED_FILE_BYTES + 64 * 1024)),
         )
         .route(
             "/verify/receipt",
-            post(verify::receipt).layer(DefaultBodyLimit::max(2 * verify::MAX_RECEIPT_BYTES + 64 * 1024)),
+            form_page("/verify")
+                .post(verify::receipt)
+                .layer(DefaultBodyLimit::max(2 * verify::MAX_RECEIPT_BYTES + 64 * 1024)),
         )
         .route("/issuers/{issuer}/documents/{document}", get(issuers::document))
         .route("/console", get(issuers::console_list))
@@ -122,10 +192,15 @@ pub fn router(state: AppState) -> Router {
                 .post(issuers::resubmit)
                 .layer(DefaultBodyLimit::max(4 * MAX_DOCUMENT_BYTES)),
         )
-        .route("/console/{issuer}/invitations", post(issuers::invite))
+        .route(
+            "/console/{issuer}/invitations",
+            form_page("/console/{issuer}").post(issuers::invite),
+        )
         .route(
             "/console/{issuer}/collections",
-            post(collections::create).layer(DefaultBodyLimit::max(MAX_ARTWORK_BYTES + 64 * 1024)),
+            form_page("/console/{issuer}")
+                .post(collections::create)
+                .layer(DefaultBodyLimit::max(MAX_ARTWORK_BYTES + 64 * 1024)),
         )
         .route("/console/{issuer}/collections/new", get(collections::new_form))
         .route("/console/{issuer}/collections/{id}", get(collections::detail))
@@ -135,27 +210,50 @@ pub fn router(state: AppState) -> Router {
                 .post(collections::edit)
                 .layer(DefaultBodyLimit::max(MAX_ARTWORK_BYTES + 64 * 1024)),
         )
-        .route("/console/{issuer}/collections/{id}/submit", post(collections::submit))
-        .route("/console/{issuer}/collections/{id}/publish", post(collections::publish))
-        .route("/console/{issuer}/collections/{id}/close", post(collections::close))
+        .route(
+            "/console/{issuer}/collections/{id}/submit",
+            form_page("/console/{issuer}/collections/{id}").post(collections::submit),
+        )
+        .route(
+            "/console/{issuer}/collections/{id}/publish",
+            form_page("/console/{issuer}/collections/{id}").post(collections::publish),
+        )
+        .route(
+            "/console/{issuer}/collections/{id}/close",
+            form_page("/console/{issuer}/collections/{id}").post(collections::close),
+        )
         .route(
             "/console/{issuer}/collections/{id}/claims.csv",
             get(collections::claims_csv),
         )
         .route("/collections/{id}", get(collections::public_page))
         .route("/collections/{id}/artwork/{variant}", get(collections::artwork))
-        .route("/collections/{id}/claim", post(claims::claim))
+        .route(
+            "/collections/{id}/claim",
+            form_page("/collections/{id}").post(claims::claim),
+        )
         .route("/tokens/{id}", get(claims::token_page))
         .route("/tokens/{id}/certificate.json", get(claims::certificate))
         .route("/tokens/{id}/certificate.png", get(claims::certificate_image))
-        .route("/review/tokens/{id}/decision", post(token_review::decide))
-        .route("/review/collections/{id}/tokens", post(token_review::decide_collection))
+        .route(
+            "/review/tokens/{id}/decision",
+            form_page("/tokens/{id}").post(token_review::decide),
+        )
+        .route(
+            "/review/collections/{id}/tokens",
+            form_page("/review/collections/{id}").post(token_review::decide_collection),
+        )
         .route("/c", get(claim_codes::typed))
         .route("/c/{code}", get(claim_codes::show).post(claim_codes::redeem))
-        .route("/console/{issuer}/collections/{id}/codes", post(claim_codes::generate))
+        .route(
+            "/console/{issuer}/collections/{id}/codes",
+            get(claim_codes::sheet).post(claim_codes::generate),
+        )
         .route(
             "/console/{issuer}/collections/{id}/allowlist",
-            post(collections::upload_allowlist).layer(DefaultBodyLimit::max(8 * 1024 * 1024)),
+            get(collections::allowlist_report)
+                .post(collections::upload_allowlist)
+                .layer(DefaultBodyLimit::max(8 * 1024 * 1024)),
         )
         .route(claims::MY_COLLECTION, get(claims::my_collection))
         .route("/api/v1/tokens/{id}/transfer", post(claims::transfer))
@@ -165,8 +263,14 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/api/v1/collections/{id}/stats", get(issuer_api::stats))
         .route("/api/v1/collections/{id}/codes", post(issuer_api::codes))
-        .route("/console/{issuer}/api-keys", post(issuers::create_key))
-        .route("/console/{issuer}/api-keys/{key}/revoke", post(issuers::revoke_key))
+        .route(
+            "/console/{issuer}/api-keys",
+            form_page("/console/{issuer}").post(issuers::create_key),
+        )
+        .route(
+            "/console/{issuer}/api-keys/{key}/revoke",
+            form_page("/console/{issuer}").post(issuers::revoke_key),
+        )
         .route(
             "/invitations/{token}",
             get(issuers::invitation).post(issuers::accept_invitation),
@@ -186,23 +290,38 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/audit.csv", get(review::audit_csv))
         .route("/admin/users", get(admin::users))
         .route("/admin/moderation", get(moderation::show))
-        .route("/admin/moderation/terms", post(moderation::add_terms))
-        .route("/admin/moderation/terms/{id}/delete", post(moderation::remove_term))
+        .route(
+            "/admin/moderation/terms",
+            form_page("/admin/moderation").post(moderation::add_terms),
+        )
+        .route(
+            "/admin/moderation/terms/{id}/delete",
+            form_page("/admin/moderation").post(moderation::remove_term),
+        )
         .route(
             "/admin/moderation/blocklist",
-            post(moderation::block_image).layer(DefaultBodyLimit::max(MAX_ARTWORK_BYTES + 64 * 1024)),
+            form_page("/admin/moderation")
+                .post(moderation::block_image)
+                .layer(DefaultBodyLimit::max(MAX_ARTWORK_BYTES + 64 * 1024)),
         )
         .route(
             "/admin/moderation/blocklist/{id}/delete",
-            post(moderation::unblock_image),
+            form_page("/admin/moderation").post(moderation::unblock_image),
         )
-        .route("/admin/moderation/thresholds", post(moderation::set_thresholds))
-        .route("/admin/users/{id}/roles", post(admin::change_role))
+        .route(
+            "/admin/moderation/thresholds",
+            form_page("/admin/moderation").post(moderation::set_thresholds),
+        )
+        .route(
+            "/admin/users/{id}/roles",
+            form_page("/admin/users").post(admin::change_role),
+        )
         .fallback(pages::not_found)
+        .method_not_allowed_fallback(pages::method_not_allowed)
         .layer(
             ServiceBuilder::new()
                 .layer(middleware::from_fn_with_state(state.clone(), context::load))
-                .layer(middleware::from_fn(render_error_pages))
+                .layer(middleware::from_fn(error_page::render))
                 .layer(middleware::from_fn(csrf::guard))
                 .layer(CatchPanicLayer::custom(|_| {
                     AppError::Internal(anyhow::anyhow!("handler panicked")).into_response()
@@ -252,60 +371,4 @@ fn static_dir() -> std::path::PathBuf {
         .find(|p| p.join("keepsake.css").is_file())
         .cloned()
         .unwrap_or_else(|| candidates[1].clone())
-}
-
-fn wants_json(request: &Request) -> bool {
-    request.uri().path().starts_with("/api/")
-        || request
-            .headers()
-            .get(ACCEPT)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|accept| accept.contains("application/json") && !accept.contains("text/html"))
-}
-
-#[derive(Template)]
-#[template(path = "error.html")]
-struct ErrorTemplate {
-    ctx: RequestContext,
-    status: u16,
-    title_key: String,
-    body_key: String,
-}
-
-/// Middleware: turns [`ErrorPage`] markers into a localised HTML page or a JSON error.
-async fn render_error_pages(request: Request, next: Next) -> Response {
-    let json = wants_json(&request);
-    let ctx = request.extensions().get::<RequestContext>().cloned();
-    let response = next.run(request).await;
-    let Some(page) = response.extensions().get::<ErrorPage>().copied() else {
-        return response;
-    };
-    let status = response.status();
-    let (mut parts, _) = response.into_parts();
-    parts.headers.remove(axum::http::header::CONTENT_TYPE);
-    let body = if json {
-        axum::Json(serde_json::json!({ "error": { "code": page.code, "message": page.message } })).into_response()
-    } else {
-        let Some(ctx) = ctx else {
-            return (status, page.message).into_response();
-        };
-        let template = ErrorTemplate {
-            ctx,
-            status: status.as_u16(),
-            title_key: format!("error.{}.title", page.code),
-            body_key: format!("error.{}.body", page.code),
-        };
-        match template.render() {
-            Ok(html) => Html(html).into_response(),
-            Err(err) => {
-                tracing::error!(error = %err, "error page failed to render");
-                page.message.into_response()
-            }
-        }
-    };
-    let (body_parts, body) = body.into_parts();
-    for (name, value) in &body_parts.headers {
-        parts.headers.insert(name, value.clone());
-    }
-    Response::from_parts(parts, body)
 }

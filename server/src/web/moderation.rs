@@ -19,7 +19,7 @@ use super::context::RequestContext;
 use super::error::{AppError, AppResult};
 use super::render_with;
 use crate::app::AppState;
-use crate::domain::audit::{AuditAction, AuditEntry, AuditSubject};
+use crate::domain::audit::{AuditAction, AuditDetails, AuditEntry, AuditSubject};
 use crate::domain::screening::{
     BlockedImage, PolicyError, PolicyTerm, ReviewPolicy, TermKind, build_screener, parse_category, parse_terms,
 };
@@ -102,7 +102,7 @@ async fn commit_change(
     ctx: &RequestContext,
     admin: &Admin,
     action: AuditAction,
-    reason: String,
+    details: AuditDetails,
     now: DateTime<Utc>,
 ) -> AppResult<Response> {
     let mut entry = AuditEntry::new(
@@ -111,7 +111,7 @@ async fn commit_change(
         AuditSubject::ModerationPolicy,
         ctx.request_id.clone(),
     );
-    entry.reason = Some(reason);
+    entry.details = Some(details);
     store::audit::append(&txn, entry, now).await?;
     txn.commit().await?;
     Ok(Redirect::to(PAGE).into_response())
@@ -149,8 +149,13 @@ pub async fn add_terms(
     let now = Utc::now();
     let txn = store::begin(&state.db).await?;
     let added = store::moderation::add_terms(&txn, category, kind, &new_terms, admin.user.id, now).await?;
-    let reason = format!("{category} {}: {added} new of {}", kind.as_str(), new_terms.join(" | "));
-    commit_change(txn, &ctx, &admin, AuditAction::ModerationTermsAdded, reason, now).await
+    let details = AuditDetails::TermsAdded {
+        category: category.to_string(),
+        severity: kind.as_str().to_owned(),
+        added,
+        terms: new_terms,
+    };
+    commit_change(txn, &ctx, &admin, AuditAction::ModerationTermsAdded, details, now).await
 }
 
 pub async fn remove_term(
@@ -164,8 +169,12 @@ pub async fn remove_term(
     let removed = store::moderation::delete_term(&txn, id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let reason = format!("{} {}: {}", removed.category, removed.kind.as_str(), removed.term);
-    commit_change(txn, &ctx, &admin, AuditAction::ModerationTermRemoved, reason, now).await
+    let details = AuditDetails::TermRemoved {
+        category: removed.category.to_string(),
+        severity: removed.kind.as_str().to_owned(),
+        term: removed.term,
+    };
+    commit_change(txn, &ctx, &admin, AuditAction::ModerationTermRemoved, details, now).await
 }
 
 pub async fn block_image(
@@ -205,8 +214,12 @@ pub async fn block_image(
     let now = Utc::now();
     let txn = store::begin(&state.db).await?;
     let id = store::moderation::block_image(&txn, hash, &label, admin.user.id, now).await?;
-    let reason = format!("#{id} {hash} {label}");
-    commit_change(txn, &ctx, &admin, AuditAction::ModerationImageBlocked, reason, now).await
+    let details = AuditDetails::ImageBlocked {
+        entry: id,
+        hash: hash.to_string(),
+        label,
+    };
+    commit_change(txn, &ctx, &admin, AuditAction::ModerationImageBlocked, details, now).await
 }
 
 pub async fn unblock_image(
@@ -220,8 +233,12 @@ pub async fn unblock_image(
     let removed = store::moderation::unblock_image(&txn, id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let reason = format!("#{id} {} {}", removed.hash, removed.label);
-    commit_change(txn, &ctx, &admin, AuditAction::ModerationImageUnblocked, reason, now).await
+    let details = AuditDetails::ImageUnblocked {
+        entry: id,
+        hash: removed.hash.to_string(),
+        label: removed.label,
+    };
+    commit_change(txn, &ctx, &admin, AuditAction::ModerationImageUnblocked, details, now).await
 }
 
 #[derive(Deserialize)]
@@ -244,9 +261,19 @@ pub async fn set_thresholds(
     let now = Utc::now();
     let txn = store::begin(&state.db).await?;
     store::moderation::set_review_policy(&txn, policy, admin.user.id, now).await?;
-    let reason = format!(
-        "four-eyes score {} -> {}, image distance {} -> {}",
-        before.four_eyes_score, policy.four_eyes_score, before.max_distance, policy.max_distance
-    );
-    commit_change(txn, &ctx, &admin, AuditAction::ModerationThresholdsChanged, reason, now).await
+    let details = AuditDetails::ThresholdsChanged {
+        four_eyes_before: before.four_eyes_score,
+        four_eyes_after: policy.four_eyes_score,
+        distance_before: before.max_distance,
+        distance_after: policy.max_distance,
+    };
+    commit_change(
+        txn,
+        &ctx,
+        &admin,
+        AuditAction::ModerationThresholdsChanged,
+        details,
+        now,
+    )
+    .await
 }

@@ -1,28 +1,35 @@
-//! General pages: home, account overview, language switch, not found.
+//! General pages: home, account overview, language switch, not found, wrong method.
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum_extra::extract::cookie::CookieJar;
+use chrono::Utc;
 use serde::Deserialize;
 
 use super::auth::SignedIn;
 use super::context::{LANG_COOKIE, RequestContext, cookie};
 use super::error::{AppError, AppResult};
+use super::explore::{CollectionCard, FEATURED, cards};
 use super::render;
 use crate::app::AppState;
 use crate::domain::role::Role;
 use crate::i18n::Locale;
 use crate::store;
+use crate::store::collections::PublicFilter;
 
 #[derive(Template)]
 #[template(path = "home.html")]
 struct HomeTemplate {
     ctx: RequestContext,
+    /// Collections open now, then the newest.
+    cards: Vec<CollectionCard>,
 }
 
-pub async fn home(ctx: RequestContext) -> AppResult<Html<String>> {
-    render(HomeTemplate { ctx })
+pub async fn home(State(state): State<AppState>, ctx: RequestContext) -> AppResult<Html<String>> {
+    let featured = store::collections::public(&state.db, &PublicFilter::default(), Utc::now(), FEATURED, 0).await?;
+    let cards = cards(&state, &ctx, featured).await?;
+    render(HomeTemplate { ctx, cards })
 }
 
 #[derive(Template)]
@@ -51,7 +58,7 @@ pub async fn account(
     render(AccountTemplate {
         email: record.email,
         verified: record.email_verified_at.is_some(),
-        member_since: record.created_at.format("%Y-%m-%d").to_string(),
+        member_since: ctx.date(record.created_at),
         roles,
         ctx,
     })
@@ -92,6 +99,12 @@ pub async fn switch_language(
 
 pub async fn not_found() -> AppError {
     AppError::NotFound
+}
+
+/// A method the address does not take (a PUT on a page, say): a page that says so, never an
+/// empty answer.
+pub async fn method_not_allowed() -> AppError {
+    AppError::MethodNotAllowed
 }
 
 #[cfg(test)]

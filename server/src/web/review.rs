@@ -9,24 +9,27 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Deserialize;
 
+use super::audit_view::{AuditLine, action_key, lines};
 use super::auth::{Admin, Reviewer};
 use super::collection_review::{self, CollectionFilter, CollectionRow};
 use super::context::RequestContext;
 use super::error::{AppError, AppResult};
 use super::identity::{Decision, record_decision};
+use super::issuers::{DocumentView, document_views};
 use super::ledger::queue_entry;
 use super::render;
 use crate::app::AppState;
 use crate::domain::account::{Email, UserId};
 use crate::domain::audit::{AuditAction, AuditEntry, AuditSubject};
+use crate::domain::claim_stats::mask_email;
 use crate::domain::identity::{IdentityStatus, REVIEW_LOCK, check_reviewer};
 use crate::domain::issuer::{IssuerId, IssuerStatus};
 use crate::kyc::Field;
 use crate::ledger::entry::EntryBody;
 use crate::mail::{self, IssuerNotice, Mail};
 use crate::store;
-use crate::store::audit::{AuditFilter, AuditRow};
-use crate::store::issuers::{DocumentRecord, IssuerRecord};
+use crate::store::audit::AuditFilter;
+use crate::store::issuers::IssuerRecord;
 
 /// "3 h 20 min" style waiting time.
 pub(super) fn waited(since: DateTime<Utc>, now: DateTime<Utc>) -> String {
@@ -47,8 +50,10 @@ const FINDING_CATEGORIES: [&str; 7] = [
 
 struct QueueRow {
     user: i64,
+    /// The applicant's address, masked.
+    applicant: String,
     masked: String,
-    submitted: String,
+    submitted: DateTime<Utc>,
     waited: String,
     claim: &'static str,
     own: bool,
@@ -59,7 +64,7 @@ struct IssuerRow {
     legal_name: String,
     credit_code: String,
     status: &'static str,
-    submitted: String,
+    submitted: DateTime<Utc>,
     waited: String,
     claim: &'static str,
 }
@@ -99,7 +104,7 @@ fn issuer_row(issuer: IssuerRecord, me: UserId, now: DateTime<Utc>) -> IssuerRow
         legal_name: issuer.legal_name,
         credit_code: issuer.credit_code,
         status: issuer.status.as_str(),
-        submitted: submitted.format("%Y-%m-%d %H:%M").to_string(),
+        submitted,
         waited: waited(submitted, now),
         claim: claim_key(issuer.claimed_by, issuer.claimed_until, me, now),
     }
@@ -141,13 +146,19 @@ pub async fn queue(
     Query(filter): Query<QueueFilter>,
 ) -> AppResult<Html<String>> {
     let now = Utc::now();
-    let rows = store::identities::queue(&state.db)
-        .await?
+    let pending = store::identities::queue(&state.db).await?;
+    let applicant_ids: Vec<UserId> = pending.iter().map(|r| r.user).collect();
+    let applicants = store::users::find_many(&state.db, &applicant_ids).await?;
+    let rows = pending
         .into_iter()
         .map(|r| QueueRow {
             user: r.user.0,
+            applicant: applicants
+                .get(&r.user)
+                .map(|u| mask_email(&u.email))
+                .unwrap_or_default(),
             masked: r.masked,
-            submitted: r.submitted_at.format("%Y-%m-%d %H:%M").to_string(),
+            submitted: r.submitted_at,
             waited: waited(r.submitted_at, now),
             claim: claim_key(r.claimed_by, r.claimed_until, reviewer.user.id, now),
             own: r.user == reviewer.user.id,
@@ -223,7 +234,9 @@ struct CaseTemplate {
     user: i64,
     status: &'static str,
     masked: String,
-    submitted: String,
+    /// The applicant's address, masked.
+    applicant: String,
+    submitted: DateTime<Utc>,
     province_known: bool,
     /// Decrypted only for the reviewer holding the claim.
     revealed: Option<(String, String)>,
@@ -260,7 +273,11 @@ pub async fn case(
         user,
         status: record.status.as_str(),
         masked: record.masked,
-        submitted: record.submitted_at.format("%Y-%m-%d %H:%M").to_string(),
+        applicant: store::users::find(&state.db, applicant)
+            .await?
+            .map(|u| mask_email(&u.email))
+            .unwrap_or_default(),
+        submitted: record.submitted_at,
         province_known: record.province_known,
         revealed,
         version: record.version,
@@ -356,10 +373,10 @@ pub async fn claim_issuer(
 struct IssuerCaseTemplate {
     ctx: RequestContext,
     issuer: IssuerRecord,
-    documents: Vec<DocumentRecord>,
+    documents: Vec<DocumentView>,
     holds_claim: bool,
     member: bool,
-    history: Vec<AuditRow>,
+    history: Vec<AuditLine>,
 }
 
 pub async fn issuer_case(
@@ -378,13 +395,13 @@ pub async fn issuer_case(
     let member = check_issuer_reviewer(&state, reviewer.user.id, issuer.id)
         .await
         .is_err();
-    let documents = store::issuers::documents(&state.db, issuer.id).await?;
+    let documents = document_views(store::issuers::documents(&state.db, issuer.id).await?);
     let filter = AuditFilter {
         subject_type: Some("issuer".to_owned()),
         subject_id: Some(id.to_string()),
         ..AuditFilter::default()
     };
-    let history = store::audit::list(&state.db, &filter, Some(50)).await?;
+    let history = lines(&state, &ctx, store::audit::list(&state.db, &filter, Some(50)).await?).await?;
     render(IssuerCaseTemplate {
         ctx,
         issuer,
@@ -458,6 +475,7 @@ pub async fn decide_issuer(
         before: Some(current.as_str()),
         after: Some(next.as_str()),
         reason: reason.clone(),
+        details: None,
         request_id: ctx.request_id.clone(),
     };
     store::audit::append(&txn, entry, now).await?;
@@ -544,9 +562,11 @@ impl AuditQuery {
 #[template(path = "audit.html")]
 struct AuditTemplate {
     ctx: RequestContext,
-    rows: Vec<AuditRow>,
+    rows: Vec<AuditLine>,
     query: AuditQuery,
-    actions: Vec<&'static str>,
+    /// (stored name, message key) of every action, for the filter.
+    actions: Vec<(&'static str, String)>,
+    subject_types: [&'static str; 6],
 }
 
 const AUDIT_PAGE_ROWS: u64 = 200;
@@ -558,11 +578,16 @@ pub async fn audit(
     Query(query): Query<AuditQuery>,
 ) -> AppResult<Html<String>> {
     let rows = store::audit::list(&state.db, &query.filter()?, Some(AUDIT_PAGE_ROWS)).await?;
+    let rows = lines(&state, &ctx, rows).await?;
     render(AuditTemplate {
         ctx,
         rows,
         query,
-        actions: AuditAction::ALL.iter().map(|a| a.as_str()).collect(),
+        actions: AuditAction::ALL
+            .iter()
+            .map(|a| (a.as_str(), action_key(a.as_str())))
+            .collect(),
+        subject_types: ["identity", "issuer", "collection", "token", "user", "moderation_policy"],
     })
 }
 
@@ -591,7 +616,8 @@ pub async fn audit_csv(
         return Err(AppError::BadRequest);
     }
     let rows = store::audit::list(&state.db, &filter, None).await?;
-    let mut csv = String::from("id,at,actor_user_id,action,subject_type,subject_id,before,after,reason,request_id\r\n");
+    let mut csv =
+        String::from("id,at,actor_user_id,action,subject_type,subject_id,before,after,reason,details,request_id\r\n");
     for row in rows.iter().rev() {
         let fields = [
             row.id.to_string(),
@@ -603,6 +629,7 @@ pub async fn audit_csv(
             row.before_state.clone().unwrap_or_default(),
             row.after_state.clone().unwrap_or_default(),
             row.reason.clone().unwrap_or_default(),
+            row.details.clone().unwrap_or_default(),
             row.request_id.clone().unwrap_or_default(),
         ];
         csv.push_str(&fields.iter().map(|f| csv_field(f)).collect::<Vec<_>>().join(","));

@@ -1,7 +1,7 @@
-//! Reviewers freeze or revoke tokens: one from its token page, or every token of a collection
-//! from the collection's case page. Each token that changes gets a ledger entry and an audit
-//! row, and each holder one mail naming their tokens, all in the decision's transaction; the
-//! holder never changes.
+//! Reviewers freeze, unfreeze or revoke tokens: one from its token page, or every token of a
+//! collection from the collection's case page. Each token that changes gets a ledger entry and
+//! an audit row, and each holder one mail naming their tokens, all in the decision's
+//! transaction; the holder never changes. Revoking is final, so it must be confirmed.
 
 use std::collections::BTreeMap;
 
@@ -15,6 +15,7 @@ use serde::Deserialize;
 use super::auth::Reviewer;
 use super::claims::{MY_COLLECTION, token_path};
 use super::collection_review::check_not_member;
+use super::confirmed;
 use super::context::RequestContext;
 use super::error::{AppError, AppResult};
 use super::ledger::queue_entries;
@@ -31,23 +32,28 @@ use crate::store::tokens::TokenRecord;
 
 #[derive(Deserialize)]
 pub struct TokenDecisionForm {
-    /// `freeze` or `revoke`.
+    /// `freeze`, `unfreeze` or `revoke`.
     action: String,
     reason: String,
+    /// `yes` when the reviewer confirmed a revocation.
+    confirm: Option<String>,
 }
 
 /// What a reviewer does to a token.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Decision {
     Freeze,
+    Unfreeze,
     Revoke,
 }
 
 impl Decision {
-    fn parse(action: &str) -> AppResult<Self> {
-        match action {
+    /// The decision a form asks for; a revocation only with its confirmation.
+    fn parse(form: &TokenDecisionForm) -> AppResult<Self> {
+        match form.action.as_str() {
             "freeze" => Ok(Decision::Freeze),
-            "revoke" => Ok(Decision::Revoke),
+            "unfreeze" => Ok(Decision::Unfreeze),
+            "revoke" => confirmed(form.confirm.as_deref()).map(|()| Decision::Revoke),
             _ => Err(AppError::BadRequest),
         }
     }
@@ -55,6 +61,7 @@ impl Decision {
     fn next(self, status: &TokenStatus, reason: &str) -> Result<TokenStatus, TokenTransitionError> {
         match self {
             Decision::Freeze => status.freeze(reason),
+            Decision::Unfreeze => status.unfreeze(reason),
             Decision::Revoke => status.revoke(reason),
         }
     }
@@ -62,6 +69,7 @@ impl Decision {
     fn notice(self) -> TokenNotice {
         match self {
             Decision::Freeze => TokenNotice::Frozen,
+            Decision::Unfreeze => TokenNotice::Unfrozen,
             Decision::Revoke => TokenNotice::Revoked,
         }
     }
@@ -72,6 +80,8 @@ struct Change<'a> {
     decision: Decision,
     /// The status every token moves to: the same whatever it was before.
     next: &'a TokenStatus,
+    /// The reviewer's reason, as the holders are told it.
+    reason: &'a str,
     reviewer: UserId,
     now: DateTime<Utc>,
 }
@@ -90,13 +100,13 @@ async fn apply(
     let Change {
         decision,
         next,
+        reason,
         reviewer,
         now,
     } = change;
     if !store::tokens::set_status_many(txn, tokens, next).await? {
         return Ok(false);
     }
-    let reason = next.reason().unwrap_or_default();
     let mut entries = Vec::with_capacity(tokens.len());
     let mut audit = Vec::with_capacity(tokens.len());
     for token in tokens {
@@ -105,6 +115,10 @@ async fn apply(
             Decision::Freeze => (
                 EntryBody::TokenFrozen { collection_id, serial },
                 AuditAction::TokenFrozen,
+            ),
+            Decision::Unfreeze => (
+                EntryBody::TokenUnfrozen { collection_id, serial },
+                AuditAction::TokenUnfrozen,
             ),
             Decision::Revoke => (
                 EntryBody::TokenRevoked { collection_id, serial },
@@ -119,6 +133,7 @@ async fn apply(
             before: Some(token.status.as_str()),
             after: Some(next.as_str()),
             reason: Some(reason.to_owned()),
+            details: None,
             request_id: ctx.request_id.clone(),
         });
     }
@@ -153,7 +168,7 @@ async fn apply(
     Ok(true)
 }
 
-/// `POST /review/tokens/{id}/decision`: freeze or revoke one token.
+/// `POST /review/tokens/{id}/decision`: freeze, unfreeze or revoke one token.
 pub async fn decide(
     State(state): State<AppState>,
     ctx: RequestContext,
@@ -168,7 +183,7 @@ pub async fn decide(
         .await?
         .ok_or(AppError::NotFound)?;
     check_not_member(&state, reviewer.user.id, collection.issuer).await?;
-    let decision = Decision::parse(&form.action)?;
+    let decision = Decision::parse(&form)?;
     let next = decision.next(&token.status, &form.reason).map_err(|e| match e {
         TokenTransitionError::ReasonRequired => AppError::BadRequest,
         TokenTransitionError::Illegal => AppError::ReviewConflict,
@@ -176,6 +191,7 @@ pub async fn decide(
     let change = Change {
         decision,
         next: &next,
+        reason: form.reason.trim(),
         reviewer: reviewer.user.id,
         now: Utc::now(),
     };
@@ -190,8 +206,9 @@ pub async fn decide(
     Ok(Redirect::to(&token_path(token.id)).into_response())
 }
 
-/// `POST /review/collections/{id}/tokens`: freeze or revoke every token of a collection that
-/// can still be (active ones are frozen; active and frozen ones revoked). The collection is
+/// `POST /review/collections/{id}/tokens`: freeze, unfreeze or revoke every token of a
+/// collection that can still be (active ones are frozen; frozen ones unfrozen; active and
+/// frozen ones revoked). The collection is
 /// locked for the decision, so no claim slips in between.
 pub async fn decide_collection(
     State(state): State<AppState>,
@@ -204,7 +221,7 @@ pub async fn decide_collection(
         .await?
         .ok_or(AppError::NotFound)?;
     check_not_member(&state, reviewer.user.id, collection.issuer).await?;
-    let decision = Decision::parse(&form.action)?;
+    let decision = Decision::parse(&form)?;
     if form.reason.trim().is_empty() {
         return Err(AppError::BadRequest);
     }
@@ -225,6 +242,7 @@ pub async fn decide_collection(
         let change = Change {
             decision,
             next,
+            reason: form.reason.trim(),
             reviewer: reviewer.user.id,
             now,
         };

@@ -1,21 +1,27 @@
 //! The public `/verify` page: look up a hash, hash a file (server-side, never stored) or check
-//! a receipt, and see who attested it and when, the proof path step by step, the checkpoint
-//! and whether its signature checks against this operator's published key.
+//! a receipt, and see in plain words what the ledger says, who recorded it and when; the
+//! proof path step by step and the checkpoint follow for those who want them.
+//!
+//! Both uploads follow post/redirect/get: a file becomes its hash (`/verify?sha3_256=…`), and
+//! a receipt is kept for the visitor for an hour (`/verify?receipt=…`), so reloading the result
+//! or switching language shows it again.
 
 use askama::Template;
 use axum::extract::{Multipart, Query, State};
 use axum::http::StatusCode;
-use axum::response::Response;
-use chrono::DateTime;
+use axum::response::{IntoResponse, Redirect, Response};
+use chrono::{DateTime, Duration, Utc};
 use serde::Deserialize;
 
 use super::context::RequestContext;
 use super::error::AppResult;
+use super::form_result::{self, FormKey};
 use super::ledger::{UploadError, attestations_of, hash_upload};
 use super::render_with;
 use crate::app::AppState;
 use crate::crypto::{hex, parse_digest_hex};
 use crate::domain::collection::CollectionId;
+use crate::domain::issuer::IssuerId;
 use crate::ledger::checkpoint::NoteError;
 use crate::ledger::entry::EntryBody;
 use crate::ledger::merkle::Side;
@@ -25,6 +31,9 @@ use crate::store;
 /// Largest receipt the page reads.
 pub const MAX_RECEIPT_BYTES: usize = 1024 * 1024;
 
+/// How long a checked receipt stays viewable by the visitor who sent it.
+const RECEIPT_KEPT: Duration = Duration::hours(1);
+
 struct StepView {
     /// Message key of the side the sibling joins on.
     side_key: &'static str,
@@ -32,11 +41,18 @@ struct StepView {
     result: String,
 }
 
+/// What an entry is about, in words, with a link to its page on this platform.
+struct Summary {
+    text: String,
+    link: Option<(String, &'static str)>,
+}
+
 /// A verified proof, laid out for people.
 struct ProofView {
     index: u64,
     kind: &'static str,
-    recorded_at: String,
+    recorded_at: Option<DateTime<Utc>>,
+    /// (message key of the field's name, value)
     fields: Vec<(String, String)>,
     leaf: String,
     steps: Vec<StepView>,
@@ -47,9 +63,8 @@ struct ProofView {
     holder_proven: bool,
     /// For a `token_minted` entry: the token's standing now (status, reason), which a receipt
     /// from the time of minting cannot tell.
-    token_status: Option<(&'static str, Option<String>)>,
-    /// The collection and serial of a `token_minted` entry.
-    minted: Option<(CollectionId, u32)>,
+    token_status: Option<&'static str>,
+    summary: Option<Summary>,
 }
 
 impl ProofView {
@@ -57,18 +72,14 @@ impl ProofView {
         Self {
             index: verified.index,
             kind: verified.entry.body.type_name(),
-            recorded_at: DateTime::from_timestamp_millis(verified.entry.timestamp_ms as i64)
-                .map(|t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string())
-                .unwrap_or_default(),
-            fields: receipt::field_pairs(&verified.entry.body),
+            recorded_at: DateTime::from_timestamp_millis(verified.entry.timestamp_ms as i64),
+            fields: receipt::field_pairs(&verified.entry.body)
+                .into_iter()
+                .map(|(name, value)| (format!("proof.field_{name}"), value))
+                .collect(),
             holder_proven: verified.holder_proven,
             token_status: None,
-            minted: match verified.entry.body {
-                EntryBody::TokenMinted {
-                    collection_id, serial, ..
-                } => Some((CollectionId(collection_id as i64), serial)),
-                _ => None,
-            },
+            summary: None,
             leaf: hex(&verified.leaf),
             steps: verified
                 .steps
@@ -92,7 +103,7 @@ impl ProofView {
 struct AttestationView {
     issuer: Option<(i64, String, bool)>,
     label: String,
-    attested_at: String,
+    attested_at: DateTime<Utc>,
     proof: Result<ProofView, &'static str>,
 }
 
@@ -116,27 +127,28 @@ enum Outcome {
 struct VerifyTemplate {
     ctx: RequestContext,
     query: String,
-    verifier_key: String,
     outcome: Outcome,
+    /// A fresh key for the receipt form.
+    receipt_form: FormKey,
 }
 
-fn page(state: &AppState, ctx: RequestContext, query: String, outcome: Outcome) -> AppResult<Response> {
+fn page(ctx: RequestContext, query: String, outcome: Outcome) -> AppResult<Response> {
     let status = match outcome {
         Outcome::Invalid("proof.error_too_large") => StatusCode::PAYLOAD_TOO_LARGE,
         Outcome::Invalid("proof.error_entry_unknown") => StatusCode::NOT_FOUND,
         Outcome::Invalid("proof.error_entry_pending") => StatusCode::SERVICE_UNAVAILABLE,
+        Outcome::Invalid("proof.error_receipt_gone") => StatusCode::GONE,
         Outcome::Invalid(_) => StatusCode::BAD_REQUEST,
         Outcome::Receipt(Err(_)) => StatusCode::UNPROCESSABLE_ENTITY,
         _ => StatusCode::OK,
     };
-    let verifier_key = state.checkpoint_signer.verifier_key();
     render_with(
         status,
         VerifyTemplate {
             ctx,
             query,
-            verifier_key,
             outcome,
+            receipt_form: FormKey::fresh(),
         },
     )
 }
@@ -159,29 +171,115 @@ fn failure_key(err: &ReceiptError) -> &'static str {
 }
 
 /// Checks a receipt against this operator's key, the way a stranger would.
-fn check(state: &AppState, receipt: &Receipt) -> Result<ProofView, ReceiptError> {
+fn check(state: &AppState, receipt: &Receipt) -> Result<(ProofView, EntryBody), ReceiptError> {
     let key = state.checkpoint_signer.verifier_key();
     let verified = receipt.verify(Trust {
         key: Some(&key),
         checkpoint: None,
     })?;
-    Ok(ProofView::new(&verified, &receipt.checkpoint))
+    Ok((ProofView::new(&verified, &receipt.checkpoint), verified.entry.body))
 }
 
-async fn lookup(state: &AppState, digest: [u8; 32], file_name: Option<String>) -> AppResult<Outcome> {
-    let attestations = match store::ledger::latest_checkpoint(&state.db).await? {
-        None => Vec::new(),
-        Some(checkpoint) => attestations_of(state, &digest, &checkpoint)
-            .await?
-            .into_iter()
-            .map(|a| AttestationView {
+/// An issuer's name, or its number when it is unknown here.
+async fn issuer_name(state: &AppState, id: u64) -> AppResult<String> {
+    let issuer = store::issuers::find(&state.db, IssuerId(id as i64)).await?;
+    Ok(issuer.map_or_else(|| format!("#{id}"), |i| i.legal_name))
+}
+
+/// What the entry says, in the reader's language.
+async fn describe(state: &AppState, ctx: &RequestContext, body: &EntryBody) -> AppResult<Summary> {
+    let collection_title = |id: u64| async move {
+        let record = store::collections::find(&state.db, CollectionId(id as i64)).await?;
+        AppResult::Ok(
+            record
+                .filter(|r| r.status.is_public())
+                .map_or_else(|| format!("#{id}"), |r| r.terms.title),
+        )
+    };
+    Ok(match body {
+        EntryBody::HashAttestation { issuer_id, .. } => Summary {
+            text: ctx.tf(
+                "proof.summary_attestation",
+                &[("issuer", &issuer_name(state, *issuer_id).await?)],
+            ),
+            link: Some((format!("/issuers/{issuer_id}"), "proof.see_issuer")),
+        },
+        EntryBody::IssuerApproved {
+            legal_name, issuer_id, ..
+        } => Summary {
+            text: ctx.tf("proof.summary_issuer_approved", &[("issuer", legal_name)]),
+            link: Some((format!("/issuers/{issuer_id}"), "proof.see_issuer")),
+        },
+        EntryBody::IssuerSuspended { issuer_id }
+        | EntryBody::IssuerReinstated { issuer_id }
+        | EntryBody::IssuerRevoked { issuer_id } => Summary {
+            text: ctx.tf(
+                &format!("proof.summary_{}", body.type_name()),
+                &[("issuer", &issuer_name(state, *issuer_id).await?)],
+            ),
+            link: None,
+        },
+        EntryBody::CollectionPublished {
+            issuer_id,
+            collection_id,
+            edition_size,
+            ..
+        } => Summary {
+            text: ctx.tf(
+                "proof.summary_collection_published",
+                &[
+                    ("title", &collection_title(*collection_id).await?),
+                    ("issuer", &issuer_name(state, *issuer_id).await?),
+                    ("edition", &edition_size.to_string()),
+                ],
+            ),
+            link: Some((format!("/collections/{collection_id}"), "proof.see_collection")),
+        },
+        EntryBody::TokenMinted {
+            collection_id, serial, ..
+        }
+        | EntryBody::TokenFrozen { collection_id, serial }
+        | EntryBody::TokenUnfrozen { collection_id, serial }
+        | EntryBody::TokenRevoked { collection_id, serial } => {
+            let token = store::tokens::by_serial(&state.db, CollectionId(*collection_id as i64), *serial).await?;
+            Summary {
+                text: ctx.tf(
+                    &format!("proof.summary_{}", body.type_name()),
+                    &[
+                        ("title", &collection_title(*collection_id).await?),
+                        ("serial", &serial.to_string()),
+                    ],
+                ),
+                link: token.map(|t| (format!("/tokens/{}", t.id), "proof.see_token")),
+            }
+        }
+    })
+}
+
+async fn lookup(
+    state: &AppState,
+    ctx: &RequestContext,
+    digest: [u8; 32],
+    file_name: Option<String>,
+) -> AppResult<Outcome> {
+    let mut attestations = Vec::new();
+    if let Some(checkpoint) = store::ledger::latest_checkpoint(&state.db).await? {
+        for a in attestations_of(state, &digest, &checkpoint).await? {
+            let proof = match check(state, &a.receipt) {
+                Ok((mut proof, body)) => {
+                    proof.summary = Some(describe(state, ctx, &body).await?);
+                    Ok(proof)
+                }
+                Err(err) => Err(failure_key(&err)),
+            };
+            attestations.push(AttestationView {
                 issuer: a.issuer.map(|i| (i.id.0, i.legal_name.clone(), i.status.is_active())),
                 label: a.label,
-                attested_at: a.attested_at.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
-                proof: check(state, &a.receipt).map_err(|e| failure_key(&e)),
-            })
-            .collect(),
-    };
+                attested_at: a.attested_at,
+                proof,
+            });
+        }
+    }
     Ok(Outcome::Hash {
         digest: hex(&digest),
         file_name,
@@ -193,12 +291,16 @@ async fn lookup(state: &AppState, digest: [u8; 32], file_name: Option<String>) -
 pub struct VerifyQuery {
     #[serde(default)]
     sha3_256: String,
+    /// The name of the file a hash was computed from, to say so.
+    file: Option<String>,
     /// A ledger index: the link on a token's certificate image. Read as text so that a
     /// mangled link gets the page's own answer.
     entry: Option<String>,
+    /// A receipt this visitor sent, kept for them.
+    receipt: Option<String>,
 }
 
-/// `GET /verify[?sha3_256=…|?entry=…]`.
+/// `GET /verify[?sha3_256=…|?entry=…|?receipt=…]`.
 pub async fn show(
     State(state): State<AppState>,
     ctx: RequestContext,
@@ -206,94 +308,192 @@ pub async fn show(
 ) -> AppResult<Response> {
     if let Some(index) = q.entry {
         let outcome = match index.trim().parse() {
-            Ok(index) => entry_outcome(&state, index).await?,
+            Ok(index) => entry_outcome(&state, &ctx, index).await?,
             Err(_) => Outcome::Invalid("proof.error_entry_unknown"),
         };
-        return page(&state, ctx, String::new(), outcome);
+        return page(ctx, String::new(), outcome);
+    }
+    if let Some(key) = q.receipt {
+        let kept = match FormKey::parse(&key) {
+            Some(key) => form_result::shown::<String>(&state, &ctx, &key).await?,
+            None => None,
+        };
+        let outcome = match kept {
+            Some((text, _)) => receipt_outcome(&state, &ctx, Receipt::parse(&text)).await?,
+            None => Outcome::Invalid("proof.error_receipt_gone"),
+        };
+        return page(ctx, String::new(), outcome);
     }
     let query = q.sha3_256.trim().to_ascii_lowercase();
     let outcome = if query.is_empty() {
         Outcome::Nothing
     } else {
         match parse_digest_hex(&query) {
-            Some(digest) => lookup(&state, digest, None).await?,
+            Some(digest) => lookup(&state, &ctx, digest, q.file.filter(|f| !f.trim().is_empty())).await?,
             None => Outcome::Invalid("proof.error_digest"),
         }
     };
-    page(&state, ctx, query, outcome)
+    page(ctx, query, outcome)
 }
 
-/// `POST /verify/file`: hashes the uploaded file (it is not kept) and looks the hash up.
-pub async fn file(State(state): State<AppState>, ctx: RequestContext, mut form: Multipart) -> AppResult<Response> {
-    let outcome = loop {
+/// `POST /verify/file`: hashes the uploaded file (it is not kept) and goes to the hash's page.
+pub async fn file(ctx: RequestContext, mut form: Multipart) -> AppResult<Response> {
+    let problem = loop {
         match form.next_field().await {
             Ok(Some(field)) if field.name() == Some("file") => {
-                let name = field.file_name().map(str::to_owned);
+                let name = field.file_name().map(str::to_owned).unwrap_or_default();
                 break match hash_upload(field).await {
-                    Ok(digest) => lookup(&state, digest, name).await?,
-                    Err(UploadError::Empty) => Outcome::Invalid("proof.error_upload"),
-                    Err(UploadError::TooLarge | UploadError::Broken) => Outcome::Invalid("proof.error_too_large"),
+                    Ok(digest) => {
+                        let mut target = url::form_urlencoded::Serializer::new(String::new());
+                        target.append_pair("sha3_256", &hex(&digest));
+                        if !name.is_empty() {
+                            target.append_pair("file", &name);
+                        }
+                        return Ok(Redirect::to(&format!("/verify?{}", target.finish())).into_response());
+                    }
+                    Err(UploadError::Empty) => "proof.error_upload",
+                    Err(UploadError::TooLarge | UploadError::Broken) => "proof.error_too_large",
                 };
             }
             Ok(Some(_)) => {}
-            Ok(None) | Err(_) => break Outcome::Invalid("proof.error_upload"),
+            Ok(None) | Err(_) => break "proof.error_upload",
         }
     };
-    page(&state, ctx, String::new(), outcome)
+    page(ctx, String::new(), Outcome::Invalid(problem))
 }
 
-/// `POST /verify/receipt`: checks an uploaded or pasted receipt.
+/// `POST /verify/receipt`: keeps an uploaded or pasted receipt for the visitor and goes to its
+/// check.
 pub async fn receipt(State(state): State<AppState>, ctx: RequestContext, mut form: Multipart) -> AppResult<Response> {
     let mut text = None;
+    let mut form_key = String::new();
     loop {
         let field = match form.next_field().await {
             Ok(Some(field)) => field,
             Ok(None) => break,
-            Err(_) => return page(&state, ctx, String::new(), Outcome::Invalid("proof.error_too_large")),
+            Err(_) => return page(ctx, String::new(), Outcome::Invalid("proof.error_too_large")),
         };
         let name = field.name().map(str::to_owned);
         let Ok(bytes) = field.bytes().await else {
-            return page(&state, ctx, String::new(), Outcome::Invalid("proof.error_too_large"));
+            return page(ctx, String::new(), Outcome::Invalid("proof.error_too_large"));
         };
         if bytes.len() > MAX_RECEIPT_BYTES {
-            return page(&state, ctx, String::new(), Outcome::Invalid("proof.error_too_large"));
+            return page(ctx, String::new(), Outcome::Invalid("proof.error_too_large"));
         }
         let value = String::from_utf8_lossy(&bytes).trim().to_owned();
-        if matches!(name.as_deref(), Some("receipt_file" | "receipt_text")) && !value.is_empty() {
-            text = Some(value);
+        match name.as_deref() {
+            Some("receipt_file" | "receipt_text") if !value.is_empty() => text = Some(value),
+            Some("form_key") => form_key = value,
+            _ => {}
         }
     }
-    let outcome = match text {
-        None => Outcome::Invalid("proof.error_no_receipt"),
-        Some(text) => receipt_outcome(&state, Receipt::parse(&text)).await?,
+    let form_key = FormKey::from_form(&form_key)?;
+    if let Some(earlier) = form_result::replay(&state, &ctx, &form_key).await? {
+        return Ok(earlier);
+    }
+    let Some(text) = text else {
+        return page(ctx, String::new(), Outcome::Invalid("proof.error_no_receipt"));
     };
-    page(&state, ctx, String::new(), outcome)
+    let location = format!("/verify?receipt={form_key}");
+    let now = Utc::now();
+    let kept = form_result::keep(
+        &state,
+        &state.db,
+        &ctx,
+        &form_key,
+        &location,
+        Some((&text, RECEIPT_KEPT)),
+        now,
+    )
+    .await;
+    if let Err(err) = kept {
+        return form_result::after_race(&state, &ctx, &form_key, err).await;
+    }
+    Ok(Redirect::to(&location).into_response())
 }
 
 /// The server's own receipt for ledger entry `index`, checked exactly as an uploaded one.
-async fn entry_outcome(state: &AppState, index: u64) -> AppResult<Outcome> {
+async fn entry_outcome(state: &AppState, ctx: &RequestContext, index: u64) -> AppResult<Outcome> {
     let checkpoint = store::ledger::latest_checkpoint(&state.db).await?;
     let row = store::ledger::entry(&state.db, index).await?;
     match (row, checkpoint) {
         (Some(row), Some(checkpoint)) if (checkpoint.tree_size as u64) > index => {
             let receipt = super::ledger::receipt(state, &row, &checkpoint).await?;
-            receipt_outcome(state, Ok(receipt)).await
+            receipt_outcome(state, ctx, Ok(receipt)).await
         }
         (Some(_), _) => Ok(Outcome::Invalid("proof.error_entry_pending")),
         (None, _) => Ok(Outcome::Invalid("proof.error_entry_unknown")),
     }
 }
 
-/// Checks a receipt and, for a minted token, adds the token's standing now.
-async fn receipt_outcome(state: &AppState, receipt: Result<Receipt, ReceiptError>) -> AppResult<Outcome> {
+/// Checks a receipt, says what its entry is about and, for a minted token, adds the token's
+/// standing now.
+async fn receipt_outcome(
+    state: &AppState,
+    ctx: &RequestContext,
+    receipt: Result<Receipt, ReceiptError>,
+) -> AppResult<Outcome> {
     Ok(match receipt.and_then(|receipt| check(state, &receipt)) {
-        Ok(mut proof) => {
-            if let Some((collection, serial)) = proof.minted {
-                let token = store::tokens::by_serial(&state.db, collection, serial).await?;
-                proof.token_status = token.map(|t| (t.status.as_str(), t.status.reason().map(str::to_owned)));
+        Ok((mut proof, body)) => {
+            if let EntryBody::TokenMinted {
+                collection_id, serial, ..
+            } = body
+            {
+                let token = store::tokens::by_serial(&state.db, CollectionId(collection_id as i64), serial).await?;
+                proof.token_status = token.map(|t| t.status.as_str());
             }
+            proof.summary = Some(describe(state, ctx, &body).await?);
             Outcome::Receipt(Ok(proof))
         }
         Err(err) => Outcome::Receipt(Err(failure_key(&err))),
     })
+}
+
+#[derive(Template)]
+#[template(path = "verify_offline.html")]
+struct OfflineTemplate {
+    ctx: RequestContext,
+    verifier_key: String,
+    /// Where the checker program can be downloaded, with its size in MB.
+    download: Option<u64>,
+}
+
+/// The running program, which is also the offline checker (`keepsake verify`).
+fn own_program() -> Option<std::path::PathBuf> {
+    std::env::current_exe().ok().filter(|path| path.is_file())
+}
+
+/// `GET /verify/offline`: how to check a receipt without this website, in plain words first.
+pub async fn offline(State(state): State<AppState>, ctx: RequestContext) -> AppResult<Response> {
+    let download = own_program()
+        .and_then(|path| std::fs::metadata(path).ok())
+        .map(|meta| meta.len().div_ceil(1024 * 1024));
+    let page = OfflineTemplate {
+        ctx,
+        verifier_key: state.checkpoint_signer.verifier_key(),
+        download,
+    };
+    Ok(super::render(page)?.into_response())
+}
+
+/// `GET /verify/keepsake`: the checker program itself (this server's own executable, whose
+/// `verify` command needs no network or database).
+pub async fn download(request: axum::extract::Request) -> AppResult<Response> {
+    use tower::ServiceExt;
+    let path = own_program().ok_or(super::error::AppError::NotFound)?;
+    let mut response = tower_http::services::ServeFile::new(path)
+        .oneshot(request)
+        .await
+        .map_err(|e| super::error::AppError::Internal(e.into()))?
+        .into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        axum::http::header::CONTENT_TYPE,
+        axum::http::HeaderValue::from_static("application/octet-stream"),
+    );
+    headers.insert(
+        axum::http::header::CONTENT_DISPOSITION,
+        axum::http::HeaderValue::from_static("attachment; filename=\"keepsake\""),
+    );
+    Ok(response)
 }

@@ -16,6 +16,8 @@ pub struct Model {
     pub after_state: Option<String>,
     pub reason: Option<String>,
     pub request_id: Option<String>,
+    /// [`crate::domain::audit::AuditDetails`] as JSON.
+    pub details: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -23,6 +23,8 @@ pub struct Model {
     pub claimed_by: Option<i64>,
     pub claimed_until: Option<DateTimeUtc>,
     pub version: i32,
+    /// Where the person was going when they submitted; the decision mail leads back there.
+    pub return_path: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -278,3 +278,121 @@ async fn a_collector_redeems_a_qr_code_in_chromium() {
     let used = scalar(&server, "SELECT COUNT(*) FROM claim_codes WHERE used_at IS NOT NULL").await;
     assert_eq!(used, 1, "the browser's redemption used the code");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_first_time_visitor_claims_from_a_qr_code_on_a_phone_in_chromium() {
+    use support::collections::{Terms, published_collection};
+    use support::fake_provider::{FakeProvider, Mode};
+
+    if browser_setup().is_none() {
+        return;
+    }
+    let provider = FakeProvider::start(Mode::Approve).await;
+    let server = Server::start_with(
+        support::Options::new(Db::Sqlite)
+            .env("KEEPSAKE_KYC_VERIFIER", "http")
+            .env("KEEPSAKE_KYC_PROVIDER_URL", &provider.url)
+            .env("KEEPSAKE_KYC_PROVIDER_KEY", &provider.key),
+    )
+    .await;
+    let (issuer, _, founder, reviewer) = support::kyb::approved_issuer_with_key(&server).await;
+    let title = "西湖夜游纪念";
+    let terms = Terms {
+        edition_size: 100,
+        per_person_limit: 1,
+        claim_mode: "claim_codes",
+    };
+    let collection = published_collection(&founder, &reviewer, issuer, title, terms).await;
+    let detail = format!("/console/{issuer}/collections/{collection}");
+    let batch = founder
+        .post_form(
+            &detail,
+            &format!("{detail}/codes"),
+            &[("count", "1"), ("format", "csv")],
+        )
+        .await;
+    let (_, csv) = founder.get_text(&support::location(&batch)).await;
+    let link = csv.lines().nth(1).and_then(|l| l.split_once(',')).unwrap().1.to_owned();
+
+    let steps: Vec<String> = [
+        "01-code",
+        "02-signup",
+        "03-check-inbox",
+        "04-email-confirmed",
+        "05-login",
+        "06-verify-first",
+        "07-identity",
+        "08-verified",
+        "09-claimable",
+        "10-token",
+    ]
+    .iter()
+    .map(|step| format!("journey-{step}.png"))
+    .collect();
+    let steps: Vec<&str> = steps.iter().map(String::as_str).collect();
+    run_script(
+        &server,
+        "journey.mjs",
+        &[
+            ("CODE_LINK", link),
+            ("TITLE", title.to_owned()),
+            ("EMAIL", "first.visitor@example.com".to_owned()),
+            ("PASSWORD", PASSWORD.to_owned()),
+            ("MAIL_DIR", server.data_dir.join("mail").display().to_string()),
+        ],
+        &steps,
+    )
+    .await;
+    let holder = scalar(
+        &server,
+        "SELECT COUNT(*) FROM tokens t JOIN users u ON u.id = t.holder_user_id WHERE u.email = 'first.visitor@example.com'",
+    )
+    .await;
+    assert_eq!(holder, 1, "the visitor holds the collectible");
+    assert_eq!(
+        provider.accepted().len(),
+        2,
+        "the founder's check went through the provider as well"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_page_fits_a_phone_and_the_main_pages_pass_axe_in_chromium() {
+    if browser_setup().is_none() {
+        return;
+    }
+    let (server, accounts) = Server::start_demo().await;
+    let accounts: Vec<serde_json::Value> = accounts
+        .iter()
+        .map(|a| serde_json::json!({ "role": a.role, "email": a.email, "password": a.password }))
+        .collect();
+    let codes = std::fs::read_to_string(server.data_dir.join("demo-claim-codes.csv")).unwrap();
+    let code = codes.lines().nth(2).and_then(|l| l.split_once(',')).unwrap().1;
+    let extra = serde_json::json!([
+        code.trim_start_matches(&server.base),
+        "/tokens/3",
+        "/tokens/4",
+        "/signup/sent",
+        "/verify-email/done?next=%2Fexplore",
+        "/no-such-page"
+    ]);
+    run_script(
+        &server,
+        "tour.mjs",
+        &[
+            ("ACCOUNTS", serde_json::Value::from(accounts).to_string()),
+            ("EXTRA_PAGES", extra.to_string()),
+        ],
+        &[
+            "tour-stranger-home-zh-CN-390.png",
+            "tour-stranger-home-en-1280.png",
+            "tour-stranger-collections-1-zh-CN-390.png",
+            "tour-collector1-me-collection-en-390.png",
+            "tour-collector1-tokens-1-zh-CN-390.png",
+            "tour-brand-console-1-zh-CN-1280.png",
+            "tour-reviewer-review-collections-1-en-1280.png",
+            "tour-operator-admin-users-zh-CN-390.png",
+        ],
+    )
+    .await;
+}

@@ -45,7 +45,61 @@ async fn submit(client: &Client, number: &str) {
     assert_eq!(location(&response), "/identity");
 }
 
-on_both_databases!(provider_errors_keep_the_submission_pending, signed_callbacks_decide);
+on_both_databases!(
+    provider_errors_keep_the_submission_pending,
+    signed_callbacks_decide,
+    a_quick_provider_decides_while_the_person_waits,
+);
+
+/// A provider that answers within its own request, before the server has stored the
+/// provider's id: the answer still decides the submission, and the person, who came from a
+/// claim, is led back to it.
+async fn a_quick_provider_decides_while_the_person_waits(db: Db) {
+    let provider = FakeProvider::start(Mode::Approve).await;
+    let server = server_with(&provider, db).await;
+    let user = server.verified_user("quick@example.com", PASSWORD).await;
+    let claim_page = "/c/7KQ2M9XD4TPA0HCF";
+    let (_, form) = user
+        .get_text(&format!("/identity?next={}", "%2Fc%2F7KQ2M9XD4TPA0HCF"))
+        .await;
+    assert!(
+        form.contains(&format!("name=\"next\" value=\"{claim_page}\"")),
+        "the form keeps where they were going"
+    );
+    let response = user
+        .post_form(
+            "/identity",
+            "/identity",
+            &[
+                ("legal_name", "钱七"),
+                ("id_number", "11010519491231002X"),
+                ("next", claim_page),
+            ],
+        )
+        .await;
+    assert_eq!(location(&response), "/identity?next=%2Fc%2F7KQ2M9XD4TPA0HCF");
+    let start = std::time::Instant::now();
+    while status_of(&server, "quick@example.com").await != "verified" {
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(20),
+            "the provider's answer was not taken"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let (_, page) = user.get_text(&location(&response)).await;
+    assert!(
+        page.contains(&format!("href=\"{claim_page}\" data-continue")),
+        "once verified, the page leads back to the claim"
+    );
+    let (_, status) = user.get_text("/identity/status").await;
+    assert_eq!(status, r#"{"status":"verified"}"#);
+    let mail = server.mailbox().wait_for("quick@example.com", 2).await;
+    assert!(
+        mail.iter()
+            .any(|m| m.text.contains("/identity?next=%2Fc%2F7KQ2M9XD4TPA0HCF")),
+        "the decision mail leads back too"
+    );
+}
 
 async fn provider_errors_keep_the_submission_pending(db: Db) {
     let provider = FakeProvider::start(Mode::Unavailable).await;
@@ -79,6 +133,10 @@ async fn provider_errors_keep_the_submission_pending(db: Db) {
     let (_, page) = user.get_text("/identity").await;
     assert!(!page.contains("实名认证服务暂时无法连接"));
     assert!(page.contains("审核中"));
+    assert!(
+        page.contains("data-identity-waiting"),
+        "the page shows that the provider is checking"
+    );
     assert_eq!(
         user.post_form("/identity", "/identity/retry", &[]).await.status(),
         StatusCode::BAD_REQUEST,

@@ -31,3 +31,48 @@ export async function logIn(browser, baseUrl, email, password) {
   await page.waitForURL(`${baseUrl}/`);
   return page;
 }
+
+// Fails unless the page fits its viewport's width: nothing may scroll sideways.
+export async function noSidewaysScroll(page) {
+  const { scroll, width, url } = await page.evaluate(() => ({
+    scroll: document.documentElement.scrollWidth,
+    width: window.innerWidth,
+    url: location.pathname + location.search,
+  }));
+  if (scroll > width) throw new Error(`${url} scrolls sideways: ${scroll} px wide in a ${width} px viewport`);
+}
+
+// The text part of an .eml file the server wrote, decoded.
+function mailText(raw) {
+  const parts = raw.replace(/\r\n/g, '\n').split('\n--');
+  for (const part of parts) {
+    const [head, ...body] = part.split('\n\n');
+    const lower = head.toLowerCase();
+    if (!lower.includes('content-type: text/plain')) continue;
+    const text = body.join('\n\n');
+    if (lower.includes('content-transfer-encoding: base64')) return Buffer.from(text.replace(/\s+/g, ''), 'base64').toString('utf8');
+    if (lower.includes('content-transfer-encoding: quoted-printable')) {
+      const bytes = text.replace(/=\n/g, '').replace(/=([0-9A-F]{2})/gi, (_, hex) => String.fromCharCode(parseInt(hex, 16)));
+      return Buffer.from(bytes, 'latin1').toString('utf8');
+    }
+    return text;
+  }
+  return '';
+}
+
+// Waits for a mail to `to` in the server's mail directory holding a link with `path`, and
+// returns the link.
+export async function linkInMail(dir, to, path) {
+  const { readdir, readFile } = await import('node:fs/promises');
+  for (let attempt = 0; attempt < 300; attempt++) {
+    const names = (await readdir(dir).catch(() => [])).filter((n) => n.endsWith('.eml'));
+    for (const name of names) {
+      const raw = await readFile(`${dir}/${name}`, 'utf8');
+      if (!raw.trimEnd().endsWith('--') || !raw.includes(to)) continue;
+      const link = mailText(raw).split(/\s+/).find((word) => word.startsWith('http') && word.includes(path));
+      if (link) return link;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`no mail to ${to} with a ${path} link`);
+}

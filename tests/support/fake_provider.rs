@@ -15,6 +15,9 @@ use serde_json::{Value, json};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
     Accept,
+    /// Accepts and at once calls back "verified", the way an automated provider answers in
+    /// seconds: possibly before the server has even read the answer to its request.
+    Approve,
     /// 503 every time (the server should retry, then give up and keep the submission pending).
     Unavailable,
     /// 400 invalid_request.
@@ -48,10 +51,11 @@ async fn verifications(State(provider): State<FakeProvider>, headers: HeaderMap,
     if !authorised {
         return error(StatusCode::UNAUTHORIZED, "unauthorized");
     }
-    match inner.mode.unwrap_or(Mode::Accept) {
+    let mode = inner.mode.unwrap_or(Mode::Accept);
+    match mode {
         Mode::Unavailable => return error(StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
         Mode::Refuse => return error(StatusCode::BAD_REQUEST, "invalid_request"),
-        Mode::Accept => {}
+        Mode::Accept | Mode::Approve => {}
     }
     for field in ["reference", "name", "id_number", "callback_url"] {
         if !body[field].is_string() {
@@ -62,6 +66,13 @@ async fn verifications(State(provider): State<FakeProvider>, headers: HeaderMap,
     let mut record = body.clone();
     record["id"] = json!(id);
     inner.accepted.push(record);
+    if mode == Mode::Approve {
+        let (provider, index, key) = (provider.clone(), inner.accepted.len() - 1, provider.key.clone());
+        tokio::spawn(async move {
+            let answer = provider.call_back(index, "verified", None, &key).await;
+            assert_eq!(answer.status(), StatusCode::OK, "the quick answer is taken");
+        });
+    }
     (StatusCode::ACCEPTED, Json(json!({ "id": id }))).into_response()
 }
 

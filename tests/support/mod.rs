@@ -112,11 +112,19 @@ impl Options {
     }
 }
 
+/// An account `keepsake demo` printed.
+#[derive(Debug, Clone)]
+pub struct DemoAccount {
+    pub role: String,
+    pub email: String,
+    pub password: String,
+}
+
 /// A running `keepsake serve` process.
 pub struct Server {
     child: Child,
     /// Kept open so the server never writes to a closed pipe.
-    _stdout: BufReader<ChildStdout>,
+    stdout: BufReader<ChildStdout>,
     pub base: String,
     pub data_dir: PathBuf,
     pub database_url: String,
@@ -165,7 +173,39 @@ impl Server {
             Db::Sqlite => format!("sqlite://{}?mode=rwc", data_dir.join("keepsake.db").display()),
             Db::Postgres(url) => url.clone(),
         };
-        Self::spawn(temp, data_dir, database_url, &options.env).await
+        Self::spawn(temp, data_dir, database_url, &options.env, &[]).await
+    }
+
+    /// `keepsake demo` on a fresh SQLite data directory, once its demonstration data is in:
+    /// the server and the accounts it printed.
+    pub async fn start_demo() -> (Server, Vec<DemoAccount>) {
+        let temp = tempfile::tempdir().expect("temp dir");
+        let data_dir = temp.path().join("data");
+        std::fs::create_dir_all(&data_dir).unwrap();
+        let database_url = format!("sqlite://{}?mode=rwc", data_dir.join("keepsake.db").display());
+        let mut server = Self::spawn(temp, data_dir, database_url, &[], &["demo"]).await;
+        let mut accounts = Vec::new();
+        let mut line = String::new();
+        loop {
+            line.clear();
+            let read = tokio::time::timeout(Duration::from_secs(120), server.stdout.read_line(&mut line)).await;
+            match read {
+                Ok(Ok(n)) if n > 0 => {}
+                _ => panic!("the demo did not get ready; log:\n{}", server.log()),
+            }
+            if line.trim() == "Demo ready." {
+                break;
+            }
+            let words: Vec<&str> = line.split_whitespace().collect();
+            if let Some(at) = words.iter().position(|w| w.contains("@demo.")) {
+                accounts.push(DemoAccount {
+                    role: words[..at].join(" "),
+                    email: words[at].to_owned(),
+                    password: words.get(at + 1).copied().unwrap_or_default().to_owned(),
+                });
+            }
+        }
+        (server, accounts)
     }
 
     async fn spawn(
@@ -173,9 +213,11 @@ impl Server {
         data_dir: PathBuf,
         database_url: String,
         env: &[(String, String)],
+        args: &[&str],
     ) -> Server {
         let log = std::fs::File::create(temp.path().join("server.log")).unwrap();
         let mut child = command(&data_dir, &database_url, env)
+            .args(args)
             .stdout(Stdio::piped())
             .stderr(Stdio::from(log))
             .spawn()
@@ -193,7 +235,7 @@ impl Server {
         };
         Server {
             child,
-            _stdout: stdout,
+            stdout,
             base,
             data_dir,
             database_url,
@@ -210,7 +252,7 @@ impl Server {
         std::fs::create_dir_all(&data_dir).unwrap();
         let key = self.data_dir.join("keys").join("ledger-signing.key");
         let env = [("KEEPSAKE_LEDGER_SIGNING_KEY_FILE".to_owned(), key.display().to_string())];
-        Self::spawn(temp, data_dir, self.database_url.clone(), &env).await
+        Self::spawn(temp, data_dir, self.database_url.clone(), &env, &[]).await
     }
 
     /// Kills the process with SIGKILL: no graceful shutdown, transactions cut off mid-way.
@@ -229,7 +271,7 @@ impl Server {
             _temp,
             ..
         } = self;
-        Self::spawn(_temp, data_dir, database_url, &env).await
+        Self::spawn(_temp, data_dir, database_url, &env, &[]).await
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -226,10 +226,13 @@ pub async fn provider_state(
         .map(|m| (m.verifier, m.provider_reference)))
 }
 
-/// Records the provider's decision, only for the pending submission it was asked about.
+/// Records the provider's decision, only for the pending submission at `version` that it was
+/// asked about. A quick provider may answer before its id for the request is stored; the
+/// submission's version, which the request named, then identifies it.
 pub async fn decide_by_provider(
     conn: &impl ConnectionTrait,
     user: UserId,
+    version: i32,
     provider_id: &str,
     decision: &IdentityStatus,
     now: DateTime<Utc>,
@@ -237,8 +240,13 @@ pub async fn decide_by_provider(
     let update = decided_update(decision, now);
     let result = update
         .filter(identities::Column::UserId.eq(user.0))
+        .filter(identities::Column::Version.eq(version))
         .filter(identities::Column::Status.eq(IdentityStatus::Pending.as_str()))
-        .filter(identities::Column::ProviderReference.eq(provider_id))
+        .filter(
+            Condition::any()
+                .add(identities::Column::ProviderReference.is_null())
+                .add(identities::Column::ProviderReference.eq(provider_id)),
+        )
         .exec(conn)
         .await?;
     Ok(result.rows_affected == 1)

@@ -77,12 +77,12 @@ pub async fn kyc_callback(
         return Err(AppError::BadSignature);
     }
     let callback: Callback = serde_json::from_slice(&body).map_err(|_| AppError::BadRequest)?;
-    let applicant = callback
+    // The reference is the one the request carried: `identity-{user}-{version}`.
+    let (applicant, version) = callback
         .reference
         .strip_prefix("identity-")
-        .and_then(|rest| rest.split('-').next())
-        .and_then(|id| id.parse().ok())
-        .map(UserId)
+        .and_then(|rest| rest.split_once('-'))
+        .and_then(|(user, version)| Some((UserId(user.parse().ok()?), version.parse::<i32>().ok()?)))
         .ok_or(AppError::BadRequest)?;
     let decided = match callback.result.as_str() {
         "verified" => IdentityStatus::Pending.approve(),
@@ -98,7 +98,7 @@ pub async fn kyc_callback(
     .map_err(|_| AppError::BadRequest)?;
     let now = Utc::now();
     let txn = store::begin(&state.db).await?;
-    if !store::identities::decide_by_provider(&txn, applicant, &callback.id, &decided, now).await? {
+    if !store::identities::decide_by_provider(&txn, applicant, version, &callback.id, &decided, now).await? {
         return Err(AppError::ReviewConflict);
     }
     let decision = Decision {

@@ -787,7 +787,8 @@ pub struct CollectionFacts {
     pub risk_score: u8,
     pub content_hash: String,
     pub perceptual_hash: String,
-    pub media_type: String,
+    /// `PNG`, `JPEG`, `WEBP` or `GIF`.
+    pub format: String,
     pub width: u32,
     pub height: u32,
     pub kilobytes: u64,
@@ -814,7 +815,7 @@ impl CollectionFacts {
             risk_score: record.risk_score,
             content_hash: crypto::hex(&record.artwork.content_hash),
             perceptual_hash: record.artwork.perceptual_hash.to_string(),
-            media_type: record.artwork.media_type.clone(),
+            format: record.artwork.media_type.trim_start_matches("image/").to_uppercase(),
             width: record.artwork.width,
             height: record.artwork.height,
             kilobytes: record.artwork.bytes.div_ceil(1024),

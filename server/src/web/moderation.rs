@@ -17,6 +17,7 @@ use super::auth::Admin;
 use super::collections::{MAX_ARTWORK_BYTES, image_error_key};
 use super::context::RequestContext;
 use super::error::{AppError, AppResult};
+use super::form_result::{self, FormKey};
 use super::render_with;
 use crate::app::AppState;
 use crate::domain::audit::{AuditAction, AuditDetails, AuditEntry, AuditSubject};
@@ -46,6 +47,8 @@ struct PolicyTemplate {
     error: Option<&'static str>,
     /// Details of a refused term list (the compiler's words).
     error_detail: Option<String>,
+    /// A fresh key for the blocklist form: an image sent twice is blocked once.
+    block_form: FormKey,
 }
 
 async fn page(state: &AppState, ctx: RequestContext) -> AppResult<PolicyTemplate> {
@@ -75,6 +78,7 @@ async fn page(state: &AppState, ctx: RequestContext) -> AppResult<PolicyTemplate
         categories: Category::ALL.iter().map(|c| c.as_str()).collect(),
         error: None,
         error_detail: None,
+        block_form: FormKey::fresh(),
     })
 }
 
@@ -185,12 +189,18 @@ pub async fn block_image(
 ) -> AppResult<Response> {
     let mut label = String::new();
     let mut image = None;
+    let mut form_key = String::new();
     while let Some(field) = multipart.next_field().await.map_err(|_| AppError::BadRequest)? {
         match field.name().unwrap_or_default() {
             "label" => label = field.text().await.map_err(|_| AppError::BadRequest)?,
             "image" => image = Some(field.bytes().await.map_err(|_| AppError::FileTooLarge)?),
+            "form_key" => form_key = field.text().await.map_err(|_| AppError::BadRequest)?,
             _ => {}
         }
+    }
+    let form_key = FormKey::from_form(&form_key)?;
+    if let Some(earlier) = form_result::replay(&state, &ctx, &form_key).await? {
+        return Ok(earlier);
     }
     let image = image.filter(|b| !b.is_empty()).ok_or(AppError::BadRequest)?;
     let label: String = label.trim().chars().take(200).collect();
@@ -214,6 +224,10 @@ pub async fn block_image(
     let now = Utc::now();
     let txn = store::begin(&state.db).await?;
     let id = store::moderation::block_image(&txn, hash, &label, admin.user.id, now).await?;
+    if let Err(err) = form_result::keep::<()>(&state, &txn, &ctx, &form_key, PAGE, None, now).await {
+        drop(txn);
+        return form_result::after_race(&state, &ctx, &form_key, err).await;
+    }
     let details = AuditDetails::ImageBlocked {
         entry: id,
         hash: hash.to_string(),

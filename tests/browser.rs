@@ -213,7 +213,7 @@ async fn an_issuer_publishes_a_reviewed_collection_in_chromium() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_collector_redeems_a_qr_code_in_chromium() {
-    use support::collections::{Terms, collectors, published_collection};
+    use support::collections::{Terms, claim_code_links, collectors, published_collection};
 
     if browser_setup().is_none() {
         return;
@@ -228,15 +228,7 @@ async fn a_collector_redeems_a_qr_code_in_chromium() {
     };
     let collection = published_collection(&founder, &reviewer, issuer, title, terms).await;
     let detail = format!("/console/{issuer}/collections/{collection}");
-    let batch = founder
-        .post_form(
-            &detail,
-            &format!("{detail}/codes"),
-            &[("count", "2"), ("format", "csv")],
-        )
-        .await;
-    let (_, csv) = founder.get_text(&support::location(&batch)).await;
-    let link = csv.lines().nth(1).and_then(|l| l.split_once(',')).unwrap().1.to_owned();
+    let link = claim_code_links(&founder, issuer, collection, 2).await.remove(0);
     collectors(&server, &reviewer, 1, 1).await;
     let downloads = tempfile::tempdir().unwrap();
 
@@ -281,7 +273,7 @@ async fn a_collector_redeems_a_qr_code_in_chromium() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_first_time_visitor_claims_from_a_qr_code_on_a_phone_in_chromium() {
-    use support::collections::{Terms, published_collection};
+    use support::collections::{Terms, claim_code_links, published_collection};
     use support::fake_provider::{FakeProvider, Mode};
 
     if browser_setup().is_none() {
@@ -303,16 +295,7 @@ async fn a_first_time_visitor_claims_from_a_qr_code_on_a_phone_in_chromium() {
         claim_mode: "claim_codes",
     };
     let collection = published_collection(&founder, &reviewer, issuer, title, terms).await;
-    let detail = format!("/console/{issuer}/collections/{collection}");
-    let batch = founder
-        .post_form(
-            &detail,
-            &format!("{detail}/codes"),
-            &[("count", "1"), ("format", "csv")],
-        )
-        .await;
-    let (_, csv) = founder.get_text(&support::location(&batch)).await;
-    let link = csv.lines().nth(1).and_then(|l| l.split_once(',')).unwrap().1.to_owned();
+    let link = claim_code_links(&founder, issuer, collection, 1).await.remove(0);
 
     let steps: Vec<String> = [
         "01-code",

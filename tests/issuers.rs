@@ -6,7 +6,9 @@ mod support;
 
 use reqwest::StatusCode;
 use reqwest::multipart::{Form, Part};
-use support::kyb::{PASSWORD, PDF, application, apply, reviewer, scalar, verified_person, version_in};
+use support::kyb::{
+    PASSWORD, PDF, application, application_fields, apply, reviewer, scalar, verified_person, version_in,
+};
 use support::{Db, Server, location};
 
 on_both_databases!(issuer_onboarding_members_and_api_keys);
@@ -77,15 +79,8 @@ async fn issuer_onboarding_members_and_api_keys(db: Db) {
 
     // The corrected application sends only the licence again; the other two are re-attached.
     let token = founder.csrf("/issuers/apply").await;
-    let corrected = Form::new()
+    let corrected = application_fields("91350100M000100Y43")
         .text("form_key", form_key.clone())
-        .text("legal_name", "新华文创（北京）有限公司")
-        .text("credit_code", "91350100M000100Y43")
-        .text("icp_filing", "京ICP备12345678号-1")
-        .text("blockchain_filing", "京网信备11010819842097170019号")
-        .text("contact_name", "李雷")
-        .text("contact_email", "li.lei@example.cn")
-        .text("contact_phone", "+86 138 0013 8000")
         .text("held_icp_certificate", held_icp.clone())
         .text("held_blockchain_certificate", held_chain.clone())
         .part("business_licence", Part::bytes(PDF).file_name("licence.pdf"));
@@ -113,14 +108,7 @@ async fn issuer_onboarding_members_and_api_keys(db: Db) {
     assert_eq!(scalar(&server, "SELECT COUNT(*) FROM issuers").await, 1);
     // A held document opens only for the visitor it was held for.
     let stranger = verified_person(&server, &reviewer, "stranger@example.com", "110105198001011019").await;
-    let stolen = Form::new()
-        .text("legal_name", "别家文创有限公司")
-        .text("credit_code", "91350100M000100Y43")
-        .text("icp_filing", "京ICP备12345678号-1")
-        .text("blockchain_filing", "京网信备11010819842097170019号")
-        .text("contact_name", "韩梅梅")
-        .text("contact_email", "han@example.cn")
-        .text("contact_phone", "+86 138 0013 8001")
+    let stolen = application_fields("91350100M000100Y43")
         .text("held_icp_certificate", held_icp)
         .text("held_blockchain_certificate", held_chain)
         .part("business_licence", Part::bytes(PDF).file_name("licence.pdf"));

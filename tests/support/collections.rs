@@ -113,3 +113,22 @@ pub async fn claim(client: &Client, csrf: &str, collection: i64, claim_key: &str
         .unwrap_or_default();
     (status, target)
 }
+
+/// `count` new claim codes of a claim-code collection, as the links of the console's CSV file.
+pub async fn claim_code_links(founder: &Client, issuer: i64, collection: i64, count: u32) -> Vec<String> {
+    let detail = format!("/console/{issuer}/collections/{collection}");
+    let batch = founder
+        .post_form(
+            &detail,
+            &format!("{detail}/codes"),
+            &[("count", &count.to_string()), ("format", "csv")],
+        )
+        .await;
+    assert_eq!(batch.status(), StatusCode::SEE_OTHER, "a batch of codes");
+    let (_, csv) = founder.get_text(&location(&batch)).await;
+    csv.lines()
+        .skip(1)
+        .filter_map(|line| line.split_once(','))
+        .map(|(_, link)| link.to_owned())
+        .collect()
+}

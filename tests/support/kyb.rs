@@ -74,7 +74,8 @@ pub async fn verified_person(server: &Server, reviewer: &Client, email: &str, id
     client
 }
 
-pub fn application(credit_code: &str, licence: &'static [u8]) -> Form {
+/// The text fields of an application by 新华文创 with `credit_code`.
+pub fn application_fields(credit_code: &str) -> Form {
     Form::new()
         .text("legal_name", "新华文创（北京）有限公司")
         .text("credit_code", credit_code.to_owned())
@@ -83,6 +84,11 @@ pub fn application(credit_code: &str, licence: &'static [u8]) -> Form {
         .text("contact_name", "李雷")
         .text("contact_email", "li.lei@example.cn")
         .text("contact_phone", "+86 138 0013 8000")
+}
+
+/// A whole application: the fields, `licence` as the business licence, and the two filings.
+pub fn application(credit_code: &str, licence: &'static [u8]) -> Form {
+    application_fields(credit_code)
         .part("business_licence", Part::bytes(licence).file_name("licence.pdf"))
         .part("icp_certificate", Part::bytes(PNG).file_name("icp.png"))
         .part("blockchain_certificate", Part::bytes(PDF).file_name("chain.pdf"))

@@ -119,22 +119,7 @@ pub async fn generate(
         batch,
         codes: codes.iter().map(|c| c.as_str().to_owned()).collect(),
     };
-    let result = form_result::keep(
-        &state,
-        &txn,
-        &ctx,
-        &form_key,
-        &location,
-        Some((&kept, BATCH_SHOWN)),
-        now,
-    )
-    .await;
-    if let Err(err) = result {
-        drop(txn);
-        return form_result::after_race(&state, &ctx, &form_key, err).await;
-    }
-    txn.commit().await?;
-    Ok(Redirect::to(&location).into_response())
+    form_result::commit(&state, txn, &ctx, &form_key, &location, Some((&kept, BATCH_SHOWN)), now).await
 }
 
 #[derive(Deserialize)]

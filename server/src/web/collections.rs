@@ -438,13 +438,9 @@ pub async fn create(
     entry.after = Some(CollectionStatus::Draft.as_str());
     store::audit::append(&txn, entry, now).await?;
     let location = detail_path(acting.issuer.id, id);
-    if let Err(err) = form_result::keep::<()>(&state, &txn, &ctx, &form_key, &location, None, now).await {
-        drop(txn);
-        return form_result::after_race(&state, &ctx, &form_key, err).await;
-    }
-    txn.commit().await?;
+    let answer = form_result::commit::<()>(&state, txn, &ctx, &form_key, &location, None, now).await?;
     tracing::info!(collection = %id, issuer = %acting.issuer.id, "collection created");
-    Ok(Redirect::to(&location).into_response())
+    Ok(answer)
 }
 
 /// The collection named in the path, only if it belongs to the issuer the member acts for.
@@ -1180,22 +1176,16 @@ pub async fn upload_allowlist(
         "{}/allowlist?result={form_key}",
         detail_path(acting.issuer.id, record.id)
     );
-    let kept = form_result::keep(
+    form_result::commit(
         &state,
-        &txn,
+        txn,
         &ctx,
         &form_key,
         &location,
         Some((&report, REPORT_SHOWN)),
         now,
     )
-    .await;
-    if let Err(err) = kept {
-        drop(txn);
-        return form_result::after_race(&state, &ctx, &form_key, err).await;
-    }
-    txn.commit().await?;
-    Ok(Redirect::to(&location).into_response())
+    .await
 }
 
 #[derive(serde::Deserialize)]

@@ -8,7 +8,7 @@
 
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{DateTime, Duration, Utc};
-use sea_orm::ConnectionTrait;
+use sea_orm::{ConnectionTrait, DatabaseTransaction};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -67,10 +67,29 @@ pub async fn replay(state: &AppState, ctx: &RequestContext, key: &FormKey) -> Ap
     Ok(earlier.map(|result| Redirect::to(&result.location).into_response()))
 }
 
-/// Records, in the caller's transaction, that this form's result is at `location`, with
-/// `payload` to show there until `show_for` has passed. A conflict means the same form won a
-/// race on another connection: roll back and [`replay`].
-pub async fn keep<T: Serialize>(
+/// Ends the transaction of a creating form: records, in it, that the form's result is at
+/// `location` (with `payload` to show there until its time has passed), commits, and answers
+/// with the redirect there. When another submission of the same form got there first (its
+/// record is in the way), nothing of this one is kept and the answer is that one's redirect.
+pub async fn commit<T: Serialize>(
+    state: &AppState,
+    txn: DatabaseTransaction,
+    ctx: &RequestContext,
+    key: &FormKey,
+    location: &str,
+    payload: Option<(&T, Duration)>,
+    now: DateTime<Utc>,
+) -> AppResult<Response> {
+    if let Err(err) = keep(state, &txn, ctx, key, location, payload, now).await {
+        drop(txn);
+        return after_race(state, ctx, key, err).await;
+    }
+    txn.commit().await?;
+    Ok(Redirect::to(location).into_response())
+}
+
+/// Records, in the caller's transaction, that this form's result is at `location`.
+async fn keep<T: Serialize>(
     state: &AppState,
     conn: &impl ConnectionTrait,
     ctx: &RequestContext,
@@ -100,7 +119,7 @@ pub async fn keep<T: Serialize>(
 
 /// The answer to a submission whose transaction failed with `err`: when another submission
 /// of the same form got there first ([`keep`] found its record), that one's result.
-pub async fn after_race(state: &AppState, ctx: &RequestContext, key: &FormKey, err: AppError) -> AppResult<Response> {
+async fn after_race(state: &AppState, ctx: &RequestContext, key: &FormKey, err: AppError) -> AppResult<Response> {
     if matches!(err, AppError::Store(StoreError::Conflict("form result")))
         && let Some(earlier) = replay(state, ctx, key).await?
     {

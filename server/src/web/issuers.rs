@@ -363,13 +363,9 @@ pub async fn apply(
     entry.after = Some(status.as_str());
     store::audit::append(&txn, entry, now).await?;
     let location = format!("/console/{id}");
-    if let Err(err) = form_result::keep::<()>(&state, &txn, &ctx, &form_key, &location, None, now).await {
-        drop(txn);
-        return form_result::after_race(&state, &ctx, &form_key, err).await;
-    }
-    txn.commit().await?;
+    let answer = form_result::commit::<()>(&state, txn, &ctx, &form_key, &location, None, now).await?;
     tracing::info!(issuer = %id, user = %user.id, "issuer application submitted");
-    Ok(Redirect::to(&location).into_response())
+    Ok(answer)
 }
 
 fn fields_of(issuer: &IssuerRecord) -> ApplicationFields {
@@ -714,13 +710,9 @@ pub async fn invite(
     store::audit::append(&txn, entry, now).await?;
     mail::enqueue(&txn, message, now).await?;
     let location = format!("/console/{}?notice=invited#members", acting.issuer.id);
-    if let Err(err) = form_result::keep::<()>(&state, &txn, &ctx, &form_key, &location, None, now).await {
-        drop(txn);
-        return form_result::after_race(&state, &ctx, &form_key, err).await;
-    }
-    txn.commit().await?;
+    let answer = form_result::commit::<()>(&state, txn, &ctx, &form_key, &location, None, now).await?;
     state.mail_wakeup.notify_one();
-    Ok(Redirect::to(&location).into_response())
+    Ok(answer)
 }
 
 #[derive(Template)]
@@ -840,23 +832,18 @@ pub async fn create_key(
     store::audit::append(&txn, entry, now).await?;
     let location = format!("/console/{}?result={form_key}#api-keys", acting.issuer.id);
     let shown = NewApiKey { key };
-    let kept = form_result::keep(
+    let answer = form_result::commit(
         &state,
-        &txn,
+        txn,
         &ctx,
         &form_key,
         &location,
         Some((&shown, NEW_KEY_SHOWN)),
         now,
     )
-    .await;
-    if let Err(err) = kept {
-        drop(txn);
-        return form_result::after_race(&state, &ctx, &form_key, err).await;
-    }
-    txn.commit().await?;
+    .await?;
     tracing::info!(issuer = %acting.issuer.id, %prefix, "API key created");
-    Ok(Redirect::to(&location).into_response())
+    Ok(answer)
 }
 
 #[derive(Deserialize)]

@@ -100,6 +100,26 @@ async fn refuse(state: &AppState, ctx: RequestContext, error: &PolicyError) -> A
     render_with(StatusCode::UNPROCESSABLE_ENTITY, template)
 }
 
+/// Audits a policy change in its transaction.
+async fn audit_change(
+    txn: &DatabaseTransaction,
+    ctx: &RequestContext,
+    admin: &Admin,
+    action: AuditAction,
+    details: AuditDetails,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    let mut entry = AuditEntry::new(
+        Some(admin.user.id),
+        action,
+        AuditSubject::ModerationPolicy,
+        ctx.request_id.clone(),
+    );
+    entry.details = Some(details);
+    store::audit::append(txn, entry, now).await?;
+    Ok(())
+}
+
 /// Audits a policy change in its transaction, commits both, and goes back to the policy page.
 async fn commit_change(
     txn: DatabaseTransaction,
@@ -109,14 +129,7 @@ async fn commit_change(
     details: AuditDetails,
     now: DateTime<Utc>,
 ) -> AppResult<Response> {
-    let mut entry = AuditEntry::new(
-        Some(admin.user.id),
-        action,
-        AuditSubject::ModerationPolicy,
-        ctx.request_id.clone(),
-    );
-    entry.details = Some(details);
-    store::audit::append(&txn, entry, now).await?;
+    audit_change(&txn, ctx, admin, action, details, now).await?;
     txn.commit().await?;
     Ok(Redirect::to(PAGE).into_response())
 }
@@ -224,16 +237,13 @@ pub async fn block_image(
     let now = Utc::now();
     let txn = store::begin(&state.db).await?;
     let id = store::moderation::block_image(&txn, hash, &label, admin.user.id, now).await?;
-    if let Err(err) = form_result::keep::<()>(&state, &txn, &ctx, &form_key, PAGE, None, now).await {
-        drop(txn);
-        return form_result::after_race(&state, &ctx, &form_key, err).await;
-    }
     let details = AuditDetails::ImageBlocked {
         entry: id,
         hash: hash.to_string(),
         label,
     };
-    commit_change(txn, &ctx, &admin, AuditAction::ModerationImageBlocked, details, now).await
+    audit_change(&txn, &ctx, &admin, AuditAction::ModerationImageBlocked, details, now).await?;
+    form_result::commit::<()>(&state, txn, &ctx, &form_key, PAGE, None, now).await
 }
 
 pub async fn unblock_image(

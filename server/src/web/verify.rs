@@ -396,20 +396,17 @@ pub async fn receipt(State(state): State<AppState>, ctx: RequestContext, mut for
     };
     let location = format!("/verify?receipt={form_key}");
     let now = Utc::now();
-    let kept = form_result::keep(
+    let txn = store::begin(&state.db).await?;
+    form_result::commit(
         &state,
-        &state.db,
+        txn,
         &ctx,
         &form_key,
         &location,
         Some((&text, RECEIPT_KEPT)),
         now,
     )
-    .await;
-    if let Err(err) = kept {
-        return form_result::after_race(&state, &ctx, &form_key, err).await;
-    }
-    Ok(Redirect::to(&location).into_response())
+    .await
 }
 
 /// The server's own receipt for ledger entry `index`, checked exactly as an uploaded one.

@@ -451,6 +451,18 @@ async fn the_demo_is_a_populated_platform_marked_as_such_and_refuses_real_data()
     let (_, queue) = log_in(&server, reviewer).await.get_text("/review").await;
     assert!(queue.contains("演示文创"), "the reviewer sees the issuer");
 
+    // Started again on its own data, it serves the same data and the same accounts.
+    let (server, again) = server.restart_as_demo().await;
+    assert_eq!(
+        again.iter().map(|a| &a.password).collect::<Vec<_>>(),
+        accounts.iter().map(|a| &a.password).collect::<Vec<_>>()
+    );
+    assert_eq!(
+        support::kyb::scalar(&server, "SELECT COUNT(*) FROM collections").await,
+        3,
+        "nothing twice"
+    );
+
     // On a database that holds anything else, the demo refuses and adds nothing.
     let real = Server::start(support::Db::Sqlite).await;
     real.admin("boss@example.com", "root password 123").await;

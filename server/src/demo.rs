@@ -96,26 +96,30 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     app::serve_then(config, move |base| async move {
         let accounts_file = data_dir.join(ACCOUNTS_FILE);
         if let Some(accounts) = fresh {
-            populate(&base, &data_dir, &accounts)
-                .await
-                .context("creating the demonstration data failed")?;
-            write_private(&accounts_file, &describe(&base, &accounts))?;
+            populate(&base, &data_dir, &accounts).await.context(
+                "creating the demonstration data failed; remove the data directory and run keepsake demo again",
+            )?;
+            write_private(&accounts_file, &describe(&accounts))?;
         }
-        let described = std::fs::read_to_string(&accounts_file)
-            .with_context(|| format!("cannot read {}", accounts_file.display()))?;
-        println!("{described}");
+        let described = std::fs::read_to_string(&accounts_file).with_context(|| {
+            format!(
+                "cannot read {}: the demonstration data was not finished; remove the data directory and start again",
+                accounts_file.display()
+            )
+        })?;
+        println!(
+            "Keepsake demo: every issuer, collection, account and claim here is demonstration data.\n\
+             Open {base}/ and log in with one of these accounts:\n\n{described}"
+        );
         println!("Demo ready.");
         Ok(())
     })
     .await
 }
 
-/// What the operator is told: where to go, and the accounts.
-fn describe(base: &str, accounts: &[Account]) -> String {
-    let mut text = format!(
-        "Keepsake demo: every issuer, collection, account and claim here is demonstration data.\n\
-         Open {base}/ and log in with one of these accounts:\n\n"
-    );
+/// The accounts and where the claim codes are, as the operator is told each time.
+fn describe(accounts: &[Account]) -> String {
+    let mut text = String::new();
     for account in accounts {
         text += &format!("  {:<30} {:<36} {}\n", account.role, account.email, account.password);
     }

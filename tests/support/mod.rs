@@ -183,15 +183,38 @@ impl Server {
         let data_dir = temp.path().join("data");
         std::fs::create_dir_all(&data_dir).unwrap();
         let database_url = format!("sqlite://{}?mode=rwc", data_dir.join("keepsake.db").display());
-        let mut server = Self::spawn(temp, data_dir, database_url, &[], &["demo"]).await;
+        Self::spawn(temp, data_dir, database_url, &[], &["demo"])
+            .await
+            .demo_accounts()
+            .await
+    }
+
+    /// Stops the server and runs `keepsake demo` again on its data directory and database.
+    pub async fn restart_as_demo(mut self) -> (Server, Vec<DemoAccount>) {
+        self.child.kill().await.expect("stop the server");
+        let Server {
+            data_dir,
+            database_url,
+            env,
+            _temp,
+            ..
+        } = self;
+        Self::spawn(_temp, data_dir, database_url, &env, &["demo"])
+            .await
+            .demo_accounts()
+            .await
+    }
+
+    /// Reads what `keepsake demo` prints until it is ready: the accounts.
+    async fn demo_accounts(mut self) -> (Server, Vec<DemoAccount>) {
         let mut accounts = Vec::new();
         let mut line = String::new();
         loop {
             line.clear();
-            let read = tokio::time::timeout(Duration::from_secs(120), server.stdout.read_line(&mut line)).await;
+            let read = tokio::time::timeout(Duration::from_secs(120), self.stdout.read_line(&mut line)).await;
             match read {
                 Ok(Ok(n)) if n > 0 => {}
-                _ => panic!("the demo did not get ready; log:\n{}", server.log()),
+                _ => panic!("the demo did not get ready; log:\n{}", self.log()),
             }
             if line.trim() == "Demo ready." {
                 break;
@@ -205,7 +228,7 @@ impl Server {
                 });
             }
         }
-        (server, accounts)
+        (self, accounts)
     }
 
     async fn spawn(

@@ -2,11 +2,11 @@
 //! log-out, password reset, CSRF, throttling and the admin's role grants. Every flow runs on
 //! SQLite and, when `TEST_DATABASE_URL` is set, on PostgreSQL.
 
-mod support;
+use crate::support;
 
+use crate::support::{Db, Mailbox, Options, Server, location, service_var};
 use reqwest::StatusCode;
 use sea_orm::{ConnectionTrait, Statement};
-use support::{Db, Mailbox, Options, Server, location, service_var};
 
 const PASSWORD: &str = "correct horse battery";
 

@@ -2,12 +2,10 @@
 //! real S3-compatible server when `TEST_S3_ENDPOINT`, `TEST_S3_ACCESS_KEY_ID` and
 //! `TEST_S3_SECRET_ACCESS_KEY` are set (CI runs s3s-fs).
 
-mod support;
-
+use crate::support::service_var;
 use bytes::Bytes;
 use keepsake::blobs::{Blob, BlobError, BlobKey, BlobStore, FsBlobStore, S3BlobStore};
 use keepsake::config::{S3Config, Secret};
-use support::service_var;
 
 fn blob(bytes: impl Into<Bytes>, content_type: &str) -> Blob {
     Blob {

@@ -5,12 +5,12 @@
 //! Runs when `TEST_CHROMIUM` names the Chromium binary and `npm ci` has been run in
 //! `tests/browser`; CI sets both.
 
-mod support;
+use crate::support;
 
 use std::path::{Path, PathBuf};
 
-use support::kyb::{PASSWORD, PDF, application, apply, reviewer, scalar, verified_person};
-use support::{Db, Server, service_var, services_required};
+use crate::support::kyb::{PASSWORD, PDF, application, apply, reviewer, scalar, verified_person};
+use crate::support::{Db, Server, service_var, services_required};
 
 /// Chromium and the npm packages, or `None` to skip.
 fn browser_setup() -> Option<(String, PathBuf, PathBuf)> {

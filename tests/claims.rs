@@ -2,15 +2,15 @@
 //! and a ledger entry, the per-person limit and the supply hold under concurrent claims, a
 //! retried claim returns the same token, and transfers are refused and audited.
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeSet;
 
+use crate::support::collections::{Terms, claim, collectors, published_collection};
+use crate::support::kyb::{PASSWORD, approved_issuer_with_key, query, scalar};
+use crate::support::{Client, Db, Server};
 use reqwest::StatusCode;
 use serde_json::Value;
-use support::collections::{Terms, claim, collectors, published_collection};
-use support::kyb::{PASSWORD, approved_issuer_with_key, query, scalar};
-use support::{Client, Db, Server};
 
 on_both_databases!(
     open_claims_mint_tokens_once_per_person,

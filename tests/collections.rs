@@ -3,11 +3,15 @@
 //! malicious images, reviewers decide (two of them above the four-eyes threshold), edits void
 //! approvals, and only published collections are public, with an entry in the ledger.
 
-mod support;
+use crate::support;
 
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use crate::support::kyb::{
+    self, PASSWORD, PDF, application, apply, approved_issuer_with_key, query, scalar, verified_person, version_in,
+};
+use crate::support::{Client, Db, ReceivedMail, Server, location};
 use image::codecs::jpeg::JpegEncoder;
 use image::codecs::png::PngEncoder;
 use image::imageops::FilterType;
@@ -16,10 +20,6 @@ use moderation::phash::PerceptualHash;
 use reqwest::StatusCode;
 use reqwest::multipart::{Form, Part};
 use serde_json::Value;
-use support::kyb::{
-    self, PASSWORD, PDF, application, apply, approved_issuer_with_key, query, scalar, verified_person, version_in,
-};
-use support::{Client, Db, ReceivedMail, Server, location};
 
 const CLAIM_STARTS_AT: &str = "2026-12-01T10:00";
 const CLAIM_ENDS_AT: &str = "2027-01-01T10:00";

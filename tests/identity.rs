@@ -2,12 +2,10 @@
 //! decides it through the console, the applicant hears back by mail, every step leaves an
 //! audit row, and the identity data never appears in clear text in the database or the log.
 
-mod support;
-
+use crate::support::kyb::reviewer;
+use crate::support::{Client, Db, Server, location};
 use reqwest::StatusCode;
 use sea_orm::{ConnectionTrait, Statement};
-use support::kyb::reviewer;
-use support::{Client, Db, Server, location};
 
 const PASSWORD: &str = "correct horse battery";
 const ID_NUMBER: &str = "11010519491231002X";

@@ -2,12 +2,10 @@
 //! protocol): errors leave the submission pending and retryable, never approved; only a
 //! correctly signed callback for the submission in question decides it.
 
-mod support;
-
+use crate::support::fake_provider::{FakeProvider, Mode};
+use crate::support::{Client, Db, Options, Server, location};
 use reqwest::StatusCode;
 use sea_orm::{ConnectionTrait, Statement};
-use support::fake_provider::{FakeProvider, Mode};
-use support::{Client, Db, Options, Server, location};
 
 const PASSWORD: &str = "correct horse battery";
 

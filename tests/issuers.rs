@@ -2,14 +2,14 @@
 //! the public page shows the filings, members are invited, API keys are created, used and
 //! revoked, and the issuer is suspended and reinstated, with an audit row for each step.
 
-mod support;
+use crate::support;
 
-use reqwest::StatusCode;
-use reqwest::multipart::{Form, Part};
-use support::kyb::{
+use crate::support::kyb::{
     PASSWORD, PDF, application, application_fields, apply, reviewer, scalar, verified_person, version_in,
 };
-use support::{Db, Server, location};
+use crate::support::{Db, Server, location};
+use reqwest::StatusCode;
+use reqwest::multipart::{Form, Part};
 
 on_both_databases!(issuer_onboarding_members_and_api_keys);
 

@@ -2,18 +2,18 @@
 //! receipts verify offline against the signed checkpoint, proofs from the API verify, and bad
 //! attestation requests are refused without writing anything.
 
-mod support;
+use crate::support;
 
 use std::time::{Duration, Instant};
 
+use crate::support::kyb::{approved_issuer_with_key, version_in};
+use crate::support::{Db, Server, location};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use keepsake::ledger::checkpoint;
 use keepsake::ledger::merkle::{Hash, leaf_hash, verify_consistency, verify_inclusion};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use support::kyb::{approved_issuer_with_key, version_in};
-use support::{Db, Server, location};
 
 fn hash_of(b64: &str) -> Hash {
     STANDARD.decode(b64).unwrap().try_into().unwrap()

@@ -3,14 +3,12 @@
 //! for their back-off, and a message whose worker died mid-delivery is parked as `uncertain`
 //! and never sent a second time. Also delivery through the real file and SMTP transports.
 
-mod support;
-
+use crate::support::{Db, Mailbox, service_var};
 use chrono::{Duration, Utc};
 use keepsake::domain::outbox::{LEASE, OutboxStatus};
 use keepsake::mail::Transport;
 use keepsake::store::{self, outbox};
 use sea_orm::DatabaseConnection;
-use support::{Db, Mailbox, service_var};
 
 async fn database(db: Db) -> (DatabaseConnection, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();

@@ -1,13 +1,11 @@
 //! Operations, end to end against the real binary: probes, request ids, error pages in both
 //! languages and as JSON, configuration errors, the CLI and graceful shutdown.
 
-mod support;
-
 use std::time::{Duration, Instant};
 
+use crate::support::{Db, Options, Server, command, service_var};
 use reqwest::StatusCode;
 use sea_orm::ConnectionTrait;
-use support::{Db, Options, Server, command, service_var};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

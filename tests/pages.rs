@@ -6,12 +6,12 @@
 //!   or a redirect: never a bare 405.
 //! - The demo refuses a database that holds anything else.
 
-mod support;
+use crate::support;
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
+use crate::support::{Client, DemoAccount, Server};
 use reqwest::StatusCode;
-use support::{Client, DemoAccount, Server};
 
 /// Pages each visitor starts from; the rest are found by following links.
 const SEEDS: [&str; 14] = [

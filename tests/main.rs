@@ -1,0 +1,20 @@
+//! The end-to-end, property and browser tests, in one binary so that the suite links once.
+//! Each module's doc says what it covers; most start the real `keepsake` binary on an
+//! ephemeral port (see `support`).
+
+#[macro_use]
+mod support;
+
+mod accounts;
+mod blob_store;
+mod browser;
+mod claims;
+mod collections;
+mod identity;
+mod identity_provider;
+mod issuers;
+mod ledger;
+mod ledger_properties;
+mod mail_outbox;
+mod operations;
+mod pages;

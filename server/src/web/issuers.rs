@@ -842,7 +842,7 @@ pub async fn create_key(
         now,
     )
     .await?;
-    tracing::info!(issuer = %acting.issuer.id, %prefix, "API key created");
+    tracing::info!(issuer = %acting.issuer.id, "API key created");
     Ok(answer)
 }
 

@@ -10,6 +10,7 @@ mod blob_store;
 mod browser;
 mod claims;
 mod collections;
+mod hardening;
 mod identity;
 mod identity_provider;
 mod issuers;

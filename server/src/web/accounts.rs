@@ -149,7 +149,7 @@ struct SignupTemplate {
 }
 
 pub async fn signup_form(ctx: RequestContext, Query(q): Query<NextParam>) -> AppResult<Response> {
-    let next = safe_next(q.next.as_deref()).to_owned();
+    let next = safe_next(q.next.as_deref());
     if ctx.user.is_some() {
         return Ok(Redirect::to(if next == "/" { "/account" } else { &next }).into_response());
     }
@@ -177,7 +177,7 @@ pub async fn signup(
     ctx: RequestContext,
     Form(form): Form<SignupForm>,
 ) -> AppResult<Response> {
-    let next = safe_next(Some(&form.next)).to_owned();
+    let next = safe_next(Some(&form.next));
     let refuse = |ctx, email_error, password_error| {
         render_with(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -237,11 +237,11 @@ pub async fn verify_email(State(state): State<AppState>, Path(token): Path<Strin
     tracing::info!(%user, "email verified");
     // Redirect, so that reloading or switching language does not reuse the spent link.
     let next = safe_next(next.as_deref());
-    Ok(Redirect::to(&with_next("/verify-email/done", next)).into_response())
+    Ok(Redirect::to(&with_next("/verify-email/done", &next)).into_response())
 }
 
 pub async fn email_verified(ctx: RequestContext, Query(q): Query<NextParam>) -> AppResult<Html<String>> {
-    let next = safe_next(q.next.as_deref()).to_owned();
+    let next = safe_next(q.next.as_deref());
     let signed_in = ctx.user.is_some();
     let (body, label) = match (signed_in, next.as_str()) {
         (true, _) => ("verify.done_body_signed_in", "verify.continue"),
@@ -262,7 +262,7 @@ pub struct EmailForm {
 
 pub async fn resend_verification(State(state): State<AppState>, Form(form): Form<EmailForm>) -> AppResult<Response> {
     let next = safe_next(Some(&form.next));
-    mail_link_to(&state, &form.email, TokenPurpose::VerifyEmail, next).await?;
+    mail_link_to(&state, &form.email, TokenPurpose::VerifyEmail, &next).await?;
     Ok(Redirect::to("/verify-email/sent").into_response())
 }
 
@@ -284,7 +284,7 @@ struct LoginTemplate {
 }
 
 pub async fn login_form(ctx: RequestContext, Query(q): Query<NextParam>) -> AppResult<Response> {
-    let next = safe_next(q.next.as_deref()).to_owned();
+    let next = safe_next(q.next.as_deref());
     if ctx.user.is_some() {
         return Ok(Redirect::to(&next).into_response());
     }
@@ -313,7 +313,7 @@ pub async fn login(
     jar: CookieJar,
     Form(form): Form<LoginForm>,
 ) -> AppResult<Response> {
-    let next = safe_next(Some(&form.next)).to_owned();
+    let next = safe_next(Some(&form.next));
     let typed = form.email.trim().to_lowercase();
     let ip = peer.ip().to_string();
     let now = Utc::now();

@@ -148,7 +148,7 @@ pub async fn retry(
     SignedIn(user): SignedIn,
     Form(form): Form<NextParam>,
 ) -> AppResult<Response> {
-    let next = safe_next(form.next.as_deref()).to_owned();
+    let next = safe_next(form.next.as_deref());
     if !page(&state, ctx, user.id, &next).await?.provider_retry {
         return Err(AppError::BadRequest);
     }
@@ -200,7 +200,7 @@ pub(super) async fn record_decision(
     let return_path = store::identities::find(txn, decision.applicant)
         .await?
         .and_then(|record| record.return_path);
-    let link = state.absolute_url(&identity_path(safe_next(return_path.as_deref())));
+    let link = state.absolute_url(&identity_path(&safe_next(return_path.as_deref())));
     let notice = match &reason {
         Some(reason) => Mail::IdentityRejected { link: &link, reason },
         None => Mail::IdentityVerified { link: &link },
@@ -229,7 +229,7 @@ pub async fn show(
     SignedIn(user): SignedIn,
     Query(q): Query<NextParam>,
 ) -> AppResult<Response> {
-    let next = safe_next(q.next.as_deref()).to_owned();
+    let next = safe_next(q.next.as_deref());
     Ok(render(page(&state, ctx, user.id, &next).await?)?.into_response())
 }
 
@@ -248,7 +248,7 @@ pub async fn submit(
     Form(form): Form<IdentityForm>,
 ) -> AppResult<Response> {
     let request_id = ctx.request_id.clone();
-    let next = safe_next(Some(&form.next)).to_owned();
+    let next = safe_next(Some(&form.next));
     let mut template = page(&state, ctx, user.id, &next).await?;
     if !template.can_submit {
         return render_with(StatusCode::CONFLICT, template);

@@ -6,6 +6,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum_extra::extract::cookie::CookieJar;
 use chrono::Utc;
 use serde::Deserialize;
+use url::Url;
 
 use super::auth::SignedIn;
 use super::context::{LANG_COOKIE, RequestContext, cookie};
@@ -69,14 +70,32 @@ pub struct NextParam {
     pub next: Option<String>,
 }
 
-/// A local path to return to: absolute path, no scheme or host, nothing that browsers would
-/// treat as another site (`//evil`, `/\evil`).
-pub fn safe_next(next: Option<&str>) -> &str {
-    match next {
-        Some(p) if p.starts_with('/') && !p.starts_with("//") && !p.starts_with("/\\") && !p.contains(['\r', '\n']) => {
-            p
+/// Where a `next=` parameter may send the visitor: a path on this platform, `/` otherwise.
+///
+/// The value is resolved the way a browser resolves a `Location` (the WHATWG URL parser, which
+/// drops tabs and newlines and reads a backslash as a slash) and kept only if it stays on our
+/// origin. What comes back is the parser's serialisation of the path, query and fragment: it
+/// holds no control character, so it is always a valid header value.
+pub fn safe_next(next: Option<&str>) -> String {
+    static BASE: std::sync::LazyLock<Url> =
+        std::sync::LazyLock::new(|| Url::parse("http://keepsake.invalid/").expect("a valid base"));
+    let Some(next) = next.filter(|n| n.starts_with('/')) else {
+        return "/".to_owned();
+    };
+    match BASE.join(next) {
+        Ok(url) if url.origin() == BASE.origin() => {
+            let mut local = url.path().to_owned();
+            if let Some(query) = url.query() {
+                local.push('?');
+                local.push_str(query);
+            }
+            if let Some(fragment) = url.fragment() {
+                local.push('#');
+                local.push_str(fragment);
+            }
+            local
         }
-        _ => "/",
+        _ => "/".to_owned(),
     }
 }
 
@@ -94,7 +113,7 @@ pub async fn switch_language(
         locale.tag().to_owned(),
         time::Duration::days(365),
     ));
-    Ok((jar, Redirect::to(safe_next(q.next.as_deref()))).into_response())
+    Ok((jar, Redirect::to(&safe_next(q.next.as_deref()))).into_response())
 }
 
 pub async fn not_found() -> AppError {
@@ -114,15 +133,32 @@ mod tests {
     #[test]
     fn only_local_paths_are_followed() {
         assert_eq!(safe_next(Some("/account?x=1")), "/account?x=1");
+        assert_eq!(safe_next(Some("/c/7KQ2M9XD4TPA0HCF#claim")), "/c/7KQ2M9XD4TPA0HCF#claim");
         for bad in [
             "//evil.example",
             "https://evil.example",
             "/\\evil.example",
             "account",
-            "/a\r\nSet-Cookie: x",
+            "javascript:alert(1)",
+            "/\t/evil.test",
+            "/\t\\evil.test",
+            "/\n/evil.test",
+            "/\r\n/evil.test",
+            " //evil.test",
         ] {
-            assert_eq!(safe_next(Some(bad)), "/", "{bad}");
+            assert_eq!(safe_next(Some(bad)), "/", "{bad:?}");
         }
         assert_eq!(safe_next(None), "/");
+    }
+
+    #[test]
+    fn what_comes_back_is_always_a_header_value() {
+        for odd in ["/a\u{7f}b", "/\u{0}", "/\u{b}x", "/a\r\nSet-Cookie: x", "/中文?q=长城", "/%zz"] {
+            let next = safe_next(Some(odd));
+            assert!(
+                axum::http::HeaderValue::from_str(&next).is_ok() && next.starts_with('/') && !next.starts_with("//"),
+                "{odd:?} gave {next:?}"
+            );
+        }
     }
 }

@@ -12,7 +12,12 @@ const PASSWORD: &str = "correct horse battery";
 async fn next_stays_on_the_site_and_odd_characters_do_not_break_it() {
     let server = Server::start(Db::Sqlite).await;
     let visitor = server.client();
-    for sneaky in ["%2F%09%2Fevil.test", "%2F%09%5Cevil.test", "%2F%0A%2Fevil.test", "%2F%2Fevil.test"] {
+    for sneaky in [
+        "%2F%09%2Fevil.test",
+        "%2F%09%5Cevil.test",
+        "%2F%0A%2Fevil.test",
+        "%2F%2Fevil.test",
+    ] {
         let switched = visitor.get(&format!("/lang/en?next={sneaky}")).await;
         assert_eq!(location(&switched), "/", "{sneaky}");
         let (_, page) = visitor.get_text(&format!("/login?next={sneaky}")).await;
@@ -29,9 +34,113 @@ async fn next_stays_on_the_site_and_odd_characters_do_not_break_it() {
         .post_form(
             "/login",
             "/login",
-            &[("email", "next@example.com"), ("password", PASSWORD), ("next", "/\u{7f}\u{0}")],
+            &[
+                ("email", "next@example.com"),
+                ("password", PASSWORD),
+                ("next", "/\u{7f}\u{0}"),
+            ],
         )
         .await;
-    assert_eq!(login.status(), StatusCode::SEE_OTHER, "a log-in with an odd next is no 500");
+    assert_eq!(
+        login.status(),
+        StatusCode::SEE_OTHER,
+        "a log-in with an odd next is no 500"
+    );
     assert!(location(&login).starts_with('/'));
+}
+
+/// No one-time link, invitation or claim code reaches the log, at any level.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn secrets_in_links_never_reach_the_log() {
+    use crate::support::Options;
+    use crate::support::collections::{Terms, claim_code_links, collectors, published_collection};
+    use crate::support::kyb::approved_issuer_with_key;
+
+    let server = Server::start_with(Options::new(Db::Sqlite).env("KEEPSAKE_LOG", "trace")).await;
+    let mut secrets = Vec::new();
+
+    // Email verification and password reset.
+    let client = server.client();
+    client.signup("secrets@example.com", PASSWORD).await;
+    let verify = server.mailbox().link_for("secrets@example.com", "/verify-email/").await;
+    client.get_absolute(&verify).await;
+    secrets.push(verify.rsplit('/').next().unwrap().to_owned());
+    client
+        .post_form(
+            "/password/forgot",
+            "/password/forgot",
+            &[("email", "secrets@example.com")],
+        )
+        .await;
+    let reset = server
+        .mailbox()
+        .link_for("secrets@example.com", "/password/reset/")
+        .await;
+    let reset_path = reset.strip_prefix(&server.base).unwrap().to_owned();
+    client
+        .post_form(
+            &reset_path,
+            &reset_path,
+            &[
+                ("password", "another good password"),
+                ("password_confirm", "another good password"),
+            ],
+        )
+        .await;
+    secrets.push(reset.rsplit('/').next().unwrap().to_owned());
+
+    // An invitation, and a claim code opened and redeemed.
+    let (issuer, key, founder, reviewer) = approved_issuer_with_key(&server).await;
+    secrets.push(key);
+    let console = format!("/console/{issuer}");
+    founder
+        .post_form(
+            &console,
+            &format!("{console}/invitations"),
+            &[("email", "invitee@example.com")],
+        )
+        .await;
+    let invitation = server.mailbox().link_for("invitee@example.com", "/invitations/").await;
+    let invitee = server.verified_user("invitee@example.com", PASSWORD).await;
+    invitee.get_absolute(&invitation).await;
+    secrets.push(invitation.rsplit('/').next().unwrap().to_owned());
+    let terms = Terms {
+        edition_size: 3,
+        per_person_limit: 1,
+        claim_mode: "claim_codes",
+    };
+    let collection = published_collection(&founder, &reviewer, issuer, "秘密测试", terms).await;
+    let code_link = claim_code_links(&founder, issuer, collection, 1).await.remove(0);
+    let holder = &collectors(&server, &reviewer, 70, 1).await[0];
+    let code_path = code_link.strip_prefix(&server.base).unwrap().to_owned();
+    let (_, page) = holder.get_text(&code_path).await;
+    let claim_key = page
+        .split("name=\"claim_key\" value=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap();
+    let redeemed = holder
+        .post_form(&code_path, &code_path, &[("claim_key", claim_key)])
+        .await;
+    assert_eq!(redeemed.status(), StatusCode::SEE_OTHER, "the code was used");
+    let code = code_link.rsplit('/').next().unwrap().to_owned();
+    secrets.push(format!(
+        "{}-{}-{}-{}",
+        &code[0..4],
+        &code[4..8],
+        &code[8..12],
+        &code[12..16]
+    ));
+    secrets.push(code);
+
+    let log = server.log();
+    assert!(
+        log.contains("/c/{secret}"),
+        "the requests are logged, their secrets left out"
+    );
+    for secret in &secrets {
+        assert!(!log.contains(secret.as_str()), "{secret} is in the log");
+    }
 }

@@ -75,7 +75,8 @@ impl<G: RoleGate, S: Send + Sync> FromRequestParts<S> for Authorized<G> {
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
         let user = signed_in(parts)?;
         if !user.roles.has(G::ROLE) {
-            tracing::warn!(user = %user.id, role = %G::ROLE, path = %parts.uri.path(), "access refused");
+            let path = super::log_path::loggable(parts.uri.path());
+            tracing::warn!(user = %user.id, role = %G::ROLE, %path, "access refused");
             return Err(AppError::Forbidden);
         }
         Ok(Self {

@@ -144,11 +144,10 @@ impl<S: Send + Sync> FromRequestParts<S> for RequestContext {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        parts
-            .extensions
-            .get::<RequestContext>()
-            .cloned()
-            .ok_or_else(|| AppError::Internal(anyhow::anyhow!("request context missing on {}", parts.uri)))
+        parts.extensions.get::<RequestContext>().cloned().ok_or_else(|| {
+            let path = super::log_path::loggable(parts.uri.path());
+            AppError::Internal(anyhow::anyhow!("request context missing on {path}"))
+        })
     }
 }
 

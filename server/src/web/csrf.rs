@@ -64,7 +64,7 @@ pub async fn guard(request: Request, next: Next) -> Response {
     };
     let ok = presented.is_some_and(|p| bool::from(p.as_bytes().ct_eq(expected.as_bytes())));
     if !ok {
-        tracing::warn!(path = %parts.uri.path(), "CSRF token missing or invalid");
+        tracing::warn!(path = %super::log_path::loggable(parts.uri.path()), "CSRF token missing or invalid");
         return AppError::CsrfRejected.into_response();
     }
     next.run(Request::from_parts(parts, body)).await

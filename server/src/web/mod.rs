@@ -30,6 +30,7 @@ mod identity;
 mod issuer_api;
 mod issuers;
 mod ledger;
+pub mod log_path;
 mod moderation;
 mod ops;
 mod pages;
@@ -343,7 +344,8 @@ pub fn router(state: AppState) -> Router {
                         .get(REQUEST_ID)
                         .and_then(|v| v.to_str().ok())
                         .unwrap_or_default();
-                    tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), request_id)
+                    let path = log_path::loggable(request.uri().path());
+                    tracing::info_span!("request", method = %request.method(), %path, request_id)
                 }).on_response(DefaultOnResponse::new().level(tracing::Level::INFO)))
                 .layer(PropagateRequestIdLayer::new(REQUEST_ID))
                 .layer(middleware::from_fn(unread_body::drain))

@@ -133,7 +133,10 @@ mod tests {
     #[test]
     fn only_local_paths_are_followed() {
         assert_eq!(safe_next(Some("/account?x=1")), "/account?x=1");
-        assert_eq!(safe_next(Some("/c/7KQ2M9XD4TPA0HCF#claim")), "/c/7KQ2M9XD4TPA0HCF#claim");
+        assert_eq!(
+            safe_next(Some("/c/7KQ2M9XD4TPA0HCF#claim")),
+            "/c/7KQ2M9XD4TPA0HCF#claim"
+        );
         for bad in [
             "//evil.example",
             "https://evil.example",
@@ -153,7 +156,14 @@ mod tests {
 
     #[test]
     fn what_comes_back_is_always_a_header_value() {
-        for odd in ["/a\u{7f}b", "/\u{0}", "/\u{b}x", "/a\r\nSet-Cookie: x", "/中文?q=长城", "/%zz"] {
+        for odd in [
+            "/a\u{7f}b",
+            "/\u{0}",
+            "/\u{b}x",
+            "/a\r\nSet-Cookie: x",
+            "/中文?q=长城",
+            "/%zz",
+        ] {
             let next = safe_next(Some(odd));
             assert!(
                 axum::http::HeaderValue::from_str(&next).is_ok() && next.starts_with('/') && !next.starts_with("//"),

@@ -144,3 +144,53 @@ async fn secrets_in_links_never_reach_the_log() {
         assert!(!log.contains(secret.as_str()), "{secret} is in the log");
     }
 }
+
+/// An idempotency key names one claim: the same key sent to another collection is refused,
+/// not answered with the first collection's token.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_claim_key_is_scoped_to_its_collection() {
+    use crate::support::collections::{Terms, collectors, published_collection};
+    use crate::support::kyb::{approved_issuer_with_key, scalar};
+
+    let server = Server::start(Db::Sqlite).await;
+    let (issuer, _, founder, reviewer) = approved_issuer_with_key(&server).await;
+    let open = || Terms {
+        edition_size: 5,
+        per_person_limit: 1,
+        claim_mode: "open",
+    };
+    let first = published_collection(&founder, &reviewer, issuer, "第一件", open()).await;
+    let second = published_collection(&founder, &reviewer, issuer, "第二件", open()).await;
+    let collector = &collectors(&server, &reviewer, 90, 1).await[0];
+    let claim = |collection: i64| {
+        let request = collector
+            .http
+            .post(collector.url(&format!("/api/v1/collections/{collection}/claims")))
+            .header("Idempotency-Key", "one-key-for-one-claim");
+        async move {
+            let response = request.send().await.unwrap();
+            (response.status(), response.json::<serde_json::Value>().await.unwrap())
+        }
+    };
+    let (status, minted) = claim(first).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (status, body) = claim(second).await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("idempotency_key_reused"))
+    );
+    assert_eq!(
+        scalar(
+            &server,
+            &format!("SELECT COUNT(*) FROM tokens WHERE collection_id = {second}")
+        )
+        .await,
+        0
+    );
+    let (status, again) = claim(first).await;
+    assert_eq!(
+        (status, &again["token"]),
+        (StatusCode::CREATED, &minted["token"]),
+        "a retry still works"
+    );
+}

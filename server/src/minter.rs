@@ -77,6 +77,9 @@ pub enum MintError {
     /// A code found unused was redeemed by another transaction: the batch is retried.
     #[error("claim code redeemed concurrently")]
     CodeRace,
+    /// The claim key already claimed a token of another collection: a key names one claim.
+    #[error("the claim key was used for another collection")]
+    KeyReused,
 }
 
 impl From<sea_orm::DbErr> for MintError {
@@ -184,10 +187,21 @@ async fn decide_alone(db: &DatabaseConnection, request: &ClaimRequest) -> Result
             let token = store::tokens::by_claim_key(db, request.user, &request.claim_key)
                 .await?
                 .ok_or(MintError::Interrupted)?;
-            Ok(Minted::from(&token))
+            answer_again(&token, request)
         }
         Err(MintError::CodeRace) => Err(MintError::Refused(ClaimRefusal::CodeUsed)),
         Err(err) => Err(err),
+    }
+}
+
+/// The answer to a claim whose key already claimed `token`: that token, if the claim was for
+/// its collection. Keys are scoped to the claimant and the collection, as idempotency keys are
+/// (the same key for another target is a mistake, not a retry).
+fn answer_again(token: &TokenRecord, request: &ClaimRequest) -> Result<Minted, MintError> {
+    if token.collection == request.collection {
+        Ok(Minted::from(token))
+    } else {
+        Err(MintError::KeyReused)
     }
 }
 
@@ -251,7 +265,7 @@ async fn decide_together(
     for request in requests {
         let key = (request.user, request.claim_key.clone());
         let verdict = if let Some(token) = earlier.get(&key) {
-            Verdict::Answered(Ok(Minted::from(token)))
+            Verdict::Answered(answer_again(token, request))
         } else if let Some(&at) = tally.planned.get(&key) {
             Verdict::Mints(at)
         } else {

@@ -61,6 +61,8 @@ pub enum AppError {
     CertificatePending,
     #[error("a signed-in session and an Idempotency-Key header are required")]
     ClaimApiRequest,
+    #[error("this idempotency key was used for another request")]
+    IdempotencyKeyReused,
     /// A refusal with the links that say what to do next, beyond the ones every page of its
     /// kind offers.
     #[error("{0}")]
@@ -121,7 +123,7 @@ impl AppError {
             AppError::InvalidLink | AppError::BadRequest | AppError::InvalidAttestation | AppError::InvalidDigest => {
                 StatusCode::BAD_REQUEST
             }
-            AppError::ConfirmationRequired => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::ConfirmationRequired | AppError::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::ResultGone => StatusCode::GONE,
             AppError::FileTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::ClaimApiRequest => StatusCode::UNAUTHORIZED,
@@ -153,6 +155,10 @@ impl AppError {
             AppError::Throttled(_) => ("rate_limited", "too many attempts; try again later"),
             AppError::InvalidLink => ("invalid_link", "this link is not valid or has expired"),
             AppError::BadRequest => ("bad_request", "the request could not be understood"),
+            AppError::IdempotencyKeyReused => (
+                "idempotency_key_reused",
+                "this Idempotency-Key already claimed a token of another collection; send a new key for a new claim",
+            ),
             AppError::ResultGone => (
                 "result_gone",
                 "this result was shown for a limited time to the person who asked for it, and is no longer available",
@@ -252,6 +258,7 @@ impl From<MintError> for AppError {
         match err {
             MintError::Refused(refusal) => AppError::ClaimRefused(refusal),
             MintError::CodeRace => AppError::ClaimRefused(ClaimRefusal::CodeUsed),
+            MintError::KeyReused => AppError::IdempotencyKeyReused,
             MintError::UnknownCollection => AppError::NotFound,
             MintError::Store(err) => AppError::Store(err),
             err @ (MintError::Encode(_) | MintError::Interrupted) => AppError::Internal(err.into()),

@@ -194,3 +194,37 @@ async fn a_claim_key_is_scoped_to_its_collection() {
         "a retry still works"
     );
 }
+
+/// Behind HTTPS the browser is told to stay on HTTPS, and the cookies cannot be set or shadowed
+/// by a subdomain or a plain-HTTP page.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn https_installations_send_hsts_and_host_only_cookies() {
+    use crate::support::Options;
+
+    let plain = Server::start(Db::Sqlite).await;
+    let response = plain.client().get("/").await;
+    assert!(response.headers().get("strict-transport-security").is_none());
+    let cookie = response.headers()["set-cookie"].to_str().unwrap().to_owned();
+    assert!(cookie.starts_with("ks_csrf=") && !cookie.contains("Secure"), "{cookie}");
+
+    let secure = Server::start_with(Options::new(Db::Sqlite).env("KEEPSAKE_COOKIE_SECURE", "true")).await;
+    let response = secure.client().get("/").await;
+    assert_eq!(
+        response.headers()["strict-transport-security"],
+        "max-age=31536000; includeSubDomains"
+    );
+    let cookie = response.headers()["set-cookie"].to_str().unwrap().to_owned();
+    assert!(
+        cookie.starts_with("__Host-ks_csrf=") && cookie.contains("Secure") && cookie.contains("Path=/"),
+        "{cookie}"
+    );
+    assert!(!cookie.contains("Domain"), "host-only");
+    let switched = secure.client().get("/lang/en?next=%2F").await;
+    let names: Vec<&str> = switched
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok()?.split('=').next())
+        .collect();
+    assert!(names.contains(&"__Host-ks_lang"), "{names:?}");
+}

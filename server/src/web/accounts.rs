@@ -16,7 +16,7 @@ use axum_extra::extract::cookie::{Cookie, CookieJar};
 use chrono::{Duration, Utc};
 use serde::Deserialize;
 
-use super::context::{RequestContext, SESSION_COOKIE, cookie};
+use super::context::{CookieName, RequestContext, cookie};
 use super::error::{AppError, AppResult};
 use super::pages::{NextParam, safe_next};
 use super::{render, render_with};
@@ -378,7 +378,7 @@ pub async fn login(
     tracing::info!(user = %user.id, "logged in");
     let jar = jar.add(cookie(
         &state,
-        SESSION_COOKIE,
+        CookieName::Session,
         token,
         time::Duration::days(SESSION_DAYS),
     ));
@@ -390,7 +390,7 @@ pub async fn logout(State(state): State<AppState>, ctx: RequestContext, jar: Coo
         store::sessions::delete(&state.db, &user.session_id).await?;
         tracing::info!(user = %user.id, "logged out");
     }
-    let jar = jar.remove(Cookie::build(SESSION_COOKIE).path("/"));
+    let jar = jar.remove(Cookie::build(CookieName::Session.on(&state)).path("/"));
     Ok((jar, Redirect::to("/")).into_response())
 }
 

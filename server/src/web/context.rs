@@ -22,9 +22,29 @@ use crate::domain::role::{Role, Roles};
 use crate::i18n::Locale;
 use crate::store;
 
-pub const SESSION_COOKIE: &str = "ks_session";
-pub const CSRF_COOKIE: &str = "ks_csrf";
-pub const LANG_COOKIE: &str = "ks_lang";
+/// The platform's cookies. Served over HTTPS (`cookie_secure`) their names carry the
+/// `__Host-` prefix, which browsers accept only for secure cookies of this host alone with path
+/// `/`: no subdomain or plain-HTTP page can set or shadow them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CookieName {
+    Session,
+    Csrf,
+    Lang,
+}
+
+impl CookieName {
+    /// The name as this installation writes and reads it.
+    pub fn on(self, state: &AppState) -> &'static str {
+        match (self, state.config.cookie_secure) {
+            (CookieName::Session, false) => "ks_session",
+            (CookieName::Session, true) => "__Host-ks_session",
+            (CookieName::Csrf, false) => "ks_csrf",
+            (CookieName::Csrf, true) => "__Host-ks_csrf",
+            (CookieName::Lang, false) => "ks_lang",
+            (CookieName::Lang, true) => "__Host-ks_lang",
+        }
+    }
+}
 
 /// The signed-in user of this request.
 #[derive(Debug, Clone)]
@@ -151,9 +171,10 @@ impl<S: Send + Sync> FromRequestParts<S> for RequestContext {
     }
 }
 
-/// Builds a cookie with the platform's defaults: HttpOnly, SameSite=Lax, path `/`.
-pub fn cookie(state: &AppState, name: &'static str, value: String, max_age: time::Duration) -> Cookie<'static> {
-    Cookie::build((name, value))
+/// Builds a cookie with the platform's defaults: HttpOnly, SameSite=Lax, path `/`, secure
+/// (and `__Host-` named) with `cookie_secure`.
+pub fn cookie(state: &AppState, name: CookieName, value: String, max_age: time::Duration) -> Cookie<'static> {
+    Cookie::build((name.on(state), value))
         .http_only(true)
         .same_site(SameSite::Lax)
         .secure(state.config.cookie_secure)
@@ -176,7 +197,7 @@ fn valid_nonce(value: &str) -> bool {
 }
 
 async fn load_user(state: &AppState, jar: &CookieJar) -> Option<SessionUser> {
-    let token = jar.get(SESSION_COOKIE)?.value();
+    let token = jar.get(CookieName::Session.on(state))?.value();
     let session_id = crypto::sha3_hex(token.as_bytes());
     let lookup = async {
         let Some(account) = store::sessions::account(&state.db, &session_id, Utc::now()).await? else {
@@ -199,8 +220,8 @@ async fn load_user(state: &AppState, jar: &CookieJar) -> Option<SessionUser> {
     }
 }
 
-fn negotiate_locale(jar: &CookieJar, headers: &HeaderMap) -> Locale {
-    jar.get(LANG_COOKIE)
+fn negotiate_locale(state: &AppState, jar: &CookieJar, headers: &HeaderMap) -> Locale {
+    jar.get(CookieName::Lang.on(state))
         .and_then(|c| Locale::from_tag(c.value()))
         .or_else(|| {
             headers
@@ -216,7 +237,7 @@ pub async fn load(State(state): State<AppState>, mut request: Request, next: Nex
     let jar = CookieJar::from_headers(request.headers());
     let user = load_user(&state, &jar).await;
     let existing_nonce = jar
-        .get(CSRF_COOKIE)
+        .get(CookieName::Csrf.on(&state))
         .map(|c| c.value().to_owned())
         .filter(|v| valid_nonce(v));
     let (nonce, fresh) = match existing_nonce {
@@ -231,7 +252,7 @@ pub async fn load(State(state): State<AppState>, mut request: Request, next: Nex
         visitor,
         base_url: state.public_url.as_str().trim_end_matches('/').to_owned(),
         demo: state.demo,
-        locale: negotiate_locale(&jar, request.headers()),
+        locale: negotiate_locale(&state, &jar, request.headers()),
         csrf_token: csrf_token(&state, &nonce, user.as_ref().map(|u| u.session_id.as_str())),
         user,
         path: request
@@ -249,7 +270,7 @@ pub async fn load(State(state): State<AppState>, mut request: Request, next: Nex
     request.extensions_mut().insert(context);
     let mut response = next.run(request).await;
     if fresh {
-        let cookie = cookie(&state, CSRF_COOKIE, nonce, time::Duration::days(365));
+        let cookie = cookie(&state, CookieName::Csrf, nonce, time::Duration::days(365));
         if let Ok(value) = HeaderValue::from_str(&cookie.to_string()) {
             response.headers_mut().append(SET_COOKIE, value);
         }

@@ -46,7 +46,8 @@ use askama::Template;
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Path, Request};
 use axum::http::header::{
-    CACHE_CONTROL, CONTENT_SECURITY_POLICY, REFERRER_POLICY, X_CONTENT_TYPE_OPTIONS, X_FRAME_OPTIONS,
+    CACHE_CONTROL, CONTENT_SECURITY_POLICY, REFERRER_POLICY, STRICT_TRANSPORT_SECURITY, X_CONTENT_TYPE_OPTIONS,
+    X_FRAME_OPTIONS,
 };
 use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::middleware;
@@ -106,6 +107,7 @@ fn form_page(page: &'static str) -> MethodRouter<AppState> {
 }
 
 pub fn router(state: AppState) -> Router {
+    let https = state.config.cookie_secure;
     let pages = Router::new()
         .route("/", get(pages::home))
         .route("/lang/{tag}", get(pages::switch_language))
@@ -358,7 +360,14 @@ pub fn router(state: AppState) -> Router {
                         "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
                     ),
                 ))
-                .layer(SetResponseHeaderLayer::if_not_present(CACHE_CONTROL, HeaderValue::from_static("no-store"))),
+                .layer(SetResponseHeaderLayer::if_not_present(CACHE_CONTROL, HeaderValue::from_static("no-store")))
+                // Served over HTTPS, browsers are told to come back only over HTTPS.
+                .option_layer(https.then(|| {
+                    SetResponseHeaderLayer::overriding(
+                        STRICT_TRANSPORT_SECURITY,
+                        HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+                    )
+                })),
         )
 }
 

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use url::Url;
 
 use super::auth::SignedIn;
-use super::context::{LANG_COOKIE, RequestContext, cookie};
+use super::context::{CookieName, RequestContext, cookie};
 use super::error::{AppError, AppResult};
 use super::explore::{CollectionCard, FEATURED, cards};
 use super::render;
@@ -109,7 +109,7 @@ pub async fn switch_language(
     let locale = Locale::from_tag(&tag).ok_or(AppError::NotFound)?;
     let jar = jar.add(cookie(
         &state,
-        LANG_COOKIE,
+        CookieName::Lang,
         locale.tag().to_owned(),
         time::Duration::days(365),
     ));

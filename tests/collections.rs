@@ -913,6 +913,21 @@ async fn risky_cases_need_two_reviewers(db: Db) {
         "four eyes means two people"
     );
     assert_eq!(p.status(id).await, "in_review");
+    // Nor can the first approver take the lock again and keep the second reviewer out.
+    assert_eq!(
+        claim(&p.reviewer, id).await,
+        StatusCode::CONFLICT,
+        "the first approver cannot claim"
+    );
+    assert_eq!(
+        scalar(
+            &p.server,
+            &format!("SELECT COUNT(*) FROM collections WHERE id = {id} AND claimed_by IS NULL")
+        )
+        .await,
+        1,
+        "the lock is free for the second reviewer"
+    );
 
     let second = kyb::reviewer(&p.server, &p.admin, "second.reviewer@example.com").await;
     approve(&second, id).await;

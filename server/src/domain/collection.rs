@@ -329,6 +329,19 @@ impl CollectionStatus {
         }
     }
 
+    /// Whether `reviewer` may take the review lock: the case is in review, and they did not
+    /// already give its first approval (the second must come from someone else, whom their
+    /// lock would only keep out).
+    pub fn claimable_by(&self, reviewer: UserId) -> Result<(), CollectionTransitionError> {
+        match self {
+            CollectionStatus::InReview {
+                first_approval: Some(first),
+            } if *first == reviewer => Err(CollectionTransitionError::SameReviewer),
+            CollectionStatus::InReview { .. } => Ok(()),
+            _ => Err(self.illegal("claimed")),
+        }
+    }
+
     /// A reviewer approves; a four-eyes case stays in review until a second reviewer agrees.
     pub fn approve(&self, reviewer: UserId, four_eyes: bool) -> Result<Self, CollectionTransitionError> {
         match self {
@@ -523,6 +536,17 @@ mod tests {
             CollectionStatus::Submitted,
             "the issuer may fix and resubmit"
         );
+    }
+
+    #[test]
+    fn the_first_approver_cannot_take_the_lock_again() {
+        let (first, second) = (UserId(1), UserId(2));
+        let waiting = CollectionStatus::InReview { first_approval: None };
+        assert_eq!(waiting.claimable_by(first), Ok(()));
+        let half = waiting.approve(first, true).unwrap();
+        assert_eq!(half.claimable_by(first), Err(CollectionTransitionError::SameReviewer));
+        assert_eq!(half.claimable_by(second), Ok(()));
+        assert!(CollectionStatus::Published.claimable_by(second).is_err());
     }
 
     #[test]

@@ -392,12 +392,18 @@ pub async fn claim(
         .add(collections::Column::ClaimedBy.is_null())
         .add(collections::Column::ClaimedBy.eq(reviewer.0))
         .add(collections::Column::ClaimedUntil.lt(now));
+    // The first approver of a four-eyes case never holds its lock again, even in a race with
+    // their own approval.
+    let not_first_approver = Condition::any()
+        .add(collections::Column::FirstApprovedBy.is_null())
+        .add(collections::Column::FirstApprovedBy.ne(reviewer.0));
     let result = collections::Entity::update_many()
         .col_expr(collections::Column::ClaimedBy, Expr::value(reviewer.0))
         .col_expr(collections::Column::ClaimedUntil, Expr::value(until))
         .filter(collections::Column::Id.eq(id.0))
         .filter(collections::Column::Status.eq("in_review"))
         .filter(free)
+        .filter(not_first_approver)
         .exec(conn)
         .await?;
     Ok(result.rows_affected == 1)

@@ -110,6 +110,7 @@ pub async fn claim(
 ) -> AppResult<Response> {
     let record = find(&state, id).await?;
     check_not_member(&state, reviewer.user.id, record.issuer).await?;
+    record.status.claimable_by(reviewer.user.id).map_err(transition_error)?;
     let now = Utc::now();
     let txn = store::begin(&state.db).await?;
     if !store::collections::claim(&txn, record.id, reviewer.user.id, now, now + REVIEW_LOCK).await? {

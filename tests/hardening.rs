@@ -228,3 +228,40 @@ async fn https_installations_send_hsts_and_host_only_cookies() {
         .collect();
     assert!(names.contains(&"__Host-ks_lang"), "{names:?}");
 }
+
+/// A holder whose address begins with `=` shows in the issuer's claims export as text, not as a
+/// spreadsheet formula, as every other CSV file the platform writes.
+async fn claims_csv_defuses_formulas(db: Db) {
+    use crate::support::collections::{Terms, claim, id_number, published_collection};
+    use crate::support::kyb::{approved_issuer_with_key, verified_person};
+
+    let server = Server::start(db).await;
+    let (issuer, _, founder, reviewer) = approved_issuer_with_key(&server).await;
+    let terms = Terms {
+        edition_size: 3,
+        per_person_limit: 1,
+        claim_mode: "open",
+    };
+    let id = published_collection(&founder, &reviewer, issuer, "公式测试", terms).await;
+    let holder = verified_person(&server, &reviewer, "=cmd@example.com", &id_number(120)).await;
+    let csrf = holder.csrf(&format!("/collections/{id}")).await;
+    let (status, _) = claim(&holder, &csrf, id, "formula-claim-key-0001").await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "claimed");
+
+    let response = founder
+        .get(&format!("/console/{issuer}/collections/{id}/claims.csv"))
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()["content-type"], "text/csv; charset=utf-8");
+    let csv = response.text().await.unwrap();
+    let row = csv.lines().nth(1).expect("one claim row");
+    let holder_cell = row.split(',').nth(2).unwrap();
+    assert_eq!(holder_cell, "'=***@example.com", "{csv}");
+    assert!(
+        !csv.lines()
+            .any(|line| line.split(',').any(|cell| cell.starts_with('='))),
+        "{csv}"
+    );
+}
+
+on_both_databases!(claims_csv_defuses_formulas);

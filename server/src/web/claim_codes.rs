@@ -5,7 +5,6 @@
 use askama::Template;
 use axum::Form;
 use axum::extract::{Path, Query, State};
-use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::DatabaseTransaction;
@@ -15,6 +14,7 @@ use super::auth::{ActingFor, SignedIn};
 use super::claim_box::{self, ClaimBox};
 use super::claims::{mint, token_path};
 use super::context::RequestContext;
+use super::csv_export::CsvFile;
 use super::error::{AppError, AppResult, NextStep};
 use super::form_result::{self, FormKey};
 use super::render;
@@ -159,19 +159,11 @@ pub async fn sheet(
     let codes: Vec<ClaimCode> = kept.codes.iter().filter_map(|c| ClaimCode::parse(c)).collect();
     let link = |code: &ClaimCode| state.absolute_url(&format!("/c/{}", code.as_str()));
     if query.format == "csv" {
-        let mut body = String::from("code,link\r\n");
+        let mut csv = CsvFile::new(&["code", "link"])?;
         for code in &codes {
-            body.push_str(&format!("{},{}\r\n", code.grouped(), link(code)));
+            csv.row([code.grouped(), link(code)])?;
         }
-        let filename = format!("claim-codes-{}-batch-{}.csv", record.id, kept.batch);
-        return Ok((
-            [
-                (CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
-                (CONTENT_DISPOSITION, format!("attachment; filename=\"{filename}\"")),
-            ],
-            body,
-        )
-            .into_response());
+        return csv.into_download(&format!("claim-codes-{}-batch-{}.csv", record.id, kept.batch));
     }
     let mut printed = Vec::with_capacity(codes.len());
     for code in &codes {

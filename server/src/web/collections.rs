@@ -19,6 +19,7 @@ use sha3::{Digest, Sha3_256};
 use super::auth::ActingFor;
 use super::claim_box::{self, ClaimBox};
 use super::context::RequestContext;
+use super::csv_export::CsvFile;
 use super::error::{AppError, AppResult};
 use super::form_result::{self, FormKey};
 use super::ledger::queue_entry;
@@ -1071,28 +1072,17 @@ pub async fn claims_csv(
     Path((_, id)): Path<(i64, i64)>,
 ) -> AppResult<Response> {
     let record = owned(&state, &acting, id).await?;
-    let mut csv = String::from("serial,claimed_at,holder,status,ledger_index\r\n");
+    let mut csv = CsvFile::new(&["serial", "claimed_at", "holder", "status", "ledger_index"])?;
     for row in claim_rows(&state, record.id).await? {
-        csv.push_str(&format!(
-            "{},{},{},{},{}\r\n",
-            row.serial,
+        csv.row([
+            row.serial.to_string(),
             row.claimed_at.to_rfc3339(),
             row.holder,
-            row.status,
+            row.status.to_owned(),
             row.ledger_index.map(|i| i.to_string()).unwrap_or_default(),
-        ));
+        ])?;
     }
-    Ok((
-        [
-            (CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
-            (
-                axum::http::header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"claims-{}.csv\"", record.id),
-            ),
-        ],
-        csv,
-    )
-        .into_response())
+    csv.into_download(&format!("claims-{}.csv", record.id))
 }
 
 /// What an allowlist upload did, kept to show on its report page.

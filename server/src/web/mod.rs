@@ -22,6 +22,7 @@ mod collection_review;
 mod collections;
 pub mod context;
 mod csrf;
+mod csv_export;
 pub mod error;
 mod error_page;
 mod explore;

@@ -4,7 +4,6 @@
 use askama::Template;
 use axum::Form;
 use axum::extract::{Path, Query, State};
-use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Deserialize;
@@ -13,6 +12,7 @@ use super::audit_view::{AuditLine, action_key, lines};
 use super::auth::{Admin, Reviewer};
 use super::collection_review::{self, CollectionFilter, CollectionRow};
 use super::context::RequestContext;
+use super::csv_export::CsvFile;
 use super::error::{AppError, AppResult};
 use super::identity::{Decision, record_decision};
 use super::issuers::{DocumentView, document_views};
@@ -591,20 +591,6 @@ pub async fn audit(
     })
 }
 
-/// Quotes a CSV field when it needs it (RFC 4180), and defuses spreadsheet formulas.
-fn csv_field(value: &str) -> String {
-    let value = if value.starts_with(['=', '+', '-', '@']) {
-        format!("'{value}")
-    } else {
-        value.to_owned()
-    };
-    if value.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", value.replace('"', "\"\""))
-    } else {
-        value
-    }
-}
-
 /// The audit log for a date range as CSV (admins only).
 pub async fn audit_csv(
     State(state): State<AppState>,
@@ -616,10 +602,21 @@ pub async fn audit_csv(
         return Err(AppError::BadRequest);
     }
     let rows = store::audit::list(&state.db, &filter, None).await?;
-    let mut csv =
-        String::from("id,at,actor_user_id,action,subject_type,subject_id,before,after,reason,details,request_id\r\n");
+    let mut csv = CsvFile::new(&[
+        "id",
+        "at",
+        "actor_user_id",
+        "action",
+        "subject_type",
+        "subject_id",
+        "before",
+        "after",
+        "reason",
+        "details",
+        "request_id",
+    ])?;
     for row in rows.iter().rev() {
-        let fields = [
+        csv.row([
             row.id.to_string(),
             row.at.to_rfc3339(),
             row.actor_user_id.map(|id| id.to_string()).unwrap_or_default(),
@@ -631,33 +628,14 @@ pub async fn audit_csv(
             row.reason.clone().unwrap_or_default(),
             row.details.clone().unwrap_or_default(),
             row.request_id.clone().unwrap_or_default(),
-        ];
-        csv.push_str(&fields.iter().map(|f| csv_field(f)).collect::<Vec<_>>().join(","));
-        csv.push_str("\r\n");
+        ])?;
     }
-    let filename = format!("audit-{}-{}.csv", query.from.trim(), query.to.trim());
-    Ok((
-        [
-            (CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
-            (CONTENT_DISPOSITION, format!("attachment; filename=\"{filename}\"")),
-        ],
-        csv,
-    )
-        .into_response())
+    csv.into_download(&format!("audit-{}-{}.csv", query.from.trim(), query.to.trim()))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn csv_fields_are_quoted_and_formulas_defused() {
-        assert_eq!(csv_field("plain"), "plain");
-        assert_eq!(csv_field("a,b"), "\"a,b\"");
-        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
-        assert_eq!(csv_field("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
-        assert_eq!(csv_field("line\nbreak"), "\"line\nbreak\"");
-    }
 
     #[test]
     fn waiting_time() {

@@ -265,3 +265,226 @@ async fn claims_csv_defuses_formulas(db: Db) {
 }
 
 on_both_databases!(claims_csv_defuses_formulas);
+
+/// The collection form as a browser sends it, with the window given in Beijing time offsets
+/// from now, to `action` (a new collection, or `…/edit`).
+async fn send_collection(
+    founder: &crate::support::Client,
+    form_page: &str,
+    action: &str,
+    title: &str,
+    description: &str,
+    window: (chrono::TimeDelta, chrono::TimeDelta),
+) -> (StatusCode, String) {
+    use reqwest::multipart::{Form, Part};
+    let beijing = |offset: chrono::TimeDelta| {
+        (chrono::Utc::now() + offset)
+            .with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).unwrap())
+            .format("%Y-%m-%dT%H:%M")
+            .to_string()
+    };
+    let token = founder.csrf(form_page).await;
+    let mut form = Form::new()
+        .text("title", title.to_owned())
+        .text("description", description.to_owned())
+        .text("edition_size", "10")
+        .text("per_person_limit", "1")
+        .text("claim_starts_at", beijing(window.0))
+        .text("claim_ends_at", beijing(window.1))
+        .text("claim_mode", "open")
+        .part(
+            "artwork",
+            Part::bytes(crate::support::collections::artwork_png(7)).file_name("art.png"),
+        );
+    if let Some(key) = crate::support::form_key_in(&founder.get_text(form_page).await.1, action) {
+        form = form.text("form_key", key);
+    }
+    let response = founder
+        .http
+        .post(founder.url(&format!("{action}?csrf={token}")))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status();
+    let body = if status == StatusCode::SEE_OTHER {
+        location(&response)
+    } else {
+        response.text().await.unwrap()
+    };
+    (status, body)
+}
+
+/// A collection whose claim window has already ended, or whose title or description hides
+/// characters (a right-to-left override, a zero-width space), is refused with a form error,
+/// on creation and on edit, and nothing is stored.
+async fn ended_windows_and_hidden_characters_are_refused(db: Db) {
+    use chrono::TimeDelta;
+
+    use crate::support::kyb::{approved_issuer_with_key, scalar};
+
+    let server = Server::start(db).await;
+    let (issuer, _, founder, _) = approved_issuer_with_key(&server).await;
+    founder.get("/lang/en?next=%2F").await;
+    let list = format!("/console/{issuer}/collections");
+    let new = format!("{list}/new");
+    let open = (TimeDelta::hours(-1), TimeDelta::days(1));
+    let ended = (TimeDelta::days(-3), TimeDelta::days(-1));
+
+    let (status, page) = send_collection(&founder, &new, &list, "已经结束", "描述", ended).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("This claim window has already ended."), "{page}");
+    for (title, description) in [
+        ("限量\u{202E}品藏", "描述"),
+        ("标题", "正文\u{200B}里"),
+        ("a\u{2066}b", "x"),
+    ] {
+        let (status, page) = send_collection(&founder, &new, &list, title, description, open).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{title:?} {description:?}");
+        assert!(page.contains("invisible or direction-changing character"), "{page}");
+    }
+    assert_eq!(scalar(&server, "SELECT COUNT(*) FROM collections").await, 0);
+
+    let (status, detail) = send_collection(&founder, &new, &list, "正常的藏品", "描述", open).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let id: i64 = detail.rsplit('/').next().unwrap().parse().unwrap();
+    let edit = format!("{detail}/edit");
+    let (status, page) = send_collection(&founder, &edit, &edit, "正常的藏品", "描述", ended).await;
+    assert_eq!(
+        status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "an edit cannot end the window either"
+    );
+    assert!(page.contains("This claim window has already ended."));
+    let (status, _) = send_collection(&founder, &edit, &edit, "正常\u{202D}藏品", "描述", open).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let title: String =
+        crate::support::kyb::query(&server, &format!("SELECT title FROM collections WHERE id = {id}")).await;
+    assert_eq!(title, "正常的藏品", "nothing changed");
+    let ends_in_future = scalar(
+        &server,
+        &format!("SELECT COUNT(*) FROM collections WHERE id = {id} AND claim_ends_at > CURRENT_TIMESTAMP"),
+    )
+    .await;
+    assert_eq!(ends_in_future, 1);
+}
+
+/// An issuer's name, a contact name or an API key label with a hidden character is refused.
+async fn names_with_hidden_characters_are_refused(db: Db) {
+    use crate::support::kyb::{apply, approved_issuer_with_key, scalar, verified_person};
+
+    let server = Server::start(db).await;
+    let (issuer, _, founder, reviewer) = approved_issuer_with_key(&server).await;
+    let person = verified_person(
+        &server,
+        &reviewer,
+        "applicant@example.com",
+        &crate::support::collections::id_number(130),
+    )
+    .await;
+    person.get("/lang/en?next=%2F").await;
+    let before = scalar(&server, "SELECT COUNT(*) FROM issuers").await;
+    use crate::support::kyb::{PDF, PNG};
+    use reqwest::multipart::{Form, Part};
+    let spoofed = Form::new()
+        .text("legal_name", "北京\u{202E}司公限有")
+        .text("credit_code", "91350100M000100Y43")
+        .text("icp_filing", "京ICP备12345678号-1")
+        .text("blockchain_filing", "京网信备11010819842097170019号")
+        .text("contact_name", "李雷")
+        .text("contact_email", "li.lei@example.cn")
+        .text("contact_phone", "+86 138 0013 8000")
+        .part("business_licence", Part::bytes(PDF).file_name("licence.pdf"))
+        .part("icp_certificate", Part::bytes(PNG).file_name("icp.png"))
+        .part("blockchain_certificate", Part::bytes(PDF).file_name("chain.pdf"));
+    let response = apply(&server, &person, spoofed).await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = response.text().await.unwrap();
+    assert!(page.contains("invisible or direction-changing character"), "{page}");
+    assert_eq!(scalar(&server, "SELECT COUNT(*) FROM issuers").await, before);
+
+    let console = format!("/console/{issuer}");
+    let keys = scalar(&server, "SELECT COUNT(*) FROM api_keys").await;
+    let response = founder
+        .post_form(
+            &console,
+            &format!("{console}/api-keys"),
+            &[("label", "prod\u{200B}key")],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(scalar(&server, "SELECT COUNT(*) FROM api_keys").await, keys);
+}
+
+/// An address that differs from an account's only by case or compatibility forms (full-width
+/// letters) is that account: it cannot sign up again, and it logs in and resets the password.
+async fn full_width_addresses_are_the_same_account(db: Db) {
+    let server = Server::start(db).await;
+    server.verified_user("cat@example.com", PASSWORD).await;
+    let again = server.client();
+    again.get("/lang/en?next=%2F").await;
+    for spelling in ["ｃat@example.com", "ＣＡＴ＠ｅｘａｍｐｌｅ．ｃｏｍ"] {
+        let response = again.signup(spelling, "another good password").await;
+        assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY, "{spelling}");
+        assert!(response.text().await.unwrap().contains("already registered"));
+    }
+    let users = crate::support::kyb::scalar(&server, "SELECT COUNT(*) FROM users").await;
+    assert_eq!(users, 1);
+    let login = server.client().login("ＣＡＴ@example.com", PASSWORD).await;
+    assert_eq!(
+        login.status(),
+        StatusCode::SEE_OTHER,
+        "log-in with a full-width spelling"
+    );
+    server
+        .client()
+        .post_form(
+            "/password/forgot",
+            "/password/forgot",
+            &[("email", "ｃａｔ@example.com")],
+        )
+        .await;
+    server.mailbox().link_for("cat@example.com", "/password/reset/").await;
+}
+
+/// Addresses stored before the normal form are brought to it by the migration; where two
+/// accounts would become one address, the later spelling is left for an operator.
+async fn the_migration_normalises_stored_addresses(db: Db) {
+    use sea_orm::ConnectionTrait;
+
+    use crate::support::kyb::{query, scalar};
+
+    let server = Server::start(db).await;
+    server.verified_user("dog@example.com", PASSWORD).await;
+    server.verified_user("bird@example.com", PASSWORD).await;
+    server.verified_user("fish@example.com", PASSWORD).await;
+    let conn = server.db().await;
+    for sql in [
+        "UPDATE users SET email = 'ｄog@example.com' WHERE email = 'dog@example.com'",
+        "UPDATE users SET email = 'ｆish@example.com' WHERE email = 'bird@example.com'",
+        "DELETE FROM seaql_migrations WHERE version = 'm20261202_000014_normalised_emails'",
+    ] {
+        conn.execute_unprepared(sql).await.unwrap();
+    }
+    let out = server.run_cli(&["migrate"], "").await;
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        scalar(&server, "SELECT COUNT(*) FROM users WHERE email = 'dog@example.com'").await,
+        1
+    );
+    let kept: String = query(
+        &server,
+        "SELECT email FROM users WHERE email LIKE '%ish@example.com' AND email <> 'fish@example.com'",
+    )
+    .await;
+    assert_eq!(kept, "ｆish@example.com", "a collision is left as it was");
+    let login = server.client().login("dog@example.com", PASSWORD).await;
+    assert_eq!(login.status(), StatusCode::SEE_OTHER);
+}
+
+on_both_databases!(
+    ended_windows_and_hidden_characters_are_refused,
+    names_with_hidden_characters_are_refused,
+    full_width_addresses_are_the_same_account,
+    the_migration_normalises_stored_addresses,
+);

@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+use unicode_normalization::UnicodeNormalization;
+
 /// A user's id in the database.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct UserId(pub i64);
@@ -21,14 +23,16 @@ pub enum EmailError {
     TooLong,
 }
 
-/// A syntactically valid email address, trimmed and lower-cased so that one mailbox is one
-/// account whatever case it was typed in.
+/// A syntactically valid email address in its one normal form: trimmed, NFKC-normalised (so
+/// full-width `ｃ` or `＠` are `c` and `@`) and lower-cased, so that one mailbox is one account
+/// whatever case or compatibility form it was typed in. Every lookup and uniqueness check goes
+/// through this form.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Email(String);
 
 impl Email {
     pub fn parse(raw: &str) -> Result<Self, EmailError> {
-        let email = raw.trim().to_lowercase();
+        let email = normalise(raw);
         if email.len() > 254 {
             return Err(EmailError::TooLong);
         }
@@ -60,6 +64,13 @@ impl Email {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+}
+
+/// NFKC, then lower case, then NFKC again (lower-casing can leave a string that NFKC would
+/// change), trimmed: the same result for every spelling of one address, and a fixed point.
+fn normalise(raw: &str) -> String {
+    let nfkc: String = raw.trim().nfkc().collect();
+    nfkc.to_lowercase().nfkc().collect::<String>().trim().to_owned()
 }
 
 impl fmt::Display for Email {
@@ -164,6 +175,21 @@ mod tests {
             "li.hua@example.cn"
         );
         assert!(Email::parse("张三@例子.中国").is_ok());
+    }
+
+    #[test]
+    fn compatibility_forms_are_one_address() {
+        let plain = Email::parse("cat@example.com").unwrap();
+        for spelling in [
+            "ｃat@example.com",
+            "ＣＡＴ＠ＥＸＡＭＰＬＥ．ＣＯＭ",
+            "CAT@example.com",
+            " cａt@example.com\u{3000}",
+        ] {
+            assert_eq!(Email::parse(spelling).unwrap(), plain, "{spelling:?}");
+        }
+        let once = Email::parse("Ｍüller@Exämple.de").unwrap();
+        assert_eq!(Email::parse(once.as_str()).unwrap(), once, "the normal form is stable");
     }
 
     #[test]

@@ -17,6 +17,7 @@ use chrono::{DateTime, FixedOffset, NaiveDateTime, Utc};
 use moderation::Verdict;
 
 use super::account::UserId;
+use super::visible_text::{TextKind, check_visible};
 
 /// Most tokens one collection may have.
 pub const MAX_EDITION_SIZE: u32 = 1_000_000;
@@ -123,27 +124,32 @@ pub enum TermsError {
     PerPersonLimit,
     #[error("the claim window needs a start and an end, the end after the start")]
     Window,
+    #[error("the claim window has already ended")]
+    WindowOver,
+    #[error("the title holds an invisible or direction-changing character")]
+    TitleHidden,
+    #[error("the description holds an invisible or direction-changing character")]
+    DescriptionHidden,
     #[error("choose how collectors claim: open, with claim codes, or by allowlist")]
     ClaimMode,
 }
 
-fn printable(text: &str) -> bool {
-    !text
-        .chars()
-        .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
-}
-
 impl CollectionForm {
     /// Checks every field and reports every problem at once. An empty per-person limit means 1.
-    pub fn parse(&self) -> Result<CollectionTerms, Vec<TermsError>> {
+    /// A window that has ended by `now` is refused: nobody could ever claim.
+    pub fn parse(&self, now: DateTime<Utc>) -> Result<CollectionTerms, Vec<TermsError>> {
         let mut errors = Vec::new();
         let title = self.title.trim();
-        if title.is_empty() || title.chars().count() > MAX_TITLE_CHARS || !printable(title) || title.contains('\n') {
+        if title.is_empty() || title.chars().count() > MAX_TITLE_CHARS {
             errors.push(TermsError::Title);
+        } else if check_visible(title, TextKind::Name).is_err() {
+            errors.push(TermsError::TitleHidden);
         }
         let description = self.description.trim();
-        if description.chars().count() > MAX_DESCRIPTION_CHARS || !printable(description) {
+        if description.chars().count() > MAX_DESCRIPTION_CHARS {
             errors.push(TermsError::Description);
+        } else if check_visible(description, TextKind::Prose).is_err() {
+            errors.push(TermsError::DescriptionHidden);
         }
         let edition_size = self
             .edition_size
@@ -170,8 +176,10 @@ impl CollectionForm {
             (Some(start), Some(end)) if end > start => Some((start, end)),
             _ => None,
         };
-        if window.is_none() {
-            errors.push(TermsError::Window);
+        match window {
+            None => errors.push(TermsError::Window),
+            Some((_, end)) if end <= now => errors.push(TermsError::WindowOver),
+            Some(_) => {}
         }
         let claim_mode = ClaimMode::parse(self.claim_mode.trim());
         if claim_mode.is_none() {
@@ -427,6 +435,11 @@ mod tests {
 
     use super::*;
 
+    /// The day the test forms are filled in: their window opens then.
+    fn now() -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339("2026-12-01T00:00:00Z").unwrap().to_utc()
+    }
+
     fn form() -> CollectionForm {
         let start = DateTime::parse_from_rfc3339("2026-12-01T00:00:00Z").unwrap().to_utc();
         CollectionForm {
@@ -442,7 +455,7 @@ mod tests {
 
     #[test]
     fn a_complete_form_gives_terms() {
-        let terms = form().parse().unwrap();
+        let terms = form().parse(now()).unwrap();
         assert_eq!(terms.title, "新华社 · 2026 年度照片");
         assert_eq!((terms.edition_size, terms.per_person_limit), (10_000, 1));
         assert_eq!(terms.claim_mode, ClaimMode::Open);
@@ -460,10 +473,10 @@ mod tests {
             claim_mode: "auction".into(),
         };
         assert_eq!(
-            bad.parse().unwrap_err(),
+            bad.parse(now()).unwrap_err(),
             vec![
                 TermsError::Title,
-                TermsError::Description,
+                TermsError::DescriptionHidden,
                 TermsError::EditionSize,
                 TermsError::PerPersonLimit,
                 TermsError::Window,
@@ -489,18 +502,48 @@ mod tests {
                 per_person_limit: limit.into(),
                 ..form()
             };
-            assert_eq!(candidate.parse().is_ok(), ok, "size {size:?} limit {limit:?}");
+            assert_eq!(candidate.parse(now()).is_ok(), ok, "size {size:?} limit {limit:?}");
         }
         let no_window = CollectionForm {
             claim_ends_at: None,
             ..form()
         };
-        assert_eq!(no_window.parse().unwrap_err(), vec![TermsError::Window]);
+        assert_eq!(no_window.parse(now()).unwrap_err(), vec![TermsError::Window]);
         let multi_line_title = CollectionForm {
             title: "two\nlines".into(),
             ..form()
         };
-        assert_eq!(multi_line_title.parse().unwrap_err(), vec![TermsError::Title]);
+        assert_eq!(
+            multi_line_title.parse(now()).unwrap_err(),
+            vec![TermsError::TitleHidden]
+        );
+    }
+
+    #[test]
+    fn a_window_that_has_already_ended_is_refused() {
+        let ends = form().claim_ends_at.unwrap();
+        assert!(
+            form().parse(ends - TimeDelta::minutes(1)).is_ok(),
+            "still open for a minute"
+        );
+        assert_eq!(form().parse(ends).unwrap_err(), vec![TermsError::WindowOver]);
+        assert_eq!(
+            form().parse(ends + TimeDelta::days(400)).unwrap_err(),
+            vec![TermsError::WindowOver]
+        );
+    }
+
+    #[test]
+    fn hidden_characters_in_the_title_or_description_are_refused() {
+        let spoofed = CollectionForm {
+            title: "限量\u{202E}品藏".into(),
+            description: "正文\u{200B}里有零宽空格".into(),
+            ..form()
+        };
+        assert_eq!(
+            spoofed.parse(now()).unwrap_err(),
+            vec![TermsError::TitleHidden, TermsError::DescriptionHidden]
+        );
     }
 
     #[test]

@@ -9,6 +9,8 @@ use std::fmt;
 
 use chrono::{Datelike, NaiveDate};
 
+use super::visible_text::{TextKind, check_visible};
+
 /// Weights of positions 1 to 17 (GB 11643-1999).
 const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
 /// Check character for each value of the weighted sum mod 11.
@@ -106,6 +108,8 @@ pub enum LegalNameError {
     TooLong,
     #[error("a legal name contains only letters, spaces and the separator ·")]
     Characters,
+    #[error("the name holds an invisible or direction-changing character")]
+    Hidden,
 }
 
 /// A person's legal name as on their ID card (Chinese names, or Latin names of foreigners
@@ -117,6 +121,7 @@ impl LegalName {
     pub fn parse(raw: &str) -> Result<Self, LegalNameError> {
         let folded: String = raw.chars().map(fold_full_width).collect();
         let name = folded.split_whitespace().collect::<Vec<_>>().join(" ");
+        check_visible(&name, TextKind::Name).map_err(|_| LegalNameError::Hidden)?;
         if name.is_empty() {
             return Err(LegalNameError::Empty);
         }
@@ -359,6 +364,8 @@ mod tests {
         assert_eq!(LegalName::parse("张三1"), Err(LegalNameError::Characters));
         assert_eq!(LegalName::parse("<script>"), Err(LegalNameError::Characters));
         assert_eq!(LegalName::parse(&"张".repeat(65)), Err(LegalNameError::TooLong));
+        assert_eq!(LegalName::parse("张\u{200B}三"), Err(LegalNameError::Hidden));
+        assert_eq!(LegalName::parse("\u{202E}三张"), Err(LegalNameError::Hidden));
     }
 
     #[test]

@@ -15,6 +15,7 @@ use std::fmt;
 use super::account::{Email, UserId};
 use super::credit_code::{CreditCodeError, UnifiedSocialCreditCode};
 use super::filings::{BlockchainFilingNumber, FilingError, IcpFilingNumber};
+use super::visible_text::{TextKind, check_visible};
 
 /// An issuer's id in the database.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -172,27 +173,46 @@ pub struct ApplicationFields {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ApplicationError {
     LegalName,
+    /// The name holds an invisible or direction-changing character.
+    LegalNameHidden,
     CreditCode(CreditCodeError),
     IcpFiling(FilingError),
     BlockchainFiling(FilingError),
     ContactName,
+    ContactNameHidden,
     ContactEmail,
     ContactPhone,
 }
 
-fn text_field(raw: &str, max: usize) -> Option<String> {
+/// A one-line name of at most `max` characters, runs of white space folded to one space; or
+/// the error `empty_or_long`, or `hidden` when it holds an invisible or direction-changing
+/// character.
+fn text_field(
+    raw: &str,
+    max: usize,
+    empty_or_long: ApplicationError,
+    hidden: ApplicationError,
+) -> Result<String, ApplicationError> {
     let value = raw.split_whitespace().collect::<Vec<_>>().join(" ");
-    (!value.is_empty() && value.chars().count() <= max && !value.chars().any(char::is_control)).then_some(value)
+    check_visible(&value, TextKind::Name).map_err(|_| hidden)?;
+    if value.is_empty() || value.chars().count() > max {
+        return Err(empty_or_long);
+    }
+    Ok(value)
 }
 
 impl IssuerApplication {
     /// Validates every field, reporting all problems at once.
     pub fn parse(fields: &ApplicationFields) -> Result<Self, Vec<ApplicationError>> {
         let mut errors = Vec::new();
-        let legal_name = text_field(&fields.legal_name, 200);
-        if legal_name.is_none() {
-            errors.push(ApplicationError::LegalName);
-        }
+        let legal_name = text_field(
+            &fields.legal_name,
+            200,
+            ApplicationError::LegalName,
+            ApplicationError::LegalNameHidden,
+        )
+        .map_err(|e| errors.push(e))
+        .ok();
         let credit_code = UnifiedSocialCreditCode::parse(&fields.credit_code)
             .map_err(|e| errors.push(ApplicationError::CreditCode(e)))
             .ok();
@@ -202,10 +222,14 @@ impl IssuerApplication {
         let blockchain_filing = BlockchainFilingNumber::parse(&fields.blockchain_filing)
             .map_err(|e| errors.push(ApplicationError::BlockchainFiling(e)))
             .ok();
-        let contact_name = text_field(&fields.contact_name, 100);
-        if contact_name.is_none() {
-            errors.push(ApplicationError::ContactName);
-        }
+        let contact_name = text_field(
+            &fields.contact_name,
+            100,
+            ApplicationError::ContactName,
+            ApplicationError::ContactNameHidden,
+        )
+        .map_err(|e| errors.push(e))
+        .ok();
         let contact_email = Email::parse(&fields.contact_email)
             .map_err(|_| errors.push(ApplicationError::ContactEmail))
             .ok();
@@ -299,6 +323,19 @@ mod tests {
         let errors = IssuerApplication::parse(&bad).unwrap_err();
         assert_eq!(errors.len(), 7, "{errors:?}");
         assert!(errors.contains(&ApplicationError::CreditCode(CreditCodeError::CheckCharacter)));
+    }
+
+    #[test]
+    fn names_with_hidden_characters_are_refused() {
+        let spoofed = ApplicationFields {
+            legal_name: "北京\u{202E}司公限有".into(),
+            contact_name: "Li\u{200B}Lei".into(),
+            ..fields()
+        };
+        assert_eq!(
+            IssuerApplication::parse(&spoofed).unwrap_err(),
+            vec![ApplicationError::LegalNameHidden, ApplicationError::ContactNameHidden]
+        );
     }
 
     #[test]

@@ -130,7 +130,7 @@ impl FormValues {
         }
     }
 
-    fn parse(&self) -> Result<CollectionTerms, Vec<TermsError>> {
+    fn parse(&self, now: DateTime<Utc>) -> Result<CollectionTerms, Vec<TermsError>> {
         CollectionForm {
             title: self.title.clone(),
             description: self.description.clone(),
@@ -140,7 +140,7 @@ impl FormValues {
             claim_ends_at: parse_local_time(&self.claim_ends_at),
             claim_mode: self.claim_mode.clone(),
         }
-        .parse()
+        .parse(now)
     }
 }
 
@@ -154,6 +154,9 @@ fn terms_error_key(error: TermsError) -> (&'static str, &'static str) {
         TermsError::EditionSize => ("edition_size", "collection.error_edition_size"),
         TermsError::PerPersonLimit => ("per_person_limit", "collection.error_per_person_limit"),
         TermsError::Window => ("claim_window", "collection.error_window"),
+        TermsError::WindowOver => ("claim_window", "collection.error_window_over"),
+        TermsError::TitleHidden => ("title", "form.hidden_characters"),
+        TermsError::DescriptionHidden => ("description", "form.hidden_characters"),
         TermsError::ClaimMode => ("claim_mode", "collection.error_claim_mode"),
     }
 }
@@ -316,8 +319,9 @@ async fn check_submission(
     values: &FormValues,
     upload: Option<Bytes>,
     artwork_required: bool,
+    now: DateTime<Utc>,
 ) -> AppResult<Checked> {
-    let terms = values.parse();
+    let terms = values.parse(now);
     let mut errors: FieldErrors = match &terms {
         Ok(_) => Vec::new(),
         Err(problems) => problems.iter().map(|e| terms_error_key(*e)).collect(),
@@ -423,7 +427,8 @@ pub async fn create(
     if !acting.issuer.status.is_active() {
         return Err(AppError::IssuerInactive);
     }
-    let checked = check_submission(&state, &ctx, &values, upload, true).await?;
+    let now = Utc::now();
+    let checked = check_submission(&state, &ctx, &values, upload, true, now).await?;
     let (terms, artwork) = match checked {
         Checked {
             terms: Some(terms),
@@ -432,7 +437,6 @@ pub async fn create(
         } if errors.is_empty() => (terms, artwork),
         checked => return form_again(&state, ctx, acting, None, values, checked),
     };
-    let now = Utc::now();
     let txn = store::begin(&state.db).await?;
     let id = store::collections::create(&txn, acting.issuer.id, &terms, &artwork, acting.user.id, now).await?;
     let mut entry = audit(&ctx, acting.user.id, AuditAction::CollectionCreated, id);
@@ -553,7 +557,8 @@ pub async fn edit(
         return Err(AppError::IssuerInactive);
     }
     let (values, upload) = read_form(multipart).await?;
-    let checked = check_submission(&state, &ctx, &values, upload, false).await?;
+    let now = Utc::now();
+    let checked = check_submission(&state, &ctx, &values, upload, false, now).await?;
     let (terms, artwork) = match checked {
         Checked {
             terms: Some(terms),
@@ -562,7 +567,6 @@ pub async fn edit(
         } if errors.is_empty() => (terms, artwork),
         checked => return form_again(&state, ctx, acting, Some(id), values, checked),
     };
-    let now = Utc::now();
     let txn = store::begin(&state.db).await?;
     if !store::collections::edit(
         &txn,

@@ -61,6 +61,7 @@ fn name_error_key(error: LegalNameError) -> &'static str {
         LegalNameError::Empty => "identity.error_name_empty",
         LegalNameError::TooLong => "identity.error_name_long",
         LegalNameError::Characters => "identity.error_name_characters",
+        LegalNameError::Hidden => "form.hidden_characters",
     }
 }
 

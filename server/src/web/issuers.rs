@@ -25,6 +25,7 @@ use crate::domain::audit::{AuditAction, AuditDetails, AuditEntry, AuditSubject};
 use crate::domain::documents::{DocumentError, DocumentKind, check_document};
 use crate::domain::filings::FilingError;
 use crate::domain::issuer::{ApplicationError, ApplicationFields, IssuerApplication, IssuerId, IssuerStatus};
+use crate::domain::visible_text::{TextKind, check_visible};
 use crate::mail::{self, Mail};
 use crate::store;
 use crate::store::collections::PublicFilter;
@@ -47,12 +48,14 @@ fn audit(ctx: &RequestContext, actor: UserId, action: AuditAction, issuer: Issue
 fn application_error_key(error: ApplicationError) -> (&'static str, &'static str) {
     match error {
         ApplicationError::LegalName => ("legal_name", "issuer.error_legal_name"),
+        ApplicationError::LegalNameHidden => ("legal_name", "form.hidden_characters"),
         ApplicationError::CreditCode(_) => ("credit_code", "issuer.error_credit_code"),
         ApplicationError::IcpFiling(FilingError::MalformedIcp | FilingError::MalformedBlockchain) => {
             ("icp_filing", "issuer.error_icp")
         }
         ApplicationError::BlockchainFiling(_) => ("blockchain_filing", "issuer.error_blockchain"),
         ApplicationError::ContactName => ("contact_name", "issuer.error_contact_name"),
+        ApplicationError::ContactNameHidden => ("contact_name", "form.hidden_characters"),
         ApplicationError::ContactEmail => ("contact_email", "issuer.error_contact_email"),
         ApplicationError::ContactPhone => ("contact_phone", "issuer.error_contact_phone"),
     }
@@ -726,7 +729,8 @@ struct InvitationTemplate {
 }
 
 fn invitation_blocker(user: &super::context::SessionUser, invited: &str) -> Option<&'static str> {
-    if !user.email.eq_ignore_ascii_case(invited) {
+    let same_mailbox = matches!((Email::parse(&user.email), Email::parse(invited)), (Ok(a), Ok(b)) if a == b);
+    if !same_mailbox {
         return Some("invitation.wrong_account");
     }
     if !user.identity_verified() {
@@ -807,6 +811,11 @@ pub async fn create_key(
     let form_key = FormKey::from_form(&form.form_key)?;
     if let Some(earlier) = form_result::replay(&state, &ctx, &form_key).await? {
         return Ok(earlier);
+    }
+    if check_visible(form.label.trim(), TextKind::Name).is_err() {
+        let mut page = console_page(&state, ctx, &acting).await?;
+        page.notice = Some("form.hidden_characters");
+        return render_with(StatusCode::UNPROCESSABLE_ENTITY, page);
     }
     let label: String = form.label.trim().chars().take(100).collect();
     let label = if label.is_empty() { "API key".to_owned() } else { label };

@@ -488,3 +488,116 @@ on_both_databases!(
     full_width_addresses_are_the_same_account,
     the_migration_normalises_stored_addresses,
 );
+
+/// Moves every recorded log-in failure `by` into the past, as if that time had gone by.
+async fn age_login_failures(server: &Server, by: chrono::TimeDelta) {
+    use keepsake::store::entities::login_failures;
+    use sea_orm::{ActiveModelTrait, EntityTrait, Set};
+
+    let db = server.db().await;
+    for row in login_failures::Entity::find().all(&db).await.unwrap() {
+        let failed_at = row.failed_at - by;
+        let mut row: login_failures::ActiveModel = row.into();
+        row.failed_at = Set(failed_at);
+        row.update(&db).await.unwrap();
+    }
+}
+
+fn retry_after(response: &reqwest::Response) -> i64 {
+    response.headers()["retry-after"].to_str().unwrap().parse().unwrap()
+}
+
+/// Wrong passwords from one address slow that address down, with a wait that doubles with
+/// each further failure, and never lock out the owner logging in from somewhere else.
+async fn wrong_passwords_from_one_address_do_not_lock_out_another(db: Db) {
+    let server = Server::start(db).await;
+    server.verified_user("owner@example.com", PASSWORD).await;
+    let attacker = server.client_from("127.0.0.2".parse().unwrap());
+    for _ in 0..5 {
+        let response = attacker.login("owner@example.com", "wrong password!!").await;
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    }
+    let waiting = attacker.login("owner@example.com", PASSWORD).await;
+    assert_eq!(waiting.status(), StatusCode::TOO_MANY_REQUESTS, "this address waits");
+    let first_wait = retry_after(&waiting);
+    assert!((1..=30).contains(&first_wait), "{first_wait}");
+
+    let owner = server.client_from("127.0.0.3".parse().unwrap());
+    let login = owner.login("ＯＷＮＥＲ@example.com", PASSWORD).await;
+    assert_eq!(
+        login.status(),
+        StatusCode::SEE_OTHER,
+        "the owner elsewhere is not locked out"
+    );
+
+    // Once the wait is over, one more failure makes the next wait twice as long.
+    age_login_failures(&server, chrono::TimeDelta::seconds(31)).await;
+    let response = attacker.login("owner@example.com", "wrong password!!").await;
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "the wait was over");
+    let waiting = attacker.login("owner@example.com", "wrong password!!").await;
+    assert_eq!(waiting.status(), StatusCode::TOO_MANY_REQUESTS);
+    let second_wait = retry_after(&waiting);
+    assert!((31..=60).contains(&second_wait), "the wait doubled: {second_wait}");
+}
+
+/// Failures from everywhere up to the account's ceiling lock it for everyone, the right
+/// password included; the owner is mailed a link that unlocks it, and the link never reaches
+/// the log.
+async fn the_ceiling_locks_everyone_until_the_mailed_link_unlocks(db: Db) {
+    use keepsake::store::entities::login_failures;
+    use sea_orm::{ActiveModelTrait, Set};
+
+    let server = Server::start_with(crate::support::Options::new(db).env("KEEPSAKE_LOG", "trace")).await;
+    server.verified_user("target@example.com", PASSWORD).await;
+    // 99 failures from 99 places in the last hour (arranged in the database: each address
+    // alone stays under its back-off), then the 100th over HTTP.
+    let conn = server.db().await;
+    let now = chrono::Utc::now();
+    for n in 0..99 {
+        login_failures::ActiveModel {
+            account: Set("target@example.com".to_owned()),
+            ip: Set(format!("10.0.{}.{}", n / 200, n % 200 + 1)),
+            failed_at: Set(now - chrono::TimeDelta::minutes(30)),
+            ..Default::default()
+        }
+        .insert(&conn)
+        .await
+        .unwrap();
+    }
+    let last = server.client_from("127.0.0.4".parse().unwrap());
+    let response = last.login("target@example.com", "wrong password!!").await;
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+
+    let owner = server.client_from("127.0.0.5".parse().unwrap());
+    owner.get("/lang/en?next=%2F").await;
+    let locked = owner.login("target@example.com", PASSWORD).await;
+    assert_eq!(
+        locked.status(),
+        StatusCode::TOO_MANY_REQUESTS,
+        "the ceiling locks everyone"
+    );
+    assert!(retry_after(&locked) > 0);
+    let page = locked.text().await.unwrap();
+    assert!(page.contains("emailed its owner a link"), "{page}");
+
+    let link = server.mailbox().link_for("target@example.com", "/login/unlock/").await;
+    let unlocked = owner.get_absolute(&link).await;
+    assert_eq!(location(&unlocked), "/login/unlocked");
+    let (status, page) = owner.get_text("/login/unlocked").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("Account unlocked"));
+    let login = owner.login("target@example.com", PASSWORD).await;
+    assert_eq!(login.status(), StatusCode::SEE_OTHER, "unlocked");
+    let again = server.client().get_absolute(&link).await;
+    assert_eq!(again.status(), StatusCode::BAD_REQUEST, "the link works once");
+
+    let token = link.rsplit('/').next().unwrap();
+    let log = server.log();
+    assert!(log.contains("/login/unlock/{secret}"), "the request is logged");
+    assert!(!log.contains(token), "the unlock token is not");
+}
+
+on_both_databases!(
+    wrong_passwords_from_one_address_do_not_lock_out_another,
+    the_ceiling_locks_everyone_until_the_mailed_link_unlocks,
+);

@@ -310,6 +310,21 @@ impl Server {
         Client::new(&self.base)
     }
 
+    /// A fresh client whose connections come from `local`, another loopback address such as
+    /// `127.0.0.2`: to the server, a client somewhere else.
+    pub fn client_from(&self, local: std::net::IpAddr) -> Client {
+        let http = reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .local_address(local)
+            .build()
+            .unwrap();
+        Client {
+            http,
+            base: self.base.clone(),
+        }
+    }
+
     /// The server's own database, for checking what was (not) stored and for ageing rows.
     pub async fn db(&self) -> DatabaseConnection {
         keepsake::store::connect(&self.database_url)

@@ -1,4 +1,5 @@
-//! One-time links sent by email: address verification and password reset.
+//! One-time links sent by email: address verification, password reset and unlocking an
+//! account that failed log-ins locked.
 //!
 //! A link carries a random token; only its hash is stored. Each purpose has its own lifetime,
 //! and a token is good for one use before it expires.
@@ -12,6 +13,8 @@ use chrono::{DateTime, Duration, Utc};
 pub enum TokenPurpose {
     VerifyEmail,
     ResetPassword,
+    /// Unlocks an account that failed log-ins locked for everyone.
+    UnlockLogin,
 }
 
 impl TokenPurpose {
@@ -19,6 +22,7 @@ impl TokenPurpose {
         match self {
             TokenPurpose::VerifyEmail => "verify_email",
             TokenPurpose::ResetPassword => "reset_password",
+            TokenPurpose::UnlockLogin => "unlock_login",
         }
     }
 
@@ -27,6 +31,7 @@ impl TokenPurpose {
         match self {
             TokenPurpose::VerifyEmail => Duration::hours(48),
             TokenPurpose::ResetPassword => Duration::hours(1),
+            TokenPurpose::UnlockLogin => Duration::hours(24),
         }
     }
 
@@ -48,6 +53,7 @@ impl FromStr for TokenPurpose {
         match s {
             "verify_email" => Ok(TokenPurpose::VerifyEmail),
             "reset_password" => Ok(TokenPurpose::ResetPassword),
+            "unlock_login" => Ok(TokenPurpose::UnlockLogin),
             other => Err(format!("unknown token purpose `{other}`")),
         }
     }

@@ -26,6 +26,10 @@ pub enum Mail<'a> {
     ResetPassword {
         link: &'a str,
     },
+    /// Failed log-ins from many places locked the account; the link unlocks it.
+    UnlockLogin {
+        link: &'a str,
+    },
     IdentityVerified {
         link: &'a str,
     },
@@ -115,6 +119,7 @@ impl Mail<'_> {
         match self {
             Mail::VerifyEmail { .. } => "mail.verify",
             Mail::ResetPassword { .. } => "mail.reset",
+            Mail::UnlockLogin { .. } => "mail.unlock",
             Mail::IdentityVerified { .. } => "mail.identity_verified",
             Mail::IdentityRejected { .. } => "mail.identity_rejected",
             Mail::IssuerStatus { status, .. } => match status {
@@ -144,9 +149,10 @@ impl Mail<'_> {
     /// Renders subject and bodies in `locale`.
     pub fn render(&self, to: &Email, locale: Locale, operator: &str) -> Result<NewMail, askama::Error> {
         let (link, reason, issuer, collection) = match *self {
-            Mail::VerifyEmail { link } | Mail::ResetPassword { link } | Mail::IdentityVerified { link } => {
-                (link, "", "", "")
-            }
+            Mail::VerifyEmail { link }
+            | Mail::ResetPassword { link }
+            | Mail::UnlockLogin { link }
+            | Mail::IdentityVerified { link } => (link, "", "", ""),
             Mail::IdentityRejected { link, reason } => (link, reason, "", ""),
             Mail::IssuerStatus {
                 link, issuer, reason, ..
@@ -227,9 +233,13 @@ mod tests {
                 Mail::ResetPassword {
                     link: "https://k.example/reset/abc",
                 },
+                Mail::UnlockLogin {
+                    link: "https://k.example/login/unlock/abc",
+                },
             ] {
                 let rendered = mail.render(&to, locale, "Keepsake").unwrap();
-                let (Mail::VerifyEmail { link } | Mail::ResetPassword { link }) = mail else {
+                let (Mail::VerifyEmail { link } | Mail::ResetPassword { link } | Mail::UnlockLogin { link }) = mail
+                else {
                     unreachable!()
                 };
                 assert!(rendered.text_body.contains(link));

@@ -1,10 +1,13 @@
-//! Failed log-in attempts, kept for the throttling window.
+//! Failed log-in attempts by (account, client address), kept for the throttling window.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set,
+};
 
 use super::StoreResult;
 use super::entities::login_failures;
+use crate::domain::login_throttle::Failures;
 
 pub async fn record(conn: &impl ConnectionTrait, account: &str, ip: &str, now: DateTime<Utc>) -> StoreResult<()> {
     login_failures::ActiveModel {
@@ -18,27 +21,46 @@ pub async fn record(conn: &impl ConnectionTrait, account: &str, ip: &str, now: D
     Ok(())
 }
 
-/// Failures since `since` for the account and for the address.
+/// Failures since `since` by this address on this account (with the latest), on the account
+/// from everywhere, and from the address on every account.
 pub async fn count_since(
     conn: &impl ConnectionTrait,
     account: &str,
     ip: &str,
     since: DateTime<Utc>,
-) -> StoreResult<(u64, u64)> {
-    let by_account = login_failures::Entity::find()
+) -> StoreResult<Failures> {
+    let recent = || login_failures::Entity::find().filter(login_failures::Column::FailedAt.gt(since));
+    let pair = recent()
         .filter(login_failures::Column::Account.eq(account))
-        .filter(login_failures::Column::FailedAt.gt(since))
-        .count(conn)
-        .await?;
-    let by_ip = login_failures::Entity::find()
-        .filter(login_failures::Column::Ip.eq(ip))
-        .filter(login_failures::Column::FailedAt.gt(since))
-        .count(conn)
-        .await?;
-    Ok((by_account, by_ip))
+        .filter(login_failures::Column::Ip.eq(ip));
+    let pair_last = pair
+        .clone()
+        .order_by_desc(login_failures::Column::FailedAt)
+        .one(conn)
+        .await?
+        .map(|row| row.failed_at);
+    Ok(Failures {
+        pair: pair.count(conn).await?,
+        pair_last,
+        account: recent()
+            .filter(login_failures::Column::Account.eq(account))
+            .count(conn)
+            .await?,
+        ip: recent().filter(login_failures::Column::Ip.eq(ip)).count(conn).await?,
+    })
 }
 
-/// Forgets an account's failures after a successful log-in.
+/// Forgets one address's failures on an account after it logged in with the right password.
+pub async fn clear_pair(conn: &impl ConnectionTrait, account: &str, ip: &str) -> StoreResult<()> {
+    login_failures::Entity::delete_many()
+        .filter(login_failures::Column::Account.eq(account))
+        .filter(login_failures::Column::Ip.eq(ip))
+        .exec(conn)
+        .await?;
+    Ok(())
+}
+
+/// Forgets every failure on an account: its owner followed the unlock link.
 pub async fn clear_account(conn: &impl ConnectionTrait, account: &str) -> StoreResult<()> {
     login_failures::Entity::delete_many()
         .filter(login_failures::Column::Account.eq(account))

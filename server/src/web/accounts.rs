@@ -105,11 +105,13 @@ async fn queue_link_mail(
     let link = match purpose {
         TokenPurpose::VerifyEmail => state.absolute_url(&format!("/verify-email/{token}")),
         TokenPurpose::ResetPassword => state.absolute_url(&format!("/password/reset/{token}")),
+        TokenPurpose::UnlockLogin => state.absolute_url(&format!("/login/unlock/{token}")),
     };
     let email = Email::parse(&user.email).map_err(|e| AppError::Internal(e.into()))?;
     let mail = match purpose {
         TokenPurpose::VerifyEmail => Mail::VerifyEmail { link: &link },
         TokenPurpose::ResetPassword => Mail::ResetPassword { link: &link },
+        TokenPurpose::UnlockLogin => Mail::UnlockLogin { link: &link },
     };
     let rendered = mail.render(&email, user.locale, &state.config.operator.name)?;
     mail::enqueue(conn, rendered, now).await?;
@@ -314,20 +316,24 @@ pub async fn login(
     Form(form): Form<LoginForm>,
 ) -> AppResult<Response> {
     let next = safe_next(Some(&form.next));
-    let typed = form.email.trim().to_lowercase();
+    let email = Email::parse(&form.email).ok();
+    // Failures are counted under the address's normal form, so that spellings of one address
+    // are one account to the throttle too.
+    let account = email
+        .as_ref()
+        .map_or_else(|| form.email.trim().to_lowercase(), |e| e.as_str().to_owned());
     let ip = peer.ip().to_string();
     let now = Utc::now();
 
-    let (account_failures, ip_failures) =
-        store::login_failures::count_since(&state.db, &typed, &ip, now - login_throttle::WINDOW).await?;
-    if let Err(throttled) = login_throttle::check(account_failures, ip_failures) {
-        tracing::warn!(%ip, reason = %throttled, "log-in throttled");
+    let failures = store::login_failures::count_since(&state.db, &account, &ip, now - login_throttle::WINDOW).await?;
+    if let Err(throttled) = login_throttle::check(&failures, now) {
+        tracing::warn!(%ip, reason = ?throttled.reason, "log-in throttled");
         return Err(AppError::Throttled(throttled));
     }
 
-    let user = match Email::parse(&form.email) {
-        Ok(email) => store::users::find_by_email(&state.db, &email).await?,
-        Err(_) => None,
+    let user = match &email {
+        Some(email) => store::users::find_by_email(&state.db, email).await?,
+        None => None,
     };
     // Without an account, still spend the time of one hash so timing does not reveal it.
     let stored = user
@@ -352,8 +358,18 @@ pub async fn login(
     };
     let user = match user {
         Some(user) if matches => user,
-        _ => {
-            store::login_failures::record(&state.db, &typed, &ip, now).await?;
+        user => {
+            let txn = store::begin(&state.db).await?;
+            store::login_failures::record(&txn, &account, &ip, now).await?;
+            // The failure that locks the account for everyone mails its owner the way out.
+            if let Some(user) = &user
+                && login_throttle::reaches_ceiling(failures.account + 1)
+            {
+                queue_link_mail(&state, &txn, user, TokenPurpose::UnlockLogin, "/").await?;
+                tracing::warn!(user = %user.id, "account locked by failed log-ins; unlock link mailed");
+            }
+            txn.commit().await?;
+            state.mail_wakeup.notify_one();
             tracing::info!(%ip, "log-in failed");
             return refuse(ctx, Some("login.wrong_credentials"), false, StatusCode::UNAUTHORIZED);
         }
@@ -364,7 +380,7 @@ pub async fn login(
 
     let token = crypto::random_token();
     let txn = store::begin(&state.db).await?;
-    store::login_failures::clear_account(&txn, &typed).await?;
+    store::login_failures::clear_pair(&txn, &account, &ip).await?;
     store::sessions::create(
         &txn,
         crypto::sha3_hex(token.as_bytes()),
@@ -486,6 +502,8 @@ pub async fn reset(
     store::users::set_password_hash(&txn, user_id, hash).await?;
     store::users::mark_email_verified(&txn, user_id, now).await?;
     store::sessions::delete_all_for(&txn, user_id).await?;
+    // A new password is also the way out of a lock-out.
+    store::login_failures::clear_account(&txn, email.as_str()).await?;
     txn.commit().await?;
     tracing::info!(user = %user_id, "password reset");
     Ok(Redirect::to("/password/reset/done").into_response())
@@ -493,6 +511,39 @@ pub async fn reset(
 
 pub async fn password_changed(ctx: RequestContext) -> AppResult<Html<String>> {
     let mut page = message(ctx, "reset.done_title", "reset.done_body");
+    page.action = Some(("/login".to_owned(), "nav.login"));
+    render(page)
+}
+
+// ---- unlocking an account that failed log-ins locked ----
+
+/// `GET /login/unlock/{token}`: the link mailed when an account reached the failure ceiling
+/// forgets every failure on the account, so its owner logs in again at once.
+pub async fn unlock(State(state): State<AppState>, Path(token): Path<String>) -> AppResult<Response> {
+    let now = Utc::now();
+    let txn = store::begin(&state.db).await?;
+    let user_id = store::email_tokens::consume(
+        &txn,
+        &crypto::sha3_hex(token.as_bytes()),
+        TokenPurpose::UnlockLogin,
+        now,
+    )
+    .await?
+    .map_err(|e| {
+        tracing::info!(reason = %e, "unlock link refused");
+        AppError::InvalidLink
+    })?;
+    let user = store::users::find(&txn, user_id).await?.ok_or(AppError::InvalidLink)?;
+    let email = Email::parse(&user.email).map_err(|e| AppError::Internal(e.into()))?;
+    store::login_failures::clear_account(&txn, email.as_str()).await?;
+    txn.commit().await?;
+    tracing::info!(user = %user_id, "account unlocked by its owner");
+    // Redirect, so that a reload does not reuse the spent link.
+    Ok(Redirect::to("/login/unlocked").into_response())
+}
+
+pub async fn unlocked(ctx: RequestContext) -> AppResult<Html<String>> {
+    let mut page = message(ctx, "unlock.done_title", "unlock.done_body");
     page.action = Some(("/login".to_owned(), "nav.login"));
     render(page)
 }

@@ -9,7 +9,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 
 use crate::domain::claim::ClaimRefusal;
-use crate::domain::login_throttle::Throttled;
+use crate::domain::login_throttle::{ThrottleReason, Throttled};
 use crate::minter::MintError;
 use crate::store::StoreError;
 
@@ -108,6 +108,15 @@ impl AppError {
         AppError::WithNext(Box::new(self), next)
     }
 
+    /// How long a rate-limited client should wait (the `Retry-After` header).
+    pub fn retry_after(&self) -> Option<chrono::Duration> {
+        match self {
+            AppError::WithNext(inner, _) => inner.retry_after(),
+            AppError::Throttled(throttled) => Some(throttled.retry_after),
+            _ => None,
+        }
+    }
+
     pub fn status(&self) -> StatusCode {
         match self {
             AppError::WithNext(inner, _) => inner.status(),
@@ -152,7 +161,18 @@ impl AppError {
             AppError::Unauthenticated { .. } => ("unauthenticated", "sign-in required"),
             AppError::Forbidden => ("forbidden", "you do not have permission to do this"),
             AppError::CsrfRejected => ("csrf_rejected", "missing or invalid CSRF token"),
-            AppError::Throttled(_) => ("rate_limited", "too many attempts; try again later"),
+            AppError::Throttled(Throttled {
+                reason: ThrottleReason::AccountLocked,
+                ..
+            }) => (
+                "account_locked",
+                "this account had too many failed log-ins from many places and is locked for now; its owner was \
+                 mailed a link that unlocks it",
+            ),
+            AppError::Throttled(_) => (
+                "rate_limited",
+                "too many attempts; wait the number of seconds in Retry-After and try again",
+            ),
             AppError::InvalidLink => ("invalid_link", "this link is not valid or has expired"),
             AppError::BadRequest => ("bad_request", "the request could not be understood"),
             AppError::IdempotencyKeyReused => (
@@ -242,6 +262,12 @@ impl IntoResponse for AppError {
             tracing::error!(error = %self, "request failed");
         }
         let mut response = status.into_response();
+        if let Some(wait) = self.retry_after() {
+            response.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from(wait.num_seconds().max(1)),
+            );
+        }
         response.extensions_mut().insert(self.page());
         response
     }

@@ -1,11 +1,17 @@
 //! What of a request's path goes into the log. One-time links (password reset, email
-//! verification, invitations) and claim codes carry their secret in the path; the log gets a
+//! verification, unlocking a locked account, invitations) and claim codes carry their secret in the path; the log gets a
 //! marker in its place, so that reading the log gives nobody an account or a collectible.
 
 use std::borrow::Cow;
 
 /// Paths whose next segment is a secret.
-const SECRET_AFTER: [&str; 4] = ["/password/reset/", "/verify-email/", "/invitations/", "/c/"];
+const SECRET_AFTER: [&str; 5] = [
+    "/password/reset/",
+    "/verify-email/",
+    "/login/unlock/",
+    "/invitations/",
+    "/c/",
+];
 
 /// Pages under those prefixes whose names are not secrets.
 const NAMED_PAGES: [&str; 4] = [
@@ -43,10 +49,12 @@ mod tests {
         assert_eq!(loggable("/password/reset/abc123"), "/password/reset/{secret}");
         assert_eq!(loggable("/verify-email/abc123"), "/verify-email/{secret}");
         assert_eq!(loggable("/invitations/abc123"), "/invitations/{secret}");
+        assert_eq!(loggable("/login/unlock/abc123"), "/login/unlock/{secret}");
         assert_eq!(loggable("/c/7KQ2M9XD4TPA0HCF"), "/c/{secret}");
         assert_eq!(loggable("/c/7KQ2M9XD4TPA0HCF/more"), "/c/{secret}/more");
         for plain in [
             "/c",
+            "/login/unlocked",
             "/verify-email/done",
             "/password/reset/done",
             "/collections/1",

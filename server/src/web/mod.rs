@@ -119,6 +119,8 @@ pub fn router(state: AppState) -> Router {
         .route("/verify-email/sent", get(accounts::verification_sent))
         .route("/password/forgot/sent", get(accounts::reset_link_sent))
         .route("/login", get(accounts::login_form).post(accounts::login))
+        .route("/login/unlock/{token}", get(accounts::unlock))
+        .route("/login/unlocked", get(accounts::unlocked))
         .route("/logout", form_page("/").post(accounts::logout))
         .route("/verify-email/{token}", get(accounts::verify_email))
         .route("/verify-email/done", get(accounts::email_verified))

@@ -42,15 +42,17 @@
 //! idempotence) are also checked with proptest in `tests/normalise_props.rs`, which runs with the
 //! ordinary tests.
 
+mod fold;
 pub mod image;
 pub mod lists;
 pub mod normalise;
 pub mod phash;
 pub mod risk;
+pub mod spellings;
 pub mod text;
 
 pub use crate::image::{DecodedImage, EncodedImage, ImageError, ImageFormat, ImageLimits};
 pub use crate::lists::{Allowlist, Category, ListError, Severity, TermList};
 pub use crate::phash::{HashMatch, PerceptualHash};
 pub use crate::risk::{Assessment, Verdict};
-pub use crate::text::{TextFinding, TextScreener};
+pub use crate::text::{FieldFinding, TextFinding, TextScreener};

@@ -9,7 +9,10 @@
 //! The starter lists in `moderation/lists/` are deliberately small and neutral: enough to
 //! exercise every category and to make the platform safe on day one, not a complete
 //! vocabulary. Their format is one term per line, `#` comments, and `@severity block` or
-//! `@severity review` lines that set the severity of the terms after them.
+//! `@severity review` lines that set the severity of the terms after them. A term ending in
+//! `{number}` counts only when a number follows it (see [`crate::spellings`]). In the allowlist,
+//! a line `term ~ word word …` is a context rule: a match of the term is dropped when one of the
+//! words stands near it.
 
 use std::fmt;
 

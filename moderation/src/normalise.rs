@@ -14,12 +14,15 @@
 //!    Hangul jamo) are not performed; no term list depends on them.
 //! 2. **Case folding** with Unicode lower-casing, followed by NFKC again because lower-casing can
 //!    leave decomposed sequences (`İ` → `i` + U+0307).
-//! 3. **Removal of invisible characters**: zero-width spaces and joiners, soft hyphens,
+//! 3. **Folding** of spellings that read alike (see the `fold` module): traditional, variant
+//!    and Japanese forms of Han characters to simplified ones, look-alike letters of other
+//!    scripts to the Latin letter, and Latin letters with diacritics to their base letter.
+//! 4. **Removal of invisible characters**: zero-width spaces and joiners, soft hyphens,
 //!    bidirectional controls, variation selectors, tag characters, Hangul fillers, and any
 //!    combining mark that NFKC could not compose into its base (stacked marks are a common way to
 //!    break a term without changing how it looks). These are removed outright, so
 //!    `guar\u{200D}anteed` reads as one word.
-//! 4. **Separators** (everything that is not a letter or digit: spaces, punctuation, symbols,
+//! 5. **Separators** (everything that is not a letter or digit: spaces, punctuation, symbols,
 //!    emoji) are removed or collapsed according to the characters on either side:
 //!
 //!    | left            | right           | result                          |
@@ -45,6 +48,10 @@
 //!    words. The known cost: an evasion that splits a Latin word unevenly (`dr ug`) is not
 //!    rejoined, and a dotted number such as `1.5` reads as `15`.
 //!
+//! 6. **Digits for letters**: in a word that also has a Latin letter, `0 1 3 4 5 7 9` read as
+//!    `o i e a s t g`, `@` before a letter or between two letters or digits as `a`, and `$`
+//!    between two as `s` (`pr0fit`, `c@sino`); numbers on their own stay as they are.
+//!
 //! The result is idempotent: normalising a normalised text changes nothing, which is also what
 //! makes term lists and texts comparable, since terms go through the same function.
 //!
@@ -60,6 +67,8 @@
 use std::ops::Range;
 
 use unicode_normalization::char::{canonical_combining_class, is_combining_mark};
+
+use crate::fold;
 use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfkc_quick};
 
 /// A text in matching form, with the way back to the original.
@@ -129,10 +138,10 @@ pub fn normalise(original: &str) -> Normalised {
     let mut at = 0;
     while let Some(c) = original[at..].chars().next() {
         if c.is_ascii()
-            && let Some(len) = ascii_run(&original[at..])
+            && let Some((len, word)) = ascii_run(&original[at..])
         {
             let run = &original[at..at + len];
-            if c.is_ascii_alphanumeric() {
+            if word {
                 sink.push_ascii_word(run, at);
             } else {
                 sink.push_ascii_separators(at..at + len);
@@ -166,21 +175,53 @@ pub fn normalise(original: &str) -> Normalised {
 
 /// The length of the run at the start of `text` made of ASCII letters and digits, or of ASCII
 /// separators, not counting a last character that a combining mark follows (that character
-/// forms a cluster with the mark and needs the general path). `None` if no such run is left.
+/// forms a cluster with the mark and needs the general path), and whether it is a word. `None`
+/// if no such run is left.
 ///
 /// ASCII is its own NFKC form and only needs ASCII lower-casing, so such a run can be handled
 /// as a whole with byte operations; this is what makes Latin text cheap to normalise.
-fn ascii_run(text: &str) -> Option<usize> {
+fn ascii_run(text: &str) -> Option<(usize, bool)> {
     let bytes = text.as_bytes();
-    let word = bytes.first()?.is_ascii_alphanumeric();
-    let len = bytes
-        .iter()
-        .position(|b| !b.is_ascii() || b.is_ascii_alphanumeric() != word)
-        .unwrap_or(bytes.len());
+    if bytes.is_empty() {
+        return None;
+    }
+    // Inside a word, `@` and `$` between two letters or digits stand for a letter (`c@sino`),
+    // and so does `@` before a letter (`@ppreciation`).
+    let in_word = |i: usize| {
+        let b = bytes[i];
+        let before = i > 0 && bytes[i - 1].is_ascii_alphanumeric();
+        b.is_ascii_alphanumeric()
+            || (b == b'@'
+                && bytes
+                    .get(i + 1)
+                    .is_some_and(|n| n.is_ascii_alphabetic() || (before && n.is_ascii_digit())))
+            || (b == b'$' && before && bytes.get(i + 1).is_some_and(u8::is_ascii_alphanumeric))
+    };
+    let word = in_word(0);
+    let plain_end = |from: usize| {
+        bytes[from..]
+            .iter()
+            .position(|b| !b.is_ascii() || b.is_ascii_alphanumeric() != word)
+            .map_or(bytes.len(), |p| from + p)
+    };
+    let mut len = plain_end(usize::from(!bytes[0].is_ascii_alphanumeric()));
+    if word {
+        // Go on through each `@` or `$` that stands for a letter.
+        while len < bytes.len() && in_word(len) {
+            len = plain_end(len + 1);
+        }
+    } else if len > 1 && len < bytes.len() && in_word(len - 1) {
+        // The `@` before the word ends the separators.
+        len -= 1;
+    }
     // Only a non-ASCII character can be a combining mark.
     let marked = bytes.get(len).is_some_and(|b| !b.is_ascii()) && followed_by_non_starter(text, len);
-    let len = if marked { len - 1 } else { len };
-    (len > 0).then_some(len)
+    let mut len = if marked { len - 1 } else { len };
+    // An `@` or `$` stands for a letter only before the letter it was seen with.
+    if marked && word && len > 0 && matches!(bytes[len - 1], b'@' | b'$') {
+        len -= 1;
+    }
+    (len > 0).then_some((len, word))
 }
 
 /// The length of the run at the start of `text` made of CJK characters, which normalisation
@@ -200,6 +241,38 @@ fn unspaced_run(text: &str) -> Option<usize> {
     (len > 0).then_some(len)
 }
 
+/// Reads digits as the letters they stand for in every word of `text` that also has an ASCII
+/// letter (`pr0fit` → `profit`), leaving numbers (`2026`, `第3期`) as they are. Works on the
+/// finished text so that words joined from spelled-out letters are judged whole, which keeps
+/// normalisation idempotent; every replacement is one ASCII byte for another, so the position
+/// map still holds.
+fn spell_out_digits(text: String) -> String {
+    let mut bytes = text.into_bytes();
+    let mut start = 0;
+    while start < bytes.len() {
+        if !bytes[start].is_ascii_alphanumeric() {
+            start += 1;
+            continue;
+        }
+        let end = bytes[start..]
+            .iter()
+            .position(|b| !b.is_ascii_alphanumeric())
+            .map_or(bytes.len(), |p| start + p);
+        let word = &mut bytes[start..end];
+        if word.iter().any(u8::is_ascii_alphabetic) {
+            for b in word.iter_mut() {
+                if b.is_ascii_digit()
+                    && let Some(letter) = fold::leet(*b)
+                {
+                    *b = letter;
+                }
+            }
+        }
+        start = end;
+    }
+    String::from_utf8(bytes).expect("ASCII bytes were replaced by ASCII bytes")
+}
+
 /// Whether the character at byte `at` of `text` (if any) joins the cluster before it.
 fn followed_by_non_starter(text: &str, at: usize) -> bool {
     text[at..].chars().next().is_some_and(|c| !is_starter(c))
@@ -212,8 +285,13 @@ fn is_starter(c: char) -> bool {
 /// Folds a cluster of one character, taking the cheap paths for the characters that make up
 /// nearly all real text.
 fn fold_char(c: char, orig: Range<usize>, sink: &mut Sink) {
-    if c.is_ascii() || is_unspaced(c) {
+    if c.is_ascii() {
         sink.push(c.to_ascii_lowercase(), orig, true);
+        return;
+    }
+    if is_unspaced(c) {
+        let folded = fold::han(c).unwrap_or(c);
+        sink.push(folded, orig, folded.len_utf8() == c.len_utf8());
         return;
     }
     // The commonest Chinese punctuation (`、。〃〈〉《》「」『』【】`) is already in NFKC form and
@@ -233,6 +311,15 @@ fn fold_char(c: char, orig: Range<usize>, sink: &mut Sink) {
     if is_invisible(c) {
         return;
     }
+    // Look-alikes are judged before lower-casing, which can part them: Greek `Ν` looks like
+    // `N`, but its small form `ν` like `v`.
+    if c.is_alphabetic() {
+        let latin = fold::letter(c);
+        if latin.is_ascii() {
+            sink.push(latin, orig, false);
+            return;
+        }
+    }
     let mut lower = c.to_lowercase();
     if lower.len() == 1 {
         let l = lower.next().unwrap_or(c);
@@ -240,6 +327,7 @@ fn fold_char(c: char, orig: Range<usize>, sink: &mut Sink) {
             && is_nfkc_quick(std::iter::once(c)) == IsNormalized::Yes
         {
             if !is_combining_mark(l) {
+                let l = fold::letter(l);
                 sink.push(l, orig, l.len_utf8() == c.len_utf8());
             }
             return;
@@ -258,6 +346,11 @@ fn fold_cluster(cluster: &str, orig: Range<usize>, sink: &mut Sink) {
         .filter(|&c| !is_invisible(c) && !is_combining_mark(c))
         .peekable();
     while let Some(c) = out.next() {
+        let c = if is_unspaced(c) {
+            fold::han(c).unwrap_or(c)
+        } else {
+            fold::letter(c)
+        };
         let aligned = single && out.peek().is_none() && c.len_utf8() == cluster.len();
         sink.push(c, orig.clone(), aligned);
     }
@@ -358,6 +451,8 @@ struct Sink {
     /// Original range of the separators seen since the last emitted character.
     pending: Option<Range<usize>>,
     held: Option<Held>,
+    /// Whether an ASCII digit was emitted, which a word may use in place of a letter.
+    digits: bool,
 }
 
 impl Sink {
@@ -369,6 +464,7 @@ impl Sink {
             token_len: 0,
             pending: None,
             held: None,
+            digits: false,
         }
     }
 
@@ -380,7 +476,21 @@ impl Sink {
 
     /// Emits a run found by [`unspaced_run`]; only valid when [`Sink::is_settled`].
     fn push_unspaced_run(&mut self, run: &str, orig: usize) {
-        self.emit_aligned(run, orig);
+        let table = fold::HanTable::get();
+        let mut copied = 0;
+        for (i, c) in run.char_indices() {
+            let Some(folded) = table.fold(c) else { continue };
+            self.emit_aligned(&run[copied..i], orig + copied);
+            let end = i + c.len_utf8();
+            if folded.len_utf8() == c.len_utf8() {
+                let mut buf = [0; 4];
+                self.emit_aligned(folded.encode_utf8(&mut buf), orig + i);
+            } else {
+                self.emit(folded, orig + i..orig + end, false, Class::Unspaced);
+            }
+            copied = end;
+        }
+        self.emit_aligned(&run[copied..], orig + copied);
         self.token_len = 0;
         self.last = Some(Class::Unspaced);
     }
@@ -425,7 +535,18 @@ impl Sink {
     /// Appends a run of ASCII letters and digits, lower-cased.
     fn emit_ascii_word(&mut self, run: &str, orig: usize) {
         let out = self.text.len();
-        self.emit_aligned(run, orig);
+        // Digits, `@` and `$` all sort before the letters, so one test finds whether the run
+        // has any of them.
+        if run.bytes().any(|b| b < b'A') {
+            self.digits |= run.bytes().any(|b| b.is_ascii_digit());
+            let spelled: String = run
+                .bytes()
+                .map(|b| char::from(fold::leet(b).filter(|_| !b.is_ascii_alphanumeric()).unwrap_or(b)))
+                .collect();
+            self.emit_aligned(&spelled, orig);
+        } else {
+            self.emit_aligned(run, orig);
+        }
         self.text[out..].make_ascii_lowercase();
         self.last = Some(Class::Word);
     }
@@ -445,6 +566,9 @@ impl Sink {
     /// Appends `run`, which maps byte for byte onto the original from `orig`, extending the last
     /// piece when it is aligned and ends where the run begins.
     fn emit_aligned(&mut self, run: &str, orig: usize) {
+        if run.is_empty() {
+            return;
+        }
         let out = self.text.len();
         self.text.push_str(run);
         let orig_end = orig + run.len();
@@ -510,6 +634,7 @@ impl Sink {
     fn emit(&mut self, c: char, orig: Range<usize>, aligned: bool, class: Class) {
         let out = self.text.len();
         self.text.push(c);
+        self.digits |= c.is_ascii_digit();
         self.last = Some(class);
         if let Some(prev) = self.pieces.last_mut() {
             if aligned && prev.aligned && prev.orig_end == orig.start {
@@ -532,6 +657,9 @@ impl Sink {
         if let Some(held) = self.held.take() {
             self.release(held, 1);
         }
+        if self.digits {
+            self.text = spell_out_digits(std::mem::take(&mut self.text));
+        }
         Normalised {
             text: self.text,
             pieces: self.pieces,
@@ -551,7 +679,7 @@ mod tests {
     fn folds_width_and_case() {
         assert_eq!(norm("ＧＵＡＲＡＮＴＥＥＤ ｐｒｏｆｉｔ"), "guaranteed profit");
         assert_eq!(norm("GuArAnTeEd PROFIT"), "guaranteed profit");
-        assert_eq!(norm("Ａ１"), "a1");
+        assert_eq!(norm("Ａ２"), "a2");
     }
 
     #[test]
@@ -581,6 +709,21 @@ mod tests {
     }
 
     #[test]
+    fn folds_han_variants_look_alikes_and_tone_marks() {
+        assert_eq!(norm("穩賺不賠"), "稳赚不赔");
+        assert_eq!(norm("転売"), "转卖");
+        assert_eq!(norm("c\u{0430}sino"), "casino");
+        assert_eq!(norm("Wěn Zhuàn"), "wen zhuan");
+    }
+
+    #[test]
+    fn reads_digits_in_words_as_letters() {
+        assert_eq!(norm("pr0fit, c4sino and c@sino"), "profit casino and casino");
+        assert_eq!(norm("第3期 2026年 No.0001"), "第3期2026年no 0001");
+        assert_eq!(norm("info@example.com"), "infoaexample com");
+    }
+
+    #[test]
     fn is_idempotent_on_examples() {
         for s in [
             "a b cd e f",
@@ -598,7 +741,7 @@ mod tests {
 
     #[test]
     fn composes_before_removing_marks() {
-        assert_eq!(norm("e\u{301}t\u{e9}"), "été");
+        assert_eq!(norm("e\u{301}t\u{e9}"), "ete");
     }
 
     #[test]

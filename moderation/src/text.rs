@@ -22,7 +22,8 @@ use std::ops::Range;
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 
 use crate::lists::{Allowlist, Category, ListError, Severity, TermList, starter_allowlist, starter_lists};
-use crate::normalise::{is_word_char, normalise};
+use crate::normalise::{is_unspaced, is_word_char, normalise};
+use crate::spellings::{NUMBER, display, english_stemmer, spellings};
 
 /// One listed term found in a text.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,19 +38,44 @@ pub struct TextFinding {
     pub span: Range<usize>,
 }
 
+/// A finding in one of several fields screened together.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldFinding {
+    /// Index of the field in the slice given to [`TextScreener::screen_fields`].
+    pub field: usize,
+    /// The finding, with its span in that field.
+    pub finding: TextFinding,
+}
+
 /// A compiled set of term lists and an allowlist.
 #[derive(Debug, Clone)]
 pub struct TextScreener {
     matcher: AhoCorasick,
     needles: Vec<Needle>,
+    /// The words that cancel a match nearby, one set per context rule.
+    exceptions: Vec<AhoCorasick>,
     versions: String,
 }
+
+/// How far (in bytes of normalised text, either side) a context rule looks for its words:
+/// about a short sentence.
+const CONTEXT_WINDOW: usize = 48;
+
+/// How much of each field's end is screened glued to the next field's start.
+const GLUE_REACH: usize = 64;
+
+/// Separates a context rule's term from the words that cancel it, in an allowlist entry.
+const CONTEXT_MARK: &str = " ~ ";
 
 /// One normalised string in the automaton, and what a match on it means.
 #[derive(Debug, Clone)]
 struct Needle {
     terms: Vec<Term>,
     allow: bool,
+    /// The context rule that can cancel a match, as an index into `exceptions`.
+    exception: Option<usize>,
+    /// Whether this is the pinyin of a Han term.
+    romanised: bool,
     bounded_start: bool,
     bounded_end: bool,
 }
@@ -88,6 +114,8 @@ impl TextScreener {
                 needles.push(Needle {
                     terms: Vec::new(),
                     allow: false,
+                    exception: None,
+                    romanised: false,
                     bounded_start: n.chars().next().is_some_and(is_word_char),
                     bounded_end: n.chars().next_back().is_some_and(is_word_char),
                 });
@@ -95,54 +123,88 @@ impl TextScreener {
             })
         };
         let mut strings: Vec<String> = Vec::new();
+        let stemmer = english_stemmer();
         for list in lists {
             for term in &list.terms {
-                let normalised = normalise(term).as_str().to_owned();
-                if normalised.is_empty() {
+                let forms = spellings(term, &stemmer);
+                let Some(own) = forms.first() else {
                     return Err(ListError::EmptyTerm {
                         category: list.category,
                         version: list.version.clone(),
                         term: term.clone(),
                     });
-                }
-                if list.severity == Severity::Block && normalised.chars().count() == 1 {
+                };
+                if list.severity == Severity::Block && own.chars().count() == 1 {
                     return Err(ListError::SingleCharacterBlock {
                         category: list.category,
                         version: list.version.clone(),
                         term: term.clone(),
                     });
                 }
-                let id = needle_for(normalised.clone(), &mut needles);
-                if id == strings.len() {
-                    strings.push(normalised);
-                }
-                let terms = &mut needles[id].terms;
-                match terms.iter_mut().find(|t| t.category == list.category) {
-                    Some(existing) if existing.severity >= list.severity => {}
-                    Some(existing) => {
-                        existing.severity = list.severity;
-                        existing.term.clone_from(term);
-                        existing.list_version.clone_from(&list.version);
+                let amount = term.ends_with(NUMBER);
+                let han = own.chars().all(is_unspaced);
+                for form in forms {
+                    let romanised = han && form.is_ascii();
+                    let id = needle_for(form.clone(), &mut needles);
+                    if id == strings.len() {
+                        strings.push(form);
                     }
-                    None => terms.push(Term {
-                        category: list.category,
-                        severity: list.severity,
-                        term: term.clone(),
-                        list_version: list.version.clone(),
-                    }),
+                    // The number goes on past the needle's first digit.
+                    needles[id].bounded_end &= !amount;
+                    needles[id].romanised |= romanised;
+                    let terms = &mut needles[id].terms;
+                    match terms.iter_mut().find(|t| t.category == list.category) {
+                        Some(existing) if existing.severity >= list.severity => {}
+                        Some(existing) => {
+                            existing.severity = list.severity;
+                            existing.term = display(term);
+                            existing.list_version.clone_from(&list.version);
+                        }
+                        None => terms.push(Term {
+                            category: list.category,
+                            severity: list.severity,
+                            term: display(term),
+                            list_version: list.version.clone(),
+                        }),
+                    }
                 }
             }
         }
-        for word in &allowlist.terms {
-            let normalised = normalise(word).as_str().to_owned();
-            if normalised.is_empty() {
-                continue;
+        let mut exceptions = Vec::new();
+        for entry in &allowlist.terms {
+            let (word, near) = match entry.split_once(CONTEXT_MARK) {
+                Some((word, near)) => (word, Some(near)),
+                None => (entry.as_str(), None),
+            };
+            let exception = match near {
+                Some(near) => {
+                    let near: Vec<String> = near
+                        .split_whitespace()
+                        .map(|w| normalise(w).as_str().to_owned())
+                        .filter(|w| !w.is_empty())
+                        .collect();
+                    if near.is_empty() {
+                        continue;
+                    }
+                    let near = AhoCorasick::builder()
+                        .match_kind(MatchKind::Standard)
+                        .build(&near)
+                        .map_err(|e| ListError::TooLarge(e.to_string()))?;
+                    exceptions.push(near);
+                    Some(exceptions.len() - 1)
+                }
+                None => None,
+            };
+            for form in spellings(word, &stemmer) {
+                let id = needle_for(form.clone(), &mut needles);
+                if id == strings.len() {
+                    strings.push(form);
+                }
+                match exception {
+                    Some(e) => needles[id].exception = Some(e),
+                    None => needles[id].allow = true,
+                }
             }
-            let id = needle_for(normalised.clone(), &mut needles);
-            if id == strings.len() {
-                strings.push(normalised);
-            }
-            needles[id].allow = true;
         }
         // Overlapping search (which needs standard match semantics) is what lets a short term
         // and the allowlist word or longer term around it both be seen and weighed.
@@ -154,6 +216,7 @@ impl TextScreener {
         Ok(TextScreener {
             matcher,
             needles,
+            exceptions,
             versions: describe_versions(lists, allowlist),
         })
     }
@@ -185,7 +248,21 @@ impl TextScreener {
             if needle.allow {
                 allowed.push(m.range());
             }
-            candidates.extend(needle.terms.iter().map(|term| Candidate { span: m.range(), term }));
+            if let Some(e) = needle.exception
+                && self.mentions(e, around(haystack, m.range()))
+            {
+                continue;
+            }
+            // A capitalised word in pinyin is far more often a place or a name (`Duchang`, the
+            // county) than a disguised word, so it only counts where the term blocks outright.
+            let proper_noun = needle.romanised && is_proper_noun(&text[normalised.original_range(m.range())]);
+            candidates.extend(
+                needle
+                    .terms
+                    .iter()
+                    .filter(|term| !proper_noun || term.severity == Severity::Block)
+                    .map(|term| Candidate { span: m.range(), term }),
+            );
         }
         candidates.sort_by(|a, b| a.span.start.cmp(&b.span.start).then(b.span.end.cmp(&a.span.end)));
         allowed.sort_by_key(|r| r.start);
@@ -223,6 +300,115 @@ impl TextScreener {
         }
         findings
     }
+}
+
+impl TextScreener {
+    /// Screens the fields of one submission (a title and a description) as one text, so that a
+    /// term split across the end of one field and the start of the next is found too. A finding
+    /// that crosses fields is reported once for each field it touches, with the part of its span
+    /// that lies in that field.
+    pub fn screen_fields(&self, fields: &[&str]) -> Vec<FieldFinding> {
+        let mut joined = String::new();
+        let mut starts = Vec::with_capacity(fields.len());
+        for (i, field) in fields.iter().enumerate() {
+            if i > 0 {
+                joined.push('\n');
+            }
+            starts.push(joined.len());
+            joined.push_str(field);
+        }
+        let mut found = Vec::new();
+        for finding in self.screen(&joined) {
+            for (field, (text, &offset)) in fields.iter().zip(&starts).enumerate() {
+                let start = finding.span.start.max(offset);
+                let end = finding.span.end.min(offset + text.len());
+                if start < end {
+                    found.push(FieldFinding {
+                        field,
+                        finding: TextFinding {
+                            span: start - offset..end - offset,
+                            ..finding.clone()
+                        },
+                    });
+                }
+            }
+        }
+        // A Latin word cut in two (`cas` | `ino`): the line break between the fields reads as a
+        // space, so the two ends are also screened glued together.
+        for (field, pair) in fields.windows(2).enumerate() {
+            let (before, after) = (pair[0], pair[1]);
+            if !before.ends_with(|c: char| c.is_ascii_alphanumeric())
+                || !after.starts_with(|c: char| c.is_ascii_alphanumeric())
+            {
+                continue;
+            }
+            let mut tail = before.len().saturating_sub(GLUE_REACH);
+            while !before.is_char_boundary(tail) {
+                tail += 1;
+            }
+            let mut head = GLUE_REACH.min(after.len());
+            while !after.is_char_boundary(head) {
+                head -= 1;
+            }
+            let glue = before.len() - tail;
+            let glued = format!("{}{}", &before[tail..], &after[..head]);
+            for finding in self.screen(&glued) {
+                if finding.span.start >= glue || finding.span.end <= glue {
+                    continue;
+                }
+                for (at, span) in [
+                    (field, tail + finding.span.start..before.len()),
+                    (field + 1, 0..finding.span.end - glue),
+                ] {
+                    let part = FieldFinding {
+                        field: at,
+                        finding: TextFinding {
+                            span,
+                            ..finding.clone()
+                        },
+                    };
+                    if !found.contains(&part) {
+                        found.push(part);
+                    }
+                }
+            }
+        }
+        found
+    }
+}
+
+impl TextScreener {
+    /// Whether a word of context rule `rule` stands in `window`, on word boundaries where it
+    /// begins or ends with a letter or digit of a spaced script.
+    fn mentions(&self, rule: usize, window: &str) -> bool {
+        self.exceptions[rule].find_overlapping_iter(window).any(|m| {
+            let word = &window[m.range()];
+            let open = |inner: Option<char>, outer: Option<char>| {
+                !inner.is_some_and(is_word_char) || !outer.is_some_and(is_word_char)
+            };
+            open(word.chars().next(), window[..m.start()].chars().next_back())
+                && open(word.chars().next_back(), window[m.end()..].chars().next())
+        })
+    }
+}
+
+/// Whether `word` is one word written like a name: a capital, then only small letters.
+fn is_proper_noun(word: &str) -> bool {
+    let mut chars = word.chars();
+    chars.next().is_some_and(|c| c.is_uppercase()) && chars.all(|c| c.is_lowercase())
+}
+
+/// The normalised text within [`CONTEXT_WINDOW`] of `span`, on character boundaries.
+fn around(haystack: &str, span: Range<usize>) -> &str {
+    let mut start = span.start.saturating_sub(CONTEXT_WINDOW);
+    while !haystack.is_char_boundary(start) {
+        start -= 1;
+    }
+    let mut end = (span.end + CONTEXT_WINDOW).min(haystack.len());
+    while !haystack.is_char_boundary(end) {
+        end += 1;
+    }
+    &haystack[start..end]
 }
 
 /// The furthest-reaching span among those seen so far, which all start at or before the spans
@@ -423,6 +609,54 @@ mod tests {
         let text = "这套数字藏品记录了景德镇青花瓷的烧制工艺，凭实物购买凭证免费领取。";
         assert!(screener().screen(text).is_empty());
         assert!(screener().screen("").is_empty());
+    }
+
+    #[test]
+    fn terms_split_across_fields_are_found_in_both() {
+        let (title, description) = ("限量典藏，未来稳", "赚不赔的好机会");
+        let found = screener().screen_fields(&[title, description]);
+        assert_eq!(found.len(), 2, "{found:?}");
+        assert_eq!((found[0].field, &title[found[0].finding.span.clone()]), (0, "稳"));
+        assert_eq!(
+            (found[1].field, &description[found[1].finding.span.clone()]),
+            (1, "赚不赔")
+        );
+        assert_eq!(found[0].finding.severity, Severity::Block);
+        let found = screener().screen_fields(&["纪念徽章", "升值空间大"]);
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].field, 1);
+        assert_eq!(found[0].finding.span, 0.."升值".len());
+    }
+
+    #[test]
+    fn evasions_by_script_spelling_and_inflection_are_found() {
+        for (text, term, severity) in [
+            ("穩賺不賠，限時領取", "稳赚不赔", Severity::Block),
+            ("網絡賭博", "网络赌博", Severity::Block),
+            ("転売はご遠慮ください", "转卖", Severity::Review),
+            ("visit our c\u{0430}sino", "casino", Severity::Review),
+            ("guar4nteed pr0fit", "guaranteed profit", Severity::Block),
+            ("Wěn zhuàn bù péi", "稳赚不赔", Severity::Block),
+            ("wenzhuanbupei", "稳赚不赔", Severity::Block),
+            ("we keep reselling them", "resell", Severity::Review),
+            ("售价：99元", "售价N", Severity::Review),
+        ] {
+            let findings = screener().screen(text);
+            assert!(
+                findings.iter().any(|f| f.term == term && f.severity == severity),
+                "{text}: {findings:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn context_rules_spare_innocent_uses() {
+        assert!(screener().screen("义卖收益将全部捐赠给山区学校").is_empty());
+        assert_eq!(terms(&screener().screen("收益可观")), ["收益"]);
+        assert!(screener().screen("开通增值服务，支持开具增值税发票").is_empty());
+        assert!(screener().screen("An evening of art appreciation").is_empty());
+        assert!(screener().screen("Our investment in education continues").is_empty());
+        assert_eq!(terms(&screener().screen("a sound investment")), ["investment"]);
     }
 
     #[test]

@@ -239,19 +239,24 @@ pub fn screen(
 ) -> Screened {
     let mut text_findings = Vec::new();
     let mut findings = Vec::new();
-    for (field, text) in [(TextField::Title, title), (TextField::Description, description)] {
-        for found in screener.screen(text) {
-            findings.push(Finding::Text {
-                field,
-                category: found.category.as_str().to_owned(),
-                severity: found.severity.as_str().to_owned(),
-                term: found.term.clone(),
-                list_version: found.list_version.clone(),
-                start: found.span.start,
-                end: found.span.end,
-            });
-            text_findings.push(found);
-        }
+    // Screened as one text, so that a term split across the two fields is found as well.
+    for found in screener.screen_fields(&[title, description]) {
+        let field = if found.field == 0 {
+            TextField::Title
+        } else {
+            TextField::Description
+        };
+        let found = found.finding;
+        findings.push(Finding::Text {
+            field,
+            category: found.category.as_str().to_owned(),
+            severity: found.severity.as_str().to_owned(),
+            term: found.term.clone(),
+            list_version: found.list_version.clone(),
+            start: found.span.start,
+            end: found.span.end,
+        });
+        text_findings.push(found);
     }
     let blocklist_hashes: Vec<(usize, PerceptualHash)> =
         blocklist.iter().enumerate().map(|(i, b)| (i, b.hash)).collect();

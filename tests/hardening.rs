@@ -601,3 +601,159 @@ on_both_databases!(
     wrong_passwords_from_one_address_do_not_lock_out_another,
     the_ceiling_locks_everyone_until_the_mailed_link_unlocks,
 );
+
+/// Refused transfers are answered as ever, but what anyone can make the platform store by
+/// asking is bounded: 1000 anonymous attempts from one address leave one counter row for the
+/// token's hour, one allowance row for the address and the one audit row of the hour's first
+/// attempt; past the address's allowance of 30 the answer is 429 with Retry-After, while
+/// another address, and the holder, are still refused normally and counted.
+async fn transfer_attempts_store_a_bounded_amount_whoever_sends_them(db: Db) {
+    use crate::support::collections::{Terms, claim, collectors, published_collection};
+    use crate::support::kyb::{approved_issuer_with_key, scalar};
+    use chrono::{DurationRound, TimeDelta, Utc};
+
+    let server = Server::start(db).await;
+    let (issuer, _, founder, reviewer) = approved_issuer_with_key(&server).await;
+    let terms = Terms {
+        edition_size: 5,
+        per_person_limit: 1,
+        claim_mode: "open",
+    };
+    let collection = published_collection(&founder, &reviewer, issuer, "不可转让", terms).await;
+    let holder = &collectors(&server, &reviewer, 140, 1).await[0];
+    let csrf = holder.csrf(&format!("/collections/{collection}")).await;
+    let (status, target) = claim(holder, &csrf, collection, "transfer-bound-claim-01").await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let token: i64 = target.strip_prefix("/tokens/").unwrap().parse().unwrap();
+    let transfer = server.url(&format!("/api/v1/tokens/{token}/transfer"));
+    let audit_rows = || scalar(&server, "SELECT COUNT(*) FROM audit_log");
+    let transfer_audit_rows = || {
+        scalar(
+            &server,
+            "SELECT COUNT(*) FROM audit_log WHERE action = 'token.transfer_refused'",
+        )
+    };
+    let counter_rows = || scalar(&server, "SELECT COUNT(*) FROM transfer_attempts");
+    let counted = || {
+        scalar(
+            &server,
+            "SELECT CAST(COALESCE(SUM(attempts), 0) AS BIGINT) FROM transfer_attempts",
+        )
+    };
+    let allowance_rows = || scalar(&server, "SELECT COUNT(*) FROM transfer_allowances");
+    let audit_before = audit_rows().await;
+    let hour = || Utc::now().duration_trunc(TimeDelta::hours(1)).unwrap();
+
+    let from = |ip: &str| {
+        reqwest::Client::builder()
+            .local_address(ip.parse::<std::net::IpAddr>().unwrap())
+            .build()
+            .unwrap()
+    };
+    let attempt = |client: &reqwest::Client| {
+        let request = client
+            .post(&transfer)
+            .json(&serde_json::json!({ "to": "buyer@example.com" }));
+        async move {
+            let response = request.send().await.unwrap();
+            let status = response.status();
+            let wait = response
+                .headers()
+                .get("retry-after")
+                .map(|v| v.to_str().unwrap().parse::<i64>().unwrap());
+            let body: serde_json::Value = response.json().await.unwrap();
+            (status, wait, body["error"]["code"].as_str().unwrap().to_owned())
+        }
+    };
+
+    let anonymous = from("127.0.0.2");
+    let first_hour = hour();
+    let started = std::time::Instant::now();
+    let mut answers = Vec::with_capacity(1000);
+    for _ in 0..1000 {
+        answers.push(attempt(&anonymous).await);
+    }
+    let elapsed = started.elapsed();
+    let same_hour = hour() == first_hour;
+
+    let refused = (StatusCode::FORBIDDEN, None, "transfers_prohibited".to_owned());
+    for (n, answer) in answers.iter().take(30).enumerate() {
+        assert_eq!(answer, &refused, "attempt {n} is refused as ever");
+    }
+    let (status, wait, code) = &answers[30];
+    assert_eq!(
+        (*status, code.as_str()),
+        (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
+        "the 31st is over the allowance"
+    );
+    assert!(matches!(wait, Some(1..=20)), "{wait:?}");
+    for (status, wait, code) in &answers[30..] {
+        match *status {
+            StatusCode::TOO_MANY_REQUESTS => {
+                assert_eq!(code, "rate_limited");
+                assert!(matches!(wait, Some(1..=20)), "one share refills in 20 s: {wait:?}");
+            }
+            other => assert_eq!((other, wait, code), (refused.0, &None, &refused.2)),
+        }
+    }
+    // The allowance refills by one every 20 s: the loop's own duration is the only slack.
+    let answered = answers.iter().filter(|a| **a == refused).count() as i64;
+    let refills = (elapsed.as_secs() / 20) as i64;
+    assert!(
+        (30..=30 + refills).contains(&answered),
+        "{answered} refused in {elapsed:?}"
+    );
+
+    assert_eq!(counted().await, answered, "every refused attempt is counted");
+    assert_eq!(allowance_rows().await, 1, "one allowance row for the address");
+    if same_hour {
+        assert_eq!(counter_rows().await, 1, "one counter row for the token's hour");
+        assert_eq!(
+            transfer_audit_rows().await,
+            1,
+            "one audit row, the hour's first attempt"
+        );
+        assert_eq!(audit_rows().await, audit_before + 1, "nothing else audited");
+    } else {
+        // The clock hour turned during the loop: one counter row, and one audit row, per hour.
+        assert_eq!(counter_rows().await, 2);
+        assert_eq!(transfer_audit_rows().await, 2);
+    }
+    let counters = counter_rows().await;
+    let audited = audit_rows().await;
+
+    // Another address is answered as ever, and counted with the rest.
+    let elsewhere = from("127.0.0.3");
+    assert_eq!(attempt(&elsewhere).await, refused, "another address is not limited");
+    // So is the holder, signed in, from a third: the same counter, the same bound.
+    assert_eq!(attempt(&holder.http).await, refused);
+    assert_eq!(counted().await, answered + 2);
+    assert_eq!(allowance_rows().await, 3);
+    if hour() == first_hour {
+        assert_eq!(counter_rows().await, counters);
+        assert_eq!(audit_rows().await, audited, "no further audit row this hour");
+    }
+
+    // Nonsense and unknown tokens are answered without a 500 and store nothing.
+    let stranger = from("127.0.0.4");
+    for path in [
+        "/api/v1/tokens/not-a-number/transfer",
+        "/api/v1/tokens/99999999/transfer",
+    ] {
+        let response = stranger.post(server.url(path)).send().await.unwrap();
+        assert!(response.status().is_client_error(), "{path}: {}", response.status());
+    }
+    assert_eq!(allowance_rows().await, 3, "refusing an unknown token writes nothing");
+
+    // Reviewers still see the attempts, counted, in the audit log.
+    if same_hour && hour() == first_hour {
+        let (status, page) = reviewer.get_text("/review/audit?action=token.transfer_refused").await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(
+            page.contains(&format!("共有 {} 次转让尝试", answered + 2)),
+            "the audit view shows the hour's count: {page}"
+        );
+    }
+}
+
+on_both_databases!(transfer_attempts_store_a_bounded_amount_whoever_sends_them);

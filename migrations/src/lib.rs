@@ -21,6 +21,7 @@ mod m20261201_000011_form_results;
 mod m20261201_000012_return_paths;
 mod m20261201_000013_installation;
 mod m20261202_000014_normalised_emails;
+mod m20261202_000015_transfer_attempts;
 
 /// The ordered list of every migration; `keepsake migrate` and server start-up apply it.
 pub struct Migrator;
@@ -43,6 +44,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000012_return_paths::Migration),
             Box::new(m20261201_000013_installation::Migration),
             Box::new(m20261202_000014_normalised_emails::Migration),
+            Box::new(m20261202_000015_transfer_attempts::Migration),
         ]
     }
 }

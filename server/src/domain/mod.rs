@@ -22,6 +22,7 @@ pub mod login_throttle;
 pub mod outbox;
 pub mod role;
 pub mod screening;
+pub mod transfer_limit;
 pub mod visible_text;
 
 /// A decision's reason as the reviewer wrote it, trimmed; `None` when there is none, which every

@@ -1,4 +1,5 @@
-//! Periodic clean-up: expired sessions, old login failures and expired form results.
+//! Periodic clean-up: expired sessions, old login failures, expired form results and the
+//! transfer-attempt allowances that are full again.
 
 use std::time::Duration;
 
@@ -22,6 +23,9 @@ pub async fn run(state: AppState, shutdown: CancellationToken) {
         }
         if let Err(err) = store::form_results::prune(&state.db, now).await {
             tracing::warn!(error = %err, "pruning form results failed");
+        }
+        if let Err(err) = store::transfer_attempts::prune_allowances(&state.db, now).await {
+            tracing::warn!(error = %err, "pruning transfer allowances failed");
         }
         tokio::select! {
             () = shutdown.cancelled() => break,

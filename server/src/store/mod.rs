@@ -22,6 +22,7 @@ pub mod moderation;
 pub mod outbox;
 pub mod sessions;
 pub mod tokens;
+pub mod transfer_attempts;
 pub mod users;
 
 use std::str::FromStr;

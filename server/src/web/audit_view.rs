@@ -10,8 +10,10 @@ use super::context::RequestContext;
 use super::error::AppResult;
 use crate::app::AppState;
 use crate::domain::account::UserId;
-use crate::domain::audit::AuditDetails;
+use crate::domain::audit::{AuditAction, AuditDetails};
+use crate::domain::claim::TokenId;
 use crate::domain::claim_stats::mask_email;
+use crate::domain::transfer_limit;
 use crate::store;
 use crate::store::audit::AuditRow;
 
@@ -161,6 +163,16 @@ pub async fn lines(state: &AppState, ctx: &RequestContext, rows: Vec<AuditRow>) 
         .into_iter()
         .map(|(id, user)| (id, mask_email(&user.email)))
         .collect();
+    // A refused transfer's row is the first of its token's hour; the hour's count says how many
+    // attempts there were.
+    let transfer_period = |row: &AuditRow| {
+        (row.action == AuditAction::TokenTransferRefused.as_str() && row.subject_type == "token")
+            .then(|| row.subject_id.parse().ok())
+            .flatten()
+            .map(|id| (TokenId(id), transfer_limit::period_start(row.at)))
+    };
+    let periods: Vec<_> = rows.iter().filter_map(transfer_period).collect();
+    let attempts = store::transfer_attempts::counts(&state.db, &periods).await?;
     let me = ctx.user.as_ref().map(|u| u.id);
     Ok(rows
         .into_iter()
@@ -181,11 +193,17 @@ pub async fn lines(state: &AppState, ctx: &RequestContext, rows: Vec<AuditRow>) 
                 (Some(before), Some(after)) => Some(format!("{before} → {after}")),
                 (before, after) => after.or(before),
             };
-            let details = row
-                .details
-                .as_deref()
-                .and_then(|json| serde_json::from_str::<AuditDetails>(json).ok())
-                .map(|d| details(ctx, &d));
+            let details = match transfer_period(&row).and_then(|period| Some((period.1, attempts.get(&period)?))) {
+                Some((from, count)) => Some(ctx.tf(
+                    "audit.details_transfer_attempts",
+                    &[("count", &count.to_string()), ("from", &ctx.time(from))],
+                )),
+                None => row
+                    .details
+                    .as_deref()
+                    .and_then(|json| serde_json::from_str::<AuditDetails>(json).ok())
+                    .map(|d| details(ctx, &d)),
+            };
             AuditLine {
                 id: row.id,
                 at: row.at,

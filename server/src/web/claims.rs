@@ -3,7 +3,9 @@
 //! certificate and its shareable image, and the transfer endpoint that exists only to refuse.
 
 use askama::Template;
-use axum::extract::{Path, State};
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, Path, State};
 use axum::http::header::{CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_TYPE, ETAG, IF_NONE_MATCH};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -25,6 +27,7 @@ use crate::domain::audit::{AuditAction, AuditDetails, AuditEntry, AuditSubject};
 use crate::domain::claim::{ClaimRefusal, TokenId, TokenStatus};
 use crate::domain::claim_code::ClaimCode;
 use crate::domain::collection::CollectionId;
+use crate::domain::transfer_limit;
 use crate::ledger::receipt::HolderProof;
 use crate::minter::{ClaimRequest, Minted};
 use crate::store;
@@ -296,20 +299,50 @@ pub async fn my_collection(
     render(MyCollectionTemplate { ctx, tokens })
 }
 
-/// Documented as always refused: collectibles are non-transferable. The attempt is audited.
-pub async fn transfer(State(state): State<AppState>, ctx: RequestContext, Path(id): Path<i64>) -> AppResult<Response> {
+/// Documented as always refused: collectibles are non-transferable. What an attempt stores is
+/// bounded whoever sends it: each client address has an allowance of refused attempts (over it,
+/// `429` and nothing is written), attempts are counted per (token, clock hour), and only the
+/// first of each hour writes an audit row.
+pub async fn transfer(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Path(id): Path<i64>,
+) -> AppResult<Response> {
+    let now = Utc::now();
+    let client = transfer_limit::client_key(peer.ip());
+    let limited = |limited: transfer_limit::TransferLimited| {
+        tracing::warn!(%client, retry_after = limited.retry_after.num_seconds(), "transfer attempts rate-limited");
+        AppError::TransferAttemptsLimited(limited)
+    };
+    // The flood past the allowance is answered from one read.
+    let full_at = store::transfer_attempts::full_at(&state.db, &client).await?;
+    transfer_limit::check(full_at, now).map_err(limited)?;
     let token = store::tokens::find(&state.db, TokenId(id))
         .await?
         .ok_or(AppError::NotFound)?;
-    let mut entry = AuditEntry::new(
-        ctx.user.as_ref().map(|u| u.id),
-        AuditAction::TokenTransferRefused,
-        AuditSubject::Token(token.id),
-        ctx.request_id.clone(),
-    );
-    entry.details = Some(AuditDetails::TransferRefused);
-    store::audit::append(&state.db, entry, Utc::now()).await?;
-    tracing::warn!(token = %token.id, "transfer attempt refused");
+
+    let txn = store::begin(&state.db).await?;
+    let full_at = store::transfer_attempts::take_share(&txn, &client, transfer_limit::SPACING, now).await?;
+    if let Err(over) = transfer_limit::admitted(full_at, now) {
+        // Another attempt from this address took the last share first: nothing is kept.
+        txn.rollback().await?;
+        return Err(limited(over));
+    }
+    let period = transfer_limit::period_start(now);
+    let attempts = store::transfer_attempts::count(&txn, token.id, period, now).await?;
+    if attempts == 1 {
+        let mut entry = AuditEntry::new(
+            ctx.user.as_ref().map(|u| u.id),
+            AuditAction::TokenTransferRefused,
+            AuditSubject::Token(token.id),
+            ctx.request_id.clone(),
+        );
+        entry.details = Some(AuditDetails::TransferRefused);
+        store::audit::append(&txn, entry, now).await?;
+    }
+    txn.commit().await?;
+    tracing::warn!(token = %token.id, attempts, "transfer attempt refused");
     Err(AppError::TransfersProhibited)
 }
 

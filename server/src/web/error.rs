@@ -10,6 +10,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 
 use crate::domain::claim::ClaimRefusal;
 use crate::domain::login_throttle::{ThrottleReason, Throttled};
+use crate::domain::transfer_limit::TransferLimited;
 use crate::minter::MintError;
 use crate::store::StoreError;
 
@@ -57,6 +58,8 @@ pub enum AppError {
     ClaimRefused(ClaimRefusal),
     #[error("collectibles cannot be transferred")]
     TransfersProhibited,
+    #[error("{0}")]
+    TransferAttemptsLimited(TransferLimited),
     #[error("the token is not on the ledger yet")]
     CertificatePending,
     #[error("a signed-in session and an Idempotency-Key header are required")]
@@ -113,6 +116,7 @@ impl AppError {
         match self {
             AppError::WithNext(inner, _) => inner.retry_after(),
             AppError::Throttled(throttled) => Some(throttled.retry_after),
+            AppError::TransferAttemptsLimited(limited) => Some(limited.retry_after),
             _ => None,
         }
     }
@@ -128,7 +132,7 @@ impl AppError {
             | AppError::TransfersProhibited
             | AppError::ClaimRefused(ClaimRefusal::IdentityNotVerified) => StatusCode::FORBIDDEN,
             AppError::ClaimRefused(_) | AppError::CertificatePending => StatusCode::CONFLICT,
-            AppError::Throttled(_) => StatusCode::TOO_MANY_REQUESTS,
+            AppError::Throttled(_) | AppError::TransferAttemptsLimited(_) => StatusCode::TOO_MANY_REQUESTS,
             AppError::InvalidLink | AppError::BadRequest | AppError::InvalidAttestation | AppError::InvalidDigest => {
                 StatusCode::BAD_REQUEST
             }
@@ -234,6 +238,11 @@ impl AppError {
             AppError::TransfersProhibited => (
                 "transfers_prohibited",
                 "collectibles on this platform are non-transferable: no transfer, sale or gift is possible",
+            ),
+            AppError::TransferAttemptsLimited(_) => (
+                "rate_limited",
+                "too many refused transfer attempts from this address (collectibles are non-transferable); wait the \
+                 number of seconds in Retry-After before asking again",
             ),
             AppError::Store(StoreError::Conflict(_)) => ("conflict", "this already exists"),
             AppError::Store(_) | AppError::Template(_) | AppError::Internal(_) => {

@@ -26,5 +26,7 @@ pub mod moderation_terms;
 pub mod outbox;
 pub mod sessions;
 pub mod tokens;
+pub mod transfer_allowances;
+pub mod transfer_attempts;
 pub mod user_roles;
 pub mod users;

@@ -538,17 +538,24 @@ impl Sink {
         // Digits, `@` and `$` all sort before the letters, so one test finds whether the run
         // has any of them.
         if run.bytes().any(|b| b < b'A') {
-            self.digits |= run.bytes().any(|b| b.is_ascii_digit());
-            let spelled: String = run
-                .bytes()
-                .map(|b| char::from(fold::leet(b).filter(|_| !b.is_ascii_alphanumeric()).unwrap_or(b)))
-                .collect();
-            self.emit_aligned(&spelled, orig);
+            self.emit_spelled_word(run, orig);
         } else {
             self.emit_aligned(run, orig);
         }
         self.text[out..].make_ascii_lowercase();
         self.last = Some(Class::Word);
+    }
+
+    /// Appends a run of ASCII letters and digits that holds a digit, `@` or `$`, with `@` and
+    /// `$` spelled as the letters they stand for.
+    #[cold]
+    fn emit_spelled_word(&mut self, run: &str, orig: usize) {
+        self.digits |= run.bytes().any(|b| b.is_ascii_digit());
+        let spelled: String = run
+            .bytes()
+            .map(|b| char::from(fold::leet(b).filter(|_| !b.is_ascii_alphanumeric()).unwrap_or(b)))
+            .collect();
+        self.emit_aligned(&spelled, orig);
     }
 
     /// Takes a run of ASCII separators found by [`ascii_run`], with the same effect as pushing

@@ -50,7 +50,13 @@ pub struct FieldFinding {
 /// A compiled set of term lists and an allowlist.
 #[derive(Debug, Clone)]
 pub struct TextScreener {
-    matcher: AhoCorasick,
+    /// One automaton for the needles in ASCII and one for the rest, each with the needle index
+    /// of every pattern: kept apart, each automaton's byte classes and states stay few, and
+    /// each skips quickly over the other's script.
+    matchers: [(AhoCorasick, Vec<usize>); 2],
+    /// The longest stretch of ASCII inside any needle that is not all ASCII: how far from other
+    /// characters the second automaton has to look.
+    ascii_reach: usize,
     needles: Vec<Needle>,
     /// The words that cancel a match nearby, one set per context rule.
     exceptions: Vec<AhoCorasick>,
@@ -208,13 +214,24 @@ impl TextScreener {
         }
         // Overlapping search (which needs standard match semantics) is what lets a short term
         // and the allowlist word or longer term around it both be seen and weighed.
-        let matcher = AhoCorasick::builder()
-            .match_kind(MatchKind::Standard)
-            .kind(Some(AhoCorasickKind::DFA))
-            .build(&strings)
-            .map_err(|e| ListError::TooLarge(e.to_string()))?;
+        let build = |ascii: bool| -> Result<(AhoCorasick, Vec<usize>), ListError> {
+            let ids: Vec<usize> = (0..strings.len()).filter(|&i| strings[i].is_ascii() == ascii).collect();
+            let matcher = AhoCorasick::builder()
+                .match_kind(MatchKind::Standard)
+                .kind(Some(AhoCorasickKind::DFA))
+                .build(ids.iter().map(|&i| &strings[i]))
+                .map_err(|e| ListError::TooLarge(e.to_string()))?;
+            Ok((matcher, ids))
+        };
+        let ascii_reach = strings
+            .iter()
+            .filter(|s| !s.is_ascii())
+            .flat_map(|s| s.split(|c: char| !c.is_ascii()).map(str::len))
+            .max()
+            .unwrap_or(0);
         Ok(TextScreener {
-            matcher,
+            matchers: [build(true)?, build(false)?],
+            ascii_reach,
             needles,
             exceptions,
             versions: describe_versions(lists, allowlist),
@@ -238,30 +255,48 @@ impl TextScreener {
         let haystack = normalised.as_str();
         let mut allowed: Vec<Range<usize>> = Vec::new();
         let mut candidates: Vec<Candidate<'_>> = Vec::new();
-        for m in self.matcher.find_overlapping_iter(haystack) {
-            let needle = &self.needles[m.pattern().as_usize()];
-            if (needle.bounded_start && haystack[..m.start()].chars().next_back().is_some_and(is_word_char))
-                || (needle.bounded_end && haystack[m.end()..].chars().next().is_some_and(is_word_char))
+        let [(latin, latin_ids), (other, other_ids)] = &self.matchers;
+        // An ASCII needle lies within a run of ASCII, so only those runs need its automaton.
+        let latin_matches = ascii_runs(haystack).flat_map(|(at, run)| {
+            latin
+                .find_overlapping_iter(run)
+                .map(move |m| (latin_ids[m.pattern().as_usize()], at + m.start()..at + m.end()))
+        });
+        // Any other needle has a character that is not ASCII, and at most `ascii_reach` bytes of
+        // ASCII in a row, so it lies within a stretch of such characters and the ASCII around.
+        let other_matches = beyond_ascii(haystack, self.ascii_reach).flat_map(|(at, part)| {
+            other
+                .find_overlapping_iter(part)
+                .map(move |m| (other_ids[m.pattern().as_usize()], at + m.start()..at + m.end()))
+        });
+        let matches = latin_matches.chain(other_matches);
+        for (id, range) in matches {
+            let needle = &self.needles[id];
+            if (needle.bounded_start && haystack[..range.start].chars().next_back().is_some_and(is_word_char))
+                || (needle.bounded_end && haystack[range.end..].chars().next().is_some_and(is_word_char))
             {
                 continue;
             }
             if needle.allow {
-                allowed.push(m.range());
+                allowed.push(range.clone());
             }
             if let Some(e) = needle.exception
-                && self.mentions(e, around(haystack, m.range()))
+                && self.mentions(e, around(haystack, range.clone()))
             {
                 continue;
             }
             // A capitalised word in pinyin is far more often a place or a name (`Duchang`, the
             // county) than a disguised word, so it only counts where the term blocks outright.
-            let proper_noun = needle.romanised && is_proper_noun(&text[normalised.original_range(m.range())]);
+            let proper_noun = needle.romanised && is_proper_noun(&text[normalised.original_range(range.clone())]);
             candidates.extend(
                 needle
                     .terms
                     .iter()
                     .filter(|term| !proper_noun || term.severity == Severity::Block)
-                    .map(|term| Candidate { span: m.range(), term }),
+                    .map(|term| Candidate {
+                        span: range.clone(),
+                        term,
+                    }),
             );
         }
         candidates.sort_by(|a, b| a.span.start.cmp(&b.span.start).then(b.span.end.cmp(&a.span.end)));
@@ -390,6 +425,47 @@ impl TextScreener {
                 && open(word.chars().next_back(), window[m.end()..].chars().next())
         })
     }
+}
+
+/// The runs of ASCII in `text` that hold a letter or digit, with where each begins.
+fn ascii_runs(text: &str) -> impl Iterator<Item = (usize, &str)> {
+    let bytes = text.as_bytes();
+    let mut at = 0;
+    std::iter::from_fn(move || {
+        loop {
+            let start = at + bytes[at..].iter().position(u8::is_ascii)?;
+            let end = bytes[start..]
+                .iter()
+                .position(|b| !b.is_ascii())
+                .map_or(bytes.len(), |p| start + p);
+            at = end;
+            if bytes[start..end].iter().any(u8::is_ascii_alphanumeric) {
+                return Some((start, &text[start..end]));
+            }
+        }
+    })
+}
+
+/// The stretches of `text` that hold characters beyond ASCII, each with up to `reach` bytes of
+/// the ASCII around it, stretches less than `reach` apart taken as one; with where each begins.
+fn beyond_ascii(text: &str, reach: usize) -> impl Iterator<Item = (usize, &str)> {
+    let bytes = text.as_bytes();
+    let mut at = 0;
+    std::iter::from_fn(move || {
+        let first = at + bytes[at..].iter().position(|b| !b.is_ascii())?;
+        let start = first.saturating_sub(reach).max(at);
+        let mut end = first;
+        loop {
+            end += bytes[end..].iter().position(u8::is_ascii).unwrap_or(bytes.len() - end);
+            match bytes[end..].iter().take(reach + 1).position(|b| !b.is_ascii()) {
+                Some(gap) if gap <= reach => end += gap,
+                _ => break,
+            }
+        }
+        let end = (end + reach).min(bytes.len());
+        at = end;
+        Some((start, &text[start..end]))
+    })
 }
 
 /// Whether `word` is one word written like a name: a capital, then only small letters.
@@ -657,6 +733,26 @@ mod tests {
         assert!(screener().screen("An evening of art appreciation").is_empty());
         assert!(screener().screen("Our investment in education continues").is_empty());
         assert_eq!(terms(&screener().screen("a sound investment")), ["investment"]);
+    }
+
+    #[test]
+    fn terms_mixing_scripts_are_found_anywhere() {
+        let lists = [list(
+            Category::Financialisation,
+            Severity::Review,
+            &["a股市场", "炒nft", "x1y2z3秒杀"],
+        )];
+        let s = TextScreener::new(&lists, &Allowlist::default()).unwrap();
+        let padding = "plain words ".repeat(20);
+        for text in [
+            "a股市场".to_owned(),
+            format!("{padding}a股市场{padding}"),
+            format!("今天{padding}炒nft"),
+            format!("{padding}炒 NFT，{padding}"),
+            format!("买x1y2z3秒杀{padding}"),
+        ] {
+            assert_eq!(s.screen(&text).len(), 1, "{text}");
+        }
     }
 
     #[test]

@@ -74,4 +74,21 @@ mod tests {
             vec![(5, RowProblem::NotAnEmail), (6, RowProblem::Duplicate)]
         );
     }
+
+    /// Fuzz target (bolero): any upload is read into addresses and reported rows, never a
+    /// panic; every address read is unique and reads back as itself.
+    #[test]
+    fn arbitrary_uploads_are_read() {
+        bolero::check!().with_type::<String>().for_each(|text| {
+            let (emails, bad) = parse_allowlist(text);
+            for (i, email) in emails.iter().enumerate() {
+                assert_eq!(Email::parse(email.as_str()).as_ref(), Ok(email));
+                assert!(!emails[..i].contains(email));
+            }
+            assert!(
+                bad.iter()
+                    .all(|row| row.line >= 1 && row.content.chars().count() <= 200)
+            );
+        });
+    }
 }

@@ -467,4 +467,33 @@ mod tests {
             "only token entries have a holder"
         );
     }
+
+    /// Fuzz target (bolero; see `moderation/tests/fuzz.rs` for how it runs): arbitrary text,
+    /// and a good receipt with one field replaced by arbitrary text, parse and verify to an
+    /// answer or an error, never a panic; nothing but the real receipt verifies.
+    #[test]
+    fn arbitrary_receipts_are_answered() {
+        let (receipt, _signer, _dir) = log_receipt(5, 3);
+        let good = serde_json::to_value(&receipt).unwrap();
+        bolero::check!().with_type::<(String, u8)>().for_each(|(text, field)| {
+            if let Ok(parsed) = Receipt::parse(text) {
+                let _ = parsed.verify(Trust::default());
+            }
+            let mut tampered = good.clone();
+            let pointer = [
+                "/format",
+                "/entry/entry",
+                "/entry/leaf_hash",
+                "/checkpoint",
+                "/verifier_key",
+            ][usize::from(*field) % 5];
+            if let Some(value) = tampered.pointer_mut(pointer) {
+                *value = serde_json::Value::String(text.clone());
+            }
+            if let Ok(parsed) = Receipt::parse(&tampered.to_string()) {
+                let result = parsed.verify(Trust::default());
+                assert!(result.is_err() || tampered == good, "{tampered}");
+            }
+        });
+    }
 }

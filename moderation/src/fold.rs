@@ -154,7 +154,7 @@ fn is_standard(c: char) -> bool {
     let (bytes, _, unmappable) = encoding_rs::GBK.encode(c.encode_utf8(&mut buf));
     // GB 2312's Han characters are the double bytes with both bytes from 0xA1 and the first
     // from 0xB0 (rows 16–87), a subset of GBK.
-    !unmappable && matches!(*bytes, [lead @ 0xB0..=0xF7, trail @ 0xA1..=0xFE] if lead >= 0xB0 && trail >= 0xA1)
+    !unmappable && matches!(*bytes, [0xB0..=0xF7, 0xA1..=0xFE])
 }
 
 /// The simplified form of a Han character, if it differs.

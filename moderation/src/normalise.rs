@@ -553,7 +553,10 @@ impl Sink {
         self.digits |= run.bytes().any(|b| b.is_ascii_digit());
         let spelled: String = run
             .bytes()
-            .map(|b| char::from(fold::leet(b).filter(|_| !b.is_ascii_alphanumeric()).unwrap_or(b)))
+            .map(|b| match b {
+                b'@' | b'$' => char::from(fold::leet(b).unwrap_or(b)),
+                _ => char::from(b),
+            })
             .collect();
         self.emit_aligned(&spelled, orig);
     }

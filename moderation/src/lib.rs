@@ -41,6 +41,8 @@
 //! character boundaries of the original, idempotence) are also checked with proptest in
 //! `tests/normalise_props.rs`, and `tests/corpus.rs` measures screening on a labelled corpus.
 
+mod ascii;
+mod first_char;
 mod fold;
 pub mod image;
 pub mod lists;

@@ -59,10 +59,11 @@
 //!
 //! Screening runs over every text submitted, so the common cases bypass the general path (which
 //! allocates for NFKC) with exactly the same result: runs of ASCII letters and digits or of ASCII
-//! separators are taken whole with byte operations, since ASCII is its own NFKC form; runs of CJK
-//! characters are copied as they are; and full-width ASCII and the commonest CJK punctuation are
-//! mapped directly. The position map records one piece per stretch that maps byte for byte, not
-//! one entry per character.
+//! separators are taken whole with byte operations, since ASCII is its own NFKC form, and so are
+//! the plain words after a word (single spaces, words of two or more letters: most English
+//! prose); runs of CJK characters are copied as they are, with the folds written in place; and
+//! full-width ASCII and the commonest CJK punctuation are mapped directly. The position map
+//! records one piece per stretch that maps byte for byte, not one entry per character.
 
 use std::ops::Range;
 
@@ -143,18 +144,20 @@ pub fn normalise(original: &str) -> Normalised {
             let run = &original[at..at + len];
             if word {
                 sink.push_ascii_word(run, at);
+                at += len;
+                at += sink.push_plain_words(&original[at..], at);
             } else {
-                sink.push_ascii_separators(at..at + len);
+                sink.push_separator(at..at + len);
+                at += len;
             }
-            at += len;
             continue;
         }
-        if sink.is_settled()
-            && let Some(len) = unspaced_run(&original[at..])
-        {
-            sink.push_unspaced_run(&original[at..at + len], at);
-            at += len;
-            continue;
+        if !c.is_ascii() {
+            let len = sink.push_unspaced_run(&original[at..], at);
+            if len > 0 {
+                at += len;
+                continue;
+            }
         }
         let mut end = at + c.len_utf8();
         while let Some(next) = original[end..].chars().next() {
@@ -224,23 +227,6 @@ fn ascii_run(text: &str) -> Option<(usize, bool)> {
     (len > 0).then_some((len, word))
 }
 
-/// The length of the run at the start of `text` made of CJK characters, which normalisation
-/// leaves as they are, not counting a last character that a combining mark follows. Nearly all
-/// Chinese text consists of such runs, which can be copied without looking at each character
-/// on its own.
-fn unspaced_run(text: &str) -> Option<usize> {
-    let len = text
-        .char_indices()
-        .find(|&(_, c)| !is_unspaced(c))
-        .map_or(text.len(), |(i, _)| i);
-    let len = if followed_by_non_starter(text, len) {
-        text[..len].char_indices().next_back().map_or(0, |(i, _)| i)
-    } else {
-        len
-    };
-    (len > 0).then_some(len)
-}
-
 /// Reads digits as the letters they stand for in every word of `text` that also has an ASCII
 /// letter (`pr0fit` → `profit`), leaving numbers (`2026`, `第3期`) as they are. Works on the
 /// finished text so that words joined from spelled-out letters are judged whole, which keeps
@@ -275,7 +261,8 @@ fn spell_out_digits(text: String) -> String {
 
 /// Whether the character at byte `at` of `text` (if any) joins the cluster before it.
 fn followed_by_non_starter(text: &str, at: usize) -> bool {
-    text[at..].chars().next().is_some_and(|c| !is_starter(c))
+    // An ASCII character, or none, is the common answer and needs no decoding.
+    text.as_bytes().get(at).is_some_and(|b| !b.is_ascii()) && text[at..].chars().next().is_some_and(|c| !is_starter(c))
 }
 
 fn is_starter(c: char) -> bool {
@@ -297,7 +284,7 @@ fn fold_char(c: char, orig: Range<usize>, sink: &mut Sink) {
     // The commonest Chinese punctuation (`、。〃〈〉《》「」『』【】`) is already in NFKC form and
     // has no case, so it needs none of the checks below.
     if let '\u{3001}'..='\u{3003}' | '\u{3008}'..='\u{3011}' = c {
-        sink.push(c, orig, true);
+        sink.push_separator(orig);
         return;
     }
     // Full-width ASCII (`Ｇ`, `，`) is common in Chinese text; its NFKC form is the plain ASCII
@@ -385,21 +372,22 @@ fn is_invisible(c: char) -> bool {
 /// Scripts written without spaces between words: Han ideographs, kana, bopomofo and the
 /// ideographic iteration and number marks.
 pub(crate) fn is_unspaced(c: char) -> bool {
-    matches!(
-        c,
-        '\u{3005}'..='\u{3007}'
-            | '\u{3021}'..='\u{3029}'
-            | '\u{3041}'..='\u{3096}'
-            | '\u{309D}'..='\u{309F}'
-            | '\u{30A1}'..='\u{30FA}'
-            | '\u{30FC}'..='\u{30FF}'
-            | '\u{3105}'..='\u{312F}'
-            | '\u{31A0}'..='\u{31BF}'
-            | '\u{31F0}'..='\u{31FF}'
-            | '\u{3400}'..='\u{4DBF}'
-            | '\u{4E00}'..='\u{9FFF}'
-            | '\u{20000}'..='\u{3FFFF}'
-    )
+    // The URO first: it holds nearly every character of Chinese text.
+    ('\u{4E00}'..='\u{9FFF}').contains(&c)
+        || matches!(
+            c,
+            '\u{3005}'..='\u{3007}'
+                | '\u{3021}'..='\u{3029}'
+                | '\u{3041}'..='\u{3096}'
+                | '\u{309D}'..='\u{309F}'
+                | '\u{30A1}'..='\u{30FA}'
+                | '\u{30FC}'..='\u{30FF}'
+                | '\u{3105}'..='\u{312F}'
+                | '\u{31A0}'..='\u{31BF}'
+                | '\u{31F0}'..='\u{31FF}'
+                | '\u{3400}'..='\u{4DBF}'
+                | '\u{20000}'..='\u{3FFFF}'
+        )
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -468,31 +456,113 @@ impl Sink {
         }
     }
 
-    /// Whether no separator or held character is waiting, so that characters can be emitted
-    /// as they come.
-    fn is_settled(&self) -> bool {
-        self.pending.is_none() && self.held.is_none()
-    }
-
-    /// Emits a run found by [`unspaced_run`]; only valid when [`Sink::is_settled`].
-    fn push_unspaced_run(&mut self, run: &str, orig: usize) {
-        let table = fold::HanTable::get();
-        let mut copied = 0;
-        for (i, c) in run.char_indices() {
-            let Some(folded) = table.fold(c) else { continue };
-            self.emit_aligned(&run[copied..i], orig + copied);
-            let end = i + c.len_utf8();
-            if folded.len_utf8() == c.len_utf8() {
-                let mut buf = [0; 4];
-                self.emit_aligned(folded.encode_utf8(&mut buf), orig + i);
-            } else {
-                self.emit(folded, orig + i..orig + end, false, Class::Unspaced);
-            }
-            copied = end;
+    /// Takes the run of CJK characters at the start of `text` and returns its length (0 if
+    /// there is none), with the same effect as pushing its characters one by one. Nearly all
+    /// Chinese text consists of such runs, which are copied as they are except where a
+    /// character folds. A last character that a combining mark follows is left out (it forms a
+    /// cluster with the mark and needs the general path).
+    fn push_unspaced_run(&mut self, text: &str, orig: usize) -> usize {
+        let mut chars = text.char_indices();
+        match chars.next() {
+            Some((_, first)) if is_unspaced(first) && !followed_by_non_starter(text, first.len_utf8()) => {}
+            _ => return 0,
         }
-        self.emit_aligned(&run[copied..], orig + copied);
+        // Separators between CJK characters go, and a held letter has no letter after it.
+        if let Some(held) = self.held.take() {
+            self.release(held, 1);
+        }
+        self.pending = None;
+        let table = fold::HanTable::get();
+        // The run is written out as it goes, folds included; the position map only needs a new
+        // piece where a fold changes a character's length, which almost never happens.
+        let mut copied = 0;
+        let mut aligned_from = 0;
+        // A folded character is written once the next character shows it is not left out.
+        let mut waiting = table.fold(text.chars().next().unwrap_or_default()).map(|f| (0, f));
+        let mut last = 0;
+        let mut end = text.len();
+        for (i, c) in chars {
+            if !is_unspaced(c) {
+                end = i;
+                break;
+            }
+            if let Some((at, folded)) = waiting.take() {
+                self.write_folded(text, orig, (&mut copied, &mut aligned_from), at, folded);
+            }
+            waiting = table.fold(c).map(|f| (i, f));
+            last = i;
+        }
+        if followed_by_non_starter(text, end) {
+            end = last;
+        } else if let Some((at, folded)) = waiting {
+            self.write_folded(text, orig, (&mut copied, &mut aligned_from), at, folded);
+        }
+        self.text.push_str(&text[copied..end]);
+        if aligned_from < end {
+            let written = self.text.len() - (end - aligned_from);
+            self.note_aligned(written, orig + aligned_from..orig + end);
+        }
         self.token_len = 0;
         self.last = Some(Class::Unspaced);
+        end
+    }
+
+    /// Writes the part of an unspaced run from `copied` to byte `at`, then the character at
+    /// `at` folded to `folded`. Where the fold changes the character's length, the aligned
+    /// stretch so far (from `aligned_from`) and the folded character get pieces of their own.
+    fn write_folded(
+        &mut self,
+        run: &str,
+        orig: usize,
+        (copied, aligned_from): (&mut usize, &mut usize),
+        at: usize,
+        folded: char,
+    ) {
+        self.text.push_str(&run[*copied..at]);
+        let len = run[at..].chars().next().map_or(0, char::len_utf8);
+        *copied = at + len;
+        if folded.len_utf8() == len {
+            self.text.push(folded);
+            return;
+        }
+        if *aligned_from < at {
+            let written = self.text.len() - (at - *aligned_from);
+            self.note_aligned(written, orig + *aligned_from..orig + at);
+        }
+        self.emit(folded, orig + at..orig + at + len, false, Class::Unspaced);
+        *aligned_from = at + len;
+    }
+
+    /// After a word of two or more characters, takes the words of two or more ASCII letters and
+    /// digits that follow it, each after a single space and followed by an ASCII separator, and
+    /// returns their length. This is what ordinary English prose consists of, and such words
+    /// only need lower-casing: each space stays, and all of it maps byte for byte. Anything else
+    /// is left to the general path.
+    fn push_plain_words(&mut self, text: &str, orig: usize) -> usize {
+        if !(self.held.is_none() && self.pending.is_none() && self.last == Some(Class::Word) && self.token_len == 2) {
+            return 0;
+        }
+        let bytes = text.as_bytes();
+        let mut taken = 0;
+        let mut digits = false;
+        while bytes.get(taken) == Some(&b' ') {
+            let start = taken + 1;
+            let len = bytes[start..].iter().take_while(|b| b.is_ascii_alphanumeric()).count();
+            let after = bytes.get(start + len);
+            if len < 2 || !after.is_some_and(|&b| b.is_ascii() && !b.is_ascii_alphanumeric() && b != b'@' && b != b'$')
+            {
+                break;
+            }
+            digits |= bytes[start..start + len].iter().any(u8::is_ascii_digit);
+            taken = start + len;
+        }
+        if taken > 0 {
+            let out = self.text.len();
+            self.emit_aligned(&text[..taken], orig);
+            self.text[out..].make_ascii_lowercase();
+            self.digits |= digits;
+        }
+        taken
     }
 
     /// Takes a run of ASCII letters and digits found by [`ascii_run`], with the same effect as
@@ -561,9 +631,9 @@ impl Sink {
         self.emit_aligned(&spelled, orig);
     }
 
-    /// Takes a run of ASCII separators found by [`ascii_run`], with the same effect as pushing
-    /// them one by one.
-    fn push_ascii_separators(&mut self, orig: Range<usize>) {
+    /// Takes a separator, or a run of ASCII separators found by [`ascii_run`] (with the same
+    /// effect as pushing them one by one).
+    fn push_separator(&mut self, orig: Range<usize>) {
         if let Some(held) = self.held.take() {
             self.release(held, 1);
         }
@@ -581,13 +651,18 @@ impl Sink {
         }
         let out = self.text.len();
         self.text.push_str(run);
-        let orig_end = orig + run.len();
+        self.note_aligned(out, orig..orig + run.len());
+    }
+
+    /// Records that the text from `out` on maps byte for byte onto `orig`, extending the last
+    /// piece when it is aligned and ends where `orig` begins.
+    fn note_aligned(&mut self, out: usize, orig: Range<usize>) {
         match self.pieces.last_mut() {
-            Some(prev) if prev.aligned && prev.orig_end == orig => prev.orig_end = orig_end,
+            Some(prev) if prev.aligned && prev.orig_end == orig.start => prev.orig_end = orig.end,
             _ => self.pieces.push(Piece {
                 out,
-                orig,
-                orig_end,
+                orig: orig.start,
+                orig_end: orig.end,
                 aligned: true,
             }),
         }
@@ -595,15 +670,7 @@ impl Sink {
 
     fn push(&mut self, c: char, orig: Range<usize>, aligned: bool) {
         match classify(c) {
-            Class::Separator => {
-                if let Some(held) = self.held.take() {
-                    self.release(held, 1);
-                }
-                if self.last.is_some() {
-                    let start = self.pending.as_ref().map_or(orig.start, |p| p.start);
-                    self.pending = Some(start..orig.end);
-                }
-            }
+            Class::Separator => self.push_separator(orig),
             Class::Unspaced => {
                 if let Some(held) = self.held.take() {
                     self.release(held, 1);

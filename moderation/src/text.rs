@@ -1,8 +1,9 @@
 //! Text screening: every term list matched in one pass over the normalised text.
 //!
-//! Terms and texts go through the same [`normalise`](crate::normalise::normalise), and one
-//! Aho–Corasick automaton holds the terms of every list plus the allowlist, so the cost of a
-//! screening is one scan however many lists there are. Matches are then filtered:
+//! Terms and texts go through the same [`normalise`](crate::normalise::normalise), and the terms
+//! of every list plus the allowlist are found in one pass whatever their number: those in ASCII
+//! by one Aho–Corasick automaton over the runs of ASCII, the others (Han above all) by an index
+//! of their first characters (see the `first_char` module). Matches are then filtered:
 //!
 //! - a term that begins or ends with a letter or digit of a spaced script (Latin, Cyrillic,
 //!   digits…) only counts on a word boundary there, so `bet` does not fire inside `alphabet`;
@@ -21,6 +22,8 @@ use std::ops::Range;
 
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 
+use crate::ascii::ascii_prefix_len;
+use crate::first_char::FirstCharIndex;
 use crate::lists::{Allowlist, Category, ListError, Severity, TermList, starter_allowlist, starter_lists};
 use crate::normalise::{is_unspaced, is_word_char, normalise};
 use crate::spellings::{NUMBER, display, english_stemmer, spellings};
@@ -50,13 +53,11 @@ pub struct FieldFinding {
 /// A compiled set of term lists and an allowlist.
 #[derive(Debug, Clone)]
 pub struct TextScreener {
-    /// One automaton for the needles in ASCII and one for the rest, each with the needle index
-    /// of every pattern: kept apart, each automaton's byte classes and states stay few, and
-    /// each skips quickly over the other's script.
-    matchers: [(AhoCorasick, Vec<usize>); 2],
-    /// The longest stretch of ASCII inside any needle that is not all ASCII: how far from other
-    /// characters the second automaton has to look.
-    ascii_reach: usize,
+    /// The automaton for the needles in ASCII, with the needle index of every pattern, run over
+    /// the runs of ASCII only, so that its byte classes and states stay few.
+    latin: (AhoCorasick, Vec<usize>),
+    /// The needles that are not all ASCII (Han above all), by their first character.
+    others: FirstCharIndex,
     needles: Vec<Needle>,
     /// The words that cancel a match nearby, one set per context rule.
     exceptions: Vec<AhoCorasick>,
@@ -214,24 +215,23 @@ impl TextScreener {
         }
         // Overlapping search (which needs standard match semantics) is what lets a short term
         // and the allowlist word or longer term around it both be seen and weighed.
-        let build = |ascii: bool| -> Result<(AhoCorasick, Vec<usize>), ListError> {
-            let ids: Vec<usize> = (0..strings.len()).filter(|&i| strings[i].is_ascii() == ascii).collect();
-            let matcher = AhoCorasick::builder()
-                .match_kind(MatchKind::Standard)
-                .kind(Some(AhoCorasickKind::DFA))
-                .build(ids.iter().map(|&i| &strings[i]))
-                .map_err(|e| ListError::TooLarge(e.to_string()))?;
-            Ok((matcher, ids))
-        };
-        let ascii_reach = strings
-            .iter()
-            .filter(|s| !s.is_ascii())
-            .flat_map(|s| s.split(|c: char| !c.is_ascii()).map(str::len))
-            .max()
-            .unwrap_or(0);
+        let ids: Vec<usize> = (0..strings.len()).filter(|&i| strings[i].is_ascii()).collect();
+        let latin = AhoCorasick::builder()
+            .match_kind(MatchKind::Standard)
+            .kind(Some(AhoCorasickKind::DFA))
+            .build(ids.iter().map(|&i| &strings[i]))
+            .map_err(|e| ListError::TooLarge(e.to_string()))?;
+        let others = FirstCharIndex::new(
+            strings
+                .into_iter()
+                .enumerate()
+                .filter(|(_, s)| !s.is_ascii())
+                .map(|(i, s)| (s.into_boxed_str(), i))
+                .collect(),
+        );
         Ok(TextScreener {
-            matchers: [build(true)?, build(false)?],
-            ascii_reach,
+            latin: (latin, ids),
+            others,
             needles,
             exceptions,
             versions: describe_versions(lists, allowlist),
@@ -255,21 +255,16 @@ impl TextScreener {
         let haystack = normalised.as_str();
         let mut allowed: Vec<Range<usize>> = Vec::new();
         let mut candidates: Vec<Candidate<'_>> = Vec::new();
-        let [(latin, latin_ids), (other, other_ids)] = &self.matchers;
+        let (latin, latin_ids) = &self.latin;
         // An ASCII needle lies within a run of ASCII, so only those runs need its automaton.
-        let latin_matches = ascii_runs(haystack).flat_map(|(at, run)| {
-            latin
-                .find_overlapping_iter(run)
-                .map(move |m| (latin_ids[m.pattern().as_usize()], at + m.start()..at + m.end()))
-        });
-        // Any other needle has a character that is not ASCII, and at most `ascii_reach` bytes of
-        // ASCII in a row, so it lies within a stretch of such characters and the ASCII around.
-        let other_matches = beyond_ascii(haystack, self.ascii_reach).flat_map(|(at, part)| {
-            other
-                .find_overlapping_iter(part)
-                .map(move |m| (other_ids[m.pattern().as_usize()], at + m.start()..at + m.end()))
-        });
-        let matches = latin_matches.chain(other_matches);
+        let mut matches: Vec<(usize, Range<usize>)> = ascii_runs(haystack)
+            .flat_map(|(at, run)| {
+                latin
+                    .find_overlapping_iter(run)
+                    .map(move |m| (latin_ids[m.pattern().as_usize()], at + m.start()..at + m.end()))
+            })
+            .collect();
+        self.others.find_all(haystack, |id, range| matches.push((id, range)));
         for (id, range) in matches {
             let needle = &self.needles[id];
             if (needle.bounded_start && haystack[..range.start].chars().next_back().is_some_and(is_word_char))
@@ -434,37 +429,12 @@ fn ascii_runs(text: &str) -> impl Iterator<Item = (usize, &str)> {
     std::iter::from_fn(move || {
         loop {
             let start = at + bytes[at..].iter().position(u8::is_ascii)?;
-            let end = bytes[start..]
-                .iter()
-                .position(|b| !b.is_ascii())
-                .map_or(bytes.len(), |p| start + p);
+            let end = start + ascii_prefix_len(&bytes[start..]);
             at = end;
             if bytes[start..end].iter().any(u8::is_ascii_alphanumeric) {
                 return Some((start, &text[start..end]));
             }
         }
-    })
-}
-
-/// The stretches of `text` that hold characters beyond ASCII, each with up to `reach` bytes of
-/// the ASCII around it, stretches less than `reach` apart taken as one; with where each begins.
-fn beyond_ascii(text: &str, reach: usize) -> impl Iterator<Item = (usize, &str)> {
-    let bytes = text.as_bytes();
-    let mut at = 0;
-    std::iter::from_fn(move || {
-        let first = at + bytes[at..].iter().position(|b| !b.is_ascii())?;
-        let start = first.saturating_sub(reach).max(at);
-        let mut end = first;
-        loop {
-            end += bytes[end..].iter().position(u8::is_ascii).unwrap_or(bytes.len() - end);
-            match bytes[end..].iter().take(reach + 1).position(|b| !b.is_ascii()) {
-                Some(gap) if gap <= reach => end += gap,
-                _ => break,
-            }
-        }
-        let end = (end + reach).min(bytes.len());
-        at = end;
-        Some((start, &text[start..end]))
     })
 }
 

@@ -540,23 +540,76 @@ async fn wrong_passwords_from_one_address_do_not_lock_out_another(db: Db) {
     assert!((31..=60).contains(&second_wait), "the wait doubled: {second_wait}");
 }
 
+/// Behind a trusted reverse proxy the throttle counts the address the proxy forwards for, so
+/// visitors sharing the proxy do not share a back-off; from anyone else `X-Forwarded-For` is
+/// ignored, so a guesser cannot escape its back-off by naming another address.
+async fn a_trusted_proxy_names_the_client_and_nobody_else_does(db: Db) {
+    let server =
+        Server::start_with(crate::support::Options::new(db).env("KEEPSAKE_TRUSTED_PROXIES", "127.0.0.1")).await;
+    server.verified_user("shared@example.com", PASSWORD).await;
+    let proxy: std::net::IpAddr = "127.0.0.1".parse().unwrap();
+    let guesser = server.client_forwarded_for(proxy, "1.2.3.4, 198.51.100.7");
+    for _ in 0..5 {
+        let response = guesser.login("shared@example.com", "wrong password!!").await;
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    }
+    let waiting = guesser.login("shared@example.com", PASSWORD).await;
+    assert_eq!(waiting.status(), StatusCode::TOO_MANY_REQUESTS, "the guesser waits");
+    // Made-up entries to the left of what the proxy appended change nothing.
+    let same = server.client_forwarded_for(proxy, "203.0.113.1, 198.51.100.7");
+    assert_eq!(
+        same.login("shared@example.com", PASSWORD).await.status(),
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    let owner = server.client_forwarded_for(proxy, "198.51.100.8");
+    assert_eq!(
+        owner.login("shared@example.com", PASSWORD).await.status(),
+        StatusCode::SEE_OTHER,
+        "another visitor behind the same proxy is not held up"
+    );
+
+    // A client that is not a trusted proxy is its own address, whatever it forwards.
+    let direct = "127.0.0.2".parse().unwrap();
+    let pretender = server.client_forwarded_for(direct, "198.51.100.9");
+    for _ in 0..5 {
+        let response = pretender.login("shared@example.com", "wrong password!!").await;
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    }
+    let renamed = server.client_forwarded_for(direct, "198.51.100.10");
+    assert_eq!(
+        renamed.login("shared@example.com", PASSWORD).await.status(),
+        StatusCode::TOO_MANY_REQUESTS,
+        "naming another address does not escape the back-off"
+    );
+    let forwarded = server.client_forwarded_for(proxy, "198.51.100.9");
+    assert_eq!(
+        forwarded.login("shared@example.com", PASSWORD).await.status(),
+        StatusCode::SEE_OTHER,
+        "the address it named was never counted"
+    );
+}
+
 /// Failures from everywhere up to the account's ceiling lock it for everyone, the right
 /// password included; the owner is mailed a link that unlocks it, and the link never reaches
 /// the log.
 async fn the_ceiling_locks_everyone_until_the_mailed_link_unlocks(db: Db) {
+    use keepsake::kyc::PiiVault;
+    use keepsake::kyc::vault::Counted;
     use keepsake::store::entities::login_failures;
-    use sea_orm::{ActiveModelTrait, Set};
+    use sea_orm::{ActiveModelTrait, EntityTrait, Set};
 
     let server = Server::start_with(crate::support::Options::new(db).env("KEEPSAKE_LOG", "trace")).await;
     server.verified_user("target@example.com", PASSWORD).await;
-    // 99 failures from 99 places in the last hour (arranged in the database: each address
-    // alone stays under its back-off), then the 100th over HTTP.
+    // 99 failures from 99 places in the last hour (arranged in the database, under the
+    // pseudonyms the server keeps: each address alone stays under its back-off), then the
+    // 100th over HTTP.
+    let vault = PiiVault::load(&server.data_dir.join("keys")).unwrap();
     let conn = server.db().await;
     let now = chrono::Utc::now();
     for n in 0..99 {
         login_failures::ActiveModel {
-            account: Set("target@example.com".to_owned()),
-            ip: Set(format!("10.0.{}.{}", n / 200, n % 200 + 1)),
+            account: Set(vault.pseudonym(Counted::LoginAccount, "target@example.com")),
+            ip: Set(vault.pseudonym(Counted::ClientAddress, &format!("10.0.{}.{}", n / 200, n % 200 + 1))),
             failed_at: Set(now - chrono::TimeDelta::minutes(30)),
             ..Default::default()
         }
@@ -565,8 +618,16 @@ async fn the_ceiling_locks_everyone_until_the_mailed_link_unlocks(db: Db) {
         .unwrap();
     }
     let last = server.client_from("127.0.0.4".parse().unwrap());
-    let response = last.login("target@example.com", "wrong password!!").await;
+    let response = last.login("TARGET@example.com", "wrong password!!").await;
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    // Who failed from where is kept, and logged, only as pseudonyms.
+    let rows = login_failures::Entity::find().all(&conn).await.unwrap();
+    assert_eq!(rows.len(), 100);
+    for row in &rows {
+        for clear in ["target@example.com", "TARGET@example.com", "127.0.0.4", "10.0."] {
+            assert!(!row.account.contains(clear) && !row.ip.contains(clear), "{row:?}");
+        }
+    }
 
     let owner = server.client_from("127.0.0.5".parse().unwrap());
     owner.get("/lang/en?next=%2F").await;
@@ -595,10 +656,19 @@ async fn the_ceiling_locks_everyone_until_the_mailed_link_unlocks(db: Db) {
     let log = server.log();
     assert!(log.contains("/login/unlock/{secret}"), "the request is logged");
     assert!(!log.contains(token), "the unlock token is not");
+    assert!(
+        log.contains("log-in failed") && log.contains("log-in throttled"),
+        "the refusals are logged"
+    );
+    for clear in ["127.0.0.4", "127.0.0.5", "target@example.com"] {
+        let lines: Vec<&str> = log.lines().filter(|l| l.contains(clear)).collect();
+        assert!(lines.is_empty(), "{clear} is in the log: {lines:#?}");
+    }
 }
 
 on_both_databases!(
     wrong_passwords_from_one_address_do_not_lock_out_another,
+    a_trusted_proxy_names_the_client_and_nobody_else_does,
     the_ceiling_locks_everyone_until_the_mailed_link_unlocks,
 );
 
@@ -744,6 +814,16 @@ async fn transfer_attempts_store_a_bounded_amount_whoever_sends_them(db: Db) {
         assert!(response.status().is_client_error(), "{path}: {}", response.status());
     }
     assert_eq!(allowance_rows().await, 3, "refusing an unknown token writes nothing");
+    // The addresses are kept, and logged, only as pseudonyms.
+    let kept = scalar(
+        &server,
+        "SELECT COUNT(*) FROM transfer_allowances WHERE client LIKE '127.%'",
+    )
+    .await;
+    assert_eq!(kept, 0, "no client address in clear");
+    let log = server.log();
+    assert!(log.contains("transfer attempts rate-limited"));
+    assert!(!log.contains("127.0.0.2"), "no client address in the log");
 
     // Reviewers still see the attempts, counted, in the audit log.
     if same_hour && hour() == first_hour {
@@ -752,6 +832,20 @@ async fn transfer_attempts_store_a_bounded_amount_whoever_sends_them(db: Db) {
         assert!(
             page.contains(&format!("共有 {} 次转让尝试", answered + 2)),
             "the audit view shows the hour's count: {page}"
+        );
+        let admin = server.admin("audit-admin@example.com", PASSWORD).await;
+        let today = Utc::now().format("%Y-%m-%d");
+        let csv = admin
+            .get(&format!("/admin/audit.csv?from={today}&to={today}"))
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(csv.lines().next().unwrap().ends_with(",transfer_attempts_in_hour"));
+        let refusal = csv.lines().find(|l| l.contains("token.transfer_refused")).unwrap();
+        assert!(
+            refusal.ends_with(&format!(",{}", answered + 2)),
+            "the export has the hour's count: {refusal}"
         );
     }
 }

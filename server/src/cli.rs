@@ -141,17 +141,39 @@ pub fn run() -> ExitCode {
     }
 }
 
+/// Libraries that write personal data at their most detailed levels, and the most detail let
+/// through from each whatever `KEEPSAKE_LOG` asks: statements with their values (sea-orm),
+/// client addresses (axum and hyper, at connection level), and the SMTP conversation with its
+/// recipients (lettre).
+const PERSONAL_DATA_CAPS: [(&str, tracing::Level); 6] = [
+    ("sea_orm", tracing::Level::INFO),
+    ("sqlx", tracing::Level::INFO),
+    ("axum::serve", tracing::Level::DEBUG),
+    ("hyper", tracing::Level::DEBUG),
+    ("hyper_util", tracing::Level::DEBUG),
+    ("lettre", tracing::Level::INFO),
+];
+
 fn init_tracing(format: LogFormat) {
-    let filter = EnvFilter::try_from_env("KEEPSAKE_LOG")
+    use tracing_subscriber::filter::{FilterExt, LevelFilter, Targets};
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    use tracing_subscriber::{Layer, fmt};
+
+    let chosen = EnvFilter::try_from_env("KEEPSAKE_LOG")
         .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn,aws=warn,hyper=warn"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
+    let caps = Targets::new()
+        .with_default(LevelFilter::TRACE)
+        .with_targets(PERSONAL_DATA_CAPS);
+    let filter = chosen.and(caps);
+    let layer = fmt::layer()
         .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr);
-    match format {
-        LogFormat::Text => builder.init(),
-        LogFormat::Json => builder.json().init(),
-    }
+    let layer = match format {
+        LogFormat::Text => layer.with_filter(filter).boxed(),
+        LogFormat::Json => layer.json().with_filter(filter).boxed(),
+    };
+    tracing_subscriber::registry().with(layer).init();
 }
 
 async fn migrate(config: &Config) -> anyhow::Result<()> {

@@ -57,6 +57,7 @@ settings! {
     DATABASE_URL = "database_url", "DATABASE_URL", "sqlite://<data_dir>/keepsake.db", "sqlite://… or postgres://… connection URL.";
     PUBLIC_URL = "public_url", "KEEPSAKE_PUBLIC_URL", "http://<bind>", "Base URL used in links sent by email.";
     COOKIE_SECURE = "cookie_secure", "KEEPSAKE_COOKIE_SECURE", "false", "Mark cookies Secure (set to true behind HTTPS).";
+    TRUSTED_PROXIES = "trusted_proxies", "KEEPSAKE_TRUSTED_PROXIES", "", "Reverse proxies whose X-Forwarded-For names the client, as addresses or networks separated by commas (unset: the connection's peer is the client).";
     LOG_FORMAT = "log_format", "KEEPSAKE_LOG_FORMAT", "text", "Log output: text or json (logs go to standard error).";
     OPERATOR_NAME = "operator.name", "KEEPSAKE_OPERATOR_NAME", "Keepsake", "Operator name shown in the footer and in emails.";
     ICP_FILING = "operator.icp_filing", "KEEPSAKE_ICP_FILING", "", "Operator's ICP filing number (京ICP备12345678号-1), shown on every page.";
@@ -157,6 +158,8 @@ pub struct Config {
     /// `None` means "derive from the address actually bound" (useful with port 0).
     pub public_url: Option<Url>,
     pub cookie_secure: bool,
+    /// Peers whose `X-Forwarded-For` is believed (see `domain::client_address`).
+    pub trusted_proxies: Vec<ipnet::IpNet>,
     pub log_format: LogFormat,
     pub operator: Operator,
     pub mail: MailConfig,
@@ -216,6 +219,23 @@ impl Config {
             .transpose()?;
 
         let cookie_secure = parse_bool(COOKIE_SECURE, get(COOKIE_SECURE))?;
+
+        let trusted_proxies = get(TRUSTED_PROXIES)
+            .map_or("", |v| v)
+            .split(',')
+            .map(str::trim)
+            .filter(|item| !item.is_empty())
+            .map(|item| {
+                item.parse::<ipnet::IpNet>()
+                    .or_else(|_| item.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                    .map_err(|_| {
+                        invalid(
+                            TRUSTED_PROXIES,
+                            format!("`{item}` is neither an address (10.0.0.1) nor a network (10.0.0.0/8)"),
+                        )
+                    })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
 
         let log_format = match get(LOG_FORMAT).unwrap_or(LOG_FORMAT.default) {
             "text" => LogFormat::Text,
@@ -337,6 +357,7 @@ impl Config {
             database_url: Secret::new(database_url),
             public_url,
             cookie_secure,
+            trusted_proxies,
             log_format,
             operator,
             mail: MailConfig { from, smtp_url },
@@ -433,6 +454,10 @@ mod tests {
         assert_eq!(failing_setting(&[(DATABASE_URL, "mysql://x")]), DATABASE_URL);
         assert_eq!(failing_setting(&[(PUBLIC_URL, "ftp://x")]), PUBLIC_URL);
         assert_eq!(failing_setting(&[(COOKIE_SECURE, "maybe")]), COOKIE_SECURE);
+        assert_eq!(
+            failing_setting(&[(TRUSTED_PROXIES, "10.0.0.0/8, proxy.internal")]),
+            TRUSTED_PROXIES
+        );
         assert_eq!(failing_setting(&[(LOG_FORMAT, "xml")]), LOG_FORMAT);
         assert_eq!(failing_setting(&[(ICP_FILING, "京ICP证110507号")]), ICP_FILING);
         assert_eq!(

@@ -313,10 +313,25 @@ impl Server {
     /// A fresh client whose connections come from `local`, another loopback address such as
     /// `127.0.0.2`: to the server, a client somewhere else.
     pub fn client_from(&self, local: std::net::IpAddr) -> Client {
+        self.client_forwarded(local, None)
+    }
+
+    /// A fresh client whose connections come from `local` and whose requests say, as a
+    /// reverse proxy would, that they were forwarded for `client` (`X-Forwarded-For`).
+    pub fn client_forwarded_for(&self, local: std::net::IpAddr, client: &str) -> Client {
+        self.client_forwarded(local, Some(client))
+    }
+
+    fn client_forwarded(&self, local: std::net::IpAddr, forwarded_for: Option<&str>) -> Client {
+        let mut headers = reqwest::header::HeaderMap::new();
+        if let Some(client) = forwarded_for {
+            headers.insert("x-forwarded-for", client.parse().unwrap());
+        }
         let http = reqwest::Client::builder()
             .cookie_store(true)
             .redirect(reqwest::redirect::Policy::none())
             .local_address(local)
+            .default_headers(headers)
             .build()
             .unwrap();
         Client {

@@ -11,6 +11,7 @@ pub mod audit;
 pub mod claim;
 pub mod claim_code;
 pub mod claim_stats;
+pub mod client_address;
 pub mod collection;
 pub mod credit_code;
 pub mod documents;

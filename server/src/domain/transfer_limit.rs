@@ -10,9 +10,7 @@
 //! - attempts are counted per (token, clock hour) in one counter row, and only the first
 //!   attempt of that hour on that token writes an audit row.
 //!
-//! An IPv6 client is counted by its /64 network, which one subscriber usually holds whole.
-
-use std::net::IpAddr;
+//! Addresses are grouped as [`client_key`](super::client_address::client_key) says.
 
 use chrono::{DateTime, Duration, DurationRound, Utc};
 
@@ -30,21 +28,6 @@ pub const PERIOD: Duration = Duration::hours(1);
 #[error("too many refused transfer attempts; try again in {} s", .retry_after.num_seconds())]
 pub struct TransferLimited {
     pub retry_after: Duration,
-}
-
-/// The key an address is counted under: the address itself for IPv4 (also written as
-/// IPv4-mapped IPv6), its /64 network for IPv6.
-pub fn client_key(ip: IpAddr) -> String {
-    match ip {
-        IpAddr::V4(v4) => v4.to_string(),
-        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-            Some(v4) => v4.to_string(),
-            None => {
-                let network = u128::from(v6) & !((1u128 << 64) - 1);
-                format!("{}/64", std::net::Ipv6Addr::from(network))
-            }
-        },
-    }
 }
 
 /// When an address's allowance is full again once one more attempt is counted at `now`, given
@@ -133,17 +116,6 @@ mod tests {
             }
         }
         assert_eq!(admitted, LIMIT + LIMIT - 1);
-    }
-
-    #[test]
-    fn addresses_are_counted_alone_and_ipv6_by_its_network() {
-        let key = |s: &str| client_key(s.parse().unwrap());
-        assert_eq!(key("203.0.113.7"), "203.0.113.7");
-        assert_eq!(key("::ffff:203.0.113.7"), "203.0.113.7");
-        assert_eq!(key("2001:db8:1:2:aaaa::1"), "2001:db8:1:2::/64");
-        assert_eq!(key("2001:db8:1:2:bbbb::9"), key("2001:db8:1:2:aaaa::1"));
-        assert_ne!(key("2001:db8:1:3::1"), key("2001:db8:1:2::1"));
-        assert_eq!(key("::1"), "::/64");
     }
 
     #[test]

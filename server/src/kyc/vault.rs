@@ -7,7 +7,8 @@
 //! data, to its field and owner, so a ciphertext copied into another row does not decrypt.
 //! The blind index is an HMAC under a second, separate key: equal ID numbers give equal
 //! indexes, but the index cannot be reversed by trying the (small) space of ID numbers without
-//! the key.
+//! the key. The same key makes the pseudonyms the throttles count by (an account's address, a
+//! client's network address), so that who tried from where is never stored in clear.
 
 use std::path::Path;
 
@@ -41,6 +42,24 @@ impl Field {
         match self {
             Field::LegalName => "legal_name",
             Field::IdNumber => "id_number",
+        }
+    }
+}
+
+/// Personal data that throttles count by, kept only as a pseudonym (part of what is signed).
+#[derive(Debug, Clone, Copy)]
+pub enum Counted {
+    /// The normal form of the address someone tried to log in as.
+    LoginAccount,
+    /// A client's network address (IPv6 by /64), as the throttles group it.
+    ClientAddress,
+}
+
+impl Counted {
+    fn as_str(self) -> &'static str {
+        match self {
+            Counted::LoginAccount => "login-account",
+            Counted::ClientAddress => "client-address",
         }
     }
 }
@@ -93,6 +112,12 @@ impl PiiVault {
     pub fn blind_index(&self, id: &ResidentIdNumber) -> String {
         self.index_key
             .sign(format!("resident-id|{}", id.canonical()).as_bytes())
+    }
+
+    /// The keyed pseudonym of `value` as `what`: equal values give equal pseudonyms, which
+    /// cannot be reversed, or linked across kinds, without the key.
+    pub fn pseudonym(&self, what: Counted, value: &str) -> String {
+        self.index_key.sign(format!("{}|{value}", what.as_str()).as_bytes())
     }
 }
 

@@ -5,17 +5,16 @@
 //! executor. Forms that take an email address answer the same way whether or not an account
 //! exists, except sign-up, which must say that the address is taken.
 
-use std::net::SocketAddr;
-
 use askama::Template;
 use axum::Form;
-use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum_extra::extract::cookie::{Cookie, CookieJar};
 use chrono::{Duration, Utc};
 use serde::Deserialize;
 
+use super::client::ClientIp;
 use super::context::{CookieName, RequestContext, cookie};
 use super::error::{AppError, AppResult};
 use super::pages::{NextParam, safe_next};
@@ -24,7 +23,8 @@ use crate::app::AppState;
 use crate::crypto;
 use crate::domain::account::{Email, EmailError, NewPassword, PasswordError};
 use crate::domain::email_token::TokenPurpose;
-use crate::domain::login_throttle;
+use crate::domain::{client_address, login_throttle};
+use crate::kyc::vault::Counted;
 use crate::mail::{self, Mail};
 use crate::store::{self, StoreError};
 
@@ -310,7 +310,7 @@ pub struct LoginForm {
 
 pub async fn login(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientIp(client_ip): ClientIp,
     ctx: RequestContext,
     jar: CookieJar,
     Form(form): Form<LoginForm>,
@@ -318,16 +318,20 @@ pub async fn login(
     let next = safe_next(Some(&form.next));
     let email = Email::parse(&form.email).ok();
     // Failures are counted under the address's normal form, so that spellings of one address
-    // are one account to the throttle too.
+    // are one account to the throttle too, and both the account and the client's address are
+    // kept only as pseudonyms.
     let account = email
         .as_ref()
         .map_or_else(|| form.email.trim().to_lowercase(), |e| e.as_str().to_owned());
-    let ip = peer.ip().to_string();
+    let account = state.vault.pseudonym(Counted::LoginAccount, &account);
+    let ip = state
+        .vault
+        .pseudonym(Counted::ClientAddress, &client_address::client_key(client_ip));
     let now = Utc::now();
 
     let failures = store::login_failures::count_since(&state.db, &account, &ip, now - login_throttle::WINDOW).await?;
     if let Err(throttled) = login_throttle::check(&failures, now) {
-        tracing::warn!(%ip, reason = ?throttled.reason, "log-in throttled");
+        tracing::warn!(reason = ?throttled.reason, "log-in throttled");
         return Err(AppError::Throttled(throttled));
     }
 
@@ -370,7 +374,7 @@ pub async fn login(
             }
             txn.commit().await?;
             state.mail_wakeup.notify_one();
-            tracing::info!(%ip, "log-in failed");
+            tracing::info!("log-in failed");
             return refuse(ctx, Some("login.wrong_credentials"), false, StatusCode::UNAUTHORIZED);
         }
     };
@@ -503,7 +507,7 @@ pub async fn reset(
     store::users::mark_email_verified(&txn, user_id, now).await?;
     store::sessions::delete_all_for(&txn, user_id).await?;
     // A new password is also the way out of a lock-out.
-    store::login_failures::clear_account(&txn, email.as_str()).await?;
+    store::login_failures::clear_account(&txn, &state.vault.pseudonym(Counted::LoginAccount, email.as_str())).await?;
     txn.commit().await?;
     tracing::info!(user = %user_id, "password reset");
     Ok(Redirect::to("/password/reset/done").into_response())
@@ -535,7 +539,7 @@ pub async fn unlock(State(state): State<AppState>, Path(token): Path<String>) ->
     })?;
     let user = store::users::find(&txn, user_id).await?.ok_or(AppError::InvalidLink)?;
     let email = Email::parse(&user.email).map_err(|e| AppError::Internal(e.into()))?;
-    store::login_failures::clear_account(&txn, email.as_str()).await?;
+    store::login_failures::clear_account(&txn, &state.vault.pseudonym(Counted::LoginAccount, email.as_str())).await?;
     txn.commit().await?;
     tracing::info!(user = %user_id, "account unlocked by its owner");
     // Redirect, so that a reload does not reuse the spent link.

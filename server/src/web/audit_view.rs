@@ -155,6 +155,24 @@ fn details(ctx: &RequestContext, details: &AuditDetails) -> String {
     }
 }
 
+/// The token and clock hour of a refused transfer's row, which is the first of that token's
+/// hour: the hour's count says how many attempts there were.
+pub fn transfer_period(row: &AuditRow) -> Option<(TokenId, DateTime<Utc>)> {
+    (row.action == AuditAction::TokenTransferRefused.as_str() && row.subject_type == "token")
+        .then(|| row.subject_id.parse().ok())
+        .flatten()
+        .map(|id| (TokenId(id), transfer_limit::period_start(row.at)))
+}
+
+/// The refused transfer attempts of each token and hour that `rows` stand for.
+pub async fn transfer_attempts(
+    state: &AppState,
+    rows: &[AuditRow],
+) -> AppResult<HashMap<(TokenId, DateTime<Utc>), i64>> {
+    let periods: Vec<_> = rows.iter().filter_map(transfer_period).collect();
+    Ok(store::transfer_attempts::counts(&state.db, &periods).await?)
+}
+
 /// `rows` as people read them, with their actors looked up at once.
 pub async fn lines(state: &AppState, ctx: &RequestContext, rows: Vec<AuditRow>) -> AppResult<Vec<AuditLine>> {
     let actor_ids: Vec<UserId> = rows.iter().filter_map(|r| r.actor_user_id.map(UserId)).collect();
@@ -163,16 +181,7 @@ pub async fn lines(state: &AppState, ctx: &RequestContext, rows: Vec<AuditRow>) 
         .into_iter()
         .map(|(id, user)| (id, mask_email(&user.email)))
         .collect();
-    // A refused transfer's row is the first of its token's hour; the hour's count says how many
-    // attempts there were.
-    let transfer_period = |row: &AuditRow| {
-        (row.action == AuditAction::TokenTransferRefused.as_str() && row.subject_type == "token")
-            .then(|| row.subject_id.parse().ok())
-            .flatten()
-            .map(|id| (TokenId(id), transfer_limit::period_start(row.at)))
-    };
-    let periods: Vec<_> = rows.iter().filter_map(transfer_period).collect();
-    let attempts = store::transfer_attempts::counts(&state.db, &periods).await?;
+    let attempts = transfer_attempts(state, &rows).await?;
     let me = ctx.user.as_ref().map(|u| u.id);
     Ok(rows
         .into_iter()

@@ -3,9 +3,8 @@
 //! certificate and its shareable image, and the transfer endpoint that exists only to refuse.
 
 use askama::Template;
-use std::net::SocketAddr;
 
-use axum::extract::{ConnectInfo, Path, State};
+use axum::extract::{Path, State};
 use axum::http::header::{CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_TYPE, ETAG, IF_NONE_MATCH};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -16,6 +15,7 @@ use serde::Deserialize;
 
 use super::auth::SignedIn;
 use super::certificate_image::{self, CertificateCard};
+use super::client::ClientIp;
 use super::context::{RequestContext, SessionUser};
 use super::error::{AppError, AppResult, NextStep};
 use super::render;
@@ -27,7 +27,8 @@ use crate::domain::audit::{AuditAction, AuditDetails, AuditEntry, AuditSubject};
 use crate::domain::claim::{ClaimRefusal, TokenId, TokenStatus};
 use crate::domain::claim_code::ClaimCode;
 use crate::domain::collection::CollectionId;
-use crate::domain::transfer_limit;
+use crate::domain::{client_address, transfer_limit};
+use crate::kyc::vault::Counted;
 use crate::ledger::receipt::HolderProof;
 use crate::minter::{ClaimRequest, Minted};
 use crate::store;
@@ -306,13 +307,18 @@ pub async fn my_collection(
 pub async fn transfer(
     State(state): State<AppState>,
     ctx: RequestContext,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientIp(client_ip): ClientIp,
     Path(id): Path<i64>,
 ) -> AppResult<Response> {
     let now = Utc::now();
-    let client = transfer_limit::client_key(peer.ip());
+    let client = state
+        .vault
+        .pseudonym(Counted::ClientAddress, &client_address::client_key(client_ip));
     let limited = |limited: transfer_limit::TransferLimited| {
-        tracing::warn!(%client, retry_after = limited.retry_after.num_seconds(), "transfer attempts rate-limited");
+        tracing::warn!(
+            retry_after = limited.retry_after.num_seconds(),
+            "transfer attempts rate-limited"
+        );
         AppError::TransferAttemptsLimited(limited)
     };
     // The flood past the allowance is answered from one read.

@@ -174,8 +174,8 @@ impl AppError {
                  mailed a link that unlocks it",
             ),
             AppError::Throttled(_) => (
-                "rate_limited",
-                "too many attempts; wait the number of seconds in Retry-After and try again",
+                "login_throttled",
+                "too many failed log-ins from here; wait the number of seconds in Retry-After and try again",
             ),
             AppError::InvalidLink => ("invalid_link", "this link is not valid or has expired"),
             AppError::BadRequest => ("bad_request", "the request could not be understood"),

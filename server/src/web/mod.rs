@@ -18,6 +18,7 @@ mod certificate_image;
 mod claim_box;
 mod claim_codes;
 mod claims;
+mod client;
 mod collection_review;
 mod collections;
 pub mod context;

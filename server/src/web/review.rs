@@ -8,7 +8,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Deserialize;
 
-use super::audit_view::{AuditLine, action_key, lines};
+use super::audit_view::{AuditLine, action_key, lines, transfer_attempts, transfer_period};
 use super::auth::{Admin, Reviewer};
 use super::collection_review::{self, CollectionFilter, CollectionRow};
 use super::context::RequestContext;
@@ -614,8 +614,15 @@ pub async fn audit_csv(
         "reason",
         "details",
         "request_id",
+        "transfer_attempts_in_hour",
     ])?;
+    // A refused transfer's row stands for every attempt on its token in that clock hour.
+    let attempts = transfer_attempts(&state, &rows).await?;
     for row in rows.iter().rev() {
+        let hour_attempts = transfer_period(row)
+            .and_then(|period| attempts.get(&period))
+            .map(i64::to_string)
+            .unwrap_or_default();
         csv.row([
             row.id.to_string(),
             row.at.to_rfc3339(),
@@ -628,6 +635,7 @@ pub async fn audit_csv(
             row.reason.clone().unwrap_or_default(),
             row.details.clone().unwrap_or_default(),
             row.request_id.clone().unwrap_or_default(),
+            hour_attempts,
         ])?;
     }
     csv.into_download(&format!("audit-{}-{}.csv", query.from.trim(), query.to.trim()))

@@ -77,6 +77,9 @@ async fn attest_at(server: &Server, path: &str, key: Option<&str>, body: Value) 
 on_both_databases!(
     attestations_get_receipts_that_verify_offline,
     the_audit_names_a_tampered_entry,
+    the_audit_catches_every_tamper_and_a_rollback,
+    a_failing_sequencer_says_so_and_recovers,
+    the_log_keeps_its_name_and_key,
     a_stranger_verifies_an_attested_file
 );
 
@@ -425,10 +428,321 @@ async fn the_audit_names_a_tampered_entry(db: Db) {
     let forged = server.run_cli(&["ledger", "audit"], "").await;
     assert!(!forged.status.success());
     assert!(
-        String::from_utf8_lossy(&forged.stderr).contains("leaf 3"),
+        String::from_utf8_lossy(&forged.stderr).contains("tree node at level 0, index 3 was altered"),
         "{}",
         String::from_utf8_lossy(&forged.stderr)
     );
+}
+
+/// Runs `keepsake ledger audit` with `args` and returns whether it passed and what it said.
+async fn audit(server: &Server, args: &[&str]) -> (Option<i32>, String) {
+    let mut all = vec!["ledger", "audit"];
+    all.extend_from_slice(args);
+    let out = server.run_cli(&all, "").await;
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.code(), said)
+}
+
+/// Every way of altering the stored log is caught and named: an interior node changed or
+/// deleted (no panic), the recorded root, a deleted checkpoint; and a log rolled back whole,
+/// which no stored row betrays, is caught by a checkpoint saved outside the database.
+async fn the_audit_catches_every_tamper_and_a_rollback(db: Db) {
+    use keepsake::store::entities::{ledger_checkpoints, ledger_entries, ledger_nodes, ledger_state};
+    use sea_orm::sea_query::{Expr, ExprTrait};
+    use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter};
+
+    let server = Server::start(db).await;
+    let (_, key, _, _) = approved_issuer_with_key(&server).await;
+    let checkpoint_at = |size: usize| {
+        let server = &server;
+        async move {
+            let note = reqwest::get(server.url("/api/v1/ledger/checkpoint"))
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap();
+            assert!(note.contains(&format!("\n{size}\n")), "{note}");
+            note
+        }
+    };
+    let mut saved = None;
+    for n in 0..7u8 {
+        let digest = keepsake::crypto::sha3_hex(&[n, 7]);
+        let response = attest(&server, Some(&key), json!({ "sha3_256": digest })).await;
+        assert_eq!(response.status(), StatusCode::CREATED);
+        if n == 5 {
+            // A client keeps the checkpoint of size 7.
+            let path = server.data_dir.join("kept-checkpoint.txt");
+            std::fs::write(&path, checkpoint_at(7).await).unwrap();
+            saved = Some(path);
+        }
+    }
+    let saved = saved.unwrap();
+    let saved = saved.to_str().unwrap();
+    let (code, said) = audit(&server, &["--checkpoint", saved]).await;
+    assert_eq!(code, Some(0), "{said}");
+    assert!(said.contains("8 entries") && said.contains("1 outside"), "{said}");
+
+    let db = server.db().await;
+    let node = || {
+        ledger_nodes::Entity::find()
+            .filter(ledger_nodes::Column::Level.eq(1))
+            .filter(ledger_nodes::Column::Idx.eq(1))
+    };
+    let original = node().one(&db).await.unwrap().expect("node (1, 1) is stored");
+    let set_node = |hash: Vec<u8>| {
+        ledger_nodes::Entity::update_many()
+            .col_expr(ledger_nodes::Column::Hash, Expr::value(hash))
+            .filter(ledger_nodes::Column::Level.eq(1))
+            .filter(ledger_nodes::Column::Idx.eq(1))
+            .exec(&db)
+    };
+    set_node(vec![7; 32]).await.unwrap();
+    let (code, said) = audit(&server, &[]).await;
+    assert_eq!(code, Some(1), "{said}");
+    assert!(said.contains("tree node at level 1, index 1 was altered"), "{said}");
+    ledger_nodes::Entity::delete_many()
+        .filter(ledger_nodes::Column::Level.eq(1))
+        .filter(ledger_nodes::Column::Idx.eq(1))
+        .exec(&db)
+        .await
+        .unwrap();
+    let (code, said) = audit(&server, &[]).await;
+    assert_eq!(code, Some(1), "a deleted node is reported, not a panic: {said}");
+    assert!(said.contains("tree node at level 1, index 1 is missing"), "{said}");
+    ledger_nodes::Entity::insert(ledger_nodes::ActiveModel::from(original).reset_all())
+        .exec(&db)
+        .await
+        .unwrap();
+    assert_eq!(audit(&server, &[]).await.0, Some(0));
+
+    let state = ledger_state::Entity::find_by_id(1).one(&db).await.unwrap().unwrap();
+    let set_root = |root: Vec<u8>| {
+        ledger_state::Entity::update_many()
+            .col_expr(ledger_state::Column::RootHash, Expr::value(root))
+            .exec(&db)
+    };
+    set_root(vec![9; 32]).await.unwrap();
+    let (code, said) = audit(&server, &[]).await;
+    assert_eq!(code, Some(1), "{said}");
+    assert!(said.contains("ledger_state"), "{said}");
+    set_root(state.root_hash.clone()).await.unwrap();
+
+    let latest = ledger_checkpoints::Entity::find_by_id(8)
+        .one(&db)
+        .await
+        .unwrap()
+        .unwrap();
+    ledger_checkpoints::Entity::delete_by_id(8).exec(&db).await.unwrap();
+    let (code, said) = audit(&server, &[]).await;
+    assert_eq!(code, Some(1), "{said}");
+    assert!(
+        said.contains("the latest checkpoint (for size 7) is not for the recorded tree size 8"),
+        "{said}"
+    );
+    ledger_checkpoints::Entity::insert(ledger_checkpoints::ActiveModel::from(latest).reset_all())
+        .exec(&db)
+        .await
+        .unwrap();
+    assert_eq!(audit(&server, &[]).await.0, Some(0));
+
+    // Rolled back whole to size 4: entries, nodes, checkpoints and state cut back together.
+    let rolled_to = 4i64;
+    let root_at_4 = ledger_checkpoints::Entity::find_by_id(rolled_to)
+        .one(&db)
+        .await
+        .unwrap()
+        .expect("a checkpoint for size 4")
+        .root_hash;
+    ledger_entries::Entity::delete_many()
+        .filter(ledger_entries::Column::Idx.gte(rolled_to))
+        .exec(&db)
+        .await
+        .unwrap();
+    for level in 0..4i32 {
+        ledger_nodes::Entity::delete_many()
+            .filter(ledger_nodes::Column::Level.eq(level))
+            .filter(
+                Expr::col(ledger_nodes::Column::Idx)
+                    .add(1)
+                    .mul(1i64 << level)
+                    .gt(rolled_to),
+            )
+            .exec(&db)
+            .await
+            .unwrap();
+    }
+    ledger_checkpoints::Entity::delete_many()
+        .filter(ledger_checkpoints::Column::TreeSize.gt(rolled_to))
+        .exec(&db)
+        .await
+        .unwrap();
+    ledger_state::Entity::update_many()
+        .col_expr(ledger_state::Column::TreeSize, Expr::value(rolled_to))
+        .col_expr(ledger_state::Column::RootHash, Expr::value(root_at_4))
+        .exec(&db)
+        .await
+        .unwrap();
+    let (code, said) = audit(&server, &[]).await;
+    assert_eq!(
+        code,
+        Some(0),
+        "from inside, a whole rollback looks like a shorter log: {said}"
+    );
+    let (code, said) = audit(&server, &["--checkpoint", saved]).await;
+    assert_eq!(code, Some(1), "{said}");
+    assert!(
+        said.contains("the log was rolled back") && said.contains("signed for size 7, but the log now has 4 entries"),
+        "{said}"
+    );
+}
+
+/// Polls `/readyz` until its status is `want`, for at most 20 s; returns the body.
+async fn readyz_becomes(server: &Server, want: StatusCode) -> String {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let response = reqwest::get(server.url("/readyz")).await.unwrap();
+        let status = response.status();
+        let body = response.text().await.unwrap();
+        if status == want {
+            return body;
+        }
+        assert!(Instant::now() < deadline, "/readyz stayed {status}: {body}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// A sequencer that cannot append is retried and shown, not silently gone: with a tree node
+/// it needs missing, `/readyz` answers 503 with the reason and the attestation waits; once
+/// the node is back, a retry sequences it and `/readyz` is ready again.
+async fn a_failing_sequencer_says_so_and_recovers(db: Db) {
+    use keepsake::store::entities::ledger_nodes;
+    use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter};
+
+    let server = Server::start(db).await;
+    let (_, key, _, _) = approved_issuer_with_key(&server).await;
+    for n in 0..2u8 {
+        let response = attest(
+            &server,
+            Some(&key),
+            json!({ "sha3_256": keepsake::crypto::sha3_hex(&[n, 9]) }),
+        )
+        .await;
+        assert_eq!(response.status(), StatusCode::CREATED);
+    }
+    assert_eq!(readyz_becomes(&server, StatusCode::OK).await, "ready");
+    // Appending entry 3 needs the leaf node of entry 2.
+    let db = server.db().await;
+    let leaf_2 = || {
+        ledger_nodes::Entity::find()
+            .filter(ledger_nodes::Column::Level.eq(0))
+            .filter(ledger_nodes::Column::Idx.eq(2))
+    };
+    let saved = leaf_2().one(&db).await.unwrap().expect("entry 2 is the third entry");
+    ledger_nodes::Entity::delete_many()
+        .filter(ledger_nodes::Column::Level.eq(0))
+        .filter(ledger_nodes::Column::Idx.eq(2))
+        .exec(&db)
+        .await
+        .unwrap();
+    let waiting = {
+        let url = server.url("/api/v1/attestations");
+        let key = key.clone();
+        tokio::spawn(async move {
+            reqwest::Client::new()
+                .post(url)
+                .bearer_auth(key)
+                .json(&json!({ "sha3_256": keepsake::crypto::sha3_hex(b"after the gap") }))
+                .send()
+                .await
+                .unwrap()
+                .status()
+        })
+    };
+    let reason = readyz_becomes(&server, StatusCode::SERVICE_UNAVAILABLE).await;
+    assert!(
+        reason.starts_with("ledger sequencer failing since ")
+            && reason.contains("stored tree node at level 0, index 2 is missing"),
+        "{reason}"
+    );
+    ledger_nodes::Entity::insert(ledger_nodes::ActiveModel::from(saved).reset_all())
+        .exec(&db)
+        .await
+        .unwrap();
+    assert_eq!(readyz_becomes(&server, StatusCode::OK).await, "ready");
+    let status = waiting.await.unwrap();
+    assert!(
+        status == StatusCode::CREATED || status == StatusCode::ACCEPTED,
+        "{status}"
+    );
+    let (code, said) = audit(&server, &[]).await;
+    assert_eq!(code, Some(0), "nothing was lost or half-written: {said}");
+    assert!(said.contains("4 entries"), "{said}");
+    assert!(server.log().contains("ledger sequencing works again"));
+}
+
+/// The log keeps the name and key it started with: a public URL set later does not rename
+/// it, and without its key file the server refuses to start instead of signing a second
+/// history with a new key.
+async fn the_log_keeps_its_name_and_key(db: Db) {
+    let server = Server::start(db).await;
+    let (_, key, _, _) = approved_issuer_with_key(&server).await;
+    let response = attest(
+        &server,
+        Some(&key),
+        json!({ "sha3_256": keepsake::crypto::sha3_hex(b"named") }),
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let verifier_key = || {
+        let server = &server;
+        async move {
+            reqwest::get(server.url("/api/v1/ledger/key"))
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap()
+        }
+    };
+    let before = verifier_key().await;
+    assert!(before.starts_with("keepsake.localhost/ledger/sha3-256+"), "{before}");
+
+    let server = server
+        .restart_with(&[("KEEPSAKE_PUBLIC_URL", "https://collect.example.cn")])
+        .await;
+    let after = reqwest::get(server.url("/api/v1/ledger/key"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(after, before, "the log was not renamed");
+    assert!(server.log().contains("the ledger keeps the name it was started with"));
+    let response = attest(
+        &server,
+        Some(&key),
+        json!({ "sha3_256": keepsake::crypto::sha3_hex(b"still named") }),
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let (code, said) = audit(&server, &[]).await;
+    assert_eq!(code, Some(0), "one history under one key: {said}");
+
+    let key_file = server.data_dir.join("keys").join("ledger-signing.key");
+    std::fs::remove_file(&key_file).unwrap();
+    let mut server = server;
+    let said = server.restart_refused().await;
+    assert!(
+        said.contains("the ledger signing key") && said.contains("is missing") && said.contains("restore"),
+        "{said}"
+    );
+    assert!(!key_file.exists(), "no new key was made");
 }
 
 async fn attestations_get_receipts_that_verify_offline(db: Db) {

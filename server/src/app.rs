@@ -14,6 +14,7 @@ use url::Url;
 use crate::blobs::{self, SharedBlobStore};
 use crate::config::Config;
 use crate::crypto::{Key, SealingKey};
+use crate::jobs::supervised::Health;
 use crate::kyc::{IdentityVerifier, PiiVault};
 use crate::ledger::checkpoint::CheckpointSigner;
 use crate::mail::Transport;
@@ -54,6 +55,8 @@ pub struct App {
     pub ledger_wakeup: Notify,
     /// Tells requests waiting for a receipt that a batch was sequenced.
     pub ledger_sequenced: Notify,
+    /// Whether the sequencer's batches are failing (shown by `/readyz`).
+    pub sequencer_health: Health,
     /// Base of links in emails: configured, or derived from the bound address.
     pub public_url: Url,
     /// Decides claims in batches.
@@ -81,7 +84,7 @@ impl AppState {
         let results_key = Key::load_or_create(&config.data_dir.join("keys").join("form-results.key"))
             .context("cannot read or create the form results key")?;
         let verifier = IdentityVerifier::from_config(&config.kyc)?;
-        let checkpoint_signer = checkpoint_signer(&config)?;
+        let checkpoint_signer = checkpoint_signer(&config, &db).await?;
         let public_url = match &config.public_url {
             Some(url) => url.clone(),
             None => Url::parse(&format!("http://{bound}/")).context("bound address is not a URL")?,
@@ -99,6 +102,7 @@ impl AppState {
             checkpoint_signer,
             ledger_wakeup: Notify::new(),
             ledger_sequenced: Notify::new(),
+            sequencer_health: Health::default(),
             public_url,
             minter: Minter::default(),
             certificates: CertificateCache::default(),
@@ -112,10 +116,66 @@ impl AppState {
     }
 }
 
-/// The ledger's checkpoint signer, its key in `<data_dir>/keys/` (created on first start).
-pub fn checkpoint_signer(config: &Config) -> anyhow::Result<CheckpointSigner> {
-    CheckpointSigner::load(&config.ledger.signing_key_file, config.ledger.origin.clone())
-        .context("cannot read or create the ledger signing key")
+/// The ledger's checkpoint signer. At the first start its key is created (in `<data_dir>/keys/`
+/// unless configured elsewhere) and the verifier key, with the log's name and key id, pinned
+/// in the database; from then on the log keeps that name whatever `public_url` or
+/// `ledger.origin` say, and a missing or different key file stops the server instead of
+/// starting a second history under the same name.
+pub async fn checkpoint_signer(config: &Config, db: &DatabaseConnection) -> anyhow::Result<CheckpointSigner> {
+    let path = &config.ledger.signing_key_file;
+    let pinned = store::installation::ledger_key(db).await?;
+    let latest = store::ledger::latest_checkpoint(db).await?;
+    if (pinned.is_some() || latest.is_some()) && !path.exists() {
+        anyhow::bail!(
+            "the ledger signing key {} is missing, but this database holds a log signed with it ({}): restore the \
+             key file from a backup; a new key would sign a second history under the same name",
+            path.display(),
+            pinned.as_deref().unwrap_or("its checkpoints")
+        );
+    }
+    let origin = match (&pinned, &latest) {
+        (Some(key), _) => key.split('+').next().unwrap_or_default().to_owned(),
+        (None, Some(checkpoint)) => checkpoint.note.lines().next().unwrap_or_default().to_owned(),
+        (None, None) => config.ledger.origin.clone(),
+    };
+    if origin != config.ledger.origin {
+        tracing::warn!(
+            log = %origin,
+            configured = %config.ledger.origin,
+            "the ledger keeps the name it was started with; the configured name is not used for it"
+        );
+    }
+    let signer = CheckpointSigner::load(path, origin).context("cannot read or create the ledger signing key")?;
+    let own = signer.verifier_key();
+    let wrong_key = |log: &str| {
+        anyhow::anyhow!(
+            "the ledger signing key {} is not this log's key (the log is signed by {log}): restore the right key file",
+            path.display()
+        )
+    };
+    match pinned {
+        Some(log) if log != own => return Err(wrong_key(&log)),
+        Some(_) => {}
+        None => {
+            if let Some(checkpoint) = &latest
+                && crate::ledger::checkpoint::verify(&checkpoint.note, &own).is_err()
+            {
+                return Err(wrong_key("the key of its latest checkpoint"));
+            }
+            if store::installation::pin_ledger_key(db, &own, chrono::Utc::now())
+                .await
+                .is_err()
+            {
+                // Another server of the installation started at the same moment and pinned first.
+                match store::installation::ledger_key(db).await? {
+                    Some(log) if log == own => {}
+                    Some(log) => return Err(wrong_key(&log)),
+                    None => anyhow::bail!("cannot pin the ledger's key in the database"),
+                }
+            }
+        }
+    }
+    Ok(signer)
 }
 
 /// Creates the data directory, opens the database and applies pending migrations.

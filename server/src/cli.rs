@@ -17,6 +17,7 @@ use crate::crypto;
 use crate::domain::account::{Email, NewPassword};
 use crate::domain::role::Role;
 use crate::i18n::Locale;
+use crate::ledger::audit::OutsideCheckpoint;
 use crate::ledger::receipt::{self, Receipt, Trust};
 use crate::{app, store};
 
@@ -87,6 +88,11 @@ enum LedgerCommand {
         /// Verifier key to check signatures with (default: this installation's own key).
         #[arg(long)]
         key: Option<String>,
+        /// A signed checkpoint kept outside the database (saved by a client, a witness or the
+        /// operator from `/api/v1/ledger/checkpoint`); may be given many times. The log must
+        /// still contain it: this is what catches a log rolled back whole.
+        #[arg(long = "checkpoint", value_name = "FILE")]
+        checkpoints: Vec<PathBuf>,
     },
 }
 
@@ -121,7 +127,9 @@ pub fn run() -> ExitCode {
             Command::Migrate => migrate(&config).await,
             Command::Demo => crate::demo::run(config).await,
             Command::CreateAdmin { email } => create_admin(&config, &email).await,
-            Command::Ledger(LedgerCommand::Audit { key }) => audit_ledger(&config, key).await,
+            Command::Ledger(LedgerCommand::Audit { key, checkpoints }) => {
+                audit_ledger(&config, key, &checkpoints).await
+            }
             Command::Verify {
                 receipt,
                 checkpoint,
@@ -206,19 +214,32 @@ async fn create_admin(config: &Config, email: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn audit_ledger(config: &Config, key: Option<String>) -> anyhow::Result<()> {
+async fn audit_ledger(config: &Config, key: Option<String>, checkpoints: &[PathBuf]) -> anyhow::Result<()> {
+    let outside = checkpoints
+        .iter()
+        .map(|path| {
+            Ok(OutsideCheckpoint {
+                name: path.display().to_string(),
+                note: read_text(path, "checkpoint")?,
+            })
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
     let db = app::open_database(config).await?;
     let key = match key {
         Some(key) => key,
-        None => app::checkpoint_signer(config)?.verifier_key(),
+        None => match store::installation::ledger_key(&db).await? {
+            Some(pinned) => pinned,
+            None => anyhow::bail!("this database holds no ledger yet; pass --key to audit against a given key"),
+        },
     };
-    let report = crate::ledger::audit::run(&db, &key)
+    let report = crate::ledger::audit::run(&db, &key, &outside)
         .await
         .context("ledger audit failed")?;
     println!(
-        "Ledger audit passed: {} entries, {} checkpoints, root {}.",
+        "Ledger audit passed: {} entries, {} stored checkpoints, {} outside, root {}.",
         report.entries,
         report.checkpoints,
+        report.outside,
         base64::engine::general_purpose::STANDARD.encode(report.root)
     );
     Ok(())

@@ -297,6 +297,44 @@ impl Server {
         Self::spawn(_temp, data_dir, database_url, &env, &[]).await
     }
 
+    /// Stops the server gracefully and starts it again on the same data directory and
+    /// database with `extra` settings on top of its own.
+    pub async fn restart_with(mut self, extra: &[(&str, &str)]) -> Server {
+        self.stop().await;
+        let Server {
+            data_dir,
+            database_url,
+            mut env,
+            _temp,
+            ..
+        } = self;
+        env.extend(extra.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
+        Self::spawn(_temp, data_dir, database_url, &env, &[]).await
+    }
+
+    /// Stops the server gracefully and starts it again the same way, expecting it to refuse
+    /// to start: returns what it said on standard error. The data directory stays.
+    pub async fn restart_refused(&mut self) -> String {
+        self.stop().await;
+        let output = tokio::time::timeout(
+            DEADLINE,
+            command(&self.data_dir, &self.database_url, &self.env).output(),
+        )
+        .await
+        .expect("the server gave up in time")
+        .expect("run keepsake");
+        assert!(!output.status.success(), "the server started");
+        String::from_utf8_lossy(&output.stderr).into_owned()
+    }
+
+    /// SIGTERM, then waits for the process to end.
+    async fn stop(&mut self) {
+        if let Some(pid) = self.child.id() {
+            let _ = std::process::Command::new("kill").arg(pid.to_string()).status();
+        }
+        self.child.wait().await.expect("the server stops");
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }

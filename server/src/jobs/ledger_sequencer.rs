@@ -1,29 +1,57 @@
 //! Runs the ledger sequencer: immediately when a request in this process queued an entry,
 //! otherwise every `ledger.interval_ms` (entries queued by other servers, and take-over when
 //! another sequencing server died).
+//!
+//! Each batch runs supervised: a failure or a panic is logged, shown by `/readyz` (503 with
+//! the reason) and retried after a wait that doubles with each failure in a row (up to
+//! [`MAX_WAIT`]); requests do not cut the wait short while it fails.
 
+use std::time::Duration;
+
+use chrono::Utc;
 use tokio_util::sync::CancellationToken;
 
+use super::supervised;
 use crate::app::AppState;
 use crate::ledger::sequencer;
+
+/// The longest wait between two attempts while sequencing fails.
+pub const MAX_WAIT: Duration = Duration::from_secs(30);
 
 pub async fn run(state: AppState, shutdown: CancellationToken) {
     let config = &state.config.ledger;
     loop {
-        match sequencer::sequence_once(&state.db, &state.checkpoint_signer, config.batch_size).await {
-            Ok(0) => {}
+        let batch = {
+            let state = state.clone();
+            supervised::step(async move {
+                sequencer::sequence_once(&state.db, &state.checkpoint_signer, state.config.ledger.batch_size).await
+            })
+        };
+        let failures = match batch.await {
             Ok(appended) => {
-                state.ledger_sequenced.notify_waiters();
+                if state.sequencer_health.failing().is_some() {
+                    tracing::info!("ledger sequencing works again");
+                }
+                state.sequencer_health.succeeded();
+                if appended > 0 {
+                    state.ledger_sequenced.notify_waiters();
+                }
                 if appended == config.batch_size {
                     continue;
                 }
+                0
             }
-            Err(err) => tracing::error!(error = %err, "ledger sequencing failed"),
-        }
+            Err(reason) => {
+                let failures = state.sequencer_health.failed(reason.clone(), Utc::now());
+                tracing::error!(error = %reason, failures, "ledger sequencing failed; retrying");
+                failures
+            }
+        };
+        let wait = supervised::back_off(config.interval, failures, MAX_WAIT);
         tokio::select! {
             () = shutdown.cancelled() => break,
-            () = state.ledger_wakeup.notified() => {}
-            () = tokio::time::sleep(config.interval) => {}
+            () = state.ledger_wakeup.notified(), if failures == 0 => {}
+            () = tokio::time::sleep(wait) => {}
         }
     }
 }

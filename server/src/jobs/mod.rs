@@ -6,6 +6,7 @@
 pub mod housekeeping;
 pub mod ledger_sequencer;
 pub mod mail_outbox;
+pub mod supervised;
 
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;

@@ -25,9 +25,14 @@ pub enum SequencerError {
     Inconsistent { from: u64, to: u64 },
     #[error(transparent)]
     Proof(#[from] merkle::ProofError),
+    #[error(
+        "refusing to sign: stored tree node at level {level}, index {index} is missing (run `keepsake ledger audit`)"
+    )]
+    NodeMissing { level: u32, index: u64 },
 }
 
-/// Fetches into `cache` the nodes of `ids` it does not hold yet.
+/// Fetches into `cache` the nodes of `ids` it does not hold yet; a node the store does not
+/// have either is an error, never a guess.
 async fn fetch_missing(
     txn: &impl sea_orm::ConnectionTrait,
     cache: &mut NodeMap,
@@ -36,6 +41,9 @@ async fn fetch_missing(
     let missing: Vec<NodeId> = ids.into_iter().filter(|id| !cache.contains_key(id)).collect();
     if !missing.is_empty() {
         cache.extend(store::ledger::nodes(txn, &missing).await?);
+        if let Some(&(level, index)) = missing.iter().find(|id| !cache.contains_key(id)) {
+            return Err(SequencerError::NodeMissing { level, index });
+        }
     }
     Ok(())
 }

@@ -1,5 +1,5 @@
-//! Facts about the installation: whether it holds demonstration data, and whether it holds
-//! anything at all.
+//! Facts about the installation: whether it holds demonstration data, whether it holds
+//! anything at all, and the ledger's pinned verifier key (its name and key id included).
 
 use chrono::{DateTime, Utc};
 use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, PaginatorTrait, Set};
@@ -8,6 +8,27 @@ use super::StoreResult;
 use super::entities::{collections, installation, issuers, ledger_entries, ledger_pending, users};
 
 const DEMO: &str = "demo";
+const LEDGER_KEY: &str = "ledger.verifier_key";
+
+/// The verifier key the ledger was pinned to at its first start, if it was.
+pub async fn ledger_key(conn: &impl ConnectionTrait) -> StoreResult<Option<String>> {
+    Ok(installation::Entity::find_by_id(LEDGER_KEY.to_owned())
+        .one(conn)
+        .await?
+        .map(|row| row.value))
+}
+
+/// Pins the ledger to `verifier_key`; fails (as a conflict) if another start pinned it first.
+pub async fn pin_ledger_key(conn: &impl ConnectionTrait, verifier_key: &str, now: DateTime<Utc>) -> StoreResult<()> {
+    installation::ActiveModel {
+        name: Set(LEDGER_KEY.to_owned()),
+        value: Set(verifier_key.to_owned()),
+        set_at: Set(now),
+    }
+    .insert(conn)
+    .await?;
+    Ok(())
+}
 
 /// Whether `keepsake demo` made this installation.
 pub async fn is_demo(conn: &impl ConnectionTrait) -> StoreResult<bool> {

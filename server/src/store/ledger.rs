@@ -143,6 +143,32 @@ pub async fn nodes(conn: &impl ConnectionTrait, ids: &[NodeId]) -> StoreResult<N
     Ok(map)
 }
 
+/// The stored nodes that appending leaves `from..to` completed (each leaf node, and every
+/// perfect subtree whose last leaf lies in the range), for the audit.
+pub async fn nodes_completed_between(conn: &impl ConnectionTrait, from: u64, to: u64) -> StoreResult<NodeMap> {
+    let mut map = NodeMap::default();
+    let mut level = 0u32;
+    // Node (level, i) is completed by leaf (i + 1) * 2^level - 1.
+    while level < 64 && (1u64 << level) <= to {
+        let span = 1u64 << level;
+        let first = (from + 1).div_ceil(span) - 1;
+        let end = (to + 1).div_ceil(span) - 1;
+        if first < end {
+            let rows = ledger_nodes::Entity::find()
+                .filter(ledger_nodes::Column::Level.eq(level as i32))
+                .filter(ledger_nodes::Column::Idx.gte(first as i64))
+                .filter(ledger_nodes::Column::Idx.lt(end as i64))
+                .all(conn)
+                .await?;
+            for row in rows {
+                map.insert((row.level as u32, row.idx as u64), hash_of(&row.hash));
+            }
+        }
+        level += 1;
+    }
+    Ok(map)
+}
+
 /// Writes a sequenced batch: entries at their indices, newly completed nodes, the consumed
 /// queue rows removed, the new state and its checkpoint.
 pub struct SequencedBatch {

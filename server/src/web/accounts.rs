@@ -14,7 +14,7 @@ use axum_extra::extract::cookie::{Cookie, CookieJar};
 use chrono::{Duration, Utc};
 use serde::Deserialize;
 
-use super::client::ClientIp;
+use super::client::CountedClient;
 use super::context::{CookieName, RequestContext, cookie};
 use super::error::{AppError, AppResult};
 use super::pages::{NextParam, safe_next};
@@ -23,7 +23,7 @@ use crate::app::AppState;
 use crate::crypto;
 use crate::domain::account::{Email, EmailError, NewPassword, PasswordError};
 use crate::domain::email_token::TokenPurpose;
-use crate::domain::{client_address, login_throttle};
+use crate::domain::login_throttle;
 use crate::kyc::vault::Counted;
 use crate::mail::{self, Mail};
 use crate::store::{self, StoreError};
@@ -308,9 +308,14 @@ pub struct LoginForm {
     next: String,
 }
 
+/// The keyed pseudonym an account's log-in failures are counted under, from its address.
+fn counted_account(state: &AppState, address: &str) -> String {
+    state.vault.pseudonym(Counted::LoginAccount, address)
+}
+
 pub async fn login(
     State(state): State<AppState>,
-    ClientIp(client_ip): ClientIp,
+    CountedClient(ip): CountedClient,
     ctx: RequestContext,
     jar: CookieJar,
     Form(form): Form<LoginForm>,
@@ -323,10 +328,7 @@ pub async fn login(
     let account = email
         .as_ref()
         .map_or_else(|| form.email.trim().to_lowercase(), |e| e.as_str().to_owned());
-    let account = state.vault.pseudonym(Counted::LoginAccount, &account);
-    let ip = state
-        .vault
-        .pseudonym(Counted::ClientAddress, &client_address::client_key(client_ip));
+    let account = counted_account(&state, &account);
     let now = Utc::now();
 
     let failures = store::login_failures::count_since(&state.db, &account, &ip, now - login_throttle::WINDOW).await?;
@@ -507,7 +509,7 @@ pub async fn reset(
     store::users::mark_email_verified(&txn, user_id, now).await?;
     store::sessions::delete_all_for(&txn, user_id).await?;
     // A new password is also the way out of a lock-out.
-    store::login_failures::clear_account(&txn, &state.vault.pseudonym(Counted::LoginAccount, email.as_str())).await?;
+    store::login_failures::clear_account(&txn, &counted_account(&state, email.as_str())).await?;
     txn.commit().await?;
     tracing::info!(user = %user_id, "password reset");
     Ok(Redirect::to("/password/reset/done").into_response())
@@ -539,7 +541,7 @@ pub async fn unlock(State(state): State<AppState>, Path(token): Path<String>) ->
     })?;
     let user = store::users::find(&txn, user_id).await?.ok_or(AppError::InvalidLink)?;
     let email = Email::parse(&user.email).map_err(|e| AppError::Internal(e.into()))?;
-    store::login_failures::clear_account(&txn, &state.vault.pseudonym(Counted::LoginAccount, email.as_str())).await?;
+    store::login_failures::clear_account(&txn, &counted_account(&state, email.as_str())).await?;
     txn.commit().await?;
     tracing::info!(user = %user_id, "account unlocked by its owner");
     // Redirect, so that a reload does not reuse the spent link.

@@ -15,7 +15,7 @@ use serde::Deserialize;
 
 use super::auth::SignedIn;
 use super::certificate_image::{self, CertificateCard};
-use super::client::ClientIp;
+use super::client::CountedClient;
 use super::context::{RequestContext, SessionUser};
 use super::error::{AppError, AppResult, NextStep};
 use super::render;
@@ -27,8 +27,7 @@ use crate::domain::audit::{AuditAction, AuditDetails, AuditEntry, AuditSubject};
 use crate::domain::claim::{ClaimRefusal, TokenId, TokenStatus};
 use crate::domain::claim_code::ClaimCode;
 use crate::domain::collection::CollectionId;
-use crate::domain::{client_address, transfer_limit};
-use crate::kyc::vault::Counted;
+use crate::domain::transfer_limit;
 use crate::ledger::receipt::HolderProof;
 use crate::minter::{ClaimRequest, Minted};
 use crate::store;
@@ -307,13 +306,10 @@ pub async fn my_collection(
 pub async fn transfer(
     State(state): State<AppState>,
     ctx: RequestContext,
-    ClientIp(client_ip): ClientIp,
+    CountedClient(client): CountedClient,
     Path(id): Path<i64>,
 ) -> AppResult<Response> {
     let now = Utc::now();
-    let client = state
-        .vault
-        .pseudonym(Counted::ClientAddress, &client_address::client_key(client_ip));
     let limited = |limited: transfer_limit::TransferLimited| {
         tracing::warn!(
             retry_after = limited.retry_after.num_seconds(),

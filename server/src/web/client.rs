@@ -1,7 +1,8 @@
-//! The client's network address as the throttles count it: the connection's peer, or what a
-//! trusted reverse proxy says in `X-Forwarded-For` (see `domain::client_address`).
+//! The client as the throttles count it: its network address (the connection's peer, or what a
+//! trusted reverse proxy says in `X-Forwarded-For`, see `domain::client_address`), grouped and
+//! kept only as a keyed pseudonym.
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
@@ -9,12 +10,14 @@ use axum::http::request::Parts;
 use super::error::AppError;
 use crate::app::AppState;
 use crate::domain::client_address;
+use crate::kyc::vault::Counted;
 
-/// The client's address; never logged or stored as it is.
-#[derive(Debug, Clone, Copy)]
-pub struct ClientIp(pub IpAddr);
+/// The keyed pseudonym of the client's address group: what the throttles count and store. The
+/// address itself is never logged or stored.
+#[derive(Debug, Clone)]
+pub struct CountedClient(pub String);
 
-impl FromRequestParts<AppState> for ClientIp {
+impl FromRequestParts<AppState> for CountedClient {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
@@ -29,10 +32,11 @@ impl FromRequestParts<AppState> for ClientIp {
             .iter()
             // A value that is not text stops the reading there, as an unparsable entry does.
             .map(|value| value.to_str().unwrap_or("?"));
-        Ok(ClientIp(client_address::client_ip(
-            peer.ip().to_canonical(),
-            forwarded,
-            &state.config.trusted_proxies,
-        )))
+        let ip = client_address::client_ip(peer.ip().to_canonical(), forwarded, &state.config.trusted_proxies);
+        Ok(CountedClient(
+            state
+                .vault
+                .pseudonym(Counted::ClientAddress, &client_address::client_key(ip)),
+        ))
     }
 }

@@ -79,6 +79,7 @@ on_both_databases!(
     the_audit_names_a_tampered_entry,
     the_audit_catches_every_tamper_and_a_rollback,
     a_failing_sequencer_says_so_and_recovers,
+    a_rolled_back_database_is_not_signed_again,
     the_log_keeps_its_name_and_key,
     a_stranger_verifies_an_attested_file
 );
@@ -451,8 +452,8 @@ async fn audit(server: &Server, args: &[&str]) -> (Option<i32>, String) {
 /// deleted (no panic), the recorded root, a deleted checkpoint; and a log rolled back whole,
 /// which no stored row betrays, is caught by a checkpoint saved outside the database.
 async fn the_audit_catches_every_tamper_and_a_rollback(db: Db) {
-    use keepsake::store::entities::{ledger_checkpoints, ledger_entries, ledger_nodes, ledger_state};
-    use sea_orm::sea_query::{Expr, ExprTrait};
+    use keepsake::store::entities::{ledger_checkpoints, ledger_nodes, ledger_state};
+    use sea_orm::sea_query::Expr;
     use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter};
 
     let server = Server::start(db).await;
@@ -552,42 +553,7 @@ async fn the_audit_catches_every_tamper_and_a_rollback(db: Db) {
     assert_eq!(audit(&server, &[]).await.0, Some(0));
 
     // Rolled back whole to size 4: entries, nodes, checkpoints and state cut back together.
-    let rolled_to = 4i64;
-    let root_at_4 = ledger_checkpoints::Entity::find_by_id(rolled_to)
-        .one(&db)
-        .await
-        .unwrap()
-        .expect("a checkpoint for size 4")
-        .root_hash;
-    ledger_entries::Entity::delete_many()
-        .filter(ledger_entries::Column::Idx.gte(rolled_to))
-        .exec(&db)
-        .await
-        .unwrap();
-    for level in 0..4i32 {
-        ledger_nodes::Entity::delete_many()
-            .filter(ledger_nodes::Column::Level.eq(level))
-            .filter(
-                Expr::col(ledger_nodes::Column::Idx)
-                    .add(1)
-                    .mul(1i64 << level)
-                    .gt(rolled_to),
-            )
-            .exec(&db)
-            .await
-            .unwrap();
-    }
-    ledger_checkpoints::Entity::delete_many()
-        .filter(ledger_checkpoints::Column::TreeSize.gt(rolled_to))
-        .exec(&db)
-        .await
-        .unwrap();
-    ledger_state::Entity::update_many()
-        .col_expr(ledger_state::Column::TreeSize, Expr::value(rolled_to))
-        .col_expr(ledger_state::Column::RootHash, Expr::value(root_at_4))
-        .exec(&db)
-        .await
-        .unwrap();
+    roll_back(&db, 4).await;
     let (code, said) = audit(&server, &[]).await;
     assert_eq!(
         code,
@@ -600,6 +566,101 @@ async fn the_audit_catches_every_tamper_and_a_rollback(db: Db) {
         said.contains("the log was rolled back") && said.contains("signed for size 7, but the log now has 4 entries"),
         "{said}"
     );
+}
+
+/// Cuts the stored log back to its first `size` entries the way a restore from an older
+/// backup would: entries, tree nodes, checkpoints and state together, leaving no trace.
+async fn roll_back(db: &sea_orm::DatabaseConnection, size: i64) {
+    use keepsake::store::entities::{ledger_checkpoints, ledger_entries, ledger_nodes, ledger_state};
+    use sea_orm::sea_query::{Expr, ExprTrait};
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+
+    let root = ledger_checkpoints::Entity::find_by_id(size)
+        .one(db)
+        .await
+        .unwrap()
+        .expect("a checkpoint for the size rolled back to")
+        .root_hash;
+    ledger_entries::Entity::delete_many()
+        .filter(ledger_entries::Column::Idx.gte(size))
+        .exec(db)
+        .await
+        .unwrap();
+    for level in 0..8i32 {
+        ledger_nodes::Entity::delete_many()
+            .filter(ledger_nodes::Column::Level.eq(level))
+            .filter(Expr::col(ledger_nodes::Column::Idx).add(1).mul(1i64 << level).gt(size))
+            .exec(db)
+            .await
+            .unwrap();
+    }
+    ledger_checkpoints::Entity::delete_many()
+        .filter(ledger_checkpoints::Column::TreeSize.gt(size))
+        .exec(db)
+        .await
+        .unwrap();
+    ledger_state::Entity::update_many()
+        .col_expr(ledger_state::Column::TreeSize, Expr::value(size))
+        .col_expr(ledger_state::Column::RootHash, Expr::value(root))
+        .exec(db)
+        .await
+        .unwrap();
+}
+
+/// A database rolled back behind the server's back is never signed again: the signer's own
+/// record (beside its key, outside the database) still says size 8, so the sequencer refuses
+/// to sign a second history from size 4, while running and after a restart, and says why in
+/// the log, in `/readyz` and to administrators; the audit, given that record, names the rollback.
+async fn a_rolled_back_database_is_not_signed_again(db: Db) {
+    let server = Server::start(db).await;
+    let (_, key, _, _) = approved_issuer_with_key(&server).await;
+    for n in 0..7u8 {
+        let digest = keepsake::crypto::sha3_hex(&[n, 8]);
+        let response = attest(&server, Some(&key), json!({ "sha3_256": digest })).await;
+        assert_eq!(response.status(), StatusCode::CREATED);
+    }
+    let record = server.data_dir.join("keys").join("ledger-signing.checkpoint");
+    let recorded = std::fs::read_to_string(&record).expect("the signer keeps its record");
+    assert!(recorded.contains("\n8\n"), "{recorded}");
+
+    roll_back(&server.db().await, 4).await;
+    let response = attest(
+        &server,
+        Some(&key),
+        json!({ "sha3_256": keepsake::crypto::sha3_hex(b"after the rollback") }),
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::ACCEPTED, "queued, not signed");
+    let reason = readyz_becomes(&server, StatusCode::SERVICE_UNAVAILABLE).await;
+    assert!(
+        reason.contains("this server signed a checkpoint for size 8, but the database holds 4 entries"),
+        "{reason}"
+    );
+    let server = server.restart_with(&[]).await;
+    let reason = readyz_becomes(&server, StatusCode::SERVICE_UNAVAILABLE).await;
+    assert!(reason.contains("rolled back"), "refused after a restart too: {reason}");
+    let latest = reqwest::get(server.url("/api/v1/ledger/checkpoint"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        latest.contains("\n4\n"),
+        "nothing was signed past the rollback: {latest}"
+    );
+    assert!(server.log().contains("the database holds 4 entries"));
+
+    let admin = server.client();
+    admin.login("boss@example.com", "root password 123").await;
+    let (_, page) = admin.get_text("/admin/users").await;
+    assert!(page.contains("data-ledger-failing") && page.contains("the database holds 4 entries"));
+    let (_, page) = server.client().get_text("/").await;
+    assert!(!page.contains("data-ledger-failing"), "only administrators are told");
+
+    let (code, said) = audit(&server, &["--checkpoint", record.to_str().unwrap()]).await;
+    assert_eq!(code, Some(1), "{said}");
+    assert!(said.contains("the log was rolled back"), "{said}");
 }
 
 /// Polls `/readyz` until its status is `want`, for at most 20 s; returns the body.

@@ -391,7 +391,7 @@ fn bench_sequencing(c: &mut Criterion, batch_entries: usize, entries: &[EntryByt
                     let sequenced = runtime.block_on(async {
                         let mut total = 0;
                         loop {
-                            match sequence_once(&db, &signer, batch_size).await.unwrap() {
+                            match sequence_once(&db, &signer, batch_size, Utc::now()).await.unwrap() {
                                 0 => break total,
                                 n => total += n,
                             }

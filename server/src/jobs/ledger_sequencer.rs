@@ -24,7 +24,8 @@ pub async fn run(state: AppState, shutdown: CancellationToken) {
         let batch = {
             let state = state.clone();
             supervised::step(async move {
-                sequencer::sequence_once(&state.db, &state.checkpoint_signer, state.config.ledger.batch_size).await
+                let signer = &state.checkpoint_signer;
+                sequencer::sequence_once(&state.db, signer, state.config.ledger.batch_size, Utc::now()).await
             })
         };
         let failures = match batch.await {

@@ -14,16 +14,19 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 
 use super::merkle::Hash;
+use super::signed_record::SignedRecord;
 use crate::crypto::{Key, hex};
 
 /// The signature algorithm byte of Ed25519 in C2SP signed notes.
 const ED25519_ALGORITHM: u8 = 0x01;
 
-/// Signs checkpoints. The private key lives in the data directory, never in the database.
+/// Signs checkpoints. The private key lives in the data directory, never in the database,
+/// and so does the signer's record of the latest checkpoint it signed.
 pub struct CheckpointSigner {
     origin: String,
     key: Ed25519KeyPair,
     key_id: [u8; 4],
+    record: SignedRecord,
 }
 
 impl std::fmt::Debug for CheckpointSigner {
@@ -41,19 +44,39 @@ fn key_id(name: &str, public_key: &[u8]) -> [u8; 4] {
     hash.as_ref()[..4].try_into().expect("SHA-256 is longer than 4 bytes")
 }
 
+fn verifier_key(origin: &str, key_id: &[u8; 4], public_key: &[u8]) -> String {
+    let mut material = vec![ED25519_ALGORITHM];
+    material.extend_from_slice(public_key);
+    format!("{origin}+{}+{}", hex(key_id), STANDARD.encode(material))
+}
+
 /// The note body of a checkpoint.
 pub fn body(origin: &str, size: u64, root: &Hash) -> String {
     format!("{origin}\n{size}\n{}\n", STANDARD.encode(root))
 }
 
 impl CheckpointSigner {
-    /// Loads the signing key (a 32-byte Ed25519 seed) from `path`, creating it on first start.
+    /// Loads the signing key (a 32-byte Ed25519 seed) from `path`, creating it on first start,
+    /// and the record of the latest checkpoint it signed from beside it.
     pub fn load(path: &Path, origin: String) -> std::io::Result<Self> {
+        let invalid = |e: String| std::io::Error::new(std::io::ErrorKind::InvalidData, e);
         let seed = Key::load_or_create(path)?;
-        let key = Ed25519KeyPair::from_seed_unchecked(seed.material())
-            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e.to_string()))?;
+        let key = Ed25519KeyPair::from_seed_unchecked(seed.material()).map_err(|e| invalid(e.to_string()))?;
         let key_id = key_id(&origin, key.public_key().as_ref());
-        Ok(Self { origin, key, key_id })
+        let verifier_key = verifier_key(&origin, &key_id, key.public_key().as_ref());
+        let record =
+            SignedRecord::load(SignedRecord::beside(path), &verifier_key).map_err(|e| invalid(e.to_string()))?;
+        Ok(Self {
+            origin,
+            key,
+            key_id,
+            record,
+        })
+    }
+
+    /// The latest checkpoint this signer signed, as far as it knows.
+    pub fn record(&self) -> &SignedRecord {
+        &self.record
     }
 
     pub fn origin(&self) -> &str {
@@ -62,9 +85,7 @@ impl CheckpointSigner {
 
     /// `<name>+<hex key id>+<base64(0x01 || public key)>`.
     pub fn verifier_key(&self) -> String {
-        let mut material = vec![ED25519_ALGORITHM];
-        material.extend_from_slice(self.key.public_key().as_ref());
-        format!("{}+{}+{}", self.origin, hex(&self.key_id), STANDARD.encode(material))
+        verifier_key(&self.origin, &self.key_id, self.key.public_key().as_ref())
     }
 
     /// The signed note for a tree of `size` leaves with `root`.

@@ -149,6 +149,25 @@ fn put_text16(out: &mut Vec<u8>, text: &str) -> Result<(), EncodeError> {
     Ok(())
 }
 
+/// Where the timestamp sits in an encoded entry: after the version and type bytes.
+const TIMESTAMP: std::ops::Range<usize> = 2..10;
+
+/// The timestamp of an encoded entry, if it is long enough to have one.
+pub fn timestamp_of(encoded: &[u8]) -> Option<u64> {
+    encoded
+        .get(TIMESTAMP)
+        .map(|bytes| u64::from_be_bytes(bytes.try_into().expect("the range is 8 bytes")))
+}
+
+/// Sets the timestamp of an encoded entry (the sequencer stamps each entry as it appends it,
+/// so the times never go backwards along the log); bytes too short to be an entry are left
+/// as they are, for the decoder to refuse.
+pub fn stamp(encoded: &mut [u8], timestamp_ms: u64) {
+    if let Some(bytes) = encoded.get_mut(TIMESTAMP) {
+        bytes.copy_from_slice(&timestamp_ms.to_be_bytes());
+    }
+}
+
 impl Entry {
     /// An entry recorded at `now` (milliseconds since the Unix epoch).
     pub fn at(now: chrono::DateTime<chrono::Utc>, body: EntryBody) -> Self {

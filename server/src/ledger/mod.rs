@@ -8,3 +8,4 @@ pub mod entry;
 pub mod merkle;
 pub mod receipt;
 pub mod sequencer;
+pub mod signed_record;

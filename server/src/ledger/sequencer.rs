@@ -4,15 +4,22 @@
 //! Any number of servers may run it against one database; the store's sequencer lock lets one
 //! batch through at a time, and a server that dies mid-batch loses its lock with its
 //! transaction, so nothing is half-written and another server carries on.
+//!
+//! Before each batch, an empty one included, the stored tree must extend the latest
+//! checkpoint this server signed (its [`SignedRecord`](super::signed_record::SignedRecord),
+//! kept outside the database); a database rolled back or rewritten is refused, never signed
+//! again.
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use sea_orm::DatabaseConnection;
 
-use super::checkpoint::CheckpointSigner;
+use super::checkpoint::{self, CheckpointSigner};
+use super::entry;
 use super::merkle::{
     self, NodeId, NodeMap, append_nodes, consistency_nodes, consistency_proof, leaf_hash, nodes_completed_by,
     root_nodes, verify_consistency,
 };
+use super::signed_record::Signed;
 use crate::store::{self, StoreError};
 
 #[derive(Debug, thiserror::Error)]
@@ -29,6 +36,63 @@ pub enum SequencerError {
         "refusing to sign: stored tree node at level {level}, index {index} is missing (run `keepsake ledger audit`)"
     )]
     NodeMissing { level: u32, index: u64 },
+    #[error(
+        "refusing to sign: this server signed a checkpoint for size {signed}, but the database holds {stored} \
+         entries; it was rolled back or restored from an older backup. Restore the database to at least size \
+         {signed} (`keepsake ledger audit` checks it); a new checkpoint now would sign a second history"
+    )]
+    RolledBack { signed: u64, stored: u64 },
+    #[error(
+        "refusing to sign: the stored tree of size {stored} does not extend the checkpoint this server signed for \
+         size {signed}; the database was rewritten. Restore it from a backup that holds the signed history \
+         (`keepsake ledger audit` names what changed)"
+    )]
+    Forked { signed: u64, stored: u64 },
+    #[error("cannot keep the record of the latest signed checkpoint ({path}): {source}")]
+    Record { path: String, source: std::io::Error },
+}
+
+/// Checks that the stored tree of `size` with `root` extends `signed`.
+async fn check_extends(
+    txn: &impl sea_orm::ConnectionTrait,
+    cache: &mut NodeMap,
+    signed: Signed,
+    size: u64,
+    root: &merkle::Hash,
+) -> Result<(), SequencerError> {
+    let refused = SequencerError::Forked {
+        signed: signed.size,
+        stored: size,
+    };
+    if signed.size > size {
+        return Err(SequencerError::RolledBack {
+            signed: signed.size,
+            stored: size,
+        });
+    }
+    if signed.size == size {
+        return if signed.root == *root { Ok(()) } else { Err(refused) };
+    }
+    if signed.size == 0 {
+        return Ok(());
+    }
+    fetch_missing(txn, cache, consistency_nodes(signed.size, size)?).await?;
+    let proof = consistency_proof(signed.size, size, cache)?;
+    if verify_consistency(signed.size, size, &signed.root, root, &proof) {
+        Ok(())
+    } else {
+        Err(refused)
+    }
+}
+
+fn record(signer: &CheckpointSigner, signed: Signed, note: &str) -> Result<(), SequencerError> {
+    signer
+        .record()
+        .advance(signed, note)
+        .map_err(|source| SequencerError::Record {
+            path: signer.record().path().display().to_string(),
+            source,
+        })
 }
 
 /// Fetches into `cache` the nodes of `ids` it does not hold yet; a node the store does not
@@ -48,25 +112,56 @@ async fn fetch_missing(
     Ok(())
 }
 
-/// Sequences one batch of at most `batch_size` entries; returns how many were appended.
+/// Sequences one batch of at most `batch_size` entries at `now`; returns how many were appended.
 pub async fn sequence_once(
     db: &DatabaseConnection,
     signer: &CheckpointSigner,
     batch_size: u64,
+    now: DateTime<Utc>,
 ) -> Result<u64, SequencerError> {
     let txn = store::begin(db).await?;
     let (size, old_root) = store::ledger::lock_state(&txn).await?;
+    let mut cache = NodeMap::default();
+    let recorded = signer.record().latest();
+    if let Some(signed) = recorded {
+        check_extends(&txn, &mut cache, signed, size, &old_root).await?;
+    }
     let pending = store::ledger::take_pending(&txn, batch_size).await?;
     if pending.is_empty() {
+        // Behind the log (another server signed since, or this one stopped before keeping
+        // its record): catch up with the stored checkpoint, if it is ours and for this tree.
+        let behind = size > 0 && recorded.is_none_or(|signed| signed.size < size);
+        let latest = if behind {
+            store::ledger::latest_checkpoint(&txn).await?
+        } else {
+            None
+        };
         txn.commit().await?;
+        if let Some(latest) = latest
+            && let Ok(checked) = checkpoint::verify(&latest.note, &signer.verifier_key())
+            && (checked.size, checked.root) == (size, old_root)
+        {
+            record(signer, Signed { size, root: old_root }, &latest.note)?;
+        }
         return Ok(0);
     }
-    let mut cache = NodeMap::default();
+    // Entries are stamped as they are appended, never earlier than the entry before them (a
+    // clock stepped back, or another server's clock ahead of this one).
+    let previous = match size.checked_sub(1) {
+        Some(last) => store::ledger::entry(&txn, last)
+            .await?
+            .and_then(|row| entry::timestamp_of(&row.entry)),
+        None => None,
+    };
+    let stamped_at = u64::try_from(now.timestamp_millis())
+        .unwrap_or(0)
+        .max(previous.unwrap_or(0));
     let mut entries = Vec::with_capacity(pending.len());
     let mut new_nodes = Vec::new();
     let mut consumed = Vec::with_capacity(pending.len());
-    for (offset, (id, bytes)) in pending.into_iter().enumerate() {
+    for (offset, (id, mut bytes)) in pending.into_iter().enumerate() {
         let index = size + offset as u64;
+        entry::stamp(&mut bytes, stamped_at);
         let leaf = leaf_hash(&bytes);
         fetch_missing(&txn, &mut cache, append_nodes(index)).await?;
         for (node, hash) in nodes_completed_by(index, leaf, &cache) {
@@ -90,16 +185,25 @@ pub async fn sequence_once(
         }
     }
     let appended = entries.len() as u64;
+    let note = signer.sign(new_size, &new_root);
     let batch = store::ledger::SequencedBatch {
         entries,
         nodes: new_nodes,
         consumed,
         size: new_size,
         root: new_root,
-        checkpoint: signer.sign(new_size, &new_root),
+        checkpoint: note.clone(),
     };
-    store::ledger::write_batch(&txn, batch, Utc::now()).await?;
+    store::ledger::write_batch(&txn, batch, now).await?;
     txn.commit().await?;
+    record(
+        signer,
+        Signed {
+            size: new_size,
+            root: new_root,
+        },
+        &note,
+    )?;
     Ok(appended)
 }
 
@@ -121,8 +225,12 @@ mod tests {
         }
         txn.commit().await.unwrap();
 
-        assert_eq!(sequence_once(&db, &signer, 10_000).await.unwrap(), 10_000);
-        assert_eq!(sequence_once(&db, &signer, 10_000).await.unwrap(), 0, "nothing left");
+        assert_eq!(sequence_once(&db, &signer, 10_000, Utc::now()).await.unwrap(), 10_000);
+        assert_eq!(
+            sequence_once(&db, &signer, 10_000, Utc::now()).await.unwrap(),
+            0,
+            "nothing left"
+        );
         let note = store::ledger::latest_checkpoint(&db).await.unwrap().unwrap().note;
         let signed = checkpoint::verify(&note, &signer.verifier_key()).unwrap();
         assert_eq!(signed.size, 10_000);
@@ -130,5 +238,48 @@ mod tests {
         let ids = merkle::inclusion_nodes(7_777, 10_000).unwrap();
         let proof = merkle::inclusion_proof(7_777, 10_000, &store::ledger::nodes(&db, &ids).await.unwrap()).unwrap();
         assert!(merkle::verify_inclusion(7_777, 10_000, &leaf, &proof, &signed.root));
+    }
+
+    /// Entries are stamped when they are appended, and the times never go backwards along the
+    /// log, even when the clock does.
+    #[tokio::test]
+    async fn entries_are_stamped_when_sequenced_and_never_go_back() {
+        use crate::ledger::entry::{Entry, EntryBody};
+        let (dir, db) = store::scratch_database().await;
+        let signer = CheckpointSigner::load(&dir.path().join("key"), "example.test/ledger".into()).unwrap();
+        let queued_at = Utc::now();
+        let queue = |serial: u32, at: DateTime<Utc>| {
+            let db = &db;
+            async move {
+                let entry = Entry::at(
+                    at,
+                    EntryBody::TokenFrozen {
+                        collection_id: 1,
+                        serial,
+                    },
+                );
+                store::ledger::enqueue(db, entry.encode().unwrap(), at).await.unwrap();
+            }
+        };
+        queue(0, queued_at + chrono::Duration::seconds(5)).await;
+        queue(1, queued_at).await;
+        let sequenced_at = queued_at + chrono::Duration::seconds(60);
+        assert_eq!(sequence_once(&db, &signer, 100, sequenced_at).await.unwrap(), 2);
+        queue(2, queued_at).await;
+        let clock_stepped_back = queued_at + chrono::Duration::seconds(30);
+        assert_eq!(sequence_once(&db, &signer, 100, clock_stepped_back).await.unwrap(), 1);
+
+        let stamps: Vec<i64> = store::ledger::entries(&db, 0, 3)
+            .await
+            .unwrap()
+            .iter()
+            .map(|row| Entry::decode(&row.entry).unwrap().timestamp_ms as i64)
+            .collect();
+        let expected = sequenced_at.timestamp_millis();
+        assert_eq!(
+            stamps,
+            vec![expected; 3],
+            "stamped at sequencing, not before the entry ahead"
+        );
     }
 }

@@ -20,6 +20,7 @@ use crate::crypto;
 use crate::domain::account::UserId;
 use crate::domain::role::{Role, Roles};
 use crate::i18n::Locale;
+use crate::jobs::supervised::Failing;
 use crate::store;
 
 /// The platform's cookies. Served over HTTPS (`cookie_secure`) their names carry the
@@ -84,6 +85,8 @@ pub struct RequestContext {
     pub base_url: String,
     /// This installation holds demonstration data.
     pub demo: bool,
+    /// Shown to administrators on every page: the ledger sequencer is failing, since when and why.
+    pub ledger_failing: Option<Failing>,
 }
 
 impl RequestContext {
@@ -252,6 +255,10 @@ pub async fn load(State(state): State<AppState>, mut request: Request, next: Nex
         visitor,
         base_url: state.public_url.as_str().trim_end_matches('/').to_owned(),
         demo: state.demo,
+        ledger_failing: user
+            .as_ref()
+            .filter(|user| user.roles.has(Role::Admin))
+            .and_then(|_| state.sequencer_health.failing()),
         locale: negotiate_locale(&state, &jar, request.headers()),
         csrf_token: csrf_token(&state, &nonce, user.as_ref().map(|u| u.session_id.as_str())),
         user,

@@ -138,6 +138,7 @@ mod tests {
             visitor: String::new(),
             base_url: "http://127.0.0.1:8080".to_owned(),
             demo: false,
+            ledger_failing: None,
         }
     }
 

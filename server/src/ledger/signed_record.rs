@@ -1,0 +1,143 @@
+//! The signer's own record of the latest checkpoint it signed, kept next to its key and
+//! outside the database.
+//!
+//! The database alone cannot tell that it was rolled back: a log cut back to an earlier size
+//! looks like a shorter log. The record can, and the sequencer refuses to sign a tree that
+//! does not extend it, so the log never gets two roots signed for one size.
+//!
+//! The record is the signed note itself, written after the batch that it signs has committed
+//! (never before, so a batch that failed to commit cannot leave it ahead of the database); a
+//! crash between the two leaves it one batch behind, which the next batch makes up. Several
+//! servers of one installation may each keep one: a record that is behind is consistent
+//! with the log, and only a record ahead of it means the log went back.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use super::checkpoint::{self, NoteError};
+use super::merkle::Hash;
+
+/// A size and root this signer signed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Signed {
+    pub size: u64,
+    pub root: Hash,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RecordError {
+    #[error("cannot read {}: {source}", path.display())]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error(
+        "{} is not a checkpoint signed by this log's key ({source}): restore it together with the key from one backup",
+        path.display()
+    )]
+    Invalid { path: PathBuf, source: NoteError },
+}
+
+/// The latest checkpoint this signer signed, in memory and in its file.
+#[derive(Debug)]
+pub struct SignedRecord {
+    path: PathBuf,
+    latest: Mutex<Option<Signed>>,
+}
+
+impl SignedRecord {
+    /// Where the record of the key at `key_file` lives: beside it, `<key name>.checkpoint`.
+    pub fn beside(key_file: &Path) -> PathBuf {
+        key_file.with_extension("checkpoint")
+    }
+
+    /// Reads the record at `path`, checking it was signed by `verifier_key`; no file is no
+    /// record yet (a new log, or one kept before signers kept records).
+    pub fn load(path: PathBuf, verifier_key: &str) -> Result<Self, RecordError> {
+        let latest = match std::fs::read_to_string(&path) {
+            Ok(note) => {
+                let checked = checkpoint::verify(&note, verifier_key).map_err(|source| RecordError::Invalid {
+                    path: path.clone(),
+                    source,
+                })?;
+                Some(Signed {
+                    size: checked.size,
+                    root: checked.root,
+                })
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(source) => return Err(RecordError::Read { path, source }),
+        };
+        Ok(Self {
+            path,
+            latest: Mutex::new(latest),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The latest checkpoint recorded.
+    pub fn latest(&self) -> Option<Signed> {
+        *self.latest.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Records `note`, the checkpoint of `signed`, if it is later than the one recorded: the
+    /// file is replaced atomically and synced before the record in memory moves on.
+    pub fn advance(&self, signed: Signed, note: &str) -> std::io::Result<()> {
+        let mut latest = self.latest.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if latest.is_some_and(|recorded| recorded.size >= signed.size) {
+            return Ok(());
+        }
+        let tmp = self.path.with_extension("checkpoint.tmp");
+        let mut file = std::fs::File::create(&tmp)?;
+        file.write_all(note.as_bytes())?;
+        file.sync_all()?;
+        std::fs::rename(&tmp, &self.path)?;
+        if let Some(dir) = self.path.parent() {
+            std::fs::File::open(dir)?.sync_all()?;
+        }
+        *latest = Some(signed);
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ledger::checkpoint::CheckpointSigner;
+
+    #[test]
+    fn the_record_only_moves_forward_and_survives_a_restart() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = dir.path().join("ledger.key");
+        let signer = CheckpointSigner::load(&key, "example.test/ledger".into()).unwrap();
+        let path = SignedRecord::beside(&key);
+        assert_eq!(path, dir.path().join("ledger.checkpoint"));
+        let record = SignedRecord::load(path.clone(), &signer.verifier_key()).unwrap();
+        assert_eq!(record.latest(), None);
+
+        let seven = Signed { size: 7, root: [7; 32] };
+        record.advance(seven, &signer.sign(7, &[7; 32])).unwrap();
+        record
+            .advance(Signed { size: 5, root: [5; 32] }, &signer.sign(5, &[5; 32]))
+            .unwrap();
+        assert_eq!(
+            record.latest(),
+            Some(seven),
+            "an older checkpoint does not move it back"
+        );
+        let reread = SignedRecord::load(path.clone(), &signer.verifier_key()).unwrap();
+        assert_eq!(reread.latest(), Some(seven));
+
+        let other = CheckpointSigner::load(&dir.path().join("other.key"), "example.test/ledger".into()).unwrap();
+        assert!(matches!(
+            SignedRecord::load(path.clone(), &other.verifier_key()),
+            Err(RecordError::Invalid { .. })
+        ));
+        std::fs::write(&path, "not a note").unwrap();
+        assert!(matches!(
+            SignedRecord::load(path, &signer.verifier_key()),
+            Err(RecordError::Invalid { .. })
+        ));
+    }
+}

@@ -221,12 +221,23 @@ async fn open_claims_mint_tokens_once_per_person(db: Db) {
         "{report}"
     );
     let mut forged: Value = serde_json::from_str(&certificate).unwrap();
-    forged["holder"]["salt"] = Value::String("00".repeat(32));
+    let holder = forged["holder"].as_object().unwrap();
+    assert_eq!(
+        holder.keys().collect::<Vec<_>>(),
+        ["opening"],
+        "the certificate opens this token alone: {holder:?}"
+    );
+    let blind_index: String = query(&server, &format!("SELECT holder_index FROM tokens WHERE id = {token}")).await;
+    assert!(
+        !certificate.contains(&blind_index),
+        "nothing that links the holder's certificates"
+    );
+    forged["holder"]["opening"] = Value::String("00".repeat(32));
     std::fs::write(dir.path().join("forged.json"), forged.to_string()).unwrap();
     let output = support::stranger_verifies(dir.path(), &["forged.json"]).await;
     assert!(
         !output.status.success(),
-        "a certificate with another salt does not verify"
+        "a certificate with another opening does not verify"
     );
 
     // A reviewer freezes the token: the ledger, the holder and online verification all say so.

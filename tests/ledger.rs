@@ -101,7 +101,16 @@ async fn a_stranger_verifies_an_attested_file(db: Db) {
         receipt["entry"]["fields"]["sha3_256"], digest,
         "the server hashed the file"
     );
-    assert_eq!(receipt["entry"]["fields"]["label"], "采购合同 v7");
+    assert_eq!(
+        receipt["entry"]["fields"]["label_sha3_256"],
+        keepsake::crypto::sha3_hex("采购合同 v7".as_bytes()),
+        "the leaf holds the label's digest"
+    );
+    let leaf_bytes = STANDARD.decode(receipt["entry"]["entry"].as_str().unwrap()).unwrap();
+    assert!(
+        !leaf_bytes.windows("采购合同".len()).any(|w| w == "采购合同".as_bytes()),
+        "no free text in a leaf, where it could never be erased"
+    );
     let index = receipt["entry"]["index"].as_u64().unwrap();
     let stored = support::kyb::scalar(&server, "SELECT COUNT(*) FROM issuer_documents").await;
 

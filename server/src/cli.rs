@@ -304,7 +304,7 @@ fn verify_receipt(
         verified.checkpoint.size,
     );
     if verified.holder_proven {
-        report += "  holder      the certificate's salt and blind index open the entry's holder commitment\n";
+        report += "  holder      the certificate's opening opens the entry's holder commitment\n";
     }
     report += if verified.key_pinned {
         "  signature   valid, by the verifier key you gave\n"

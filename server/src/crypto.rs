@@ -43,6 +43,11 @@ pub fn parse_digest_hex(text: &str) -> Option<[u8; 32]> {
     Some(out)
 }
 
+/// SHA3-256 of `data`.
+pub fn sha3_256(data: &[u8]) -> [u8; 32] {
+    Sha3_256::digest(data).into()
+}
+
 /// Lower-case hex SHA3-256 of `data`; how one-time tokens and session ids are stored.
 pub fn sha3_hex(data: &[u8]) -> String {
     hex(&Sha3_256::digest(data))
@@ -97,9 +102,14 @@ impl Key {
 
     /// HMAC-SHA3-256 of `data` under this key, URL-safe base64 encoded.
     pub fn sign(&self, data: &[u8]) -> String {
+        URL_SAFE_NO_PAD.encode(self.mac(data))
+    }
+
+    /// HMAC-SHA3-256 of `data` under this key.
+    pub fn mac(&self, data: &[u8]) -> [u8; 32] {
         let mut mac = <HmacSha3 as KeyInit>::new_from_slice(&self.0).expect("HMAC accepts any key length");
         mac.update(data);
-        URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
+        mac.finalize().into_bytes().into()
     }
 
     /// Constant-time check of a signature made by [`Key::sign`].

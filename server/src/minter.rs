@@ -17,7 +17,6 @@ use chrono::{DateTime, Utc};
 use sea_orm::{DatabaseConnection, DatabaseTransaction};
 use tokio::sync::oneshot;
 
-use crate::crypto;
 use crate::domain::account::UserId;
 use crate::domain::claim::{ClaimFacts, ClaimRefusal, CodeState, TokenId, check_claim, holder_commitment};
 use crate::domain::claim_code::ClaimCode;
@@ -38,6 +37,10 @@ pub struct ClaimRequest {
     pub email: String,
     /// The verified identity's blind index: the per-person limit counts by it.
     pub holder_index: String,
+    /// The new token's salt, and the opening of its holder commitment derived from it
+    /// ([`crate::kyc::PiiVault::holder_opening`]).
+    pub salt: [u8; 32],
+    pub holder_opening: [u8; 32],
     pub collection: CollectionId,
     /// The idempotency key: a claim seen before returns its token.
     pub claim_key: String,
@@ -343,8 +346,8 @@ async fn plan<'a>(
         Ok(serial) => serial,
         Err(refusal) => return Ok(Err(MintError::Refused(refusal))),
     };
-    let salt = crypto::random_bytes();
-    let commitment = holder_commitment(&request.holder_index, &salt);
+    let salt = request.salt;
+    let commitment = holder_commitment(&request.holder_opening);
     let entry = Entry::at(
         now,
         EntryBody::TokenMinted {

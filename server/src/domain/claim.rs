@@ -169,10 +169,22 @@ pub fn outlook(facts: &ClaimFacts<'_>) -> Result<(), ClaimRefusal> {
     check_claim(facts).map(|_| ())
 }
 
-/// What the ledger says about a token's holder: SHA3-256 over the holder's blind index and a
-/// random salt that only the holder's certificate carries. Without the salt the commitment
-/// reveals nothing; with it, the holder can prove the token is theirs.
-pub fn holder_commitment(blind_index: &str, salt: &[u8; 32]) -> [u8; 32] {
+/// What the ledger says about a token's holder: SHA3-256 over the opening, a secret of that
+/// token alone that only the holder's certificate carries (the server derives it from the
+/// holder's blind index, the token's salt and a key of its own). Without the opening the
+/// commitment reveals nothing; with it, the holder proves the token is theirs, and two
+/// certificates of one person cannot be linked to each other.
+pub fn holder_commitment(opening: &[u8; 32]) -> [u8; 32] {
+    let mut hasher = Sha3_256::new();
+    hasher.update(b"keepsake-holder/2\n");
+    hasher.update(opening);
+    hasher.finalize().into()
+}
+
+/// The holder commitment of tokens minted before openings: over the holder's blind index and
+/// the token's salt, so each certificate showed the same blind index. Kept so that their
+/// certificates still verify.
+pub fn legacy_holder_commitment(blind_index: &str, salt: &[u8; 32]) -> [u8; 32] {
     let mut hasher = Sha3_256::new();
     hasher.update(b"keepsake-holder/1\n");
     hasher.update(blind_index.as_bytes());
@@ -456,11 +468,14 @@ mod tests {
     }
 
     #[test]
-    fn commitments_hide_the_holder_behind_the_salt() {
-        let a = holder_commitment("index-a", &[1; 32]);
-        assert_eq!(a, holder_commitment("index-a", &[1; 32]));
-        assert_ne!(a, holder_commitment("index-a", &[2; 32]));
-        assert_ne!(a, holder_commitment("index-b", &[1; 32]));
+    fn commitments_hide_the_holder_behind_the_opening() {
+        let a = holder_commitment(&[1; 32]);
+        assert_eq!(a, holder_commitment(&[1; 32]));
+        assert_ne!(a, holder_commitment(&[2; 32]));
+        let legacy = legacy_holder_commitment("index-a", &[1; 32]);
+        assert_ne!(legacy, legacy_holder_commitment("index-a", &[2; 32]));
+        assert_ne!(legacy, legacy_holder_commitment("index-b", &[1; 32]));
+        assert_ne!(legacy, a, "the two kinds are separated by their tags");
     }
 
     #[test]

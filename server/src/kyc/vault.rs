@@ -114,6 +114,14 @@ impl PiiVault {
             .sign(format!("resident-id|{}", id.canonical()).as_bytes())
     }
 
+    /// The opening of a token's holder commitment: a secret of that token alone, derived from
+    /// the holder's blind index and the token's salt under a key only the server holds. The
+    /// holder's certificate carries it; two certificates of one person share nothing.
+    pub fn holder_opening(&self, blind_index: &str, salt: &[u8; 32]) -> [u8; 32] {
+        self.index_key
+            .mac(format!("holder-opening|{blind_index}|{}", crate::crypto::hex(salt)).as_bytes())
+    }
+
     /// The keyed pseudonym of `value` as `what`: equal values give equal pseudonyms, which
     /// cannot be reversed, or linked across kinds, without the key.
     pub fn pseudonym(&self, what: Counted, value: &str) -> String {

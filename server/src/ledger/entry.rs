@@ -15,8 +15,16 @@ pub type Digest = [u8; 32];
 /// One event recorded in the ledger.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum EntryBody {
-    /// An approved issuer put a document hash on the ledger (存证).
+    /// An approved issuer put a document hash on the ledger (存证). The issuer's label is
+    /// kept by the platform, where it can be erased; the entry holds only its digest.
     HashAttestation {
+        issuer_id: u64,
+        sha3_256: Digest,
+        label_sha3_256: Digest,
+    },
+    /// A hash attestation of the first entries, with the label written out; no longer written,
+    /// since a leaf is kept for ever.
+    LabelledHashAttestation {
         issuer_id: u64,
         sha3_256: Digest,
         label: String,
@@ -93,7 +101,8 @@ impl EntryBody {
     /// The type byte.
     pub fn type_code(&self) -> u8 {
         match self {
-            EntryBody::HashAttestation { .. } => 1,
+            EntryBody::LabelledHashAttestation { .. } => 1,
+            EntryBody::HashAttestation { .. } => 11,
             EntryBody::IssuerApproved { .. } => 2,
             EntryBody::IssuerSuspended { .. } => 3,
             EntryBody::IssuerReinstated { .. } => 4,
@@ -111,7 +120,9 @@ impl EntryBody {
     /// collection's or token's content.
     pub fn attested_digest(&self) -> Option<&Digest> {
         match self {
-            EntryBody::HashAttestation { sha3_256, .. } => Some(sha3_256),
+            EntryBody::HashAttestation { sha3_256, .. } | EntryBody::LabelledHashAttestation { sha3_256, .. } => {
+                Some(sha3_256)
+            }
             EntryBody::CollectionPublished { content_hash, .. } | EntryBody::TokenMinted { content_hash, .. } => {
                 Some(content_hash)
             }
@@ -121,7 +132,7 @@ impl EntryBody {
 
     pub fn type_name(&self) -> &'static str {
         match self {
-            EntryBody::HashAttestation { .. } => "hash_attestation",
+            EntryBody::HashAttestation { .. } | EntryBody::LabelledHashAttestation { .. } => "hash_attestation",
             EntryBody::IssuerApproved { .. } => "issuer_approved",
             EntryBody::IssuerSuspended { .. } => "issuer_suspended",
             EntryBody::IssuerReinstated { .. } => "issuer_reinstated",
@@ -184,6 +195,15 @@ impl Entry {
             EntryBody::HashAttestation {
                 issuer_id,
                 sha3_256,
+                label_sha3_256,
+            } => {
+                out.extend_from_slice(&issuer_id.to_be_bytes());
+                out.extend_from_slice(sha3_256);
+                out.extend_from_slice(label_sha3_256);
+            }
+            EntryBody::LabelledHashAttestation {
+                issuer_id,
+                sha3_256,
                 label,
             } => {
                 out.extend_from_slice(&issuer_id.to_be_bytes());
@@ -243,10 +263,15 @@ impl Entry {
         let kind = r.u8()?;
         let timestamp_ms = r.u64()?;
         let body = match kind {
-            1 => EntryBody::HashAttestation {
+            1 => EntryBody::LabelledHashAttestation {
                 issuer_id: r.u64()?,
                 sha3_256: r.digest()?,
                 label: r.text8()?,
+            },
+            11 => EntryBody::HashAttestation {
+                issuer_id: r.u64()?,
+                sha3_256: r.digest()?,
+                label_sha3_256: r.digest()?,
             },
             2 => EntryBody::IssuerApproved {
                 issuer_id: r.u64()?,
@@ -339,10 +364,15 @@ mod tests {
     fn samples() -> Vec<Entry> {
         let at = 1_795_000_000_123;
         [
-            EntryBody::HashAttestation {
+            EntryBody::LabelledHashAttestation {
                 issuer_id: 7,
                 sha3_256: [0xAB; 32],
                 label: "合同 v2.pdf".into(),
+            },
+            EntryBody::HashAttestation {
+                issuer_id: 7,
+                sha3_256: [0xAB; 32],
+                label_sha3_256: [0xCD; 32],
             },
             EntryBody::IssuerApproved {
                 issuer_id: 7,
@@ -393,7 +423,7 @@ mod tests {
             assert_eq!(Entry::decode(&bytes).unwrap(), entry);
             types.insert(entry.body.type_code());
         }
-        assert_eq!(types.len(), 10, "one sample per type");
+        assert_eq!(types.len(), 11, "one sample per type");
     }
 
     #[test]
@@ -438,7 +468,7 @@ mod tests {
     fn over_long_fields_are_refused() {
         let entry = Entry {
             timestamp_ms: 0,
-            body: EntryBody::HashAttestation {
+            body: EntryBody::LabelledHashAttestation {
                 issuer_id: 1,
                 sha3_256: [0; 32],
                 label: "x".repeat(256),

@@ -12,7 +12,7 @@ use super::checkpoint::{self, NoteError};
 use super::entry::{DecodeError, Entry, EntryBody};
 use super::merkle::{Hash, Side, leaf_hash, walk_inclusion};
 use crate::crypto::{hex, parse_digest_hex};
-use crate::domain::claim::holder_commitment;
+use crate::domain::claim::{holder_commitment, legacy_holder_commitment};
 
 /// The versioned header every receipt carries, so verifiers can refuse bundles they do not
 /// understand (the hash is not the SHA-256 that standard tooling assumes).
@@ -36,12 +36,29 @@ pub struct Receipt {
     pub holder: Option<HolderProof>,
 }
 
-/// The opening of a `token_minted` entry's holder commitment: the holder's identity blind index
-/// (a keyed hash, not the ID number) and the token's salt, both hex.
+/// What opens a `token_minted` entry's holder commitment, in hex.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct HolderProof {
-    pub blind_index: String,
-    pub salt: String,
+#[serde(untagged)]
+pub enum HolderProof {
+    /// The token's own opening: a secret of this token alone, linking it to nothing else.
+    Opening { opening: String },
+    /// Tokens minted before openings: the holder's identity blind index (a keyed hash, not the
+    /// ID number) and the token's salt.
+    Legacy { blind_index: String, salt: String },
+}
+
+impl HolderProof {
+    /// Whether this opens `committed`.
+    pub fn opens(&self, committed: &Hash) -> bool {
+        match self {
+            HolderProof::Opening { opening } => {
+                parse_digest_hex(opening).is_some_and(|opening| holder_commitment(&opening) == *committed)
+            }
+            HolderProof::Legacy { blind_index, salt } => {
+                parse_digest_hex(salt).is_some_and(|salt| legacy_holder_commitment(blind_index, &salt) == *committed)
+            }
+        }
+    }
 }
 
 /// An entry as published: its bytes (base64), leaf hash (hex) and, for people, its fields.
@@ -95,6 +112,11 @@ pub fn encode_hashes(hashes: &[Hash]) -> Vec<String> {
 pub fn fields(body: &EntryBody) -> Value {
     match body {
         EntryBody::HashAttestation {
+            issuer_id,
+            sha3_256,
+            label_sha3_256,
+        } => json!({ "issuer_id": issuer_id, "sha3_256": hex(sha3_256), "label_sha3_256": hex(label_sha3_256) }),
+        EntryBody::LabelledHashAttestation {
             issuer_id,
             sha3_256,
             label,
@@ -253,14 +275,11 @@ impl Receipt {
             return Err(ReceiptError::ProofInvalid);
         }
         if let Some(holder) = &self.holder {
-            let opens = match (&entry.body, parse_digest_hex(&holder.salt)) {
-                (
-                    EntryBody::TokenMinted {
-                        holder_commitment: committed,
-                        ..
-                    },
-                    Some(salt),
-                ) => holder_commitment(&holder.blind_index, &salt) == *committed,
+            let opens = match &entry.body {
+                EntryBody::TokenMinted {
+                    holder_commitment: committed,
+                    ..
+                } => holder.opens(committed),
                 _ => false,
             };
             if !opens {
@@ -291,7 +310,7 @@ mod tests {
             body: EntryBody::HashAttestation {
                 issuer_id: 7,
                 sha3_256: [n as u8; 32],
-                label: format!("document {n}"),
+                label_sha3_256: [0x5A; 32],
             },
         }
         .encode()
@@ -413,16 +432,15 @@ mod tests {
         ));
     }
 
-    #[test]
-    fn a_certificate_opens_its_holder_commitment() {
-        let salt = [9u8; 32];
+    /// A certificate for a token minted with `commitment`, carrying `holder`.
+    fn certificate(commitment: Hash, holder: HolderProof) -> (Receipt, tempfile::TempDir) {
         let bytes = Entry {
             timestamp_ms: 1_764_000_000_000,
             body: EntryBody::TokenMinted {
                 collection_id: 3,
                 serial: 1,
                 content_hash: [1; 32],
-                holder_commitment: holder_commitment("holder-index", &salt),
+                holder_commitment: commitment,
             },
         }
         .encode()
@@ -432,33 +450,50 @@ mod tests {
             .collect();
         let dir = tempfile::tempdir().unwrap();
         let signer = CheckpointSigner::load(&dir.path().join("key"), "example.test/ledger/sha3-256".into()).unwrap();
-        let certificate = Receipt {
+        let receipt = Receipt {
             format: FORMAT.to_owned(),
             entry: ReceiptEntry::new(0, &bytes, &leaf_hash(&bytes)).unwrap(),
             inclusion_proof: InclusionProof::new(1, &inclusion_proof(0, 1, &nodes).unwrap()),
             checkpoint: signer.sign(1, &root(1, &nodes)),
             verifier_key: signer.verifier_key(),
-            holder: Some(HolderProof {
-                blind_index: "holder-index".into(),
-                salt: hex(&salt),
-            }),
+            holder: Some(holder),
         };
+        (receipt, dir)
+    }
+
+    fn refused_holder(certificate: &Receipt, holder: HolderProof) {
+        let mut forged = certificate.clone();
+        forged.holder = Some(holder);
+        assert_eq!(
+            forged.verify(Trust::default()).unwrap_err(),
+            ReceiptError::HolderMismatch
+        );
+    }
+
+    #[test]
+    fn a_certificate_opens_its_holder_commitment() {
+        let opening = [9u8; 32];
+        let (certificate, _dir) = certificate(
+            holder_commitment(&opening),
+            HolderProof::Opening { opening: hex(&opening) },
+        );
         assert!(certificate.verify(Trust::default()).unwrap().holder_proven);
-        for (blind_index, salt) in [
-            ("holder-index", hex(&[8; 32])),
-            ("other-index", hex(&salt)),
-            ("holder-index", "zz".into()),
-        ] {
-            let mut forged = certificate.clone();
-            forged.holder = Some(HolderProof {
-                blind_index: blind_index.into(),
-                salt,
-            });
-            assert_eq!(
-                forged.verify(Trust::default()).unwrap_err(),
-                ReceiptError::HolderMismatch
-            );
+        let json = serde_json::to_value(&certificate).unwrap();
+        assert_eq!(
+            json["holder"],
+            serde_json::json!({ "opening": hex(&opening) }),
+            "nothing else about the holder"
+        );
+        for opening in [hex(&[8; 32]), "zz".into()] {
+            refused_holder(&certificate, HolderProof::Opening { opening });
         }
+        refused_holder(
+            &certificate,
+            HolderProof::Legacy {
+                blind_index: String::new(),
+                salt: hex(&opening),
+            },
+        );
         let (mut attestation, _signer, _dir) = log_receipt(3, 1);
         attestation.holder = certificate.holder.clone();
         assert_eq!(
@@ -466,6 +501,30 @@ mod tests {
             ReceiptError::HolderMismatch,
             "only token entries have a holder"
         );
+    }
+
+    /// Certificates of tokens minted before openings (blind index and salt) still verify.
+    #[test]
+    fn a_legacy_certificate_still_opens_its_commitment() {
+        let salt = [9u8; 32];
+        let legacy = |blind_index: &str, salt: String| HolderProof::Legacy {
+            blind_index: blind_index.into(),
+            salt,
+        };
+        let (certificate, _dir) = certificate(
+            legacy_holder_commitment("holder-index", &salt),
+            legacy("holder-index", hex(&salt)),
+        );
+        let parsed = Receipt::parse(&serde_json::to_string(&certificate).unwrap()).unwrap();
+        assert!(parsed.verify(Trust::default()).unwrap().holder_proven);
+        for (blind_index, salt) in [
+            ("holder-index", hex(&[8; 32])),
+            ("other-index", hex(&salt)),
+            ("holder-index", "zz".into()),
+        ] {
+            refused_holder(&certificate, legacy(blind_index, salt));
+        }
+        refused_holder(&certificate, HolderProof::Opening { opening: hex(&salt) });
     }
 
     /// Fuzz target (bolero; see `moderation/tests/fuzz.rs` for how it runs): arbitrary text,

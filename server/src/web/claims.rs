@@ -24,10 +24,11 @@ use crate::app::AppState;
 use crate::blobs::BlobKey;
 use crate::crypto;
 use crate::domain::audit::{AuditAction, AuditDetails, AuditEntry, AuditSubject};
-use crate::domain::claim::{ClaimRefusal, TokenId, TokenStatus};
+use crate::domain::claim::{ClaimRefusal, TokenId, TokenStatus, holder_commitment};
 use crate::domain::claim_code::ClaimCode;
 use crate::domain::collection::CollectionId;
 use crate::domain::transfer_limit;
+use crate::ledger::entry::{Entry, EntryBody};
 use crate::ledger::receipt::HolderProof;
 use crate::minter::{ClaimRequest, Minted};
 use crate::store;
@@ -103,9 +104,12 @@ pub async fn mint(
     let Some(holder_index) = user.verified_blind_index.clone() else {
         return Err(AppError::ClaimRefused(ClaimRefusal::IdentityNotVerified));
     };
+    let salt = crypto::random_bytes();
     let request = ClaimRequest {
         user: user.id,
         email: user.email.clone(),
+        holder_opening: state.vault.holder_opening(&holder_index, &salt),
+        salt,
         holder_index,
         collection,
         claim_key: claim_key.to_owned(),
@@ -367,9 +371,20 @@ pub async fn certificate(
         return Err(AppError::CertificatePending);
     }
     let mut certificate = super::ledger::receipt(&state, &row, &checkpoint).await?;
-    certificate.holder = Some(HolderProof {
-        blind_index: token.holder_index.clone(),
-        salt: crypto::hex(&token.salt),
+    let opening = state.vault.holder_opening(&token.holder_index, &token.salt);
+    let minted_with_opening = matches!(
+        Entry::decode(&row.entry).map(|entry| entry.body),
+        Ok(EntryBody::TokenMinted { holder_commitment: committed, .. }) if committed == holder_commitment(&opening)
+    );
+    certificate.holder = Some(if minted_with_opening {
+        HolderProof::Opening {
+            opening: crypto::hex(&opening),
+        }
+    } else {
+        HolderProof::Legacy {
+            blind_index: token.holder_index.clone(),
+            salt: crypto::hex(&token.salt),
+        }
     });
     let filename = format!("keepsake-token-{}-{}.json", token.collection, token.serial);
     Ok((

@@ -18,7 +18,7 @@ use sha3::{Digest, Sha3_256};
 use super::api::ApiIssuer;
 use super::error::{AppError, AppResult};
 use crate::app::AppState;
-use crate::crypto::{hex, parse_digest_hex};
+use crate::crypto::{hex, parse_digest_hex, sha3_256};
 use crate::domain::attestation::{AttestationLabel, MAX_ATTESTED_FILE_BYTES};
 use crate::domain::issuer::IssuerId;
 use crate::ledger::entry::{Entry, EntryBody};
@@ -301,7 +301,7 @@ pub async fn attest(
     let body = EntryBody::HashAttestation {
         issuer_id: issuer.id.0 as u64,
         sha3_256: attestation.digest,
-        label: attestation.label.as_str().to_owned(),
+        label_sha3_256: sha3_256(attestation.label.as_str().as_bytes()),
     };
     let entry = Entry::at(now, body)
         .encode()
@@ -364,9 +364,16 @@ pub(super) async fn attestations_of(
             continue;
         }
         let receipt = receipt(state, &entry, checkpoint).await?;
+        // The entry holds the label's digest: a stored label it does not vouch for is not shown.
+        let vouched = match Entry::decode(&entry.entry).map(|entry| entry.body) {
+            Ok(EntryBody::HashAttestation { label_sha3_256, .. }) => {
+                sha3_256(attestation.label.as_bytes()) == label_sha3_256
+            }
+            _ => true,
+        };
         out.push(PublicAttestation {
             issuer: store::issuers::find(&state.db, IssuerId(attestation.issuer_id)).await?,
-            label: attestation.label,
+            label: if vouched { attestation.label } else { String::new() },
             attested_at: DateTime::from_timestamp_millis(receipt.entry.timestamp_ms as i64)
                 .unwrap_or(attestation.created_at),
             receipt,

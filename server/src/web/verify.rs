@@ -197,13 +197,15 @@ async fn describe(state: &AppState, ctx: &RequestContext, body: &EntryBody) -> A
         )
     };
     Ok(match body {
-        EntryBody::HashAttestation { issuer_id, .. } => Summary {
-            text: ctx.tf(
-                "proof.summary_attestation",
-                &[("issuer", &issuer_name(state, *issuer_id).await?)],
-            ),
-            link: Some((format!("/issuers/{issuer_id}"), "proof.see_issuer")),
-        },
+        EntryBody::HashAttestation { issuer_id, .. } | EntryBody::LabelledHashAttestation { issuer_id, .. } => {
+            Summary {
+                text: ctx.tf(
+                    "proof.summary_attestation",
+                    &[("issuer", &issuer_name(state, *issuer_id).await?)],
+                ),
+                link: Some((format!("/issuers/{issuer_id}"), "proof.see_issuer")),
+            }
+        }
         EntryBody::IssuerApproved {
             legal_name, issuer_id, ..
         } => Summary {

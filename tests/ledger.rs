@@ -114,6 +114,27 @@ async fn a_stranger_verifies_an_attested_file(db: Db) {
     let index = receipt["entry"]["index"].as_u64().unwrap();
     let stored = support::kyb::scalar(&server, "SELECT COUNT(*) FROM issuer_documents").await;
 
+    // Monitors fetch the checkpoint of any size a batch ended at; it never changes.
+    let size = receipt["inclusion_proof"]["size"].as_u64().unwrap();
+    let response = reqwest::get(server.url(&format!("/api/v1/ledger/checkpoints/{size}")))
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let cache = response.headers()[reqwest::header::CACHE_CONTROL]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(cache.contains("immutable"), "{cache}");
+    assert_eq!(response.text().await.unwrap(), receipt["checkpoint"].as_str().unwrap());
+    for bad in ["999999", "-1", "abc"] {
+        let response = reqwest::get(server.url(&format!("/api/v1/ledger/checkpoints/{bad}")))
+            .await
+            .unwrap();
+        assert!(response.status().is_client_error(), "{bad}: {}", response.status());
+        let body: Value = response.json().await.unwrap();
+        assert!(body["error"]["code"].is_string(), "{bad}: {body}");
+    }
+
     // Offline, with the operator's published key.
     let verifier_key = reqwest::get(server.url("/api/v1/ledger/key"))
         .await

@@ -270,6 +270,14 @@ pub async fn latest_checkpoint(conn: &impl ConnectionTrait) -> StoreResult<Optio
         .await?)
 }
 
+/// The checkpoint signed for a tree of `size` leaves, if a batch ended there.
+pub async fn checkpoint_for(conn: &impl ConnectionTrait, size: u64) -> StoreResult<Option<CheckpointRow>> {
+    let Ok(size) = i64::try_from(size) else {
+        return Ok(None);
+    };
+    Ok(ledger_checkpoints::Entity::find_by_id(size).one(conn).await?)
+}
+
 /// Every checkpoint, smallest tree first.
 pub async fn checkpoints(conn: &impl ConnectionTrait) -> StoreResult<Vec<CheckpointRow>> {
     Ok(ledger_checkpoints::Entity::find()

@@ -9,7 +9,15 @@ use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Response};
 
 use super::context::RequestContext;
-use super::error::{ErrorPage, NextStep};
+use super::error::{AppError, ErrorPage, NextStep};
+
+fn is_plain_text(response: &Response) -> bool {
+    response
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/plain"))
+}
 
 /// Whether the client asked for JSON: the API, or a client that prefers it over HTML.
 pub fn wants_json(request: &Request) -> bool {
@@ -77,8 +85,12 @@ pub async fn render(request: Request, next: Next) -> Response {
     // A refused form submission leads back to its page; a refused page view has no "back".
     let back = (!matches!(*request.method(), Method::GET | Method::HEAD)).then(|| request.uri().path().to_owned());
     let response = next.run(request).await;
-    let Some(page) = response.extensions().get::<ErrorPage>().cloned() else {
-        return response;
+    let page = match response.extensions().get::<ErrorPage>().cloned() {
+        Some(page) => page,
+        // An extractor refused the request before any handler ran (a path segment that is not
+        // a number, say): answered like any bad request, never as bare text.
+        None if response.status().is_client_error() && is_plain_text(&response) => AppError::BadRequest.page(),
+        None => return response,
     };
     let status = response.status();
     let (mut parts, _) = response.into_parts();

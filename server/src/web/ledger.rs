@@ -8,7 +8,7 @@ use axum::extract::multipart::Field;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{FromRequest, Multipart, Path, Query, Request, State};
 use axum::http::StatusCode;
-use axum::http::header::CONTENT_TYPE;
+use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
@@ -44,6 +44,22 @@ pub async fn checkpoint(State(state): State<AppState>) -> AppResult<Response> {
         .await?
         .ok_or(AppError::NotFound)?;
     Ok(([(CONTENT_TYPE, "text/plain; charset=utf-8")], latest.note).into_response())
+}
+
+/// `GET /api/v1/ledger/checkpoints/{size}`: the checkpoint signed when the log reached `size`
+/// (one per batch), for monitors that follow the log; it never changes, so caches keep it.
+pub async fn checkpoint_for(State(state): State<AppState>, Path(size): Path<u64>) -> AppResult<Response> {
+    let checkpoint = store::ledger::checkpoint_for(&state.db, size)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok((
+        [
+            (CONTENT_TYPE, "text/plain; charset=utf-8"),
+            (CACHE_CONTROL, "public, max-age=31536000, immutable"),
+        ],
+        checkpoint.note,
+    )
+        .into_response())
 }
 
 pub async fn verifier_key(State(state): State<AppState>) -> Response {

@@ -289,6 +289,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/api/v1/attestations/{sha3_256}", get(ledger::attestations))
         .route("/api/v1/ledger/checkpoint", get(ledger::checkpoint))
+        .route("/api/v1/ledger/checkpoints/{size}", get(ledger::checkpoint_for))
         .route("/api/v1/ledger/key", get(ledger::verifier_key))
         .route("/api/v1/ledger/entries/{index}", get(ledger::entry))
         .route("/api/v1/ledger/entries/{index}/receipt", get(ledger::entry_receipt))

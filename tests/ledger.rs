@@ -80,6 +80,7 @@ on_both_databases!(
     the_audit_catches_every_tamper_and_a_rollback,
     a_failing_sequencer_says_so_and_recovers,
     a_rolled_back_database_is_not_signed_again,
+    a_rotated_key_keeps_old_receipts_verifying,
     the_log_keeps_its_name_and_key,
     a_stranger_verifies_an_attested_file
 );
@@ -242,8 +243,9 @@ async fn a_stranger_verifies_an_attested_file(db: Db) {
     assert_eq!(list[0]["label"], "采购合同 v7");
     assert_eq!(list[0]["index"], index);
     let public_receipt = keepsake::ledger::receipt::Receipt::parse(&list[0]["receipt"].to_string()).unwrap();
+    let keys = [verifier_key.to_owned()];
     let trust = keepsake::ledger::receipt::Trust {
-        key: Some(verifier_key),
+        keys: &keys,
         checkpoint: None,
     };
     assert_eq!(public_receipt.verify(trust).unwrap().index, index);
@@ -691,6 +693,95 @@ async fn a_rolled_back_database_is_not_signed_again(db: Db) {
     let (code, said) = audit(&server, &["--checkpoint", record.to_str().unwrap()]).await;
     assert_eq!(code, Some(1), "{said}");
     assert!(said.contains("the log was rolled back"), "{said}");
+}
+
+/// A rotated key takes over signing while the one it replaces stays listed: the new key
+/// cosigned the latest checkpoint, later checkpoints are the new key's alone and consistent
+/// with the old ones, a receipt the old key signed still verifies (offline with the listed
+/// keys, and on the /verify page), and the audit covers the whole log.
+async fn a_rotated_key_keeps_old_receipts_verifying(db: Db) {
+    let server = Server::start(db).await;
+    let (_, key, _, _) = approved_issuer_with_key(&server).await;
+    let response = attest(
+        &server,
+        Some(&key),
+        json!({ "sha3_256": keepsake::crypto::sha3_hex(b"before the rotation") }),
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let old_receipt: Value = response.json().await.unwrap();
+    let old_key = get_text_of(&server, "/api/v1/ledger/key").await.trim().to_owned();
+
+    let (server, out) = server.restart_after_command(&["ledger", "rotate-key"]).await;
+    let said = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{said}");
+    assert!(said.contains(&format!("Retired {old_key}")), "{said}");
+    let new_key = get_text_of(&server, "/api/v1/ledger/key").await.trim().to_owned();
+    assert_ne!(new_key, old_key);
+    assert_eq!(
+        new_key.split('+').next(),
+        old_key.split('+').next(),
+        "the log keeps its name"
+    );
+    let keys = get_json(&server, "/api/v1/ledger/keys").await;
+    assert_eq!(keys["current"], new_key.as_str());
+    assert_eq!(keys["retired"][0]["verifier_key"], old_key.as_str(), "{keys}");
+    let cosigned = get_text_of(&server, "/api/v1/ledger/checkpoint").await;
+    assert!(
+        checkpoint::verify(&cosigned, &old_key).is_ok() && checkpoint::verify(&cosigned, &new_key).is_ok(),
+        "both keys signed the checkpoint the rotation found: {cosigned}"
+    );
+
+    let response = attest(
+        &server,
+        Some(&key),
+        json!({ "sha3_256": keepsake::crypto::sha3_hex(b"after the rotation") }),
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let new_receipt: Value = response.json().await.unwrap();
+    let note = new_receipt["checkpoint"].as_str().unwrap();
+    assert!(checkpoint::verify(note, &new_key).is_ok());
+    assert!(
+        checkpoint::verify(note, &old_key).is_err(),
+        "the old key signs nothing more"
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("old.json"), old_receipt.to_string()).unwrap();
+    std::fs::write(dir.path().join("keys.txt"), format!("{new_key}\n{old_key}\n")).unwrap();
+    let out = support::stranger_verifies(dir.path(), &["old.json", "--key", "keys.txt"]).await;
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = support::stranger_verifies(dir.path(), &["old.json", "--key", &new_key]).await;
+    assert!(!out.status.success(), "the old receipt is the old key's");
+    let (code, said) = audit(&server, &[]).await;
+    assert_eq!(code, Some(0), "{said}");
+    assert!(!server.data_dir.join("keys").join("ledger-signing.key.next").exists());
+
+    // The /verify page knows the retired key too.
+    let visitor = server.client();
+    let (_, page) = visitor.get_text("/verify").await;
+    let token = page.split("/verify/receipt?csrf=").nth(1).unwrap();
+    let token = token[..token.find('"').unwrap()].to_owned();
+    let form_key = visitor.form_key("/verify", "/verify/receipt").await;
+    let response = visitor
+        .http
+        .post(server.url(&format!("/verify/receipt?csrf={token}")))
+        .multipart(
+            reqwest::multipart::Form::new()
+                .text("receipt_text", old_receipt.to_string())
+                .text("form_key", form_key),
+        )
+        .send()
+        .await
+        .unwrap();
+    let (status, html) = visitor.get_text(&location(&response)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("回执有效"), "{html}");
+}
+
+async fn get_text_of(server: &Server, path: &str) -> String {
+    reqwest::get(server.url(path)).await.unwrap().text().await.unwrap()
 }
 
 /// Polls `/readyz` until its status is `want`, for at most 20 s; returns the body.

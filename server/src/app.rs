@@ -149,7 +149,8 @@ pub async fn checkpoint_signer(config: &Config, db: &DatabaseConnection) -> anyh
     let own = signer.verifier_key();
     let wrong_key = |log: &str| {
         anyhow::anyhow!(
-            "the ledger signing key {} is not this log's key (the log is signed by {log}): restore the right key file",
+            "the ledger signing key {} is not this log's key (the log is signed by {log}): restore the right key file, \
+             or run `keepsake ledger rotate-key` again if a rotation was interrupted",
             path.display()
         )
     };

@@ -1,5 +1,6 @@
 //! The command line: `keepsake [serve]`, `keepsake migrate`, `keepsake demo`,
-//! `keepsake create-admin`, `keepsake ledger audit` and `keepsake verify`.
+//! `keepsake create-admin`, `keepsake ledger audit`, `keepsake ledger rotate-key` and
+//! `keepsake verify`.
 
 use std::io::{BufRead, IsTerminal};
 use std::path::{Path, PathBuf};
@@ -69,10 +70,12 @@ enum Command {
         /// A checkpoint (signed note) obtained independently, used instead of the receipt's.
         #[arg(long)]
         checkpoint: Option<PathBuf>,
-        /// The operator's verifier key (`name+id+key`, or a file holding it). Without it the
-        /// key named in the receipt is trusted, which proves integrity but not origin.
-        #[arg(long)]
-        key: Option<String>,
+        /// The operator's verifier key (`name+id+key`, or a file holding keys one per line);
+        /// may be given many times, e.g. the current key and those retired (see
+        /// /api/v1/ledger/keys). Without it the key named in the receipt is trusted, which
+        /// proves integrity but not origin.
+        #[arg(long = "key", value_name = "KEY")]
+        keys: Vec<String>,
         /// A file whose SHA3-256 must be the hash the entry attests.
         #[arg(long)]
         file: Option<PathBuf>,
@@ -85,15 +88,21 @@ enum LedgerCommand {
     /// signature, and the consistency of consecutive checkpoints. Exits non-zero naming the
     /// first tampered index if anything was altered.
     Audit {
-        /// Verifier key to check signatures with (default: this installation's own key).
-        #[arg(long)]
-        key: Option<String>,
+        /// Verifier key to check signatures with; may be given many times (default: this
+        /// installation's own key and those it retired).
+        #[arg(long = "key", value_name = "KEY")]
+        keys: Vec<String>,
         /// A signed checkpoint kept outside the database (saved by a client, a witness or the
         /// operator from `/api/v1/ledger/checkpoint`); may be given many times. The log must
         /// still contain it: this is what catches a log rolled back whole.
         #[arg(long = "checkpoint", value_name = "FILE")]
         checkpoints: Vec<PathBuf>,
     },
+    /// Replace the key that signs checkpoints with a new one, with every server of the
+    /// installation stopped. The new key cosigns the latest checkpoint; the old key stays
+    /// listed at /api/v1/ledger/keys so old receipts keep verifying, and its private half is
+    /// destroyed. Copy the new key file to every server before starting them again.
+    RotateKey,
 }
 
 const DEFAULT_CONFIG_FILE: &str = "keepsake.toml";
@@ -127,15 +136,16 @@ pub fn run() -> ExitCode {
             Command::Migrate => migrate(&config).await,
             Command::Demo => crate::demo::run(config).await,
             Command::CreateAdmin { email } => create_admin(&config, &email).await,
-            Command::Ledger(LedgerCommand::Audit { key, checkpoints }) => {
-                audit_ledger(&config, key, &checkpoints).await
+            Command::Ledger(LedgerCommand::Audit { keys, checkpoints }) => {
+                audit_ledger(&config, keys, &checkpoints).await
             }
+            Command::Ledger(LedgerCommand::RotateKey) => rotate_key(&config).await,
             Command::Verify {
                 receipt,
                 checkpoint,
-                key,
+                keys,
                 file,
-            } => verify_receipt(&receipt, checkpoint.as_deref(), key.as_deref(), file.as_deref())
+            } => verify_receipt(&receipt, checkpoint.as_deref(), &keys, file.as_deref())
                 .map(|report| print!("{report}"))
                 .context("receipt NOT verified"),
         }
@@ -214,7 +224,27 @@ async fn create_admin(config: &Config, email: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn audit_ledger(config: &Config, key: Option<String>, checkpoints: &[PathBuf]) -> anyhow::Result<()> {
+async fn rotate_key(config: &Config) -> anyhow::Result<()> {
+    let db = app::open_database(config).await?;
+    let key_file = &config.ledger.signing_key_file;
+    let rotated = crate::ledger::rotation::rotate(&db, key_file, Utc::now())
+        .await
+        .context("key rotation failed")?;
+    if let Some(retired) = &rotated.retired {
+        println!("Retired {retired}");
+    }
+    println!("The ledger is now signed by {}", rotated.current);
+    if let Some(size) = rotated.cosigned_size {
+        println!("Both keys signed the checkpoint for size {size}.");
+    }
+    println!(
+        "Copy {} to every server of this installation before starting them.",
+        key_file.display()
+    );
+    Ok(())
+}
+
+async fn audit_ledger(config: &Config, mut keys: Vec<String>, checkpoints: &[PathBuf]) -> anyhow::Result<()> {
     let outside = checkpoints
         .iter()
         .map(|path| {
@@ -225,14 +255,15 @@ async fn audit_ledger(config: &Config, key: Option<String>, checkpoints: &[PathB
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
     let db = app::open_database(config).await?;
-    let key = match key {
-        Some(key) => key,
-        None => match store::installation::ledger_key(&db).await? {
-            Some(pinned) => pinned,
+    if keys.is_empty() {
+        match store::installation::ledger_key(&db).await? {
+            Some(pinned) => keys.push(pinned),
             None => anyhow::bail!("this database holds no ledger yet; pass --key to audit against a given key"),
-        },
-    };
-    let report = crate::ledger::audit::run(&db, &key, &outside)
+        }
+        let retired = store::installation::retired_ledger_keys(&db).await?;
+        keys.extend(retired.into_iter().map(|key| key.verifier_key));
+    }
+    let report = crate::ledger::audit::run(&db, &keys, &outside)
         .await
         .context("ledger audit failed")?;
     println!(
@@ -253,18 +284,28 @@ fn read_text(path: &Path, what: &str) -> anyhow::Result<String> {
 fn verify_receipt(
     receipt: &Path,
     checkpoint: Option<&Path>,
-    key: Option<&str>,
+    keys: &[String],
     file: Option<&Path>,
 ) -> anyhow::Result<String> {
     let receipt = Receipt::parse(&read_text(receipt, "receipt")?)?;
     let checkpoint = checkpoint.map(|path| read_text(path, "checkpoint")).transpose()?;
-    let key = match key {
-        Some(key) if Path::new(key).is_file() => Some(read_text(Path::new(key), "verifier key")?.trim().to_owned()),
-        Some(key) => Some(key.trim().to_owned()),
-        None => None,
-    };
+    let mut trusted = Vec::new();
+    for key in keys {
+        if Path::new(key).is_file() {
+            let listed = read_text(Path::new(key), "verifier key")?;
+            trusted.extend(
+                listed
+                    .lines()
+                    .map(str::trim)
+                    .filter(|l| !l.is_empty())
+                    .map(str::to_owned),
+            );
+        } else {
+            trusted.push(key.trim().to_owned());
+        }
+    }
     let verified = receipt.verify(Trust {
-        key: key.as_deref(),
+        keys: &trusted,
         checkpoint: checkpoint.as_deref(),
     })?;
     let mut report = String::from("Receipt verified.\n");

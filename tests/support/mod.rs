@@ -312,6 +312,14 @@ impl Server {
         Self::spawn(_temp, data_dir, database_url, &env, &[]).await
     }
 
+    /// Stops the server gracefully, runs `keepsake <args>` on its installation while it is
+    /// down, and starts it again; returns the command's output too.
+    pub async fn restart_after_command(mut self, args: &[&str]) -> (Server, std::process::Output) {
+        self.stop().await;
+        let output = self.run_cli(args, "").await;
+        (self.restart_with(&[]).await, output)
+    }
+
     /// Stops the server gracefully and starts it again the same way, expecting it to refuse
     /// to start: returns what it said on standard error. The data directory stays.
     pub async fn restart_refused(&mut self) -> String {

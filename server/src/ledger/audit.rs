@@ -117,7 +117,7 @@ impl CompactRange {
 
 pub async fn run(
     db: &DatabaseConnection,
-    verifier_key: &str,
+    verifier_keys: &[String],
     outside: &[OutsideCheckpoint],
 ) -> Result<AuditReport, AuditError> {
     let (size, state_root) = store::ledger::state(db).await?;
@@ -144,10 +144,11 @@ pub async fn run(
     }
     let mut outside_signed: Vec<(&str, VerifiedCheckpoint)> = Vec::new();
     for cp in outside {
-        let signed = checkpoint::verify(&cp.note, verifier_key).map_err(|reason| AuditError::OutsideBadSignature {
-            name: cp.name.clone(),
-            reason,
-        })?;
+        let signed =
+            checkpoint::verify_any(&cp.note, verifier_keys).map_err(|reason| AuditError::OutsideBadSignature {
+                name: cp.name.clone(),
+                reason,
+            })?;
         if signed.size > size {
             return Err(AuditError::RolledBack {
                 name: cp.name.clone(),
@@ -189,7 +190,7 @@ pub async fn run(
             index += 1;
             while let Some(cp) = next_checkpoint.next_if(|cp| cp.tree_size as u64 == index) {
                 let root = range.root();
-                let signed = checkpoint::verify(&cp.note, verifier_key)
+                let signed = checkpoint::verify_any(&cp.note, verifier_keys)
                     .map_err(|reason| AuditError::BadSignature { size: index, reason })?;
                 if signed.size != index || cp.root_hash != signed.root {
                     return Err(AuditError::CheckpointRowAltered { size: index });

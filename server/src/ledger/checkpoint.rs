@@ -98,6 +98,20 @@ impl CheckpointSigner {
     }
 }
 
+impl CheckpointSigner {
+    /// `note` with this key's signature added, for a checkpoint another key signed: how a key
+    /// rotation ties the new key to the history the old one signed. `None` if `note` is not a
+    /// note.
+    pub fn cosign(&self, note: &str) -> Option<String> {
+        let (body, _) = note.split_once("\n\n")?;
+        let body = format!("{body}\n");
+        let signature = self.key.sign(body.as_bytes());
+        let mut blob = self.key_id.to_vec();
+        blob.extend_from_slice(signature.as_ref());
+        Some(format!("{note}\u{2014} {} {}\n", self.origin, STANDARD.encode(blob)))
+    }
+}
+
 /// A checkpoint whose signature checked out.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VerifiedCheckpoint {
@@ -167,6 +181,20 @@ pub fn verify(note: &str, verifier_key: &str) -> Result<VerifiedCheckpoint, Note
     Ok(VerifiedCheckpoint { origin, size, root })
 }
 
+/// Checks a signed checkpoint against several verifier keys (a log's current and retired
+/// keys): valid if any of them signed it.
+pub fn verify_any(note: &str, verifier_keys: &[String]) -> Result<VerifiedCheckpoint, NoteError> {
+    let mut refusal = NoteError::NotSigned;
+    for key in verifier_keys {
+        match verify(note, key) {
+            Ok(checked) => return Ok(checked),
+            Err(NoteError::Malformed) => return Err(NoteError::Malformed),
+            Err(err) => refusal = err,
+        }
+    }
+    Err(refusal)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -215,6 +243,32 @@ mod tests {
         assert_eq!(verify(&note, &other.verifier_key()), Err(NoteError::NotSigned));
         assert_eq!(verify(&note, "garbage"), Err(NoteError::BadKey));
         assert_eq!(verify("no blank line", &key), Err(NoteError::Malformed));
+    }
+
+    #[test]
+    fn a_cosigned_note_verifies_under_either_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let old = signer(dir.path());
+        let new =
+            CheckpointSigner::load(&dir.path().join("next.key"), "keepsake.example/ledger/sha3-256".into()).unwrap();
+        let note = old.sign(42, &[7u8; 32]);
+        let both = new.cosign(&note).unwrap();
+        assert_eq!(both.lines().filter(|l| l.starts_with('\u{2014}')).count(), 2);
+        for key in [old.verifier_key(), new.verifier_key()] {
+            assert_eq!(verify(&both, &key).unwrap().size, 42);
+        }
+        assert!(
+            verify(&note, &new.verifier_key()).is_err(),
+            "only the cosigned note is the new key's"
+        );
+        let keys = [new.verifier_key(), old.verifier_key()];
+        assert_eq!(
+            verify_any(&note, &keys).unwrap().size,
+            42,
+            "a retired key still verifies"
+        );
+        assert_eq!(verify_any(&note, &keys[..1]), Err(NoteError::NotSigned));
+        assert_eq!(new.cosign("no blank line"), None);
     }
 
     #[test]

@@ -7,5 +7,6 @@ pub mod checkpoint;
 pub mod entry;
 pub mod merkle;
 pub mod receipt;
+pub mod rotation;
 pub mod sequencer;
 pub mod signed_record;

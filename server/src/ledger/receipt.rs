@@ -172,8 +172,9 @@ pub fn field_pairs(body: &EntryBody) -> Vec<(String, String)> {
 /// What the checker trusts beyond the receipt itself.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Trust<'a> {
-    /// The operator's verifier key, obtained independently. `None` trusts the receipt's key.
-    pub key: Option<&'a str>,
+    /// The operator's verifier keys, obtained independently (the current one and those it
+    /// retired). Empty trusts the receipt's key.
+    pub keys: &'a [String],
     /// A checkpoint obtained independently, used instead of the receipt's.
     pub checkpoint: Option<&'a str>,
 }
@@ -249,8 +250,12 @@ impl Receipt {
             .map(|h| STANDARD.decode(h).ok().and_then(|h| Hash::try_from(h).ok()))
             .collect::<Option<Vec<Hash>>>()
             .ok_or(ReceiptError::ProofEncoding)?;
-        let key = trust.key.unwrap_or(&self.verifier_key);
-        let checkpoint = checkpoint::verify(trust.checkpoint.unwrap_or(&self.checkpoint), key)?;
+        let note = trust.checkpoint.unwrap_or(&self.checkpoint);
+        let checkpoint = if trust.keys.is_empty() {
+            checkpoint::verify(note, &self.verifier_key)?
+        } else {
+            checkpoint::verify_any(note, trust.keys)?
+        };
         if checkpoint.size != self.inclusion_proof.size {
             return Err(ReceiptError::SizeMismatch {
                 proof: self.inclusion_proof.size,
@@ -292,7 +297,7 @@ impl Receipt {
             leaf,
             steps,
             checkpoint,
-            key_pinned: trust.key.is_some(),
+            key_pinned: !trust.keys.is_empty(),
             holder_proven: self.holder.is_some(),
         })
     }
@@ -341,10 +346,10 @@ mod tests {
     #[test]
     fn a_receipt_verifies_step_by_step() {
         let (receipt, signer, _dir) = log_receipt(11, 6);
-        let key = signer.verifier_key();
+        let keys = [signer.verifier_key()];
         let verified = receipt
             .verify(Trust {
-                key: Some(&key),
+                keys: &keys,
                 checkpoint: None,
             })
             .unwrap();
@@ -394,9 +399,9 @@ mod tests {
 
         // The same log signed by another key: a forged checkpoint.
         let (other, other_signer, _other_dir) = log_receipt(11, 6);
-        let pinned = other_signer.verifier_key();
+        let pinned = [other_signer.verifier_key()];
         let trust = Trust {
-            key: Some(&pinned),
+            keys: &pinned,
             checkpoint: None,
         };
         assert_eq!(
@@ -404,7 +409,7 @@ mod tests {
             ReceiptError::Checkpoint(NoteError::NotSigned)
         );
         let foreign_checkpoint = Trust {
-            key: None,
+            keys: &[],
             checkpoint: Some(&other.checkpoint),
         };
         assert_eq!(

@@ -88,17 +88,26 @@ impl SignedRecord {
         if latest.is_some_and(|recorded| recorded.size >= signed.size) {
             return Ok(());
         }
-        let tmp = self.path.with_extension("checkpoint.tmp");
-        let mut file = std::fs::File::create(&tmp)?;
-        file.write_all(note.as_bytes())?;
-        file.sync_all()?;
-        std::fs::rename(&tmp, &self.path)?;
-        if let Some(dir) = self.path.parent() {
-            std::fs::File::open(dir)?.sync_all()?;
-        }
+        replace_file(&self.path, note.as_bytes())?;
         *latest = Some(signed);
         Ok(())
     }
+}
+
+/// Replaces the file at `path` with `bytes` atomically: written beside it, synced, renamed
+/// over it, and the directory synced, so a crash leaves the old file or the new one.
+pub fn replace_file(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".tmp");
+    let tmp = PathBuf::from(tmp);
+    let mut file = std::fs::File::create(&tmp)?;
+    file.write_all(bytes)?;
+    file.sync_all()?;
+    std::fs::rename(&tmp, path)?;
+    if let Some(dir) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
+        std::fs::File::open(dir)?.sync_all()?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

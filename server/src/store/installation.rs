@@ -2,13 +2,15 @@
 //! anything at all, and the ledger's pinned verifier key (its name and key id included).
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, PaginatorTrait, Set};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
 
 use super::StoreResult;
 use super::entities::{collections, installation, issuers, ledger_entries, ledger_pending, users};
 
 const DEMO: &str = "demo";
 const LEDGER_KEY: &str = "ledger.verifier_key";
+/// Prefix of the rows holding retired keys, each followed by the key's id.
+const RETIRED_LEDGER_KEY: &str = "ledger.retired_key.";
 
 /// The verifier key the ledger was pinned to at its first start, if it was.
 pub async fn ledger_key(conn: &impl ConnectionTrait) -> StoreResult<Option<String>> {
@@ -26,6 +28,56 @@ pub async fn pin_ledger_key(conn: &impl ConnectionTrait, verifier_key: &str, now
         set_at: Set(now),
     }
     .insert(conn)
+    .await?;
+    Ok(())
+}
+
+/// A key that signed this log's checkpoints before a rotation, and when it stopped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RetiredKey {
+    pub verifier_key: String,
+    pub retired_at: DateTime<Utc>,
+}
+
+/// The keys that signed this log before its current one, oldest first.
+pub async fn retired_ledger_keys(conn: &impl ConnectionTrait) -> StoreResult<Vec<RetiredKey>> {
+    let mut keys: Vec<RetiredKey> = installation::Entity::find()
+        .filter(installation::Column::Name.starts_with(RETIRED_LEDGER_KEY))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|row| RetiredKey {
+            verifier_key: row.value,
+            retired_at: row.set_at,
+        })
+        .collect();
+    keys.sort_by_key(|key| key.retired_at);
+    Ok(keys)
+}
+
+/// Pins the ledger to `next` in place of `current`, which stays listed as retired.
+pub async fn rotate_ledger_key(
+    conn: &impl ConnectionTrait,
+    current: &str,
+    next: &str,
+    now: DateTime<Utc>,
+) -> StoreResult<()> {
+    installation::ActiveModel {
+        name: Set(format!(
+            "{RETIRED_LEDGER_KEY}{}",
+            current.split('+').nth(1).unwrap_or_default()
+        )),
+        value: Set(current.to_owned()),
+        set_at: Set(now),
+    }
+    .insert(conn)
+    .await?;
+    installation::ActiveModel {
+        name: Set(LEDGER_KEY.to_owned()),
+        value: Set(next.to_owned()),
+        set_at: Set(now),
+    }
+    .update(conn)
     .await?;
     Ok(())
 }

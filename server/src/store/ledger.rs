@@ -278,6 +278,16 @@ pub async fn checkpoint_for(conn: &impl ConnectionTrait, size: u64) -> StoreResu
     Ok(ledger_checkpoints::Entity::find_by_id(size).one(conn).await?)
 }
 
+/// Replaces the note of the checkpoint for `size` with the same checkpoint signed by more keys.
+pub async fn cosign_checkpoint(conn: &impl ConnectionTrait, size: u64, note: &str) -> StoreResult<()> {
+    ledger_checkpoints::Entity::update_many()
+        .col_expr(ledger_checkpoints::Column::Note, sea_orm::sea_query::Expr::value(note))
+        .filter(ledger_checkpoints::Column::TreeSize.eq(size as i64))
+        .exec(conn)
+        .await?;
+    Ok(())
+}
+
 /// Every checkpoint, smallest tree first.
 pub async fn checkpoints(conn: &impl ConnectionTrait) -> StoreResult<Vec<CheckpointRow>> {
     Ok(ledger_checkpoints::Entity::find()

@@ -62,6 +62,27 @@ pub async fn checkpoint_for(State(state): State<AppState>, Path(size): Path<u64>
         .into_response())
 }
 
+/// This log's verifier keys: the current one, then those it retired, newest first.
+pub(super) async fn verifier_keys(state: &AppState) -> AppResult<Vec<String>> {
+    let mut keys = vec![state.checkpoint_signer.verifier_key()];
+    let retired = store::installation::retired_ledger_keys(&state.db).await?;
+    keys.extend(retired.into_iter().rev().map(|key| key.verifier_key));
+    Ok(keys)
+}
+
+/// `GET /api/v1/ledger/keys`: the key that signs checkpoints now and every key that signed
+/// them before a rotation, so that receipts signed long ago keep verifying.
+pub async fn verifier_keys_listed(State(state): State<AppState>) -> AppResult<Json<Value>> {
+    let retired = store::installation::retired_ledger_keys(&state.db).await?;
+    Ok(Json(json!({
+        "current": state.checkpoint_signer.verifier_key(),
+        "retired": retired
+            .iter()
+            .map(|key| json!({ "verifier_key": key.verifier_key, "retired_at": key.retired_at.to_rfc3339() }))
+            .collect::<Vec<_>>(),
+    })))
+}
+
 pub async fn verifier_key(State(state): State<AppState>) -> Response {
     (
         [(CONTENT_TYPE, "text/plain; charset=utf-8")],

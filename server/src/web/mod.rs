@@ -291,6 +291,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/ledger/checkpoint", get(ledger::checkpoint))
         .route("/api/v1/ledger/checkpoints/{size}", get(ledger::checkpoint_for))
         .route("/api/v1/ledger/key", get(ledger::verifier_key))
+        .route("/api/v1/ledger/keys", get(ledger::verifier_keys_listed))
         .route("/api/v1/ledger/entries/{index}", get(ledger::entry))
         .route("/api/v1/ledger/entries/{index}/receipt", get(ledger::entry_receipt))
         .route("/api/v1/ledger/proofs/inclusion", get(ledger::inclusion_proof))

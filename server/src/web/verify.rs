@@ -170,13 +170,10 @@ fn failure_key(err: &ReceiptError) -> &'static str {
     }
 }
 
-/// Checks a receipt against this operator's key, the way a stranger would.
-fn check(state: &AppState, receipt: &Receipt) -> Result<(ProofView, EntryBody), ReceiptError> {
-    let key = state.checkpoint_signer.verifier_key();
-    let verified = receipt.verify(Trust {
-        key: Some(&key),
-        checkpoint: None,
-    })?;
+/// Checks a receipt against this operator's keys (the current one and those it retired), the
+/// way a stranger would.
+fn check(keys: &[String], receipt: &Receipt) -> Result<(ProofView, EntryBody), ReceiptError> {
+    let verified = receipt.verify(Trust { keys, checkpoint: None })?;
     Ok((ProofView::new(&verified, &receipt.checkpoint), verified.entry.body))
 }
 
@@ -266,8 +263,9 @@ async fn lookup(
 ) -> AppResult<Outcome> {
     let mut attestations = Vec::new();
     if let Some(checkpoint) = store::ledger::latest_checkpoint(&state.db).await? {
+        let keys = super::ledger::verifier_keys(state).await?;
         for a in attestations_of(state, &digest, &checkpoint).await? {
-            let proof = match check(state, &a.receipt) {
+            let proof = match check(&keys, &a.receipt) {
                 Ok((mut proof, body)) => {
                     proof.summary = Some(describe(state, ctx, &body).await?);
                     Ok(proof)
@@ -432,7 +430,8 @@ async fn receipt_outcome(
     ctx: &RequestContext,
     receipt: Result<Receipt, ReceiptError>,
 ) -> AppResult<Outcome> {
-    Ok(match receipt.and_then(|receipt| check(state, &receipt)) {
+    let keys = super::ledger::verifier_keys(state).await?;
+    Ok(match receipt.and_then(|receipt| check(&keys, &receipt)) {
         Ok((mut proof, body)) => {
             if let EntryBody::TokenMinted {
                 collection_id, serial, ..

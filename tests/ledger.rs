@@ -647,21 +647,15 @@ async fn a_rolled_back_database_is_not_signed_again(db: Db) {
     let server = Server::start(db).await;
     let (_, key, _, _) = approved_issuer_with_key(&server).await;
     for n in 0..7u8 {
-        let digest = keepsake::crypto::sha3_hex(&[n, 8]);
-        let response = attest(&server, Some(&key), json!({ "sha3_256": digest })).await;
-        assert_eq!(response.status(), StatusCode::CREATED);
+        attested(&server, &key, &[n, 8]).await;
     }
     let record = server.data_dir.join("keys").join("ledger-signing.checkpoint");
     let recorded = std::fs::read_to_string(&record).expect("the signer keeps its record");
     assert!(recorded.contains("\n8\n"), "{recorded}");
 
     roll_back(&server.db().await, 4).await;
-    let response = attest(
-        &server,
-        Some(&key),
-        json!({ "sha3_256": keepsake::crypto::sha3_hex(b"after the rollback") }),
-    )
-    .await;
+    let digest = keepsake::crypto::sha3_hex(b"after the rollback");
+    let response = attest(&server, Some(&key), json!({ "sha3_256": digest })).await;
     assert_eq!(response.status(), StatusCode::ACCEPTED, "queued, not signed");
     let reason = readyz_becomes(&server, StatusCode::SERVICE_UNAVAILABLE).await;
     assert!(
@@ -671,12 +665,7 @@ async fn a_rolled_back_database_is_not_signed_again(db: Db) {
     let server = server.restart_with(&[]).await;
     let reason = readyz_becomes(&server, StatusCode::SERVICE_UNAVAILABLE).await;
     assert!(reason.contains("rolled back"), "refused after a restart too: {reason}");
-    let latest = reqwest::get(server.url("/api/v1/ledger/checkpoint"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let latest = get_text_of(&server, "/api/v1/ledger/checkpoint").await;
     assert!(
         latest.contains("\n4\n"),
         "nothing was signed past the rollback: {latest}"
@@ -702,14 +691,7 @@ async fn a_rolled_back_database_is_not_signed_again(db: Db) {
 async fn a_rotated_key_keeps_old_receipts_verifying(db: Db) {
     let server = Server::start(db).await;
     let (_, key, _, _) = approved_issuer_with_key(&server).await;
-    let response = attest(
-        &server,
-        Some(&key),
-        json!({ "sha3_256": keepsake::crypto::sha3_hex(b"before the rotation") }),
-    )
-    .await;
-    assert_eq!(response.status(), StatusCode::CREATED);
-    let old_receipt: Value = response.json().await.unwrap();
+    let old_receipt = attested(&server, &key, b"before the rotation").await;
     let old_key = get_text_of(&server, "/api/v1/ledger/key").await.trim().to_owned();
 
     let (server, out) = server.restart_after_command(&["ledger", "rotate-key"]).await;
@@ -732,14 +714,7 @@ async fn a_rotated_key_keeps_old_receipts_verifying(db: Db) {
         "both keys signed the checkpoint the rotation found: {cosigned}"
     );
 
-    let response = attest(
-        &server,
-        Some(&key),
-        json!({ "sha3_256": keepsake::crypto::sha3_hex(b"after the rotation") }),
-    )
-    .await;
-    assert_eq!(response.status(), StatusCode::CREATED);
-    let new_receipt: Value = response.json().await.unwrap();
+    let new_receipt = attested(&server, &key, b"after the rotation").await;
     let note = new_receipt["checkpoint"].as_str().unwrap();
     assert!(checkpoint::verify(note, &new_key).is_ok());
     assert!(
@@ -782,6 +757,14 @@ async fn a_rotated_key_keeps_old_receipts_verifying(db: Db) {
 
 async fn get_text_of(server: &Server, path: &str) -> String {
     reqwest::get(server.url(path)).await.unwrap().text().await.unwrap()
+}
+
+/// Attests the SHA3-256 of `content` and returns the receipt.
+async fn attested(server: &Server, key: &str, content: &[u8]) -> Value {
+    let digest = keepsake::crypto::sha3_hex(content);
+    let response = attest(server, Some(key), json!({ "sha3_256": digest })).await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    response.json().await.unwrap()
 }
 
 /// Polls `/readyz` until its status is `want`, for at most 20 s; returns the body.
@@ -874,45 +857,17 @@ async fn a_failing_sequencer_says_so_and_recovers(db: Db) {
 async fn the_log_keeps_its_name_and_key(db: Db) {
     let server = Server::start(db).await;
     let (_, key, _, _) = approved_issuer_with_key(&server).await;
-    let response = attest(
-        &server,
-        Some(&key),
-        json!({ "sha3_256": keepsake::crypto::sha3_hex(b"named") }),
-    )
-    .await;
-    assert_eq!(response.status(), StatusCode::CREATED);
-    let verifier_key = || {
-        let server = &server;
-        async move {
-            reqwest::get(server.url("/api/v1/ledger/key"))
-                .await
-                .unwrap()
-                .text()
-                .await
-                .unwrap()
-        }
-    };
-    let before = verifier_key().await;
+    attested(&server, &key, b"named").await;
+    let before = get_text_of(&server, "/api/v1/ledger/key").await;
     assert!(before.starts_with("keepsake.localhost/ledger/sha3-256+"), "{before}");
 
     let server = server
         .restart_with(&[("KEEPSAKE_PUBLIC_URL", "https://collect.example.cn")])
         .await;
-    let after = reqwest::get(server.url("/api/v1/ledger/key"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let after = get_text_of(&server, "/api/v1/ledger/key").await;
     assert_eq!(after, before, "the log was not renamed");
     assert!(server.log().contains("the ledger keeps the name it was started with"));
-    let response = attest(
-        &server,
-        Some(&key),
-        json!({ "sha3_256": keepsake::crypto::sha3_hex(b"still named") }),
-    )
-    .await;
-    assert_eq!(response.status(), StatusCode::CREATED);
+    attested(&server, &key, b"still named").await;
     let (code, said) = audit(&server, &[]).await;
     assert_eq!(code, Some(0), "one history under one key: {said}");
 

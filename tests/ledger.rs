@@ -520,6 +520,19 @@ async fn the_audit_catches_every_tamper_and_a_rollback(db: Db) {
     let (code, said) = audit(&server, &["--checkpoint", saved]).await;
     assert_eq!(code, Some(0), "{said}");
     assert!(said.contains("8 entries") && said.contains("1 outside"), "{said}");
+    let missing = server.data_dir.join("no-such-checkpoint.txt");
+    let (code, said) = audit(&server, &["--checkpoint", missing.to_str().unwrap()]).await;
+    assert_eq!(code, Some(1), "{said}");
+    assert!(said.contains("cannot read the checkpoint"), "{said}");
+    let forged = server.data_dir.join("forged-checkpoint.txt");
+    std::fs::write(
+        &forged,
+        std::fs::read_to_string(saved).unwrap().replacen("\n7\n", "\n9\n", 1),
+    )
+    .unwrap();
+    let (code, said) = audit(&server, &["--checkpoint", forged.to_str().unwrap()]).await;
+    assert_eq!(code, Some(1), "{said}");
+    assert!(said.contains("is not validly signed by this log's key"), "{said}");
 
     let db = server.db().await;
     let node = || {

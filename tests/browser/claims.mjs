@@ -46,7 +46,8 @@ try {
   const saved = join(DOWNLOAD_DIR, 'certificate.json');
   await download.saveAs(saved);
   const json = JSON.parse(await readFile(saved, 'utf8'));
-  if (json.entry.type !== 'token_minted' || !json.holder || !json.holder.salt) {
+  if (json.entry.type !== 'token_minted' || !json.holder || !/^[0-9a-f]{64}$/.test(json.holder.opening || '')
+      || 'blind_index' in json.holder) {
     throw new Error(`not a token certificate: ${JSON.stringify(json).slice(0, 200)}`);
   }
 

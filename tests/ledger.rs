@@ -11,7 +11,7 @@ use crate::support::{Db, Server, location};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use keepsake::ledger::checkpoint;
-use keepsake::ledger::merkle::{Hash, leaf_hash, verify_consistency, verify_inclusion};
+use keepsake::ledger::merkle::{Hash, LOG_HASH, verify_consistency, verify_inclusion};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -48,7 +48,7 @@ async fn checkpoint_with(server: &Server, size: u64) -> String {
     }
 }
 
-async fn get_json(server: &Server, path: &str) -> Value {
+pub(crate) async fn get_json(server: &Server, path: &str) -> Value {
     reqwest::get(server.url(path)).await.unwrap().json().await.unwrap()
 }
 
@@ -203,7 +203,7 @@ async fn a_stranger_verifies_an_attested_file(db: Db) {
     let other_dir = tempfile::tempdir().unwrap();
     let other_key = keepsake::ledger::checkpoint::CheckpointSigner::load(
         &other_dir.path().join("k"),
-        "keepsake.localhost/ledger/sha3-256".into(),
+        "keepsake.localhost/ledger".into(),
     )
     .unwrap()
     .verifier_key();
@@ -452,7 +452,7 @@ async fn the_audit_names_a_tampered_entry(db: Db) {
     ledger_entries::Entity::update_many()
         .col_expr(
             ledger_entries::Column::LeafHash,
-            Expr::value(leaf_hash(&altered).to_vec()),
+            Expr::value(LOG_HASH.leaf(&altered).to_vec()),
         )
         .filter(ledger_entries::Column::Idx.eq(3))
         .exec(&db)
@@ -468,7 +468,7 @@ async fn the_audit_names_a_tampered_entry(db: Db) {
 }
 
 /// Runs `keepsake ledger audit` with `args` and returns whether it passed and what it said.
-async fn audit(server: &Server, args: &[&str]) -> (Option<i32>, String) {
+pub(crate) async fn audit(server: &Server, args: &[&str]) -> (Option<i32>, String) {
     let mut all = vec!["ledger", "audit"];
     all.extend_from_slice(args);
     let out = server.run_cli(&all, "").await;
@@ -768,12 +768,12 @@ async fn a_rotated_key_keeps_old_receipts_verifying(db: Db) {
     assert!(html.contains("回执有效"), "{html}");
 }
 
-async fn get_text_of(server: &Server, path: &str) -> String {
+pub(crate) async fn get_text_of(server: &Server, path: &str) -> String {
     reqwest::get(server.url(path)).await.unwrap().text().await.unwrap()
 }
 
 /// Attests the SHA3-256 of `content` and returns the receipt.
-async fn attested(server: &Server, key: &str, content: &[u8]) -> Value {
+pub(crate) async fn attested(server: &Server, key: &str, content: &[u8]) -> Value {
     let digest = keepsake::crypto::sha3_hex(content);
     let response = attest(server, Some(key), json!({ "sha3_256": digest })).await;
     assert_eq!(response.status(), StatusCode::CREATED);
@@ -872,7 +872,7 @@ async fn the_log_keeps_its_name_and_key(db: Db) {
     let (_, key, _, _) = approved_issuer_with_key(&server).await;
     attested(&server, &key, b"named").await;
     let before = get_text_of(&server, "/api/v1/ledger/key").await;
-    assert!(before.starts_with("keepsake.localhost/ledger/sha3-256+"), "{before}");
+    assert!(before.starts_with("keepsake.localhost/ledger+"), "{before}");
 
     let server = server
         .restart_with(&[("KEEPSAKE_PUBLIC_URL", "https://collect.example.cn")])
@@ -905,7 +905,7 @@ async fn attestations_get_receipts_that_verify_offline(db: Db) {
         .await
         .unwrap();
     let verifier_key = verifier_key.trim();
-    assert!(verifier_key.starts_with("keepsake.localhost/ledger/sha3-256+"));
+    assert!(verifier_key.starts_with("keepsake.localhost/ledger+"));
 
     // The approval itself is in the log.
     let note = checkpoint_with(&server, 1).await;
@@ -926,7 +926,7 @@ async fn attestations_get_receipts_that_verify_offline(db: Db) {
 
     // Verify the receipt as a stranger would: leaf, proof, signed checkpoint.
     let entry_bytes = STANDARD.decode(receipt["entry"]["entry"].as_str().unwrap()).unwrap();
-    let leaf = leaf_hash(&entry_bytes);
+    let leaf = LOG_HASH.leaf(&entry_bytes);
     assert_eq!(
         receipt["entry"]["leaf_hash"],
         leaf.iter().map(|b| format!("{b:02x}")).collect::<String>()
@@ -936,12 +936,12 @@ async fn attestations_get_receipts_that_verify_offline(db: Db) {
     let proof = proof_of(&receipt["inclusion_proof"]["hashes"]);
     let signed = checkpoint::verify(receipt["checkpoint"].as_str().unwrap(), verifier_key).unwrap();
     assert_eq!(signed.size, size);
-    assert!(verify_inclusion(index, size, &leaf, &proof, &signed.root));
+    assert!(verify_inclusion(LOG_HASH, index, size, &leaf, &proof, &signed.root));
     let mut forged = entry_bytes.clone();
     let last = forged.len() - 1;
     forged[last] ^= 1;
     assert!(
-        !verify_inclusion(index, size, &leaf_hash(&forged), &proof, &signed.root),
+        !verify_inclusion(LOG_HASH, index, size, &LOG_HASH.leaf(&forged), &proof, &signed.root),
         "tampering shows"
     );
 
@@ -955,6 +955,7 @@ async fn attestations_get_receipts_that_verify_offline(db: Db) {
     )
     .await;
     assert!(verify_consistency(
+        LOG_HASH,
         first.size,
         signed.size,
         &first.root,

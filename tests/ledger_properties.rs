@@ -1,16 +1,20 @@
-//! The Merkle tree against RFC 9162: the RFC 6962 test-vector leaves with SHA3-256 (expected
-//! values computed independently from the RFC's definitions with Python's `hashlib.sha3_256`),
-//! and property tests: for random sizes every inclusion and consistency proof verifies, and a
+//! The Merkle tree against RFC 6962/9162: the published RFC 6962 test vectors for the SHA-256
+//! tree of ledger format v2 (from Certificate Transparency's and transparency-dev/merkle's
+//! test data), the same leaves in the SHA3-256 tree of the closed v1 log (expected values
+//! computed independently from the RFC's definitions with Python's `hashlib.sha3_256`), and
+//! property tests: for random sizes every inclusion and consistency proof verifies, and a
 //! flipped bit, a wrong index or a wrong size makes it fail.
 
 use std::sync::OnceLock;
 
 use keepsake::ledger::merkle::{
-    self, Hash, NodeMap, append_nodes, consistency_proof, inclusion_proof, leaf_hash, nodes_completed_by,
+    self, Hash, NodeMap, TreeHash, append_nodes, consistency_proof, inclusion_proof, nodes_completed_by,
     verify_consistency, verify_inclusion,
 };
 use proptest::prelude::*;
 
+/// The hash of the trees the properties are checked on: the live log's.
+const H: TreeHash = TreeHash::Sha256;
 /// The leaves of the RFC 6962 reference test vectors.
 fn vector_leaves() -> Vec<Vec<u8>> {
     vec![
@@ -34,124 +38,214 @@ fn unhex(text: &str) -> Hash {
 }
 
 /// Appends `entries` the way the sequencer does and returns the leaves and stored nodes.
-fn build<E: AsRef<[u8]>>(entries: impl IntoIterator<Item = E>) -> (Vec<Hash>, NodeMap) {
+fn build<E: AsRef<[u8]>>(h: TreeHash, entries: impl IntoIterator<Item = E>) -> (Vec<Hash>, NodeMap) {
     let mut nodes = NodeMap::default();
     let mut leaves = Vec::new();
     for (i, entry) in entries.into_iter().enumerate() {
         let index = i as u64;
-        let leaf = leaf_hash(entry.as_ref());
+        let leaf = h.leaf(entry.as_ref());
         let siblings: NodeMap = append_nodes(index).into_iter().map(|id| (id, nodes[&id])).collect();
-        nodes.extend(nodes_completed_by(index, leaf, &siblings));
+        nodes.extend(nodes_completed_by(h, index, leaf, &siblings));
         leaves.push(leaf);
     }
     (leaves, nodes)
 }
 
-#[test]
-fn roots_of_the_rfc_vectors() {
-    let (_, nodes) = build(vector_leaves());
-    let expected = [
-        "a7ffc6f8bf1ed76651c14756a061d662f580ff4de43b49fa82d80a4b80f8434a",
-        "5d53469f20fef4f8eab52b88044ede69c77a6a68a60728609fc4a65ff531e7d0",
-        "00aa2729e7518d75a0bddbc27a81792cba8eef7d1f4776db825ac648d53ff899",
-        "1fb033ea975c1b122f83bab69ac3d599e22022483e6d59d8483664f4468a12e7",
-        "989723635d78295ffead0c3d2cdc1124d7005a02f1fcb5e0738d27dd121dda7b",
-        "b68ad310ac9dac7dbb4eed8f461feef36a300d5b8c069b9a147d7fb42e119371",
-        "b41b1d6937a1dc9a427a59f86a243017ca22ca52e617319a22d333d668086457",
-        "16e8656d265de9fb0275341f3813e0851caecd33653df1597f0cd39ce40a4564",
-        "da799b626ea73f9f5e404ef56ddac189d7f8a4c00b5c317b6ed69463a441ae3f",
-    ];
-    for (size, root) in expected.iter().enumerate() {
-        assert_eq!(merkle::root(size as u64, &nodes), unhex(root), "size {size}");
-    }
+/// Expected roots (by size, from 0), inclusion proofs (index, size, path) and consistency
+/// proofs (from, to, proof) for [`vector_leaves`].
+struct Vectors {
+    roots: [&'static str; 9],
+    inclusion: &'static [(u64, u64, &'static [&'static str])],
+    consistency: &'static [(u64, u64, &'static [&'static str])],
 }
 
-#[test]
-fn inclusion_proofs_of_the_rfc_vectors() {
-    let (leaves, nodes) = build(vector_leaves());
-    let cases: [(u64, u64, &[&str]); 5] = [
-        (0, 1, &[]),
-        (
-            0,
-            8,
-            &[
-                "762ba6a3d9312bf3e6dc71e74f34208e889fc44e6ff400724deecfeda7d5b3ce",
-                "a4327dcfa35a38cbc8c303543b92eba46135e994665639ac713cd13107a2b2c2",
-                "11d9ca65b08d041410edf353642b3b723f3103b32033674bb3f032a239dd48b9",
-            ],
-        ),
-        (
-            5,
-            8,
-            &[
-                "e875d6221856e1fc0e0817c732eb34487012a298bc0cefba463189df11e8ade6",
-                "7d30119c374ef90c1cf441e419cd2fff6ad0286dfd84818d4d5f95e119b7f961",
-                "989723635d78295ffead0c3d2cdc1124d7005a02f1fcb5e0738d27dd121dda7b",
-            ],
-        ),
-        (
-            2,
-            3,
-            &["00aa2729e7518d75a0bddbc27a81792cba8eef7d1f4776db825ac648d53ff899"],
-        ),
-        (
-            1,
-            5,
-            &[
-                "5d53469f20fef4f8eab52b88044ede69c77a6a68a60728609fc4a65ff531e7d0",
-                "a4327dcfa35a38cbc8c303543b92eba46135e994665639ac713cd13107a2b2c2",
-                "e875d6221856e1fc0e0817c732eb34487012a298bc0cefba463189df11e8ade6",
-            ],
-        ),
-    ];
-    for (index, size, expected) in cases {
-        let proof = inclusion_proof(index, size, &nodes).unwrap();
+fn check(h: TreeHash, vectors: &Vectors) {
+    let (leaves, nodes) = build(h, vector_leaves());
+    for (size, root) in (0..).zip(vectors.roots) {
+        assert_eq!(merkle::root(h, size, &nodes), unhex(root), "root of size {size}");
+    }
+    for &(index, size, expected) in vectors.inclusion {
+        let proof = inclusion_proof(h, index, size, &nodes).unwrap();
         let expected: Vec<Hash> = expected.iter().map(|h| unhex(h)).collect();
         assert_eq!(proof, expected, "index {index} size {size}");
-        let root = merkle::root(size, &nodes);
-        assert!(verify_inclusion(index, size, &leaves[index as usize], &proof, &root));
+        let root = merkle::root(h, size, &nodes);
+        assert!(verify_inclusion(h, index, size, &leaves[index as usize], &proof, &root));
+    }
+    for &(from, to, expected) in vectors.consistency {
+        let proof = consistency_proof(h, from, to, &nodes).unwrap();
+        let expected: Vec<Hash> = expected.iter().map(|h| unhex(h)).collect();
+        assert_eq!(proof, expected, "from {from} to {to}");
+        let (first, second) = (merkle::root(h, from, &nodes), merkle::root(h, to, &nodes));
+        assert!(verify_consistency(h, from, to, &first, &second, &proof));
     }
 }
 
 #[test]
-fn consistency_proofs_of_the_rfc_vectors() {
-    let (_, nodes) = build(vector_leaves());
-    let cases: [(u64, u64, &[&str]); 4] = [
-        (1, 1, &[]),
-        (
-            1,
-            8,
-            &[
-                "762ba6a3d9312bf3e6dc71e74f34208e889fc44e6ff400724deecfeda7d5b3ce",
-                "a4327dcfa35a38cbc8c303543b92eba46135e994665639ac713cd13107a2b2c2",
-                "11d9ca65b08d041410edf353642b3b723f3103b32033674bb3f032a239dd48b9",
+fn the_sha256_tree_gives_the_published_rfc6962_vectors() {
+    check(
+        TreeHash::Sha256,
+        &Vectors {
+            roots: [
+                "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+                "6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d",
+                "fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125",
+                "aeb6bcfe274b70a14fb067a5e5578264db0fa9b51af5e0ba159158f329e06e77",
+                "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7",
+                "4e3bbb1f7b478dcfe71fb631631519a3bca12c9aefca1612bfce4c13a86264d4",
+                "76e67dadbcdf1e10e1b74ddc608abd2f98dfb16fbce75277b5232a127f2087ef",
+                "ddb89be403809e325750d3d263cd78929c2942b7942a34b77e122c9594a74c8c",
+                "5dc9da79a70659a9ad559cb701ded9a2ab9d823aad2f4960cfe370eff4604328",
             ],
-        ),
-        (
-            6,
-            8,
-            &[
-                "0f6a8e5e02d19ae2ad9a868a23bb45bf9cde4e698375e60636301fb775eb4699",
-                "7d30119c374ef90c1cf441e419cd2fff6ad0286dfd84818d4d5f95e119b7f961",
+            inclusion: &[
+                (0, 1, &[]),
+                (
+                    0,
+                    8,
+                    &[
+                        "96a296d224f285c67bee93c30f8a309157f0daa35dc5b87e410b78630a09cfc7",
+                        "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
+                        "6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4",
+                    ],
+                ),
+                (
+                    5,
+                    8,
+                    &[
+                        "bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b",
+                        "ca854ea128ed050b41b35ffc1b87b8eb2bde461e9e3b5596ece6b9d5975a0ae0",
+                        "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7",
+                    ],
+                ),
+                (
+                    2,
+                    3,
+                    &["fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125"],
+                ),
+                (
+                    1,
+                    5,
+                    &[
+                        "6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d",
+                        "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
+                        "bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b",
+                    ],
+                ),
+            ],
+            consistency: &[
+                (1, 1, &[]),
+                (
+                    1,
+                    8,
+                    &[
+                        "96a296d224f285c67bee93c30f8a309157f0daa35dc5b87e410b78630a09cfc7",
+                        "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
+                        "6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4",
+                    ],
+                ),
+                (
+                    6,
+                    8,
+                    &[
+                        "0ebc5d3437fbe2db158b9f126a1d118e308181031d0a949f8dededebc558ef6a",
+                        "ca854ea128ed050b41b35ffc1b87b8eb2bde461e9e3b5596ece6b9d5975a0ae0",
+                        "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7",
+                    ],
+                ),
+                (
+                    2,
+                    5,
+                    &[
+                        "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
+                        "bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b",
+                    ],
+                ),
+            ],
+        },
+    );
+}
+
+#[test]
+fn the_v1_sha3_tree_keeps_its_vectors() {
+    check(
+        TreeHash::Sha3_256,
+        &Vectors {
+            roots: [
+                "a7ffc6f8bf1ed76651c14756a061d662f580ff4de43b49fa82d80a4b80f8434a",
+                "5d53469f20fef4f8eab52b88044ede69c77a6a68a60728609fc4a65ff531e7d0",
+                "00aa2729e7518d75a0bddbc27a81792cba8eef7d1f4776db825ac648d53ff899",
+                "1fb033ea975c1b122f83bab69ac3d599e22022483e6d59d8483664f4468a12e7",
                 "989723635d78295ffead0c3d2cdc1124d7005a02f1fcb5e0738d27dd121dda7b",
+                "b68ad310ac9dac7dbb4eed8f461feef36a300d5b8c069b9a147d7fb42e119371",
+                "b41b1d6937a1dc9a427a59f86a243017ca22ca52e617319a22d333d668086457",
+                "16e8656d265de9fb0275341f3813e0851caecd33653df1597f0cd39ce40a4564",
+                "da799b626ea73f9f5e404ef56ddac189d7f8a4c00b5c317b6ed69463a441ae3f",
             ],
-        ),
-        (
-            2,
-            5,
-            &[
-                "a4327dcfa35a38cbc8c303543b92eba46135e994665639ac713cd13107a2b2c2",
-                "e875d6221856e1fc0e0817c732eb34487012a298bc0cefba463189df11e8ade6",
+            inclusion: &[
+                (0, 1, &[]),
+                (
+                    0,
+                    8,
+                    &[
+                        "762ba6a3d9312bf3e6dc71e74f34208e889fc44e6ff400724deecfeda7d5b3ce",
+                        "a4327dcfa35a38cbc8c303543b92eba46135e994665639ac713cd13107a2b2c2",
+                        "11d9ca65b08d041410edf353642b3b723f3103b32033674bb3f032a239dd48b9",
+                    ],
+                ),
+                (
+                    5,
+                    8,
+                    &[
+                        "e875d6221856e1fc0e0817c732eb34487012a298bc0cefba463189df11e8ade6",
+                        "7d30119c374ef90c1cf441e419cd2fff6ad0286dfd84818d4d5f95e119b7f961",
+                        "989723635d78295ffead0c3d2cdc1124d7005a02f1fcb5e0738d27dd121dda7b",
+                    ],
+                ),
+                (
+                    2,
+                    3,
+                    &["00aa2729e7518d75a0bddbc27a81792cba8eef7d1f4776db825ac648d53ff899"],
+                ),
+                (
+                    1,
+                    5,
+                    &[
+                        "5d53469f20fef4f8eab52b88044ede69c77a6a68a60728609fc4a65ff531e7d0",
+                        "a4327dcfa35a38cbc8c303543b92eba46135e994665639ac713cd13107a2b2c2",
+                        "e875d6221856e1fc0e0817c732eb34487012a298bc0cefba463189df11e8ade6",
+                    ],
+                ),
             ],
-        ),
-    ];
-    for (from, to, expected) in cases {
-        let proof = consistency_proof(from, to, &nodes).unwrap();
-        let expected: Vec<Hash> = expected.iter().map(|h| unhex(h)).collect();
-        assert_eq!(proof, expected, "from {from} to {to}");
-        let (first, second) = (merkle::root(from, &nodes), merkle::root(to, &nodes));
-        assert!(verify_consistency(from, to, &first, &second, &proof));
-    }
+            consistency: &[
+                (1, 1, &[]),
+                (
+                    1,
+                    8,
+                    &[
+                        "762ba6a3d9312bf3e6dc71e74f34208e889fc44e6ff400724deecfeda7d5b3ce",
+                        "a4327dcfa35a38cbc8c303543b92eba46135e994665639ac713cd13107a2b2c2",
+                        "11d9ca65b08d041410edf353642b3b723f3103b32033674bb3f032a239dd48b9",
+                    ],
+                ),
+                (
+                    6,
+                    8,
+                    &[
+                        "0f6a8e5e02d19ae2ad9a868a23bb45bf9cde4e698375e60636301fb775eb4699",
+                        "7d30119c374ef90c1cf441e419cd2fff6ad0286dfd84818d4d5f95e119b7f961",
+                        "989723635d78295ffead0c3d2cdc1124d7005a02f1fcb5e0738d27dd121dda7b",
+                    ],
+                ),
+                (
+                    2,
+                    5,
+                    &[
+                        "a4327dcfa35a38cbc8c303543b92eba46135e994665639ac713cd13107a2b2c2",
+                        "e875d6221856e1fc0e0817c732eb34487012a298bc0cefba463189df11e8ade6",
+                    ],
+                ),
+            ],
+        },
+    );
 }
 
 /// Largest tree the properties draw sizes from.
@@ -159,7 +253,7 @@ const MAX_SIZE: u64 = 1_100;
 
 fn shared_tree() -> &'static (Vec<Hash>, NodeMap) {
     static TREE: OnceLock<(Vec<Hash>, NodeMap)> = OnceLock::new();
-    TREE.get_or_init(|| build((0..MAX_SIZE).map(|i| format!("attestation {i}"))))
+    TREE.get_or_init(|| build(H, (0..MAX_SIZE).map(|i| format!("attestation {i}"))))
 }
 
 /// A size in `1..=MAX_SIZE` and an index below it.
@@ -184,17 +278,17 @@ proptest! {
     fn roots_of_random_entries_follow_the_definition(entries in prop::collection::vec(prop::collection::vec(any::<u8>(), 0..40), 0..70)) {
         fn mth(leaves: &[Hash]) -> Hash {
             match leaves.len() {
-                0 => merkle::empty_root(),
+                0 => H.empty_root(),
                 1 => leaves[0],
                 n => {
                     let k = 1 << (usize::BITS - 1 - (n - 1).leading_zeros());
-                    merkle::node_hash(&mth(&leaves[..k]), &mth(&leaves[k..]))
+                    H.node(&mth(&leaves[..k]), &mth(&leaves[k..]))
                 }
             }
         }
-        let (leaves, nodes) = build(&entries);
+        let (leaves, nodes) = build(H, &entries);
         for size in 0..=leaves.len() {
-            prop_assert_eq!(merkle::root(size as u64, &nodes), mth(&leaves[..size]));
+            prop_assert_eq!(merkle::root(H, size as u64, &nodes), mth(&leaves[..size]));
         }
     }
 
@@ -208,26 +302,26 @@ proptest! {
     ) {
         let (leaves, nodes) = shared_tree();
         let leaf = leaves[index as usize];
-        let root = merkle::root(size, nodes);
-        let proof = inclusion_proof(index, size, nodes).unwrap();
-        prop_assert!(verify_inclusion(index, size, &leaf, &proof, &root));
+        let root = merkle::root(H, size, nodes);
+        let proof = inclusion_proof(H, index, size, nodes).unwrap();
+        prop_assert!(verify_inclusion(H, index, size, &leaf, &proof, &root));
 
         if !proof.is_empty() {
             let mut flipped = proof.clone();
             flip(&mut flipped, element, bit);
-            prop_assert!(!verify_inclusion(index, size, &leaf, &flipped, &root));
+            prop_assert!(!verify_inclusion(H, index, size, &leaf, &flipped, &root));
         }
         let mut wrong_leaf = leaf;
         wrong_leaf[bit / 8] ^= 1 << (bit % 8);
-        prop_assert!(!verify_inclusion(index, size, &wrong_leaf, &proof, &root));
+        prop_assert!(!verify_inclusion(H, index, size, &wrong_leaf, &proof, &root));
         let wrong_index = other_index % size;
         if wrong_index != index {
-            prop_assert!(!verify_inclusion(wrong_index, size, &leaf, &proof, &root));
+            prop_assert!(!verify_inclusion(H, wrong_index, size, &leaf, &proof, &root));
         }
-        prop_assert!(!verify_inclusion(index + size, size, &leaf, &proof, &root));
+        prop_assert!(!verify_inclusion(H, index + size, size, &leaf, &proof, &root));
         if other_size != size && index < other_size {
-            let other_root = merkle::root(other_size, nodes);
-            prop_assert!(!verify_inclusion(index, other_size, &leaf, &proof, &other_root));
+            let other_root = merkle::root(H, other_size, nodes);
+            prop_assert!(!verify_inclusion(H, index, other_size, &leaf, &proof, &other_root));
         }
     }
 
@@ -239,28 +333,28 @@ proptest! {
         other_size in 1..=MAX_SIZE,
     ) {
         let (_, nodes) = shared_tree();
-        let (first, second) = (merkle::root(from, nodes), merkle::root(to, nodes));
-        let proof = consistency_proof(from, to, nodes).unwrap();
-        prop_assert!(verify_consistency(from, to, &first, &second, &proof));
+        let (first, second) = (merkle::root(H, from, nodes), merkle::root(H, to, nodes));
+        let proof = consistency_proof(H, from, to, nodes).unwrap();
+        prop_assert!(verify_consistency(H, from, to, &first, &second, &proof));
 
         if !proof.is_empty() {
             let mut flipped = proof.clone();
             flip(&mut flipped, element, bit);
-            prop_assert!(!verify_consistency(from, to, &first, &second, &flipped));
+            prop_assert!(!verify_consistency(H, from, to, &first, &second, &flipped));
         }
         if from < to {
             let mut forked = first;
             forked[bit / 8] ^= 1 << (bit % 8);
-            prop_assert!(!verify_consistency(from, to, &forked, &second, &proof));
+            prop_assert!(!verify_consistency(H, from, to, &forked, &second, &proof));
             let mut rewritten = second;
             rewritten[bit / 8] ^= 1 << (bit % 8);
-            prop_assert!(!verify_consistency(from, to, &first, &rewritten, &proof));
-            let other_root = merkle::root(other_size, nodes);
+            prop_assert!(!verify_consistency(H, from, to, &first, &rewritten, &proof));
+            let other_root = merkle::root(H, other_size, nodes);
             if other_size != from && other_size < to {
-                prop_assert!(!verify_consistency(other_size, to, &other_root, &second, &proof));
+                prop_assert!(!verify_consistency(H, other_size, to, &other_root, &second, &proof));
             }
             if other_size != to && other_size > from {
-                prop_assert!(!verify_consistency(from, other_size, &first, &other_root, &proof));
+                prop_assert!(!verify_consistency(H, from, other_size, &first, &other_root, &proof));
             }
         }
     }

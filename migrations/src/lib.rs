@@ -23,6 +23,7 @@ mod m20261201_000013_installation;
 mod m20261202_000014_normalised_emails;
 mod m20261202_000015_transfer_attempts;
 mod m20261202_000016_pseudonymous_throttles;
+mod m20261202_000017_ledger_formats;
 
 /// The ordered list of every migration; `keepsake migrate` and server start-up apply it.
 pub struct Migrator;
@@ -47,6 +48,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000014_normalised_emails::Migration),
             Box::new(m20261202_000015_transfer_attempts::Migration),
             Box::new(m20261202_000016_pseudonymous_throttles::Migration),
+            Box::new(m20261202_000017_ledger_formats::Migration),
         ]
     }
 }

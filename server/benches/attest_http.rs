@@ -26,7 +26,7 @@ use std::time::{Duration, Instant};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use keepsake::ledger::checkpoint;
-use keepsake::ledger::merkle::{Hash, leaf_hash, verify_inclusion};
+use keepsake::ledger::merkle::{Hash, LOG_HASH, verify_inclusion};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use support::kyb::approved_issuer_with_key;
@@ -145,7 +145,14 @@ fn verify_receipt(receipt: &Value) {
     let index = receipt["entry"]["index"].as_u64().unwrap();
     assert_eq!(receipt["inclusion_proof"]["size"].as_u64(), Some(signed.size));
     assert!(
-        verify_inclusion(index, signed.size, &leaf_hash(&entry), &proof, &signed.root),
+        verify_inclusion(
+            LOG_HASH,
+            index,
+            signed.size,
+            &LOG_HASH.leaf(&entry),
+            &proof,
+            &signed.root
+        ),
         "a receipt does not verify"
     );
 }

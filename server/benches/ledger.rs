@@ -5,8 +5,8 @@
 //!
 //! - `append/<size>`: appending one leaf to a tree of that size. `ours` is the sequencer's path
 //!   (`append_nodes` checked against the node cache, `nodes_completed_by`, nodes inserted into
-//!   a `NodeMap`), `ct-merkle` is `MemoryBackedTree<Sha3_256, _>::push`, and `sha3-floor` is two
-//!   bare SHA3-256 hashes per leaf (leaf hash and one interior node), the least any append can do.
+//!   a `NodeMap`), `ct-merkle` is `MemoryBackedTree<Sha256, _>::push`, and `sha256-floor` is two
+//!   bare SHA-256 hashes per leaf (leaf hash and one interior node), the least any append can do.
 //!   Every sample starts from a copy of the tree of that size that grows by at most an eighth.
 //! - `inclusion_proof/<size>`: proofs for random leaves. `ours` names the nodes
 //!   (`inclusion_nodes`), gathers them into a small `NodeMap` as a store fetch would, then builds
@@ -34,20 +34,20 @@ use ct_merkle::mem_backed_tree::MemoryBackedTree;
 use ct_merkle::{InclusionProof, RootHash};
 use keepsake::ledger::checkpoint::CheckpointSigner;
 use keepsake::ledger::entry::{Entry, EntryBody};
+use keepsake::ledger::merkle::LOG_HASH as H;
 use keepsake::ledger::merkle::{
-    Hash, NodeMap, append_nodes, inclusion_nodes, inclusion_proof, leaf_hash, nodes_completed_by, root,
-    verify_inclusion,
+    Hash, NodeMap, append_nodes, inclusion_nodes, inclusion_proof, nodes_completed_by, root, verify_inclusion,
 };
 use keepsake::ledger::sequencer::sequence_once;
 use keepsake::store;
 use sea_orm::{DatabaseConnection, TransactionTrait};
-use sha3::{Digest, Sha3_256};
+use sha2::{Digest, Sha256};
 
 /// Length of every benchmark entry: a hash attestation, whose fields all have a fixed width.
 const ENTRY_LEN: usize = 82;
 
 type EntryBytes = [u8; ENTRY_LEN];
-type CtTree = MemoryBackedTree<Sha3_256, EntryBytes>;
+type CtTree = MemoryBackedTree<Sha256, EntryBytes>;
 
 /// How many distinct entries the timed appends cycle through.
 const APPEND_POOL: usize = 1 << 16;
@@ -104,13 +104,13 @@ impl Ours {
     /// One append, as `sequence_once` does it with every needed node already in its cache.
     fn append(&mut self, entry: &[u8]) {
         let index = self.size;
-        let leaf = leaf_hash(entry);
+        let leaf = H.leaf(entry);
         let missing = append_nodes(index)
             .into_iter()
             .filter(|id| !self.nodes.contains_key(id))
             .count();
         assert_eq!(missing, 0, "an in-memory tree holds every node");
-        for (id, hash) in nodes_completed_by(index, leaf, &self.nodes) {
+        for (id, hash) in nodes_completed_by(H, index, leaf, &self.nodes) {
             self.nodes.insert(id, hash);
         }
         self.size += 1;
@@ -119,8 +119,8 @@ impl Ours {
 
 /// The least work an append can do: hash the leaf, then one interior node.
 fn floor_hashes(previous: &Hash, entry: &[u8]) -> Hash {
-    let leaf: Hash = Sha3_256::new_with_prefix([0x00]).chain_update(entry).finalize().into();
-    Sha3_256::new_with_prefix([0x01])
+    let leaf: Hash = Sha256::new_with_prefix([0x00]).chain_update(entry).finalize().into();
+    Sha256::new_with_prefix([0x01])
         .chain_update(previous)
         .chain_update(leaf)
         .finalize()
@@ -157,7 +157,7 @@ fn build(size: u64, entries: &[EntryBytes]) -> (Ours, CtTree) {
     let floor_time = start.elapsed();
 
     println!(
-        "build: {size} leaves from empty: ours {:.2} s ({}), ct-merkle {:.2} s ({}), sha3-floor {:.2} s ({})",
+        "build: {size} leaves from empty: ours {:.2} s ({}), ct-merkle {:.2} s ({}), sha256-floor {:.2} s ({})",
         ours_time.as_secs_f64(),
         rate(size, ours_time),
         ct_time.as_secs_f64(),
@@ -173,12 +173,12 @@ struct Probe {
     index: u64,
     entry: EntryBytes,
     ours: Vec<Hash>,
-    ct: InclusionProof<Sha3_256>,
+    ct: InclusionProof<Sha256>,
 }
 
 /// Checks that both libraries agree on the root and on proofs, and returns random probes.
-fn cross_check(size: u64, ours: &Ours, ct: &CtTree, entries: &[EntryBytes]) -> (Hash, RootHash<Sha3_256>, Vec<Probe>) {
-    let our_root = root(size, &ours.nodes);
+fn cross_check(size: u64, ours: &Ours, ct: &CtTree, entries: &[EntryBytes]) -> (Hash, RootHash<Sha256>, Vec<Probe>) {
+    let our_root = root(H, size, &ours.nodes);
     let ct_root = ct.root();
     assert_eq!(ct_root.num_leaves(), size);
     assert_eq!(
@@ -190,11 +190,11 @@ fn cross_check(size: u64, ours: &Ours, ct: &CtTree, entries: &[EntryBytes]) -> (
     let probes: Vec<Probe> = (0..PROBES)
         .map(|_| {
             let index = splitmix(&mut state) % size;
-            let ours = inclusion_proof(index, size, &ours.nodes).unwrap();
+            let ours = inclusion_proof(H, index, size, &ours.nodes).unwrap();
             let ct = ct.prove_inclusion(index as usize);
             assert_eq!(ours.concat(), ct.as_bytes(), "proofs differ for leaf {index} of {size}");
             let entry = entries[index as usize];
-            assert!(verify_inclusion(index, size, &leaf_hash(&entry), &ours, &our_root));
+            assert!(verify_inclusion(H, index, size, &H.leaf(&entry), &ours, &our_root));
             assert!(ct_root.verify_inclusion(&entry, index, &ct).is_ok());
             Probe { index, entry, ours, ct }
         })
@@ -269,7 +269,7 @@ fn bench_size(c: &mut Criterion, size: u64, entries: &[EntryBytes], quick: bool)
         "ct-merkle",
         appends(&ct, budget, pool, |t| t.push(pool[0]), |t, e| t.push(*e)),
     );
-    group.bench_function("sha3-floor", |b| {
+    group.bench_function("sha256-floor", |b| {
         let mut acc = [0u8; 32];
         let mut cursor = 0usize;
         b.iter(|| {
@@ -289,7 +289,7 @@ fn bench_size(c: &mut Criterion, size: u64, entries: &[EntryBytes], quick: bool)
             k += 1;
             let ids = inclusion_nodes(index, size).unwrap();
             let fetched: NodeMap = ids.into_iter().map(|id| (id, ours.nodes[&id])).collect();
-            inclusion_proof(index, size, &fetched).unwrap()
+            inclusion_proof(H, index, size, &fetched).unwrap()
         });
     });
     group.bench_function("ours-full-map", |b| {
@@ -297,7 +297,7 @@ fn bench_size(c: &mut Criterion, size: u64, entries: &[EntryBytes], quick: bool)
         b.iter(|| {
             let index = probes[k % PROBES].index;
             k += 1;
-            inclusion_proof(index, size, &ours.nodes).unwrap()
+            inclusion_proof(H, index, size, &ours.nodes).unwrap()
         });
     });
     group.bench_function("ct-merkle", |b| {
@@ -317,8 +317,8 @@ fn bench_size(c: &mut Criterion, size: u64, entries: &[EntryBytes], quick: bool)
         b.iter(|| {
             let probe = &probes[k % PROBES];
             k += 1;
-            let leaf = leaf_hash(black_box(&probe.entry));
-            assert!(verify_inclusion(probe.index, size, &leaf, &probe.ours, &our_root));
+            let leaf = H.leaf(black_box(&probe.entry));
+            assert!(verify_inclusion(H, probe.index, size, &leaf, &probe.ours, &our_root));
         });
     });
     group.bench_function("ct-merkle", |b| {
@@ -341,8 +341,8 @@ async fn sqlite_ledger(dir: &Path) -> (DatabaseConnection, CheckpointSigner) {
     let url = format!("sqlite://{}?mode=rwc", dir.join("keepsake.db").display());
     let db = store::connect(&url).await.expect("open SQLite");
     store::migrate(&db).await.expect("migrate");
-    let signer = CheckpointSigner::load(&dir.join("ledger.key"), "keepsake.bench/ledger/sha3-256".to_owned())
-        .expect("checkpoint key");
+    let signer =
+        CheckpointSigner::load(&dir.join("ledger.key"), "keepsake.bench/ledger".to_owned()).expect("checkpoint key");
     (db, signer)
 }
 
@@ -403,7 +403,7 @@ fn bench_sequencing(c: &mut Criterion, batch_entries: usize, entries: &[EntryByt
                 elapsed
             });
         });
-        let (size, _) = runtime.block_on(store::ledger::state(&db)).unwrap();
+        let size = runtime.block_on(store::ledger::state(&db)).unwrap().size;
         println!("sequence_sqlite/batch-{batch_size}: the log ended with {size} entries");
         runtime.block_on(db.close()).ok();
     }

@@ -176,7 +176,20 @@ pub async fn checkpoint_signer(config: &Config, db: &DatabaseConnection) -> anyh
             }
         }
     }
-    Ok(signer)
+    let carried = crate::ledger::upgrade::carry_over(db, path, signer.origin(), chrono::Utc::now())
+        .await
+        .context("cannot carry the v1 ledger over into format v2")?;
+    match carried {
+        None => Ok(signer),
+        Some(continued) => {
+            tracing::info!(
+                closed_at = continued.v1_size,
+                log = %continued.origin,
+                "the ledger moved to format v2 (SHA-256 tree); the v1 log is closed and its receipts keep verifying"
+            );
+            CheckpointSigner::load(path, continued.origin).context("cannot read the ledger signing key")
+        }
+    }
 }
 
 /// Creates the data directory, opens the database and applies pending migrations.

@@ -69,7 +69,7 @@ settings! {
     S3_REGION = "s3.region", "KEEPSAKE_S3_REGION", "us-east-1", "Region name sent to the S3 endpoint.";
     S3_ACCESS_KEY_ID = "s3.access_key_id", "KEEPSAKE_S3_ACCESS_KEY_ID", "", "S3 access key id.";
     S3_SECRET_ACCESS_KEY = "s3.secret_access_key", "KEEPSAKE_S3_SECRET_ACCESS_KEY", "", "S3 secret access key.";
-    LEDGER_ORIGIN = "ledger.origin", "KEEPSAKE_LEDGER_ORIGIN", "<public_url host>/ledger/sha3-256", "Name of the ledger in its signed checkpoints, taken at the first start and pinned in the database after that.";
+    LEDGER_ORIGIN = "ledger.origin", "KEEPSAKE_LEDGER_ORIGIN", "<public_url host>/ledger", "Name of the ledger in its signed checkpoints, taken at the first start and pinned in the database after that.";
     LEDGER_SIGNING_KEY_FILE = "ledger.signing_key_file", "KEEPSAKE_LEDGER_SIGNING_KEY_FILE", "<data_dir>/keys/ledger-signing.key", "Ed25519 seed that signs checkpoints, created at the first start; every server on one database must use the same one, and an existing log will not start without it.";
     LEDGER_BATCH_SIZE = "ledger.batch_size", "KEEPSAKE_LEDGER_BATCH_SIZE", "4096", "Most entries the sequencer appends per checkpoint.";
     LEDGER_INTERVAL_MS = "ledger.interval_ms", "KEEPSAKE_LEDGER_INTERVAL_MS", "250", "How often the sequencer looks for queued entries, in milliseconds.";
@@ -327,7 +327,7 @@ impl Config {
                     .as_ref()
                     .and_then(|u| u.host_str())
                     .unwrap_or("keepsake.localhost");
-                format!("{host}/ledger/sha3-256")
+                format!("{host}/ledger")
             }
         };
         if origin.chars().any(|c| c.is_whitespace() || c == '+') || origin.is_empty() {

@@ -320,6 +320,18 @@ impl Server {
         (self.restart_with(&[]).await, output)
     }
 
+    /// Stops the server gracefully, runs `change` on its database and data directory while it
+    /// is down, and starts it again; returns what `change` returned too.
+    pub async fn restart_after<T, F, Fut>(mut self, change: F) -> (Server, T)
+    where
+        F: FnOnce(DatabaseConnection, PathBuf) -> Fut,
+        Fut: std::future::Future<Output = T>,
+    {
+        self.stop().await;
+        let changed = change(self.db().await, self.data_dir.clone()).await;
+        (self.restart_with(&[]).await, changed)
+    }
+
     /// Stops the server gracefully and starts it again the same way, expecting it to refuse
     /// to start: returns what it said on standard error. The data directory stays.
     pub async fn restart_refused(&mut self) -> String {

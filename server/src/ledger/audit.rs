@@ -10,11 +10,16 @@
 //! with `ledger_state`, and with checkpoints kept elsewhere (by clients, witnesses or the
 //! operator), which is what catches a log rolled back whole. The first problem found is
 //! reported.
+//!
+//! A log that continues a closed v1 log is audited as both: its first entries are also
+//! rebuilt into the SHA3-256 tree of v1 and checked against v1's checkpoints, and the entry
+//! after them must commit to v1's final checkpoint.
 
 use sea_orm::DatabaseConnection;
 
 use super::checkpoint::{self, VerifiedCheckpoint};
-use super::merkle::{self, Hash, NodeId, consistency_nodes, consistency_proof, leaf_hash, node_hash};
+use super::entry::{Entry, EntryBody};
+use super::merkle::{self, Hash, NodeId, TreeHash, consistency_nodes, consistency_proof};
 use crate::store::{self, StoreError};
 
 const CHUNK: u64 = 10_000;
@@ -64,6 +69,13 @@ pub enum AuditError {
     RolledBack { name: String, size: u64, entries: u64 },
     #[error("the log forked: checkpoint {name} was signed for size {size} with a root the stored entries do not give")]
     Forked { name: String, size: u64 },
+    #[error("the v1 log was closed at size {size}, but its final checkpoint for that size is missing")]
+    V1FinalCheckpointMissing { size: u64 },
+    #[error(
+        "entry {index} does not continue the closed v1 log: it must be a log_continued entry naming v1's final \
+         checkpoint (size {index} and its root)"
+    )]
+    ContinuationAltered { index: u64 },
 }
 
 /// A signed checkpoint kept outside the database, and what to call it in a report.
@@ -83,34 +95,37 @@ pub struct AuditReport {
 }
 
 /// The right edge of a tree: perfect subtrees of strictly decreasing size.
-#[derive(Default)]
-struct CompactRange(Vec<(u32, Hash)>);
+struct CompactRange(TreeHash, Vec<(u32, Hash)>);
 
 impl CompactRange {
+    fn new(h: TreeHash) -> Self {
+        Self(h, Vec::new())
+    }
+
     /// Appends leaf number `index` and returns the nodes it completes: its leaf node, then
     /// each perfect subtree it closes.
     fn push(&mut self, index: u64, leaf: Hash) -> Vec<(NodeId, Hash)> {
         let mut completed = vec![((0, index), leaf)];
         let mut level = 0;
         let mut hash = leaf;
-        while let Some(&(top_level, top)) = self.0.last() {
+        while let Some(&(top_level, top)) = self.1.last() {
             if top_level != level {
                 break;
             }
-            self.0.pop();
-            hash = node_hash(&top, &hash);
+            self.1.pop();
+            hash = self.0.node(&top, &hash);
             level += 1;
             completed.push(((level, index >> level), hash));
         }
-        self.0.push((level, hash));
+        self.1.push((level, hash));
         completed
     }
 
     fn root(&self) -> Hash {
-        let mut iter = self.0.iter().rev();
+        let mut iter = self.1.iter().rev();
         match iter.next() {
-            None => merkle::empty_root(),
-            Some(&(_, last)) => iter.fold(last, |right, &(_, left)| node_hash(&left, &right)),
+            None => self.0.empty_root(),
+            Some(&(_, last)) => iter.fold(last, |right, &(_, left)| self.0.node(&left, &right)),
         }
     }
 }
@@ -120,7 +135,10 @@ pub async fn run(
     verifier_keys: &[String],
     outside: &[OutsideCheckpoint],
 ) -> Result<AuditReport, AuditError> {
-    let (size, state_root) = store::ledger::state(db).await?;
+    let state = store::ledger::state(db).await?;
+    let (size, state_root, h) = (state.size, state.root, state.hash);
+    // Checkpoints up to this size are the closed v1 log's.
+    let v1_size = state.closed_v1_size.unwrap_or(0);
     if store::ledger::entry(db, size).await?.is_some() {
         return Err(AuditError::EntryBeyondState { index: size });
     }
@@ -164,9 +182,11 @@ pub async fn run(
     let mut next_outside = outside_signed.iter().peekable();
     // The last size whose stored checkpoint matched the entries.
     let mut matched: Option<(u64, Hash)> = None;
-    let mut range = CompactRange::default();
+    let mut range = CompactRange::new(h);
+    let mut v1_range = (v1_size > 0).then(|| CompactRange::new(TreeHash::Sha3_256));
+    let mut v1_final = None;
     // Outside checkpoints of the empty log.
-    check_outside(&mut next_outside, 0, &range)?;
+    check_outside(&mut next_outside, 0, v1_range.as_ref().unwrap_or(&range))?;
     let mut index = 0u64;
     while index < size {
         let end = (index + CHUNK).min(size);
@@ -176,9 +196,16 @@ pub async fn run(
             if row.idx as u64 != index {
                 return Err(AuditError::EntryMissing { index });
             }
-            let leaf = leaf_hash(&row.entry);
+            let leaf = h.leaf(&row.entry);
             if row.leaf_hash != leaf {
                 return Err(AuditError::EntryAltered { index });
+            }
+            if index == v1_size && v1_size > 0 && !continues(&row.entry, v1_final.as_ref()) {
+                return Err(AuditError::ContinuationAltered { index });
+            }
+            let in_v1 = index < v1_size;
+            if in_v1 && let Some(v1) = v1_range.as_mut() {
+                v1.push(index, TreeHash::Sha3_256.leaf(&row.entry));
             }
             for ((level, node), hash) in range.push(index, leaf) {
                 match stored.get(&(level, node)) {
@@ -188,8 +215,12 @@ pub async fn run(
                 }
             }
             index += 1;
+            let tree = match &v1_range {
+                Some(v1) if in_v1 => v1,
+                _ => &range,
+            };
             while let Some(cp) = next_checkpoint.next_if(|cp| cp.tree_size as u64 == index) {
-                let root = range.root();
+                let root = tree.root();
                 let signed = checkpoint::verify_any(&cp.note, verifier_keys)
                     .map_err(|reason| AuditError::BadSignature { size: index, reason })?;
                 if signed.size != index || cp.root_hash != signed.root {
@@ -201,13 +232,22 @@ pub async fn run(
                         size: index,
                     });
                 }
+                if in_v1 {
+                    // v1's nodes were rebuilt into v2's tree: v1 checkpoints whose roots are
+                    // those of the same entries are consistent with each other.
+                    matched = (index < v1_size).then_some((index, root));
+                    if index == v1_size {
+                        v1_final = Some(signed);
+                    }
+                    continue;
+                }
                 if let Some((from, from_root)) = matched {
                     let consistent = match consistency_nodes(from, index) {
                         Ok(ids) => {
                             let nodes = store::ledger::nodes(db, &ids).await?;
-                            consistency_proof(from, index, &nodes)
-                                .ok()
-                                .is_some_and(|proof| merkle::verify_consistency(from, index, &from_root, &root, &proof))
+                            consistency_proof(h, from, index, &nodes).ok().is_some_and(|proof| {
+                                merkle::verify_consistency(h, from, index, &from_root, &root, &proof)
+                            })
                         }
                         Err(_) => false,
                     };
@@ -217,7 +257,10 @@ pub async fn run(
                 }
                 matched = Some((index, root));
             }
-            check_outside(&mut next_outside, index, &range)?;
+            check_outside(&mut next_outside, index, tree)?;
+            if index == v1_size && v1_size > 0 && v1_final.is_none() {
+                return Err(AuditError::V1FinalCheckpointMissing { size: v1_size });
+            }
         }
         if index < end {
             return Err(AuditError::EntryMissing { index });
@@ -232,6 +275,15 @@ pub async fn run(
         outside: outside.len(),
         root: range.root(),
     })
+}
+
+/// Whether `entry` is the `log_continued` entry for v1's final checkpoint `v1_final`.
+fn continues(entry: &[u8], v1_final: Option<&VerifiedCheckpoint>) -> bool {
+    let (Ok(entry), Some(v1_final)) = (Entry::decode(entry), v1_final) else {
+        return false;
+    };
+    matches!(entry.body, EntryBody::LogContinued { previous_origin, previous_size, previous_root }
+        if previous_origin == v1_final.origin && previous_size == v1_final.size && previous_root == v1_final.root)
 }
 
 /// Compares the outside checkpoints for `size` with the root of the first `size` entries.
@@ -257,11 +309,12 @@ mod tests {
 
     #[test]
     fn the_compact_range_gives_the_rfc_root_for_every_size() {
-        let mut range = CompactRange::default();
+        let h = TreeHash::Sha256;
+        let mut range = CompactRange::new(h);
         let mut leaves = Vec::new();
-        assert_eq!(range.root(), merkle::empty_root());
+        assert_eq!(range.root(), h.empty_root());
         for i in 0..70u64 {
-            let leaf = leaf_hash(&i.to_be_bytes());
+            let leaf = h.leaf(&i.to_be_bytes());
             leaves.push(leaf);
             let completed = range.push(i, leaf);
             let mut nodes = merkle::NodeMap::default();
@@ -270,14 +323,14 @@ mod tests {
                     .into_iter()
                     .map(|id| (id, nodes[&id]))
                     .collect();
-                for (id, hash) in merkle::nodes_completed_by(j as u64, *l, &fetched) {
+                for (id, hash) in merkle::nodes_completed_by(h, j as u64, *l, &fetched) {
                     nodes.insert(id, hash);
                 }
             }
-            assert_eq!(range.root(), merkle::root(i + 1, &nodes), "size {}", i + 1);
-            let stored: Vec<_> = merkle::nodes_completed_by(i, leaf, &nodes);
+            assert_eq!(range.root(), merkle::root(h, i + 1, &nodes), "size {}", i + 1);
+            let stored: Vec<_> = merkle::nodes_completed_by(h, i, leaf, &nodes);
             assert_eq!(completed, stored, "the nodes leaf {i} completes");
-            assert!(range.0.len() <= 7);
+            assert!(range.1.len() <= 7);
         }
     }
 }

@@ -3,10 +3,10 @@
 //! A checkpoint is the note body `<origin>\n<tree size>\n<base64 root>\n`, a blank line, and
 //! one signature line `— <key name> <base64(key id || Ed25519 signature)>`. The key id is the
 //! first four bytes of `SHA-256(key name || 0x0A || 0x01 || public key)`, and the verifier key
-//! is published as `<key name>+<hex key id>+<base64(0x01 || public key)>`. The origin names
-//! the hash (`<host>/ledger/sha3-256`), since the standard tooling assumes SHA-256.
+//! is published as `<key name>+<hex key id>+<base64(0x01 || public key)>`. The origin is the
+//! log's name (`<host>/ledger`); the closed v1 log's named its hash (`<host>/ledger/sha3-256`).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use aws_lc_rs::digest::{SHA256, digest};
 use aws_lc_rs::signature::{ED25519, Ed25519KeyPair, KeyPair, UnparsedPublicKey};
@@ -59,13 +59,17 @@ impl CheckpointSigner {
     /// Loads the signing key (a 32-byte Ed25519 seed) from `path`, creating it on first start,
     /// and the record of the latest checkpoint it signed from beside it.
     pub fn load(path: &Path, origin: String) -> std::io::Result<Self> {
+        Self::load_with_record(path, origin, SignedRecord::beside(path))
+    }
+
+    /// [`load`](Self::load), keeping the record of the latest signed checkpoint at `record`.
+    pub fn load_with_record(path: &Path, origin: String, record: PathBuf) -> std::io::Result<Self> {
         let invalid = |e: String| std::io::Error::new(std::io::ErrorKind::InvalidData, e);
         let seed = Key::load_or_create(path)?;
         let key = Ed25519KeyPair::from_seed_unchecked(seed.material()).map_err(|e| invalid(e.to_string()))?;
         let key_id = key_id(&origin, key.public_key().as_ref());
         let verifier_key = verifier_key(&origin, &key_id, key.public_key().as_ref());
-        let record =
-            SignedRecord::load(SignedRecord::beside(path), &verifier_key).map_err(|e| invalid(e.to_string()))?;
+        let record = SignedRecord::load(record, &verifier_key).map_err(|e| invalid(e.to_string()))?;
         Ok(Self {
             origin,
             key,
@@ -200,7 +204,7 @@ mod tests {
     use super::*;
 
     fn signer(dir: &Path) -> CheckpointSigner {
-        CheckpointSigner::load(&dir.join("ledger.key"), "keepsake.example/ledger/sha3-256".into()).unwrap()
+        CheckpointSigner::load(&dir.join("ledger.key"), "keepsake.example/ledger".into()).unwrap()
     }
 
     #[test]
@@ -210,18 +214,13 @@ mod tests {
         let root = [7u8; 32];
         let note = signer.sign(42, &root);
         let mut lines = note.lines();
-        assert_eq!(lines.next(), Some("keepsake.example/ledger/sha3-256"));
+        assert_eq!(lines.next(), Some("keepsake.example/ledger"));
         assert_eq!(lines.next(), Some("42"));
         assert_eq!(lines.next(), Some(STANDARD.encode(root).as_str()));
         assert_eq!(lines.next(), Some(""));
-        assert!(
-            lines
-                .next()
-                .unwrap()
-                .starts_with("\u{2014} keepsake.example/ledger/sha3-256 ")
-        );
+        assert!(lines.next().unwrap().starts_with("\u{2014} keepsake.example/ledger "));
         let key = signer.verifier_key();
-        assert!(key.starts_with("keepsake.example/ledger/sha3-256+"));
+        assert!(key.starts_with("keepsake.example/ledger+"));
         let checked = verify(&note, &key).unwrap();
         assert_eq!((checked.size, checked.root), (42, root));
     }
@@ -238,8 +237,7 @@ mod tests {
         );
         let other_dir = tempfile::tempdir().unwrap();
         let other =
-            super::CheckpointSigner::load(&other_dir.path().join("k"), "keepsake.example/ledger/sha3-256".into())
-                .unwrap();
+            super::CheckpointSigner::load(&other_dir.path().join("k"), "keepsake.example/ledger".into()).unwrap();
         assert_eq!(verify(&note, &other.verifier_key()), Err(NoteError::NotSigned));
         assert_eq!(verify(&note, "garbage"), Err(NoteError::BadKey));
         assert_eq!(verify("no blank line", &key), Err(NoteError::Malformed));
@@ -249,8 +247,7 @@ mod tests {
     fn a_cosigned_note_verifies_under_either_key() {
         let dir = tempfile::tempdir().unwrap();
         let old = signer(dir.path());
-        let new =
-            CheckpointSigner::load(&dir.path().join("next.key"), "keepsake.example/ledger/sha3-256".into()).unwrap();
+        let new = CheckpointSigner::load(&dir.path().join("next.key"), "keepsake.example/ledger".into()).unwrap();
         let note = old.sign(42, &[7u8; 32]);
         let both = new.cosign(&note).unwrap();
         assert_eq!(both.lines().filter(|l| l.starts_with('\u{2014}')).count(), 2);

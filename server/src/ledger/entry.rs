@@ -68,6 +68,13 @@ pub enum EntryBody {
         collection_id: u64,
         serial: u32,
     },
+    /// The log continues a closed one (format v1): this entry commits to that log's final
+    /// signed checkpoint, whose body is `previous_origin`, `previous_size`, `previous_root`.
+    LogContinued {
+        previous_origin: String,
+        previous_size: u64,
+        previous_root: Digest,
+    },
 }
 
 /// An entry with the time it was recorded (milliseconds since the Unix epoch).
@@ -112,6 +119,7 @@ impl EntryBody {
             EntryBody::TokenFrozen { .. } => 8,
             EntryBody::TokenRevoked { .. } => 9,
             EntryBody::TokenUnfrozen { .. } => 10,
+            EntryBody::LogContinued { .. } => 12,
         }
     }
 
@@ -142,6 +150,7 @@ impl EntryBody {
             EntryBody::TokenFrozen { .. } => "token_frozen",
             EntryBody::TokenRevoked { .. } => "token_revoked",
             EntryBody::TokenUnfrozen { .. } => "token_unfrozen",
+            EntryBody::LogContinued { .. } => "log_continued",
         }
     }
 }
@@ -250,6 +259,15 @@ impl Entry {
                 out.extend_from_slice(&collection_id.to_be_bytes());
                 out.extend_from_slice(&serial.to_be_bytes());
             }
+            EntryBody::LogContinued {
+                previous_origin,
+                previous_size,
+                previous_root,
+            } => {
+                put_text8(&mut out, previous_origin)?;
+                out.extend_from_slice(&previous_size.to_be_bytes());
+                out.extend_from_slice(previous_root);
+            }
         }
         Ok(out)
     }
@@ -304,6 +322,11 @@ impl Entry {
             10 => EntryBody::TokenUnfrozen {
                 collection_id: r.u64()?,
                 serial: r.u32()?,
+            },
+            12 => EntryBody::LogContinued {
+                previous_origin: r.text8()?,
+                previous_size: r.u64()?,
+                previous_root: r.digest()?,
             },
             other => return Err(DecodeError::Type(other)),
         };
@@ -406,6 +429,11 @@ mod tests {
                 collection_id: 42,
                 serial: 12,
             },
+            EntryBody::LogContinued {
+                previous_origin: "keepsake.example/ledger/sha3-256".into(),
+                previous_size: 1_234,
+                previous_root: [3; 32],
+            },
         ]
         .into_iter()
         .map(|body| Entry { timestamp_ms: at, body })
@@ -423,7 +451,7 @@ mod tests {
             assert_eq!(Entry::decode(&bytes).unwrap(), entry);
             types.insert(entry.body.type_code());
         }
-        assert_eq!(types.len(), 11, "one sample per type");
+        assert_eq!(types.len(), 12, "one sample per type");
     }
 
     #[test]

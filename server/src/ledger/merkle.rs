@@ -1,4 +1,5 @@
-//! The RFC 9162 (Certificate Transparency v2) Merkle tree, with SHA3-256 as the hash.
+//! The RFC 6962/9162 (Certificate Transparency) Merkle tree: SHA-256 from ledger format v2
+//! on, SHA3-256 in the closed v1 log ([`TreeHash`]).
 //!
 //! Leaves hash as `H(0x00 || entry)`, interior nodes as `H(0x01 || left || right)`, and a tree
 //! of `n` leaves splits at the largest power of two below `n`, exactly as RFC 9162 §2.1.1.
@@ -12,10 +13,60 @@
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
+use sha2::Sha256;
 use sha3::{Digest, Sha3_256};
 
-/// A SHA3-256 digest.
+/// A 32-byte digest: a tree node, root or leaf hash.
 pub type Hash = [u8; 32];
+
+/// The hash `H` a tree is built with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TreeHash {
+    /// Ledger format v1 (closed): SHA3-256.
+    Sha3_256,
+    /// Ledger format v2: SHA-256, the hash of RFC 6962 and of every transparency tool.
+    Sha256,
+}
+
+/// The hash of the log a server serves and extends: a v1 log is carried over into v2 before
+/// the server starts serving.
+pub const LOG_HASH: TreeHash = TreeHash::Sha256;
+
+impl TreeHash {
+    fn digest<D: Digest>(parts: &[&[u8]]) -> Hash {
+        let mut hasher = D::new();
+        for part in parts {
+            hasher.update(part);
+        }
+        hasher
+            .finalize()
+            .as_slice()
+            .try_into()
+            .expect("both hashes are 32 bytes")
+    }
+
+    fn hash(self, parts: &[&[u8]]) -> Hash {
+        match self {
+            TreeHash::Sha3_256 => Self::digest::<Sha3_256>(parts),
+            TreeHash::Sha256 => Self::digest::<Sha256>(parts),
+        }
+    }
+
+    /// The hash of an empty tree: `H()`.
+    pub fn empty_root(self) -> Hash {
+        self.hash(&[])
+    }
+
+    /// `H(0x00 || entry)`.
+    pub fn leaf(self, entry: &[u8]) -> Hash {
+        self.hash(&[&[0x00], entry])
+    }
+
+    /// `H(0x01 || left || right)`.
+    pub fn node(self, left: &Hash, right: &Hash) -> Hash {
+        self.hash(&[&[0x01], left, right])
+    }
+}
 
 /// Coordinates of a perfect, aligned subtree: `(level, index)`.
 pub type NodeId = (u32, u64);
@@ -53,28 +104,6 @@ impl Hasher for NodeIdHasher {
     }
 }
 
-/// The hash of an empty tree: `H()`.
-pub fn empty_root() -> Hash {
-    Sha3_256::digest([]).into()
-}
-
-/// `H(0x00 || entry)`.
-pub fn leaf_hash(entry: &[u8]) -> Hash {
-    let mut hasher = Sha3_256::new();
-    hasher.update([0x00]);
-    hasher.update(entry);
-    hasher.finalize().into()
-}
-
-/// `H(0x01 || left || right)`.
-pub fn node_hash(left: &Hash, right: &Hash) -> Hash {
-    let mut hasher = Sha3_256::new();
-    hasher.update([0x01]);
-    hasher.update(left);
-    hasher.update(right);
-    hasher.finalize().into()
-}
-
 /// The largest power of two strictly smaller than `n` (for `n > 1`).
 fn split(n: u64) -> u64 {
     debug_assert!(n > 1);
@@ -110,57 +139,57 @@ impl Nodes for Lookup<'_> {
 
 /// `MTH(D[start..end])` where the range is either a perfect aligned subtree or the RFC's
 /// right-hand remainder of one (which is all the recursion from a root ever produces).
-fn subtree_root(nodes: &mut impl Nodes, start: u64, end: u64) -> Hash {
+fn subtree_root(h: TreeHash, nodes: &mut impl Nodes, start: u64, end: u64) -> Hash {
     let size = end - start;
     if size.is_power_of_two() && start.is_multiple_of(size) {
         return nodes.node((size.trailing_zeros(), start / size));
     }
     let k = split(size);
-    let left = subtree_root(nodes, start, start + k);
-    let right = subtree_root(nodes, start + k, end);
-    node_hash(&left, &right)
+    let left = subtree_root(h, nodes, start, start + k);
+    let right = subtree_root(h, nodes, start + k, end);
+    h.node(&left, &right)
 }
 
-fn root_with(nodes: &mut impl Nodes, size: u64) -> Hash {
+fn root_with(h: TreeHash, nodes: &mut impl Nodes, size: u64) -> Hash {
     if size == 0 {
-        empty_root()
+        h.empty_root()
     } else {
-        subtree_root(nodes, 0, size)
+        subtree_root(h, nodes, 0, size)
     }
 }
 
 /// RFC 9162 §2.1.3.1 `PATH(m, D[start..end])`, leaf-to-root order.
-fn path(nodes: &mut impl Nodes, m: u64, start: u64, end: u64, out: &mut Vec<Hash>) {
+fn path(h: TreeHash, nodes: &mut impl Nodes, m: u64, start: u64, end: u64, out: &mut Vec<Hash>) {
     let size = end - start;
     if size <= 1 {
         return;
     }
     let k = split(size);
     if m < k {
-        path(nodes, m, start, start + k, out);
-        out.push(subtree_root(nodes, start + k, end));
+        path(h, nodes, m, start, start + k, out);
+        out.push(subtree_root(h, nodes, start + k, end));
     } else {
-        path(nodes, m - k, start + k, end, out);
-        out.push(subtree_root(nodes, start, start + k));
+        path(h, nodes, m - k, start + k, end, out);
+        out.push(subtree_root(h, nodes, start, start + k));
     }
 }
 
 /// RFC 9162 §2.1.4.1 `SUBPROOF(m, D[start..end], b)`.
-fn subproof(nodes: &mut impl Nodes, m: u64, start: u64, end: u64, complete: bool, out: &mut Vec<Hash>) {
+fn subproof(h: TreeHash, nodes: &mut impl Nodes, m: u64, start: u64, end: u64, complete: bool, out: &mut Vec<Hash>) {
     let size = end - start;
     if m == size {
         if !complete {
-            out.push(subtree_root(nodes, start, end));
+            out.push(subtree_root(h, nodes, start, end));
         }
         return;
     }
     let k = split(size);
     if m <= k {
-        subproof(nodes, m, start, start + k, complete, out);
-        out.push(subtree_root(nodes, start + k, end));
+        subproof(h, nodes, m, start, start + k, complete, out);
+        out.push(subtree_root(h, nodes, start + k, end));
     } else {
-        subproof(nodes, m - k, start + k, end, false, out);
-        out.push(subtree_root(nodes, start, start + k));
+        subproof(h, nodes, m - k, start + k, end, false, out);
+        out.push(subtree_root(h, nodes, start, start + k));
     }
 }
 
@@ -176,12 +205,12 @@ pub enum ProofError {
 /// Nodes needed for the root of a tree of `size` leaves.
 pub fn root_nodes(size: u64) -> Vec<NodeId> {
     let mut recorder = Recorder(Vec::new());
-    root_with(&mut recorder, size);
+    root_with(TreeHash::Sha256, &mut recorder, size);
     recorder.0
 }
 
-pub fn root(size: u64, nodes: &NodeMap) -> Hash {
-    root_with(&mut Lookup(nodes), size)
+pub fn root(h: TreeHash, size: u64, nodes: &NodeMap) -> Hash {
+    root_with(h, &mut Lookup(nodes), size)
 }
 
 /// Nodes needed for the inclusion proof of leaf `index` in a tree of `size`.
@@ -190,16 +219,16 @@ pub fn inclusion_nodes(index: u64, size: u64) -> Result<Vec<NodeId>, ProofError>
         return Err(ProofError::IndexOutOfRange { index, size });
     }
     let mut recorder = Recorder(Vec::new());
-    path(&mut recorder, index, 0, size, &mut Vec::new());
+    path(TreeHash::Sha256, &mut recorder, index, 0, size, &mut Vec::new());
     Ok(recorder.0)
 }
 
-pub fn inclusion_proof(index: u64, size: u64, nodes: &NodeMap) -> Result<Vec<Hash>, ProofError> {
+pub fn inclusion_proof(h: TreeHash, index: u64, size: u64, nodes: &NodeMap) -> Result<Vec<Hash>, ProofError> {
     if index >= size {
         return Err(ProofError::IndexOutOfRange { index, size });
     }
     let mut out = Vec::new();
-    path(&mut Lookup(nodes), index, 0, size, &mut out);
+    path(h, &mut Lookup(nodes), index, 0, size, &mut out);
     Ok(out)
 }
 
@@ -210,20 +239,20 @@ pub fn consistency_nodes(from: u64, to: u64) -> Result<Vec<NodeId>, ProofError> 
     }
     let mut recorder = Recorder(Vec::new());
     if from > 0 && from < to {
-        subproof(&mut recorder, from, 0, to, true, &mut Vec::new());
+        subproof(TreeHash::Sha256, &mut recorder, from, 0, to, true, &mut Vec::new());
     }
     Ok(recorder.0)
 }
 
 /// The consistency proof between sizes `from` and `to` (empty when `from` is 0 or equals
 /// `to`, as the RFC defines).
-pub fn consistency_proof(from: u64, to: u64, nodes: &NodeMap) -> Result<Vec<Hash>, ProofError> {
+pub fn consistency_proof(h: TreeHash, from: u64, to: u64, nodes: &NodeMap) -> Result<Vec<Hash>, ProofError> {
     if from > to {
         return Err(ProofError::Shrinking { from, to });
     }
     let mut out = Vec::new();
     if from > 0 && from < to {
-        subproof(&mut Lookup(nodes), from, 0, to, true, &mut out);
+        subproof(h, &mut Lookup(nodes), from, 0, to, true, &mut out);
     }
     Ok(out)
 }
@@ -239,6 +268,7 @@ pub enum Side {
 /// `size`, telling `step` each sibling, its side and the hash it produced. Returns the root the
 /// proof leads to, or `None` when the proof has the wrong length for `index` and `size`.
 pub fn walk_inclusion(
+    h: TreeHash,
     index: u64,
     size: u64,
     leaf: &Hash,
@@ -255,7 +285,7 @@ pub fn walk_inclusion(
             return None;
         }
         if fn_ & 1 == 1 || fn_ == sn {
-            r = node_hash(p, &r);
+            r = h.node(p, &r);
             step(Side::Left, p, &r);
             if fn_ & 1 == 0 {
                 while fn_ & 1 == 0 && fn_ != 0 {
@@ -264,7 +294,7 @@ pub fn walk_inclusion(
                 }
             }
         } else {
-            r = node_hash(&r, p);
+            r = h.node(&r, p);
             step(Side::Right, p, &r);
         }
         fn_ >>= 1;
@@ -274,13 +304,13 @@ pub fn walk_inclusion(
 }
 
 /// RFC 9162 §2.1.3.2: checks that `leaf` is at `index` in the tree of `size` with `root`.
-pub fn verify_inclusion(index: u64, size: u64, leaf: &Hash, proof: &[Hash], root: &Hash) -> bool {
-    walk_inclusion(index, size, leaf, proof, |_, _, _| {}).is_some_and(|computed| computed == *root)
+pub fn verify_inclusion(h: TreeHash, index: u64, size: u64, leaf: &Hash, proof: &[Hash], root: &Hash) -> bool {
+    walk_inclusion(h, index, size, leaf, proof, |_, _, _| {}).is_some_and(|computed| computed == *root)
 }
 
 /// RFC 9162 §2.1.4.2: checks that the tree of size `to` with `second` extends the tree of size
 /// `from` with `first`.
-pub fn verify_consistency(from: u64, to: u64, first: &Hash, second: &Hash, proof: &[Hash]) -> bool {
+pub fn verify_consistency(h: TreeHash, from: u64, to: u64, first: &Hash, second: &Hash, proof: &[Hash]) -> bool {
     if from > to {
         return false;
     }
@@ -311,8 +341,8 @@ pub fn verify_consistency(from: u64, to: u64, first: &Hash, second: &Hash, proof
             return false;
         }
         if fn_ & 1 == 1 || fn_ == sn {
-            fr = node_hash(c, &fr);
-            sr = node_hash(c, &sr);
+            fr = h.node(c, &fr);
+            sr = h.node(c, &sr);
             if fn_ & 1 == 0 {
                 while fn_ & 1 == 0 && fn_ != 0 {
                     fn_ >>= 1;
@@ -320,7 +350,7 @@ pub fn verify_consistency(from: u64, to: u64, first: &Hash, second: &Hash, proof
                 }
             }
         } else {
-            sr = node_hash(&sr, c);
+            sr = h.node(&sr, c);
         }
         fn_ >>= 1;
         sn >>= 1;
@@ -331,14 +361,14 @@ pub fn verify_consistency(from: u64, to: u64, first: &Hash, second: &Hash, proof
 /// The stored nodes that appending leaf number `index` (0-based) completes, in order: its
 /// leaf node, then each perfect subtree it closes. `left_siblings` holds the nodes named by
 /// [`append_nodes`]. Appending never changes an existing node.
-pub fn nodes_completed_by(index: u64, leaf: Hash, left_siblings: &NodeMap) -> Vec<(NodeId, Hash)> {
+pub fn nodes_completed_by(h: TreeHash, index: u64, leaf: Hash, left_siblings: &NodeMap) -> Vec<(NodeId, Hash)> {
     let mut out = vec![((0, index), leaf)];
     let (mut level, mut position, mut hash) = (0u32, index, leaf);
     while position & 1 == 1 {
         let left = left_siblings
             .get(&(level, position - 1))
             .unwrap_or_else(|| panic!("node {:?} was not fetched", (level, position - 1)));
-        hash = node_hash(left, &hash);
+        hash = h.node(left, &hash);
         level += 1;
         position >>= 1;
         out.push(((level, position), hash));
@@ -362,142 +392,157 @@ pub fn append_nodes(index: u64) -> Vec<NodeId> {
 mod tests {
     use super::*;
 
+    const HASHES: [TreeHash; 2] = [TreeHash::Sha256, TreeHash::Sha3_256];
+
     /// The RFC's definitions, directly, over all entries: the reference to test against.
-    fn mth(leaves: &[Hash]) -> Hash {
+    fn mth(h: TreeHash, leaves: &[Hash]) -> Hash {
         match leaves.len() {
-            0 => empty_root(),
+            0 => h.empty_root(),
             1 => leaves[0],
             n => {
                 let k = split(n as u64) as usize;
-                node_hash(&mth(&leaves[..k]), &mth(&leaves[k..]))
+                h.node(&mth(h, &leaves[..k]), &mth(h, &leaves[k..]))
             }
         }
     }
 
-    fn reference_path(m: usize, leaves: &[Hash]) -> Vec<Hash> {
+    fn reference_path(h: TreeHash, m: usize, leaves: &[Hash]) -> Vec<Hash> {
         let n = leaves.len();
         if n <= 1 {
             return Vec::new();
         }
         let k = split(n as u64) as usize;
         if m < k {
-            let mut p = reference_path(m, &leaves[..k]);
-            p.push(mth(&leaves[k..]));
+            let mut p = reference_path(h, m, &leaves[..k]);
+            p.push(mth(h, &leaves[k..]));
             p
         } else {
-            let mut p = reference_path(m - k, &leaves[k..]);
-            p.push(mth(&leaves[..k]));
+            let mut p = reference_path(h, m - k, &leaves[k..]);
+            p.push(mth(h, &leaves[..k]));
             p
         }
     }
 
-    fn reference_subproof(m: usize, leaves: &[Hash], b: bool) -> Vec<Hash> {
+    fn reference_subproof(h: TreeHash, m: usize, leaves: &[Hash], b: bool) -> Vec<Hash> {
         let n = leaves.len();
         if m == n {
-            return if b { Vec::new() } else { vec![mth(leaves)] };
+            return if b { Vec::new() } else { vec![mth(h, leaves)] };
         }
         let k = split(n as u64) as usize;
         if m <= k {
-            let mut p = reference_subproof(m, &leaves[..k], b);
-            p.push(mth(&leaves[k..]));
+            let mut p = reference_subproof(h, m, &leaves[..k], b);
+            p.push(mth(h, &leaves[k..]));
             p
         } else {
-            let mut p = reference_subproof(m - k, &leaves[k..], false);
-            p.push(mth(&leaves[..k]));
+            let mut p = reference_subproof(h, m - k, &leaves[k..], false);
+            p.push(mth(h, &leaves[..k]));
             p
         }
     }
 
     /// Builds the stored nodes of a tree by appending, as the sequencer does.
-    fn build(n: u64) -> (Vec<Hash>, NodeMap) {
+    fn build(h: TreeHash, entries: &[Vec<u8>]) -> (Vec<Hash>, NodeMap) {
         let mut nodes = NodeMap::default();
         let mut leaves = Vec::new();
-        for i in 0..n {
-            let leaf = leaf_hash(format!("entry {i}").as_bytes());
+        for (i, entry) in (0..).zip(entries) {
+            let leaf = h.leaf(entry);
             leaves.push(leaf);
             let fetched: NodeMap = append_nodes(i).into_iter().map(|id| (id, nodes[&id])).collect();
-            for (id, hash) in nodes_completed_by(i, leaf, &fetched) {
+            for (id, hash) in nodes_completed_by(h, i, leaf, &fetched) {
                 assert!(nodes.insert(id, hash).is_none(), "appending never rewrites a node");
             }
         }
         (leaves, nodes)
     }
 
+    fn numbered(n: u64) -> Vec<Vec<u8>> {
+        (0..n).map(|i| format!("entry {i}").into_bytes()).collect()
+    }
+
     #[test]
-    fn hashes_follow_the_rfc_with_sha3() {
-        assert_eq!(
-            empty_root().iter().map(|b| format!("{b:02x}")).collect::<String>(),
-            "a7ffc6f8bf1ed76651c14756a061d662f580ff4de43b49fa82d80a4b80f8434a"
-        );
-        assert_ne!(leaf_hash(b""), empty_root(), "domain separation");
-        let (l, r) = (leaf_hash(b"a"), leaf_hash(b"b"));
-        assert_ne!(node_hash(&l, &r), node_hash(&r, &l));
+    fn leaves_and_nodes_are_domain_separated() {
+        for h in HASHES {
+            assert_ne!(h.leaf(b""), h.empty_root(), "domain separation");
+            let (l, r) = (h.leaf(b"a"), h.leaf(b"b"));
+            assert_ne!(h.node(&l, &r), h.node(&r, &l));
+        }
+        assert_ne!(TreeHash::Sha3_256.leaf(b"a"), TreeHash::Sha256.leaf(b"a"));
     }
 
     #[test]
     fn roots_match_the_definition_for_every_size() {
-        let (leaves, nodes) = build(70);
-        for n in 0..=70u64 {
-            let needed = root_nodes(n);
-            assert!(needed.len() <= 7, "O(log n) nodes for size {n}");
-            assert_eq!(root(n, &nodes), mth(&leaves[..n as usize]), "size {n}");
+        for h in HASHES {
+            let (leaves, nodes) = build(h, &numbered(70));
+            for n in 0..=70u64 {
+                let needed = root_nodes(n);
+                assert!(needed.len() <= 7, "O(log n) nodes for size {n}");
+                assert_eq!(root(h, n, &nodes), mth(h, &leaves[..n as usize]), "size {n}");
+            }
         }
     }
 
     #[test]
     fn inclusion_proofs_match_the_definition_and_verify() {
-        let (leaves, nodes) = build(40);
-        for n in 1..=40u64 {
-            let root = mth(&leaves[..n as usize]);
-            for m in 0..n {
-                let proof = inclusion_proof(m, n, &nodes).unwrap();
-                assert_eq!(proof, reference_path(m as usize, &leaves[..n as usize]), "m={m} n={n}");
-                assert!(
-                    verify_inclusion(m, n, &leaves[m as usize], &proof, &root),
-                    "m={m} n={n}"
-                );
-                let wrong_leaf = leaf_hash(b"not in the log");
-                assert!(!verify_inclusion(m, n, &wrong_leaf, &proof, &root));
-                if n > 1 {
-                    let mut tampered = proof.clone();
-                    tampered[0][0] ^= 1;
-                    assert!(!verify_inclusion(m, n, &leaves[m as usize], &tampered, &root));
+        for h in HASHES {
+            let (leaves, nodes) = build(h, &numbered(40));
+            for n in 1..=40u64 {
+                let root = mth(h, &leaves[..n as usize]);
+                for m in 0..n {
+                    let proof = inclusion_proof(h, m, n, &nodes).unwrap();
+                    assert_eq!(
+                        proof,
+                        reference_path(h, m as usize, &leaves[..n as usize]),
+                        "m={m} n={n}"
+                    );
+                    assert!(
+                        verify_inclusion(h, m, n, &leaves[m as usize], &proof, &root),
+                        "m={m} n={n}"
+                    );
+                    let wrong_leaf = h.leaf(b"not in the log");
+                    assert!(!verify_inclusion(h, m, n, &wrong_leaf, &proof, &root));
+                    if n > 1 {
+                        let mut tampered = proof.clone();
+                        tampered[0][0] ^= 1;
+                        assert!(!verify_inclusion(h, m, n, &leaves[m as usize], &tampered, &root));
+                    }
                 }
             }
+            assert_eq!(
+                inclusion_proof(h, 5, 5, &nodes),
+                Err(ProofError::IndexOutOfRange { index: 5, size: 5 })
+            );
         }
-        assert_eq!(
-            inclusion_proof(5, 5, &nodes),
-            Err(ProofError::IndexOutOfRange { index: 5, size: 5 })
-        );
     }
 
     #[test]
     fn consistency_proofs_match_the_definition_and_verify() {
-        let (leaves, nodes) = build(40);
-        for n in 1..=40u64 {
-            let second = mth(&leaves[..n as usize]);
-            for m in 0..=n {
-                let first = mth(&leaves[..m as usize]);
-                let proof = consistency_proof(m, n, &nodes).unwrap();
-                if m > 0 && m < n {
-                    assert_eq!(
-                        proof,
-                        reference_subproof(m as usize, &leaves[..n as usize], true),
-                        "m={m} n={n}"
-                    );
-                }
-                assert!(verify_consistency(m, n, &first, &second, &proof), "m={m} n={n}");
-                if m > 0 && m < n {
-                    let forked = leaf_hash(b"rewritten history");
-                    assert!(!verify_consistency(m, n, &forked, &second, &proof), "m={m} n={n}");
-                    assert!(!verify_consistency(m, n, &first, &forked, &proof), "m={m} n={n}");
+        for h in HASHES {
+            let (leaves, nodes) = build(h, &numbered(40));
+            for n in 1..=40u64 {
+                let second = mth(h, &leaves[..n as usize]);
+                for m in 0..=n {
+                    let first = mth(h, &leaves[..m as usize]);
+                    let proof = consistency_proof(h, m, n, &nodes).unwrap();
+                    if m > 0 && m < n {
+                        assert_eq!(
+                            proof,
+                            reference_subproof(h, m as usize, &leaves[..n as usize], true),
+                            "m={m} n={n}"
+                        );
+                    }
+                    assert!(verify_consistency(h, m, n, &first, &second, &proof), "m={m} n={n}");
+                    if m > 0 && m < n {
+                        let forked = h.leaf(b"rewritten history");
+                        assert!(!verify_consistency(h, m, n, &forked, &second, &proof), "m={m} n={n}");
+                        assert!(!verify_consistency(h, m, n, &first, &forked, &proof), "m={m} n={n}");
+                    }
                 }
             }
+            assert_eq!(
+                consistency_proof(h, 5, 4, &nodes),
+                Err(ProofError::Shrinking { from: 5, to: 4 })
+            );
         }
-        assert_eq!(
-            consistency_proof(5, 4, &nodes),
-            Err(ProofError::Shrinking { from: 5, to: 4 })
-        );
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! The shared ledger: a verifiable, append-only Merkle log (RFC 9162 with SHA3-256) that
+//! The shared ledger: a verifiable, append-only Merkle log (RFC 6962/9162 with SHA-256) that
 //! records tokens and hash attestations, so anyone can check inclusion and that history was
 //! never rewritten.
 
@@ -10,3 +10,4 @@ pub mod receipt;
 pub mod rotation;
 pub mod sequencer;
 pub mod signed_record;
+pub mod upgrade;

@@ -10,18 +10,31 @@ use serde_json::{Value, json};
 
 use super::checkpoint::{self, NoteError};
 use super::entry::{DecodeError, Entry, EntryBody};
-use super::merkle::{Hash, Side, leaf_hash, walk_inclusion};
+use super::merkle::{Hash, Side, TreeHash, walk_inclusion};
 use crate::crypto::{hex, parse_digest_hex};
 use crate::domain::claim::{holder_commitment, legacy_holder_commitment};
 
 /// The versioned header every receipt carries, so verifiers can refuse bundles they do not
-/// understand (the hash is not the SHA-256 that standard tooling assumes).
-pub const FORMAT: &str = "keepsake-receipt/1 sha3-256";
+/// understand: ledger format v2, whose tree is RFC 6962's with SHA-256.
+pub const FORMAT: &str = "keepsake-receipt/2";
+
+/// The header of receipts from the closed v1 log, whose tree hashed with SHA3-256; they keep
+/// verifying.
+pub const FORMAT_V1: &str = "keepsake-receipt/1 sha3-256";
+
+/// The tree hash of a receipt format, if it is one this checker knows.
+fn tree_hash(format: &str) -> Option<TreeHash> {
+    match format {
+        FORMAT => Some(TreeHash::Sha256),
+        FORMAT_V1 => Some(TreeHash::Sha3_256),
+        _ => None,
+    }
+}
 
 /// A receipt as the API hands it out and `keepsake verify` reads it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Receipt {
-    /// Always [`FORMAT`].
+    /// [`FORMAT`], or [`FORMAT_V1`] for a receipt from the closed v1 log.
     pub format: String,
     pub entry: ReceiptEntry,
     pub inclusion_proof: InclusionProof,
@@ -152,6 +165,14 @@ pub fn fields(body: &EntryBody) -> Value {
         | EntryBody::TokenUnfrozen { collection_id, serial } => {
             json!({ "collection_id": collection_id, "serial": serial })
         }
+        EntryBody::LogContinued {
+            previous_origin,
+            previous_size,
+            previous_root,
+        } => json!({
+            "previous_origin": previous_origin, "previous_size": previous_size,
+            "previous_root": STANDARD.encode(previous_root),
+        }),
     }
 }
 
@@ -205,7 +226,7 @@ pub struct VerifiedReceipt {
 pub enum ReceiptError {
     #[error("the receipt is not valid JSON of the receipt format: {0}")]
     Malformed(String),
-    #[error("the receipt format `{0}` is not `{FORMAT}`")]
+    #[error("the receipt format `{0}` is neither `{FORMAT}` nor `{FORMAT_V1}`")]
     UnsupportedFormat(String),
     #[error("the entry bytes are not valid base64")]
     EntryEncoding,
@@ -213,7 +234,7 @@ pub enum ReceiptError {
     EntryUndecodable(#[from] DecodeError),
     #[error("the entry bytes do not hash to the receipt's leaf hash")]
     LeafMismatch,
-    #[error("a proof hash is not a base64 SHA3-256 digest")]
+    #[error("a proof hash is not a base64 32-byte digest")]
     ProofEncoding,
     #[error("checkpoint: {0}")]
     Checkpoint(#[from] NoteError),
@@ -232,14 +253,12 @@ impl Receipt {
 
     /// Checks the receipt offline; see the module documentation for what that means.
     pub fn verify(&self, trust: Trust<'_>) -> Result<VerifiedReceipt, ReceiptError> {
-        if self.format != FORMAT {
-            return Err(ReceiptError::UnsupportedFormat(self.format.clone()));
-        }
+        let h = tree_hash(&self.format).ok_or_else(|| ReceiptError::UnsupportedFormat(self.format.clone()))?;
         let bytes = STANDARD
             .decode(&self.entry.entry)
             .map_err(|_| ReceiptError::EntryEncoding)?;
         let entry = Entry::decode(&bytes)?;
-        let leaf = leaf_hash(&bytes);
+        let leaf = h.leaf(&bytes);
         if hex(&leaf) != self.entry.leaf_hash {
             return Err(ReceiptError::LeafMismatch);
         }
@@ -264,6 +283,7 @@ impl Receipt {
         }
         let mut steps = Vec::with_capacity(proof.len());
         let root = walk_inclusion(
+            h,
             self.entry.index,
             checkpoint.size,
             &leaf,
@@ -324,19 +344,25 @@ mod tests {
 
     /// A log of `size` attestations and a receipt for `index`, signed by a fresh key.
     fn log_receipt(size: u64, index: u64) -> (Receipt, CheckpointSigner, tempfile::TempDir) {
+        log_receipt_in(FORMAT, size, index)
+    }
+
+    /// [`log_receipt`] in a given receipt format (and so tree hash).
+    fn log_receipt_in(format: &str, size: u64, index: u64) -> (Receipt, CheckpointSigner, tempfile::TempDir) {
+        let h = tree_hash(format).unwrap();
         let mut nodes = NodeMap::default();
         for i in 0..size {
             let siblings: NodeMap = append_nodes(i).into_iter().map(|id| (id, nodes[&id])).collect();
-            nodes.extend(nodes_completed_by(i, leaf_hash(&entry(i)), &siblings));
+            nodes.extend(nodes_completed_by(h, i, h.leaf(&entry(i)), &siblings));
         }
         let dir = tempfile::tempdir().unwrap();
-        let signer = CheckpointSigner::load(&dir.path().join("key"), "example.test/ledger/sha3-256".into()).unwrap();
+        let signer = CheckpointSigner::load(&dir.path().join("key"), "example.test/ledger".into()).unwrap();
         let bytes = entry(index);
         let receipt = Receipt {
-            format: FORMAT.to_owned(),
-            entry: ReceiptEntry::new(index, &bytes, &leaf_hash(&bytes)).unwrap(),
-            inclusion_proof: InclusionProof::new(size, &inclusion_proof(index, size, &nodes).unwrap()),
-            checkpoint: signer.sign(size, &root(size, &nodes)),
+            format: format.to_owned(),
+            entry: ReceiptEntry::new(index, &bytes, &h.leaf(&bytes)).unwrap(),
+            inclusion_proof: InclusionProof::new(size, &inclusion_proof(h, index, size, &nodes).unwrap()),
+            checkpoint: signer.sign(size, &root(h, size, &nodes)),
             verifier_key: signer.verifier_key(),
             holder: None,
         };
@@ -387,7 +413,7 @@ mod tests {
             altered.verify(Trust::default()).unwrap_err(),
             ReceiptError::LeafMismatch
         );
-        altered.entry.leaf_hash = hex(&leaf_hash(&bytes));
+        altered.entry.leaf_hash = hex(&TreeHash::Sha256.leaf(&bytes));
         assert_eq!(
             altered.verify(Trust::default()).unwrap_err(),
             ReceiptError::ProofInvalid
@@ -439,11 +465,29 @@ mod tests {
         );
         assert!(matches!(Receipt::parse("{}"), Err(ReceiptError::Malformed(_))));
         let mut future = receipt.clone();
-        future.format = "keepsake-receipt/2 sha3-256".into();
+        future.format = "keepsake-receipt/3".into();
         assert!(matches!(
             future.verify(Trust::default()),
             Err(ReceiptError::UnsupportedFormat(_))
         ));
+    }
+
+    /// Receipts from the closed v1 log (SHA3-256 tree) keep verifying; a receipt checked
+    /// under the other format's hash does not.
+    #[test]
+    fn receipts_of_the_v1_log_still_verify() {
+        let (v1, _signer, _dir) = log_receipt_in(FORMAT_V1, 11, 6);
+        let verified = v1.verify(Trust::default()).unwrap();
+        assert_eq!((verified.index, verified.checkpoint.size), (6, 11));
+        let mut relabelled = v1.clone();
+        relabelled.format = FORMAT.into();
+        assert_eq!(
+            relabelled.verify(Trust::default()).unwrap_err(),
+            ReceiptError::LeafMismatch
+        );
+        let (v2, _signer, _dir) = log_receipt(11, 6);
+        assert_ne!(v1.entry.leaf_hash, v2.entry.leaf_hash);
+        assert!(v2.verify(Trust::default()).is_ok());
     }
 
     /// A certificate for a token minted with `commitment`, carrying `holder`.
@@ -459,16 +503,17 @@ mod tests {
         }
         .encode()
         .unwrap();
-        let nodes: NodeMap = nodes_completed_by(0, leaf_hash(&bytes), &NodeMap::default())
+        let h = TreeHash::Sha256;
+        let nodes: NodeMap = nodes_completed_by(h, 0, h.leaf(&bytes), &NodeMap::default())
             .into_iter()
             .collect();
         let dir = tempfile::tempdir().unwrap();
-        let signer = CheckpointSigner::load(&dir.path().join("key"), "example.test/ledger/sha3-256".into()).unwrap();
+        let signer = CheckpointSigner::load(&dir.path().join("key"), "example.test/ledger".into()).unwrap();
         let receipt = Receipt {
             format: FORMAT.to_owned(),
-            entry: ReceiptEntry::new(0, &bytes, &leaf_hash(&bytes)).unwrap(),
-            inclusion_proof: InclusionProof::new(1, &inclusion_proof(0, 1, &nodes).unwrap()),
-            checkpoint: signer.sign(1, &root(1, &nodes)),
+            entry: ReceiptEntry::new(0, &bytes, &h.leaf(&bytes)).unwrap(),
+            inclusion_proof: InclusionProof::new(1, &inclusion_proof(h, 0, 1, &nodes).unwrap()),
+            checkpoint: signer.sign(1, &root(h, 1, &nodes)),
             verifier_key: signer.verifier_key(),
             holder: Some(holder),
         };

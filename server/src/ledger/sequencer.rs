@@ -16,10 +16,11 @@ use sea_orm::DatabaseConnection;
 use super::checkpoint::{self, CheckpointSigner};
 use super::entry;
 use super::merkle::{
-    self, NodeId, NodeMap, append_nodes, consistency_nodes, consistency_proof, leaf_hash, nodes_completed_by,
-    root_nodes, verify_consistency,
+    self, NodeId, NodeMap, append_nodes, consistency_nodes, consistency_proof, nodes_completed_by, root_nodes,
+    verify_consistency,
 };
 use super::signed_record::Signed;
+use crate::store::ledger::TreeState;
 use crate::store::{self, StoreError};
 
 #[derive(Debug, thiserror::Error)]
@@ -52,14 +53,14 @@ pub enum SequencerError {
     Record { path: String, source: std::io::Error },
 }
 
-/// Checks that the stored tree of `size` with `root` extends `signed`.
-async fn check_extends(
+/// Checks that the stored tree `state` extends `signed`.
+pub(super) async fn check_extends(
     txn: &impl sea_orm::ConnectionTrait,
     cache: &mut NodeMap,
     signed: Signed,
-    size: u64,
-    root: &merkle::Hash,
+    state: &TreeState,
 ) -> Result<(), SequencerError> {
+    let (size, root) = (state.size, &state.root);
     let refused = SequencerError::Forked {
         signed: signed.size,
         stored: size,
@@ -77,15 +78,15 @@ async fn check_extends(
         return Ok(());
     }
     fetch_missing(txn, cache, consistency_nodes(signed.size, size)?).await?;
-    let proof = consistency_proof(signed.size, size, cache)?;
-    if verify_consistency(signed.size, size, &signed.root, root, &proof) {
+    let proof = consistency_proof(state.hash, signed.size, size, cache)?;
+    if verify_consistency(state.hash, signed.size, size, &signed.root, root, &proof) {
         Ok(())
     } else {
         Err(refused)
     }
 }
 
-fn record(signer: &CheckpointSigner, signed: Signed, note: &str) -> Result<(), SequencerError> {
+pub(super) fn record(signer: &CheckpointSigner, signed: Signed, note: &str) -> Result<(), SequencerError> {
     signer
         .record()
         .advance(signed, note)
@@ -120,17 +121,17 @@ pub async fn sequence_once(
     now: DateTime<Utc>,
 ) -> Result<u64, SequencerError> {
     let txn = store::begin(db).await?;
-    let (size, old_root) = store::ledger::lock_state(&txn).await?;
+    let state = store::ledger::lock_state(&txn).await?;
     let mut cache = NodeMap::default();
     let recorded = signer.record().latest();
     if let Some(signed) = recorded {
-        check_extends(&txn, &mut cache, signed, size, &old_root).await?;
+        check_extends(&txn, &mut cache, signed, &state).await?;
     }
     let pending = store::ledger::take_pending(&txn, batch_size).await?;
     if pending.is_empty() {
         // Behind the log (another server signed since, or this one stopped before keeping
         // its record): catch up with the stored checkpoint, if it is ours and for this tree.
-        let behind = size > 0 && recorded.is_none_or(|signed| signed.size < size);
+        let behind = state.size > 0 && recorded.is_none_or(|signed| signed.size < state.size);
         let latest = if behind {
             store::ledger::latest_checkpoint(&txn).await?
         } else {
@@ -139,16 +140,38 @@ pub async fn sequence_once(
         txn.commit().await?;
         if let Some(latest) = latest
             && let Ok(checked) = checkpoint::verify(&latest.note, &signer.verifier_key())
-            && (checked.size, checked.root) == (size, old_root)
+            && (checked.size, checked.root) == (state.size, state.root)
         {
-            record(signer, Signed { size, root: old_root }, &latest.note)?;
+            let signed = Signed {
+                size: state.size,
+                root: state.root,
+            };
+            record(signer, signed, &latest.note)?;
         }
         return Ok(0);
     }
+    let (appended, signed, note) = append(&txn, signer, &state, &mut cache, pending, now).await?;
+    txn.commit().await?;
+    record(signer, signed, &note)?;
+    Ok(appended)
+}
+
+/// Appends `pending` (queue id, entry) to the tree `state` in the caller's transaction, which
+/// holds the sequencer lock, and signs the new tree; the caller commits, then records the
+/// returned checkpoint.
+pub(super) async fn append(
+    txn: &impl sea_orm::ConnectionTrait,
+    signer: &CheckpointSigner,
+    state: &TreeState,
+    cache: &mut NodeMap,
+    pending: Vec<(i64, Vec<u8>)>,
+    now: DateTime<Utc>,
+) -> Result<(u64, Signed, String), SequencerError> {
+    let (h, size) = (state.hash, state.size);
     // Entries are stamped as they are appended, never earlier than the entry before them (a
     // clock stepped back, or another server's clock ahead of this one).
     let previous = match size.checked_sub(1) {
-        Some(last) => store::ledger::entry(&txn, last)
+        Some(last) => store::ledger::entry(txn, last)
             .await?
             .and_then(|row| entry::timestamp_of(&row.entry)),
         None => None,
@@ -162,9 +185,9 @@ pub async fn sequence_once(
     for (offset, (id, mut bytes)) in pending.into_iter().enumerate() {
         let index = size + offset as u64;
         entry::stamp(&mut bytes, stamped_at);
-        let leaf = leaf_hash(&bytes);
-        fetch_missing(&txn, &mut cache, append_nodes(index)).await?;
-        for (node, hash) in nodes_completed_by(index, leaf, &cache) {
+        let leaf = h.leaf(&bytes);
+        fetch_missing(txn, cache, append_nodes(index)).await?;
+        for (node, hash) in nodes_completed_by(h, index, leaf, cache) {
             cache.insert(node, hash);
             new_nodes.push((node, hash));
         }
@@ -172,12 +195,12 @@ pub async fn sequence_once(
         consumed.push(id);
     }
     let new_size = size + entries.len() as u64;
-    fetch_missing(&txn, &mut cache, root_nodes(new_size)).await?;
-    let new_root = merkle::root(new_size, &cache);
+    fetch_missing(txn, cache, root_nodes(new_size)).await?;
+    let new_root = merkle::root(h, new_size, cache);
     if size > 0 {
-        fetch_missing(&txn, &mut cache, consistency_nodes(size, new_size)?).await?;
-        let proof = consistency_proof(size, new_size, &cache)?;
-        if !verify_consistency(size, new_size, &old_root, &new_root, &proof) {
+        fetch_missing(txn, cache, consistency_nodes(size, new_size)?).await?;
+        let proof = consistency_proof(h, size, new_size, cache)?;
+        if !verify_consistency(h, size, new_size, &state.root, &new_root, &proof) {
             return Err(SequencerError::Inconsistent {
                 from: size,
                 to: new_size,
@@ -194,17 +217,12 @@ pub async fn sequence_once(
         root: new_root,
         checkpoint: note.clone(),
     };
-    store::ledger::write_batch(&txn, batch, now).await?;
-    txn.commit().await?;
-    record(
-        signer,
-        Signed {
-            size: new_size,
-            root: new_root,
-        },
-        &note,
-    )?;
-    Ok(appended)
+    store::ledger::write_batch(txn, batch, now).await?;
+    let signed = Signed {
+        size: new_size,
+        root: new_root,
+    };
+    Ok((appended, signed, note))
 }
 
 #[cfg(test)]
@@ -216,7 +234,7 @@ mod tests {
     #[tokio::test]
     async fn the_largest_batch_is_sequenced_in_one_transaction() {
         let (dir, db) = store::scratch_database().await;
-        let signer = CheckpointSigner::load(&dir.path().join("key"), "example.test/ledger/sha3-256".into()).unwrap();
+        let signer = CheckpointSigner::load(&dir.path().join("key"), "example.test/ledger".into()).unwrap();
         let txn = store::begin(&db).await.unwrap();
         for n in 0..10_000u32 {
             store::ledger::enqueue(&txn, n.to_be_bytes().to_vec(), Utc::now())
@@ -234,10 +252,11 @@ mod tests {
         let note = store::ledger::latest_checkpoint(&db).await.unwrap().unwrap().note;
         let signed = checkpoint::verify(&note, &signer.verifier_key()).unwrap();
         assert_eq!(signed.size, 10_000);
-        let leaf = leaf_hash(&7_777u32.to_be_bytes());
+        let h = merkle::TreeHash::Sha256;
+        let leaf = h.leaf(&7_777u32.to_be_bytes());
         let ids = merkle::inclusion_nodes(7_777, 10_000).unwrap();
-        let proof = merkle::inclusion_proof(7_777, 10_000, &store::ledger::nodes(&db, &ids).await.unwrap()).unwrap();
-        assert!(merkle::verify_inclusion(7_777, 10_000, &leaf, &proof, &signed.root));
+        let proof = merkle::inclusion_proof(h, 7_777, 10_000, &store::ledger::nodes(&db, &ids).await.unwrap()).unwrap();
+        assert!(merkle::verify_inclusion(h, 7_777, 10_000, &leaf, &proof, &signed.root));
     }
 
     /// Entries are stamped when they are appended, and the times never go backwards along the

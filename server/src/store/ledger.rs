@@ -14,7 +14,7 @@ use sea_orm::{
 
 use super::entities::{ledger_checkpoints, ledger_entries, ledger_nodes, ledger_pending, ledger_state};
 use super::{INSERT_CHUNK, StoreError, StoreResult, in_chunks, insert_in_chunks};
-use crate::ledger::merkle::{Hash, NodeId, NodeMap, empty_root};
+use crate::ledger::merkle::{Hash, NodeId, NodeMap, TreeHash};
 
 pub use ledger_checkpoints::Model as CheckpointRow;
 pub use ledger_entries::Model as EntryRow;
@@ -24,6 +24,50 @@ const SEQUENCER_LOCK: i64 = 0x4b53_4c45_4447_4552;
 
 fn hash_of(bytes: &[u8]) -> Hash {
     bytes.try_into().unwrap_or([0; 32])
+}
+
+/// The tree as stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TreeState {
+    pub size: u64,
+    pub root: Hash,
+    /// The hash the stored nodes and root are built with: SHA-256 unless the log is still a
+    /// v1 log waiting to be carried over.
+    pub hash: TreeHash,
+    /// The size the v1 log was closed at, if this log continues one.
+    pub closed_v1_size: Option<u64>,
+}
+
+impl TreeState {
+    /// A new log's state: empty, format v2.
+    fn empty() -> Self {
+        Self {
+            size: 0,
+            root: TreeHash::Sha256.empty_root(),
+            hash: TreeHash::Sha256,
+            closed_v1_size: None,
+        }
+    }
+
+    fn of(row: ledger_state::Model) -> Self {
+        Self {
+            size: u64::try_from(row.tree_size).unwrap_or(0),
+            root: hash_of(&row.root_hash),
+            hash: if row.format == 1 {
+                TreeHash::Sha3_256
+            } else {
+                TreeHash::Sha256
+            },
+            closed_v1_size: row.closed_v1_size.and_then(|size| u64::try_from(size).ok()),
+        }
+    }
+}
+
+fn format_of(hash: TreeHash) -> i16 {
+    match hash {
+        TreeHash::Sha3_256 => 1,
+        TreeHash::Sha256 => 2,
+    }
 }
 
 /// Queues an entry in the caller's transaction; the sequencer gives it an index later.
@@ -75,7 +119,7 @@ pub async fn pending_count(conn: &impl ConnectionTrait) -> StoreResult<u64> {
 }
 
 /// Takes the sequencer lock for the rest of the transaction and returns the tree state.
-pub async fn lock_state(conn: &impl ConnectionTrait) -> StoreResult<(u64, Hash)> {
+pub async fn lock_state(conn: &impl ConnectionTrait) -> StoreResult<TreeState> {
     if conn.get_database_backend() == DatabaseBackend::Postgres {
         // Held until commit or rollback; a crashed holder's lock goes with its connection.
         conn.execute_raw(Statement::from_sql_and_values(
@@ -87,28 +131,73 @@ pub async fn lock_state(conn: &impl ConnectionTrait) -> StoreResult<(u64, Hash)>
     }
     let row = ledger_state::Entity::find_by_id(1).lock_exclusive().one(conn).await?;
     Ok(match row {
-        Some(row) => (u64::try_from(row.tree_size).unwrap_or(0), hash_of(&row.root_hash)),
+        Some(row) => TreeState::of(row),
         None => {
-            ledger_state::ActiveModel {
-                id: Set(1),
-                tree_size: Set(0),
-                root_hash: Set(empty_root().to_vec()),
-            }
-            .insert(conn)
-            .await?;
-            (0, empty_root())
+            let empty = TreeState::empty();
+            state_row(empty).insert(conn).await?;
+            empty
         }
     })
 }
 
-/// The current tree size and root, without locking.
-pub async fn state(conn: &impl ConnectionTrait) -> StoreResult<(u64, Hash)> {
+fn state_row(state: TreeState) -> ledger_state::ActiveModel {
+    ledger_state::ActiveModel {
+        id: Set(1),
+        tree_size: Set(state.size as i64),
+        root_hash: Set(state.root.to_vec()),
+        format: Set(format_of(state.hash)),
+        closed_v1_size: Set(state.closed_v1_size.map(|size| size as i64)),
+    }
+}
+
+/// The tree state, without locking.
+pub async fn state(conn: &impl ConnectionTrait) -> StoreResult<TreeState> {
     Ok(ledger_state::Entity::find_by_id(1)
         .one(conn)
         .await?
-        .map_or((0, empty_root()), |row| {
-            (u64::try_from(row.tree_size).unwrap_or(0), hash_of(&row.root_hash))
-        }))
+        .map_or_else(TreeState::empty, TreeState::of))
+}
+
+/// Replaces the tree state (the lock held), as carrying a v1 log over into v2 does.
+pub async fn set_state(conn: &impl ConnectionTrait, state: TreeState) -> StoreResult<()> {
+    state_row(state).update(conn).await?;
+    Ok(())
+}
+
+/// Replaces every stored node and leaf hash with those of the same entries in a tree built
+/// with another hash (the lock held): `leaves` for entries `from..`, `nodes` all they complete.
+pub async fn rehash(
+    conn: &impl ConnectionTrait,
+    from: u64,
+    leaves: &[Hash],
+    nodes: Vec<(NodeId, Hash)>,
+) -> StoreResult<()> {
+    if from == 0 {
+        ledger_nodes::Entity::delete_many().exec(conn).await?;
+    }
+    for (index, leaf) in (from..).zip(leaves) {
+        ledger_entries::Entity::update_many()
+            .col_expr(
+                ledger_entries::Column::LeafHash,
+                sea_orm::sea_query::Expr::value(leaf.to_vec()),
+            )
+            .filter(ledger_entries::Column::Idx.eq(index as i64))
+            .exec(conn)
+            .await?;
+    }
+    insert_nodes(conn, nodes).await
+}
+
+async fn insert_nodes(conn: &impl ConnectionTrait, nodes: Vec<(NodeId, Hash)>) -> StoreResult<()> {
+    let nodes = nodes
+        .into_iter()
+        .map(|((level, index), hash)| ledger_nodes::ActiveModel {
+            level: Set(level as i32),
+            idx: Set(index as i64),
+            hash: Set(hash.to_vec()),
+        })
+        .collect();
+    insert_in_chunks(conn, nodes).await
 }
 
 /// Up to `limit` queued entries, oldest first, skipping rows another transaction holds.
@@ -194,16 +283,7 @@ pub async fn write_batch(conn: &impl ConnectionTrait, batch: SequencedBatch, now
         })
         .collect();
     insert_in_chunks(conn, entries).await?;
-    let nodes = batch
-        .nodes
-        .into_iter()
-        .map(|((level, index), hash)| ledger_nodes::ActiveModel {
-            level: Set(level as i32),
-            idx: Set(index as i64),
-            hash: Set(hash.to_vec()),
-        })
-        .collect();
-    insert_in_chunks(conn, nodes).await?;
+    insert_nodes(conn, batch.nodes).await?;
     ledger_pending::Entity::delete_many()
         .filter(ledger_pending::Column::Id.is_in(batch.consumed))
         .exec(conn)
@@ -212,6 +292,7 @@ pub async fn write_batch(conn: &impl ConnectionTrait, batch: SequencedBatch, now
         id: Set(1),
         tree_size: Set(batch.size as i64),
         root_hash: Set(batch.root.to_vec()),
+        ..Default::default()
     }
     .update(conn)
     .await?;

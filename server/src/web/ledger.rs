@@ -116,7 +116,7 @@ pub struct InclusionQuery {
 
 /// The inclusion proof of `index` in the tree of `size` (which must not exceed the log).
 async fn inclusion(state: &AppState, index: u64, size: u64) -> AppResult<Vec<Hash>> {
-    let (current, _) = store::ledger::state(&state.db).await?;
+    let current = store::ledger::state(&state.db).await?.size;
     if size > current {
         return Err(AppError::BadRequest);
     }
@@ -128,7 +128,7 @@ async fn inclusion(state: &AppState, index: u64, size: u64) -> AppResult<Vec<Has
 async fn stored_inclusion(state: &AppState, index: u64, size: u64) -> AppResult<Vec<Hash>> {
     let ids = merkle::inclusion_nodes(index, size).map_err(|_| AppError::BadRequest)?;
     let nodes = store::ledger::nodes(&state.db, &ids).await?;
-    merkle::inclusion_proof(index, size, &nodes).map_err(|_| AppError::BadRequest)
+    merkle::inclusion_proof(merkle::LOG_HASH, index, size, &nodes).map_err(|_| AppError::BadRequest)
 }
 
 pub async fn inclusion_proof(State(state): State<AppState>, Query(q): Query<InclusionQuery>) -> AppResult<Json<Value>> {
@@ -148,13 +148,13 @@ pub async fn consistency_proof(
     State(state): State<AppState>,
     Query(q): Query<ConsistencyQuery>,
 ) -> AppResult<Json<Value>> {
-    let (current, _) = store::ledger::state(&state.db).await?;
+    let current = store::ledger::state(&state.db).await?.size;
     if q.to > current || q.from > q.to {
         return Err(AppError::BadRequest);
     }
     let ids = merkle::consistency_nodes(q.from, q.to).map_err(|_| AppError::BadRequest)?;
     let nodes = store::ledger::nodes(&state.db, &ids).await?;
-    let proof = merkle::consistency_proof(q.from, q.to, &nodes).map_err(|_| AppError::BadRequest)?;
+    let proof = merkle::consistency_proof(merkle::LOG_HASH, q.from, q.to, &nodes).map_err(|_| AppError::BadRequest)?;
     Ok(Json(
         json!({ "from": q.from, "to": q.to, "proof": receipt::encode_hashes(&proof) }),
     ))

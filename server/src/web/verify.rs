@@ -252,6 +252,10 @@ async fn describe(state: &AppState, ctx: &RequestContext, body: &EntryBody) -> A
                 link: token.map(|t| (format!("/tokens/{}", t.id), "proof.see_token")),
             }
         }
+        EntryBody::LogContinued { previous_size, .. } => Summary {
+            text: ctx.tf("proof.summary_log_continued", &[("size", &previous_size.to_string())]),
+            link: None,
+        },
     })
 }
 

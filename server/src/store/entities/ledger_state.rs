@@ -1,4 +1,5 @@
-//! `ledger_state`: the single row holding the current tree size and root.
+//! `ledger_state`: the single row holding the current tree size, root and format, and the size
+//! the v1 log was closed at if this installation had one.
 
 use sea_orm::entity::prelude::*;
 
@@ -9,6 +10,8 @@ pub struct Model {
     pub id: i32,
     pub tree_size: i64,
     pub root_hash: Vec<u8>,
+    pub format: i16,
+    pub closed_v1_size: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -8,8 +8,7 @@
 use std::sync::OnceLock;
 
 use keepsake::ledger::merkle::{
-    self, Hash, NodeMap, TreeHash, append_nodes, consistency_proof, inclusion_proof, nodes_completed_by,
-    verify_consistency, verify_inclusion,
+    self, Frontier, Hash, NodeMap, TreeHash, consistency_proof, inclusion_proof, verify_consistency, verify_inclusion,
 };
 use proptest::prelude::*;
 
@@ -39,16 +38,14 @@ fn unhex(text: &str) -> Hash {
 
 /// Appends `entries` the way the sequencer does and returns the leaves and stored nodes.
 fn build<E: AsRef<[u8]>>(h: TreeHash, entries: impl IntoIterator<Item = E>) -> (Vec<Hash>, NodeMap) {
-    let mut nodes = NodeMap::default();
+    let (mut frontier, mut nodes) = (Frontier::empty(h), Vec::new());
     let mut leaves = Vec::new();
-    for (i, entry) in entries.into_iter().enumerate() {
-        let index = i as u64;
+    for entry in entries {
         let leaf = h.leaf(entry.as_ref());
-        let siblings: NodeMap = append_nodes(index).into_iter().map(|id| (id, nodes[&id])).collect();
-        nodes.extend(nodes_completed_by(h, index, leaf, &siblings));
+        frontier.push(leaf, &mut nodes);
         leaves.push(leaf);
     }
-    (leaves, nodes)
+    (leaves, nodes.into_iter().collect())
 }
 
 /// Expected roots (by size, from 0), inclusion proofs (index, size, path) and consistency

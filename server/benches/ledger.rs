@@ -4,8 +4,8 @@
 //! the server encodes them):
 //!
 //! - `append/<size>`: appending one leaf to a tree of that size. `ours` is the sequencer's path
-//!   (`append_nodes` checked against the node cache, `nodes_completed_by`, nodes inserted into
-//!   a `NodeMap`), `ct-merkle` is `MemoryBackedTree<Sha256, _>::push`, and `sha256-floor` is two
+//!   (`Frontier::push`, the completed nodes collected into the batch's `Vec` for the store, which
+//!   is emptied every 4096 entries, the default batch), `ct-merkle` is `MemoryBackedTree<Sha256, _>::push`, and `sha256-floor` is two
 //!   bare SHA-256 hashes per leaf (leaf hash and one interior node), the least any append can do.
 //!   Every sample starts from a copy of the tree of that size that grows by at most an eighth.
 //! - `inclusion_proof/<size>`: proofs for random leaves. `ours` names the nodes
@@ -36,7 +36,7 @@ use keepsake::ledger::checkpoint::CheckpointSigner;
 use keepsake::ledger::entry::{Entry, EntryBody};
 use keepsake::ledger::merkle::LOG_HASH as H;
 use keepsake::ledger::merkle::{
-    Hash, NodeMap, append_nodes, inclusion_nodes, inclusion_proof, nodes_completed_by, root, verify_inclusion,
+    Frontier, Hash, NodeId, NodeMap, inclusion_nodes, inclusion_proof, root, verify_inclusion,
 };
 use keepsake::ledger::sequencer::sequence_once;
 use keepsake::store;
@@ -86,34 +86,31 @@ fn entry(i: u64) -> EntryBytes {
         .expect("benchmark entries have a fixed length")
 }
 
-/// Our tree as the sequencer keeps it: stored nodes in a `NodeMap`, plus the size.
+/// Entries per sequencer batch (the default `ledger.batch_size`).
+const BATCH: usize = 4096;
+
+/// Our tree as the sequencer builds it: the right edge, and the nodes the current batch
+/// completed, which it writes to the store in one go.
 #[derive(Clone)]
 struct Ours {
-    nodes: NodeMap,
-    size: u64,
+    frontier: Frontier,
+    batch: Vec<(NodeId, Hash)>,
 }
 
 impl Ours {
     fn new() -> Self {
         Self {
-            nodes: NodeMap::default(),
-            size: 0,
+            frontier: Frontier::empty(H),
+            batch: Vec::with_capacity(2 * BATCH + 64),
         }
     }
 
-    /// One append, as `sequence_once` does it with every needed node already in its cache.
+    /// One append, as `sequence_once` does it; a full batch's nodes go to the store.
     fn append(&mut self, entry: &[u8]) {
-        let index = self.size;
-        let leaf = H.leaf(entry);
-        let missing = append_nodes(index)
-            .into_iter()
-            .filter(|id| !self.nodes.contains_key(id))
-            .count();
-        assert_eq!(missing, 0, "an in-memory tree holds every node");
-        for (id, hash) in nodes_completed_by(H, index, leaf, &self.nodes) {
-            self.nodes.insert(id, hash);
+        if self.batch.len() >= 2 * BATCH {
+            self.batch.clear();
         }
-        self.size += 1;
+        self.frontier.push(H.leaf(entry), &mut self.batch);
     }
 }
 
@@ -131,15 +128,22 @@ fn rate(count: u64, elapsed: Duration) -> String {
     format!("{:>9.0} leaves/s", count as f64 / elapsed.as_secs_f64())
 }
 
-/// Builds both trees of `size` leaves from empty, timing each build and the hash floor.
-fn build(size: u64, entries: &[EntryBytes]) -> (Ours, CtTree) {
+/// Builds both trees of `size` leaves from empty, timing each build and the hash floor; also
+/// returns every node ours completed, as the store would hold them (gathered untimed).
+fn build(size: u64, entries: &[EntryBytes]) -> (Ours, NodeMap, CtTree) {
     let leaves = &entries[..size as usize];
+    let mut stored = Vec::with_capacity(2 * leaves.len());
     let start = Instant::now();
     let mut ours = Ours::new();
     for e in leaves {
         ours.append(e);
+        if ours.batch.len() >= 2 * BATCH {
+            stored.append(&mut ours.batch);
+        }
     }
     let ours_time = start.elapsed();
+    stored.append(&mut ours.batch);
+    let nodes: NodeMap = stored.into_iter().collect();
 
     let start = Instant::now();
     let mut ct = CtTree::new();
@@ -165,7 +169,7 @@ fn build(size: u64, entries: &[EntryBytes]) -> (Ours, CtTree) {
         floor_time.as_secs_f64(),
         rate(size, floor_time),
     );
-    (ours, ct)
+    (ours, nodes, ct)
 }
 
 /// A random leaf with everything both verifiers need.
@@ -177,8 +181,13 @@ struct Probe {
 }
 
 /// Checks that both libraries agree on the root and on proofs, and returns random probes.
-fn cross_check(size: u64, ours: &Ours, ct: &CtTree, entries: &[EntryBytes]) -> (Hash, RootHash<Sha256>, Vec<Probe>) {
-    let our_root = root(H, size, &ours.nodes);
+fn cross_check(
+    size: u64,
+    nodes: &NodeMap,
+    ct: &CtTree,
+    entries: &[EntryBytes],
+) -> (Hash, RootHash<Sha256>, Vec<Probe>) {
+    let our_root = root(H, size, nodes);
     let ct_root = ct.root();
     assert_eq!(ct_root.num_leaves(), size);
     assert_eq!(
@@ -190,7 +199,7 @@ fn cross_check(size: u64, ours: &Ours, ct: &CtTree, entries: &[EntryBytes]) -> (
     let probes: Vec<Probe> = (0..PROBES)
         .map(|_| {
             let index = splitmix(&mut state) % size;
-            let ours = inclusion_proof(H, index, size, &ours.nodes).unwrap();
+            let ours = inclusion_proof(H, index, size, nodes).unwrap();
             let ct = ct.prove_inclusion(index as usize);
             assert_eq!(ours.concat(), ct.as_bytes(), "proofs differ for leaf {index} of {size}");
             let entry = entries[index as usize];
@@ -240,8 +249,9 @@ fn appends<'a, T: Clone>(
 }
 
 fn bench_size(c: &mut Criterion, size: u64, entries: &[EntryBytes], quick: bool) {
-    let (ours, ct) = build(size, entries);
-    let (our_root, ct_root, probes) = cross_check(size, &ours, &ct, entries);
+    let (ours, nodes, ct) = build(size, entries);
+    let (our_root, ct_root, probes) = cross_check(size, &nodes, &ct, entries);
+    assert_eq!(ours.frontier.root(), our_root);
     let pool = &entries[..APPEND_POOL.min(entries.len())];
     let label = if size.is_multiple_of(1_000_000) {
         format!("{}M", size / 1_000_000)
@@ -288,7 +298,7 @@ fn bench_size(c: &mut Criterion, size: u64, entries: &[EntryBytes], quick: bool)
             let index = probes[k % PROBES].index;
             k += 1;
             let ids = inclusion_nodes(index, size).unwrap();
-            let fetched: NodeMap = ids.into_iter().map(|id| (id, ours.nodes[&id])).collect();
+            let fetched: NodeMap = ids.into_iter().map(|id| (id, nodes[&id])).collect();
             inclusion_proof(H, index, size, &fetched).unwrap()
         });
     });
@@ -297,7 +307,7 @@ fn bench_size(c: &mut Criterion, size: u64, entries: &[EntryBytes], quick: bool)
         b.iter(|| {
             let index = probes[k % PROBES].index;
             k += 1;
-            inclusion_proof(H, index, size, &ours.nodes).unwrap()
+            inclusion_proof(H, index, size, &nodes).unwrap()
         });
     });
     group.bench_function("ct-merkle", |b| {

@@ -4,7 +4,7 @@
 //! Entries are read in index order in chunks. Each leaf is recomputed from the entry bytes and
 //! compared with the stored leaf hash, and every stored node (each leaf node and each perfect
 //! subtree) is recomputed as the leaves come and compared with the stored one, so an altered or
-//! missing node is named by its level and index. The root is rebuilt with a compact range (the
+//! missing node is named by its level and index. The root is rebuilt with a [`Frontier`] (the
 //! right edge of the tree, O(log n) memory) and compared with every stored checkpoint (whose
 //! signature and row are checked too), with consecutive checkpoints checked for consistency,
 //! with `ledger_state`, and with checkpoints kept elsewhere (by clients, witnesses or the
@@ -19,7 +19,7 @@ use sea_orm::DatabaseConnection;
 
 use super::checkpoint::{self, VerifiedCheckpoint};
 use super::entry::{Entry, EntryBody};
-use super::merkle::{self, Hash, NodeId, TreeHash, consistency_nodes, consistency_proof};
+use super::merkle::{self, Frontier, Hash, TreeHash, consistency_nodes, consistency_proof};
 use crate::store::{self, StoreError};
 
 const CHUNK: u64 = 10_000;
@@ -94,42 +94,6 @@ pub struct AuditReport {
     pub root: Hash,
 }
 
-/// The right edge of a tree: perfect subtrees of strictly decreasing size.
-struct CompactRange(TreeHash, Vec<(u32, Hash)>);
-
-impl CompactRange {
-    fn new(h: TreeHash) -> Self {
-        Self(h, Vec::new())
-    }
-
-    /// Appends leaf number `index` and returns the nodes it completes: its leaf node, then
-    /// each perfect subtree it closes.
-    fn push(&mut self, index: u64, leaf: Hash) -> Vec<(NodeId, Hash)> {
-        let mut completed = vec![((0, index), leaf)];
-        let mut level = 0;
-        let mut hash = leaf;
-        while let Some(&(top_level, top)) = self.1.last() {
-            if top_level != level {
-                break;
-            }
-            self.1.pop();
-            hash = self.0.node(&top, &hash);
-            level += 1;
-            completed.push(((level, index >> level), hash));
-        }
-        self.1.push((level, hash));
-        completed
-    }
-
-    fn root(&self) -> Hash {
-        let mut iter = self.1.iter().rev();
-        match iter.next() {
-            None => self.0.empty_root(),
-            Some(&(_, last)) => iter.fold(last, |right, &(_, left)| self.0.node(&left, &right)),
-        }
-    }
-}
-
 pub async fn run(
     db: &DatabaseConnection,
     verifier_keys: &[String],
@@ -182,8 +146,9 @@ pub async fn run(
     let mut next_outside = outside_signed.iter().peekable();
     // The last size whose stored checkpoint matched the entries.
     let mut matched: Option<(u64, Hash)> = None;
-    let mut range = CompactRange::new(h);
-    let mut v1_range = (v1_size > 0).then(|| CompactRange::new(TreeHash::Sha3_256));
+    let mut range = Frontier::empty(h);
+    let mut v1_range = (v1_size > 0).then(|| Frontier::empty(TreeHash::Sha3_256));
+    let (mut completed, mut v1_completed) = (Vec::new(), Vec::new());
     let mut v1_final = None;
     // Outside checkpoints of the empty log.
     check_outside(&mut next_outside, 0, v1_range.as_ref().unwrap_or(&range))?;
@@ -205,9 +170,13 @@ pub async fn run(
             }
             let in_v1 = index < v1_size;
             if in_v1 && let Some(v1) = v1_range.as_mut() {
-                v1.push(index, TreeHash::Sha3_256.leaf(&row.entry));
+                // v1's nodes are no longer stored: only its roots are checked.
+                v1_completed.clear();
+                v1.push(TreeHash::Sha3_256.leaf(&row.entry), &mut v1_completed);
             }
-            for ((level, node), hash) in range.push(index, leaf) {
+            completed.clear();
+            range.push(leaf, &mut completed);
+            for &((level, node), hash) in &completed {
                 match stored.get(&(level, node)) {
                     None => return Err(AuditError::NodeMissing { level, index: node }),
                     Some(found) if *found != hash => return Err(AuditError::NodeAltered { level, index: node }),
@@ -290,7 +259,7 @@ fn continues(entry: &[u8], v1_final: Option<&VerifiedCheckpoint>) -> bool {
 fn check_outside<'a>(
     next: &mut std::iter::Peekable<impl Iterator<Item = &'a (&'a str, VerifiedCheckpoint)>>,
     size: u64,
-    range: &CompactRange,
+    range: &Frontier,
 ) -> Result<(), AuditError> {
     while let Some((name, signed)) = next.next_if(|(_, signed)| signed.size == size) {
         if signed.root != range.root() {
@@ -301,36 +270,4 @@ fn check_outside<'a>(
         }
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_compact_range_gives_the_rfc_root_for_every_size() {
-        let h = TreeHash::Sha256;
-        let mut range = CompactRange::new(h);
-        let mut leaves = Vec::new();
-        assert_eq!(range.root(), h.empty_root());
-        for i in 0..70u64 {
-            let leaf = h.leaf(&i.to_be_bytes());
-            leaves.push(leaf);
-            let completed = range.push(i, leaf);
-            let mut nodes = merkle::NodeMap::default();
-            for (j, l) in leaves.iter().enumerate() {
-                let fetched: merkle::NodeMap = merkle::append_nodes(j as u64)
-                    .into_iter()
-                    .map(|id| (id, nodes[&id]))
-                    .collect();
-                for (id, hash) in merkle::nodes_completed_by(h, j as u64, *l, &fetched) {
-                    nodes.insert(id, hash);
-                }
-            }
-            assert_eq!(range.root(), merkle::root(h, i + 1, &nodes), "size {}", i + 1);
-            let stored: Vec<_> = merkle::nodes_completed_by(h, i, leaf, &nodes);
-            assert_eq!(completed, stored, "the nodes leaf {i} completes");
-            assert!(range.1.len() <= 7);
-        }
-    }
 }

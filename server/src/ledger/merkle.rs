@@ -110,17 +110,25 @@ fn split(n: u64) -> u64 {
     1 << (63 - (n - 1).leading_zeros())
 }
 
-/// Something that yields the hash of a perfect aligned subtree.
+/// Something that yields the hash of a perfect aligned subtree, and combines two.
 trait Nodes {
     fn node(&mut self, id: NodeId) -> Hash;
+
+    fn combine(&self, h: TreeHash, left: &Hash, right: &Hash) -> Hash {
+        h.node(left, right)
+    }
 }
 
-/// Records which nodes a computation asks for (answering zeros).
+/// Records which nodes a computation asks for (answering zeros, hashing nothing).
 struct Recorder(Vec<NodeId>);
 
 impl Nodes for Recorder {
     fn node(&mut self, id: NodeId) -> Hash {
         self.0.push(id);
+        [0; 32]
+    }
+
+    fn combine(&self, _: TreeHash, _: &Hash, _: &Hash) -> Hash {
         [0; 32]
     }
 }
@@ -147,7 +155,7 @@ fn subtree_root(h: TreeHash, nodes: &mut impl Nodes, start: u64, end: u64) -> Ha
     let k = split(size);
     let left = subtree_root(h, nodes, start, start + k);
     let right = subtree_root(h, nodes, start + k, end);
-    h.node(&left, &right)
+    nodes.combine(h, &left, &right)
 }
 
 fn root_with(h: TreeHash, nodes: &mut impl Nodes, size: u64) -> Hash {
@@ -358,34 +366,67 @@ pub fn verify_consistency(h: TreeHash, from: u64, to: u64, first: &Hash, second:
     sn == 0 && fr == *first && sr == *second
 }
 
-/// The stored nodes that appending leaf number `index` (0-based) completes, in order: its
-/// leaf node, then each perfect subtree it closes. `left_siblings` holds the nodes named by
-/// [`append_nodes`]. Appending never changes an existing node.
-pub fn nodes_completed_by(h: TreeHash, index: u64, leaf: Hash, left_siblings: &NodeMap) -> Vec<(NodeId, Hash)> {
-    let mut out = vec![((0, index), leaf)];
-    let (mut level, mut position, mut hash) = (0u32, index, leaf);
-    while position & 1 == 1 {
-        let left = left_siblings
-            .get(&(level, position - 1))
-            .unwrap_or_else(|| panic!("node {:?} was not fetched", (level, position - 1)));
-        hash = h.node(left, &hash);
-        level += 1;
-        position >>= 1;
-        out.push(((level, position), hash));
-    }
-    out
+/// The right edge of a tree: its perfect subtrees of strictly decreasing size (the nodes
+/// [`root_nodes`] names), all that appending needs, in O(log n) memory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Frontier {
+    hash: TreeHash,
+    size: u64,
+    /// (level, hash), largest subtree first.
+    edge: Vec<(u32, Hash)>,
 }
 
-/// The left siblings `nodes_completed_by(index)` reads.
-pub fn append_nodes(index: u64) -> Vec<NodeId> {
-    let mut out = Vec::new();
-    let (mut level, mut position) = (0u32, index);
-    while position & 1 == 1 {
-        out.push((level, position - 1));
-        level += 1;
-        position >>= 1;
+impl Frontier {
+    pub fn empty(hash: TreeHash) -> Self {
+        Self {
+            hash,
+            size: 0,
+            edge: Vec::with_capacity(64),
+        }
     }
-    out
+
+    /// The frontier of the tree of `size` leaves, from `nodes` holding [`root_nodes`]`(size)`;
+    /// otherwise the first node missing.
+    pub fn of(hash: TreeHash, size: u64, nodes: &NodeMap) -> Result<Self, NodeId> {
+        let mut frontier = Self::empty(hash);
+        frontier.size = size;
+        for id in root_nodes(size) {
+            frontier.edge.push((id.0, *nodes.get(&id).ok_or(id)?));
+        }
+        Ok(frontier)
+    }
+
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
+    /// Appends `leaf` and adds to `completed` the nodes it completes: its leaf node, then each
+    /// perfect subtree it closes. Appending never changes an existing node.
+    pub fn push(&mut self, leaf: Hash, completed: &mut Vec<(NodeId, Hash)>) {
+        let index = self.size;
+        completed.push(((0, index), leaf));
+        let (mut level, mut hash) = (0, leaf);
+        while let Some(&(top_level, top)) = self.edge.last() {
+            if top_level != level {
+                break;
+            }
+            self.edge.pop();
+            hash = self.hash.node(&top, &hash);
+            level += 1;
+            completed.push(((level, index >> level), hash));
+        }
+        self.edge.push((level, hash));
+        self.size += 1;
+    }
+
+    /// The root of the tree.
+    pub fn root(&self) -> Hash {
+        let mut edge = self.edge.iter().rev();
+        match edge.next() {
+            None => self.hash.empty_root(),
+            Some(&(_, last)) => edge.fold(last, |right, &(_, left)| self.hash.node(&left, &right)),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -444,13 +485,17 @@ mod tests {
     fn build(h: TreeHash, entries: &[Vec<u8>]) -> (Vec<Hash>, NodeMap) {
         let mut nodes = NodeMap::default();
         let mut leaves = Vec::new();
-        for (i, entry) in (0..).zip(entries) {
+        let mut frontier = Frontier::empty(h);
+        for entry in entries {
             let leaf = h.leaf(entry);
             leaves.push(leaf);
-            let fetched: NodeMap = append_nodes(i).into_iter().map(|id| (id, nodes[&id])).collect();
-            for (id, hash) in nodes_completed_by(h, i, leaf, &fetched) {
+            let mut completed = Vec::new();
+            frontier.push(leaf, &mut completed);
+            for (id, hash) in completed {
                 assert!(nodes.insert(id, hash).is_none(), "appending never rewrites a node");
             }
+            assert_eq!(frontier.root(), mth(h, &leaves), "size {}", leaves.len());
+            assert_eq!(Frontier::of(h, frontier.size(), &nodes), Ok(frontier.clone()));
         }
         (leaves, nodes)
     }
@@ -551,6 +596,5 @@ mod tests {
         assert!(root_nodes(n).len() <= 24);
         assert!(inclusion_nodes(1_234_567, n).unwrap().len() <= 48);
         assert!(consistency_nodes(9_999_999, n).unwrap().len() <= 48);
-        assert!(append_nodes(n - 1).len() <= 24);
     }
 }

@@ -327,7 +327,7 @@ impl Receipt {
 mod tests {
     use super::*;
     use crate::ledger::checkpoint::CheckpointSigner;
-    use crate::ledger::merkle::{NodeMap, append_nodes, inclusion_proof, nodes_completed_by, root};
+    use crate::ledger::merkle::{Frontier, NodeMap, inclusion_proof, root};
 
     fn entry(n: u64) -> Vec<u8> {
         Entry {
@@ -350,11 +350,11 @@ mod tests {
     /// [`log_receipt`] in a given receipt format (and so tree hash).
     fn log_receipt_in(format: &str, size: u64, index: u64) -> (Receipt, CheckpointSigner, tempfile::TempDir) {
         let h = tree_hash(format).unwrap();
-        let mut nodes = NodeMap::default();
+        let (mut frontier, mut nodes) = (Frontier::empty(h), Vec::new());
         for i in 0..size {
-            let siblings: NodeMap = append_nodes(i).into_iter().map(|id| (id, nodes[&id])).collect();
-            nodes.extend(nodes_completed_by(h, i, h.leaf(&entry(i)), &siblings));
+            frontier.push(h.leaf(&entry(i)), &mut nodes);
         }
+        let nodes: NodeMap = nodes.into_iter().collect();
         let dir = tempfile::tempdir().unwrap();
         let signer = CheckpointSigner::load(&dir.path().join("key"), "example.test/ledger".into()).unwrap();
         let bytes = entry(index);
@@ -504,9 +504,9 @@ mod tests {
         .encode()
         .unwrap();
         let h = TreeHash::Sha256;
-        let nodes: NodeMap = nodes_completed_by(h, 0, h.leaf(&bytes), &NodeMap::default())
-            .into_iter()
-            .collect();
+        let mut nodes = Vec::new();
+        Frontier::empty(h).push(h.leaf(&bytes), &mut nodes);
+        let nodes: NodeMap = nodes.into_iter().collect();
         let dir = tempfile::tempdir().unwrap();
         let signer = CheckpointSigner::load(&dir.path().join("key"), "example.test/ledger".into()).unwrap();
         let receipt = Receipt {

@@ -16,8 +16,7 @@ use sea_orm::DatabaseConnection;
 use super::checkpoint::{self, CheckpointSigner};
 use super::entry;
 use super::merkle::{
-    self, NodeId, NodeMap, append_nodes, consistency_nodes, consistency_proof, nodes_completed_by, root_nodes,
-    verify_consistency,
+    self, Frontier, NodeId, NodeMap, consistency_nodes, consistency_proof, root_nodes, verify_consistency,
 };
 use super::signed_record::Signed;
 use crate::store::ledger::TreeState;
@@ -29,8 +28,11 @@ pub enum SequencerError {
     Store(#[from] StoreError),
     #[error("database error: {0}")]
     Db(#[from] sea_orm::DbErr),
-    #[error("refusing to sign: tree of size {to} is not consistent with the checkpoint at {from}")]
-    Inconsistent { from: u64, to: u64 },
+    #[error(
+        "refusing to sign: the stored tree nodes do not give the recorded root of the {size} entries (run \
+         `keepsake ledger audit`)"
+    )]
+    NodesDisagree { size: u64 },
     #[error(transparent)]
     Proof(#[from] merkle::ProofError),
     #[error(
@@ -179,34 +181,27 @@ pub(super) async fn append(
     let stamped_at = u64::try_from(now.timestamp_millis())
         .unwrap_or(0)
         .max(previous.unwrap_or(0));
+    // Appending to the stored right edge of the tree, once it gives the recorded root,
+    // extends the recorded tree by construction.
+    fetch_missing(txn, cache, root_nodes(size)).await?;
+    let mut frontier =
+        Frontier::of(h, size, cache).map_err(|(level, index)| SequencerError::NodeMissing { level, index })?;
+    if frontier.root() != state.root {
+        return Err(SequencerError::NodesDisagree { size });
+    }
     let mut entries = Vec::with_capacity(pending.len());
-    let mut new_nodes = Vec::new();
+    let mut new_nodes = Vec::with_capacity(pending.len() * 2);
     let mut consumed = Vec::with_capacity(pending.len());
     for (offset, (id, mut bytes)) in pending.into_iter().enumerate() {
         let index = size + offset as u64;
         entry::stamp(&mut bytes, stamped_at);
         let leaf = h.leaf(&bytes);
-        fetch_missing(txn, cache, append_nodes(index)).await?;
-        for (node, hash) in nodes_completed_by(h, index, leaf, cache) {
-            cache.insert(node, hash);
-            new_nodes.push((node, hash));
-        }
+        frontier.push(leaf, &mut new_nodes);
         entries.push((index, bytes, leaf, id));
         consumed.push(id);
     }
-    let new_size = size + entries.len() as u64;
-    fetch_missing(txn, cache, root_nodes(new_size)).await?;
-    let new_root = merkle::root(h, new_size, cache);
-    if size > 0 {
-        fetch_missing(txn, cache, consistency_nodes(size, new_size)?).await?;
-        let proof = consistency_proof(h, size, new_size, cache)?;
-        if !verify_consistency(h, size, new_size, &state.root, &new_root, &proof) {
-            return Err(SequencerError::Inconsistent {
-                from: size,
-                to: new_size,
-            });
-        }
-    }
+    let new_size = frontier.size();
+    let new_root = frontier.root();
     let appended = entries.len() as u64;
     let note = signer.sign(new_size, &new_root);
     let batch = store::ledger::SequencedBatch {

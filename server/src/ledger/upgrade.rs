@@ -16,7 +16,7 @@ use sea_orm::DatabaseConnection;
 
 use super::checkpoint::{self, CheckpointSigner};
 use super::entry::{Entry, EntryBody};
-use super::merkle::{self, NodeMap, TreeHash, append_nodes, nodes_completed_by, root_nodes};
+use super::merkle::{self, Frontier, NodeMap, TreeHash};
 use super::sequencer::{self, SequencerError};
 use super::signed_record::SignedRecord;
 use crate::store::{self, ledger::TreeState};
@@ -103,22 +103,12 @@ pub async fn carry_over(
             .ok_or(UpgradeError::NoFinalCheckpoint { size: state.size })?;
         Some(checked)
     };
-    let frontier = rehash(&txn, state.size).await?;
-    let mut carried = TreeState {
+    let carried = TreeState {
         size: state.size,
-        root: TreeHash::Sha256.empty_root(),
+        root: rehash(&txn, state.size).await?,
         hash: TreeHash::Sha256,
         closed_v1_size: v1_final.as_ref().map(|checked| checked.size),
     };
-    if state.size > 0 {
-        cache = frontier;
-        let missing: Vec<_> = root_nodes(state.size)
-            .into_iter()
-            .filter(|id| !cache.contains_key(id))
-            .collect();
-        cache.extend(store::ledger::nodes(&txn, &missing).await?);
-        carried.root = merkle::root(TreeHash::Sha256, state.size, &cache);
-    }
     store::ledger::set_state(&txn, carried).await?;
     store::installation::rotate_ledger_key(&txn, &v1.verifier_key(), &v2.verifier_key(), now).await?;
     let mut signed = None;
@@ -133,7 +123,8 @@ pub async fn carry_over(
         )
         .encode()?;
         let queued = store::ledger::enqueue(&txn, entry.clone(), now).await?;
-        let (_, tree, note) = sequencer::append(&txn, &v2, &carried, &mut cache, vec![(queued, entry)], now).await?;
+        let pending = vec![(queued, entry)];
+        let (_, tree, note) = sequencer::append(&txn, &v2, &carried, &mut NodeMap::default(), pending, now).await?;
         signed = Some((tree, note));
     }
     txn.commit().await?;
@@ -147,10 +138,10 @@ pub async fn carry_over(
 }
 
 /// Replaces the stored leaf hashes and nodes of the first `size` entries with those of the
-/// SHA-256 tree; returns the tree's right edge (the nodes a further append reads).
-async fn rehash(txn: &impl sea_orm::ConnectionTrait, size: u64) -> Result<NodeMap, UpgradeError> {
+/// SHA-256 tree; returns its root.
+async fn rehash(txn: &impl sea_orm::ConnectionTrait, size: u64) -> Result<merkle::Hash, UpgradeError> {
     let h = TreeHash::Sha256;
-    let mut frontier = NodeMap::default();
+    let mut frontier = Frontier::empty(h);
     let mut index = 0;
     while index < size {
         let (from, end) = (index, (index + CHUNK).min(size));
@@ -162,13 +153,7 @@ async fn rehash(txn: &impl sea_orm::ConnectionTrait, size: u64) -> Result<NodeMa
                 return Err(UpgradeError::EntryMissing { index });
             }
             let leaf = h.leaf(&row.entry);
-            let completed = nodes_completed_by(h, index, leaf, &frontier);
-            for id in append_nodes(index) {
-                frontier.remove(&id);
-            }
-            // Only a node at an even position is ever the left sibling of a later one.
-            frontier.extend(completed.iter().copied().filter(|((_, position), _)| position % 2 == 0));
-            nodes.extend(completed);
+            frontier.push(leaf, &mut nodes);
             leaves.push(leaf);
             index += 1;
         }
@@ -177,5 +162,5 @@ async fn rehash(txn: &impl sea_orm::ConnectionTrait, size: u64) -> Result<NodeMa
         }
         store::ledger::rehash(txn, from, &leaves, nodes).await?;
     }
-    Ok(frontier)
+    Ok(frontier.root())
 }

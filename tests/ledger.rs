@@ -81,6 +81,7 @@ on_both_databases!(
     a_failing_sequencer_says_so_and_recovers,
     a_rolled_back_database_is_not_signed_again,
     a_rotated_key_keeps_old_receipts_verifying,
+    a_burst_of_attestations_is_answered_from_its_batches,
     the_log_keeps_its_name_and_key,
     a_stranger_verifies_an_attested_file
 );
@@ -893,6 +894,48 @@ async fn the_log_keeps_its_name_and_key(db: Db) {
         "{said}"
     );
     assert!(!key_file.exists(), "no new key was made");
+}
+
+/// Attestations sent all at once are queued together and answered from the batches that
+/// sequenced them: every one gets its own index and a receipt that verifies offline, with the
+/// key pinned, and each is stored beside its entry.
+async fn a_burst_of_attestations_is_answered_from_its_batches(db: Db) {
+    use keepsake::ledger::receipt::{Receipt, Trust};
+    let server = Server::start(db).await;
+    let (_, key, _, _) = approved_issuer_with_key(&server).await;
+    let server_key = get_text_of(&server, "/api/v1/ledger/key").await.trim().to_owned();
+    let mut running = tokio::task::JoinSet::new();
+    for n in 0..96u32 {
+        let (url, key) = (server.url("/api/v1/attestations"), key.clone());
+        running.spawn(async move {
+            let digest = keepsake::crypto::sha3_hex(&n.to_be_bytes());
+            let response = reqwest::Client::new()
+                .post(url)
+                .bearer_auth(key)
+                .json(&json!({ "sha3_256": digest, "label": format!("burst {n}") }))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status(), StatusCode::CREATED);
+            (digest, response.text().await.unwrap())
+        });
+    }
+    let mut indices = std::collections::BTreeSet::new();
+    for (digest, text) in running.join_all().await {
+        let receipt = Receipt::parse(&text).unwrap();
+        let keys = [server_key.clone()];
+        let verified = receipt
+            .verify(Trust {
+                keys: &keys,
+                checkpoint: None,
+            })
+            .unwrap_or_else(|e| panic!("{e}: {text}"));
+        assert_eq!(receipt.entry.fields["sha3_256"], digest.as_str());
+        assert!(indices.insert(verified.index), "one index each");
+        let listed = get_json(&server, &format!("/api/v1/attestations/{digest}")).await;
+        assert_eq!(listed["attestations"].as_array().map(Vec::len), Some(1), "{listed}");
+    }
+    assert_eq!(indices.len(), 96);
 }
 
 async fn attestations_get_receipts_that_verify_offline(db: Db) {

@@ -7,16 +7,18 @@ use std::time::Duration;
 
 use anyhow::Context;
 use sea_orm::DatabaseConnection;
-use tokio::sync::Notify;
+use tokio::sync::{Notify, watch};
 use tokio_util::sync::CancellationToken;
 use url::Url;
 
+use crate::attestation_intake::AttestationIntake;
 use crate::blobs::{self, SharedBlobStore};
 use crate::config::Config;
 use crate::crypto::{Key, SealingKey};
 use crate::jobs::supervised::Health;
 use crate::kyc::{IdentityVerifier, PiiVault};
 use crate::ledger::checkpoint::CheckpointSigner;
+use crate::ledger::sequencer::Sequenced;
 use crate::mail::Transport;
 use crate::minter::Minter;
 use crate::web::certificate_cache::CertificateCache;
@@ -53,14 +55,16 @@ pub struct App {
     pub checkpoint_signer: CheckpointSigner,
     /// Wakes the sequencer after a request queued a ledger entry.
     pub ledger_wakeup: Notify,
-    /// Tells requests waiting for a receipt that a batch was sequenced.
-    pub ledger_sequenced: Notify,
+    /// The latest batch this server sequenced, for requests waiting for their receipts.
+    pub ledger_sequenced: watch::Sender<Option<Arc<Sequenced>>>,
     /// Whether the sequencer's batches are failing (shown by `/readyz`).
     pub sequencer_health: Health,
     /// Base of links in emails: configured, or derived from the bound address.
     pub public_url: Url,
     /// Decides claims in batches.
     pub minter: Minter,
+    /// Queues hash attestations for the ledger in batches.
+    pub attestation_intake: AttestationIntake,
     /// Certificate images drawn lately.
     pub certificates: CertificateCache,
     /// The installation holds the demonstration data of `keepsake demo`; every page says so.
@@ -101,10 +105,11 @@ impl AppState {
             verifier,
             checkpoint_signer,
             ledger_wakeup: Notify::new(),
-            ledger_sequenced: Notify::new(),
+            ledger_sequenced: watch::Sender::new(None),
             sequencer_health: Health::default(),
             public_url,
             minter: Minter::default(),
+            attestation_intake: AttestationIntake::default(),
             certificates: CertificateCache::default(),
             demo,
         })))

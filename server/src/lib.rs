@@ -6,10 +6,11 @@
 //! thin wrapper around [`cli::run`].
 //!
 //! Layout: `domain` holds the rules as plain types and functions, `store` is the only place
-//! that speaks SQL, `web` holds the thin HTTP handlers, `jobs` the background workers, and
-//! `minter` decides claims in batches.
+//! that speaks SQL, `web` holds the thin HTTP handlers, `jobs` the background workers;
+//! `minter` decides claims in batches and `attestation_intake` queues attestations in batches.
 
 pub mod app;
+pub mod attestation_intake;
 pub mod blobs;
 pub mod cli;
 pub mod config;

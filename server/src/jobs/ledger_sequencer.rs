@@ -6,6 +6,7 @@
 //! the reason) and retried after a wait that doubles with each failure in a row (up to
 //! [`MAX_WAIT`]); requests do not cut the wait short while it fails.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
@@ -13,7 +14,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::supervised;
 use crate::app::AppState;
-use crate::ledger::sequencer;
+use crate::ledger::sequencer::{self, Sequenced};
 
 /// The longest wait between two attempts while sequencing fails.
 pub const MAX_WAIT: Duration = Duration::from_secs(30);
@@ -29,15 +30,16 @@ pub async fn run(state: AppState, shutdown: CancellationToken) {
             })
         };
         let failures = match batch.await {
-            Ok(appended) => {
+            Ok(batch) => {
                 if state.sequencer_health.failing().is_some() {
                     tracing::info!("ledger sequencing works again");
                 }
                 state.sequencer_health.succeeded();
-                if appended > 0 {
-                    state.ledger_sequenced.notify_waiters();
+                let appended = batch.as_ref().map_or(0, Sequenced::len);
+                if let Some(batch) = batch {
+                    state.ledger_sequenced.send_replace(Some(Arc::new(batch)));
                 }
-                if appended == config.batch_size {
+                if appended as u64 == config.batch_size {
                     continue;
                 }
                 0

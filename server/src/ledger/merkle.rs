@@ -117,12 +117,17 @@ trait Nodes {
     fn combine(&self, h: TreeHash, left: &Hash, right: &Hash) -> Hash {
         h.node(left, right)
     }
+
+    /// The root of `start..end` if it is a known right-edge subtree.
+    fn edge(&self, _start: u64, _end: u64) -> Option<Hash> {
+        None
+    }
 }
 
 /// Records which nodes a computation asks for (answering zeros, hashing nothing).
-struct Recorder(Vec<NodeId>);
+struct Recorder<'a>(Vec<NodeId>, Option<&'a RightEdge>);
 
-impl Nodes for Recorder {
+impl Nodes for Recorder<'_> {
     fn node(&mut self, id: NodeId) -> Hash {
         self.0.push(id);
         [0; 32]
@@ -131,10 +136,14 @@ impl Nodes for Recorder {
     fn combine(&self, _: TreeHash, _: &Hash, _: &Hash) -> Hash {
         [0; 32]
     }
+
+    fn edge(&self, start: u64, end: u64) -> Option<Hash> {
+        self.1?.root_from(start, end)
+    }
 }
 
 /// Answers from fetched nodes.
-struct Lookup<'a>(&'a NodeMap);
+struct Lookup<'a>(&'a NodeMap, Option<&'a RightEdge>);
 
 impl Nodes for Lookup<'_> {
     fn node(&mut self, id: NodeId) -> Hash {
@@ -142,6 +151,10 @@ impl Nodes for Lookup<'_> {
             .get(&id)
             .copied()
             .unwrap_or_else(|| panic!("node {id:?} was not fetched"))
+    }
+
+    fn edge(&self, start: u64, end: u64) -> Option<Hash> {
+        self.1?.root_from(start, end)
     }
 }
 
@@ -151,6 +164,9 @@ fn subtree_root(h: TreeHash, nodes: &mut impl Nodes, start: u64, end: u64) -> Ha
     let size = end - start;
     if size.is_power_of_two() && start.is_multiple_of(size) {
         return nodes.node((size.trailing_zeros(), start / size));
+    }
+    if let Some(root) = nodes.edge(start, end) {
+        return root;
     }
     let k = split(size);
     let left = subtree_root(h, nodes, start, start + k);
@@ -212,13 +228,13 @@ pub enum ProofError {
 
 /// Nodes needed for the root of a tree of `size` leaves.
 pub fn root_nodes(size: u64) -> Vec<NodeId> {
-    let mut recorder = Recorder(Vec::new());
+    let mut recorder = Recorder(Vec::new(), None);
     root_with(TreeHash::Sha256, &mut recorder, size);
     recorder.0
 }
 
 pub fn root(h: TreeHash, size: u64, nodes: &NodeMap) -> Hash {
-    root_with(h, &mut Lookup(nodes), size)
+    root_with(h, &mut Lookup(nodes, None), size)
 }
 
 /// Nodes needed for the inclusion proof of leaf `index` in a tree of `size`.
@@ -226,7 +242,7 @@ pub fn inclusion_nodes(index: u64, size: u64) -> Result<Vec<NodeId>, ProofError>
     if index >= size {
         return Err(ProofError::IndexOutOfRange { index, size });
     }
-    let mut recorder = Recorder(Vec::new());
+    let mut recorder = Recorder(Vec::new(), None);
     path(TreeHash::Sha256, &mut recorder, index, 0, size, &mut Vec::new());
     Ok(recorder.0)
 }
@@ -236,7 +252,31 @@ pub fn inclusion_proof(h: TreeHash, index: u64, size: u64, nodes: &NodeMap) -> R
         return Err(ProofError::IndexOutOfRange { index, size });
     }
     let mut out = Vec::new();
-    path(h, &mut Lookup(nodes), index, 0, size, &mut out);
+    path(h, &mut Lookup(nodes, None), index, 0, size, &mut out);
+    Ok(out)
+}
+
+/// [`inclusion_nodes`] in the tree whose right edge is `edge`: only the perfect subtrees the
+/// proof holds, none of those the edge's roots are made of.
+pub fn inclusion_nodes_beside(edge: &RightEdge, index: u64) -> Result<Vec<NodeId>, ProofError> {
+    let size = edge.size;
+    if index >= size {
+        return Err(ProofError::IndexOutOfRange { index, size });
+    }
+    let mut recorder = Recorder(Vec::with_capacity(64), Some(edge));
+    path(edge.hash, &mut recorder, index, 0, size, &mut Vec::new());
+    Ok(recorder.0)
+}
+
+/// [`inclusion_proof`] in the tree whose right edge is `edge`, from the nodes named by
+/// [`inclusion_nodes_beside`]: it looks them up and hashes nothing.
+pub fn inclusion_proof_beside(edge: &RightEdge, index: u64, nodes: &NodeMap) -> Result<Vec<Hash>, ProofError> {
+    let size = edge.size;
+    if index >= size {
+        return Err(ProofError::IndexOutOfRange { index, size });
+    }
+    let mut out = Vec::with_capacity(64);
+    path(edge.hash, &mut Lookup(nodes, Some(edge)), index, 0, size, &mut out);
     Ok(out)
 }
 
@@ -245,7 +285,7 @@ pub fn consistency_nodes(from: u64, to: u64) -> Result<Vec<NodeId>, ProofError> 
     if from > to {
         return Err(ProofError::Shrinking { from, to });
     }
-    let mut recorder = Recorder(Vec::new());
+    let mut recorder = Recorder(Vec::new(), None);
     if from > 0 && from < to {
         subproof(TreeHash::Sha256, &mut recorder, from, 0, to, true, &mut Vec::new());
     }
@@ -260,7 +300,7 @@ pub fn consistency_proof(h: TreeHash, from: u64, to: u64, nodes: &NodeMap) -> Re
     }
     let mut out = Vec::new();
     if from > 0 && from < to {
-        subproof(h, &mut Lookup(nodes), from, 0, to, true, &mut out);
+        subproof(h, &mut Lookup(nodes, None), from, 0, to, true, &mut out);
     }
     Ok(out)
 }
@@ -366,6 +406,32 @@ pub fn verify_consistency(h: TreeHash, from: u64, to: u64, first: &Hash, second:
     sn == 0 && fr == *first && sr == *second
 }
 
+/// The roots of the subtrees along a tree's right edge, `start..size` for each start of a
+/// [`Frontier`] subtree: every range a proof's recursion ends at the tree's last leaf.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RightEdge {
+    hash: TreeHash,
+    size: u64,
+    /// (start, root of `start..size`), largest first.
+    roots: Vec<(u64, Hash)>,
+}
+
+impl RightEdge {
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
+    fn root_from(&self, start: u64, end: u64) -> Option<Hash> {
+        if end != self.size {
+            return None;
+        }
+        self.roots
+            .iter()
+            .find(|(from, _)| *from == start)
+            .map(|&(_, root)| root)
+    }
+}
+
 /// The right edge of a tree: its perfect subtrees of strictly decreasing size (the nodes
 /// [`root_nodes`] names), all that appending needs, in O(log n) memory.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -417,6 +483,29 @@ impl Frontier {
         }
         self.edge.push((level, hash));
         self.size += 1;
+    }
+
+    /// The roots of the tree's right-edge subtrees, which proofs would otherwise recompute.
+    pub fn right_edge(&self) -> RightEdge {
+        let mut starts = Vec::with_capacity(self.edge.len());
+        let mut start = 0u64;
+        for &(level, _) in &self.edge {
+            starts.push(start);
+            start += 1 << level;
+        }
+        let mut roots = Vec::with_capacity(self.edge.len());
+        let mut folded: Option<Hash> = None;
+        for (&(_, hash), &start) in self.edge.iter().zip(&starts).rev() {
+            let root = folded.map_or(hash, |right| self.hash.node(&hash, &right));
+            roots.push((start, root));
+            folded = Some(root);
+        }
+        roots.reverse();
+        RightEdge {
+            hash: self.hash,
+            size: self.size,
+            roots,
+        }
     }
 
     /// The root of the tree.
@@ -537,6 +626,15 @@ mod tests {
                     assert_eq!(
                         proof,
                         reference_path(h, m as usize, &leaves[..n as usize]),
+                        "m={m} n={n}"
+                    );
+                    let edge = Frontier::of(h, n, &nodes).unwrap().right_edge();
+                    let named = inclusion_nodes_beside(&edge, m).unwrap();
+                    assert!(named.len() <= proof.len(), "one node per step at most: m={m} n={n}");
+                    let gathered: NodeMap = named.iter().map(|id| (*id, nodes[id])).collect();
+                    assert_eq!(
+                        inclusion_proof_beside(&edge, m, &gathered).unwrap(),
+                        proof,
                         "m={m} n={n}"
                     );
                     assert!(

@@ -10,13 +10,16 @@
 //! kept outside the database); a database rolled back or rewritten is refused, never signed
 //! again.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use sea_orm::DatabaseConnection;
 
 use super::checkpoint::{self, CheckpointSigner};
 use super::entry;
 use super::merkle::{
-    self, Frontier, NodeId, NodeMap, consistency_nodes, consistency_proof, root_nodes, verify_consistency,
+    self, Frontier, Hash, NodeId, NodeMap, RightEdge, consistency_nodes, consistency_proof, inclusion_proof_beside,
+    root_nodes, verify_consistency,
 };
 use super::signed_record::Signed;
 use crate::store::ledger::TreeState;
@@ -53,6 +56,48 @@ pub enum SequencerError {
     Forked { signed: u64, stored: u64 },
     #[error("cannot keep the record of the latest signed checkpoint ({path}): {source}")]
     Record { path: String, source: std::io::Error },
+}
+
+/// A batch the sequencer appended and signed: enough to answer a receipt for each of its
+/// entries without reading the store, the way the minter answers claims.
+#[derive(Debug)]
+pub struct Sequenced {
+    /// The size of the tree the batch ended, and its signed checkpoint.
+    pub size: u64,
+    pub checkpoint: String,
+    /// Each entry by its queue row: its index and bytes.
+    entries: HashMap<i64, (u64, Vec<u8>)>,
+    /// The highest queue row in the batch: a row up to it that the batch does not hold was
+    /// sequenced before it (or by another server).
+    pub last_queued: i64,
+    /// The tree's right edge before the batch and every node the batch completed: all that
+    /// an inclusion proof of one of its entries in the tree of `size` needs.
+    nodes: NodeMap,
+    /// The roots along the right edge of the tree of `size`, so proofs in it hash nothing.
+    edge: RightEdge,
+}
+
+impl Sequenced {
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// The entry queued as `queued`, if this batch appended it: its index, its bytes and its
+    /// inclusion proof in the tree of [`size`](Self::size).
+    pub fn entry(&self, queued: i64) -> Option<(u64, &[u8], Vec<Hash>)> {
+        let (index, bytes) = self.entries.get(&queued)?;
+        let proof = inclusion_proof_beside(&self.edge, *index, &self.nodes).ok()?;
+        Some((*index, bytes, proof))
+    }
+
+    /// The roots along the right edge of the tree of [`size`](Self::size).
+    pub fn right_edge(&self) -> &RightEdge {
+        &self.edge
+    }
 }
 
 /// Checks that the stored tree `state` extends `signed`.
@@ -115,13 +160,14 @@ async fn fetch_missing(
     Ok(())
 }
 
-/// Sequences one batch of at most `batch_size` entries at `now`; returns how many were appended.
+/// Sequences one batch of at most `batch_size` entries at `now`; returns it, or `None` when
+/// nothing was queued.
 pub async fn sequence_once(
     db: &DatabaseConnection,
     signer: &CheckpointSigner,
     batch_size: u64,
     now: DateTime<Utc>,
-) -> Result<u64, SequencerError> {
+) -> Result<Option<Sequenced>, SequencerError> {
     let txn = store::begin(db).await?;
     let state = store::ledger::lock_state(&txn).await?;
     let mut cache = NodeMap::default();
@@ -150,25 +196,25 @@ pub async fn sequence_once(
             };
             record(signer, signed, &latest.note)?;
         }
-        return Ok(0);
+        return Ok(None);
     }
-    let (appended, signed, note) = append(&txn, signer, &state, &mut cache, pending, now).await?;
+    let (sequenced, signed) = append(&txn, signer, &state, cache, pending, now).await?;
     txn.commit().await?;
-    record(signer, signed, &note)?;
-    Ok(appended)
+    record(signer, signed, &sequenced.checkpoint)?;
+    Ok(Some(sequenced))
 }
 
 /// Appends `pending` (queue id, entry) to the tree `state` in the caller's transaction, which
 /// holds the sequencer lock, and signs the new tree; the caller commits, then records the
-/// returned checkpoint.
+/// returned checkpoint. `cache` holds the nodes already read in the transaction.
 pub(super) async fn append(
     txn: &impl sea_orm::ConnectionTrait,
     signer: &CheckpointSigner,
     state: &TreeState,
-    cache: &mut NodeMap,
+    mut cache: NodeMap,
     pending: Vec<(i64, Vec<u8>)>,
     now: DateTime<Utc>,
-) -> Result<(u64, Signed, String), SequencerError> {
+) -> Result<(Sequenced, Signed), SequencerError> {
     let (h, size) = (state.hash, state.size);
     // Entries are stamped as they are appended, never earlier than the entry before them (a
     // clock stepped back, or another server's clock ahead of this one).
@@ -183,13 +229,14 @@ pub(super) async fn append(
         .max(previous.unwrap_or(0));
     // Appending to the stored right edge of the tree, once it gives the recorded root,
     // extends the recorded tree by construction.
-    fetch_missing(txn, cache, root_nodes(size)).await?;
+    fetch_missing(txn, &mut cache, root_nodes(size)).await?;
     let mut frontier =
-        Frontier::of(h, size, cache).map_err(|(level, index)| SequencerError::NodeMissing { level, index })?;
+        Frontier::of(h, size, &cache).map_err(|(level, index)| SequencerError::NodeMissing { level, index })?;
     if frontier.root() != state.root {
         return Err(SequencerError::NodesDisagree { size });
     }
     let mut entries = Vec::with_capacity(pending.len());
+    let mut by_queue = HashMap::with_capacity(pending.len());
     let mut new_nodes = Vec::with_capacity(pending.len() * 2);
     let mut consumed = Vec::with_capacity(pending.len());
     for (offset, (id, mut bytes)) in pending.into_iter().enumerate() {
@@ -197,13 +244,15 @@ pub(super) async fn append(
         entry::stamp(&mut bytes, stamped_at);
         let leaf = h.leaf(&bytes);
         frontier.push(leaf, &mut new_nodes);
+        by_queue.insert(id, (index, bytes.clone()));
         entries.push((index, bytes, leaf, id));
         consumed.push(id);
     }
     let new_size = frontier.size();
     let new_root = frontier.root();
-    let appended = entries.len() as u64;
     let note = signer.sign(new_size, &new_root);
+    let last_queued = consumed.iter().copied().max().unwrap_or(0);
+    cache.extend(new_nodes.iter().copied());
     let batch = store::ledger::SequencedBatch {
         entries,
         nodes: new_nodes,
@@ -217,7 +266,15 @@ pub(super) async fn append(
         size: new_size,
         root: new_root,
     };
-    Ok((appended, signed, note))
+    let sequenced = Sequenced {
+        edge: frontier.right_edge(),
+        size: new_size,
+        checkpoint: note,
+        entries: by_queue,
+        last_queued,
+        nodes: cache,
+    };
+    Ok((sequenced, signed))
 }
 
 #[cfg(test)]
@@ -238,10 +295,10 @@ mod tests {
         }
         txn.commit().await.unwrap();
 
-        assert_eq!(sequence_once(&db, &signer, 10_000, Utc::now()).await.unwrap(), 10_000);
-        assert_eq!(
-            sequence_once(&db, &signer, 10_000, Utc::now()).await.unwrap(),
-            0,
+        let batch = sequence_once(&db, &signer, 10_000, Utc::now()).await.unwrap().unwrap();
+        assert_eq!(batch.len(), 10_000);
+        assert!(
+            sequence_once(&db, &signer, 10_000, Utc::now()).await.unwrap().is_none(),
             "nothing left"
         );
         let note = store::ledger::latest_checkpoint(&db).await.unwrap().unwrap().note;
@@ -252,6 +309,9 @@ mod tests {
         let ids = merkle::inclusion_nodes(7_777, 10_000).unwrap();
         let proof = merkle::inclusion_proof(h, 7_777, 10_000, &store::ledger::nodes(&db, &ids).await.unwrap()).unwrap();
         assert!(merkle::verify_inclusion(h, 7_777, 10_000, &leaf, &proof, &signed.root));
+        let (index, bytes, from_batch) = batch.entry(7_778).expect("queue row 7 778 is entry 7 777");
+        assert_eq!((index, bytes), (7_777, &7_777u32.to_be_bytes()[..]));
+        assert_eq!(from_batch, proof, "the batch proves its entries as the store does");
     }
 
     /// Entries are stamped when they are appended, and the times never go backwards along the
@@ -278,10 +338,24 @@ mod tests {
         queue(0, queued_at + chrono::Duration::seconds(5)).await;
         queue(1, queued_at).await;
         let sequenced_at = queued_at + chrono::Duration::seconds(60);
-        assert_eq!(sequence_once(&db, &signer, 100, sequenced_at).await.unwrap(), 2);
+        assert_eq!(
+            sequence_once(&db, &signer, 100, sequenced_at)
+                .await
+                .unwrap()
+                .unwrap()
+                .len(),
+            2
+        );
         queue(2, queued_at).await;
         let clock_stepped_back = queued_at + chrono::Duration::seconds(30);
-        assert_eq!(sequence_once(&db, &signer, 100, clock_stepped_back).await.unwrap(), 1);
+        assert_eq!(
+            sequence_once(&db, &signer, 100, clock_stepped_back)
+                .await
+                .unwrap()
+                .unwrap()
+                .len(),
+            1
+        );
 
         let stamps: Vec<i64> = store::ledger::entries(&db, 0, 3)
             .await

@@ -124,8 +124,8 @@ pub async fn carry_over(
         .encode()?;
         let queued = store::ledger::enqueue(&txn, entry.clone(), now).await?;
         let pending = vec![(queued, entry)];
-        let (_, tree, note) = sequencer::append(&txn, &v2, &carried, &mut NodeMap::default(), pending, now).await?;
-        signed = Some((tree, note));
+        let (sequenced, tree) = sequencer::append(&txn, &v2, &carried, NodeMap::default(), pending, now).await?;
+        signed = Some((tree, sequenced.checkpoint));
     }
     txn.commit().await?;
     if let Some((tree, note)) = signed {

@@ -4,35 +4,40 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
 
-use super::StoreResult;
 use super::entities::{attestations, ledger_entries};
 use super::ledger::EntryRow;
+use super::{StoreResult, insert_in_chunks};
 use crate::domain::issuer::IssuerId;
 use crate::ledger::merkle::Hash;
 
 pub use attestations::Model as AttestationRow;
 
-pub async fn record(
-    conn: &impl ConnectionTrait,
-    issuer: IssuerId,
-    digest: &Hash,
-    label: &str,
-    queue_id: i64,
-    now: DateTime<Utc>,
-) -> StoreResult<()> {
-    attestations::ActiveModel {
-        issuer_id: Set(issuer.0),
-        digest: Set(digest.to_vec()),
-        label: Set(label.to_owned()),
-        queue_id: Set(queue_id),
-        created_at: Set(now),
-        ..Default::default()
-    }
-    .insert(conn)
-    .await?;
-    Ok(())
+/// An attestation to keep beside its queued ledger entry.
+#[derive(Debug, Clone)]
+pub struct NewRow {
+    pub issuer: IssuerId,
+    pub digest: Hash,
+    pub label: String,
+    pub queue_id: i64,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Records attestations in the caller's transaction, the one that queued their entries.
+pub async fn record_many(conn: &impl ConnectionTrait, rows: Vec<NewRow>) -> StoreResult<()> {
+    let rows = rows
+        .into_iter()
+        .map(|row| attestations::ActiveModel {
+            issuer_id: Set(row.issuer.0),
+            digest: Set(row.digest.to_vec()),
+            label: Set(row.label),
+            queue_id: Set(row.queue_id),
+            created_at: Set(row.created_at),
+            ..Default::default()
+        })
+        .collect();
+    insert_in_chunks(conn, rows).await
 }
 
 /// Pairs each attestation with its ledger entry, `None` while it waits to be sequenced.

@@ -18,18 +18,24 @@ use sha3::{Digest, Sha3_256};
 use super::api::ApiIssuer;
 use super::error::{AppError, AppResult};
 use crate::app::AppState;
+use crate::attestation_intake::NewAttestation;
 use crate::crypto::{hex, parse_digest_hex, sha3_256};
 use crate::domain::attestation::{AttestationLabel, MAX_ATTESTED_FILE_BYTES};
 use crate::domain::issuer::IssuerId;
 use crate::ledger::entry::{Entry, EntryBody};
 use crate::ledger::merkle::{self, Hash};
 use crate::ledger::receipt::{self, InclusionProof, Receipt, ReceiptEntry};
+use crate::ledger::sequencer::Sequenced;
 use crate::store;
 use crate::store::issuers::IssuerRecord;
 use crate::store::ledger::{CheckpointRow, EntryRow};
 
 /// How long an attestation request waits for its entry to be sequenced.
 const RECEIPT_WAIT: Duration = Duration::from_secs(10);
+
+/// How often a waiting attestation request looks in the store for its entry, in case a batch
+/// of another server appended it.
+const STORE_POLL: Duration = Duration::from_millis(250);
 
 fn receipt_entry(row: &EntryRow) -> AppResult<ReceiptEntry> {
     let leaf: Hash =
@@ -126,6 +132,18 @@ async fn inclusion(state: &AppState, index: u64, size: u64) -> AppResult<Vec<Has
 /// The inclusion proof of `index` in a tree of `size` the log is known to have reached (that of
 /// a stored checkpoint), from the stored nodes.
 async fn stored_inclusion(state: &AppState, index: u64, size: u64) -> AppResult<Vec<Hash>> {
+    // The latest batch knows the right edge of its tree: a proof in it reads fewer nodes.
+    let edge = state
+        .ledger_sequenced
+        .borrow()
+        .as_ref()
+        .map(|batch| batch.right_edge().clone())
+        .filter(|edge| edge.size() == size);
+    if let Some(edge) = edge {
+        let ids = merkle::inclusion_nodes_beside(&edge, index).map_err(|_| AppError::BadRequest)?;
+        let nodes = store::ledger::nodes(&state.db, &ids).await?;
+        return merkle::inclusion_proof_beside(&edge, index, &nodes).map_err(|_| AppError::BadRequest);
+    }
     let ids = merkle::inclusion_nodes(index, size).map_err(|_| AppError::BadRequest)?;
     let nodes = store::ledger::nodes(&state.db, &ids).await?;
     merkle::inclusion_proof(merkle::LOG_HASH, index, size, &nodes).map_err(|_| AppError::BadRequest)
@@ -343,31 +361,37 @@ pub async fn attest(
     let entry = Entry::at(now, body)
         .encode()
         .map_err(|_| AppError::InvalidAttestation)?;
-    let txn = store::begin(&state.db).await?;
-    let queued = store::ledger::enqueue(&txn, entry, now).await?;
-    store::attestations::record(
-        &txn,
-        issuer.id,
-        &attestation.digest,
-        attestation.label.as_str(),
-        queued,
+    // Subscribed before the entry is queued, so the batch that appends it cannot be missed.
+    let mut batches = state.ledger_sequenced.subscribe();
+    let attestation = NewAttestation {
+        issuer: issuer.id,
+        digest: attestation.digest,
+        label: attestation.label.as_str().to_owned(),
+        entry,
         now,
-    )
-    .await?;
-    txn.commit().await?;
+    };
+    let digest = attestation.digest;
+    let queued = state.attestation_intake.submit(&state.db, attestation).await?;
     state.ledger_wakeup.notify_one();
 
     let queued_answer = || {
-        let body = json!({ "status": "queued", "queue_id": queued, "sha3_256": hex(&attestation.digest) });
+        let body = json!({ "status": "queued", "queue_id": queued, "sha3_256": hex(&digest) });
         (StatusCode::ACCEPTED, Json(body)).into_response()
     };
     if !params.wait {
         return Ok(queued_answer());
     }
     let deadline = tokio::time::Instant::now() + RECEIPT_WAIT;
+    let mut in_store = false;
     loop {
-        let sequenced = state.ledger_sequenced.notified();
-        if let Some(row) = store::ledger::entry_from_queue(&state.db, queued).await? {
+        let batch = batches.borrow_and_update().clone();
+        if let Some(batch) = batch {
+            if let Some(receipt) = receipt_from_batch(&state, &batch, queued)? {
+                return Ok((StatusCode::CREATED, Json(receipt)).into_response());
+            }
+            in_store |= batch.last_queued >= queued;
+        }
+        if in_store && let Some(row) = store::ledger::entry_from_queue(&state.db, queued).await? {
             let checkpoint = latest_checkpoint(&state).await?;
             return Ok((StatusCode::CREATED, Json(receipt(&state, &row, &checkpoint).await?)).into_response());
         }
@@ -375,10 +399,28 @@ pub async fn attest(
             return Ok(queued_answer());
         }
         tokio::select! {
-            () = sequenced => {}
-            () = tokio::time::sleep(Duration::from_millis(50)) => {}
+            changed = batches.changed() => in_store |= changed.is_err(),
+            // Another server of the installation may have sequenced it.
+            () = tokio::time::sleep(STORE_POLL) => in_store = true,
         }
     }
+}
+
+/// The receipt of the entry queued as `queued` from the batch that appended it, if this one did.
+fn receipt_from_batch(state: &AppState, batch: &Sequenced, queued: i64) -> AppResult<Option<Receipt>> {
+    let Some((index, bytes, proof)) = batch.entry(queued) else {
+        return Ok(None);
+    };
+    let entry =
+        ReceiptEntry::new(index, bytes, &merkle::LOG_HASH.leaf(bytes)).map_err(|e| AppError::Internal(e.into()))?;
+    Ok(Some(Receipt {
+        format: receipt::FORMAT.to_owned(),
+        entry,
+        inclusion_proof: InclusionProof::new(batch.size, &proof),
+        checkpoint: batch.checkpoint.clone(),
+        verifier_key: state.checkpoint_signer.verifier_key(),
+        holder: None,
+    }))
 }
 
 /// One attestation of a hash, as the public sees it.

@@ -1,0 +1,138 @@
+//! The attestation intake: hash attestations are queued for the ledger in batches, one
+//! transaction per batch, the way the minter decides claims. Under load the commit is paid
+//! once per batch instead of once per attestation.
+//!
+//! There is no standing worker: an attestation joins the queue, and whichever waiting request
+//! gets the leader lock first starts a task that writes everything queued until the queue is
+//! empty. A request is answered only after its batch committed, so an acknowledged attestation
+//! survives a crash. If a batch fails as a whole, its attestations are written one
+//! transaction each, so one bad row never fails its neighbours.
+
+use std::sync::{Arc, Mutex, PoisonError};
+
+use chrono::{DateTime, Utc};
+use sea_orm::{DatabaseConnection, DbErr};
+use tokio::sync::oneshot;
+
+use crate::domain::issuer::IssuerId;
+use crate::ledger::merkle::Hash;
+use crate::store::{self, StoreError};
+
+/// The most attestations one transaction writes.
+const MAX_BATCH: usize = 1024;
+
+/// An attestation to queue: its ledger entry, and what the platform keeps beside it.
+#[derive(Debug, Clone)]
+pub struct NewAttestation {
+    pub issuer: IssuerId,
+    pub digest: Hash,
+    pub label: String,
+    /// The encoded `hash_attestation` entry.
+    pub entry: Vec<u8>,
+    pub now: DateTime<Utc>,
+}
+
+type Reply = oneshot::Sender<Result<i64, StoreError>>;
+
+struct Waiting {
+    attestation: NewAttestation,
+    reply: Reply,
+}
+
+/// The queue and its leader lock; cheap to clone.
+#[derive(Clone, Default)]
+pub struct AttestationIntake {
+    queue: Arc<Mutex<Vec<Waiting>>>,
+    leader: Arc<tokio::sync::Mutex<()>>,
+}
+
+impl AttestationIntake {
+    /// Queues `attestation` for the ledger with the next batch; answers with its queue row
+    /// once the batch committed.
+    pub async fn submit(&self, db: &DatabaseConnection, attestation: NewAttestation) -> Result<i64, StoreError> {
+        let (reply, mut answer) = oneshot::channel();
+        self.lock_queue().push(Waiting { attestation, reply });
+        loop {
+            tokio::select! {
+                biased;
+                answer = &mut answer => {
+                    return answer.unwrap_or_else(|_| Err(StoreError::Db(DbErr::Custom("the attestation batch was interrupted".into()))));
+                }
+                guard = self.leader.clone().lock_owned() => {
+                    // Whoever held the lock before has answered everything it took; what is
+                    // still queued is ours to write, in a task a hung-up client cannot cut short.
+                    let intake = self.clone();
+                    let db = db.clone();
+                    tokio::spawn(async move {
+                        loop {
+                            let batch = std::mem::take(&mut *intake.lock_queue());
+                            if batch.is_empty() {
+                                break;
+                            }
+                            for chunk in chunks(batch) {
+                                write_batch(&db, chunk).await;
+                            }
+                        }
+                        drop(guard);
+                    });
+                }
+            }
+        }
+    }
+
+    fn lock_queue(&self) -> std::sync::MutexGuard<'_, Vec<Waiting>> {
+        self.queue.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+fn chunks(mut batch: Vec<Waiting>) -> Vec<Vec<Waiting>> {
+    let mut out = Vec::with_capacity(batch.len().div_ceil(MAX_BATCH));
+    while !batch.is_empty() {
+        let rest = batch.split_off(batch.len().min(MAX_BATCH));
+        out.push(batch);
+        batch = rest;
+    }
+    out
+}
+
+/// One transaction for `batch`; if it fails, one transaction per attestation.
+async fn write_batch(db: &DatabaseConnection, batch: Vec<Waiting>) {
+    let attestations: Vec<&NewAttestation> = batch.iter().map(|w| &w.attestation).collect();
+    let outcomes = match write_together(db, &attestations).await {
+        Ok(queued) => queued.into_iter().map(Ok).collect(),
+        Err(err) if attestations.len() > 1 => {
+            tracing::warn!(attestations = attestations.len(), error = %err, "attestation batch failed; writing one by one");
+            let mut outcomes = Vec::with_capacity(attestations.len());
+            for attestation in &attestations {
+                outcomes.push(write_together(db, &[attestation]).await.map(|mut ids| ids.remove(0)));
+            }
+            outcomes
+        }
+        Err(err) => vec![Err(err)],
+    };
+    for (waiting, outcome) in batch.into_iter().zip(outcomes) {
+        // The issuer may have hung up; the attestation stays queued and is found by its hash.
+        let _ = waiting.reply.send(outcome);
+    }
+}
+
+async fn write_together(db: &DatabaseConnection, attestations: &[&NewAttestation]) -> Result<Vec<i64>, StoreError> {
+    let now = attestations.iter().map(|a| a.now).max().unwrap_or_else(Utc::now);
+    let entries: Vec<Vec<u8>> = attestations.iter().map(|a| a.entry.clone()).collect();
+    let txn = store::begin(db).await?;
+    let queued = store::ledger::enqueue_many(&txn, &entries, now).await?;
+    let rows = attestations
+        .iter()
+        .zip(&queued)
+        .map(|(a, &queue_id)| store::attestations::NewRow {
+            issuer: a.issuer,
+            digest: a.digest,
+            label: a.label.clone(),
+            queue_id,
+            created_at: a.now,
+        })
+        .collect();
+    store::attestations::record_many(&txn, rows).await?;
+    txn.commit().await?;
+    Ok(queued)
+}

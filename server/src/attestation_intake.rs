@@ -2,19 +2,15 @@
 //! transaction per batch, the way the minter decides claims. Under load the commit is paid
 //! once per batch instead of once per attestation.
 //!
-//! There is no standing worker: an attestation joins the queue, and whichever waiting request
-//! gets the leader lock first starts a task that writes everything queued until the queue is
-//! empty. A request is answered only after its batch committed, so an acknowledged attestation
-//! survives a crash. If a batch fails as a whole, its attestations are written one
+//! Attestations are batched by [`GroupCommit`]. A request is answered only after its batch
+//! committed, so an acknowledged attestation survives a crash. If a batch fails as a whole, its attestations are written one
 //! transaction each, so one bad row never fails its neighbours.
-
-use std::sync::{Arc, Mutex, PoisonError};
 
 use chrono::{DateTime, Utc};
 use sea_orm::{DatabaseConnection, DbErr};
-use tokio::sync::oneshot;
 
 use crate::domain::issuer::IssuerId;
+use crate::group_commit::{self, GroupCommit};
 use crate::ledger::merkle::Hash;
 use crate::store::{self, StoreError};
 
@@ -32,56 +28,32 @@ pub struct NewAttestation {
     pub now: DateTime<Utc>,
 }
 
-type Reply = oneshot::Sender<Result<i64, StoreError>>;
+type Waiting = group_commit::Waiting<NewAttestation, Result<i64, StoreError>>;
 
-struct Waiting {
-    attestation: NewAttestation,
-    reply: Reply,
-}
-
-/// The queue and its leader lock; cheap to clone.
+/// The attestation queue; cheap to clone.
 #[derive(Clone, Default)]
 pub struct AttestationIntake {
-    queue: Arc<Mutex<Vec<Waiting>>>,
-    leader: Arc<tokio::sync::Mutex<()>>,
+    batches: GroupCommit<NewAttestation, Result<i64, StoreError>>,
 }
 
 impl AttestationIntake {
     /// Queues `attestation` for the ledger with the next batch; answers with its queue row
     /// once the batch committed.
     pub async fn submit(&self, db: &DatabaseConnection, attestation: NewAttestation) -> Result<i64, StoreError> {
-        let (reply, mut answer) = oneshot::channel();
-        self.lock_queue().push(Waiting { attestation, reply });
-        loop {
-            tokio::select! {
-                biased;
-                answer = &mut answer => {
-                    return answer.unwrap_or_else(|_| Err(StoreError::Db(DbErr::Custom("the attestation batch was interrupted".into()))));
-                }
-                guard = self.leader.clone().lock_owned() => {
-                    // Whoever held the lock before has answered everything it took; what is
-                    // still queued is ours to write, in a task a hung-up client cannot cut short.
-                    let intake = self.clone();
-                    let db = db.clone();
-                    tokio::spawn(async move {
-                        loop {
-                            let batch = std::mem::take(&mut *intake.lock_queue());
-                            if batch.is_empty() {
-                                break;
-                            }
-                            for chunk in chunks(batch) {
-                                write_batch(&db, chunk).await;
-                            }
-                        }
-                        drop(guard);
-                    });
+        let db = db.clone();
+        let write = move |batch| {
+            let db = db.clone();
+            async move {
+                for chunk in chunks(batch) {
+                    write_batch(&db, chunk).await;
                 }
             }
-        }
-    }
-
-    fn lock_queue(&self) -> std::sync::MutexGuard<'_, Vec<Waiting>> {
-        self.queue.lock().unwrap_or_else(PoisonError::into_inner)
+        };
+        self.batches.submit(attestation, write).await.unwrap_or_else(|| {
+            Err(StoreError::Db(DbErr::Custom(
+                "the attestation batch was interrupted".into(),
+            )))
+        })
     }
 }
 
@@ -97,7 +69,7 @@ fn chunks(mut batch: Vec<Waiting>) -> Vec<Vec<Waiting>> {
 
 /// One transaction for `batch`; if it fails, one transaction per attestation.
 async fn write_batch(db: &DatabaseConnection, batch: Vec<Waiting>) {
-    let attestations: Vec<&NewAttestation> = batch.iter().map(|w| &w.attestation).collect();
+    let attestations: Vec<&NewAttestation> = batch.iter().map(|w| &w.request).collect();
     let outcomes = match write_together(db, &attestations).await {
         Ok(queued) => queued.into_iter().map(Ok).collect(),
         Err(err) if attestations.len() > 1 => {

@@ -7,7 +7,8 @@
 //!
 //! Layout: `domain` holds the rules as plain types and functions, `store` is the only place
 //! that speaks SQL, `web` holds the thin HTTP handlers, `jobs` the background workers;
-//! `minter` decides claims in batches and `attestation_intake` queues attestations in batches.
+//! `minter` decides claims and `attestation_intake` queues attestations, both in batches
+//! (`group_commit`).
 
 pub mod app;
 pub mod attestation_intake;
@@ -17,6 +18,7 @@ pub mod config;
 pub mod crypto;
 pub mod demo;
 pub mod domain;
+pub mod group_commit;
 pub mod i18n;
 pub mod jobs;
 pub mod kyc;

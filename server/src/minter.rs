@@ -3,24 +3,21 @@
 //! paid once per batch instead of once per claim, while every claim is still decided by
 //! [`check_claim`] against the counts as they stand after the claims before it.
 //!
-//! There is no standing worker: a claim joins the queue, and whichever waiting claim gets the
-//! leader lock first starts a task that decides everything queued (its own claim included)
-//! until the queue is empty, so that a client hanging up never cuts a batch short. A claim is answered only after its batch
-//! committed, so an acknowledged token survives a crash. If a batch fails as a whole (a claim
+//! Claims are batched by [`GroupCommit`]. A claim is answered only after its batch committed,
+//! so an acknowledged token survives a crash. If a batch fails as a whole (a claim
 //! key racing another server, say), its claims are retried one transaction each, so one bad
 //! claim never fails its neighbours.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::sync::{Arc, Mutex, PoisonError};
 
 use chrono::{DateTime, Utc};
 use sea_orm::{DatabaseConnection, DatabaseTransaction};
-use tokio::sync::oneshot;
 
 use crate::domain::account::UserId;
 use crate::domain::claim::{ClaimFacts, ClaimRefusal, CodeState, TokenId, check_claim, holder_commitment};
 use crate::domain::claim_code::ClaimCode;
 use crate::domain::collection::{ClaimMode, CollectionId};
+use crate::group_commit::{self, GroupCommit};
 use crate::ledger::entry::{EncodeError, Entry, EntryBody};
 use crate::store::collections::CollectionRecord;
 use crate::store::tokens::{NewToken, TokenRecord};
@@ -91,53 +88,26 @@ impl From<sea_orm::DbErr> for MintError {
     }
 }
 
-type Reply = oneshot::Sender<Result<Minted, MintError>>;
+type Waiting = group_commit::Waiting<ClaimRequest, Result<Minted, MintError>>;
 
-struct Waiting {
-    request: ClaimRequest,
-    reply: Reply,
-}
-
-/// The claim queue and its leader lock; cheap to clone.
+/// The claim queue; cheap to clone.
 #[derive(Clone, Default)]
 pub struct Minter {
-    queue: Arc<Mutex<Vec<Waiting>>>,
-    leader: Arc<tokio::sync::Mutex<()>>,
+    batches: GroupCommit<ClaimRequest, Result<Minted, MintError>>,
 }
 
 impl Minter {
     /// Decides `request` in the next batch and waits for the answer.
     pub async fn claim(&self, db: &DatabaseConnection, request: ClaimRequest) -> Result<Minted, MintError> {
-        let (reply, mut answer) = oneshot::channel();
-        self.lock_queue().push(Waiting { request, reply });
-        loop {
-            tokio::select! {
-                biased;
-                answer = &mut answer => return answer.unwrap_or(Err(MintError::Interrupted)),
-                guard = self.leader.clone().lock_owned() => {
-                    // Whoever held the lock before has answered every claim it took; what is
-                    // still queued (this claim, unless answered) is ours to decide. The task
-                    // keeps deciding while claims keep coming; this claim is answered by its
-                    // first batch and returns without waiting for the rest.
-                    let minter = self.clone();
-                    let db = db.clone();
-                    tokio::spawn(async move {
-                        loop {
-                            let batch = std::mem::take(&mut *minter.lock_queue());
-                            if batch.is_empty() {
-                                break;
-                            }
-                            decide_all(&db, batch).await;
-                        }
-                        drop(guard);
-                    });
-                }
-            }
-        }
-    }
-
-    fn lock_queue(&self) -> std::sync::MutexGuard<'_, Vec<Waiting>> {
-        self.queue.lock().unwrap_or_else(PoisonError::into_inner)
+        let db = db.clone();
+        let decide = move |batch| {
+            let db = db.clone();
+            async move { decide_all(&db, batch).await }
+        };
+        self.batches
+            .submit(request, decide)
+            .await
+            .unwrap_or(Err(MintError::Interrupted))
     }
 }
 

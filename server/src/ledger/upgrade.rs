@@ -146,21 +146,22 @@ async fn rehash(txn: &impl sea_orm::ConnectionTrait, size: u64) -> Result<merkle
     while index < size {
         let (from, end) = (index, (index + CHUNK).min(size));
         let rows = store::ledger::entries(txn, from, end).await?;
-        let mut leaves = Vec::with_capacity(rows.len());
+        let mut rehashed = Vec::with_capacity(rows.len());
         let mut nodes = Vec::with_capacity(rows.len() * 2);
-        for row in rows {
+        for mut row in rows {
             if row.idx as u64 != index {
                 return Err(UpgradeError::EntryMissing { index });
             }
             let leaf = h.leaf(&row.entry);
             frontier.push(leaf, &mut nodes);
-            leaves.push(leaf);
+            row.leaf_hash = leaf.to_vec();
+            rehashed.push(row);
             index += 1;
         }
         if index < end {
             return Err(UpgradeError::EntryMissing { index });
         }
-        store::ledger::rehash(txn, from, &leaves, nodes).await?;
+        store::ledger::rehash(txn, from, rehashed, nodes).await?;
     }
     Ok(frontier.root())
 }

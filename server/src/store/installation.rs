@@ -20,16 +20,21 @@ pub async fn ledger_key(conn: &impl ConnectionTrait) -> StoreResult<Option<Strin
         .map(|row| row.value))
 }
 
-/// Pins the ledger to `verifier_key`; fails (as a conflict) if another start pinned it first.
-pub async fn pin_ledger_key(conn: &impl ConnectionTrait, verifier_key: &str, now: DateTime<Utc>) -> StoreResult<()> {
+/// Records the fact `name` = `value`; fails if it is recorded already.
+async fn insert_fact(conn: &impl ConnectionTrait, name: String, value: &str, now: DateTime<Utc>) -> StoreResult<()> {
     installation::ActiveModel {
-        name: Set(LEDGER_KEY.to_owned()),
-        value: Set(verifier_key.to_owned()),
+        name: Set(name),
+        value: Set(value.to_owned()),
         set_at: Set(now),
     }
     .insert(conn)
     .await?;
     Ok(())
+}
+
+/// Pins the ledger to `verifier_key`; fails (as a conflict) if another start pinned it first.
+pub async fn pin_ledger_key(conn: &impl ConnectionTrait, verifier_key: &str, now: DateTime<Utc>) -> StoreResult<()> {
+    insert_fact(conn, LEDGER_KEY.to_owned(), verifier_key, now).await
 }
 
 /// A key that signed this log's checkpoints before a rotation, and when it stopped.
@@ -62,16 +67,8 @@ pub async fn rotate_ledger_key(
     next: &str,
     now: DateTime<Utc>,
 ) -> StoreResult<()> {
-    installation::ActiveModel {
-        name: Set(format!(
-            "{RETIRED_LEDGER_KEY}{}",
-            current.split('+').nth(1).unwrap_or_default()
-        )),
-        value: Set(current.to_owned()),
-        set_at: Set(now),
-    }
-    .insert(conn)
-    .await?;
+    let retired = format!("{RETIRED_LEDGER_KEY}{}", current.split('+').nth(1).unwrap_or_default());
+    insert_fact(conn, retired, current, now).await?;
     installation::ActiveModel {
         name: Set(LEDGER_KEY.to_owned()),
         value: Set(next.to_owned()),
@@ -92,14 +89,7 @@ pub async fn is_demo(conn: &impl ConnectionTrait) -> StoreResult<bool> {
 
 /// Marks the installation as a demonstration.
 pub async fn mark_demo(conn: &impl ConnectionTrait, now: DateTime<Utc>) -> StoreResult<()> {
-    installation::ActiveModel {
-        name: Set(DEMO.to_owned()),
-        value: Set("true".to_owned()),
-        set_at: Set(now),
-    }
-    .insert(conn)
-    .await?;
-    Ok(())
+    insert_fact(conn, DEMO.to_owned(), "true", now).await
 }
 
 /// Whether nothing was ever recorded: no account, issuer, collection or ledger entry.

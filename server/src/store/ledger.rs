@@ -165,26 +165,33 @@ pub async fn set_state(conn: &impl ConnectionTrait, state: TreeState) -> StoreRe
 }
 
 /// Replaces every stored node and leaf hash with those of the same entries in a tree built
-/// with another hash (the lock held): `leaves` for entries `from..`, `nodes` all they complete.
+/// with another hash (the lock held): `rows` are the entries `from..` with their new leaf
+/// hashes, rewritten a chunk at a time, and `nodes` all they complete.
 pub async fn rehash(
     conn: &impl ConnectionTrait,
     from: u64,
-    leaves: &[Hash],
+    rows: Vec<EntryRow>,
     nodes: Vec<(NodeId, Hash)>,
 ) -> StoreResult<()> {
     if from == 0 {
         ledger_nodes::Entity::delete_many().exec(conn).await?;
     }
-    for (index, leaf) in (from..).zip(leaves) {
-        ledger_entries::Entity::update_many()
-            .col_expr(
-                ledger_entries::Column::LeafHash,
-                sea_orm::sea_query::Expr::value(leaf.to_vec()),
-            )
-            .filter(ledger_entries::Column::Idx.eq(index as i64))
-            .exec(conn)
-            .await?;
-    }
+    ledger_entries::Entity::delete_many()
+        .filter(ledger_entries::Column::Idx.gte(from as i64))
+        .filter(ledger_entries::Column::Idx.lt((from + rows.len() as u64) as i64))
+        .exec(conn)
+        .await?;
+    let rows = rows
+        .into_iter()
+        .map(|row| ledger_entries::ActiveModel {
+            idx: Set(row.idx),
+            entry: Set(row.entry),
+            leaf_hash: Set(row.leaf_hash),
+            source_id: Set(row.source_id),
+            sequenced_at: Set(row.sequenced_at),
+        })
+        .collect();
+    insert_in_chunks(conn, rows).await?;
     insert_nodes(conn, nodes).await
 }
 

@@ -399,7 +399,13 @@ pub async fn attest(
             return Ok(queued_answer());
         }
         tokio::select! {
-            changed = batches.changed() => in_store |= changed.is_err(),
+            changed = batches.changed() => {
+                if changed.is_err() {
+                    // No more batches from this server (it is shutting down): the store will tell.
+                    tokio::time::sleep(STORE_POLL).await;
+                    in_store = true;
+                }
+            }
             // Another server of the installation may have sequenced it.
             () = tokio::time::sleep(STORE_POLL) => in_store = true,
         }

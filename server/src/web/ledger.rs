@@ -216,14 +216,26 @@ pub(super) async fn latest_checkpoint(state: &AppState) -> AppResult<CheckpointR
 pub(super) async fn receipt(state: &AppState, row: &EntryRow, checkpoint: &CheckpointRow) -> AppResult<Receipt> {
     let size = checkpoint.tree_size as u64;
     let proof = stored_inclusion(state, row.idx as u64, size).await?;
-    Ok(Receipt {
+    Ok(signed_receipt(
+        state,
+        receipt_entry(row)?,
+        size,
+        &proof,
+        checkpoint.note.clone(),
+    ))
+}
+
+/// A receipt of this log for `entry` with its inclusion `proof` in the tree of `size` that
+/// `checkpoint` signs.
+fn signed_receipt(state: &AppState, entry: ReceiptEntry, size: u64, proof: &[Hash], checkpoint: String) -> Receipt {
+    Receipt {
         format: receipt::FORMAT.to_owned(),
-        entry: receipt_entry(row)?,
-        inclusion_proof: InclusionProof::new(size, &proof),
-        checkpoint: checkpoint.note.clone(),
+        entry,
+        inclusion_proof: InclusionProof::new(size, proof),
+        checkpoint,
         verifier_key: state.checkpoint_signer.verifier_key(),
         holder: None,
-    })
+    }
 }
 
 #[derive(Deserialize)]
@@ -419,14 +431,13 @@ fn receipt_from_batch(state: &AppState, batch: &Sequenced, queued: i64) -> AppRe
     };
     let entry =
         ReceiptEntry::new(index, bytes, &merkle::LOG_HASH.leaf(bytes)).map_err(|e| AppError::Internal(e.into()))?;
-    Ok(Some(Receipt {
-        format: receipt::FORMAT.to_owned(),
+    Ok(Some(signed_receipt(
+        state,
         entry,
-        inclusion_proof: InclusionProof::new(batch.size, &proof),
-        checkpoint: batch.checkpoint.clone(),
-        verifier_key: state.checkpoint_signer.verifier_key(),
-        holder: None,
-    }))
+        batch.size,
+        &proof,
+        batch.checkpoint.clone(),
+    )))
 }
 
 /// One attestation of a hash, as the public sees it.

@@ -4,7 +4,7 @@
 
 use crate::support::service_var;
 use bytes::Bytes;
-use keepsake::blobs::{Blob, BlobError, BlobKey, BlobStore, FsBlobStore, S3BlobStore};
+use keepsake::blobs::{Blob, BlobError, BlobKey, BlobStore, FsBlobStore, ObjectName, S3BlobStore};
 use keepsake::config::{S3Config, Secret};
 
 fn blob(bytes: impl Into<Bytes>, content_type: &str) -> Blob {
@@ -71,6 +71,33 @@ async fn contract(store: &dyn BlobStore) {
 
     let never_stored = BlobKey::generate("artwork");
     assert!(matches!(store.get(&never_stored).await, Err(BlobError::NotFound)));
+
+    // Named objects (the ledger's tiles): a full tile and the partial tiles beside it, and a
+    // checkpoint replaced in place.
+    let full = ObjectName::ledger("tile/0/x001/234").unwrap();
+    let partial = ObjectName::ledger("tile/0/x001/234.p/7").unwrap();
+    assert!(matches!(store.get_named(&full).await, Err(BlobError::NotFound)));
+    store.put_named(&partial, Bytes::from(noise(7 * 32))).await.unwrap();
+    assert!(
+        matches!(store.get_named(&full).await, Err(BlobError::NotFound)),
+        "a partial tile is not the full one"
+    );
+    store.put_named(&full, Bytes::from(noise(8192))).await.unwrap();
+    assert_eq!(store.get_named(&full).await.unwrap(), noise(8192));
+    assert_eq!(store.get_named(&partial).await.unwrap(), noise(7 * 32));
+    let checkpoint = ObjectName::ledger("checkpoint").unwrap();
+    store
+        .put_named(&checkpoint, Bytes::from_static(b"size 1"))
+        .await
+        .unwrap();
+    store
+        .put_named(&checkpoint, Bytes::from_static(b"size 2"))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.get_named(&checkpoint).await.unwrap(),
+        Bytes::from_static(b"size 2")
+    );
 }
 
 #[tokio::test]

@@ -16,6 +16,7 @@ mod identity_provider;
 mod issuers;
 mod ledger;
 mod ledger_properties;
+mod ledger_tiles;
 mod ledger_v1_carried_over;
 mod mail_outbox;
 mod operations;

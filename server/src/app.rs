@@ -59,6 +59,8 @@ pub struct App {
     pub ledger_sequenced: watch::Sender<Option<Arc<Sequenced>>>,
     /// Whether the sequencer's batches are failing (shown by `/readyz`).
     pub sequencer_health: Health,
+    /// Whether publishing the ledger's tiles is failing (shown by `/readyz`).
+    pub tile_health: Health,
     /// Base of links in emails: configured, or derived from the bound address.
     pub public_url: Url,
     /// Decides claims in batches.
@@ -107,6 +109,7 @@ impl AppState {
             ledger_wakeup: Notify::new(),
             ledger_sequenced: watch::Sender::new(None),
             sequencer_health: Health::default(),
+            tile_health: Health::default(),
             public_url,
             minter: Minter::default(),
             attestation_intake: AttestationIntake::default(),

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use bytes::Bytes;
 use tokio::io::AsyncWriteExt;
 
-use super::{Blob, BlobError, BlobKey, BlobStore, MAX_BLOB_BYTES};
+use super::{Blob, BlobError, BlobKey, BlobStore, MAX_BLOB_BYTES, ObjectName};
 
 #[derive(Debug, Clone)]
 pub struct FsBlobStore {
@@ -81,5 +81,30 @@ impl BlobStore for FsBlobStore {
     async fn check(&self) -> Result<(), BlobError> {
         tokio::fs::metadata(&self.root).await?;
         Ok(())
+    }
+
+    async fn put_named(&self, name: &ObjectName, bytes: Bytes) -> Result<(), BlobError> {
+        let path = self.root.join(name.as_str());
+        if let Some(dir) = path.parent() {
+            tokio::fs::create_dir_all(dir).await?;
+        }
+        write_atomically(&path, &bytes).await?;
+        Ok(())
+    }
+
+    async fn get_named(&self, name: &ObjectName) -> Result<Bytes, BlobError> {
+        match tokio::fs::read(self.root.join(name.as_str())).await {
+            Ok(bytes) => Ok(Bytes::from(bytes)),
+            // A directory under the name (`001.p` beside the full tile `001`) is no object.
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::NotFound | std::io::ErrorKind::IsADirectory
+                ) =>
+            {
+                Err(BlobError::NotFound)
+            }
+            Err(e) => Err(e.into()),
+        }
     }
 }

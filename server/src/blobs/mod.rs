@@ -2,7 +2,9 @@
 //!
 //! [`BlobStore`] has two implementations chosen by configuration: files under the data
 //! directory (the default) and any S3-compatible server. Keys are always generated here
-//! ([`BlobKey::generate`]); user input never names a storage location.
+//! ([`BlobKey::generate`]); user input never names a storage location. The ledger's tiles are
+//! the one kind of object stored under a fixed name ([`ObjectName`]), which the code builds
+//! from a parsed tile, never from a request's text.
 
 mod fs;
 mod s3;
@@ -54,6 +56,33 @@ fn valid_namespace(ns: &str) -> bool {
     !ns.is_empty() && ns.len() <= 32 && ns.bytes().all(|b| b.is_ascii_lowercase() || b == b'-')
 }
 
+/// The fixed name of a published object: `ledger/` and a path of lowercase letters, digits
+/// and dots, no part empty or all dots.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ObjectName(String);
+
+impl ObjectName {
+    /// The ledger's object at `path` (e.g. `checkpoint`, `tile/0/x001/234.p/7`).
+    pub fn ledger(path: &str) -> Result<Self, BlobError> {
+        let valid = !path.is_empty()
+            && path.split('/').all(|part| {
+                !part.is_empty()
+                    && part.bytes().any(|b| b != b'.')
+                    && part
+                        .bytes()
+                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.')
+            });
+        if !valid {
+            return Err(BlobError::InvalidKey);
+        }
+        Ok(Self(format!("ledger/{path}")))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 /// A stored object and its media type.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Blob {
@@ -85,6 +114,11 @@ pub trait BlobStore: Send + Sync + fmt::Debug {
     async fn delete(&self, key: &BlobKey) -> Result<(), BlobError>;
     /// Whether the store can be reached (used by `/readyz`).
     async fn check(&self) -> Result<(), BlobError>;
+    /// Writes the object `name`, replacing any there, so that a reader sees the old bytes or
+    /// the new ones, never part of either.
+    async fn put_named(&self, name: &ObjectName, bytes: Bytes) -> Result<(), BlobError>;
+    /// The object `name`.
+    async fn get_named(&self, name: &ObjectName) -> Result<Bytes, BlobError>;
 }
 
 pub type SharedBlobStore = Arc<dyn BlobStore>;
@@ -106,6 +140,26 @@ mod tests {
         let key = BlobKey::generate("kyb-documents");
         assert!(key.as_str().starts_with("kyb-documents/"));
         assert_eq!(BlobKey::parse(key.as_str()).unwrap(), key);
+    }
+
+    #[test]
+    fn object_names_stay_under_the_ledger() {
+        assert_eq!(
+            ObjectName::ledger("tile/0/x001/234.p/7").unwrap().as_str(),
+            "ledger/tile/0/x001/234.p/7"
+        );
+        for bad in [
+            "",
+            "/checkpoint",
+            "tile//0",
+            "tile/../x",
+            "tile/./x",
+            "Tile/0",
+            "tile/0/",
+            "a b",
+        ] {
+            assert!(ObjectName::ledger(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

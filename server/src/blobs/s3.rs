@@ -12,8 +12,9 @@ use aws_sdk_s3::config::{
 use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::operation::list_objects_v2::{ListObjectsV2Error, ListObjectsV2Output};
 use aws_sdk_s3::primitives::ByteStream;
+use bytes::Bytes;
 
-use super::{Blob, BlobError, BlobKey, BlobStore, MAX_BLOB_BYTES};
+use super::{Blob, BlobError, BlobKey, BlobStore, MAX_BLOB_BYTES, ObjectName};
 use crate::config::S3Config;
 
 #[derive(Debug, Clone)]
@@ -78,6 +79,24 @@ impl S3BlobStore {
             .send()
             .await
     }
+
+    async fn get_object(&self, key: &str) -> Result<Blob, BlobError> {
+        let output = match self.client.get_object().bucket(&self.bucket).key(key).send().await {
+            Ok(output) => output,
+            Err(err) if err.as_service_error().is_some_and(|e| e.is_no_such_key()) => {
+                return Err(BlobError::NotFound);
+            }
+            Err(err) => return Err(s3_error(err)),
+        };
+        let content_type = output.content_type().unwrap_or("application/octet-stream").to_owned();
+        let bytes = output
+            .body
+            .collect()
+            .await
+            .map_err(|e| BlobError::S3(e.to_string()))?
+            .into_bytes();
+        Ok(Blob { bytes, content_type })
+    }
 }
 
 #[async_trait::async_trait]
@@ -100,28 +119,7 @@ impl BlobStore for S3BlobStore {
     }
 
     async fn get(&self, key: &BlobKey) -> Result<Blob, BlobError> {
-        let output = match self
-            .client
-            .get_object()
-            .bucket(&self.bucket)
-            .key(key.as_str())
-            .send()
-            .await
-        {
-            Ok(output) => output,
-            Err(err) if err.as_service_error().is_some_and(|e| e.is_no_such_key()) => {
-                return Err(BlobError::NotFound);
-            }
-            Err(err) => return Err(s3_error(err)),
-        };
-        let content_type = output.content_type().unwrap_or("application/octet-stream").to_owned();
-        let bytes = output
-            .body
-            .collect()
-            .await
-            .map_err(|e| BlobError::S3(e.to_string()))?
-            .into_bytes();
-        Ok(Blob { bytes, content_type })
+        self.get_object(key.as_str()).await
     }
 
     async fn delete(&self, key: &BlobKey) -> Result<(), BlobError> {
@@ -138,5 +136,22 @@ impl BlobStore for S3BlobStore {
     async fn check(&self) -> Result<(), BlobError> {
         self.list_one().await.map_err(s3_error)?;
         Ok(())
+    }
+
+    async fn put_named(&self, name: &ObjectName, bytes: Bytes) -> Result<(), BlobError> {
+        self.client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(name.as_str())
+            .content_type("application/octet-stream")
+            .body(ByteStream::from(bytes))
+            .send()
+            .await
+            .map_err(s3_error)?;
+        Ok(())
+    }
+
+    async fn get_named(&self, name: &ObjectName) -> Result<Bytes, BlobError> {
+        self.get_object(name.as_str()).await.map(|blob| blob.bytes)
     }
 }

@@ -1,10 +1,11 @@
-//! Background workers that run beside the web server: mail delivery, ledger sequencing and
-//! housekeeping.
+//! Background workers that run beside the web server: mail delivery, ledger sequencing, the
+//! ledger's tiles and housekeeping.
 //!
 //! Each worker stops when the shutdown token is cancelled, after finishing the item it is on.
 
 pub mod housekeeping;
 pub mod ledger_sequencer;
+pub mod ledger_tiles;
 pub mod mail_outbox;
 pub mod supervised;
 
@@ -18,6 +19,7 @@ pub fn spawn_all(state: AppState, shutdown: CancellationToken) -> JoinSet<()> {
     let mut set = JoinSet::new();
     set.spawn(mail_outbox::run(state.clone(), shutdown.clone()));
     set.spawn(ledger_sequencer::run(state.clone(), shutdown.clone()));
+    set.spawn(ledger_tiles::run(state.clone(), shutdown.clone()));
     set.spawn(housekeeping::run(state, shutdown));
     set
 }

@@ -5,6 +5,12 @@
 //! first four bytes of `SHA-256(key name || 0x0A || 0x01 || public key)`, and the verifier key
 //! is published as `<key name>+<hex key id>+<base64(0x01 || public key)>`. The origin is the
 //! log's name (`<host>/ledger`); the closed v1 log's named its hash (`<host>/ledger/sha3-256`).
+//!
+//! Every checkpoint also carries a second line by the same key and name: a C2SP
+//! tlog-cosignature/v1 (key id algorithm byte 0x04, blob `key id || u64 time || signature` over
+//! `cosignature/v1\ntime <seconds>\n<body>`), so anyone can see when the log signed it and how
+//! stale a copy is. Verifiers that only know the log's note key skip that line, as the format
+//! says they must; witnesses' cosignatures will be further lines of the same kind.
 
 use std::path::{Path, PathBuf};
 
@@ -12,6 +18,7 @@ use aws_lc_rs::digest::{SHA256, digest};
 use aws_lc_rs::signature::{ED25519, Ed25519KeyPair, KeyPair, UnparsedPublicKey};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
+use chrono::{DateTime, Utc};
 
 use super::merkle::Hash;
 use super::signed_record::SignedRecord;
@@ -19,6 +26,14 @@ use crate::crypto::{Key, hex};
 
 /// The signature algorithm byte of Ed25519 in C2SP signed notes.
 const ED25519_ALGORITHM: u8 = 0x01;
+
+/// The key id algorithm byte of an Ed25519 tlog-cosignature/v1 (a timestamped signature).
+const COSIGNATURE_ALGORITHM: u8 = 0x04;
+
+/// The message a tlog-cosignature/v1 signs: a header, the time, and the note body.
+fn cosigned_message(seconds: u64, body: &str) -> String {
+    format!("cosignature/v1\ntime {seconds}\n{body}")
+}
 
 /// Signs checkpoints. The private key lives in the data directory, never in the database,
 /// and so does the signer's record of the latest checkpoint it signed.
@@ -36,9 +51,13 @@ impl std::fmt::Debug for CheckpointSigner {
 }
 
 fn key_id(name: &str, public_key: &[u8]) -> [u8; 4] {
+    key_id_of(name, ED25519_ALGORITHM, public_key)
+}
+
+fn key_id_of(name: &str, algorithm: u8, public_key: &[u8]) -> [u8; 4] {
     let mut material = name.as_bytes().to_vec();
     material.push(b'\n');
-    material.push(ED25519_ALGORITHM);
+    material.push(algorithm);
     material.extend_from_slice(public_key);
     let hash = digest(&SHA256, &material);
     hash.as_ref()[..4].try_into().expect("SHA-256 is longer than 4 bytes")
@@ -92,13 +111,24 @@ impl CheckpointSigner {
         verifier_key(&self.origin, &self.key_id, self.key.public_key().as_ref())
     }
 
-    /// The signed note for a tree of `size` leaves with `root`.
-    pub fn sign(&self, size: u64, root: &Hash) -> String {
+    /// The signed note for a tree of `size` leaves with `root`, timestamped `now`.
+    pub fn sign(&self, size: u64, root: &Hash, now: DateTime<Utc>) -> String {
         let body = body(&self.origin, size, root);
         let signature = self.key.sign(body.as_bytes());
         let mut blob = self.key_id.to_vec();
         blob.extend_from_slice(signature.as_ref());
-        format!("{body}\n\u{2014} {} {}\n", self.origin, STANDARD.encode(blob))
+        let seconds = u64::try_from(now.timestamp()).unwrap_or(0);
+        let timestamp = self.key.sign(cosigned_message(seconds, &body).as_bytes());
+        let public_key = self.key.public_key().as_ref();
+        let mut stamped = key_id_of(&self.origin, COSIGNATURE_ALGORITHM, public_key).to_vec();
+        stamped.extend_from_slice(&seconds.to_be_bytes());
+        stamped.extend_from_slice(timestamp.as_ref());
+        format!(
+            "{body}\n\u{2014} {origin} {}\n\u{2014} {origin} {}\n",
+            STANDARD.encode(blob),
+            STANDARD.encode(stamped),
+            origin = self.origin
+        )
     }
 }
 
@@ -122,6 +152,9 @@ pub struct VerifiedCheckpoint {
     pub origin: String,
     pub size: u64,
     pub root: Hash,
+    /// When the key signed it, from its timestamped signature (checkpoints signed before
+    /// timestamps were added have none).
+    pub signed_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -157,6 +190,8 @@ pub fn verify(note: &str, verifier_key: &str) -> Result<VerifiedCheckpoint, Note
     // else makes the note malformed, whatever the other lines say.
     let signatures = signatures.strip_suffix('\n').ok_or(NoteError::Malformed)?;
     let mut signed = false;
+    let mut signed_at = None;
+    let stamp_id = key_id_of(name, COSIGNATURE_ALGORITHM, public_key);
     for line in signatures.split('\n') {
         let (signer, blob) = line
             .strip_prefix("\u{2014} ")
@@ -170,6 +205,13 @@ pub fn verify(note: &str, verifier_key: &str) -> Result<VerifiedCheckpoint, Note
             && blob.len() == 4 + 64
             && blob[..4] == expected_id
             && verifier.verify(body.as_bytes(), &blob[4..]).is_ok();
+        if signer == name && blob.len() == 4 + 8 + 64 && blob[..4] == stamp_id {
+            let seconds = u64::from_be_bytes(blob[4..12].try_into().expect("eight bytes"));
+            let message = cosigned_message(seconds, &body);
+            if verifier.verify(message.as_bytes(), &blob[12..]).is_ok() {
+                signed_at = i64::try_from(seconds).ok().and_then(|s| DateTime::from_timestamp(s, 0));
+            }
+        }
     }
     if !signed {
         return Err(NoteError::NotSigned);
@@ -182,7 +224,12 @@ pub fn verify(note: &str, verifier_key: &str) -> Result<VerifiedCheckpoint, Note
         .and_then(|r| STANDARD.decode(r).ok())
         .and_then(|r| r.try_into().ok())
         .ok_or(NoteError::Malformed)?;
-    Ok(VerifiedCheckpoint { origin, size, root })
+    Ok(VerifiedCheckpoint {
+        origin,
+        size,
+        root,
+        signed_at,
+    })
 }
 
 /// Checks a signed checkpoint against several verifier keys (a log's current and retired
@@ -203,6 +250,10 @@ pub fn verify_any(note: &str, verifier_keys: &[String]) -> Result<VerifiedCheckp
 mod tests {
     use super::*;
 
+    fn at() -> DateTime<Utc> {
+        DateTime::from_timestamp(1_764_633_600, 0).unwrap()
+    }
+
     fn signer(dir: &Path) -> CheckpointSigner {
         CheckpointSigner::load(&dir.join("ledger.key"), "keepsake.example/ledger".into()).unwrap()
     }
@@ -212,24 +263,57 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let signer = signer(dir.path());
         let root = [7u8; 32];
-        let note = signer.sign(42, &root);
+        let note = signer.sign(42, &root, at());
         let mut lines = note.lines();
         assert_eq!(lines.next(), Some("keepsake.example/ledger"));
         assert_eq!(lines.next(), Some("42"));
         assert_eq!(lines.next(), Some(STANDARD.encode(root).as_str()));
         assert_eq!(lines.next(), Some(""));
         assert!(lines.next().unwrap().starts_with("\u{2014} keepsake.example/ledger "));
+        assert!(lines.next().unwrap().starts_with("\u{2014} keepsake.example/ledger "));
         let key = signer.verifier_key();
         assert!(key.starts_with("keepsake.example/ledger+"));
         let checked = verify(&note, &key).unwrap();
-        assert_eq!((checked.size, checked.root), (42, root));
+        assert_eq!((checked.size, checked.root, checked.signed_at), (42, root, Some(at())));
+    }
+
+    /// The timestamp line is a C2SP tlog-cosignature/v1: its key id uses algorithm byte 0x04,
+    /// its blob holds the time big-endian, and it signs `cosignature/v1\ntime <t>\n<body>`.
+    #[test]
+    fn the_timestamp_is_a_tlog_cosignature() {
+        let dir = tempfile::tempdir().unwrap();
+        let signer = signer(dir.path());
+        let note = signer.sign(42, &[7u8; 32], at());
+        let line = note.lines().last().unwrap();
+        let blob = STANDARD.decode(line.rsplit_once(' ').unwrap().1).unwrap();
+        assert_eq!(blob.len(), 4 + 8 + 64);
+        let public_key = signer.key.public_key().as_ref();
+        assert_eq!(blob[..4], key_id_of("keepsake.example/ledger", 0x04, public_key));
+        assert_eq!(u64::from_be_bytes(blob[4..12].try_into().unwrap()), 1_764_633_600);
+        let message = format!(
+            "cosignature/v1\ntime 1764633600\n{}",
+            body("keepsake.example/ledger", 42, &[7u8; 32])
+        );
+        assert!(
+            UnparsedPublicKey::new(&ED25519, public_key)
+                .verify(message.as_bytes(), &blob[12..])
+                .is_ok()
+        );
+        let mut later = blob.clone();
+        later[4..12].copy_from_slice(&1_764_633_601u64.to_be_bytes());
+        let restamped = note.replace(
+            line,
+            &format!("\u{2014} keepsake.example/ledger {}", STANDARD.encode(later)),
+        );
+        let checked = verify(&restamped, &signer.verifier_key()).unwrap();
+        assert_eq!(checked.signed_at, None, "a changed time is not the key's");
     }
 
     #[test]
     fn altered_notes_and_other_keys_are_refused() {
         let dir = tempfile::tempdir().unwrap();
         let signer = signer(dir.path());
-        let note = signer.sign(42, &[7u8; 32]);
+        let note = signer.sign(42, &[7u8; 32], at());
         let key = signer.verifier_key();
         assert_eq!(
             verify(&note.replacen("\n42\n", "\n43\n", 1), &key),
@@ -248,9 +332,13 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let old = signer(dir.path());
         let new = CheckpointSigner::load(&dir.path().join("next.key"), "keepsake.example/ledger".into()).unwrap();
-        let note = old.sign(42, &[7u8; 32]);
+        let note = old.sign(42, &[7u8; 32], at());
         let both = new.cosign(&note).unwrap();
-        assert_eq!(both.lines().filter(|l| l.starts_with('\u{2014}')).count(), 2);
+        assert_eq!(
+            both.lines().filter(|l| l.starts_with('\u{2014}')).count(),
+            3,
+            "the note and timestamp lines, and the new key's"
+        );
         for key in [old.verifier_key(), new.verifier_key()] {
             assert_eq!(verify(&both, &key).unwrap().size, 42);
         }
@@ -275,25 +363,31 @@ mod tests {
     }
 
     /// Fuzz target (bolero): arbitrary notes and keys are refused or verified, never a panic;
-    /// a note changed anywhere no longer verifies under the real key.
+    /// a note changed anywhere never verifies as anything the key did not sign.
     #[test]
     fn arbitrary_notes_and_keys_are_answered() {
         let dir = tempfile::tempdir().unwrap();
         let signer = signer(dir.path());
-        let note = signer.sign(42, &[7u8; 32]);
+        let note = signer.sign(42, &[7u8; 32], at());
         let key = signer.verifier_key();
         bolero::check!()
             .with_type::<(String, String, u16)>()
-            .for_each(|(text, other_key, at)| {
+            .for_each(|(text, other_key, offset)| {
                 let _ = verify(text, &key);
                 let _ = verify(&note, other_key);
                 let _ = verify(text, other_key);
                 let mut changed = note.clone();
-                let at = usize::from(*at) % (changed.len() + 1);
-                if changed.is_char_boundary(at) {
-                    changed.insert_str(at, text);
-                    if changed != note {
-                        assert!(verify(&changed, &key).is_err(), "{changed:?}");
+                let offset = usize::from(*offset) % (changed.len() + 1);
+                if changed.is_char_boundary(offset) {
+                    changed.insert_str(offset, text);
+                    // A note changed anywhere says nothing new: it is refused, or (the change
+                    // in a signature line other than the key's) it still says what the key
+                    // signed, at the time the key signed it, or at no time.
+                    if changed != note
+                        && let Ok(checked) = verify(&changed, &key)
+                    {
+                        assert_eq!((checked.size, checked.root), (42, [7u8; 32]), "{changed:?}");
+                        assert!(checked.signed_at.is_none_or(|t| t == at()), "{changed:?}");
                     }
                 }
             });

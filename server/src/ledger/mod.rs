@@ -10,4 +10,6 @@ pub mod receipt;
 pub mod rotation;
 pub mod sequencer;
 pub mod signed_record;
+pub mod tile_publisher;
+pub mod tiles;
 pub mod upgrade;

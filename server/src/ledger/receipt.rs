@@ -362,7 +362,7 @@ mod tests {
             format: format.to_owned(),
             entry: ReceiptEntry::new(index, &bytes, &h.leaf(&bytes)).unwrap(),
             inclusion_proof: InclusionProof::new(size, &inclusion_proof(h, index, size, &nodes).unwrap()),
-            checkpoint: signer.sign(size, &root(h, size, &nodes)),
+            checkpoint: signer.sign(size, &root(h, size, &nodes), chrono::Utc::now()),
             verifier_key: signer.verifier_key(),
             holder: None,
         };
@@ -513,7 +513,7 @@ mod tests {
             format: FORMAT.to_owned(),
             entry: ReceiptEntry::new(0, &bytes, &h.leaf(&bytes)).unwrap(),
             inclusion_proof: InclusionProof::new(1, &inclusion_proof(h, 0, 1, &nodes).unwrap()),
-            checkpoint: signer.sign(1, &root(h, 1, &nodes)),
+            checkpoint: signer.sign(1, &root(h, 1, &nodes), chrono::Utc::now()),
             verifier_key: signer.verifier_key(),
             holder: Some(holder),
         };

@@ -250,7 +250,7 @@ pub(super) async fn append(
     }
     let new_size = frontier.size();
     let new_root = frontier.root();
-    let note = signer.sign(new_size, &new_root);
+    let note = signer.sign(new_size, &new_root, now);
     let last_queued = consumed.iter().copied().max().unwrap_or(0);
     cache.extend(new_nodes.iter().copied());
     let batch = store::ledger::SequencedBatch {

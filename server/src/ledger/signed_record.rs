@@ -126,9 +126,14 @@ mod tests {
         assert_eq!(record.latest(), None);
 
         let seven = Signed { size: 7, root: [7; 32] };
-        record.advance(seven, &signer.sign(7, &[7; 32])).unwrap();
         record
-            .advance(Signed { size: 5, root: [5; 32] }, &signer.sign(5, &[5; 32]))
+            .advance(seven, &signer.sign(7, &[7; 32], chrono::Utc::now()))
+            .unwrap();
+        record
+            .advance(
+                Signed { size: 5, root: [5; 32] },
+                &signer.sign(5, &[5; 32], chrono::Utc::now()),
+            )
             .unwrap();
         assert_eq!(
             record.latest(),

@@ -239,6 +239,26 @@ pub async fn nodes(conn: &impl ConnectionTrait, ids: &[NodeId]) -> StoreResult<N
     Ok(map)
 }
 
+/// The stored hashes at tree `level` with indices in `span`, in index order (a tile's hashes);
+/// fewer than asked if some are missing.
+pub async fn hashes_at_level(
+    conn: &impl ConnectionTrait,
+    level: u32,
+    span: std::ops::Range<u64>,
+) -> StoreResult<Vec<(u64, Hash)>> {
+    let rows = ledger_nodes::Entity::find()
+        .filter(ledger_nodes::Column::Level.eq(level as i32))
+        .filter(ledger_nodes::Column::Idx.gte(span.start as i64))
+        .filter(ledger_nodes::Column::Idx.lt(span.end as i64))
+        .order_by_asc(ledger_nodes::Column::Idx)
+        .all(conn)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|row| (row.idx as u64, hash_of(&row.hash)))
+        .collect())
+}
+
 /// The stored nodes that appending leaves `from..to` completed (each leaf node, and every
 /// perfect subtree whose last leaf lies in the range), for the audit.
 pub async fn nodes_completed_between(conn: &impl ConnectionTrait, from: u64, to: u64) -> StoreResult<NodeMap> {
@@ -374,6 +394,16 @@ pub async fn cosign_checkpoint(conn: &impl ConnectionTrait, size: u64, note: &st
         .exec(conn)
         .await?;
     Ok(())
+}
+
+/// At most `limit` checkpoints for trees larger than `size`, smallest first.
+pub async fn checkpoints_after(conn: &impl ConnectionTrait, size: u64, limit: u64) -> StoreResult<Vec<CheckpointRow>> {
+    Ok(ledger_checkpoints::Entity::find()
+        .filter(ledger_checkpoints::Column::TreeSize.gt(i64::try_from(size).unwrap_or(i64::MAX)))
+        .order_by_asc(ledger_checkpoints::Column::TreeSize)
+        .limit(limit)
+        .all(conn)
+        .await?)
 }
 
 /// Every checkpoint, smallest tree first.

@@ -38,6 +38,7 @@ mod ops;
 mod pages;
 mod review;
 mod share;
+mod tiles;
 mod token_review;
 mod unread_body;
 mod verify;
@@ -340,6 +341,8 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
+        .route("/ledger/checkpoint", get(tiles::checkpoint))
+        .route("/ledger/tile/{*path}", get(tiles::tile))
         .nest_service("/static", ServeDir::new(static_dir()))
         .merge(pages)
         .with_state(state)

@@ -12,17 +12,22 @@ pub async fn healthz() -> &'static str {
     "ok"
 }
 
-/// 200 only when the database answers and the ledger sequencer is not failing; 503 with the
-/// reason otherwise, so traffic is routed elsewhere and an operator sees why.
+/// 200 only when the database answers and neither the ledger sequencer nor the publishing of
+/// its tiles is failing; 503 with the reason otherwise, so traffic is routed elsewhere and an
+/// operator sees why.
 pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
     if !store::ping(&state.db).await {
         return (StatusCode::SERVICE_UNAVAILABLE, "database unavailable".to_owned());
     }
-    match state.sequencer_health.failing() {
-        Some(failing) => (
+    let failing = [
+        ("ledger sequencer", state.sequencer_health.failing()),
+        ("ledger tile publishing", state.tile_health.failing()),
+    ];
+    match failing.into_iter().find_map(|(what, failing)| Some((what, failing?))) {
+        Some((what, failing)) => (
             StatusCode::SERVICE_UNAVAILABLE,
             format!(
-                "ledger sequencer failing since {} ({} attempts): {}",
+                "{what} failing since {} ({} attempts): {}",
                 failing.since.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
                 failing.failures,
                 failing.reason

@@ -59,6 +59,8 @@ struct ProofView {
     root: String,
     size: u64,
     checkpoint: String,
+    /// When the checkpoint's timestamped signature says it was signed.
+    checkpoint_signed_at: Option<DateTime<Utc>>,
     /// A token certificate whose holder proof opened the commitment.
     holder_proven: bool,
     /// For a `token_minted` entry: the token's standing now (status, reason), which a receipt
@@ -96,6 +98,7 @@ impl ProofView {
             root: hex(&verified.checkpoint.root),
             size: verified.checkpoint.size,
             checkpoint: checkpoint.to_owned(),
+            checkpoint_signed_at: verified.checkpoint.signed_at,
         }
     }
 }

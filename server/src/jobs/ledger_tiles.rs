@@ -1,0 +1,63 @@
+//! Publishes the ledger's tiles: at start-up (repairing what a crash left unwritten), after
+//! each batch this server sequences, and every `ledger.interval_ms` for batches of other
+//! servers. Runs supervised like the sequencer: a failure is logged, shown by `/readyz` and
+//! retried after a growing wait.
+
+use std::time::Duration;
+
+use chrono::Utc;
+use tokio_util::sync::CancellationToken;
+
+use super::supervised;
+use crate::app::AppState;
+use crate::ledger::tile_publisher;
+
+/// The longest wait between two attempts while publishing fails.
+pub const MAX_WAIT: Duration = Duration::from_secs(30);
+
+pub async fn run(state: AppState, shutdown: CancellationToken) {
+    let mut sequenced = state.ledger_sequenced.subscribe();
+    let mut published: Option<u64> = None;
+    loop {
+        let run = {
+            let state = state.clone();
+            supervised::step(async move {
+                let from = match published {
+                    Some(size) => size,
+                    None => tile_publisher::published_size(&state.blobs).await?,
+                };
+                tile_publisher::publish(&state.db, &state.blobs, from).await
+            })
+        };
+        let failures = match run.await {
+            Ok((size, more)) => {
+                if state.tile_health.failing().is_some() {
+                    tracing::info!("ledger tiles are published again");
+                }
+                state.tile_health.succeeded();
+                published = Some(size);
+                if more {
+                    continue;
+                }
+                0
+            }
+            Err(reason) => {
+                // The store may have been emptied or restored meanwhile: read it afresh.
+                published = None;
+                let failures = state.tile_health.failed(reason.clone(), Utc::now());
+                tracing::error!(error = %reason, failures, "publishing the ledger's tiles failed; retrying");
+                failures
+            }
+        };
+        let wait = supervised::back_off(state.config.ledger.interval, failures, MAX_WAIT);
+        tokio::select! {
+            () = shutdown.cancelled() => break,
+            changed = sequenced.changed(), if failures == 0 => {
+                if changed.is_err() {
+                    break;
+                }
+            }
+            () = tokio::time::sleep(wait) => {}
+        }
+    }
+}

@@ -1,0 +1,107 @@
+//! Publishes the log as C2SP tlog-tiles in the blob store, where `/ledger/tile/...` and
+//! `/ledger/checkpoint` read them without touching the database.
+//!
+//! For every checkpoint signed after the published one, in order, the tiles and entry bundles
+//! that size added are written (so the partial tiles of every signed size exist); the
+//! checkpoint object is replaced last. The published checkpoint is therefore the record of how
+//! far publishing got: after a crash, or with an emptied store, the next run starts from it
+//! and rewrites what may be missing. Tiles are immutable, so writing one again is harmless.
+
+use sea_orm::DatabaseConnection;
+
+use super::merkle::TreeHash;
+use super::tiles::{EntryTooLong, Tile, TileKind, entry_bundle};
+use crate::blobs::{BlobError, ObjectName, SharedBlobStore};
+use crate::store::{self, StoreError};
+
+/// The most checkpoints one run publishes, so a long catch-up shows progress.
+const CHECKPOINTS_PER_RUN: u64 = 64;
+
+/// The object name of the published checkpoint.
+pub const CHECKPOINT: &str = "checkpoint";
+
+#[derive(Debug, thiserror::Error)]
+pub enum PublishError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("cannot write the ledger's tiles to the blob store: {0}")]
+    Blob(#[from] BlobError),
+    #[error(transparent)]
+    EntryTooLong(#[from] EntryTooLong),
+    #[error("tile {path} needs {missing} stored hashes or entries that are missing (run `keepsake ledger audit`)")]
+    Missing { path: String, missing: u64 },
+}
+
+/// The tree size of the checkpoint in the blob store; 0 when there is none (or it cannot be
+/// read, so everything is written again).
+pub async fn published_size(blobs: &SharedBlobStore) -> Result<u64, PublishError> {
+    match blobs.get_named(&ObjectName::ledger(CHECKPOINT)?).await {
+        Ok(note) => Ok(std::str::from_utf8(&note)
+            .ok()
+            .and_then(|note| note.lines().nth(1))
+            .and_then(|size| size.parse().ok())
+            .unwrap_or(0)),
+        Err(BlobError::NotFound) => Ok(0),
+        Err(err) => Err(err.into()),
+    }
+}
+
+/// Publishes the checkpoints signed after the tree of `published` (at most
+/// [`CHECKPOINTS_PER_RUN`]); returns the size now published and whether more are waiting.
+pub async fn publish(
+    db: &DatabaseConnection,
+    blobs: &SharedBlobStore,
+    published: u64,
+) -> Result<(u64, bool), PublishError> {
+    let state = store::ledger::state(db).await?;
+    if state.hash != TreeHash::Sha256 {
+        // A v1 log still to be carried over: its tree is not the one tiles describe.
+        return Ok((published, false));
+    }
+    // The closed v1 log's checkpoints sign another tree; v2's first one covers its entries.
+    let after = published.max(state.closed_v1_size.unwrap_or(0));
+    let checkpoints = store::ledger::checkpoints_after(db, after, CHECKPOINTS_PER_RUN).await?;
+    let mut size = published;
+    for checkpoint in &checkpoints {
+        let next = u64::try_from(checkpoint.tree_size).unwrap_or(0);
+        for tile in Tile::added_between(size, next) {
+            let bytes = tile_bytes(db, &tile).await?;
+            blobs
+                .put_named(&ObjectName::ledger(&tile.path())?, bytes.into())
+                .await?;
+        }
+        size = next;
+    }
+    if let Some(latest) = checkpoints.last() {
+        let note = latest.note.clone().into_bytes();
+        blobs.put_named(&ObjectName::ledger(CHECKPOINT)?, note.into()).await?;
+    }
+    Ok((size, checkpoints.len() as u64 == CHECKPOINTS_PER_RUN))
+}
+
+/// The contents of `tile`, from the stored nodes or entries.
+async fn tile_bytes(db: &DatabaseConnection, tile: &Tile) -> Result<Vec<u8>, PublishError> {
+    let span = tile.span();
+    let missing = |found: usize| PublishError::Missing {
+        path: tile.path(),
+        missing: tile.width().saturating_sub(found as u64),
+    };
+    match tile.kind() {
+        TileKind::Hashes { .. } => {
+            let hashes = store::ledger::hashes_at_level(db, tile.tree_level(), span.clone()).await?;
+            let in_order = hashes.iter().map(|(i, _)| *i).eq(span);
+            if !in_order {
+                return Err(missing(hashes.len()));
+            }
+            Ok(hashes.iter().flat_map(|(_, hash)| *hash).collect())
+        }
+        TileKind::Entries => {
+            let rows = store::ledger::entries(db, span.start, span.end).await?;
+            let in_order = rows.iter().map(|row| row.idx as u64).eq(span.clone());
+            if !in_order {
+                return Err(missing(rows.len()));
+            }
+            Ok(entry_bundle(span.start, rows.iter().map(|row| row.entry.as_slice()))?)
+        }
+    }
+}

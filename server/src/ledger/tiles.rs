@@ -47,10 +47,6 @@ impl Tile {
         self.kind
     }
 
-    pub fn index(&self) -> u64 {
-        self.index
-    }
-
     pub fn width(&self) -> u64 {
         u64::from(self.width)
     }

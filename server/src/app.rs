@@ -21,7 +21,8 @@ use crate::ledger::checkpoint::CheckpointSigner;
 use crate::ledger::sequencer::Sequenced;
 use crate::mail::Transport;
 use crate::minter::Minter;
-use crate::web::certificate_cache::CertificateCache;
+use crate::web::certificate_cache::{self, CertificateCache};
+use crate::web::tiles::TileCache;
 use crate::{jobs, store, web};
 
 /// Everything a request handler or worker needs, behind one cheap-to-clone handle.
@@ -69,6 +70,8 @@ pub struct App {
     pub attestation_intake: AttestationIntake,
     /// Certificate images drawn lately.
     pub certificates: CertificateCache,
+    /// Ledger tiles served lately.
+    pub tiles: TileCache,
     /// The installation holds the demonstration data of `keepsake demo`; every page says so.
     pub demo: bool,
 }
@@ -95,6 +98,7 @@ impl AppState {
             Some(url) => url.clone(),
             None => Url::parse(&format!("http://{bound}/")).context("bound address is not a URL")?,
         };
+        let tiles = TileCache::new(config.ledger.tile_cache_bytes);
         Ok(Self(Arc::new(App {
             config,
             db,
@@ -113,7 +117,8 @@ impl AppState {
             public_url,
             minter: Minter::default(),
             attestation_intake: AttestationIntake::default(),
-            certificates: CertificateCache::default(),
+            certificates: CertificateCache::new(certificate_cache::BUDGET),
+            tiles,
             demo,
         })))
     }

@@ -73,6 +73,7 @@ settings! {
     LEDGER_SIGNING_KEY_FILE = "ledger.signing_key_file", "KEEPSAKE_LEDGER_SIGNING_KEY_FILE", "<data_dir>/keys/ledger-signing.key", "Ed25519 seed that signs checkpoints, created at the first start; every server on one database must use the same one, and an existing log will not start without it.";
     LEDGER_BATCH_SIZE = "ledger.batch_size", "KEEPSAKE_LEDGER_BATCH_SIZE", "4096", "Most entries the sequencer appends per checkpoint.";
     LEDGER_INTERVAL_MS = "ledger.interval_ms", "KEEPSAKE_LEDGER_INTERVAL_MS", "250", "How often the sequencer looks for queued entries, in milliseconds.";
+    LEDGER_TILE_CACHE_MB = "ledger.tile_cache_mb", "KEEPSAKE_LEDGER_TILE_CACHE_MB", "64", "Memory for ledger tiles served lately, in MiB (tiles never change, so they are kept until room is needed); 0 reads every tile from the blob store.";
     KYC_VERIFIER = "kyc.verifier", "KEEPSAKE_KYC_VERIFIER", "manual", "Identity verification: manual (reviewer queue) or http (an identity-verification provider).";
     KYC_PROVIDER_URL = "kyc.provider_url", "KEEPSAKE_KYC_PROVIDER_URL", "", "Base URL of the identity-verification provider (with kyc.verifier = http).";
     KYC_PROVIDER_KEY = "kyc.provider_key", "KEEPSAKE_KYC_PROVIDER_KEY", "", "Shared secret for the provider: bearer token for requests, HMAC key of its callbacks.";
@@ -112,6 +113,7 @@ pub struct LedgerConfig {
     pub signing_key_file: PathBuf,
     pub batch_size: u64,
     pub interval: std::time::Duration,
+    pub tile_cache_bytes: usize,
 }
 
 /// Who verifies identities.
@@ -349,6 +351,8 @@ impl Config {
                 .map_or_else(|| data_dir.join("keys").join("ledger-signing.key"), PathBuf::from),
             batch_size: number(LEDGER_BATCH_SIZE, 1, 10_000)?,
             interval: std::time::Duration::from_millis(number(LEDGER_INTERVAL_MS, 10, 60_000)?),
+            tile_cache_bytes: usize::try_from(number(LEDGER_TILE_CACHE_MB, 0, 65_536)? << 20)
+                .map_err(|_| invalid(LEDGER_TILE_CACHE_MB, "more memory than this machine can address"))?,
         };
 
         Ok(Config {

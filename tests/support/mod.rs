@@ -437,6 +437,17 @@ impl Server {
         client
     }
 
+    /// The CPU time the server process has used so far, user and system, from `/proc`.
+    pub fn cpu_time(&self) -> Duration {
+        let pid = self.child.id().expect("server still running");
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).expect("/proc/<pid>/stat");
+        // Fields after the command name in parentheses; utime and stime are fields 14 and 15.
+        let fields: Vec<&str> = stat.rsplit_once(')').unwrap().1.split_whitespace().collect();
+        let ticks: u64 = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
+        // Linux reports them in USER_HZ, which is 100 per second on x86 and ARM.
+        Duration::from_millis(ticks * 10)
+    }
+
     /// Sends SIGTERM and waits for the process to exit.
     pub async fn terminate(self) -> std::process::ExitStatus {
         self.terminate_later().await

@@ -1,11 +1,14 @@
 //! Publishes the log as C2SP tlog-tiles in the blob store, where `/ledger/tile/...` and
 //! `/ledger/checkpoint` read them without touching the database.
 //!
-//! For every checkpoint signed after the published one, in order, the tiles and entry bundles
-//! that size added are written (so the partial tiles of every signed size exist); the
-//! checkpoint object is replaced last. The published checkpoint is therefore the record of how
-//! far publishing got: after a crash, or with an emptied store, the next run starts from it
-//! and rewrites what may be missing. Tiles are immutable, so writing one again is harmless.
+//! A run publishes the latest checkpoint signed after the published one (or the last of the
+//! next [`CHECKPOINTS_PER_RUN`], in a long catch-up): the full tiles and entry bundles the tree
+//! completed since, and its partial tiles, then replaces the checkpoint object last. Partial
+//! tiles exist only for published sizes, as C2SP tlog-tiles allows (clients fall back to the
+//! full tile); every tree the log signed can still be read from the tiles of a later one. The
+//! published checkpoint is the record of how far publishing got: after a crash, or with an
+//! emptied store, the next run starts from it and rewrites what may be missing. Tiles are
+//! immutable, so writing one again is harmless.
 
 use sea_orm::DatabaseConnection;
 
@@ -14,7 +17,7 @@ use super::tiles::{EntryTooLong, Tile, TileKind, entry_bundle};
 use crate::blobs::{BlobError, ObjectName, SharedBlobStore};
 use crate::store::{self, StoreError};
 
-/// The most checkpoints one run publishes, so a long catch-up shows progress.
+/// The most checkpoints one run moves past, so a long catch-up shows progress.
 const CHECKPOINTS_PER_RUN: u64 = 64;
 
 /// The object name of the published checkpoint.
@@ -46,8 +49,8 @@ pub async fn published_size(blobs: &SharedBlobStore) -> Result<u64, PublishError
     }
 }
 
-/// Publishes the checkpoints signed after the tree of `published` (at most
-/// [`CHECKPOINTS_PER_RUN`]); returns the size now published and whether more are waiting.
+/// Publishes the latest checkpoint signed after the tree of `published` (at most
+/// [`CHECKPOINTS_PER_RUN`] on); returns the size now published and whether more are waiting.
 pub async fn publish(
     db: &DatabaseConnection,
     blobs: &SharedBlobStore,
@@ -61,21 +64,18 @@ pub async fn publish(
     // The closed v1 log's checkpoints sign another tree; v2's first one covers its entries.
     let after = published.max(state.closed_v1_size.unwrap_or(0));
     let checkpoints = store::ledger::checkpoints_after(db, after, CHECKPOINTS_PER_RUN).await?;
-    let mut size = published;
-    for checkpoint in &checkpoints {
-        let next = u64::try_from(checkpoint.tree_size).unwrap_or(0);
-        for tile in Tile::added_between(size, next) {
-            let bytes = tile_bytes(db, &tile).await?;
-            blobs
-                .put_named(&ObjectName::ledger(&tile.path())?, bytes.into())
-                .await?;
-        }
-        size = next;
+    let Some(latest) = checkpoints.last() else {
+        return Ok((published, false));
+    };
+    let size = u64::try_from(latest.tree_size).unwrap_or(0);
+    for tile in Tile::added_between(published, size) {
+        let bytes = tile_bytes(db, &tile).await?;
+        blobs
+            .put_named(&ObjectName::ledger(&tile.path())?, bytes.into())
+            .await?;
     }
-    if let Some(latest) = checkpoints.last() {
-        let note = latest.note.clone().into_bytes();
-        blobs.put_named(&ObjectName::ledger(CHECKPOINT)?, note.into()).await?;
-    }
+    let note = latest.note.clone().into_bytes();
+    blobs.put_named(&ObjectName::ledger(CHECKPOINT)?, note.into()).await?;
     Ok((size, checkpoints.len() as u64 == CHECKPOINTS_PER_RUN))
 }
 

@@ -50,12 +50,6 @@ impl DocumentFormat {
             DocumentFormat::Png => "image/png",
         }
     }
-
-    pub fn from_media_type(media_type: &str) -> Option<Self> {
-        [DocumentFormat::Pdf, DocumentFormat::Jpeg, DocumentFormat::Png]
-            .into_iter()
-            .find(|f| f.media_type() == media_type)
-    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]

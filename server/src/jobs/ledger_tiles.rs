@@ -7,9 +7,8 @@
 
 use std::time::Duration;
 
-use tokio::time::Instant;
-
 use chrono::Utc;
+use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use super::supervised;

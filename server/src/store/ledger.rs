@@ -8,8 +8,8 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{LockBehavior, LockType};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseBackend, DbErr, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, Set, Statement,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseBackend, DbErr, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set, Statement,
 };
 
 use super::entities::{ledger_checkpoints, ledger_entries, ledger_nodes, ledger_pending, ledger_state};
@@ -112,10 +112,6 @@ pub async fn enqueue_many(
                 .ok_or(StoreError::Db(DbErr::RecordNotInserted))
         })
         .collect()
-}
-
-pub async fn pending_count(conn: &impl ConnectionTrait) -> StoreResult<u64> {
-    Ok(ledger_pending::Entity::find().count(conn).await?)
 }
 
 /// Takes the sequencer lock for the rest of the transaction and returns the tree state.

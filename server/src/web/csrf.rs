@@ -2,8 +2,11 @@
 //!
 //! Each visitor holds a random nonce in an HttpOnly cookie; forms carry an HMAC of that nonce
 //! and the session id (see `context`). This middleware checks every POST, PUT, PATCH and
-//! DELETE outside the cookie-less `/api/` before any handler runs: the token may come in the `csrf` form field, an
-//! `X-CSRF-Token` header, or (for multipart uploads) a `csrf` query parameter.
+//! DELETE outside `/api/` before any handler runs: the token may come in the `csrf` form
+//! field, an `X-CSRF-Token` header, or (for multipart uploads) a `csrf` query parameter.
+//! `/api/` is exempt: its endpoints authenticate with API keys and signatures, except the
+//! claim endpoint, which takes the session cookie and is protected by its required
+//! `Idempotency-Key` header instead (see `claims::claim_api`).
 
 use axum::body::{Body, to_bytes};
 use axum::extract::Request;
@@ -26,8 +29,9 @@ fn field(pairs: &[u8], name: &str) -> Option<String> {
 }
 
 pub async fn guard(request: Request, next: Next) -> Response {
-    // The JSON API authenticates with API keys and signatures, never with cookies, so a
-    // forged cross-site request carries no credentials there.
+    // A forged cross-site request carries no API key or signature, and cannot add the custom
+    // header the one cookie-authenticated API endpoint requires without a CORS preflight,
+    // which this server never grants.
     let api = request.uri().path().starts_with("/api/");
     if api || matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
         return next.run(request).await;

@@ -19,7 +19,7 @@
 //! (`cargo test --benches`) it runs 200 people for 100 tokens on SQLite.
 
 // The end-to-end harness: starting the binary, the approved issuer, the published collection.
-#[path = "../../tests/support/mod.rs"]
+#[path = "../tests/support/mod.rs"]
 mod support;
 
 use std::collections::HashSet;

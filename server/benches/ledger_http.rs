@@ -25,7 +25,7 @@
 
 // The end-to-end harness: starting the binary, the approved issuer with a key. It holds helpers
 // this load generator does not use (and declares `#![allow(dead_code)]` itself for that reason).
-#[path = "../../tests/support/mod.rs"]
+#[path = "../tests/support/mod.rs"]
 mod support;
 
 use std::sync::Arc;

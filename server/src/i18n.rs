@@ -165,13 +165,10 @@ mod tests {
 
     #[test]
     fn every_key_used_by_code_and_templates_exists() {
-        let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
         let mut sources = Vec::new();
-        collect(&std::path::Path::new(root).join("templates"), &mut sources);
-        collect(
-            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
-            &mut sources,
-        );
+        collect(&root.join("templates"), &mut sources);
+        collect(&root.join("src"), &mut sources);
         let mut used = 0;
         for text in sources {
             for marker in [".t(\"", ".tf(\""] {

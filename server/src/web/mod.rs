@@ -381,11 +381,11 @@ pub fn router(state: AppState) -> Router {
         )
 }
 
-/// `static/` next to the workspace root, found from the working directory or the binary.
+/// The crate's `static/`, found from the working directory or where the crate was built.
 fn static_dir() -> std::path::PathBuf {
     let candidates = [
         std::path::PathBuf::from("static"),
-        std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../static")),
+        std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/static")),
     ];
     candidates
         .iter()

@@ -1,9 +1,9 @@
 //! The account, review and verification flows in a real browser: headless Chromium (from
-//! Debian) driven by playwright-core (the scripts in `tests/browser/`) against the real
+//! Debian) driven by playwright-core (the scripts in `server/tests/browser/`) against the real
 //! server. Screenshots are saved under the target directory's `tmp/screenshots/`.
 //!
 //! Runs when `TEST_CHROMIUM` names the Chromium binary and `npm ci` has been run in
-//! `tests/browser`; CI sets both.
+//! `server/tests/browser`; CI sets both.
 
 use crate::support;
 
@@ -15,10 +15,10 @@ use crate::support::{Db, Server, service_var, services_required};
 /// Chromium and the npm packages, or `None` to skip.
 fn browser_setup() -> Option<(String, PathBuf, PathBuf)> {
     let chromium = service_var("TEST_CHROMIUM")?;
-    let scripts = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/browser");
+    let scripts = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser");
     if !scripts.join("node_modules/playwright-core").is_dir() {
-        assert!(!services_required(), "run `npm ci` in tests/browser first");
-        eprintln!("skipped: run `npm ci` in tests/browser");
+        assert!(!services_required(), "run `npm ci` in server/tests/browser first");
+        eprintln!("skipped: run `npm ci` in server/tests/browser");
         return None;
     }
     let screenshots = Path::new(env!("CARGO_TARGET_TMPDIR")).join("screenshots");
@@ -26,7 +26,7 @@ fn browser_setup() -> Option<(String, PathBuf, PathBuf)> {
     Some((chromium, scripts, screenshots))
 }
 
-/// Runs a script in `tests/browser` and checks that it passed and saved its screenshots.
+/// Runs a script in `server/tests/browser` and checks that it passed and saved its screenshots.
 async fn run_script(server: &Server, script: &str, env: &[(&str, String)], screenshots: &[&str]) {
     let (chromium, dir, shots) = browser_setup().expect("checked by the caller");
     for name in screenshots {

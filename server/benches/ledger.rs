@@ -34,14 +34,14 @@ use chrono::Utc;
 use criterion::{Bencher, Criterion, SamplingMode, Throughput};
 use ct_merkle::mem_backed_tree::MemoryBackedTree;
 use ct_merkle::{InclusionProof, RootHash};
-use keepsake::ledger::checkpoint::CheckpointSigner;
 use keepsake::ledger::entry::{Entry, EntryBody};
 use keepsake::ledger::merkle::LOG_HASH as H;
 use keepsake::ledger::merkle::{
     Frontier, Hash, NodeId, NodeMap, inclusion_nodes, inclusion_nodes_beside, inclusion_proof, inclusion_proof_beside,
     root, verify_inclusion,
 };
-use keepsake::ledger::sequencer::sequence_once;
+use keepsake::ledger::signer::CheckpointSigner;
+use keepsake::services::ledger::sequencer::sequence_once;
 use keepsake::store;
 use sea_orm::{DatabaseConnection, TransactionTrait};
 use sha2::{Digest, Sha256};

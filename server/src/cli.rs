@@ -18,9 +18,9 @@ use crate::crypto;
 use crate::domain::account::{Email, NewPassword};
 use crate::domain::role::Role;
 use crate::i18n::Locale;
-use crate::ledger::audit::OutsideCheckpoint;
 use crate::ledger::receipt::{self, Receipt, Trust};
-use crate::{app, store};
+use crate::services::ledger::audit::OutsideCheckpoint;
+use crate::{server, store};
 
 /// Keepsake: a compliant digital-collectibles issuance platform.
 ///
@@ -132,7 +132,7 @@ pub fn run() -> ExitCode {
     };
     let result = runtime.block_on(async move {
         match cli.command.unwrap_or(Command::Serve) {
-            Command::Serve => app::serve(config).await,
+            Command::Serve => server::serve(config).await,
             Command::Migrate => migrate(&config).await,
             Command::Demo => crate::demo::run(config).await,
             Command::CreateAdmin { email } => create_admin(&config, &email).await,
@@ -195,7 +195,7 @@ fn init_tracing(format: LogFormat) {
 }
 
 async fn migrate(config: &Config) -> anyhow::Result<()> {
-    app::open_database(config).await?;
+    server::open_database(config).await?;
     println!("Database is up to date.");
     Ok(())
 }
@@ -209,7 +209,7 @@ async fn create_admin(config: &Config, email: &str) -> anyhow::Result<()> {
         .context("cannot read the password from standard input")?;
     let password = line.trim_end_matches(['\r', '\n']);
     let password = NewPassword::parse(password, password, &email).map_err(|e| anyhow::anyhow!("password: {e}"))?;
-    let db = app::open_database(config).await?;
+    let db = server::open_database(config).await?;
     if store::users::find_by_email(&db, &email).await?.is_some() {
         bail!("an account with the email {} already exists", email.as_str());
     }
@@ -219,15 +219,15 @@ async fn create_admin(config: &Config, email: &str) -> anyhow::Result<()> {
     let id = store::users::create(&txn, &email, hash, Locale::default(), now).await?;
     store::users::mark_email_verified(&txn, id, now).await?;
     store::users::grant_role(&txn, id, Role::Admin, None, now).await?;
-    txn.commit().await?;
+    store::commit(txn).await?;
     println!("Administrator {} created (user id {id}).", email.as_str());
     Ok(())
 }
 
 async fn rotate_key(config: &Config) -> anyhow::Result<()> {
-    let db = app::open_database(config).await?;
+    let db = server::open_database(config).await?;
     let key_file = &config.ledger.signing_key_file;
-    let rotated = crate::ledger::rotation::rotate(&db, key_file, Utc::now())
+    let rotated = crate::services::ledger::rotation::rotate(&db, key_file, Utc::now())
         .await
         .context("key rotation failed")?;
     if let Some(retired) = &rotated.retired {
@@ -254,7 +254,7 @@ async fn audit_ledger(config: &Config, mut keys: Vec<String>, checkpoints: &[Pat
             })
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
-    let db = app::open_database(config).await?;
+    let db = server::open_database(config).await?;
     if keys.is_empty() {
         match store::installation::ledger_key(&db).await? {
             Some(pinned) => keys.push(pinned),
@@ -263,7 +263,7 @@ async fn audit_ledger(config: &Config, mut keys: Vec<String>, checkpoints: &[Pat
         let retired = store::installation::retired_ledger_keys(&db).await?;
         keys.extend(retired.into_iter().map(|key| key.verifier_key));
     }
-    let report = crate::ledger::audit::run(&db, &keys, &outside)
+    let report = crate::services::ledger::audit::run(&db, &keys, &outside)
         .await
         .context("ledger audit failed")?;
     println!(

@@ -21,7 +21,7 @@ use crate::crypto;
 use crate::domain::account::Email;
 use crate::domain::role::Role;
 use crate::i18n::Locale;
-use crate::{app, store};
+use crate::{server, store};
 
 /// The demonstration accounts, kept (readable by the operator only) to print again later.
 const ACCOUNTS_FILE: &str = "demo-accounts.txt";
@@ -76,7 +76,7 @@ fn accounts() -> Vec<Account> {
 /// Runs `keepsake demo`: creates the demonstration data on an empty installation (or finds it
 /// from an earlier run), prints the accounts, and serves until stopped.
 pub async fn run(config: Config) -> anyhow::Result<()> {
-    let db = app::open_database(&config).await?;
+    let db = server::open_database(&config).await?;
     let fresh = if store::installation::is_demo(&db).await? {
         None
     } else if store::installation::is_empty(&db).await? {
@@ -93,7 +93,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     };
     db.close().await.ok();
     let data_dir = config.data_dir.clone();
-    app::serve_then(config, move |base| async move {
+    server::serve_then(config, move |base| async move {
         let accounts_file = data_dir.join(ACCOUNTS_FILE);
         if let Some(accounts) = fresh {
             populate(&base, &data_dir, &accounts).await.context(
@@ -197,7 +197,7 @@ async fn populate(base: &str, data_dir: &Path, accounts: &[Account]) -> anyhow::
 
 /// The accounts, with verified addresses, as `create-admin` makes its administrator; the
 /// operator is an administrator.
-async fn create_accounts(db: &sea_orm::DatabaseConnection, accounts: &[Account]) -> anyhow::Result<()> {
+async fn create_accounts(db: &store::Database, accounts: &[Account]) -> anyhow::Result<()> {
     let now = Utc::now();
     for account in accounts {
         let email = Email::parse(account.email).map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -209,7 +209,7 @@ async fn create_accounts(db: &sea_orm::DatabaseConnection, accounts: &[Account])
         if account.role.starts_with("operator") {
             store::users::grant_role(&txn, id, Role::Admin, None, now).await?;
         }
-        txn.commit().await?;
+        store::commit(txn).await?;
     }
     Ok(())
 }

@@ -5,25 +5,27 @@
 //! shared, publicly verifiable ledger. This crate is the server: the `keepsake` binary is a
 //! thin wrapper around [`cli::run`].
 //!
-//! Layout: `domain` holds the rules as plain types and functions, `store` is the only place
-//! that speaks SQL, `web` holds the thin HTTP handlers, `jobs` the background workers;
-//! `minter` decides claims and `attestation_intake` queues attestations, both in batches
-//! (`group_commit`).
+//! Layout: `domain` holds the rules as plain types and functions, `services` the use cases,
+//! `store` is the only place that speaks SQL, `ledger` is the log's format, `web` holds the
+//! thin HTTP handlers and `jobs` the background workers; `state` is what they share and
+//! `server` runs them.
 
-pub mod app;
-pub mod attestation_intake;
 pub mod blobs;
+pub mod bytes_cache;
+pub mod certificate_image;
 pub mod cli;
 pub mod config;
 pub mod crypto;
 pub mod demo;
 pub mod domain;
-pub mod group_commit;
+pub mod health;
 pub mod i18n;
 pub mod jobs;
 pub mod kyc;
 pub mod ledger;
 pub mod mail;
-pub mod minter;
+pub mod server;
+pub mod services;
+pub mod state;
 pub mod store;
 pub mod web;

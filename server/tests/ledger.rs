@@ -202,7 +202,7 @@ async fn a_stranger_verifies_an_attested_file(db: Db) {
         assert!(stderr.contains(reason), "{reason}: {stderr}");
     }
     let other_dir = tempfile::tempdir().unwrap();
-    let other_key = keepsake::ledger::checkpoint::CheckpointSigner::load(
+    let other_key = keepsake::ledger::signer::CheckpointSigner::load(
         &other_dir.path().join("k"),
         "keepsake.localhost/ledger".into(),
     )

@@ -9,10 +9,11 @@ use std::path::PathBuf;
 use crate::ledger::{attested, audit, get_json, get_text_of};
 use crate::support::{self, Db, Server};
 use chrono::Utc;
-use keepsake::ledger::checkpoint::{self, CheckpointSigner};
+use keepsake::ledger::checkpoint;
 use keepsake::ledger::merkle::{self, TreeHash};
 use keepsake::ledger::receipt::{self, InclusionProof, Receipt, ReceiptEntry};
-use keepsake::ledger::sequencer::sequence_once;
+use keepsake::ledger::signer::CheckpointSigner;
+use keepsake::services::ledger::sequencer::sequence_once;
 use keepsake::store;
 use sea_orm::DatabaseConnection;
 

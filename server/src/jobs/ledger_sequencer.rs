@@ -13,8 +13,8 @@ use chrono::Utc;
 use tokio_util::sync::CancellationToken;
 
 use super::supervised;
-use crate::app::AppState;
-use crate::ledger::sequencer::{self, Sequenced};
+use crate::services::ledger::sequencer::{self, Sequenced};
+use crate::state::AppState;
 
 /// The longest wait between two attempts while sequencing fails.
 pub const MAX_WAIT: Duration = Duration::from_secs(30);
@@ -25,8 +25,8 @@ pub async fn run(state: AppState, shutdown: CancellationToken) {
         let batch = {
             let state = state.clone();
             supervised::step(async move {
-                let signer = &state.checkpoint_signer;
-                sequencer::sequence_once(&state.db, signer, state.config.ledger.batch_size, Utc::now()).await
+                let signer = &state.services.checkpoint_signer;
+                sequencer::sequence_once(&state.services.db, signer, state.config.ledger.batch_size, Utc::now()).await
             })
         };
         let failures = match batch.await {
@@ -37,7 +37,7 @@ pub async fn run(state: AppState, shutdown: CancellationToken) {
                 state.sequencer_health.succeeded();
                 let appended = batch.as_ref().map_or(0, Sequenced::len);
                 if let Some(batch) = batch {
-                    state.ledger_sequenced.send_replace(Some(Arc::new(batch)));
+                    state.services.ledger_sequenced.send_replace(Some(Arc::new(batch)));
                 }
                 if appended as u64 == config.batch_size {
                     continue;
@@ -53,7 +53,7 @@ pub async fn run(state: AppState, shutdown: CancellationToken) {
         let wait = supervised::back_off(config.interval, failures, MAX_WAIT);
         tokio::select! {
             () = shutdown.cancelled() => break,
-            () = state.ledger_wakeup.notified(), if failures == 0 => {}
+            () = state.services.ledger_wakeup.notified(), if failures == 0 => {}
             () = tokio::time::sleep(wait) => {}
         }
     }

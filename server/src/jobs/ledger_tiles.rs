@@ -12,14 +12,14 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use super::supervised;
-use crate::app::AppState;
-use crate::ledger::tile_publisher;
+use crate::services::ledger::tile_publisher;
+use crate::state::AppState;
 
 /// The longest wait between two attempts while publishing fails.
 pub const MAX_WAIT: Duration = Duration::from_secs(30);
 
 pub async fn run(state: AppState, shutdown: CancellationToken) {
-    let mut sequenced = state.ledger_sequenced.subscribe();
+    let mut sequenced = state.services.ledger_sequenced.subscribe();
     let mut published: Option<u64> = None;
     loop {
         let started = Instant::now();
@@ -28,9 +28,9 @@ pub async fn run(state: AppState, shutdown: CancellationToken) {
             supervised::step(async move {
                 let from = match published {
                     Some(size) => size,
-                    None => tile_publisher::published_size(&state.blobs).await?,
+                    None => tile_publisher::published_size(&state.services.blobs).await?,
                 };
-                tile_publisher::publish(&state.db, &state.blobs, from).await
+                tile_publisher::publish(&state.services.db, &state.services.blobs, from).await
             })
         };
         let failures = match run.await {

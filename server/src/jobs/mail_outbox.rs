@@ -8,9 +8,9 @@ use std::time::Duration;
 use chrono::Utc;
 use tokio_util::sync::CancellationToken;
 
-use crate::app::AppState;
 use crate::domain::outbox::{AfterFailure, after_failure};
 use crate::mail::Transport;
+use crate::state::AppState;
 use crate::store;
 
 const POLL: Duration = Duration::from_secs(2);
@@ -23,7 +23,7 @@ pub async fn run(state: AppState, shutdown: CancellationToken) {
         }
         tokio::select! {
             () = shutdown.cancelled() => break,
-            () = state.mail_wakeup.notified() => {}
+            () = state.services.mail_wakeup.notified() => {}
             () = tokio::time::sleep(POLL) => {}
         }
     }
@@ -31,13 +31,13 @@ pub async fn run(state: AppState, shutdown: CancellationToken) {
 
 /// One pass: park abandoned messages, then claim and deliver what is due.
 pub async fn deliver_due(state: &AppState) -> Result<usize, store::StoreError> {
-    let parked = store::outbox::park_abandoned(&state.db, Utc::now()).await?;
+    let parked = store::outbox::park_abandoned(&state.services.db, Utc::now()).await?;
     if parked > 0 {
         tracing::warn!(count = parked, "mail interrupted mid-delivery parked as uncertain");
     }
     let mut delivered = 0;
     loop {
-        let batch = store::outbox::claim_due(&state.db, Utc::now(), BATCH).await?;
+        let batch = store::outbox::claim_due(&state.services.db, Utc::now(), BATCH).await?;
         if batch.is_empty() {
             return Ok(delivered);
         }
@@ -49,18 +49,18 @@ pub async fn deliver_due(state: &AppState) -> Result<usize, store::StoreError> {
             let now = Utc::now();
             match result {
                 Ok(()) => {
-                    store::outbox::mark_sent(&state.db, queued.id, now).await?;
+                    store::outbox::mark_sent(&state.services.db, queued.id, now).await?;
                     tracing::info!(outbox_id = queued.id, "mail delivered");
                     delivered += 1;
                 }
                 Err(err) => match after_failure(queued.attempts, err.permanent, now) {
                     AfterFailure::RetryAt(at) => {
                         tracing::warn!(outbox_id = queued.id, attempt = queued.attempts, error = %err, "mail delivery failed; will retry");
-                        store::outbox::mark_retry(&state.db, queued.id, at, err.message).await?;
+                        store::outbox::mark_retry(&state.services.db, queued.id, at, err.message).await?;
                     }
                     AfterFailure::GiveUp => {
                         tracing::error!(outbox_id = queued.id, attempt = queued.attempts, error = %err, "mail delivery failed for good");
-                        store::outbox::mark_failed(&state.db, queued.id, err.message).await?;
+                        store::outbox::mark_failed(&state.services.db, queued.id, err.message).await?;
                     }
                 },
             }

@@ -12,7 +12,7 @@ pub mod supervised;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
-use crate::app::AppState;
+use crate::state::AppState;
 
 /// Starts every worker; the returned set completes once all of them have stopped.
 pub fn spawn_all(state: AppState, shutdown: CancellationToken) -> JoinSet<()> {

@@ -1,12 +1,9 @@
 //! Running one step of a background worker so that its failure, a panic included, is an
-//! answer the worker can log, show and retry, instead of the end of the worker; and the state
-//! a worker shows to `/readyz` while its steps fail.
+//! answer the worker can log, show and retry, instead of the end of the worker. What a worker
+//! shows to `/readyz` while its steps fail is its [`crate::health::Health`].
 
 use std::future::Future;
-use std::sync::Mutex;
 use std::time::Duration;
-
-use chrono::{DateTime, Utc};
 
 /// Runs `step` as a task of its own and returns its result, or the message of its panic.
 pub async fn step<T, E>(step: impl Future<Output = Result<T, E>> + Send + 'static) -> Result<T, String>
@@ -32,42 +29,6 @@ where
 /// How long to wait after `failures` failures in a row: `base`, doubling, at most `cap`.
 pub fn back_off(base: Duration, failures: u32, cap: Duration) -> Duration {
     base.saturating_mul(1 << failures.min(16)).min(cap)
-}
-
-/// Whether a worker's steps are failing, since when and why.
-#[derive(Debug, Default)]
-pub struct Health(Mutex<Option<Failing>>);
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Failing {
-    pub since: DateTime<Utc>,
-    pub failures: u32,
-    pub reason: String,
-}
-
-impl Health {
-    /// Records a failed step at `now`; returns how many failed in a row.
-    pub fn failed(&self, reason: String, now: DateTime<Utc>) -> u32 {
-        let mut state = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        let failing = state.get_or_insert(Failing {
-            since: now,
-            failures: 0,
-            reason: String::new(),
-        });
-        failing.failures += 1;
-        failing.reason = reason;
-        failing.failures
-    }
-
-    /// Records a step that succeeded.
-    pub fn succeeded(&self) {
-        *self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = None;
-    }
-
-    /// The current failure, if the last step failed.
-    pub fn failing(&self) -> Option<Failing> {
-        self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
-    }
 }
 
 #[cfg(test)]
@@ -99,21 +60,5 @@ mod tests {
         assert_eq!(back_off(base, 0, cap), base);
         assert_eq!(back_off(base, 3, cap), Duration::from_secs(2));
         assert_eq!(back_off(base, 40, cap), cap);
-    }
-
-    #[test]
-    fn health_counts_failures_in_a_row_until_a_success() {
-        let health = Health::default();
-        let now = Utc::now();
-        assert_eq!(health.failing(), None);
-        assert_eq!(health.failed("a".into(), now), 1);
-        assert_eq!(health.failed("b".into(), now + chrono::Duration::seconds(1)), 2);
-        let failing = health.failing().unwrap();
-        assert_eq!(
-            (failing.since, failing.failures, failing.reason.as_str()),
-            (now, 2, "b")
-        );
-        health.succeeded();
-        assert_eq!(health.failing(), None);
     }
 }

@@ -1,4 +1,5 @@
-//! Signed checkpoints in the C2SP signed-note format, and the verifier key that checks them.
+//! Signed checkpoints in the C2SP signed-note format, and the verifier key that checks them;
+//! [`super::signer`] signs them.
 //!
 //! A checkpoint is the note body `<origin>\n<tree size>\n<base64 root>\n`, a blank line, and
 //! one signature line `— <key name> <base64(key id || Ed25519 signature)>`. The key id is the
@@ -12,49 +13,31 @@
 //! stale a copy is. Verifiers that only know the log's note key skip that line, as the format
 //! says they must; witnesses' cosignatures will be further lines of the same kind.
 
-use std::path::{Path, PathBuf};
-
 use aws_lc_rs::digest::{SHA256, digest};
-use aws_lc_rs::signature::{ED25519, Ed25519KeyPair, KeyPair, UnparsedPublicKey};
+use aws_lc_rs::signature::{ED25519, UnparsedPublicKey};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use chrono::{DateTime, Utc};
 
 use super::merkle::Hash;
-use super::signed_record::SignedRecord;
-use crate::crypto::{Key, hex};
+use crate::crypto::hex;
 
 /// The signature algorithm byte of Ed25519 in C2SP signed notes.
-const ED25519_ALGORITHM: u8 = 0x01;
+pub(super) const ED25519_ALGORITHM: u8 = 0x01;
 
 /// The key id algorithm byte of an Ed25519 tlog-cosignature/v1 (a timestamped signature).
-const COSIGNATURE_ALGORITHM: u8 = 0x04;
+pub(super) const COSIGNATURE_ALGORITHM: u8 = 0x04;
 
 /// The message a tlog-cosignature/v1 signs: a header, the time, and the note body.
-fn cosigned_message(seconds: u64, body: &str) -> String {
+pub(super) fn cosigned_message(seconds: u64, body: &str) -> String {
     format!("cosignature/v1\ntime {seconds}\n{body}")
 }
 
-/// Signs checkpoints. The private key lives in the data directory, never in the database,
-/// and so does the signer's record of the latest checkpoint it signed.
-pub struct CheckpointSigner {
-    origin: String,
-    key: Ed25519KeyPair,
-    key_id: [u8; 4],
-    record: SignedRecord,
-}
-
-impl std::fmt::Debug for CheckpointSigner {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "CheckpointSigner({})", self.verifier_key())
-    }
-}
-
-fn key_id(name: &str, public_key: &[u8]) -> [u8; 4] {
+pub(super) fn key_id(name: &str, public_key: &[u8]) -> [u8; 4] {
     key_id_of(name, ED25519_ALGORITHM, public_key)
 }
 
-fn key_id_of(name: &str, algorithm: u8, public_key: &[u8]) -> [u8; 4] {
+pub(super) fn key_id_of(name: &str, algorithm: u8, public_key: &[u8]) -> [u8; 4] {
     let mut material = name.as_bytes().to_vec();
     material.push(b'\n');
     material.push(algorithm);
@@ -63,7 +46,7 @@ fn key_id_of(name: &str, algorithm: u8, public_key: &[u8]) -> [u8; 4] {
     hash.as_ref()[..4].try_into().expect("SHA-256 is longer than 4 bytes")
 }
 
-fn verifier_key(origin: &str, key_id: &[u8; 4], public_key: &[u8]) -> String {
+pub(super) fn verifier_key(origin: &str, key_id: &[u8; 4], public_key: &[u8]) -> String {
     let mut material = vec![ED25519_ALGORITHM];
     material.extend_from_slice(public_key);
     format!("{origin}+{}+{}", hex(key_id), STANDARD.encode(material))
@@ -72,78 +55,6 @@ fn verifier_key(origin: &str, key_id: &[u8; 4], public_key: &[u8]) -> String {
 /// The note body of a checkpoint.
 pub fn body(origin: &str, size: u64, root: &Hash) -> String {
     format!("{origin}\n{size}\n{}\n", STANDARD.encode(root))
-}
-
-impl CheckpointSigner {
-    /// Loads the signing key (a 32-byte Ed25519 seed) from `path`, creating it on first start,
-    /// and the record of the latest checkpoint it signed from beside it.
-    pub fn load(path: &Path, origin: String) -> std::io::Result<Self> {
-        Self::load_with_record(path, origin, SignedRecord::beside(path))
-    }
-
-    /// [`load`](Self::load), keeping the record of the latest signed checkpoint at `record`.
-    pub fn load_with_record(path: &Path, origin: String, record: PathBuf) -> std::io::Result<Self> {
-        let invalid = |e: String| std::io::Error::new(std::io::ErrorKind::InvalidData, e);
-        let seed = Key::load_or_create(path)?;
-        let key = Ed25519KeyPair::from_seed_unchecked(seed.material()).map_err(|e| invalid(e.to_string()))?;
-        let key_id = key_id(&origin, key.public_key().as_ref());
-        let verifier_key = verifier_key(&origin, &key_id, key.public_key().as_ref());
-        let record = SignedRecord::load(record, &verifier_key).map_err(|e| invalid(e.to_string()))?;
-        Ok(Self {
-            origin,
-            key,
-            key_id,
-            record,
-        })
-    }
-
-    /// The latest checkpoint this signer signed, as far as it knows.
-    pub fn record(&self) -> &SignedRecord {
-        &self.record
-    }
-
-    pub fn origin(&self) -> &str {
-        &self.origin
-    }
-
-    /// `<name>+<hex key id>+<base64(0x01 || public key)>`.
-    pub fn verifier_key(&self) -> String {
-        verifier_key(&self.origin, &self.key_id, self.key.public_key().as_ref())
-    }
-
-    /// The signed note for a tree of `size` leaves with `root`, timestamped `now`.
-    pub fn sign(&self, size: u64, root: &Hash, now: DateTime<Utc>) -> String {
-        let body = body(&self.origin, size, root);
-        let signature = self.key.sign(body.as_bytes());
-        let mut blob = self.key_id.to_vec();
-        blob.extend_from_slice(signature.as_ref());
-        let seconds = u64::try_from(now.timestamp()).unwrap_or(0);
-        let timestamp = self.key.sign(cosigned_message(seconds, &body).as_bytes());
-        let public_key = self.key.public_key().as_ref();
-        let mut stamped = key_id_of(&self.origin, COSIGNATURE_ALGORITHM, public_key).to_vec();
-        stamped.extend_from_slice(&seconds.to_be_bytes());
-        stamped.extend_from_slice(timestamp.as_ref());
-        format!(
-            "{body}\n\u{2014} {origin} {}\n\u{2014} {origin} {}\n",
-            STANDARD.encode(blob),
-            STANDARD.encode(stamped),
-            origin = self.origin
-        )
-    }
-}
-
-impl CheckpointSigner {
-    /// `note` with this key's signature added, for a checkpoint another key signed: how a key
-    /// rotation ties the new key to the history the old one signed. `None` if `note` is not a
-    /// note.
-    pub fn cosign(&self, note: &str) -> Option<String> {
-        let (body, _) = note.split_once("\n\n")?;
-        let body = format!("{body}\n");
-        let signature = self.key.sign(body.as_bytes());
-        let mut blob = self.key_id.to_vec();
-        blob.extend_from_slice(signature.as_ref());
-        Some(format!("{note}\u{2014} {} {}\n", self.origin, STANDARD.encode(blob)))
-    }
 }
 
 /// A checkpoint whose signature checked out.
@@ -248,7 +159,10 @@ pub fn verify_any(note: &str, verifier_keys: &[String]) -> Result<VerifiedCheckp
 
 #[cfg(test)]
 mod tests {
+    use std::path::Path;
+
     use super::*;
+    use crate::ledger::signer::CheckpointSigner;
 
     fn at() -> DateTime<Utc> {
         DateTime::from_timestamp(1_764_633_600, 0).unwrap()
@@ -277,38 +191,6 @@ mod tests {
         assert_eq!((checked.size, checked.root, checked.signed_at), (42, root, Some(at())));
     }
 
-    /// The timestamp line is a C2SP tlog-cosignature/v1: its key id uses algorithm byte 0x04,
-    /// its blob holds the time big-endian, and it signs `cosignature/v1\ntime <t>\n<body>`.
-    #[test]
-    fn the_timestamp_is_a_tlog_cosignature() {
-        let dir = tempfile::tempdir().unwrap();
-        let signer = signer(dir.path());
-        let note = signer.sign(42, &[7u8; 32], at());
-        let line = note.lines().last().unwrap();
-        let blob = STANDARD.decode(line.rsplit_once(' ').unwrap().1).unwrap();
-        assert_eq!(blob.len(), 4 + 8 + 64);
-        let public_key = signer.key.public_key().as_ref();
-        assert_eq!(blob[..4], key_id_of("keepsake.example/ledger", 0x04, public_key));
-        assert_eq!(u64::from_be_bytes(blob[4..12].try_into().unwrap()), 1_764_633_600);
-        let message = format!(
-            "cosignature/v1\ntime 1764633600\n{}",
-            body("keepsake.example/ledger", 42, &[7u8; 32])
-        );
-        assert!(
-            UnparsedPublicKey::new(&ED25519, public_key)
-                .verify(message.as_bytes(), &blob[12..])
-                .is_ok()
-        );
-        let mut later = blob.clone();
-        later[4..12].copy_from_slice(&1_764_633_601u64.to_be_bytes());
-        let restamped = note.replace(
-            line,
-            &format!("\u{2014} keepsake.example/ledger {}", STANDARD.encode(later)),
-        );
-        let checked = verify(&restamped, &signer.verifier_key()).unwrap();
-        assert_eq!(checked.signed_at, None, "a changed time is not the key's");
-    }
-
     #[test]
     fn altered_notes_and_other_keys_are_refused() {
         let dir = tempfile::tempdir().unwrap();
@@ -320,8 +202,7 @@ mod tests {
             Err(NoteError::NotSigned)
         );
         let other_dir = tempfile::tempdir().unwrap();
-        let other =
-            super::CheckpointSigner::load(&other_dir.path().join("k"), "keepsake.example/ledger".into()).unwrap();
+        let other = CheckpointSigner::load(&other_dir.path().join("k"), "keepsake.example/ledger".into()).unwrap();
         assert_eq!(verify(&note, &other.verifier_key()), Err(NoteError::NotSigned));
         assert_eq!(verify(&note, "garbage"), Err(NoteError::BadKey));
         assert_eq!(verify("no blank line", &key), Err(NoteError::Malformed));

@@ -1,15 +1,12 @@
-//! The shared ledger: a verifiable, append-only Merkle log (RFC 6962/9162 with SHA-256) that
-//! records tokens and hash attestations, so anyone can check inclusion and that history was
-//! never rewritten.
+//! The shared ledger as a format: a verifiable, append-only Merkle log (RFC 6962/9162 with
+//! SHA-256) of canonical entries, its signed checkpoints, receipts and C2SP tiles. Nothing here
+//! touches the database: the sequencer, the audit and the publishing of tiles, which do, are in
+//! [`crate::services::ledger`].
 
-pub mod audit;
 pub mod checkpoint;
 pub mod entry;
 pub mod merkle;
 pub mod receipt;
-pub mod rotation;
-pub mod sequencer;
 pub mod signed_record;
-pub mod tile_publisher;
+pub mod signer;
 pub mod tiles;
-pub mod upgrade;

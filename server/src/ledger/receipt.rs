@@ -326,8 +326,8 @@ impl Receipt {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ledger::checkpoint::CheckpointSigner;
     use crate::ledger::merkle::{Frontier, NodeMap, inclusion_proof, root};
+    use crate::ledger::signer::CheckpointSigner;
 
     fn entry(n: u64) -> Vec<u8> {
         Entry {

@@ -113,7 +113,7 @@ pub fn replace_file(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ledger::checkpoint::CheckpointSigner;
+    use crate::ledger::signer::CheckpointSigner;
 
     #[test]
     fn the_record_only_moves_forward_and_survives_a_restart() {

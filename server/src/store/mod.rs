@@ -32,8 +32,8 @@ use std::time::Duration;
 use migrations::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
-    ActiveModelTrait, ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbErr,
-    EntityTrait, RuntimeErr, SqlErr, SqliteTransactionMode, TransactionOptions, TransactionTrait,
+    ActiveModelTrait, ConnectOptions, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait,
+    RuntimeErr, SqlErr, SqliteTransactionMode, TransactionOptions, TransactionTrait,
 };
 
 /// Errors of the persistence layer.
@@ -57,6 +57,20 @@ impl StoreError {
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
+
+/// The database: a pool of connections, cheap to clone. Code outside `store` names it only by
+/// this alias and hands it to the repository functions; it never speaks sea-orm itself.
+pub type Database = DatabaseConnection;
+
+/// The database or a transaction: what a function takes that runs its queries in either, so
+/// that its caller decides whether they join a larger transaction.
+pub trait Connection: ConnectionTrait {}
+
+impl<C: ConnectionTrait> Connection for C {}
+
+/// A transaction that writes, from [`begin`]: repository functions take it where they take the
+/// database, and [`commit`] ends it (dropped, it rolls back).
+pub type Transaction = DatabaseTransaction;
 
 /// Values per `IN` list in the batch lookups, well below both databases' parameter limits.
 pub(crate) const LOOKUP_CHUNK: usize = 1_000;
@@ -132,7 +146,7 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
     } else {
         options.max_connections(16).min_connections(1);
     }
-    Database::connect(options).await
+    sea_orm::Database::connect(options).await
 }
 
 /// Puts a SQLite database (created if missing) in WAL mode, on one connection of its own
@@ -154,12 +168,23 @@ async fn switch_to_wal(url: &str) -> Result<(), DbErr> {
 /// IMMEDIATE`, waiting out the busy timeout): a deferred transaction that reads first and
 /// writes later fails at once with "database is locked" when another connection committed in
 /// between, because SQLite cannot upgrade its stale read snapshot. PostgreSQL ignores the mode.
-pub async fn begin(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
-    db.begin_with_options(TransactionOptions {
-        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
-        ..TransactionOptions::default()
-    })
-    .await
+pub async fn begin(db: &Database) -> StoreResult<Transaction> {
+    Ok(db
+        .begin_with_options(TransactionOptions {
+            sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+            ..TransactionOptions::default()
+        })
+        .await?)
+}
+
+/// Commits a transaction from [`begin`].
+pub async fn commit(txn: Transaction) -> StoreResult<()> {
+    Ok(txn.commit().await?)
+}
+
+/// Rolls a transaction from [`begin`] back, for a caller that wants it said rather than dropped.
+pub async fn rollback(txn: Transaction) -> StoreResult<()> {
+    Ok(txn.rollback().await?)
 }
 
 /// A migrated SQLite database in a fresh temporary directory, for unit tests; the directory

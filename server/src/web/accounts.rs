@@ -19,13 +19,13 @@ use super::context::{CookieName, RequestContext, cookie};
 use super::error::{AppError, AppResult};
 use super::pages::{NextParam, safe_next};
 use super::{render, render_with};
-use crate::app::AppState;
 use crate::crypto;
 use crate::domain::account::{Email, EmailError, NewPassword, PasswordError};
 use crate::domain::email_token::TokenPurpose;
 use crate::domain::login_throttle;
 use crate::kyc::vault::Counted;
 use crate::mail::{self, Mail};
+use crate::state::AppState;
 use crate::store::{self, StoreError};
 
 /// How long a session lasts after log-in.
@@ -103,9 +103,9 @@ async fn queue_link_mail(
     store::email_tokens::revoke_all(conn, user.id, purpose, now).await?;
     store::email_tokens::insert(conn, user.id, purpose, crypto::sha3_hex(token.as_bytes()), next, now).await?;
     let link = match purpose {
-        TokenPurpose::VerifyEmail => state.absolute_url(&format!("/verify-email/{token}")),
-        TokenPurpose::ResetPassword => state.absolute_url(&format!("/password/reset/{token}")),
-        TokenPurpose::UnlockLogin => state.absolute_url(&format!("/login/unlock/{token}")),
+        TokenPurpose::VerifyEmail => state.services.absolute_url(&format!("/verify-email/{token}")),
+        TokenPurpose::ResetPassword => state.services.absolute_url(&format!("/password/reset/{token}")),
+        TokenPurpose::UnlockLogin => state.services.absolute_url(&format!("/login/unlock/{token}")),
     };
     let email = Email::parse(&user.email).map_err(|e| AppError::Internal(e.into()))?;
     let mail = match purpose {
@@ -124,7 +124,7 @@ async fn mail_link_to(state: &AppState, raw_email: &str, purpose: TokenPurpose, 
     let Ok(email) = Email::parse(raw_email) else {
         return Ok(());
     };
-    let txn = store::begin(&state.db).await?;
+    let txn = store::begin(&state.services.db).await?;
     let Some(user) = store::users::find_by_email(&txn, &email).await? else {
         return Ok(());
     };
@@ -133,7 +133,7 @@ async fn mail_link_to(state: &AppState, raw_email: &str, purpose: TokenPurpose, 
     }
     queue_link_mail(state, &txn, &user, purpose, next).await?;
     txn.commit().await?;
-    state.mail_wakeup.notify_one();
+    state.services.mail_wakeup.notify_one();
     Ok(())
 }
 
@@ -201,7 +201,7 @@ pub async fn signup(
         Err(e) => return refuse(ctx, None, Some(password_error_key(e))),
     };
     let hash = hash_password(password).await?;
-    let txn = store::begin(&state.db).await?;
+    let txn = store::begin(&state.services.db).await?;
     let created = store::users::create(&txn, &email, hash, ctx.locale, Utc::now()).await;
     let id = match created {
         Ok(id) => id,
@@ -211,7 +211,7 @@ pub async fn signup(
     let user = store::users::find(&txn, id).await?.ok_or(AppError::NotFound)?;
     queue_link_mail(&state, &txn, &user, TokenPurpose::VerifyEmail, &next).await?;
     txn.commit().await?;
-    state.mail_wakeup.notify_one();
+    state.services.mail_wakeup.notify_one();
     tracing::info!(user = %id, "account created");
     // Redirect, so that a reload does not send the form again (and meet "address taken").
     Ok(Redirect::to("/signup/sent").into_response())
@@ -226,7 +226,7 @@ pub async fn signup_sent(ctx: RequestContext) -> AppResult<Html<String>> {
 pub async fn verify_email(State(state): State<AppState>, Path(token): Path<String>) -> AppResult<Response> {
     let now = Utc::now();
     let token_hash = crypto::sha3_hex(token.as_bytes());
-    let txn = store::begin(&state.db).await?;
+    let txn = store::begin(&state.services.db).await?;
     let next = store::email_tokens::next_path(&txn, &token_hash).await?;
     let user = store::email_tokens::consume(&txn, &token_hash, TokenPurpose::VerifyEmail, now)
         .await?
@@ -310,7 +310,7 @@ pub struct LoginForm {
 
 /// The keyed pseudonym an account's log-in failures are counted under, from its address.
 fn counted_account(state: &AppState, address: &str) -> String {
-    state.vault.pseudonym(Counted::LoginAccount, address)
+    state.services.vault.pseudonym(Counted::LoginAccount, address)
 }
 
 pub async fn login(
@@ -331,14 +331,15 @@ pub async fn login(
     let account = counted_account(&state, &account);
     let now = Utc::now();
 
-    let failures = store::login_failures::count_since(&state.db, &account, &ip, now - login_throttle::WINDOW).await?;
+    let failures =
+        store::login_failures::count_since(&state.services.db, &account, &ip, now - login_throttle::WINDOW).await?;
     if let Err(throttled) = login_throttle::check(&failures, now) {
         tracing::warn!(reason = ?throttled.reason, "log-in throttled");
         return Err(AppError::Throttled(throttled));
     }
 
     let user = match &email {
-        Some(email) => store::users::find_by_email(&state.db, email).await?,
+        Some(email) => store::users::find_by_email(&state.services.db, email).await?,
         None => None,
     };
     // Without an account, still spend the time of one hash so timing does not reveal it.
@@ -365,7 +366,7 @@ pub async fn login(
     let user = match user {
         Some(user) if matches => user,
         user => {
-            let txn = store::begin(&state.db).await?;
+            let txn = store::begin(&state.services.db).await?;
             store::login_failures::record(&txn, &account, &ip, now).await?;
             // The failure that locks the account for everyone mails its owner the way out.
             if let Some(user) = &user
@@ -375,7 +376,7 @@ pub async fn login(
                 tracing::warn!(user = %user.id, "account locked by failed log-ins; unlock link mailed");
             }
             txn.commit().await?;
-            state.mail_wakeup.notify_one();
+            state.services.mail_wakeup.notify_one();
             tracing::info!("log-in failed");
             return refuse(ctx, Some("login.wrong_credentials"), false, StatusCode::UNAUTHORIZED);
         }
@@ -385,7 +386,7 @@ pub async fn login(
     }
 
     let token = crypto::random_token();
-    let txn = store::begin(&state.db).await?;
+    let txn = store::begin(&state.services.db).await?;
     store::login_failures::clear_pair(&txn, &account, &ip).await?;
     store::sessions::create(
         &txn,
@@ -409,7 +410,7 @@ pub async fn login(
 
 pub async fn logout(State(state): State<AppState>, ctx: RequestContext, jar: CookieJar) -> AppResult<Response> {
     if let Some(user) = &ctx.user {
-        store::sessions::delete(&state.db, &user.session_id).await?;
+        store::sessions::delete(&state.services.db, &user.session_id).await?;
         tracing::info!(user = %user.id, "logged out");
     }
     let jar = jar.remove(Cookie::build(CookieName::Session.on(&state)).path("/"));
@@ -451,7 +452,7 @@ pub async fn reset_form(
     Path(token): Path<String>,
 ) -> AppResult<Response> {
     store::email_tokens::peek(
-        &state.db,
+        &state.services.db,
         &crypto::sha3_hex(token.as_bytes()),
         TokenPurpose::ResetPassword,
         Utc::now(),
@@ -479,10 +480,10 @@ pub async fn reset(
     Form(form): Form<ResetForm>,
 ) -> AppResult<Response> {
     let token_hash = crypto::sha3_hex(token.as_bytes());
-    let user_id = store::email_tokens::peek(&state.db, &token_hash, TokenPurpose::ResetPassword, Utc::now())
+    let user_id = store::email_tokens::peek(&state.services.db, &token_hash, TokenPurpose::ResetPassword, Utc::now())
         .await?
         .map_err(|_| AppError::InvalidLink)?;
-    let user = store::users::find(&state.db, user_id)
+    let user = store::users::find(&state.services.db, user_id)
         .await?
         .ok_or(AppError::InvalidLink)?;
     let email = Email::parse(&user.email).map_err(|e| AppError::Internal(e.into()))?;
@@ -499,7 +500,7 @@ pub async fn reset(
     };
     let hash = hash_password(password).await?;
     let now = Utc::now();
-    let txn = store::begin(&state.db).await?;
+    let txn = store::begin(&state.services.db).await?;
     // Consuming inside the transaction makes two racing submissions of one link end with one
     // password change.
     store::email_tokens::consume(&txn, &token_hash, TokenPurpose::ResetPassword, now)
@@ -527,7 +528,7 @@ pub async fn password_changed(ctx: RequestContext) -> AppResult<Html<String>> {
 /// forgets every failure on the account, so its owner logs in again at once.
 pub async fn unlock(State(state): State<AppState>, Path(token): Path<String>) -> AppResult<Response> {
     let now = Utc::now();
-    let txn = store::begin(&state.db).await?;
+    let txn = store::begin(&state.services.db).await?;
     let user_id = store::email_tokens::consume(
         &txn,
         &crypto::sha3_hex(token.as_bytes()),

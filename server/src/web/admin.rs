@@ -12,10 +12,10 @@ use super::auth::Admin;
 use super::context::RequestContext;
 use super::error::{AppError, AppResult};
 use super::{render, render_with};
-use crate::app::AppState;
 use crate::domain::account::UserId;
 use crate::domain::audit::{AuditAction, AuditEntry, AuditSubject};
 use crate::domain::role::{Role, RoleChangeError, check_role_change};
+use crate::state::AppState;
 use crate::store;
 
 const PER_PAGE: u64 = 50;
@@ -53,7 +53,7 @@ async fn users_page(
     page: u64,
     error: Option<&'static str>,
 ) -> AppResult<UsersTemplate> {
-    let (list, total) = store::users::list_with_roles(&state.db, page, PER_PAGE).await?;
+    let (list, total) = store::users::list_with_roles(&state.services.db, page, PER_PAGE).await?;
     let users = list
         .into_iter()
         .map(|(user, roles)| UserRow {
@@ -106,7 +106,7 @@ pub async fn change_role(
         "revoke" => false,
         _ => return Err(AppError::BadRequest),
     };
-    let target = store::users::find(&state.db, UserId(id))
+    let target = store::users::find(&state.services.db, UserId(id))
         .await?
         .ok_or(AppError::NotFound)?;
     if let Err(refusal) = check_role_change(admin.user.id.0, target.id.0, role, grant) {
@@ -118,7 +118,7 @@ pub async fn change_role(
         return render_with(StatusCode::UNPROCESSABLE_ENTITY, page);
     }
     let now = Utc::now();
-    let txn = store::begin(&state.db).await?;
+    let txn = store::begin(&state.services.db).await?;
     if grant {
         store::users::grant_role(&txn, target.id, role, Some(admin.user.id), now).await?;
     } else {

@@ -13,11 +13,11 @@ use serde_json::{Value, json};
 use super::context::RequestContext;
 use super::error::{AppError, AppResult};
 use super::identity::{Decision, record_decision};
-use crate::app::AppState;
 use crate::crypto;
 use crate::domain::account::UserId;
 use crate::domain::identity::IdentityStatus;
 use crate::kyc::provider::{Callback, SIGNATURE_HEADER};
+use crate::state::AppState;
 use crate::store;
 use crate::store::issuers::IssuerRecord;
 
@@ -35,10 +35,11 @@ impl FromRequestParts<AppState> for ApiIssuer {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer "))
             .ok_or(AppError::ApiKeyRequired)?;
-        let issuer = store::api_keys::authenticate(&state.db, &crypto::sha3_hex(key.trim().as_bytes()), Utc::now())
-            .await?
-            .ok_or(AppError::ApiKeyRequired)?;
-        let issuer = store::issuers::find(&state.db, issuer)
+        let issuer =
+            store::api_keys::authenticate(&state.services.db, &crypto::sha3_hex(key.trim().as_bytes()), Utc::now())
+                .await?
+                .ok_or(AppError::ApiKeyRequired)?;
+        let issuer = store::issuers::find(&state.services.db, issuer)
             .await?
             .ok_or(AppError::ApiKeyRequired)?;
         if !issuer.status.is_active() {
@@ -72,7 +73,7 @@ pub async fn kyc_callback(
         .get(SIGNATURE_HEADER)
         .and_then(|v| v.to_str().ok())
         .ok_or(AppError::BadSignature)?;
-    if !state.verifier.verify_callback(&body, signature) {
+    if !state.services.verifier.verify_callback(&body, signature) {
         tracing::warn!("identity callback with a bad signature refused");
         return Err(AppError::BadSignature);
     }
@@ -97,7 +98,7 @@ pub async fn kyc_callback(
     }
     .map_err(|_| AppError::BadRequest)?;
     let now = Utc::now();
-    let txn = store::begin(&state.db).await?;
+    let txn = store::begin(&state.services.db).await?;
     if !store::identities::decide_by_provider(&txn, applicant, version, &callback.id, &decided, now).await? {
         return Err(AppError::ReviewConflict);
     }
@@ -109,7 +110,7 @@ pub async fn kyc_callback(
     };
     record_decision(&state, &txn, decision, now).await?;
     txn.commit().await?;
-    state.mail_wakeup.notify_one();
+    state.services.mail_wakeup.notify_one();
     tracing::info!(%applicant, result = decided.as_str(), "identity decided by the provider");
     Ok(Json(json!({ "status": decided.as_str() })))
 }

@@ -8,12 +8,12 @@ use chrono::{DateTime, Utc};
 
 use super::context::RequestContext;
 use super::error::AppResult;
-use crate::app::AppState;
 use crate::domain::account::UserId;
 use crate::domain::audit::{AuditAction, AuditDetails};
 use crate::domain::claim::TokenId;
 use crate::domain::claim_stats::mask_email;
 use crate::domain::transfer_limit;
+use crate::state::AppState;
 use crate::store;
 use crate::store::audit::AuditRow;
 
@@ -170,13 +170,13 @@ pub async fn transfer_attempts(
     rows: &[AuditRow],
 ) -> AppResult<HashMap<(TokenId, DateTime<Utc>), i64>> {
     let periods: Vec<_> = rows.iter().filter_map(transfer_period).collect();
-    Ok(store::transfer_attempts::counts(&state.db, &periods).await?)
+    Ok(store::transfer_attempts::counts(&state.services.db, &periods).await?)
 }
 
 /// `rows` as people read them, with their actors looked up at once.
 pub async fn lines(state: &AppState, ctx: &RequestContext, rows: Vec<AuditRow>) -> AppResult<Vec<AuditLine>> {
     let actor_ids: Vec<UserId> = rows.iter().filter_map(|r| r.actor_user_id.map(UserId)).collect();
-    let actors: HashMap<UserId, String> = store::users::find_many(&state.db, &actor_ids)
+    let actors: HashMap<UserId, String> = store::users::find_many(&state.services.db, &actor_ids)
         .await?
         .into_iter()
         .map(|(id, user)| (id, mask_email(&user.email)))

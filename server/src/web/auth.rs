@@ -9,9 +9,9 @@ use axum::http::request::Parts;
 
 use super::context::{RequestContext, SessionUser};
 use super::error::AppError;
-use crate::app::AppState;
 use crate::domain::issuer::IssuerId;
 use crate::domain::role::Role;
+use crate::state::AppState;
 use crate::store;
 use crate::store::issuers::IssuerRecord;
 
@@ -112,10 +112,12 @@ impl FromRequestParts<AppState> for ActingFor {
             .and_then(|v| v.parse().ok())
             .map(IssuerId)
             .ok_or(AppError::NotFound)?;
-        let is_admin = store::issuers::membership(&state.db, id, user.id)
+        let is_admin = store::issuers::membership(&state.services.db, id, user.id)
             .await?
             .ok_or(AppError::NotFound)?;
-        let issuer = store::issuers::find(&state.db, id).await?.ok_or(AppError::NotFound)?;
+        let issuer = store::issuers::find(&state.services.db, id)
+            .await?
+            .ok_or(AppError::NotFound)?;
         Ok(Self { user, issuer, is_admin })
     }
 }

@@ -8,11 +8,11 @@ use chrono::Utc;
 
 use super::context::RequestContext;
 use super::error::{AppResult, NextStep};
-use crate::app::AppState;
 use crate::crypto;
 use crate::domain::claim::{ClaimFacts, ClaimRefusal, CodeState, TokenId, outlook};
 use crate::domain::collection::{ClaimMode, CollectionStatus};
 use crate::domain::identity::IdentityStatus;
+use crate::state::AppState;
 use crate::store;
 use crate::store::collections::CollectionRecord;
 
@@ -72,7 +72,7 @@ pub async fn for_visitor(
     here: &str,
     action: &str,
 ) -> AppResult<ClaimBox> {
-    let issuer_active = store::issuers::find(&state.db, record.issuer)
+    let issuer_active = store::issuers::find(&state.services.db, record.issuer)
         .await?
         .is_some_and(|i| i.status.is_active());
     let terms = &record.terms;
@@ -103,11 +103,11 @@ pub async fn for_visitor(
     };
     facts.identity_verified = user.identity_verified();
     if let Some(index) = &user.verified_blind_index {
-        let held = store::tokens::held_by_many(&state.db, record.id, &[index.as_str()]).await?;
+        let held = store::tokens::held_by_many(&state.services.db, record.id, &[index.as_str()]).await?;
         facts.held_by_person = held.get(index).copied().unwrap_or(0);
     }
     if terms.claim_mode == ClaimMode::Allowlist {
-        facts.on_allowlist = store::allowlists::contains(&state.db, record.id, &user.email).await?;
+        facts.on_allowlist = store::allowlists::contains(&state.services.db, record.id, &user.email).await?;
     }
     Ok(match outlook(&facts) {
         Ok(()) => {
@@ -117,7 +117,7 @@ pub async fn for_visitor(
             claimable
         }
         Err(ClaimRefusal::IdentityNotVerified) => {
-            let identity = store::identities::find(&state.db, user.id).await?;
+            let identity = store::identities::find(&state.services.db, user.id).await?;
             let key = match identity.map(|i| i.status) {
                 Some(IdentityStatus::Pending) => "claim.identity_pending",
                 Some(IdentityStatus::Rejected { .. }) => "claim.identity_rejected",
@@ -128,7 +128,7 @@ pub async fn for_visitor(
         }
         Err(ClaimRefusal::LimitReached) => {
             let mut holding = ClaimBox::new("limit_reached", ctx.t("claim.holding").to_owned());
-            if let Some(token) = store::tokens::first_held_in(&state.db, user.id, record.id).await? {
+            if let Some(token) = store::tokens::first_held_in(&state.services.db, user.id, record.id).await? {
                 holding = holding.with(format!("/tokens/{}", token.id), "claim.see_token");
             }
             holding.with("/me/collection", "error.next_my_collection")

@@ -19,13 +19,13 @@ use super::error::{AppError, AppResult, NextStep};
 use super::form_result::{self, FormKey};
 use super::render;
 use super::share::qr_svg;
-use crate::app::AppState;
 use crate::crypto;
 use crate::domain::account::UserId;
 use crate::domain::audit::{AuditAction, AuditDetails, AuditEntry, AuditSubject};
 use crate::domain::claim::ClaimRefusal;
 use crate::domain::claim_code::{ClaimCode, parse_count};
 use crate::domain::collection::{ClaimMode, CollectionId, CollectionStatus};
+use crate::state::AppState;
 use crate::store;
 use crate::store::collections::CollectionRecord;
 
@@ -92,7 +92,7 @@ pub async fn generate(
     if let Some(earlier) = form_result::replay(&state, &ctx, &form_key).await? {
         return Ok(earlier);
     }
-    let record = store::collections::find(&state.db, CollectionId(id))
+    let record = store::collections::find(&state.services.db, CollectionId(id))
         .await?
         .filter(|c| c.issuer == acting.issuer.id)
         .ok_or(AppError::NotFound)?;
@@ -109,7 +109,7 @@ pub async fn generate(
         _ => return Err(AppError::BadRequest),
     };
     let now = Utc::now();
-    let txn = store::begin(&state.db).await?;
+    let txn = store::begin(&state.services.db).await?;
     let (batch, codes) = new_batch(&txn, &record, count, Some(acting.user.id), ctx.request_id.clone(), now).await?;
     let location = format!(
         "/console/{}/collections/{}/codes?result={form_key}{format}",
@@ -139,7 +139,7 @@ pub async fn sheet(
     Path((_, id)): Path<(i64, i64)>,
     Query(query): Query<SheetQuery>,
 ) -> AppResult<Response> {
-    let record = store::collections::find(&state.db, CollectionId(id))
+    let record = store::collections::find(&state.services.db, CollectionId(id))
         .await?
         .filter(|c| c.issuer == acting.issuer.id)
         .ok_or(AppError::NotFound)?;
@@ -157,7 +157,7 @@ pub async fn sheet(
         )]));
     };
     let codes: Vec<ClaimCode> = kept.codes.iter().filter_map(|c| ClaimCode::parse(c)).collect();
-    let link = |code: &ClaimCode| state.absolute_url(&format!("/c/{}", code.as_str()));
+    let link = |code: &ClaimCode| state.services.absolute_url(&format!("/c/{}", code.as_str()));
     if query.format == "csv" {
         let mut csv = CsvFile::new(&["code", "link"])?;
         for code in &codes {
@@ -183,7 +183,7 @@ pub async fn sheet(
         codes: printed,
         result: key.to_string(),
         until: ctx.time(until),
-        typing_url: state.absolute_url("/c"),
+        typing_url: state.services.absolute_url("/c"),
         starts: ctx.time(record.terms.claim_starts_at),
         ends: ctx.time(record.terms.claim_ends_at),
         collection: record,
@@ -287,16 +287,16 @@ pub async fn show(
     let mut found = None;
     match ClaimCode::parse(&typed) {
         None => problem = Some("redeem.malformed"),
-        Some(code) => match store::claim_codes::find(&state.db, &code.digest()).await? {
+        Some(code) => match store::claim_codes::find(&state.services.db, &code.digest()).await? {
             None => problem = Some("redeem.unknown"),
             Some(stored) => {
-                let record = store::collections::find(&state.db, stored.collection)
+                let record = store::collections::find(&state.services.db, stored.collection)
                     .await?
                     .ok_or(AppError::NotFound)?;
                 if record.status.is_public() {
                     let here = format!("/c/{}", code.as_str());
                     let mine = match (stored.token, &ctx.user) {
-                        (Some(token), Some(user)) => store::tokens::find(&state.db, token)
+                        (Some(token), Some(user)) => store::tokens::find(&state.services.db, token)
                             .await?
                             .filter(|t| t.holder == user.id),
                         _ => None,
@@ -335,7 +335,7 @@ pub async fn redeem(
     let Some(code) = ClaimCode::parse(&typed) else {
         return Err(invalid);
     };
-    let Some(stored) = store::claim_codes::find(&state.db, &code.digest()).await? else {
+    let Some(stored) = store::claim_codes::find(&state.services.db, &code.digest()).await? else {
         return Err(invalid);
     };
     let minted = mint(&state, &user, stored.collection, &form.claim_key, Some(&code)).await?;

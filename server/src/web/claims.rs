@@ -14,14 +14,13 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
 use super::auth::SignedIn;
-use super::certificate_image::{self, CertificateCard};
 use super::client::CountedClient;
 use super::context::{RequestContext, SessionUser};
 use super::error::{AppError, AppResult, NextStep};
 use super::render;
 use super::share::Share;
-use crate::app::AppState;
 use crate::blobs::BlobKey;
+use crate::certificate_image::{self, CertificateCard};
 use crate::crypto;
 use crate::domain::audit::{AuditAction, AuditDetails, AuditEntry, AuditSubject};
 use crate::domain::claim::{ClaimRefusal, TokenId, TokenStatus, holder_commitment};
@@ -30,7 +29,8 @@ use crate::domain::collection::CollectionId;
 use crate::domain::transfer_limit;
 use crate::ledger::entry::{Entry, EntryBody};
 use crate::ledger::receipt::HolderProof;
-use crate::minter::{ClaimRequest, Minted};
+use crate::services::minter::{ClaimRequest, Minted};
+use crate::state::AppState;
 use crate::store;
 use crate::store::collections::CollectionRecord;
 use crate::store::tokens::TokenRecord;
@@ -108,18 +108,18 @@ pub async fn mint(
     let request = ClaimRequest {
         user: user.id,
         email: user.email.clone(),
-        holder_opening: state.vault.holder_opening(&holder_index, &salt),
+        holder_opening: state.services.vault.holder_opening(&holder_index, &salt),
         salt,
         holder_index,
         collection,
         claim_key: claim_key.to_owned(),
         code: code.cloned(),
     };
-    let minted = match state.minter.claim(&state.db, request).await {
+    let minted = match state.services.minter.claim(&state.services.db, request).await {
         Ok(minted) => minted,
         Err(err) => return Err(refusal_with_steps(state, user, collection, err.into()).await),
     };
-    state.ledger_wakeup.notify_one();
+    state.services.ledger_wakeup.notify_one();
     Ok(minted)
 }
 
@@ -128,13 +128,13 @@ pub async fn mint(
 async fn refusal_with_steps(state: &AppState, user: &SessionUser, collection: CollectionId, err: AppError) -> AppError {
     let steps = match &err {
         AppError::ClaimRefused(ClaimRefusal::LimitReached) => {
-            match store::tokens::first_held_in(&state.db, user.id, collection).await {
+            match store::tokens::first_held_in(&state.services.db, user.id, collection).await {
                 Ok(Some(token)) => vec![NextStep::new(token_path(token.id), "error.next_token")],
                 _ => Vec::new(),
             }
         }
         AppError::ClaimRefused(ClaimRefusal::NotOnAllowlist) => {
-            match store::collections::find(&state.db, collection).await {
+            match store::collections::find(&state.services.db, collection).await {
                 Ok(Some(record)) => vec![NextStep::new(
                     format!("/issuers/{}", record.issuer),
                     "error.next_issuer",
@@ -168,11 +168,11 @@ struct TokenView {
 /// indices looked up once for the lot.
 async fn views(state: &AppState, tokens: &[TokenRecord]) -> AppResult<Vec<TokenView>> {
     let collection_ids: Vec<_> = tokens.iter().map(|t| t.collection).collect();
-    let collections = store::collections::find_many(&state.db, &collection_ids).await?;
+    let collections = store::collections::find_many(&state.services.db, &collection_ids).await?;
     let issuer_ids: Vec<_> = collections.values().map(|c| c.issuer).collect();
-    let issuers = store::issuers::legal_names(&state.db, &issuer_ids).await?;
+    let issuers = store::issuers::legal_names(&state.services.db, &issuer_ids).await?;
     let queued: Vec<i64> = tokens.iter().map(|t| t.ledger_queue_id).collect();
-    let indices = store::ledger::indices_from_queue(&state.db, &queued).await?;
+    let indices = store::ledger::indices_from_queue(&state.services.db, &queued).await?;
     tokens
         .iter()
         .map(|token| {
@@ -190,11 +190,11 @@ async fn views(state: &AppState, tokens: &[TokenRecord]) -> AppResult<Vec<TokenV
 
 /// The view of one token whose collection the caller has already read.
 async fn view_in(state: &AppState, token: &TokenRecord, collection: &CollectionRecord) -> AppResult<TokenView> {
-    let issuer = store::issuers::find(&state.db, collection.issuer)
+    let issuer = store::issuers::find(&state.services.db, collection.issuer)
         .await?
         .map(|i| i.legal_name)
         .unwrap_or_default();
-    let ledger_index = store::ledger::entry_from_queue(&state.db, token.ledger_queue_id)
+    let ledger_index = store::ledger::entry_from_queue(&state.services.db, token.ledger_queue_id)
         .await?
         .map(|e| e.idx);
     Ok(token_view(token, collection, issuer, ledger_index))
@@ -253,7 +253,7 @@ pub async fn token_page(
     ctx: RequestContext,
     Path(id): Path<i64>,
 ) -> AppResult<Html<String>> {
-    let token = store::tokens::find(&state.db, TokenId(id))
+    let token = store::tokens::find(&state.services.db, TokenId(id))
         .await?
         .ok_or(AppError::NotFound)?;
     let mine = ctx.user.as_ref().is_some_and(|u| u.id == token.holder);
@@ -261,7 +261,7 @@ pub async fn token_page(
         TokenStatus::Active => None,
         _ => {
             let decisions = [AuditAction::TokenFrozen, AuditAction::TokenRevoked];
-            store::audit::latest_at(&state.db, &AuditSubject::Token(token.id), &decisions).await?
+            store::audit::latest_at(&state.services.db, &AuditSubject::Token(token.id), &decisions).await?
         }
     };
     let view = views(&state, std::slice::from_ref(&token))
@@ -299,7 +299,7 @@ pub async fn my_collection(
     ctx: RequestContext,
     SignedIn(user): SignedIn,
 ) -> AppResult<Html<String>> {
-    let tokens = views(&state, &store::tokens::of_holder(&state.db, user.id).await?).await?;
+    let tokens = views(&state, &store::tokens::of_holder(&state.services.db, user.id).await?).await?;
     render(MyCollectionTemplate { ctx, tokens })
 }
 
@@ -322,13 +322,13 @@ pub async fn transfer(
         AppError::TransferAttemptsLimited(limited)
     };
     // The flood past the allowance is answered from one read.
-    let full_at = store::transfer_attempts::full_at(&state.db, &client).await?;
+    let full_at = store::transfer_attempts::full_at(&state.services.db, &client).await?;
     transfer_limit::check(full_at, now).map_err(limited)?;
-    let token = store::tokens::find(&state.db, TokenId(id))
+    let token = store::tokens::find(&state.services.db, TokenId(id))
         .await?
         .ok_or(AppError::NotFound)?;
 
-    let txn = store::begin(&state.db).await?;
+    let txn = store::begin(&state.services.db).await?;
     let full_at = store::transfer_attempts::take_share(&txn, &client, transfer_limit::SPACING, now).await?;
     if let Err(over) = transfer_limit::admitted(full_at, now) {
         // Another attempt from this address took the last share first: nothing is kept.
@@ -359,11 +359,11 @@ pub async fn certificate(
     SignedIn(user): SignedIn,
     Path(id): Path<i64>,
 ) -> AppResult<Response> {
-    let token = store::tokens::find(&state.db, TokenId(id))
+    let token = store::tokens::find(&state.services.db, TokenId(id))
         .await?
         .filter(|t| t.holder == user.id)
         .ok_or(AppError::NotFound)?;
-    let row = store::ledger::entry_from_queue(&state.db, token.ledger_queue_id)
+    let row = store::ledger::entry_from_queue(&state.services.db, token.ledger_queue_id)
         .await?
         .ok_or(AppError::CertificatePending)?;
     let checkpoint = super::ledger::latest_checkpoint(&state).await?;
@@ -371,7 +371,7 @@ pub async fn certificate(
         return Err(AppError::CertificatePending);
     }
     let mut certificate = super::ledger::receipt(&state, &row, &checkpoint).await?;
-    let opening = state.vault.holder_opening(&token.holder_index, &token.salt);
+    let opening = state.services.vault.holder_opening(&token.holder_index, &token.salt);
     let minted_with_opening = matches!(
         Entry::decode(&row.entry).map(|entry| entry.body),
         Ok(EntryBody::TokenMinted { holder_commitment: committed, .. }) if committed == holder_commitment(&opening)
@@ -405,10 +405,10 @@ pub async fn certificate_image(
     Path(id): Path<i64>,
     headers: HeaderMap,
 ) -> AppResult<Response> {
-    let token = store::tokens::find(&state.db, TokenId(id))
+    let token = store::tokens::find(&state.services.db, TokenId(id))
         .await?
         .ok_or(AppError::NotFound)?;
-    let collection = store::collections::find(&state.db, token.collection)
+    let collection = store::collections::find(&state.services.db, token.collection)
         .await?
         .ok_or(AppError::NotFound)?;
     let view = view_in(&state, &token, &collection).await?;
@@ -420,11 +420,11 @@ pub async fn certificate_image(
     let (ledger, verify_url) = match view.ledger_index {
         Some(index) => (
             ctx.tf("token.card_ledger", &[("index", &index.to_string())]),
-            state.absolute_url(&format!("/verify?entry={index}")),
+            state.services.absolute_url(&format!("/verify?entry={index}")),
         ),
         None => (
             ctx.t("token.card_ledger_pending").to_owned(),
-            state.absolute_url(&token_path(token.id)),
+            state.services.absolute_url(&token_path(token.id)),
         ),
     };
     let card = CertificateCard {
@@ -462,7 +462,7 @@ pub async fn certificate_image(
         return Ok((headers_out, png).into_response());
     }
     let artwork = match &artwork_key {
-        Some(key) => match state.blobs.get(key).await {
+        Some(key) => match state.services.blobs.get(key).await {
             Ok(blob) => Some(blob.bytes),
             Err(err) => {
                 tracing::warn!(%err, token = id, "certificate image drawn without its artwork");

@@ -8,9 +8,9 @@ use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
 
 use super::error::AppError;
-use crate::app::AppState;
 use crate::domain::client_address;
 use crate::kyc::vault::Counted;
+use crate::state::AppState;
 
 /// The keyed pseudonym of the client's address group: what the throttles count and store. The
 /// address itself is never logged or stored.
@@ -35,6 +35,7 @@ impl FromRequestParts<AppState> for CountedClient {
         let ip = client_address::client_ip(peer.ip().to_canonical(), forwarded, &state.config.trusted_proxies);
         Ok(CountedClient(
             state
+                .services
                 .vault
                 .pseudonym(Counted::ClientAddress, &client_address::client_key(ip)),
         ))

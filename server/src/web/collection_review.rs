@@ -15,7 +15,6 @@ use super::collections::{CollectionFacts, ScreeningView, notify_issuer, transiti
 use super::context::RequestContext;
 use super::error::{AppError, AppResult};
 use super::render;
-use crate::app::AppState;
 use crate::domain::account::UserId;
 use crate::domain::audit::{AuditAction, AuditDetails, AuditEntry, AuditSubject};
 use crate::domain::collection::{CollectionId, CollectionStatus};
@@ -23,6 +22,7 @@ use crate::domain::identity::REVIEW_LOCK;
 use crate::domain::issuer::IssuerId;
 use crate::domain::screening::ReasonCode;
 use crate::mail::CollectionNotice;
+use crate::state::AppState;
 use crate::store;
 use crate::store::audit::AuditFilter;
 use crate::store::collections::CollectionRecord;
@@ -55,10 +55,10 @@ pub async fn queue_rows(
     filter: &CollectionFilter,
     now: DateTime<Utc>,
 ) -> AppResult<Vec<CollectionRow>> {
-    let policy = store::moderation::review_policy(&state.db).await?;
-    let queue = store::collections::queue(&state.db).await?;
+    let policy = store::moderation::review_policy(&state.services.db).await?;
+    let queue = store::collections::queue(&state.services.db).await?;
     let issuer_ids: Vec<_> = queue.iter().map(|c| c.issuer).collect();
-    let issuers = store::issuers::legal_names(&state.db, &issuer_ids).await?;
+    let issuers = store::issuers::legal_names(&state.services.db, &issuer_ids).await?;
     let mut rows = Vec::new();
     for record in queue {
         let mut categories: Vec<String> = record.findings.iter().map(|f| f.category().to_owned()).collect();
@@ -90,14 +90,14 @@ pub async fn queue_rows(
 
 /// Refuses reviewers who belong to the issuer: they never decide on its collections or tokens.
 pub(super) async fn check_not_member(state: &AppState, reviewer: UserId, issuer: IssuerId) -> AppResult<()> {
-    match store::issuers::membership(&state.db, issuer, reviewer).await? {
+    match store::issuers::membership(&state.services.db, issuer, reviewer).await? {
         Some(_) => Err(AppError::Forbidden),
         None => Ok(()),
     }
 }
 
 async fn find(state: &AppState, id: i64) -> AppResult<CollectionRecord> {
-    store::collections::find(&state.db, CollectionId(id))
+    store::collections::find(&state.services.db, CollectionId(id))
         .await?
         .ok_or(AppError::NotFound)
 }
@@ -112,7 +112,7 @@ pub async fn claim(
     check_not_member(&state, reviewer.user.id, record.issuer).await?;
     record.status.claimable_by(reviewer.user.id).map_err(transition_error)?;
     let now = Utc::now();
-    let txn = store::begin(&state.db).await?;
+    let txn = store::begin(&state.services.db).await?;
     if !store::collections::claim(&txn, record.id, reviewer.user.id, now, now + REVIEW_LOCK).await? {
         return Err(AppError::ReviewConflict);
     }
@@ -172,7 +172,7 @@ pub async fn case(
     Path(id): Path<i64>,
 ) -> AppResult<Html<String>> {
     let record = find(&state, id).await?;
-    let issuer = store::issuers::find(&state.db, record.issuer)
+    let issuer = store::issuers::find(&state.services.db, record.issuer)
         .await?
         .ok_or(AppError::NotFound)?;
     let now = Utc::now();
@@ -180,16 +180,16 @@ pub async fn case(
     let in_review = matches!(record.status, CollectionStatus::InReview { .. });
     let holds_claim =
         in_review && record.claimed_by == Some(me) && record.claimed_until.is_some_and(|until| until >= now);
-    let policy = store::moderation::review_policy(&state.db).await?;
+    let policy = store::moderation::review_policy(&state.services.db).await?;
     let screening = ScreeningView::of(&record);
     let others: Vec<_> = screening
         .similar
         .iter()
         .map(|(other, _)| CollectionId(*other))
         .collect();
-    let mut found = store::collections::find_many(&state.db, &others).await?;
+    let mut found = store::collections::find_many(&state.services.db, &others).await?;
     let their_issuers: Vec<_> = found.values().map(|c| c.issuer).collect();
-    let issuer_names = store::issuers::legal_names(&state.db, &their_issuers).await?;
+    let issuer_names = store::issuers::legal_names(&state.services.db, &their_issuers).await?;
     let mut similar = Vec::new();
     for (other, distance) in &screening.similar {
         if let Some(found) = found.remove(&CollectionId(*other)) {
@@ -202,16 +202,16 @@ pub async fn case(
             });
         }
     }
-    let issuer_history = store::audit::list(&state.db, &audit_of("issuer", record.issuer.0), Some(20)).await?;
-    let history = store::audit::list(&state.db, &audit_of("collection", id), Some(50)).await?;
+    let issuer_history = store::audit::list(&state.services.db, &audit_of("issuer", record.issuer.0), Some(20)).await?;
+    let history = store::audit::list(&state.services.db, &audit_of("collection", id), Some(50)).await?;
     render(CaseTemplate {
-        member: store::issuers::membership(&state.db, record.issuer, me)
+        member: store::issuers::membership(&state.services.db, record.issuer, me)
             .await?
             .is_some(),
         four_eyes: policy.needs_four_eyes(record.risk_score),
         approved_by_me: record.status.first_approval() == Some(me),
         first_approved: record.status.first_approval().is_some(),
-        issuer_rejections: store::collections::rejections_of(&state.db, record.issuer).await?,
+        issuer_rejections: store::collections::rejections_of(&state.services.db, record.issuer).await?,
         issuer_history: lines(&state, &ctx, issuer_history).await?,
         history: lines(&state, &ctx, history).await?,
         reason_codes: ReasonCode::ALL.iter().map(|c| c.as_str()).collect(),
@@ -250,7 +250,7 @@ pub async fn decide(
         "" => None,
         code => Some(ReasonCode::parse(code).ok_or(AppError::BadRequest)?),
     };
-    let policy = store::moderation::review_policy(&state.db).await?;
+    let policy = store::moderation::review_policy(&state.services.db).await?;
     let current = &record.status;
     let (next, action) = match form.action.as_str() {
         "approve" => (
@@ -278,7 +278,7 @@ pub async fn decide(
     };
     let note = form.note.trim();
     let now = Utc::now();
-    let txn = store::begin(&state.db).await?;
+    let txn = store::begin(&state.services.db).await?;
     let code = reason_code.map(ReasonCode::as_str);
     if !store::collections::transition(&txn, record.id, form.version, current, &next, Some(me), code, now).await? {
         return Err(AppError::ReviewConflict);
@@ -298,7 +298,7 @@ pub async fn decide(
         notify_issuer(&state, &txn, &record, notice, note, now).await?;
     }
     txn.commit().await?;
-    state.mail_wakeup.notify_one();
+    state.services.mail_wakeup.notify_one();
     tracing::info!(reviewer = %me, collection = %record.id, to = next.as_str(), "collection decided");
     Ok(Redirect::to(&format!("/review/collections/{id}")).into_response())
 }

@@ -25,7 +25,6 @@ use super::form_result::{self, FormKey};
 use super::ledger::queue_entry;
 use super::share::Share;
 use super::{confirmed, render, render_with};
-use crate::app::AppState;
 use crate::blobs::{Blob, BlobKey};
 use crate::crypto;
 use crate::domain::account::{Email, UserId};
@@ -40,6 +39,7 @@ use crate::domain::issuer::IssuerId;
 use crate::domain::screening::{Finding, Screened, Segment, TextField, build_screener, highlight, screen};
 use crate::ledger::entry::EntryBody;
 use crate::mail::{self, CollectionNotice, Mail};
+use crate::state::AppState;
 use crate::store;
 use crate::store::collections::{CollectionRecord, StoredArtwork};
 use crate::store::issuers::IssuerRecord;
@@ -274,6 +274,7 @@ async fn store_artwork(state: &AppState, artwork: CheckedArtwork) -> AppResult<S
         };
         async move {
             state
+                .services
                 .blobs
                 .put(ARTWORK, blob)
                 .await
@@ -437,7 +438,7 @@ pub async fn create(
         } if errors.is_empty() => (terms, artwork),
         checked => return form_again(&state, ctx, acting, None, values, checked),
     };
-    let txn = store::begin(&state.db).await?;
+    let txn = store::begin(&state.services.db).await?;
     let id = store::collections::create(&txn, acting.issuer.id, &terms, &artwork, acting.user.id, now).await?;
     let mut entry = audit(&ctx, acting.user.id, AuditAction::CollectionCreated, id);
     entry.after = Some(CollectionStatus::Draft.as_str());
@@ -450,7 +451,7 @@ pub async fn create(
 
 /// The collection named in the path, only if it belongs to the issuer the member acts for.
 async fn owned(state: &AppState, acting: &ActingFor, id: i64) -> AppResult<CollectionRecord> {
-    store::collections::find(&state.db, CollectionId(id))
+    store::collections::find(&state.services.db, CollectionId(id))
         .await?
         .filter(|c| c.issuer == acting.issuer.id)
         .ok_or(AppError::NotFound)
@@ -567,7 +568,7 @@ pub async fn edit(
         } if errors.is_empty() => (terms, artwork),
         checked => return form_again(&state, ctx, acting, Some(id), values, checked),
     };
-    let txn = store::begin(&state.db).await?;
+    let txn = store::begin(&state.services.db).await?;
     if !store::collections::edit(
         &txn,
         record.id,
@@ -594,7 +595,7 @@ pub async fn edit(
         submit_for_screening(&state, &txn, &ctx, acting.user.id, &edited, now).await?;
     }
     txn.commit().await?;
-    state.mail_wakeup.notify_one();
+    state.services.mail_wakeup.notify_one();
     Ok(Redirect::to(&detail_path(acting.issuer.id, CollectionId(id))).into_response())
 }
 
@@ -610,10 +611,10 @@ pub async fn submit(
         .submit(acting.issuer.status.is_active())
         .map_err(transition_error)?;
     let now = Utc::now();
-    let txn = store::begin(&state.db).await?;
+    let txn = store::begin(&state.services.db).await?;
     let outcome = submit_for_screening(&state, &txn, &ctx, acting.user.id, &record, now).await?;
     txn.commit().await?;
-    state.mail_wakeup.notify_one();
+    state.services.mail_wakeup.notify_one();
     tracing::info!(collection = %record.id, outcome = outcome.as_str(), "collection screened");
     Ok(Redirect::to(&detail_path(acting.issuer.id, record.id)).into_response())
 }
@@ -636,7 +637,7 @@ pub async fn publish(
         content_hash: record.artwork.content_hash,
         edition_size: record.terms.edition_size,
     };
-    let txn = store::begin(&state.db).await?;
+    let txn = store::begin(&state.services.db).await?;
     let queue_id = queue_entry(&txn, published, now).await?;
     if !store::collections::publish(&txn, record.id, record.version, queue_id, now).await? {
         return Err(AppError::ReviewConflict);
@@ -646,7 +647,7 @@ pub async fn publish(
     audit_entry.after = Some(next.as_str());
     store::audit::append(&txn, audit_entry, now).await?;
     txn.commit().await?;
-    state.ledger_wakeup.notify_one();
+    state.services.ledger_wakeup.notify_one();
     tracing::info!(collection = %record.id, "collection published");
     Ok(Redirect::to(&detail_path(acting.issuer.id, record.id)).into_response())
 }
@@ -667,7 +668,7 @@ pub async fn close(
     let record = owned(&state, &acting, id).await?;
     let next = record.status.close().map_err(transition_error)?;
     let now = Utc::now();
-    let txn = store::begin(&state.db).await?;
+    let txn = store::begin(&state.services.db).await?;
     if !store::collections::transition(&txn, record.id, record.version, &record.status, &next, None, None, now).await? {
         return Err(AppError::ReviewConflict);
     }
@@ -689,7 +690,7 @@ pub async fn notify_issuer(
     reason: &str,
     now: DateTime<Utc>,
 ) -> AppResult<()> {
-    let link = state.absolute_url(&detail_path(record.issuer, record.id));
+    let link = state.services.absolute_url(&detail_path(record.issuer, record.id));
     for (member, _) in store::issuers::members(txn, record.issuer).await? {
         let Some(user) = store::users::find(txn, member).await? else {
             continue;
@@ -893,7 +894,7 @@ impl ClaimsChart {
 
 async fn ledger_index(state: &AppState, record: &CollectionRecord) -> AppResult<Option<i64>> {
     Ok(match record.ledger_queue_id {
-        Some(queue_id) => store::ledger::entry_from_queue(&state.db, queue_id)
+        Some(queue_id) => store::ledger::entry_from_queue(&state.services.db, queue_id)
             .await?
             .map(|e| e.idx),
         None => None,
@@ -910,15 +911,15 @@ pub async fn detail(
     let active = acting.issuer.status.is_active();
     let status = &record.status;
     let codes = match record.terms.claim_mode {
-        ClaimMode::ClaimCodes => Some(store::claim_codes::counts(&state.db, record.id).await?),
+        ClaimMode::ClaimCodes => Some(store::claim_codes::counts(&state.services.db, record.id).await?),
         ClaimMode::Open | ClaimMode::Allowlist => None,
     };
     let allowlisted = match record.terms.claim_mode {
-        ClaimMode::Allowlist => Some(store::allowlists::count(&state.db, record.id).await?),
+        ClaimMode::Allowlist => Some(store::allowlists::count(&state.services.db, record.id).await?),
         ClaimMode::Open | ClaimMode::ClaimCodes => None,
     };
     let claim_times = if record.status.is_public() {
-        store::tokens::claim_times(&state.db, record.id).await?
+        store::tokens::claim_times(&state.services.db, record.id).await?
     } else {
         Vec::new()
     };
@@ -948,7 +949,7 @@ async fn insider(state: &AppState, ctx: &RequestContext, record: &CollectionReco
         return Ok(false);
     };
     Ok(ctx.is_reviewer()
-        || store::issuers::membership(&state.db, record.issuer, user.id)
+        || store::issuers::membership(&state.services.db, record.issuer, user.id)
             .await?
             .is_some())
 }
@@ -973,14 +974,14 @@ pub async fn public_page(
     ctx: RequestContext,
     Path(id): Path<i64>,
 ) -> AppResult<Html<String>> {
-    let record = store::collections::find(&state.db, CollectionId(id))
+    let record = store::collections::find(&state.services.db, CollectionId(id))
         .await?
         .ok_or(AppError::NotFound)?;
     let preview = !record.status.is_public();
     if preview && !insider(&state, &ctx, &record).await? {
         return Err(AppError::NotFound);
     }
-    let issuer = store::issuers::find(&state.db, record.issuer)
+    let issuer = store::issuers::find(&state.services.db, record.issuer)
         .await?
         .ok_or(AppError::NotFound)?;
     let path = format!("/collections/{}", record.id);
@@ -1009,7 +1010,7 @@ pub async fn artwork(
     ctx: RequestContext,
     Path((id, variant)): Path<(i64, String)>,
 ) -> AppResult<Response> {
-    let record = store::collections::find(&state.db, CollectionId(id))
+    let record = store::collections::find(&state.services.db, CollectionId(id))
         .await?
         .ok_or(AppError::NotFound)?;
     let artwork = &record.artwork;
@@ -1025,7 +1026,12 @@ pub async fn artwork(
         return Err(AppError::NotFound);
     }
     let key = BlobKey::parse(key).map_err(|e| AppError::Internal(e.into()))?;
-    let blob = state.blobs.get(&key).await.map_err(|e| AppError::Internal(e.into()))?;
+    let blob = state
+        .services
+        .blobs
+        .get(&key)
+        .await
+        .map_err(|e| AppError::Internal(e.into()))?;
     let cache = if public {
         "public, max-age=300"
     } else {
@@ -1049,11 +1055,11 @@ pub struct ClaimRow {
 
 /// Every claim of a collection in serial order, holders masked.
 pub async fn claim_rows(state: &AppState, collection: CollectionId) -> AppResult<Vec<ClaimRow>> {
-    let tokens = store::tokens::of_collection(&state.db, collection).await?;
+    let tokens = store::tokens::of_collection(&state.services.db, collection).await?;
     let holders: Vec<UserId> = tokens.iter().map(|t| t.holder).collect();
-    let accounts = store::users::find_many(&state.db, &holders).await?;
+    let accounts = store::users::find_many(&state.services.db, &holders).await?;
     let queued: Vec<i64> = tokens.iter().map(|t| t.ledger_queue_id).collect();
-    let indices = store::ledger::indices_from_queue(&state.db, &queued).await?;
+    let indices = store::ledger::indices_from_queue(&state.services.db, &queued).await?;
     Ok(tokens
         .into_iter()
         .map(|token| ClaimRow {
@@ -1144,7 +1150,7 @@ pub async fn upload_allowlist(
         return Err(AppError::FileTooLarge);
     }
     let now = Utc::now();
-    let txn = store::begin(&state.db).await?;
+    let txn = store::begin(&state.services.db).await?;
     let added = store::allowlists::add(&txn, record.id, &emails, now).await?;
     let mut entry = audit(
         &ctx,

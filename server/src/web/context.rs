@@ -14,13 +14,13 @@ use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 use chrono::{DateTime, Utc};
 
 use super::error::AppError;
-use crate::app::AppState;
 use crate::config::Operator;
 use crate::crypto;
 use crate::domain::account::UserId;
 use crate::domain::role::{Role, Roles};
+use crate::health::Failing;
 use crate::i18n::Locale;
-use crate::jobs::supervised::Failing;
+use crate::state::AppState;
 use crate::store;
 
 /// The platform's cookies. Served over HTTPS (`cookie_secure`) their names carry the
@@ -203,7 +203,7 @@ async fn load_user(state: &AppState, jar: &CookieJar) -> Option<SessionUser> {
     let token = jar.get(CookieName::Session.on(state))?.value();
     let session_id = crypto::sha3_hex(token.as_bytes());
     let lookup = async {
-        let Some(account) = store::sessions::account(&state.db, &session_id, Utc::now()).await? else {
+        let Some(account) = store::sessions::account(&state.services.db, &session_id, Utc::now()).await? else {
             return Ok(None);
         };
         Ok::<_, store::StoreError>(Some(SessionUser {
@@ -253,7 +253,7 @@ pub async fn load(State(state): State<AppState>, mut request: Request, next: Nex
     };
     let context = RequestContext {
         visitor,
-        base_url: state.public_url.as_str().trim_end_matches('/').to_owned(),
+        base_url: state.services.public_url.as_str().trim_end_matches('/').to_owned(),
         demo: state.demo,
         ledger_failing: user
             .as_ref()

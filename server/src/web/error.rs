@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use crate::domain::claim::ClaimRefusal;
 use crate::domain::login_throttle::{ThrottleReason, Throttled};
 use crate::domain::transfer_limit::TransferLimited;
-use crate::minter::MintError;
+use crate::services::minter::MintError;
 use crate::store::StoreError;
 
 #[derive(Debug, thiserror::Error)]

@@ -10,9 +10,9 @@ use serde::Deserialize;
 use super::context::RequestContext;
 use super::error::AppResult;
 use super::render;
-use crate::app::AppState;
 use crate::domain::collection::CollectionStatus;
 use crate::domain::issuer::IssuerId;
+use crate::state::AppState;
 use crate::store;
 use crate::store::collections::{CollectionRecord, PublicFilter};
 
@@ -52,7 +52,7 @@ pub async fn cards(
     records: Vec<CollectionRecord>,
 ) -> AppResult<Vec<CollectionCard>> {
     let issuer_ids: Vec<IssuerId> = records.iter().map(|r| r.issuer).collect();
-    let names = store::issuers::legal_names(&state.db, &issuer_ids).await?;
+    let names = store::issuers::legal_names(&state.services.db, &issuer_ids).await?;
     let now = Utc::now();
     Ok(records
         .into_iter()
@@ -131,7 +131,7 @@ pub async fn explore(
 ) -> AppResult<Html<String>> {
     let q: String = query.q.trim().chars().take(60).collect();
     let issuer = match query.issuer.trim().parse::<i64>() {
-        Ok(id) => store::issuers::find(&state.db, IssuerId(id))
+        Ok(id) => store::issuers::find(&state.services.db, IssuerId(id))
             .await?
             .filter(|i| i.status.is_active())
             .map(|i| (i.id.0, i.legal_name)),
@@ -142,7 +142,8 @@ pub async fn explore(
         issuer: issuer.as_ref().map(|(id, _)| IssuerId(*id)),
         title: (!q.is_empty()).then(|| q.clone()),
     };
-    let mut records = store::collections::public(&state.db, &filter, Utc::now(), PAGE + 1, (page - 1) * PAGE).await?;
+    let mut records =
+        store::collections::public(&state.services.db, &filter, Utc::now(), PAGE + 1, (page - 1) * PAGE).await?;
     let more = records.len() as u64 > PAGE;
     records.truncate(PAGE as usize);
     let cards = cards(&state, &ctx, records).await?;

@@ -14,8 +14,8 @@ use serde::de::DeserializeOwned;
 
 use super::context::RequestContext;
 use super::error::{AppError, AppResult};
-use crate::app::AppState;
 use crate::crypto;
+use crate::state::AppState;
 use crate::store::form_results::NewResult;
 use crate::store::{self, StoreError};
 
@@ -63,7 +63,7 @@ fn context(ctx: &RequestContext, key: &FormKey) -> Vec<u8> {
 
 /// Where an earlier submission of this form led, as the redirect a repeated one gets.
 pub async fn replay(state: &AppState, ctx: &RequestContext, key: &FormKey) -> AppResult<Option<Response>> {
-    let earlier = store::form_results::find(&state.db, &ctx.visitor, key.as_str(), Utc::now()).await?;
+    let earlier = store::form_results::find(&state.services.db, &ctx.visitor, key.as_str(), Utc::now()).await?;
     Ok(earlier.map(|result| Redirect::to(&result.location).into_response()))
 }
 
@@ -101,7 +101,10 @@ async fn keep<T: Serialize>(
     let (payload, show_until) = match payload {
         Some((value, show_for)) => {
             let json = serde_json::to_vec(value).map_err(|e| AppError::Internal(e.into()))?;
-            (Some(state.results_key.seal(&context(ctx, key), &json)), now + show_for)
+            (
+                Some(state.services.results_key.seal(&context(ctx, key), &json)),
+                now + show_for,
+            )
         }
         None => (None, now),
     };
@@ -134,13 +137,15 @@ pub async fn shown<T: DeserializeOwned>(
     ctx: &RequestContext,
     key: &FormKey,
 ) -> AppResult<Option<(T, DateTime<Utc>)>> {
-    let Some(result) = store::form_results::find(&state.db, &ctx.visitor, key.as_str(), Utc::now()).await? else {
+    let Some(result) = store::form_results::find(&state.services.db, &ctx.visitor, key.as_str(), Utc::now()).await?
+    else {
         return Ok(None);
     };
     let Some(sealed) = result.payload else {
         return Ok(None);
     };
     let json = state
+        .services
         .results_key
         .open(&context(ctx, key), &sealed)
         .map_err(|e| AppError::Internal(e.into()))?;
@@ -170,12 +175,16 @@ pub fn hold_upload<T: Serialize>(state: &AppState, ctx: &RequestContext, upload:
         upload,
     };
     let json = serde_json::to_vec(&held).expect("uploads serialise");
-    state.results_key.seal(&held_context(ctx), &json)
+    state.services.results_key.seal(&held_context(ctx), &json)
 }
 
 /// The upload a form's reference holds, if the reference is this visitor's and still fresh.
 pub fn held_upload<T: DeserializeOwned>(state: &AppState, ctx: &RequestContext, reference: &str) -> Option<T> {
-    let json = state.results_key.open(&held_context(ctx), reference.trim()).ok()?;
+    let json = state
+        .services
+        .results_key
+        .open(&held_context(ctx), reference.trim())
+        .ok()?;
     let held: Held<T> = serde_json::from_slice(&json).ok()?;
     (held.until > Utc::now()).then_some(held.upload)
 }

@@ -16,12 +16,12 @@ use super::context::RequestContext;
 use super::error::{AppError, AppResult};
 use super::pages::{NextParam, safe_next};
 use super::{render, render_with};
-use crate::app::AppState;
 use crate::domain::account::{Email, UserId};
 use crate::domain::audit::{AuditAction, AuditEntry, AuditSubject};
 use crate::domain::identity::{IdNumberError, IdentityStatus, LegalName, LegalNameError, ResidentIdNumber};
 use crate::kyc::{Field, IdentityVerifier, Started, VerificationRequest};
 use crate::mail::{self, Mail};
+use crate::state::AppState;
 use crate::store::identities::Submission;
 use crate::store::{self, StoreError};
 
@@ -66,8 +66,8 @@ fn name_error_key(error: LegalNameError) -> &'static str {
 }
 
 async fn page(state: &AppState, ctx: RequestContext, user: UserId, next: &str) -> AppResult<IdentityTemplate> {
-    let record = store::identities::find(&state.db, user).await?;
-    let provider_retry = match store::identities::provider_state(&state.db, user).await? {
+    let record = store::identities::find(&state.services.db, user).await?;
+    let provider_retry = match store::identities::provider_state(&state.services.db, user).await? {
         Some((verifier, reference)) => {
             verifier == "http"
                 && reference.is_none()
@@ -90,7 +90,7 @@ async fn page(state: &AppState, ctx: RequestContext, user: UserId, next: &str) -
         name_error: None,
         id_error: None,
         provider_retry,
-        automatic: !matches!(state.verifier, IdentityVerifier::Manual),
+        automatic: !matches!(state.services.verifier, IdentityVerifier::Manual),
         next: next.to_owned(),
     })
 }
@@ -98,14 +98,17 @@ async fn page(state: &AppState, ctx: RequestContext, user: UserId, next: &str) -
 /// Hands a pending submission to the HTTP provider, if one is configured. A provider error
 /// leaves the submission pending (never approved) and the page offers a retry.
 async fn send_to_provider(state: &AppState, user: UserId) -> AppResult<()> {
-    if matches!(state.verifier, IdentityVerifier::Manual) {
+    if matches!(state.services.verifier, IdentityVerifier::Manual) {
         return Ok(());
     }
-    let record = store::identities::find(&state.db, user)
+    let record = store::identities::find(&state.services.db, user)
         .await?
         .ok_or(AppError::NotFound)?;
-    let legal_name = state.vault.open(Field::LegalName, user, &record.sealed_name);
-    let id_number = state.vault.open(Field::IdNumber, user, &record.sealed_id_number);
+    let legal_name = state.services.vault.open(Field::LegalName, user, &record.sealed_name);
+    let id_number = state
+        .services
+        .vault
+        .open(Field::IdNumber, user, &record.sealed_id_number);
     let (legal_name, id_number) = match (legal_name, id_number) {
         (Ok(name), Ok(number)) => (name, number),
         _ => {
@@ -118,11 +121,11 @@ async fn send_to_provider(state: &AppState, user: UserId) -> AppResult<()> {
         reference: format!("identity-{user}-{}", record.version),
         legal_name: &legal_name,
         id_number: &id_number,
-        callback_url: state.absolute_url("/api/v1/kyc/callback"),
+        callback_url: state.services.absolute_url("/api/v1/kyc/callback"),
     };
-    match state.verifier.start(request).await {
+    match state.services.verifier.start(request).await {
         Ok(Started::Sent { provider_id }) => {
-            store::identities::set_provider_reference(&state.db, user, record.version, &provider_id).await?;
+            store::identities::set_provider_reference(&state.services.db, user, record.version, &provider_id).await?;
             tracing::info!(%user, "identity sent to the verification provider");
         }
         Ok(Started::Queued) => {}
@@ -160,7 +163,7 @@ pub async fn retry(
 /// `GET /identity/status`: the signed-in person's check as JSON, which the waiting page asks
 /// every few seconds so that it can move on as soon as the provider answers.
 pub async fn status(State(state): State<AppState>, SignedIn(user): SignedIn) -> AppResult<Json<serde_json::Value>> {
-    let status = store::identities::find(&state.db, user.id)
+    let status = store::identities::find(&state.services.db, user.id)
         .await?
         .map_or(IdentityStatus::Unverified, |r| r.status);
     Ok(Json(serde_json::json!({ "status": status.as_str() })))
@@ -201,7 +204,9 @@ pub(super) async fn record_decision(
     let return_path = store::identities::find(txn, decision.applicant)
         .await?
         .and_then(|record| record.return_path);
-    let link = state.absolute_url(&identity_path(&safe_next(return_path.as_deref())));
+    let link = state
+        .services
+        .absolute_url(&identity_path(&safe_next(return_path.as_deref())));
     let notice = match &reason {
         Some(reason) => Mail::IdentityRejected { link: &link, reason },
         None => Mail::IdentityVerified { link: &link },
@@ -268,16 +273,16 @@ pub async fn submit(
     };
     let before = template.status;
     let submission = Submission {
-        sealed_name: state.vault.seal(Field::LegalName, user.id, name.as_str()),
-        sealed_id_number: state.vault.seal(Field::IdNumber, user.id, number.canonical()),
+        sealed_name: state.services.vault.seal(Field::LegalName, user.id, name.as_str()),
+        sealed_id_number: state.services.vault.seal(Field::IdNumber, user.id, number.canonical()),
         masked: number.masked(),
-        blind_index: state.vault.blind_index(&number),
+        blind_index: state.services.vault.blind_index(&number),
         province_known: number.province_known(),
-        verifier: state.verifier.name(),
+        verifier: state.services.verifier.name(),
         return_path: (next != "/").then(|| next.clone()),
     };
     let now = Utc::now();
-    let txn = store::begin(&state.db).await?;
+    let txn = store::begin(&state.services.db).await?;
     match store::identities::submit(&txn, user.id, submission, now).await {
         Ok(()) => {}
         Err(StoreError::Conflict(_)) => {

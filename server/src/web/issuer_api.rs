@@ -14,15 +14,15 @@ use super::api::ApiIssuer;
 use super::claim_codes::{codes_allowed, new_batch};
 use super::collections::claim_rows;
 use super::error::{AppError, AppResult};
-use crate::app::AppState;
 use crate::domain::claim_code::MAX_CODES_PER_BATCH;
 use crate::domain::collection::{ClaimMode, CollectionId};
+use crate::state::AppState;
 use crate::store;
 use crate::store::collections::CollectionRecord;
 
 /// The collection, only if it belongs to the key's issuer (404 otherwise, as for outsiders).
 async fn own_collection(state: &AppState, issuer: &ApiIssuer, id: i64) -> AppResult<CollectionRecord> {
-    store::collections::find(&state.db, CollectionId(id))
+    store::collections::find(&state.services.db, CollectionId(id))
         .await?
         .filter(|c| c.issuer == issuer.0.id)
         .ok_or(AppError::NotFound)
@@ -33,7 +33,7 @@ pub async fn stats(State(state): State<AppState>, issuer: ApiIssuer, Path(id): P
     let record = own_collection(&state, &issuer, id).await?;
     let codes = match record.terms.claim_mode {
         ClaimMode::ClaimCodes => {
-            let (generated, used) = store::claim_codes::counts(&state.db, record.id).await?;
+            let (generated, used) = store::claim_codes::counts(&state.services.db, record.id).await?;
             json!({ "generated": generated, "used": used })
         }
         ClaimMode::Open | ClaimMode::Allowlist => Value::Null,
@@ -91,7 +91,7 @@ pub async fn codes(
     if !(1..=MAX_CODES_PER_BATCH).contains(&request.count) {
         return Err(AppError::BadRequest);
     }
-    let txn = store::begin(&state.db).await?;
+    let txn = store::begin(&state.services.db).await?;
     let (batch, codes) = new_batch(&txn, &record, request.count, None, None, Utc::now()).await?;
     txn.commit().await?;
     let codes: Vec<Value> = codes
@@ -99,7 +99,7 @@ pub async fn codes(
         .map(|code| {
             json!({
                 "code": code.grouped(),
-                "link": state.absolute_url(&format!("/c/{}", code.as_str())),
+                "link": state.services.absolute_url(&format!("/c/{}", code.as_str())),
             })
         })
         .collect();

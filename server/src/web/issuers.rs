@@ -17,7 +17,6 @@ use super::explore::{CollectionCard, cards};
 use super::form_result::{self, FormKey};
 use super::share::Share;
 use super::{confirmed, render, render_with};
-use crate::app::AppState;
 use crate::blobs::{Blob, BlobKey};
 use crate::crypto;
 use crate::domain::account::{Email, UserId};
@@ -27,6 +26,7 @@ use crate::domain::filings::FilingError;
 use crate::domain::issuer::{ApplicationError, ApplicationFields, IssuerApplication, IssuerId, IssuerStatus};
 use crate::domain::visible_text::{TextKind, check_visible};
 use crate::mail::{self, Mail};
+use crate::state::AppState;
 use crate::store;
 use crate::store::collections::PublicFilter;
 use crate::store::issuers::IssuerRecord;
@@ -255,6 +255,7 @@ async fn collect_documents(
                         content_type: format.media_type().to_owned(),
                     };
                     let key = state
+                        .services
                         .blobs
                         .put(DOCUMENTS, blob)
                         .await
@@ -358,7 +359,7 @@ pub async fn apply(
     };
     let status = IssuerStatus::Draft.submit().map_err(|e| AppError::Internal(e.into()))?;
     let now = Utc::now();
-    let txn = store::begin(&state.db).await?;
+    let txn = store::begin(&state.services.db).await?;
     let id = store::issuers::create(&txn, &application, &status, user.id, now).await?;
     add_documents(&txn, id, &stored, now).await?;
     let mut entry = audit(&ctx, user.id, AuditAction::IssuerSubmitted, id);
@@ -419,7 +420,7 @@ pub async fn resubmit(
         }
     };
     let now = Utc::now();
-    let txn = store::begin(&state.db).await?;
+    let txn = store::begin(&state.services.db).await?;
     if !store::issuers::resubmit(&txn, issuer.id, issuer.version, &application, now).await? {
         return Err(AppError::ReviewConflict);
     }
@@ -455,7 +456,7 @@ pub async fn public_page(
     ctx: RequestContext,
     Path(id): Path<i64>,
 ) -> AppResult<Html<String>> {
-    let issuer = store::issuers::find(&state.db, IssuerId(id))
+    let issuer = store::issuers::find(&state.services.db, IssuerId(id))
         .await?
         .ok_or(AppError::NotFound)?;
     if !issuer.status.is_active() {
@@ -466,7 +467,7 @@ pub async fn public_page(
         title: None,
     };
     let mut records =
-        store::collections::public(&state.db, &filter, Utc::now(), ISSUER_PAGE_COLLECTIONS + 1, 0).await?;
+        store::collections::public(&state.services.db, &filter, Utc::now(), ISSUER_PAGE_COLLECTIONS + 1, 0).await?;
     let more = records.len() as u64 > ISSUER_PAGE_COLLECTIONS;
     records.truncate(ISSUER_PAGE_COLLECTIONS as usize);
     let image = records.first().map(|r| format!("/collections/{}/artwork/1024", r.id));
@@ -503,7 +504,7 @@ pub async fn console_list(
     ctx: RequestContext,
     SignedIn(user): SignedIn,
 ) -> AppResult<Html<String>> {
-    let issuers = store::issuers::memberships_of(&state.db, user.id).await?;
+    let issuers = store::issuers::memberships_of(&state.services.db, user.id).await?;
     render(ConsoleListTemplate { ctx, issuers })
 }
 
@@ -561,17 +562,17 @@ struct AttestationRow {
 
 async fn console_page(state: &AppState, ctx: RequestContext, acting: &ActingFor) -> AppResult<ConsoleTemplate> {
     let issuer = acting.issuer.clone();
-    let documents = document_views(store::issuers::documents(&state.db, issuer.id).await?);
+    let documents = document_views(store::issuers::documents(&state.services.db, issuer.id).await?);
     let mut members = Vec::new();
-    for (id, is_admin) in store::issuers::members(&state.db, issuer.id).await? {
-        if let Some(user) = store::users::find(&state.db, id).await? {
+    for (id, is_admin) in store::issuers::members(&state.services.db, issuer.id).await? {
+        if let Some(user) = store::users::find(&state.services.db, id).await? {
             members.push(MemberRow {
                 email: user.email,
                 is_admin,
             });
         }
     }
-    let keys = store::api_keys::list(&state.db, issuer.id)
+    let keys = store::api_keys::list(&state.services.db, issuer.id)
         .await?
         .into_iter()
         .map(|k| KeyRow {
@@ -583,7 +584,7 @@ async fn console_page(state: &AppState, ctx: RequestContext, acting: &ActingFor)
             revoked: k.revoked_at.is_some(),
         })
         .collect();
-    let attestations = store::attestations::of_issuer(&state.db, issuer.id, CONSOLE_ATTESTATIONS)
+    let attestations = store::attestations::of_issuer(&state.services.db, issuer.id, CONSOLE_ATTESTATIONS)
         .await?
         .into_iter()
         .map(|(a, entry)| AttestationRow {
@@ -593,7 +594,7 @@ async fn console_page(state: &AppState, ctx: RequestContext, acting: &ActingFor)
             index: entry.map(|e| e.idx),
         })
         .collect();
-    let collections = store::collections::of_issuer(&state.db, issuer.id)
+    let collections = store::collections::of_issuer(&state.services.db, issuer.id)
         .await?
         .into_iter()
         .map(|c| CollectionRow {
@@ -686,8 +687,8 @@ pub async fn invite(
     };
     let token = crypto::random_token();
     let now = Utc::now();
-    let link = state.absolute_url(&format!("/invitations/{token}"));
-    let locale = store::users::find_by_email(&state.db, &email)
+    let link = state.services.absolute_url(&format!("/invitations/{token}"));
+    let locale = store::users::find_by_email(&state.services.db, &email)
         .await?
         .map_or(ctx.locale, |u| u.locale);
     let message = Mail::IssuerInvitation {
@@ -695,7 +696,7 @@ pub async fn invite(
         issuer: &acting.issuer.legal_name,
     }
     .render(&email, locale, &state.config.operator.name)?;
-    let txn = store::begin(&state.db).await?;
+    let txn = store::begin(&state.services.db).await?;
     store::issuers::invite(
         &txn,
         acting.issuer.id,
@@ -714,7 +715,7 @@ pub async fn invite(
     mail::enqueue(&txn, message, now).await?;
     let location = format!("/console/{}?notice=invited#members", acting.issuer.id);
     let answer = form_result::commit::<()>(&state, txn, &ctx, &form_key, &location, None, now).await?;
-    state.mail_wakeup.notify_one();
+    state.services.mail_wakeup.notify_one();
     Ok(answer)
 }
 
@@ -746,10 +747,10 @@ pub async fn invitation(
     Path(token): Path<String>,
 ) -> AppResult<Html<String>> {
     let (issuer_id, invited) =
-        store::issuers::open_invitation(&state.db, &crypto::sha3_hex(token.as_bytes()), Utc::now())
+        store::issuers::open_invitation(&state.services.db, &crypto::sha3_hex(token.as_bytes()), Utc::now())
             .await?
             .ok_or(AppError::InvalidLink)?;
-    let issuer = store::issuers::find(&state.db, issuer_id)
+    let issuer = store::issuers::find(&state.services.db, issuer_id)
         .await?
         .ok_or(AppError::InvalidLink)?;
     let blocker = invitation_blocker(&user, &invited);
@@ -769,13 +770,13 @@ pub async fn accept_invitation(
 ) -> AppResult<Response> {
     let hash = crypto::sha3_hex(token.as_bytes());
     let now = Utc::now();
-    let (issuer, invited) = store::issuers::open_invitation(&state.db, &hash, now)
+    let (issuer, invited) = store::issuers::open_invitation(&state.services.db, &hash, now)
         .await?
         .ok_or(AppError::InvalidLink)?;
     if invitation_blocker(&user, &invited).is_some() {
         return Err(AppError::Forbidden);
     }
-    let txn = store::begin(&state.db).await?;
+    let txn = store::begin(&state.services.db).await?;
     if !store::issuers::accept_invitation(&txn, &hash, now).await? {
         return Err(AppError::InvalidLink);
     }
@@ -822,7 +823,7 @@ pub async fn create_key(
     let key = format!("ks_{}", crypto::random_token());
     let prefix: String = key.chars().take(10).collect();
     let now = Utc::now();
-    let txn = store::begin(&state.db).await?;
+    let txn = store::begin(&state.services.db).await?;
     store::api_keys::create(
         &txn,
         acting.issuer.id,
@@ -872,7 +873,7 @@ pub async fn revoke_key(
     }
     confirmed(form.confirm.as_deref())?;
     let now = Utc::now();
-    let txn = store::begin(&state.db).await?;
+    let txn = store::begin(&state.services.db).await?;
     if !store::api_keys::revoke(&txn, acting.issuer.id, key, now).await? {
         return Err(AppError::NotFound);
     }
@@ -891,15 +892,23 @@ pub async fn document(
     Path((issuer, document)): Path<(i64, i64)>,
 ) -> AppResult<Response> {
     let issuer = IssuerId(issuer);
-    let allowed = ctx.is_reviewer() || store::issuers::membership(&state.db, issuer, user.id).await?.is_some();
+    let allowed = ctx.is_reviewer()
+        || store::issuers::membership(&state.services.db, issuer, user.id)
+            .await?
+            .is_some();
     if !allowed {
         return Err(AppError::NotFound);
     }
-    let record = store::issuers::document(&state.db, issuer, document)
+    let record = store::issuers::document(&state.services.db, issuer, document)
         .await?
         .ok_or(AppError::NotFound)?;
     let key = BlobKey::parse(&record.blob_key).map_err(|e| AppError::Internal(e.into()))?;
-    let blob = state.blobs.get(&key).await.map_err(|e| AppError::Internal(e.into()))?;
+    let blob = state
+        .services
+        .blobs
+        .get(&key)
+        .await
+        .map_err(|e| AppError::Internal(e.into()))?;
     Ok((
         [
             (axum::http::header::CONTENT_TYPE, record.content_type),

@@ -17,15 +17,15 @@ use sha3::{Digest, Sha3_256};
 
 use super::api::ApiIssuer;
 use super::error::{AppError, AppResult};
-use crate::app::AppState;
-use crate::attestation_intake::NewAttestation;
 use crate::crypto::{hex, parse_digest_hex, sha3_256};
 use crate::domain::attestation::{AttestationLabel, MAX_ATTESTED_FILE_BYTES};
 use crate::domain::issuer::IssuerId;
 use crate::ledger::entry::{Entry, EntryBody};
 use crate::ledger::merkle::{self, Hash};
 use crate::ledger::receipt::{self, InclusionProof, Receipt, ReceiptEntry};
-use crate::ledger::sequencer::Sequenced;
+use crate::services::attestation_intake::NewAttestation;
+use crate::services::ledger::sequencer::Sequenced;
+use crate::state::AppState;
 use crate::store;
 use crate::store::issuers::IssuerRecord;
 use crate::store::ledger::{CheckpointRow, EntryRow};
@@ -46,7 +46,7 @@ fn receipt_entry(row: &EntryRow) -> AppResult<ReceiptEntry> {
 }
 
 pub async fn checkpoint(State(state): State<AppState>) -> AppResult<Response> {
-    let latest = store::ledger::latest_checkpoint(&state.db)
+    let latest = store::ledger::latest_checkpoint(&state.services.db)
         .await?
         .ok_or(AppError::NotFound)?;
     Ok(([(CONTENT_TYPE, "text/plain; charset=utf-8")], latest.note).into_response())
@@ -55,7 +55,7 @@ pub async fn checkpoint(State(state): State<AppState>) -> AppResult<Response> {
 /// `GET /api/v1/ledger/checkpoints/{size}`: the checkpoint signed when the log reached `size`
 /// (one per batch), for monitors that follow the log; it never changes, so caches keep it.
 pub async fn checkpoint_for(State(state): State<AppState>, Path(size): Path<u64>) -> AppResult<Response> {
-    let checkpoint = store::ledger::checkpoint_for(&state.db, size)
+    let checkpoint = store::ledger::checkpoint_for(&state.services.db, size)
         .await?
         .ok_or(AppError::NotFound)?;
     Ok((
@@ -70,8 +70,8 @@ pub async fn checkpoint_for(State(state): State<AppState>, Path(size): Path<u64>
 
 /// This log's verifier keys: the current one, then those it retired, newest first.
 pub(super) async fn verifier_keys(state: &AppState) -> AppResult<Vec<String>> {
-    let mut keys = vec![state.checkpoint_signer.verifier_key()];
-    let retired = store::installation::retired_ledger_keys(&state.db).await?;
+    let mut keys = vec![state.services.checkpoint_signer.verifier_key()];
+    let retired = store::installation::retired_ledger_keys(&state.services.db).await?;
     keys.extend(retired.into_iter().rev().map(|key| key.verifier_key));
     Ok(keys)
 }
@@ -79,9 +79,9 @@ pub(super) async fn verifier_keys(state: &AppState) -> AppResult<Vec<String>> {
 /// `GET /api/v1/ledger/keys`: the key that signs checkpoints now and every key that signed
 /// them before a rotation, so that receipts signed long ago keep verifying.
 pub async fn verifier_keys_listed(State(state): State<AppState>) -> AppResult<Json<Value>> {
-    let retired = store::installation::retired_ledger_keys(&state.db).await?;
+    let retired = store::installation::retired_ledger_keys(&state.services.db).await?;
     Ok(Json(json!({
-        "current": state.checkpoint_signer.verifier_key(),
+        "current": state.services.checkpoint_signer.verifier_key(),
         "retired": retired
             .iter()
             .map(|key| json!({ "verifier_key": key.verifier_key, "retired_at": key.retired_at.to_rfc3339() }))
@@ -92,13 +92,13 @@ pub async fn verifier_keys_listed(State(state): State<AppState>) -> AppResult<Js
 pub async fn verifier_key(State(state): State<AppState>) -> Response {
     (
         [(CONTENT_TYPE, "text/plain; charset=utf-8")],
-        format!("{}\n", state.checkpoint_signer.verifier_key()),
+        format!("{}\n", state.services.checkpoint_signer.verifier_key()),
     )
         .into_response()
 }
 
 pub async fn entry(State(state): State<AppState>, Path(index): Path<u64>) -> AppResult<Json<ReceiptEntry>> {
-    let row = store::ledger::entry(&state.db, index)
+    let row = store::ledger::entry(&state.services.db, index)
         .await?
         .ok_or(AppError::NotFound)?;
     Ok(Json(receipt_entry(&row)?))
@@ -107,7 +107,7 @@ pub async fn entry(State(state): State<AppState>, Path(index): Path<u64>) -> App
 /// `GET /api/v1/ledger/entries/{index}/receipt`: a receipt for any entry against the latest
 /// checkpoint.
 pub async fn entry_receipt(State(state): State<AppState>, Path(index): Path<u64>) -> AppResult<Json<Receipt>> {
-    let row = store::ledger::entry(&state.db, index)
+    let row = store::ledger::entry(&state.services.db, index)
         .await?
         .ok_or(AppError::NotFound)?;
     let checkpoint = latest_checkpoint(&state).await?;
@@ -122,7 +122,7 @@ pub struct InclusionQuery {
 
 /// The inclusion proof of `index` in the tree of `size` (which must not exceed the log).
 async fn inclusion(state: &AppState, index: u64, size: u64) -> AppResult<Vec<Hash>> {
-    let current = store::ledger::state(&state.db).await?.size;
+    let current = store::ledger::state(&state.services.db).await?.size;
     if size > current {
         return Err(AppError::BadRequest);
     }
@@ -134,6 +134,7 @@ async fn inclusion(state: &AppState, index: u64, size: u64) -> AppResult<Vec<Has
 async fn stored_inclusion(state: &AppState, index: u64, size: u64) -> AppResult<Vec<Hash>> {
     // The latest batch knows the right edge of its tree: a proof in it reads fewer nodes.
     let edge = state
+        .services
         .ledger_sequenced
         .borrow()
         .as_ref()
@@ -141,11 +142,11 @@ async fn stored_inclusion(state: &AppState, index: u64, size: u64) -> AppResult<
         .filter(|edge| edge.size() == size);
     if let Some(edge) = edge {
         let ids = merkle::inclusion_nodes_beside(&edge, index).map_err(|_| AppError::BadRequest)?;
-        let nodes = store::ledger::nodes(&state.db, &ids).await?;
+        let nodes = store::ledger::nodes(&state.services.db, &ids).await?;
         return merkle::inclusion_proof_beside(&edge, index, &nodes).map_err(|_| AppError::BadRequest);
     }
     let ids = merkle::inclusion_nodes(index, size).map_err(|_| AppError::BadRequest)?;
-    let nodes = store::ledger::nodes(&state.db, &ids).await?;
+    let nodes = store::ledger::nodes(&state.services.db, &ids).await?;
     merkle::inclusion_proof(merkle::LOG_HASH, index, size, &nodes).map_err(|_| AppError::BadRequest)
 }
 
@@ -166,12 +167,12 @@ pub async fn consistency_proof(
     State(state): State<AppState>,
     Query(q): Query<ConsistencyQuery>,
 ) -> AppResult<Json<Value>> {
-    let current = store::ledger::state(&state.db).await?.size;
+    let current = store::ledger::state(&state.services.db).await?.size;
     if q.to > current || q.from > q.to {
         return Err(AppError::BadRequest);
     }
     let ids = merkle::consistency_nodes(q.from, q.to).map_err(|_| AppError::BadRequest)?;
-    let nodes = store::ledger::nodes(&state.db, &ids).await?;
+    let nodes = store::ledger::nodes(&state.services.db, &ids).await?;
     let proof = merkle::consistency_proof(merkle::LOG_HASH, q.from, q.to, &nodes).map_err(|_| AppError::BadRequest)?;
     Ok(Json(
         json!({ "from": q.from, "to": q.to, "proof": receipt::encode_hashes(&proof) }),
@@ -207,7 +208,7 @@ pub(super) async fn queue_entries(
 }
 
 pub(super) async fn latest_checkpoint(state: &AppState) -> AppResult<CheckpointRow> {
-    store::ledger::latest_checkpoint(&state.db)
+    store::ledger::latest_checkpoint(&state.services.db)
         .await?
         .ok_or(AppError::NotFound)
 }
@@ -233,7 +234,7 @@ fn signed_receipt(state: &AppState, entry: ReceiptEntry, size: u64, proof: &[Has
         entry,
         inclusion_proof: InclusionProof::new(size, proof),
         checkpoint,
-        verifier_key: state.checkpoint_signer.verifier_key(),
+        verifier_key: state.services.checkpoint_signer.verifier_key(),
         holder: None,
     }
 }
@@ -374,7 +375,7 @@ pub async fn attest(
         .encode()
         .map_err(|_| AppError::InvalidAttestation)?;
     // Subscribed before the entry is queued, so the batch that appends it cannot be missed.
-    let mut batches = state.ledger_sequenced.subscribe();
+    let mut batches = state.services.ledger_sequenced.subscribe();
     let attestation = NewAttestation {
         issuer: issuer.id,
         digest: attestation.digest,
@@ -383,8 +384,13 @@ pub async fn attest(
         now,
     };
     let digest = attestation.digest;
-    let queued = state.attestation_intake.submit(&state.db, attestation).await?;
-    state.ledger_wakeup.notify_one();
+    let queued = state
+        .services
+        .attestation_intake
+        .submit(&state.services.db, attestation)
+        .await
+        .map_err(|e| AppError::Internal(e.into()))?;
+    state.services.ledger_wakeup.notify_one();
 
     let queued_answer = || {
         let body = json!({ "status": "queued", "queue_id": queued, "sha3_256": hex(&digest) });
@@ -403,7 +409,7 @@ pub async fn attest(
             }
             in_store |= batch.last_queued >= queued;
         }
-        if in_store && let Some(row) = store::ledger::entry_from_queue(&state.db, queued).await? {
+        if in_store && let Some(row) = store::ledger::entry_from_queue(&state.services.db, queued).await? {
             let checkpoint = latest_checkpoint(&state).await?;
             return Ok((StatusCode::CREATED, Json(receipt(&state, &row, &checkpoint).await?)).into_response());
         }
@@ -455,7 +461,7 @@ pub(super) async fn attestations_of(
     checkpoint: &CheckpointRow,
 ) -> AppResult<Vec<PublicAttestation>> {
     let mut out = Vec::new();
-    for (attestation, entry) in store::attestations::of_digest(&state.db, digest).await? {
+    for (attestation, entry) in store::attestations::of_digest(&state.services.db, digest).await? {
         if entry.idx >= checkpoint.tree_size {
             continue;
         }
@@ -468,7 +474,7 @@ pub(super) async fn attestations_of(
             _ => true,
         };
         out.push(PublicAttestation {
-            issuer: store::issuers::find(&state.db, IssuerId(attestation.issuer_id)).await?,
+            issuer: store::issuers::find(&state.services.db, IssuerId(attestation.issuer_id)).await?,
             label: if vouched { attestation.label } else { String::new() },
             attested_at: DateTime::from_timestamp_millis(receipt.entry.timestamp_ms as i64)
                 .unwrap_or(attestation.created_at),
@@ -481,7 +487,7 @@ pub(super) async fn attestations_of(
 /// `GET /api/v1/attestations/{sha3_256}`: who attested this hash and when, with proofs.
 pub async fn attestations(State(state): State<AppState>, Path(digest): Path<String>) -> AppResult<Json<Value>> {
     let digest = parse_digest_hex(&digest).ok_or(AppError::InvalidDigest)?;
-    let checkpoint = match store::ledger::latest_checkpoint(&state.db).await? {
+    let checkpoint = match store::ledger::latest_checkpoint(&state.services.db).await? {
         Some(checkpoint) => checkpoint,
         None => return Ok(Json(json!({ "sha3_256": hex(&digest), "attestations": [] }))),
     };

@@ -13,9 +13,6 @@ mod admin;
 mod api;
 mod audit_view;
 pub mod auth;
-pub mod bytes_cache;
-pub mod certificate_cache;
-mod certificate_image;
 mod claim_box;
 mod claim_codes;
 mod claims;
@@ -66,9 +63,9 @@ use tower_http::trace::{DefaultOnResponse, TraceLayer};
 
 use self::collections::MAX_ARTWORK_BYTES;
 use self::error::{AppError, AppResult};
-use crate::app::AppState;
 use crate::domain::attestation::MAX_ATTESTED_FILE_BYTES;
 use crate::domain::documents::MAX_DOCUMENT_BYTES;
+use crate::state::AppState;
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 

@@ -19,11 +19,11 @@ use super::context::RequestContext;
 use super::error::{AppError, AppResult};
 use super::form_result::{self, FormKey};
 use super::render_with;
-use crate::app::AppState;
 use crate::domain::audit::{AuditAction, AuditDetails, AuditEntry, AuditSubject};
 use crate::domain::screening::{
     BlockedImage, PolicyError, PolicyTerm, ReviewPolicy, TermKind, build_screener, parse_category, parse_terms,
 };
+use crate::state::AppState;
 use crate::store;
 
 const PAGE: &str = "/admin/moderation";
@@ -52,7 +52,7 @@ struct PolicyTemplate {
 }
 
 async fn page(state: &AppState, ctx: RequestContext) -> AppResult<PolicyTemplate> {
-    let terms = store::moderation::terms(&state.db).await?;
+    let terms = store::moderation::terms(&state.services.db).await?;
     let mut groups = Vec::new();
     for category in Category::ALL {
         for kind in ["block", "review", "allow"] {
@@ -73,8 +73,8 @@ async fn page(state: &AppState, ctx: RequestContext) -> AppResult<PolicyTemplate
     Ok(PolicyTemplate {
         ctx,
         groups,
-        blocklist: store::moderation::blocklist(&state.db).await?,
-        policy: store::moderation::review_policy(&state.db).await?,
+        blocklist: store::moderation::blocklist(&state.services.db).await?,
+        policy: store::moderation::review_policy(&state.services.db).await?,
         categories: Category::ALL.iter().map(|c| c.as_str()).collect(),
         error: None,
         error_detail: None,
@@ -153,7 +153,7 @@ pub async fn add_terms(
         Ok(terms) => terms,
         Err(err) => return refuse(&state, ctx, &err).await,
     };
-    let mut candidate = store::moderation::terms(&state.db).await?;
+    let mut candidate = store::moderation::terms(&state.services.db).await?;
     candidate.extend(new_terms.iter().map(|term| PolicyTerm {
         id: 0,
         category,
@@ -164,7 +164,7 @@ pub async fn add_terms(
         return refuse(&state, ctx, &PolicyError::List(err)).await;
     }
     let now = Utc::now();
-    let txn = store::begin(&state.db).await?;
+    let txn = store::begin(&state.services.db).await?;
     let added = store::moderation::add_terms(&txn, category, kind, &new_terms, admin.user.id, now).await?;
     let details = AuditDetails::TermsAdded {
         category: category.to_string(),
@@ -182,7 +182,7 @@ pub async fn remove_term(
     Path(id): Path<i64>,
 ) -> AppResult<Response> {
     let now = Utc::now();
-    let txn = store::begin(&state.db).await?;
+    let txn = store::begin(&state.services.db).await?;
     let removed = store::moderation::delete_term(&txn, id)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -235,7 +235,7 @@ pub async fn block_image(
         }
     };
     let now = Utc::now();
-    let txn = store::begin(&state.db).await?;
+    let txn = store::begin(&state.services.db).await?;
     let id = store::moderation::block_image(&txn, hash, &label, admin.user.id, now).await?;
     let details = AuditDetails::ImageBlocked {
         entry: id,
@@ -253,7 +253,7 @@ pub async fn unblock_image(
     Path(id): Path<i64>,
 ) -> AppResult<Response> {
     let now = Utc::now();
-    let txn = store::begin(&state.db).await?;
+    let txn = store::begin(&state.services.db).await?;
     let removed = store::moderation::unblock_image(&txn, id)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -281,9 +281,9 @@ pub async fn set_thresholds(
         Ok(policy) => policy,
         Err(err) => return refuse(&state, ctx, &err).await,
     };
-    let before = store::moderation::review_policy(&state.db).await?;
+    let before = store::moderation::review_policy(&state.services.db).await?;
     let now = Utc::now();
-    let txn = store::begin(&state.db).await?;
+    let txn = store::begin(&state.services.db).await?;
     store::moderation::set_review_policy(&txn, policy, admin.user.id, now).await?;
     let details = AuditDetails::ThresholdsChanged {
         four_eyes_before: before.four_eyes_score,

@@ -4,7 +4,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 
-use crate::app::AppState;
+use crate::state::AppState;
 use crate::store;
 
 /// 200 whenever the process is serving.
@@ -16,7 +16,7 @@ pub async fn healthz() -> &'static str {
 /// its tiles is failing; 503 with the reason otherwise, so traffic is routed elsewhere and an
 /// operator sees why.
 pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
-    if !store::ping(&state.db).await {
+    if !store::ping(&state.services.db).await {
         return (StatusCode::SERVICE_UNAVAILABLE, "database unavailable".to_owned());
     }
     let failing = [

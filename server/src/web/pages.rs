@@ -13,9 +13,9 @@ use super::context::{CookieName, RequestContext, cookie};
 use super::error::{AppError, AppResult};
 use super::explore::{CollectionCard, FEATURED, cards};
 use super::render;
-use crate::app::AppState;
 use crate::domain::role::Role;
 use crate::i18n::Locale;
+use crate::state::AppState;
 use crate::store;
 use crate::store::collections::PublicFilter;
 
@@ -28,7 +28,8 @@ struct HomeTemplate {
 }
 
 pub async fn home(State(state): State<AppState>, ctx: RequestContext) -> AppResult<Html<String>> {
-    let featured = store::collections::public(&state.db, &PublicFilter::default(), Utc::now(), FEATURED, 0).await?;
+    let featured =
+        store::collections::public(&state.services.db, &PublicFilter::default(), Utc::now(), FEATURED, 0).await?;
     let cards = cards(&state, &ctx, featured).await?;
     render(HomeTemplate { ctx, cards })
 }
@@ -48,7 +49,7 @@ pub async fn account(
     ctx: RequestContext,
     SignedIn(user): SignedIn,
 ) -> AppResult<Html<String>> {
-    let record = store::users::find(&state.db, user.id)
+    let record = store::users::find(&state.services.db, user.id)
         .await?
         .ok_or(AppError::NotFound)?;
     let roles = [Role::Collector, Role::IssuerMember, Role::Reviewer, Role::Admin]

@@ -18,7 +18,6 @@ use super::identity::{Decision, record_decision};
 use super::issuers::{DocumentView, document_views};
 use super::ledger::queue_entry;
 use super::render;
-use crate::app::AppState;
 use crate::domain::account::{Email, UserId};
 use crate::domain::audit::{AuditAction, AuditEntry, AuditSubject};
 use crate::domain::claim_stats::mask_email;
@@ -27,6 +26,7 @@ use crate::domain::issuer::{IssuerId, IssuerStatus};
 use crate::kyc::Field;
 use crate::ledger::entry::EntryBody;
 use crate::mail::{self, IssuerNotice, Mail};
+use crate::state::AppState;
 use crate::store;
 use crate::store::audit::AuditFilter;
 use crate::store::issuers::IssuerRecord;
@@ -146,9 +146,9 @@ pub async fn queue(
     Query(filter): Query<QueueFilter>,
 ) -> AppResult<Html<String>> {
     let now = Utc::now();
-    let pending = store::identities::queue(&state.db).await?;
+    let pending = store::identities::queue(&state.services.db).await?;
     let applicant_ids: Vec<UserId> = pending.iter().map(|r| r.user).collect();
-    let applicants = store::users::find_many(&state.db, &applicant_ids).await?;
+    let applicants = store::users::find_many(&state.services.db, &applicant_ids).await?;
     let rows = pending
         .into_iter()
         .map(|r| QueueRow {
@@ -166,13 +166,13 @@ pub async fn queue(
         .filter(|row| filter.shows("identities", row.claim))
         .collect();
     let me = reviewer.user.id;
-    let applications = store::issuers::queue(&state.db)
+    let applications = store::issuers::queue(&state.services.db)
         .await?
         .into_iter()
         .map(|i| issuer_row(i, me, now))
         .filter(|row| filter.shows("issuers", row.claim))
         .collect();
-    let issuers = store::issuers::decided(&state.db)
+    let issuers = store::issuers::decided(&state.services.db)
         .await?
         .into_iter()
         .map(|i| issuer_row(i, me, now))
@@ -208,11 +208,11 @@ pub async fn claim(
 ) -> AppResult<Response> {
     let applicant = UserId(user);
     check_reviewer(reviewer.user.id, applicant).map_err(|_| AppError::Forbidden)?;
-    store::identities::find(&state.db, applicant)
+    store::identities::find(&state.services.db, applicant)
         .await?
         .ok_or(AppError::NotFound)?;
     let now = Utc::now();
-    let txn = store::begin(&state.db).await?;
+    let txn = store::begin(&state.services.db).await?;
     if !store::identities::claim(&txn, applicant, reviewer.user.id, now, now + REVIEW_LOCK).await? {
         return Err(AppError::ReviewConflict);
     }
@@ -251,7 +251,7 @@ pub async fn case(
     Path(user): Path<i64>,
 ) -> AppResult<Html<String>> {
     let applicant = UserId(user);
-    let record = store::identities::find(&state.db, applicant)
+    let record = store::identities::find(&state.services.db, applicant)
         .await?
         .ok_or(AppError::NotFound)?;
     let now = Utc::now();
@@ -259,8 +259,14 @@ pub async fn case(
         && record.claimed_by == Some(reviewer.user.id)
         && record.claimed_until.is_some_and(|until| until >= now);
     let revealed = if holds_claim {
-        let name = state.vault.open(Field::LegalName, applicant, &record.sealed_name);
-        let number = state.vault.open(Field::IdNumber, applicant, &record.sealed_id_number);
+        let name = state
+            .services
+            .vault
+            .open(Field::LegalName, applicant, &record.sealed_name);
+        let number = state
+            .services
+            .vault
+            .open(Field::IdNumber, applicant, &record.sealed_id_number);
         Some((
             name.map_err(|e| AppError::Internal(e.into()))?,
             number.map_err(|e| AppError::Internal(e.into()))?,
@@ -273,7 +279,7 @@ pub async fn case(
         user,
         status: record.status.as_str(),
         masked: record.masked,
-        applicant: store::users::find(&state.db, applicant)
+        applicant: store::users::find(&state.services.db, applicant)
             .await?
             .map(|u| mask_email(&u.email))
             .unwrap_or_default(),
@@ -302,7 +308,7 @@ pub async fn decide(
 ) -> AppResult<Response> {
     let applicant = UserId(user);
     check_reviewer(reviewer.user.id, applicant).map_err(|_| AppError::Forbidden)?;
-    let record = store::identities::find(&state.db, applicant)
+    let record = store::identities::find(&state.services.db, applicant)
         .await?
         .ok_or(AppError::NotFound)?;
     let decided = match form.decision.as_str() {
@@ -312,7 +318,7 @@ pub async fn decide(
     };
     let decided = decided.map_err(|_| AppError::BadRequest)?;
     let now = Utc::now();
-    let txn = store::begin(&state.db).await?;
+    let txn = store::begin(&state.services.db).await?;
     if !store::identities::decide(&txn, applicant, reviewer.user.id, form.version, &decided, now).await? {
         return Err(AppError::ReviewConflict);
     }
@@ -324,7 +330,7 @@ pub async fn decide(
     };
     record_decision(&state, &txn, decision, now).await?;
     txn.commit().await?;
-    state.mail_wakeup.notify_one();
+    state.services.mail_wakeup.notify_one();
     tracing::info!(reviewer = %reviewer.user.id, applicant = %applicant, decision = decided.as_str(), "identity decided");
     Ok(Redirect::to("/review").into_response())
 }
@@ -333,7 +339,7 @@ pub async fn decide(
 
 /// Refuses reviewers who belong to the issuer.
 async fn check_issuer_reviewer(state: &AppState, reviewer: UserId, issuer: IssuerId) -> AppResult<()> {
-    let members: Vec<UserId> = store::issuers::members(&state.db, issuer)
+    let members: Vec<UserId> = store::issuers::members(&state.services.db, issuer)
         .await?
         .into_iter()
         .map(|(id, _)| id)
@@ -349,11 +355,11 @@ pub async fn claim_issuer(
 ) -> AppResult<Response> {
     let issuer = IssuerId(id);
     check_issuer_reviewer(&state, reviewer.user.id, issuer).await?;
-    store::issuers::find(&state.db, issuer)
+    store::issuers::find(&state.services.db, issuer)
         .await?
         .ok_or(AppError::NotFound)?;
     let now = Utc::now();
-    let txn = store::begin(&state.db).await?;
+    let txn = store::begin(&state.services.db).await?;
     if !store::issuers::claim(&txn, issuer, reviewer.user.id, now, now + REVIEW_LOCK).await? {
         return Err(AppError::ReviewConflict);
     }
@@ -385,7 +391,7 @@ pub async fn issuer_case(
     reviewer: Reviewer,
     Path(id): Path<i64>,
 ) -> AppResult<Html<String>> {
-    let issuer = store::issuers::find(&state.db, IssuerId(id))
+    let issuer = store::issuers::find(&state.services.db, IssuerId(id))
         .await?
         .ok_or(AppError::NotFound)?;
     let now = Utc::now();
@@ -395,13 +401,18 @@ pub async fn issuer_case(
     let member = check_issuer_reviewer(&state, reviewer.user.id, issuer.id)
         .await
         .is_err();
-    let documents = document_views(store::issuers::documents(&state.db, issuer.id).await?);
+    let documents = document_views(store::issuers::documents(&state.services.db, issuer.id).await?);
     let filter = AuditFilter {
         subject_type: Some("issuer".to_owned()),
         subject_id: Some(id.to_string()),
         ..AuditFilter::default()
     };
-    let history = lines(&state, &ctx, store::audit::list(&state.db, &filter, Some(50)).await?).await?;
+    let history = lines(
+        &state,
+        &ctx,
+        store::audit::list(&state.services.db, &filter, Some(50)).await?,
+    )
+    .await?;
     render(IssuerCaseTemplate {
         ctx,
         issuer,
@@ -430,7 +441,7 @@ pub async fn decide_issuer(
 ) -> AppResult<Response> {
     let issuer_id = IssuerId(id);
     check_issuer_reviewer(&state, reviewer.user.id, issuer_id).await?;
-    let issuer = store::issuers::find(&state.db, issuer_id)
+    let issuer = store::issuers::find(&state.services.db, issuer_id)
         .await?
         .ok_or(AppError::NotFound)?;
     let current = &issuer.status;
@@ -459,11 +470,11 @@ pub async fn decide_issuer(
         _ => return Err(AppError::BadRequest),
     };
     let next = next.map_err(|_| AppError::BadRequest)?;
-    let applicant = store::users::find(&state.db, issuer.created_by)
+    let applicant = store::users::find(&state.services.db, issuer.created_by)
         .await?
         .ok_or(AppError::NotFound)?;
     let now = Utc::now();
-    let txn = store::begin(&state.db).await?;
+    let txn = store::begin(&state.services.db).await?;
     if !store::issuers::transition(&txn, issuer_id, form.version, current, &next, reviewer.user.id, now).await? {
         return Err(AppError::ReviewConflict);
     }
@@ -500,7 +511,7 @@ pub async fn decide_issuer(
     if let Some(body) = ledger_body {
         queue_entry(&txn, body, now).await?;
     }
-    let link = state.absolute_url(&format!("/console/{id}"));
+    let link = state.services.absolute_url(&format!("/console/{id}"));
     let to = Email::parse(&applicant.email).map_err(|e| AppError::Internal(e.into()))?;
     let message = Mail::IssuerStatus {
         link: &link,
@@ -511,8 +522,8 @@ pub async fn decide_issuer(
     .render(&to, applicant.locale, &state.config.operator.name)?;
     mail::enqueue(&txn, message, now).await?;
     txn.commit().await?;
-    state.mail_wakeup.notify_one();
-    state.ledger_wakeup.notify_one();
+    state.services.mail_wakeup.notify_one();
+    state.services.ledger_wakeup.notify_one();
     tracing::info!(reviewer = %reviewer.user.id, issuer = %issuer_id, to = next.as_str(), "issuer status changed");
     Ok(Redirect::to(&format!("/review/issuers/{id}")).into_response())
 }
@@ -577,7 +588,7 @@ pub async fn audit(
     _reviewer: Reviewer,
     Query(query): Query<AuditQuery>,
 ) -> AppResult<Html<String>> {
-    let rows = store::audit::list(&state.db, &query.filter()?, Some(AUDIT_PAGE_ROWS)).await?;
+    let rows = store::audit::list(&state.services.db, &query.filter()?, Some(AUDIT_PAGE_ROWS)).await?;
     let rows = lines(&state, &ctx, rows).await?;
     render(AuditTemplate {
         ctx,
@@ -601,7 +612,7 @@ pub async fn audit_csv(
     if filter.from.is_none() || filter.until.is_none() {
         return Err(AppError::BadRequest);
     }
-    let rows = store::audit::list(&state.db, &filter, None).await?;
+    let rows = store::audit::list(&state.services.db, &filter, None).await?;
     let mut csv = CsvFile::new(&[
         "id",
         "at",

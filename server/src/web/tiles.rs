@@ -1,7 +1,7 @@
 //! The log as static objects (C2SP tlog-tiles): `/ledger/checkpoint`, `/ledger/tile/<L>/<N>`
 //! and `/ledger/tile/entries/<N>`, read from the blob store the tile publisher writes, never
-//! from the database, so a CDN in front can answer nearly every read. A tile's path names its
-//! contents for ever, so the tiles served lately are kept in memory and never go stale.
+//! from the database, so a CDN in front can answer nearly every read. These routes sit outside
+//! the session middleware and answer machines, so their refusals are always JSON.
 
 use axum::Json;
 use axum::extract::{Path, State};
@@ -11,14 +11,9 @@ use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use serde_json::json;
 
-use super::bytes_cache::BytesCache;
-use crate::app::AppState;
-use crate::blobs::{BlobError, ObjectName};
-use crate::ledger::tile_publisher::CHECKPOINT;
 use crate::ledger::tiles::Tile;
-
-/// Tiles and entry bundles by their canonical path.
-pub type TileCache = BytesCache<String>;
+use crate::services::ledger::tiles::{self, TileReadError};
+use crate::state::AppState;
 
 /// Tiles never change once written: cache them for a year.
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";
@@ -28,9 +23,9 @@ const SHORT_LIVED: &str = "public, max-age=5";
 
 /// `GET /ledger/checkpoint`: the latest published checkpoint.
 pub async fn checkpoint(State(state): State<AppState>) -> Response {
-    match read(&state, CHECKPOINT).await {
+    match tiles::checkpoint(&state.services).await {
         Ok(note) => found(note, "text/plain; charset=utf-8", SHORT_LIVED),
-        Err(refused) => refused,
+        Err(err) => refused(&err),
     }
 }
 
@@ -44,33 +39,24 @@ pub async fn tile(State(state): State<AppState>, Path(path): Path<String>) -> Re
              /ledger/tile/entries/<index>[.p/<width>], as C2SP tlog-tiles names them.",
         );
     };
-    let path = tile.path();
-    if let Some(bytes) = state.tiles.get(&path) {
-        return found(bytes, "application/octet-stream", IMMUTABLE);
-    }
-    match read(&state, &path).await {
-        Ok(bytes) => {
-            state.tiles.insert(path, bytes.clone());
-            found(bytes, "application/octet-stream", IMMUTABLE)
-        }
-        Err(refused) => refused,
+    match tiles::tile(&state.services, &tile).await {
+        Ok(bytes) => found(bytes, "application/octet-stream", IMMUTABLE),
+        Err(err) => refused(&err),
     }
 }
 
-/// The object under `ledger/<path>` in the blob store, or the refusal to send instead.
-async fn read(state: &AppState, path: &str) -> Result<Bytes, Response> {
-    let name = ObjectName::ledger(path).map_err(|_| not_published())?;
-    match state.blobs.get_named(&name).await {
-        Ok(bytes) => Ok(bytes),
-        Err(BlobError::NotFound) => Err(not_published()),
-        Err(err) => {
-            tracing::error!(error = %err, "cannot read a ledger tile from the blob store");
-            Err(refusal(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "tiles_unavailable",
-                "The ledger's tiles cannot be read right now; try again shortly.",
-            ))
-        }
+fn refused(err: &TileReadError) -> Response {
+    match err {
+        TileReadError::NotPublished => refusal(
+            StatusCode::NOT_FOUND,
+            "tile_not_published",
+            "This tile is not published (yet): fetch /ledger/checkpoint first and only the tiles its tree size has.",
+        ),
+        TileReadError::Unavailable(_) => refusal(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "tiles_unavailable",
+            "The ledger's tiles cannot be read right now; try again shortly.",
+        ),
     }
 }
 
@@ -84,14 +70,6 @@ fn found(bytes: Bytes, content_type: &'static str, cache: &'static str) -> Respo
         bytes,
     )
         .into_response()
-}
-
-fn not_published() -> Response {
-    refusal(
-        StatusCode::NOT_FOUND,
-        "tile_not_published",
-        "This tile is not published (yet): fetch /ledger/checkpoint first and only the tiles its tree size has.",
-    )
 }
 
 fn refusal(status: StatusCode, code: &'static str, message: &'static str) -> Response {

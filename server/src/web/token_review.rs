@@ -19,13 +19,13 @@ use super::confirmed;
 use super::context::RequestContext;
 use super::error::{AppError, AppResult};
 use super::ledger::queue_entries;
-use crate::app::AppState;
 use crate::domain::account::{Email, UserId};
 use crate::domain::audit::{AuditAction, AuditEntry, AuditSubject};
 use crate::domain::claim::{TokenId, TokenStatus, TokenTransitionError};
 use crate::domain::collection::CollectionId;
 use crate::ledger::entry::EntryBody;
 use crate::mail::{self, Mail, TokenNotice};
+use crate::state::AppState;
 use crate::store;
 use crate::store::collections::CollectionRecord;
 use crate::store::tokens::TokenRecord;
@@ -156,7 +156,7 @@ async fn apply(
             _ => MY_COLLECTION.to_owned(),
         };
         let message = Mail::TokenStatus {
-            link: &state.absolute_url(&link),
+            link: &state.services.absolute_url(&link),
             collection: &format!("{} {}", collection.terms.title, serials.join(", ")),
             status: decision.notice(),
             reason,
@@ -176,10 +176,10 @@ pub async fn decide(
     Path(id): Path<i64>,
     Form(form): Form<TokenDecisionForm>,
 ) -> AppResult<Response> {
-    let token = store::tokens::find(&state.db, TokenId(id))
+    let token = store::tokens::find(&state.services.db, TokenId(id))
         .await?
         .ok_or(AppError::NotFound)?;
-    let collection = store::collections::find(&state.db, token.collection)
+    let collection = store::collections::find(&state.services.db, token.collection)
         .await?
         .ok_or(AppError::NotFound)?;
     check_not_member(&state, reviewer.user.id, collection.issuer).await?;
@@ -195,14 +195,14 @@ pub async fn decide(
         reviewer: reviewer.user.id,
         now: Utc::now(),
     };
-    let txn = store::begin(&state.db).await?;
+    let txn = store::begin(&state.services.db).await?;
     store::tokens::lock_collection(&txn, collection.id).await?;
     if !apply(&state, &txn, &ctx, &collection, &[&token], change).await? {
         return Err(AppError::ReviewConflict);
     }
     txn.commit().await?;
-    state.mail_wakeup.notify_one();
-    state.ledger_wakeup.notify_one();
+    state.services.mail_wakeup.notify_one();
+    state.services.ledger_wakeup.notify_one();
     Ok(Redirect::to(&token_path(token.id)).into_response())
 }
 
@@ -217,7 +217,7 @@ pub async fn decide_collection(
     Path(id): Path<i64>,
     Form(form): Form<TokenDecisionForm>,
 ) -> AppResult<Response> {
-    let collection = store::collections::find(&state.db, CollectionId(id))
+    let collection = store::collections::find(&state.services.db, CollectionId(id))
         .await?
         .ok_or(AppError::NotFound)?;
     check_not_member(&state, reviewer.user.id, collection.issuer).await?;
@@ -226,7 +226,7 @@ pub async fn decide_collection(
         return Err(AppError::BadRequest);
     }
     let now = Utc::now();
-    let txn = store::begin(&state.db).await?;
+    let txn = store::begin(&state.services.db).await?;
     store::tokens::lock_collection(&txn, collection.id).await?;
     let tokens = store::tokens::of_collection(&txn, collection.id).await?;
     let mut next = None;
@@ -252,8 +252,8 @@ pub async fn decide_collection(
         }
     }
     txn.commit().await?;
-    state.mail_wakeup.notify_one();
-    state.ledger_wakeup.notify_one();
+    state.services.mail_wakeup.notify_one();
+    state.services.ledger_wakeup.notify_one();
     tracing::info!(collection = %collection.id, changed, ?decision, "collection tokens decided");
     Ok(Redirect::to(&format!("/review/collections/{id}")).into_response())
 }

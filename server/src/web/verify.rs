@@ -18,7 +18,6 @@ use super::error::AppResult;
 use super::form_result::{self, FormKey};
 use super::ledger::{UploadError, attestations_of, hash_upload};
 use super::render_with;
-use crate::app::AppState;
 use crate::crypto::{hex, parse_digest_hex};
 use crate::domain::collection::CollectionId;
 use crate::domain::issuer::IssuerId;
@@ -26,6 +25,7 @@ use crate::ledger::checkpoint::NoteError;
 use crate::ledger::entry::EntryBody;
 use crate::ledger::merkle::Side;
 use crate::ledger::receipt::{self, Receipt, ReceiptError, Trust, VerifiedReceipt};
+use crate::state::AppState;
 use crate::store;
 
 /// Largest receipt the page reads.
@@ -182,14 +182,14 @@ fn check(keys: &[String], receipt: &Receipt) -> Result<(ProofView, EntryBody), R
 
 /// An issuer's name, or its number when it is unknown here.
 async fn issuer_name(state: &AppState, id: u64) -> AppResult<String> {
-    let issuer = store::issuers::find(&state.db, IssuerId(id as i64)).await?;
+    let issuer = store::issuers::find(&state.services.db, IssuerId(id as i64)).await?;
     Ok(issuer.map_or_else(|| format!("#{id}"), |i| i.legal_name))
 }
 
 /// What the entry says, in the reader's language.
 async fn describe(state: &AppState, ctx: &RequestContext, body: &EntryBody) -> AppResult<Summary> {
     let collection_title = |id: u64| async move {
-        let record = store::collections::find(&state.db, CollectionId(id as i64)).await?;
+        let record = store::collections::find(&state.services.db, CollectionId(id as i64)).await?;
         AppResult::Ok(
             record
                 .filter(|r| r.status.is_public())
@@ -243,7 +243,8 @@ async fn describe(state: &AppState, ctx: &RequestContext, body: &EntryBody) -> A
         | EntryBody::TokenFrozen { collection_id, serial }
         | EntryBody::TokenUnfrozen { collection_id, serial }
         | EntryBody::TokenRevoked { collection_id, serial } => {
-            let token = store::tokens::by_serial(&state.db, CollectionId(*collection_id as i64), *serial).await?;
+            let token =
+                store::tokens::by_serial(&state.services.db, CollectionId(*collection_id as i64), *serial).await?;
             Summary {
                 text: ctx.tf(
                     &format!("proof.summary_{}", body.type_name()),
@@ -269,7 +270,7 @@ async fn lookup(
     file_name: Option<String>,
 ) -> AppResult<Outcome> {
     let mut attestations = Vec::new();
-    if let Some(checkpoint) = store::ledger::latest_checkpoint(&state.db).await? {
+    if let Some(checkpoint) = store::ledger::latest_checkpoint(&state.services.db).await? {
         let keys = super::ledger::verifier_keys(state).await?;
         for a in attestations_of(state, &digest, &checkpoint).await? {
             let proof = match check(&keys, &a.receipt) {
@@ -403,7 +404,7 @@ pub async fn receipt(State(state): State<AppState>, ctx: RequestContext, mut for
     };
     let location = format!("/verify?receipt={form_key}");
     let now = Utc::now();
-    let txn = store::begin(&state.db).await?;
+    let txn = store::begin(&state.services.db).await?;
     form_result::commit(
         &state,
         txn,
@@ -418,8 +419,8 @@ pub async fn receipt(State(state): State<AppState>, ctx: RequestContext, mut for
 
 /// The server's own receipt for ledger entry `index`, checked exactly as an uploaded one.
 async fn entry_outcome(state: &AppState, ctx: &RequestContext, index: u64) -> AppResult<Outcome> {
-    let checkpoint = store::ledger::latest_checkpoint(&state.db).await?;
-    let row = store::ledger::entry(&state.db, index).await?;
+    let checkpoint = store::ledger::latest_checkpoint(&state.services.db).await?;
+    let row = store::ledger::entry(&state.services.db, index).await?;
     match (row, checkpoint) {
         (Some(row), Some(checkpoint)) if (checkpoint.tree_size as u64) > index => {
             let receipt = super::ledger::receipt(state, &row, &checkpoint).await?;
@@ -444,7 +445,8 @@ async fn receipt_outcome(
                 collection_id, serial, ..
             } = body
             {
-                let token = store::tokens::by_serial(&state.db, CollectionId(collection_id as i64), serial).await?;
+                let token =
+                    store::tokens::by_serial(&state.services.db, CollectionId(collection_id as i64), serial).await?;
                 proof.token_status = token.map(|t| t.status.as_str());
             }
             proof.summary = Some(describe(state, ctx, &body).await?);
@@ -475,7 +477,7 @@ pub async fn offline(State(state): State<AppState>, ctx: RequestContext) -> AppR
         .map(|meta| meta.len().div_ceil(1024 * 1024));
     let page = OfflineTemplate {
         ctx,
-        verifier_key: state.checkpoint_signer.verifier_key(),
+        verifier_key: state.services.checkpoint_signer.verifier_key(),
         download,
     };
     Ok(super::render(page)?.into_response())

@@ -15,11 +15,9 @@
 //! rebuilt into the SHA3-256 tree of v1 and checked against v1's checkpoints, and the entry
 //! after them must commit to v1's final checkpoint.
 
-use sea_orm::DatabaseConnection;
-
-use super::checkpoint::{self, VerifiedCheckpoint};
-use super::entry::{Entry, EntryBody};
-use super::merkle::{self, Frontier, Hash, TreeHash, consistency_nodes, consistency_proof};
+use crate::ledger::checkpoint::{self, VerifiedCheckpoint};
+use crate::ledger::entry::{Entry, EntryBody};
+use crate::ledger::merkle::{self, Frontier, Hash, TreeHash, consistency_nodes, consistency_proof};
 use crate::store::{self, StoreError};
 
 const CHUNK: u64 = 10_000;
@@ -95,7 +93,7 @@ pub struct AuditReport {
 }
 
 pub async fn run(
-    db: &DatabaseConnection,
+    db: &store::Database,
     verifier_keys: &[String],
     outside: &[OutsideCheckpoint],
 ) -> Result<AuditReport, AuditError> {

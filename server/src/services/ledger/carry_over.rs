@@ -12,13 +12,13 @@
 use std::path::Path;
 
 use chrono::{DateTime, Utc};
-use sea_orm::DatabaseConnection;
 
-use super::checkpoint::{self, CheckpointSigner};
-use super::entry::{Entry, EntryBody};
-use super::merkle::{self, Frontier, NodeMap, TreeHash};
 use super::sequencer::{self, SequencerError};
-use super::signed_record::SignedRecord;
+use crate::ledger::checkpoint;
+use crate::ledger::entry::{Entry, EntryBody};
+use crate::ledger::merkle::{self, Frontier, NodeMap, TreeHash};
+use crate::ledger::signed_record::SignedRecord;
+use crate::ledger::signer::CheckpointSigner;
 use crate::store::{self, ledger::TreeState};
 
 /// How many entries are rehashed per read.
@@ -30,8 +30,6 @@ pub enum UpgradeError {
     Sequencer(#[from] SequencerError),
     #[error(transparent)]
     Store(#[from] store::StoreError),
-    #[error("database error: {0}")]
-    Db(#[from] sea_orm::DbErr),
     #[error("cannot read the ledger signing key or its record: {0}")]
     Io(#[from] std::io::Error),
     #[error(
@@ -42,7 +40,7 @@ pub enum UpgradeError {
     #[error("cannot close the v1 log: entry {index} is missing (run `keepsake ledger audit`)")]
     EntryMissing { index: u64 },
     #[error("cannot encode the log_continued entry: {0}")]
-    Encode(#[from] super::entry::EncodeError),
+    Encode(#[from] crate::ledger::entry::EncodeError),
 }
 
 /// The name of the v2 log that continues the v1 log named `v1_origin`: the same name without
@@ -64,7 +62,7 @@ pub struct Continued {
 /// Carries the log over into format v2 if it is still a v1 log named `v1_origin` whose key is
 /// at `key_file`; `None` if it already is v2.
 pub async fn carry_over(
-    db: &DatabaseConnection,
+    db: &store::Database,
     key_file: &Path,
     v1_origin: &str,
     now: DateTime<Utc>,
@@ -85,7 +83,7 @@ pub async fn carry_over(
     let state = store::ledger::lock_state(&txn).await?;
     if state.hash == TreeHash::Sha256 {
         // Another server of the installation carried it over meanwhile.
-        txn.commit().await?;
+        store::commit(txn).await?;
         return Ok(None);
     }
     let mut cache = NodeMap::default();
@@ -126,7 +124,7 @@ pub async fn carry_over(
         let (sequenced, tree) = sequencer::append(&txn, &v2, &carried, NodeMap::default(), pending, now).await?;
         signed = Some((tree, sequenced.checkpoint));
     }
-    txn.commit().await?;
+    store::commit(txn).await?;
     if let Some((tree, note)) = signed {
         sequencer::record(&v2, tree, &note)?;
     }
@@ -138,7 +136,7 @@ pub async fn carry_over(
 
 /// Replaces the stored leaf hashes and nodes of the first `size` entries with those of the
 /// SHA-256 tree; returns its root.
-async fn rehash(txn: &impl sea_orm::ConnectionTrait, size: u64) -> Result<merkle::Hash, UpgradeError> {
+async fn rehash(txn: &impl store::Connection, size: u64) -> Result<merkle::Hash, UpgradeError> {
     let h = TreeHash::Sha256;
     let mut frontier = Frontier::empty(h);
     let mut index = 0;

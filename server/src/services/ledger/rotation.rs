@@ -9,18 +9,16 @@
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
-use sea_orm::DatabaseConnection;
 
-use super::checkpoint::{self, CheckpointSigner};
-use super::signed_record::{SignedRecord, replace_file};
+use crate::ledger::checkpoint;
+use crate::ledger::signed_record::{SignedRecord, replace_file};
+use crate::ledger::signer::CheckpointSigner;
 use crate::store;
 
 #[derive(Debug, thiserror::Error)]
 pub enum RotationError {
     #[error(transparent)]
     Store(#[from] store::StoreError),
-    #[error("database error: {0}")]
-    Db(#[from] sea_orm::DbErr),
     #[error("{0}: {1}")]
     Io(String, std::io::Error),
     #[error("this installation has no ledger yet: its first start makes the key")]
@@ -48,7 +46,7 @@ fn next_key_file(key_file: &Path) -> PathBuf {
 }
 
 /// Rotates the key at `key_file` (every server of the installation stopped).
-pub async fn rotate(db: &DatabaseConnection, key_file: &Path, now: DateTime<Utc>) -> Result<Rotated, RotationError> {
+pub async fn rotate(db: &store::Database, key_file: &Path, now: DateTime<Utc>) -> Result<Rotated, RotationError> {
     let io = |what: &str, path: &Path| {
         let what = format!("{what} {}", path.display());
         move |err| RotationError::Io(what, err)
@@ -78,7 +76,7 @@ pub async fn rotate(db: &DatabaseConnection, key_file: &Path, now: DateTime<Utc>
             store::ledger::cosign_checkpoint(&txn, latest.tree_size as u64, &cosigned).await?;
         }
         store::installation::rotate_ledger_key(&txn, &pinned, &next.verifier_key(), now).await?;
-        txn.commit().await?;
+        store::commit(txn).await?;
         retired = Some(pinned);
     }
     let latest = store::ledger::latest_checkpoint(db).await?;

@@ -11,13 +11,12 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
-use sea_orm::{DatabaseConnection, DatabaseTransaction};
 
+use super::group_commit::{self, GroupCommit};
 use crate::domain::account::UserId;
 use crate::domain::claim::{ClaimFacts, ClaimRefusal, CodeState, TokenId, check_claim, holder_commitment};
 use crate::domain::claim_code::ClaimCode;
 use crate::domain::collection::{ClaimMode, CollectionId};
-use crate::group_commit::{self, GroupCommit};
 use crate::ledger::entry::{EncodeError, Entry, EntryBody};
 use crate::store::collections::CollectionRecord;
 use crate::store::tokens::{NewToken, TokenRecord};
@@ -82,12 +81,6 @@ pub enum MintError {
     KeyReused,
 }
 
-impl From<sea_orm::DbErr> for MintError {
-    fn from(err: sea_orm::DbErr) -> Self {
-        MintError::Store(StoreError::Db(err))
-    }
-}
-
 type Waiting = group_commit::Waiting<ClaimRequest, Result<Minted, MintError>>;
 
 /// The claim queue; cheap to clone.
@@ -98,7 +91,7 @@ pub struct Minter {
 
 impl Minter {
     /// Decides `request` in the next batch and waits for the answer.
-    pub async fn claim(&self, db: &DatabaseConnection, request: ClaimRequest) -> Result<Minted, MintError> {
+    pub async fn claim(&self, db: &store::Database, request: ClaimRequest) -> Result<Minted, MintError> {
         let db = db.clone();
         let decide = move |batch| {
             let db = db.clone();
@@ -112,7 +105,7 @@ impl Minter {
 }
 
 /// Decides a batch, in chunks of at most [`MAX_BATCH`] claims on one collection each.
-async fn decide_all(db: &DatabaseConnection, batch: Vec<Waiting>) {
+async fn decide_all(db: &store::Database, batch: Vec<Waiting>) {
     let mut by_collection: BTreeMap<CollectionId, Vec<Waiting>> = BTreeMap::new();
     for waiting in batch {
         by_collection
@@ -130,7 +123,7 @@ async fn decide_all(db: &DatabaseConnection, batch: Vec<Waiting>) {
 }
 
 /// One transaction for `claims`; if it fails, one transaction per claim.
-async fn decide_batch(db: &DatabaseConnection, collection: CollectionId, claims: Vec<Waiting>) {
+async fn decide_batch(db: &store::Database, collection: CollectionId, claims: Vec<Waiting>) {
     let requests: Vec<&ClaimRequest> = claims.iter().map(|w| &w.request).collect();
     let outcomes = match requests.as_slice() {
         [alone] => vec![decide_alone(db, alone).await],
@@ -153,7 +146,7 @@ async fn decide_batch(db: &DatabaseConnection, collection: CollectionId, claims:
 }
 
 /// A claim alone: a claim key that raced another server's answer finds its token.
-async fn decide_alone(db: &DatabaseConnection, request: &ClaimRequest) -> Result<Minted, MintError> {
+async fn decide_alone(db: &store::Database, request: &ClaimRequest) -> Result<Minted, MintError> {
     match decide_together(db, request.collection, &[request]).await {
         Ok(mut outcomes) => outcomes.pop().unwrap_or(Err(MintError::Interrupted)),
         Err(MintError::Store(StoreError::Conflict(_))) => {
@@ -209,7 +202,7 @@ enum Verdict {
 /// Decides `requests` on `collection` in one transaction with the collection locked. An error
 /// means nothing was written; refusals are per claim.
 async fn decide_together(
-    db: &DatabaseConnection,
+    db: &store::Database,
     collection: CollectionId,
     requests: &[&ClaimRequest],
 ) -> Result<Vec<Result<Minted, MintError>>, MintError> {
@@ -257,7 +250,7 @@ async fn decide_together(
     if tally.minted > record.claimed_count {
         store::tokens::set_claimed_count(&txn, collection, tally.minted).await?;
     }
-    txn.commit().await?;
+    store::commit(txn).await?;
     for mint in &planned {
         tracing::debug!(%collection, serial = mint.serial, "token minted");
     }
@@ -278,7 +271,7 @@ async fn decide_together(
 /// Applies the rule to one claim against the tally; on success plans its token and counts it.
 /// `Ok(Err(..))` is a refusal, `Err(..)` fails the batch.
 async fn plan<'a>(
-    txn: &DatabaseTransaction,
+    txn: &store::Transaction,
     record: &CollectionRecord,
     issuer_active: bool,
     tally: &mut Tally,
@@ -346,7 +339,7 @@ async fn plan<'a>(
 /// Writes the planned tokens, their ledger entries and code redemptions; returns the tokens'
 /// ids in plan order.
 async fn mint_planned(
-    txn: &DatabaseTransaction,
+    txn: &store::Transaction,
     planned: &[Planned<'_>],
     now: DateTime<Utc>,
 ) -> Result<Vec<TokenId>, MintError> {

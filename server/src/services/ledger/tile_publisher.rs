@@ -10,11 +10,9 @@
 //! emptied store, the next run starts from it and rewrites what may be missing. Tiles are
 //! immutable, so writing one again is harmless.
 
-use sea_orm::DatabaseConnection;
-
-use super::merkle::TreeHash;
-use super::tiles::{EntryTooLong, Tile, TileKind, entry_bundle};
 use crate::blobs::{BlobError, ObjectName, SharedBlobStore};
+use crate::ledger::merkle::TreeHash;
+use crate::ledger::tiles::{EntryTooLong, Tile, TileKind, entry_bundle};
 use crate::store::{self, StoreError};
 
 /// The most checkpoints one run moves past, so a long catch-up shows progress.
@@ -52,7 +50,7 @@ pub async fn published_size(blobs: &SharedBlobStore) -> Result<u64, PublishError
 /// Publishes the latest checkpoint signed after the tree of `published` (at most
 /// [`CHECKPOINTS_PER_RUN`] on); returns the size now published and whether more are waiting.
 pub async fn publish(
-    db: &DatabaseConnection,
+    db: &store::Database,
     blobs: &SharedBlobStore,
     published: u64,
 ) -> Result<(u64, bool), PublishError> {
@@ -80,7 +78,7 @@ pub async fn publish(
 }
 
 /// The contents of `tile`, from the stored nodes or entries.
-async fn tile_bytes(db: &DatabaseConnection, tile: &Tile) -> Result<Vec<u8>, PublishError> {
+async fn tile_bytes(db: &store::Database, tile: &Tile) -> Result<Vec<u8>, PublishError> {
     let span = tile.span();
     let missing = |found: usize| PublishError::Missing {
         path: tile.path(),

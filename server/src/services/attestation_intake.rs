@@ -7,10 +7,9 @@
 //! transaction each, so one bad row never fails its neighbours.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{DatabaseConnection, DbErr};
 
+use super::group_commit::{self, GroupCommit};
 use crate::domain::issuer::IssuerId;
-use crate::group_commit::{self, GroupCommit};
 use crate::ledger::merkle::Hash;
 use crate::store::{self, StoreError};
 
@@ -28,18 +27,27 @@ pub struct NewAttestation {
     pub now: DateTime<Utc>,
 }
 
-type Waiting = group_commit::Waiting<NewAttestation, Result<i64, StoreError>>;
+/// Why an attestation was not queued.
+#[derive(Debug, thiserror::Error)]
+pub enum IntakeError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("the attestation batch was interrupted")]
+    Interrupted,
+}
+
+type Waiting = group_commit::Waiting<NewAttestation, Result<i64, IntakeError>>;
 
 /// The attestation queue; cheap to clone.
 #[derive(Clone, Default)]
 pub struct AttestationIntake {
-    batches: GroupCommit<NewAttestation, Result<i64, StoreError>>,
+    batches: GroupCommit<NewAttestation, Result<i64, IntakeError>>,
 }
 
 impl AttestationIntake {
     /// Queues `attestation` for the ledger with the next batch; answers with its queue row
     /// once the batch committed.
-    pub async fn submit(&self, db: &DatabaseConnection, attestation: NewAttestation) -> Result<i64, StoreError> {
+    pub async fn submit(&self, db: &store::Database, attestation: NewAttestation) -> Result<i64, IntakeError> {
         let db = db.clone();
         let write = move |batch| {
             let db = db.clone();
@@ -49,11 +57,10 @@ impl AttestationIntake {
                 }
             }
         };
-        self.batches.submit(attestation, write).await.unwrap_or_else(|| {
-            Err(StoreError::Db(DbErr::Custom(
-                "the attestation batch was interrupted".into(),
-            )))
-        })
+        self.batches
+            .submit(attestation, write)
+            .await
+            .unwrap_or(Err(IntakeError::Interrupted))
     }
 }
 
@@ -68,7 +75,7 @@ fn chunks(mut batch: Vec<Waiting>) -> Vec<Vec<Waiting>> {
 }
 
 /// One transaction for `batch`; if it fails, one transaction per attestation.
-async fn write_batch(db: &DatabaseConnection, batch: Vec<Waiting>) {
+async fn write_batch(db: &store::Database, batch: Vec<Waiting>) {
     let attestations: Vec<&NewAttestation> = batch.iter().map(|w| &w.request).collect();
     let outcomes = match write_together(db, &attestations).await {
         Ok(queued) => queued.into_iter().map(Ok).collect(),
@@ -76,11 +83,12 @@ async fn write_batch(db: &DatabaseConnection, batch: Vec<Waiting>) {
             tracing::warn!(attestations = attestations.len(), error = %err, "attestation batch failed; writing one by one");
             let mut outcomes = Vec::with_capacity(attestations.len());
             for attestation in &attestations {
-                outcomes.push(write_together(db, &[attestation]).await.map(|mut ids| ids.remove(0)));
+                let alone = write_together(db, &[attestation]).await;
+                outcomes.push(alone.map(|mut ids| ids.remove(0)).map_err(IntakeError::from));
             }
             outcomes
         }
-        Err(err) => vec![Err(err)],
+        Err(err) => vec![Err(err.into())],
     };
     for (waiting, outcome) in batch.into_iter().zip(outcomes) {
         // The issuer may have hung up; the attestation stays queued and is found by its hash.
@@ -88,7 +96,7 @@ async fn write_batch(db: &DatabaseConnection, batch: Vec<Waiting>) {
     }
 }
 
-async fn write_together(db: &DatabaseConnection, attestations: &[&NewAttestation]) -> Result<Vec<i64>, StoreError> {
+async fn write_together(db: &store::Database, attestations: &[&NewAttestation]) -> Result<Vec<i64>, StoreError> {
     let now = attestations.iter().map(|a| a.now).max().unwrap_or_else(Utc::now);
     let entries: Vec<Vec<u8>> = attestations.iter().map(|a| a.entry.clone()).collect();
     let txn = store::begin(db).await?;
@@ -105,6 +113,6 @@ async fn write_together(db: &DatabaseConnection, attestations: &[&NewAttestation
         })
         .collect();
     store::attestations::record_many(&txn, rows).await?;
-    txn.commit().await?;
+    store::commit(txn).await?;
     Ok(queued)
 }

@@ -6,7 +6,7 @@
 //! GB 2312 characters and every CJK unified ideograph of the basic block, so rare characters in
 //! names such as 喆 or 堃 too; see `server/assets/fonts/OFL.txt`), so the image renders the same
 //! on a machine without any fonts installed. Characters outside the subset (the extension
-//! blocks) show as a box.
+//! blocks) show as a box. Cards drawn lately are kept in a [`CertificateCache`].
 
 use ab_glyph::{Font, FontRef, GlyphId, PxScale, ScaleFont, point};
 use image::imageops::FilterType;
@@ -14,10 +14,22 @@ use image::{DynamicImage, ImageFormat, Rgb, RgbImage};
 use qrcode::{Color, QrCode};
 use sha3::{Digest, Sha3_256};
 
-use super::certificate_cache::Fingerprint;
+use crate::bytes_cache::BytesCache;
 
-const REGULAR: &[u8] = include_bytes!("../../assets/fonts/NotoSansCJKsc-Regular-subset.otf");
-const BOLD: &[u8] = include_bytes!("../../assets/fonts/NotoSansCJKsc-Bold-subset.otf");
+const REGULAR: &[u8] = include_bytes!("../assets/fonts/NotoSansCJKsc-Regular-subset.otf");
+const BOLD: &[u8] = include_bytes!("../assets/fonts/NotoSansCJKsc-Bold-subset.otf");
+
+/// A card's fingerprint: SHA3-256 over everything drawn on it.
+pub type Fingerprint = [u8; 32];
+
+/// Rendered certificate images, kept in memory by what they show. Drawing a card takes tens of
+/// milliseconds of CPU, and a card shared on social media is fetched over and over; it only
+/// changes with the token's status, its ledger index and the reader's language, all of which
+/// are part of its [fingerprint](CertificateCard::fingerprint).
+pub type CertificateCache = BytesCache<Fingerprint>;
+
+/// Bytes of PNG the cache keeps at most: a few hundred typical cards (60–200 KiB each).
+pub const CACHE_BUDGET: usize = 32 * 1024 * 1024;
 
 pub const WIDTH: u32 = 1080;
 pub const HEIGHT: u32 = 1440;

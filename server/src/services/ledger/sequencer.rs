@@ -6,22 +6,22 @@
 //! transaction, so nothing is half-written and another server carries on.
 //!
 //! Before each batch, an empty one included, the stored tree must extend the latest
-//! checkpoint this server signed (its [`SignedRecord`](super::signed_record::SignedRecord),
+//! checkpoint this server signed (its [`SignedRecord`](crate::ledger::signed_record::SignedRecord),
 //! kept outside the database); a database rolled back or rewritten is refused, never signed
 //! again.
 
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use sea_orm::DatabaseConnection;
 
-use super::checkpoint::{self, CheckpointSigner};
-use super::entry;
-use super::merkle::{
+use crate::ledger::checkpoint;
+use crate::ledger::entry;
+use crate::ledger::merkle::{
     self, Frontier, Hash, NodeId, NodeMap, RightEdge, consistency_nodes, consistency_proof, inclusion_proof_beside,
     root_nodes, verify_consistency,
 };
-use super::signed_record::Signed;
+use crate::ledger::signed_record::Signed;
+use crate::ledger::signer::CheckpointSigner;
 use crate::store::ledger::TreeState;
 use crate::store::{self, StoreError};
 
@@ -29,8 +29,6 @@ use crate::store::{self, StoreError};
 pub enum SequencerError {
     #[error(transparent)]
     Store(#[from] StoreError),
-    #[error("database error: {0}")]
-    Db(#[from] sea_orm::DbErr),
     #[error(
         "refusing to sign: the stored tree nodes do not give the recorded root of the {size} entries (run \
          `keepsake ledger audit`)"
@@ -102,7 +100,7 @@ impl Sequenced {
 
 /// Checks that the stored tree `state` extends `signed`.
 pub(super) async fn check_extends(
-    txn: &impl sea_orm::ConnectionTrait,
+    txn: &impl store::Connection,
     cache: &mut NodeMap,
     signed: Signed,
     state: &TreeState,
@@ -146,7 +144,7 @@ pub(super) fn record(signer: &CheckpointSigner, signed: Signed, note: &str) -> R
 /// Fetches into `cache` the nodes of `ids` it does not hold yet; a node the store does not
 /// have either is an error, never a guess.
 async fn fetch_missing(
-    txn: &impl sea_orm::ConnectionTrait,
+    txn: &impl store::Connection,
     cache: &mut NodeMap,
     ids: Vec<NodeId>,
 ) -> Result<(), SequencerError> {
@@ -163,7 +161,7 @@ async fn fetch_missing(
 /// Sequences one batch of at most `batch_size` entries at `now`; returns it, or `None` when
 /// nothing was queued.
 pub async fn sequence_once(
-    db: &DatabaseConnection,
+    db: &store::Database,
     signer: &CheckpointSigner,
     batch_size: u64,
     now: DateTime<Utc>,
@@ -185,7 +183,7 @@ pub async fn sequence_once(
         } else {
             None
         };
-        txn.commit().await?;
+        store::commit(txn).await?;
         if let Some(latest) = latest
             && let Ok(checked) = checkpoint::verify(&latest.note, &signer.verifier_key())
             && (checked.size, checked.root) == (state.size, state.root)
@@ -199,7 +197,7 @@ pub async fn sequence_once(
         return Ok(None);
     }
     let (sequenced, signed) = append(&txn, signer, &state, cache, pending, now).await?;
-    txn.commit().await?;
+    store::commit(txn).await?;
     record(signer, signed, &sequenced.checkpoint)?;
     Ok(Some(sequenced))
 }
@@ -208,7 +206,7 @@ pub async fn sequence_once(
 /// holds the sequencer lock, and signs the new tree; the caller commits, then records the
 /// returned checkpoint. `cache` holds the nodes already read in the transaction.
 pub(super) async fn append(
-    txn: &impl sea_orm::ConnectionTrait,
+    txn: &impl store::Connection,
     signer: &CheckpointSigner,
     state: &TreeState,
     mut cache: NodeMap,
@@ -293,7 +291,7 @@ mod tests {
                 .await
                 .unwrap();
         }
-        txn.commit().await.unwrap();
+        store::commit(txn).await.unwrap();
 
         let batch = sequence_once(&db, &signer, 10_000, Utc::now()).await.unwrap().unwrap();
         assert_eq!(batch.len(), 10_000);

@@ -1,0 +1,148 @@
+//! The log's signing key: it signs each checkpoint, and cosigns the latest one when a rotation
+//! hands signing to a new key. The key lives in the data directory, never in the database, and
+//! so does the [`SignedRecord`] of the latest checkpoint it signed.
+
+use std::path::{Path, PathBuf};
+
+use aws_lc_rs::signature::{Ed25519KeyPair, KeyPair};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use chrono::{DateTime, Utc};
+
+use super::checkpoint::{COSIGNATURE_ALGORITHM, body, cosigned_message, key_id, key_id_of, verifier_key};
+use super::merkle::Hash;
+use super::signed_record::SignedRecord;
+use crate::crypto::Key;
+
+/// Signs checkpoints. The private key lives in the data directory, never in the database,
+/// and so does the signer's record of the latest checkpoint it signed.
+pub struct CheckpointSigner {
+    origin: String,
+    key: Ed25519KeyPair,
+    key_id: [u8; 4],
+    record: SignedRecord,
+}
+
+impl std::fmt::Debug for CheckpointSigner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "CheckpointSigner({})", self.verifier_key())
+    }
+}
+
+impl CheckpointSigner {
+    /// Loads the signing key (a 32-byte Ed25519 seed) from `path`, creating it on first start,
+    /// and the record of the latest checkpoint it signed from beside it.
+    pub fn load(path: &Path, origin: String) -> std::io::Result<Self> {
+        Self::load_with_record(path, origin, SignedRecord::beside(path))
+    }
+
+    /// [`load`](Self::load), keeping the record of the latest signed checkpoint at `record`.
+    pub fn load_with_record(path: &Path, origin: String, record: PathBuf) -> std::io::Result<Self> {
+        let invalid = |e: String| std::io::Error::new(std::io::ErrorKind::InvalidData, e);
+        let seed = Key::load_or_create(path)?;
+        let key = Ed25519KeyPair::from_seed_unchecked(seed.material()).map_err(|e| invalid(e.to_string()))?;
+        let key_id = key_id(&origin, key.public_key().as_ref());
+        let verifier_key = verifier_key(&origin, &key_id, key.public_key().as_ref());
+        let record = SignedRecord::load(record, &verifier_key).map_err(|e| invalid(e.to_string()))?;
+        Ok(Self {
+            origin,
+            key,
+            key_id,
+            record,
+        })
+    }
+
+    /// The latest checkpoint this signer signed, as far as it knows.
+    pub fn record(&self) -> &SignedRecord {
+        &self.record
+    }
+
+    pub fn origin(&self) -> &str {
+        &self.origin
+    }
+
+    /// `<name>+<hex key id>+<base64(0x01 || public key)>`.
+    pub fn verifier_key(&self) -> String {
+        verifier_key(&self.origin, &self.key_id, self.key.public_key().as_ref())
+    }
+
+    /// The signed note for a tree of `size` leaves with `root`, timestamped `now`.
+    pub fn sign(&self, size: u64, root: &Hash, now: DateTime<Utc>) -> String {
+        let body = body(&self.origin, size, root);
+        let signature = self.key.sign(body.as_bytes());
+        let mut blob = self.key_id.to_vec();
+        blob.extend_from_slice(signature.as_ref());
+        let seconds = u64::try_from(now.timestamp()).unwrap_or(0);
+        let timestamp = self.key.sign(cosigned_message(seconds, &body).as_bytes());
+        let public_key = self.key.public_key().as_ref();
+        let mut stamped = key_id_of(&self.origin, COSIGNATURE_ALGORITHM, public_key).to_vec();
+        stamped.extend_from_slice(&seconds.to_be_bytes());
+        stamped.extend_from_slice(timestamp.as_ref());
+        format!(
+            "{body}\n\u{2014} {origin} {}\n\u{2014} {origin} {}\n",
+            STANDARD.encode(blob),
+            STANDARD.encode(stamped),
+            origin = self.origin
+        )
+    }
+
+    /// `note` with this key's signature added, for a checkpoint another key signed: how a key
+    /// rotation ties the new key to the history the old one signed. `None` if `note` is not a
+    /// note.
+    pub fn cosign(&self, note: &str) -> Option<String> {
+        let (body, _) = note.split_once("\n\n")?;
+        let body = format!("{body}\n");
+        let signature = self.key.sign(body.as_bytes());
+        let mut blob = self.key_id.to_vec();
+        blob.extend_from_slice(signature.as_ref());
+        Some(format!("{note}\u{2014} {} {}\n", self.origin, STANDARD.encode(blob)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use aws_lc_rs::signature::{ED25519, UnparsedPublicKey};
+
+    use super::*;
+    use crate::ledger::checkpoint::verify;
+
+    fn at() -> DateTime<Utc> {
+        DateTime::from_timestamp(1_764_633_600, 0).unwrap()
+    }
+
+    fn signer(dir: &Path) -> CheckpointSigner {
+        CheckpointSigner::load(&dir.join("ledger.key"), "keepsake.example/ledger".into()).unwrap()
+    }
+
+    /// The timestamp line is a C2SP tlog-cosignature/v1: its key id uses algorithm byte 0x04,
+    /// its blob holds the time big-endian, and it signs `cosignature/v1\ntime <t>\n<body>`.
+    #[test]
+    fn the_timestamp_is_a_tlog_cosignature() {
+        let dir = tempfile::tempdir().unwrap();
+        let signer = signer(dir.path());
+        let note = signer.sign(42, &[7u8; 32], at());
+        let line = note.lines().last().unwrap();
+        let blob = STANDARD.decode(line.rsplit_once(' ').unwrap().1).unwrap();
+        assert_eq!(blob.len(), 4 + 8 + 64);
+        let public_key = signer.key.public_key().as_ref();
+        assert_eq!(blob[..4], key_id_of("keepsake.example/ledger", 0x04, public_key));
+        assert_eq!(u64::from_be_bytes(blob[4..12].try_into().unwrap()), 1_764_633_600);
+        let message = format!(
+            "cosignature/v1\ntime 1764633600\n{}",
+            body("keepsake.example/ledger", 42, &[7u8; 32])
+        );
+        assert!(
+            UnparsedPublicKey::new(&ED25519, public_key)
+                .verify(message.as_bytes(), &blob[12..])
+                .is_ok()
+        );
+        let mut later = blob.clone();
+        later[4..12].copy_from_slice(&1_764_633_601u64.to_be_bytes());
+        let restamped = note.replace(
+            line,
+            &format!("\u{2014} keepsake.example/ledger {}", STANDARD.encode(later)),
+        );
+        let checked = verify(&restamped, &signer.verifier_key()).unwrap();
+        assert_eq!(checked.signed_at, None, "a changed time is not the key's");
+    }
+}

@@ -4,8 +4,9 @@
 
 use crate::support::service_var;
 use bytes::Bytes;
-use keepsake::blobs::{Blob, BlobError, BlobKey, BlobStore, FsBlobStore, ObjectName, S3BlobStore};
+use keepsake::blobs::{Blob, BlobError, BlobStore, FsBlobStore, ObjectName, S3BlobStore};
 use keepsake::config::{S3Config, Secret};
+use keepsake::domain::blob_key::BlobKey;
 
 fn blob(bytes: impl Into<Bytes>, content_type: &str) -> Blob {
     Blob {

@@ -7,7 +7,8 @@ use std::path::PathBuf;
 use bytes::Bytes;
 use tokio::io::AsyncWriteExt;
 
-use super::{Blob, BlobError, BlobKey, BlobStore, MAX_BLOB_BYTES, ObjectName};
+use super::{Blob, BlobError, BlobStore, MAX_BLOB_BYTES, ObjectName};
+use crate::domain::blob_key::BlobKey;
 
 #[derive(Debug, Clone)]
 pub struct FsBlobStore {

@@ -14,8 +14,9 @@ use aws_sdk_s3::operation::list_objects_v2::{ListObjectsV2Error, ListObjectsV2Ou
 use aws_sdk_s3::primitives::ByteStream;
 use bytes::Bytes;
 
-use super::{Blob, BlobError, BlobKey, BlobStore, MAX_BLOB_BYTES, ObjectName};
+use super::{Blob, BlobError, BlobStore, MAX_BLOB_BYTES, ObjectName};
 use crate::config::S3Config;
+use crate::domain::blob_key::BlobKey;
 
 #[derive(Debug, Clone)]
 pub struct S3BlobStore {

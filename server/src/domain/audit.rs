@@ -2,10 +2,10 @@
 
 use std::fmt;
 
-use super::account::UserId;
-use super::claim::TokenId;
-use super::collection::CollectionId;
-use super::issuer::IssuerId;
+use super::ids::CollectionId;
+use super::ids::IssuerId;
+use super::ids::TokenId;
+use super::ids::UserId;
 
 /// What happened. The string forms are stored and shown; never rename one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -12,16 +12,6 @@ use sha3::{Digest, Sha3_256};
 
 use super::collection::{ClaimMode, CollectionStatus};
 
-/// A token's id in the database.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct TokenId(pub i64);
-
-impl std::fmt::Display for TokenId {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}", self.0)
-    }
-}
-
 /// Everything a claim is decided on.
 #[derive(Debug, Clone)]
 pub struct ClaimFacts<'a> {
@@ -191,82 +181,6 @@ pub fn legacy_holder_commitment(blind_index: &str, salt: &[u8; 32]) -> [u8; 32] 
     hasher.update(b"\n");
     hasher.update(salt);
     hasher.finalize().into()
-}
-
-/// A token's standing. The holder is not part of it: it never changes.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum TokenStatus {
-    Active,
-    Frozen { reason: String },
-    Revoked { reason: String },
-}
-
-impl TokenStatus {
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            TokenStatus::Active => "active",
-            TokenStatus::Frozen { .. } => "frozen",
-            TokenStatus::Revoked { .. } => "revoked",
-        }
-    }
-
-    pub fn from_parts(status: &str, reason: Option<&str>) -> Option<Self> {
-        let reason = || reason.unwrap_or_default().to_owned();
-        Some(match status {
-            "active" => TokenStatus::Active,
-            "frozen" => TokenStatus::Frozen { reason: reason() },
-            "revoked" => TokenStatus::Revoked { reason: reason() },
-            _ => return None,
-        })
-    }
-
-    pub fn reason(&self) -> Option<&str> {
-        match self {
-            TokenStatus::Active => None,
-            TokenStatus::Frozen { reason } | TokenStatus::Revoked { reason } => Some(reason),
-        }
-    }
-
-    /// A reviewer suspends an active token (a complaint under investigation).
-    pub fn freeze(&self, why: &str) -> Result<Self, TokenTransitionError> {
-        match self {
-            TokenStatus::Active => Ok(TokenStatus::Frozen { reason: reason(why)? }),
-            _ => Err(TokenTransitionError::Illegal),
-        }
-    }
-
-    /// A reviewer lifts a freeze: the investigation found nothing, and the token is the
-    /// holder's again as before. Freezing is temporary by nature; only revoking is final.
-    pub fn unfreeze(&self, why: &str) -> Result<Self, TokenTransitionError> {
-        match self {
-            TokenStatus::Frozen { .. } => {
-                reason(why)?;
-                Ok(TokenStatus::Active)
-            }
-            _ => Err(TokenTransitionError::Illegal),
-        }
-    }
-
-    /// A reviewer revokes a token for good; the ledger keeps both the mint and the revocation.
-    pub fn revoke(&self, why: &str) -> Result<Self, TokenTransitionError> {
-        match self {
-            TokenStatus::Active | TokenStatus::Frozen { .. } => Ok(TokenStatus::Revoked { reason: reason(why)? }),
-            TokenStatus::Revoked { .. } => Err(TokenTransitionError::Illegal),
-        }
-    }
-}
-
-fn reason(text: &str) -> Result<String, TokenTransitionError> {
-    super::given_reason(text).ok_or(TokenTransitionError::ReasonRequired)
-}
-
-/// A token status change that is not allowed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-pub enum TokenTransitionError {
-    #[error("a token can be frozen while active, unfrozen while frozen, and revoked unless already revoked")]
-    Illegal,
-    #[error("freezing, unfreezing or revoking a token needs a reason")]
-    ReasonRequired,
 }
 
 #[cfg(test)]
@@ -476,41 +390,6 @@ mod tests {
         assert_ne!(legacy, legacy_holder_commitment("index-a", &[2; 32]));
         assert_ne!(legacy, legacy_holder_commitment("index-b", &[1; 32]));
         assert_ne!(legacy, a, "the two kinds are separated by their tags");
-    }
-
-    #[test]
-    fn token_statuses_round_trip() {
-        for status in [
-            TokenStatus::Active,
-            TokenStatus::Frozen { reason: "r".into() },
-            TokenStatus::Revoked { reason: "r".into() },
-        ] {
-            assert_eq!(TokenStatus::from_parts(status.as_str(), status.reason()), Some(status));
-        }
-    }
-
-    #[test]
-    fn tokens_are_frozen_and_revoked_with_reasons() {
-        let frozen = TokenStatus::Active.freeze("投诉核查中").unwrap();
-        assert_eq!(frozen.as_str(), "frozen");
-        assert_eq!(frozen.freeze("again"), Err(TokenTransitionError::Illegal));
-        let revoked = frozen.revoke("侵权").unwrap();
-        assert_eq!(revoked.reason(), Some("侵权"));
-        assert_eq!(revoked.revoke("x"), Err(TokenTransitionError::Illegal));
-        assert_eq!(
-            TokenStatus::Active.revoke(" "),
-            Err(TokenTransitionError::ReasonRequired)
-        );
-    }
-
-    #[test]
-    fn a_freeze_is_lifted_with_a_reason_and_a_revocation_is_final() {
-        let frozen = TokenStatus::Active.freeze("投诉核查中").unwrap();
-        assert_eq!(frozen.unfreeze(""), Err(TokenTransitionError::ReasonRequired));
-        assert_eq!(frozen.unfreeze("核查无误"), Ok(TokenStatus::Active));
-        assert_eq!(TokenStatus::Active.unfreeze("x"), Err(TokenTransitionError::Illegal));
-        let revoked = frozen.revoke("侵权").unwrap();
-        assert_eq!(revoked.unfreeze("x"), Err(TokenTransitionError::Illegal));
     }
 
     proptest! {

@@ -6,7 +6,7 @@
 pub const MAX_DOCUMENT_BYTES: usize = 10 * 1024 * 1024;
 
 /// Which document an upload is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum DocumentKind {
     BusinessLicence,
     IcpCertificate,

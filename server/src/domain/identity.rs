@@ -160,8 +160,8 @@ pub enum ReviewRefusal {
 
 /// Reviewers never decide their own identity check.
 pub fn check_reviewer(
-    reviewer: crate::domain::account::UserId,
-    applicant: crate::domain::account::UserId,
+    reviewer: crate::domain::ids::UserId,
+    applicant: crate::domain::ids::UserId,
 ) -> Result<(), ReviewRefusal> {
     if reviewer == applicant {
         Err(ReviewRefusal::OwnIdentity)
@@ -370,7 +370,7 @@ mod tests {
 
     #[test]
     fn reviewers_cannot_decide_their_own_identity() {
-        use crate::domain::account::UserId;
+        use crate::domain::ids::UserId;
         assert_eq!(check_reviewer(UserId(1), UserId(1)), Err(ReviewRefusal::OwnIdentity));
         assert_eq!(check_reviewer(UserId(1), UserId(2)), Ok(()));
     }

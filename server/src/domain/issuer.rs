@@ -10,21 +10,49 @@
 //! Revocation is final. A suspended or revoked issuer can do nothing new; what it already
 //! issued stays valid and verifiable.
 
-use std::fmt;
+use chrono::{DateTime, Utc};
 
-use super::account::{Email, UserId};
+use super::account::Email;
+use super::blob_key::BlobKey;
 use super::credit_code::{CreditCodeError, UnifiedSocialCreditCode};
+use super::documents::DocumentKind;
 use super::filings::{BlockchainFilingNumber, FilingError, IcpFilingNumber};
+use super::ids::{DocumentId, IssuerId, UserId};
 use super::visible_text::{TextKind, check_visible};
 
-/// An issuer's id in the database.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct IssuerId(pub i64);
+/// An issuer: the organisation's registration as applied for, and where it stands.
+#[derive(Debug, Clone)]
+pub struct Issuer {
+    pub id: IssuerId,
+    pub legal_name: String,
+    pub credit_code: String,
+    pub icp_filing: String,
+    pub blockchain_filing: String,
+    pub contact_name: String,
+    pub contact_email: Email,
+    pub contact_phone: String,
+    /// The credit code's organisation code failed its own check: reviewers are warned.
+    pub org_code_warning: bool,
+    pub status: IssuerStatus,
+    /// Who applied; the issuer's first administrator.
+    pub created_by: UserId,
+    pub submitted_at: Option<DateTime<Utc>>,
+    /// The reviewer holding the case, and until when.
+    pub claimed_by: Option<UserId>,
+    pub claimed_until: Option<DateTime<Utc>>,
+    /// Bumped by every change: a decision on an older version is refused.
+    pub version: i32,
+}
 
-impl fmt::Display for IssuerId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.fmt(f)
-    }
+/// A document an issuer filed: the newest of each kind is the one on file.
+#[derive(Debug, Clone)]
+pub struct IssuerDocument {
+    pub id: DocumentId,
+    pub kind: DocumentKind,
+    pub blob_key: BlobKey,
+    pub content_type: String,
+    pub size: u64,
+    pub uploaded_at: DateTime<Utc>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -11,7 +11,7 @@ use moderation::phash::{DEFAULT_MAX_DISTANCE, matches_within};
 use moderation::{Allowlist, Assessment, Category, ListError, PerceptualHash, Severity, TermList, TextScreener};
 use serde::{Deserialize, Serialize};
 
-use super::collection::CollectionId;
+use super::ids::CollectionId;
 
 /// Most terms one admin form may add at once.
 pub const MAX_TERMS_PER_CHANGE: usize = 1_000;

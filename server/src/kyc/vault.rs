@@ -13,8 +13,8 @@
 use std::path::Path;
 
 use crate::crypto::{Key, OpenError, SealingKey};
-use crate::domain::account::UserId;
 use crate::domain::identity::ResidentIdNumber;
+use crate::domain::ids::UserId;
 
 /// The version written into new ciphertexts; older versions stay readable once rotation
 /// adds them.

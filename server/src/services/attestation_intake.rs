@@ -9,7 +9,7 @@
 use chrono::{DateTime, Utc};
 
 use super::group_commit::{self, GroupCommit};
-use crate::domain::issuer::IssuerId;
+use crate::domain::ids::IssuerId;
 use crate::ledger::merkle::Hash;
 use crate::store::{self, StoreError};
 

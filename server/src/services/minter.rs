@@ -13,13 +13,16 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use chrono::{DateTime, Utc};
 
 use super::group_commit::{self, GroupCommit};
-use crate::domain::account::UserId;
-use crate::domain::claim::{ClaimFacts, ClaimRefusal, CodeState, TokenId, check_claim, holder_commitment};
+use crate::domain::claim::{ClaimFacts, ClaimRefusal, CodeState, check_claim, holder_commitment};
 use crate::domain::claim_code::ClaimCode;
-use crate::domain::collection::{ClaimMode, CollectionId};
+use crate::domain::collection::ClaimMode;
+use crate::domain::collection::Collection;
+use crate::domain::ids::CollectionId;
+use crate::domain::ids::TokenId;
+use crate::domain::ids::UserId;
+use crate::domain::token::Token;
 use crate::ledger::entry::{EncodeError, Entry, EntryBody};
-use crate::store::collections::CollectionRecord;
-use crate::store::tokens::{NewToken, TokenRecord};
+use crate::store::tokens::NewToken;
 use crate::store::{self, StoreError};
 
 /// The most claims one transaction decides: bounds how long a batch holds the lock.
@@ -51,8 +54,8 @@ pub struct Minted {
     pub serial: u32,
 }
 
-impl From<&TokenRecord> for Minted {
-    fn from(token: &TokenRecord) -> Self {
+impl From<&Token> for Minted {
+    fn from(token: &Token) -> Self {
         Minted {
             token: token.id,
             collection: token.collection,
@@ -163,7 +166,7 @@ async fn decide_alone(db: &store::Database, request: &ClaimRequest) -> Result<Mi
 /// The answer to a claim whose key already claimed `token`: that token, if the claim was for
 /// its collection. Keys are scoped to the claimant and the collection, as idempotency keys are
 /// (the same key for another target is a mistake, not a retry).
-fn answer_again(token: &TokenRecord, request: &ClaimRequest) -> Result<Minted, MintError> {
+fn answer_again(token: &Token, request: &ClaimRequest) -> Result<Minted, MintError> {
     if token.collection == request.collection {
         Ok(Minted::from(token))
     } else {
@@ -272,7 +275,7 @@ async fn decide_together(
 /// `Ok(Err(..))` is a refusal, `Err(..)` fails the batch.
 async fn plan<'a>(
     txn: &store::Transaction,
-    record: &CollectionRecord,
+    record: &Collection,
     issuer_active: bool,
     tally: &mut Tally,
     request: &'a ClaimRequest,

@@ -6,7 +6,7 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFi
 use super::entities::claim_allowlist;
 use super::{StoreResult, insert_in_chunks};
 use crate::domain::account::Email;
-use crate::domain::collection::CollectionId;
+use crate::domain::ids::CollectionId;
 
 /// Adds the addresses not yet listed; returns how many were new.
 pub async fn add(

@@ -6,8 +6,8 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, Query
 
 use super::StoreResult;
 use super::entities::api_keys;
-use crate::domain::account::UserId;
-use crate::domain::issuer::IssuerId;
+use crate::domain::ids::IssuerId;
+use crate::domain::ids::UserId;
 
 pub use api_keys::Model as ApiKeyRow;
 

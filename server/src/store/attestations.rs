@@ -9,7 +9,7 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder
 use super::entities::{attestations, ledger_entries};
 use super::ledger::EntryRow;
 use super::{StoreResult, insert_in_chunks};
-use crate::domain::issuer::IssuerId;
+use crate::domain::ids::IssuerId;
 use crate::ledger::merkle::Hash;
 
 pub use attestations::Model as AttestationRow;

@@ -93,7 +93,7 @@ pub async fn latest_at(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::claim::TokenId;
+    use crate::domain::ids::TokenId;
     use crate::store::{self, INSERT_CHUNK};
 
     #[tokio::test]

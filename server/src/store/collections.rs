@@ -12,92 +12,67 @@ use sea_orm::{
 };
 
 use super::entities::{collections, issuers};
-use super::{StoreResult, in_chunks};
-use crate::domain::account::UserId;
-use crate::domain::collection::{ClaimMode, CollectionId, CollectionStatus, CollectionTerms};
-use crate::domain::issuer::IssuerId;
-use crate::domain::screening::{Finding, Screened};
+use super::{StoreResult, decoded, in_chunks};
+use crate::domain::blob_key::BlobKey;
+use crate::domain::collection::{Artwork, ClaimMode, Collection, CollectionStatus, CollectionTerms};
+use crate::domain::ids::{CollectionId, IssuerId, UserId};
+use crate::domain::screening::Screened;
 
-/// The stored artwork of a collection: the upload as sent, a clean re-encoding and two
-/// thumbnails in the blob store, and what screening needs to know about it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StoredArtwork {
-    /// SHA3-256 of the bytes as uploaded: what the ledger entry commits to.
-    pub content_hash: [u8; 32],
-    pub media_type: String,
-    pub width: u32,
-    pub height: u32,
-    pub bytes: u64,
-    pub original_key: String,
-    pub full_key: String,
-    pub large_key: String,
-    pub small_key: String,
-    pub perceptual_hash: PerceptualHash,
+const TABLE: &str = "collections";
+
+fn decode(m: collections::Model) -> StoreResult<Collection> {
+    let id = m.id;
+    let number = |value: i64, what| decoded(u64::try_from(value).ok(), TABLE, id, what);
+    let small = |value: i32, what| decoded(u32::try_from(value).ok(), TABLE, id, what);
+    let key = |raw: &str, what| decoded(BlobKey::parse(raw).ok(), TABLE, id, what);
+    let first_approval = m.first_approved_by.map(UserId);
+    Ok(Collection {
+        id: CollectionId(m.id),
+        issuer: IssuerId(m.issuer_id),
+        status: decoded(
+            CollectionStatus::from_parts(&m.status, m.status_reason.as_deref(), first_approval),
+            TABLE,
+            id,
+            "status",
+        )?,
+        reason_code: m.reason_code,
+        terms: CollectionTerms {
+            edition_size: small(m.edition_size, "edition_size")?,
+            per_person_limit: small(m.per_person_limit, "per_person_limit")?,
+            claim_starts_at: m.claim_starts_at,
+            claim_ends_at: m.claim_ends_at,
+            claim_mode: decoded(ClaimMode::parse(&m.claim_mode), TABLE, id, "claim_mode")?,
+            title: m.title,
+            description: m.description,
+        },
+        artwork: Artwork {
+            content_hash: decoded(m.content_hash.as_slice().try_into().ok(), TABLE, id, "content_hash")?,
+            width: small(m.artwork_width, "artwork_width")?,
+            height: small(m.artwork_height, "artwork_height")?,
+            bytes: number(m.artwork_bytes, "artwork_bytes")?,
+            original_key: key(&m.original_key, "original_key")?,
+            full_key: key(&m.full_key, "full_key")?,
+            large_key: key(&m.large_key, "large_key")?,
+            small_key: key(&m.small_key, "small_key")?,
+            // The hash's 64 bits are stored in a signed column.
+            perceptual_hash: PerceptualHash(m.perceptual_hash as u64),
+            media_type: m.artwork_type,
+        },
+        risk_score: decoded(u8::try_from(m.risk_score).ok(), TABLE, id, "risk_score")?,
+        findings: decoded(serde_json::from_str(&m.findings).ok(), TABLE, id, "findings")?,
+        list_versions: m.list_versions,
+        claimed_by: m.claimed_by.map(UserId),
+        claimed_until: m.claimed_until,
+        claimed_count: number(m.claimed_count, "claimed_count")?,
+        ledger_queue_id: m.ledger_queue_id,
+        created_at: m.created_at,
+        submitted_at: m.submitted_at,
+        version: m.version,
+    })
 }
 
-/// A collection as stored.
-#[derive(Debug, Clone)]
-pub struct CollectionRecord {
-    pub id: CollectionId,
-    pub issuer: IssuerId,
-    pub status: CollectionStatus,
-    pub reason_code: Option<String>,
-    pub terms: CollectionTerms,
-    pub artwork: StoredArtwork,
-    pub risk_score: u8,
-    pub findings: Vec<Finding>,
-    pub list_versions: String,
-    pub claimed_by: Option<UserId>,
-    pub claimed_until: Option<DateTime<Utc>>,
-    pub claimed_count: u64,
-    pub ledger_queue_id: Option<i64>,
-    pub created_at: DateTime<Utc>,
-    pub submitted_at: Option<DateTime<Utc>>,
-    pub version: i32,
-}
-
-impl From<collections::Model> for CollectionRecord {
-    fn from(m: collections::Model) -> Self {
-        let first_approval = m.first_approved_by.map(UserId);
-        CollectionRecord {
-            id: CollectionId(m.id),
-            issuer: IssuerId(m.issuer_id),
-            status: CollectionStatus::from_parts(&m.status, m.status_reason.as_deref(), first_approval)
-                .unwrap_or(CollectionStatus::Draft),
-            reason_code: m.reason_code,
-            terms: CollectionTerms {
-                title: m.title,
-                description: m.description,
-                edition_size: u32::try_from(m.edition_size).unwrap_or(0),
-                per_person_limit: u32::try_from(m.per_person_limit).unwrap_or(0),
-                claim_starts_at: m.claim_starts_at,
-                claim_ends_at: m.claim_ends_at,
-                claim_mode: ClaimMode::parse(&m.claim_mode).unwrap_or(ClaimMode::Open),
-            },
-            artwork: StoredArtwork {
-                content_hash: m.content_hash.as_slice().try_into().unwrap_or([0; 32]),
-                media_type: m.artwork_type,
-                width: u32::try_from(m.artwork_width).unwrap_or(0),
-                height: u32::try_from(m.artwork_height).unwrap_or(0),
-                bytes: u64::try_from(m.artwork_bytes).unwrap_or(0),
-                original_key: m.original_key,
-                full_key: m.full_key,
-                large_key: m.large_key,
-                small_key: m.small_key,
-                perceptual_hash: PerceptualHash(m.perceptual_hash as u64),
-            },
-            risk_score: u8::try_from(m.risk_score).unwrap_or(0),
-            findings: serde_json::from_str(&m.findings).unwrap_or_default(),
-            list_versions: m.list_versions,
-            claimed_by: m.claimed_by.map(UserId),
-            claimed_until: m.claimed_until,
-            claimed_count: u64::try_from(m.claimed_count).unwrap_or(0),
-            ledger_queue_id: m.ledger_queue_id,
-            created_at: m.created_at,
-            submitted_at: m.submitted_at,
-            version: m.version,
-        }
-    }
+fn decode_all(rows: Vec<collections::Model>) -> StoreResult<Vec<Collection>> {
+    rows.into_iter().map(decode).collect()
 }
 
 fn terms_columns(model: &mut collections::ActiveModel, terms: &CollectionTerms) {
@@ -110,16 +85,16 @@ fn terms_columns(model: &mut collections::ActiveModel, terms: &CollectionTerms) 
     model.claim_mode = Set(terms.claim_mode.as_str().to_owned());
 }
 
-fn artwork_columns(model: &mut collections::ActiveModel, artwork: &StoredArtwork) {
+fn artwork_columns(model: &mut collections::ActiveModel, artwork: &Artwork) {
     model.content_hash = Set(artwork.content_hash.to_vec());
     model.artwork_type = Set(artwork.media_type.clone());
     model.artwork_width = Set(i32::try_from(artwork.width).unwrap_or(i32::MAX));
     model.artwork_height = Set(i32::try_from(artwork.height).unwrap_or(i32::MAX));
     model.artwork_bytes = Set(i64::try_from(artwork.bytes).unwrap_or(i64::MAX));
-    model.original_key = Set(artwork.original_key.clone());
-    model.full_key = Set(artwork.full_key.clone());
-    model.large_key = Set(artwork.large_key.clone());
-    model.small_key = Set(artwork.small_key.clone());
+    model.original_key = Set(artwork.original_key.as_str().to_owned());
+    model.full_key = Set(artwork.full_key.as_str().to_owned());
+    model.large_key = Set(artwork.large_key.as_str().to_owned());
+    model.small_key = Set(artwork.small_key.as_str().to_owned());
     model.perceptual_hash = Set(artwork.perceptual_hash.0 as i64);
 }
 
@@ -128,7 +103,7 @@ pub async fn create(
     conn: &impl ConnectionTrait,
     issuer: IssuerId,
     terms: &CollectionTerms,
-    artwork: &StoredArtwork,
+    artwork: &Artwork,
     author: UserId,
     now: DateTime<Utc>,
 ) -> StoreResult<CollectionId> {
@@ -159,53 +134,49 @@ pub async fn create(
     Ok(CollectionId(model.insert(conn).await?.id))
 }
 
-pub async fn find(conn: &impl ConnectionTrait, id: CollectionId) -> StoreResult<Option<CollectionRecord>> {
-    Ok(collections::Entity::find_by_id(id.0)
+pub async fn find(conn: &impl ConnectionTrait, id: CollectionId) -> StoreResult<Option<Collection>> {
+    collections::Entity::find_by_id(id.0)
         .one(conn)
         .await?
-        .map(CollectionRecord::from))
+        .map(decode)
+        .transpose()
 }
 
 /// These collections by id (absent: no such collection).
 pub async fn find_many(
     conn: &impl ConnectionTrait,
     ids: &[CollectionId],
-) -> StoreResult<HashMap<CollectionId, CollectionRecord>> {
+) -> StoreResult<HashMap<CollectionId, Collection>> {
     let rows = in_chunks(ids, |chunk| {
         collections::Entity::find()
             .filter(collections::Column::Id.is_in(chunk.iter().map(|id| id.0)))
             .all(conn)
     })
     .await?;
-    Ok(rows
-        .into_iter()
-        .map(|m| (CollectionId(m.id), CollectionRecord::from(m)))
-        .collect())
+    rows.into_iter().map(|m| Ok((CollectionId(m.id), decode(m)?))).collect()
 }
 
 /// The issuer's collections, newest first.
-pub async fn of_issuer(conn: &impl ConnectionTrait, issuer: IssuerId) -> StoreResult<Vec<CollectionRecord>> {
-    Ok(collections::Entity::find()
-        .filter(collections::Column::IssuerId.eq(issuer.0))
-        .order_by_desc(collections::Column::Id)
-        .all(conn)
-        .await?
-        .into_iter()
-        .map(CollectionRecord::from)
-        .collect())
+pub async fn of_issuer(conn: &impl ConnectionTrait, issuer: IssuerId) -> StoreResult<Vec<Collection>> {
+    decode_all(
+        collections::Entity::find()
+            .filter(collections::Column::IssuerId.eq(issuer.0))
+            .order_by_desc(collections::Column::Id)
+            .all(conn)
+            .await?,
+    )
 }
 
 /// Cases waiting for a reviewer: highest risk first, then the longest waiting.
-pub async fn queue(conn: &impl ConnectionTrait) -> StoreResult<Vec<CollectionRecord>> {
-    Ok(collections::Entity::find()
-        .filter(collections::Column::Status.eq("in_review"))
-        .order_by_desc(collections::Column::RiskScore)
-        .order_by_asc(collections::Column::SubmittedAt)
-        .all(conn)
-        .await?
-        .into_iter()
-        .map(CollectionRecord::from)
-        .collect())
+pub async fn queue(conn: &impl ConnectionTrait) -> StoreResult<Vec<Collection>> {
+    decode_all(
+        collections::Entity::find()
+            .filter(collections::Column::Status.eq("in_review"))
+            .order_by_desc(collections::Column::RiskScore)
+            .order_by_asc(collections::Column::SubmittedAt)
+            .all(conn)
+            .await?,
+    )
 }
 
 /// Which public collections a list shows: one issuer's, and those whose title contains a text.
@@ -223,7 +194,7 @@ pub async fn public(
     now: DateTime<Utc>,
     limit: u64,
     offset: u64,
-) -> StoreResult<Vec<CollectionRecord>> {
+) -> StoreResult<Vec<Collection>> {
     let active_issuers = Query::select()
         .column(issuers::Column::Id)
         .from(issuers::Entity)
@@ -254,30 +225,28 @@ pub async fn public(
                 .like(LikeExpr::new(format!("%{escaped}%")).escape('\\')),
         );
     }
-    Ok(query
-        .order_by(Expr::Case(Box::new(Expr::case(claimable, 1).finally(0))), Order::Desc)
-        .order_by_desc(collections::Column::PublishedAt)
-        .order_by_desc(collections::Column::Id)
-        .limit(limit)
-        .offset(offset)
-        .all(conn)
-        .await?
-        .into_iter()
-        .map(CollectionRecord::from)
-        .collect())
+    decode_all(
+        query
+            .order_by(Expr::Case(Box::new(Expr::case(claimable, 1).finally(0))), Order::Desc)
+            .order_by_desc(collections::Column::PublishedAt)
+            .order_by_desc(collections::Column::Id)
+            .limit(limit)
+            .offset(offset)
+            .all(conn)
+            .await?,
+    )
 }
 
 /// Published and frozen collections, newest first, for reviewers to watch.
-pub async fn live(conn: &impl ConnectionTrait, limit: u64) -> StoreResult<Vec<CollectionRecord>> {
-    Ok(collections::Entity::find()
-        .filter(collections::Column::Status.is_in(["published", "frozen"]))
-        .order_by_desc(collections::Column::PublishedAt)
-        .limit(limit)
-        .all(conn)
-        .await?
-        .into_iter()
-        .map(CollectionRecord::from)
-        .collect())
+pub async fn live(conn: &impl ConnectionTrait, limit: u64) -> StoreResult<Vec<Collection>> {
+    decode_all(
+        collections::Entity::find()
+            .filter(collections::Column::Status.is_in(["published", "frozen"]))
+            .order_by_desc(collections::Column::PublishedAt)
+            .limit(limit)
+            .all(conn)
+            .await?,
+    )
 }
 
 /// Perceptual hashes of every artwork other issuers have submitted (drafts are private).
@@ -329,7 +298,7 @@ pub async fn edit(
     version: i32,
     from: &CollectionStatus,
     terms: &CollectionTerms,
-    artwork: Option<&StoredArtwork>,
+    artwork: Option<&Artwork>,
     now: DateTime<Utc>,
 ) -> StoreResult<bool> {
     let mut model = <collections::ActiveModel as Default>::default();
@@ -353,7 +322,7 @@ pub async fn record_screening(
     screened: &Screened,
     now: DateTime<Utc>,
 ) -> StoreResult<bool> {
-    let findings = serde_json::to_string(&screened.findings).map_err(|e| sea_orm::DbErr::Custom(e.to_string()))?;
+    let findings = serde_json::to_string(&screened.findings).expect("findings serialise");
     let result = update_at(id, version, from)
         .col_expr(collections::Column::Status, Expr::value(to.as_str()))
         .col_expr(collections::Column::StatusReason, Expr::value(Option::<String>::None))

@@ -6,8 +6,8 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, Query
 
 use super::StoreResult;
 use super::entities::email_tokens;
-use crate::domain::account::UserId;
 use crate::domain::email_token::{IssuedToken, TokenError, TokenPurpose};
+use crate::domain::ids::UserId;
 
 /// Stores a new link; `next` is where the person was going, for the page after the link.
 pub async fn insert(

@@ -8,9 +8,9 @@ use sea_orm::{
 };
 
 use super::entities::identities;
-use super::{StoreError, StoreResult};
-use crate::domain::account::UserId;
+use super::{StoreError, StoreResult, decoded};
 use crate::domain::identity::IdentityStatus;
+use crate::domain::ids::UserId;
 
 /// A stored identity. The sealed fields stay sealed until a reviewer's page opens them.
 #[derive(Debug, Clone)]
@@ -32,32 +32,28 @@ pub struct IdentityRecord {
     pub return_path: Option<String>,
 }
 
-impl From<identities::Model> for IdentityRecord {
-    fn from(m: identities::Model) -> Self {
-        let status = match m.status.as_str() {
-            "pending" => IdentityStatus::Pending,
-            "verified" => IdentityStatus::Verified,
-            "rejected" => IdentityStatus::Rejected {
-                reason: m.reject_reason.unwrap_or_default(),
-            },
-            _ => IdentityStatus::Unverified,
-        };
-        IdentityRecord {
-            user: UserId(m.user_id),
-            status,
-            sealed_name: m.legal_name_enc,
-            sealed_id_number: m.id_number_enc,
-            masked: m.id_masked,
-            province_known: m.province_known,
-            submitted_at: m.submitted_at,
-            decided_at: m.decided_at,
-            claimed_by: m.claimed_by.map(UserId),
-            claimed_until: m.claimed_until,
-            version: m.version,
-            blind_index: m.blind_index,
-            return_path: m.return_path,
-        }
-    }
+fn decode(m: identities::Model) -> StoreResult<IdentityRecord> {
+    let status = match (m.status.as_str(), m.reject_reason) {
+        ("pending", _) => IdentityStatus::Pending,
+        ("verified", _) => IdentityStatus::Verified,
+        ("rejected", Some(reason)) => IdentityStatus::Rejected { reason },
+        _ => return decoded(None, "identities", m.user_id, "status"),
+    };
+    Ok(IdentityRecord {
+        user: UserId(m.user_id),
+        status,
+        sealed_name: m.legal_name_enc,
+        sealed_id_number: m.id_number_enc,
+        masked: m.id_masked,
+        province_known: m.province_known,
+        submitted_at: m.submitted_at,
+        decided_at: m.decided_at,
+        claimed_by: m.claimed_by.map(UserId),
+        claimed_until: m.claimed_until,
+        version: m.version,
+        blind_index: m.blind_index,
+        return_path: m.return_path,
+    })
 }
 
 /// A new or corrected submission, already sealed.
@@ -74,10 +70,11 @@ pub struct Submission {
 }
 
 pub async fn find(conn: &impl ConnectionTrait, user: UserId) -> StoreResult<Option<IdentityRecord>> {
-    Ok(identities::Entity::find_by_id(user.0)
+    identities::Entity::find_by_id(user.0)
         .one(conn)
         .await?
-        .map(IdentityRecord::from))
+        .map(decode)
+        .transpose()
 }
 
 /// Stores a submission as pending (replacing a rejected one). An ID number already held by
@@ -119,14 +116,14 @@ pub async fn submit(
 
 /// Pending submissions, oldest first.
 pub async fn queue(conn: &impl ConnectionTrait) -> StoreResult<Vec<IdentityRecord>> {
-    Ok(identities::Entity::find()
+    identities::Entity::find()
         .filter(identities::Column::Status.eq(IdentityStatus::Pending.as_str()))
         .order_by_asc(identities::Column::SubmittedAt)
         .all(conn)
         .await?
         .into_iter()
-        .map(IdentityRecord::from)
-        .collect())
+        .map(decode)
+        .collect()
 }
 
 /// Takes the review lock on a pending submission until `until`, unless another reviewer

@@ -10,75 +10,52 @@ use sea_orm::{
 };
 
 use super::entities::{issuer_documents, issuer_invitations, issuer_members, issuers};
-use super::{StoreResult, in_chunks};
-use crate::domain::account::UserId;
+use super::{StoreResult, decoded, in_chunks};
+use crate::domain::account::Email;
+use crate::domain::blob_key::BlobKey;
 use crate::domain::documents::DocumentKind;
-use crate::domain::issuer::{IssuerApplication, IssuerId, IssuerStatus};
+use crate::domain::ids::{DocumentId, IssuerId, UserId};
+use crate::domain::issuer::{Issuer, IssuerApplication, IssuerDocument, IssuerStatus};
 
-/// An issuer as stored.
-#[derive(Debug, Clone)]
-pub struct IssuerRecord {
-    pub id: IssuerId,
-    pub legal_name: String,
-    pub credit_code: String,
-    pub icp_filing: String,
-    pub blockchain_filing: String,
-    pub contact_name: String,
-    pub contact_email: String,
-    pub contact_phone: String,
-    pub org_code_warning: bool,
-    pub status: IssuerStatus,
-    pub created_by: UserId,
-    pub submitted_at: Option<DateTime<Utc>>,
-    pub claimed_by: Option<UserId>,
-    pub claimed_until: Option<DateTime<Utc>>,
-    pub version: i32,
+const TABLE: &str = "issuers";
+
+fn decode(m: issuers::Model) -> StoreResult<Issuer> {
+    let id = m.id;
+    Ok(Issuer {
+        id: IssuerId(m.id),
+        status: decoded(
+            IssuerStatus::from_parts(&m.status, m.status_reason.as_deref()),
+            TABLE,
+            id,
+            "status",
+        )?,
+        contact_email: decoded(Email::parse(&m.contact_email).ok(), TABLE, id, "contact_email")?,
+        legal_name: m.legal_name,
+        credit_code: m.credit_code,
+        icp_filing: m.icp_filing,
+        blockchain_filing: m.blockchain_filing,
+        contact_name: m.contact_name,
+        contact_phone: m.contact_phone,
+        org_code_warning: m.org_code_warning,
+        created_by: UserId(m.created_by),
+        submitted_at: m.submitted_at,
+        claimed_by: m.claimed_by.map(UserId),
+        claimed_until: m.claimed_until,
+        version: m.version,
+    })
 }
 
-impl From<issuers::Model> for IssuerRecord {
-    fn from(m: issuers::Model) -> Self {
-        IssuerRecord {
-            id: IssuerId(m.id),
-            status: IssuerStatus::from_parts(&m.status, m.status_reason.as_deref()).unwrap_or(IssuerStatus::Draft),
-            legal_name: m.legal_name,
-            credit_code: m.credit_code,
-            icp_filing: m.icp_filing,
-            blockchain_filing: m.blockchain_filing,
-            contact_name: m.contact_name,
-            contact_email: m.contact_email,
-            contact_phone: m.contact_phone,
-            org_code_warning: m.org_code_warning,
-            created_by: UserId(m.created_by),
-            submitted_at: m.submitted_at,
-            claimed_by: m.claimed_by.map(UserId),
-            claimed_until: m.claimed_until,
-            version: m.version,
-        }
-    }
-}
-
-/// A stored document's metadata.
-#[derive(Debug, Clone)]
-pub struct DocumentRecord {
-    pub id: i64,
-    pub kind: String,
-    pub blob_key: String,
-    pub content_type: String,
-    pub size: i64,
-    pub uploaded_at: DateTime<Utc>,
-}
-
-impl From<issuer_documents::Model> for DocumentRecord {
-    fn from(m: issuer_documents::Model) -> Self {
-        DocumentRecord {
-            id: m.id,
-            kind: m.kind,
-            blob_key: m.blob_key,
-            content_type: m.content_type,
-            size: m.size,
-            uploaded_at: m.uploaded_at,
-        }
-    }
+fn decode_document(m: issuer_documents::Model) -> StoreResult<IssuerDocument> {
+    const DOCUMENTS: &str = "issuer_documents";
+    let id = m.id;
+    Ok(IssuerDocument {
+        id: DocumentId(m.id),
+        kind: decoded(DocumentKind::from_field(&m.kind), DOCUMENTS, id, "kind")?,
+        blob_key: decoded(BlobKey::parse(&m.blob_key).ok(), DOCUMENTS, id, "blob_key")?,
+        size: decoded(u64::try_from(m.size).ok(), DOCUMENTS, id, "size")?,
+        content_type: m.content_type,
+        uploaded_at: m.uploaded_at,
+    })
 }
 
 fn application_columns(model: &mut issuers::ActiveModel, application: &IssuerApplication) {
@@ -142,11 +119,12 @@ pub async fn resubmit(
     Ok(result.rows_affected == 1)
 }
 
-pub async fn find(conn: &impl ConnectionTrait, id: IssuerId) -> StoreResult<Option<IssuerRecord>> {
-    Ok(issuers::Entity::find_by_id(id.0)
+pub async fn find(conn: &impl ConnectionTrait, id: IssuerId) -> StoreResult<Option<Issuer>> {
+    issuers::Entity::find_by_id(id.0)
         .one(conn)
         .await?
-        .map(IssuerRecord::from))
+        .map(decode)
+        .transpose()
 }
 
 /// The legal names of these issuers (absent: no such issuer).
@@ -165,27 +143,27 @@ pub async fn legal_names(conn: &impl ConnectionTrait, ids: &[IssuerId]) -> Store
 }
 
 /// Applications waiting for a decision, oldest first.
-pub async fn queue(conn: &impl ConnectionTrait) -> StoreResult<Vec<IssuerRecord>> {
-    Ok(issuers::Entity::find()
+pub async fn queue(conn: &impl ConnectionTrait) -> StoreResult<Vec<Issuer>> {
+    issuers::Entity::find()
         .filter(issuers::Column::Status.eq(IssuerStatus::Submitted.as_str()))
         .order_by_asc(issuers::Column::SubmittedAt)
         .all(conn)
         .await?
         .into_iter()
-        .map(IssuerRecord::from)
-        .collect())
+        .map(decode)
+        .collect()
 }
 
 /// Issuers that have been decided (approved, suspended, revoked, rejected), newest first.
-pub async fn decided(conn: &impl ConnectionTrait) -> StoreResult<Vec<IssuerRecord>> {
-    Ok(issuers::Entity::find()
+pub async fn decided(conn: &impl ConnectionTrait) -> StoreResult<Vec<Issuer>> {
+    issuers::Entity::find()
         .filter(issuers::Column::Status.is_in(["approved", "suspended", "revoked", "rejected"]))
         .order_by_desc(issuers::Column::Id)
         .all(conn)
         .await?
         .into_iter()
-        .map(IssuerRecord::from)
-        .collect())
+        .map(decode)
+        .collect()
 }
 
 /// Takes the review lock on a submitted application (see `identities::claim`).
@@ -250,7 +228,7 @@ pub async fn add_document(
     conn: &impl ConnectionTrait,
     issuer: IssuerId,
     kind: DocumentKind,
-    blob_key: &str,
+    blob_key: &BlobKey,
     content_type: &str,
     size: usize,
     now: DateTime<Utc>,
@@ -258,7 +236,7 @@ pub async fn add_document(
     issuer_documents::ActiveModel {
         issuer_id: Set(issuer.0),
         kind: Set(kind.as_str().to_owned()),
-        blob_key: Set(blob_key.to_owned()),
+        blob_key: Set(blob_key.as_str().to_owned()),
         content_type: Set(content_type.to_owned()),
         size: Set(i64::try_from(size).unwrap_or(i64::MAX)),
         uploaded_at: Set(now),
@@ -270,24 +248,29 @@ pub async fn add_document(
 }
 
 /// The issuer's documents, newest first.
-pub async fn documents(conn: &impl ConnectionTrait, issuer: IssuerId) -> StoreResult<Vec<DocumentRecord>> {
-    Ok(issuer_documents::Entity::find()
+pub async fn documents(conn: &impl ConnectionTrait, issuer: IssuerId) -> StoreResult<Vec<IssuerDocument>> {
+    issuer_documents::Entity::find()
         .filter(issuer_documents::Column::IssuerId.eq(issuer.0))
         .order_by_desc(issuer_documents::Column::Id)
         .all(conn)
         .await?
         .into_iter()
-        .map(DocumentRecord::from)
-        .collect())
+        .map(decode_document)
+        .collect()
 }
 
 /// One document, only if it belongs to `issuer`.
-pub async fn document(conn: &impl ConnectionTrait, issuer: IssuerId, id: i64) -> StoreResult<Option<DocumentRecord>> {
-    Ok(issuer_documents::Entity::find_by_id(id)
+pub async fn document(
+    conn: &impl ConnectionTrait,
+    issuer: IssuerId,
+    id: DocumentId,
+) -> StoreResult<Option<IssuerDocument>> {
+    issuer_documents::Entity::find_by_id(id.0)
         .filter(issuer_documents::Column::IssuerId.eq(issuer.0))
         .one(conn)
         .await?
-        .map(DocumentRecord::from))
+        .map(decode_document)
+        .transpose()
 }
 
 /// Adds a member; adding an existing member changes nothing.
@@ -332,7 +315,7 @@ pub async fn members(conn: &impl ConnectionTrait, issuer: IssuerId) -> StoreResu
 }
 
 /// The issuers a user belongs to, with whether they administer each.
-pub async fn memberships_of(conn: &impl ConnectionTrait, user: UserId) -> StoreResult<Vec<(IssuerRecord, bool)>> {
+pub async fn memberships_of(conn: &impl ConnectionTrait, user: UserId) -> StoreResult<Vec<(Issuer, bool)>> {
     let rows = issuer_members::Entity::find()
         .filter(issuer_members::Column::UserId.eq(user.0))
         .all(conn)
@@ -349,7 +332,7 @@ pub async fn memberships_of(conn: &impl ConnectionTrait, user: UserId) -> StoreR
 pub async fn invite(
     conn: &impl ConnectionTrait,
     issuer: IssuerId,
-    email: &str,
+    email: &Email,
     token_hash: String,
     invited_by: UserId,
     now: DateTime<Utc>,
@@ -357,7 +340,7 @@ pub async fn invite(
 ) -> StoreResult<()> {
     issuer_invitations::ActiveModel {
         issuer_id: Set(issuer.0),
-        email: Set(email.to_owned()),
+        email: Set(email.as_str().to_owned()),
         token_hash: Set(token_hash),
         invited_by: Set(invited_by.0),
         created_at: Set(now),
@@ -375,14 +358,19 @@ pub async fn open_invitation(
     conn: &impl ConnectionTrait,
     token_hash: &str,
     now: DateTime<Utc>,
-) -> StoreResult<Option<(IssuerId, String)>> {
-    Ok(issuer_invitations::Entity::find()
+) -> StoreResult<Option<(IssuerId, Email)>> {
+    let invitation = issuer_invitations::Entity::find()
         .filter(issuer_invitations::Column::TokenHash.eq(token_hash))
         .filter(issuer_invitations::Column::AcceptedAt.is_null())
         .filter(issuer_invitations::Column::ExpiresAt.gt(now))
         .one(conn)
-        .await?
-        .map(|i| (IssuerId(i.issuer_id), i.email)))
+        .await?;
+    invitation
+        .map(|i| {
+            let email = decoded(Email::parse(&i.email).ok(), "issuer_invitations", i.id, "email")?;
+            Ok((IssuerId(i.issuer_id), email))
+        })
+        .transpose()
 }
 
 /// Uses an invitation up; false if it was already used.

@@ -13,7 +13,7 @@ use sea_orm::{
 };
 
 use super::entities::{ledger_checkpoints, ledger_entries, ledger_nodes, ledger_pending, ledger_state};
-use super::{INSERT_CHUNK, StoreError, StoreResult, in_chunks, insert_in_chunks};
+use super::{INSERT_CHUNK, StoreError, StoreResult, decoded, in_chunks, insert_in_chunks};
 use crate::ledger::merkle::{Hash, NodeId, NodeMap, TreeHash};
 
 pub use ledger_checkpoints::Model as CheckpointRow;
@@ -22,8 +22,16 @@ pub use ledger_entries::Model as EntryRow;
 /// Any number that is the same for every Keepsake server: the advisory lock's key.
 const SEQUENCER_LOCK: i64 = 0x4b53_4c45_4447_4552;
 
-fn hash_of(bytes: &[u8]) -> Hash {
-    bytes.try_into().unwrap_or([0; 32])
+/// A stored hash, which must be 32 bytes: anything else is a damaged row, never read as zeros.
+fn hash_of(bytes: &[u8], table: &'static str, id: impl ToString) -> StoreResult<Hash> {
+    decoded(bytes.try_into().ok(), table, id, "hash")
+}
+
+fn node_of(row: &ledger_nodes::Model) -> StoreResult<((u32, u64), Hash)> {
+    let id = || format!("({}, {})", row.level, row.idx);
+    let level = decoded(u32::try_from(row.level).ok(), "ledger_nodes", id(), "level")?;
+    let index = decoded(u64::try_from(row.idx).ok(), "ledger_nodes", id(), "idx")?;
+    Ok(((level, index), hash_of(&row.hash, "ledger_nodes", id())?))
 }
 
 /// The tree as stored.
@@ -49,17 +57,25 @@ impl TreeState {
         }
     }
 
-    fn of(row: ledger_state::Model) -> Self {
-        Self {
-            size: u64::try_from(row.tree_size).unwrap_or(0),
-            root: hash_of(&row.root_hash),
-            hash: if row.format == 1 {
-                TreeHash::Sha3_256
-            } else {
-                TreeHash::Sha256
+    fn of(row: ledger_state::Model) -> StoreResult<Self> {
+        Ok(Self {
+            size: decoded(u64::try_from(row.tree_size).ok(), "ledger_state", row.id, "tree_size")?,
+            root: hash_of(&row.root_hash, "ledger_state", row.id)?,
+            hash: match row.format {
+                1 => TreeHash::Sha3_256,
+                2 => TreeHash::Sha256,
+                _ => return decoded(None, "ledger_state", row.id, "format"),
             },
-            closed_v1_size: row.closed_v1_size.and_then(|size| u64::try_from(size).ok()),
-        }
+            closed_v1_size: match row.closed_v1_size {
+                Some(size) => Some(decoded(
+                    u64::try_from(size).ok(),
+                    "ledger_state",
+                    row.id,
+                    "closed_v1_size",
+                )?),
+                None => None,
+            },
+        })
     }
 }
 
@@ -127,7 +143,7 @@ pub async fn lock_state(conn: &impl ConnectionTrait) -> StoreResult<TreeState> {
     }
     let row = ledger_state::Entity::find_by_id(1).lock_exclusive().one(conn).await?;
     Ok(match row {
-        Some(row) => TreeState::of(row),
+        Some(row) => TreeState::of(row)?,
         None => {
             let empty = TreeState::empty();
             state_row(empty).insert(conn).await?;
@@ -148,10 +164,10 @@ fn state_row(state: TreeState) -> ledger_state::ActiveModel {
 
 /// The tree state, without locking.
 pub async fn state(conn: &impl ConnectionTrait) -> StoreResult<TreeState> {
-    Ok(ledger_state::Entity::find_by_id(1)
+    ledger_state::Entity::find_by_id(1)
         .one(conn)
         .await?
-        .map_or_else(TreeState::empty, TreeState::of))
+        .map_or_else(|| Ok(TreeState::empty()), TreeState::of)
 }
 
 /// Replaces the tree state (the lock held), as carrying a v1 log over into v2 does.
@@ -229,7 +245,8 @@ pub async fn nodes(conn: &impl ConnectionTrait, ids: &[NodeId]) -> StoreResult<N
             );
         }
         for row in ledger_nodes::Entity::find().filter(condition).all(conn).await? {
-            map.insert((row.level as u32, row.idx as u64), hash_of(&row.hash));
+            let (id, hash) = node_of(&row)?;
+            map.insert(id, hash);
         }
     }
     Ok(map)
@@ -249,10 +266,9 @@ pub async fn hashes_at_level(
         .order_by_asc(ledger_nodes::Column::Idx)
         .all(conn)
         .await?;
-    Ok(rows
-        .into_iter()
-        .map(|row| (row.idx as u64, hash_of(&row.hash)))
-        .collect())
+    rows.iter()
+        .map(|row| node_of(row).map(|((_, index), hash)| (index, hash)))
+        .collect()
 }
 
 /// The stored nodes that appending leaves `from..to` completed (each leaf node, and every
@@ -272,8 +288,9 @@ pub async fn nodes_completed_between(conn: &impl ConnectionTrait, from: u64, to:
                 .filter(ledger_nodes::Column::Idx.lt(end as i64))
                 .all(conn)
                 .await?;
-            for row in rows {
-                map.insert((row.level as u32, row.idx as u64), hash_of(&row.hash));
+            for row in &rows {
+                let (id, hash) = node_of(row)?;
+                map.insert(id, hash);
             }
         }
         level += 1;

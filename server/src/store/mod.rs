@@ -42,6 +42,14 @@ pub enum StoreError {
     /// A unique constraint refused the write; the payload names what was duplicated.
     #[error("{0} already exists")]
     Conflict(&'static str),
+    /// A stored row does not decode into its domain type: a bug or a damaged database, never
+    /// silently read as something else.
+    #[error("{table} row {id} does not decode: {what}")]
+    Corrupt {
+        table: &'static str,
+        id: String,
+        what: &'static str,
+    },
     #[error(transparent)]
     Db(#[from] DbErr),
 }
@@ -57,6 +65,21 @@ impl StoreError {
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Decodes one column of a stored row: `Err(Corrupt)` naming the table, row and column when
+/// `value` is `None`.
+pub(crate) fn decoded<T>(
+    value: Option<T>,
+    table: &'static str,
+    id: impl ToString,
+    what: &'static str,
+) -> StoreResult<T> {
+    value.ok_or_else(|| StoreError::Corrupt {
+        table,
+        id: id.to_string(),
+        what,
+    })
+}
 
 /// The database: a pool of connections, cheap to clone. Code outside `store` names it only by
 /// this alias and hands it to the repository functions; it never speaks sea-orm itself.

@@ -4,9 +4,9 @@ use chrono::{DateTime, Utc};
 use moderation::PerceptualHash;
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 
-use super::StoreResult;
 use super::entities::{image_blocklist, moderation_settings, moderation_terms};
-use crate::domain::account::UserId;
+use super::{StoreResult, decoded};
+use crate::domain::ids::UserId;
 use crate::domain::screening::{BlockedImage, PolicyTerm, ReviewPolicy, TermKind, parse_category};
 
 /// The id of the single settings row.
@@ -125,14 +125,19 @@ pub async fn unblock_image(conn: &impl ConnectionTrait, id: i64) -> StoreResult<
 
 /// The thresholds in force: the defaults until an admin sets them.
 pub async fn review_policy(conn: &impl ConnectionTrait) -> StoreResult<ReviewPolicy> {
-    Ok(moderation_settings::Entity::find_by_id(SETTINGS_ROW)
-        .one(conn)
-        .await?
-        .map(|m| ReviewPolicy {
-            four_eyes_score: u8::try_from(m.four_eyes_score).unwrap_or(100),
-            max_distance: u32::try_from(m.max_distance).unwrap_or(0),
-        })
-        .unwrap_or_default())
+    let Some(m) = moderation_settings::Entity::find_by_id(SETTINGS_ROW).one(conn).await? else {
+        return Ok(ReviewPolicy::default());
+    };
+    let number = |value: i32, what| decoded(u32::try_from(value).ok(), "moderation_settings", m.id, what);
+    Ok(ReviewPolicy {
+        four_eyes_score: decoded(
+            u8::try_from(m.four_eyes_score).ok(),
+            "moderation_settings",
+            m.id,
+            "four_eyes_score",
+        )?,
+        max_distance: number(m.max_distance, "max_distance")?,
+    })
 }
 
 pub async fn set_review_policy(

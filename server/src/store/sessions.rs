@@ -7,8 +7,8 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, Query
 
 use super::StoreResult;
 use super::entities::{identities, issuer_members, sessions, user_roles, users};
-use crate::domain::account::UserId;
 use crate::domain::identity::IdentityStatus;
+use crate::domain::ids::UserId;
 use crate::domain::role::Role;
 
 pub async fn create(

@@ -9,42 +9,31 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
 
 use super::entities::{collections, tokens};
-use super::{INSERT_CHUNK, LOOKUP_CHUNK, StoreError, StoreResult, in_chunks};
-use crate::domain::account::UserId;
-use crate::domain::claim::{TokenId, TokenStatus};
-use crate::domain::collection::CollectionId;
+use super::{INSERT_CHUNK, LOOKUP_CHUNK, StoreError, StoreResult, decoded, in_chunks};
+use crate::domain::ids::{CollectionId, TokenId, UserId};
+use crate::domain::token::{Token, TokenStatus};
 
-/// A token as stored.
-#[derive(Debug, Clone)]
-pub struct TokenRecord {
-    pub id: TokenId,
-    pub collection: CollectionId,
-    pub serial: u32,
-    pub holder: UserId,
-    /// The holder's identity blind index, which the commitment is over.
-    pub holder_index: String,
-    pub status: TokenStatus,
-    pub salt: [u8; 32],
-    pub commitment: [u8; 32],
-    pub ledger_queue_id: i64,
-    pub claimed_at: DateTime<Utc>,
-}
+const TABLE: &str = "tokens";
 
-impl From<tokens::Model> for TokenRecord {
-    fn from(m: tokens::Model) -> Self {
-        TokenRecord {
-            id: TokenId(m.id),
-            collection: CollectionId(m.collection_id),
-            serial: u32::try_from(m.serial).unwrap_or(0),
-            holder: UserId(m.holder_user_id),
-            holder_index: m.holder_index,
-            status: TokenStatus::from_parts(&m.status, m.status_reason.as_deref()).unwrap_or(TokenStatus::Active),
-            salt: m.salt.as_slice().try_into().unwrap_or([0; 32]),
-            commitment: m.commitment.as_slice().try_into().unwrap_or([0; 32]),
-            ledger_queue_id: m.ledger_queue_id,
-            claimed_at: m.claimed_at,
-        }
-    }
+fn decode(m: tokens::Model) -> StoreResult<Token> {
+    let id = m.id;
+    Ok(Token {
+        id: TokenId(m.id),
+        collection: CollectionId(m.collection_id),
+        serial: decoded(u32::try_from(m.serial).ok(), TABLE, id, "serial")?,
+        holder: UserId(m.holder_user_id),
+        status: decoded(
+            TokenStatus::from_parts(&m.status, m.status_reason.as_deref()),
+            TABLE,
+            id,
+            "status",
+        )?,
+        salt: decoded(m.salt.as_slice().try_into().ok(), TABLE, id, "salt")?,
+        commitment: decoded(m.commitment.as_slice().try_into().ok(), TABLE, id, "commitment")?,
+        holder_index: m.holder_index,
+        ledger_queue_id: m.ledger_queue_id,
+        claimed_at: m.claimed_at,
+    })
 }
 
 /// A token about to be minted.
@@ -103,7 +92,7 @@ pub async fn held_by_many(
 pub async fn by_claim_keys(
     conn: &impl ConnectionTrait,
     keys: &[(UserId, &str)],
-) -> StoreResult<HashMap<(UserId, String), TokenRecord>> {
+) -> StoreResult<HashMap<(UserId, String), Token>> {
     // Each chunk's query matches its claimants and keys crosswise; only asked pairs are kept.
     let rows = in_chunks(keys, |chunk| {
         tokens::Entity::find()
@@ -113,30 +102,21 @@ pub async fn by_claim_keys(
     })
     .await?;
     let wanted: HashSet<(UserId, &str)> = keys.iter().copied().collect();
-    Ok(rows
-        .into_iter()
+    rows.into_iter()
         .filter(|row| wanted.contains(&(UserId(row.holder_user_id), row.claim_key.as_str())))
-        .map(|row| {
-            (
-                (UserId(row.holder_user_id), row.claim_key.clone()),
-                TokenRecord::from(row),
-            )
-        })
-        .collect())
+        .map(|row| Ok(((UserId(row.holder_user_id), row.claim_key.clone()), decode(row)?)))
+        .collect()
 }
 
 /// The token an earlier claim with this key minted, if any.
-pub async fn by_claim_key(
-    conn: &impl ConnectionTrait,
-    holder: UserId,
-    claim_key: &str,
-) -> StoreResult<Option<TokenRecord>> {
-    Ok(tokens::Entity::find()
+pub async fn by_claim_key(conn: &impl ConnectionTrait, holder: UserId, claim_key: &str) -> StoreResult<Option<Token>> {
+    tokens::Entity::find()
         .filter(tokens::Column::HolderUserId.eq(holder.0))
         .filter(tokens::Column::ClaimKey.eq(claim_key))
         .one(conn)
         .await?
-        .map(TokenRecord::from))
+        .map(decode)
+        .transpose()
 }
 
 /// Writes the tokens; returns their ids in the order given. The caller counts them against the
@@ -197,11 +177,7 @@ pub async fn set_claimed_count(conn: &impl ConnectionTrait, collection: Collecti
 
 /// Changes these tokens' status (never their holder), each only from the status it was read
 /// with; false if any of them changed meanwhile (the caller then rolls back).
-pub async fn set_status_many(
-    conn: &impl ConnectionTrait,
-    read: &[&TokenRecord],
-    to: &TokenStatus,
-) -> StoreResult<bool> {
+pub async fn set_status_many(conn: &impl ConnectionTrait, read: &[&Token], to: &TokenStatus) -> StoreResult<bool> {
     let mut by_status: HashMap<&str, Vec<i64>> = HashMap::new();
     for token in read {
         by_status.entry(token.status.as_str()).or_default().push(token.id.0);
@@ -230,29 +206,34 @@ pub async fn by_serial(
     conn: &impl ConnectionTrait,
     collection: CollectionId,
     serial: u32,
-) -> StoreResult<Option<TokenRecord>> {
-    Ok(tokens::Entity::find()
+) -> StoreResult<Option<Token>> {
+    tokens::Entity::find()
         .filter(tokens::Column::CollectionId.eq(collection.0))
         .filter(tokens::Column::Serial.eq(i32::try_from(serial).unwrap_or(i32::MAX)))
         .one(conn)
         .await?
-        .map(TokenRecord::from))
+        .map(decode)
+        .transpose()
 }
 
-pub async fn find(conn: &impl ConnectionTrait, id: TokenId) -> StoreResult<Option<TokenRecord>> {
-    Ok(tokens::Entity::find_by_id(id.0).one(conn).await?.map(TokenRecord::from))
+pub async fn find(conn: &impl ConnectionTrait, id: TokenId) -> StoreResult<Option<Token>> {
+    tokens::Entity::find_by_id(id.0)
+        .one(conn)
+        .await?
+        .map(decode)
+        .transpose()
 }
 
 /// A collection's tokens in serial order.
-pub async fn of_collection(conn: &impl ConnectionTrait, collection: CollectionId) -> StoreResult<Vec<TokenRecord>> {
-    Ok(tokens::Entity::find()
+pub async fn of_collection(conn: &impl ConnectionTrait, collection: CollectionId) -> StoreResult<Vec<Token>> {
+    tokens::Entity::find()
         .filter(tokens::Column::CollectionId.eq(collection.0))
         .order_by_asc(tokens::Column::Serial)
         .all(conn)
         .await?
         .into_iter()
-        .map(TokenRecord::from)
-        .collect())
+        .map(decode)
+        .collect()
 }
 
 /// When each token of a collection was claimed: all the dashboard's chart needs.
@@ -271,24 +252,25 @@ pub async fn first_held_in(
     conn: &impl ConnectionTrait,
     holder: UserId,
     collection: CollectionId,
-) -> StoreResult<Option<TokenRecord>> {
-    Ok(tokens::Entity::find()
+) -> StoreResult<Option<Token>> {
+    tokens::Entity::find()
         .filter(tokens::Column::HolderUserId.eq(holder.0))
         .filter(tokens::Column::CollectionId.eq(collection.0))
         .order_by_asc(tokens::Column::Serial)
         .one(conn)
         .await?
-        .map(TokenRecord::from))
+        .map(decode)
+        .transpose()
 }
 
 /// A person's tokens, newest first.
-pub async fn of_holder(conn: &impl ConnectionTrait, holder: UserId) -> StoreResult<Vec<TokenRecord>> {
-    Ok(tokens::Entity::find()
+pub async fn of_holder(conn: &impl ConnectionTrait, holder: UserId) -> StoreResult<Vec<Token>> {
+    tokens::Entity::find()
         .filter(tokens::Column::HolderUserId.eq(holder.0))
         .order_by_desc(tokens::Column::Id)
         .all(conn)
         .await?
         .into_iter()
-        .map(TokenRecord::from)
-        .collect())
+        .map(decode)
+        .collect()
 }

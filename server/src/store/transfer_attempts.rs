@@ -10,7 +10,7 @@ use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
 
 use super::StoreResult;
 use super::entities::{transfer_allowances, transfer_attempts};
-use crate::domain::claim::TokenId;
+use crate::domain::ids::TokenId;
 
 fn from_ms(ms: i64) -> DateTime<Utc> {
     DateTime::from_timestamp_millis(ms).unwrap_or(DateTime::<Utc>::MAX_UTC)

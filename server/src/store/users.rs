@@ -9,33 +9,34 @@ use sea_orm::{
 };
 
 use super::entities::{user_roles, users};
-use super::{StoreError, StoreResult, in_chunks};
-use crate::domain::account::{Email, UserId};
+use super::{StoreError, StoreResult, decoded, in_chunks};
+use crate::domain::account::Email;
+use crate::domain::ids::UserId;
 use crate::domain::role::Role;
 use crate::i18n::Locale;
 
-/// An account as stored.
+/// An account.
 #[derive(Debug, Clone)]
 pub struct User {
     pub id: UserId,
-    pub email: String,
+    pub email: Email,
     pub password_hash: String,
     pub email_verified_at: Option<DateTime<Utc>>,
     pub locale: Locale,
     pub created_at: DateTime<Utc>,
 }
 
-impl From<users::Model> for User {
-    fn from(m: users::Model) -> Self {
-        User {
-            id: UserId(m.id),
-            email: m.email,
-            password_hash: m.password_hash,
-            email_verified_at: m.email_verified_at,
-            locale: Locale::from_tag(&m.locale).unwrap_or_default(),
-            created_at: m.created_at,
-        }
-    }
+const TABLE: &str = "users";
+
+fn decode(m: users::Model) -> StoreResult<User> {
+    Ok(User {
+        id: UserId(m.id),
+        email: decoded(Email::parse(&m.email).ok(), TABLE, m.id, "email")?,
+        locale: decoded(Locale::from_tag(&m.locale), TABLE, m.id, "locale")?,
+        password_hash: m.password_hash,
+        email_verified_at: m.email_verified_at,
+        created_at: m.created_at,
+    })
 }
 
 /// Creates an account; a taken email answers [`StoreError::Conflict`].
@@ -61,7 +62,7 @@ pub async fn create(
 }
 
 pub async fn find(conn: &impl ConnectionTrait, id: UserId) -> StoreResult<Option<User>> {
-    Ok(users::Entity::find_by_id(id.0).one(conn).await?.map(User::from))
+    users::Entity::find_by_id(id.0).one(conn).await?.map(decode).transpose()
 }
 
 /// These accounts by id (absent: no such account).
@@ -72,15 +73,16 @@ pub async fn find_many(conn: &impl ConnectionTrait, ids: &[UserId]) -> StoreResu
             .all(conn)
     })
     .await?;
-    Ok(rows.into_iter().map(|m| (UserId(m.id), User::from(m))).collect())
+    rows.into_iter().map(|m| Ok((UserId(m.id), decode(m)?))).collect()
 }
 
 pub async fn find_by_email(conn: &impl ConnectionTrait, email: &Email) -> StoreResult<Option<User>> {
-    Ok(users::Entity::find()
+    users::Entity::find()
         .filter(users::Column::Email.eq(email.as_str()))
         .one(conn)
         .await?
-        .map(User::from))
+        .map(decode)
+        .transpose()
 }
 
 pub async fn mark_email_verified(conn: &impl ConnectionTrait, id: UserId, now: DateTime<Utc>) -> StoreResult<()> {
@@ -180,8 +182,38 @@ pub async fn list_with_roles(
                 .filter(|g| g.user_id == u.id)
                 .filter_map(|g| g.role.parse().ok())
                 .collect();
-            (User::from(u), roles)
+            Ok((decode(u)?, roles))
         })
-        .collect();
+        .collect::<StoreResult<_>>()?;
     Ok((list, total))
+}
+
+#[cfg(test)]
+mod tests {
+    use sea_orm::sea_query::Expr;
+
+    use super::*;
+    use crate::store;
+
+    /// A row that does not decode is an error naming it, never a silent default.
+    #[tokio::test]
+    async fn a_damaged_row_is_corrupt_not_defaulted() {
+        let (_dir, db) = store::scratch_database().await;
+        let email = Email::parse("a@example.com").unwrap();
+        let id = create(&db, &email, "hash".into(), Locale::En, Utc::now())
+            .await
+            .unwrap();
+        assert_eq!(find(&db, id).await.unwrap().unwrap().email, email);
+        users::Entity::update_many()
+            .col_expr(users::Column::Locale, Expr::value("tlh"))
+            .exec(&db)
+            .await
+            .unwrap();
+        match find(&db, id).await {
+            Err(StoreError::Corrupt { table, id: row, what }) => {
+                assert_eq!((table, row, what), ("users", id.to_string(), "locale"));
+            }
+            other => panic!("expected a corrupt row, got {other:?}"),
+        }
+    }
 }

@@ -107,7 +107,7 @@ async fn queue_link_mail(
         TokenPurpose::ResetPassword => state.services.absolute_url(&format!("/password/reset/{token}")),
         TokenPurpose::UnlockLogin => state.services.absolute_url(&format!("/login/unlock/{token}")),
     };
-    let email = Email::parse(&user.email).map_err(|e| AppError::Internal(e.into()))?;
+    let email = user.email.clone();
     let mail = match purpose {
         TokenPurpose::VerifyEmail => Mail::VerifyEmail { link: &link },
         TokenPurpose::ResetPassword => Mail::ResetPassword { link: &link },
@@ -486,7 +486,7 @@ pub async fn reset(
     let user = store::users::find(&state.services.db, user_id)
         .await?
         .ok_or(AppError::InvalidLink)?;
-    let email = Email::parse(&user.email).map_err(|e| AppError::Internal(e.into()))?;
+    let email = user.email.clone();
     let password = match NewPassword::parse(&form.password, &form.password_confirm, &email) {
         Ok(password) => password,
         Err(e) => {
@@ -541,7 +541,7 @@ pub async fn unlock(State(state): State<AppState>, Path(token): Path<String>) ->
         AppError::InvalidLink
     })?;
     let user = store::users::find(&txn, user_id).await?.ok_or(AppError::InvalidLink)?;
-    let email = Email::parse(&user.email).map_err(|e| AppError::Internal(e.into()))?;
+    let email = user.email.clone();
     store::login_failures::clear_account(&txn, &counted_account(&state, email.as_str())).await?;
     txn.commit().await?;
     tracing::info!(user = %user_id, "account unlocked by its owner");

@@ -12,8 +12,8 @@ use super::auth::Admin;
 use super::context::RequestContext;
 use super::error::{AppError, AppResult};
 use super::{render, render_with};
-use crate::domain::account::UserId;
 use crate::domain::audit::{AuditAction, AuditEntry, AuditSubject};
+use crate::domain::ids::UserId;
 use crate::domain::role::{Role, RoleChangeError, check_role_change};
 use crate::state::AppState;
 use crate::store;
@@ -58,7 +58,7 @@ async fn users_page(
         .into_iter()
         .map(|(user, roles)| UserRow {
             id: user.id.0,
-            email: user.email,
+            email: user.email.to_string(),
             verified: user.email_verified_at.is_some(),
             created: ctx.time(user.created_at),
             is_reviewer: roles.contains(&Role::Reviewer),

@@ -14,16 +14,16 @@ use super::context::RequestContext;
 use super::error::{AppError, AppResult};
 use super::identity::{Decision, record_decision};
 use crate::crypto;
-use crate::domain::account::UserId;
 use crate::domain::identity::IdentityStatus;
+use crate::domain::ids::UserId;
+use crate::domain::issuer::Issuer;
 use crate::kyc::provider::{Callback, SIGNATURE_HEADER};
 use crate::state::AppState;
 use crate::store;
-use crate::store::issuers::IssuerRecord;
 
 /// The issuer whose API key signed the request. A missing, unknown or revoked key is 401; a
 /// key of an issuer that is not active (suspended, revoked) is 403.
-pub struct ApiIssuer(pub IssuerRecord);
+pub struct ApiIssuer(pub Issuer);
 
 impl FromRequestParts<AppState> for ApiIssuer {
     type Rejection = AppError;

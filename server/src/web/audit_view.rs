@@ -8,10 +8,10 @@ use chrono::{DateTime, Utc};
 
 use super::context::RequestContext;
 use super::error::AppResult;
-use crate::domain::account::UserId;
 use crate::domain::audit::{AuditAction, AuditDetails};
-use crate::domain::claim::TokenId;
 use crate::domain::claim_stats::mask_email;
+use crate::domain::ids::TokenId;
+use crate::domain::ids::UserId;
 use crate::domain::transfer_limit;
 use crate::state::AppState;
 use crate::store;
@@ -179,7 +179,7 @@ pub async fn lines(state: &AppState, ctx: &RequestContext, rows: Vec<AuditRow>) 
     let actors: HashMap<UserId, String> = store::users::find_many(&state.services.db, &actor_ids)
         .await?
         .into_iter()
-        .map(|(id, user)| (id, mask_email(&user.email)))
+        .map(|(id, user)| (id, mask_email(user.email.as_str())))
         .collect();
     let attempts = transfer_attempts(state, &rows).await?;
     let me = ctx.user.as_ref().map(|u| u.id);

@@ -9,11 +9,11 @@ use axum::http::request::Parts;
 
 use super::context::{RequestContext, SessionUser};
 use super::error::AppError;
-use crate::domain::issuer::IssuerId;
+use crate::domain::ids::IssuerId;
+use crate::domain::issuer::Issuer;
 use crate::domain::role::Role;
 use crate::state::AppState;
 use crate::store;
-use crate::store::issuers::IssuerRecord;
 
 fn context(parts: &Parts) -> Result<&RequestContext, AppError> {
     parts
@@ -94,7 +94,7 @@ pub type Reviewer = Authorized<ReviewerRole>;
 #[derive(Debug, Clone)]
 pub struct ActingFor {
     pub user: SessionUser,
-    pub issuer: IssuerRecord,
+    pub issuer: Issuer,
     /// Whether the member administers the issuer (invites members, manages API keys).
     pub is_admin: bool,
 }

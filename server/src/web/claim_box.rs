@@ -9,12 +9,13 @@ use chrono::Utc;
 use super::context::RequestContext;
 use super::error::{AppResult, NextStep};
 use crate::crypto;
-use crate::domain::claim::{ClaimFacts, ClaimRefusal, CodeState, TokenId, outlook};
+use crate::domain::claim::{ClaimFacts, ClaimRefusal, CodeState, outlook};
+use crate::domain::collection::Collection;
 use crate::domain::collection::{ClaimMode, CollectionStatus};
 use crate::domain::identity::IdentityStatus;
+use crate::domain::ids::TokenId;
 use crate::state::AppState;
 use crate::store;
-use crate::store::collections::CollectionRecord;
 
 /// What the claim area shows.
 pub struct ClaimBox {
@@ -67,7 +68,7 @@ fn encoded(path: &str) -> String {
 pub async fn for_visitor(
     state: &AppState,
     ctx: &RequestContext,
-    record: &CollectionRecord,
+    record: &Collection,
     code: Option<CodeState>,
     here: &str,
     action: &str,
@@ -143,7 +144,7 @@ pub async fn for_visitor(
 }
 
 /// The area for a refusal that is the collection's, not the visitor's.
-fn refused(ctx: &RequestContext, record: &CollectionRecord, refusal: ClaimRefusal) -> ClaimBox {
+fn refused(ctx: &RequestContext, record: &Collection, refusal: ClaimRefusal) -> ClaimBox {
     let terms = &record.terms;
     let message = match refusal {
         ClaimRefusal::NotYetOpen => ctx.tf("claim.opens_at", &[("time", &ctx.time(terms.claim_starts_at))]),

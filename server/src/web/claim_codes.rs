@@ -20,14 +20,15 @@ use super::form_result::{self, FormKey};
 use super::render;
 use super::share::qr_svg;
 use crate::crypto;
-use crate::domain::account::UserId;
 use crate::domain::audit::{AuditAction, AuditDetails, AuditEntry, AuditSubject};
 use crate::domain::claim::ClaimRefusal;
 use crate::domain::claim_code::{ClaimCode, parse_count};
-use crate::domain::collection::{ClaimMode, CollectionId, CollectionStatus};
+use crate::domain::collection::Collection;
+use crate::domain::collection::{ClaimMode, CollectionStatus};
+use crate::domain::ids::CollectionId;
+use crate::domain::ids::UserId;
 use crate::state::AppState;
 use crate::store;
-use crate::store::collections::CollectionRecord;
 
 #[derive(Deserialize)]
 pub struct GenerateForm {
@@ -65,7 +66,7 @@ struct PrintedCode {
 struct SheetTemplate {
     ctx: RequestContext,
     issuer: i64,
-    collection: CollectionRecord,
+    collection: Collection,
     issuer_name: String,
     batch: i32,
     codes: Vec<PrintedCode>,
@@ -196,7 +197,7 @@ pub async fn sheet(
 /// codes, which exist in the clear only in the caller's answer.
 pub async fn new_batch(
     txn: &DatabaseTransaction,
-    record: &CollectionRecord,
+    record: &Collection,
     count: u32,
     actor: Option<UserId>,
     request_id: Option<String>,
@@ -228,7 +229,7 @@ pub async fn new_batch(
 }
 
 /// Codes can be printed once a collection is approved, and while it is live.
-pub fn codes_allowed(record: &CollectionRecord) -> bool {
+pub fn codes_allowed(record: &Collection) -> bool {
     matches!(
         record.status,
         CollectionStatus::Approved | CollectionStatus::Published | CollectionStatus::Frozen { .. }
@@ -244,7 +245,7 @@ struct RedeemTemplate {
     /// Why the code cannot be looked up, as a message key.
     problem: Option<&'static str>,
     /// The collection the code belongs to, the canonical code, and what the visitor can do.
-    found: Option<(CollectionRecord, String, ClaimBox)>,
+    found: Option<(Collection, String, ClaimBox)>,
 }
 
 #[derive(Deserialize)]

@@ -19,21 +19,23 @@ use super::context::{RequestContext, SessionUser};
 use super::error::{AppError, AppResult, NextStep};
 use super::render;
 use super::share::Share;
-use crate::blobs::BlobKey;
 use crate::certificate_image::{self, CertificateCard};
 use crate::crypto;
 use crate::domain::audit::{AuditAction, AuditDetails, AuditEntry, AuditSubject};
-use crate::domain::claim::{ClaimRefusal, TokenId, TokenStatus, holder_commitment};
+use crate::domain::blob_key::BlobKey;
+use crate::domain::claim::{ClaimRefusal, holder_commitment};
 use crate::domain::claim_code::ClaimCode;
-use crate::domain::collection::CollectionId;
+use crate::domain::collection::Collection;
+use crate::domain::ids::CollectionId;
+use crate::domain::ids::TokenId;
+use crate::domain::token::Token;
+use crate::domain::token::TokenStatus;
 use crate::domain::transfer_limit;
 use crate::ledger::entry::{Entry, EntryBody};
 use crate::ledger::receipt::HolderProof;
 use crate::services::minter::{ClaimRequest, Minted};
 use crate::state::AppState;
 use crate::store;
-use crate::store::collections::CollectionRecord;
-use crate::store::tokens::TokenRecord;
 
 #[derive(Deserialize)]
 pub struct ClaimForm {
@@ -166,7 +168,7 @@ struct TokenView {
 
 /// The views of `tokens`, in the order given, with their collections, issuers and ledger
 /// indices looked up once for the lot.
-async fn views(state: &AppState, tokens: &[TokenRecord]) -> AppResult<Vec<TokenView>> {
+async fn views(state: &AppState, tokens: &[Token]) -> AppResult<Vec<TokenView>> {
     let collection_ids: Vec<_> = tokens.iter().map(|t| t.collection).collect();
     let collections = store::collections::find_many(&state.services.db, &collection_ids).await?;
     let issuer_ids: Vec<_> = collections.values().map(|c| c.issuer).collect();
@@ -189,7 +191,7 @@ async fn views(state: &AppState, tokens: &[TokenRecord]) -> AppResult<Vec<TokenV
 }
 
 /// The view of one token whose collection the caller has already read.
-async fn view_in(state: &AppState, token: &TokenRecord, collection: &CollectionRecord) -> AppResult<TokenView> {
+async fn view_in(state: &AppState, token: &Token, collection: &Collection) -> AppResult<TokenView> {
     let issuer = store::issuers::find(&state.services.db, collection.issuer)
         .await?
         .map(|i| i.legal_name)
@@ -200,12 +202,7 @@ async fn view_in(state: &AppState, token: &TokenRecord, collection: &CollectionR
     Ok(token_view(token, collection, issuer, ledger_index))
 }
 
-fn token_view(
-    token: &TokenRecord,
-    collection: &CollectionRecord,
-    issuer: String,
-    ledger_index: Option<i64>,
-) -> TokenView {
+fn token_view(token: &Token, collection: &Collection, issuer: String, ledger_index: Option<i64>) -> TokenView {
     TokenView {
         id: token.id.0,
         collection: collection.id.0,
@@ -415,8 +412,7 @@ pub async fn certificate_image(
     let artwork_key = collection
         .status
         .is_public()
-        .then(|| BlobKey::parse(&collection.artwork.large_key).ok())
-        .flatten();
+        .then(|| collection.artwork.large_key.clone());
     let (ledger, verify_url) = match view.ledger_index {
         Some(index) => (
             ctx.tf("token.card_ledger", &[("index", &index.to_string())]),

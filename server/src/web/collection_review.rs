@@ -15,18 +15,19 @@ use super::collections::{CollectionFacts, ScreeningView, notify_issuer, transiti
 use super::context::RequestContext;
 use super::error::{AppError, AppResult};
 use super::render;
-use crate::domain::account::UserId;
 use crate::domain::audit::{AuditAction, AuditDetails, AuditEntry, AuditSubject};
-use crate::domain::collection::{CollectionId, CollectionStatus};
+use crate::domain::collection::Collection;
+use crate::domain::collection::CollectionStatus;
 use crate::domain::identity::REVIEW_LOCK;
-use crate::domain::issuer::IssuerId;
+use crate::domain::ids::CollectionId;
+use crate::domain::ids::IssuerId;
+use crate::domain::ids::UserId;
+use crate::domain::issuer::Issuer;
 use crate::domain::screening::ReasonCode;
 use crate::mail::CollectionNotice;
 use crate::state::AppState;
 use crate::store;
 use crate::store::audit::AuditFilter;
-use crate::store::collections::CollectionRecord;
-use crate::store::issuers::IssuerRecord;
 
 /// One case in the reviewer queue.
 pub struct CollectionRow {
@@ -96,7 +97,7 @@ pub(super) async fn check_not_member(state: &AppState, reviewer: UserId, issuer:
     }
 }
 
-async fn find(state: &AppState, id: i64) -> AppResult<CollectionRecord> {
+async fn find(state: &AppState, id: i64) -> AppResult<Collection> {
     store::collections::find(&state.services.db, CollectionId(id))
         .await?
         .ok_or(AppError::NotFound)
@@ -140,7 +141,7 @@ struct SimilarArtwork {
 #[template(path = "review_collection.html")]
 struct CaseTemplate {
     ctx: RequestContext,
-    issuer: IssuerRecord,
+    issuer: Issuer,
     facts: CollectionFacts,
     screening: ScreeningView,
     similar: Vec<SimilarArtwork>,

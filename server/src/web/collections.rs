@@ -25,24 +25,26 @@ use super::form_result::{self, FormKey};
 use super::ledger::queue_entry;
 use super::share::Share;
 use super::{confirmed, render, render_with};
-use crate::blobs::{Blob, BlobKey};
+use crate::blobs::Blob;
 use crate::crypto;
-use crate::domain::account::{Email, UserId};
 use crate::domain::allowlist::{MAX_ALLOWLIST_ROWS, parse_allowlist};
 use crate::domain::audit::{AuditAction, AuditDetails, AuditEntry, AuditSubject};
+use crate::domain::blob_key::BlobKey;
 use crate::domain::claim_stats::{bucket_counts, cumulative, mask_email};
+use crate::domain::collection::{Artwork, Collection};
 use crate::domain::collection::{
-    ClaimMode, CollectionForm, CollectionId, CollectionStatus, CollectionTerms, CollectionTransitionError, TermsError,
+    ClaimMode, CollectionForm, CollectionStatus, CollectionTerms, CollectionTransitionError, TermsError,
     local_time_input, parse_local_time,
 };
-use crate::domain::issuer::IssuerId;
+use crate::domain::ids::CollectionId;
+use crate::domain::ids::IssuerId;
+use crate::domain::ids::UserId;
+use crate::domain::issuer::Issuer;
 use crate::domain::screening::{Finding, Screened, Segment, TextField, build_screener, highlight, screen};
 use crate::ledger::entry::EntryBody;
 use crate::mail::{self, CollectionNotice, Mail};
 use crate::state::AppState;
 use crate::store;
-use crate::store::collections::{CollectionRecord, StoredArtwork};
-use crate::store::issuers::IssuerRecord;
 
 /// Namespace of artwork in the blob store.
 const ARTWORK: &str = "collection-artwork";
@@ -84,32 +86,32 @@ struct HeldArtwork {
 }
 
 impl HeldArtwork {
-    fn of(artwork: &StoredArtwork) -> Self {
+    fn of(artwork: &Artwork) -> Self {
         HeldArtwork {
             content_hash: crypto::hex(&artwork.content_hash),
             media_type: artwork.media_type.clone(),
             width: artwork.width,
             height: artwork.height,
             bytes: artwork.bytes,
-            original_key: artwork.original_key.clone(),
-            full_key: artwork.full_key.clone(),
-            large_key: artwork.large_key.clone(),
-            small_key: artwork.small_key.clone(),
+            original_key: artwork.original_key.to_string(),
+            full_key: artwork.full_key.to_string(),
+            large_key: artwork.large_key.to_string(),
+            small_key: artwork.small_key.to_string(),
             perceptual_hash: artwork.perceptual_hash.0,
         }
     }
 
-    fn stored(self) -> Option<StoredArtwork> {
-        Some(StoredArtwork {
+    fn stored(self) -> Option<Artwork> {
+        Some(Artwork {
             content_hash: crypto::parse_digest_hex(&self.content_hash)?,
             media_type: self.media_type,
             width: self.width,
             height: self.height,
             bytes: self.bytes,
-            original_key: self.original_key,
-            full_key: self.full_key,
-            large_key: self.large_key,
-            small_key: self.small_key,
+            original_key: BlobKey::parse(&self.original_key).ok()?,
+            full_key: BlobKey::parse(&self.full_key).ok()?,
+            large_key: BlobKey::parse(&self.large_key).ok()?,
+            small_key: BlobKey::parse(&self.small_key).ok()?,
             perceptual_hash: moderation::PerceptualHash(self.perceptual_hash),
         })
     }
@@ -178,7 +180,7 @@ pub fn image_error_key(error: &ImageError) -> &'static str {
 #[template(path = "collection_form.html")]
 struct FormTemplate {
     ctx: RequestContext,
-    issuer: IssuerRecord,
+    issuer: Issuer,
     /// Set when editing an existing collection.
     collection: Option<i64>,
     values: FormValues,
@@ -266,7 +268,7 @@ async fn check_artwork(bytes: Bytes) -> AppResult<Result<CheckedArtwork, ImageEr
 
 /// Writes the artwork's four blobs. Blobs go in before the row that references them, so a
 /// failure leaves at worst an unreferenced blob, never a row pointing at nothing.
-async fn store_artwork(state: &AppState, artwork: CheckedArtwork) -> AppResult<StoredArtwork> {
+async fn store_artwork(state: &AppState, artwork: CheckedArtwork) -> AppResult<Artwork> {
     let put = |bytes: Bytes, content_type: &str| {
         let blob = Blob {
             bytes,
@@ -278,7 +280,6 @@ async fn store_artwork(state: &AppState, artwork: CheckedArtwork) -> AppResult<S
                 .blobs
                 .put(ARTWORK, blob)
                 .await
-                .map(|k| k.as_str().to_owned())
                 .map_err(|e| AppError::Internal(e.into()))
         }
     };
@@ -287,10 +288,10 @@ async fn store_artwork(state: &AppState, artwork: CheckedArtwork) -> AppResult<S
     for rendition in artwork.renditions {
         keys.push(put(Bytes::from(rendition.bytes), rendition.format.mime_type()).await?);
     }
-    let [full_key, small_key, large_key]: [String; 3] = keys
+    let [full_key, small_key, large_key]: [BlobKey; 3] = keys
         .try_into()
         .map_err(|_| AppError::Internal(anyhow::anyhow!("expected a clean image and two thumbnails")))?;
-    Ok(StoredArtwork {
+    Ok(Artwork {
         content_hash: Sha3_256::digest(&artwork.original).into(),
         media_type: artwork.media_type.to_owned(),
         width: artwork.width,
@@ -308,7 +309,7 @@ async fn store_artwork(state: &AppState, artwork: CheckedArtwork) -> AppResult<S
 /// stored, so that a form shown again keeps it), and every problem found.
 struct Checked {
     terms: Option<CollectionTerms>,
-    artwork: Option<StoredArtwork>,
+    artwork: Option<Artwork>,
     errors: FieldErrors,
 }
 
@@ -450,7 +451,7 @@ pub async fn create(
 }
 
 /// The collection named in the path, only if it belongs to the issuer the member acts for.
-async fn owned(state: &AppState, acting: &ActingFor, id: i64) -> AppResult<CollectionRecord> {
+async fn owned(state: &AppState, acting: &ActingFor, id: i64) -> AppResult<Collection> {
     store::collections::find(&state.services.db, CollectionId(id))
         .await?
         .filter(|c| c.issuer == acting.issuer.id)
@@ -517,7 +518,7 @@ async fn submit_for_screening(
     txn: &impl ConnectionTrait,
     ctx: &RequestContext,
     actor: UserId,
-    record: &CollectionRecord,
+    record: &Collection,
     now: DateTime<Utc>,
 ) -> AppResult<CollectionStatus> {
     let from = &record.status;
@@ -586,7 +587,7 @@ pub async fn edit(
     entry.details = artwork.is_some().then_some(AuditDetails::ArtworkReplaced);
     store::audit::append(&txn, entry, now).await?;
     if back_to_review {
-        let edited = CollectionRecord {
+        let edited = Collection {
             version: record.version + 1,
             artwork: artwork.unwrap_or(record.artwork.clone()),
             terms,
@@ -685,7 +686,7 @@ pub async fn close(
 pub async fn notify_issuer(
     state: &AppState,
     txn: &impl ConnectionTrait,
-    record: &CollectionRecord,
+    record: &Collection,
     notice: CollectionNotice,
     reason: &str,
     now: DateTime<Utc>,
@@ -695,7 +696,7 @@ pub async fn notify_issuer(
         let Some(user) = store::users::find(txn, member).await? else {
             continue;
         };
-        let to = Email::parse(&user.email).map_err(|e| AppError::Internal(e.into()))?;
+        let to = user.email.clone();
         let message = Mail::CollectionStatus {
             link: &link,
             collection: &record.terms.title,
@@ -730,7 +731,7 @@ pub struct ScreeningView {
 }
 
 impl ScreeningView {
-    pub fn of(record: &CollectionRecord) -> Self {
+    pub fn of(record: &Collection) -> Self {
         let findings = &record.findings;
         ScreeningView {
             title: highlight(&record.terms.title, findings, TextField::Title),
@@ -798,7 +799,7 @@ pub struct CollectionFacts {
 }
 
 impl CollectionFacts {
-    pub fn of(record: &CollectionRecord, ctx: &RequestContext) -> Self {
+    pub fn of(record: &Collection, ctx: &RequestContext) -> Self {
         let terms = &record.terms;
         CollectionFacts {
             id: record.id.0,
@@ -830,7 +831,7 @@ impl CollectionFacts {
 #[template(path = "collection_console.html")]
 struct ConsoleTemplate {
     ctx: RequestContext,
-    issuer: IssuerRecord,
+    issuer: Issuer,
     facts: CollectionFacts,
     screening: ScreeningView,
     editable: bool,
@@ -861,12 +862,7 @@ struct ClaimsChart {
 const CHART_BUCKETS: usize = 48;
 
 impl ClaimsChart {
-    fn of(
-        record: &CollectionRecord,
-        times: &[DateTime<Utc>],
-        now: DateTime<Utc>,
-        ctx: &RequestContext,
-    ) -> Option<Self> {
+    fn of(record: &Collection, times: &[DateTime<Utc>], now: DateTime<Utc>, ctx: &RequestContext) -> Option<Self> {
         let from = record.terms.claim_starts_at;
         let to = record.terms.claim_ends_at.min(now);
         if !record.status.is_public() || to <= from {
@@ -892,7 +888,7 @@ impl ClaimsChart {
     }
 }
 
-async fn ledger_index(state: &AppState, record: &CollectionRecord) -> AppResult<Option<i64>> {
+async fn ledger_index(state: &AppState, record: &Collection) -> AppResult<Option<i64>> {
     Ok(match record.ledger_queue_id {
         Some(queue_id) => store::ledger::entry_from_queue(&state.services.db, queue_id)
             .await?
@@ -944,7 +940,7 @@ pub async fn detail(
 
 /// Whether the visitor is a reviewer or a member of the collection's issuer: the people who
 /// may see a collection before it is public, and its original upload at any time.
-async fn insider(state: &AppState, ctx: &RequestContext, record: &CollectionRecord) -> AppResult<bool> {
+async fn insider(state: &AppState, ctx: &RequestContext, record: &Collection) -> AppResult<bool> {
     let Some(user) = &ctx.user else {
         return Ok(false);
     };
@@ -958,7 +954,7 @@ async fn insider(state: &AppState, ctx: &RequestContext, record: &CollectionReco
 #[template(path = "collection_public.html")]
 struct PublicTemplate {
     ctx: RequestContext,
-    issuer: IssuerRecord,
+    issuer: Issuer,
     facts: CollectionFacts,
     /// Not public yet: an insider's preview.
     preview: bool,
@@ -1025,11 +1021,10 @@ pub async fn artwork(
     if !public && !insider(&state, &ctx, &record).await? {
         return Err(AppError::NotFound);
     }
-    let key = BlobKey::parse(key).map_err(|e| AppError::Internal(e.into()))?;
     let blob = state
         .services
         .blobs
-        .get(&key)
+        .get(key)
         .await
         .map_err(|e| AppError::Internal(e.into()))?;
     let cache = if public {
@@ -1067,7 +1062,7 @@ pub async fn claim_rows(state: &AppState, collection: CollectionId) -> AppResult
             claimed_at: token.claimed_at,
             holder: accounts
                 .get(&token.holder)
-                .map(|u| mask_email(&u.email))
+                .map(|u| mask_email(u.email.as_str()))
                 .unwrap_or_default(),
             status: token.status.as_str(),
             ledger_index: indices.get(&token.ledger_queue_id).copied(),
@@ -1111,7 +1106,7 @@ const REPORT_SHOWN: chrono::Duration = chrono::Duration::days(1);
 #[template(path = "allowlist_report.html")]
 struct AllowlistReportTemplate {
     ctx: RequestContext,
-    issuer: IssuerRecord,
+    issuer: Issuer,
     collection: i64,
     title: String,
     report: AllowlistReport,

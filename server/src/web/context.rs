@@ -16,7 +16,7 @@ use chrono::{DateTime, Utc};
 use super::error::AppError;
 use crate::config::Operator;
 use crate::crypto;
-use crate::domain::account::UserId;
+use crate::domain::ids::UserId;
 use crate::domain::role::{Role, Roles};
 use crate::health::Failing;
 use crate::i18n::Locale;

@@ -10,11 +10,12 @@ use serde::Deserialize;
 use super::context::RequestContext;
 use super::error::AppResult;
 use super::render;
+use crate::domain::collection::Collection;
 use crate::domain::collection::CollectionStatus;
-use crate::domain::issuer::IssuerId;
+use crate::domain::ids::IssuerId;
 use crate::state::AppState;
 use crate::store;
-use crate::store::collections::{CollectionRecord, PublicFilter};
+use crate::store::collections::PublicFilter;
 
 /// Collections per explore page.
 const PAGE: u64 = 24;
@@ -33,7 +34,7 @@ pub struct CollectionCard {
     pub claim_mode: &'static str,
 }
 
-fn phase(record: &CollectionRecord, now: DateTime<Utc>) -> &'static str {
+fn phase(record: &Collection, now: DateTime<Utc>) -> &'static str {
     let terms = &record.terms;
     match record.status {
         CollectionStatus::Frozen { .. } => "paused",
@@ -46,11 +47,7 @@ fn phase(record: &CollectionRecord, now: DateTime<Utc>) -> &'static str {
 }
 
 /// Cards for `records`, with their issuers' names looked up at once.
-pub async fn cards(
-    state: &AppState,
-    ctx: &RequestContext,
-    records: Vec<CollectionRecord>,
-) -> AppResult<Vec<CollectionCard>> {
+pub async fn cards(state: &AppState, ctx: &RequestContext, records: Vec<Collection>) -> AppResult<Vec<CollectionCard>> {
     let issuer_ids: Vec<IssuerId> = records.iter().map(|r| r.issuer).collect();
     let names = store::issuers::legal_names(&state.services.db, &issuer_ids).await?;
     let now = Utc::now();

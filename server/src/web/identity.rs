@@ -16,9 +16,9 @@ use super::context::RequestContext;
 use super::error::{AppError, AppResult};
 use super::pages::{NextParam, safe_next};
 use super::{render, render_with};
-use crate::domain::account::{Email, UserId};
 use crate::domain::audit::{AuditAction, AuditEntry, AuditSubject};
 use crate::domain::identity::{IdNumberError, IdentityStatus, LegalName, LegalNameError, ResidentIdNumber};
+use crate::domain::ids::UserId;
 use crate::kyc::{Field, IdentityVerifier, Started, VerificationRequest};
 use crate::mail::{self, Mail};
 use crate::state::AppState;
@@ -211,7 +211,7 @@ pub(super) async fn record_decision(
         Some(reason) => Mail::IdentityRejected { link: &link, reason },
         None => Mail::IdentityVerified { link: &link },
     };
-    let to = Email::parse(&account.email).map_err(|e| AppError::Internal(e.into()))?;
+    let to = account.email.clone();
     mail::enqueue(
         txn,
         notice.render(&to, account.locale, &state.config.operator.name)?,

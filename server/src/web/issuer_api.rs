@@ -15,13 +15,14 @@ use super::claim_codes::{codes_allowed, new_batch};
 use super::collections::claim_rows;
 use super::error::{AppError, AppResult};
 use crate::domain::claim_code::MAX_CODES_PER_BATCH;
-use crate::domain::collection::{ClaimMode, CollectionId};
+use crate::domain::collection::ClaimMode;
+use crate::domain::collection::Collection;
+use crate::domain::ids::CollectionId;
 use crate::state::AppState;
 use crate::store;
-use crate::store::collections::CollectionRecord;
 
 /// The collection, only if it belongs to the key's issuer (404 otherwise, as for outsiders).
-async fn own_collection(state: &AppState, issuer: &ApiIssuer, id: i64) -> AppResult<CollectionRecord> {
+async fn own_collection(state: &AppState, issuer: &ApiIssuer, id: i64) -> AppResult<Collection> {
     store::collections::find(&state.services.db, CollectionId(id))
         .await?
         .filter(|c| c.issuer == issuer.0.id)

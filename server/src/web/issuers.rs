@@ -17,19 +17,24 @@ use super::explore::{CollectionCard, cards};
 use super::form_result::{self, FormKey};
 use super::share::Share;
 use super::{confirmed, render, render_with};
-use crate::blobs::{Blob, BlobKey};
+use crate::blobs::Blob;
 use crate::crypto;
-use crate::domain::account::{Email, UserId};
+use crate::domain::account::Email;
 use crate::domain::audit::{AuditAction, AuditDetails, AuditEntry, AuditSubject};
+use crate::domain::blob_key::BlobKey;
 use crate::domain::documents::{DocumentError, DocumentKind, check_document};
 use crate::domain::filings::FilingError;
-use crate::domain::issuer::{ApplicationError, ApplicationFields, IssuerApplication, IssuerId, IssuerStatus};
+use crate::domain::ids::DocumentId;
+use crate::domain::ids::IssuerId;
+use crate::domain::ids::UserId;
+use crate::domain::issuer::Issuer;
+use crate::domain::issuer::IssuerDocument;
+use crate::domain::issuer::{ApplicationError, ApplicationFields, IssuerApplication, IssuerStatus};
 use crate::domain::visible_text::{TextKind, check_visible};
 use crate::mail::{self, Mail};
 use crate::state::AppState;
 use crate::store;
 use crate::store::collections::PublicFilter;
-use crate::store::issuers::IssuerRecord;
 
 /// Namespace of issuer documents in the blob store.
 const DOCUMENTS: &str = "issuer-documents";
@@ -73,26 +78,26 @@ fn document_error_key(error: DocumentError) -> &'static str {
 /// file; older ones stay listed, marked as replaced.
 pub struct DocumentView {
     pub id: i64,
-    pub kind: String,
+    pub kind: &'static str,
     /// `PDF`, `PNG` or `JPEG`.
     pub format: String,
-    pub kilobytes: i64,
+    pub kilobytes: u64,
     pub uploaded_at: DateTime<Utc>,
     pub current: bool,
 }
 
 /// Views of `documents` (newest first, as the store lists them).
-pub fn document_views(documents: Vec<store::issuers::DocumentRecord>) -> Vec<DocumentView> {
+pub fn document_views(documents: Vec<IssuerDocument>) -> Vec<DocumentView> {
     let mut seen = std::collections::HashSet::new();
     documents
         .into_iter()
         .map(|d| DocumentView {
-            current: seen.insert(d.kind.clone()),
-            id: d.id,
+            current: seen.insert(d.kind),
+            id: d.id.0,
             format: d.content_type.rsplit('/').next().unwrap_or_default().to_uppercase(),
-            kilobytes: (d.size + 1023) / 1024,
+            kilobytes: d.size.div_ceil(1024),
             uploaded_at: d.uploaded_at,
-            kind: d.kind,
+            kind: d.kind.as_str(),
         })
         .collect()
 }
@@ -320,7 +325,7 @@ async fn add_documents(
             txn,
             issuer,
             kind,
-            &document.blob_key,
+            &BlobKey::parse(&document.blob_key).map_err(|e| AppError::Internal(e.into()))?,
             &document.media_type,
             document.size,
             now,
@@ -372,14 +377,14 @@ pub async fn apply(
     Ok(answer)
 }
 
-fn fields_of(issuer: &IssuerRecord) -> ApplicationFields {
+fn fields_of(issuer: &Issuer) -> ApplicationFields {
     ApplicationFields {
         legal_name: issuer.legal_name.clone(),
         credit_code: issuer.credit_code.clone(),
         icp_filing: issuer.icp_filing.clone(),
         blockchain_filing: issuer.blockchain_filing.clone(),
         contact_name: issuer.contact_name.clone(),
-        contact_email: issuer.contact_email.clone(),
+        contact_email: issuer.contact_email.to_string(),
         contact_phone: issuer.contact_phone.clone(),
     }
 }
@@ -439,7 +444,7 @@ pub async fn resubmit(
 #[template(path = "issuer_public.html")]
 struct PublicTemplate {
     ctx: RequestContext,
-    issuer: IssuerRecord,
+    issuer: Issuer,
     /// Its public collections, open ones first.
     cards: Vec<CollectionCard>,
     /// More than the page lists.
@@ -495,7 +500,7 @@ pub async fn public_page(
 #[template(path = "console_list.html")]
 struct ConsoleListTemplate {
     ctx: RequestContext,
-    issuers: Vec<(IssuerRecord, bool)>,
+    issuers: Vec<(Issuer, bool)>,
 }
 
 /// The issuers this user acts for; they choose one to work on.
@@ -526,7 +531,7 @@ struct KeyRow {
 #[template(path = "console.html")]
 struct ConsoleTemplate {
     ctx: RequestContext,
-    issuer: IssuerRecord,
+    issuer: Issuer,
     is_admin: bool,
     documents: Vec<DocumentView>,
     members: Vec<MemberRow>,
@@ -567,7 +572,7 @@ async fn console_page(state: &AppState, ctx: RequestContext, acting: &ActingFor)
     for (id, is_admin) in store::issuers::members(&state.services.db, issuer.id).await? {
         if let Some(user) = store::users::find(&state.services.db, id).await? {
             members.push(MemberRow {
-                email: user.email,
+                email: user.email.to_string(),
                 is_admin,
             });
         }
@@ -700,7 +705,7 @@ pub async fn invite(
     store::issuers::invite(
         &txn,
         acting.issuer.id,
-        email.as_str(),
+        &email,
         crypto::sha3_hex(token.as_bytes()),
         acting.user.id,
         now,
@@ -729,8 +734,8 @@ struct InvitationTemplate {
     blocker: Option<&'static str>,
 }
 
-fn invitation_blocker(user: &super::context::SessionUser, invited: &str) -> Option<&'static str> {
-    let same_mailbox = matches!((Email::parse(&user.email), Email::parse(invited)), (Ok(a), Ok(b)) if a == b);
+fn invitation_blocker(user: &super::context::SessionUser, invited: &Email) -> Option<&'static str> {
+    let same_mailbox = Email::parse(&user.email).is_ok_and(|own| &own == invited);
     if !same_mailbox {
         return Some("invitation.wrong_account");
     }
@@ -899,14 +904,13 @@ pub async fn document(
     if !allowed {
         return Err(AppError::NotFound);
     }
-    let record = store::issuers::document(&state.services.db, issuer, document)
+    let record = store::issuers::document(&state.services.db, issuer, DocumentId(document))
         .await?
         .ok_or(AppError::NotFound)?;
-    let key = BlobKey::parse(&record.blob_key).map_err(|e| AppError::Internal(e.into()))?;
     let blob = state
         .services
         .blobs
-        .get(&key)
+        .get(&record.blob_key)
         .await
         .map_err(|e| AppError::Internal(e.into()))?;
     Ok((
@@ -914,7 +918,7 @@ pub async fn document(
             (axum::http::header::CONTENT_TYPE, record.content_type),
             (
                 axum::http::header::CONTENT_DISPOSITION,
-                format!("inline; filename=\"{}-{}\"", record.kind, record.id),
+                format!("inline; filename=\"{}-{}\"", record.kind.as_str(), record.id),
             ),
         ],
         blob.bytes,

@@ -19,7 +19,8 @@ use super::api::ApiIssuer;
 use super::error::{AppError, AppResult};
 use crate::crypto::{hex, parse_digest_hex, sha3_256};
 use crate::domain::attestation::{AttestationLabel, MAX_ATTESTED_FILE_BYTES};
-use crate::domain::issuer::IssuerId;
+use crate::domain::ids::IssuerId;
+use crate::domain::issuer::Issuer;
 use crate::ledger::entry::{Entry, EntryBody};
 use crate::ledger::merkle::{self, Hash};
 use crate::ledger::receipt::{self, InclusionProof, Receipt, ReceiptEntry};
@@ -27,7 +28,6 @@ use crate::services::attestation_intake::NewAttestation;
 use crate::services::ledger::sequencer::Sequenced;
 use crate::state::AppState;
 use crate::store;
-use crate::store::issuers::IssuerRecord;
 use crate::store::ledger::{CheckpointRow, EntryRow};
 
 /// How long an attestation request waits for its entry to be sequenced.
@@ -448,7 +448,7 @@ fn receipt_from_batch(state: &AppState, batch: &Sequenced, queued: i64) -> AppRe
 
 /// One attestation of a hash, as the public sees it.
 pub(super) struct PublicAttestation {
-    pub issuer: Option<IssuerRecord>,
+    pub issuer: Option<Issuer>,
     pub label: String,
     pub attested_at: DateTime<Utc>,
     pub receipt: Receipt,

@@ -58,7 +58,7 @@ pub async fn account(
         .map(|r| ctx.t(&format!("role.{}", r.as_str())))
         .collect();
     render(AccountTemplate {
-        email: record.email,
+        email: record.email.to_string(),
         verified: record.email_verified_at.is_some(),
         member_since: ctx.date(record.created_at),
         roles,

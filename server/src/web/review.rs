@@ -18,18 +18,19 @@ use super::identity::{Decision, record_decision};
 use super::issuers::{DocumentView, document_views};
 use super::ledger::queue_entry;
 use super::render;
-use crate::domain::account::{Email, UserId};
 use crate::domain::audit::{AuditAction, AuditEntry, AuditSubject};
 use crate::domain::claim_stats::mask_email;
 use crate::domain::identity::{IdentityStatus, REVIEW_LOCK, check_reviewer};
-use crate::domain::issuer::{IssuerId, IssuerStatus};
+use crate::domain::ids::IssuerId;
+use crate::domain::ids::UserId;
+use crate::domain::issuer::Issuer;
+use crate::domain::issuer::IssuerStatus;
 use crate::kyc::Field;
 use crate::ledger::entry::EntryBody;
 use crate::mail::{self, IssuerNotice, Mail};
 use crate::state::AppState;
 use crate::store;
 use crate::store::audit::AuditFilter;
-use crate::store::issuers::IssuerRecord;
 
 /// "3 h 20 min" style waiting time.
 pub(super) fn waited(since: DateTime<Utc>, now: DateTime<Utc>) -> String {
@@ -97,7 +98,7 @@ pub(super) fn claim_key(
     }
 }
 
-fn issuer_row(issuer: IssuerRecord, me: UserId, now: DateTime<Utc>) -> IssuerRow {
+fn issuer_row(issuer: Issuer, me: UserId, now: DateTime<Utc>) -> IssuerRow {
     let submitted = issuer.submitted_at.unwrap_or(now);
     IssuerRow {
         id: issuer.id.0,
@@ -155,7 +156,7 @@ pub async fn queue(
             user: r.user.0,
             applicant: applicants
                 .get(&r.user)
-                .map(|u| mask_email(&u.email))
+                .map(|u| mask_email(u.email.as_str()))
                 .unwrap_or_default(),
             masked: r.masked,
             submitted: r.submitted_at,
@@ -281,7 +282,7 @@ pub async fn case(
         masked: record.masked,
         applicant: store::users::find(&state.services.db, applicant)
             .await?
-            .map(|u| mask_email(&u.email))
+            .map(|u| mask_email(u.email.as_str()))
             .unwrap_or_default(),
         submitted: record.submitted_at,
         province_known: record.province_known,
@@ -378,7 +379,7 @@ pub async fn claim_issuer(
 #[template(path = "review_issuer.html")]
 struct IssuerCaseTemplate {
     ctx: RequestContext,
-    issuer: IssuerRecord,
+    issuer: Issuer,
     documents: Vec<DocumentView>,
     holds_claim: bool,
     member: bool,
@@ -512,7 +513,7 @@ pub async fn decide_issuer(
         queue_entry(&txn, body, now).await?;
     }
     let link = state.services.absolute_url(&format!("/console/{id}"));
-    let to = Email::parse(&applicant.email).map_err(|e| AppError::Internal(e.into()))?;
+    let to = applicant.email.clone();
     let message = Mail::IssuerStatus {
         link: &link,
         issuer: &issuer.legal_name,

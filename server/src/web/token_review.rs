@@ -19,16 +19,17 @@ use super::confirmed;
 use super::context::RequestContext;
 use super::error::{AppError, AppResult};
 use super::ledger::queue_entries;
-use crate::domain::account::{Email, UserId};
 use crate::domain::audit::{AuditAction, AuditEntry, AuditSubject};
-use crate::domain::claim::{TokenId, TokenStatus, TokenTransitionError};
-use crate::domain::collection::CollectionId;
+use crate::domain::collection::Collection;
+use crate::domain::ids::CollectionId;
+use crate::domain::ids::TokenId;
+use crate::domain::ids::UserId;
+use crate::domain::token::Token;
+use crate::domain::token::{TokenStatus, TokenTransitionError};
 use crate::ledger::entry::EntryBody;
 use crate::mail::{self, Mail, TokenNotice};
 use crate::state::AppState;
 use crate::store;
-use crate::store::collections::CollectionRecord;
-use crate::store::tokens::TokenRecord;
 
 #[derive(Deserialize)]
 pub struct TokenDecisionForm {
@@ -93,8 +94,8 @@ async fn apply(
     state: &AppState,
     txn: &DatabaseTransaction,
     ctx: &RequestContext,
-    collection: &CollectionRecord,
-    tokens: &[&TokenRecord],
+    collection: &Collection,
+    tokens: &[&Token],
     change: Change<'_>,
 ) -> AppResult<bool> {
     let Change {
@@ -140,7 +141,7 @@ async fn apply(
     queue_entries(txn, entries, now).await?;
     store::audit::append_many(txn, audit, now).await?;
     // One mail per holder, naming each of their tokens that changed.
-    let mut by_holder: BTreeMap<UserId, Vec<&TokenRecord>> = BTreeMap::new();
+    let mut by_holder: BTreeMap<UserId, Vec<&Token>> = BTreeMap::new();
     for token in tokens {
         by_holder.entry(token.holder).or_default().push(token);
     }
@@ -149,7 +150,7 @@ async fn apply(
     let mut mails = Vec::with_capacity(by_holder.len());
     for (holder, held) in &by_holder {
         let holder = holders.get(holder).ok_or(AppError::NotFound)?;
-        let to = Email::parse(&holder.email).map_err(|e| AppError::Internal(e.into()))?;
+        let to = holder.email.clone();
         let serials: Vec<String> = held.iter().map(|t| format!("#{}", t.serial)).collect();
         let link = match held.as_slice() {
             [only] => token_path(only.id),

@@ -21,3 +21,4 @@ mod ledger_v1_carried_over;
 mod mail_outbox;
 mod operations;
 mod pages;
+mod store_schema;

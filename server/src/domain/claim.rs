@@ -70,6 +70,21 @@ pub enum ClaimRefusal {
 }
 
 impl ClaimRefusal {
+    pub const ALL: [ClaimRefusal; 12] = [
+        ClaimRefusal::IdentityNotVerified,
+        ClaimRefusal::NotPublished,
+        ClaimRefusal::Frozen,
+        ClaimRefusal::IssuerInactive,
+        ClaimRefusal::NotYetOpen,
+        ClaimRefusal::Closed,
+        ClaimRefusal::SoldOut,
+        ClaimRefusal::LimitReached,
+        ClaimRefusal::CodeRequired,
+        ClaimRefusal::CodeInvalid,
+        ClaimRefusal::CodeUsed,
+        ClaimRefusal::NotOnAllowlist,
+    ];
+
     /// A stable code for the JSON API and the message catalogue.
     pub fn code(self) -> &'static str {
         match self {
@@ -202,6 +217,13 @@ pub enum TokenStatus {
 }
 
 impl TokenStatus {
+    /// One token in each state (reasons empty), for whatever lists every state.
+    pub const ALL: [TokenStatus; 3] = [
+        TokenStatus::Active,
+        TokenStatus::Frozen { reason: String::new() },
+        TokenStatus::Revoked { reason: String::new() },
+    ];
+
     pub fn as_str(&self) -> &'static str {
         match self {
             TokenStatus::Active => "active",

@@ -22,6 +22,8 @@ pub enum RowProblem {
 }
 
 impl RowProblem {
+    pub const ALL: [RowProblem; 2] = [RowProblem::NotAnEmail, RowProblem::Duplicate];
+
     pub fn as_str(self) -> &'static str {
         match self {
             RowProblem::NotAnEmail => "not_an_email",

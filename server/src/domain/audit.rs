@@ -158,6 +158,16 @@ pub enum AuditSubject {
 }
 
 impl AuditSubject {
+    /// One subject of each kind (ids 0), for whatever lists every kind.
+    pub const ALL: [AuditSubject; 6] = [
+        AuditSubject::User(UserId(0)),
+        AuditSubject::Identity(UserId(0)),
+        AuditSubject::Issuer(IssuerId(0)),
+        AuditSubject::Collection(CollectionId(0)),
+        AuditSubject::Token(TokenId(0)),
+        AuditSubject::ModerationPolicy,
+    ];
+
     pub fn kind(&self) -> &'static str {
         match self {
             AuditSubject::User(_) => "user",
@@ -249,6 +259,62 @@ pub enum AuditDetails {
 }
 
 impl AuditDetails {
+    /// One of each kind of details (fields empty or zero), for whatever lists every kind.
+    pub const ALL: [AuditDetails; 14] = [
+        AuditDetails::Screened {
+            verdict: String::new(),
+            score: 0,
+            findings: 0,
+            lists: String::new(),
+        },
+        AuditDetails::ReasonCode { code: String::new() },
+        AuditDetails::CodesGenerated {
+            batch: 0,
+            count: 0,
+            through_api: false,
+        },
+        AuditDetails::AllowlistUploaded {
+            read: 0,
+            added: 0,
+            left_out: 0,
+        },
+        AuditDetails::MemberInvited { email: String::new() },
+        AuditDetails::ApiKeyCreated {
+            prefix: String::new(),
+            label: String::new(),
+        },
+        AuditDetails::ApiKeyRevoked { key: 0 },
+        AuditDetails::ArtworkReplaced,
+        AuditDetails::TermsAdded {
+            category: String::new(),
+            severity: String::new(),
+            added: 0,
+            terms: Vec::new(),
+        },
+        AuditDetails::TermRemoved {
+            category: String::new(),
+            severity: String::new(),
+            term: String::new(),
+        },
+        AuditDetails::ImageBlocked {
+            entry: 0,
+            hash: String::new(),
+            label: String::new(),
+        },
+        AuditDetails::ImageUnblocked {
+            entry: 0,
+            hash: String::new(),
+            label: String::new(),
+        },
+        AuditDetails::ThresholdsChanged {
+            four_eyes_before: 0,
+            four_eyes_after: 0,
+            distance_before: 0,
+            distance_after: 0,
+        },
+        AuditDetails::TransferRefused,
+    ];
+
     /// The variant's name, as stored in `kind`.
     pub fn kind(&self) -> &'static str {
         match self {

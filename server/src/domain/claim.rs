@@ -60,6 +60,21 @@ pub enum ClaimRefusal {
 }
 
 impl ClaimRefusal {
+    pub const ALL: [ClaimRefusal; 12] = [
+        ClaimRefusal::IdentityNotVerified,
+        ClaimRefusal::NotPublished,
+        ClaimRefusal::Frozen,
+        ClaimRefusal::IssuerInactive,
+        ClaimRefusal::NotYetOpen,
+        ClaimRefusal::Closed,
+        ClaimRefusal::SoldOut,
+        ClaimRefusal::LimitReached,
+        ClaimRefusal::CodeRequired,
+        ClaimRefusal::CodeInvalid,
+        ClaimRefusal::CodeUsed,
+        ClaimRefusal::NotOnAllowlist,
+    ];
+
     /// A stable code for the JSON API and the message catalogue.
     pub fn code(self) -> &'static str {
         match self {

@@ -193,6 +193,14 @@ pub enum IdentityTransitionError {
 }
 
 impl IdentityStatus {
+    /// One check in each state (reason empty), for whatever lists every state.
+    pub const ALL: [IdentityStatus; 4] = [
+        IdentityStatus::Unverified,
+        IdentityStatus::Pending,
+        IdentityStatus::Verified,
+        IdentityStatus::Rejected { reason: String::new() },
+    ];
+
     pub fn as_str(&self) -> &'static str {
         match self {
             IdentityStatus::Unverified => "unverified",

@@ -79,6 +79,16 @@ fn reason(text: &str) -> Result<String, IssuerTransitionError> {
 }
 
 impl IssuerStatus {
+    /// One issuer in each state (reasons empty), for whatever lists every state.
+    pub const ALL: [IssuerStatus; 6] = [
+        IssuerStatus::Draft,
+        IssuerStatus::Submitted,
+        IssuerStatus::Approved,
+        IssuerStatus::Rejected { reason: String::new() },
+        IssuerStatus::Suspended { reason: String::new() },
+        IssuerStatus::Revoked { reason: String::new() },
+    ];
+
     pub fn as_str(&self) -> &'static str {
         match self {
             IssuerStatus::Draft => "draft",

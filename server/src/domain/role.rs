@@ -16,6 +16,8 @@ pub enum Role {
 }
 
 impl Role {
+    pub const ALL: [Role; 4] = [Role::Collector, Role::IssuerMember, Role::Reviewer, Role::Admin];
+
     /// Roles that are stored as grants (the others are implied or derived).
     pub const GRANTABLE: [Role; 2] = [Role::Reviewer, Role::Admin];
 

@@ -28,6 +28,12 @@ pub enum TermKind {
 }
 
 impl TermKind {
+    pub const ALL: [TermKind; 3] = [
+        TermKind::Listed(Severity::Review),
+        TermKind::Listed(Severity::Block),
+        TermKind::Allow,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             TermKind::Listed(severity) => severity.as_str(),

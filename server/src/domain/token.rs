@@ -31,6 +31,13 @@ pub enum TokenStatus {
 }
 
 impl TokenStatus {
+    /// One token in each state (reasons empty), for whatever lists every state.
+    pub const ALL: [TokenStatus; 3] = [
+        TokenStatus::Active,
+        TokenStatus::Frozen { reason: String::new() },
+        TokenStatus::Revoked { reason: String::new() },
+    ];
+
     pub fn as_str(&self) -> &'static str {
         match self {
             TokenStatus::Active => "active",

@@ -257,6 +257,92 @@ impl AppError {
     }
 }
 
+#[cfg(test)]
+impl AppError {
+    /// One error of every kind, with every claim refusal and throttling reason, for tests that
+    /// must see every error page (the message catalogue's).
+    pub fn samples() -> Vec<AppError> {
+        let throttled = |reason| {
+            AppError::Throttled(Throttled {
+                reason,
+                retry_after: chrono::Duration::seconds(30),
+            })
+        };
+        let mut samples = vec![
+            AppError::NotFound,
+            AppError::MethodNotAllowed,
+            AppError::Unauthenticated { next: "/".to_owned() },
+            AppError::Forbidden,
+            AppError::CsrfRejected,
+            throttled(ThrottleReason::Backoff),
+            throttled(ThrottleReason::AccountLocked),
+            throttled(ThrottleReason::Ip),
+            AppError::InvalidLink,
+            AppError::BadRequest,
+            AppError::ConfirmationRequired,
+            AppError::ResultGone,
+            AppError::ReviewConflict,
+            AppError::ApiKeyRequired,
+            AppError::BadSignature,
+            AppError::InvalidAttestation,
+            AppError::InvalidDigest,
+            AppError::FileTooLarge,
+            AppError::IssuerInactive,
+            AppError::SameReviewer,
+            AppError::CollectionStateConflict,
+            AppError::TransfersProhibited,
+            AppError::TransferAttemptsLimited(TransferLimited {
+                retry_after: chrono::Duration::seconds(30),
+            }),
+            AppError::CertificatePending,
+            AppError::ClaimApiRequest,
+            AppError::IdempotencyKeyReused,
+            AppError::NotFound.with_next(vec![NextStep::new("/", "error.back_home")]),
+            AppError::Store(StoreError::Conflict("sample")),
+            AppError::Store(StoreError::Db(sea_orm::DbErr::Custom("sample".to_owned()))),
+            AppError::Template(askama::Error::Fmt),
+            AppError::Internal(anyhow::anyhow!("sample")),
+        ];
+        samples.extend(ClaimRefusal::ALL.map(AppError::ClaimRefused));
+        for sample in &samples {
+            // No wildcard arm: a new variant stops this compiling until it is named here, and
+            // so reminds whoever adds it to add a sample above.
+            match sample {
+                AppError::NotFound
+                | AppError::MethodNotAllowed
+                | AppError::Unauthenticated { .. }
+                | AppError::Forbidden
+                | AppError::CsrfRejected
+                | AppError::Throttled(_)
+                | AppError::InvalidLink
+                | AppError::BadRequest
+                | AppError::ConfirmationRequired
+                | AppError::ResultGone
+                | AppError::ReviewConflict
+                | AppError::ApiKeyRequired
+                | AppError::BadSignature
+                | AppError::InvalidAttestation
+                | AppError::InvalidDigest
+                | AppError::FileTooLarge
+                | AppError::IssuerInactive
+                | AppError::SameReviewer
+                | AppError::CollectionStateConflict
+                | AppError::ClaimRefused(_)
+                | AppError::TransfersProhibited
+                | AppError::TransferAttemptsLimited(_)
+                | AppError::CertificatePending
+                | AppError::ClaimApiRequest
+                | AppError::IdempotencyKeyReused
+                | AppError::WithNext(..)
+                | AppError::Store(_)
+                | AppError::Template(_)
+                | AppError::Internal(_) => {}
+            }
+        }
+        samples
+    }
+}
+
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         if let AppError::Unauthenticated { next } = &self {

@@ -61,6 +61,20 @@ fn reason(text: &str) -> Result<String, CollectionTransitionError> {
 }
 
 impl CollectionStatus {
+    /// One collection in each state (reasons and approvals empty), for whatever lists every state.
+    pub const ALL: [CollectionStatus; 10] = [
+        CollectionStatus::Draft,
+        CollectionStatus::Submitted,
+        CollectionStatus::AutoRejected,
+        CollectionStatus::InReview { first_approval: None },
+        CollectionStatus::ChangesRequested { reason: String::new() },
+        CollectionStatus::Rejected { reason: String::new() },
+        CollectionStatus::Approved,
+        CollectionStatus::Published,
+        CollectionStatus::Closed,
+        CollectionStatus::Frozen { reason: String::new() },
+    ];
+
     pub fn as_str(&self) -> &'static str {
         match self {
             CollectionStatus::Draft => "draft",

@@ -45,6 +45,8 @@ pub enum ClaimMode {
 }
 
 impl ClaimMode {
+    pub const ALL: [ClaimMode; 3] = [ClaimMode::Open, ClaimMode::ClaimCodes, ClaimMode::Allowlist];
+
     pub fn as_str(self) -> &'static str {
         match self {
             ClaimMode::Open => "open",

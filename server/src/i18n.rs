@@ -2,8 +2,9 @@
 //!
 //! Catalogues live in `server/locales/*.toml` and are compiled into the binary. Pages and
 //! emails look strings up by key; `{name}` placeholders are filled by [`Locale::tf`]. Tests
-//! check that both catalogues hold the same keys, and (in `coverage`) that every key the code
-//! and templates can ask for, written out or built from a prefix and a value, is in both.
+//! check that both catalogues hold the same keys and, in `web::catalogue_coverage`, that every
+//! key the code and templates can ask for, written out or built from a prefix and a value, is
+//! in both.
 
 use std::collections::HashMap;
 use std::sync::LazyLock;
@@ -67,7 +68,7 @@ impl Locale {
     }
 
     /// The message for `key`. A key the catalogue lacks is logged and shows as `…`
-    /// ([`MISSING`]); the `coverage` test keeps that from happening.
+    /// ([`MISSING`]); the `web::catalogue_coverage` test keeps that from happening.
     pub fn t(self, key: &str) -> &'static str {
         let catalogue = &CATALOGUES[self as usize];
         match catalogue.get_key_value(key) {
@@ -101,6 +102,19 @@ impl Locale {
 /// What a missing message shows: a mark that something is wanting, never a raw key.
 const MISSING: &str = "…";
 
+#[cfg(test)]
+impl Locale {
+    /// Whether the catalogue holds `key`, for tests that check every key the code asks for.
+    pub(crate) fn has(self, key: &str) -> bool {
+        CATALOGUES[self as usize].contains_key(key)
+    }
+
+    /// Every key of the catalogue.
+    pub(crate) fn keys(self) -> impl Iterator<Item = &'static str> {
+        CATALOGUES[self as usize].keys().map(String::as_str)
+    }
+}
+
 static CATALOGUES: LazyLock<[HashMap<String, String>; 2]> = LazyLock::new(|| {
     [
         parse_catalogue(include_str!("../locales/zh-CN.toml")),
@@ -131,9 +145,6 @@ fn flatten(prefix: &str, table: &toml::Table, out: &mut HashMap<String, String>)
         }
     }
 }
-
-#[cfg(test)]
-mod coverage;
 
 #[cfg(test)]
 mod tests {

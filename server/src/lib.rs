@@ -10,6 +10,7 @@
 //! thin HTTP handlers and `jobs` the background workers; `state` is what they share and
 //! `server` runs them.
 
+pub mod api;
 pub mod blobs;
 pub mod bytes_cache;
 pub mod certificate_image;
@@ -24,6 +25,7 @@ pub mod jobs;
 pub mod kyc;
 pub mod ledger;
 pub mod mail;
+pub mod paths;
 pub mod server;
 pub mod services;
 pub mod state;

@@ -10,7 +10,7 @@ use tokio_util::sync::CancellationToken;
 use crate::config::Config;
 use crate::state::AppState;
 use crate::store::{self, Database};
-use crate::{jobs, web};
+use crate::{api, jobs, web};
 
 /// Creates the data directory, opens the database and applies pending migrations.
 pub async fn open_database(config: &Config) -> anyhow::Result<Database> {
@@ -46,7 +46,7 @@ where
     let shutdown = CancellationToken::new();
     let mut workers = jobs::spawn_all(state.clone(), shutdown.clone());
 
-    let router = web::router(state.clone());
+    let router = web::router(state.clone(), api::routes());
     println!("Keepsake listening on http://{bound}");
     tracing::info!(%bound, "serving");
     let (failed, failure) = tokio::sync::oneshot::channel();

@@ -18,9 +18,9 @@ use crate::health::Health;
 use crate::kyc::{IdentityVerifier, PiiVault};
 use crate::mail::Transport;
 use crate::services::Services;
-use crate::services::attestation_intake::AttestationIntake;
+use crate::services::attestations::intake::AttestationIntake;
+use crate::services::claims::minter::Minter;
 use crate::services::ledger::{self, tiles::TileCache};
-use crate::services::minter::Minter;
 use crate::store::{self, Database};
 
 /// Everything a request handler or worker needs, behind one cheap-to-clone handle.

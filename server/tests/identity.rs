@@ -147,9 +147,11 @@ async fn identity_is_submitted_reviewed_and_audited(db: Db) {
     let stale = reviewer_a
         .post_form("/review", &decision, &[("decision", "approve"), ("version", &v)])
         .await;
+    // A move the status does not allow is a conflict, for identities as for every other
+    // decision (it was 400 here alone before one rule mapped them all).
     assert_eq!(
         stale.status(),
-        StatusCode::BAD_REQUEST,
+        StatusCode::CONFLICT,
         "a decided case cannot be decided again"
     );
 

@@ -310,6 +310,85 @@ impl IssuerApplication {
     }
 }
 
+/// What a reviewer decides on an issuer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IssuerDecision {
+    Approve,
+    Reject,
+    Suspend,
+    Reinstate,
+    Revoke,
+}
+
+impl IssuerDecision {
+    /// The decision a form names (`approve`, `reject`, `suspend`, `reinstate`, `revoke`).
+    pub fn parse(action: &str) -> Option<Self> {
+        Some(match action {
+            "approve" => IssuerDecision::Approve,
+            "reject" => IssuerDecision::Reject,
+            "suspend" => IssuerDecision::Suspend,
+            "reinstate" => IssuerDecision::Reinstate,
+            "revoke" => IssuerDecision::Revoke,
+            _ => return None,
+        })
+    }
+
+    /// Where the decision takes an issuer that stands at `status`.
+    pub fn apply(self, status: &IssuerStatus, reason: &str) -> Result<IssuerStatus, IssuerTransitionError> {
+        match self {
+            IssuerDecision::Approve => status.approve(),
+            IssuerDecision::Reject => status.reject(reason),
+            IssuerDecision::Suspend => status.suspend(reason),
+            IssuerDecision::Reinstate => status.reinstate(),
+            IssuerDecision::Revoke => status.revoke(reason),
+        }
+    }
+
+    /// What the public ledger records of the decision: everything that makes an issuer able or
+    /// unable to issue; rejecting an application, which never could, is not recorded.
+    pub fn on_ledger(self) -> Option<IssuerEvent> {
+        match self {
+            IssuerDecision::Approve => Some(IssuerEvent::Approved),
+            IssuerDecision::Reject => None,
+            IssuerDecision::Suspend => Some(IssuerEvent::Suspended),
+            IssuerDecision::Reinstate => Some(IssuerEvent::Reinstated),
+            IssuerDecision::Revoke => Some(IssuerEvent::Revoked),
+        }
+    }
+}
+
+/// A change in whether an issuer may issue, as the ledger records it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IssuerEvent {
+    Approved,
+    Suspended,
+    Reinstated,
+    Revoked,
+}
+
+/// Why a signed-in person cannot accept an invitation to join an issuer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InvitationBlocker {
+    /// The invitation went to another address than this account's.
+    WrongAccount,
+    /// Members act for a business, so they verify their real name first.
+    IdentityRequired,
+}
+
+impl InvitationBlocker {
+    /// What stops the account at `own` (`verified`: its identity is) from accepting an
+    /// invitation sent to `invited`.
+    pub fn check(own: &Email, verified: bool, invited: &Email) -> Option<Self> {
+        if own != invited {
+            Some(InvitationBlocker::WrongAccount)
+        } else if !verified {
+            Some(InvitationBlocker::IdentityRequired)
+        } else {
+            None
+        }
+    }
+}
+
 /// Why a reviewer may not decide an issuer's case.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error("reviewers cannot decide an issuer they belong to")]

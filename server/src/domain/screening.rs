@@ -210,10 +210,29 @@ impl Finding {
     pub fn category(&self) -> &str {
         match self {
             Finding::Text { category, .. } => category,
-            Finding::Blocklisted { .. } => "blocklisted_image",
-            Finding::Similar { .. } => "similar_image",
+            Finding::Blocklisted { .. } => BLOCKLISTED_IMAGE,
+            Finding::Similar { .. } => SIMILAR_IMAGE,
         }
     }
+}
+
+/// The category of a finding that the artwork is a blocklisted image.
+const BLOCKLISTED_IMAGE: &str = "blocklisted_image";
+/// The category of a finding that the artwork resembles another issuer's.
+const SIMILAR_IMAGE: &str = "similar_image";
+
+/// Every category a finding can have, in the order reviewers filter the queue by: the term
+/// lists' categories (financialisation, the regulator's own concern for 数字藏品, first), then
+/// the image findings.
+pub fn finding_categories() -> Vec<&'static str> {
+    let text = std::iter::once(moderation::Category::Financialisation).chain(
+        moderation::Category::ALL
+            .into_iter()
+            .filter(|c| *c != moderation::Category::Financialisation),
+    );
+    text.map(moderation::Category::as_str)
+        .chain([SIMILAR_IMAGE, BLOCKLISTED_IMAGE])
+        .collect()
 }
 
 /// What screening produced for one submission.

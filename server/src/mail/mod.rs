@@ -1,21 +1,18 @@
-//! Outgoing mail: what each message says, how it is queued, and how it leaves.
+//! Outgoing mail: what each message says, and how it leaves.
 //!
-//! A handler renders a [`Mail`] in the recipient's language and queues it with [`enqueue`] in
-//! the same transaction as the change that caused it; the outbox worker in `jobs` delivers it
+//! A service renders a [`Mail`] in the recipient's language and queues it in the outbox in the
+//! same transaction as the change that caused it; the outbox worker in `jobs` delivers it
 //! through a [`Transport`]. Bodies are askama templates (`templates/emails/`), text and HTML.
 
 mod transport;
 
 use askama::Template;
-use chrono::{DateTime, Utc};
-use sea_orm::ConnectionTrait;
 
 pub use transport::{SendError, Transport};
 
 use crate::domain::account::Email;
 use crate::i18n::Locale;
-use crate::store::StoreResult;
-use crate::store::outbox::{self, NewMail};
+use crate::store::outbox::NewMail;
 
 /// Every message the platform sends.
 #[derive(Debug, Clone, Copy)]
@@ -206,16 +203,6 @@ impl Mail<'_> {
             html_body: html,
         })
     }
-}
-
-/// Queues a rendered message in the caller's transaction.
-pub async fn enqueue(conn: &impl ConnectionTrait, mail: NewMail, now: DateTime<Utc>) -> StoreResult<i64> {
-    outbox::enqueue(conn, mail, now).await
-}
-
-/// [`enqueue`] for many messages at once, in the same transaction.
-pub async fn enqueue_many(conn: &impl ConnectionTrait, mails: Vec<NewMail>, now: DateTime<Utc>) -> StoreResult<()> {
-    outbox::enqueue_many(conn, mails, now).await
 }
 
 #[cfg(test)]

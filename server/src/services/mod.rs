@@ -4,25 +4,44 @@
 //! `api` parse and authorise, call a service and render what it returns; `jobs` call the
 //! services the background workers run.
 
-pub mod attestation_intake;
+pub mod accounts;
+pub mod attestations;
+pub mod audit;
+pub mod claims;
+pub mod codes;
+pub mod collections;
+pub mod error;
+pub mod forms;
 pub mod group_commit;
+pub mod identity;
+pub mod issuers;
 pub mod ledger;
-pub mod minter;
+pub mod moderation;
+pub mod tokens;
+pub mod users;
+pub mod verify;
 
 use std::sync::Arc;
 
+use chrono::{DateTime, Utc};
 use tokio::sync::{Notify, watch};
 use url::Url;
 
-use self::attestation_intake::AttestationIntake;
+use self::attestations::intake::AttestationIntake;
+use self::claims::minter::Minter;
+pub use self::error::{ClaimHint, ServiceError, ServiceResult};
 use self::ledger::sequencer::Sequenced;
 use self::ledger::tiles::TileCache;
-use self::minter::Minter;
 use crate::blobs::SharedBlobStore;
 use crate::crypto::SealingKey;
+use crate::domain::account::Email;
+use crate::domain::audit::{AuditAction, AuditEntry, AuditSubject};
+use crate::domain::ids::UserId;
+use crate::i18n::Locale;
 use crate::kyc::{IdentityVerifier, PiiVault};
 use crate::ledger::signer::CheckpointSigner;
-use crate::store::Database;
+use crate::mail::Mail;
+use crate::store::{self, Connection, Database};
 
 /// What the services work with: the database, the blob store, the keys, the workers' wake-ups
 /// and the batching queues. One per running server, shared by every request.
@@ -55,9 +74,56 @@ pub struct Services {
     pub tiles: TileCache,
 }
 
+/// Who asks a service for something, as the audit log records it: the signed-in person and
+/// the id of the request they sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    pub user: UserId,
+    pub request_id: Option<String>,
+}
+
+impl Actor {
+    /// An audit row of `action` on `subject` by this actor; set state and reason where they apply.
+    pub fn audit(&self, action: AuditAction, subject: AuditSubject) -> AuditEntry {
+        AuditEntry::new(Some(self.user), action, subject, self.request_id.clone())
+    }
+}
+
 impl Services {
     /// An absolute URL for `path` (which starts with `/`), for links in emails.
     pub fn absolute_url(&self, path: &str) -> String {
         format!("{}{}", self.public_url.as_str().trim_end_matches('/'), path)
+    }
+
+    /// Renders `mail` for `to` in `locale` and queues it in the caller's transaction; the
+    /// caller wakes the outbox worker ([`Services::mail_queued`]) once it has committed.
+    pub(crate) async fn queue_mail(
+        &self,
+        conn: &impl Connection,
+        to: &Email,
+        locale: Locale,
+        mail: Mail<'_>,
+        now: DateTime<Utc>,
+    ) -> ServiceResult<()> {
+        let message = mail
+            .render(to, locale, &self.operator_name)
+            .map_err(ServiceError::internal)?;
+        store::outbox::enqueue(conn, message, now).await?;
+        Ok(())
+    }
+
+    /// Whether the database answers a trivial query (for the readiness probe).
+    pub async fn database_answers(&self) -> bool {
+        store::ping(&self.db).await
+    }
+
+    /// Tells the outbox worker that committed mail is waiting.
+    pub(crate) fn mail_queued(&self) {
+        self.mail_wakeup.notify_one();
+    }
+
+    /// Tells the sequencer that committed ledger entries are waiting.
+    pub(crate) fn entries_queued(&self) {
+        self.ledger_wakeup.notify_one();
     }
 }

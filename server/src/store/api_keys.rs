@@ -6,10 +6,19 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, Query
 
 use super::StoreResult;
 use super::entities::api_keys;
-use crate::domain::ids::IssuerId;
-use crate::domain::ids::UserId;
+use crate::domain::ids::{ApiKeyId, IssuerId, UserId};
 
-pub use api_keys::Model as ApiKeyRow;
+/// An issuer's API key as its console lists it (never the key itself).
+#[derive(Debug, Clone)]
+pub struct ApiKey {
+    pub id: ApiKeyId,
+    pub label: String,
+    /// The key's first characters, to tell keys apart.
+    pub prefix: String,
+    pub created_at: DateTime<Utc>,
+    pub last_used_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
 
 pub async fn create(
     conn: &impl ConnectionTrait,
@@ -36,19 +45,35 @@ pub async fn create(
     .id)
 }
 
-pub async fn list(conn: &impl ConnectionTrait, issuer: IssuerId) -> StoreResult<Vec<ApiKeyRow>> {
-    Ok(api_keys::Entity::find()
+pub async fn list(conn: &impl ConnectionTrait, issuer: IssuerId) -> StoreResult<Vec<ApiKey>> {
+    let rows = api_keys::Entity::find()
         .filter(api_keys::Column::IssuerId.eq(issuer.0))
         .order_by_desc(api_keys::Column::Id)
         .all(conn)
-        .await?)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|row| ApiKey {
+            id: ApiKeyId(row.id),
+            label: row.label,
+            prefix: row.prefix,
+            created_at: row.created_at,
+            last_used_at: row.last_used_at,
+            revoked_at: row.revoked_at,
+        })
+        .collect())
 }
 
 /// Revokes a key of `issuer`; false if there is no such live key.
-pub async fn revoke(conn: &impl ConnectionTrait, issuer: IssuerId, id: i64, now: DateTime<Utc>) -> StoreResult<bool> {
+pub async fn revoke(
+    conn: &impl ConnectionTrait,
+    issuer: IssuerId,
+    id: ApiKeyId,
+    now: DateTime<Utc>,
+) -> StoreResult<bool> {
     let result = api_keys::Entity::update_many()
         .col_expr(api_keys::Column::RevokedAt, Expr::value(now))
-        .filter(api_keys::Column::Id.eq(id))
+        .filter(api_keys::Column::Id.eq(id.0))
         .filter(api_keys::Column::IssuerId.eq(issuer.0))
         .filter(api_keys::Column::RevokedAt.is_null())
         .exec(conn)

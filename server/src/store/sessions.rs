@@ -5,8 +5,9 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, Func, Query, QueryStatementBuilder};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 
-use super::StoreResult;
 use super::entities::{identities, issuer_members, sessions, user_roles, users};
+use super::{StoreResult, decoded};
+use crate::domain::account::Email;
 use crate::domain::identity::IdentityStatus;
 use crate::domain::ids::UserId;
 use crate::domain::role::Role;
@@ -33,7 +34,7 @@ pub async fn create(
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SessionAccount {
     pub user: UserId,
-    pub email: String,
+    pub email: Email,
     pub roles: Vec<Role>,
     /// The account belongs to at least one issuer.
     pub issuer_member: bool,
@@ -102,9 +103,11 @@ pub async fn account(
     let memberships: i64 = first.try_get("", "memberships")?;
     let identity_status: Option<String> = first.try_get("", "status")?;
     let blind_index: Option<String> = first.try_get("", "blind_index")?;
+    let user = UserId(first.try_get("", "id")?);
+    let email: String = first.try_get("", "email")?;
     Ok(Some(SessionAccount {
-        user: UserId(first.try_get("", "id")?),
-        email: first.try_get("", "email")?,
+        email: decoded(Email::parse(&email).ok(), "users", user, "email")?,
+        user,
         roles,
         issuer_member: memberships > 0,
         verified_blind_index: blind_index

@@ -12,8 +12,8 @@ use super::error::AppError;
 use crate::domain::ids::IssuerId;
 use crate::domain::issuer::Issuer;
 use crate::domain::role::Role;
+use crate::services::issuers;
 use crate::state::AppState;
-use crate::store;
 
 fn context(parts: &Parts) -> Result<&RequestContext, AppError> {
     parts
@@ -107,17 +107,31 @@ impl FromRequestParts<AppState> for ActingFor {
         let Path(params) = Path::<HashMap<String, String>>::from_request_parts(parts, state)
             .await
             .map_err(|_| AppError::NotFound)?;
-        let id = params
+        let id: IssuerId = params
             .get("issuer")
             .and_then(|v| v.parse().ok())
-            .map(IssuerId)
             .ok_or(AppError::NotFound)?;
-        let is_admin = store::issuers::membership(&state.services.db, id, user.id)
+        let is_admin = issuers::membership(&state.services, id, user.id)
             .await?
             .ok_or(AppError::NotFound)?;
-        let issuer = store::issuers::find(&state.services.db, id)
-            .await?
-            .ok_or(AppError::NotFound)?;
+        let issuer = issuers::find(&state.services, id).await?;
         Ok(Self { user, issuer, is_admin })
+    }
+}
+
+/// An administrator of the issuer named by the `{issuer}` path segment (who invites members
+/// and manages API keys); other members get 403, outsiders 404.
+#[derive(Debug, Clone)]
+pub struct IssuerAdmin(pub ActingFor);
+
+impl FromRequestParts<AppState> for IssuerAdmin {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let acting = ActingFor::from_request_parts(parts, state).await?;
+        if !acting.is_admin {
+            return Err(AppError::Forbidden);
+        }
+        Ok(Self(acting))
     }
 }

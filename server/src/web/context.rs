@@ -16,12 +16,15 @@ use chrono::{DateTime, Utc};
 use super::error::AppError;
 use crate::config::Operator;
 use crate::crypto;
+use crate::domain::account::Email;
 use crate::domain::ids::UserId;
 use crate::domain::role::{Role, Roles};
 use crate::health::Failing;
 use crate::i18n::Locale;
+use crate::services::Actor;
+use crate::services::accounts;
+use crate::services::claims::Claimant;
 use crate::state::AppState;
-use crate::store;
 
 /// The platform's cookies. Served over HTTPS (`cookie_secure`) their names carry the
 /// `__Host-` prefix, which browsers accept only for secure cookies of this host alone with path
@@ -51,7 +54,7 @@ impl CookieName {
 #[derive(Debug, Clone)]
 pub struct SessionUser {
     pub id: UserId,
-    pub email: String,
+    pub email: Email,
     pub roles: Roles,
     /// Hash of the session token (the `sessions` row id).
     pub session_id: String,
@@ -63,6 +66,15 @@ impl SessionUser {
     /// The person passed real-name verification.
     pub fn identity_verified(&self) -> bool {
         self.verified_blind_index.is_some()
+    }
+
+    /// The person as a claim sees them.
+    pub fn claimant(&self) -> Claimant {
+        Claimant {
+            user: self.id,
+            email: self.email.clone(),
+            verified_blind_index: self.verified_blind_index.clone(),
+        }
     }
 }
 
@@ -90,6 +102,14 @@ pub struct RequestContext {
 }
 
 impl RequestContext {
+    /// `user` acting through this request, as services record it.
+    pub fn actor(&self, user: UserId) -> Actor {
+        Actor {
+            user,
+            request_id: self.request_id.clone(),
+        }
+    }
+
     pub fn t(&self, key: &str) -> &'static str {
         self.locale.t(key)
     }
@@ -201,21 +221,14 @@ fn valid_nonce(value: &str) -> bool {
 
 async fn load_user(state: &AppState, jar: &CookieJar) -> Option<SessionUser> {
     let token = jar.get(CookieName::Session.on(state))?.value();
-    let session_id = crypto::sha3_hex(token.as_bytes());
-    let lookup = async {
-        let Some(account) = store::sessions::account(&state.services.db, &session_id, Utc::now()).await? else {
-            return Ok(None);
-        };
-        Ok::<_, store::StoreError>(Some(SessionUser {
+    match accounts::session(&state.services, token, Utc::now()).await {
+        Ok(session) => session.map(|(session_id, account)| SessionUser {
             id: account.user,
             email: account.email,
             roles: Roles::new(account.roles, account.issuer_member),
-            session_id: session_id.clone(),
+            session_id,
             verified_blind_index: account.verified_blind_index,
-        }))
-    };
-    match lookup.await {
-        Ok(user) => user,
+        }),
         Err(err) => {
             tracing::error!(error = %err, "session lookup failed; treating request as anonymous");
             None

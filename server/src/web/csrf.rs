@@ -1,12 +1,11 @@
-//! CSRF protection for every state-changing request.
+//! CSRF protection for every state-changing request of the web pages.
 //!
 //! Each visitor holds a random nonce in an HttpOnly cookie; forms carry an HMAC of that nonce
-//! and the session id (see `context`). This middleware checks every POST, PUT, PATCH and
-//! DELETE outside `/api/` before any handler runs: the token may come in the `csrf` form
-//! field, an `X-CSRF-Token` header, or (for multipart uploads) a `csrf` query parameter.
-//! `/api/` is exempt: its endpoints authenticate with API keys and signatures, except the
-//! claim endpoint, which takes the session cookie and is protected by its required
-//! `Idempotency-Key` header instead (see `claims::claim_api`).
+//! and the session id (see `context`). This middleware, a layer of the web pages' routes (the
+//! JSON API is not under it), checks every POST, PUT, PATCH and DELETE before any handler
+//! runs: the token may come in the `csrf` form field, an `X-CSRF-Token` header, or (for
+//! multipart uploads) a `csrf` query parameter. The API's one cookie-authenticated endpoint
+//! states its own protection where it applies (`api::auth::SessionClaim`).
 
 use axum::body::{Body, to_bytes};
 use axum::extract::Request;
@@ -29,11 +28,7 @@ fn field(pairs: &[u8], name: &str) -> Option<String> {
 }
 
 pub async fn guard(request: Request, next: Next) -> Response {
-    // A forged cross-site request carries no API key or signature, and cannot add the custom
-    // header the one cookie-authenticated API endpoint requires without a CORS preflight,
-    // which this server never grants.
-    let api = request.uri().path().starts_with("/api/");
-    if api || matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
+    if matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
         return next.run(request).await;
     }
     let Some(expected) = request

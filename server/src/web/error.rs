@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use crate::domain::claim::ClaimRefusal;
 use crate::domain::login_throttle::{ThrottleReason, Throttled};
 use crate::domain::transfer_limit::TransferLimited;
-use crate::services::minter::MintError;
+use crate::services::{ClaimHint, ServiceError};
 use crate::store::StoreError;
 
 #[derive(Debug, thiserror::Error)]
@@ -299,7 +299,11 @@ impl AppError {
             AppError::IdempotencyKeyReused,
             AppError::NotFound.with_next(vec![NextStep::new("/", "error.back_home")]),
             AppError::Store(StoreError::Conflict("sample")),
-            AppError::Store(StoreError::Db(sea_orm::DbErr::Custom("sample".to_owned()))),
+            AppError::Store(StoreError::Corrupt {
+                table: "sample",
+                id: "1".to_owned(),
+                what: "sample",
+            }),
             AppError::Template(askama::Error::Fmt),
             AppError::Internal(anyhow::anyhow!("sample")),
         ];
@@ -368,21 +372,38 @@ impl IntoResponse for AppError {
     }
 }
 
-impl From<sea_orm::DbErr> for AppError {
-    fn from(err: sea_orm::DbErr) -> Self {
-        AppError::Store(StoreError::Db(err))
-    }
-}
-
-impl From<MintError> for AppError {
-    fn from(err: MintError) -> Self {
+impl From<ServiceError> for AppError {
+    fn from(err: ServiceError) -> Self {
         match err {
-            MintError::Refused(refusal) => AppError::ClaimRefused(refusal),
-            MintError::CodeRace => AppError::ClaimRefused(ClaimRefusal::CodeUsed),
-            MintError::KeyReused => AppError::IdempotencyKeyReused,
-            MintError::UnknownCollection => AppError::NotFound,
-            MintError::Store(err) => AppError::Store(err),
-            err @ (MintError::Encode(_) | MintError::Interrupted) => AppError::Internal(err.into()),
+            ServiceError::NotFound => AppError::NotFound,
+            ServiceError::Forbidden => AppError::Forbidden,
+            ServiceError::InvalidLink => AppError::InvalidLink,
+            ServiceError::BadInput => AppError::BadRequest,
+            ServiceError::TooLarge => AppError::FileTooLarge,
+            ServiceError::ReviewConflict => AppError::ReviewConflict,
+            ServiceError::CollectionState => AppError::CollectionStateConflict,
+            ServiceError::IssuerInactive => AppError::IssuerInactive,
+            ServiceError::SameReviewer => AppError::SameReviewer,
+            ServiceError::ClaimRefused { refusal, hint } => {
+                let refused = AppError::ClaimRefused(refusal);
+                match hint {
+                    None => refused,
+                    Some(ClaimHint::HeldToken(token)) => {
+                        refused.with_next(vec![NextStep::new(format!("/tokens/{token}"), "error.next_token")])
+                    }
+                    Some(ClaimHint::AskIssuer(issuer)) => {
+                        refused.with_next(vec![NextStep::new(format!("/issuers/{issuer}"), "error.next_issuer")])
+                    }
+                }
+            }
+            ServiceError::IdempotencyKeyReused => AppError::IdempotencyKeyReused,
+            ServiceError::TransfersProhibited => AppError::TransfersProhibited,
+            ServiceError::TransferAttemptsLimited(limited) => AppError::TransferAttemptsLimited(limited),
+            ServiceError::Throttled(throttled) => AppError::Throttled(throttled),
+            ServiceError::CertificatePending => AppError::CertificatePending,
+            ServiceError::BadSignature => AppError::BadSignature,
+            ServiceError::Store(err) => AppError::Store(err),
+            ServiceError::Internal(err) => AppError::Internal(err),
         }
     }
 }

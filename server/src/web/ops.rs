@@ -5,7 +5,6 @@ use axum::http::StatusCode;
 use axum::response::IntoResponse;
 
 use crate::state::AppState;
-use crate::store;
 
 /// 200 whenever the process is serving.
 pub async fn healthz() -> &'static str {
@@ -16,7 +15,7 @@ pub async fn healthz() -> &'static str {
 /// its tiles is failing; 503 with the reason otherwise, so traffic is routed elsewhere and an
 /// operator sees why.
 pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
-    if !store::ping(&state.services.db).await {
+    if !state.services.database_answers().await {
         return (StatusCode::SERVICE_UNAVAILABLE, "database unavailable".to_owned());
     }
     let failing = [

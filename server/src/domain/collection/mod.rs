@@ -61,9 +61,61 @@ pub struct Collection {
     pub version: i32,
 }
 
+/// What a visitor can do with a public collection now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    Open,
+    Upcoming,
+    Ended,
+    SoldOut,
+    /// Frozen by a reviewer.
+    Paused,
+}
+
+impl Phase {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Phase::Open => "open",
+            Phase::Upcoming => "upcoming",
+            Phase::Ended => "ended",
+            Phase::SoldOut => "sold_out",
+            Phase::Paused => "paused",
+        }
+    }
+}
+
 impl Collection {
     /// Tokens still to be claimed.
     pub fn remaining(&self) -> u64 {
         u64::from(self.terms.edition_size).saturating_sub(self.claimed_count)
+    }
+
+    /// What a visitor can do with it at `now`.
+    pub fn phase(&self, now: DateTime<Utc>) -> Phase {
+        match self.status {
+            CollectionStatus::Frozen { .. } => Phase::Paused,
+            CollectionStatus::Closed => Phase::Ended,
+            _ if now < self.terms.claim_starts_at => Phase::Upcoming,
+            _ if now >= self.terms.claim_ends_at => Phase::Ended,
+            _ if self.remaining() == 0 => Phase::SoldOut,
+            _ => Phase::Open,
+        }
+    }
+
+    /// Whether its issuer may generate claim codes now: a claim-code collection, once approved
+    /// and while it is live, of an active issuer.
+    pub fn takes_codes(&self, issuer_active: bool) -> bool {
+        issuer_active
+            && self.terms.claim_mode == ClaimMode::ClaimCodes
+            && matches!(
+                self.status,
+                CollectionStatus::Approved | CollectionStatus::Published | CollectionStatus::Frozen { .. }
+            )
+    }
+
+    /// Whether its issuer may upload addresses to its allowlist now: an allowlist collection
+    /// of an active issuer.
+    pub fn takes_allowlist(&self, issuer_active: bool) -> bool {
+        issuer_active && self.terms.claim_mode == ClaimMode::Allowlist
     }
 }

@@ -1,9 +1,11 @@
-//! The ledger's database side: queueing entries, the sequencer that appends and signs them in
-//! batches, the audit that recomputes the log, carrying a v1 log over, key rotation, and the
-//! tiles published from it and read back. The format itself is [`crate::ledger`].
+//! The ledger's database side: queueing entries and reading what was sequenced ([`log`]), the
+//! sequencer that appends and signs them in batches, the audit that recomputes the log,
+//! carrying a v1 log over, key rotation, and the tiles published from it and read back. The
+//! format itself is [`crate::ledger`].
 
 pub mod audit;
 pub mod carry_over;
+pub mod log;
 pub mod rotation;
 pub mod sequencer;
 pub mod tile_publisher;

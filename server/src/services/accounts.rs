@@ -1,0 +1,320 @@
+//! Accounts: sign-up, the single-use links mailed for verification, password reset and
+//! unlocking, log-in with its throttle, and sessions.
+//!
+//! Mail is queued in the same transaction as the change that causes it. Password hashing runs
+//! on the blocking pool so that Argon2 never stalls the executor. Asking for a link answers the
+//! same whether or not an account exists; only sign-up must say that an address is taken.
+
+use chrono::{DateTime, Duration, Utc};
+
+use super::{ServiceError, ServiceResult, Services};
+use crate::crypto;
+use crate::domain::account::{Email, NewPassword, PasswordError};
+use crate::domain::email_token::TokenPurpose;
+use crate::domain::ids::UserId;
+use crate::domain::login_throttle;
+use crate::i18n::Locale;
+use crate::kyc::vault::Counted;
+use crate::mail::Mail;
+use crate::store::users::User;
+use crate::store::{self, Connection, StoreError};
+
+/// How long a session lasts after log-in.
+pub const SESSION_DAYS: i64 = 14;
+
+/// The address is already an account's: sign-up must say so.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EmailTaken;
+
+/// Why a log-in with a well-formed request was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoginRefused {
+    /// No such account, or the wrong password: the answer does not say which.
+    WrongCredentials,
+    /// The password was right, but the address was never confirmed.
+    Unverified,
+}
+
+/// A session just opened: the secret for the cookie (only its hash is stored).
+#[derive(Debug)]
+pub struct Session {
+    pub user: UserId,
+    pub token: String,
+}
+
+async fn hash_password(password: NewPassword) -> ServiceResult<String> {
+    tokio::task::spawn_blocking(move || crypto::hash_password(password.expose()))
+        .await
+        .map_err(ServiceError::internal)
+}
+
+/// The keyed pseudonym an account's log-in failures are counted under, from its address.
+fn counted_account(services: &Services, address: &str) -> String {
+    services.vault.pseudonym(Counted::LoginAccount, address)
+}
+
+/// Issues a fresh single-use link of `purpose` (superseding older ones) and queues its mail.
+/// `next` is where the person was going; the page after the link leads there.
+async fn queue_link_mail(
+    services: &Services,
+    conn: &impl Connection,
+    user: &User,
+    purpose: TokenPurpose,
+    next: &str,
+    now: DateTime<Utc>,
+) -> ServiceResult<()> {
+    let token = crypto::random_token();
+    let next = (next != "/").then_some(next);
+    store::email_tokens::revoke_all(conn, user.id, purpose, now).await?;
+    store::email_tokens::insert(conn, user.id, purpose, crypto::sha3_hex(token.as_bytes()), next, now).await?;
+    let (path, mail): (_, fn(&str) -> Mail<'_>) = match purpose {
+        TokenPurpose::VerifyEmail => ("/verify-email", |link| Mail::VerifyEmail { link }),
+        TokenPurpose::ResetPassword => ("/password/reset", |link| Mail::ResetPassword { link }),
+        TokenPurpose::UnlockLogin => ("/login/unlock", |link| Mail::UnlockLogin { link }),
+    };
+    let link = services.absolute_url(&format!("{path}/{token}"));
+    services
+        .queue_mail(conn, &user.email, user.locale, mail(&link), now)
+        .await
+}
+
+/// Creates an unverified account and mails it the verification link, which leads on to `next`.
+pub async fn sign_up(
+    services: &Services,
+    email: &Email,
+    password: NewPassword,
+    locale: Locale,
+    next: &str,
+    now: DateTime<Utc>,
+) -> ServiceResult<Result<UserId, EmailTaken>> {
+    let hash = hash_password(password).await?;
+    let txn = store::begin(&services.db).await?;
+    let id = match store::users::create(&txn, email, hash, locale, now).await {
+        Ok(id) => id,
+        Err(StoreError::Conflict(_)) => return Ok(Err(EmailTaken)),
+        Err(e) => return Err(e.into()),
+    };
+    let user = store::users::find(&txn, id).await?.ok_or(ServiceError::NotFound)?;
+    queue_link_mail(services, &txn, &user, TokenPurpose::VerifyEmail, next, now).await?;
+    store::commit(txn).await?;
+    services.mail_queued();
+    tracing::info!(user = %id, "account created");
+    Ok(Ok(id))
+}
+
+/// Mails a fresh link to the account at `raw_email`, if there is one that needs it. The caller
+/// answers the same either way, so the form does not reveal which addresses are registered.
+pub async fn mail_link(
+    services: &Services,
+    raw_email: &str,
+    purpose: TokenPurpose,
+    next: &str,
+    now: DateTime<Utc>,
+) -> ServiceResult<()> {
+    let Ok(email) = Email::parse(raw_email) else {
+        return Ok(());
+    };
+    let txn = store::begin(&services.db).await?;
+    let Some(user) = store::users::find_by_email(&txn, &email).await? else {
+        return Ok(());
+    };
+    if purpose == TokenPurpose::VerifyEmail && user.email_verified_at.is_some() {
+        return Ok(());
+    }
+    queue_link_mail(services, &txn, &user, purpose, next, now).await?;
+    store::commit(txn).await?;
+    services.mail_queued();
+    Ok(())
+}
+
+/// Uses up a verification link and marks its address verified; answers where the person was
+/// going, if they said.
+pub async fn verify_email(services: &Services, token: &str, now: DateTime<Utc>) -> ServiceResult<Option<String>> {
+    let token_hash = crypto::sha3_hex(token.as_bytes());
+    let txn = store::begin(&services.db).await?;
+    let next = store::email_tokens::next_path(&txn, &token_hash).await?;
+    let user = store::email_tokens::consume(&txn, &token_hash, TokenPurpose::VerifyEmail, now)
+        .await?
+        .map_err(|e| {
+            tracing::info!(reason = %e, "verification link refused");
+            ServiceError::InvalidLink
+        })?;
+    store::users::mark_email_verified(&txn, user, now).await?;
+    store::commit(txn).await?;
+    tracing::info!(%user, "email verified");
+    Ok(next)
+}
+
+/// Checks a password for the account at `raw_email` and opens a session, counting failures
+/// per account and client (`client` is the client's pseudonym): past the back-off the answer
+/// is [`ServiceError::Throttled`], and the failure that locks the account for everyone mails
+/// its owner an unlock link. The session remembers `locale` as the account's language.
+pub async fn log_in(
+    services: &Services,
+    raw_email: &str,
+    password: String,
+    client: &str,
+    locale: Locale,
+    now: DateTime<Utc>,
+) -> ServiceResult<Result<Session, LoginRefused>> {
+    let email = Email::parse(raw_email).ok();
+    // Failures are counted under the address's normal form, so that spellings of one address
+    // are one account to the throttle too, and both the account and the client's address are
+    // kept only as pseudonyms.
+    let account = email
+        .as_ref()
+        .map_or_else(|| raw_email.trim().to_lowercase(), |e| e.as_str().to_owned());
+    let account = counted_account(services, &account);
+    let failures =
+        store::login_failures::count_since(&services.db, &account, client, now - login_throttle::WINDOW).await?;
+    if let Err(throttled) = login_throttle::check(&failures, now) {
+        tracing::warn!(reason = ?throttled.reason, "log-in throttled");
+        return Err(ServiceError::Throttled(throttled));
+    }
+
+    let user = match &email {
+        Some(email) => store::users::find_by_email(&services.db, email).await?,
+        None => None,
+    };
+    // Without an account, still spend the time of one hash so timing does not reveal it.
+    let stored = user
+        .as_ref()
+        .map_or_else(|| crypto::dummy_password_hash().to_owned(), |u| u.password_hash.clone());
+    let matches = tokio::task::spawn_blocking(move || crypto::verify_password(&password, &stored))
+        .await
+        .map_err(ServiceError::internal)?;
+    let user = match user {
+        Some(user) if matches => user,
+        user => {
+            let txn = store::begin(&services.db).await?;
+            store::login_failures::record(&txn, &account, client, now).await?;
+            if let Some(user) = &user
+                && login_throttle::reaches_ceiling(failures.account + 1)
+            {
+                queue_link_mail(services, &txn, user, TokenPurpose::UnlockLogin, "/", now).await?;
+                tracing::warn!(user = %user.id, "account locked by failed log-ins; unlock link mailed");
+            }
+            store::commit(txn).await?;
+            services.mail_queued();
+            tracing::info!("log-in failed");
+            return Ok(Err(LoginRefused::WrongCredentials));
+        }
+    };
+    if user.email_verified_at.is_none() {
+        return Ok(Err(LoginRefused::Unverified));
+    }
+
+    let token = crypto::random_token();
+    let txn = store::begin(&services.db).await?;
+    store::login_failures::clear_pair(&txn, &account, client).await?;
+    store::sessions::create(
+        &txn,
+        crypto::sha3_hex(token.as_bytes()),
+        user.id,
+        now,
+        now + Duration::days(SESSION_DAYS),
+    )
+    .await?;
+    store::users::set_locale(&txn, user.id, locale).await?;
+    store::commit(txn).await?;
+    tracing::info!(user = %user.id, "logged in");
+    Ok(Ok(Session { user: user.id, token }))
+}
+
+/// Ends the session whose hash is `session_id`.
+pub async fn log_out(services: &Services, user: UserId, session_id: &str) -> ServiceResult<()> {
+    store::sessions::delete(&services.db, session_id).await?;
+    tracing::info!(%user, "logged out");
+    Ok(())
+}
+
+/// The account a password-reset link is for, while the link is good.
+pub async fn reset_link_account(services: &Services, token: &str, now: DateTime<Utc>) -> ServiceResult<User> {
+    let token_hash = crypto::sha3_hex(token.as_bytes());
+    let user = store::email_tokens::peek(&services.db, &token_hash, TokenPurpose::ResetPassword, now)
+        .await?
+        .map_err(|_| ServiceError::InvalidLink)?;
+    store::users::find(&services.db, user)
+        .await?
+        .ok_or(ServiceError::InvalidLink)
+}
+
+/// Sets a new password through a reset link: the link is used up, the address counts as
+/// verified (the mail reached it), every session ends and any log-in lock is lifted.
+pub async fn reset_password(
+    services: &Services,
+    token: &str,
+    password: &str,
+    confirmation: &str,
+    now: DateTime<Utc>,
+) -> ServiceResult<Result<(), PasswordError>> {
+    let user = reset_link_account(services, token, now).await?;
+    let password = match NewPassword::parse(password, confirmation, &user.email) {
+        Ok(password) => password,
+        Err(e) => return Ok(Err(e)),
+    };
+    let hash = hash_password(password).await?;
+    let token_hash = crypto::sha3_hex(token.as_bytes());
+    let txn = store::begin(&services.db).await?;
+    // Consuming inside the transaction makes two racing submissions of one link end with one
+    // password change.
+    store::email_tokens::consume(&txn, &token_hash, TokenPurpose::ResetPassword, now)
+        .await?
+        .map_err(|_| ServiceError::InvalidLink)?;
+    store::users::set_password_hash(&txn, user.id, hash).await?;
+    store::users::mark_email_verified(&txn, user.id, now).await?;
+    store::sessions::delete_all_for(&txn, user.id).await?;
+    // A new password is also the way out of a lock-out.
+    store::login_failures::clear_account(&txn, &counted_account(services, user.email.as_str())).await?;
+    store::commit(txn).await?;
+    tracing::info!(user = %user.id, "password reset");
+    Ok(Ok(()))
+}
+
+/// Uses up the link mailed when an account reached the failure ceiling: every failure on the
+/// account is forgotten, so its owner logs in again at once.
+pub async fn unlock(services: &Services, token: &str, now: DateTime<Utc>) -> ServiceResult<()> {
+    let txn = store::begin(&services.db).await?;
+    let user_id = store::email_tokens::consume(
+        &txn,
+        &crypto::sha3_hex(token.as_bytes()),
+        TokenPurpose::UnlockLogin,
+        now,
+    )
+    .await?
+    .map_err(|e| {
+        tracing::info!(reason = %e, "unlock link refused");
+        ServiceError::InvalidLink
+    })?;
+    let user = store::users::find(&txn, user_id)
+        .await?
+        .ok_or(ServiceError::InvalidLink)?;
+    store::login_failures::clear_account(&txn, &counted_account(services, user.email.as_str())).await?;
+    store::commit(txn).await?;
+    tracing::info!(user = %user_id, "account unlocked by its owner");
+    Ok(())
+}
+
+/// An account, for its own page.
+pub async fn account(services: &Services, user: UserId) -> ServiceResult<User> {
+    store::users::find(&services.db, user)
+        .await?
+        .ok_or(ServiceError::NotFound)
+}
+
+/// Remembers `locale` as the account's language, for its mail.
+pub async fn set_locale(services: &Services, user: UserId, locale: Locale) -> ServiceResult<()> {
+    Ok(store::users::set_locale(&services.db, user, locale).await?)
+}
+
+/// The account behind the session whose secret is `token`, if it is live. Every request asks,
+/// so this is one query.
+pub async fn session(
+    services: &Services,
+    token: &str,
+    now: DateTime<Utc>,
+) -> ServiceResult<Option<(String, store::sessions::SessionAccount)>> {
+    let session_id = crypto::sha3_hex(token.as_bytes());
+    let account = store::sessions::account(&services.db, &session_id, now).await?;
+    Ok(account.map(|account| (session_id, account)))
+}

@@ -1,0 +1,50 @@
+//! Accounts as an administrator manages them: the list with their roles, and granting or
+//! revoking the roles that are granted by hand (reviewer, admin), audited.
+
+use chrono::{DateTime, Utc};
+
+use super::{Actor, ServiceError, ServiceResult, Services};
+use crate::domain::audit::{AuditAction, AuditSubject};
+use crate::domain::ids::UserId;
+use crate::domain::role::{Role, RoleChangeError, check_role_change};
+use crate::store;
+use crate::store::users::User;
+
+/// One page of accounts, newest first, each with its granted roles, and the total count.
+pub async fn list(services: &Services, page: u64, per_page: u64) -> ServiceResult<(Vec<(User, Vec<Role>)>, u64)> {
+    Ok(store::users::list_with_roles(&services.db, page, per_page).await?)
+}
+
+/// Grants (or revokes) `role` to `target`, unless the rule refuses the change.
+pub async fn change_role(
+    services: &Services,
+    admin: &Actor,
+    target: UserId,
+    role: Role,
+    grant: bool,
+    now: DateTime<Utc>,
+) -> ServiceResult<Result<(), RoleChangeError>> {
+    let target = store::users::find(&services.db, target)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    if let Err(refusal) = check_role_change(admin.user.0, target.id.0, role, grant) {
+        return Ok(Err(refusal));
+    }
+    let txn = store::begin(&services.db).await?;
+    if grant {
+        store::users::grant_role(&txn, target.id, role, Some(admin.user), now).await?;
+    } else {
+        store::users::revoke_role(&txn, target.id, role).await?;
+    }
+    let action = if grant {
+        AuditAction::RoleGranted
+    } else {
+        AuditAction::RoleRevoked
+    };
+    let mut entry = admin.audit(action, AuditSubject::User(target.id));
+    entry.after = Some(role.as_str());
+    store::audit::append(&txn, entry, now).await?;
+    store::commit(txn).await?;
+    tracing::info!(admin = %admin.user, target = %target.id, %role, grant, "role changed");
+    Ok(Ok(()))
+}

@@ -1,0 +1,94 @@
+//! The audit log as reviewers read it: every decision with its actor, subject, states,
+//! reason, details, time and request id, newest first, filtered by action, subject and days.
+
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::response::Html;
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Deserialize;
+
+use super::lines::{AuditLine, action_key, lines};
+use crate::domain::audit::AuditAction;
+use crate::services::audit;
+use crate::state::AppState;
+use crate::store::audit::AuditFilter;
+use crate::web::auth::Reviewer;
+use crate::web::context::RequestContext;
+use crate::web::error::{AppError, AppResult};
+use crate::web::render::render;
+
+#[derive(Deserialize, Default)]
+pub struct AuditQuery {
+    #[serde(default)]
+    pub action: String,
+    #[serde(default)]
+    pub subject_type: String,
+    #[serde(default)]
+    pub subject_id: String,
+    /// The first day, `YYYY-MM-DD`.
+    #[serde(default)]
+    pub from: String,
+    /// The last day, included.
+    #[serde(default)]
+    pub to: String,
+}
+
+fn non_empty(value: &str) -> Option<String> {
+    let value = value.trim();
+    (!value.is_empty()).then(|| value.to_owned())
+}
+
+fn day_start(value: &str) -> AppResult<Option<DateTime<Utc>>> {
+    match non_empty(value) {
+        None => Ok(None),
+        Some(day) => NaiveDate::parse_from_str(&day, "%Y-%m-%d")
+            .map(|d| Some(d.and_hms_opt(0, 0, 0).expect("midnight exists").and_utc()))
+            .map_err(|_| AppError::BadRequest),
+    }
+}
+
+impl AuditQuery {
+    /// The filter; `to` is inclusive (the whole day).
+    pub fn filter(&self) -> AppResult<AuditFilter> {
+        Ok(AuditFilter {
+            action: non_empty(&self.action),
+            subject_type: non_empty(&self.subject_type),
+            subject_id: non_empty(&self.subject_id),
+            from: day_start(&self.from)?,
+            until: day_start(&self.to)?.map(|d| d + chrono::Duration::days(1)),
+        })
+    }
+}
+
+#[derive(Template)]
+#[template(path = "audit.html")]
+struct AuditTemplate {
+    ctx: RequestContext,
+    rows: Vec<AuditLine>,
+    query: AuditQuery,
+    /// (stored name, message key) of every action, for the filter.
+    actions: Vec<(&'static str, String)>,
+    subject_types: [&'static str; 6],
+}
+
+const AUDIT_PAGE_ROWS: u64 = 200;
+
+pub async fn audit(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    _reviewer: Reviewer,
+    Query(query): Query<AuditQuery>,
+) -> AppResult<Html<String>> {
+    let logged = audit::list(&state.services, &query.filter()?, Some(AUDIT_PAGE_ROWS)).await?;
+    let rows = lines(&ctx, &logged);
+    render(AuditTemplate {
+        ctx,
+        rows,
+        query,
+        actions: AuditAction::ALL
+            .iter()
+            .map(|a| (a.as_str(), action_key(a.as_str())))
+            .collect(),
+        subject_types: ["identity", "issuer", "collection", "token", "user", "moderation_policy"],
+    })
+}

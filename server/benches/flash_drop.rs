@@ -36,7 +36,7 @@ use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySe
 use serde_json::Value;
 use support::collections::{Terms, published_collection};
 use support::kyb::{approved_issuer_with_key, scalar};
-use support::{Db, Server};
+use support::{Db, Options, Server};
 
 const ROWS_PER_INSERT: usize = 500;
 
@@ -210,7 +210,7 @@ async fn verify_ledger(server: &Server, collection: i64) -> Vec<u32> {
 }
 
 async fn run(name: &str, db: Db, people: u64, edition: u32, connections: usize) {
-    let server = Server::start(db).await;
+    let server = Server::start_with(Options::new(db).subprocess()).await;
     let (issuer, _, founder, reviewer) = approved_issuer_with_key(&server).await;
     let terms = Terms {
         edition_size: edition,

@@ -62,7 +62,7 @@ fn env_number(name: &str, default: u64) -> u64 {
 
 /// Server settings passed through as `KEEPSAKE_BENCH_SERVER_<SETTING>`.
 fn server_options(db: Db) -> Options {
-    let mut options = Options::new(db);
+    let mut options = Options::new(db).subprocess();
     for (key, value) in std::env::vars() {
         if let Some(setting) = key.strip_prefix("KEEPSAKE_BENCH_SERVER_") {
             options = options.env(&format!("KEEPSAKE_{setting}"), &value);

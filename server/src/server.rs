@@ -1,10 +1,12 @@
 //! The server's life cycle: binding, building the shared state, starting the workers, serving
-//! until SIGTERM or Ctrl-C, and shutting down with requests in flight finished.
+//! until SIGTERM or Ctrl-C (or, started in another program, until it says stop), and shutting
+//! down with requests in flight finished.
 
 use std::net::SocketAddr;
 use std::time::Duration;
 
 use anyhow::Context;
+use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::Config;
@@ -36,17 +38,8 @@ where
     F: FnOnce(String) -> Fut,
     Fut: Future<Output = anyhow::Result<()>> + Send + 'static,
 {
-    let listener = tokio::net::TcpListener::bind(config.bind)
-        .await
-        .with_context(|| format!("cannot listen on {} (setting `bind`, KEEPSAKE_BIND)", config.bind))?;
-    let bound = listener.local_addr()?;
-    let db = open_database(&config).await?;
-    let state = AppState::build(config, db, bound).await?;
-
     let shutdown = CancellationToken::new();
-    let mut workers = jobs::spawn_all(state.clone(), shutdown.clone());
-
-    let router = web::router(state.clone(), api::routes());
+    let Started { bound, stopped } = start(config, shutdown.clone()).await?;
     println!("Keepsake listening on http://{bound}");
     tracing::info!(%bound, "serving");
     let (failed, failure) = tokio::sync::oneshot::channel();
@@ -56,35 +49,62 @@ where
             let _ = failed.send(err);
         }
     });
-    let (stop, stopped) = tokio::sync::oneshot::channel::<anyhow::Error>();
-    let stopping = async move {
-        tokio::select! {
-            () = shutdown_signal() => {}
-            Ok(err) = failure => {
-                let _ = stop.send(err);
-            }
-        }
+    let failed = tokio::select! {
+        () = shutdown_signal() => None,
+        Ok(err) = failure => Some(err),
     };
-    axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(stopping)
-        .await
-        .context("server error")?;
-
-    tracing::info!("shutting down workers");
     shutdown.cancel();
-    let drained = tokio::time::timeout(Duration::from_secs(30), async {
-        while workers.join_next().await.is_some() {}
-    })
-    .await;
-    if drained.is_err() {
-        tracing::warn!("workers did not stop within 30 s");
-    }
-    state.services.db.clone().close().await.ok();
-    tracing::info!("stopped");
-    match stopped.await {
-        Ok(err) => Err(err),
-        Err(_) => Ok(()),
-    }
+    stopped.await.context("the server task failed")??;
+    failed.map_or(Ok(()), Err)
+}
+
+/// A server [`start`]ed in the current runtime.
+pub struct Started {
+    /// The address it listens on (with the port the system chose when `bind` asks for 0).
+    pub bound: SocketAddr,
+    /// Completes once the server has stopped: requests in flight answered, the workers
+    /// drained and the database closed.
+    pub stopped: JoinHandle<anyhow::Result<()>>,
+}
+
+/// Binds, opens the database and applies pending migrations, builds the shared state, starts
+/// the workers and serves from a task of the current runtime until `shutdown` is cancelled;
+/// returns once the server listens. [`serve`] without the signals, for a caller that runs the
+/// platform inside its own process (the end-to-end tests).
+pub async fn start(config: Config, shutdown: CancellationToken) -> anyhow::Result<Started> {
+    let listener = tokio::net::TcpListener::bind(config.bind)
+        .await
+        .with_context(|| format!("cannot listen on {} (setting `bind`, KEEPSAKE_BIND)", config.bind))?;
+    let bound = listener.local_addr()?;
+    let db = open_database(&config).await?;
+    let state = AppState::build(config, db, bound).await?;
+
+    // The workers have their own token: they stop only after the last request is answered,
+    // so that what those requests queued is handled before the database closes.
+    let stop_workers = CancellationToken::new();
+    let mut workers = jobs::spawn_all(state.clone(), stop_workers.clone());
+
+    let router = web::router(state.clone(), api::routes());
+    let stopped = tokio::spawn(async move {
+        axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(shutdown.cancelled_owned())
+            .await
+            .context("server error")?;
+
+        tracing::info!("shutting down workers");
+        stop_workers.cancel();
+        let drained = tokio::time::timeout(Duration::from_secs(30), async {
+            while workers.join_next().await.is_some() {}
+        })
+        .await;
+        if drained.is_err() {
+            tracing::warn!("workers did not stop within 30 s");
+        }
+        state.services.db.clone().close().await.ok();
+        tracing::info!("stopped");
+        Ok(())
+    });
+    Ok(Started { bound, stopped })
 }
 
 async fn shutdown_signal() {

@@ -10,7 +10,7 @@ use crate::support;
 use std::path::{Path, PathBuf};
 
 use crate::support::kyb::{PASSWORD, PDF, application, apply, reviewer, scalar, verified_person};
-use crate::support::{Db, Server, service_var, services_required};
+use crate::support::{Db, Options, Server, service_var, services_required};
 
 /// Chromium and the npm packages, or `None` to skip.
 fn browser_setup() -> Option<(String, PathBuf, PathBuf)> {
@@ -65,7 +65,7 @@ async fn sign_up_and_log_in_in_chromium() {
     if browser_setup().is_none() {
         return;
     }
-    let server = Server::start(Db::Sqlite).await;
+    let server = Server::start_with(Options::new(Db::Sqlite).subprocess()).await;
     let mail_dir = server.data_dir.join("mail").display().to_string();
     run_script(
         &server,
@@ -81,7 +81,7 @@ async fn reviewer_approves_an_issuer_in_chromium() {
     if browser_setup().is_none() {
         return;
     }
-    let server = Server::start(Db::Sqlite).await;
+    let server = Server::start_with(Options::new(Db::Sqlite).subprocess()).await;
     let admin = server.admin("boss@example.com", "root password 123").await;
     let reviewer = reviewer(&server, &admin, "reviewer@example.com").await;
     let founder = verified_person(&server, &reviewer, "founder@example.com", "11010519491231002X").await;
@@ -110,7 +110,7 @@ async fn a_stranger_verifies_a_file_and_a_receipt_in_chromium() {
     if browser_setup().is_none() {
         return;
     }
-    let server = Server::start(Db::Sqlite).await;
+    let server = Server::start_with(Options::new(Db::Sqlite).subprocess()).await;
     let (issuer, key, _, _) = support::kyb::approved_issuer_with_key(&server).await;
     let dir = tempfile::tempdir().unwrap();
     let document = dir.path().join("press-release.txt");
@@ -166,7 +166,7 @@ async fn an_issuer_publishes_a_reviewed_collection_in_chromium() {
     if browser_setup().is_none() {
         return;
     }
-    let server = Server::start(Db::Sqlite).await;
+    let server = Server::start_with(Options::new(Db::Sqlite).subprocess()).await;
     let (issuer, _, _, _) = support::kyb::approved_issuer_with_key(&server).await;
     let dir = tempfile::tempdir().unwrap();
     let artwork = dir.path().join("horse.png");
@@ -218,7 +218,7 @@ async fn a_collector_redeems_a_qr_code_in_chromium() {
     if browser_setup().is_none() {
         return;
     }
-    let server = Server::start(Db::Sqlite).await;
+    let server = Server::start_with(Options::new(Db::Sqlite).subprocess()).await;
     let (issuer, _, founder, reviewer) = support::kyb::approved_issuer_with_key(&server).await;
     let title = "故宫文创 · 瑞兽";
     let terms = Terms {
@@ -281,10 +281,11 @@ async fn a_first_time_visitor_claims_from_a_qr_code_on_a_phone_in_chromium() {
     }
     let provider = FakeProvider::start(Mode::Approve).await;
     let server = Server::start_with(
-        support::Options::new(Db::Sqlite)
+        Options::new(Db::Sqlite)
             .env("KEEPSAKE_KYC_VERIFIER", "http")
             .env("KEEPSAKE_KYC_PROVIDER_URL", &provider.url)
-            .env("KEEPSAKE_KYC_PROVIDER_KEY", &provider.key),
+            .env("KEEPSAKE_KYC_PROVIDER_KEY", &provider.key)
+            .subprocess(),
     )
     .await;
     let (issuer, _, founder, reviewer) = support::kyb::approved_issuer_with_key(&server).await;

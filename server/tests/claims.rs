@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 
 use crate::support::collections::{Terms, claim, collectors, published_collection};
 use crate::support::kyb::{PASSWORD, approved_issuer_with_key, query, scalar};
-use crate::support::{Client, Db, Server};
+use crate::support::{Client, Db, Options, Server};
 use reqwest::StatusCode;
 use serde_json::Value;
 
@@ -903,7 +903,7 @@ async fn assert_claims_consistent(server: &Server, collection: i64, acknowledged
 /// database: every claim that was answered has its token and ledger entry, the invariants hold,
 /// and the next claim gets the next serial.
 async fn acknowledged_claims_survive_a_crash_and_restart(db: Db) {
-    let server = Server::start(db).await;
+    let server = Server::start_with(Options::new(db).subprocess()).await;
     let (issuer, _, founder, reviewer) = approved_issuer_with_key(&server).await;
     let people = collectors(&server, &reviewer, 60, 4).await;
     let id = published_collection(&founder, &reviewer, issuer, "重启测试", open(500, 500)).await;
@@ -934,7 +934,7 @@ async fn acknowledged_claims_survive_a_crash_and_restart(db: Db) {
 /// middle. Every claim that was answered with its token has that token and its ledger entry,
 /// and supply, serials and counts stay consistent.
 async fn acknowledged_claims_survive_a_killed_server(db: Db) {
-    let server = Server::start(db).await;
+    let server = Server::start_with(Options::new(db).subprocess()).await;
     let (issuer, _, founder, reviewer) = approved_issuer_with_key(&server).await;
     let people = collectors(&server, &reviewer, 30, 2).await;
     let id = published_collection(&founder, &reviewer, issuer, "断电测试", open(500, 500)).await;

@@ -56,7 +56,7 @@ async fn secrets_in_links_never_reach_the_log() {
     use crate::support::collections::{Terms, claim_code_links, collectors, published_collection};
     use crate::support::kyb::approved_issuer_with_key;
 
-    let server = Server::start_with(Options::new(Db::Sqlite).env("KEEPSAKE_LOG", "trace")).await;
+    let server = Server::start_with(Options::new(Db::Sqlite).env("KEEPSAKE_LOG", "trace").subprocess()).await;
     let mut secrets = Vec::new();
 
     // Email verification and password reset.
@@ -598,7 +598,12 @@ async fn the_ceiling_locks_everyone_until_the_mailed_link_unlocks(db: Db) {
     use keepsake::store::entities::login_failures;
     use sea_orm::{ActiveModelTrait, EntityTrait, Set};
 
-    let server = Server::start_with(crate::support::Options::new(db).env("KEEPSAKE_LOG", "trace")).await;
+    let server = Server::start_with(
+        crate::support::Options::new(db)
+            .env("KEEPSAKE_LOG", "trace")
+            .subprocess(),
+    )
+    .await;
     server.verified_user("target@example.com", PASSWORD).await;
     // 99 failures from 99 places in the last hour (arranged in the database, under the
     // pseudonyms the server keeps: each address alone stays under its back-off), then the
@@ -682,7 +687,7 @@ async fn transfer_attempts_store_a_bounded_amount_whoever_sends_them(db: Db) {
     use crate::support::kyb::{approved_issuer_with_key, scalar};
     use chrono::{DurationRound, TimeDelta, Utc};
 
-    let server = Server::start(db).await;
+    let server = Server::start_with(crate::support::Options::new(db).subprocess()).await;
     let (issuer, _, founder, reviewer) = approved_issuer_with_key(&server).await;
     let terms = Terms {
         edition_size: 5,

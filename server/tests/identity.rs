@@ -3,7 +3,7 @@
 //! audit row, and the identity data never appears in clear text in the database or the log.
 
 use crate::support::kyb::reviewer;
-use crate::support::{Client, Db, Server, location};
+use crate::support::{Client, Db, Options, Server, location};
 use reqwest::StatusCode;
 use sea_orm::{ConnectionTrait, Statement};
 
@@ -43,7 +43,7 @@ async fn submit(client: &Client, name: &str, number: &str) -> reqwest::Response 
 on_both_databases!(identity_is_submitted_reviewed_and_audited, one_person_one_account);
 
 async fn identity_is_submitted_reviewed_and_audited(db: Db) {
-    let server = Server::start(db).await;
+    let server = Server::start_with(Options::new(db).subprocess()).await;
     let admin = server.admin("boss@example.com", "root password 123").await;
     let reviewer_a = reviewer(&server, &admin, "reviewer-a@example.com").await;
     let reviewer_b = reviewer(&server, &admin, "reviewer-b@example.com").await;

@@ -9,9 +9,9 @@ use sea_orm::{ConnectionTrait, Statement};
 
 const PASSWORD: &str = "correct horse battery";
 
-async fn server_with(provider: &FakeProvider, db: Db) -> Server {
+async fn server_with(provider: &FakeProvider, options: Options) -> Server {
     Server::start_with(
-        Options::new(db)
+        options
             .env("KEEPSAKE_KYC_VERIFIER", "http")
             .env("KEEPSAKE_KYC_PROVIDER_URL", &provider.url)
             .env("KEEPSAKE_KYC_PROVIDER_KEY", &provider.key),
@@ -54,7 +54,7 @@ on_both_databases!(
 /// claim, is led back to it.
 async fn a_quick_provider_decides_while_the_person_waits(db: Db) {
     let provider = FakeProvider::start(Mode::Approve).await;
-    let server = server_with(&provider, db).await;
+    let server = server_with(&provider, Options::new(db)).await;
     let user = server.verified_user("quick@example.com", PASSWORD).await;
     let claim_page = "/c/7KQ2M9XD4TPA0HCF";
     let (_, form) = user
@@ -101,7 +101,7 @@ async fn a_quick_provider_decides_while_the_person_waits(db: Db) {
 
 async fn provider_errors_keep_the_submission_pending(db: Db) {
     let provider = FakeProvider::start(Mode::Unavailable).await;
-    let server = server_with(&provider, db).await;
+    let server = server_with(&provider, Options::new(db).subprocess()).await;
     let user = server.verified_user("zhao@example.com", PASSWORD).await;
     submit(&user, "11010519491231002X").await;
     assert_eq!(provider.attempts(), 3, "an unavailable provider is retried");
@@ -148,7 +148,7 @@ async fn provider_errors_keep_the_submission_pending(db: Db) {
 
 async fn signed_callbacks_decide(db: Db) {
     let provider = FakeProvider::start(Mode::Accept).await;
-    let server = server_with(&provider, db).await;
+    let server = server_with(&provider, Options::new(db)).await;
     let first = server.verified_user("first@example.com", PASSWORD).await;
     let second = server.verified_user("second@example.com", PASSWORD).await;
     submit(&first, "11010519491231002X").await;

@@ -7,14 +7,14 @@ use crate::support;
 use crate::support::kyb::{
     PASSWORD, PDF, application, application_fields, apply, reviewer, scalar, verified_person, version_in,
 };
-use crate::support::{Db, Server, location};
+use crate::support::{Db, Options, Server, location};
 use reqwest::StatusCode;
 use reqwest::multipart::{Form, Part};
 
 on_both_databases!(issuer_onboarding_members_and_api_keys);
 
 async fn issuer_onboarding_members_and_api_keys(db: Db) {
-    let server = Server::start(db).await;
+    let server = Server::start_with(Options::new(db).subprocess()).await;
     let admin = server.admin("boss@example.com", "root password 123").await;
     let reviewer = reviewer(&server, &admin, "reviewer@example.com").await;
 

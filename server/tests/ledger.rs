@@ -7,7 +7,7 @@ use crate::support;
 use std::time::{Duration, Instant};
 
 use crate::support::kyb::{approved_issuer_with_key, version_in};
-use crate::support::{Db, Server, location};
+use crate::support::{Db, Options, Server, location};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use keepsake::ledger::checkpoint;
@@ -658,7 +658,7 @@ async fn roll_back(db: &sea_orm::DatabaseConnection, size: i64) {
 /// to sign a second history from size 4, while running and after a restart, and says why in
 /// the log, in `/readyz` and to administrators; the audit, given that record, names the rollback.
 async fn a_rolled_back_database_is_not_signed_again(db: Db) {
-    let server = Server::start(db).await;
+    let server = Server::start_with(Options::new(db).subprocess()).await;
     let (_, key, _, _) = approved_issuer_with_key(&server).await;
     for n in 0..7u8 {
         attested(&server, &key, &[n, 8]).await;
@@ -803,7 +803,7 @@ async fn a_failing_sequencer_says_so_and_recovers(db: Db) {
     use keepsake::store::entities::ledger_nodes;
     use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter};
 
-    let server = Server::start(db).await;
+    let server = Server::start_with(Options::new(db).subprocess()).await;
     let (_, key, _, _) = approved_issuer_with_key(&server).await;
     for n in 0..2u8 {
         let response = attest(
@@ -869,7 +869,7 @@ async fn a_failing_sequencer_says_so_and_recovers(db: Db) {
 /// it, and without its key file the server refuses to start instead of signing a second
 /// history with a new key.
 async fn the_log_keeps_its_name_and_key(db: Db) {
-    let server = Server::start(db).await;
+    let server = Server::start_with(Options::new(db).subprocess()).await;
     let (_, key, _, _) = approved_issuer_with_key(&server).await;
     attested(&server, &key, b"named").await;
     let before = get_text_of(&server, "/api/v1/ledger/key").await;
@@ -1141,7 +1141,7 @@ async fn two_servers_share_one_log_and_survive_a_kill() {
     let Some(db) = Db::postgres().await else {
         return;
     };
-    let first = Server::start(db).await;
+    let first = Server::start_with(Options::new(db).subprocess()).await;
     let (_, key, _, _) = approved_issuer_with_key(&first).await;
     let second = first.start_sibling().await;
     let key_of = |server: &Server| reqwest::get(server.url("/api/v1/ledger/key"));

@@ -7,7 +7,7 @@
 use std::path::PathBuf;
 
 use crate::ledger::{attested, audit, get_json, get_text_of};
-use crate::support::{self, Db, Server};
+use crate::support::{self, Db, Options, Server};
 use chrono::Utc;
 use keepsake::ledger::checkpoint;
 use keepsake::ledger::merkle::{self, TreeHash};
@@ -100,7 +100,7 @@ async fn as_v1_log(db: DatabaseConnection, data_dir: PathBuf) -> V1Log {
 }
 
 async fn a_v1_log_is_closed_and_continued_in_v2(db: Db) {
-    let server = Server::start(db).await;
+    let server = Server::start_with(Options::new(db).subprocess()).await;
     let (_, key, _, _) = support::kyb::approved_issuer_with_key(&server).await;
     for n in 0..6u8 {
         attested(&server, &key, &[n, 17]).await;

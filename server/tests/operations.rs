@@ -170,7 +170,12 @@ async fn create_admin_refuses_an_existing_email() {
 /// SIGTERM lets a request that is already being received finish, then the process exits 0.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_finishes_in_flight_requests() {
-    let server = Server::start_with(Options::new(Db::Sqlite).env("KEEPSAKE_LOG", "info,tower_http=debug")).await;
+    let server = Server::start_with(
+        Options::new(Db::Sqlite)
+            .env("KEEPSAKE_LOG", "info,tower_http=debug")
+            .subprocess(),
+    )
+    .await;
     let address = server.base.strip_prefix("http://").unwrap().to_owned();
     let mut stream = tokio::net::TcpStream::connect(&address).await.unwrap();
     let body = "email=a%40example.com&password=x&password_confirm=x";

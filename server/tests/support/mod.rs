@@ -1,6 +1,11 @@
-//! Shared harness for the end-to-end tests: starts the real `keepsake` binary on an ephemeral
-//! port with its own data directory (and, when asked, its own PostgreSQL database), gives a
-//! cookie-keeping HTTP client, and reads the mail the server sent.
+//! Shared harness for the end-to-end tests: starts a server on an ephemeral port with its own
+//! data directory (and, when asked, its own PostgreSQL database), gives a cookie-keeping HTTP
+//! client, and reads the mail the server sent.
+//!
+//! A server runs inside the test process by default, in the test's runtime, with exactly the
+//! settings the binary would get; `Options::subprocess()` starts the real `keepsake` binary
+//! instead, for tests that need a process: to kill or signal it, to refuse its start, to read
+//! its log (an in-process server has none) or its CPU time.
 //!
 //! Service-backed variants run when their variables are set (`TEST_DATABASE_URL`,
 //! `TEST_SMTP_URL` + `TEST_SMTP_API`); with `KEEPSAKE_REQUIRE_SERVICES=1` (as in CI) a missing
@@ -22,6 +27,8 @@ use reqwest::header::{CONTENT_TYPE, LOCATION};
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, ChildStdout, Command};
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
 
 /// How long to wait for the server to start or for a mail to arrive.
 const DEADLINE: Duration = Duration::from_secs(30);
@@ -99,15 +106,28 @@ pub struct Options {
     pub db: Db,
     /// Extra environment variables (setting name → value).
     pub env: Vec<(String, String)>,
+    /// Whether the server is the real binary in its own process rather than in the test's.
+    pub subprocess: bool,
 }
 
 impl Options {
     pub fn new(db: Db) -> Self {
-        Self { db, env: Vec::new() }
+        Self {
+            db,
+            env: Vec::new(),
+            subprocess: false,
+        }
     }
 
     pub fn env(mut self, name: &str, value: &str) -> Self {
         self.env.push((name.to_owned(), value.to_owned()));
+        self
+    }
+
+    /// Runs the real `keepsake` binary, for a test that kills, signals or refuses the server,
+    /// reads its log or measures its CPU time.
+    pub fn subprocess(mut self) -> Self {
+        self.subprocess = true;
         self
     }
 }
@@ -120,16 +140,92 @@ pub struct DemoAccount {
     pub password: String,
 }
 
-/// A running `keepsake serve` process.
+/// A running server: in the test process, or a `keepsake serve` (or `demo`) process.
 pub struct Server {
-    child: Child,
-    /// Kept open so the server never writes to a closed pipe.
-    stdout: BufReader<ChildStdout>,
+    running: Running,
     pub base: String,
     pub data_dir: PathBuf,
     pub database_url: String,
     env: Vec<(String, String)>,
     _temp: tempfile::TempDir,
+}
+
+enum Running {
+    Process(Box<Process>),
+    InProcess(InProcess),
+}
+
+/// A server in its own process.
+struct Process {
+    child: Child,
+    /// Kept open so the server never writes to a closed pipe.
+    stdout: BufReader<ChildStdout>,
+}
+
+/// A server served by tasks of the test's runtime; dropping it tells the server to stop, so
+/// that none outlives its test.
+struct InProcess {
+    shutdown: CancellationToken,
+    stopped: Option<JoinHandle<anyhow::Result<()>>>,
+}
+
+impl InProcess {
+    /// Stops the server and waits until it has answered what was in flight, drained its
+    /// workers and closed its database.
+    async fn stop(&mut self) {
+        self.shutdown.cancel();
+        if let Some(stopped) = self.stopped.take() {
+            stopped
+                .await
+                .expect("the server task")
+                .expect("the server stops cleanly");
+        }
+    }
+}
+
+impl Drop for InProcess {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+    }
+}
+
+/// The variable the binary reads its log filter from: the process's, not a setting.
+const LOG_FILTER: &str = "KEEPSAKE_LOG";
+
+/// The environment every test server starts with, before its own variables.
+fn test_env(data_dir: &Path, database_url: &str) -> [(&'static str, String); 7] {
+    [
+        ("KEEPSAKE_DATA_DIR", data_dir.display().to_string()),
+        ("DATABASE_URL", database_url.to_owned()),
+        ("KEEPSAKE_BIND", "127.0.0.1:0".to_owned()),
+        (LOG_FILTER, "info,sqlx=warn".to_owned()),
+        ("KEEPSAKE_ICP_FILING", "京ICP备12345678号-1".to_owned()),
+        (
+            "KEEPSAKE_BLOCKCHAIN_FILING",
+            "京网信备11010819842097170019号".to_owned(),
+        ),
+        ("KEEPSAKE_OPERATOR_NAME", "Keepsake Test".to_owned()),
+    ]
+}
+
+/// The configuration the binary would read from the environment `command` gives it, mapped
+/// from variables to settings: an in-process server never reads the test's environment.
+fn in_process_config(data_dir: &Path, database_url: &str, extra: &[(String, String)]) -> keepsake::config::Config {
+    let base = test_env(data_dir, database_url)
+        .into_iter()
+        .filter(|(name, _)| *name != LOG_FILTER)
+        .map(|(name, value)| (name.to_owned(), value));
+    let mut values = std::collections::BTreeMap::new();
+    for (name, value) in base.chain(extra.iter().cloned()) {
+        let setting = keepsake::config::ALL_SETTINGS
+            .iter()
+            .find(|setting| setting.env == name)
+            .unwrap_or_else(|| {
+                panic!("{name} is no setting: start this server with Options::subprocess() to give it {name}")
+            });
+        values.insert(setting.key, value);
+    }
+    keepsake::config::Config::from_values(&values).unwrap_or_else(|err| panic!("the test's settings: {err}"))
 }
 
 /// The `keepsake` binary built for these tests.
@@ -145,13 +241,7 @@ pub fn command(data_dir: &Path, database_url: &str, extra: &[(String, String)]) 
             cmd.env_remove(key);
         }
     }
-    cmd.env("KEEPSAKE_DATA_DIR", data_dir)
-        .env("DATABASE_URL", database_url)
-        .env("KEEPSAKE_BIND", "127.0.0.1:0")
-        .env("KEEPSAKE_LOG", "info,sqlx=warn")
-        .env("KEEPSAKE_ICP_FILING", "京ICP备12345678号-1")
-        .env("KEEPSAKE_BLOCKCHAIN_FILING", "京网信备11010819842097170019号")
-        .env("KEEPSAKE_OPERATOR_NAME", "Keepsake Test")
+    cmd.envs(test_env(data_dir, database_url))
         .current_dir(data_dir)
         .kill_on_drop(true);
     for (key, value) in extra {
@@ -161,6 +251,7 @@ pub fn command(data_dir: &Path, database_url: &str, extra: &[(String, String)]) 
 }
 
 impl Server {
+    /// A server in the test process.
     pub async fn start(db: Db) -> Server {
         Self::start_with(Options::new(db)).await
     }
@@ -173,7 +264,61 @@ impl Server {
             Db::Sqlite => format!("sqlite://{}?mode=rwc", data_dir.join("keepsake.db").display()),
             Db::Postgres(url) => url.clone(),
         };
-        Self::spawn(temp, data_dir, database_url, &options.env, &[]).await
+        Self::launch(temp, data_dir, database_url, &options.env, options.subprocess).await
+    }
+
+    /// Starts a server in the test process, or the binary when `subprocess`.
+    async fn launch(
+        temp: tempfile::TempDir,
+        data_dir: PathBuf,
+        database_url: String,
+        env: &[(String, String)],
+        subprocess: bool,
+    ) -> Server {
+        if subprocess {
+            return Self::spawn(temp, data_dir, database_url, env, &[]).await;
+        }
+        let config = in_process_config(&data_dir, &database_url, env);
+        let shutdown = CancellationToken::new();
+        let started = tokio::time::timeout(DEADLINE, keepsake::server::start(config, shutdown.clone()))
+            .await
+            .expect("the server starts within the deadline")
+            .unwrap_or_else(|err| panic!("server did not start: {err:#}"));
+        Server {
+            running: Running::InProcess(InProcess {
+                shutdown,
+                stopped: Some(started.stopped),
+            }),
+            base: format!("http://{}", started.bound),
+            data_dir,
+            database_url,
+            env: env.to_vec(),
+            _temp: temp,
+        }
+    }
+
+    fn is_subprocess(&self) -> bool {
+        matches!(self.running, Running::Process(_))
+    }
+
+    /// Fails the test when `what`, which only a process can do, is asked of an in-process
+    /// server.
+    #[track_caller]
+    fn needs_process(&self, what: &str) {
+        assert!(
+            self.is_subprocess(),
+            "{what} needs a real process: start this server with Options::subprocess()"
+        );
+    }
+
+    /// The server's process, for `what`.
+    #[track_caller]
+    fn process(&mut self, what: &str) -> &mut Process {
+        self.needs_process(what);
+        let Running::Process(process) = &mut self.running else {
+            unreachable!("checked above")
+        };
+        process
     }
 
     /// `keepsake demo` on a fresh SQLite data directory, once its demonstration data is in:
@@ -191,7 +336,11 @@ impl Server {
 
     /// Stops the server and runs `keepsake demo` again on its data directory and database.
     pub async fn restart_as_demo(mut self) -> (Server, Vec<DemoAccount>) {
-        self.child.kill().await.expect("stop the server");
+        self.process("restart_as_demo")
+            .child
+            .kill()
+            .await
+            .expect("stop the server");
         let Server {
             data_dir,
             database_url,
@@ -211,7 +360,8 @@ impl Server {
         let mut line = String::new();
         loop {
             line.clear();
-            let read = tokio::time::timeout(Duration::from_secs(120), self.stdout.read_line(&mut line)).await;
+            let stdout = &mut self.process("demo").stdout;
+            let read = tokio::time::timeout(Duration::from_secs(120), stdout.read_line(&mut line)).await;
             match read {
                 Ok(Ok(n)) if n > 0 => {}
                 _ => panic!("the demo did not get ready; log:\n{}", self.log()),
@@ -257,8 +407,7 @@ impl Server {
             _ => panic!("server did not start; log:\n{}", read_log(temp.path())),
         };
         Server {
-            child,
-            stdout,
+            running: Running::Process(Box::new(Process { child, stdout })),
             base,
             data_dir,
             database_url,
@@ -267,26 +416,30 @@ impl Server {
         }
     }
 
-    /// A second `keepsake serve` on the same database, with its own data directory but this
-    /// server's ledger signing key: another node of one installation.
+    /// A second server on the same database, with its own data directory but this server's
+    /// ledger signing key: another node of one installation, started the way this one was.
     pub async fn start_sibling(&self) -> Server {
         let temp = tempfile::tempdir().expect("temp dir");
         let data_dir = temp.path().join("data");
         std::fs::create_dir_all(&data_dir).unwrap();
         let key = self.data_dir.join("keys").join("ledger-signing.key");
         let env = [("KEEPSAKE_LEDGER_SIGNING_KEY_FILE".to_owned(), key.display().to_string())];
-        Self::spawn(temp, data_dir, self.database_url.clone(), &env, &[]).await
+        Self::launch(temp, data_dir, self.database_url.clone(), &env, self.is_subprocess()).await
     }
 
     /// Kills the process with SIGKILL: no graceful shutdown, transactions cut off mid-way.
     pub async fn kill(mut self) {
-        self.child.kill().await.expect("SIGKILL the server");
+        self.process("kill").child.kill().await.expect("SIGKILL the server");
     }
 
     /// Kills the process with SIGKILL, then starts it again on the same data directory and
     /// database, as an operator would after a crash. The new process listens on a new port.
     pub async fn crash_and_restart(mut self) -> Server {
-        self.child.kill().await.expect("SIGKILL the server");
+        self.process("crash_and_restart")
+            .child
+            .kill()
+            .await
+            .expect("SIGKILL the server");
         let Server {
             data_dir,
             database_url,
@@ -301,6 +454,7 @@ impl Server {
     /// database with `extra` settings on top of its own.
     pub async fn restart_with(mut self, extra: &[(&str, &str)]) -> Server {
         self.stop().await;
+        let subprocess = self.is_subprocess();
         let Server {
             data_dir,
             database_url,
@@ -309,7 +463,7 @@ impl Server {
             ..
         } = self;
         env.extend(extra.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
-        Self::spawn(_temp, data_dir, database_url, &env, &[]).await
+        Self::launch(_temp, data_dir, database_url, &env, subprocess).await
     }
 
     /// Stops the server gracefully, runs `keepsake <args>` on its installation while it is
@@ -335,6 +489,7 @@ impl Server {
     /// Stops the server gracefully and starts it again the same way, expecting it to refuse
     /// to start: returns what it said on standard error. The data directory stays.
     pub async fn restart_refused(&mut self) -> String {
+        self.needs_process("restart_refused");
         self.stop().await;
         let output = tokio::time::timeout(
             DEADLINE,
@@ -347,19 +502,27 @@ impl Server {
         String::from_utf8_lossy(&output.stderr).into_owned()
     }
 
-    /// SIGTERM, then waits for the process to end.
+    /// Stops the server gracefully: SIGTERM to a process, then waits for it to end.
     async fn stop(&mut self) {
-        if let Some(pid) = self.child.id() {
-            let _ = std::process::Command::new("kill").arg(pid.to_string()).status();
+        match &mut self.running {
+            Running::Process(process) => {
+                if let Some(pid) = process.child.id() {
+                    let _ = std::process::Command::new("kill").arg(pid.to_string()).status();
+                }
+                process.child.wait().await.expect("the server stops");
+            }
+            Running::InProcess(server) => server.stop().await,
         }
-        self.child.wait().await.expect("the server stops");
     }
 
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
 
+    /// What the server process wrote to standard error (an in-process server has no log).
+    #[track_caller]
     pub fn log(&self) -> String {
+        self.needs_process("log");
         read_log(self._temp.path())
     }
 
@@ -438,8 +601,13 @@ impl Server {
     }
 
     /// The CPU time the server process has used so far, user and system, from `/proc`.
+    #[track_caller]
     pub fn cpu_time(&self) -> Duration {
-        let pid = self.child.id().expect("server still running");
+        self.needs_process("cpu_time");
+        let Running::Process(process) = &self.running else {
+            unreachable!("checked above")
+        };
+        let pid = process.child.id().expect("server still running");
         let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).expect("/proc/<pid>/stat");
         // Fields after the command name in parentheses; utime and stime are fields 14 and 15.
         let fields: Vec<&str> = stat.rsplit_once(')').unwrap().1.split_whitespace().collect();
@@ -455,14 +623,14 @@ impl Server {
 
     /// Sends SIGTERM now and returns a future that waits for the exit.
     pub fn terminate_later(mut self) -> impl std::future::Future<Output = std::process::ExitStatus> + Send {
-        let pid = self.child.id().expect("server still running");
+        let pid = self.process("terminate").child.id().expect("server still running");
         let status = std::process::Command::new("kill")
             .args(["-TERM", &pid.to_string()])
             .status()
             .unwrap();
         assert!(status.success());
         async move {
-            let status = tokio::time::timeout(DEADLINE, self.child.wait())
+            let status = tokio::time::timeout(DEADLINE, self.process("terminate").child.wait())
                 .await
                 .expect("server stops within the deadline")
                 .unwrap();

@@ -2,10 +2,9 @@
 
 use std::fmt;
 
-use super::ids::CollectionId;
-use super::ids::IssuerId;
-use super::ids::TokenId;
-use super::ids::UserId;
+use chrono::{DateTime, Utc};
+
+use super::ids::{CollectionId, IssuerId, TokenId, UserId};
 
 /// What happened. The string forms are stored and shown; never rename one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -364,6 +363,16 @@ impl AuditEntry {
             request_id,
         }
     }
+}
+
+/// Which audit rows to read: by action and subject, and a span of time.
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    pub action: Option<String>,
+    pub subject_type: Option<String>,
+    pub subject_id: Option<String>,
+    pub from: Option<DateTime<Utc>>,
+    pub until: Option<DateTime<Utc>>,
 }
 
 #[cfg(test)]

@@ -360,23 +360,7 @@ mod tests {
         for (case, refusal) in cases {
             assert_eq!(check_claim(&case), Err(refusal), "{case:?}");
         }
-        let codes: std::collections::HashSet<_> = [
-            ClaimRefusal::IdentityNotVerified,
-            ClaimRefusal::NotPublished,
-            ClaimRefusal::Frozen,
-            ClaimRefusal::IssuerInactive,
-            ClaimRefusal::NotYetOpen,
-            ClaimRefusal::Closed,
-            ClaimRefusal::SoldOut,
-            ClaimRefusal::LimitReached,
-            ClaimRefusal::CodeRequired,
-            ClaimRefusal::CodeInvalid,
-            ClaimRefusal::CodeUsed,
-            ClaimRefusal::NotOnAllowlist,
-        ]
-        .iter()
-        .map(|r| r.code())
-        .collect();
+        let codes: std::collections::HashSet<_> = ClaimRefusal::ALL.iter().map(|r| r.code()).collect();
         assert_eq!(codes.len(), 12, "codes are distinct");
         let listed_only = ClaimFacts {
             claim_mode: ClaimMode::Allowlist,

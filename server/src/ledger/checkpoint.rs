@@ -191,6 +191,38 @@ mod tests {
         assert_eq!((checked.size, checked.root, checked.signed_at), (42, root, Some(at())));
     }
 
+    /// The timestamp line is a C2SP tlog-cosignature/v1: its key id uses algorithm byte 0x04,
+    /// its blob holds the time big-endian, and it signs `cosignature/v1\ntime <t>\n<body>`.
+    #[test]
+    fn the_timestamp_is_a_tlog_cosignature() {
+        let dir = tempfile::tempdir().unwrap();
+        let signer = signer(dir.path());
+        let note = signer.sign(42, &[7u8; 32], at());
+        let line = note.lines().last().unwrap();
+        let blob = STANDARD.decode(line.rsplit_once(' ').unwrap().1).unwrap();
+        assert_eq!(blob.len(), 4 + 8 + 64);
+        let public_key = signer.public_key();
+        assert_eq!(blob[..4], key_id_of("keepsake.example/ledger", 0x04, public_key));
+        assert_eq!(u64::from_be_bytes(blob[4..12].try_into().unwrap()), 1_764_633_600);
+        let message = format!(
+            "cosignature/v1\ntime 1764633600\n{}",
+            body("keepsake.example/ledger", 42, &[7u8; 32])
+        );
+        assert!(
+            UnparsedPublicKey::new(&ED25519, public_key)
+                .verify(message.as_bytes(), &blob[12..])
+                .is_ok()
+        );
+        let mut later = blob.clone();
+        later[4..12].copy_from_slice(&1_764_633_601u64.to_be_bytes());
+        let restamped = note.replace(
+            line,
+            &format!("\u{2014} keepsake.example/ledger {}", STANDARD.encode(later)),
+        );
+        let checked = verify(&restamped, &signer.verifier_key()).unwrap();
+        assert_eq!(checked.signed_at, None, "a changed time is not the key's");
+    }
+
     #[test]
     fn altered_notes_and_other_keys_are_refused() {
         let dir = tempfile::tempdir().unwrap();

@@ -61,6 +61,12 @@ impl CheckpointSigner {
         &self.origin
     }
 
+    /// The raw Ed25519 public key, for tests that check signatures byte by byte.
+    #[cfg(test)]
+    pub(crate) fn public_key(&self) -> &[u8] {
+        self.key.public_key().as_ref()
+    }
+
     /// `<name>+<hex key id>+<base64(0x01 || public key)>`.
     pub fn verifier_key(&self) -> String {
         verifier_key(&self.origin, &self.key_id, self.key.public_key().as_ref())
@@ -96,53 +102,5 @@ impl CheckpointSigner {
         let mut blob = self.key_id.to_vec();
         blob.extend_from_slice(signature.as_ref());
         Some(format!("{note}\u{2014} {} {}\n", self.origin, STANDARD.encode(blob)))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use aws_lc_rs::signature::{ED25519, UnparsedPublicKey};
-
-    use super::*;
-    use crate::ledger::checkpoint::verify;
-
-    fn at() -> DateTime<Utc> {
-        DateTime::from_timestamp(1_764_633_600, 0).unwrap()
-    }
-
-    fn signer(dir: &Path) -> CheckpointSigner {
-        CheckpointSigner::load(&dir.join("ledger.key"), "keepsake.example/ledger".into()).unwrap()
-    }
-
-    /// The timestamp line is a C2SP tlog-cosignature/v1: its key id uses algorithm byte 0x04,
-    /// its blob holds the time big-endian, and it signs `cosignature/v1\ntime <t>\n<body>`.
-    #[test]
-    fn the_timestamp_is_a_tlog_cosignature() {
-        let dir = tempfile::tempdir().unwrap();
-        let signer = signer(dir.path());
-        let note = signer.sign(42, &[7u8; 32], at());
-        let line = note.lines().last().unwrap();
-        let blob = STANDARD.decode(line.rsplit_once(' ').unwrap().1).unwrap();
-        assert_eq!(blob.len(), 4 + 8 + 64);
-        let public_key = signer.key.public_key().as_ref();
-        assert_eq!(blob[..4], key_id_of("keepsake.example/ledger", 0x04, public_key));
-        assert_eq!(u64::from_be_bytes(blob[4..12].try_into().unwrap()), 1_764_633_600);
-        let message = format!(
-            "cosignature/v1\ntime 1764633600\n{}",
-            body("keepsake.example/ledger", 42, &[7u8; 32])
-        );
-        assert!(
-            UnparsedPublicKey::new(&ED25519, public_key)
-                .verify(message.as_bytes(), &blob[12..])
-                .is_ok()
-        );
-        let mut later = blob.clone();
-        later[4..12].copy_from_slice(&1_764_633_601u64.to_be_bytes());
-        let restamped = note.replace(
-            line,
-            &format!("\u{2014} keepsake.example/ledger {}", STANDARD.encode(later)),
-        );
-        let checked = verify(&restamped, &signer.verifier_key()).unwrap();
-        assert_eq!(checked.signed_at, None, "a changed time is not the key's");
     }
 }

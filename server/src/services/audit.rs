@@ -9,11 +9,11 @@ use chrono::{DateTime, Utc};
 
 use super::{ServiceResult, Services};
 use crate::domain::account::Email;
-use crate::domain::audit::AuditAction;
+use crate::domain::audit::{AuditAction, AuditFilter};
 use crate::domain::ids::{TokenId, UserId};
 use crate::domain::transfer_limit;
 use crate::store;
-use crate::store::audit::{AuditFilter, AuditRow};
+use crate::store::audit::AuditRow;
 
 /// Audit rows, newest first, with what showing them needs.
 #[derive(Debug, Clone, Default)]

@@ -12,7 +12,29 @@ use super::{StoreResult, insert_in_chunks};
 use crate::domain::ids::IssuerId;
 use crate::ledger::merkle::Hash;
 
-pub use attestations::Model as AttestationRow;
+/// An attestation as stored beside its ledger entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttestationRow {
+    pub id: i64,
+    pub issuer_id: i64,
+    pub digest: Vec<u8>,
+    pub label: String,
+    pub queue_id: i64,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<attestations::Model> for AttestationRow {
+    fn from(m: attestations::Model) -> Self {
+        AttestationRow {
+            id: m.id,
+            issuer_id: m.issuer_id,
+            digest: m.digest,
+            label: m.label,
+            queue_id: m.queue_id,
+            created_at: m.created_at,
+        }
+    }
+}
 
 /// An attestation to keep beside its queued ledger entry.
 #[derive(Debug, Clone)]
@@ -43,20 +65,20 @@ pub async fn record_many(conn: &impl ConnectionTrait, rows: Vec<NewRow>) -> Stor
 /// Pairs each attestation with its ledger entry, `None` while it waits to be sequenced.
 async fn with_entries(
     conn: &impl ConnectionTrait,
-    rows: Vec<AttestationRow>,
+    rows: Vec<attestations::Model>,
 ) -> StoreResult<Vec<(AttestationRow, Option<EntryRow>)>> {
     let mut entries: HashMap<i64, EntryRow> = ledger_entries::Entity::find()
         .filter(ledger_entries::Column::SourceId.is_in(rows.iter().map(|r| r.queue_id)))
         .all(conn)
         .await?
         .into_iter()
-        .map(|e| (e.source_id, e))
+        .map(|e| (e.source_id, EntryRow::from(e)))
         .collect();
     Ok(rows
         .into_iter()
         .map(|row| {
             let entry = entries.remove(&row.queue_id);
-            (row, entry)
+            (AttestationRow::from(row), entry)
         })
         .collect())
 }

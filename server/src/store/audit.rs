@@ -5,9 +5,42 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, Query
 
 use super::entities::audit_log;
 use super::{StoreResult, insert_in_chunks};
-use crate::domain::audit::{AuditAction, AuditEntry, AuditSubject};
+use crate::domain::audit::{AuditAction, AuditEntry, AuditFilter, AuditSubject};
 
-pub use audit_log::Model as AuditRow;
+/// An audit row as stored: the stable machine values, for the views to translate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditRow {
+    pub id: i64,
+    pub at: DateTime<Utc>,
+    pub actor_user_id: Option<i64>,
+    pub action: String,
+    pub subject_type: String,
+    pub subject_id: String,
+    pub before_state: Option<String>,
+    pub after_state: Option<String>,
+    pub reason: Option<String>,
+    pub request_id: Option<String>,
+    /// The platform's recorded details, as JSON.
+    pub details: Option<String>,
+}
+
+impl From<audit_log::Model> for AuditRow {
+    fn from(m: audit_log::Model) -> Self {
+        AuditRow {
+            id: m.id,
+            at: m.at,
+            actor_user_id: m.actor_user_id,
+            action: m.action,
+            subject_type: m.subject_type,
+            subject_id: m.subject_id,
+            before_state: m.before_state,
+            after_state: m.after_state,
+            reason: m.reason,
+            request_id: m.request_id,
+            details: m.details,
+        }
+    }
+}
 
 fn row(entry: AuditEntry, now: DateTime<Utc>) -> audit_log::ActiveModel {
     audit_log::ActiveModel {
@@ -37,16 +70,6 @@ pub async fn append_many(conn: &impl ConnectionTrait, entries: Vec<AuditEntry>, 
     insert_in_chunks(conn, entries.into_iter().map(|entry| row(entry, now)).collect()).await
 }
 
-/// Which rows to read.
-#[derive(Debug, Clone, Default)]
-pub struct AuditFilter {
-    pub action: Option<String>,
-    pub subject_type: Option<String>,
-    pub subject_id: Option<String>,
-    pub from: Option<DateTime<Utc>>,
-    pub until: Option<DateTime<Utc>>,
-}
-
 /// Matching rows, newest first, at most `limit` (all with `None`).
 pub async fn list(conn: &impl ConnectionTrait, filter: &AuditFilter, limit: Option<u64>) -> StoreResult<Vec<AuditRow>> {
     let mut query = audit_log::Entity::find();
@@ -65,11 +88,12 @@ pub async fn list(conn: &impl ConnectionTrait, filter: &AuditFilter, limit: Opti
     if let Some(until) = filter.until {
         query = query.filter(audit_log::Column::At.lt(until));
     }
-    Ok(query
+    let rows = query
         .order_by_desc(audit_log::Column::Id)
         .limit(limit)
         .all(conn)
-        .await?)
+        .await?;
+    Ok(rows.into_iter().map(AuditRow::from).collect())
 }
 
 /// When the latest of these actions was done to a subject.

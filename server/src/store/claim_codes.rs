@@ -8,8 +8,7 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFi
 use super::entities::claim_codes;
 use super::{StoreResult, insert_in_chunks};
 use crate::domain::claim::CodeState;
-use crate::domain::ids::CollectionId;
-use crate::domain::ids::TokenId;
+use crate::domain::ids::{CollectionId, TokenId};
 
 /// Stores a batch of code hashes; returns the batch number.
 pub async fn add_batch(

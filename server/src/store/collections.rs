@@ -12,13 +12,19 @@ use sea_orm::{
 };
 
 use super::entities::{collections, issuers};
+use super::review_lock::ReviewLock;
 use super::{StoreResult, decoded, in_chunks};
 use crate::domain::blob_key::BlobKey;
-use crate::domain::collection::{Artwork, ClaimMode, Collection, CollectionStatus, CollectionTerms};
+use crate::domain::collection::{Artwork, ClaimMode, Collection, CollectionStatus, CollectionTerms, PublicFilter};
 use crate::domain::ids::{CollectionId, IssuerId, UserId};
 use crate::domain::screening::Screened;
 
 const TABLE: &str = "collections";
+
+const LOCK: ReviewLock<collections::Column> = ReviewLock {
+    by: collections::Column::ClaimedBy,
+    until: collections::Column::ClaimedUntil,
+};
 
 fn decode(m: collections::Model) -> StoreResult<Collection> {
     let id = m.id;
@@ -179,13 +185,6 @@ pub async fn queue(conn: &impl ConnectionTrait) -> StoreResult<Vec<Collection>> 
     )
 }
 
-/// Which public collections a list shows: one issuer's, and those whose title contains a text.
-#[derive(Debug, Clone, Default)]
-pub struct PublicFilter {
-    pub issuer: Option<IssuerId>,
-    pub title: Option<String>,
-}
-
 /// Public collections of active issuers, those open for claims now first, then the newest
 /// published: `limit` of them after skipping `offset`.
 pub async fn public(
@@ -323,7 +322,8 @@ pub async fn record_screening(
     now: DateTime<Utc>,
 ) -> StoreResult<bool> {
     let findings = serde_json::to_string(&screened.findings).expect("findings serialise");
-    let result = update_at(id, version, from)
+    let result = LOCK
+        .release(update_at(id, version, from))
         .col_expr(collections::Column::Status, Expr::value(to.as_str()))
         .col_expr(collections::Column::StatusReason, Expr::value(Option::<String>::None))
         .col_expr(collections::Column::ReasonCode, Expr::value(Option::<String>::None))
@@ -337,11 +337,6 @@ pub async fn record_screening(
             Expr::value(screened.list_versions.clone()),
         )
         .col_expr(collections::Column::FirstApprovedBy, Expr::value(Option::<i64>::None))
-        .col_expr(collections::Column::ClaimedBy, Expr::value(Option::<i64>::None))
-        .col_expr(
-            collections::Column::ClaimedUntil,
-            Expr::value(Option::<DateTime<Utc>>::None),
-        )
         .col_expr(collections::Column::SubmittedAt, Expr::value(now))
         .col_expr(collections::Column::UpdatedAt, Expr::value(now))
         .exec(conn)
@@ -357,21 +352,15 @@ pub async fn claim(
     now: DateTime<Utc>,
     until: DateTime<Utc>,
 ) -> StoreResult<bool> {
-    let free = Condition::any()
-        .add(collections::Column::ClaimedBy.is_null())
-        .add(collections::Column::ClaimedBy.eq(reviewer.0))
-        .add(collections::Column::ClaimedUntil.lt(now));
     // The first approver of a four-eyes case never holds its lock again, even in a race with
     // their own approval.
     let not_first_approver = Condition::any()
         .add(collections::Column::FirstApprovedBy.is_null())
         .add(collections::Column::FirstApprovedBy.ne(reviewer.0));
-    let result = collections::Entity::update_many()
-        .col_expr(collections::Column::ClaimedBy, Expr::value(reviewer.0))
-        .col_expr(collections::Column::ClaimedUntil, Expr::value(until))
+    let result = LOCK
+        .take(collections::Entity::update_many(), reviewer, now, until)
         .filter(collections::Column::Id.eq(id.0))
         .filter(collections::Column::Status.eq("in_review"))
-        .filter(free)
         .filter(not_first_approver)
         .exec(conn)
         .await?;
@@ -391,7 +380,8 @@ pub async fn transition(
     reason_code: Option<&str>,
     now: DateTime<Utc>,
 ) -> StoreResult<bool> {
-    let mut update = update_at(id, version, from)
+    let mut update = LOCK
+        .release(update_at(id, version, from))
         .col_expr(collections::Column::Status, Expr::value(to.as_str()))
         .col_expr(
             collections::Column::StatusReason,
@@ -401,11 +391,6 @@ pub async fn transition(
             collections::Column::FirstApprovedBy,
             Expr::value(to.first_approval().map(|u| u.0)),
         )
-        .col_expr(collections::Column::ClaimedBy, Expr::value(Option::<i64>::None))
-        .col_expr(
-            collections::Column::ClaimedUntil,
-            Expr::value(Option::<DateTime<Utc>>::None),
-        )
         .col_expr(collections::Column::UpdatedAt, Expr::value(now));
     if let Some(code) = reason_code {
         update = update.col_expr(collections::Column::ReasonCode, Expr::value(code));
@@ -413,9 +398,7 @@ pub async fn transition(
     if let Some(reviewer) = reviewer {
         update = update.col_expr(collections::Column::DecidedAt, Expr::value(now));
         if matches!(from, CollectionStatus::InReview { .. }) {
-            update = update
-                .filter(collections::Column::ClaimedBy.eq(reviewer.0))
-                .filter(collections::Column::ClaimedUntil.gte(now));
+            update = LOCK.held_by(update, reviewer, now);
         }
     }
     Ok(update.exec(conn).await?.rows_affected == 1)

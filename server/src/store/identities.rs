@@ -8,9 +8,15 @@ use sea_orm::{
 };
 
 use super::entities::identities;
+use super::review_lock::ReviewLock;
 use super::{StoreError, StoreResult, decoded};
 use crate::domain::identity::IdentityStatus;
 use crate::domain::ids::UserId;
+
+const LOCK: ReviewLock<identities::Column> = ReviewLock {
+    by: identities::Column::ClaimedBy,
+    until: identities::Column::ClaimedUntil,
+};
 
 /// A stored identity. The sealed fields stay sealed until a reviewer's page opens them.
 #[derive(Debug, Clone)]
@@ -135,16 +141,10 @@ pub async fn claim(
     now: DateTime<Utc>,
     until: DateTime<Utc>,
 ) -> StoreResult<bool> {
-    let free = Condition::any()
-        .add(identities::Column::ClaimedBy.is_null())
-        .add(identities::Column::ClaimedBy.eq(reviewer.0))
-        .add(identities::Column::ClaimedUntil.lt(now));
-    let result = identities::Entity::update_many()
-        .col_expr(identities::Column::ClaimedBy, Expr::value(reviewer.0))
-        .col_expr(identities::Column::ClaimedUntil, Expr::value(until))
+    let result = LOCK
+        .take(identities::Entity::update_many(), reviewer, now, until)
         .filter(identities::Column::UserId.eq(user.0))
         .filter(identities::Column::Status.eq(IdentityStatus::Pending.as_str()))
-        .filter(free)
         .exec(conn)
         .await?;
     Ok(result.rows_affected == 1)
@@ -153,14 +153,10 @@ pub async fn claim(
 /// The columns every decision sets. A rejected identity releases its blind index, so the
 /// number's real owner is not locked out by someone else's failed attempt.
 fn decided_update(decision: &IdentityStatus, now: DateTime<Utc>) -> UpdateMany<identities::Entity> {
-    let update = identities::Entity::update_many()
+    let update = LOCK
+        .release(identities::Entity::update_many())
         .col_expr(identities::Column::Status, Expr::value(decision.as_str()))
         .col_expr(identities::Column::DecidedAt, Expr::value(now))
-        .col_expr(identities::Column::ClaimedBy, Expr::value(Option::<i64>::None))
-        .col_expr(
-            identities::Column::ClaimedUntil,
-            Expr::value(Option::<DateTime<Utc>>::None),
-        )
         .col_expr(
             identities::Column::Version,
             Expr::col(identities::Column::Version).add(1),
@@ -184,12 +180,11 @@ pub async fn decide(
     now: DateTime<Utc>,
 ) -> StoreResult<bool> {
     let update = decided_update(decision, now).col_expr(identities::Column::DecidedBy, Expr::value(reviewer.0));
-    let result = update
+    let result = LOCK
+        .held_by(update, reviewer, now)
         .filter(identities::Column::UserId.eq(user.0))
         .filter(identities::Column::Status.eq(IdentityStatus::Pending.as_str()))
         .filter(identities::Column::Version.eq(version))
-        .filter(identities::Column::ClaimedBy.eq(reviewer.0))
-        .filter(identities::Column::ClaimedUntil.gte(now))
         .exec(conn)
         .await?;
     Ok(result.rows_affected == 1)

@@ -5,11 +5,10 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
 
 use super::entities::{issuer_documents, issuer_invitations, issuer_members, issuers};
+use super::review_lock::ReviewLock;
 use super::{StoreResult, decoded, in_chunks};
 use crate::domain::account::Email;
 use crate::domain::blob_key::BlobKey;
@@ -18,6 +17,11 @@ use crate::domain::ids::{DocumentId, IssuerId, UserId};
 use crate::domain::issuer::{Issuer, IssuerApplication, IssuerDocument, IssuerStatus};
 
 const TABLE: &str = "issuers";
+
+const LOCK: ReviewLock<issuers::Column> = ReviewLock {
+    by: issuers::Column::ClaimedBy,
+    until: issuers::Column::ClaimedUntil,
+};
 
 fn decode(m: issuers::Model) -> StoreResult<Issuer> {
     let id = m.id;
@@ -174,16 +178,10 @@ pub async fn claim(
     now: DateTime<Utc>,
     until: DateTime<Utc>,
 ) -> StoreResult<bool> {
-    let free = Condition::any()
-        .add(issuers::Column::ClaimedBy.is_null())
-        .add(issuers::Column::ClaimedBy.eq(reviewer.0))
-        .add(issuers::Column::ClaimedUntil.lt(now));
-    let result = issuers::Entity::update_many()
-        .col_expr(issuers::Column::ClaimedBy, Expr::value(reviewer.0))
-        .col_expr(issuers::Column::ClaimedUntil, Expr::value(until))
+    let result = LOCK
+        .take(issuers::Entity::update_many(), reviewer, now, until)
         .filter(issuers::Column::Id.eq(id.0))
         .filter(issuers::Column::Status.eq(IssuerStatus::Submitted.as_str()))
-        .filter(free)
         .exec(conn)
         .await?;
     Ok(result.rows_affected == 1)
@@ -200,26 +198,20 @@ pub async fn transition(
     reviewer: UserId,
     now: DateTime<Utc>,
 ) -> StoreResult<bool> {
-    let mut update = issuers::Entity::update_many()
+    let mut update = LOCK
+        .release(issuers::Entity::update_many())
         .col_expr(issuers::Column::Status, Expr::value(to.as_str()))
         .col_expr(
             issuers::Column::StatusReason,
             Expr::value(to.reason().map(str::to_owned)),
         )
         .col_expr(issuers::Column::DecidedAt, Expr::value(now))
-        .col_expr(issuers::Column::ClaimedBy, Expr::value(Option::<i64>::None))
-        .col_expr(
-            issuers::Column::ClaimedUntil,
-            Expr::value(Option::<DateTime<Utc>>::None),
-        )
         .col_expr(issuers::Column::Version, Expr::col(issuers::Column::Version).add(1))
         .filter(issuers::Column::Id.eq(id.0))
         .filter(issuers::Column::Status.eq(from.as_str()))
         .filter(issuers::Column::Version.eq(version));
     if *from == IssuerStatus::Submitted {
-        update = update
-            .filter(issuers::Column::ClaimedBy.eq(reviewer.0))
-            .filter(issuers::Column::ClaimedUntil.gte(now));
+        update = LOCK.held_by(update, reviewer, now);
     }
     Ok(update.exec(conn).await?.rows_affected == 1)
 }

@@ -16,8 +16,48 @@ use super::entities::{ledger_checkpoints, ledger_entries, ledger_nodes, ledger_p
 use super::{INSERT_CHUNK, StoreError, StoreResult, decoded, in_chunks, insert_in_chunks};
 use crate::ledger::merkle::{Hash, NodeId, NodeMap, TreeHash};
 
-pub use ledger_checkpoints::Model as CheckpointRow;
-pub use ledger_entries::Model as EntryRow;
+/// A sequenced entry as stored: its index, its bytes and leaf hash, and the queue row it came
+/// from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EntryRow {
+    pub idx: i64,
+    pub entry: Vec<u8>,
+    pub leaf_hash: Vec<u8>,
+    pub source_id: i64,
+    pub sequenced_at: DateTime<Utc>,
+}
+
+impl From<ledger_entries::Model> for EntryRow {
+    fn from(m: ledger_entries::Model) -> Self {
+        EntryRow {
+            idx: m.idx,
+            entry: m.entry,
+            leaf_hash: m.leaf_hash,
+            source_id: m.source_id,
+            sequenced_at: m.sequenced_at,
+        }
+    }
+}
+
+/// A signed checkpoint as stored, by the size of the tree it signs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckpointRow {
+    pub tree_size: i64,
+    pub root_hash: Vec<u8>,
+    pub note: String,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<ledger_checkpoints::Model> for CheckpointRow {
+    fn from(m: ledger_checkpoints::Model) -> Self {
+        CheckpointRow {
+            tree_size: m.tree_size,
+            root_hash: m.root_hash,
+            note: m.note,
+            created_at: m.created_at,
+        }
+    }
+}
 
 /// Any number that is the same for every Keepsake server: the advisory lock's key.
 const SEQUENCER_LOCK: i64 = 0x4b53_4c45_4447_4552;
@@ -352,7 +392,8 @@ pub async fn entry_from_queue(conn: &impl ConnectionTrait, source: i64) -> Store
     Ok(ledger_entries::Entity::find()
         .filter(ledger_entries::Column::SourceId.eq(source))
         .one(conn)
-        .await?)
+        .await?
+        .map(EntryRow::from))
 }
 
 /// The ledger index of each of these queue rows that has been sequenced (absent: still queued).
@@ -371,24 +412,29 @@ pub async fn indices_from_queue(conn: &impl ConnectionTrait, sources: &[i64]) ->
 }
 
 pub async fn entry(conn: &impl ConnectionTrait, index: u64) -> StoreResult<Option<EntryRow>> {
-    Ok(ledger_entries::Entity::find_by_id(index as i64).one(conn).await?)
+    Ok(ledger_entries::Entity::find_by_id(index as i64)
+        .one(conn)
+        .await?
+        .map(EntryRow::from))
 }
 
 /// Entries `from..to` in index order (for the audit).
 pub async fn entries(conn: &impl ConnectionTrait, from: u64, to: u64) -> StoreResult<Vec<EntryRow>> {
-    Ok(ledger_entries::Entity::find()
+    let rows = ledger_entries::Entity::find()
         .filter(ledger_entries::Column::Idx.gte(from as i64))
         .filter(ledger_entries::Column::Idx.lt(to as i64))
         .order_by_asc(ledger_entries::Column::Idx)
         .all(conn)
-        .await?)
+        .await?;
+    Ok(rows.into_iter().map(EntryRow::from).collect())
 }
 
 pub async fn latest_checkpoint(conn: &impl ConnectionTrait) -> StoreResult<Option<CheckpointRow>> {
     Ok(ledger_checkpoints::Entity::find()
         .order_by_desc(ledger_checkpoints::Column::TreeSize)
         .one(conn)
-        .await?)
+        .await?
+        .map(CheckpointRow::from))
 }
 
 /// The checkpoint signed for a tree of `size` leaves, if a batch ended there.
@@ -396,7 +442,10 @@ pub async fn checkpoint_for(conn: &impl ConnectionTrait, size: u64) -> StoreResu
     let Ok(size) = i64::try_from(size) else {
         return Ok(None);
     };
-    Ok(ledger_checkpoints::Entity::find_by_id(size).one(conn).await?)
+    Ok(ledger_checkpoints::Entity::find_by_id(size)
+        .one(conn)
+        .await?
+        .map(CheckpointRow::from))
 }
 
 /// Replaces the note of the checkpoint for `size` with the same checkpoint signed by more keys.
@@ -411,18 +460,20 @@ pub async fn cosign_checkpoint(conn: &impl ConnectionTrait, size: u64, note: &st
 
 /// At most `limit` checkpoints for trees larger than `size`, smallest first.
 pub async fn checkpoints_after(conn: &impl ConnectionTrait, size: u64, limit: u64) -> StoreResult<Vec<CheckpointRow>> {
-    Ok(ledger_checkpoints::Entity::find()
+    let rows = ledger_checkpoints::Entity::find()
         .filter(ledger_checkpoints::Column::TreeSize.gt(i64::try_from(size).unwrap_or(i64::MAX)))
         .order_by_asc(ledger_checkpoints::Column::TreeSize)
         .limit(limit)
         .all(conn)
-        .await?)
+        .await?;
+    Ok(rows.into_iter().map(CheckpointRow::from).collect())
 }
 
 /// Every checkpoint, smallest tree first.
 pub async fn checkpoints(conn: &impl ConnectionTrait) -> StoreResult<Vec<CheckpointRow>> {
-    Ok(ledger_checkpoints::Entity::find()
+    let rows = ledger_checkpoints::Entity::find()
         .order_by_asc(ledger_checkpoints::Column::TreeSize)
         .all(conn)
-        .await?)
+        .await?;
+    Ok(rows.into_iter().map(CheckpointRow::from).collect())
 }

@@ -20,6 +20,7 @@ pub mod ledger;
 pub mod login_failures;
 pub mod moderation;
 pub mod outbox;
+mod review_lock;
 pub mod sessions;
 pub mod tokens;
 pub mod transfer_attempts;

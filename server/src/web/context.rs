@@ -21,9 +21,8 @@ use crate::domain::ids::UserId;
 use crate::domain::role::{Role, Roles};
 use crate::health::Failing;
 use crate::i18n::Locale;
-use crate::services::Actor;
-use crate::services::accounts;
 use crate::services::claims::Claimant;
+use crate::services::{Actor, accounts};
 use crate::state::AppState;
 
 /// The platform's cookies. Served over HTTPS (`cookie_secure`) their names carry the

@@ -4,8 +4,8 @@
 
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{DateTime, Utc};
-use serde::Serialize;
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 
 use super::context::RequestContext;
 use super::error::{AppError, AppResult};
@@ -28,17 +28,29 @@ pub async fn replay(services: &Services, submission: &Submission) -> AppResult<O
     Ok(earlier.map(|location| Redirect::to(&location).into_response()))
 }
 
-/// The payload this visitor's form `key` kept, while it may be shown, and until when.
-pub async fn shown<T: DeserializeOwned>(
+/// The `?result=` of a page that shows what a form kept: the form's key.
+#[derive(Debug, Deserialize, Default)]
+pub struct ResultQuery {
+    #[serde(default)]
+    pub result: String,
+}
+
+/// What this visitor's form with the key `result` kept, while it may be shown: the payload,
+/// until when it is shown, and the key. `None` for anything else, a malformed key included.
+pub async fn kept<T: DeserializeOwned>(
     services: &Services,
     ctx: &RequestContext,
-    key: FormKey,
-) -> AppResult<Option<(T, DateTime<Utc>)>> {
+    result: &str,
+) -> AppResult<Option<(T, DateTime<Utc>, FormKey)>> {
+    let Some(key) = FormKey::parse(result) else {
+        return Ok(None);
+    };
     let submission = Submission {
         owner: ctx.visitor.clone(),
         key,
     };
-    Ok(forms::shown(services, &submission, Utc::now()).await?)
+    let shown = forms::shown(services, &submission, Utc::now()).await?;
+    Ok(shown.map(|(payload, until)| (payload, until, submission.key)))
 }
 
 /// A sealed reference to an upload that passed its checks, for this visitor's form shown again.

@@ -1,8 +1,10 @@
 //! View models more than one audience's pages show: a collection's facts and its screening
 //! (issuers' console, the public page, the reviewers' case), an issuer's documents (console and
-//! review), collection cards (home, explore, issuer pages), and how long a case has waited.
+//! review), collection cards (home, explore, issuer pages), an image's problem (artwork and the
+//! blocklist), and how long a case has waited and who holds it.
 
 use chrono::{DateTime, Utc};
+use moderation::image::ImageError;
 
 use super::context::RequestContext;
 use crate::crypto;
@@ -198,6 +200,20 @@ pub fn cards(ctx: &RequestContext, listed: Vec<Listed>) -> Vec<CollectionCard> {
             }
         })
         .collect()
+}
+
+/// The message key of an image's problem.
+pub fn image_error_key(error: &ImageError) -> &'static str {
+    match error {
+        ImageError::FileTooLarge { .. } => "collection.error_artwork_large",
+        ImageError::UnsupportedFormat => "collection.error_artwork_format",
+        ImageError::DimensionsTooLarge { .. } | ImageError::TooManyPixels { .. } | ImageError::MemoryLimit { .. } => {
+            "collection.error_artwork_dimensions"
+        }
+        ImageError::NoPixels { .. } | ImageError::Corrupt { .. } | ImageError::Encode(_) => {
+            "collection.error_artwork_corrupt"
+        }
+    }
 }
 
 /// "3 h 20 min" style waiting time.

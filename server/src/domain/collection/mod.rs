@@ -61,6 +61,13 @@ pub struct Collection {
     pub version: i32,
 }
 
+/// Which public collections a list shows: one issuer's, and those whose title contains a text.
+#[derive(Debug, Clone, Default)]
+pub struct PublicFilter {
+    pub issuer: Option<IssuerId>,
+    pub title: Option<String>,
+}
+
 /// What a visitor can do with a public collection now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Phase {

@@ -14,11 +14,8 @@ use chrono::{DateTime, Utc};
 
 use crate::domain::claim::{ClaimFacts, ClaimRefusal, CodeState, check_claim, holder_commitment};
 use crate::domain::claim_code::ClaimCode;
-use crate::domain::collection::ClaimMode;
-use crate::domain::collection::Collection;
-use crate::domain::ids::CollectionId;
-use crate::domain::ids::TokenId;
-use crate::domain::ids::UserId;
+use crate::domain::collection::{ClaimMode, Collection};
+use crate::domain::ids::{CollectionId, TokenId, UserId};
 use crate::domain::token::Token;
 use crate::ledger::entry::{EncodeError, Entry, EntryBody};
 use crate::services::group_commit::{self, GroupCommit};

@@ -14,14 +14,13 @@ use super::ledger::log;
 use super::{Actor, ServiceError, ServiceResult, Services};
 use crate::domain::account::Email;
 use crate::domain::audit::{AuditAction, AuditDetails, AuditSubject};
-use crate::domain::collection::{ClaimMode, Collection, CollectionStatus, CollectionTerms};
+use crate::domain::collection::{ClaimMode, Collection, CollectionStatus, CollectionTerms, PublicFilter};
 use crate::domain::ids::{CollectionId, IssuerId, UserId};
 use crate::domain::issuer::Issuer;
 use crate::domain::token::TokenStatus;
 use crate::ledger::entry::EntryBody;
 use crate::mail::{CollectionNotice, Mail};
 use crate::paths;
-use crate::store::collections::PublicFilter;
 use crate::store::{self, Connection};
 
 /// A collection by id.

@@ -14,14 +14,13 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 
-use crate::ledger::checkpoint;
-use crate::ledger::entry;
 use crate::ledger::merkle::{
     self, Frontier, Hash, NodeId, NodeMap, RightEdge, consistency_nodes, consistency_proof, inclusion_proof_beside,
     root_nodes, verify_consistency,
 };
 use crate::ledger::signed_record::Signed;
 use crate::ledger::signer::CheckpointSigner;
+use crate::ledger::{checkpoint, entry};
 use crate::store::ledger::TreeState;
 use crate::store::{self, StoreError};
 

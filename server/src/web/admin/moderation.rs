@@ -19,11 +19,11 @@ use crate::services::forms::FormKey;
 use crate::services::moderation::{self as policy_service, PAGE};
 use crate::state::AppState;
 use crate::web::auth::Admin;
-use crate::web::console::collection_form::image_error_key;
 use crate::web::context::RequestContext;
 use crate::web::error::{AppError, AppResult};
 use crate::web::form_result;
 use crate::web::render::render_with;
+use crate::web::views::image_error_key;
 
 /// The operator's terms of one category and kind.
 struct TermGroup {

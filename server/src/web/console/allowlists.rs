@@ -6,19 +6,17 @@ use askama::Template;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::Utc;
-use serde::Deserialize;
 
 use crate::domain::ids::{CollectionId, IssuerId};
 use crate::domain::issuer::Issuer;
 use crate::paths;
 use crate::services::codes::{self, AllowlistReport};
 use crate::services::collections;
-use crate::services::forms::FormKey;
 use crate::state::AppState;
 use crate::web::auth::ActingFor;
 use crate::web::context::RequestContext;
 use crate::web::error::{AppError, AppResult};
-use crate::web::form_result;
+use crate::web::form_result::{self, ResultQuery};
 use crate::web::render::render;
 
 #[derive(Template)]
@@ -74,27 +72,18 @@ pub async fn upload(
     Ok(Redirect::to(&location).into_response())
 }
 
-#[derive(Deserialize)]
-pub struct ReportQuery {
-    #[serde(default)]
-    result: String,
-}
-
 /// `GET …/allowlist?result=…`: the report of an upload the member made.
 pub async fn report(
     State(state): State<AppState>,
     ctx: RequestContext,
     acting: ActingFor,
     Path((_, id)): Path<(IssuerId, CollectionId)>,
-    Query(query): Query<ReportQuery>,
+    Query(query): Query<ResultQuery>,
 ) -> AppResult<Response> {
     let collection = collections::of_issuer(&state.services, acting.issuer.id, id).await?;
     let detail = paths::console_collection(acting.issuer.id, collection.id);
-    let report = match FormKey::parse(&query.result) {
-        Some(key) => form_result::shown::<AllowlistReport>(&state.services, &ctx, key).await?,
-        None => None,
-    };
-    let Some((report, _)) = report else {
+    let report = form_result::kept::<AllowlistReport>(&state.services, &ctx, &query.result).await?;
+    let Some((report, _, _)) = report else {
         return Ok(Redirect::to(&format!("{detail}#allowlist")).into_response());
     };
     Ok(render(AllowlistReportTemplate {

@@ -15,7 +15,6 @@ use crate::domain::ids::{CollectionId, IssuerId};
 use crate::paths;
 use crate::services::codes::{self, KeptBatch};
 use crate::services::collections;
-use crate::services::forms::FormKey;
 use crate::state::AppState;
 use crate::web::auth::ActingFor;
 use crate::web::context::RequestContext;
@@ -106,6 +105,7 @@ pub async fn generate(
 
 #[derive(Deserialize)]
 pub struct SheetQuery {
+    /// The key of the form that made the batch.
     #[serde(default)]
     result: String,
     /// `csv` for the file; the printable sheet otherwise.
@@ -123,12 +123,7 @@ pub async fn sheet(
 ) -> AppResult<Response> {
     let collection = collections::of_issuer(&state.services, acting.issuer.id, id).await?;
     let detail = paths::console_collection(acting.issuer.id, collection.id);
-    let kept = match FormKey::parse(&query.result) {
-        Some(key) => form_result::shown::<KeptBatch>(&state.services, &ctx, key.clone())
-            .await?
-            .map(|(kept, until)| (kept, until, key)),
-        None => None,
-    };
+    let kept = form_result::kept::<KeptBatch>(&state.services, &ctx, &query.result).await?;
     let Some((kept, until, key)) = kept else {
         return Err(AppError::ResultGone.with_next(vec![NextStep::new(
             format!("{detail}#claim-codes"),

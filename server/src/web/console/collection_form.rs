@@ -8,7 +8,6 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
-use moderation::image::ImageError;
 
 use crate::crypto;
 use crate::domain::blob_key::BlobKey;
@@ -26,6 +25,7 @@ use crate::web::context::RequestContext;
 use crate::web::error::{AppError, AppResult};
 use crate::web::form_result;
 use crate::web::render::{render, render_with};
+use crate::web::views::image_error_key;
 
 /// The form as typed, kept to show it again with its errors.
 #[derive(Debug, Clone, Default)]
@@ -133,20 +133,6 @@ fn terms_error_key(error: TermsError) -> (&'static str, &'static str) {
         TermsError::TitleHidden => ("title", "form.hidden_characters"),
         TermsError::DescriptionHidden => ("description", "form.hidden_characters"),
         TermsError::ClaimMode => ("claim_mode", "collection.error_claim_mode"),
-    }
-}
-
-/// The message key of an image's problem.
-pub fn image_error_key(error: &ImageError) -> &'static str {
-    match error {
-        ImageError::FileTooLarge { .. } => "collection.error_artwork_large",
-        ImageError::UnsupportedFormat => "collection.error_artwork_format",
-        ImageError::DimensionsTooLarge { .. } | ImageError::TooManyPixels { .. } | ImageError::MemoryLimit { .. } => {
-            "collection.error_artwork_dimensions"
-        }
-        ImageError::NoPixels { .. } | ImageError::Corrupt { .. } | ImageError::Encode(_) => {
-            "collection.error_artwork_corrupt"
-        }
     }
 }
 

@@ -175,11 +175,10 @@ pub async fn console(
     acting: ActingFor,
     Query(query): Query<ConsoleQuery>,
 ) -> AppResult<Html<String>> {
-    let result = FormKey::parse(&query.result);
     let mut page = console_page(&state, ctx, &acting).await?;
-    if let Some(key) = result
-        && acting.is_admin
-        && let Some((NewApiKey { key }, until)) = form_result::shown(&state.services, &page.ctx, key).await?
+    if acting.is_admin
+        && let Some((NewApiKey { key }, until, _)) =
+            form_result::kept(&state.services, &page.ctx, &query.result).await?
     {
         page.new_key = Some((key, page.ctx.time(until)));
     }

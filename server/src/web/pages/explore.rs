@@ -7,10 +7,10 @@ use axum::response::Html;
 use chrono::Utc;
 use serde::Deserialize;
 
+use crate::domain::collection::PublicFilter;
 use crate::domain::ids::IssuerId;
 use crate::services::{collections, issuers};
 use crate::state::AppState;
-use crate::store::collections::PublicFilter;
 use crate::web::context::RequestContext;
 use crate::web::error::AppResult;
 use crate::web::render::render;

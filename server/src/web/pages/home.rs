@@ -7,12 +7,12 @@ use axum_extra::extract::cookie::CookieJar;
 use chrono::Utc;
 use serde::Deserialize;
 
+use crate::domain::collection::PublicFilter;
 use crate::domain::role::Role;
 use crate::i18n::Locale;
 use crate::paths::safe_next;
 use crate::services::{accounts, collections};
 use crate::state::AppState;
-use crate::store::collections::PublicFilter;
 use crate::web::auth::SignedIn;
 use crate::web::context::{CookieName, RequestContext, cookie};
 use crate::web::error::{AppError, AppResult};

@@ -7,12 +7,12 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use chrono::Utc;
 
 use super::application::{self, ApplyTemplate, Checked};
+use crate::domain::collection::PublicFilter;
 use crate::domain::ids::IssuerId;
 use crate::domain::issuer::{ApplicationFields, InvitationBlocker, Issuer};
 use crate::paths;
 use crate::services::{collections, issuers};
 use crate::state::AppState;
-use crate::store::collections::PublicFilter;
 use crate::web::auth::SignedIn;
 use crate::web::context::RequestContext;
 use crate::web::error::{AppError, AppResult};

@@ -301,12 +301,9 @@ pub async fn show(
         return page(ctx, String::new(), outcome);
     }
     if let Some(key) = q.receipt {
-        let kept = match FormKey::parse(&key) {
-            Some(key) => form_result::shown::<String>(&state.services, &ctx, key).await?,
-            None => None,
-        };
+        let kept = form_result::kept::<String>(&state.services, &ctx, &key).await?;
         let outcome = match kept {
-            Some((text, _)) => receipt_outcome(&state, &ctx, Receipt::parse(&text)).await?,
+            Some((text, _, _)) => receipt_outcome(&state, &ctx, Receipt::parse(&text)).await?,
             None => Outcome::Invalid("proof.error_receipt_gone"),
         };
         return page(ctx, String::new(), outcome);

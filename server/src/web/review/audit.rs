@@ -8,10 +8,9 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::Deserialize;
 
 use super::lines::{AuditLine, action_key, lines};
-use crate::domain::audit::AuditAction;
+use crate::domain::audit::{AuditAction, AuditFilter};
 use crate::services::audit;
 use crate::state::AppState;
-use crate::store::audit::AuditFilter;
 use crate::web::auth::Reviewer;
 use crate::web::context::RequestContext;
 use crate::web::error::{AppError, AppResult};

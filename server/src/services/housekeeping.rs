@@ -1,0 +1,26 @@
+//! Forgetting what the platform no longer needs: expired sessions, old log-in failures, expired
+//! form results and the transfer-attempt allowances that are full again. Each is pruned on its
+//! own, so one failing does not keep the others.
+
+use chrono::{DateTime, Utc};
+
+use super::Services;
+use crate::domain::login_throttle;
+use crate::store;
+
+/// One pass of clean-up at `now`; failures are logged and tried again next time.
+pub async fn prune(services: &Services, now: DateTime<Utc>) {
+    let db = &services.db;
+    if let Err(err) = store::sessions::prune_expired(db, now).await {
+        tracing::warn!(error = %err, "pruning sessions failed");
+    }
+    if let Err(err) = store::login_failures::prune(db, now - login_throttle::WINDOW).await {
+        tracing::warn!(error = %err, "pruning login failures failed");
+    }
+    if let Err(err) = store::form_results::prune(db, now).await {
+        tracing::warn!(error = %err, "pruning form results failed");
+    }
+    if let Err(err) = store::transfer_attempts::prune_allowances(db, now).await {
+        tracing::warn!(error = %err, "pruning transfer allowances failed");
+    }
+}

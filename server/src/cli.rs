@@ -17,10 +17,10 @@ use crate::config::{Config, LogFormat};
 use crate::crypto;
 use crate::domain::account::{Email, NewPassword};
 use crate::domain::role::Role;
-use crate::i18n::Locale;
 use crate::ledger::receipt::{self, Receipt, Trust};
-use crate::services::ledger::audit::OutsideCheckpoint;
-use crate::{server, store};
+use crate::services::accounts;
+use crate::services::ledger::audit::{self as ledger_audit, OutsideCheckpoint};
+use crate::{server, services};
 
 /// Keepsake: a compliant digital-collectibles issuance platform.
 ///
@@ -210,16 +210,9 @@ async fn create_admin(config: &Config, email: &str) -> anyhow::Result<()> {
     let password = line.trim_end_matches(['\r', '\n']);
     let password = NewPassword::parse(password, password, &email).map_err(|e| anyhow::anyhow!("password: {e}"))?;
     let db = server::open_database(config).await?;
-    if store::users::find_by_email(&db, &email).await?.is_some() {
+    let Ok(id) = accounts::create_verified(&db, &email, password, Some(Role::Admin), Utc::now()).await? else {
         bail!("an account with the email {} already exists", email.as_str());
-    }
-    let hash = tokio::task::spawn_blocking(move || crypto::hash_password(password.expose())).await?;
-    let now = Utc::now();
-    let txn = store::begin(&db).await?;
-    let id = store::users::create(&txn, &email, hash, Locale::default(), now).await?;
-    store::users::mark_email_verified(&txn, id, now).await?;
-    store::users::grant_role(&txn, id, Role::Admin, None, now).await?;
-    store::commit(txn).await?;
+    };
     println!("Administrator {} created (user id {id}).", email.as_str());
     Ok(())
 }
@@ -227,7 +220,7 @@ async fn create_admin(config: &Config, email: &str) -> anyhow::Result<()> {
 async fn rotate_key(config: &Config) -> anyhow::Result<()> {
     let db = server::open_database(config).await?;
     let key_file = &config.ledger.signing_key_file;
-    let rotated = crate::services::ledger::rotation::rotate(&db, key_file, Utc::now())
+    let rotated = services::ledger::rotation::rotate(&db, key_file, Utc::now())
         .await
         .context("key rotation failed")?;
     if let Some(retired) = &rotated.retired {
@@ -256,14 +249,12 @@ async fn audit_ledger(config: &Config, mut keys: Vec<String>, checkpoints: &[Pat
         .collect::<anyhow::Result<Vec<_>>>()?;
     let db = server::open_database(config).await?;
     if keys.is_empty() {
-        match store::installation::ledger_key(&db).await? {
-            Some(pinned) => keys.push(pinned),
+        match ledger_audit::installation_keys(&db).await? {
+            Some(installed) => keys = installed,
             None => anyhow::bail!("this database holds no ledger yet; pass --key to audit against a given key"),
         }
-        let retired = store::installation::retired_ledger_keys(&db).await?;
-        keys.extend(retired.into_iter().map(|key| key.verifier_key));
     }
-    let report = crate::services::ledger::audit::run(&db, &keys, &outside)
+    let report = ledger_audit::run(&db, &keys, &outside)
         .await
         .context("ledger audit failed")?;
     println!(

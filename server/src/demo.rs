@@ -18,10 +18,9 @@ use reqwest::multipart::{Form, Part};
 
 use crate::config::Config;
 use crate::crypto;
-use crate::domain::account::Email;
+use crate::domain::account::{Email, NewPassword};
 use crate::domain::role::Role;
-use crate::i18n::Locale;
-use crate::{server, store};
+use crate::{server, services, store};
 
 /// The demonstration accounts, kept (readable by the operator only) to print again later.
 const ACCOUNTS_FILE: &str = "demo-accounts.txt";
@@ -201,15 +200,15 @@ async fn create_accounts(db: &store::Database, accounts: &[Account]) -> anyhow::
     let now = Utc::now();
     for account in accounts {
         let email = Email::parse(account.email).map_err(|e| anyhow::anyhow!("{e}"))?;
-        let password = account.password.clone();
-        let hash = tokio::task::spawn_blocking(move || crypto::hash_password(&password)).await?;
-        let txn = store::begin(db).await?;
-        let id = store::users::create(&txn, &email, hash, Locale::default(), now).await?;
-        store::users::mark_email_verified(&txn, id, now).await?;
-        if account.role.starts_with("operator") {
-            store::users::grant_role(&txn, id, Role::Admin, None, now).await?;
+        let password = NewPassword::parse(&account.password, &account.password, &email)
+            .map_err(|e| anyhow::anyhow!("demo password: {e}"))?;
+        let role = account.role.starts_with("operator").then_some(Role::Admin);
+        if services::accounts::create_verified(db, &email, password, role, now)
+            .await?
+            .is_err()
+        {
+            bail!("the demo account {} already exists", account.email);
         }
-        store::commit(txn).await?;
     }
     Ok(())
 }

@@ -13,6 +13,7 @@ use crate::domain::account::{Email, NewPassword, PasswordError};
 use crate::domain::email_token::TokenPurpose;
 use crate::domain::ids::UserId;
 use crate::domain::login_throttle;
+use crate::domain::role::Role;
 use crate::i18n::Locale;
 use crate::kyc::vault::Counted;
 use crate::mail::Mail;
@@ -99,6 +100,32 @@ pub async fn sign_up(
     store::commit(txn).await?;
     services.mail_queued();
     tracing::info!(user = %id, "account created");
+    Ok(Ok(id))
+}
+
+/// Creates an account with its address taken as verified, holding `role` if one is given: for
+/// the command line and the demonstration, where there is no one to mail (the platform's first
+/// administrator is made this way).
+pub async fn create_verified(
+    db: &store::Database,
+    email: &Email,
+    password: NewPassword,
+    role: Option<Role>,
+    now: DateTime<Utc>,
+) -> ServiceResult<Result<UserId, EmailTaken>> {
+    let hash = hash_password(password).await?;
+    let txn = store::begin(db).await?;
+    let id = match store::users::create(&txn, email, hash, Locale::default(), now).await {
+        Ok(id) => id,
+        Err(StoreError::Conflict(_)) => return Ok(Err(EmailTaken)),
+        Err(e) => return Err(e.into()),
+    };
+    store::users::mark_email_verified(&txn, id, now).await?;
+    if let Some(role) = role {
+        store::users::grant_role(&txn, id, role, None, now).await?;
+    }
+    store::commit(txn).await?;
+    tracing::info!(user = %id, "account created verified");
     Ok(Ok(id))
 }
 

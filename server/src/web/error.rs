@@ -7,6 +7,7 @@
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
+use serde::Serialize;
 
 use crate::domain::claim::ClaimRefusal;
 use crate::domain::login_throttle::{ThrottleReason, Throttled};
@@ -103,6 +104,26 @@ pub struct ErrorPage {
     pub message: &'static str,
     /// Links the handler chose; the page adds the ones every error of its code offers.
     pub next: Vec<NextStep>,
+}
+
+/// A refusal as JSON clients read it: `{"error": {"code", "message"}}`.
+#[derive(Debug, Serialize)]
+pub struct JsonError {
+    error: JsonErrorDetail,
+}
+
+#[derive(Debug, Serialize)]
+struct JsonErrorDetail {
+    code: &'static str,
+    message: &'static str,
+}
+
+impl JsonError {
+    pub fn new(code: &'static str, message: &'static str) -> Self {
+        JsonError {
+            error: JsonErrorDetail { code, message },
+        }
+    }
 }
 
 impl AppError {

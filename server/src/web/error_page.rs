@@ -9,7 +9,7 @@ use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Response};
 
 use super::context::RequestContext;
-use super::error::{AppError, ErrorPage, NextStep};
+use super::error::{AppError, ErrorPage, JsonError, NextStep};
 
 fn is_plain_text(response: &Response) -> bool {
     response
@@ -96,7 +96,7 @@ pub async fn render(request: Request, next: Next) -> Response {
     let (mut parts, _) = response.into_parts();
     parts.headers.remove(CONTENT_TYPE);
     let body = if json {
-        axum::Json(serde_json::json!({ "error": { "code": page.code, "message": page.message } })).into_response()
+        axum::Json(JsonError::new(page.code, page.message)).into_response()
     } else {
         let Some(ctx) = ctx else {
             return (status, page.message).into_response();

@@ -9,11 +9,11 @@ use axum::http::StatusCode;
 use axum::http::header::{ACCESS_CONTROL_ALLOW_ORIGIN, CACHE_CONTROL, CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
-use serde_json::json;
 
 use crate::ledger::tiles::Tile;
 use crate::services::ledger::tiles::{self, TileReadError};
 use crate::state::AppState;
+use crate::web::error::JsonError;
 
 /// Tiles never change once written: cache them for a year.
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";
@@ -73,7 +73,7 @@ fn found(bytes: Bytes, content_type: &'static str, cache: &'static str) -> Respo
 }
 
 fn refusal(status: StatusCode, code: &'static str, message: &'static str) -> Response {
-    let body = Json(json!({ "error": { "code": code, "message": message } }));
+    let body = Json(JsonError::new(code, message));
     (
         status,
         [(CACHE_CONTROL, "no-store"), (ACCESS_CONTROL_ALLOW_ORIGIN, "*")],

@@ -92,6 +92,20 @@ pub struct AuditReport {
     pub root: Hash,
 }
 
+/// The keys this installation has signed with, current first: what an audit trusts when it is
+/// given none. `None` while the database holds no ledger.
+pub async fn installation_keys(db: &store::Database) -> Result<Option<Vec<String>>, StoreError> {
+    let Some(current) = store::installation::ledger_key(db).await? else {
+        return Ok(None);
+    };
+    let retired = store::installation::retired_ledger_keys(db).await?;
+    Ok(Some(
+        std::iter::once(current)
+            .chain(retired.into_iter().map(|key| key.verifier_key))
+            .collect(),
+    ))
+}
+
 pub async fn run(
     db: &store::Database,
     verifier_keys: &[String],

@@ -9,7 +9,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Form, Json};
 use chrono::Utc;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::home::NextParam;
 use crate::domain::identity::{IdNumberError, IdentityStatus, LegalName, LegalNameError, ResidentIdNumber};
@@ -147,7 +147,15 @@ pub async fn retry(
 
 /// `GET /identity/status`: the signed-in person's check as JSON, which the waiting page asks
 /// every few seconds so that it can move on as soon as the provider answers.
-pub async fn status(State(state): State<AppState>, SignedIn(user): SignedIn) -> AppResult<Json<serde_json::Value>> {
+pub async fn status(State(state): State<AppState>, SignedIn(user): SignedIn) -> AppResult<Json<CheckStatus>> {
     let status = identity::standing(&state.services, user.id).await?.status;
-    Ok(Json(serde_json::json!({ "status": status.as_str() })))
+    Ok(Json(CheckStatus {
+        status: status.as_str(),
+    }))
+}
+
+/// The answer of `GET /identity/status`: the check's stored status (`pending`, `verified`...).
+#[derive(Serialize)]
+pub struct CheckStatus {
+    status: &'static str,
 }

@@ -24,6 +24,7 @@ mod m20261202_000014_normalised_emails;
 mod m20261202_000015_transfer_attempts;
 mod m20261202_000016_pseudonymous_throttles;
 mod m20261202_000017_ledger_formats;
+mod m20261207_000018_keyset_reads;
 
 /// The ordered list of every migration; `keepsake migrate` and server start-up apply it.
 pub struct Migrator;
@@ -49,6 +50,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000015_transfer_attempts::Migration),
             Box::new(m20261202_000016_pseudonymous_throttles::Migration),
             Box::new(m20261202_000017_ledger_formats::Migration),
+            Box::new(m20261207_000018_keyset_reads::Migration),
         ]
     }
 }

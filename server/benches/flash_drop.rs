@@ -26,98 +26,22 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use chrono::{TimeDelta, Utc};
-use keepsake::crypto;
+use chrono::Utc;
 use keepsake::ledger::entry::EntryBody;
 use keepsake::ledger::receipt::{Receipt, Trust};
-use keepsake::store::entities::{identities, sessions, users};
 use reqwest::StatusCode;
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect, Set};
+use sea_orm::DatabaseConnection;
 use serde_json::Value;
 use support::collections::{Terms, published_collection};
 use support::kyb::{approved_issuer_with_key, scalar};
+use support::seed::{self, env_number, percentile};
 use support::{Db, Options, Server};
 
-const ROWS_PER_INSERT: usize = 500;
-
-fn env_number(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .map(|v| v.parse().unwrap_or_else(|_| panic!("{name} must be a number")))
-        .unwrap_or(default)
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    if sorted.is_empty() {
-        return Duration::ZERO;
-    }
-    let rank = ((sorted.len() as f64 * p).ceil() as usize).clamp(1, sorted.len());
-    sorted[rank - 1]
-}
-
-/// Seeds `people` verified users with live sessions; returns their session tokens.
+/// Seeds `people` verified people with live sessions; returns their session tokens.
 async fn seed_people(db: &DatabaseConnection, people: u64) -> Vec<String> {
     let now = Utc::now();
-    let emails: Vec<String> = (0..people).map(|n| format!("flash{n}@example.com")).collect();
-    for chunk in emails.chunks(ROWS_PER_INSERT) {
-        users::Entity::insert_many(chunk.iter().map(|email| users::ActiveModel {
-            email: Set(email.clone()),
-            password_hash: Set(crypto::dummy_password_hash().to_owned()),
-            email_verified_at: Set(Some(now)),
-            locale: Set("zh-CN".to_owned()),
-            created_at: Set(now),
-            ..Default::default()
-        }))
-        .exec(db)
-        .await
-        .unwrap();
-    }
-    let ids: Vec<i64> = users::Entity::find()
-        .select_only()
-        .column(users::Column::Id)
-        .filter(users::Column::Email.like("flash%@example.com"))
-        .into_tuple()
-        .all(db)
-        .await
-        .unwrap();
-    assert_eq!(ids.len() as u64, people);
-    for chunk in ids.chunks(ROWS_PER_INSERT) {
-        identities::Entity::insert_many(chunk.iter().map(|id| identities::ActiveModel {
-            user_id: Set(*id),
-            status: Set("verified".to_owned()),
-            legal_name_enc: Set("sealed".to_owned()),
-            id_number_enc: Set("sealed".to_owned()),
-            id_masked: Set("1101**********000X".to_owned()),
-            blind_index: Set(Some(format!("flash-drop-person-{id}"))),
-            province_known: Set(true),
-            verifier: Set("reviewer".to_owned()),
-            provider_reference: Set(None),
-            reject_reason: Set(None),
-            submitted_at: Set(now),
-            decided_at: Set(Some(now)),
-            decided_by: Set(None),
-            claimed_by: Set(None),
-            claimed_until: Set(None),
-            version: Set(1),
-            return_path: Set(None),
-        }))
-        .exec(db)
-        .await
-        .unwrap();
-    }
-    let tokens: Vec<(i64, String)> = ids.iter().map(|id| (*id, crypto::random_token())).collect();
-    for chunk in tokens.chunks(ROWS_PER_INSERT) {
-        sessions::Entity::insert_many(chunk.iter().map(|(id, token)| sessions::ActiveModel {
-            id: Set(crypto::sha3_hex(token.as_bytes())),
-            user_id: Set(*id),
-            created_at: Set(now),
-            expires_at: Set(now + TimeDelta::days(1)),
-        }))
-        .exec(db)
-        .await
-        .unwrap();
-    }
-    tokens.into_iter().map(|(_, token)| token).collect()
+    let ids = seed::people(db, "flash", people, true, now).await;
+    seed::sessions(db, &ids, now).await
 }
 
 /// What the drop answered.

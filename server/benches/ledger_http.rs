@@ -40,6 +40,7 @@ use keepsake::ledger::tiles::{Tile, TileKind};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use support::kyb::approved_issuer_with_key;
+use support::seed::{env_number, percentile};
 use support::{Db, Options, Server};
 
 /// What one load run saw.
@@ -51,13 +52,6 @@ struct Outcome {
     failed: u64,
     latencies: Vec<Duration>,
     sample_receipt: Option<Value>,
-}
-
-fn env_number(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .map(|v| v.parse().unwrap_or_else(|_| panic!("{name} must be a number")))
-        .unwrap_or(default)
 }
 
 /// Server settings passed through as `KEEPSAKE_BENCH_SERVER_<SETTING>`.
@@ -128,14 +122,6 @@ async fn fire(server: &Server, key: &str, first: u64, total: u64, concurrency: u
     }
     all.latencies.sort_unstable();
     all
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    if sorted.is_empty() {
-        return Duration::ZERO;
-    }
-    let rank = ((sorted.len() as f64 * p).ceil() as usize).clamp(1, sorted.len());
-    sorted[rank - 1]
 }
 
 fn hash_of(b64: &str) -> Hash {

@@ -4,7 +4,8 @@
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
@@ -14,7 +15,9 @@ use super::auth::{ApiIssuer, SessionClaim};
 use crate::domain::claim_stats::mask_email;
 use crate::domain::collection::{ClaimMode, Collection};
 use crate::domain::ids::CollectionId;
+use crate::domain::page::{self, Cursor, PageSize};
 use crate::paths;
+use crate::services::collections::claims as claim_list;
 use crate::services::{claims, codes, collections};
 use crate::state::AppState;
 use crate::web::error::{AppError, AppResult};
@@ -51,10 +54,10 @@ pub async fn stats(
 ) -> AppResult<Json<Stats>> {
     let collection = own_collection(&state, &issuer, id).await?;
     let codes = match collection.terms.claim_mode {
-        ClaimMode::ClaimCodes => collections::dashboard(&state.services, &collection)
-            .await?
-            .codes
-            .map(|(generated, used)| CodeCounts { generated, used }),
+        ClaimMode::ClaimCodes => {
+            let (generated, used) = claim_list::code_counts(&state.services, &collection).await?;
+            Some(CodeCounts { generated, used })
+        }
         ClaimMode::Open | ClaimMode::Allowlist => None,
     };
     Ok(Json(Stats {
@@ -73,6 +76,8 @@ pub async fn stats(
 pub struct Claims {
     collection: i64,
     claims: Vec<Claim>,
+    /// The cursor of the next page (`?after=`), `null` on the last page.
+    next: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -85,27 +90,39 @@ pub struct Claim {
     ledger_index: Option<i64>,
 }
 
-/// `GET /collections/{id}/claims`
+/// `?after=` (the `next` of the page before) and `?limit=` (1 to 1000, 100 by default).
+#[derive(Deserialize)]
+pub struct PageQuery {
+    after: Option<String>,
+    limit: Option<String>,
+}
+
+/// `GET /collections/{id}/claims`: a page of claims in serial order.
 pub async fn claims(
     State(state): State<AppState>,
     issuer: ApiIssuer,
     Path(id): Path<CollectionId>,
+    query: Result<Query<PageQuery>, QueryRejection>,
 ) -> AppResult<Json<Claims>> {
+    let Query(query) = query.map_err(|_| AppError::BadRequest)?;
+    let size = PageSize::parse(query.limit.as_deref())?;
+    let after = page::after::<u32>(query.after.as_deref())?;
     let collection = own_collection(&state, &issuer, id).await?;
-    let claims = collections::claims(&state.services, collection.id)
-        .await?
-        .into_iter()
-        .map(|row| Claim {
-            serial: row.serial,
-            claimed_at: row.claimed_at.to_rfc3339(),
-            holder: row.holder.map(|e| mask_email(e.as_str())).unwrap_or_default(),
-            status: row.status.as_str(),
-            ledger_index: row.ledger_index,
-        })
-        .collect();
+    let page = claim_list::page(&state.services, collection.id, after, size).await?;
     Ok(Json(Claims {
         collection: collection.id.0,
-        claims,
+        next: page.next.map(|serial| serial.encode()),
+        claims: page
+            .items
+            .into_iter()
+            .map(|row| Claim {
+                serial: row.serial,
+                claimed_at: row.claimed_at.to_rfc3339(),
+                holder: row.holder.map(|e| mask_email(e.as_str())).unwrap_or_default(),
+                status: row.status.as_str(),
+                ledger_index: row.ledger_index,
+            })
+            .collect(),
     }))
 }
 

@@ -23,6 +23,8 @@ pub mod ids;
 pub mod issuer;
 pub mod login_throttle;
 pub mod outbox;
+pub mod page;
+pub mod review_queue;
 pub mod role;
 pub mod screening;
 pub mod token;

@@ -1,5 +1,5 @@
-//! Reading the audit log: rows with a filter (the reviewers' log, a case's history, an
-//! administrator's export), with what showing them needs (the actors' addresses and, for
+//! Reading the audit log a page at a time: rows with a filter (the reviewers' log, a case's
+//! history, an administrator's export), with what showing them needs (the actors' addresses and, for
 //! refused transfers, how many attempts the row stands for). The log is only ever appended to,
 //! by the services that change things.
 
@@ -11,14 +11,17 @@ use super::{ServiceResult, Services};
 use crate::domain::account::Email;
 use crate::domain::audit::{AuditAction, AuditFilter};
 use crate::domain::ids::{TokenId, UserId};
+use crate::domain::page::{Page, PageSize, TimeKey};
 use crate::domain::transfer_limit;
 use crate::store;
-use crate::store::audit::AuditRow;
+pub use crate::store::audit::AuditRow;
 
-/// Audit rows, newest first, with what showing them needs.
+/// Audit rows in the order asked for, with what showing them needs.
 #[derive(Debug, Clone, Default)]
 pub struct Logged {
     pub rows: Vec<AuditRow>,
+    /// Where the next page starts, when there is one.
+    pub next: Option<TimeKey>,
     /// The address of each actor that still has an account.
     pub actors: HashMap<UserId, Email>,
     /// The refused transfer attempts of each token and hour a row stands for.
@@ -41,9 +44,35 @@ pub fn transfer_period(row: &AuditRow) -> Option<(TokenId, DateTime<Utc>)> {
         .map(|id| (TokenId(id), transfer_limit::period_start(row.at)))
 }
 
-/// The rows `filter` matches, newest first, at most `limit` (all with `None`).
-pub async fn list(services: &Services, filter: &AuditFilter, limit: Option<u64>) -> ServiceResult<Logged> {
-    let rows = store::audit::list(&services.db, filter, limit).await?;
+/// A page of the rows `filter` matches, newest first, before `before` if given.
+pub async fn newest_first(
+    services: &Services,
+    filter: &AuditFilter,
+    before: Option<TimeKey>,
+    size: PageSize,
+) -> ServiceResult<Logged> {
+    let rows = store::audit::newest_first(&services.db, filter, before, Some(size.fetch())).await?;
+    shown(services, Page::from_rows(rows, size, key)).await
+}
+
+/// A page of the rows `filter` matches, oldest first, after `after` if given: an export's order.
+pub async fn oldest_first(
+    services: &Services,
+    filter: &AuditFilter,
+    after: Option<TimeKey>,
+    size: PageSize,
+) -> ServiceResult<Logged> {
+    let rows = store::audit::oldest_first(&services.db, filter, after, size.fetch()).await?;
+    shown(services, Page::from_rows(rows, size, key)).await
+}
+
+fn key(row: &AuditRow) -> TimeKey {
+    TimeKey { at: row.at, id: row.id }
+}
+
+/// The page with its actors' addresses and its refused transfers' counts.
+async fn shown(services: &Services, page: Page<AuditRow, TimeKey>) -> ServiceResult<Logged> {
+    let Page { items: rows, next } = page;
     let actor_ids: Vec<UserId> = rows.iter().filter_map(|r| r.actor_user_id.map(UserId)).collect();
     let actors = store::users::find_many(&services.db, &actor_ids)
         .await?
@@ -52,7 +81,12 @@ pub async fn list(services: &Services, filter: &AuditFilter, limit: Option<u64>)
         .collect();
     let periods: Vec<_> = rows.iter().filter_map(transfer_period).collect();
     let attempts = store::transfer_attempts::counts(&services.db, &periods).await?;
-    Ok(Logged { rows, actors, attempts })
+    Ok(Logged {
+        rows,
+        next,
+        actors,
+        attempts,
+    })
 }
 
 /// The latest `limit` rows about one subject (`issuer`, `collection`...), its history.
@@ -62,5 +96,13 @@ pub async fn history(services: &Services, subject_type: &str, id: impl ToString,
         subject_id: Some(id.to_string()),
         ..AuditFilter::default()
     };
-    list(services, &filter, Some(limit)).await
+    let rows = store::audit::newest_first(&services.db, &filter, None, Some(limit)).await?;
+    shown(
+        services,
+        Page {
+            items: rows,
+            next: None,
+        },
+    )
+    .await
 }

@@ -9,6 +9,8 @@ use crate::domain::account::Email;
 use crate::domain::audit::{AuditAction, AuditEntry, AuditSubject};
 use crate::domain::identity::{IdentityStatus, LegalName, REVIEW_LOCK, ResidentIdNumber, check_reviewer};
 use crate::domain::ids::UserId;
+use crate::domain::page::{Page, PageSize, TimeKey};
+use crate::domain::review_queue::QueueView;
 use crate::kyc::provider::Callback;
 use crate::kyc::{Field, IdentityVerifier, Started, VerificationRequest};
 use crate::mail::Mail;
@@ -141,18 +143,30 @@ fn open(services: &Services, record: &IdentityRecord) -> ServiceResult<(String, 
     }
 }
 
-/// Pending checks, oldest first, with each applicant's address.
-pub async fn queue(services: &Services) -> ServiceResult<Vec<(IdentityRecord, Option<Email>)>> {
-    let pending = store::identities::queue(&services.db).await?;
-    let ids: Vec<UserId> = pending.iter().map(|r| r.user).collect();
+/// A page of the pending checks `view` shows, oldest first, after `after` if given, with each
+/// applicant's address.
+pub async fn queue(
+    services: &Services,
+    view: &QueueView,
+    after: Option<TimeKey>,
+    size: PageSize,
+) -> ServiceResult<Page<(IdentityRecord, Option<Email>), TimeKey>> {
+    let pending = store::identities::queue(&services.db, view, after, size.fetch()).await?;
+    let pending = Page::from_rows(pending, size, |record| TimeKey {
+        at: record.submitted_at,
+        id: record.user.0,
+    });
+    let ids: Vec<UserId> = pending.items.iter().map(|r| r.user).collect();
     let mut applicants = store::users::find_many(&services.db, &ids).await?;
-    Ok(pending
-        .into_iter()
-        .map(|record| {
-            let email = applicants.remove(&record.user).map(|u| u.email);
-            (record, email)
-        })
-        .collect())
+    Ok(pending.map(|record| {
+        let email = applicants.remove(&record.user).map(|u| u.email);
+        (record, email)
+    }))
+}
+
+/// How many checks wait for a decision.
+pub async fn waiting(services: &Services) -> ServiceResult<u64> {
+    Ok(store::identities::waiting(&services.db).await?)
 }
 
 /// Takes the review lock on `applicant`'s pending check for [`REVIEW_LOCK`].

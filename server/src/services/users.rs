@@ -6,13 +6,19 @@ use chrono::{DateTime, Utc};
 use super::{Actor, ServiceError, ServiceResult, Services};
 use crate::domain::audit::{AuditAction, AuditSubject};
 use crate::domain::ids::UserId;
+use crate::domain::page::{Page, PageSize};
 use crate::domain::role::{Role, RoleChangeError, check_role_change};
 use crate::store;
 use crate::store::users::User;
 
-/// One page of accounts, newest first, each with its granted roles, and the total count.
-pub async fn list(services: &Services, page: u64, per_page: u64) -> ServiceResult<(Vec<(User, Vec<Role>)>, u64)> {
-    Ok(store::users::list_with_roles(&services.db, page, per_page).await?)
+/// A page of accounts, newest first, older than `before` if given, each with its granted roles.
+pub async fn list(
+    services: &Services,
+    before: Option<UserId>,
+    size: PageSize,
+) -> ServiceResult<Page<(User, Vec<Role>), UserId>> {
+    let rows = store::users::list_with_roles(&services.db, before, size.fetch()).await?;
+    Ok(Page::from_rows(rows, size, |(user, _)| user.id))
 }
 
 /// Grants (or revokes) `role` to `target`, unless the rule refuses the change.

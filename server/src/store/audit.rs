@@ -1,11 +1,14 @@
 //! The audit log. This module only ever inserts and reads: no update or delete exists.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Select, Set,
+};
 
 use super::entities::audit_log;
-use super::{StoreResult, insert_in_chunks};
+use super::{StoreResult, insert_in_chunks, keyset};
 use crate::domain::audit::{AuditAction, AuditEntry, AuditFilter, AuditSubject};
+use crate::domain::page::TimeKey;
 
 /// An audit row as stored: the stable machine values, for the views to translate.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -70,8 +73,8 @@ pub async fn append_many(conn: &impl ConnectionTrait, entries: Vec<AuditEntry>, 
     insert_in_chunks(conn, entries.into_iter().map(|entry| row(entry, now)).collect()).await
 }
 
-/// Matching rows, newest first, at most `limit` (all with `None`).
-pub async fn list(conn: &impl ConnectionTrait, filter: &AuditFilter, limit: Option<u64>) -> StoreResult<Vec<AuditRow>> {
+/// The rows `filter` matches.
+fn matching(filter: &AuditFilter) -> Select<audit_log::Entity> {
     let mut query = audit_log::Entity::find();
     if let Some(action) = &filter.action {
         query = query.filter(audit_log::Column::Action.eq(action.as_str()));
@@ -88,8 +91,43 @@ pub async fn list(conn: &impl ConnectionTrait, filter: &AuditFilter, limit: Opti
     if let Some(until) = filter.until {
         query = query.filter(audit_log::Column::At.lt(until));
     }
+    query
+}
+
+/// Matching rows newest first, before `before` if given: at most `limit` (all with `None`).
+pub async fn newest_first(
+    conn: &impl ConnectionTrait,
+    filter: &AuditFilter,
+    before: Option<TimeKey>,
+    limit: Option<u64>,
+) -> StoreResult<Vec<AuditRow>> {
+    let mut query = matching(filter);
+    if let Some(last) = before {
+        query = query.filter(keyset::before(audit_log::Column::At, audit_log::Column::Id, last));
+    }
     let rows = query
+        .order_by_desc(audit_log::Column::At)
         .order_by_desc(audit_log::Column::Id)
+        .limit(limit)
+        .all(conn)
+        .await?;
+    Ok(rows.into_iter().map(AuditRow::from).collect())
+}
+
+/// Matching rows oldest first, after `after` if given: at most `limit`.
+pub async fn oldest_first(
+    conn: &impl ConnectionTrait,
+    filter: &AuditFilter,
+    after: Option<TimeKey>,
+    limit: u64,
+) -> StoreResult<Vec<AuditRow>> {
+    let mut query = matching(filter);
+    if let Some(last) = after {
+        query = query.filter(keyset::after(audit_log::Column::At, audit_log::Column::Id, last));
+    }
+    let rows = query
+        .order_by_asc(audit_log::Column::At)
+        .order_by_asc(audit_log::Column::Id)
         .limit(limit)
         .all(conn)
         .await?;
@@ -129,7 +167,7 @@ mod tests {
             .collect();
         append_many(&db, entries, Utc::now()).await.unwrap();
 
-        let oldest_first: Vec<String> = list(&db, &AuditFilter::default(), None)
+        let oldest_first: Vec<String> = newest_first(&db, &AuditFilter::default(), None, None)
             .await
             .unwrap()
             .into_iter()
@@ -138,5 +176,42 @@ mod tests {
             .collect();
         let expected: Vec<String> = (0..count).map(|n| n.to_string()).collect();
         assert_eq!(oldest_first, expected);
+    }
+
+    /// Pages continue exactly after the row before, also among rows written at the same time.
+    #[tokio::test]
+    async fn pages_continue_after_their_last_row_through_equal_times() {
+        let (_dir, db) = store::scratch_database().await;
+        let start = Utc::now();
+        for second in 0..3 {
+            let entries = (0..7)
+                .map(|n| AuditEntry::new(None, AuditAction::TokenFrozen, AuditSubject::Token(TokenId(n)), None))
+                .collect();
+            append_many(&db, entries, start + chrono::Duration::seconds(second))
+                .await
+                .unwrap();
+        }
+        let all = newest_first(&db, &AuditFilter::default(), None, None).await.unwrap();
+        assert_eq!(all.len(), 21);
+        let key = |row: &AuditRow| TimeKey { at: row.at, id: row.id };
+        let (mut newest, mut before) = (Vec::new(), None);
+        loop {
+            let page = newest_first(&db, &AuditFilter::default(), before, Some(4))
+                .await
+                .unwrap();
+            let Some(last) = page.last() else { break };
+            before = Some(key(last));
+            newest.extend(page);
+        }
+        assert_eq!(newest, all);
+        let (mut oldest, mut after) = (Vec::new(), None);
+        loop {
+            let page = oldest_first(&db, &AuditFilter::default(), after, 4).await.unwrap();
+            let Some(last) = page.last() else { break };
+            after = Some(key(last));
+            oldest.extend(page);
+        }
+        oldest.reverse();
+        assert_eq!(oldest, all);
     }
 }

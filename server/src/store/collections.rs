@@ -8,7 +8,8 @@ use chrono::{DateTime, Utc};
 use moderation::PerceptualHash;
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr, Order, Query};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, Select, Set,
 };
 
 use super::entities::{collections, issuers};
@@ -17,6 +18,7 @@ use super::{StoreResult, decoded, in_chunks};
 use crate::domain::blob_key::BlobKey;
 use crate::domain::collection::{Artwork, ClaimMode, Collection, CollectionStatus, CollectionTerms, PublicFilter};
 use crate::domain::ids::{CollectionId, IssuerId, UserId};
+use crate::domain::review_queue::QueueView;
 use crate::domain::screening::Screened;
 
 const TABLE: &str = "collections";
@@ -162,27 +164,55 @@ pub async fn find_many(
     rows.into_iter().map(|m| Ok((CollectionId(m.id), decode(m)?))).collect()
 }
 
-/// The issuer's collections, newest first.
-pub async fn of_issuer(conn: &impl ConnectionTrait, issuer: IssuerId) -> StoreResult<Vec<Collection>> {
+/// Up to `limit` of the issuer's collections, newest first, older than `before` if given.
+pub async fn of_issuer(
+    conn: &impl ConnectionTrait,
+    issuer: IssuerId,
+    before: Option<CollectionId>,
+    limit: u64,
+) -> StoreResult<Vec<Collection>> {
+    let mut query = collections::Entity::find().filter(collections::Column::IssuerId.eq(issuer.0));
+    if let Some(before) = before {
+        query = query.filter(collections::Column::Id.lt(before.0));
+    }
     decode_all(
-        collections::Entity::find()
-            .filter(collections::Column::IssuerId.eq(issuer.0))
+        query
             .order_by_desc(collections::Column::Id)
+            .limit(limit)
             .all(conn)
             .await?,
     )
 }
 
-/// Cases waiting for a reviewer: highest risk first, then the longest waiting.
-pub async fn queue(conn: &impl ConnectionTrait) -> StoreResult<Vec<Collection>> {
+/// Cases waiting for a reviewer that `view` shows, of `issuer` if given: highest risk first,
+/// then the longest waiting; at most `limit`.
+pub async fn queue(
+    conn: &impl ConnectionTrait,
+    view: &QueueView,
+    issuer: Option<IssuerId>,
+    limit: u64,
+) -> StoreResult<Vec<Collection>> {
+    let mut query = in_review().filter(LOCK.shown(view));
+    if let Some(issuer) = issuer {
+        query = query.filter(collections::Column::IssuerId.eq(issuer.0));
+    }
     decode_all(
-        collections::Entity::find()
-            .filter(collections::Column::Status.eq("in_review"))
+        query
             .order_by_desc(collections::Column::RiskScore)
             .order_by_asc(collections::Column::SubmittedAt)
+            .limit(limit)
             .all(conn)
             .await?,
     )
+}
+
+/// How many collections wait for review.
+pub async fn waiting(conn: &impl ConnectionTrait) -> StoreResult<u64> {
+    Ok(in_review().count(conn).await?)
+}
+
+fn in_review() -> Select<collections::Entity> {
+    collections::Entity::find().filter(collections::Column::Status.eq("in_review"))
 }
 
 /// Public collections of active issuers, those open for claims now first, then the newest

@@ -4,14 +4,17 @@
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set, UpdateMany,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, Select, Set, UpdateMany,
 };
 
 use super::entities::identities;
 use super::review_lock::ReviewLock;
-use super::{StoreError, StoreResult, decoded};
+use super::{StoreError, StoreResult, decoded, keyset};
 use crate::domain::identity::IdentityStatus;
 use crate::domain::ids::UserId;
+use crate::domain::page::TimeKey;
+use crate::domain::review_queue::QueueView;
 
 const LOCK: ReviewLock<identities::Column> = ReviewLock {
     by: identities::Column::ClaimedBy,
@@ -120,16 +123,39 @@ pub async fn submit(
     result.map_err(StoreError::unique("identity"))
 }
 
-/// Pending submissions, oldest first.
-pub async fn queue(conn: &impl ConnectionTrait) -> StoreResult<Vec<IdentityRecord>> {
-    identities::Entity::find()
-        .filter(identities::Column::Status.eq(IdentityStatus::Pending.as_str()))
+/// Pending submissions `view` shows, oldest first, after `after` if given: at most `limit`.
+pub async fn queue(
+    conn: &impl ConnectionTrait,
+    view: &QueueView,
+    after: Option<TimeKey>,
+    limit: u64,
+) -> StoreResult<Vec<IdentityRecord>> {
+    let mut query = pending().filter(LOCK.shown(view));
+    if let Some(last) = after {
+        query = query.filter(keyset::after(
+            identities::Column::SubmittedAt,
+            identities::Column::UserId,
+            last,
+        ));
+    }
+    query
         .order_by_asc(identities::Column::SubmittedAt)
+        .order_by_asc(identities::Column::UserId)
+        .limit(limit)
         .all(conn)
         .await?
         .into_iter()
         .map(decode)
         .collect()
+}
+
+/// How many checks wait for a decision.
+pub async fn waiting(conn: &impl ConnectionTrait) -> StoreResult<u64> {
+    Ok(pending().count(conn).await?)
+}
+
+fn pending() -> Select<identities::Entity> {
+    identities::Entity::find().filter(identities::Column::Status.eq(IdentityStatus::Pending.as_str()))
 }
 
 /// Takes the review lock on a pending submission until `until`, unless another reviewer

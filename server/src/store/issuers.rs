@@ -5,16 +5,21 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    Select, Set,
+};
 
 use super::entities::{issuer_documents, issuer_invitations, issuer_members, issuers};
 use super::review_lock::ReviewLock;
-use super::{StoreResult, decoded, in_chunks};
+use super::{StoreResult, decoded, in_chunks, keyset};
 use crate::domain::account::Email;
 use crate::domain::blob_key::BlobKey;
 use crate::domain::documents::DocumentKind;
 use crate::domain::ids::{DocumentId, IssuerId, UserId};
 use crate::domain::issuer::{Issuer, IssuerApplication, IssuerDocument, IssuerStatus};
+use crate::domain::page::TimeKey;
+use crate::domain::review_queue::QueueView;
 
 const TABLE: &str = "issuers";
 
@@ -146,11 +151,21 @@ pub async fn legal_names(conn: &impl ConnectionTrait, ids: &[IssuerId]) -> Store
     Ok(rows.into_iter().map(|(id, name)| (IssuerId(id), name)).collect())
 }
 
-/// Applications waiting for a decision, oldest first.
-pub async fn queue(conn: &impl ConnectionTrait) -> StoreResult<Vec<Issuer>> {
-    issuers::Entity::find()
-        .filter(issuers::Column::Status.eq(IssuerStatus::Submitted.as_str()))
+/// Submitted applications `view` shows, oldest first, after `after` if given: at most `limit`.
+pub async fn queue(
+    conn: &impl ConnectionTrait,
+    view: &QueueView,
+    after: Option<TimeKey>,
+    limit: u64,
+) -> StoreResult<Vec<Issuer>> {
+    let mut query = submitted().filter(LOCK.shown(view));
+    if let Some(last) = after {
+        query = query.filter(keyset::after(issuers::Column::SubmittedAt, issuers::Column::Id, last));
+    }
+    query
         .order_by_asc(issuers::Column::SubmittedAt)
+        .order_by_asc(issuers::Column::Id)
+        .limit(limit)
         .all(conn)
         .await?
         .into_iter()
@@ -158,11 +173,26 @@ pub async fn queue(conn: &impl ConnectionTrait) -> StoreResult<Vec<Issuer>> {
         .collect()
 }
 
-/// Issuers that have been decided (approved, suspended, revoked, rejected), newest first.
-pub async fn decided(conn: &impl ConnectionTrait) -> StoreResult<Vec<Issuer>> {
-    issuers::Entity::find()
-        .filter(issuers::Column::Status.is_in(["approved", "suspended", "revoked", "rejected"]))
+/// How many applications wait for a decision.
+pub async fn waiting(conn: &impl ConnectionTrait) -> StoreResult<u64> {
+    Ok(submitted().count(conn).await?)
+}
+
+fn submitted() -> Select<issuers::Entity> {
+    issuers::Entity::find().filter(issuers::Column::Status.eq(IssuerStatus::Submitted.as_str()))
+}
+
+/// Issuers that have been decided (approved, suspended, revoked, rejected), newest first,
+/// older than `before` if given: at most `limit`.
+pub async fn decided(conn: &impl ConnectionTrait, before: Option<IssuerId>, limit: u64) -> StoreResult<Vec<Issuer>> {
+    let mut query =
+        issuers::Entity::find().filter(issuers::Column::Status.is_in(["approved", "suspended", "revoked", "rejected"]));
+    if let Some(before) = before {
+        query = query.filter(issuers::Column::Id.lt(before.0));
+    }
+    query
         .order_by_desc(issuers::Column::Id)
+        .limit(limit)
         .all(conn)
         .await?
         .into_iter()

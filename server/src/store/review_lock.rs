@@ -7,6 +7,7 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, UpdateMany};
 
 use crate::domain::ids::UserId;
+use crate::domain::review_queue::{ClaimShown, QueueView};
 
 /// The lock's columns in one table: who holds it, and until when.
 pub(crate) struct ReviewLock<C> {
@@ -42,6 +43,20 @@ impl<C: ColumnTrait> ReviewLock<C> {
         now: DateTime<Utc>,
     ) -> UpdateMany<E> {
         update.filter(self.by.eq(reviewer.0)).filter(self.until.gte(now))
+    }
+
+    /// The cases `view` shows, as [`QueueView::shows`] decides it.
+    pub fn shown(&self, view: &QueueView) -> Condition {
+        match view.claim {
+            ClaimShown::Any => Condition::all(),
+            ClaimShown::Mine => Condition::all()
+                .add(self.by.eq(view.reviewer.0))
+                .add(self.until.gte(view.now)),
+            ClaimShown::Unclaimed => Condition::any()
+                .add(self.by.is_null())
+                .add(self.until.is_null())
+                .add(self.until.lt(view.now)),
+        }
     }
 
     /// `update` releases the lock.

@@ -224,11 +224,20 @@ pub async fn find(conn: &impl ConnectionTrait, id: TokenId) -> StoreResult<Optio
         .transpose()
 }
 
-/// A collection's tokens in serial order.
-pub async fn of_collection(conn: &impl ConnectionTrait, collection: CollectionId) -> StoreResult<Vec<Token>> {
-    tokens::Entity::find()
-        .filter(tokens::Column::CollectionId.eq(collection.0))
+/// A collection's tokens in serial order after serial `after`: `limit` of them, or all.
+pub async fn of_collection(
+    conn: &impl ConnectionTrait,
+    collection: CollectionId,
+    after: Option<u32>,
+    limit: Option<u64>,
+) -> StoreResult<Vec<Token>> {
+    let mut query = tokens::Entity::find().filter(tokens::Column::CollectionId.eq(collection.0));
+    if let Some(serial) = after {
+        query = query.filter(tokens::Column::Serial.gt(i64::from(serial)));
+    }
+    query
         .order_by_asc(tokens::Column::Serial)
+        .limit(limit)
         .all(conn)
         .await?
         .into_iter()
@@ -263,11 +272,20 @@ pub async fn first_held_in(
         .transpose()
 }
 
-/// A person's tokens, newest first.
-pub async fn of_holder(conn: &impl ConnectionTrait, holder: UserId) -> StoreResult<Vec<Token>> {
-    tokens::Entity::find()
-        .filter(tokens::Column::HolderUserId.eq(holder.0))
+/// Up to `limit` of a person's tokens, newest first, older than token `before` if given.
+pub async fn of_holder(
+    conn: &impl ConnectionTrait,
+    holder: UserId,
+    before: Option<TokenId>,
+    limit: u64,
+) -> StoreResult<Vec<Token>> {
+    let mut query = tokens::Entity::find().filter(tokens::Column::HolderUserId.eq(holder.0));
+    if let Some(before) = before {
+        query = query.filter(tokens::Column::Id.lt(before.0));
+    }
+    query
         .order_by_desc(tokens::Column::Id)
+        .limit(limit)
         .all(conn)
         .await?
         .into_iter()

@@ -3,10 +3,7 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
-    Set,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
 
 use super::entities::{user_roles, users};
 use super::{StoreError, StoreResult, decoded, in_chunks};
@@ -156,26 +153,27 @@ pub async fn revoke_role(conn: &impl ConnectionTrait, id: UserId, role: Role) ->
     Ok(())
 }
 
-/// One page of accounts, newest first, each with its granted roles, and the total count.
+/// Up to `limit` accounts, newest first, older than `before` if given, each with its granted
+/// roles.
 pub async fn list_with_roles(
     conn: &impl ConnectionTrait,
-    page: u64,
-    per_page: u64,
-) -> StoreResult<(Vec<(User, Vec<Role>)>, u64)> {
-    let total = users::Entity::find().count(conn).await?;
-    let rows = users::Entity::find()
-        .order_by_desc(users::Column::Id)
-        .offset(page * per_page)
-        .limit(per_page)
-        .all(conn)
-        .await?;
+    before: Option<UserId>,
+    limit: u64,
+) -> StoreResult<Vec<(User, Vec<Role>)>> {
+    let mut query = users::Entity::find();
+    if let Some(before) = before {
+        query = query.filter(users::Column::Id.lt(before.0));
+    }
+    let rows = query.order_by_desc(users::Column::Id).limit(limit).all(conn).await?;
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
     let ids: Vec<i64> = rows.iter().map(|u| u.id).collect();
     let grants = user_roles::Entity::find()
         .filter(user_roles::Column::UserId.is_in(ids))
         .all(conn)
         .await?;
-    let list = rows
-        .into_iter()
+    rows.into_iter()
         .map(|u| {
             let roles = grants
                 .iter()
@@ -184,8 +182,7 @@ pub async fn list_with_roles(
                 .collect();
             Ok((decode(u)?, roles))
         })
-        .collect::<StoreResult<_>>()?;
-    Ok((list, total))
+        .collect()
 }
 
 #[cfg(test)]

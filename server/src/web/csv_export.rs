@@ -1,11 +1,16 @@
 //! The one CSV writer of the platform: every file it exports (claims, the audit log, batches of
 //! claim codes) is written here, on the `csv` crate (RFC 4180 quoting, CRLF line ends), with
-//! one formula rule, so that no cell opened in a spreadsheet runs as a formula.
+//! one formula rule, so that no cell opened in a spreadsheet runs as a formula. Exports of
+//! lists that grow without bound are streamed a page at a time ([`streamed`]), so a file of a
+//! million rows costs the server one page of memory.
 
 use std::borrow::Cow;
+use std::future::Future;
 
+use axum::body::{Body, Bytes};
 use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};
+use futures_util::{StreamExt, stream};
 
 use super::error::AppResult;
 
@@ -27,13 +32,18 @@ pub struct CsvFile {
 impl CsvFile {
     /// A file whose first row names the columns.
     pub fn new(header: &[&str]) -> AppResult<Self> {
+        let mut file = Self::rows_only();
+        file.row(header.iter().copied())?;
+        Ok(file)
+    }
+
+    /// A part of a file: rows that follow what was written before.
+    fn rows_only() -> Self {
         let writer = csv::WriterBuilder::new()
             .terminator(csv::Terminator::CRLF)
             .quote_style(csv::QuoteStyle::Necessary)
             .from_writer(Vec::new());
-        let mut file = Self { writer };
-        file.row(header.iter().copied())?;
-        Ok(file)
+        Self { writer }
     }
 
     /// Appends one row.
@@ -56,16 +66,63 @@ impl CsvFile {
 
     /// The file as a download named `filename`.
     pub fn into_download(self, filename: &str) -> AppResult<Response> {
-        let body = self.into_bytes()?;
-        Ok((
-            [
-                (CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
-                (CONTENT_DISPOSITION, format!("attachment; filename=\"{filename}\"")),
-            ],
-            body,
-        )
-            .into_response())
+        Ok(download(filename, Body::from(self.into_bytes()?)))
     }
+}
+
+fn download(filename: &str, body: Body) -> Response {
+    (
+        [
+            (CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (CONTENT_DISPOSITION, format!("attachment; filename=\"{filename}\"")),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+/// One page of an export's rows, and the cursor of the page after it (`None`: the last page).
+pub type ExportPage<K> = (Vec<Vec<String>>, Option<K>);
+
+/// A CSV download written a page at a time as the client reads it. `next_page` is given the
+/// cursor the page before it returned (`None` for the first). The first page is read before
+/// answering, so a refusal or a failing database still gets its error page; a failure after
+/// that can only cut the download short, which the client sees as an incomplete transfer and
+/// the log records.
+pub async fn streamed<K, F, Fut>(filename: &str, header: &[&str], mut next_page: F) -> AppResult<Response>
+where
+    K: Send + 'static,
+    F: FnMut(Option<K>) -> Fut + Send + 'static,
+    Fut: Future<Output = AppResult<ExportPage<K>>> + Send + 'static,
+{
+    let (rows, next) = next_page(None).await?;
+    let mut first = CsvFile::new(header)?;
+    for row in rows {
+        first.row(row)?;
+    }
+    let first = Bytes::from(first.into_bytes()?);
+    let rest = stream::try_unfold((next, next_page), |(cursor, mut next_page)| async move {
+        let Some(cursor) = cursor else {
+            return Ok(None);
+        };
+        let written = async {
+            let (rows, next) = next_page(Some(cursor)).await?;
+            let mut part = CsvFile::rows_only();
+            for row in rows {
+                part.row(row)?;
+            }
+            AppResult::Ok((Bytes::from(part.into_bytes()?), next))
+        };
+        match written.await {
+            Ok((bytes, next)) => Ok(Some((bytes, (next, next_page)))),
+            Err(error) => {
+                tracing::error!(%error, "a CSV export stopped part way");
+                Err(std::io::Error::other("the export stopped part way"))
+            }
+        }
+    });
+    let body = stream::once(async move { Ok::<_, std::io::Error>(first) }).chain(rest);
+    Ok(download(filename, Body::from_stream(body)))
 }
 
 #[cfg(test)]

@@ -11,6 +11,7 @@ use serde::Serialize;
 
 use crate::domain::claim::ClaimRefusal;
 use crate::domain::login_throttle::{ThrottleReason, Throttled};
+use crate::domain::page::PageError;
 use crate::domain::transfer_limit::TransferLimited;
 use crate::services::{ClaimHint, ServiceError};
 use crate::store::StoreError;
@@ -47,6 +48,8 @@ pub enum AppError {
     InvalidAttestation,
     #[error("a SHA3-256 digest is written as 64 lower-case hex digits")]
     InvalidDigest,
+    #[error("{0}")]
+    InvalidPage(#[from] PageError),
     #[error("the file is larger than the server hashes")]
     FileTooLarge,
     #[error("the issuer is suspended or revoked, so it cannot submit or publish")]
@@ -154,9 +157,11 @@ impl AppError {
             | AppError::ClaimRefused(ClaimRefusal::IdentityNotVerified) => StatusCode::FORBIDDEN,
             AppError::ClaimRefused(_) | AppError::CertificatePending => StatusCode::CONFLICT,
             AppError::Throttled(_) | AppError::TransferAttemptsLimited(_) => StatusCode::TOO_MANY_REQUESTS,
-            AppError::InvalidLink | AppError::BadRequest | AppError::InvalidAttestation | AppError::InvalidDigest => {
-                StatusCode::BAD_REQUEST
-            }
+            AppError::InvalidLink
+            | AppError::BadRequest
+            | AppError::InvalidAttestation
+            | AppError::InvalidDigest
+            | AppError::InvalidPage(_) => StatusCode::BAD_REQUEST,
             AppError::ConfirmationRequired | AppError::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::ResultGone => StatusCode::GONE,
             AppError::FileTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
@@ -221,6 +226,11 @@ impl AppError {
             AppError::InvalidDigest => (
                 "invalid_digest",
                 "a SHA3-256 digest is written as 64 lower-case hex digits",
+            ),
+            AppError::InvalidPage(_) => (
+                "invalid_page",
+                "a page holds from 1 to 1000 rows (`limit`) and continues from the `next` cursor of the page before it \
+                 (`after`); start again from the first page",
             ),
             AppError::FileTooLarge => (
                 "file_too_large",
@@ -307,6 +317,8 @@ impl AppError {
             AppError::BadSignature,
             AppError::InvalidAttestation,
             AppError::InvalidDigest,
+            AppError::InvalidPage(PageError::Size),
+            AppError::InvalidPage(PageError::Cursor),
             AppError::FileTooLarge,
             AppError::IssuerInactive,
             AppError::SameReviewer,
@@ -348,6 +360,7 @@ impl AppError {
                 | AppError::BadSignature
                 | AppError::InvalidAttestation
                 | AppError::InvalidDigest
+                | AppError::InvalidPage(_)
                 | AppError::FileTooLarge
                 | AppError::IssuerInactive
                 | AppError::SameReviewer

@@ -5,7 +5,7 @@
 
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { launchChromium } from './launch.mjs';
+import { launchChromium, screenshot } from './launch.mjs';
 
 const { BASE_URL, MAIL_DIR, SCREENSHOT_DIR, CHROMIUM } = process.env;
 const email = `browser-${Date.now()}@example.com`;
@@ -60,13 +60,13 @@ try {
 
   await page.goto(`${BASE_URL}/`);
   await expectText(page, '免费领取、可验证、不可转让的数字藏品');
-  await page.screenshot({ path: join(SCREENSHOT_DIR, 'home-zh-CN.png'), fullPage: true });
+  await screenshot(page, join(SCREENSHOT_DIR, 'home-zh-CN.png'));
 
   await page.getByRole('link', { name: '立即注册' }).click();
   await page.getByLabel('电子邮箱').fill(email);
   await page.getByLabel('密码', { exact: true }).fill(password);
   await page.getByLabel('确认密码').fill(password);
-  await page.screenshot({ path: join(SCREENSHOT_DIR, 'signup-zh-CN.png'), fullPage: true });
+  await screenshot(page, join(SCREENSHOT_DIR, 'signup-zh-CN.png'));
   await page.getByRole('button', { name: '注册' }).click();
   await expectText(page, '请查收验证邮件');
 
@@ -83,7 +83,7 @@ try {
   await page.getByRole('navigation').getByRole('link', { name: 'My account' }).click();
   await expectText(page, email);
   await expectText(page, 'verified');
-  await page.screenshot({ path: join(SCREENSHOT_DIR, 'account-en.png'), fullPage: true });
+  await screenshot(page, join(SCREENSHOT_DIR, 'account-en.png'));
 
   await page.getByRole('button', { name: 'Log out' }).click();
   await page.getByRole('link', { name: 'Sign up' }).first().waitFor();

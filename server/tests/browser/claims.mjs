@@ -10,13 +10,13 @@
 
 import { join } from 'node:path';
 import { readFile, writeFile } from 'node:fs/promises';
-import { launchChromium, logIn as logInAt } from './launch.mjs';
+import { launchChromium, logIn as logInAt, screenshot } from './launch.mjs';
 
 const {
   BASE_URL, CODE_LINK, TITLE, COLLECTOR_EMAIL, MEMBER_EMAIL, REVIEWER_EMAIL, DASHBOARD, CASE, PASSWORD, DOWNLOAD_DIR,
   SCREENSHOT_DIR, CHROMIUM,
 } = process.env;
-const shot = (page, name) => page.screenshot({ path: join(SCREENSHOT_DIR, name), fullPage: true });
+const shot = (page, name) => screenshot(page, join(SCREENSHOT_DIR, name));
 
 const logIn = (browser, email) => logInAt(browser, BASE_URL, email, PASSWORD);
 

@@ -9,14 +9,14 @@
 // ADMIN_PASSWORD, ARTWORK, SCREENSHOT_DIR, CHROMIUM.
 
 import { join } from 'node:path';
-import { launchChromium, logIn as logInAt } from './launch.mjs';
+import { launchChromium, logIn as logInAt, screenshot } from './launch.mjs';
 
 const {
   BASE_URL, ISSUER_ID, MEMBER_EMAIL, REVIEWER_EMAIL, PASSWORD, ADMIN_EMAIL, ADMIN_PASSWORD, ARTWORK, SCREENSHOT_DIR,
   CHROMIUM,
 } = process.env;
 const TITLE = '十二生肖 · 2026 马年';
-const shot = (page, name) => page.screenshot({ path: join(SCREENSHOT_DIR, name), fullPage: true });
+const shot = (page, name) => screenshot(page, join(SCREENSHOT_DIR, name));
 
 const logIn = (browser, email, password = PASSWORD) => logInAt(browser, BASE_URL, email, password);
 

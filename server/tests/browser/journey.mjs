@@ -7,7 +7,7 @@
 // Environment: BASE_URL, CODE_LINK, TITLE, EMAIL, PASSWORD, MAIL_DIR, SCREENSHOT_DIR, CHROMIUM.
 
 import { join } from 'node:path';
-import { launchChromium, linkInMail, noSidewaysScroll } from './launch.mjs';
+import { launchChromium, linkInMail, noSidewaysScroll, screenshot } from './launch.mjs';
 
 const { BASE_URL, CODE_LINK, TITLE, EMAIL, PASSWORD, MAIL_DIR, SCREENSHOT_DIR, CHROMIUM } = process.env;
 
@@ -24,7 +24,7 @@ try {
   const shot = async (name) => {
     step += 1;
     await noSidewaysScroll(page);
-    await page.screenshot({ path: join(SCREENSHOT_DIR, `journey-${String(step).padStart(2, '0')}-${name}.png`), fullPage: true });
+    await screenshot(page, join(SCREENSHOT_DIR, `journey-${String(step).padStart(2, '0')}-${name}.png`));
   };
 
   await page.goto(CODE_LINK);

@@ -76,3 +76,17 @@ export async function linkInMail(dir, to, path) {
   }
   throw new Error(`no mail to ${to} with a ${path} link`);
 }
+
+// A full-page screenshot of `page` at `path`. Chromium under load now and then answers
+// "Unable to capture screenshot" while it is still compositing a tall page; a screenshot is a
+// record for people to look at, not an assertion, so that one error gets a second attempt
+// once the page has settled.
+export async function screenshot(page, path) {
+  try {
+    await page.screenshot({ path, fullPage: true });
+  } catch (err) {
+    if (!String(err.message).includes('Unable to capture screenshot')) throw err;
+    await page.waitForLoadState('networkidle');
+    await page.screenshot({ path, fullPage: true });
+  }
+}

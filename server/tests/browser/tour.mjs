@@ -8,7 +8,7 @@
 
 import { join } from 'node:path';
 import AxeBuilder from '@axe-core/playwright';
-import { launchChromium, noSidewaysScroll } from './launch.mjs';
+import { launchChromium, noSidewaysScroll, screenshot } from './launch.mjs';
 
 const { BASE_URL, ACCOUNTS, EXTRA_PAGES, SCREENSHOT_DIR, CHROMIUM } = process.env;
 
@@ -90,7 +90,7 @@ try {
           problems.push(`${visitor.name} ${lang} 390: ${err.message}`);
         }
         if (main.includes(path)) {
-          await page.screenshot({ path: join(SCREENSHOT_DIR, `tour-${visitor.name}-${slug(path)}-${lang}-390.png`), fullPage: true });
+          await screenshot(page, join(SCREENSHOT_DIR, `tour-${visitor.name}-${slug(path)}-${lang}-390.png`));
           shots += 1;
           await axe(page, `${visitor.name} ${lang} 390 ${path}`);
         }
@@ -113,7 +113,7 @@ try {
         } catch (err) {
           problems.push(`${visitor.name} ${lang} 1280: ${err.message}`);
         }
-        await wide.screenshot({ path: join(SCREENSHOT_DIR, `tour-${visitor.name}-${slug(path)}-${lang}-1280.png`), fullPage: true });
+        await screenshot(wide, join(SCREENSHOT_DIR, `tour-${visitor.name}-${slug(path)}-${lang}-1280.png`));
         shots += 1;
         await axe(wide, `${visitor.name} ${lang} 1280 ${path}`);
       }

@@ -6,7 +6,7 @@
 // MEMBER_EMAIL, MEMBER_PASSWORD, SCREENSHOT_DIR, CHROMIUM.
 
 import { join } from 'node:path';
-import { launchChromium, logIn } from './launch.mjs';
+import { launchChromium, logIn, screenshot } from './launch.mjs';
 
 const {
   BASE_URL, DOCUMENT, RECEIPT, TAMPERED_RECEIPT, ISSUER_NAME, ISSUER_ID, MEMBER_EMAIL, MEMBER_PASSWORD,
@@ -28,7 +28,7 @@ try {
   await page.getByText('Technical details').click();
   await page.getByText('The path ends at the signed root').waitFor();
   await page.getByText("The checkpoint's signature is valid").waitFor();
-  await page.screenshot({ path: join(SCREENSHOT_DIR, 'verify-file-en.png'), fullPage: true });
+  await screenshot(page, join(SCREENSHOT_DIR, 'verify-file-en.png'));
 
   await page.getByLabel('Receipt file (JSON)').setInputFiles(RECEIPT);
   await page.getByRole('button', { name: 'Check receipt' }).click();
@@ -37,24 +37,24 @@ try {
   await page.getByLabel('Receipt file (JSON)').setInputFiles(TAMPERED_RECEIPT);
   await page.getByRole('button', { name: 'Check receipt' }).click();
   await page.getByText('This receipt is not valid.').waitFor();
-  await page.screenshot({ path: join(SCREENSHOT_DIR, 'verify-tampered-en.png'), fullPage: true });
+  await screenshot(page, join(SCREENSHOT_DIR, 'verify-tampered-en.png'));
 
   await page.goto(`${BASE_URL}/lang/zh-CN?next=%2Fverify`);
   await page.getByRole('heading', { name: '验证存证' }).waitFor();
   await page.getByLabel('回执文件（JSON）').setInputFiles(RECEIPT);
   await page.getByRole('button', { name: '核验回执' }).click();
   await page.getByText('回执有效').waitFor();
-  await page.screenshot({ path: join(SCREENSHOT_DIR, 'verify-receipt-zh-CN.png'), fullPage: true });
+  await screenshot(page, join(SCREENSHOT_DIR, 'verify-receipt-zh-CN.png'));
 
   const console_ = await logIn(browser, BASE_URL, MEMBER_EMAIL, MEMBER_PASSWORD);
   await console_.goto(`${BASE_URL}/console/${ISSUER_ID}`);
   const row = console_.locator('#attestations tbody tr').filter({ hasText: '发布通稿' });
   await row.getByRole('link', { name: 'Receipt' }).waitFor();
-  await console_.screenshot({ path: join(SCREENSHOT_DIR, 'console-attestations-en.png'), fullPage: true });
+  await screenshot(console_, join(SCREENSHOT_DIR, 'console-attestations-en.png'));
   await console_.goto(`${BASE_URL}/lang/zh-CN?next=%2Fconsole%2F${ISSUER_ID}`);
   await console_.getByRole('heading', { name: '存证记录' }).waitFor();
   await console_.locator('#attestations').getByRole('link', { name: '回执' }).waitFor();
-  await console_.screenshot({ path: join(SCREENSHOT_DIR, 'console-attestations-zh-CN.png'), fullPage: true });
+  await screenshot(console_, join(SCREENSHOT_DIR, 'console-attestations-zh-CN.png'));
   console.log('file and receipt verified in the browser');
 } finally {
   await browser.close();

@@ -16,6 +16,7 @@
 pub mod collections;
 pub mod fake_provider;
 pub mod kyb;
+pub mod seed;
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -98,6 +99,13 @@ macro_rules! on_both_databases {
             }
         )*
     };
+}
+
+/// A server process's resident memory, in KiB.
+#[derive(Debug, Clone, Copy)]
+pub struct Memory {
+    pub resident_kib: u64,
+    pub peak_kib: u64,
 }
 
 /// Options for starting a server.
@@ -603,17 +611,49 @@ impl Server {
     /// The CPU time the server process has used so far, user and system, from `/proc`.
     #[track_caller]
     pub fn cpu_time(&self) -> Duration {
-        self.needs_process("cpu_time");
-        let Running::Process(process) = &self.running else {
-            unreachable!("checked above")
-        };
-        let pid = process.child.id().expect("server still running");
+        let pid = self.pid("cpu_time");
         let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).expect("/proc/<pid>/stat");
         // Fields after the command name in parentheses; utime and stime are fields 14 and 15.
         let fields: Vec<&str> = stat.rsplit_once(')').unwrap().1.split_whitespace().collect();
         let ticks: u64 = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
         // Linux reports them in USER_HZ, which is 100 per second on x86 and ARM.
         Duration::from_millis(ticks * 10)
+    }
+
+    /// The server process's resident memory now and at its peak since the last
+    /// [`Server::reset_peak_memory`], in KiB, from `/proc/<pid>/status`.
+    #[track_caller]
+    pub fn memory(&self) -> Memory {
+        let status =
+            std::fs::read_to_string(format!("/proc/{}/status", self.pid("memory"))).expect("/proc/<pid>/status");
+        let kib = |field: &str| -> u64 {
+            status
+                .lines()
+                .find_map(|line| line.strip_prefix(field))
+                .and_then(|rest| rest.split_whitespace().next())
+                .and_then(|n| n.parse().ok())
+                .unwrap_or_else(|| panic!("{field} in /proc/<pid>/status"))
+        };
+        Memory {
+            resident_kib: kib("VmRSS:"),
+            peak_kib: kib("VmHWM:"),
+        }
+    }
+
+    /// Starts a new peak for [`Server::memory`] (Linux resets it when 5 is written to
+    /// `/proc/<pid>/clear_refs`).
+    #[track_caller]
+    pub fn reset_peak_memory(&self) {
+        std::fs::write(format!("/proc/{}/clear_refs", self.pid("reset_peak_memory")), "5").expect("clear_refs");
+    }
+
+    #[track_caller]
+    fn pid(&self, what: &str) -> u32 {
+        self.needs_process(what);
+        let Running::Process(process) = &self.running else {
+            unreachable!("checked above")
+        };
+        process.child.id().expect("server still running")
     }
 
     /// Sends SIGTERM and waits for the process to exit.

@@ -249,6 +249,7 @@ async fn decide_together(
     let tokens = mint_planned(&txn, &planned, now).await?;
     if tally.minted > record.claimed_count {
         store::tokens::set_claimed_count(&txn, collection, tally.minted).await?;
+        store::claim_minutes::add(&txn, collection, now, planned.len() as u64).await?;
     }
     store::commit(txn).await?;
     for mint in &planned {

@@ -4,6 +4,7 @@
 //! its audit row, its mail and its ledger entry in the same transaction.
 
 pub mod artwork;
+pub mod claims;
 pub mod review;
 pub mod screening;
 
@@ -12,12 +13,11 @@ use chrono::{DateTime, Utc};
 use super::forms::{self, Submission};
 use super::ledger::log;
 use super::{Actor, ServiceError, ServiceResult, Services};
-use crate::domain::account::Email;
 use crate::domain::audit::{AuditAction, AuditDetails, AuditSubject};
-use crate::domain::collection::{ClaimMode, Collection, CollectionStatus, CollectionTerms, PublicFilter};
+use crate::domain::collection::{Collection, CollectionStatus, CollectionTerms, PublicFilter};
 use crate::domain::ids::{CollectionId, IssuerId, UserId};
 use crate::domain::issuer::Issuer;
-use crate::domain::token::TokenStatus;
+use crate::domain::page::{Page, PageSize};
 use crate::ledger::entry::EntryBody;
 use crate::mail::{CollectionNotice, Mail};
 use crate::paths;
@@ -264,76 +264,12 @@ pub(crate) async fn notify_issuer(
     Ok(())
 }
 
-/// What the issuer's dashboard shows of a collection beyond the collection itself.
-#[derive(Debug, Clone, Default)]
-pub struct Dashboard {
-    /// (generated, used) claim codes, for a claim-code collection.
-    pub codes: Option<(u64, u64)>,
-    /// How many addresses an allowlist collection lists.
-    pub allowlisted: Option<u64>,
-    /// When each token was claimed, once the collection is public.
-    pub claim_times: Vec<DateTime<Utc>>,
-    /// The ledger index of its publication, once sequenced.
-    pub ledger_index: Option<i64>,
-}
-
-pub async fn dashboard(services: &Services, collection: &Collection) -> ServiceResult<Dashboard> {
-    let codes = match collection.terms.claim_mode {
-        ClaimMode::ClaimCodes => Some(store::claim_codes::counts(&services.db, collection.id).await?),
-        ClaimMode::Open | ClaimMode::Allowlist => None,
-    };
-    let allowlisted = match collection.terms.claim_mode {
-        ClaimMode::Allowlist => Some(store::allowlists::count(&services.db, collection.id).await?),
-        ClaimMode::Open | ClaimMode::ClaimCodes => None,
-    };
-    let claim_times = if collection.status.is_public() {
-        store::tokens::claim_times(&services.db, collection.id).await?
-    } else {
-        Vec::new()
-    };
-    Ok(Dashboard {
-        codes,
-        allowlisted,
-        claim_times,
-        ledger_index: ledger_index(services, collection).await?,
-    })
-}
-
 /// The ledger index of the collection's publication, once sequenced.
 pub async fn ledger_index(services: &Services, collection: &Collection) -> ServiceResult<Option<i64>> {
     match collection.ledger_queue_id {
         Some(queued) => log::index_of(services, queued).await,
         None => Ok(None),
     }
-}
-
-/// One claim as issuers see it: the holder is only their address, masked by the caller.
-#[derive(Debug, Clone)]
-pub struct ClaimRow {
-    pub serial: u32,
-    pub claimed_at: DateTime<Utc>,
-    pub holder: Option<Email>,
-    pub status: TokenStatus,
-    pub ledger_index: Option<i64>,
-}
-
-/// Every claim of a collection in serial order.
-pub async fn claims(services: &Services, collection: CollectionId) -> ServiceResult<Vec<ClaimRow>> {
-    let tokens = store::tokens::of_collection(&services.db, collection).await?;
-    let holders: Vec<UserId> = tokens.iter().map(|t| t.holder).collect();
-    let accounts = store::users::find_many(&services.db, &holders).await?;
-    let queued: Vec<i64> = tokens.iter().map(|t| t.ledger_queue_id).collect();
-    let indices = log::indices_of(services, &queued).await?;
-    Ok(tokens
-        .into_iter()
-        .map(|token| ClaimRow {
-            serial: token.serial,
-            claimed_at: token.claimed_at,
-            holder: accounts.get(&token.holder).map(|u| u.email.clone()),
-            ledger_index: indices.get(&token.ledger_queue_id).copied(),
-            status: token.status,
-        })
-        .collect())
 }
 
 /// A public collection in a list, with its issuer's name.
@@ -364,7 +300,13 @@ pub async fn public(
         .collect())
 }
 
-/// The issuer's collections, newest first.
-pub async fn issuer_list(services: &Services, issuer: IssuerId) -> ServiceResult<Vec<Collection>> {
-    Ok(store::collections::of_issuer(&services.db, issuer).await?)
+/// A page of the issuer's collections, newest first, older than `before` if given.
+pub async fn issuer_list(
+    services: &Services,
+    issuer: IssuerId,
+    before: Option<CollectionId>,
+    size: PageSize,
+) -> ServiceResult<Page<Collection, CollectionId>> {
+    let rows = store::collections::of_issuer(&services.db, issuer, before, size.fetch()).await?;
+    Ok(Page::from_rows(rows, size, |collection| collection.id))
 }

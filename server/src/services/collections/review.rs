@@ -10,6 +10,7 @@ use crate::domain::audit::{AuditAction, AuditDetails, AuditEntry, AuditSubject};
 use crate::domain::collection::{Collection, CollectionStatus};
 use crate::domain::identity::REVIEW_LOCK;
 use crate::domain::ids::{CollectionId, IssuerId, UserId};
+use crate::domain::review_queue::QueueView;
 use crate::domain::screening::{Finding, ReasonCode, ReviewPolicy};
 use crate::mail::CollectionNotice;
 use crate::services::{Actor, ServiceError, ServiceResult, Services};
@@ -57,15 +58,18 @@ pub struct QueuedCase {
     pub four_eyes: bool,
 }
 
-/// The cases waiting for review, riskiest first, then oldest; narrowed to a finding category
-/// and an issuer when given.
+/// The `limit` riskiest cases `view` shows (of `issuer`, when given), then the oldest; of those,
+/// the ones with a finding of `category`, when given. Collections reach review only after
+/// screening, so the queue is short; the bound keeps a flood from loading it whole.
 pub async fn queue(
     services: &Services,
+    view: &QueueView,
     category: Option<&str>,
     issuer: Option<IssuerId>,
+    limit: u64,
 ) -> ServiceResult<Vec<QueuedCase>> {
     let policy = store::moderation::review_policy(&services.db).await?;
-    let queue = store::collections::queue(&services.db).await?;
+    let queue = store::collections::queue(&services.db, view, issuer, limit).await?;
     let issuer_ids: Vec<IssuerId> = queue.iter().map(|c| c.issuer).collect();
     let issuers = store::issuers::legal_names(&services.db, &issuer_ids).await?;
     let mut cases = Vec::new();
@@ -76,9 +80,6 @@ pub async fn queue(
         if category.is_some_and(|wanted| !categories.iter().any(|c| c == wanted)) {
             continue;
         }
-        if issuer.is_some_and(|wanted| wanted != collection.issuer) {
-            continue;
-        }
         cases.push(QueuedCase {
             issuer: issuers.get(&collection.issuer).cloned().unwrap_or_default(),
             four_eyes: policy.needs_four_eyes(collection.risk_score),
@@ -87,6 +88,11 @@ pub async fn queue(
         });
     }
     Ok(cases)
+}
+
+/// How many collections wait for review.
+pub async fn waiting(services: &Services) -> ServiceResult<u64> {
+    Ok(store::collections::waiting(&services.db).await?)
 }
 
 /// Takes the review lock on a case in review for [`REVIEW_LOCK`].

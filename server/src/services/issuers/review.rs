@@ -9,6 +9,8 @@ use crate::domain::audit::{AuditAction, AuditEntry, AuditSubject};
 use crate::domain::identity::REVIEW_LOCK;
 use crate::domain::ids::{IssuerId, UserId};
 use crate::domain::issuer::{Issuer, IssuerDecision, IssuerEvent, IssuerStatus, check_reviewer};
+use crate::domain::page::{Page, PageSize, TimeKey};
+use crate::domain::review_queue::QueueView;
 use crate::ledger::entry::EntryBody;
 use crate::mail::{IssuerNotice, Mail};
 use crate::paths;
@@ -33,14 +35,34 @@ async fn check_not_member(services: &Services, reviewer: UserId, issuer: IssuerI
     Ok(())
 }
 
-/// Applications waiting for a decision, oldest first.
-pub async fn queue(services: &Services) -> ServiceResult<Vec<Issuer>> {
-    Ok(store::issuers::queue(&services.db).await?)
+/// A page of the applications `view` shows, oldest first, after `after` if given.
+pub async fn queue(
+    services: &Services,
+    view: &QueueView,
+    after: Option<TimeKey>,
+    size: PageSize,
+) -> ServiceResult<Page<Issuer, TimeKey>> {
+    let rows = store::issuers::queue(&services.db, view, after, size.fetch()).await?;
+    Ok(Page::from_rows(rows, size, |issuer| TimeKey {
+        // A submitted application always has its submission time.
+        at: issuer.submitted_at.unwrap_or(DateTime::<Utc>::MIN_UTC),
+        id: issuer.id.0,
+    }))
 }
 
-/// Issuers that have been decided, newest first.
-pub async fn decided(services: &Services) -> ServiceResult<Vec<Issuer>> {
-    Ok(store::issuers::decided(&services.db).await?)
+/// How many applications wait for a decision.
+pub async fn waiting(services: &Services) -> ServiceResult<u64> {
+    Ok(store::issuers::waiting(&services.db).await?)
+}
+
+/// A page of the issuers that have been decided, newest first, older than `before` if given.
+pub async fn decided(
+    services: &Services,
+    before: Option<IssuerId>,
+    size: PageSize,
+) -> ServiceResult<Page<Issuer, IssuerId>> {
+    let rows = store::issuers::decided(&services.db, before, size.fetch()).await?;
+    Ok(Page::from_rows(rows, size, |issuer| issuer.id))
 }
 
 /// Takes the review lock on an application for [`REVIEW_LOCK`].

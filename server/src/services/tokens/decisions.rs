@@ -137,7 +137,9 @@ pub async fn decide_collection(
     }
     let txn = store::begin(&services.db).await?;
     store::tokens::lock_collection(&txn, collection.id).await?;
-    let tokens = store::tokens::of_collection(&txn, collection.id).await?;
+    // A whole-collection decision is one atomic change, so it reads every token once, under
+    // the lock; it is a reviewer's rare act, not a page.
+    let tokens = store::tokens::of_collection(&txn, collection.id, None, None).await?;
     let mut next = None;
     let mut decided = Vec::new();
     for token in &tokens {

@@ -13,6 +13,7 @@ use crate::domain::audit::{AuditAction, AuditDetails, AuditEntry, AuditSubject};
 use crate::domain::claim::holder_commitment;
 use crate::domain::collection::Collection;
 use crate::domain::ids::{CollectionId, IssuerId, TokenId, UserId};
+use crate::domain::page::{Page, PageSize};
 use crate::domain::token::{Token, TokenStatus};
 use crate::domain::transfer_limit::{self, TransferLimited};
 use crate::ledger::entry::{Entry, EntryBody};
@@ -63,10 +64,19 @@ pub async fn view(services: &Services, id: TokenId) -> ServiceResult<TokenView> 
     views(services, vec![token]).await?.pop().ok_or(ServiceError::NotFound)
 }
 
-/// A collector's tokens, newest first.
-pub async fn of_holder(services: &Services, holder: UserId) -> ServiceResult<Vec<TokenView>> {
-    let tokens = store::tokens::of_holder(&services.db, holder).await?;
-    views(services, tokens).await
+/// A page of a collector's tokens, newest first, older than token `before` if given.
+pub async fn of_holder(
+    services: &Services,
+    holder: UserId,
+    before: Option<TokenId>,
+    size: PageSize,
+) -> ServiceResult<Page<TokenView, TokenId>> {
+    let tokens = store::tokens::of_holder(&services.db, holder, before, size.fetch()).await?;
+    let Page { items, next } = Page::from_rows(tokens, size, |token| token.id);
+    Ok(Page {
+        items: views(services, items).await?,
+        next,
+    })
 }
 
 /// When a frozen or revoked token's status last changed, for the notice on its page.

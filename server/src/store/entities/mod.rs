@@ -6,6 +6,7 @@ pub mod attestations;
 pub mod audit_log;
 pub mod claim_allowlist;
 pub mod claim_codes;
+pub mod claim_minutes;
 pub mod collections;
 pub mod email_tokens;
 pub mod form_results;
@@ -47,6 +48,7 @@ pub fn visit_all(visitor: &mut impl EntityVisitor) {
     visitor.visit::<attestations::Entity>();
     visitor.visit::<audit_log::Entity>();
     visitor.visit::<claim_allowlist::Entity>();
+    visitor.visit::<claim_minutes::Entity>();
     visitor.visit::<claim_codes::Entity>();
     visitor.visit::<collections::Entity>();
     visitor.visit::<email_tokens::Entity>();

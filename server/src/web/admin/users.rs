@@ -9,6 +9,7 @@ use chrono::Utc;
 use serde::Deserialize;
 
 use crate::domain::ids::UserId;
+use crate::domain::page::{self, Cursor, PageSize};
 use crate::domain::role::{Role, RoleChangeError};
 use crate::services::users;
 use crate::state::AppState;
@@ -17,7 +18,10 @@ use crate::web::context::RequestContext;
 use crate::web::error::{AppError, AppResult};
 use crate::web::render::{render, render_with};
 
-const PER_PAGE: u64 = 50;
+const PER_PAGE: PageSize = match PageSize::new(50) {
+    Ok(size) => size,
+    Err(_) => panic!("a page of 50 accounts is within bounds"),
+};
 
 /// One row of the user list.
 struct UserRow {
@@ -34,26 +38,30 @@ struct UserRow {
 struct UsersTemplate {
     ctx: RequestContext,
     users: Vec<UserRow>,
-    total: u64,
-    page: u64,
-    pages: u64,
+    /// The cursor this page starts after (empty on the first page); forms return to it.
+    before: String,
+    /// The cursor of the page of older accounts, when there are any.
+    older: Option<String>,
     error: Option<&'static str>,
 }
 
 #[derive(Deserialize)]
 pub struct PageParam {
+    /// The `older` link's cursor: the last account of the page before.
     #[serde(default)]
-    page: u64,
+    before: String,
 }
 
 async fn users_page(
     state: &AppState,
     ctx: RequestContext,
-    page: u64,
+    before: &str,
     error: Option<&'static str>,
 ) -> AppResult<UsersTemplate> {
-    let (list, total) = users::list(&state.services, page, PER_PAGE).await?;
+    let after = page::after::<UserId>(Some(before.trim()))?;
+    let list = users::list(&state.services, after, PER_PAGE).await?;
     let users = list
+        .items
         .into_iter()
         .map(|(user, roles)| UserRow {
             id: user.id.0,
@@ -67,9 +75,8 @@ async fn users_page(
     Ok(UsersTemplate {
         ctx,
         users,
-        total,
-        page,
-        pages: total.div_ceil(PER_PAGE).max(1),
+        before: after.map(|id| id.encode()).unwrap_or_default(),
+        older: list.next.map(|id| id.encode()),
         error,
     })
 }
@@ -80,7 +87,7 @@ pub async fn users(
     _admin: Admin,
     Query(q): Query<PageParam>,
 ) -> AppResult<Response> {
-    Ok(render(users_page(&state, ctx, q.page, None).await?)?.into_response())
+    Ok(render(users_page(&state, ctx, &q.before, None).await?)?.into_response())
 }
 
 #[derive(Deserialize)]
@@ -88,8 +95,9 @@ pub struct RoleChangeForm {
     role: String,
     /// `grant` or `revoke`.
     change: String,
+    /// The page the form was on, to return to.
     #[serde(default)]
-    page: u64,
+    before: String,
 }
 
 pub async fn change_role(
@@ -111,8 +119,12 @@ pub async fn change_role(
             RoleChangeError::NotGrantable => "admin.role_not_grantable",
             RoleChangeError::SelfDemotion => "admin.self_demotion",
         };
-        let page = users_page(&state, ctx, form.page, Some(key)).await?;
+        let page = users_page(&state, ctx, &form.before, Some(key)).await?;
         return render_with(StatusCode::UNPROCESSABLE_ENTITY, page);
     }
-    Ok(Redirect::to(&format!("/admin/users?page={}", form.page)).into_response())
+    let back = match page::after::<UserId>(Some(form.before.trim()))? {
+        Some(before) => format!("/admin/users?before={}", before.encode()),
+        None => "/admin/users".to_owned(),
+    };
+    Ok(Redirect::to(&back).into_response())
 }

@@ -6,20 +6,21 @@ use askama::Template;
 use axum::Form;
 use axum::extract::{Path, State};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use serde::Deserialize;
 
-use crate::domain::claim_stats::{bucket_counts, cumulative, mask_email};
-use crate::domain::collection::Collection;
+use crate::domain::claim_stats::{cumulative, mask_email};
 use crate::domain::ids::{CollectionId, IssuerId};
 use crate::domain::issuer::Issuer;
+use crate::domain::page::PageSize;
 use crate::paths;
 use crate::services::collections;
+use crate::services::collections::claims::{self, ClaimsOverTime};
 use crate::services::forms::FormKey;
 use crate::state::AppState;
 use crate::web::auth::ActingFor;
 use crate::web::context::RequestContext;
-use crate::web::csv_export::CsvFile;
+use crate::web::csv_export::streamed;
 use crate::web::error::AppResult;
 use crate::web::render::{confirmed, render};
 use crate::web::views::{CollectionFacts, ScreeningView};
@@ -56,32 +57,28 @@ struct ClaimsChart {
     to: String,
 }
 
-const CHART_BUCKETS: usize = 48;
-
 impl ClaimsChart {
-    fn of(collection: &Collection, times: &[DateTime<Utc>], now: DateTime<Utc>, ctx: &RequestContext) -> Option<Self> {
-        let from = collection.terms.claim_starts_at;
-        let to = collection.terms.claim_ends_at.min(now);
-        if !collection.status.is_public() || to <= from {
-            return None;
-        }
-        let totals = cumulative(&bucket_counts(times, from, to, CHART_BUCKETS));
+    fn of(claims: &ClaimsOverTime, ctx: &RequestContext) -> Self {
+        let totals = cumulative(&claims.per_bucket);
         let total = totals.last().copied().unwrap_or(0);
         let top = total.max(1) as f64;
+        let step = 600.0 / totals.len().max(1) as f64;
         let points = std::iter::once((0.0, 160.0))
-            .chain(totals.iter().enumerate().map(|(i, n)| {
-                let x = (i + 1) as f64 * 600.0 / CHART_BUCKETS as f64;
-                (x, 160.0 - *n as f64 * 150.0 / top)
-            }))
+            .chain(
+                totals
+                    .iter()
+                    .enumerate()
+                    .map(|(i, n)| ((i + 1) as f64 * step, 160.0 - *n as f64 * 150.0 / top)),
+            )
             .map(|(x, y)| format!("{x:.1},{y:.1}"))
             .collect::<Vec<_>>()
             .join(" ");
-        Some(ClaimsChart {
+        ClaimsChart {
             points,
             total,
-            from: ctx.time(from),
-            to: ctx.time(to),
-        })
+            from: ctx.time(claims.from),
+            to: ctx.time(claims.to),
+        }
     }
 }
 
@@ -92,14 +89,14 @@ pub async fn detail(
     Path((_, id)): Path<(IssuerId, CollectionId)>,
 ) -> AppResult<Html<String>> {
     let collection = collections::of_issuer(&state.services, acting.issuer.id, id).await?;
-    let dashboard = collections::dashboard(&state.services, &collection).await?;
+    let dashboard = claims::dashboard(&state.services, &collection, Utc::now()).await?;
     let active = acting.issuer.status.is_active();
     let status = &collection.status;
     render(ConsoleTemplate {
         codes_form: FormKey::fresh(),
         allowlist_form: FormKey::fresh(),
         allowlisted: dashboard.allowlisted,
-        chart: ClaimsChart::of(&collection, &dashboard.claim_times, Utc::now(), &ctx),
+        chart: dashboard.chart.as_ref().map(|chart| ClaimsChart::of(chart, &ctx)),
         codes: dashboard.codes,
         can_generate: collection.takes_codes(active),
         ledger_index: dashboard.ledger_index,
@@ -157,22 +154,35 @@ pub async fn close(
     Ok(Redirect::to(&paths::console_collection(acting.issuer.id, id)).into_response())
 }
 
-/// The collection's claims as CSV, holders masked: serial, time, holder, status, ledger index.
+/// The collection's claims as CSV, holders masked: serial, time, holder, status, ledger index;
+/// streamed a page at a time.
 pub async fn claims_csv(
     State(state): State<AppState>,
     acting: ActingFor,
     Path((_, id)): Path<(IssuerId, CollectionId)>,
 ) -> AppResult<Response> {
     let collection = collections::of_issuer(&state.services, acting.issuer.id, id).await?;
-    let mut csv = CsvFile::new(&["serial", "claimed_at", "holder", "status", "ledger_index"])?;
-    for row in collections::claims(&state.services, collection.id).await? {
-        csv.row([
-            row.serial.to_string(),
-            row.claimed_at.to_rfc3339(),
-            row.holder.map(|e| mask_email(e.as_str())).unwrap_or_default(),
-            row.status.as_str().to_owned(),
-            row.ledger_index.map(|i| i.to_string()).unwrap_or_default(),
-        ])?;
-    }
-    csv.into_download(&format!("claims-{}.csv", collection.id))
+    let filename = format!("claims-{}.csv", collection.id);
+    let header = ["serial", "claimed_at", "holder", "status", "ledger_index"];
+    streamed(&filename, &header, move |after| {
+        let state = state.clone();
+        async move {
+            let page = claims::page(&state.services, collection.id, after, PageSize::MAX_PAGE).await?;
+            let rows = page
+                .items
+                .into_iter()
+                .map(|row| {
+                    vec![
+                        row.serial.to_string(),
+                        row.claimed_at.to_rfc3339(),
+                        row.holder.map(|e| mask_email(e.as_str())).unwrap_or_default(),
+                        row.status.as_str().to_owned(),
+                        row.ledger_index.map(|i| i.to_string()).unwrap_or_default(),
+                    ]
+                })
+                .collect();
+            Ok((rows, page.next))
+        }
+    })
+    .await
 }

@@ -13,8 +13,9 @@ use serde::Deserialize;
 
 use crate::crypto;
 use crate::domain::account::Email;
-use crate::domain::ids::{ApiKeyId, DocumentId, IssuerId};
+use crate::domain::ids::{ApiKeyId, CollectionId, DocumentId, IssuerId};
 use crate::domain::issuer::Issuer;
+use crate::domain::page::{self, Cursor, PageSize};
 use crate::paths;
 use crate::services::forms::FormKey;
 use crate::services::issuers::api_keys::{self, NewApiKey};
@@ -31,6 +32,11 @@ use crate::web::views::{DocumentView, document_views};
 
 /// How many recent attestations the console lists.
 const CONSOLE_ATTESTATIONS: u64 = 50;
+/// Collections per page of the console.
+const CONSOLE_COLLECTIONS: PageSize = match PageSize::new(50) {
+    Ok(size) => size,
+    Err(_) => panic!("a page of 50 collections is within bounds"),
+};
 
 #[derive(Template)]
 #[template(path = "console_list.html")]
@@ -96,9 +102,17 @@ struct ConsoleTemplate {
     key_form: FormKey,
     attestations: Vec<AttestationRow>,
     collections: Vec<CollectionRow>,
+    /// The page of older collections, when there are any.
+    older_collections: Option<String>,
 }
 
-async fn console_page(state: &AppState, ctx: RequestContext, acting: &ActingFor) -> AppResult<ConsoleTemplate> {
+/// The console, its collections from the newest, or older than `before`.
+async fn console_page(
+    state: &AppState,
+    ctx: RequestContext,
+    acting: &ActingFor,
+    before: Option<CollectionId>,
+) -> AppResult<ConsoleTemplate> {
     let services = &state.services;
     let issuer = acting.issuer.clone();
     let documents = document_views(issuers::documents(services, issuer.id).await?);
@@ -132,8 +146,12 @@ async fn console_page(state: &AppState, ctx: RequestContext, acting: &ActingFor)
             index: a.index,
         })
         .collect();
-    let collections = collections::issuer_list(services, issuer.id)
-        .await?
+    let collections = collections::issuer_list(services, issuer.id, before, CONSOLE_COLLECTIONS).await?;
+    let older_collections = collections
+        .next
+        .map(|last| format!("{}?before={}", paths::console(issuer.id), last.encode()));
+    let collections = collections
+        .items
         .into_iter()
         .map(|c| CollectionRow {
             id: c.id.0,
@@ -147,6 +165,7 @@ async fn console_page(state: &AppState, ctx: RequestContext, acting: &ActingFor)
         ctx,
         issuer,
         collections,
+        older_collections,
         is_admin: acting.is_admin,
         documents,
         members,
@@ -167,6 +186,9 @@ pub struct ConsoleQuery {
     /// `invited` after an invitation went out.
     #[serde(default)]
     notice: String,
+    /// The `older` link's cursor: the last collection of the page before.
+    #[serde(default)]
+    before: String,
 }
 
 pub async fn console(
@@ -175,7 +197,8 @@ pub async fn console(
     acting: ActingFor,
     Query(query): Query<ConsoleQuery>,
 ) -> AppResult<Html<String>> {
-    let mut page = console_page(&state, ctx, &acting).await?;
+    let before = page::after::<CollectionId>(Some(query.before.trim()))?;
+    let mut page = console_page(&state, ctx, &acting, before).await?;
     if acting.is_admin
         && let Some((NewApiKey { key }, until, _)) =
             form_result::kept(&state.services, &page.ctx, &query.result).await?
@@ -206,7 +229,7 @@ pub async fn invite(
         return Ok(earlier);
     }
     let Ok(email) = Email::parse(&form.email) else {
-        let mut page = console_page(&state, ctx, &acting).await?;
+        let mut page = console_page(&state, ctx, &acting, None).await?;
         page.notice = Some("form.email_malformed");
         return render_with(StatusCode::UNPROCESSABLE_ENTITY, page);
     };
@@ -238,7 +261,7 @@ pub async fn create_key(
     Form(form): Form<KeyForm>,
 ) -> AppResult<Response> {
     if !acting.issuer.status.is_active() {
-        let mut page = console_page(&state, ctx, &acting).await?;
+        let mut page = console_page(&state, ctx, &acting, None).await?;
         page.notice = Some("console.inactive");
         return render_with(StatusCode::CONFLICT, page);
     }
@@ -247,7 +270,7 @@ pub async fn create_key(
         return Ok(earlier);
     }
     let Some(label) = api_keys::label(&form.label) else {
-        let mut page = console_page(&state, ctx, &acting).await?;
+        let mut page = console_page(&state, ctx, &acting, None).await?;
         page.notice = Some("form.hidden_characters");
         return render_with(StatusCode::UNPROCESSABLE_ENTITY, page);
     };

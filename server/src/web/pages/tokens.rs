@@ -4,16 +4,18 @@
 
 use askama::Template;
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::header::{CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_TYPE, ETAG, IF_NONE_MATCH};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
+use serde::Deserialize;
 
 use crate::certificate_image::{self, CertificateCard};
 use crate::crypto;
 use crate::domain::ids::TokenId;
+use crate::domain::page::{self, Cursor, PageSize};
 use crate::paths;
 use crate::services::collections::artwork::{self, Rendition};
 use crate::services::tokens::{self, TokenView};
@@ -125,16 +127,40 @@ pub async fn token_page(
 struct MyCollectionTemplate {
     ctx: RequestContext,
     tokens: Vec<TokenCard>,
+    /// The page of older tokens, when there are any.
+    older: Option<String>,
+    /// Whether this is a later page (it then links back to the newest).
+    later_page: bool,
+}
+
+/// Tokens per page of "my collection".
+const MY_COLLECTION_PAGE: PageSize = match PageSize::new(60) {
+    Ok(size) => size,
+    Err(_) => panic!("a page of 60 tokens is within bounds"),
+};
+
+#[derive(Deserialize)]
+pub struct MyCollectionQuery {
+    /// The `older` link's cursor: the last token of the page before.
+    before: Option<String>,
 }
 
 pub async fn my_collection(
     State(state): State<AppState>,
     ctx: RequestContext,
     SignedIn(user): SignedIn,
+    Query(query): Query<MyCollectionQuery>,
 ) -> AppResult<Html<String>> {
-    let views = tokens::of_holder(&state.services, user.id).await?;
-    let tokens = views.iter().map(TokenCard::of).collect();
-    render(MyCollectionTemplate { ctx, tokens })
+    let before = page::after::<TokenId>(query.before.as_deref())?;
+    let page = tokens::of_holder(&state.services, user.id, before, MY_COLLECTION_PAGE).await?;
+    render(MyCollectionTemplate {
+        ctx,
+        tokens: page.items.iter().map(TokenCard::of).collect(),
+        older: page
+            .next
+            .map(|last| format!("{}?before={}", paths::MY_COLLECTION, last.encode())),
+        later_page: before.is_some(),
+    })
 }
 
 /// The holder's certificate: the token's ledger receipt plus the opening of its holder

@@ -1,5 +1,6 @@
 //! The audit log as reviewers read it: every decision with its actor, subject, states,
-//! reason, details, time and request id, newest first, filtered by action, subject and days.
+//! reason, details, time and request id, newest first a page at a time, filtered by action,
+//! subject and days.
 
 use askama::Template;
 use axum::extract::{Query, State};
@@ -9,6 +10,7 @@ use serde::Deserialize;
 
 use super::lines::{AuditLine, action_key, lines};
 use crate::domain::audit::{AuditAction, AuditFilter};
+use crate::domain::page::{self, Cursor, PageSize, TimeKey};
 use crate::services::audit;
 use crate::state::AppState;
 use crate::web::auth::Reviewer;
@@ -30,6 +32,9 @@ pub struct AuditQuery {
     /// The last day, included.
     #[serde(default)]
     pub to: String,
+    /// Where the page starts: the `next` cursor of the page before (newer rows).
+    #[serde(default)]
+    pub before: String,
 }
 
 fn non_empty(value: &str) -> Option<String> {
@@ -47,6 +52,31 @@ fn day_start(value: &str) -> AppResult<Option<DateTime<Utc>>> {
 }
 
 impl AuditQuery {
+    /// The same list from its first page, or from `before` (a page's cursor).
+    fn link(&self, before: Option<&str>) -> String {
+        let mut query = url::form_urlencoded::Serializer::new(String::new());
+        for (name, value) in [
+            ("action", &self.action),
+            ("subject_type", &self.subject_type),
+            ("subject_id", &self.subject_id),
+            ("from", &self.from),
+            ("to", &self.to),
+        ] {
+            if !value.trim().is_empty() {
+                query.append_pair(name, value.trim());
+            }
+        }
+        if let Some(before) = before {
+            query.append_pair("before", before);
+        }
+        let query = query.finish();
+        if query.is_empty() {
+            "/review/audit".to_owned()
+        } else {
+            format!("/review/audit?{query}")
+        }
+    }
+
     /// The filter; `to` is inclusive (the whole day).
     pub fn filter(&self) -> AppResult<AuditFilter> {
         Ok(AuditFilter {
@@ -65,12 +95,19 @@ struct AuditTemplate {
     ctx: RequestContext,
     rows: Vec<AuditLine>,
     query: AuditQuery,
+    /// The page of older rows, when there are any.
+    older: Option<String>,
+    /// The list's first page with the same filter.
+    newest: String,
     /// (stored name, message key) of every action, for the filter.
     actions: Vec<(&'static str, String)>,
     subject_types: [&'static str; 6],
 }
 
-const AUDIT_PAGE_ROWS: u64 = 200;
+const AUDIT_PAGE_ROWS: PageSize = match PageSize::new(200) {
+    Ok(size) => size,
+    Err(_) => panic!("a page of 200 rows is within bounds"),
+};
 
 pub async fn audit(
     State(state): State<AppState>,
@@ -78,11 +115,14 @@ pub async fn audit(
     _reviewer: Reviewer,
     Query(query): Query<AuditQuery>,
 ) -> AppResult<Html<String>> {
-    let logged = audit::list(&state.services, &query.filter()?, Some(AUDIT_PAGE_ROWS)).await?;
+    let before = page::after::<TimeKey>(Some(query.before.trim()))?;
+    let logged = audit::newest_first(&state.services, &query.filter()?, before, AUDIT_PAGE_ROWS).await?;
     let rows = lines(&ctx, &logged);
     render(AuditTemplate {
         ctx,
         rows,
+        older: logged.next.map(|next| query.link(Some(&next.encode()))),
+        newest: query.link(None),
         query,
         actions: AuditAction::ALL
             .iter()

@@ -1,6 +1,7 @@
 //! The reviewer's queue: pending identity checks and issuer applications oldest first, the
 //! collections waiting for review riskiest first, the issuers already decided; filtered by
-//! kind, by whose claim, and for collections by finding category and issuer.
+//! kind, by whose claim, and for collections by finding category and issuer; each kind a
+//! bounded page at a time, with how many cases of it wait.
 
 use askama::Template;
 use axum::extract::{Query, State};
@@ -11,6 +12,8 @@ use serde::Deserialize;
 use crate::domain::claim_stats::mask_email;
 use crate::domain::ids::{IssuerId, UserId};
 use crate::domain::issuer::Issuer;
+use crate::domain::page::{self, Cursor, PageError, PageSize, TimeKey};
+use crate::domain::review_queue::{ClaimShown, QueueView};
 use crate::domain::screening::finding_categories;
 use crate::services::collections::review::{self as collection_review, QueuedCase};
 use crate::services::identity;
@@ -100,6 +103,12 @@ struct QueueTemplate {
     applications: Vec<IssuerRow>,
     issuers: Vec<IssuerRow>,
     collections: Vec<CollectionRow>,
+    /// How many cases of each kind wait, whatever the filter: (identities, issuers, collections).
+    waiting: (u64, u64, u64),
+    /// Links to the next cases of a kind, when there are more than a page shows.
+    more_identities: Option<String>,
+    more_applications: Option<String>,
+    older_decisions: Option<String>,
     kind: String,
     claim: String,
     category: String,
@@ -107,8 +116,17 @@ struct QueueTemplate {
     categories: Vec<&'static str>,
 }
 
+/// Cases per page of each kind.
+const QUEUE_PAGE: PageSize = match PageSize::new(50) {
+    Ok(size) => size,
+    Err(_) => panic!("a page of 50 cases is within bounds"),
+};
+
+/// The riskiest collections the queue shows at once.
+const COLLECTIONS_SHOWN: u64 = 100;
+
 /// Queue filters: which kind of case, whose claims, and for collections a finding category
-/// and an issuer.
+/// and an issuer; and where a kind's page starts.
 #[derive(Deserialize, Default)]
 pub struct QueueFilter {
     /// `identities`, `issuers` or `collections`; all when absent.
@@ -122,17 +140,46 @@ pub struct QueueFilter {
     /// An issuer id.
     #[serde(default)]
     issuer: String,
+    /// The cursor a page of `kind` (identities or issuers) continues after.
+    #[serde(default)]
+    after: String,
+    /// The cursor the page of decided issuers continues after.
+    #[serde(default)]
+    decided_before: String,
 }
 
 impl QueueFilter {
-    fn shows(&self, kind: &str, claim: &str) -> bool {
-        let kind_ok = self.kind.is_empty() || self.kind == kind;
-        let claim_ok = match self.claim.as_str() {
-            "mine" => claim == "review.claimed_by_you",
-            "unclaimed" => claim == "review.unclaimed",
-            _ => true,
-        };
-        kind_ok && claim_ok
+    fn shows(&self, kind: &str) -> bool {
+        self.kind.is_empty() || self.kind == kind
+    }
+
+    /// Where a page of `kind` starts: only the kind the filter names pages.
+    fn after(&self, kind: &str) -> Result<Option<TimeKey>, PageError> {
+        if self.kind == kind {
+            page::after(Some(self.after.trim()))
+        } else {
+            Ok(None)
+        }
+    }
+
+    /// This queue with `kind`'s page starting after `cursor`, or the decisions before it.
+    fn link(&self, kind: &str, cursor: &str) -> String {
+        let mut query = url::form_urlencoded::Serializer::new(String::new());
+        for (name, value) in [
+            ("claim", &self.claim),
+            ("category", &self.category),
+            ("issuer", &self.issuer),
+        ] {
+            if !value.trim().is_empty() {
+                query.append_pair(name, value.trim());
+            }
+        }
+        if kind == "decided" {
+            query.append_pair("decided_before", cursor);
+        } else {
+            query.append_pair("kind", kind).append_pair("after", cursor);
+        }
+        format!("/review?{}", query.finish())
     }
 }
 
@@ -144,49 +191,71 @@ pub async fn queue(
 ) -> AppResult<Html<String>> {
     let now = Utc::now();
     let me = reviewer.user.id;
-    let rows = identity::queue(&state.services)
-        .await?
-        .into_iter()
-        .map(|(record, email)| QueueRow {
-            user: record.user.0,
-            applicant: email.map(|e| mask_email(e.as_str())).unwrap_or_default(),
-            masked: record.masked,
-            submitted: record.submitted_at,
-            waited: waited(record.submitted_at, now),
-            claim: claim_key(record.claimed_by, record.claimed_until, me, now),
-            own: record.user == me,
-        })
-        .filter(|row| filter.shows("identities", row.claim))
-        .collect();
-    let applications = issuer_review::queue(&state.services)
-        .await?
-        .into_iter()
-        .map(|i| issuer_row(i, me, now))
-        .filter(|row| filter.shows("issuers", row.claim))
-        .collect();
-    let issuers = issuer_review::decided(&state.services)
-        .await?
-        .into_iter()
-        .map(|i| issuer_row(i, me, now))
-        .collect();
+    let view = QueueView {
+        claim: ClaimShown::parse(&filter.claim),
+        reviewer: me,
+        now,
+    };
+    let (identities_after, applications_after) = (filter.after("identities")?, filter.after("issuers")?);
+    let decided_before = page::after::<IssuerId>(Some(filter.decided_before.trim()))?;
+    let waiting = (
+        identity::waiting(&state.services).await?,
+        issuer_review::waiting(&state.services).await?,
+        collection_review::waiting(&state.services).await?,
+    );
+    let (mut rows, mut more_identities) = (Vec::new(), None);
+    if filter.shows("identities") {
+        let page = identity::queue(&state.services, &view, identities_after, QUEUE_PAGE).await?;
+        more_identities = page.next.map(|next| filter.link("identities", &next.encode()));
+        rows = page
+            .items
+            .into_iter()
+            .map(|(record, email)| QueueRow {
+                user: record.user.0,
+                applicant: email.map(|e| mask_email(e.as_str())).unwrap_or_default(),
+                masked: record.masked,
+                submitted: record.submitted_at,
+                waited: waited(record.submitted_at, now),
+                claim: claim_key(record.claimed_by, record.claimed_until, me, now),
+                own: record.user == me,
+            })
+            .collect();
+    }
+    let (mut applications, mut more_applications) = (Vec::new(), None);
+    if filter.shows("issuers") {
+        let page = issuer_review::queue(&state.services, &view, applications_after, QUEUE_PAGE).await?;
+        more_applications = page.next.map(|next| filter.link("issuers", &next.encode()));
+        applications = page.items.into_iter().map(|i| issuer_row(i, me, now)).collect();
+    }
+    let decided = issuer_review::decided(&state.services, decided_before, QUEUE_PAGE).await?;
+    let older_decisions = decided.next.map(|next| filter.link("decided", &next.encode()));
+    let issuers = decided.items.into_iter().map(|i| issuer_row(i, me, now)).collect();
     let category = filter.category.trim().to_owned();
     let issuer = filter.issuer.trim().parse::<IssuerId>().ok();
-    let collections = collection_review::queue(
-        &state.services,
-        Some(category.as_str()).filter(|c| !c.is_empty()),
-        issuer,
-    )
-    .await?
-    .into_iter()
-    .map(|case| collection_row(case, me, now))
-    .filter(|row| filter.shows("collections", row.claim))
-    .collect();
+    let mut collections = Vec::new();
+    if filter.shows("collections") {
+        collections = collection_review::queue(
+            &state.services,
+            &view,
+            Some(category.as_str()).filter(|c| !c.is_empty()),
+            issuer,
+            COLLECTIONS_SHOWN,
+        )
+        .await?
+        .into_iter()
+        .map(|case| collection_row(case, me, now))
+        .collect();
+    }
     render(QueueTemplate {
         ctx,
         rows,
         applications,
         issuers,
         collections,
+        waiting,
+        more_identities,
+        more_applications,
+        older_decisions,
         kind: filter.kind,
         claim: filter.claim,
         category,

@@ -54,6 +54,7 @@ macro_rules! settings {
 settings! {
     BIND = "bind", "KEEPSAKE_BIND", "127.0.0.1:8080", "Address and port the web server listens on (port 0 picks a free port).";
     DATA_DIR = "data_dir", "KEEPSAKE_DATA_DIR", "./data", "Directory for the SQLite database, blobs, mail files and generated keys.";
+    KEYS_DIR = "keys_dir", "KEEPSAKE_KEYS_DIR", "<data_dir>/keys", "Directory of the keys the server generates at the first start (CSRF, form results, identity encryption and blind index, ledger signing); every server on one database must use the same keys.";
     DATABASE_URL = "database_url", "DATABASE_URL", "sqlite://<data_dir>/keepsake.db", "sqlite://… or postgres://… connection URL.";
     PUBLIC_URL = "public_url", "KEEPSAKE_PUBLIC_URL", "http://<bind>", "Base URL used in links sent by email.";
     COOKIE_SECURE = "cookie_secure", "KEEPSAKE_COOKIE_SECURE", "false", "Mark cookies Secure (set to true behind HTTPS).";
@@ -70,7 +71,7 @@ settings! {
     S3_ACCESS_KEY_ID = "s3.access_key_id", "KEEPSAKE_S3_ACCESS_KEY_ID", "", "S3 access key id.";
     S3_SECRET_ACCESS_KEY = "s3.secret_access_key", "KEEPSAKE_S3_SECRET_ACCESS_KEY", "", "S3 secret access key.";
     LEDGER_ORIGIN = "ledger.origin", "KEEPSAKE_LEDGER_ORIGIN", "<public_url host>/ledger", "Name of the ledger in its signed checkpoints, taken at the first start and pinned in the database after that.";
-    LEDGER_SIGNING_KEY_FILE = "ledger.signing_key_file", "KEEPSAKE_LEDGER_SIGNING_KEY_FILE", "<data_dir>/keys/ledger-signing.key", "Ed25519 seed that signs checkpoints, created at the first start; every server on one database must use the same one, and an existing log will not start without it.";
+    LEDGER_SIGNING_KEY_FILE = "ledger.signing_key_file", "KEEPSAKE_LEDGER_SIGNING_KEY_FILE", "<keys_dir>/ledger-signing.key", "Ed25519 seed that signs checkpoints, created at the first start; every server on one database must use the same one, and an existing log will not start without it.";
     LEDGER_BATCH_SIZE = "ledger.batch_size", "KEEPSAKE_LEDGER_BATCH_SIZE", "4096", "Most entries the sequencer appends per checkpoint.";
     LEDGER_INTERVAL_MS = "ledger.interval_ms", "KEEPSAKE_LEDGER_INTERVAL_MS", "250", "How often the sequencer looks for queued entries, in milliseconds.";
     LEDGER_TILE_CACHE_MB = "ledger.tile_cache_mb", "KEEPSAKE_LEDGER_TILE_CACHE_MB", "64", "Memory for ledger tiles served lately, in MiB (tiles never change, so they are kept until room is needed); 0 reads every tile from the blob store.";
@@ -156,6 +157,8 @@ pub struct S3Config {
 pub struct Config {
     pub bind: SocketAddr,
     pub data_dir: PathBuf,
+    /// Where the generated keys live; shared by every server of an installation.
+    pub keys_dir: PathBuf,
     pub database_url: Secret,
     /// `None` means "derive from the address actually bound" (useful with port 0).
     pub public_url: Option<Url>,
@@ -195,6 +198,7 @@ impl Config {
             .map_err(|_| invalid(BIND, format!("`{bind_raw}` is not an address like 127.0.0.1:8080")))?;
 
         let data_dir = PathBuf::from(get(DATA_DIR).unwrap_or(DATA_DIR.default));
+        let keys_dir = get(KEYS_DIR).map_or_else(|| data_dir.join("keys"), PathBuf::from);
 
         let database_url = match get(DATABASE_URL) {
             Some(url) => {
@@ -348,7 +352,7 @@ impl Config {
         let ledger = LedgerConfig {
             origin,
             signing_key_file: get(LEDGER_SIGNING_KEY_FILE)
-                .map_or_else(|| data_dir.join("keys").join("ledger-signing.key"), PathBuf::from),
+                .map_or_else(|| keys_dir.join("ledger-signing.key"), PathBuf::from),
             batch_size: number(LEDGER_BATCH_SIZE, 1, 10_000)?,
             interval: std::time::Duration::from_millis(number(LEDGER_INTERVAL_MS, 10, 60_000)?),
             tile_cache_bytes: usize::try_from(number(LEDGER_TILE_CACHE_MB, 0, 65_536)? << 20)
@@ -358,6 +362,7 @@ impl Config {
         Ok(Config {
             bind,
             data_dir,
+            keys_dir,
             database_url: Secret::new(database_url),
             public_url,
             cookie_secure,

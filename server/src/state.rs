@@ -40,7 +40,7 @@ pub struct App {
     pub services: Services,
     /// Delivers the mail the services queue in the outbox.
     pub mail_transport: Transport,
-    /// Signs CSRF tokens; generated on first start in `<data_dir>/keys/`.
+    /// Signs CSRF tokens; generated on first start in the keys directory.
     pub csrf_key: Key,
     /// Whether the sequencer's batches are failing (shown by `/readyz`).
     pub sequencer_health: Health,
@@ -54,7 +54,7 @@ pub struct App {
 
 impl AppState {
     /// Builds the state on `db` (migrated): the blob store, the mail transport and the keys,
-    /// created in `<data_dir>/keys/` at the first start. `bound` is the address the server
+    /// created in the keys directory at the first start. `bound` is the address the server
     /// listens on, the base of links in emails unless `public_url` is set.
     pub async fn build(config: Config, db: Database, bound: SocketAddr) -> anyhow::Result<Self> {
         let demo = store::installation::is_demo(&db)
@@ -64,9 +64,9 @@ impl AppState {
             .await
             .context("cannot reach the blob store (settings `s3.*`, KEEPSAKE_S3_*)")?;
         let mail_transport = Transport::from_config(&config.mail, &config.data_dir)?;
-        let keys = config.data_dir.join("keys");
+        let keys = &config.keys_dir;
         let csrf_key = Key::load_or_create(&keys.join("csrf.key")).context("cannot read or create the CSRF key")?;
-        let vault = PiiVault::load(&keys).context("cannot read or create the identity keys")?;
+        let vault = PiiVault::load(keys).context("cannot read or create the identity keys")?;
         let results_key = Key::load_or_create(&keys.join("form-results.key"))
             .context("cannot read or create the form results key")?;
         let verifier = IdentityVerifier::from_config(&config.kyc)?;

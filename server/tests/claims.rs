@@ -853,7 +853,7 @@ async fn wait_for_tokens(server: &Server, collection: i64, count: i64) {
 /// After a crash: every acknowledged token exists, serials run 1..n once each, the collection's
 /// count matches, and (once `server` has sequenced what was queued) every token has its entry.
 /// Returns how many were minted.
-async fn assert_claims_consistent(server: &Server, collection: i64, acknowledged: &[i64]) -> i64 {
+pub(crate) async fn assert_claims_consistent(server: &Server, collection: i64, acknowledged: &[i64]) -> i64 {
     let minted = scalar(
         server,
         &format!("SELECT COUNT(*) FROM tokens WHERE collection_id = {collection}"),

@@ -22,5 +22,6 @@ mod lists;
 mod mail_outbox;
 mod operations;
 mod pages;
+mod proxy;
 mod query_plans;
 mod store_schema;

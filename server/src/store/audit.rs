@@ -101,7 +101,13 @@ pub async fn newest_first(
     before: Option<TimeKey>,
     limit: Option<u64>,
 ) -> StoreResult<Vec<AuditRow>> {
-    let mut query = matching(filter);
+    // Past the first page the cursor bounds the time (see `keyset`); one bound per side keeps
+    // the index range as narrow as the page.
+    let filter = AuditFilter {
+        until: filter.until.filter(|until| before.is_none_or(|last| *until <= last.at)),
+        ..filter.clone()
+    };
+    let mut query = matching(&filter);
     if let Some(last) = before {
         query = query.filter(keyset::before(audit_log::Column::At, audit_log::Column::Id, last));
     }
@@ -121,7 +127,11 @@ pub async fn oldest_first(
     after: Option<TimeKey>,
     limit: u64,
 ) -> StoreResult<Vec<AuditRow>> {
-    let mut query = matching(filter);
+    let filter = AuditFilter {
+        from: filter.from.filter(|from| after.is_none_or(|last| *from > last.at)),
+        ..filter.clone()
+    };
+    let mut query = matching(&filter);
     if let Some(last) = after {
         query = query.filter(keyset::after(audit_log::Column::At, audit_log::Column::Id, last));
     }

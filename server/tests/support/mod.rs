@@ -425,13 +425,16 @@ impl Server {
     }
 
     /// A second server on the same database, with its own data directory but this server's
-    /// ledger signing key: another node of one installation, started the way this one was.
+    /// settings and keys: another node of one installation, started the way this one was.
     pub async fn start_sibling(&self) -> Server {
         let temp = tempfile::tempdir().expect("temp dir");
         let data_dir = temp.path().join("data");
         std::fs::create_dir_all(&data_dir).unwrap();
-        let key = self.data_dir.join("keys").join("ledger-signing.key");
-        let env = [("KEEPSAKE_LEDGER_SIGNING_KEY_FILE".to_owned(), key.display().to_string())];
+        let mut env = self.env.clone();
+        env.push((
+            "KEEPSAKE_KEYS_DIR".to_owned(),
+            self.data_dir.join("keys").display().to_string(),
+        ));
         Self::launch(temp, data_dir, self.database_url.clone(), &env, self.is_subprocess()).await
     }
 
@@ -724,6 +727,14 @@ impl Client {
 
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
+    }
+
+    /// The same browser (cookie jar) talking to the installation at `base` (a proxy in front).
+    pub fn at_url(&self, base: &str) -> Client {
+        Client {
+            http: self.http.clone(),
+            base: base.to_owned(),
+        }
     }
 
     /// The same browser (cookie jar) talking to another server of the installation.

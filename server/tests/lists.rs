@@ -3,6 +3,7 @@
 //! log, each continuing exactly where the page before stopped, and refusing a cursor or a page
 //! size it did not hand out.
 
+use migrations::MigratorTrait;
 use reqwest::StatusCode;
 use serde_json::Value;
 
@@ -85,6 +86,22 @@ async fn claims_come_a_page_at_a_time(db: Db) {
         .map(|line| line.split(',').next().unwrap().parse().unwrap())
         .collect();
     assert_eq!(exported, serials, "{csv}");
+
+    // The per-minute claim counts the chart reads are what migration 18 counts from the
+    // tokens of an existing installation: taken back and applied again, it finds all seven.
+    let conn = server.db().await;
+    migrations::Migrator::down(&conn, Some(1))
+        .await
+        .expect("migration 18 taken back");
+    migrations::Migrator::up(&conn, None)
+        .await
+        .expect("migration 18 applied again");
+    let counted = scalar(
+        &server,
+        &format!("SELECT CAST(SUM(claims) AS BIGINT) FROM claim_minutes WHERE collection_id = {id}"),
+    )
+    .await;
+    assert_eq!(counted, 7);
 }
 
 on_both_databases!(claims_come_a_page_at_a_time);

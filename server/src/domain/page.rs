@@ -36,6 +36,14 @@ impl PageSize {
         }
     }
 
+    /// A size the code names itself: out of bounds, the build fails (in a `const`).
+    pub const fn fixed(rows: u32) -> Self {
+        match Self::new(rows) {
+            Ok(size) => size,
+            Err(_) => panic!("a page holds from 1 to PageSize::MAX rows"),
+        }
+    }
+
     /// The size a client asked for as text, or the default when it asked for none.
     pub fn parse(asked: Option<&str>) -> Result<Self, PageError> {
         match asked {
@@ -143,6 +151,7 @@ mod tests {
             assert_eq!(PageSize::parse(Some(bad)), Err(PageError::Size), "{bad}");
         }
         assert_eq!(PageSize::new(10).unwrap().fetch(), 11);
+        assert_eq!(PageSize::fixed(60).get(), 60);
     }
 
     #[test]

@@ -245,17 +245,6 @@ pub async fn of_collection(
         .collect()
 }
 
-/// When each token of a collection was claimed: all the dashboard's chart needs.
-pub async fn claim_times(conn: &impl ConnectionTrait, collection: CollectionId) -> StoreResult<Vec<DateTime<Utc>>> {
-    Ok(tokens::Entity::find()
-        .select_only()
-        .column(tokens::Column::ClaimedAt)
-        .filter(tokens::Column::CollectionId.eq(collection.0))
-        .into_tuple()
-        .all(conn)
-        .await?)
-}
-
 /// The first token of `collection` that `holder` holds, if any.
 pub async fn first_held_in(
     conn: &impl ConnectionTrait,

@@ -18,10 +18,7 @@ use crate::web::context::RequestContext;
 use crate::web::error::{AppError, AppResult};
 use crate::web::render::{render, render_with};
 
-const PER_PAGE: PageSize = match PageSize::new(50) {
-    Ok(size) => size,
-    Err(_) => panic!("a page of 50 accounts is within bounds"),
-};
+const PER_PAGE: PageSize = PageSize::fixed(50);
 
 /// One row of the user list.
 struct UserRow {

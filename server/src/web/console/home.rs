@@ -33,10 +33,7 @@ use crate::web::views::{DocumentView, document_views};
 /// How many recent attestations the console lists.
 const CONSOLE_ATTESTATIONS: u64 = 50;
 /// Collections per page of the console.
-const CONSOLE_COLLECTIONS: PageSize = match PageSize::new(50) {
-    Ok(size) => size,
-    Err(_) => panic!("a page of 50 collections is within bounds"),
-};
+const CONSOLE_COLLECTIONS: PageSize = PageSize::fixed(50);
 
 #[derive(Template)]
 #[template(path = "console_list.html")]

@@ -134,10 +134,7 @@ struct MyCollectionTemplate {
 }
 
 /// Tokens per page of "my collection".
-const MY_COLLECTION_PAGE: PageSize = match PageSize::new(60) {
-    Ok(size) => size,
-    Err(_) => panic!("a page of 60 tokens is within bounds"),
-};
+const MY_COLLECTION_PAGE: PageSize = PageSize::fixed(60);
 
 #[derive(Deserialize)]
 pub struct MyCollectionQuery {

@@ -104,10 +104,7 @@ struct AuditTemplate {
     subject_types: [&'static str; 6],
 }
 
-const AUDIT_PAGE_ROWS: PageSize = match PageSize::new(200) {
-    Ok(size) => size,
-    Err(_) => panic!("a page of 200 rows is within bounds"),
-};
+const AUDIT_PAGE_ROWS: PageSize = PageSize::fixed(200);
 
 pub async fn audit(
     State(state): State<AppState>,

@@ -117,10 +117,7 @@ struct QueueTemplate {
 }
 
 /// Cases per page of each kind.
-const QUEUE_PAGE: PageSize = match PageSize::new(50) {
-    Ok(size) => size,
-    Err(_) => panic!("a page of 50 cases is within bounds"),
-};
+const QUEUE_PAGE: PageSize = PageSize::fixed(50);
 
 /// The riskiest collections the queue shows at once.
 const COLLECTIONS_SHOWN: u64 = 100;

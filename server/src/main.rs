@@ -1,5 +1,9 @@
 //! The `keepsake` command: see `keepsake --help`.
 
+#[cfg(feature = "mimalloc")]
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> std::process::ExitCode {
     keepsake::cli::run()
 }

@@ -1,7 +1,7 @@
 //! Long lists read a page at a time and exports streamed: the issuer API's claims with a
-//! cursor, the claims and audit CSV files, a collector's collection and the reviewers' audit
-//! log, each continuing exactly where the page before stopped, and refusing a cursor or a page
-//! size it did not hand out.
+//! cursor, the claims and audit CSV files, a collector's collection, the reviewers' audit log
+//! and the explore page, each continuing exactly where the page before stopped, and refusing a
+//! cursor or a page size it did not hand out.
 
 use migrations::MigratorTrait;
 use reqwest::StatusCode;
@@ -236,3 +236,96 @@ async fn the_audit_log_pages_and_exports_every_row(db: Db) {
 }
 
 on_both_databases!(the_audit_log_pages_and_exports_every_row);
+
+/// The explore page lists what is open first, then the rest, each newest published first, a
+/// page at a time: following its links shows every public collection once, in that order, and
+/// a cursor it did not hand out is a clear 400.
+async fn explore_pages_open_ones_first(db: Db) {
+    use chrono::{Duration, Utc};
+    use keepsake::store::entities::collections;
+    use sea_orm::{ActiveModelTrait, ActiveValue::NotSet, EntityTrait, IntoActiveModel, Set};
+
+    let server = Server::start(db).await;
+    let (issuer, _, founder, reviewer) = approved_issuer_with_key(&server).await;
+    let terms = Terms {
+        edition_size: 5,
+        per_person_limit: 1,
+        claim_mode: "open",
+    };
+    let first = published_collection(&founder, &reviewer, issuer, "探索原件", terms).await;
+    let db = server.db().await;
+    let original = collections::Entity::find_by_id(first).one(&db).await.unwrap().unwrap();
+    let published = original.published_at.unwrap();
+    // Twenty-nine more in the same shape: every third one's claims ended, two pairs published
+    // at the same moment (the id breaks the tie).
+    let mut open = vec![(published, first)];
+    let mut ended = Vec::new();
+    for n in 1..30 {
+        let mut copy = original.clone().into_active_model();
+        let at = published - Duration::minutes(i64::from(n / 2) * 7);
+        copy.id = NotSet;
+        copy.title = Set(format!("探索副本 {n}"));
+        copy.published_at = Set(Some(at));
+        copy.ledger_queue_id = Set(None);
+        if n % 3 == 0 {
+            copy.claim_ends_at = Set(Utc::now() - Duration::hours(1));
+        }
+        let id = copy.insert(&db).await.unwrap().id;
+        match n % 3 {
+            0 => ended.push((at, id)),
+            _ => open.push((at, id)),
+        }
+    }
+    let newest_first = |list: &mut Vec<(chrono::DateTime<Utc>, i64)>| list.sort_by(|a, b| b.cmp(a));
+    newest_first(&mut open);
+    newest_first(&mut ended);
+    let expected: Vec<i64> = open.iter().chain(&ended).map(|(_, id)| *id).collect();
+
+    let visitor = server.client();
+    let cards_on = |html: &str| -> Vec<i64> {
+        html.match_indices("data-collection=\"")
+            .map(|(at, found)| {
+                let rest = &html[at + found.len()..];
+                rest[..rest.find('"').unwrap()].parse().unwrap()
+            })
+            .collect()
+    };
+    let mut seen = Vec::new();
+    let mut next = Some("/explore".to_owned());
+    let mut pages = 0;
+    while let Some(path) = next {
+        let (status, html) = visitor.get_text(&path).await;
+        assert_eq!(status, StatusCode::OK, "{path}");
+        let cards = cards_on(&html);
+        assert!(cards.len() <= 24, "a page holds at most 24");
+        seen.extend(cards);
+        pages += 1;
+        next = html
+            .split("rel=\"next\"")
+            .next()
+            .filter(|_| html.contains("rel=\"next\""))
+            .and_then(|before| before.rsplit("href=\"").next())
+            .map(|href| href[..href.find('"').unwrap()].replace("&amp;", "&"));
+        if pages > 1 {
+            assert!(
+                html.contains("href=\"/explore\""),
+                "a later page links back to the first"
+            );
+        }
+    }
+    assert_eq!(pages, 2);
+    assert_eq!(seen, expected, "open ones first, each part newest first, nothing twice");
+
+    let (_, searched) = visitor.get_text("/explore?q=%E5%89%AF%E6%9C%AC").await;
+    assert_eq!(cards_on(&searched).len(), 24, "a search pages too");
+    assert!(
+        searched.contains("href=\"/explore?q=%E5%89%AF%E6%9C%AC&#38;after=more_"),
+        "the next page keeps the search, and starts in the part that ended"
+    );
+
+    let (status, refused) = visitor.get_text("/explore?after=open_12").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(refused.contains("href=\"/"), "the refusal offers a way on: {refused}");
+}
+
+on_both_databases!(explore_pages_open_ones_first);

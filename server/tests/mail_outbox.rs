@@ -3,12 +3,13 @@
 //! for their back-off, and a message whose worker died mid-delivery is parked as `uncertain`
 //! and never sent a second time. Also delivery through the real file and SMTP transports.
 
-use crate::support::{Db, Mailbox, service_var};
+use crate::support::kyb::scalar;
+use crate::support::{Db, Mailbox, Server, service_var};
 use chrono::{Duration, Utc};
 use keepsake::domain::outbox::{LEASE, OutboxStatus};
 use keepsake::mail::Transport;
 use keepsake::store::{self, outbox};
-use sea_orm::DatabaseConnection;
+use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
 
 async fn database(db: Db) -> (DatabaseConnection, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
@@ -207,4 +208,53 @@ async fn an_unreachable_smtp_server_is_a_temporary_failure() {
     let message = Transport::build(&config.from, &queued("x@example.com", "never arrives")).unwrap();
     let error = transport.send(message).await.unwrap_err();
     assert!(!error.permanent, "a refused connection is retried: {error}");
+}
+
+/// A stop does not wait for a long queue (a revoked edition queues a mail per holder): the
+/// worker stops between batches, leaving the rest queued and nothing claimed but unsent, and
+/// the next start delivers the rest, each message once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stop_leaves_a_long_queue_for_the_next_start() {
+    const QUEUED: usize = 3_000;
+    let server = Server::start(Db::Sqlite).await;
+    let (server, ()) = server
+        .restart_after(|db, _| async move {
+            let mails = (0..QUEUED).map(|n| mail(&format!("reader{n}@queue.test"))).collect();
+            outbox::enqueue_many(&db, mails, Utc::now()).await.unwrap();
+        })
+        .await;
+    let sent = "SELECT COUNT(*) FROM outbox WHERE status = 'sent'";
+    let started = std::time::Instant::now();
+    while scalar(&server, sent).await == 0 {
+        assert!(started.elapsed().as_secs() < 30, "delivery never started");
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    let (server, (delivered, sending)) = server
+        .restart_after(|db, _| async move {
+            let count = |status: &'static str| {
+                let db = db.clone();
+                async move {
+                    let sql = format!("SELECT COUNT(*) AS n FROM outbox WHERE status = '{status}'");
+                    let row = db
+                        .query_one_raw(Statement::from_string(db.get_database_backend(), sql))
+                        .await
+                        .unwrap()
+                        .unwrap();
+                    row.try_get::<i64>("", "n").unwrap()
+                }
+            };
+            (count("sent").await, count("sending").await)
+        })
+        .await;
+    assert!(
+        (1..QUEUED as i64).contains(&delivered),
+        "the stop came before the queue was drained: {delivered} sent"
+    );
+    assert_eq!(sending, 0, "the worker stopped between batches");
+
+    let mailbox = server.mailbox();
+    let received = mailbox.wait_for("@queue.test", QUEUED).await;
+    let readers: std::collections::HashSet<&str> = received.iter().map(|m| m.to.as_str()).collect();
+    assert_eq!((received.len(), readers.len()), (QUEUED, QUEUED), "each message once");
+    assert_eq!(scalar(&server, sent).await, QUEUED as i64);
 }

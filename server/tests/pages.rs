@@ -499,11 +499,10 @@ async fn collections_are_found_without_a_link_and_shared_with_a_preview() {
             "{odd} is searched for as typed"
         );
     }
-    let (_, by_issuer) = visitor.get_text("/explore?issuer=1&page=abc").await;
+    let (_, by_issuer) = visitor.get_text("/explore?issuer=1").await;
     assert_eq!(cards(&by_issuer), 3);
     assert!(by_issuer.contains("演示文创（北京）有限公司"), "the filter is named");
-    let (_, later) = visitor.get_text("/explore?page=2").await;
-    assert_eq!(cards(&later), 0, "one page holds them all");
+    assert!(!all.contains("class=\"pager\""), "one page holds them all");
     let (_, issuer) = visitor.get_text("/issuers/1").await;
     assert_eq!(cards(&issuer), 3, "the issuer's page lists its collections");
 

@@ -39,7 +39,8 @@ pub async fn run(state: AppState, shutdown: CancellationToken) {
                 if let Some(batch) = batch {
                     state.services.ledger_sequenced.send_replace(Some(Arc::new(batch)));
                 }
-                if appended as u64 == config.batch_size {
+                // A full batch means more is queued; a stop leaves it queued for the next start.
+                if appended as u64 == config.batch_size && !shutdown.is_cancelled() {
                     continue;
                 }
                 0

@@ -40,7 +40,7 @@ pub async fn run(state: AppState, shutdown: CancellationToken) {
                 }
                 state.tile_health.succeeded();
                 published = Some(size);
-                if more {
+                if more && !shutdown.is_cancelled() {
                     continue;
                 }
                 0

@@ -12,7 +12,13 @@ const POLL: Duration = Duration::from_secs(2);
 
 pub async fn run(state: AppState, shutdown: CancellationToken) {
     loop {
-        let delivered = outbox::deliver_due(&state.services, &state.mail_transport, &state.config.mail.from).await;
+        let delivered = outbox::deliver_due(
+            &state.services,
+            &state.mail_transport,
+            &state.config.mail.from,
+            &shutdown,
+        )
+        .await;
         if let Err(err) = delivered {
             tracing::error!(error = %err, "mail outbox pass failed");
         }

@@ -13,7 +13,7 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use super::checkpoint::{self, NoteError};
 use super::merkle::Hash;
@@ -36,9 +36,14 @@ pub enum RecordError {
     Invalid { path: PathBuf, source: NoteError },
 }
 
-/// The latest checkpoint this signer signed, in memory and in its file.
-#[derive(Debug)]
+/// The latest checkpoint this signer signed, in memory and in its file; clones share both.
+#[derive(Debug, Clone)]
 pub struct SignedRecord {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
     path: PathBuf,
     latest: Mutex<Option<Signed>>,
 }
@@ -67,30 +72,49 @@ impl SignedRecord {
             Err(source) => return Err(RecordError::Read { path, source }),
         };
         Ok(Self {
-            path,
-            latest: Mutex::new(latest),
+            inner: Arc::new(Inner {
+                path,
+                latest: Mutex::new(latest),
+            }),
         })
     }
 
     pub fn path(&self) -> &Path {
-        &self.path
+        &self.inner.path
     }
 
     /// The latest checkpoint recorded.
     pub fn latest(&self) -> Option<Signed> {
-        *self.latest.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        *self
+            .inner
+            .latest
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Records `note`, the checkpoint of `signed`, if it is later than the one recorded: the
     /// file is replaced atomically and synced before the record in memory moves on.
     pub fn advance(&self, signed: Signed, note: &str) -> std::io::Result<()> {
-        let mut latest = self.latest.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut latest = self
+            .inner
+            .latest
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         if latest.is_some_and(|recorded| recorded.size >= signed.size) {
             return Ok(());
         }
-        replace_file(&self.path, note.as_bytes())?;
+        replace_file(&self.inner.path, note.as_bytes())?;
         *latest = Some(signed);
         Ok(())
+    }
+
+    /// [`advance`](Self::advance) on a blocking thread: under a flash drop a checkpoint is
+    /// signed every few milliseconds, and two syncs each time must not stall an async worker.
+    pub async fn advance_off_runtime(&self, signed: Signed, note: String) -> std::io::Result<()> {
+        let record = self.clone();
+        tokio::task::spawn_blocking(move || record.advance(signed, &note))
+            .await
+            .map_err(std::io::Error::other)?
     }
 }
 

@@ -5,6 +5,7 @@
 
 use chrono::Utc;
 use lettre::message::Mailbox;
+use tokio_util::sync::CancellationToken;
 
 use super::{ServiceResult, Services};
 use crate::domain::outbox::{AfterFailure, after_failure};
@@ -14,14 +15,22 @@ use crate::store;
 /// Messages claimed per statement.
 const BATCH: u64 = 20;
 
-/// One pass: park abandoned messages, then claim and deliver what is due.
-pub async fn deliver_due(services: &Services, transport: &Transport, from: &Mailbox) -> ServiceResult<usize> {
+/// One pass: park abandoned messages, then claim and deliver what is due, a batch at a time,
+/// until nothing is due or `shutdown` is cancelled. It stops only between batches, since a
+/// claimed message left unsent would be parked as uncertain; what is left waits for the next
+/// pass (a revoked edition queues a mail per holder, far more than a stop can wait for).
+pub async fn deliver_due(
+    services: &Services,
+    transport: &Transport,
+    from: &Mailbox,
+    shutdown: &CancellationToken,
+) -> ServiceResult<usize> {
     let parked = store::outbox::park_abandoned(&services.db, Utc::now()).await?;
     if parked > 0 {
         tracing::warn!(count = parked, "mail interrupted mid-delivery parked as uncertain");
     }
     let mut delivered = 0;
-    loop {
+    while !shutdown.is_cancelled() {
         let batch = store::outbox::claim_due(&services.db, Utc::now(), BATCH).await?;
         if batch.is_empty() {
             return Ok(delivered);
@@ -51,4 +60,5 @@ pub async fn deliver_due(services: &Services, transport: &Transport, from: &Mail
             }
         }
     }
+    Ok(delivered)
 }

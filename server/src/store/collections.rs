@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use moderation::PerceptualHash;
-use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr, Order, Query};
+use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr, Query};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
     QuerySelect, Select, Set,
@@ -14,10 +14,13 @@ use sea_orm::{
 
 use super::entities::{collections, issuers};
 use super::review_lock::ReviewLock;
-use super::{StoreResult, decoded, in_chunks};
+use super::{StoreResult, decoded, in_chunks, keyset};
 use crate::domain::blob_key::BlobKey;
-use crate::domain::collection::{Artwork, ClaimMode, Collection, CollectionStatus, CollectionTerms, PublicFilter};
+use crate::domain::collection::{
+    Artwork, ClaimMode, Collection, CollectionStatus, CollectionTerms, PublicFilter, PublicKey,
+};
 use crate::domain::ids::{CollectionId, IssuerId, UserId};
+use crate::domain::page::TimeKey;
 use crate::domain::review_queue::QueueView;
 use crate::domain::screening::Screened;
 
@@ -75,6 +78,7 @@ fn decode(m: collections::Model) -> StoreResult<Collection> {
         ledger_queue_id: m.ledger_queue_id,
         created_at: m.created_at,
         submitted_at: m.submitted_at,
+        published_at: m.published_at,
         version: m.version,
     })
 }
@@ -215,14 +219,38 @@ fn in_review() -> Select<collections::Entity> {
     collections::Entity::find().filter(collections::Column::Status.eq("in_review"))
 }
 
-/// Public collections of active issuers, those open for claims now first, then the newest
-/// published: `limit` of them after skipping `offset`.
+/// Public collections of active issuers, those open for claims at `now` first, then the
+/// others, each part newest published first: up to `limit` of them after `after`, each with
+/// whether it is open. Two keyset reads, the open part and the rest, never one skipped into.
 pub async fn public(
     conn: &impl ConnectionTrait,
     filter: &PublicFilter,
     now: DateTime<Utc>,
+    after: Option<PublicKey>,
     limit: u64,
-    offset: u64,
+) -> StoreResult<Vec<(bool, Collection)>> {
+    let mut rows = Vec::new();
+    if after.is_none_or(|key| key.open) {
+        let open = public_part(conn, filter, now, true, after, limit).await?;
+        rows.extend(open.into_iter().map(|c| (true, c)));
+    }
+    let left = limit.saturating_sub(rows.len() as u64);
+    if left > 0 {
+        let after = after.filter(|key| !key.open);
+        let more = public_part(conn, filter, now, false, after, left).await?;
+        rows.extend(more.into_iter().map(|c| (false, c)));
+    }
+    Ok(rows)
+}
+
+/// The open (or the other) public collections, newest published first, after `after`.
+async fn public_part(
+    conn: &impl ConnectionTrait,
+    filter: &PublicFilter,
+    now: DateTime<Utc>,
+    open: bool,
+    after: Option<PublicKey>,
+    limit: u64,
 ) -> StoreResult<Vec<Collection>> {
     let active_issuers = Query::select()
         .column(issuers::Column::Id)
@@ -236,7 +264,20 @@ pub async fn public(
         .add(Expr::col(collections::Column::ClaimedCount).lt(Expr::col(collections::Column::EditionSize)));
     let mut query = collections::Entity::find()
         .filter(collections::Column::Status.is_in(["published", "frozen", "closed"]))
-        .filter(Expr::col(collections::Column::IssuerId).in_subquery(active_issuers));
+        .filter(collections::Column::PublishedAt.is_not_null())
+        .filter(Expr::col(collections::Column::IssuerId).in_subquery(active_issuers))
+        .filter(if open { claimable } else { claimable.not() });
+    if let Some(key) = after {
+        let last = TimeKey {
+            at: key.published_at,
+            id: key.id.0,
+        };
+        query = query.filter(keyset::before(
+            collections::Column::PublishedAt,
+            collections::Column::Id,
+            last,
+        ));
+    }
     if let Some(issuer) = filter.issuer {
         query = query.filter(collections::Column::IssuerId.eq(issuer.0));
     }
@@ -256,11 +297,9 @@ pub async fn public(
     }
     decode_all(
         query
-            .order_by(Expr::Case(Box::new(Expr::case(claimable, 1).finally(0))), Order::Desc)
             .order_by_desc(collections::Column::PublishedAt)
             .order_by_desc(collections::Column::Id)
             .limit(limit)
-            .offset(offset)
             .all(conn)
             .await?,
     )

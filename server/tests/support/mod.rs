@@ -255,6 +255,10 @@ pub fn command(data_dir: &Path, database_url: &str, extra: &[(String, String)]) 
     for (key, value) in extra {
         cmd.env(key, value);
     }
+    // Benches compare allocators on the server alone, not on the load generator beside it.
+    if let Ok(library) = std::env::var("KEEPSAKE_BENCH_SERVER_PRELOAD") {
+        cmd.env("LD_PRELOAD", library);
+    }
     cmd
 }
 

@@ -15,6 +15,7 @@ pub use self::terms::{
 };
 use super::blob_key::BlobKey;
 use super::ids::{CollectionId, IssuerId, UserId};
+use super::page::{Cursor, PageError, TimeKey};
 use super::screening::Finding;
 
 /// A collection's artwork: the upload as sent, a clean re-encoding and two thumbnails in the
@@ -57,6 +58,7 @@ pub struct Collection {
     pub ledger_queue_id: Option<i64>,
     pub created_at: DateTime<Utc>,
     pub submitted_at: Option<DateTime<Utc>>,
+    pub published_at: Option<DateTime<Utc>>,
     /// Bumped by every change: a decision or edit on an older version is refused.
     pub version: i32,
 }
@@ -66,6 +68,41 @@ pub struct Collection {
 pub struct PublicFilter {
     pub issuer: Option<IssuerId>,
     pub title: Option<String>,
+}
+
+/// A place in the public list, which shows the collections open for claims first and then
+/// the others, each part newest published first: the part, the publication time and the id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PublicKey {
+    pub open: bool,
+    pub published_at: DateTime<Utc>,
+    pub id: CollectionId,
+}
+
+impl Cursor for PublicKey {
+    fn parse(text: &str) -> Result<Self, PageError> {
+        let (part, rest) = text.split_once('_').ok_or(PageError::Cursor)?;
+        let open = match part {
+            "open" => true,
+            "more" => false,
+            _ => return Err(PageError::Cursor),
+        };
+        let TimeKey { at, id } = TimeKey::parse(rest)?;
+        Ok(PublicKey {
+            open,
+            published_at: at,
+            id: CollectionId(id),
+        })
+    }
+
+    fn encode(&self) -> String {
+        let part = if self.open { "open" } else { "more" };
+        let at = TimeKey {
+            at: self.published_at,
+            id: self.id.0,
+        };
+        format!("{part}_{}", at.encode())
+    }
 }
 
 /// What a visitor can do with a public collection now.
@@ -124,5 +161,27 @@ impl Collection {
     /// of an active issuer.
     pub fn takes_allowlist(&self, issuer_active: bool) -> bool {
         issuer_active && self.terms.claim_mode == ClaimMode::Allowlist
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_place_in_the_public_list_reads_back_as_written() {
+        for open in [true, false] {
+            let key = PublicKey {
+                open,
+                published_at: DateTime::from_timestamp_nanos(1_765_000_000_123_456_789),
+                id: CollectionId(42),
+            };
+            assert_eq!(PublicKey::parse(&key.encode()), Ok(key));
+        }
+        for bad in [
+            "", "open", "open_", "open_12", "gone_1_2", "open_x_2", "more_1_y", "1_2",
+        ] {
+            assert_eq!(PublicKey::parse(bad), Err(PageError::Cursor), "{bad}");
+        }
     }
 }

@@ -14,7 +14,7 @@ use super::forms::{self, Submission};
 use super::ledger::log;
 use super::{Actor, ServiceError, ServiceResult, Services};
 use crate::domain::audit::{AuditAction, AuditDetails, AuditSubject};
-use crate::domain::collection::{Collection, CollectionStatus, CollectionTerms, PublicFilter};
+use crate::domain::collection::{Collection, CollectionStatus, CollectionTerms, PublicFilter, PublicKey};
 use crate::domain::ids::{CollectionId, IssuerId, UserId};
 use crate::domain::issuer::Issuer;
 use crate::domain::page::{Page, PageSize};
@@ -279,25 +279,27 @@ pub struct Listed {
     pub issuer: String,
 }
 
-/// Public collections of active issuers, those open for claims now first, then the newest:
-/// `limit` of them after skipping `offset`.
+/// A page of the public collections of active issuers, those open for claims now first, then
+/// the others, each part newest published first; after `after` if given.
 pub async fn public(
     services: &Services,
     filter: &PublicFilter,
     now: DateTime<Utc>,
-    limit: u64,
-    offset: u64,
-) -> ServiceResult<Vec<Listed>> {
-    let collections = store::collections::public(&services.db, filter, now, limit, offset).await?;
-    let issuer_ids: Vec<IssuerId> = collections.iter().map(|c| c.issuer).collect();
+    after: Option<PublicKey>,
+    size: PageSize,
+) -> ServiceResult<Page<Listed, PublicKey>> {
+    let rows = store::collections::public(&services.db, filter, now, after, size.fetch()).await?;
+    let page = Page::from_rows(rows, size, |(open, collection)| PublicKey {
+        open: *open,
+        published_at: collection.published_at.unwrap_or_default(),
+        id: collection.id,
+    });
+    let issuer_ids: Vec<IssuerId> = page.items.iter().map(|(_, c)| c.issuer).collect();
     let names = store::issuers::legal_names(&services.db, &issuer_ids).await?;
-    Ok(collections
-        .into_iter()
-        .map(|collection| Listed {
-            issuer: names.get(&collection.issuer).cloned().unwrap_or_default(),
-            collection,
-        })
-        .collect())
+    Ok(page.map(|(_, collection)| Listed {
+        issuer: names.get(&collection.issuer).cloned().unwrap_or_default(),
+        collection,
+    }))
 }
 
 /// A page of the issuer's collections, newest first, older than `before` if given.

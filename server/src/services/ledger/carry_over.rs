@@ -126,7 +126,7 @@ pub async fn carry_over(
     }
     store::commit(txn).await?;
     if let Some((tree, note)) = signed {
-        sequencer::record(&v2, tree, &note)?;
+        sequencer::record(&v2, tree, &note).await?;
     }
     Ok(Some(Continued {
         v1_size: state.size,

@@ -130,10 +130,11 @@ pub(super) async fn check_extends(
     }
 }
 
-pub(super) fn record(signer: &CheckpointSigner, signed: Signed, note: &str) -> Result<(), SequencerError> {
+pub(super) async fn record(signer: &CheckpointSigner, signed: Signed, note: &str) -> Result<(), SequencerError> {
     signer
         .record()
-        .advance(signed, note)
+        .advance_off_runtime(signed, note.to_owned())
+        .await
         .map_err(|source| SequencerError::Record {
             path: signer.record().path().display().to_string(),
             source,
@@ -191,13 +192,13 @@ pub async fn sequence_once(
                 size: state.size,
                 root: state.root,
             };
-            record(signer, signed, &latest.note)?;
+            record(signer, signed, &latest.note).await?;
         }
         return Ok(None);
     }
     let (sequenced, signed) = append(&txn, signer, &state, cache, pending, now).await?;
     store::commit(txn).await?;
-    record(signer, signed, &sequenced.checkpoint)?;
+    record(signer, signed, &sequenced.checkpoint).await?;
     Ok(Some(sequenced))
 }
 

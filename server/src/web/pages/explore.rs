@@ -7,8 +7,9 @@ use axum::response::Html;
 use chrono::Utc;
 use serde::Deserialize;
 
-use crate::domain::collection::PublicFilter;
+use crate::domain::collection::{PublicFilter, PublicKey};
 use crate::domain::ids::IssuerId;
+use crate::domain::page::{self, Cursor, PageSize};
 use crate::services::{collections, issuers};
 use crate::state::AppState;
 use crate::web::context::RequestContext;
@@ -17,7 +18,7 @@ use crate::web::render::render;
 use crate::web::views::{CollectionCard, cards};
 
 /// Collections per explore page.
-const PAGE: u64 = 24;
+const PAGE: PageSize = PageSize::fixed(24);
 
 #[derive(Deserialize, Default)]
 pub struct ExploreQuery {
@@ -27,9 +28,8 @@ pub struct ExploreQuery {
     /// An issuer id.
     #[serde(default)]
     issuer: String,
-    /// 1-based page number.
-    #[serde(default)]
-    page: String,
+    /// The `more` link's cursor: the last collection of the page before.
+    after: Option<String>,
 }
 
 #[derive(Template)]
@@ -40,13 +40,15 @@ struct ExploreTemplate {
     q: String,
     /// The issuer the list is narrowed to: (id, name).
     issuer: Option<(i64, String)>,
-    page: u64,
-    more: bool,
+    /// The next page's cursor, when there is one.
+    next: Option<String>,
+    /// Whether this is a later page (it then links back to the first).
+    later_page: bool,
 }
 
 impl ExploreTemplate {
-    /// The address of page `page` with the same filters.
-    fn page_link(&self, page: u64) -> String {
+    /// The address of the list with the same filters, after `after` if given.
+    fn link(&self, after: Option<&str>) -> String {
         let mut query = url::form_urlencoded::Serializer::new(String::new());
         if !self.q.is_empty() {
             query.append_pair("q", &self.q);
@@ -54,8 +56,14 @@ impl ExploreTemplate {
         if let Some((id, _)) = &self.issuer {
             query.append_pair("issuer", &id.to_string());
         }
-        query.append_pair("page", &page.to_string());
-        format!("/explore?{}", query.finish())
+        if let Some(after) = after {
+            query.append_pair("after", after);
+        }
+        let query = query.finish();
+        match query.is_empty() {
+            true => "/explore".to_owned(),
+            false => format!("/explore?{query}"),
+        }
     }
 }
 
@@ -72,21 +80,20 @@ pub async fn explore(
             .map(|i| (i.id.0, i.legal_name)),
         Err(_) => None,
     };
-    let page = query.page.trim().parse::<u64>().unwrap_or(1).clamp(1, 1_000);
+    let after = page::after::<PublicKey>(query.after.as_deref())?;
     let filter = PublicFilter {
         issuer: issuer.as_ref().map(|(id, _)| IssuerId(*id)),
         title: (!q.is_empty()).then(|| q.clone()),
     };
-    let mut listed = collections::public(&state.services, &filter, Utc::now(), PAGE + 1, (page - 1) * PAGE).await?;
-    let more = listed.len() as u64 > PAGE;
-    listed.truncate(PAGE as usize);
-    let cards = cards(&ctx, listed);
+    let listed = collections::public(&state.services, &filter, Utc::now(), after, PAGE).await?;
+    let next = listed.next.map(|last| last.encode());
+    let cards = cards(&ctx, listed.items);
     render(ExploreTemplate {
         ctx,
         cards,
         q,
         issuer,
-        page,
-        more,
+        next,
+        later_page: after.is_some(),
     })
 }

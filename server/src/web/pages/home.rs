@@ -8,6 +8,7 @@ use chrono::Utc;
 use serde::Deserialize;
 
 use crate::domain::collection::PublicFilter;
+use crate::domain::page::PageSize;
 use crate::domain::role::Role;
 use crate::i18n::Locale;
 use crate::paths::safe_next;
@@ -20,7 +21,7 @@ use crate::web::render::render;
 use crate::web::views::{CollectionCard, cards};
 
 /// Collections the home page features.
-const FEATURED: u64 = 6;
+const FEATURED: PageSize = PageSize::fixed(6);
 
 #[derive(Template)]
 #[template(path = "home.html")]
@@ -31,8 +32,8 @@ struct HomeTemplate {
 }
 
 pub async fn home(State(state): State<AppState>, ctx: RequestContext) -> AppResult<Html<String>> {
-    let featured = collections::public(&state.services, &PublicFilter::default(), Utc::now(), FEATURED, 0).await?;
-    let cards = cards(&ctx, featured);
+    let featured = collections::public(&state.services, &PublicFilter::default(), Utc::now(), None, FEATURED).await?;
+    let cards = cards(&ctx, featured.items);
     render(HomeTemplate { ctx, cards })
 }
 

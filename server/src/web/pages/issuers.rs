@@ -10,6 +10,7 @@ use super::application::{self, ApplyTemplate, Checked};
 use crate::domain::collection::PublicFilter;
 use crate::domain::ids::IssuerId;
 use crate::domain::issuer::{ApplicationFields, InvitationBlocker, Issuer};
+use crate::domain::page::PageSize;
 use crate::paths;
 use crate::services::{collections, issuers};
 use crate::state::AppState;
@@ -22,7 +23,7 @@ use crate::web::share::Share;
 use crate::web::views::{CollectionCard, cards};
 
 /// Collections an issuer's page lists before linking to the rest.
-const ISSUER_PAGE_COLLECTIONS: u64 = 12;
+const ISSUER_PAGE_COLLECTIONS: PageSize = PageSize::fixed(12);
 
 pub async fn apply_form(ctx: RequestContext, SignedIn(user): SignedIn) -> AppResult<Html<String>> {
     let mut page = ApplyTemplate::new(ctx, ApplicationFields::default(), None);
@@ -86,9 +87,8 @@ pub async fn public_page(
         issuer: Some(issuer.id),
         title: None,
     };
-    let mut listed = collections::public(&state.services, &filter, Utc::now(), ISSUER_PAGE_COLLECTIONS + 1, 0).await?;
-    let more = listed.len() as u64 > ISSUER_PAGE_COLLECTIONS;
-    listed.truncate(ISSUER_PAGE_COLLECTIONS as usize);
+    let page = collections::public(&state.services, &filter, Utc::now(), None, ISSUER_PAGE_COLLECTIONS).await?;
+    let (listed, more) = (page.items, page.next.is_some());
     let image = listed
         .first()
         .map(|l| format!("{}/artwork/1024", paths::collection(l.collection.id)));

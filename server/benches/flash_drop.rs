@@ -12,7 +12,8 @@
 //! Checks, after the drop: exactly the edition size minted (or one token per person when the
 //! edition is larger than the crowd), serials unique, nobody with two,
 //! every answered claim's token among them, and every `token_minted` entry's receipt verifying
-//! against the latest signed checkpoint. Prints claims per second and latency percentiles.
+//! against the latest signed checkpoint. Prints claims per second, latency percentiles and the
+//! server's resident memory before, at its peak during and after the drop.
 //! Then a reviewer revokes the whole edition in one decision, and the time that takes.
 //!
 //! Run: `cargo bench -p keepsake --bench flash_drop`. `KEEPSAKE_BENCH_PEOPLE` (default 20 000)
@@ -151,16 +152,19 @@ async fn run(name: &str, db: Db, people: u64, edition: u32, connections: usize) 
     );
 
     let checkpoints_before = scalar(&server, "SELECT COUNT(*) FROM ledger_checkpoints").await;
+    let before = server.memory().resident_kib;
+    server.reset_peak_memory();
     let start = Instant::now();
     let outcome = drop_claims(&server, collection, sessions, connections).await;
     let elapsed = start.elapsed();
+    let memory = server.memory();
     // Everyone claims once, so a larger edition than the crowd is claimed by all of it.
     let minted = edition.min(u32::try_from(people).expect("people fit in u32"));
     let l = &outcome.latencies;
     println!(
         "flash_drop/{name}: {people} claims for {edition} tokens, {connections} connections: {:.2} s, \
          {:.0} claims/s (minted {}, sold out {}, failed {}); latency p50 {:.0} ms, p95 {:.0} ms, p99 {:.0} ms, p99.9 {:.0} ms, max {:.0} ms \
-         ({} over 1 s)",
+         ({} over 1 s); server memory {} MB before, peak {} MB, {} MB after",
         elapsed.as_secs_f64(),
         people as f64 / elapsed.as_secs_f64(),
         outcome.minted.len(),
@@ -172,6 +176,9 @@ async fn run(name: &str, db: Db, people: u64, edition: u32, connections: usize) 
         percentile(l, 0.999).as_secs_f64() * 1e3,
         percentile(l, 1.0).as_secs_f64() * 1e3,
         l.iter().filter(|d| d.as_secs() >= 1).count(),
+        before / 1024,
+        memory.peak_kib / 1024,
+        memory.resident_kib / 1024,
     );
     assert!(
         outcome.failed.is_empty(),

@@ -9,6 +9,7 @@ use std::collections::BTreeSet;
 use crate::support::collections::{Terms, claim, collectors, published_collection};
 use crate::support::kyb::{PASSWORD, approved_issuer_with_key, query, scalar};
 use crate::support::{Client, Db, Options, Server};
+use futures_util::StreamExt;
 use reqwest::StatusCode;
 use serde_json::Value;
 
@@ -20,6 +21,7 @@ on_both_databases!(
     acknowledged_claims_survive_a_killed_server,
     allowlists_decide_who_claims,
     reviewers_freeze_and_revoke_a_whole_collection,
+    a_whole_collection_decision_pages_through_a_large_edition,
 );
 
 fn open(edition_size: u32, per_person_limit: u32) -> Terms {
@@ -1098,6 +1100,89 @@ async fn reviewers_freeze_and_revoke_a_whole_collection(db: Db) {
         verified.contains("data-token-status=\"revoked\""),
         "verification reports it"
     );
+}
+
+/// A whole-collection decision reads and writes a large edition a thousand tokens at a time,
+/// in its one transaction: every token changes with its ledger entry and audit row, and a
+/// holder whose tokens span the pages still gets one mail naming them all.
+async fn a_whole_collection_decision_pages_through_a_large_edition(db: Db) {
+    let server = Server::start(db).await;
+    let (issuer, _, founder, reviewer) = approved_issuer_with_key(&server).await;
+    let id = published_collection(&founder, &reviewer, issuer, "大批量处置", open(1_002, 1_001)).await;
+    let people = collectors(&server, &reviewer, 90, 2).await;
+    let page = format!("/collections/{id}");
+    let claims = |person: usize, keys: std::ops::Range<usize>| {
+        let person = people[person].clone();
+        let page = page.clone();
+        async move {
+            let csrf = person.csrf(&page).await;
+            let claimed = futures_util::stream::iter(keys)
+                .map(|n| {
+                    let (person, csrf) = (&person, &csrf);
+                    async move { claim(person, csrf, id, &format!("large-edition-claim-{n:05}")).await.0 }
+                })
+                .buffer_unordered(8)
+                .collect::<Vec<StatusCode>>()
+                .await;
+            assert!(
+                claimed.iter().all(|s| *s == StatusCode::SEE_OTHER),
+                "every claim succeeds"
+            );
+        }
+    };
+    // The first collector holds serials 1 to 600 and 602 to 1 002, across both pages.
+    claims(0, 0..600).await;
+    claims(1, 600..601).await;
+    claims(0, 601..1_002).await;
+    let logged = "SELECT (SELECT COUNT(*) FROM ledger_pending) + (SELECT COUNT(*) FROM ledger_entries)";
+    let entries_before = scalar(&server, logged).await;
+
+    let case = format!("/review/collections/{id}");
+    let revoked = reviewer
+        .post_form(
+            &case,
+            &format!("{case}/tokens"),
+            &[("action", "revoke"), ("reason", "大批量下架"), ("confirm", "yes")],
+        )
+        .await;
+    assert_eq!(revoked.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        scalar(
+            &server,
+            &format!("SELECT COUNT(*) FROM tokens WHERE collection_id = {id} AND status = 'revoked'")
+        )
+        .await,
+        1_002
+    );
+    assert_eq!(scalar(&server, logged).await - entries_before, 1_002, "an entry each");
+    assert_eq!(
+        scalar(
+            &server,
+            "SELECT COUNT(*) FROM audit_log WHERE action = 'token.revoked' AND reason = '大批量下架'"
+        )
+        .await,
+        1_002,
+        "an audit row each"
+    );
+    let told = |who: &'static str| {
+        let server = &server;
+        async move {
+            let sql =
+                format!("SELECT COUNT(*) FROM outbox WHERE recipient = '{who}' AND text_body LIKE '%大批量下架%'");
+            let count = scalar(server, &sql).await;
+            let sql = format!("SELECT subject FROM outbox WHERE recipient = '{who}' AND text_body LIKE '%大批量下架%'");
+            (count, query::<String>(server, &sql).await)
+        }
+    };
+    let (mails, subject) = told("collector90@example.com").await;
+    assert_eq!(mails, 1, "one mail for a holder whose tokens span the pages");
+    assert!(
+        subject.contains("#1, #2") && subject.contains("#600, #602") && subject.contains("#1001, #1002"),
+        "{subject}"
+    );
+    let (mails, subject) = told("collector91@example.com").await;
+    assert_eq!(mails, 1);
+    assert!(subject.contains("#601") && !subject.contains("#600"), "{subject}");
 }
 
 async fn allowlists_decide_who_claims(db: Db) {

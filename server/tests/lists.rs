@@ -1,6 +1,6 @@
 //! Long lists read a page at a time and exports streamed: the issuer API's claims with a
-//! cursor, the claims and audit CSV files, a collector's collection, the reviewers' audit log
-//! and the explore page, each continuing exactly where the page before stopped, and refusing a
+//! cursor, the claims and audit CSV files, a collector's collection, the reviewers' audit log,
+//! the explore page and the console's attestations, each continuing exactly where the page before stopped, and refusing a
 //! cursor or a page size it did not hand out.
 
 use migrations::MigratorTrait;
@@ -329,3 +329,57 @@ async fn explore_pages_open_ones_first(db: Db) {
 }
 
 on_both_databases!(explore_pages_open_ones_first);
+
+/// The console lists the issuer's attestations fifty at a time, newest first, and links to the
+/// older ones, which continue exactly after the last one shown.
+async fn console_attestations_page_newest_first(db: Db) {
+    let server = Server::start(db).await;
+    let (issuer, key, founder, _) = approved_issuer_with_key(&server).await;
+    let http = reqwest::Client::new();
+    let mut digests = Vec::new();
+    for n in 0..51 {
+        let digest = keepsake::crypto::sha3_hex(format!("合同 {n}").as_bytes());
+        let response = http
+            .post(server.url("/api/v1/attestations?wait=false"))
+            .bearer_auth(&key)
+            .json(&serde_json::json!({ "sha3_256": digest, "label": format!("合同 {n}") }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::ACCEPTED);
+        digests.push(digest);
+    }
+    let shown = |html: &str| -> Vec<String> {
+        html.match_indices("/verify?sha3_256=")
+            .map(|(at, found)| html[at + found.len()..][..64].to_owned())
+            .collect()
+    };
+    let console = format!("/console/{issuer}");
+    let (status, first) = founder.get_text(&console).await;
+    assert_eq!(status, StatusCode::OK);
+    let newest: Vec<String> = digests.iter().rev().take(50).cloned().collect();
+    assert_eq!(shown(&first), newest, "the newest fifty, newest first");
+    let older = first
+        .split("data-older-attestations")
+        .next()
+        .and_then(|before| before.rsplit("href=\"").next())
+        .map(|href| href[..href.find('"').unwrap()].replace("&#38;", "&"))
+        .expect("a link to older attestations");
+    let (status, second) = founder.get_text(&older).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(shown(&second), vec![digests[0].clone()], "the rest");
+    assert!(
+        !second.contains("data-older-attestations"),
+        "the last page links nowhere further"
+    );
+    assert!(
+        second.contains(&format!("href=\"{console}#attestations\"")),
+        "and back to the newest"
+    );
+
+    let (status, refused) = founder.get_text(&format!("{console}?attestations_before=x")).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(refused.contains("href=\"/"), "the refusal offers a way on: {refused}");
+}
+
+on_both_databases!(console_attestations_page_newest_first);

@@ -97,14 +97,18 @@ pub async fn of_digest(conn: &impl ConnectionTrait, digest: &Hash) -> StoreResul
         .collect())
 }
 
-/// An issuer's most recent attestations, newest first.
+/// An issuer's attestations, newest first, older than attestation `before` if given.
 pub async fn of_issuer(
     conn: &impl ConnectionTrait,
     issuer: IssuerId,
+    before: Option<i64>,
     limit: u64,
 ) -> StoreResult<Vec<(AttestationRow, Option<EntryRow>)>> {
-    let rows = attestations::Entity::find()
-        .filter(attestations::Column::IssuerId.eq(issuer.0))
+    let mut query = attestations::Entity::find().filter(attestations::Column::IssuerId.eq(issuer.0));
+    if let Some(before) = before {
+        query = query.filter(attestations::Column::Id.lt(before));
+    }
+    let rows = query
         .order_by_desc(attestations::Column::Id)
         .limit(limit)
         .all(conn)

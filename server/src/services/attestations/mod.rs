@@ -15,6 +15,7 @@ use crate::crypto::sha3_256;
 use crate::domain::attestation::AttestationLabel;
 use crate::domain::ids::IssuerId;
 use crate::domain::issuer::Issuer;
+use crate::domain::page::{Page, PageSize};
 use crate::ledger::entry::{Entry, EntryBody};
 use crate::ledger::merkle::Hash;
 use crate::ledger::receipt::Receipt;
@@ -149,6 +150,7 @@ pub async fn of_digest(
 /// An attestation in the issuer's console.
 #[derive(Debug, Clone)]
 pub struct IssuerAttestation {
+    pub id: i64,
     pub digest: Hash,
     pub label: String,
     pub created_at: DateTime<Utc>,
@@ -156,12 +158,19 @@ pub struct IssuerAttestation {
     pub index: Option<i64>,
 }
 
-/// The issuer's most recent attestations, newest first.
-pub async fn of_issuer(services: &Services, issuer: IssuerId, limit: u64) -> ServiceResult<Vec<IssuerAttestation>> {
-    let rows = store::attestations::of_issuer(&services.db, issuer, limit).await?;
-    rows.into_iter()
+/// A page of the issuer's attestations, newest first, older than attestation `before` if given.
+pub async fn of_issuer(
+    services: &Services,
+    issuer: IssuerId,
+    before: Option<i64>,
+    size: PageSize,
+) -> ServiceResult<Page<IssuerAttestation, i64>> {
+    let rows = store::attestations::of_issuer(&services.db, issuer, before, size.fetch()).await?;
+    let rows = rows
+        .into_iter()
         .map(|(a, entry)| {
             Ok(IssuerAttestation {
+                id: a.id,
                 digest: a.digest.as_slice().try_into().map_err(|_| {
                     ServiceError::internal(anyhow::anyhow!("stored digest of attestation {} is not 32 bytes", a.id))
                 })?,
@@ -170,5 +179,6 @@ pub async fn of_issuer(services: &Services, issuer: IssuerId, limit: u64) -> Ser
                 index: entry.map(|e| e.idx),
             })
         })
-        .collect()
+        .collect::<ServiceResult<Vec<_>>>()?;
+    Ok(Page::from_rows(rows, size, |a| a.id))
 }

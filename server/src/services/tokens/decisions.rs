@@ -72,7 +72,12 @@ impl Decision {
     }
 }
 
+/// Tokens a whole-collection decision reads and changes at a time, and holders it writes to at
+/// a time: the decision stays one transaction, its memory bounded whatever the edition.
+const CHUNK: usize = 1_000;
+
 /// One reviewer's decision on some tokens of one collection.
+#[derive(Clone, Copy)]
 struct Change<'a> {
     decision: Decision,
     /// The status every token moves to: the same whatever it was before.
@@ -109,9 +114,11 @@ pub async fn decide(
     };
     let txn = store::begin(&services.db).await?;
     store::tokens::lock_collection(&txn, collection.id).await?;
-    if !apply(services, &txn, &collection, &[&token], change).await? {
+    if !record(&txn, &[&token], change).await? {
         return Err(ServiceError::ReviewConflict);
     }
+    let held = BTreeMap::from([(token.holder, vec![(token.id, token.serial)])]);
+    tell_holders(services, &txn, &collection, &held, change).await?;
     store::commit(txn).await?;
     services.mail_queued();
     services.entries_queued();
@@ -136,48 +143,63 @@ pub async fn decide_collection(
         return Err(ServiceError::BadInput);
     }
     let txn = store::begin(&services.db).await?;
+    // The collection lock keeps every claim and single-token decision out until commit.
     store::tokens::lock_collection(&txn, collection.id).await?;
-    // A whole-collection decision is one atomic change, so it reads every token once, under
-    // the lock; it is a reviewer's rare act, not a page.
-    let tokens = store::tokens::of_collection(&txn, collection.id, None, None).await?;
-    let mut next = None;
-    let mut decided = Vec::new();
-    for token in &tokens {
-        if let Ok(status) = decision.next(&token.status, reason) {
-            next.get_or_insert(status);
-            decided.push(token);
+    // One atomic change, read and written a page of tokens at a time; each holder's changed
+    // tokens (id and serial) are kept to tell them once, at the end.
+    let mut held: BTreeMap<UserId, Vec<(TokenId, u32)>> = BTreeMap::new();
+    let mut next: Option<TokenStatus> = None;
+    let mut decided = 0;
+    let mut after = None;
+    loop {
+        let page = store::tokens::of_collection(&txn, collection.id, after, Some(CHUNK as u64)).await?;
+        let Some(last) = page.last() else { break };
+        after = Some(last.serial);
+        let changing: Vec<&Token> = page
+            .iter()
+            .filter(|token| decision.next(&token.status, reason).is_ok())
+            .collect();
+        let Some(first) = changing.first() else { continue };
+        if next.is_none() {
+            next = Some(decision.next(&first.status, reason)?);
         }
-    }
-    if let Some(next) = &next {
+        let Some(status) = &next else { continue };
         let change = Change {
             decision,
-            next,
+            next: status,
             reason: reason.trim(),
             reviewer,
             now,
         };
-        // The collection lock keeps every claim and single-token decision out until commit.
-        if !apply(services, &txn, &collection, &decided, change).await? {
+        if !record(&txn, &changing, change).await? {
             return Err(ServiceError::ReviewConflict);
         }
+        for token in &changing {
+            held.entry(token.holder).or_default().push((token.id, token.serial));
+        }
+        decided += changing.len();
+    }
+    if let Some(status) = &next {
+        let change = Change {
+            decision,
+            next: status,
+            reason: reason.trim(),
+            reviewer,
+            now,
+        };
+        tell_holders(services, &txn, &collection, &held, change).await?;
     }
     store::commit(txn).await?;
     services.mail_queued();
     services.entries_queued();
-    tracing::info!(collection = %collection.id, changed = decided.len(), ?decision, "collection tokens decided");
-    Ok(decided.len())
+    tracing::info!(collection = %collection.id, changed = decided, ?decision, "collection tokens decided");
+    Ok(decided)
 }
 
-/// The one place a token's status changes: the statuses themselves, a ledger entry and an audit
-/// row per token and a mail per holder, in `txn`, with a handful of statements however many
-/// tokens there are. False if any token changed since it was read.
-async fn apply(
-    services: &Services,
-    txn: &Transaction,
-    collection: &Collection,
-    tokens: &[&Token],
-    change: Change<'_>,
-) -> ServiceResult<bool> {
+/// The one place a token's status changes: the statuses themselves, and a ledger entry and an
+/// audit row per token, in `txn`, with a handful of statements however many tokens there are.
+/// False if any token changed since it was read.
+async fn record(txn: &Transaction, tokens: &[&Token], change: Change<'_>) -> ServiceResult<bool> {
     let Change {
         decision,
         next,
@@ -202,32 +224,42 @@ async fn apply(
     }
     log::queue_entries(txn, entries, now).await?;
     store::audit::append_many(txn, audit, now).await?;
-    // One mail per holder, naming each of their tokens that changed.
-    let mut by_holder: BTreeMap<UserId, Vec<&Token>> = BTreeMap::new();
-    for token in tokens {
-        by_holder.entry(token.holder).or_default().push(token);
-    }
-    let holder_ids: Vec<UserId> = by_holder.keys().copied().collect();
-    let holders = store::users::find_many(txn, &holder_ids).await?;
-    let mut mails = Vec::with_capacity(by_holder.len());
-    for (holder, held) in &by_holder {
-        let holder = holders.get(holder).ok_or(ServiceError::NotFound)?;
-        let serials: Vec<String> = held.iter().map(|t| format!("#{}", t.serial)).collect();
-        let link = match held.as_slice() {
-            [only] => paths::token(only.id),
-            _ => paths::MY_COLLECTION.to_owned(),
-        };
-        let mail = Mail::TokenStatus {
-            link: &services.absolute_url(&link),
-            collection: &format!("{} {}", collection.terms.title, serials.join(", ")),
-            status: decision.notice(),
-            reason,
-        };
-        mails.push(
-            mail.render(&holder.email, holder.locale, &services.operator_name)
-                .map_err(ServiceError::internal)?,
-        );
-    }
-    store::outbox::enqueue_many(txn, mails, now).await?;
     Ok(true)
+}
+
+/// One mail per holder, naming each of their tokens (id and serial) that changed, queued in
+/// `txn` a thousand holders at a time.
+async fn tell_holders(
+    services: &Services,
+    txn: &Transaction,
+    collection: &Collection,
+    held: &BTreeMap<UserId, Vec<(TokenId, u32)>>,
+    change: Change<'_>,
+) -> ServiceResult<()> {
+    let holders: Vec<(&UserId, &Vec<(TokenId, u32)>)> = held.iter().collect();
+    for chunk in holders.chunks(CHUNK) {
+        let ids: Vec<UserId> = chunk.iter().map(|(id, _)| **id).collect();
+        let accounts = store::users::find_many(txn, &ids).await?;
+        let mut mails = Vec::with_capacity(chunk.len());
+        for (holder, tokens) in chunk {
+            let holder = accounts.get(holder).ok_or(ServiceError::NotFound)?;
+            let serials: Vec<String> = tokens.iter().map(|(_, serial)| format!("#{serial}")).collect();
+            let link = match tokens.as_slice() {
+                [(only, _)] => paths::token(*only),
+                _ => paths::MY_COLLECTION.to_owned(),
+            };
+            let mail = Mail::TokenStatus {
+                link: &services.absolute_url(&link),
+                collection: &format!("{} {}", collection.terms.title, serials.join(", ")),
+                status: change.decision.notice(),
+                reason: change.reason,
+            };
+            mails.push(
+                mail.render(&holder.email, holder.locale, &services.operator_name)
+                    .map_err(ServiceError::internal)?,
+            );
+        }
+        store::outbox::enqueue_many(txn, mails, change.now).await?;
+    }
+    Ok(())
 }

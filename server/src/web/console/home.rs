@@ -30,8 +30,8 @@ use crate::web::pages::application::{self, ApplyTemplate, Checked, fields_of};
 use crate::web::render::{confirmed, render, render_with};
 use crate::web::views::{DocumentView, document_views};
 
-/// How many recent attestations the console lists.
-const CONSOLE_ATTESTATIONS: u64 = 50;
+/// Attestations per page of the console.
+const CONSOLE_ATTESTATIONS: PageSize = PageSize::fixed(50);
 /// Collections per page of the console.
 const CONSOLE_COLLECTIONS: PageSize = PageSize::fixed(50);
 
@@ -98,17 +98,31 @@ struct ConsoleTemplate {
     invite_form: FormKey,
     key_form: FormKey,
     attestations: Vec<AttestationRow>,
+    /// The page of older attestations, when there are any.
+    older_attestations: Option<String>,
+    /// Whether the attestations shown are a later page (it then links back to the newest).
+    later_attestations: bool,
+    /// The first page of attestations.
+    newest_attestations: String,
     collections: Vec<CollectionRow>,
     /// The page of older collections, when there are any.
     older_collections: Option<String>,
 }
 
-/// The console, its collections from the newest, or older than `before`.
+/// Where the console's two lists start: after the last collection, or attestation, of the
+/// page before; from the newest when not given.
+#[derive(Debug, Clone, Copy, Default)]
+struct ConsolePlace {
+    collections: Option<CollectionId>,
+    attestations: Option<i64>,
+}
+
+/// The console, its collections and attestations from the newest, or from `place`.
 async fn console_page(
     state: &AppState,
     ctx: RequestContext,
     acting: &ActingFor,
-    before: Option<CollectionId>,
+    place: ConsolePlace,
 ) -> AppResult<ConsoleTemplate> {
     let services = &state.services;
     let issuer = acting.issuer.clone();
@@ -133,8 +147,17 @@ async fn console_page(
             revoked: k.revoked_at.is_some(),
         })
         .collect();
-    let attestations = attestations::of_issuer(services, issuer.id, CONSOLE_ATTESTATIONS)
-        .await?
+    let attestations = attestations::of_issuer(services, issuer.id, place.attestations, CONSOLE_ATTESTATIONS).await?;
+    let older_attestations = attestations.next.map(|last| {
+        format!(
+            "{}?attestations_before={}#attestations",
+            paths::console(issuer.id),
+            last.encode()
+        )
+    });
+    let newest_attestations = format!("{}#attestations", paths::console(issuer.id));
+    let attestations = attestations
+        .items
         .into_iter()
         .map(|a| AttestationRow {
             digest: crypto::hex(&a.digest),
@@ -143,7 +166,7 @@ async fn console_page(
             index: a.index,
         })
         .collect();
-    let collections = collections::issuer_list(services, issuer.id, before, CONSOLE_COLLECTIONS).await?;
+    let collections = collections::issuer_list(services, issuer.id, place.collections, CONSOLE_COLLECTIONS).await?;
     let older_collections = collections
         .next
         .map(|last| format!("{}?before={}", paths::console(issuer.id), last.encode()));
@@ -172,6 +195,9 @@ async fn console_page(
         invite_form: FormKey::fresh(),
         key_form: FormKey::fresh(),
         attestations,
+        older_attestations,
+        later_attestations: place.attestations.is_some(),
+        newest_attestations,
     })
 }
 
@@ -186,6 +212,9 @@ pub struct ConsoleQuery {
     /// The `older` link's cursor: the last collection of the page before.
     #[serde(default)]
     before: String,
+    /// The older attestations link's cursor: the last attestation of the page before.
+    #[serde(default)]
+    attestations_before: String,
 }
 
 pub async fn console(
@@ -194,8 +223,11 @@ pub async fn console(
     acting: ActingFor,
     Query(query): Query<ConsoleQuery>,
 ) -> AppResult<Html<String>> {
-    let before = page::after::<CollectionId>(Some(query.before.trim()))?;
-    let mut page = console_page(&state, ctx, &acting, before).await?;
+    let place = ConsolePlace {
+        collections: page::after::<CollectionId>(Some(query.before.trim()))?,
+        attestations: page::after::<i64>(Some(query.attestations_before.trim()))?,
+    };
+    let mut page = console_page(&state, ctx, &acting, place).await?;
     if acting.is_admin
         && let Some((NewApiKey { key }, until, _)) =
             form_result::kept(&state.services, &page.ctx, &query.result).await?
@@ -226,7 +258,7 @@ pub async fn invite(
         return Ok(earlier);
     }
     let Ok(email) = Email::parse(&form.email) else {
-        let mut page = console_page(&state, ctx, &acting, None).await?;
+        let mut page = console_page(&state, ctx, &acting, ConsolePlace::default()).await?;
         page.notice = Some("form.email_malformed");
         return render_with(StatusCode::UNPROCESSABLE_ENTITY, page);
     };
@@ -258,7 +290,7 @@ pub async fn create_key(
     Form(form): Form<KeyForm>,
 ) -> AppResult<Response> {
     if !acting.issuer.status.is_active() {
-        let mut page = console_page(&state, ctx, &acting, None).await?;
+        let mut page = console_page(&state, ctx, &acting, ConsolePlace::default()).await?;
         page.notice = Some("console.inactive");
         return render_with(StatusCode::CONFLICT, page);
     }
@@ -267,7 +299,7 @@ pub async fn create_key(
         return Ok(earlier);
     }
     let Some(label) = api_keys::label(&form.label) else {
-        let mut page = console_page(&state, ctx, &acting, None).await?;
+        let mut page = console_page(&state, ctx, &acting, ConsolePlace::default()).await?;
         page.notice = Some("form.hidden_characters");
         return render_with(StatusCode::UNPROCESSABLE_ENTITY, page);
     };

@@ -20,7 +20,6 @@ use crate::domain::collection::{
     Artwork, ClaimMode, Collection, CollectionStatus, CollectionTerms, PublicFilter, PublicKey,
 };
 use crate::domain::ids::{CollectionId, IssuerId, UserId};
-use crate::domain::page::TimeKey;
 use crate::domain::review_queue::QueueView;
 use crate::domain::screening::Screened;
 
@@ -268,14 +267,10 @@ async fn public_part(
         .filter(Expr::col(collections::Column::IssuerId).in_subquery(active_issuers))
         .filter(if open { claimable } else { claimable.not() });
     if let Some(key) = after {
-        let last = TimeKey {
-            at: key.published_at,
-            id: key.id.0,
-        };
         query = query.filter(keyset::before(
             collections::Column::PublishedAt,
             collections::Column::Id,
-            last,
+            key.published,
         ));
     }
     if let Some(issuer) = filter.issuer {

@@ -71,37 +71,30 @@ pub struct PublicFilter {
 }
 
 /// A place in the public list, which shows the collections open for claims first and then
-/// the others, each part newest published first: the part, the publication time and the id.
+/// the others, each part newest published first: the part, and the publication time and id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PublicKey {
     pub open: bool,
-    pub published_at: DateTime<Utc>,
-    pub id: CollectionId,
+    pub published: TimeKey,
 }
 
 impl Cursor for PublicKey {
     fn parse(text: &str) -> Result<Self, PageError> {
-        let (part, rest) = text.split_once('_').ok_or(PageError::Cursor)?;
+        let (part, published) = text.split_once('_').ok_or(PageError::Cursor)?;
         let open = match part {
             "open" => true,
             "more" => false,
             _ => return Err(PageError::Cursor),
         };
-        let TimeKey { at, id } = TimeKey::parse(rest)?;
         Ok(PublicKey {
             open,
-            published_at: at,
-            id: CollectionId(id),
+            published: TimeKey::parse(published)?,
         })
     }
 
     fn encode(&self) -> String {
         let part = if self.open { "open" } else { "more" };
-        let at = TimeKey {
-            at: self.published_at,
-            id: self.id.0,
-        };
-        format!("{part}_{}", at.encode())
+        format!("{part}_{}", self.published.encode())
     }
 }
 
@@ -173,8 +166,10 @@ mod tests {
         for open in [true, false] {
             let key = PublicKey {
                 open,
-                published_at: DateTime::from_timestamp_nanos(1_765_000_000_123_456_789),
-                id: CollectionId(42),
+                published: TimeKey {
+                    at: DateTime::from_timestamp_nanos(1_765_000_000_123_456_789),
+                    id: 42,
+                },
             };
             assert_eq!(PublicKey::parse(&key.encode()), Ok(key));
         }

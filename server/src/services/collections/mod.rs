@@ -17,7 +17,7 @@ use crate::domain::audit::{AuditAction, AuditDetails, AuditSubject};
 use crate::domain::collection::{Collection, CollectionStatus, CollectionTerms, PublicFilter, PublicKey};
 use crate::domain::ids::{CollectionId, IssuerId, UserId};
 use crate::domain::issuer::Issuer;
-use crate::domain::page::{Page, PageSize};
+use crate::domain::page::{Page, PageSize, TimeKey};
 use crate::ledger::entry::EntryBody;
 use crate::mail::{CollectionNotice, Mail};
 use crate::paths;
@@ -291,8 +291,10 @@ pub async fn public(
     let rows = store::collections::public(&services.db, filter, now, after, size.fetch()).await?;
     let page = Page::from_rows(rows, size, |(open, collection)| PublicKey {
         open: *open,
-        published_at: collection.published_at.unwrap_or_default(),
-        id: collection.id,
+        published: TimeKey {
+            at: collection.published_at.unwrap_or_default(),
+            id: collection.id.0,
+        },
     });
     let issuer_ids: Vec<IssuerId> = page.items.iter().map(|(_, c)| c.issuer).collect();
     let names = store::issuers::legal_names(&services.db, &issuer_ids).await?;

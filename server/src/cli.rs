@@ -1,6 +1,6 @@
 //! The command line: `keepsake [serve]`, `keepsake migrate`, `keepsake demo`,
-//! `keepsake create-admin`, `keepsake ledger audit`, `keepsake ledger rotate-key` and
-//! `keepsake verify`.
+//! `keepsake create-admin`, `keepsake ledger audit`, `keepsake ledger rotate-key`,
+//! `keepsake verify` and `keepsake witness`.
 
 use std::io::{BufRead, IsTerminal};
 use std::path::{Path, PathBuf};
@@ -17,10 +17,11 @@ use crate::config::{Config, LogFormat};
 use crate::crypto;
 use crate::domain::account::{Email, NewPassword};
 use crate::domain::role::Role;
+use crate::ledger::cosignature::WitnessKey;
 use crate::ledger::receipt::{self, Receipt, Trust};
 use crate::services::accounts;
 use crate::services::ledger::audit::{self as ledger_audit, OutsideCheckpoint};
-use crate::{server, services};
+use crate::{server, services, witness};
 
 /// Keepsake: a compliant digital-collectibles issuance platform.
 ///
@@ -60,6 +61,31 @@ enum Command {
     /// Ledger maintenance.
     #[command(subcommand)]
     Ledger(LedgerCommand),
+    /// Run a witness (C2SP tlog-witness) for one or more logs: it cosigns a checkpoint only
+    /// after checking that it extends the last one it cosigned for that log, so a log cannot
+    /// show two histories. Needs no database or configuration of the platform; its state is
+    /// one SQLite file. Prints its verifier key, which logs list in `ledger.witnesses`.
+    Witness {
+        /// Address and port to listen on (port 0 picks a free one).
+        #[arg(long, default_value = "127.0.0.1:8091")]
+        listen: std::net::SocketAddr,
+        /// The witness's name in its cosignatures, by convention a host name you control.
+        #[arg(long)]
+        name: String,
+        /// The witness's Ed25519 seed, created at the first start; back it up with the state.
+        #[arg(long, default_value = "witness.key")]
+        key_file: PathBuf,
+        /// SQLite file holding the latest checkpoint cosigned for each log.
+        #[arg(long, default_value = "witness.db")]
+        state: PathBuf,
+        /// A log to witness: its verifier key (`name+id+key`, from /api/v1/ledger/key) or a file
+        /// of keys, one per line; may be given many times.
+        #[arg(long = "log", value_name = "KEY")]
+        logs: Vec<String>,
+        /// Print the witness's verifier key (creating the key file if needed) and exit.
+        #[arg(long)]
+        print_key: bool,
+    },
     /// Check a receipt fully offline: the entry hashes to its leaf, the inclusion proof leads
     /// to the checkpoint's root, and the checkpoint is signed by the verifier key. Needs no
     /// database, configuration or network. Exits 0 when everything checks, 1 with the reason
@@ -79,6 +105,13 @@ enum Command {
         /// A file whose SHA3-256 must be the hash the entry attests.
         #[arg(long)]
         file: Option<PathBuf>,
+        /// A witness's verifier key (`name+id+key`, or a file of keys one per line) whose
+        /// cosignature of the checkpoint counts; may be given many times.
+        #[arg(long = "witness", value_name = "KEY")]
+        witnesses: Vec<String>,
+        /// How many of the witnesses given must have cosigned the checkpoint (default: all).
+        #[arg(long, requires = "witnesses")]
+        quorum: Option<usize>,
     },
 }
 
@@ -140,14 +173,47 @@ pub fn run() -> ExitCode {
                 audit_ledger(&config, keys, &checkpoints).await
             }
             Command::Ledger(LedgerCommand::RotateKey) => rotate_key(&config).await,
+            Command::Witness {
+                listen,
+                name,
+                key_file,
+                state,
+                logs,
+                print_key,
+            } => {
+                let options = witness::WitnessOptions {
+                    listen,
+                    name,
+                    key_file,
+                    state_file: state,
+                    logs: keys_from(&logs)?,
+                };
+                if print_key {
+                    println!("{}", witness::load_signer(&options)?.verifier_key());
+                    Ok(())
+                } else {
+                    witness::run(options).await
+                }
+            }
             Command::Verify {
                 receipt,
                 checkpoint,
                 keys,
                 file,
-            } => verify_receipt(&receipt, checkpoint.as_deref(), &keys, file.as_deref())
-                .map(|report| print!("{report}"))
-                .context("receipt NOT verified"),
+                witnesses,
+                quorum,
+            } => {
+                let given = Given {
+                    checkpoint: checkpoint.as_deref(),
+                    keys: &keys,
+                    file: file.as_deref(),
+                    witnesses: &witnesses,
+                    quorum,
+                };
+                verify_receipt(&receipt, given)
+                    .map(|report| print!("{report}"))
+                    .context("receipt NOT verified")
+            }
         }
     });
     match result {
@@ -271,20 +337,13 @@ fn read_text(path: &Path, what: &str) -> anyhow::Result<String> {
     std::fs::read_to_string(path).with_context(|| format!("cannot read the {what} {}", path.display()))
 }
 
-/// Checks a receipt offline and describes what was checked.
-fn verify_receipt(
-    receipt: &Path,
-    checkpoint: Option<&Path>,
-    keys: &[String],
-    file: Option<&Path>,
-) -> anyhow::Result<String> {
-    let receipt = Receipt::parse(&read_text(receipt, "receipt")?)?;
-    let checkpoint = checkpoint.map(|path| read_text(path, "checkpoint")).transpose()?;
-    let mut trusted = Vec::new();
-    for key in keys {
+/// Keys given on the command line, each as it is or as a file of keys, one per line.
+fn keys_from(given: &[String]) -> anyhow::Result<Vec<String>> {
+    let mut keys = Vec::new();
+    for key in given {
         if Path::new(key).is_file() {
-            let listed = read_text(Path::new(key), "verifier key")?;
-            trusted.extend(
+            let listed = read_text(Path::new(key), "key file")?;
+            keys.extend(
                 listed
                     .lines()
                     .map(str::trim)
@@ -292,12 +351,41 @@ fn verify_receipt(
                     .map(str::to_owned),
             );
         } else {
-            trusted.push(key.trim().to_owned());
+            keys.push(key.trim().to_owned());
         }
+    }
+    Ok(keys)
+}
+
+/// What `keepsake verify` was given beside the receipt.
+struct Given<'a> {
+    checkpoint: Option<&'a Path>,
+    keys: &'a [String],
+    file: Option<&'a Path>,
+    witnesses: &'a [String],
+    quorum: Option<usize>,
+}
+
+/// Checks a receipt offline and describes what was checked.
+fn verify_receipt(receipt: &Path, given: Given<'_>) -> anyhow::Result<String> {
+    let receipt = Receipt::parse(&read_text(receipt, "receipt")?)?;
+    let checkpoint = given.checkpoint.map(|path| read_text(path, "checkpoint")).transpose()?;
+    let trusted = keys_from(given.keys)?;
+    let witnesses = keys_from(given.witnesses)?
+        .iter()
+        .map(|key| {
+            WitnessKey::parse(key).map_err(|_| anyhow::anyhow!("--witness {key} is not a witness's verifier key"))
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let quorum = given.quorum.unwrap_or(witnesses.len());
+    if quorum > witnesses.len() {
+        bail!("--quorum {quorum} is more than the {} witnesses given", witnesses.len());
     }
     let verified = receipt.verify(Trust {
         keys: &trusted,
         checkpoint: checkpoint.as_deref(),
+        witnesses: &witnesses,
+        quorum,
     })?;
     let mut report = String::from("Receipt verified.\n");
     let recorded = chrono::DateTime::from_timestamp_millis(verified.entry.timestamp_ms as i64)
@@ -311,7 +399,7 @@ fn verify_receipt(
     for (name, value) in receipt::field_pairs(&verified.entry.body) {
         report += &format!("  {name:<11} {value}\n");
     }
-    if let Some(path) = file {
+    if let Some(path) = given.file {
         let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
         let digest: [u8; 32] = Sha3_256::digest(&bytes).into();
         match verified.entry.body.attested_digest() {
@@ -335,6 +423,12 @@ fn verify_receipt(
         verified.checkpoint.origin,
         verified.checkpoint.size,
     );
+    for (witness, at) in &verified.witnessed_by {
+        report += &format!(
+            "  witness     {witness} cosigned it at {}\n",
+            at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+        );
+    }
     if verified.holder_proven {
         report += "  holder      the certificate's opening opens the entry's holder commitment\n";
     }

@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use url::Url;
 
 use crate::domain::filings::{BlockchainFilingNumber, IcpFilingNumber};
+use crate::ledger::cosignature::WitnessKey;
 
 /// A value that must not be printed: `Debug` shows `[redacted]`.
 #[derive(Clone, PartialEq, Eq)]
@@ -75,6 +76,8 @@ settings! {
     LEDGER_BATCH_SIZE = "ledger.batch_size", "KEEPSAKE_LEDGER_BATCH_SIZE", "4096", "Most entries the sequencer appends per checkpoint.";
     LEDGER_INTERVAL_MS = "ledger.interval_ms", "KEEPSAKE_LEDGER_INTERVAL_MS", "250", "How often the sequencer looks for queued entries, in milliseconds.";
     LEDGER_TILE_CACHE_MB = "ledger.tile_cache_mb", "KEEPSAKE_LEDGER_TILE_CACHE_MB", "64", "Memory for ledger tiles served lately, in MiB (tiles never change, so they are kept until room is needed); 0 reads every tile from the blob store.";
+    LEDGER_WITNESSES = "ledger.witnesses", "KEEPSAKE_LEDGER_WITNESSES", "", "Witnesses (C2SP tlog-witness, e.g. `keepsake witness`) that must cosign a checkpoint before it is published: `<URL> <verifier key>` for each, separated by commas (unset: checkpoints are published as the log signs them).";
+    LEDGER_WITNESS_QUORUM = "ledger.witness_quorum", "KEEPSAKE_LEDGER_WITNESS_QUORUM", "<all of them>", "How many of `ledger.witnesses` must cosign a checkpoint before it is published.";
     KYC_VERIFIER = "kyc.verifier", "KEEPSAKE_KYC_VERIFIER", "manual", "Identity verification: manual (reviewer queue) or http (an identity-verification provider).";
     KYC_PROVIDER_URL = "kyc.provider_url", "KEEPSAKE_KYC_PROVIDER_URL", "", "Base URL of the identity-verification provider (with kyc.verifier = http).";
     KYC_PROVIDER_KEY = "kyc.provider_key", "KEEPSAKE_KYC_PROVIDER_KEY", "", "Shared secret for the provider: bearer token for requests, HMAC key of its callbacks.";
@@ -107,7 +110,7 @@ pub enum LogFormat {
     Json,
 }
 
-/// The ledger's name and sequencing pace.
+/// The ledger's name, sequencing pace and witnesses.
 #[derive(Debug, Clone)]
 pub struct LedgerConfig {
     pub origin: String,
@@ -115,6 +118,29 @@ pub struct LedgerConfig {
     pub batch_size: u64,
     pub interval: std::time::Duration,
     pub tile_cache_bytes: usize,
+    pub witnesses: Witnesses,
+}
+
+/// The witnesses that check the log before its checkpoints are published.
+#[derive(Debug, Clone, Default)]
+pub struct Witnesses {
+    pub list: Vec<WitnessPeer>,
+    /// How many of them must cosign a checkpoint; 0 when there are none.
+    pub quorum: usize,
+}
+
+impl Witnesses {
+    /// Whether checkpoints wait for witnesses before they are published.
+    pub fn required(&self) -> bool {
+        self.quorum > 0
+    }
+}
+
+/// One witness: where it listens (its `add-checkpoint` is under this URL) and its key.
+#[derive(Debug, Clone)]
+pub struct WitnessPeer {
+    pub url: Url,
+    pub key: WitnessKey,
 }
 
 /// Who verifies identities.
@@ -357,6 +383,7 @@ impl Config {
             interval: std::time::Duration::from_millis(number(LEDGER_INTERVAL_MS, 10, 60_000)?),
             tile_cache_bytes: usize::try_from(number(LEDGER_TILE_CACHE_MB, 0, 65_536)? << 20)
                 .map_err(|_| invalid(LEDGER_TILE_CACHE_MB, "more memory than this machine can address"))?,
+            witnesses: witnesses(get(LEDGER_WITNESSES), get(LEDGER_WITNESS_QUORUM))?,
         };
 
         Ok(Config {
@@ -375,6 +402,43 @@ impl Config {
             ledger,
         })
     }
+}
+
+/// `ledger.witnesses` and `ledger.witness_quorum`.
+fn witnesses(list: Option<&str>, quorum: Option<&str>) -> Result<Witnesses, ConfigError> {
+    let list = list
+        .unwrap_or_default()
+        .split([',', '\n'])
+        .map(str::trim)
+        .filter(|item| !item.is_empty())
+        .map(|item| {
+            let bad = |why: &str| invalid(LEDGER_WITNESSES, format!("`{item}`: {why}"));
+            let (url, key) = item
+                .split_once(char::is_whitespace)
+                .ok_or_else(|| bad("write the witness's URL, a space and its verifier key"))?;
+            let url = Url::parse(url.trim()).map_err(|e| bad(&e.to_string()))?;
+            if !matches!(url.scheme(), "http" | "https") {
+                return Err(bad("the URL must be http:// or https://"));
+            }
+            let key =
+                WitnessKey::parse(key).map_err(|_| bad("the key is not a witness's verifier key (name+id+key)"))?;
+            Ok(WitnessPeer { url, key })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let quorum = match quorum {
+        None => list.len(),
+        Some(raw) => raw
+            .parse::<usize>()
+            .ok()
+            .filter(|n| (1..=list.len()).contains(n))
+            .ok_or_else(|| {
+                invalid(
+                    LEDGER_WITNESS_QUORUM,
+                    format!("`{raw}` is not a number from 1 to the {} witnesses listed", list.len()),
+                )
+            })?,
+    };
+    Ok(Witnesses { list, quorum })
 }
 
 fn parse_bool(setting: Setting, value: Option<&str>) -> Result<bool, ConfigError> {
@@ -483,6 +547,37 @@ mod tests {
             failing_setting(&[(S3_ENDPOINT, "http://s3"), (S3_BUCKET, "Bad_Bucket")]),
             S3_BUCKET
         );
+        assert_eq!(
+            failing_setting(&[(LEDGER_WITNESSES, "http://w.example w+00000000+AAAA")]),
+            LEDGER_WITNESSES
+        );
+        assert_eq!(failing_setting(&[(LEDGER_WITNESS_QUORUM, "1")]), LEDGER_WITNESS_QUORUM);
+    }
+
+    #[test]
+    fn witnesses_are_listed_with_a_quorum() {
+        let dir = tempfile::tempdir().unwrap();
+        let keys: Vec<String> = ["a", "b"]
+            .iter()
+            .map(|name| {
+                crate::ledger::cosignature::WitnessSigner::load(&dir.path().join(name), format!("{name}.example"))
+                    .unwrap()
+                    .verifier_key()
+            })
+            .collect();
+        let listed = format!("http://a.example:8091 {},\n https://b.example/w/ {}", keys[0], keys[1]);
+        let config = load(&[(LEDGER_WITNESSES, &listed)]).unwrap();
+        let witnesses = &config.ledger.witnesses;
+        assert_eq!(witnesses.quorum, 2, "all of them unless told");
+        assert_eq!(witnesses.list[1].key.name(), "b.example");
+        assert_eq!(witnesses.list[1].url.as_str(), "https://b.example/w/");
+        let config = load(&[(LEDGER_WITNESSES, &listed), (LEDGER_WITNESS_QUORUM, "1")]).unwrap();
+        assert_eq!(config.ledger.witnesses.quorum, 1);
+        assert_eq!(
+            failing_setting(&[(LEDGER_WITNESSES, &listed), (LEDGER_WITNESS_QUORUM, "3")]),
+            LEDGER_WITNESS_QUORUM
+        );
+        assert!(!load(&[]).unwrap().ledger.witnesses.required());
     }
 
     #[test]

@@ -31,3 +31,4 @@ pub mod services;
 pub mod state;
 pub mod store;
 pub mod web;
+pub mod witness;

@@ -107,7 +107,7 @@ pub async fn start(config: Config, shutdown: CancellationToken) -> anyhow::Resul
     Ok(Started { bound, stopped })
 }
 
-async fn shutdown_signal() {
+pub(crate) async fn shutdown_signal() {
     let ctrl_c = async {
         tokio::signal::ctrl_c().await.ok();
     };

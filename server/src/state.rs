@@ -90,6 +90,7 @@ impl AppState {
             minter: Minter::default(),
             attestation_intake: AttestationIntake::default(),
             tiles: TileCache::new(config.ledger.tile_cache_bytes),
+            witnesses: config.ledger.witnesses.clone(),
         };
         Ok(Self(Arc::new(App {
             config,

@@ -248,6 +248,7 @@ async fn a_stranger_verifies_an_attested_file(db: Db) {
     let trust = keepsake::ledger::receipt::Trust {
         keys: &keys,
         checkpoint: None,
+        ..keepsake::ledger::receipt::Trust::default()
     };
     assert_eq!(public_receipt.verify(trust).unwrap().index, index);
     let unknown: Value = get_json(
@@ -928,6 +929,7 @@ async fn a_burst_of_attestations_is_answered_from_its_batches(db: Db) {
             .verify(Trust {
                 keys: &keys,
                 checkpoint: None,
+                ..Trust::default()
             })
             .unwrap_or_else(|e| panic!("{e}: {text}"));
         assert_eq!(receipt.entry.fields["sha3_256"], digest.as_str());

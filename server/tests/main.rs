@@ -25,3 +25,4 @@ mod pages;
 mod proxy;
 mod query_plans;
 mod store_schema;
+mod witnesses;

@@ -30,7 +30,8 @@ pub async fn run(state: AppState, shutdown: CancellationToken) {
                     Some(size) => size,
                     None => tile_publisher::published_size(&state.services.blobs).await?,
                 };
-                tile_publisher::publish(&state.services.db, &state.services.blobs, from).await
+                let witnessed_only = state.services.witnesses.required();
+                tile_publisher::publish(&state.services.db, &state.services.blobs, from, witnessed_only).await
             })
         };
         let failures = match run.await {

@@ -1,11 +1,12 @@
 //! Background workers that run beside the web server: mail delivery, ledger sequencing, the
-//! ledger's tiles and housekeeping.
+//! ledger's tiles and its witnesses, and housekeeping.
 //!
 //! Each worker stops when the shutdown token is cancelled, after finishing the item it is on.
 
 pub mod housekeeping;
 pub mod ledger_sequencer;
 pub mod ledger_tiles;
+pub mod ledger_witnesses;
 pub mod mail_outbox;
 pub mod supervised;
 
@@ -20,6 +21,9 @@ pub fn spawn_all(state: AppState, shutdown: CancellationToken) -> JoinSet<()> {
     set.spawn(mail_outbox::run(state.clone(), shutdown.clone()));
     set.spawn(ledger_sequencer::run(state.clone(), shutdown.clone()));
     set.spawn(ledger_tiles::run(state.clone(), shutdown.clone()));
+    if state.services.witnesses.required() {
+        set.spawn(ledger_witnesses::run(state.clone(), shutdown.clone()));
+    }
     set.spawn(housekeeping::run(state, shutdown));
     set
 }

@@ -11,7 +11,8 @@
 //! tlog-cosignature/v1 (key id algorithm byte 0x04, blob `key id || u64 time || signature` over
 //! `cosignature/v1\ntime <seconds>\n<body>`), so anyone can see when the log signed it and how
 //! stale a copy is. Verifiers that only know the log's note key skip that line, as the format
-//! says they must; witnesses' cosignatures will be further lines of the same kind.
+//! says they must; witnesses' cosignatures ([`super::cosignature`]) are further lines of the
+//! same kind.
 
 use aws_lc_rs::digest::{SHA256, digest};
 use aws_lc_rs::signature::{ED25519, UnparsedPublicKey};
@@ -19,19 +20,12 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use chrono::{DateTime, Utc};
 
+use super::cosignature::{self, cosignature_key_id};
 use super::merkle::Hash;
 use crate::crypto::hex;
 
 /// The signature algorithm byte of Ed25519 in C2SP signed notes.
 pub(super) const ED25519_ALGORITHM: u8 = 0x01;
-
-/// The key id algorithm byte of an Ed25519 tlog-cosignature/v1 (a timestamped signature).
-pub(super) const COSIGNATURE_ALGORITHM: u8 = 0x04;
-
-/// The message a tlog-cosignature/v1 signs: a header, the time, and the note body.
-pub(super) fn cosigned_message(seconds: u64, body: &str) -> String {
-    format!("cosignature/v1\ntime {seconds}\n{body}")
-}
 
 pub(super) fn key_id(name: &str, public_key: &[u8]) -> [u8; 4] {
     key_id_of(name, ED25519_ALGORITHM, public_key)
@@ -78,50 +72,38 @@ pub enum NoteError {
     NotSigned,
 }
 
-/// Checks a signed checkpoint against a published verifier key, offline.
-pub fn verify(note: &str, verifier_key: &str) -> Result<VerifiedCheckpoint, NoteError> {
+/// The name and public key of a log's verifier key, `<name>+<hex key id>+<base64(0x01 ||
+/// Ed25519 public key)>`, whose key id must match.
+pub fn parse_verifier_key(verifier_key: &str) -> Result<(&str, [u8; 32]), NoteError> {
     let mut parts = verifier_key.splitn(3, '+');
     let (Some(name), Some(id_hex), Some(key_b64)) = (parts.next(), parts.next(), parts.next()) else {
         return Err(NoteError::BadKey);
     };
     let material = STANDARD.decode(key_b64).map_err(|_| NoteError::BadKey)?;
     let (&algorithm, public_key) = material.split_first().ok_or(NoteError::BadKey)?;
-    if algorithm != ED25519_ALGORITHM || public_key.len() != 32 {
+    let public_key: [u8; 32] = public_key.try_into().map_err(|_| NoteError::BadKey)?;
+    if algorithm != ED25519_ALGORITHM || name.is_empty() || hex(&key_id(name, &public_key)) != id_hex {
         return Err(NoteError::BadKey);
     }
+    Ok((name, public_key))
+}
+
+/// Checks a signed checkpoint against a published verifier key, offline.
+pub fn verify(note: &str, verifier_key: &str) -> Result<VerifiedCheckpoint, NoteError> {
+    let (name, public_key) = parse_verifier_key(verifier_key)?;
+    let public_key = &public_key[..];
     let expected_id = key_id(name, public_key);
-    if hex(&expected_id) != id_hex {
-        return Err(NoteError::BadKey);
-    }
-    let (body, signatures) = note.split_once("\n\n").ok_or(NoteError::Malformed)?;
-    let body = format!("{body}\n");
+    let (body, lines) = signature_lines(note)?;
     let verifier = UnparsedPublicKey::new(&ED25519, public_key);
-    // As the C2SP format has it, every line after the blank one is a signature line (`— name
-    // base64`, the blob a key id and a signature) and the note ends with a newline; anything
-    // else makes the note malformed, whatever the other lines say.
-    let signatures = signatures.strip_suffix('\n').ok_or(NoteError::Malformed)?;
+    let stamp_id = cosignature_key_id(name, public_key);
     let mut signed = false;
     let mut signed_at = None;
-    let stamp_id = key_id_of(name, COSIGNATURE_ALGORITHM, public_key);
-    for line in signatures.split('\n') {
-        let (signer, blob) = line
-            .strip_prefix("\u{2014} ")
-            .and_then(|rest| rest.split_once(' '))
-            .ok_or(NoteError::Malformed)?;
-        let blob = STANDARD.decode(blob).map_err(|_| NoteError::Malformed)?;
-        if signer.is_empty() || blob.len() < 4 {
-            return Err(NoteError::Malformed);
-        }
-        signed |= signer == name
-            && blob.len() == 4 + 64
-            && blob[..4] == expected_id
-            && verifier.verify(body.as_bytes(), &blob[4..]).is_ok();
-        if signer == name && blob.len() == 4 + 8 + 64 && blob[..4] == stamp_id {
-            let seconds = u64::from_be_bytes(blob[4..12].try_into().expect("eight bytes"));
-            let message = cosigned_message(seconds, &body);
-            if verifier.verify(message.as_bytes(), &blob[12..]).is_ok() {
-                signed_at = i64::try_from(seconds).ok().and_then(|s| DateTime::from_timestamp(s, 0));
-            }
+    for line in lines.iter().filter(|line| line.name == name) {
+        signed |= line.blob.len() == 4 + 64
+            && line.blob[..4] == expected_id
+            && verifier.verify(body.as_bytes(), &line.blob[4..]).is_ok();
+        if let Some(time) = cosignature::check(&stamp_id, public_key, &body, &line.blob) {
+            signed_at = Some(time);
         }
     }
     if !signed {
@@ -141,6 +123,38 @@ pub fn verify(note: &str, verifier_key: &str) -> Result<VerifiedCheckpoint, Note
         root,
         signed_at,
     })
+}
+
+/// One signature line of a note: the key name, the decoded blob and the line as written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct SignatureLine<'a> {
+    pub name: &'a str,
+    pub blob: Vec<u8>,
+    pub text: &'a str,
+}
+
+/// Splits a signed note into its body (with its final newline) and its signature lines. As the
+/// C2SP format has it, every line after the blank one is a signature line (`— name base64`, the
+/// blob a key id and a signature) and the note ends with a newline; anything else makes the
+/// note malformed, whatever the other lines say.
+pub(super) fn signature_lines(note: &str) -> Result<(String, Vec<SignatureLine<'_>>), NoteError> {
+    let (body, signatures) = note.split_once("\n\n").ok_or(NoteError::Malformed)?;
+    let signatures = signatures.strip_suffix('\n').ok_or(NoteError::Malformed)?;
+    let lines = signatures
+        .split('\n')
+        .map(|text| {
+            let (name, blob) = text
+                .strip_prefix("\u{2014} ")
+                .and_then(|rest| rest.split_once(' '))
+                .ok_or(NoteError::Malformed)?;
+            let blob = STANDARD.decode(blob).map_err(|_| NoteError::Malformed)?;
+            if name.is_empty() || blob.len() < 4 {
+                return Err(NoteError::Malformed);
+            }
+            Ok(SignatureLine { name, blob, text })
+        })
+        .collect::<Result<_, _>>()?;
+    Ok((format!("{body}\n"), lines))
 }
 
 /// Checks a signed checkpoint against several verifier keys (a log's current and retired

@@ -3,7 +3,9 @@
 //! touches the database: the sequencer, the audit and the publishing of tiles, which do, are in
 //! [`crate::services::ledger`].
 
+pub mod add_checkpoint;
 pub mod checkpoint;
+pub mod cosignature;
 pub mod entry;
 pub mod merkle;
 pub mod receipt;

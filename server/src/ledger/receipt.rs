@@ -1,14 +1,17 @@
 //! Receipts: an entry with its inclusion proof, the signed checkpoint the proof leads to and
 //! the key that signed it. A receipt is checked fully offline: the entry bytes must hash to
 //! the leaf, the proof must lead from the leaf to the checkpoint's root, and the checkpoint
-//! must carry a valid signature by the verifier key the checker trusts.
+//! must carry a valid signature by the verifier key the checker trusts and, if the checker
+//! names witnesses, the cosignatures of as many of them as it requires.
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::checkpoint::{self, NoteError};
+use super::cosignature::WitnessKey;
 use super::entry::{DecodeError, Entry, EntryBody};
 use super::merkle::{Hash, Side, TreeHash, walk_inclusion};
 use crate::crypto::{hex, parse_digest_hex};
@@ -198,6 +201,10 @@ pub struct Trust<'a> {
     pub keys: &'a [String],
     /// A checkpoint obtained independently, used instead of the receipt's.
     pub checkpoint: Option<&'a str>,
+    /// Witnesses whose cosignatures count, and how many of them must have cosigned the
+    /// checkpoint (0: none needed).
+    pub witnesses: &'a [WitnessKey],
+    pub quorum: usize,
 }
 
 /// One step of the proof path: the sibling, the side it joins on and the hash it gave.
@@ -220,6 +227,8 @@ pub struct VerifiedReceipt {
     pub key_pinned: bool,
     /// A certificate's holder proof opened the entry's holder commitment.
     pub holder_proven: bool,
+    /// The trusted witnesses that cosigned the checkpoint, by name, with when they did.
+    pub witnessed_by: Vec<(String, DateTime<Utc>)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -244,6 +253,11 @@ pub enum ReceiptError {
     ProofInvalid,
     #[error("the certificate's holder proof does not open the entry's holder commitment")]
     HolderMismatch,
+    #[error(
+        "the checkpoint is cosigned by {cosigned} of the witnesses given, {quorum} needed: fetch the receipt again once \
+         the witnesses have cosigned a checkpoint that covers the entry"
+    )]
+    NotWitnessed { cosigned: usize, quorum: usize },
 }
 
 impl Receipt {
@@ -275,6 +289,21 @@ impl Receipt {
         } else {
             checkpoint::verify_any(note, trust.keys)?
         };
+        let witnessed_by: Vec<(String, DateTime<Utc>)> = trust
+            .witnesses
+            .iter()
+            .filter_map(|witness| {
+                witness
+                    .cosignature_in(note)
+                    .map(|(_, at)| (witness.name().to_owned(), at))
+            })
+            .collect();
+        if witnessed_by.len() < trust.quorum {
+            return Err(ReceiptError::NotWitnessed {
+                cosigned: witnessed_by.len(),
+                quorum: trust.quorum,
+            });
+        }
         if checkpoint.size != self.inclusion_proof.size {
             return Err(ReceiptError::SizeMismatch {
                 proof: self.inclusion_proof.size,
@@ -319,6 +348,7 @@ impl Receipt {
             checkpoint,
             key_pinned: !trust.keys.is_empty(),
             holder_proven: self.holder.is_some(),
+            witnessed_by,
         })
     }
 }

@@ -9,7 +9,8 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use chrono::{DateTime, Utc};
 
-use super::checkpoint::{COSIGNATURE_ALGORITHM, body, cosigned_message, key_id, key_id_of, verifier_key};
+use super::checkpoint::{body, key_id, verifier_key};
+use super::cosignature::cosignature_line;
 use super::merkle::Hash;
 use super::signed_record::SignedRecord;
 use crate::crypto::Key;
@@ -78,16 +79,10 @@ impl CheckpointSigner {
         let signature = self.key.sign(body.as_bytes());
         let mut blob = self.key_id.to_vec();
         blob.extend_from_slice(signature.as_ref());
-        let seconds = u64::try_from(now.timestamp()).unwrap_or(0);
-        let timestamp = self.key.sign(cosigned_message(seconds, &body).as_bytes());
-        let public_key = self.key.public_key().as_ref();
-        let mut stamped = key_id_of(&self.origin, COSIGNATURE_ALGORITHM, public_key).to_vec();
-        stamped.extend_from_slice(&seconds.to_be_bytes());
-        stamped.extend_from_slice(timestamp.as_ref());
         format!(
-            "{body}\n\u{2014} {origin} {}\n\u{2014} {origin} {}\n",
+            "{body}\n\u{2014} {origin} {}\n{}",
             STANDARD.encode(blob),
-            STANDARD.encode(stamped),
+            cosignature_line(&self.origin, &self.key, &body, now),
             origin = self.origin
         )
     }

@@ -35,6 +35,7 @@ pub use self::error::{ClaimHint, ServiceError, ServiceResult};
 use self::ledger::sequencer::Sequenced;
 use self::ledger::tiles::TileCache;
 use crate::blobs::SharedBlobStore;
+use crate::config::Witnesses;
 use crate::crypto::SealingKey;
 use crate::domain::account::Email;
 use crate::domain::audit::{AuditAction, AuditEntry, AuditSubject};
@@ -74,6 +75,8 @@ pub struct Services {
     pub attestation_intake: AttestationIntake,
     /// Ledger tiles served lately.
     pub tiles: TileCache,
+    /// The witnesses that cosign checkpoints before they are published.
+    pub witnesses: Witnesses,
 }
 
 /// Who asks a service for something, as the audit log records it: the signed-in person and

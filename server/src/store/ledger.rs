@@ -46,6 +46,8 @@ pub struct CheckpointRow {
     pub root_hash: Vec<u8>,
     pub note: String,
     pub created_at: DateTime<Utc>,
+    /// Enough witnesses cosigned it: see [`witness_checkpoint`].
+    pub witnessed: bool,
 }
 
 impl From<ledger_checkpoints::Model> for CheckpointRow {
@@ -55,6 +57,7 @@ impl From<ledger_checkpoints::Model> for CheckpointRow {
             root_hash: m.root_hash,
             note: m.note,
             created_at: m.created_at,
+            witnessed: m.witnessed,
         }
     }
 }
@@ -381,6 +384,7 @@ pub async fn write_batch(conn: &impl ConnectionTrait, batch: SequencedBatch, now
         root_hash: Set(batch.root.to_vec()),
         note: Set(batch.checkpoint),
         created_at: Set(now),
+        witnessed: Set(false),
     }
     .insert(conn)
     .await?;
@@ -456,6 +460,39 @@ pub async fn cosign_checkpoint(conn: &impl ConnectionTrait, size: u64, note: &st
         .exec(conn)
         .await?;
     Ok(())
+}
+
+/// The latest checkpoint enough witnesses cosigned.
+pub async fn latest_witnessed(conn: &impl ConnectionTrait) -> StoreResult<Option<CheckpointRow>> {
+    Ok(ledger_checkpoints::Entity::find()
+        .filter(ledger_checkpoints::Column::Witnessed.eq(true))
+        .order_by_desc(ledger_checkpoints::Column::TreeSize)
+        .one(conn)
+        .await?
+        .map(CheckpointRow::from))
+}
+
+/// Replaces the note of the checkpoint for `size` with `note` (the same checkpoint with more
+/// witnesses' cosignatures) if it still reads `expected`, so that two servers adding
+/// cosignatures at once never lose one; returns whether it did.
+pub async fn witness_checkpoint(
+    conn: &impl ConnectionTrait,
+    size: u64,
+    expected: &str,
+    note: &str,
+    witnessed: bool,
+) -> StoreResult<bool> {
+    let updated = ledger_checkpoints::Entity::update_many()
+        .col_expr(ledger_checkpoints::Column::Note, sea_orm::sea_query::Expr::value(note))
+        .col_expr(
+            ledger_checkpoints::Column::Witnessed,
+            sea_orm::sea_query::Expr::value(witnessed),
+        )
+        .filter(ledger_checkpoints::Column::TreeSize.eq(i64::try_from(size).unwrap_or(i64::MAX)))
+        .filter(ledger_checkpoints::Column::Note.eq(expected))
+        .exec(conn)
+        .await?;
+    Ok(updated.rows_affected == 1)
 }
 
 /// At most `limit` checkpoints for trees larger than `size`, smallest first.

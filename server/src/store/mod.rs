@@ -27,6 +27,7 @@ pub mod sessions;
 pub mod tokens;
 pub mod transfer_attempts;
 pub mod users;
+pub mod witness;
 
 use std::str::FromStr;
 use std::sync::Arc;

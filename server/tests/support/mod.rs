@@ -17,6 +17,7 @@ pub mod collections;
 pub mod fake_provider;
 pub mod kyb;
 pub mod seed;
+pub mod witness;
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;

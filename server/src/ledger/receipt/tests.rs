@@ -52,6 +52,7 @@ fn a_receipt_verifies_step_by_step() {
         .verify(Trust {
             keys: &keys,
             checkpoint: None,
+            ..Trust::default()
         })
         .unwrap();
     assert!(verified.key_pinned);
@@ -113,6 +114,7 @@ fn every_kind_of_tampering_is_named() {
     let trust = Trust {
         keys: &pinned,
         checkpoint: None,
+        ..Trust::default()
     };
     assert_eq!(
         receipt.verify(trust).unwrap_err(),
@@ -121,6 +123,7 @@ fn every_kind_of_tampering_is_named() {
     let foreign_checkpoint = Trust {
         keys: &[],
         checkpoint: Some(&other.checkpoint),
+        ..Trust::default()
     };
     assert_eq!(
         receipt.verify(foreign_checkpoint).unwrap_err(),

@@ -84,7 +84,9 @@ pub async fn attest(
             in_store |= batch.last_queued >= queued;
         }
         if in_store && let Some(row) = log::entry_from_queue(services, queued).await? {
-            let checkpoint = log::latest_checkpoint(services).await?.ok_or(ServiceError::NotFound)?;
+            let checkpoint = log::receipt_checkpoint(services, row.idx as u64)
+                .await?
+                .ok_or(ServiceError::NotFound)?;
             let receipt = log::receipt(services, &row, &checkpoint).await?;
             return Ok(Attested::Receipt(Box::new(receipt)));
         }

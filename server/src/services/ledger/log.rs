@@ -83,18 +83,30 @@ pub async fn indices_of(services: &Services, queued: &[i64]) -> ServiceResult<Ha
     Ok(store::ledger::indices_from_queue(&services.db, queued).await?)
 }
 
-/// A receipt for the entry at `index` against the latest checkpoint; `None` while the entry
+/// The checkpoint a receipt for the entry at `index` is made against: the latest one the
+/// witnesses cosigned when the log has witnesses and one of theirs covers it, otherwise the
+/// latest signed (a receipt for an entry the witnesses have not seen yet is unwitnessed, and
+/// fetching it again later gives the witnessed one); `None` while no checkpoint covers it.
+pub async fn receipt_checkpoint(services: &Services, index: u64) -> ServiceResult<Option<CheckpointRow>> {
+    let covers = |checkpoint: &CheckpointRow| checkpoint.tree_size as u64 > index;
+    if services.witnesses.required()
+        && let Some(witnessed) = store::ledger::latest_witnessed(&services.db).await?
+        && covers(&witnessed)
+    {
+        return Ok(Some(witnessed));
+    }
+    Ok(latest_checkpoint(services).await?.filter(covers))
+}
+
+/// A receipt for the entry at `index` against [`receipt_checkpoint`]; `None` while the entry
 /// does not exist or no checkpoint covers it yet.
 pub async fn receipt_at(services: &Services, index: u64) -> ServiceResult<Option<Receipt>> {
     let (Some(row), Some(checkpoint)) = (
         store::ledger::entry(&services.db, index).await?,
-        latest_checkpoint(services).await?,
+        receipt_checkpoint(services, index).await?,
     ) else {
         return Ok(None);
     };
-    if (checkpoint.tree_size as u64) <= index {
-        return Ok(None);
-    }
     Ok(Some(receipt(services, &row, &checkpoint).await?))
 }
 

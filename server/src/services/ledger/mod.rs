@@ -10,6 +10,7 @@ pub mod rotation;
 pub mod sequencer;
 pub mod tile_publisher;
 pub mod tiles;
+pub mod witnessing;
 
 use anyhow::Context;
 

@@ -2,7 +2,7 @@
 //! `/ledger/checkpoint` read them without touching the database.
 //!
 //! A run publishes the latest checkpoint signed after the published one (or the last of the
-//! next [`CHECKPOINTS_PER_RUN`], in a long catch-up): the full tiles and entry bundles the tree
+//! next [`CHECKPOINTS_PER_RUN`], in a long catch-up; with witnesses, the latest they cosigned): the full tiles and entry bundles the tree
 //! completed since, and its partial tiles, then replaces the checkpoint object last. Partial
 //! tiles exist only for published sizes, as C2SP tlog-tiles allows (clients fall back to the
 //! full tile); every tree the log signed can still be read from the tiles of a later one. The
@@ -48,11 +48,13 @@ pub async fn published_size(blobs: &SharedBlobStore) -> Result<u64, PublishError
 }
 
 /// Publishes the latest checkpoint signed after the tree of `published` (at most
-/// [`CHECKPOINTS_PER_RUN`] on); returns the size now published and whether more are waiting.
+/// [`CHECKPOINTS_PER_RUN`] on), or with `witnessed_only` the latest the witnesses cosigned;
+/// returns the size now published and whether more are waiting.
 pub async fn publish(
     db: &store::Database,
     blobs: &SharedBlobStore,
     published: u64,
+    witnessed_only: bool,
 ) -> Result<(u64, bool), PublishError> {
     let state = store::ledger::state(db).await?;
     if state.hash != TreeHash::Sha256 {
@@ -61,7 +63,12 @@ pub async fn publish(
     }
     // The closed v1 log's checkpoints sign another tree; v2's first one covers its entries.
     let after = published.max(state.closed_v1_size.unwrap_or(0));
-    let checkpoints = store::ledger::checkpoints_after(db, after, CHECKPOINTS_PER_RUN).await?;
+    let checkpoints = if witnessed_only {
+        let witnessed = store::ledger::latest_witnessed(db).await?;
+        witnessed.into_iter().filter(|c| c.tree_size as u64 > after).collect()
+    } else {
+        store::ledger::checkpoints_after(db, after, CHECKPOINTS_PER_RUN).await?
+    };
     let Some(latest) = checkpoints.last() else {
         return Ok((published, false));
     };

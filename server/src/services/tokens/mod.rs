@@ -111,10 +111,9 @@ pub async fn certificate(services: &Services, holder: UserId, id: TokenId) -> Se
     let row = log::entry_from_queue(services, token.ledger_queue_id)
         .await?
         .ok_or(ServiceError::CertificatePending)?;
-    let checkpoint = log::latest_checkpoint(services).await?.ok_or(ServiceError::NotFound)?;
-    if (checkpoint.tree_size as u64) <= row.idx as u64 {
-        return Err(ServiceError::CertificatePending);
-    }
+    let checkpoint = log::receipt_checkpoint(services, row.idx as u64)
+        .await?
+        .ok_or(ServiceError::CertificatePending)?;
     let mut certificate = log::receipt(services, &row, &checkpoint).await?;
     let opening = services.vault.holder_opening(&token.holder_index, &token.salt);
     let minted_with_opening = matches!(

@@ -1,4 +1,5 @@
-//! `ledger_checkpoints`: every signed checkpoint, by tree size.
+//! `ledger_checkpoints`: every signed checkpoint, by tree size, with the cosignatures of the
+//! witnesses that checked it.
 
 use sea_orm::entity::prelude::*;
 
@@ -10,6 +11,8 @@ pub struct Model {
     pub root_hash: Vec<u8>,
     pub note: String,
     pub created_at: DateTimeUtc,
+    /// Enough witnesses cosigned it (their lines are in `note`).
+    pub witnessed: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -167,13 +167,18 @@ fn failure_key(err: &ReceiptError) -> &'static str {
         ReceiptError::SizeMismatch { .. } => "proof.failed_size",
         ReceiptError::ProofInvalid => "proof.failed_path",
         ReceiptError::HolderMismatch => "proof.failed_holder",
+        ReceiptError::NotWitnessed { .. } => "proof.failed_witnesses",
     }
 }
 
 /// Checks a receipt against this operator's keys (the current one and those it retired), the
 /// way a stranger would.
 fn check(keys: &[String], receipt: &Receipt) -> Result<(ProofView, EntryBody), ReceiptError> {
-    let verified = receipt.verify(Trust { keys, checkpoint: None })?;
+    let verified = receipt.verify(Trust {
+        keys,
+        checkpoint: None,
+        ..Trust::default()
+    })?;
     Ok((ProofView::new(&verified, &receipt.checkpoint), verified.entry.body))
 }
 

@@ -1,6 +1,6 @@
 //! The command line: `keepsake [serve]`, `keepsake migrate`, `keepsake demo`,
 //! `keepsake create-admin`, `keepsake ledger audit`, `keepsake ledger rotate-key`,
-//! `keepsake verify` and `keepsake witness`.
+//! `keepsake verify`, `keepsake witness` and `keepsake monitor`.
 
 use std::io::{BufRead, IsTerminal};
 use std::path::{Path, PathBuf};
@@ -21,7 +21,7 @@ use crate::ledger::cosignature::WitnessKey;
 use crate::ledger::receipt::{self, Receipt, Trust};
 use crate::services::accounts;
 use crate::services::ledger::audit::{self as ledger_audit, OutsideCheckpoint};
-use crate::{server, services, witness};
+use crate::{monitor, server, services, witness};
 
 /// Keepsake: a compliant digital-collectibles issuance platform.
 ///
@@ -61,6 +61,34 @@ enum Command {
     /// Ledger maintenance.
     #[command(subcommand)]
     Ledger(LedgerCommand),
+    /// Follow a log through its C2SP tiles, as a regulator or partner would: check every
+    /// published checkpoint's signature and cosignatures and that it extends the last one seen
+    /// (kept in the state file), rebuild the tree from the entries, and check the platform's
+    /// rules from the entries alone. Exits 0 while all is well, 3 with a report naming what
+    /// the log broke (rolled back, forked, tampered with, a rule), 1 when it cannot check.
+    Monitor {
+        /// The log's tile prefix: `<public URL>/ledger`.
+        url: String,
+        /// The log's verifier key (`name+id+key`, from /api/v1/ledger/keys, or a file of keys
+        /// one per line); may be given many times.
+        #[arg(long = "key", value_name = "KEY", required = true)]
+        keys: Vec<String>,
+        /// A witness's verifier key whose cosignature counts; may be given many times.
+        #[arg(long = "witness", value_name = "KEY")]
+        witnesses: Vec<String>,
+        /// How many of the witnesses given must have cosigned each checkpoint (default: all).
+        #[arg(long, requires = "witnesses")]
+        quorum: Option<usize>,
+        /// Where the monitor keeps what it saw between runs.
+        #[arg(long, default_value = "keepsake-monitor.json")]
+        state: PathBuf,
+        /// Check once and exit, for cron.
+        #[arg(long)]
+        once: bool,
+        /// Seconds between checks when following.
+        #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
+        every: u64,
+    },
     /// Run a witness (C2SP tlog-witness) for one or more logs: it cosigns a checkpoint only
     /// after checking that it extends the last one it cosigned for that log, so a log cannot
     /// show two histories. Needs no database or configuration of the platform; its state is
@@ -173,6 +201,31 @@ pub fn run() -> ExitCode {
                 audit_ledger(&config, keys, &checkpoints).await
             }
             Command::Ledger(LedgerCommand::RotateKey) => rotate_key(&config).await,
+            Command::Monitor {
+                url,
+                keys,
+                witnesses,
+                quorum,
+                state,
+                once,
+                every,
+            } => {
+                let witnesses = witness_keys(&witnesses)?;
+                let quorum = quorum_of(quorum, witnesses.len())?;
+                let keys = keys_from(&keys)?;
+                for key in &keys {
+                    crate::ledger::checkpoint::parse_verifier_key(key)
+                        .map_err(|_| anyhow::anyhow!("--key {key} is not a log's verifier key (name+id+key)"))?;
+                }
+                let options = monitor::MonitorOptions {
+                    url,
+                    keys,
+                    witnesses,
+                    quorum,
+                    state_file: state,
+                };
+                follow_log(&options, once, std::time::Duration::from_secs(every)).await
+            }
             Command::Witness {
                 listen,
                 name,
@@ -218,6 +271,10 @@ pub fn run() -> ExitCode {
     });
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        Err(err) if err.downcast_ref::<monitor::Broken>().is_some() => {
+            eprintln!("keepsake monitor: {err:#}");
+            ExitCode::from(3)
+        }
         Err(err) => {
             eprintln!("keepsake: {err:#}");
             ExitCode::FAILURE
@@ -364,6 +421,47 @@ struct Given<'a> {
     file: Option<&'a Path>,
     witnesses: &'a [String],
     quorum: Option<usize>,
+}
+
+/// `--witness` keys, each a key or a file of keys.
+fn witness_keys(given: &[String]) -> anyhow::Result<Vec<WitnessKey>> {
+    keys_from(given)?
+        .iter()
+        .map(|key| {
+            WitnessKey::parse(key).map_err(|_| anyhow::anyhow!("--witness {key} is not a witness's verifier key"))
+        })
+        .collect()
+}
+
+/// `--quorum`, all the witnesses given unless told.
+fn quorum_of(quorum: Option<usize>, witnesses: usize) -> anyhow::Result<usize> {
+    let quorum = quorum.unwrap_or(witnesses);
+    if quorum > witnesses {
+        bail!("--quorum {quorum} is more than the {witnesses} witnesses given");
+    }
+    Ok(quorum)
+}
+
+/// Checks the log once, or every `every` until it breaks something or the process is stopped;
+/// a log that cannot be reached is tried again at the next check.
+async fn follow_log(options: &monitor::MonitorOptions, once: bool, every: std::time::Duration) -> anyhow::Result<()> {
+    let http = reqwest::Client::new();
+    loop {
+        match monitor::check(&http, options).await {
+            Ok(checked) => println!("{checked}"),
+            Err(monitor::MonitorError::Broken(broken)) => return Err(broken.into()),
+            Err(err @ monitor::MonitorError::State(_)) => return Err(err.into()),
+            Err(err) if once => return Err(err.into()),
+            Err(err) => eprintln!("keepsake monitor: {err}; trying again in {} s", every.as_secs()),
+        }
+        if once {
+            return Ok(());
+        }
+        tokio::select! {
+            () = tokio::time::sleep(every) => {}
+            () = server::shutdown_signal() => return Ok(()),
+        }
+    }
 }
 
 /// Checks a receipt offline and describes what was checked.

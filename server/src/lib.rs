@@ -25,6 +25,7 @@ pub mod jobs;
 pub mod kyc;
 pub mod ledger;
 pub mod mail;
+pub mod monitor;
 pub mod paths;
 pub mod server;
 pub mod services;

@@ -963,7 +963,7 @@ async fn acknowledged_claims_survive_a_killed_server(db: Db) {
 /// A reviewer freezes, then revokes, every token of a collection at once: each token gets its
 /// ledger entry and audit row, every holder one mail naming their tokens, and verification
 /// reports the status. The revoke takes tokens in both states: frozen ones and one claimed
-/// after the freeze.
+/// after the freeze; it closes the collection for good and records its revocation.
 async fn reviewers_freeze_and_revoke_a_whole_collection(db: Db) {
     let server = Server::start(db).await;
     let (issuer, _, founder, reviewer) = approved_issuer_with_key(&server).await;
@@ -1071,6 +1071,28 @@ async fn reviewers_freeze_and_revoke_a_whole_collection(db: Db) {
     })
     .await;
     assert_eq!(revoked.len(), 5, "a second revoke of revoked tokens writes nothing");
+    let ended = entries_where(&server, 1, |e| {
+        e["type"] == "collection_revoked" && e["fields"]["collection_id"] == id
+    })
+    .await;
+    assert_eq!(ended.len(), 1, "the collection's revocation is on the ledger once");
+    assert!(
+        ended[0]["index"].as_u64() > revoked.iter().map(|e| e["index"].as_u64()).max().flatten(),
+        "after its tokens'"
+    );
+    assert_eq!(
+        scalar(
+            &server,
+            &format!("SELECT COUNT(*) FROM collections WHERE id = {id} AND status = 'closed'")
+        )
+        .await,
+        1,
+        "a revoked collection is closed for good"
+    );
+    let csrf = people[2].csrf(&page).await;
+    let (status, _) = claim(&people[2], &csrf, id, "whole-collection-after-revoke").await;
+    assert_ne!(status, StatusCode::SEE_OTHER, "no claim after the revocation");
+    assert_eq!(statuses("revoked").await, 5, "nothing minted after it");
     let revoked_from = |before: &'static str| {
         let server = &server;
         async move {

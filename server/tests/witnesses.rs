@@ -11,6 +11,7 @@ use reqwest::StatusCode;
 use serde_json::Value;
 
 use crate::ledger::{attested, get_text_of};
+use crate::monitor::monitor;
 use crate::support::kyb::approved_issuer_with_key;
 use crate::support::witness::Witness;
 use crate::support::{Db, Options, Server, stranger_verifies};
@@ -114,6 +115,22 @@ async fn two_witnesses_cosign_and_one_down_only_delays(db: Db) {
     assert!(ok, "{said}");
     assert!(
         said.contains("witness     witness-one.example cosigned it") && said.contains("witness-two.example"),
+        "{said}"
+    );
+    let watch = tempfile::tempdir().unwrap();
+    let state = watch.path().join("monitor.json");
+    let witnessed = ["--witness", &first.key, "--witness", &second.key];
+    let (code, said) = monitor(&server, &log_key, &state, &witnessed).await;
+    assert_eq!(code, Some(0), "{said}");
+    assert!(
+        said.contains("cosigned by witness-one.example, witness-two.example"),
+        "{said}"
+    );
+    let stranger = Witness::start("witness-three.example", &log_key).await;
+    let (code, said) = monitor(&server, &log_key, &state, &["--witness", &stranger.key]).await;
+    assert_eq!(code, Some(3), "a monitor that requires another witness: {said}");
+    assert!(
+        said.contains("cosigned by 0 of the witnesses given, 1 needed"),
         "{said}"
     );
 
@@ -229,6 +246,16 @@ async fn witnesses_refuse_a_fork_from_a_restored_backup() {
     })
     .await;
     let witnessed_size = size_of(&witnessed);
+    let watch = tempfile::tempdir().unwrap();
+    let state = watch.path().join("monitor.json");
+    let (code, said) = monitor(
+        &server,
+        &log_key,
+        &state,
+        &["--witness", &first.key, "--witness", &second.key],
+    )
+    .await;
+    assert_eq!(code, Some(0), "{said}");
 
     // Everything restored from the backup: nothing in it says a later history was signed.
     let (server, ()) = server
@@ -308,4 +335,7 @@ async fn witnesses_refuse_a_fork_from_a_restored_backup() {
     let receipt = receipt_of(&server, fork - 1).await;
     let (ok, said) = verify_with_witnesses(&receipt, &log_key, &[&first.key, &second.key], None).await;
     assert!(!ok && said.contains("cosigned by 0 of the witnesses given"), "{said}");
+    let (code, said) = monitor(&server, &log_key, &state, &[]).await;
+    assert_eq!(code, Some(3), "a monitor that saw the first history: {said}");
+    assert!(said.contains("the log was rolled back"), "{said}");
 }

@@ -68,6 +68,11 @@ pub enum EntryBody {
         collection_id: u64,
         serial: u32,
     },
+    /// A reviewer revoked the whole collection: its tokens are revoked (entries before this
+    /// one) and nothing more is ever minted in it.
+    CollectionRevoked {
+        collection_id: u64,
+    },
     /// The log continues a closed one (format v1): this entry commits to that log's final
     /// signed checkpoint, whose body is `previous_origin`, `previous_size`, `previous_root`.
     LogContinued {
@@ -120,6 +125,7 @@ impl EntryBody {
             EntryBody::TokenRevoked { .. } => 9,
             EntryBody::TokenUnfrozen { .. } => 10,
             EntryBody::LogContinued { .. } => 12,
+            EntryBody::CollectionRevoked { .. } => 13,
         }
     }
 
@@ -151,6 +157,7 @@ impl EntryBody {
             EntryBody::TokenRevoked { .. } => "token_revoked",
             EntryBody::TokenUnfrozen { .. } => "token_unfrozen",
             EntryBody::LogContinued { .. } => "log_continued",
+            EntryBody::CollectionRevoked { .. } => "collection_revoked",
         }
     }
 }
@@ -268,6 +275,7 @@ impl Entry {
                 out.extend_from_slice(&previous_size.to_be_bytes());
                 out.extend_from_slice(previous_root);
             }
+            EntryBody::CollectionRevoked { collection_id } => out.extend_from_slice(&collection_id.to_be_bytes()),
         }
         Ok(out)
     }
@@ -327,6 +335,9 @@ impl Entry {
                 previous_origin: r.text8()?,
                 previous_size: r.u64()?,
                 previous_root: r.digest()?,
+            },
+            13 => EntryBody::CollectionRevoked {
+                collection_id: r.u64()?,
             },
             other => return Err(DecodeError::Type(other)),
         };
@@ -434,6 +445,7 @@ mod tests {
                 previous_size: 1_234,
                 previous_root: [3; 32],
             },
+            EntryBody::CollectionRevoked { collection_id: 42 },
         ]
         .into_iter()
         .map(|body| Entry { timestamp_ms: at, body })
@@ -451,7 +463,7 @@ mod tests {
             assert_eq!(Entry::decode(&bytes).unwrap(), entry);
             types.insert(entry.body.type_code());
         }
-        assert_eq!(types.len(), 12, "one sample per type");
+        assert_eq!(types.len(), 13, "one sample per type");
     }
 
     #[test]

@@ -466,6 +466,22 @@ impl Frontier {
         self.size
     }
 
+    /// The perfect subtrees along the right edge, (level, root), largest first: with the size,
+    /// all a frontier is, for keeping it between runs.
+    pub fn edge(&self) -> &[(u32, Hash)] {
+        &self.edge
+    }
+
+    /// The frontier with `edge` ([`edge`](Self::edge)) for a tree of `size` leaves; `None`
+    /// if the levels are not those of that size.
+    pub fn from_edge(hash: TreeHash, size: u64, edge: Vec<(u32, Hash)>) -> Option<Self> {
+        let levels: Vec<u32> = (0..64).rev().filter(|level| size >> level & 1 == 1).collect();
+        edge.iter()
+            .map(|(level, _)| *level)
+            .eq(levels)
+            .then_some(Self { hash, size, edge })
+    }
+
     /// Appends `leaf` and adds to `completed` the nodes it completes: its leaf node, then each
     /// perfect subtree it closes. Appending never changes an existing node.
     pub fn push(&mut self, leaf: Hash, completed: &mut Vec<(NodeId, Hash)>) {

@@ -9,6 +9,7 @@ pub mod cosignature;
 pub mod entry;
 pub mod merkle;
 pub mod receipt;
+pub mod rules;
 pub mod signed_record;
 pub mod signer;
 pub mod tiles;

@@ -168,6 +168,7 @@ pub fn fields(body: &EntryBody) -> Value {
         | EntryBody::TokenUnfrozen { collection_id, serial } => {
             json!({ "collection_id": collection_id, "serial": serial })
         }
+        EntryBody::CollectionRevoked { collection_id } => json!({ "collection_id": collection_id }),
         EntryBody::LogContinued {
             previous_origin,
             previous_size,

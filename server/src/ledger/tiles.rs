@@ -227,9 +227,44 @@ pub fn entry_bundle<'a>(first: u64, entries: impl IntoIterator<Item = &'a [u8]>)
     Ok(bundle)
 }
 
+/// An entry bundle that is not `width` length-prefixed entries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the entry bundle does not hold exactly {width} length-prefixed entries")]
+pub struct BadBundle {
+    pub width: u64,
+}
+
+/// The entries of an entry bundle that must hold `width` of them, in order.
+pub fn read_entry_bundle(bundle: &[u8], width: u64) -> Result<Vec<&[u8]>, BadBundle> {
+    let bad = BadBundle { width };
+    let mut entries = Vec::new();
+    let mut rest = bundle;
+    while !rest.is_empty() {
+        let (len, after) = rest.split_first_chunk::<2>().ok_or(bad)?;
+        let len = usize::from(u16::from_be_bytes(*len));
+        let (entry, after) = after.split_at_checked(len).ok_or(bad)?;
+        entries.push(entry);
+        rest = after;
+    }
+    if entries.len() as u64 != width {
+        return Err(bad);
+    }
+    Ok(entries)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bundles_read_back_and_bad_ones_are_refused() {
+        let entries: [&[u8]; 3] = [b"one", b"", &[7; 300]];
+        let bundle = entry_bundle(0, entries).unwrap();
+        assert_eq!(read_entry_bundle(&bundle, 3).unwrap(), entries);
+        assert_eq!(read_entry_bundle(&bundle, 2), Err(BadBundle { width: 2 }));
+        assert!(read_entry_bundle(&bundle[..bundle.len() - 1], 3).is_err());
+        assert!(read_entry_bundle(&[0], 1).is_err());
+    }
 
     fn hashes(level: u8, index: u64, width: u16) -> Tile {
         Tile {

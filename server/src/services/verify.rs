@@ -61,6 +61,10 @@ pub async fn named(services: &Services, body: &EntryBody) -> ServiceResult<Named
             collection: collection(*collection_id).await?,
             token: None,
         },
+        EntryBody::CollectionRevoked { collection_id } => Named {
+            collection: collection(*collection_id).await?,
+            ..Named::default()
+        },
         EntryBody::TokenMinted {
             collection_id, serial, ..
         }

@@ -206,6 +206,7 @@ fn entry_bodies() -> Vec<EntryBody> {
             previous_size: 1,
             previous_root: [0; 32],
         },
+        EntryBody::CollectionRevoked { collection_id: 1 },
     ];
     for body in &bodies {
         // No wildcard arm: a new kind of entry stops this compiling until it is named here, and
@@ -222,7 +223,8 @@ fn entry_bodies() -> Vec<EntryBody> {
             | EntryBody::TokenFrozen { .. }
             | EntryBody::TokenRevoked { .. }
             | EntryBody::TokenUnfrozen { .. }
-            | EntryBody::LogContinued { .. } => {}
+            | EntryBody::LogContinued { .. }
+            | EntryBody::CollectionRevoked { .. } => {}
         }
     }
     bodies

@@ -1070,17 +1070,18 @@ fn decode_quoted_printable(input: &str) -> String {
 /// Runs `keepsake verify` the way a stranger would: no configuration, no database, no
 /// network, in an empty directory.
 pub async fn stranger_verifies(dir: &std::path::Path, args: &[&str]) -> std::process::Output {
+    let mut all = vec!["verify"];
+    all.extend_from_slice(args);
+    stranger_runs(dir, &all).await
+}
+
+/// Runs `keepsake <args>` the way a stranger would: none of the platform's settings, in `dir`.
+pub async fn stranger_runs(dir: &std::path::Path, args: &[&str]) -> std::process::Output {
     let mut command = tokio::process::Command::new(binary());
     for (key, _) in std::env::vars() {
         if key.starts_with("KEEPSAKE_") || key == "DATABASE_URL" {
             command.env_remove(key);
         }
     }
-    command
-        .arg("verify")
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .await
-        .unwrap()
+    command.args(args).current_dir(dir).output().await.unwrap()
 }

@@ -223,6 +223,17 @@ impl CollectionStatus {
         }
     }
 
+    /// A reviewer revokes a public collection whole: its claims end for good (a collection
+    /// already closed stays closed).
+    pub fn revoke(&self) -> Result<Self, CollectionTransitionError> {
+        match self {
+            CollectionStatus::Published | CollectionStatus::Frozen { .. } | CollectionStatus::Closed => {
+                Ok(CollectionStatus::Closed)
+            }
+            _ => Err(self.illegal("closed")),
+        }
+    }
+
     /// A reviewer stops claims on a published collection.
     pub fn freeze(&self, why: &str) -> Result<Self, CollectionTransitionError> {
         match self {

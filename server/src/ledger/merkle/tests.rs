@@ -65,6 +65,16 @@ fn build(h: TreeHash, entries: &[Vec<u8>]) -> (Vec<Hash>, NodeMap) {
         }
         assert_eq!(frontier.root(), mth(h, &leaves), "size {}", leaves.len());
         assert_eq!(Frontier::of(h, frontier.size(), &nodes), Ok(frontier.clone()));
+        let kept = Frontier::from_edge(h, frontier.size(), frontier.edge().to_vec());
+        assert_eq!(
+            kept.as_ref(),
+            Some(&frontier),
+            "a frontier kept by its edge is the same"
+        );
+        assert_eq!(
+            Frontier::from_edge(h, frontier.size() + 1, frontier.edge().to_vec()),
+            None
+        );
     }
     (leaves, nodes)
 }

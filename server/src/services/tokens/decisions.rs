@@ -1,7 +1,8 @@
 //! Reviewers freeze, unfreeze or revoke tokens: one, or every token of a collection at once.
 //! Each token that changes gets a ledger entry and an audit row, and each holder one mail
 //! naming their tokens, all in the decision's transaction, with the collection locked so that
-//! no claim slips in between; the holder never changes. Revoking is final.
+//! no claim slips in between; the holder never changes. Revoking is final, and revoking a
+//! whole collection closes it for good.
 
 use std::collections::BTreeMap;
 
@@ -189,11 +190,63 @@ pub async fn decide_collection(
         };
         tell_holders(services, &txn, &collection, &held, change).await?;
     }
+    if decision == Decision::Revoke {
+        end_revoked(&txn, reviewer, &collection, decided > 0, reason.trim(), now).await?;
+    }
     store::commit(txn).await?;
     services.mail_queued();
     services.entries_queued();
     tracing::info!(collection = %collection.id, changed = decided, ?decision, "collection tokens decided");
     Ok(decided)
+}
+
+/// A whole collection revoked: a public one is closed for good and the ledger records its
+/// revocation after its tokens', so that anyone reading the log alone can tell that nothing may
+/// be minted in it any more. A collection that never went public has no tokens and no entry.
+async fn end_revoked(
+    txn: &Transaction,
+    reviewer: &Actor,
+    collection: &Collection,
+    tokens_revoked: bool,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> ServiceResult<()> {
+    let Ok(ended) = collection.status.revoke() else {
+        return Ok(());
+    };
+    let closing = ended != collection.status;
+    if closing {
+        let moved = store::collections::transition(
+            txn,
+            collection.id,
+            collection.version,
+            &collection.status,
+            &ended,
+            None,
+            None,
+            now,
+        )
+        .await?;
+        if !moved {
+            return Err(ServiceError::ReviewConflict);
+        }
+        store::audit::append(
+            txn,
+            AuditEntry {
+                before: Some(collection.status.as_str()),
+                after: Some(ended.as_str()),
+                reason: Some(reason.to_owned()),
+                ..reviewer.audit(AuditAction::CollectionClosed, AuditSubject::Collection(collection.id))
+            },
+            now,
+        )
+        .await?;
+    }
+    if closing || tokens_revoked {
+        let collection_id = collection.id.0 as u64;
+        log::queue_entry(txn, EntryBody::CollectionRevoked { collection_id }, now).await?;
+    }
+    Ok(())
 }
 
 /// The one place a token's status changes: the statuses themselves, and a ledger entry and an

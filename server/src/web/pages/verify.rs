@@ -240,6 +240,10 @@ async fn describe(state: &AppState, ctx: &RequestContext, body: &EntryBody) -> A
                 .as_ref()
                 .map(|t| (format!("/tokens/{}", t.id), "proof.see_token")),
         },
+        EntryBody::CollectionRevoked { collection_id } => Summary {
+            text: ctx.tf("proof.summary_collection_revoked", &[("title", &title(collection_id))]),
+            link: Some((format!("/collections/{collection_id}"), "proof.see_collection")),
+        },
         EntryBody::LogContinued { previous_size, .. } => Summary {
             text: ctx.tf("proof.summary_log_continued", &[("size", &previous_size.to_string())]),
             link: None,

@@ -140,6 +140,10 @@ enum Command {
         /// How many of the witnesses given must have cosigned the checkpoint (default: all).
         #[arg(long, requires = "witnesses")]
         quorum: Option<usize>,
+        /// JSON-RPC URL of the chain the receipt's anchor is on: checks that its transaction
+        /// is there, in its block, carrying the anchored checkpoint's hash.
+        #[arg(long, value_name = "URL")]
+        rpc: Option<url::Url>,
     },
 }
 
@@ -255,6 +259,7 @@ pub fn run() -> ExitCode {
                 file,
                 witnesses,
                 quorum,
+                rpc,
             } => {
                 let given = Given {
                     checkpoint: checkpoint.as_deref(),
@@ -262,8 +267,10 @@ pub fn run() -> ExitCode {
                     file: file.as_deref(),
                     witnesses: &witnesses,
                     quorum,
+                    rpc: rpc.as_ref(),
                 };
                 verify_receipt(&receipt, given)
+                    .await
                     .map(|report| print!("{report}"))
                     .context("receipt NOT verified")
             }
@@ -421,6 +428,7 @@ struct Given<'a> {
     file: Option<&'a Path>,
     witnesses: &'a [String],
     quorum: Option<usize>,
+    rpc: Option<&'a url::Url>,
 }
 
 /// `--witness` keys, each a key or a file of keys.
@@ -465,7 +473,7 @@ async fn follow_log(options: &monitor::MonitorOptions, once: bool, every: std::t
 }
 
 /// Checks a receipt offline and describes what was checked.
-fn verify_receipt(receipt: &Path, given: Given<'_>) -> anyhow::Result<String> {
+async fn verify_receipt(receipt: &Path, given: Given<'_>) -> anyhow::Result<String> {
     let receipt = Receipt::parse(&read_text(receipt, "receipt")?)?;
     let checkpoint = given.checkpoint.map(|path| read_text(path, "checkpoint")).transpose()?;
     let trusted = keys_from(given.keys)?;
@@ -526,6 +534,25 @@ fn verify_receipt(receipt: &Path, given: Given<'_>) -> anyhow::Result<String> {
             "  witness     {witness} cosigned it at {}\n",
             at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
         );
+    }
+    match (&verified.anchor, given.rpc) {
+        (Some(anchor), Some(rpc)) => {
+            let on_chain = crate::chain::check(rpc, anchor).await?;
+            report += &format!(
+                "  anchor      the checkpoint of size {} is on chain {} in block {}, transaction {} from {}\n",
+                anchor.size, anchor.chain_id, anchor.block_number, anchor.transaction, on_chain.from
+            );
+        }
+        (Some(anchor), None) => {
+            report += &format!(
+                "  anchor      chain {}, block {}, transaction {} (not looked up: pass --rpc URL to check it on the chain)\n",
+                anchor.chain_id, anchor.block_number, anchor.transaction
+            );
+        }
+        (None, Some(_)) => bail!(
+            "the receipt carries no anchor: no anchored checkpoint covers the entry yet; fetch the receipt again later"
+        ),
+        (None, None) => {}
     }
     if verified.holder_proven {
         report += "  holder      the certificate's opening opens the entry's holder commitment\n";

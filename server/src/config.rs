@@ -78,6 +78,11 @@ settings! {
     LEDGER_TILE_CACHE_MB = "ledger.tile_cache_mb", "KEEPSAKE_LEDGER_TILE_CACHE_MB", "64", "Memory for ledger tiles served lately, in MiB (tiles never change, so they are kept until room is needed); 0 reads every tile from the blob store.";
     LEDGER_WITNESSES = "ledger.witnesses", "KEEPSAKE_LEDGER_WITNESSES", "", "Witnesses (C2SP tlog-witness, e.g. `keepsake witness`) that must cosign a checkpoint before it is published: `<URL> <verifier key>` for each, separated by commas (unset: checkpoints are published as the log signs them).";
     LEDGER_WITNESS_QUORUM = "ledger.witness_quorum", "KEEPSAKE_LEDGER_WITNESS_QUORUM", "<all of them>", "How many of `ledger.witnesses` must cosign a checkpoint before it is published.";
+    LEDGER_ANCHOR_RPC_URL = "ledger.anchor_rpc_url", "KEEPSAKE_LEDGER_ANCHOR_RPC_URL", "", "JSON-RPC URL of the EVM chain the latest (witnessed) checkpoint is anchored on every so often (unset: no anchoring).";
+    LEDGER_ANCHOR_CHAIN_ID = "ledger.anchor_chain_id", "KEEPSAKE_LEDGER_ANCHOR_CHAIN_ID", "", "The id of that chain; nothing is sent to an endpoint serving another.";
+    LEDGER_ANCHOR_KEY_FILE = "ledger.anchor_key_file", "KEEPSAKE_LEDGER_ANCHOR_KEY_FILE", "<keys_dir>/ledger-anchor.key", "The private key (hex) of the funded account that sends anchoring transactions; you create it.";
+    LEDGER_ANCHOR_INTERVAL_S = "ledger.anchor_interval_s", "KEEPSAKE_LEDGER_ANCHOR_INTERVAL_S", "600", "Seconds between anchors while the log grows.";
+    LEDGER_ANCHOR_ENTRIES = "ledger.anchor_entries", "KEEPSAKE_LEDGER_ANCHOR_ENTRIES", "100000", "Entries added that bring the next anchor forward.";
     KYC_VERIFIER = "kyc.verifier", "KEEPSAKE_KYC_VERIFIER", "manual", "Identity verification: manual (reviewer queue) or http (an identity-verification provider).";
     KYC_PROVIDER_URL = "kyc.provider_url", "KEEPSAKE_KYC_PROVIDER_URL", "", "Base URL of the identity-verification provider (with kyc.verifier = http).";
     KYC_PROVIDER_KEY = "kyc.provider_key", "KEEPSAKE_KYC_PROVIDER_KEY", "", "Shared secret for the provider: bearer token for requests, HMAC key of its callbacks.";
@@ -119,6 +124,20 @@ pub struct LedgerConfig {
     pub interval: std::time::Duration,
     pub tile_cache_bytes: usize,
     pub witnesses: Witnesses,
+    /// `None`: checkpoints are not anchored on a chain.
+    pub anchoring: Option<AnchorConfig>,
+}
+
+/// Anchoring checkpoints on an EVM chain.
+#[derive(Debug, Clone)]
+pub struct AnchorConfig {
+    pub rpc_url: Url,
+    pub chain_id: u64,
+    pub key_file: PathBuf,
+    /// The time between anchors while the log grows...
+    pub interval: std::time::Duration,
+    /// ...or sooner, once this many entries were added since the last.
+    pub entries: u64,
 }
 
 /// The witnesses that check the log before its checkpoints are published.
@@ -384,6 +403,28 @@ impl Config {
             tile_cache_bytes: usize::try_from(number(LEDGER_TILE_CACHE_MB, 0, 65_536)? << 20)
                 .map_err(|_| invalid(LEDGER_TILE_CACHE_MB, "more memory than this machine can address"))?,
             witnesses: witnesses(get(LEDGER_WITNESSES), get(LEDGER_WITNESS_QUORUM))?,
+            anchoring: get(LEDGER_ANCHOR_RPC_URL)
+                .map(|raw| {
+                    let rpc_url = Url::parse(raw).map_err(|e| invalid(LEDGER_ANCHOR_RPC_URL, e.to_string()))?;
+                    if !matches!(rpc_url.scheme(), "http" | "https") {
+                        return Err(invalid(LEDGER_ANCHOR_RPC_URL, "must be an http:// or https:// URL"));
+                    }
+                    let chain_id = get(LEDGER_ANCHOR_CHAIN_ID)
+                        .ok_or_else(|| invalid(LEDGER_ANCHOR_CHAIN_ID, "required with an anchoring RPC URL"))?;
+                    let chain_id =
+                        chain_id.parse::<u64>().ok().filter(|id| *id > 0).ok_or_else(|| {
+                            invalid(LEDGER_ANCHOR_CHAIN_ID, format!("`{chain_id}` is not a chain id"))
+                        })?;
+                    Ok(AnchorConfig {
+                        rpc_url,
+                        chain_id,
+                        key_file: get(LEDGER_ANCHOR_KEY_FILE)
+                            .map_or_else(|| keys_dir.join("ledger-anchor.key"), PathBuf::from),
+                        interval: std::time::Duration::from_secs(number(LEDGER_ANCHOR_INTERVAL_S, 1, 86_400 * 7)?),
+                        entries: number(LEDGER_ANCHOR_ENTRIES, 1, u64::MAX)?,
+                    })
+                })
+                .transpose()?,
         };
 
         Ok(Config {
@@ -519,6 +560,10 @@ mod tests {
         assert!(config.mail.smtp_url.is_none());
         assert!(config.s3.is_none());
         assert!(config.operator.icp_filing.is_none());
+        assert!(
+            config.ledger.anchoring.is_none(),
+            "anchoring is off unless a chain is named"
+        );
     }
 
     #[test]
@@ -552,6 +597,17 @@ mod tests {
             LEDGER_WITNESSES
         );
         assert_eq!(failing_setting(&[(LEDGER_WITNESS_QUORUM, "1")]), LEDGER_WITNESS_QUORUM);
+        assert_eq!(
+            failing_setting(&[(LEDGER_ANCHOR_RPC_URL, "http://127.0.0.1:8545")]),
+            LEDGER_ANCHOR_CHAIN_ID
+        );
+        assert_eq!(
+            failing_setting(&[
+                (LEDGER_ANCHOR_RPC_URL, "ws://127.0.0.1:8545"),
+                (LEDGER_ANCHOR_CHAIN_ID, "1")
+            ]),
+            LEDGER_ANCHOR_RPC_URL
+        );
     }
 
     #[test]

@@ -14,6 +14,7 @@ pub mod api;
 pub mod blobs;
 pub mod bytes_cache;
 pub mod certificate_image;
+pub mod chain;
 pub mod cli;
 pub mod config;
 pub mod crypto;

@@ -12,6 +12,7 @@ use url::Url;
 
 use crate::blobs;
 use crate::certificate_image::{CACHE_BUDGET, CertificateCache};
+use crate::chain::Anchorer;
 use crate::config::Config;
 use crate::crypto::{Key, SealingKey};
 use crate::health::Health;
@@ -75,6 +76,13 @@ impl AppState {
             Some(url) => url.clone(),
             None => Url::parse(&format!("http://{bound}/")).context("bound address is not a URL")?,
         };
+        let anchorer = config
+            .ledger
+            .anchoring
+            .as_ref()
+            .map(|anchoring| Anchorer::load(&anchoring.rpc_url, anchoring.chain_id, &anchoring.key_file))
+            .transpose()
+            .context("cannot set up anchoring (settings `ledger.anchor_*`)")?;
         let services = Services {
             db,
             blobs,
@@ -91,6 +99,7 @@ impl AppState {
             attestation_intake: AttestationIntake::default(),
             tiles: TileCache::new(config.ledger.tile_cache_bytes),
             witnesses: config.ledger.witnesses.clone(),
+            anchorer,
         };
         Ok(Self(Arc::new(App {
             config,

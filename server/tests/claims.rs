@@ -1176,7 +1176,11 @@ async fn a_whole_collection_decision_pages_through_a_large_edition(db: Db) {
         .await,
         1_002
     );
-    assert_eq!(scalar(&server, logged).await - entries_before, 1_002, "an entry each");
+    assert_eq!(
+        scalar(&server, logged).await - entries_before,
+        1_003,
+        "an entry each, and the collection's revocation"
+    );
     assert_eq!(
         scalar(
             &server,

@@ -90,6 +90,7 @@ async fn as_v1_log(db: DatabaseConnection, data_dir: PathBuf) -> V1Log {
         checkpoint: latest.note.clone(),
         verifier_key: v1.verifier_key(),
         holder: None,
+        anchor: None,
     };
     V1Log {
         size: v1_size,

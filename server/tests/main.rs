@@ -6,6 +6,7 @@
 mod support;
 
 mod accounts;
+mod anchoring;
 mod blob_store;
 mod browser;
 mod claims;

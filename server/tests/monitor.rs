@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use crate::ledger::{attested, get_text_of};
 use crate::support::collections::{Terms, claim, collectors, published_collection};
 use crate::support::kyb::approved_issuer_with_key;
-use crate::support::{Db, Options, Server, stranger_runs};
+use crate::support::{Db, Options, Server, copy_dir, stranger_runs};
 
 /// Runs `keepsake monitor --once` on `server`'s log with `state` as its state file and
 /// `more` arguments; answers its exit code and what it said.
@@ -43,20 +43,6 @@ async fn published(server: &Server, size: u64) -> u64 {
 
 async fn attest(server: &Server, key: &str, content: &[u8]) -> u64 {
     attested(server, key, content).await["entry"]["index"].as_u64().unwrap() + 1
-}
-
-/// Copies the directory `from` into `to`, files and subdirectories.
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for item in std::fs::read_dir(from).unwrap() {
-        let item = item.unwrap();
-        let target = to.join(item.file_name());
-        if item.file_type().unwrap().is_dir() {
-            copy_dir(&item.path(), &target);
-        } else {
-            std::fs::copy(item.path(), target).unwrap();
-        }
-    }
 }
 
 /// An honest log with issuers, a collection, claims and attestations passes, and later runs

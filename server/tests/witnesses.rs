@@ -4,7 +4,6 @@
 //! restored whole from an older backup, which the server alone cannot tell, is refused by the
 //! witnesses and never published.
 
-use std::path::Path;
 use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;
@@ -14,7 +13,7 @@ use crate::ledger::{attested, get_text_of};
 use crate::monitor::monitor;
 use crate::support::kyb::approved_issuer_with_key;
 use crate::support::witness::Witness;
-use crate::support::{Db, Options, Server, stranger_verifies};
+use crate::support::{Db, Options, Server, copy_dir, stranger_verifies};
 
 /// The tree size a signed note is for.
 fn size_of(note: &str) -> u64 {
@@ -175,20 +174,6 @@ async fn two_witnesses_cosign_and_one_down_only_delays(db: Db) {
 }
 
 on_both_databases!(two_witnesses_cosign_and_one_down_only_delays);
-
-/// Copies the directory `from` into `to`, files and subdirectories.
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for item in std::fs::read_dir(from).unwrap() {
-        let item = item.unwrap();
-        let target = to.join(item.file_name());
-        if item.file_type().unwrap().is_dir() {
-            copy_dir(&item.path(), &target);
-        } else {
-            std::fs::copy(item.path(), target).unwrap();
-        }
-    }
-}
 
 /// Polls the server's log until `done` holds, for at most 40 s.
 async fn logged(server: &Server, what: &str, done: impl Fn(&str) -> bool) {

@@ -11,6 +11,7 @@ use axum::response::{IntoResponse, Response};
 use chrono::Utc;
 use serde::{Deserialize, Serialize};
 
+use super::PageQuery;
 use super::auth::{ApiIssuer, SessionClaim};
 use crate::domain::claim_stats::mask_email;
 use crate::domain::collection::{ClaimMode, Collection};
@@ -88,13 +89,6 @@ pub struct Claim {
     holder: String,
     status: &'static str,
     ledger_index: Option<i64>,
-}
-
-/// `?after=` (the `next` of the page before) and `?limit=` (1 to 1000, 100 by default).
-#[derive(Deserialize)]
-pub struct PageQuery {
-    after: Option<String>,
-    limit: Option<String>,
 }
 
 /// `GET /collections/{id}/claims`: a page of claims in serial order.

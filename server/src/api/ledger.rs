@@ -1,12 +1,15 @@
 //! The public log over JSON and text: the latest checkpoint and the one of any size a batch
-//! ended at, the verifier keys, entries, receipts and proofs.
+//! ended at, the verifier keys, entries, receipts, proofs and the anchors on a chain.
 
 use axum::Json;
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
+use super::PageQuery;
+use crate::domain::page::{self, Cursor, PageSize};
 use crate::ledger::receipt::{self, Receipt, ReceiptEntry};
 use crate::services::ledger::log;
 use crate::state::AppState;
@@ -86,6 +89,49 @@ pub async fn entry_receipt(State(state): State<AppState>, Path(index): Path<u64>
         .await?
         .ok_or(AppError::NotFound)?;
     Ok(Json(receipt))
+}
+
+#[derive(Serialize)]
+pub struct Anchors {
+    anchors: Vec<AnchorView>,
+    next: Option<String>,
+}
+
+#[derive(Serialize)]
+pub struct AnchorView {
+    tree_size: u64,
+    chain_id: u64,
+    transaction: String,
+    block_number: Option<u64>,
+    sent_at: String,
+    included_at: Option<String>,
+}
+
+/// `GET /ledger/anchors`: the transactions that anchored checkpoints on the chain and were
+/// included, the latest first.
+pub async fn anchors(
+    State(state): State<AppState>,
+    query: Result<Query<PageQuery>, QueryRejection>,
+) -> AppResult<Json<Anchors>> {
+    let Query(query) = query.map_err(|_| AppError::BadRequest)?;
+    let size = PageSize::parse(query.limit.as_deref())?;
+    let after = page::after::<i64>(query.after.as_deref())?;
+    let page = log::anchors(&state.services, after, size).await?;
+    Ok(Json(Anchors {
+        next: page.next.map(|size| size.encode()),
+        anchors: page
+            .items
+            .into_iter()
+            .map(|row| AnchorView {
+                tree_size: row.tree_size,
+                chain_id: row.chain_id,
+                transaction: row.transaction_hash,
+                block_number: row.block_number,
+                sent_at: row.sent_at.to_rfc3339(),
+                included_at: row.included_at.map(|at| at.to_rfc3339()),
+            })
+            .collect(),
+    }))
 }
 
 #[derive(Deserialize)]

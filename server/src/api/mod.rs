@@ -16,9 +16,18 @@ pub mod tokens;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
+use serde::Deserialize;
 
 use crate::domain::attestation::MAX_ATTESTED_FILE_BYTES;
 use crate::state::AppState;
+
+/// A list's page: `?after=` (the `next` of the page before) and `?limit=` (1 to 1000, 100 by
+/// default).
+#[derive(Deserialize)]
+pub struct PageQuery {
+    after: Option<String>,
+    limit: Option<String>,
+}
 
 /// The routes, relative to `/api/v1`.
 pub fn routes() -> Router<AppState> {
@@ -33,6 +42,7 @@ pub fn routes() -> Router<AppState> {
         .route("/ledger/checkpoints/{size}", get(ledger::checkpoint_at))
         .route("/ledger/key", get(ledger::verifier_key))
         .route("/ledger/keys", get(ledger::verifier_keys))
+        .route("/ledger/anchors", get(ledger::anchors))
         .route("/ledger/entries/{index}", get(ledger::entry))
         .route("/ledger/entries/{index}/receipt", get(ledger::entry_receipt))
         .route("/ledger/proofs/inclusion", get(ledger::inclusion_proof))

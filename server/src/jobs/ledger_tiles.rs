@@ -55,21 +55,8 @@ pub async fn run(state: AppState, shutdown: CancellationToken) {
             }
         };
         let interval = state.config.ledger.interval;
-        if failures == 0 {
-            tokio::select! {
-                () = shutdown.cancelled() => break,
-                () = tokio::time::sleep_until(started + interval) => {}
-            }
-        }
-        let wait = supervised::back_off(interval, failures, MAX_WAIT);
-        tokio::select! {
-            () = shutdown.cancelled() => break,
-            changed = sequenced.changed(), if failures == 0 => {
-                if changed.is_err() {
-                    break;
-                }
-            }
-            () = tokio::time::sleep(wait) => {}
+        if !supervised::until_next_batch(&mut sequenced, &shutdown, started, interval, failures, MAX_WAIT).await {
+            break;
         }
     }
 }

@@ -1,9 +1,10 @@
 //! Background workers that run beside the web server: mail delivery, ledger sequencing, the
-//! ledger's tiles and its witnesses, and housekeeping.
+//! ledger's tiles, witnesses and anchors, and housekeeping.
 //!
 //! Each worker stops when the shutdown token is cancelled, after finishing the item it is on.
 
 pub mod housekeeping;
+pub mod ledger_anchors;
 pub mod ledger_sequencer;
 pub mod ledger_tiles;
 pub mod ledger_witnesses;
@@ -23,6 +24,9 @@ pub fn spawn_all(state: AppState, shutdown: CancellationToken) -> JoinSet<()> {
     set.spawn(ledger_tiles::run(state.clone(), shutdown.clone()));
     if state.services.witnesses.required() {
         set.spawn(ledger_witnesses::run(state.clone(), shutdown.clone()));
+    }
+    if let Some(anchorer) = state.services.anchorer.clone() {
+        set.spawn(ledger_anchors::run(state.clone(), anchorer, shutdown.clone()));
     }
     set.spawn(housekeeping::run(state, shutdown));
     set

@@ -3,7 +3,14 @@
 //! shows to `/readyz` while its steps fail is its [`crate::health::Health`].
 
 use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
+
+use tokio::sync::watch;
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+use crate::services::ledger::sequencer::Sequenced;
 
 /// Runs `step` as a task of its own and returns its result, or the message of its panic.
 pub async fn step<T, E>(step: impl Future<Output = Result<T, E>> + Send + 'static) -> Result<T, String>
@@ -23,6 +30,31 @@ where
             Err(format!("panicked: {message}"))
         }
         Err(join) => Err(format!("stopped: {join}")),
+    }
+}
+
+/// The wait of a worker that follows the sequencer's batches (tile publishing, witnessing):
+/// runs are at least `interval` apart; after a good run the next starts with the next batch
+/// this server sequences (or after `interval`, for other servers' batches), after failures
+/// once the [`back_off`] wait is over. False when the worker is to stop.
+pub async fn until_next_batch(
+    batches: &mut watch::Receiver<Option<Arc<Sequenced>>>,
+    shutdown: &CancellationToken,
+    started: Instant,
+    interval: Duration,
+    failures: u32,
+    cap: Duration,
+) -> bool {
+    if failures == 0 {
+        tokio::select! {
+            () = shutdown.cancelled() => return false,
+            () = tokio::time::sleep_until(started + interval) => {}
+        }
+    }
+    tokio::select! {
+        () = shutdown.cancelled() => false,
+        changed = batches.changed(), if failures == 0 => changed.is_ok(),
+        () = tokio::time::sleep(back_off(interval, failures, cap)) => true,
     }
 }
 

@@ -4,6 +4,7 @@
 //! [`crate::services::ledger`].
 
 pub mod add_checkpoint;
+pub mod anchor;
 pub mod checkpoint;
 pub mod cosignature;
 pub mod entry;

@@ -10,6 +10,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+use super::anchor::{Anchor, VerifiedAnchor, calldata};
 use super::checkpoint::{self, NoteError};
 use super::cosignature::WitnessKey;
 use super::entry::{DecodeError, Entry, EntryBody};
@@ -50,6 +51,9 @@ pub struct Receipt {
     /// holder is given it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub holder: Option<HolderProof>,
+    /// Present once a checkpoint holding the entry was anchored on a chain: the first such.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub anchor: Option<Anchor>,
 }
 
 /// What opens a `token_minted` entry's holder commitment, in hex.
@@ -89,7 +93,7 @@ pub struct ReceiptEntry {
     pub fields: Value,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InclusionProof {
     pub size: u64,
     /// Sibling hashes from the leaf up, base64.
@@ -122,6 +126,15 @@ impl InclusionProof {
 /// Proof hashes as receipts and the proof endpoints carry them: base64, in proof order.
 pub fn encode_hashes(hashes: &[Hash]) -> Vec<String> {
     hashes.iter().map(|h| STANDARD.encode(h)).collect()
+}
+
+/// Proof hashes as receipts carry them (base64), decoded.
+fn decode_hashes(hashes: &[String]) -> Result<Vec<Hash>, ReceiptError> {
+    hashes
+        .iter()
+        .map(|h| STANDARD.decode(h).ok().and_then(|h| Hash::try_from(h).ok()))
+        .collect::<Option<Vec<Hash>>>()
+        .ok_or(ReceiptError::ProofEncoding)
 }
 
 /// An entry's fields as JSON, digests in hex.
@@ -230,6 +243,8 @@ pub struct VerifiedReceipt {
     pub holder_proven: bool,
     /// The trusted witnesses that cosigned the checkpoint, by name, with when they did.
     pub witnessed_by: Vec<(String, DateTime<Utc>)>,
+    /// The receipt's anchor, its checkpoint signed and the entry proven in its tree.
+    pub anchor: Option<VerifiedAnchor>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -254,6 +269,10 @@ pub enum ReceiptError {
     ProofInvalid,
     #[error("the certificate's holder proof does not open the entry's holder commitment")]
     HolderMismatch,
+    #[error("the anchor's checkpoint: {0}")]
+    AnchorCheckpoint(NoteError),
+    #[error("the anchor's inclusion proof does not lead from the entry to its checkpoint's root")]
+    AnchorProofInvalid,
     #[error(
         "the checkpoint is cosigned by {cosigned} of the witnesses given, {quorum} needed: fetch the receipt again once \
          the witnesses have cosigned a checkpoint that covers the entry"
@@ -262,6 +281,35 @@ pub enum ReceiptError {
 }
 
 impl Receipt {
+    /// Checks the anchor's checkpoint (signed by a trusted key) and the entry's proof in its
+    /// tree; the transaction itself is on the chain, for the caller to look up.
+    fn verify_anchor(
+        &self,
+        anchor: &Anchor,
+        h: TreeHash,
+        leaf: &Hash,
+        trust: Trust<'_>,
+    ) -> Result<VerifiedAnchor, ReceiptError> {
+        let checked = if trust.keys.is_empty() {
+            checkpoint::verify(&anchor.checkpoint, &self.verifier_key)
+        } else {
+            checkpoint::verify_any(&anchor.checkpoint, trust.keys)
+        }
+        .map_err(ReceiptError::AnchorCheckpoint)?;
+        let proof = decode_hashes(&anchor.inclusion_proof.hashes)?;
+        let root = walk_inclusion(h, self.entry.index, checked.size, leaf, &proof, |_, _, _| {});
+        if anchor.inclusion_proof.size != checked.size || root != Some(checked.root) {
+            return Err(ReceiptError::AnchorProofInvalid);
+        }
+        Ok(VerifiedAnchor {
+            chain_id: anchor.chain_id,
+            transaction: anchor.transaction.clone(),
+            block_number: anchor.block_number,
+            size: checked.size,
+            calldata: calldata(&checkpoint::body(&checked.origin, checked.size, &checked.root)),
+        })
+    }
+
     pub fn parse(text: &str) -> Result<Self, ReceiptError> {
         serde_json::from_str(text).map_err(|e| ReceiptError::Malformed(e.to_string()))
     }
@@ -277,13 +325,7 @@ impl Receipt {
         if hex(&leaf) != self.entry.leaf_hash {
             return Err(ReceiptError::LeafMismatch);
         }
-        let proof = self
-            .inclusion_proof
-            .hashes
-            .iter()
-            .map(|h| STANDARD.decode(h).ok().and_then(|h| Hash::try_from(h).ok()))
-            .collect::<Option<Vec<Hash>>>()
-            .ok_or(ReceiptError::ProofEncoding)?;
+        let proof = decode_hashes(&self.inclusion_proof.hashes)?;
         let note = trust.checkpoint.unwrap_or(&self.checkpoint);
         let checkpoint = if trust.keys.is_empty() {
             checkpoint::verify(note, &self.verifier_key)?
@@ -341,7 +383,13 @@ impl Receipt {
                 return Err(ReceiptError::HolderMismatch);
             }
         }
+        let anchor = self
+            .anchor
+            .as_ref()
+            .map(|anchor| self.verify_anchor(anchor, h, &leaf, trust))
+            .transpose()?;
         Ok(VerifiedReceipt {
+            anchor,
             entry,
             index: self.entry.index,
             leaf,

@@ -35,6 +35,7 @@ pub use self::error::{ClaimHint, ServiceError, ServiceResult};
 use self::ledger::sequencer::Sequenced;
 use self::ledger::tiles::TileCache;
 use crate::blobs::SharedBlobStore;
+use crate::chain::Anchorer;
 use crate::config::Witnesses;
 use crate::crypto::SealingKey;
 use crate::domain::account::Email;
@@ -77,6 +78,8 @@ pub struct Services {
     pub tiles: TileCache,
     /// The witnesses that cosign checkpoints before they are published.
     pub witnesses: Witnesses,
+    /// The account that anchors checkpoints on a chain, when anchoring is configured.
+    pub anchorer: Option<Anchorer>,
 }
 
 /// Who asks a service for something, as the audit log records it: the signed-in person and

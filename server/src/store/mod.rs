@@ -5,6 +5,7 @@
 //! SQLite and PostgreSQL; where they differ (connection set-up) it is handled here.
 
 pub mod allowlists;
+pub mod anchors;
 pub mod api_keys;
 pub mod attestations;
 pub mod audit;

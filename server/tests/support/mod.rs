@@ -1067,6 +1067,21 @@ fn decode_quoted_printable(input: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
+/// Copies the directory `from` into `to`, files and subdirectories: a backup of a stopped
+/// server's data directory, or its restore.
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for item in std::fs::read_dir(from).unwrap() {
+        let item = item.unwrap();
+        let target = to.join(item.file_name());
+        if item.file_type().unwrap().is_dir() {
+            copy_dir(&item.path(), &target);
+        } else {
+            std::fs::copy(item.path(), target).unwrap();
+        }
+    }
+}
+
 /// Runs `keepsake verify` the way a stranger would: no configuration, no database, no
 /// network, in an empty directory.
 pub async fn stranger_verifies(dir: &std::path::Path, args: &[&str]) -> std::process::Output {

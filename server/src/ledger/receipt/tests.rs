@@ -40,6 +40,7 @@ fn log_receipt_in(format: &str, size: u64, index: u64) -> (Receipt, CheckpointSi
         checkpoint: signer.sign(size, &root(h, size, &nodes), chrono::Utc::now()),
         verifier_key: signer.verifier_key(),
         holder: None,
+        anchor: None,
     };
     (receipt, signer, dir)
 }
@@ -194,6 +195,7 @@ fn certificate(commitment: Hash, holder: HolderProof) -> (Receipt, tempfile::Tem
         checkpoint: signer.sign(1, &root(h, 1, &nodes), chrono::Utc::now()),
         verifier_key: signer.verifier_key(),
         holder: Some(holder),
+        anchor: None,
     };
     (receipt, dir)
 }

@@ -7,10 +7,13 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 
 use super::sequencer::Sequenced;
+use crate::domain::page::{Page, PageSize};
+use crate::ledger::anchor::Anchor;
 use crate::ledger::entry::{Entry, EntryBody};
 use crate::ledger::merkle::{self, Hash};
 use crate::ledger::receipt::{self, InclusionProof, Receipt, ReceiptEntry};
 use crate::services::{ServiceError, ServiceResult, Services};
+use crate::store::anchors::AnchorRow;
 use crate::store::installation::RetiredKey;
 use crate::store::ledger::{CheckpointRow, EntryRow};
 use crate::store::{self, Connection};
@@ -110,17 +113,49 @@ pub async fn receipt_at(services: &Services, index: u64) -> ServiceResult<Option
     Ok(Some(receipt(services, &row, &checkpoint).await?))
 }
 
-/// A receipt for `row` against `checkpoint`: everything needed to verify offline.
+/// A receipt for `row` against `checkpoint`: everything needed to verify offline, with the
+/// first anchor on a chain that covers the entry, once there is one.
 pub async fn receipt(services: &Services, row: &EntryRow, checkpoint: &CheckpointRow) -> ServiceResult<Receipt> {
     let size = checkpoint.tree_size as u64;
     let proof = stored_inclusion(services, row.idx as u64, size).await?;
-    Ok(signed_receipt(
-        services,
-        receipt_entry(row)?,
-        size,
-        &proof,
-        checkpoint.note.clone(),
-    ))
+    let mut receipt = signed_receipt(services, receipt_entry(row)?, size, &proof, checkpoint.note.clone());
+    receipt.anchor = anchor_of(services, row.idx as u64).await?;
+    Ok(receipt)
+}
+
+/// The first anchor on a chain of a checkpoint that holds entry `index`, with the entry's
+/// proof in that checkpoint's tree.
+async fn anchor_of(services: &Services, index: u64) -> ServiceResult<Option<Anchor>> {
+    let Some(anchored) = store::anchors::first_covering(&services.db, index).await? else {
+        return Ok(None);
+    };
+    let (Some(block_number), Some(checkpoint)) = (
+        anchored.block_number,
+        store::ledger::checkpoint_for(&services.db, anchored.tree_size).await?,
+    ) else {
+        return Ok(None);
+    };
+    let proof = stored_inclusion(services, index, anchored.tree_size).await?;
+    Ok(Some(Anchor {
+        chain_id: anchored.chain_id,
+        transaction: anchored.transaction_hash,
+        block_number,
+        checkpoint: checkpoint.note,
+        inclusion_proof: InclusionProof::new(anchored.tree_size, &proof),
+    }))
+}
+
+/// A page of the anchors the chain included, the latest first, after `after` (a tree size).
+pub async fn anchors(services: &Services, after: Option<i64>, size: PageSize) -> ServiceResult<Page<AnchorRow, i64>> {
+    let before = after.map(|size| u64::try_from(size).unwrap_or(0));
+    let mut items = store::anchors::included_before(&services.db, before, size.fetch()).await?;
+    let next = if items.len() as u64 > u64::from(size.get()) {
+        items.truncate(size.get() as usize);
+        items.last().map(|row| row.tree_size as i64)
+    } else {
+        None
+    };
+    Ok(Page { items, next })
 }
 
 /// The receipt of the entry queued as `queued` from the batch that appended it, if this one did.
@@ -148,6 +183,7 @@ fn signed_receipt(services: &Services, entry: ReceiptEntry, size: u64, proof: &[
         checkpoint,
         verifier_key: services.checkpoint_signer.verifier_key(),
         holder: None,
+        anchor: None,
     }
 }
 

@@ -3,6 +3,7 @@
 //! carrying a v1 log over, key rotation, and the tiles published from it and read back. The
 //! format itself is [`crate::ledger`].
 
+pub mod anchoring;
 pub mod audit;
 pub mod carry_over;
 pub mod log;

@@ -17,6 +17,7 @@ pub mod issuer_documents;
 pub mod issuer_invitations;
 pub mod issuer_members;
 pub mod issuers;
+pub mod ledger_anchors;
 pub mod ledger_checkpoints;
 pub mod ledger_entries;
 pub mod ledger_nodes;
@@ -60,6 +61,7 @@ pub fn visit_all(visitor: &mut impl EntityVisitor) {
     visitor.visit::<issuer_invitations::Entity>();
     visitor.visit::<issuer_members::Entity>();
     visitor.visit::<issuers::Entity>();
+    visitor.visit::<ledger_anchors::Entity>();
     visitor.visit::<ledger_checkpoints::Entity>();
     visitor.visit::<ledger_entries::Entity>();
     visitor.visit::<ledger_nodes::Entity>();

@@ -168,6 +168,7 @@ fn failure_key(err: &ReceiptError) -> &'static str {
         ReceiptError::ProofInvalid => "proof.failed_path",
         ReceiptError::HolderMismatch => "proof.failed_holder",
         ReceiptError::NotWitnessed { .. } => "proof.failed_witnesses",
+        ReceiptError::AnchorCheckpoint(_) | ReceiptError::AnchorProofInvalid => "proof.failed_anchor",
     }
 }
 

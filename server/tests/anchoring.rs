@@ -102,6 +102,12 @@ async fn an_anchored_receipt_verifies_on_the_chain(db: Db) {
     );
     let (ok, said) = verify(&receipt, &["--key", &log_key]).await;
     assert!(ok && said.contains("pass --rpc URL to check it on the chain"), "{said}");
+    let (_, page) = server.client().get_text(&format!("/verify?entry={index}")).await;
+    let transaction = listed["transaction"].as_str().unwrap();
+    assert!(
+        page.contains("data-anchor") && page.contains(transaction),
+        "the verify page shows the anchor"
+    );
 
     let altered = |change: &dyn Fn(&mut Value)| {
         let mut altered = receipt.clone();

@@ -116,6 +116,12 @@ async fn two_witnesses_cosign_and_one_down_only_delays(db: Db) {
         said.contains("witness     witness-one.example cosigned it") && said.contains("witness-two.example"),
         "{said}"
     );
+    let (_, page) = server.client().get_text(&format!("/verify?entry={index}")).await;
+    assert!(
+        page.contains("data-witnessed-by=\"witness-one.example\"")
+            && page.contains("data-witnessed-by=\"witness-two.example\""),
+        "the verify page names the witnesses"
+    );
     let watch = tempfile::tempdir().unwrap();
     let state = watch.path().join("monitor.json");
     let witnessed = ["--witness", &first.key, "--witness", &second.key];

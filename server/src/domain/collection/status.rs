@@ -287,6 +287,27 @@ mod tests {
         assert_eq!(frozen.unfreeze().unwrap().close().unwrap(), CollectionStatus::Closed);
     }
 
+    /// Revoking a whole collection ends it from any public state; one never public has nothing
+    /// to revoke.
+    #[test]
+    fn a_revoked_collection_is_closed_for_good() {
+        let frozen = CollectionStatus::Frozen { reason: "x".into() };
+        for public in [CollectionStatus::Published, frozen, CollectionStatus::Closed] {
+            assert_eq!(public.revoke().unwrap(), CollectionStatus::Closed, "{public:?}");
+        }
+        for never_public in [
+            CollectionStatus::Draft,
+            CollectionStatus::Approved,
+            CollectionStatus::Submitted,
+        ] {
+            assert!(never_public.revoke().is_err(), "{never_public:?}");
+        }
+        assert!(
+            CollectionStatus::Closed.publish(true).is_err(),
+            "a closed collection stays closed"
+        );
+    }
+
     #[test]
     fn screening_can_reject_before_any_human_sees_it() {
         let submitted = CollectionStatus::Draft.submit(true).unwrap();

@@ -15,6 +15,7 @@ use serde::Deserialize;
 
 use crate::crypto::{hex, parse_digest_hex};
 use crate::ledger::checkpoint::NoteError;
+use crate::ledger::cosignature::WitnessKey;
 use crate::ledger::entry::EntryBody;
 use crate::ledger::merkle::Side;
 use crate::ledger::receipt::{self, Receipt, ReceiptError, Trust, VerifiedReceipt};
@@ -58,6 +59,11 @@ struct ProofView {
     checkpoint: String,
     /// When the checkpoint's timestamped signature says it was signed.
     checkpoint_signed_at: Option<DateTime<Utc>>,
+    /// This log's witnesses that cosigned the checkpoint, with when.
+    witnessed_by: Vec<(String, DateTime<Utc>)>,
+    /// The receipt's anchor on a chain: chain id, block and transaction (checked offline
+    /// here; on the chain with `keepsake verify --rpc`).
+    anchor: Option<(u64, u64, String)>,
     /// A token certificate whose holder proof opened the commitment.
     holder_proven: bool,
     /// For a `token_minted` entry: the token's standing now (status, reason), which a receipt
@@ -96,6 +102,11 @@ impl ProofView {
             size: verified.checkpoint.size,
             checkpoint: checkpoint.to_owned(),
             checkpoint_signed_at: verified.checkpoint.signed_at,
+            witnessed_by: verified.witnessed_by.clone(),
+            anchor: verified
+                .anchor
+                .as_ref()
+                .map(|anchor| (anchor.chain_id, anchor.block_number, anchor.transaction.clone())),
         }
     }
 }
@@ -117,7 +128,7 @@ enum Outcome {
         attestations: Vec<AttestationView>,
     },
     /// A receipt and what checking it found (a message key when it failed).
-    Receipt(Result<ProofView, &'static str>),
+    Receipt(Result<Box<ProofView>, &'static str>),
     /// Input the page could not use: the message key saying why.
     Invalid(&'static str),
 }
@@ -173,12 +184,20 @@ fn failure_key(err: &ReceiptError) -> &'static str {
 }
 
 /// Checks a receipt against this operator's keys (the current one and those it retired), the
-/// way a stranger would.
-fn check(keys: &[String], receipt: &Receipt) -> Result<(ProofView, EntryBody), ReceiptError> {
+/// way a stranger would, noting which of the log's witnesses cosigned its checkpoint.
+fn check(state: &AppState, keys: &[String], receipt: &Receipt) -> Result<(ProofView, EntryBody), ReceiptError> {
+    let witnesses: Vec<WitnessKey> = state
+        .services
+        .witnesses
+        .list
+        .iter()
+        .map(|witness| witness.key.clone())
+        .collect();
     let verified = receipt.verify(Trust {
         keys,
         checkpoint: None,
-        ..Trust::default()
+        witnesses: &witnesses,
+        quorum: 0,
     })?;
     Ok((ProofView::new(&verified, &receipt.checkpoint), verified.entry.body))
 }
@@ -262,7 +281,7 @@ async fn lookup(
     if let Some((_, found)) = attestations::of_digest(&state.services, &digest).await? {
         let keys = log::verifier_keys(&state.services).await?;
         for a in found {
-            let proof = match check(&keys, &a.receipt) {
+            let proof = match check(state, &keys, &a.receipt) {
                 Ok((mut proof, body)) => {
                     proof.summary = Some(describe(state, ctx, &body).await?);
                     Ok(proof)
@@ -412,14 +431,14 @@ async fn receipt_outcome(
     receipt: Result<Receipt, ReceiptError>,
 ) -> AppResult<Outcome> {
     let keys = log::verifier_keys(&state.services).await?;
-    Ok(match receipt.and_then(|receipt| check(&keys, &receipt)) {
+    Ok(match receipt.and_then(|receipt| check(state, &keys, &receipt)) {
         Ok((mut proof, body)) => {
             if matches!(body, EntryBody::TokenMinted { .. }) {
                 let named = verify::named(&state.services, &body).await?;
                 proof.token_status = named.token.map(|t| t.status.as_str());
             }
             proof.summary = Some(describe(state, ctx, &body).await?);
-            Outcome::Receipt(Ok(proof))
+            Outcome::Receipt(Ok(Box::new(proof)))
         }
         Err(err) => Outcome::Receipt(Err(failure_key(&err))),
     })

@@ -27,6 +27,7 @@ mod m20261202_000017_ledger_formats;
 mod m20261207_000018_keyset_reads;
 mod m20261207_000019_witnessed_checkpoints;
 mod m20261207_000020_ledger_anchors;
+mod m20261207_000021_minimum_ages;
 
 /// The ordered list of every migration; `keepsake migrate` and server start-up apply it.
 pub struct Migrator;
@@ -55,6 +56,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000018_keyset_reads::Migration),
             Box::new(m20261207_000019_witnessed_checkpoints::Migration),
             Box::new(m20261207_000020_ledger_anchors::Migration),
+            Box::new(m20261207_000021_minimum_ages::Migration),
         ]
     }
 }

@@ -42,9 +42,9 @@ use support::seed::{self, env_number, percentile};
 use support::{Db, Options, Server};
 
 /// Seeds `people` verified people with live sessions; returns their session tokens.
-async fn seed_people(db: &DatabaseConnection, people: u64) -> Vec<String> {
+async fn seed_people(server: &Server, db: &DatabaseConnection, people: u64) -> Vec<String> {
     let now = Utc::now();
-    let ids = seed::people(db, "flash", people, true, now).await;
+    let ids = seed::people(db, &server.vault(), "flash", people, true, now).await;
     seed::sessions(db, &ids, now).await
 }
 
@@ -145,7 +145,7 @@ async fn run(name: &str, db: Db, people: u64, edition: u32, connections: usize) 
     };
     let collection = published_collection(&founder, &reviewer, issuer, "限时抢领", terms).await;
     let seeding = Instant::now();
-    let sessions = seed_people(&server.db().await, people).await;
+    let sessions = seed_people(&server, &server.db().await, people).await;
     eprintln!(
         "flash_drop/{name}: seeded {people} verified people in {:.1} s",
         seeding.elapsed().as_secs_f64()

@@ -30,6 +30,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use keepsake::crypto;
 use keepsake::domain::claim::holder_commitment;
 use keepsake::domain::claim_stats::claim_minute;
+use keepsake::kyc::PiiVault;
 use keepsake::store::entities::{audit_log, claim_minutes, tokens};
 use reqwest::StatusCode;
 use sea_orm::sea_query::Expr;
@@ -46,10 +47,10 @@ struct Seeded {
     a_token: i64,
 }
 
-async fn seed(db: &DatabaseConnection, collection: i64, volume: u64) -> Seeded {
+async fn seed(vault: &PiiVault, db: &DatabaseConnection, collection: i64, volume: u64) -> Seeded {
     let now = Utc::now();
-    let people = seed::people(db, "holder", (volume / 5).max(2), true, now).await;
-    seed::people(db, "waiting", (volume / 20).max(1), false, now).await;
+    let people = seed::people(db, vault, "holder", (volume / 5).max(2), true, now).await;
+    seed::people(db, vault, "waiting", (volume / 20).max(1), false, now).await;
     let big_holder = people[0];
     let big_holding = (volume / 10).clamp(1, 5_000);
     // Claims spread over the last three days, serial order being claim order.
@@ -208,7 +209,7 @@ async fn run(name: &str, db: Db, volume: u64, samples: u64) {
     };
     let collection = published_collection(&founder, &reviewer, issuer, "规模测试", terms).await;
     let seeding = Instant::now();
-    let seeded = seed(&server.db().await, collection, volume).await;
+    let seeded = seed(&server.vault(), &server.db().await, collection, volume).await;
     eprintln!(
         "scale/{name}/{volume}: seeded in {:.1} s",
         seeding.elapsed().as_secs_f64()

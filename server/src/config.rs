@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 
 use url::Url;
 
+use crate::domain::age::MinimumAge;
 use crate::domain::filings::{BlockchainFilingNumber, IcpFilingNumber};
 use crate::ledger::cosignature::WitnessKey;
 
@@ -64,6 +65,7 @@ settings! {
     OPERATOR_NAME = "operator.name", "KEEPSAKE_OPERATOR_NAME", "Keepsake", "Operator name shown in the footer and in emails.";
     ICP_FILING = "operator.icp_filing", "KEEPSAKE_ICP_FILING", "", "Operator's ICP filing number (京ICP备12345678号-1), shown on every page.";
     BLOCKCHAIN_FILING = "operator.blockchain_filing", "KEEPSAKE_BLOCKCHAIN_FILING", "", "Operator's blockchain-information-service filing number (京网信备…号), shown on every page.";
+    MINIMUM_AGE = "platform.minimum_age", "KEEPSAKE_MINIMUM_AGE", "18", "Youngest age, in full years from the date of birth in a verified ID number, that may claim collectibles or join an issuer; 14 to 99 (under 14 a guardian must consent, which Keepsake does not collect, so nobody under 14 is verified at all). A collection may set a higher one.";
     MAIL_FROM = "mail.from", "KEEPSAKE_MAIL_FROM", "Keepsake <no-reply@keepsake.invalid>", "Sender of outgoing mail.";
     SMTP_URL = "mail.smtp_url", "KEEPSAKE_SMTP_URL", "", "smtp://user:pass@host:port (smtps:// for TLS); unset writes .eml files to <data_dir>/mail.";
     S3_ENDPOINT = "s3.endpoint", "KEEPSAKE_S3_ENDPOINT", "", "S3-compatible endpoint URL; unset stores blobs under <data_dir>/blobs.";
@@ -212,6 +214,8 @@ pub struct Config {
     pub trusted_proxies: Vec<ipnet::IpNet>,
     pub log_format: LogFormat,
     pub operator: Operator,
+    /// The platform's minimum age for claiming and for joining issuers.
+    pub minimum_age: MinimumAge,
     pub mail: MailConfig,
     pub s3: Option<S3Config>,
     pub kyc: KycConfig,
@@ -303,6 +307,11 @@ impl Config {
                 .map(|v| BlockchainFilingNumber::parse(v).map_err(|e| invalid(BLOCKCHAIN_FILING, e.to_string())))
                 .transpose()?,
         };
+
+        let minimum_age = get(MINIMUM_AGE)
+            .map(|raw| MinimumAge::parse(raw).map_err(|e| invalid(MINIMUM_AGE, e.to_string())))
+            .transpose()?
+            .unwrap_or(MinimumAge::ADULT);
 
         let from_raw = get(MAIL_FROM).unwrap_or(MAIL_FROM.default);
         let from = from_raw
@@ -437,6 +446,7 @@ impl Config {
             trusted_proxies,
             log_format,
             operator,
+            minimum_age,
             mail: MailConfig { from, smtp_url },
             s3,
             kyc,
@@ -560,6 +570,7 @@ mod tests {
         assert!(config.mail.smtp_url.is_none());
         assert!(config.s3.is_none());
         assert!(config.operator.icp_filing.is_none());
+        assert_eq!(config.minimum_age, MinimumAge::ADULT);
         assert!(
             config.ledger.anchoring.is_none(),
             "anchoring is off unless a chain is named"
@@ -582,6 +593,8 @@ mod tests {
             failing_setting(&[(BLOCKCHAIN_FILING, "京网信备123号")]),
             BLOCKCHAIN_FILING
         );
+        assert_eq!(failing_setting(&[(MINIMUM_AGE, "13")]), MINIMUM_AGE);
+        assert_eq!(failing_setting(&[(MINIMUM_AGE, "adults")]), MINIMUM_AGE);
         assert_eq!(failing_setting(&[(MAIL_FROM, "not a mailbox")]), MAIL_FROM);
         assert_eq!(failing_setting(&[(SMTP_URL, "http://mail")]), SMTP_URL);
         assert_eq!(

@@ -100,6 +100,7 @@ impl AppState {
             tiles: TileCache::new(config.ledger.tile_cache_bytes),
             witnesses: config.ledger.witnesses.clone(),
             anchorer,
+            minimum_age: config.minimum_age,
         };
         Ok(Self(Arc::new(App {
             config,

@@ -21,6 +21,7 @@ mod ledger_tiles;
 mod ledger_v1_carried_over;
 mod lists;
 mod mail_outbox;
+mod minors;
 mod monitor;
 mod operations;
 mod pages;

@@ -161,7 +161,7 @@ async fn a_flash_drop_through_nginx_survives_a_killed_server() {
 
     let db = first.db().await;
     let now = Utc::now();
-    let people = seed::people(&db, "proxy", PEOPLE as u64, true, now).await;
+    let people = seed::people(&db, &first.vault(), "proxy", PEOPLE as u64, true, now).await;
     let sessions = seed::sessions(&db, &people, now).await;
     let answered = Arc::new(AtomicUsize::new(0));
     let enough = Arc::new(Notify::new());

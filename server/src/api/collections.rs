@@ -35,6 +35,8 @@ pub struct Stats {
     status: &'static str,
     claim_mode: &'static str,
     edition_size: u64,
+    /// The youngest age that may claim: the platform's minimum, or the collection's if higher.
+    minimum_age: u8,
     claimed: u64,
     remaining: u64,
     /// Generated and used codes, for a claim-code collection.
@@ -66,6 +68,7 @@ pub async fn stats(
         status: collection.status.as_str(),
         claim_mode: collection.terms.claim_mode.as_str(),
         edition_size: u64::from(collection.terms.edition_size),
+        minimum_age: state.services.minimum_age.with(collection.terms.minimum_age).years(),
         claimed: collection.claimed_count,
         remaining: collection.remaining(),
         title: collection.terms.title,

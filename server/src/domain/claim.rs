@@ -2,14 +2,16 @@
 //!
 //! [`check_claim`] is the whole rule: given the facts read inside the claim's transaction (with
 //! the collection locked), it either names the next serial or says why the claim is refused.
-//! The per-person limit counts tokens per verified identity (its blind index), not per account.
+//! The per-person limit counts tokens per verified identity (its blind index), not per account;
+//! the age limit is the platform's or the collection's, whichever is higher ([`super::age`]).
 //!
 //! A token's holder is fixed when it is minted. There is no operation here, or anywhere, that
 //! changes it: collectibles cannot be transferred, sold or given away.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use sha3::{Digest, Sha3_256};
 
+use super::age::MinimumAge;
 use super::collection::{ClaimMode, CollectionStatus};
 
 /// Everything a claim is decided on.
@@ -25,6 +27,11 @@ pub struct ClaimFacts<'a> {
     pub minted: u64,
     pub issuer_active: bool,
     pub identity_verified: bool,
+    /// The date of birth in the claimant's verified ID number; `None` where nobody in
+    /// particular is asking (what a collection's page tells anyone).
+    pub birth_date: Option<NaiveDate>,
+    /// The youngest age that may claim: the platform's, or the collection's if higher.
+    pub minimum_age: MinimumAge,
     /// Tokens of this collection the claimant's verified identity already holds.
     pub held_by_person: u64,
     /// The claim code presented with the claim, if any (already matched to this collection).
@@ -45,6 +52,8 @@ pub enum CodeState {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ClaimRefusal {
     IdentityNotVerified,
+    /// The claimant is younger than the collection's minimum age.
+    AgeRestricted,
     NotPublished,
     Frozen,
     IssuerInactive,
@@ -60,8 +69,9 @@ pub enum ClaimRefusal {
 }
 
 impl ClaimRefusal {
-    pub const ALL: [ClaimRefusal; 12] = [
+    pub const ALL: [ClaimRefusal; 13] = [
         ClaimRefusal::IdentityNotVerified,
+        ClaimRefusal::AgeRestricted,
         ClaimRefusal::NotPublished,
         ClaimRefusal::Frozen,
         ClaimRefusal::IssuerInactive,
@@ -79,6 +89,7 @@ impl ClaimRefusal {
     pub fn code(self) -> &'static str {
         match self {
             ClaimRefusal::IdentityNotVerified => "identity_not_verified",
+            ClaimRefusal::AgeRestricted => "age_restricted",
             ClaimRefusal::NotPublished => "not_published",
             ClaimRefusal::Frozen => "claims_frozen",
             ClaimRefusal::IssuerInactive => "issuer_suspended",
@@ -98,6 +109,9 @@ impl ClaimRefusal {
         match self {
             ClaimRefusal::IdentityNotVerified => {
                 "only verified people can claim; complete real-name verification first"
+            }
+            ClaimRefusal::AgeRestricted => {
+                "the date of birth in your verified ID is below this collection's minimum age"
             }
             ClaimRefusal::NotPublished => "this collection is not open for claims",
             ClaimRefusal::Frozen => "claims for this collection are paused",
@@ -127,6 +141,11 @@ impl std::error::Error for ClaimRefusal {}
 pub fn check_claim(facts: &ClaimFacts<'_>) -> Result<u32, ClaimRefusal> {
     if !facts.identity_verified {
         return Err(ClaimRefusal::IdentityNotVerified);
+    }
+    if let Some(birth) = facts.birth_date
+        && !facts.minimum_age.met_by(birth, facts.now)
+    {
+        return Err(ClaimRefusal::AgeRestricted);
     }
     match facts.status {
         CollectionStatus::Published => {}
@@ -165,6 +184,7 @@ pub fn check_claim(facts: &ClaimFacts<'_>) -> Result<u32, ClaimRefusal> {
 pub fn outlook(facts: &ClaimFacts<'_>) -> Result<(), ClaimRefusal> {
     let anyone = ClaimFacts {
         identity_verified: true,
+        birth_date: None,
         held_by_person: 0,
         on_allowlist: true,
         code: Some(CodeState::Unused),
@@ -217,11 +237,44 @@ mod tests {
             minted: 0,
             issuer_active: true,
             identity_verified: true,
+            birth_date: NaiveDate::from_ymd_opt(2000, 1, 1),
+            minimum_age: MinimumAge::ADULT,
             held_by_person: 0,
             code: None,
             on_allowlist: false,
             now,
         }
+    }
+
+    #[test]
+    fn the_younger_than_the_minimum_age_are_refused() {
+        let published = CollectionStatus::Published;
+        let base = facts(&published);
+        let turns_18_tomorrow = NaiveDate::from_ymd_opt(2008, 12, 11);
+        let turned_18_today = NaiveDate::from_ymd_opt(2008, 12, 10);
+        let minor = ClaimFacts {
+            birth_date: turns_18_tomorrow,
+            ..base.clone()
+        };
+        assert_eq!(check_claim(&minor), Err(ClaimRefusal::AgeRestricted));
+        assert_eq!(outlook(&minor), Err(ClaimRefusal::AgeRestricted));
+        let adult = ClaimFacts {
+            birth_date: turned_18_today,
+            ..base.clone()
+        };
+        assert_eq!(check_claim(&adult), Ok(1));
+        let twenty_and_over = ClaimFacts {
+            minimum_age: MinimumAge::new(20).unwrap(),
+            ..adult.clone()
+        };
+        assert_eq!(check_claim(&twenty_and_over), Err(ClaimRefusal::AgeRestricted));
+        let sold_out = ClaimFacts { minted: 3, ..minor };
+        assert_eq!(
+            outlook(&sold_out),
+            Err(ClaimRefusal::SoldOut),
+            "the page names the collection's obstacle first"
+        );
+        assert_eq!(check_claim(&sold_out), Err(ClaimRefusal::AgeRestricted));
     }
 
     #[test]
@@ -284,6 +337,13 @@ mod tests {
                     ..base.clone()
                 },
                 ClaimRefusal::IdentityNotVerified,
+            ),
+            (
+                ClaimFacts {
+                    birth_date: NaiveDate::from_ymd_opt(2010, 1, 1),
+                    ..base.clone()
+                },
+                ClaimRefusal::AgeRestricted,
             ),
             (
                 ClaimFacts {
@@ -361,7 +421,7 @@ mod tests {
             assert_eq!(check_claim(&case), Err(refusal), "{case:?}");
         }
         let codes: std::collections::HashSet<_> = ClaimRefusal::ALL.iter().map(|r| r.code()).collect();
-        assert_eq!(codes.len(), 12, "codes are distinct");
+        assert_eq!(codes.len(), ClaimRefusal::ALL.len(), "codes are distinct");
         let listed_only = ClaimFacts {
             claim_mode: ClaimMode::Allowlist,
             ..base.clone()

@@ -81,6 +81,11 @@ impl ResidentIdNumber {
         &self.0
     }
 
+    /// The date of birth the number carries (positions 7 to 14), which [`super::age`] counts from.
+    pub fn birth_date(&self) -> NaiveDate {
+        NaiveDate::parse_from_str(&self.0[6..14], "%Y%m%d").expect("checked when parsed")
+    }
+
     /// First four and last four characters, the rest hidden: `1101**********002X`.
     pub fn masked(&self) -> String {
         format!("{}{}{}", &self.0[..4], "*".repeat(10), &self.0[14..])
@@ -260,6 +265,7 @@ mod tests {
         assert_eq!(id.canonical(), "11010519491231002X");
         assert_eq!(id.masked(), "1101**********002X");
         assert!(id.province_known());
+        assert_eq!(id.birth_date(), NaiveDate::from_ymd_opt(1949, 12, 31).unwrap());
     }
 
     #[test]

@@ -10,9 +10,10 @@
 //! Revocation is final. A suspended or revoked issuer can do nothing new; what it already
 //! issued stays valid and verifiable.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 
 use super::account::Email;
+use super::age::MinimumAge;
 use super::blob_key::BlobKey;
 use super::credit_code::{CreditCodeError, UnifiedSocialCreditCode};
 use super::documents::DocumentKind;
@@ -373,18 +374,41 @@ pub enum InvitationBlocker {
     WrongAccount,
     /// Members act for a business, so they verify their real name first.
     IdentityRequired,
+    /// The date of birth in the account's verified ID is below the platform's minimum age.
+    TooYoung,
 }
 
 impl InvitationBlocker {
-    /// What stops the account at `own` (`verified`: its identity is) from accepting an
-    /// invitation sent to `invited`.
-    pub fn check(own: &Email, verified: bool, invited: &Email) -> Option<Self> {
+    /// What stops the account at `own`, standing as `standing`, from accepting an invitation
+    /// sent to `invited`.
+    pub fn check(own: &Email, standing: MemberStanding, invited: &Email) -> Option<Self> {
         if own != invited {
-            Some(InvitationBlocker::WrongAccount)
-        } else if !verified {
-            Some(InvitationBlocker::IdentityRequired)
-        } else {
-            None
+            return Some(InvitationBlocker::WrongAccount);
+        }
+        match standing {
+            MemberStanding::Unverified => Some(InvitationBlocker::IdentityRequired),
+            MemberStanding::TooYoung => Some(InvitationBlocker::TooYoung),
+            MemberStanding::Eligible => None,
+        }
+    }
+}
+
+/// Whether an account may act for a business, founding or joining one: members verify their
+/// real name, and are of the platform's minimum age.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MemberStanding {
+    Unverified,
+    TooYoung,
+    Eligible,
+}
+
+impl MemberStanding {
+    /// The standing of an account whose verified ID carries `birth` (`None`: not verified).
+    pub fn of(birth: Option<NaiveDate>, minimum: MinimumAge, now: DateTime<Utc>) -> Self {
+        match birth {
+            None => MemberStanding::Unverified,
+            Some(birth) if !minimum.met_by(birth, now) => MemberStanding::TooYoung,
+            Some(_) => MemberStanding::Eligible,
         }
     }
 }
@@ -550,5 +574,33 @@ mod tests {
             );
         }
         assert_eq!(IssuerStatus::from_parts("active", None), None);
+    }
+
+    #[test]
+    fn only_a_verified_adult_of_the_invited_address_joins() {
+        let now = DateTime::parse_from_rfc3339("2026-12-07T04:00:00Z").unwrap().to_utc();
+        let adult = MinimumAge::ADULT;
+        let invited = Email::parse("staff@brand.example").unwrap();
+        let other = Email::parse("someone@else.example").unwrap();
+        let of = |birth: Option<(i32, u32, u32)>| {
+            MemberStanding::of(birth.and_then(|(y, m, d)| NaiveDate::from_ymd_opt(y, m, d)), adult, now)
+        };
+        assert_eq!(of(None), MemberStanding::Unverified);
+        assert_eq!(of(Some((2008, 12, 8))), MemberStanding::TooYoung, "18 tomorrow");
+        assert_eq!(of(Some((2008, 12, 7))), MemberStanding::Eligible, "18 today");
+        let check = |own: &Email, standing| InvitationBlocker::check(own, standing, &invited);
+        assert_eq!(
+            check(&other, MemberStanding::Eligible),
+            Some(InvitationBlocker::WrongAccount)
+        );
+        assert_eq!(
+            check(&invited, MemberStanding::Unverified),
+            Some(InvitationBlocker::IdentityRequired)
+        );
+        assert_eq!(
+            check(&invited, MemberStanding::TooYoung),
+            Some(InvitationBlocker::TooYoung)
+        );
+        assert_eq!(check(&invited, MemberStanding::Eligible), None);
     }
 }

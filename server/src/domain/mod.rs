@@ -5,6 +5,7 @@
 //! and the store persists what these functions decide.
 
 pub mod account;
+pub mod age;
 pub mod allowlist;
 pub mod attestation;
 pub mod audit;

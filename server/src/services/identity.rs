@@ -2,13 +2,15 @@
 //! and indexed at once (never logged, never mailed); a reviewer, or an HTTP identity provider,
 //! decides; the person is mailed the outcome with a link back to where they were going.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 
 use super::{Actor, ServiceError, ServiceResult, Services};
 use crate::domain::account::Email;
+use crate::domain::age;
 use crate::domain::audit::{AuditAction, AuditEntry, AuditSubject};
 use crate::domain::identity::{IdentityStatus, LegalName, REVIEW_LOCK, ResidentIdNumber, check_reviewer};
 use crate::domain::ids::UserId;
+use crate::domain::issuer::MemberStanding;
 use crate::domain::page::{Page, PageSize, TimeKey};
 use crate::domain::review_queue::QueueView;
 use crate::kyc::provider::Callback;
@@ -16,6 +18,7 @@ use crate::kyc::{Field, IdentityVerifier, Started, VerificationRequest};
 use crate::mail::Mail;
 use crate::paths;
 use crate::store::identities::{IdentityRecord, Submission};
+use crate::store::sessions::VerifiedIdentity;
 use crate::store::{self, Connection, StoreError};
 
 /// Where a person's real-name check stands.
@@ -29,9 +32,14 @@ pub struct Standing {
     pub automatic: bool,
 }
 
-/// Another account already verified this ID number: one person, one account.
+/// Why a submission was not taken; nothing of it is kept.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct IdNumberTaken;
+pub enum NotTaken {
+    /// Another account already verified this ID number: one person, one account.
+    IdNumberTaken,
+    /// The number's holder is under 14, whose information needs a guardian's consent.
+    UnderGuardianAge,
+}
 
 /// What a reviewer decides on a pending check.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,7 +73,10 @@ pub async fn submit(
     number: &ResidentIdNumber,
     next: &str,
     now: DateTime<Utc>,
-) -> ServiceResult<Result<(), IdNumberTaken>> {
+) -> ServiceResult<Result<(), NotTaken>> {
+    if !age::may_verify(number.birth_date(), now) {
+        return Ok(Err(NotTaken::UnderGuardianAge));
+    }
     let user = actor.user;
     let before = standing(services, user).await?.status;
     let submission = Submission {
@@ -80,7 +91,7 @@ pub async fn submit(
     let txn = store::begin(&services.db).await?;
     match store::identities::submit(&txn, user, submission, now).await {
         Ok(()) => {}
-        Err(StoreError::Conflict(_)) => return Ok(Err(IdNumberTaken)),
+        Err(StoreError::Conflict(_)) => return Ok(Err(NotTaken::IdNumberTaken)),
         Err(e) => return Err(e.into()),
     }
     let mut entry = actor.audit(AuditAction::IdentitySubmitted, AuditSubject::Identity(user));
@@ -126,6 +137,36 @@ async fn send_to_provider(services: &Services, user: UserId) -> ServiceResult<()
         Err(error) => tracing::warn!(%user, %error, "identity provider failed; submission stays pending"),
     }
     Ok(())
+}
+
+/// The date of birth in `user`'s verified ID number, which the age rules count from: the
+/// number is opened for it and nothing else of it is kept.
+pub fn birth_date(
+    services: &Services,
+    user: UserId,
+    verified: &VerifiedIdentity,
+    now: DateTime<Utc>,
+) -> ServiceResult<NaiveDate> {
+    services
+        .vault
+        .open(Field::IdNumber, user, &verified.sealed_id_number)
+        .ok()
+        .and_then(|number| ResidentIdNumber::parse(&number, age::beijing_date(now)).ok())
+        .map(|number| number.birth_date())
+        .ok_or_else(|| ServiceError::internal(anyhow::anyhow!("identity of user {user} does not decrypt")))
+}
+
+/// Whether `user` may found or join an issuer: verified, and of the platform's minimum age.
+pub fn member_standing(
+    services: &Services,
+    user: UserId,
+    verified: Option<&VerifiedIdentity>,
+    now: DateTime<Utc>,
+) -> ServiceResult<MemberStanding> {
+    let birth = verified
+        .map(|verified| birth_date(services, user, verified, now))
+        .transpose()?;
+    Ok(MemberStanding::of(birth, services.minimum_age, now))
 }
 
 /// The sealed name and ID number of `record`, opened.

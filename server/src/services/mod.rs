@@ -39,6 +39,7 @@ use crate::chain::Anchorer;
 use crate::config::Witnesses;
 use crate::crypto::SealingKey;
 use crate::domain::account::Email;
+use crate::domain::age::MinimumAge;
 use crate::domain::audit::{AuditAction, AuditEntry, AuditSubject};
 use crate::domain::ids::UserId;
 use crate::i18n::Locale;
@@ -80,6 +81,8 @@ pub struct Services {
     pub witnesses: Witnesses,
     /// The account that anchors checkpoints on a chain, when anchoring is configured.
     pub anchorer: Option<Anchorer>,
+    /// The platform's minimum age for claiming and joining issuers (`platform.minimum_age`).
+    pub minimum_age: MinimumAge,
 }
 
 /// Who asks a service for something, as the audit log records it: the signed-in person and

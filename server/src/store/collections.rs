@@ -15,6 +15,7 @@ use sea_orm::{
 use super::entities::{collections, issuers};
 use super::review_lock::ReviewLock;
 use super::{StoreResult, decoded, in_chunks, keyset};
+use crate::domain::age::MinimumAge;
 use crate::domain::blob_key::BlobKey;
 use crate::domain::collection::{
     Artwork, ClaimMode, Collection, CollectionStatus, CollectionTerms, PublicFilter, PublicKey,
@@ -52,6 +53,15 @@ fn decode(m: collections::Model) -> StoreResult<Collection> {
             claim_starts_at: m.claim_starts_at,
             claim_ends_at: m.claim_ends_at,
             claim_mode: decoded(ClaimMode::parse(&m.claim_mode), TABLE, id, "claim_mode")?,
+            minimum_age: match m.minimum_age {
+                None => None,
+                Some(years) => Some(decoded(
+                    u8::try_from(years).ok().and_then(|y| MinimumAge::new(y).ok()),
+                    TABLE,
+                    id,
+                    "minimum_age",
+                )?),
+            },
             title: m.title,
             description: m.description,
         },
@@ -94,6 +104,7 @@ fn terms_columns(model: &mut collections::ActiveModel, terms: &CollectionTerms) 
     model.claim_starts_at = Set(terms.claim_starts_at);
     model.claim_ends_at = Set(terms.claim_ends_at);
     model.claim_mode = Set(terms.claim_mode.as_str().to_owned());
+    model.minimum_age = Set(terms.minimum_age.map(|age| i16::from(age.years())));
 }
 
 fn artwork_columns(model: &mut collections::ActiveModel, artwork: &Artwork) {

@@ -38,8 +38,17 @@ pub struct SessionAccount {
     pub roles: Vec<Role>,
     /// The account belongs to at least one issuer.
     pub issuer_member: bool,
-    /// The blind index of the account's identity, once verified: what claims count by.
-    pub verified_blind_index: Option<String>,
+    /// The account's identity, once verified.
+    pub verified: Option<VerifiedIdentity>,
+}
+
+/// A verified identity as every request of its account carries it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifiedIdentity {
+    /// What claims count by.
+    pub blind_index: String,
+    /// The ID number as sealed at rest; opened only where its date of birth is needed.
+    pub sealed_id_number: String,
 }
 
 /// The account of a live session, or `None` if the session is unknown or expired: one query
@@ -68,6 +77,7 @@ pub async fn account(
         .column((user_roles::Entity, user_roles::Column::Role))
         .column((identities::Entity, identities::Column::Status))
         .column((identities::Entity, identities::Column::BlindIndex))
+        .column((identities::Entity, identities::Column::IdNumberEnc))
         .expr_as(
             Expr::SubQuery(None, Box::new(memberships.into_sub_query_statement())),
             "memberships",
@@ -103,6 +113,7 @@ pub async fn account(
     let memberships: i64 = first.try_get("", "memberships")?;
     let identity_status: Option<String> = first.try_get("", "status")?;
     let blind_index: Option<String> = first.try_get("", "blind_index")?;
+    let sealed_id_number: Option<String> = first.try_get("", "id_number_enc")?;
     let user = UserId(first.try_get("", "id")?);
     let email: String = first.try_get("", "email")?;
     Ok(Some(SessionAccount {
@@ -110,8 +121,13 @@ pub async fn account(
         user,
         roles,
         issuer_member: memberships > 0,
-        verified_blind_index: blind_index
-            .filter(|_| identity_status.as_deref() == Some(IdentityStatus::Verified.as_str())),
+        verified: blind_index
+            .zip(sealed_id_number)
+            .filter(|_| identity_status.as_deref() == Some(IdentityStatus::Verified.as_str()))
+            .map(|(blind_index, sealed_id_number)| VerifiedIdentity {
+                blind_index,
+                sealed_id_number,
+            }),
     }))
 }
 
@@ -164,7 +180,7 @@ mod tests {
         let plain = account(&db, "live", now).await.unwrap().expect("a live session");
         assert_eq!((plain.user, plain.email.as_str()), (user, "reviewer@example.com"));
         assert!(plain.roles.is_empty() && !plain.issuer_member);
-        assert_eq!(plain.verified_blind_index, None, "no identity yet");
+        assert_eq!(plain.verified, None, "no identity yet");
 
         for role in [Role::Reviewer, Role::Admin] {
             store::users::grant_role(&db, user, role, None, now).await.unwrap();
@@ -188,10 +204,16 @@ mod tests {
         };
         identity("pending").insert(&db).await.unwrap();
         let pending = account(&db, "live", now).await.unwrap().unwrap();
-        assert_eq!(pending.verified_blind_index, None, "claims wait for verification");
+        assert_eq!(pending.verified, None, "claims wait for verification");
         identity("verified").update(&db).await.unwrap();
         let verified = account(&db, "live", now).await.unwrap().unwrap();
-        assert_eq!(verified.verified_blind_index.as_deref(), Some("blind"));
+        assert_eq!(
+            verified.verified,
+            Some(VerifiedIdentity {
+                blind_index: "blind".into(),
+                sealed_id_number: "sealed".into(),
+            })
+        );
 
         assert_eq!(account(&db, "stale", now).await.unwrap(), None, "expired");
         assert_eq!(account(&db, "unknown", now).await.unwrap(), None);

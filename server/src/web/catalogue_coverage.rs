@@ -67,6 +67,7 @@ fn families() -> BTreeMap<String, BTreeSet<String>> {
         !matches!(
             refusal,
             ClaimRefusal::IdentityNotVerified
+                | ClaimRefusal::AgeRestricted
                 | ClaimRefusal::LimitReached
                 | ClaimRefusal::NotOnAllowlist
                 | ClaimRefusal::NotYetOpen

@@ -17,11 +17,12 @@ use super::error::AppError;
 use crate::config::Operator;
 use crate::crypto;
 use crate::domain::account::Email;
+use crate::domain::age::MinimumAge;
 use crate::domain::ids::UserId;
 use crate::domain::role::{Role, Roles};
 use crate::health::Failing;
 use crate::i18n::Locale;
-use crate::services::claims::Claimant;
+use crate::services::claims::{Claimant, VerifiedIdentity};
 use crate::services::{Actor, accounts};
 use crate::state::AppState;
 
@@ -57,14 +58,14 @@ pub struct SessionUser {
     pub roles: Roles,
     /// Hash of the session token (the `sessions` row id).
     pub session_id: String,
-    /// The blind index of the person's verified identity; `None` until verified.
-    pub verified_blind_index: Option<String>,
+    /// The person's verified identity; `None` until verified.
+    pub verified: Option<VerifiedIdentity>,
 }
 
 impl SessionUser {
     /// The person passed real-name verification.
     pub fn identity_verified(&self) -> bool {
-        self.verified_blind_index.is_some()
+        self.verified.is_some()
     }
 
     /// The person as a claim sees them.
@@ -72,7 +73,7 @@ impl SessionUser {
         Claimant {
             user: self.id,
             email: self.email.clone(),
-            verified_blind_index: self.verified_blind_index.clone(),
+            verified: self.verified.clone(),
         }
     }
 }
@@ -98,6 +99,8 @@ pub struct RequestContext {
     pub demo: bool,
     /// Shown to administrators on every page: the ledger sequencer is failing, since when and why.
     pub ledger_failing: Option<Failing>,
+    /// The platform's minimum age, which pages about claiming and joining name.
+    pub minimum_age: MinimumAge,
 }
 
 impl RequestContext {
@@ -226,7 +229,7 @@ async fn load_user(state: &AppState, jar: &CookieJar) -> Option<SessionUser> {
             email: account.email,
             roles: Roles::new(account.roles, account.issuer_member),
             session_id,
-            verified_blind_index: account.verified_blind_index,
+            verified: account.verified,
         }),
         Err(err) => {
             tracing::error!(error = %err, "session lookup failed; treating request as anonymous");
@@ -280,6 +283,7 @@ pub async fn load(State(state): State<AppState>, mut request: Request, next: Nex
             .map(|p| p.as_str().to_owned())
             .unwrap_or_else(|| "/".to_owned()),
         operator: state.config.operator.clone(),
+        minimum_age: state.config.minimum_age,
         request_id: request
             .headers()
             .get("x-request-id")

@@ -54,6 +54,8 @@ pub enum AppError {
     FileTooLarge,
     #[error("the issuer is suspended or revoked, so it cannot submit or publish")]
     IssuerInactive,
+    #[error("the date of birth in the verified ID is below the minimum age for acting for a business")]
+    TooYoung,
     #[error("a four-eyes case needs its second approval from another reviewer")]
     SameReviewer,
     #[error("the collection's status does not allow this")]
@@ -154,7 +156,10 @@ impl AppError {
             AppError::Forbidden
             | AppError::CsrfRejected
             | AppError::TransfersProhibited
-            | AppError::ClaimRefused(ClaimRefusal::IdentityNotVerified) => StatusCode::FORBIDDEN,
+            | AppError::TooYoung
+            | AppError::ClaimRefused(ClaimRefusal::IdentityNotVerified | ClaimRefusal::AgeRestricted) => {
+                StatusCode::FORBIDDEN
+            }
             AppError::ClaimRefused(_) | AppError::CertificatePending => StatusCode::CONFLICT,
             AppError::Throttled(_) | AppError::TransferAttemptsLimited(_) => StatusCode::TOO_MANY_REQUESTS,
             AppError::InvalidLink
@@ -248,6 +253,11 @@ impl AppError {
                 "issuer_inactive",
                 "the issuer is suspended or revoked, so it cannot submit or publish",
             ),
+            AppError::TooYoung => (
+                "member_too_young",
+                "the date of birth in your verified ID is below the platform's minimum age for acting \
+                 for a business",
+            ),
             AppError::SameReviewer => (
                 "same_reviewer",
                 "a four-eyes case needs its second approval from another reviewer",
@@ -321,6 +331,7 @@ impl AppError {
             AppError::InvalidPage(PageError::Cursor),
             AppError::FileTooLarge,
             AppError::IssuerInactive,
+            AppError::TooYoung,
             AppError::SameReviewer,
             AppError::CollectionStateConflict,
             AppError::TransfersProhibited,
@@ -363,6 +374,7 @@ impl AppError {
                 | AppError::InvalidPage(_)
                 | AppError::FileTooLarge
                 | AppError::IssuerInactive
+                | AppError::TooYoung
                 | AppError::SameReviewer
                 | AppError::CollectionStateConflict
                 | AppError::ClaimRefused(_)

@@ -57,8 +57,10 @@ fn default_steps(code: &str, ctx: &RequestContext, back: Option<&str>) -> Vec<Ne
         )),
         "limit_reached" => steps.push(NextStep::new("/me/collection", "error.next_my_collection")),
         "code_invalid" | "code_used" | "code_required" => steps.push(NextStep::new("/c", "error.next_type_code")),
-        "not_on_allowlist" | "not_yet_open" | "claims_closed" | "sold_out" | "claims_frozen" | "not_published"
-        | "issuer_suspended" | "not_found" => steps.push(NextStep::new("/explore", "error.next_explore")),
+        "age_restricted" | "not_on_allowlist" | "not_yet_open" | "claims_closed" | "sold_out" | "claims_frozen"
+        | "not_published" | "issuer_suspended" | "not_found" => {
+            steps.push(NextStep::new("/explore", "error.next_explore"))
+        }
         "forbidden" if ctx.user.is_none() => steps.push(NextStep::new(
             format!("/login?next={}", encoded(here)),
             "error.next_login",
@@ -133,6 +135,7 @@ pub async fn render(request: Request, next: Next) -> Response {
 mod tests {
     use super::*;
     use crate::config::Operator;
+    use crate::domain::age::MinimumAge;
     use crate::i18n::Locale;
 
     fn ctx(path: &str) -> RequestContext {
@@ -151,6 +154,7 @@ mod tests {
             base_url: "http://127.0.0.1:8080".to_owned(),
             demo: false,
             ledger_failing: None,
+            minimum_age: MinimumAge::ADULT,
         }
     }
 

@@ -29,6 +29,8 @@ pub struct CollectionFacts {
     pub starts: String,
     pub ends: String,
     pub claim_mode: &'static str,
+    /// The youngest age that may claim: the platform's minimum, or the collection's if higher.
+    pub minimum_age: String,
     pub risk_score: u8,
     pub content_hash: String,
     pub perceptual_hash: String,
@@ -58,6 +60,7 @@ impl CollectionFacts {
             starts: ctx.time(terms.claim_starts_at),
             ends: ctx.time(terms.claim_ends_at),
             claim_mode: terms.claim_mode.as_str(),
+            minimum_age: ctx.minimum_age.with(terms.minimum_age).to_string(),
             risk_score: collection.risk_score,
             content_hash: crypto::hex(&artwork.content_hash),
             perceptual_hash: artwork.perceptual_hash.to_string(),

@@ -9,7 +9,15 @@ use super::{Client, Server, location};
 
 /// A valid resident ID number (GB 11643 check character) for the `n`th test person.
 pub fn id_number(n: u32) -> String {
-    let body = format!("110105{}{:03}", 19_800_101 + (n / 900) * 10_000, n % 900 + 100);
+    with_check_character(&format!(
+        "110105{}{:03}",
+        19_800_101 + (n / 900) * 10_000,
+        n % 900 + 100
+    ))
+}
+
+/// The first 17 digits of a resident ID number followed by their check character.
+pub fn with_check_character(body: &str) -> String {
     const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
     let sum: u32 = body
         .chars()
@@ -50,10 +58,24 @@ fn beijing(offset: TimeDelta) -> String {
 /// Creates, screens, approves (as `reviewer`) and publishes a collection of `issuer`, created
 /// by its member `founder`; returns its id.
 pub async fn published_collection(founder: &Client, reviewer: &Client, issuer: i64, title: &str, terms: Terms) -> i64 {
+    published_collection_with(founder, reviewer, issuer, title, terms, &[]).await
+}
+
+/// [`published_collection`] with more fields of the collection form (`minimum_age`, say).
+pub async fn published_collection_with(
+    founder: &Client,
+    reviewer: &Client,
+    issuer: i64,
+    title: &str,
+    terms: Terms,
+    more: &[(&'static str, &str)],
+) -> i64 {
     let collections = format!("/console/{issuer}/collections");
     let token = founder.csrf(&format!("{collections}/new")).await;
     let form_key = founder.form_key(&format!("{collections}/new"), &collections).await;
-    let form = Form::new()
+    let form = more
+        .iter()
+        .fold(Form::new(), |form, (name, value)| form.text(*name, (*value).to_owned()))
         .text("form_key", form_key)
         .text("title", title.to_owned())
         .text("description", "测试藏品。")

@@ -688,6 +688,16 @@ impl Server {
     }
 
     /// The mail box the server writes to (the `.eml` directory).
+    /// The installation's identity vault, to seal what seeded rows hold as the server would.
+    pub fn vault(&self) -> keepsake::kyc::PiiVault {
+        let keys = self
+            .env
+            .iter()
+            .find(|(name, _)| name == "KEEPSAKE_KEYS_DIR")
+            .map_or_else(|| self.data_dir.join("keys"), |(_, dir)| PathBuf::from(dir));
+        keepsake::kyc::PiiVault::load(&keys).expect("the installation's keys")
+    }
+
     pub fn mailbox(&self) -> Mailbox {
         Mailbox::Files(self.data_dir.join("mail"))
     }

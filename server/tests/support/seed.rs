@@ -6,12 +6,17 @@ use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, Utc};
 use keepsake::crypto;
+use keepsake::domain::ids::UserId;
+use keepsake::kyc::{Field, PiiVault};
 use keepsake::store::entities::{identities, sessions, users};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 
 const ROWS_PER_INSERT: usize = 1_000;
+/// The standard's example number: born 1949, an adult. Seeded people share it; what makes
+/// each one a person of their own is the blind index.
+const ADULT_ID_NUMBER: &str = "11010519491231002X";
 
 /// The number in the environment variable `name`, or `default`.
 pub fn env_number(name: &str, default: u64) -> u64 {
@@ -47,8 +52,16 @@ where
 
 /// `count` people addressed `{prefix}{n}@example.com` with verified addresses and a real-name
 /// identity, verified (`verified`) or waiting for a reviewer, each with the blind index
-/// `{prefix}-person-{id}`; returns their ids in order.
-pub async fn people(db: &DatabaseConnection, prefix: &str, count: u64, verified: bool, now: DateTime<Utc>) -> Vec<i64> {
+/// `{prefix}-person-{id}` and an adult's ID number sealed with `vault`, as claims open it;
+/// returns their ids in order.
+pub async fn people(
+    db: &DatabaseConnection,
+    vault: &PiiVault,
+    prefix: &str,
+    count: u64,
+    verified: bool,
+    now: DateTime<Utc>,
+) -> Vec<i64> {
     insert_all(
         db,
         (0..count).map(|n| users::ActiveModel {
@@ -76,8 +89,8 @@ pub async fn people(db: &DatabaseConnection, prefix: &str, count: u64, verified:
         ids.iter().enumerate().map(|(n, id)| identities::ActiveModel {
             user_id: Set(*id),
             status: Set(if verified { "verified" } else { "pending" }.to_owned()),
-            legal_name_enc: Set("sealed".to_owned()),
-            id_number_enc: Set("sealed".to_owned()),
+            legal_name_enc: Set(vault.seal(Field::LegalName, UserId(*id), "测试用户")),
+            id_number_enc: Set(vault.seal(Field::IdNumber, UserId(*id), ADULT_ID_NUMBER)),
             id_masked: Set("1101**********000X".to_owned()),
             blind_index: Set(Some(format!("{prefix}-person-{id}"))),
             province_known: Set(true),

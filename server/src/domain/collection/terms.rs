@@ -1,7 +1,9 @@
 //! What an issuer offers: the collection form as typed, its checked terms (title, text, edition,
-//! per-person limit, claim window in Beijing time) and the claim mode.
+//! per-person limit, claim window in Beijing time, minimum age) and the claim mode.
 
 use chrono::{DateTime, FixedOffset, NaiveDateTime, Utc};
+
+use crate::domain::age::MinimumAge;
 
 use crate::domain::visible_text::{TextKind, check_visible};
 
@@ -75,6 +77,8 @@ pub struct CollectionForm {
     pub claim_starts_at: Option<DateTime<Utc>>,
     pub claim_ends_at: Option<DateTime<Utc>>,
     pub claim_mode: String,
+    /// Empty: the platform's minimum age applies.
+    pub minimum_age: String,
 }
 
 /// The checked content and terms of a collection.
@@ -87,6 +91,9 @@ pub struct CollectionTerms {
     pub claim_starts_at: DateTime<Utc>,
     pub claim_ends_at: DateTime<Utc>,
     pub claim_mode: ClaimMode,
+    /// The youngest age that may claim, where the issuer set one; the platform's minimum
+    /// applies when it is higher.
+    pub minimum_age: Option<MinimumAge>,
 }
 
 /// One problem with the form, named by field so the page can show it next to it.
@@ -110,6 +117,8 @@ pub enum TermsError {
     DescriptionHidden,
     #[error("choose how collectors claim: open, with claim codes, or by allowlist")]
     ClaimMode,
+    #[error("a minimum age is a whole number of years from 14 to 99, or empty")]
+    MinimumAge,
 }
 
 impl CollectionForm {
@@ -163,20 +172,30 @@ impl CollectionForm {
         if claim_mode.is_none() {
             errors.push(TermsError::ClaimMode);
         }
-        match (edition_size, per_person_limit, window, claim_mode) {
-            (Some(edition_size), Some(per_person_limit), Some((claim_starts_at, claim_ends_at)), Some(claim_mode))
-                if errors.is_empty() =>
-            {
-                Ok(CollectionTerms {
-                    title: title.to_owned(),
-                    description: description.to_owned(),
-                    edition_size,
-                    per_person_limit,
-                    claim_starts_at,
-                    claim_ends_at,
-                    claim_mode,
-                })
-            }
+        let minimum_age = match self.minimum_age.trim() {
+            "" => Some(None),
+            typed => MinimumAge::parse(typed).ok().map(Some),
+        };
+        if minimum_age.is_none() {
+            errors.push(TermsError::MinimumAge);
+        }
+        match (edition_size, per_person_limit, window, claim_mode, minimum_age) {
+            (
+                Some(edition_size),
+                Some(per_person_limit),
+                Some((claim_starts_at, claim_ends_at)),
+                Some(claim_mode),
+                Some(minimum_age),
+            ) if errors.is_empty() => Ok(CollectionTerms {
+                title: title.to_owned(),
+                description: description.to_owned(),
+                edition_size,
+                per_person_limit,
+                claim_starts_at,
+                claim_ends_at,
+                claim_mode,
+                minimum_age,
+            }),
             _ => Err(errors),
         }
     }
@@ -202,6 +221,7 @@ mod tests {
             claim_starts_at: Some(start),
             claim_ends_at: Some(start + TimeDelta::days(30)),
             claim_mode: "open".into(),
+            minimum_age: String::new(),
         }
     }
 
@@ -211,6 +231,30 @@ mod tests {
         assert_eq!(terms.title, "新华社 · 2026 年度照片");
         assert_eq!((terms.edition_size, terms.per_person_limit), (10_000, 1));
         assert_eq!(terms.claim_mode, ClaimMode::Open);
+        assert_eq!(terms.minimum_age, None, "the platform's minimum applies");
+    }
+
+    #[test]
+    fn a_minimum_age_is_optional_and_bounded() {
+        for (typed, years) in [(" 20 ", Some(20)), ("14", Some(14)), ("99", Some(99))] {
+            let candidate = CollectionForm {
+                minimum_age: typed.into(),
+                ..form()
+            };
+            let terms = candidate.parse(now()).unwrap();
+            assert_eq!(terms.minimum_age.map(MinimumAge::years), years, "{typed:?}");
+        }
+        for typed in ["13", "100", "eighteen", "-18", "18岁"] {
+            let candidate = CollectionForm {
+                minimum_age: typed.into(),
+                ..form()
+            };
+            assert_eq!(
+                candidate.parse(now()).unwrap_err(),
+                vec![TermsError::MinimumAge],
+                "{typed:?}"
+            );
+        }
     }
 
     #[test]
@@ -223,6 +267,7 @@ mod tests {
             claim_starts_at: form().claim_ends_at,
             claim_ends_at: form().claim_starts_at,
             claim_mode: "auction".into(),
+            minimum_age: "12".into(),
         };
         assert_eq!(
             bad.parse(now()).unwrap_err(),
@@ -233,6 +278,7 @@ mod tests {
                 TermsError::PerPersonLimit,
                 TermsError::Window,
                 TermsError::ClaimMode,
+                TermsError::MinimumAge,
             ]
         );
     }

@@ -10,8 +10,9 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 
+use crate::domain::age::MinimumAge;
 use crate::domain::claim::{ClaimFacts, ClaimRefusal, CodeState, check_claim, holder_commitment};
 use crate::domain::claim_code::ClaimCode;
 use crate::domain::collection::{ClaimMode, Collection};
@@ -41,6 +42,10 @@ pub struct ClaimRequest {
     /// The idempotency key: a claim seen before returns its token.
     pub claim_key: String,
     pub code: Option<ClaimCode>,
+    /// The date of birth in the claimant's verified ID number.
+    pub birth_date: NaiveDate,
+    /// The platform's minimum age; the collection's applies where it is higher.
+    pub minimum_age: MinimumAge,
 }
 
 /// The token a claim got (minted now, or earlier under the same claim key).
@@ -297,6 +302,8 @@ async fn plan<'a>(
         minted: tally.minted,
         issuer_active,
         identity_verified: true,
+        birth_date: Some(request.birth_date),
+        minimum_age: request.minimum_age.with(record.terms.minimum_age),
         held_by_person: held,
         code: stored_code.as_ref().map(|c| match tally.codes_used.contains(&c.id) {
             true => CodeState::Used,

@@ -8,7 +8,7 @@ pub mod minter;
 use chrono::{DateTime, Utc};
 
 use self::minter::{ClaimRequest, MintError, Minted};
-use super::{ClaimHint, ServiceError, ServiceResult, Services, codes};
+use super::{ClaimHint, ServiceError, ServiceResult, Services, codes, identity};
 use crate::crypto;
 use crate::domain::account::Email;
 use crate::domain::claim::{ClaimFacts, ClaimRefusal, CodeState};
@@ -17,6 +17,7 @@ use crate::domain::collection::{ClaimMode, Collection};
 use crate::domain::identity::IdentityStatus;
 use crate::domain::ids::{CollectionId, TokenId, UserId};
 use crate::store;
+pub use crate::store::sessions::VerifiedIdentity;
 
 /// A signed-in person as a claim sees them.
 #[derive(Debug, Clone)]
@@ -24,8 +25,8 @@ pub struct Claimant {
     pub user: UserId,
     /// The account's address, for allowlist collections.
     pub email: Email,
-    /// The blind index of their verified identity; `None` until verified.
-    pub verified_blind_index: Option<String>,
+    /// Their verified identity; `None` until verified.
+    pub verified: Option<VerifiedIdentity>,
 }
 
 /// Claim keys are the platform's own random tokens, or a client's idempotency key of the same
@@ -46,12 +47,14 @@ pub async fn claim(
     if !valid_claim_key(claim_key) {
         return Err(ServiceError::BadInput);
     }
-    let Some(holder_index) = claimant.verified_blind_index.clone() else {
+    let Some(verified) = &claimant.verified else {
         return Err(ServiceError::ClaimRefused {
             refusal: ClaimRefusal::IdentityNotVerified,
             hint: None,
         });
     };
+    let birth_date = identity::birth_date(services, claimant.user, verified, Utc::now())?;
+    let holder_index = verified.blind_index.clone();
     let salt = crypto::random_bytes();
     let request = ClaimRequest {
         user: claimant.user,
@@ -59,6 +62,8 @@ pub async fn claim(
         holder_opening: services.vault.holder_opening(&holder_index, &salt),
         salt,
         holder_index,
+        birth_date,
+        minimum_age: services.minimum_age,
         collection,
         claim_key: claim_key.to_owned(),
         code: code.cloned(),
@@ -157,6 +162,8 @@ pub async fn outlook(
         minted: collection.claimed_count,
         issuer_active,
         identity_verified: true,
+        birth_date: None,
+        minimum_age: services.minimum_age.with(terms.minimum_age),
         held_by_person: 0,
         code,
         on_allowlist: true,
@@ -174,10 +181,12 @@ pub async fn outlook(
             Ok(()) => Outlook::SignIn,
         });
     };
-    facts.identity_verified = claimant.verified_blind_index.is_some();
-    if let Some(index) = &claimant.verified_blind_index {
-        let held = store::tokens::held_by_many(&services.db, collection.id, &[index.as_str()]).await?;
+    facts.identity_verified = claimant.verified.is_some();
+    if let Some(verified) = &claimant.verified {
+        let index = verified.blind_index.as_str();
+        let held = store::tokens::held_by_many(&services.db, collection.id, &[index]).await?;
         facts.held_by_person = held.get(index).copied().unwrap_or(0);
+        facts.birth_date = Some(identity::birth_date(services, claimant.user, verified, now)?);
     }
     if terms.claim_mode == ClaimMode::Allowlist {
         facts.on_allowlist = codes::on_allowlist(services, collection, claimant.email.as_str()).await?;

@@ -7,7 +7,7 @@ use crate::crypto;
 use crate::domain::account::Email;
 use crate::domain::audit::{AuditAction, AuditDetails, AuditSubject};
 use crate::domain::ids::IssuerId;
-use crate::domain::issuer::{InvitationBlocker, Issuer};
+use crate::domain::issuer::{InvitationBlocker, Issuer, MemberStanding};
 use crate::i18n::Locale;
 use crate::mail::Mail;
 use crate::services::forms::{self, Submission};
@@ -79,12 +79,12 @@ pub struct Invitation {
     pub blocker: Option<InvitationBlocker>,
 }
 
-/// The open invitation behind `token`, for the account at `own` (`verified`: its identity is).
+/// The open invitation behind `token`, for the account at `own` standing as `standing`.
 pub async fn invitation(
     services: &Services,
     token: &str,
     own: &Email,
-    verified: bool,
+    standing: MemberStanding,
     now: DateTime<Utc>,
 ) -> ServiceResult<Invitation> {
     let hash = crypto::sha3_hex(token.as_bytes());
@@ -96,7 +96,7 @@ pub async fn invitation(
         .ok_or(ServiceError::InvalidLink)?;
     Ok(Invitation {
         issuer,
-        blocker: InvitationBlocker::check(own, verified, &invited),
+        blocker: InvitationBlocker::check(own, standing, &invited),
     })
 }
 
@@ -106,14 +106,14 @@ pub async fn accept(
     actor: &Actor,
     token: &str,
     own: &Email,
-    verified: bool,
+    standing: MemberStanding,
     now: DateTime<Utc>,
 ) -> ServiceResult<IssuerId> {
     let hash = crypto::sha3_hex(token.as_bytes());
     let (issuer, invited) = store::issuers::open_invitation(&services.db, &hash, now)
         .await?
         .ok_or(ServiceError::InvalidLink)?;
-    if InvitationBlocker::check(own, verified, &invited).is_some() {
+    if InvitationBlocker::check(own, standing, &invited).is_some() {
         return Err(ServiceError::Forbidden);
     }
     let txn = store::begin(&services.db).await?;

@@ -18,6 +18,8 @@ pub struct Model {
     pub claim_starts_at: DateTimeUtc,
     pub claim_ends_at: DateTimeUtc,
     pub claim_mode: String,
+    /// The youngest age that may claim, where higher than the platform's minimum.
+    pub minimum_age: Option<i16>,
     pub content_hash: Vec<u8>,
     pub artwork_type: String,
     pub artwork_width: i32,

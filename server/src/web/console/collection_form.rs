@@ -37,6 +37,7 @@ pub struct FormValues {
     pub claim_starts_at: String,
     pub claim_ends_at: String,
     pub claim_mode: String,
+    pub minimum_age: String,
     /// The form's key: submitting a new collection twice creates it once.
     pub form_key: String,
     /// An artwork sent with an earlier attempt that passed its checks (see [`HeldArtwork`]).
@@ -53,6 +54,7 @@ impl FormValues {
             claim_starts_at: local_time_input(terms.claim_starts_at),
             claim_ends_at: local_time_input(terms.claim_ends_at),
             claim_mode: terms.claim_mode.as_str().to_owned(),
+            minimum_age: terms.minimum_age.map(|age| age.to_string()).unwrap_or_default(),
             form_key: FormKey::fresh().to_string(),
             held_artwork: String::new(),
         }
@@ -67,6 +69,7 @@ impl FormValues {
             claim_starts_at: parse_local_time(&self.claim_starts_at),
             claim_ends_at: parse_local_time(&self.claim_ends_at),
             claim_mode: self.claim_mode.clone(),
+            minimum_age: self.minimum_age.clone(),
         }
         .parse(now)
     }
@@ -133,6 +136,7 @@ fn terms_error_key(error: TermsError) -> (&'static str, &'static str) {
         TermsError::TitleHidden => ("title", "form.hidden_characters"),
         TermsError::DescriptionHidden => ("description", "form.hidden_characters"),
         TermsError::ClaimMode => ("claim_mode", "collection.error_claim_mode"),
+        TermsError::MinimumAge => ("minimum_age", "collection.error_minimum_age"),
     }
 }
 
@@ -182,6 +186,7 @@ async fn read_form(mut multipart: Multipart) -> AppResult<(FormValues, Option<By
             "claim_starts_at" => &mut values.claim_starts_at,
             "claim_ends_at" => &mut values.claim_ends_at,
             "claim_mode" => &mut values.claim_mode,
+            "minimum_age" => &mut values.minimum_age,
             "form_key" => &mut values.form_key,
             "held_artwork" => &mut values.held_artwork,
             _ => continue,

@@ -11,7 +11,7 @@ use bytes::Bytes;
 
 use crate::domain::documents::{DocumentError, DocumentKind};
 use crate::domain::filings::FilingError;
-use crate::domain::issuer::{ApplicationError, ApplicationFields, Issuer, IssuerApplication};
+use crate::domain::issuer::{ApplicationError, ApplicationFields, Issuer, IssuerApplication, MemberStanding};
 use crate::services::forms::FormKey;
 use crate::services::issuers::{self, StoredDocument};
 use crate::state::AppState;
@@ -53,7 +53,8 @@ pub struct ApplyTemplate {
     pub ctx: RequestContext,
     pub fields: ApplicationFields,
     pub errors: FieldErrors,
-    pub identity_verified: bool,
+    /// Whether the applicant may act for a business (a resubmission's founder already did).
+    pub standing: MemberStanding,
     /// Set when a rejected issuer corrects its application.
     pub resubmit_for: Option<i64>,
     /// The form's key: one application however often it is sent.
@@ -69,11 +70,19 @@ impl ApplyTemplate {
             ctx,
             fields,
             errors: Vec::new(),
-            identity_verified: true,
+            standing: MemberStanding::Eligible,
             resubmit_for,
             form_key: FormKey::fresh(),
             held: Vec::new(),
         }
+    }
+
+    fn unverified(&self) -> bool {
+        self.standing == MemberStanding::Unverified
+    }
+
+    fn too_young(&self) -> bool {
+        self.standing == MemberStanding::TooYoung
     }
 
     /// (field name, label key, value) of each text field, in form order.

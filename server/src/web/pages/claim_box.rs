@@ -112,6 +112,17 @@ pub async fn for_visitor(
             ClaimBox::new("not_on_allowlist", ctx.tf("claim.not_listed", &[("email", &email)]))
                 .with(paths::issuer(collection.issuer), "claim.ask_issuer")
         }
+        Outlook::Refused {
+            refusal: ClaimRefusal::AgeRestricted,
+            ..
+        } => {
+            let age = ctx.minimum_age.with(collection.terms.minimum_age);
+            ClaimBox::new(
+                "age_restricted",
+                ctx.tf("claim.age_restricted", &[("age", &age.to_string())]),
+            )
+            .with("/explore", "error.next_explore")
+        }
         Outlook::Refused { refusal, .. } => refused(ctx, collection, refusal),
     })
 }

@@ -12,10 +12,11 @@ use chrono::Utc;
 use serde::{Deserialize, Serialize};
 
 use super::home::NextParam;
+use crate::domain::age;
 use crate::domain::identity::{IdNumberError, IdentityStatus, LegalName, LegalNameError, ResidentIdNumber};
 use crate::domain::ids::UserId;
 use crate::paths::{self, safe_next};
-use crate::services::identity;
+use crate::services::identity::{self, NotTaken};
 use crate::state::AppState;
 use crate::web::auth::SignedIn;
 use crate::web::context::RequestContext;
@@ -116,7 +117,8 @@ pub async fn submit(
     template.legal_name = form.legal_name.trim().to_owned();
     template.id_number = form.id_number.trim().to_owned();
     let name = LegalName::parse(&form.legal_name);
-    let number = ResidentIdNumber::parse(&form.id_number, Utc::now().date_naive());
+    let now = Utc::now();
+    let number = ResidentIdNumber::parse(&form.id_number, age::beijing_date(now));
     let (name, number) = match (name, number) {
         (Ok(name), Ok(number)) => (name, number),
         (name, number) => {
@@ -125,12 +127,18 @@ pub async fn submit(
             return render_with(StatusCode::UNPROCESSABLE_ENTITY, template);
         }
     };
-    if identity::submit(&state.services, &actor, &name, &number, &next, Utc::now())
-        .await?
-        .is_err()
-    {
-        template.id_error = Some("identity.error_taken");
-        return render_with(StatusCode::CONFLICT, template);
+    match identity::submit(&state.services, &actor, &name, &number, &next, now).await? {
+        Ok(()) => {}
+        Err(NotTaken::IdNumberTaken) => {
+            template.id_error = Some("identity.error_taken");
+            return render_with(StatusCode::CONFLICT, template);
+        }
+        Err(NotTaken::UnderGuardianAge) => {
+            template.id_error = Some("identity.error_under_14");
+            template.id_number.clear();
+            template.legal_name.clear();
+            return render_with(StatusCode::FORBIDDEN, template);
+        }
     }
     Ok(Redirect::to(&paths::identity(&next)).into_response())
 }

@@ -9,10 +9,10 @@ use chrono::Utc;
 use super::application::{self, ApplyTemplate, Checked};
 use crate::domain::collection::PublicFilter;
 use crate::domain::ids::IssuerId;
-use crate::domain::issuer::{ApplicationFields, InvitationBlocker, Issuer};
+use crate::domain::issuer::{ApplicationFields, InvitationBlocker, Issuer, MemberStanding};
 use crate::domain::page::PageSize;
 use crate::paths;
-use crate::services::{collections, issuers};
+use crate::services::{collections, identity, issuers};
 use crate::state::AppState;
 use crate::web::auth::SignedIn;
 use crate::web::context::RequestContext;
@@ -25,9 +25,14 @@ use crate::web::views::{CollectionCard, cards};
 /// Collections an issuer's page lists before linking to the rest.
 const ISSUER_PAGE_COLLECTIONS: PageSize = PageSize::fixed(12);
 
-pub async fn apply_form(ctx: RequestContext, SignedIn(user): SignedIn) -> AppResult<Html<String>> {
+pub async fn apply_form(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    SignedIn(user): SignedIn,
+) -> AppResult<Html<String>> {
+    let standing = identity::member_standing(&state.services, user.id, user.verified.as_ref(), Utc::now())?;
     let mut page = ApplyTemplate::new(ctx, ApplicationFields::default(), None);
-    page.identity_verified = user.identity_verified();
+    page.standing = standing;
     render(page)
 }
 
@@ -40,8 +45,10 @@ pub async fn apply(
     // The body is read before any refusal: a client still sending it when the answer and the
     // connection's close arrive sees a broken pipe instead of the answer.
     let form = application::read(multipart).await?;
-    if !user.identity_verified() {
-        return Err(AppError::Forbidden);
+    match identity::member_standing(&state.services, user.id, user.verified.as_ref(), Utc::now())? {
+        MemberStanding::Eligible => {}
+        MemberStanding::Unverified => return Err(AppError::Forbidden),
+        MemberStanding::TooYoung => return Err(AppError::TooYoung),
     }
     let submission = form_result::submission(&ctx, &form.form_key)?;
     if let Some(earlier) = form_result::replay(&state.services, &submission).await? {
@@ -124,6 +131,7 @@ fn blocker_key(blocker: InvitationBlocker) -> &'static str {
     match blocker {
         InvitationBlocker::WrongAccount => "invitation.wrong_account",
         InvitationBlocker::IdentityRequired => "invitation.identity_required",
+        InvitationBlocker::TooYoung => "invitation.too_young",
     }
 }
 
@@ -133,14 +141,9 @@ pub async fn invitation(
     SignedIn(user): SignedIn,
     Path(token): Path<String>,
 ) -> AppResult<Html<String>> {
-    let invitation = issuers::members::invitation(
-        &state.services,
-        &token,
-        &user.email,
-        user.identity_verified(),
-        Utc::now(),
-    )
-    .await?;
+    let now = Utc::now();
+    let standing = identity::member_standing(&state.services, user.id, user.verified.as_ref(), now)?;
+    let invitation = issuers::members::invitation(&state.services, &token, &user.email, standing, now).await?;
     render(InvitationTemplate {
         ctx,
         issuer: invitation.issuer.legal_name,
@@ -156,14 +159,8 @@ pub async fn accept_invitation(
     Path(token): Path<String>,
 ) -> AppResult<Response> {
     let actor = ctx.actor(user.id);
-    let issuer = issuers::members::accept(
-        &state.services,
-        &actor,
-        &token,
-        &user.email,
-        user.identity_verified(),
-        Utc::now(),
-    )
-    .await?;
+    let now = Utc::now();
+    let standing = identity::member_standing(&state.services, user.id, user.verified.as_ref(), now)?;
+    let issuer = issuers::members::accept(&state.services, &actor, &token, &user.email, standing, now).await?;
     Ok(Redirect::to(&paths::console(issuer)).into_response())
 }

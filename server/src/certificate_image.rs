@@ -40,6 +40,7 @@ const MUTED: Rgb<u8> = Rgb([104, 110, 122]);
 const ACCENT: Rgb<u8> = Rgb([164, 38, 44]);
 const GOLD: Rgb<u8> = Rgb([196, 164, 104]);
 const WARNING: Rgb<u8> = Rgb([176, 96, 0]);
+const LABEL_PLATE: Rgb<u8> = Rgb([28, 28, 32]);
 
 const MARGIN: u32 = 80;
 const ARTWORK_TOP: u32 = 170;
@@ -65,6 +66,8 @@ pub struct CertificateCard {
     pub scan_hint: String,
     /// What the QR code links to.
     pub verify_url: String,
+    /// The explicit label of an AI-generated artwork, drawn on its corner.
+    pub ai_label: Option<String>,
 }
 
 impl CertificateCard {
@@ -84,6 +87,7 @@ impl CertificateCard {
             self.status.as_deref(),
             Some(self.scan_hint.as_str()),
             Some(self.verify_url.as_str()),
+            self.ai_label.as_deref(),
             artwork,
         ];
         for text in texts {
@@ -138,6 +142,24 @@ pub fn render(card: &CertificateCard, artwork_bytes: Option<&[u8]>) -> Result<Ve
     );
 
     artwork(&mut canvas, artwork_bytes);
+    if let Some(label) = &card.ai_label {
+        // White on a dark plate edged in paper in the artwork's lower left corner: legible on
+        // light and dark artwork alike.
+        let width = measure(&bold, 28.0, label) as u32 + 32;
+        let left = (WIDTH - ARTWORK_BOX) / 2 + 16;
+        let top = ARTWORK_TOP + ARTWORK_BOX - 16 - 48;
+        fill(&mut canvas, left - 3, top - 3, width + 6, 54, PAPER);
+        fill(&mut canvas, left, top, width, 48, LABEL_PLATE);
+        draw_text(
+            &mut canvas,
+            &bold,
+            28.0,
+            (left + 16) as f32,
+            (top + 34) as f32,
+            label,
+            PAPER,
+        );
+    }
 
     let mut baseline = (ARTWORK_TOP + ARTWORK_BOX + 84) as f32;
     let full_width = (WIDTH - 2 * MARGIN) as f32;
@@ -374,6 +396,7 @@ mod tests {
             status: None,
             scan_hint: "扫码验证".into(),
             verify_url: "https://keepsake.example/verify?entry=4711".into(),
+            ai_label: None,
         }
     }
 
@@ -404,6 +427,11 @@ mod tests {
             .fingerprint(Some("artwork/a")),
             CertificateCard {
                 ledger: "Ledger entry #4711".into(),
+                ..card("长城 · 日出")
+            }
+            .fingerprint(Some("artwork/a")),
+            CertificateCard {
+                ai_label: Some("AI 生成".into()),
                 ..card("长城 · 日出")
             }
             .fingerprint(Some("artwork/a")),
@@ -453,6 +481,22 @@ mod tests {
         assert_eq!(with.get_pixel(centre.0, centre.1).0, [10, 200, 30]);
         let without = decode(&render(&card("t"), Some(b"not an image")).unwrap());
         assert_ne!(without.get_pixel(centre.0, centre.1).0, [10, 200, 30]);
+    }
+
+    #[test]
+    fn an_ai_label_is_drawn_on_the_artworks_corner() {
+        let corner = ((WIDTH - ARTWORK_BOX) / 2 + 20, ARTWORK_TOP + ARTWORK_BOX - 20);
+        let labelled = CertificateCard {
+            ai_label: Some("AI 生成".into()),
+            ..card("t")
+        };
+        let with = decode(&render(&labelled, None).unwrap());
+        let without = decode(&render(&card("t"), None).unwrap());
+        assert_eq!(with.get_pixel(corner.0, corner.1).0, LABEL_PLATE.0);
+        assert_ne!(without.get_pixel(corner.0, corner.1).0, LABEL_PLATE.0);
+        let plate = (corner.1 - 44..corner.1).flat_map(|y| (corner.0..corner.0 + 150).map(move |x| (x, y)));
+        let lettering = plate.filter(|&(x, y)| with.get_pixel(x, y).0 == PAPER.0).count();
+        assert!(lettering > 50, "the label's letters are drawn on the plate");
     }
 
     #[test]

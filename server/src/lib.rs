@@ -10,6 +10,7 @@
 //! thin HTTP handlers and `jobs` the background workers; `state` is what they share and
 //! `server` runs them.
 
+pub mod aigc;
 pub mod api;
 pub mod blobs;
 pub mod bytes_cache;

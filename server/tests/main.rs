@@ -6,6 +6,7 @@
 mod support;
 
 mod accounts;
+mod ai_labels;
 mod anchoring;
 mod blob_store;
 mod browser;

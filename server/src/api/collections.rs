@@ -37,6 +37,8 @@ pub struct Stats {
     edition_size: u64,
     /// The youngest age that may claim: the platform's minimum, or the collection's if higher.
     minimum_age: u8,
+    /// The artwork is labelled AI-generated (declared by the issuer or flagged by a reviewer).
+    ai_generated: bool,
     claimed: u64,
     remaining: u64,
     /// Generated and used codes, for a claim-code collection.
@@ -69,6 +71,7 @@ pub async fn stats(
         claim_mode: collection.terms.claim_mode.as_str(),
         edition_size: u64::from(collection.terms.edition_size),
         minimum_age: state.services.minimum_age.with(collection.terms.minimum_age).years(),
+        ai_generated: collection.ai_generated(),
         claimed: collection.claimed_count,
         remaining: collection.remaining(),
         title: collection.terms.title,

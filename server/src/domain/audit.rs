@@ -37,6 +37,9 @@ pub enum AuditAction {
     CollectionClosed,
     CollectionFrozen,
     CollectionUnfrozen,
+    /// A reviewer labelled a collection's artwork AI-generated, or took their label back.
+    CollectionAiFlagged,
+    CollectionAiUnflagged,
     ModerationTermsAdded,
     ModerationTermRemoved,
     ModerationImageBlocked,
@@ -51,7 +54,7 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 39] = [
+    pub const ALL: [AuditAction; 41] = [
         AuditAction::RoleGranted,
         AuditAction::RoleRevoked,
         AuditAction::IdentitySubmitted,
@@ -80,6 +83,8 @@ impl AuditAction {
         AuditAction::CollectionClosed,
         AuditAction::CollectionFrozen,
         AuditAction::CollectionUnfrozen,
+        AuditAction::CollectionAiFlagged,
+        AuditAction::CollectionAiUnflagged,
         AuditAction::ModerationTermsAdded,
         AuditAction::ModerationTermRemoved,
         AuditAction::ModerationImageBlocked,
@@ -123,6 +128,8 @@ impl AuditAction {
             AuditAction::CollectionClosed => "collection.closed",
             AuditAction::CollectionFrozen => "collection.frozen",
             AuditAction::CollectionUnfrozen => "collection.unfrozen",
+            AuditAction::CollectionAiFlagged => "collection.ai_flagged",
+            AuditAction::CollectionAiUnflagged => "collection.ai_unflagged",
             AuditAction::ModerationTermsAdded => "moderation.terms_added",
             AuditAction::ModerationTermRemoved => "moderation.term_removed",
             AuditAction::ModerationImageBlocked => "moderation.image_blocked",

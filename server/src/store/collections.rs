@@ -62,6 +62,7 @@ fn decode(m: collections::Model) -> StoreResult<Collection> {
                     "minimum_age",
                 )?),
             },
+            ai_declared: m.ai_declared,
             title: m.title,
             description: m.description,
         },
@@ -81,6 +82,7 @@ fn decode(m: collections::Model) -> StoreResult<Collection> {
         risk_score: decoded(u8::try_from(m.risk_score).ok(), TABLE, id, "risk_score")?,
         findings: decoded(serde_json::from_str(&m.findings).ok(), TABLE, id, "findings")?,
         list_versions: m.list_versions,
+        ai_flagged: m.ai_flagged,
         claimed_by: m.claimed_by.map(UserId),
         claimed_until: m.claimed_until,
         claimed_count: number(m.claimed_count, "claimed_count")?,
@@ -105,6 +107,7 @@ fn terms_columns(model: &mut collections::ActiveModel, terms: &CollectionTerms) 
     model.claim_ends_at = Set(terms.claim_ends_at);
     model.claim_mode = Set(terms.claim_mode.as_str().to_owned());
     model.minimum_age = Set(terms.minimum_age.map(|age| i16::from(age.years())));
+    model.ai_declared = Set(terms.ai_declared);
 }
 
 fn artwork_columns(model: &mut collections::ActiveModel, artwork: &Artwork) {
@@ -382,6 +385,24 @@ pub async fn edit(
     }
     model.updated_at = Set(now);
     let result = update_at(id, version, from).set(model).exec(conn).await?;
+    Ok(result.rows_affected == 1)
+}
+
+/// Sets or clears the reviewer's AI flag on version `version`; `false` if the collection
+/// changed since the reviewer saw it.
+pub async fn set_ai_flag(
+    conn: &impl ConnectionTrait,
+    id: CollectionId,
+    version: i32,
+    from: &CollectionStatus,
+    flagged: bool,
+    now: DateTime<Utc>,
+) -> StoreResult<bool> {
+    let result = update_at(id, version, from)
+        .col_expr(collections::Column::AiFlagged, Expr::value(flagged))
+        .col_expr(collections::Column::UpdatedAt, Expr::value(now))
+        .exec(conn)
+        .await?;
     Ok(result.rows_affected == 1)
 }
 

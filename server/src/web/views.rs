@@ -31,6 +31,9 @@ pub struct CollectionFacts {
     pub claim_mode: &'static str,
     /// The youngest age that may claim: the platform's minimum, or the collection's if higher.
     pub minimum_age: String,
+    /// The issuer declared the artwork AI-generated; a reviewer flagged it so.
+    pub ai_declared: bool,
+    pub ai_flagged: bool,
     pub risk_score: u8,
     pub content_hash: String,
     pub perceptual_hash: String,
@@ -61,6 +64,8 @@ impl CollectionFacts {
             ends: ctx.time(terms.claim_ends_at),
             claim_mode: terms.claim_mode.as_str(),
             minimum_age: ctx.minimum_age.with(terms.minimum_age).to_string(),
+            ai_declared: terms.ai_declared,
+            ai_flagged: collection.ai_flagged,
             risk_score: collection.risk_score,
             content_hash: crypto::hex(&artwork.content_hash),
             perceptual_hash: artwork.perceptual_hash.to_string(),
@@ -172,6 +177,8 @@ pub struct CollectionCard {
     /// The line under the title: how many are left, or when claims open or ended.
     pub note: String,
     pub claim_mode: &'static str,
+    /// The artwork carries the AI label.
+    pub ai_generated: bool,
 }
 
 /// Cards for listed collections.
@@ -199,6 +206,7 @@ pub fn cards(ctx: &RequestContext, listed: Vec<Listed>) -> Vec<CollectionCard> {
                 phase,
                 note,
                 claim_mode: terms.claim_mode.as_str(),
+                ai_generated: collection.ai_generated(),
                 title: collection.terms.title,
             }
         })

@@ -27,7 +27,7 @@ try {
   await issuer.getByRole('link', { name: 'New collection' }).click();
   await issuer.getByLabel('Title').fill(TITLE);
   await issuer.getByLabel('Description').fill('限量发行，未来必将升值！\nA limited edition for the Year of the Horse.');
-  await issuer.getByLabel('Artwork').setInputFiles(ARTWORK);
+  await issuer.getByLabel('Artwork', { exact: true }).setInputFiles(ARTWORK);
   await issuer.getByLabel('Edition size').fill('2026');
   await issuer.getByLabel('Claims open').fill('2026-12-01T10:00');
   await issuer.getByLabel('Claims close').fill('2027-02-01T10:00');

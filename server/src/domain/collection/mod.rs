@@ -52,6 +52,8 @@ pub struct Collection {
     /// The reviewer holding the case, and until when.
     pub claimed_by: Option<UserId>,
     pub claimed_until: Option<DateTime<Utc>>,
+    /// A reviewer found the artwork generated or synthesised by AI, whatever the issuer declared.
+    pub ai_flagged: bool,
     /// Tokens minted so far.
     pub claimed_count: u64,
     /// The ledger queue row of its `collection_published` entry, once published.
@@ -122,6 +124,13 @@ impl Phase {
 }
 
 impl Collection {
+    /// Whether the artwork is labelled AI-generated wherever it is shown (the explicit label)
+    /// and in its image files (the implicit one): as the issuer declared it, or as a reviewer
+    /// flagged it. Nothing else decides: the platform does not guess.
+    pub fn ai_generated(&self) -> bool {
+        self.terms.ai_declared || self.ai_flagged
+    }
+
     /// Tokens still to be claimed.
     pub fn remaining(&self) -> u64 {
         u64::from(self.terms.edition_size).saturating_sub(self.claimed_count)

@@ -79,6 +79,8 @@ pub struct CollectionForm {
     pub claim_mode: String,
     /// Empty: the platform's minimum age applies.
     pub minimum_age: String,
+    /// The issuer declares the artwork generated or synthesised by AI.
+    pub ai_declared: bool,
 }
 
 /// The checked content and terms of a collection.
@@ -94,6 +96,8 @@ pub struct CollectionTerms {
     /// The youngest age that may claim, where the issuer set one; the platform's minimum
     /// applies when it is higher.
     pub minimum_age: Option<MinimumAge>,
+    /// The issuer declared the artwork generated or synthesised by AI (人工智能生成合成).
+    pub ai_declared: bool,
 }
 
 /// One problem with the form, named by field so the page can show it next to it.
@@ -195,6 +199,7 @@ impl CollectionForm {
                 claim_ends_at,
                 claim_mode,
                 minimum_age,
+                ai_declared: self.ai_declared,
             }),
             _ => Err(errors),
         }
@@ -222,6 +227,7 @@ mod tests {
             claim_ends_at: Some(start + TimeDelta::days(30)),
             claim_mode: "open".into(),
             minimum_age: String::new(),
+            ai_declared: false,
         }
     }
 
@@ -232,6 +238,12 @@ mod tests {
         assert_eq!((terms.edition_size, terms.per_person_limit), (10_000, 1));
         assert_eq!(terms.claim_mode, ClaimMode::Open);
         assert_eq!(terms.minimum_age, None, "the platform's minimum applies");
+        assert!(!terms.ai_declared);
+        let declared = CollectionForm {
+            ai_declared: true,
+            ..form()
+        };
+        assert!(declared.parse(now()).unwrap().ai_declared, "the declaration is kept");
     }
 
     #[test]
@@ -268,6 +280,7 @@ mod tests {
             claim_ends_at: form().claim_starts_at,
             claim_mode: "auction".into(),
             minimum_age: "12".into(),
+            ai_declared: true,
         };
         assert_eq!(
             bad.parse(now()).unwrap_err(),

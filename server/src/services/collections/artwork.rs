@@ -7,10 +7,12 @@ use bytes::Bytes;
 use moderation::image::{ImageError, ImageLimits, decode};
 use sha3::{Digest, Sha3_256};
 
+use crate::aigc::{self, ImplicitLabel};
 use crate::blobs::Blob;
 use crate::domain::blob_key::BlobKey;
-use crate::domain::collection::Artwork;
+use crate::domain::collection::{Artwork, Collection};
 use crate::services::{ServiceError, ServiceResult, Services};
+use crate::{crypto, paths, store};
 
 /// Namespace of artwork in the blob store.
 const ARTWORK: &str = "collection-artwork";
@@ -126,6 +128,29 @@ async fn store(services: &Services, artwork: CheckedArtwork) -> ServiceResult<Ar
 }
 
 /// The stored bytes of one rendition, with their media type.
+/// A rendition of `collection`'s artwork as served: an AI-generated one carries the implicit
+/// label in its metadata, except the upload as sent, whose bytes the ledger commits to.
+pub async fn served(services: &Services, collection: &Collection, rendition: Rendition) -> ServiceResult<Blob> {
+    let mut blob = read(services, &collection.artwork, rendition).await?;
+    if !collection.ai_generated() || rendition == Rendition::Original {
+        return Ok(blob);
+    }
+    let producer = store::issuers::find(&services.db, collection.issuer)
+        .await?
+        .map(|issuer| issuer.legal_name)
+        .unwrap_or_default();
+    let label = ImplicitLabel::generated(
+        producer,
+        crypto::hex(&collection.artwork.content_hash),
+        services.operator_name.clone(),
+        services.absolute_url(&paths::collection(collection.id)),
+    );
+    if let Some(labelled) = aigc::embed(&blob.bytes, &label) {
+        blob.bytes = Bytes::from(labelled);
+    }
+    Ok(blob)
+}
+
 pub async fn read(services: &Services, artwork: &Artwork, rendition: Rendition) -> ServiceResult<Blob> {
     services
         .blobs

@@ -227,6 +227,38 @@ pub async fn decide(
     Ok(next)
 }
 
+/// Labels the artwork of the collection at `version` AI-generated (`flagged`), or takes the
+/// reviewer's label back; an issuer's own declaration stays. At any stage, published
+/// collections included: the label follows the artwork wherever it is shown.
+pub async fn flag_ai(
+    services: &Services,
+    reviewer: &Actor,
+    id: CollectionId,
+    flagged: bool,
+    version: i32,
+    now: DateTime<Utc>,
+) -> ServiceResult<()> {
+    let collection = find(services, id).await?;
+    check_not_member(services, reviewer.user, collection.issuer).await?;
+    let txn = store::begin(&services.db).await?;
+    if !store::collections::set_ai_flag(&txn, collection.id, version, &collection.status, flagged, now).await? {
+        return Err(ServiceError::ReviewConflict);
+    }
+    let action = match flagged {
+        true => AuditAction::CollectionAiFlagged,
+        false => AuditAction::CollectionAiUnflagged,
+    };
+    store::audit::append(
+        &txn,
+        reviewer.audit(action, AuditSubject::Collection(collection.id)),
+        now,
+    )
+    .await?;
+    store::commit(txn).await?;
+    tracing::info!(reviewer = %reviewer.user, collection = %collection.id, flagged, "AI label set");
+    Ok(())
+}
+
 /// Published and frozen collections, newest first, for reviewers to watch.
 pub async fn live(services: &Services, limit: u64) -> ServiceResult<Vec<Collection>> {
     Ok(store::collections::live(&services.db, limit).await?)

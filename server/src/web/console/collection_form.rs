@@ -38,6 +38,8 @@ pub struct FormValues {
     pub claim_ends_at: String,
     pub claim_mode: String,
     pub minimum_age: String,
+    /// The box declaring the artwork AI-generated is ticked.
+    pub ai_declared: bool,
     /// The form's key: submitting a new collection twice creates it once.
     pub form_key: String,
     /// An artwork sent with an earlier attempt that passed its checks (see [`HeldArtwork`]).
@@ -55,6 +57,7 @@ impl FormValues {
             claim_ends_at: local_time_input(terms.claim_ends_at),
             claim_mode: terms.claim_mode.as_str().to_owned(),
             minimum_age: terms.minimum_age.map(|age| age.to_string()).unwrap_or_default(),
+            ai_declared: terms.ai_declared,
             form_key: FormKey::fresh().to_string(),
             held_artwork: String::new(),
         }
@@ -70,6 +73,7 @@ impl FormValues {
             claim_ends_at: parse_local_time(&self.claim_ends_at),
             claim_mode: self.claim_mode.clone(),
             minimum_age: self.minimum_age.clone(),
+            ai_declared: self.ai_declared,
         }
         .parse(now)
     }
@@ -178,6 +182,10 @@ async fn read_form(mut multipart: Multipart) -> AppResult<(FormValues, Option<By
             continue;
         }
         let text = field.text().await.map_err(|_| AppError::BadRequest)?;
+        if name == "ai_declared" {
+            values.ai_declared = text == "yes";
+            continue;
+        }
         let slot = match name.as_str() {
             "title" => &mut values.title,
             "description" => &mut values.description,

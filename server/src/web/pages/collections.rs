@@ -86,7 +86,7 @@ pub async fn artwork(
     if !public && !collections::insider(&state.services, &collection, viewer(&ctx)).await? {
         return Err(AppError::NotFound);
     }
-    let blob = artwork::read(&state.services, &collection.artwork, rendition).await?;
+    let blob = artwork::served(&state.services, &collection, rendition).await?;
     let cache = if public {
         "public, max-age=300"
     } else {

@@ -41,6 +41,8 @@ struct TokenCard {
     /// A short, non-identifying tag of the holder: the start of the ledger commitment.
     holder_tag: String,
     ledger_index: Option<i64>,
+    /// The artwork carries the AI label.
+    ai_generated: bool,
 }
 
 impl TokenCard {
@@ -64,6 +66,7 @@ impl TokenCard {
             issuer_id: collection.issuer.0,
             holder_tag: crypto::hex(&token.commitment[..6]),
             ledger_index: *ledger_index,
+            ai_generated: collection.ai_generated(),
         }
     }
 }
@@ -214,6 +217,7 @@ pub async fn certificate_image(
         status: (card.status != "active").then(|| ctx.t2("token.status_", card.status).to_owned()),
         scan_hint: ctx.t("token.card_scan").to_owned(),
         verify_url,
+        ai_label: view.collection.ai_generated().then(|| ctx.t("ai.label").to_owned()),
     };
     let fingerprint = drawn.fingerprint(artwork_key.as_ref().map(|key| key.as_str()));
     let etag = format!("\"{}\"", crypto::hex(&fingerprint[..16]));

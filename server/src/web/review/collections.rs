@@ -124,6 +124,26 @@ pub struct DecisionForm {
     version: i32,
 }
 
+#[derive(Deserialize)]
+pub struct AiLabelForm {
+    /// `true` labels the artwork AI-generated; `false` takes the reviewer's label back.
+    flagged: bool,
+    version: i32,
+}
+
+/// `POST /review/collections/{id}/ai-label`: a reviewer's AI label, set or taken back.
+pub async fn label_ai(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    reviewer: Reviewer,
+    Path(id): Path<CollectionId>,
+    Form(form): Form<AiLabelForm>,
+) -> AppResult<Response> {
+    let actor = ctx.actor(reviewer.user.id);
+    review::flag_ai(&state.services, &actor, id, form.flagged, form.version, Utc::now()).await?;
+    Ok(Redirect::to(&format!("/review/collections/{id}")).into_response())
+}
+
 pub async fn decide(
     State(state): State<AppState>,
     ctx: RequestContext,

@@ -48,6 +48,10 @@ pub fn routes() -> Router<AppState> {
             form_page("/review/collections/{id}").post(collections::decide),
         )
         .route(
+            "/review/collections/{id}/ai-label",
+            form_page("/review/collections/{id}").post(collections::label_ai),
+        )
+        .route(
             "/review/collections/{id}/tokens",
             form_page("/review/collections/{id}").post(tokens::decide_collection),
         )

@@ -68,6 +68,8 @@ pub struct CollectionRow {
     pub categories: Vec<String>,
     pub four_eyes: bool,
     pub first_approved: bool,
+    /// The artwork carries the AI label.
+    pub ai_generated: bool,
     pub submitted: DateTime<Utc>,
     pub waited: String,
     pub claim: &'static str,
@@ -85,6 +87,7 @@ fn collection_row(case: QueuedCase, me: UserId, now: DateTime<Utc>) -> Collectio
         id: collection.id.0,
         risk: collection.risk_score,
         first_approved: collection.status.first_approval().is_some(),
+        ai_generated: collection.ai_generated(),
         waited: waited(submitted, now),
         claim: claim_key(collection.claimed_by, collection.claimed_until, me, now),
         title: collection.terms.title,

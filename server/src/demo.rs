@@ -386,6 +386,9 @@ impl Browser {
                 &[("email", account.email), ("password", &account.password)],
             )
             .await?;
+        // Made on the command line rather than signed up, the persona accepts the platform
+        // rules, user agreement and privacy policy as a person would on first visit.
+        browser.post("/policies/accept", "/policies/accept", &[]).await?;
         Ok(browser)
     }
 

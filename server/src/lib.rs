@@ -29,6 +29,7 @@ pub mod ledger;
 pub mod mail;
 pub mod monitor;
 pub mod paths;
+pub mod policies;
 pub mod server;
 pub mod services;
 pub mod state;

@@ -534,6 +534,7 @@ async fn english_speakers_get_english_pages_and_mail() {
             ("email", &email),
             ("password", PASSWORD),
             ("password_confirm", PASSWORD),
+            ("accept_policies", "yes"),
         ])
         .send()
         .await

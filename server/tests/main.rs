@@ -26,6 +26,7 @@ mod minors;
 mod monitor;
 mod operations;
 mod pages;
+mod policies;
 mod proxy;
 mod query_plans;
 mod store_schema;

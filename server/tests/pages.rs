@@ -555,6 +555,7 @@ async fn the_destination_is_kept_through_sign_up_confirmation_and_log_in() {
                 ("email", "newcomer@example.com"),
                 ("password", "correct horse battery"),
                 ("password_confirm", "correct horse battery"),
+                ("accept_policies", "yes"),
                 ("next", claim),
             ],
         )

@@ -27,6 +27,8 @@ pub struct ClaimFacts<'a> {
     pub minted: u64,
     pub issuer_active: bool,
     pub identity_verified: bool,
+    /// The claimant accepted the current platform rules, user agreement and privacy policy.
+    pub policies_accepted: bool,
     /// The date of birth in the claimant's verified ID number; `None` where nobody in
     /// particular is asking (what a collection's page tells anyone).
     pub birth_date: Option<NaiveDate>,
@@ -52,6 +54,9 @@ pub enum CodeState {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ClaimRefusal {
     IdentityNotVerified,
+    /// The claimant has not accepted the current version of the platform's rules, user
+    /// agreement or privacy policy.
+    PoliciesNotAccepted,
     /// The claimant is younger than the collection's minimum age.
     AgeRestricted,
     NotPublished,
@@ -69,8 +74,9 @@ pub enum ClaimRefusal {
 }
 
 impl ClaimRefusal {
-    pub const ALL: [ClaimRefusal; 13] = [
+    pub const ALL: [ClaimRefusal; 14] = [
         ClaimRefusal::IdentityNotVerified,
+        ClaimRefusal::PoliciesNotAccepted,
         ClaimRefusal::AgeRestricted,
         ClaimRefusal::NotPublished,
         ClaimRefusal::Frozen,
@@ -89,6 +95,7 @@ impl ClaimRefusal {
     pub fn code(self) -> &'static str {
         match self {
             ClaimRefusal::IdentityNotVerified => "identity_not_verified",
+            ClaimRefusal::PoliciesNotAccepted => "policies_not_accepted",
             ClaimRefusal::AgeRestricted => "age_restricted",
             ClaimRefusal::NotPublished => "not_published",
             ClaimRefusal::Frozen => "claims_frozen",
@@ -109,6 +116,9 @@ impl ClaimRefusal {
         match self {
             ClaimRefusal::IdentityNotVerified => {
                 "only verified people can claim; complete real-name verification first"
+            }
+            ClaimRefusal::PoliciesNotAccepted => {
+                "the platform's rules, user agreement or privacy policy changed; accept the current versions first"
             }
             ClaimRefusal::AgeRestricted => {
                 "the date of birth in your verified ID is below this collection's minimum age"
@@ -141,6 +151,9 @@ impl std::error::Error for ClaimRefusal {}
 pub fn check_claim(facts: &ClaimFacts<'_>) -> Result<u32, ClaimRefusal> {
     if !facts.identity_verified {
         return Err(ClaimRefusal::IdentityNotVerified);
+    }
+    if !facts.policies_accepted {
+        return Err(ClaimRefusal::PoliciesNotAccepted);
     }
     if let Some(birth) = facts.birth_date
         && !facts.minimum_age.met_by(birth, facts.now)
@@ -184,6 +197,7 @@ pub fn check_claim(facts: &ClaimFacts<'_>) -> Result<u32, ClaimRefusal> {
 pub fn outlook(facts: &ClaimFacts<'_>) -> Result<(), ClaimRefusal> {
     let anyone = ClaimFacts {
         identity_verified: true,
+        policies_accepted: true,
         birth_date: None,
         held_by_person: 0,
         on_allowlist: true,
@@ -237,6 +251,7 @@ mod tests {
             minted: 0,
             issuer_active: true,
             identity_verified: true,
+            policies_accepted: true,
             birth_date: NaiveDate::from_ymd_opt(2000, 1, 1),
             minimum_age: MinimumAge::ADULT,
             held_by_person: 0,
@@ -337,6 +352,13 @@ mod tests {
                     ..base.clone()
                 },
                 ClaimRefusal::IdentityNotVerified,
+            ),
+            (
+                ClaimFacts {
+                    policies_accepted: false,
+                    ..base.clone()
+                },
+                ClaimRefusal::PoliciesNotAccepted,
             ),
             (
                 ClaimFacts {

@@ -25,6 +25,7 @@ pub mod issuer;
 pub mod login_throttle;
 pub mod outbox;
 pub mod page;
+pub mod policy;
 pub mod review_queue;
 pub mod role;
 pub mod screening;

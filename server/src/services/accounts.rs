@@ -17,6 +17,7 @@ use crate::domain::role::Role;
 use crate::i18n::Locale;
 use crate::kyc::vault::Counted;
 use crate::mail::Mail;
+use crate::policies;
 use crate::store::users::User;
 use crate::store::{self, Connection, StoreError};
 
@@ -95,6 +96,8 @@ pub async fn sign_up(
         Err(StoreError::Conflict(_)) => return Ok(Err(EmailTaken)),
         Err(e) => return Err(e.into()),
     };
+    // The form refuses a sign-up that does not accept the current versions.
+    store::policies::accept(&txn, id, &policies::current_versions(), now).await?;
     let user = store::users::find(&txn, id).await?.ok_or(ServiceError::NotFound)?;
     queue_link_mail(services, &txn, &user, TokenPurpose::VerifyEmail, next, now).await?;
     store::commit(txn).await?;
@@ -342,6 +345,6 @@ pub async fn session(
     now: DateTime<Utc>,
 ) -> ServiceResult<Option<(String, store::sessions::SessionAccount)>> {
     let session_id = crypto::sha3_hex(token.as_bytes());
-    let account = store::sessions::account(&services.db, &session_id, now).await?;
+    let account = store::sessions::account(&services.db, &session_id, &policies::current_versions(), now).await?;
     Ok(account.map(|account| (session_id, account)))
 }

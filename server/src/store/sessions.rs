@@ -2,14 +2,15 @@
 //! database does not hand out live sessions.
 
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Expr, ExprTrait, Func, Query, QueryStatementBuilder};
+use sea_orm::sea_query::{Condition, Expr, ExprTrait, Func, Query, QueryStatementBuilder};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 
-use super::entities::{identities, issuer_members, sessions, user_roles, users};
+use super::entities::{identities, issuer_members, policy_acceptances, sessions, user_roles, users};
 use super::{StoreResult, decoded};
 use crate::domain::account::Email;
 use crate::domain::identity::IdentityStatus;
 use crate::domain::ids::UserId;
+use crate::domain::policy::PolicyVersion;
 use crate::domain::role::Role;
 
 pub async fn create(
@@ -40,6 +41,8 @@ pub struct SessionAccount {
     pub issuer_member: bool,
     /// The account's identity, once verified.
     pub verified: Option<VerifiedIdentity>,
+    /// The person accepted every policy document at its current version.
+    pub policies_current: bool,
 }
 
 /// A verified identity as every request of its account carries it.
@@ -52,13 +55,39 @@ pub struct VerifiedIdentity {
 }
 
 /// The account of a live session, or `None` if the session is unknown or expired: one query
-/// (session, user, granted roles, issuer membership and verified identity), since every
-/// request asks.
+/// (session, user, granted roles, issuer membership, verified identity and whether it accepted
+/// the `current` policy versions), since every request asks.
 pub async fn account(
     conn: &impl ConnectionTrait,
     id_hash: &str,
+    current: &[PolicyVersion],
     now: DateTime<Utc>,
 ) -> StoreResult<Option<SessionAccount>> {
+    let current_versions = current.iter().fold(Condition::any(), |any, at| {
+        any.add(
+            Condition::all()
+                .add(
+                    Expr::col((policy_acceptances::Entity, policy_acceptances::Column::Document))
+                        .eq(at.document.slug()),
+                )
+                .add(
+                    Expr::col((policy_acceptances::Entity, policy_acceptances::Column::Version))
+                        .eq(i32::try_from(at.version).unwrap_or(i32::MAX)),
+                ),
+        )
+    });
+    let accepted = Query::select()
+        .expr(Func::count(Expr::col((
+            policy_acceptances::Entity,
+            policy_acceptances::Column::UserId,
+        ))))
+        .from(policy_acceptances::Entity)
+        .and_where(
+            Expr::col((policy_acceptances::Entity, policy_acceptances::Column::UserId))
+                .equals((users::Entity, users::Column::Id)),
+        )
+        .cond_where(current_versions)
+        .to_owned();
     let memberships = Query::select()
         .expr(Func::count(Expr::col((
             issuer_members::Entity,
@@ -81,6 +110,10 @@ pub async fn account(
         .expr_as(
             Expr::SubQuery(None, Box::new(memberships.into_sub_query_statement())),
             "memberships",
+        )
+        .expr_as(
+            Expr::SubQuery(None, Box::new(accepted.into_sub_query_statement())),
+            "policies_accepted",
         )
         .from(sessions::Entity)
         .inner_join(
@@ -111,6 +144,7 @@ pub async fn account(
         roles.extend(role.and_then(|r| r.parse::<Role>().ok()));
     }
     let memberships: i64 = first.try_get("", "memberships")?;
+    let policies_accepted: i64 = first.try_get("", "policies_accepted")?;
     let identity_status: Option<String> = first.try_get("", "status")?;
     let blind_index: Option<String> = first.try_get("", "blind_index")?;
     let sealed_id_number: Option<String> = first.try_get("", "id_number_enc")?;
@@ -121,6 +155,7 @@ pub async fn account(
         user,
         roles,
         issuer_member: memberships > 0,
+        policies_current: usize::try_from(policies_accepted).is_ok_and(|n| n == current.len()),
         verified: blind_index
             .zip(sealed_id_number)
             .filter(|_| identity_status.as_deref() == Some(IdentityStatus::Verified.as_str()))
@@ -156,6 +191,7 @@ pub async fn prune_expired(conn: &impl ConnectionTrait, now: DateTime<Utc>) -> S
 
 #[cfg(test)]
 mod tests {
+    use crate::domain::policy::PolicyDocument;
     use chrono::TimeDelta;
 
     use super::*;
@@ -177,7 +213,25 @@ mod tests {
             .await
             .unwrap();
 
-        let plain = account(&db, "live", now).await.unwrap().expect("a live session");
+        let current = [PolicyVersion {
+            document: PolicyDocument::Terms,
+            version: 2,
+        }];
+        let plain = account(&db, "live", &current, now)
+            .await
+            .unwrap()
+            .expect("a live session");
+        assert!(!plain.policies_current, "nothing accepted yet");
+        let older = PolicyVersion {
+            version: 1,
+            ..current[0]
+        };
+        store::policies::accept(&db, user, &[older], now).await.unwrap();
+        let stale = account(&db, "live", &current, now).await.unwrap().unwrap();
+        assert!(!stale.policies_current, "an older version does not count");
+        store::policies::accept(&db, user, &current, now).await.unwrap();
+        let accepted = account(&db, "live", &current, now).await.unwrap().unwrap();
+        assert!(accepted.policies_current);
         assert_eq!((plain.user, plain.email.as_str()), (user, "reviewer@example.com"));
         assert!(plain.roles.is_empty() && !plain.issuer_member);
         assert_eq!(plain.verified, None, "no identity yet");
@@ -185,7 +239,7 @@ mod tests {
         for role in [Role::Reviewer, Role::Admin] {
             store::users::grant_role(&db, user, role, None, now).await.unwrap();
         }
-        let mut roles = account(&db, "live", now).await.unwrap().unwrap().roles;
+        let mut roles = account(&db, "live", &current, now).await.unwrap().unwrap().roles;
         roles.sort_by_key(|r| format!("{r:?}"));
         assert_eq!(roles, [Role::Admin, Role::Reviewer]);
 
@@ -203,10 +257,10 @@ mod tests {
             ..Default::default()
         };
         identity("pending").insert(&db).await.unwrap();
-        let pending = account(&db, "live", now).await.unwrap().unwrap();
+        let pending = account(&db, "live", &current, now).await.unwrap().unwrap();
         assert_eq!(pending.verified, None, "claims wait for verification");
         identity("verified").update(&db).await.unwrap();
-        let verified = account(&db, "live", now).await.unwrap().unwrap();
+        let verified = account(&db, "live", &current, now).await.unwrap().unwrap();
         assert_eq!(
             verified.verified,
             Some(VerifiedIdentity {
@@ -215,7 +269,7 @@ mod tests {
             })
         );
 
-        assert_eq!(account(&db, "stale", now).await.unwrap(), None, "expired");
-        assert_eq!(account(&db, "unknown", now).await.unwrap(), None);
+        assert_eq!(account(&db, "stale", &current, now).await.unwrap(), None, "expired");
+        assert_eq!(account(&db, "unknown", &current, now).await.unwrap(), None);
     }
 }

@@ -39,6 +39,7 @@ use crate::domain::collection::{ClaimMode, CollectionStatus};
 use crate::domain::documents::DocumentKind;
 use crate::domain::identity::IdentityStatus;
 use crate::domain::issuer::IssuerStatus;
+use crate::domain::policy::PolicyDocument;
 use crate::domain::role::Role;
 use crate::domain::screening::{Finding, ReasonCode, TermKind};
 use crate::domain::token::TokenStatus;
@@ -68,6 +69,7 @@ fn families() -> BTreeMap<String, BTreeSet<String>> {
             refusal,
             ClaimRefusal::IdentityNotVerified
                 | ClaimRefusal::AgeRestricted
+                | ClaimRefusal::PoliciesNotAccepted
                 | ClaimRefusal::LimitReached
                 | ClaimRefusal::NotOnAllowlist
                 | ClaimRefusal::NotYetOpen
@@ -99,6 +101,7 @@ fn families() -> BTreeMap<String, BTreeSet<String>> {
         ("error.{}.body", error_codes),
         ("claim.refused_{}", names(refused.map(ClaimRefusal::code))),
         ("role.{}", names(Role::ALL.map(Role::as_str))),
+        ("policy.title_{}", names(PolicyDocument::ALL.map(PolicyDocument::slug))),
         (
             "identity.status_{}",
             names(IdentityStatus::ALL.iter().map(IdentityStatus::as_str)),

@@ -60,6 +60,8 @@ pub struct SessionUser {
     pub session_id: String,
     /// The person's verified identity; `None` until verified.
     pub verified: Option<VerifiedIdentity>,
+    /// The person accepted the current platform rules, user agreement and privacy policy.
+    pub policies_current: bool,
 }
 
 impl SessionUser {
@@ -74,6 +76,7 @@ impl SessionUser {
             user: self.id,
             email: self.email.clone(),
             verified: self.verified.clone(),
+            policies_accepted: self.policies_current,
         }
     }
 }
@@ -230,6 +233,7 @@ async fn load_user(state: &AppState, jar: &CookieJar) -> Option<SessionUser> {
             roles: Roles::new(account.roles, account.issuer_member),
             session_id,
             verified: account.verified,
+            policies_current: account.policies_current,
         }),
         Err(err) => {
             tracing::error!(error = %err, "session lookup failed; treating request as anonymous");

@@ -157,9 +157,9 @@ impl AppError {
             | AppError::CsrfRejected
             | AppError::TransfersProhibited
             | AppError::TooYoung
-            | AppError::ClaimRefused(ClaimRefusal::IdentityNotVerified | ClaimRefusal::AgeRestricted) => {
-                StatusCode::FORBIDDEN
-            }
+            | AppError::ClaimRefused(
+                ClaimRefusal::IdentityNotVerified | ClaimRefusal::AgeRestricted | ClaimRefusal::PoliciesNotAccepted,
+            ) => StatusCode::FORBIDDEN,
             AppError::ClaimRefused(_) | AppError::CertificatePending => StatusCode::CONFLICT,
             AppError::Throttled(_) | AppError::TransferAttemptsLimited(_) => StatusCode::TOO_MANY_REQUESTS,
             AppError::InvalidLink

@@ -56,6 +56,10 @@ fn default_steps(code: &str, ctx: &RequestContext, back: Option<&str>) -> Vec<Ne
             "error.next_identity",
         )),
         "limit_reached" => steps.push(NextStep::new("/me/collection", "error.next_my_collection")),
+        "policies_not_accepted" => steps.push(NextStep::new(
+            format!("/policies/accept?next={}", encoded(here)),
+            "error.next_accept_policies",
+        )),
         "code_invalid" | "code_used" | "code_required" => steps.push(NextStep::new("/c", "error.next_type_code")),
         "age_restricted" | "not_on_allowlist" | "not_yet_open" | "claims_closed" | "sold_out" | "claims_frozen"
         | "not_published" | "issuer_suspended" | "not_found" => {

@@ -66,6 +66,7 @@ try {
   await page.getByLabel('电子邮箱').fill(email);
   await page.getByLabel('密码', { exact: true }).fill(password);
   await page.getByLabel('确认密码').fill(password);
+  await page.locator('input[name=accept_policies]').check();
   await screenshot(page, join(SCREENSHOT_DIR, 'signup-zh-CN.png'));
   await page.getByRole('button', { name: '注册' }).click();
   await expectText(page, '请查收验证邮件');

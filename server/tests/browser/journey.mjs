@@ -38,6 +38,7 @@ try {
   await page.getByLabel('电子邮箱').fill(EMAIL);
   await page.getByLabel('密码', { exact: true }).fill(PASSWORD);
   await page.getByLabel('确认密码').fill(PASSWORD);
+  await page.locator('input[name=accept_policies]').check();
   await shot('signup');
   await page.getByRole('button', { name: '注册' }).click();
   await page.waitForURL(`${BASE_URL}/signup/sent`);

@@ -14,7 +14,7 @@ const { BASE_URL, ACCOUNTS, EXTRA_PAGES, SCREENSHOT_DIR, CHROMIUM } = process.en
 
 // The pages each role works with most, checked closely.
 const MAIN = {
-  stranger: ['/', '/explore', '/collections/1', '/c', '/verify', '/verify?entry=1', '/issuers/1', '/signup', '/tokens/1'],
+  stranger: ['/', '/explore', '/collections/1', '/c', '/verify', '/verify?entry=1', '/issuers/1', '/signup', '/tokens/1', '/policies/privacy'],
   collector1: ['/me/collection', '/tokens/1', '/collections/2', '/identity', '/account'],
   collector2: ['/me/collection', '/tokens/2', '/collections/3'],
   brand: ['/console/1', '/console/1/collections/1', '/console/1/collections/2', '/console/1/collections/new', '/issuers/apply'],

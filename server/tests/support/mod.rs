@@ -816,7 +816,12 @@ impl Client {
         self.post_form(
             "/signup",
             "/signup",
-            &[("email", email), ("password", password), ("password_confirm", password)],
+            &[
+                ("email", email),
+                ("password", password),
+                ("password_confirm", password),
+                ("accept_policies", "yes"),
+            ],
         )
         .await
     }

@@ -8,7 +8,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use keepsake::crypto;
 use keepsake::domain::ids::UserId;
 use keepsake::kyc::{Field, PiiVault};
-use keepsake::store::entities::{identities, sessions, users};
+use keepsake::store::entities::{identities, policy_acceptances, sessions, users};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
@@ -104,6 +104,21 @@ pub async fn people(
             claimed_until: Set(None),
             version: Set(1),
             return_path: Set(None),
+        }),
+    )
+    .await;
+    // They signed up, so they accepted the policies as they stand.
+    insert_all(
+        db,
+        ids.iter().flat_map(|id| {
+            keepsake::policies::current_versions()
+                .into_iter()
+                .map(|at| policy_acceptances::ActiveModel {
+                    user_id: Set(*id),
+                    document: Set(at.document.slug().to_owned()),
+                    version: Set(at.version as i32),
+                    accepted_at: Set(now),
+                })
         }),
     )
     .await;

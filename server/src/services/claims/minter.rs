@@ -42,6 +42,8 @@ pub struct ClaimRequest {
     /// The idempotency key: a claim seen before returns its token.
     pub claim_key: String,
     pub code: Option<ClaimCode>,
+    /// The claimant accepted the current policy versions.
+    pub policies_accepted: bool,
     /// The date of birth in the claimant's verified ID number.
     pub birth_date: NaiveDate,
     /// The platform's minimum age; the collection's applies where it is higher.
@@ -302,6 +304,7 @@ async fn plan<'a>(
         minted: tally.minted,
         issuer_active,
         identity_verified: true,
+        policies_accepted: request.policies_accepted,
         birth_date: Some(request.birth_date),
         minimum_age: request.minimum_age.with(record.terms.minimum_age),
         held_by_person: held,

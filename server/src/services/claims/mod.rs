@@ -27,6 +27,8 @@ pub struct Claimant {
     pub email: Email,
     /// Their verified identity; `None` until verified.
     pub verified: Option<VerifiedIdentity>,
+    /// They accepted the current platform rules, user agreement and privacy policy.
+    pub policies_accepted: bool,
 }
 
 /// Claim keys are the platform's own random tokens, or a client's idempotency key of the same
@@ -62,6 +64,7 @@ pub async fn claim(
         holder_opening: services.vault.holder_opening(&holder_index, &salt),
         salt,
         holder_index,
+        policies_accepted: claimant.policies_accepted,
         birth_date,
         minimum_age: services.minimum_age,
         collection,
@@ -162,6 +165,7 @@ pub async fn outlook(
         minted: collection.claimed_count,
         issuer_active,
         identity_verified: true,
+        policies_accepted: true,
         birth_date: None,
         minimum_age: services.minimum_age.with(terms.minimum_age),
         held_by_person: 0,
@@ -182,6 +186,7 @@ pub async fn outlook(
         });
     };
     facts.identity_verified = claimant.verified.is_some();
+    facts.policies_accepted = claimant.policies_accepted;
     if let Some(verified) = &claimant.verified {
         let index = verified.blind_index.as_str();
         let held = store::tokens::held_by_many(&services.db, collection.id, &[index]).await?;

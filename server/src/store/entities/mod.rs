@@ -27,6 +27,7 @@ pub mod login_failures;
 pub mod moderation_settings;
 pub mod moderation_terms;
 pub mod outbox;
+pub mod policy_acceptances;
 pub mod sessions;
 pub mod tokens;
 pub mod transfer_allowances;
@@ -71,6 +72,7 @@ pub fn visit_all(visitor: &mut impl EntityVisitor) {
     visitor.visit::<moderation_settings::Entity>();
     visitor.visit::<moderation_terms::Entity>();
     visitor.visit::<outbox::Entity>();
+    visitor.visit::<policy_acceptances::Entity>();
     visitor.visit::<sessions::Entity>();
     visitor.visit::<tokens::Entity>();
     visitor.visit::<transfer_allowances::Entity>();

@@ -70,6 +70,8 @@ struct SignupTemplate {
     next: String,
     email_error: Option<&'static str>,
     password_error: Option<&'static str>,
+    /// The box accepting the platform rules, user agreement and privacy policy was left empty.
+    policies_error: bool,
 }
 
 pub async fn signup_form(ctx: RequestContext, Query(q): Query<NextParam>) -> AppResult<Response> {
@@ -83,6 +85,7 @@ pub async fn signup_form(ctx: RequestContext, Query(q): Query<NextParam>) -> App
         next,
         email_error: None,
         password_error: None,
+        policies_error: false,
     })?
     .into_response())
 }
@@ -92,6 +95,9 @@ pub struct SignupForm {
     email: String,
     password: String,
     password_confirm: String,
+    /// `yes` when the person accepts the platform rules, user agreement and privacy policy.
+    #[serde(default)]
+    accept_policies: String,
     #[serde(default)]
     next: String,
 }
@@ -102,6 +108,7 @@ pub async fn signup(
     Form(form): Form<SignupForm>,
 ) -> AppResult<Response> {
     let next = safe_next(Some(&form.next));
+    let policies_error = form.accept_policies != "yes";
     let refuse = |ctx, email_error, password_error| {
         render_with(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -111,6 +118,7 @@ pub async fn signup(
                 next: next.clone(),
                 email_error,
                 password_error,
+                policies_error,
             },
         )
     };
@@ -122,6 +130,9 @@ pub async fn signup(
         Ok(password) => password,
         Err(e) => return refuse(ctx, None, Some(password_error_key(e))),
     };
+    if policies_error {
+        return refuse(ctx, None, None);
+    }
     if accounts::sign_up(&state.services, &email, password, ctx.locale, &next, Utc::now())
         .await?
         .is_err()

@@ -113,6 +113,13 @@ pub async fn for_visitor(
                 .with(paths::issuer(collection.issuer), "claim.ask_issuer")
         }
         Outlook::Refused {
+            refusal: ClaimRefusal::PoliciesNotAccepted,
+            ..
+        } => ClaimBox::new("policies_not_accepted", ctx.t("claim.policies_changed").to_owned()).with(
+            format!("/policies/accept?next={}", encoded(here)),
+            "claim.read_and_accept",
+        ),
+        Outlook::Refused {
             refusal: ClaimRefusal::AgeRestricted,
             ..
         } => {

@@ -10,6 +10,7 @@ pub mod explore;
 pub mod home;
 pub mod identity;
 pub mod issuers;
+pub mod policies;
 pub mod redeem;
 pub mod tokens;
 pub mod verify;
@@ -51,6 +52,8 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/password/reset/done", get(accounts::password_changed))
         .route("/identity", get(identity::show).post(identity::submit))
+        .route("/policies/accept", get(policies::accept_form).post(policies::accept))
+        .route("/policies/{name}", get(policies::show))
         .route("/identity/retry", form_page("/identity").post(identity::retry))
         .route("/identity/status", get(identity::status))
         .route(

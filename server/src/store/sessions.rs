@@ -45,13 +45,20 @@ pub struct SessionAccount {
     pub policies_current: bool,
 }
 
-/// A verified identity as every request of its account carries it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A verified identity as every request of its account carries it. Its `Debug` shows neither
+/// field, so a session printed in a log names no one.
+#[derive(Clone, PartialEq, Eq)]
 pub struct VerifiedIdentity {
     /// What claims count by.
     pub blind_index: String,
     /// The ID number as sealed at rest; opened only where its date of birth is needed.
     pub sealed_id_number: String,
+}
+
+impl std::fmt::Debug for VerifiedIdentity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("VerifiedIdentity([redacted])")
+    }
 }
 
 /// The account of a live session, or `None` if the session is unknown or expired: one query
@@ -268,6 +275,8 @@ mod tests {
                 sealed_id_number: "sealed".into(),
             })
         );
+        let printed = format!("{verified:?}");
+        assert!(!printed.contains("blind") && !printed.contains("sealed\""), "{printed}");
 
         assert_eq!(account(&db, "stale", &current, now).await.unwrap(), None, "expired");
         assert_eq!(account(&db, "unknown", &current, now).await.unwrap(), None);

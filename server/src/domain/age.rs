@@ -84,7 +84,7 @@ impl fmt::Display for MinimumAge {
 /// Whether the platform may take the identity of a person born on `birth` at `now`: not while
 /// they are under [`GUARDIAN_CONSENT_AGE`].
 pub fn may_verify(birth: NaiveDate, now: DateTime<Utc>) -> bool {
-    age_on(birth, beijing_date(now)) >= u32::from(GUARDIAN_CONSENT_AGE)
+    MinimumAge(GUARDIAN_CONSENT_AGE).met_by(birth, now)
 }
 
 #[cfg(test)]

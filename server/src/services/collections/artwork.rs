@@ -127,7 +127,6 @@ async fn store(services: &Services, artwork: CheckedArtwork) -> ServiceResult<Ar
     })
 }
 
-/// The stored bytes of one rendition, with their media type.
 /// A rendition of `collection`'s artwork as served: an AI-generated one carries the implicit
 /// label in its metadata, except the upload as sent, whose bytes the ledger commits to.
 pub async fn served(services: &Services, collection: &Collection, rendition: Rendition) -> ServiceResult<Blob> {
@@ -151,6 +150,7 @@ pub async fn served(services: &Services, collection: &Collection, rendition: Ren
     Ok(blob)
 }
 
+/// The stored bytes of one rendition, with their media type.
 pub async fn read(services: &Services, artwork: &Artwork, rendition: Rendition) -> ServiceResult<Blob> {
     services
         .blobs

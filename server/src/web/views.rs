@@ -31,9 +31,11 @@ pub struct CollectionFacts {
     pub claim_mode: &'static str,
     /// The youngest age that may claim: the platform's minimum, or the collection's if higher.
     pub minimum_age: String,
-    /// The issuer declared the artwork AI-generated; a reviewer flagged it so.
+    /// The issuer declared the artwork AI-generated; a reviewer flagged it so; either, so
+    /// that it carries the AI label.
     pub ai_declared: bool,
     pub ai_flagged: bool,
+    pub ai_generated: bool,
     pub risk_score: u8,
     pub content_hash: String,
     pub perceptual_hash: String,
@@ -46,6 +48,24 @@ pub struct CollectionFacts {
 }
 
 impl CollectionFacts {
+    /// Where the AI label comes from: `declared`, `flagged` or `no`.
+    pub fn ai_source(&self) -> &'static str {
+        match (self.ai_declared, self.ai_flagged) {
+            (true, _) => "declared",
+            (false, true) => "flagged",
+            (false, false) => "no",
+        }
+    }
+
+    /// What the pages say about the AI label, as a message key.
+    pub fn ai_message(&self) -> &'static str {
+        match self.ai_source() {
+            "declared" => "ai.declared",
+            "flagged" => "ai.flagged",
+            _ => "ai.not_declared",
+        }
+    }
+
     pub fn of(collection: &Collection, ctx: &RequestContext) -> Self {
         let terms = &collection.terms;
         let artwork = &collection.artwork;
@@ -66,6 +86,7 @@ impl CollectionFacts {
             minimum_age: ctx.minimum_age.with(terms.minimum_age).to_string(),
             ai_declared: terms.ai_declared,
             ai_flagged: collection.ai_flagged,
+            ai_generated: collection.ai_generated(),
             risk_score: collection.risk_score,
             content_hash: crypto::hex(&artwork.content_hash),
             perceptual_hash: artwork.perceptual_hash.to_string(),

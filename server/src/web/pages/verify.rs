@@ -183,23 +183,38 @@ fn failure_key(err: &ReceiptError) -> &'static str {
     }
 }
 
-/// Checks a receipt against this operator's keys (the current one and those it retired), the
-/// way a stranger would, noting which of the log's witnesses cosigned its checkpoint.
-fn check(state: &AppState, keys: &[String], receipt: &Receipt) -> Result<(ProofView, EntryBody), ReceiptError> {
-    let witnesses: Vec<WitnessKey> = state
-        .services
-        .witnesses
-        .list
-        .iter()
-        .map(|witness| witness.key.clone())
-        .collect();
-    let verified = receipt.verify(Trust {
-        keys,
-        checkpoint: None,
-        witnesses: &witnesses,
-        quorum: 0,
-    })?;
-    Ok((ProofView::new(&verified, &receipt.checkpoint), verified.entry.body))
+/// What receipts are checked against, read once per request: this operator's keys (the
+/// current one and those it retired) and the log's witnesses.
+struct Verifier {
+    keys: Vec<String>,
+    witnesses: Vec<WitnessKey>,
+}
+
+impl Verifier {
+    async fn load(state: &AppState) -> AppResult<Self> {
+        Ok(Verifier {
+            keys: log::verifier_keys(&state.services).await?,
+            witnesses: state
+                .services
+                .witnesses
+                .list
+                .iter()
+                .map(|witness| witness.key.clone())
+                .collect(),
+        })
+    }
+
+    /// Checks a receipt the way a stranger would, noting which of the log's witnesses cosigned
+    /// its checkpoint.
+    fn check(&self, receipt: &Receipt) -> Result<(ProofView, EntryBody), ReceiptError> {
+        let verified = receipt.verify(Trust {
+            keys: &self.keys,
+            checkpoint: None,
+            witnesses: &self.witnesses,
+            quorum: 0,
+        })?;
+        Ok((ProofView::new(&verified, &receipt.checkpoint), verified.entry.body))
+    }
 }
 
 /// What the entry says, in the reader's language, with the names the platform knows.
@@ -279,9 +294,9 @@ async fn lookup(
 ) -> AppResult<Outcome> {
     let mut attestations = Vec::new();
     if let Some((_, found)) = attestations::of_digest(&state.services, &digest).await? {
-        let keys = log::verifier_keys(&state.services).await?;
+        let verifier = Verifier::load(state).await?;
         for a in found {
-            let proof = match check(state, &keys, &a.receipt) {
+            let proof = match verifier.check(&a.receipt) {
                 Ok((mut proof, body)) => {
                     proof.summary = Some(describe(state, ctx, &body).await?);
                     Ok(proof)
@@ -430,8 +445,8 @@ async fn receipt_outcome(
     ctx: &RequestContext,
     receipt: Result<Receipt, ReceiptError>,
 ) -> AppResult<Outcome> {
-    let keys = log::verifier_keys(&state.services).await?;
-    Ok(match receipt.and_then(|receipt| check(state, &keys, &receipt)) {
+    let verifier = Verifier::load(state).await?;
+    Ok(match receipt.and_then(|receipt| verifier.check(&receipt)) {
         Ok((mut proof, body)) => {
             if matches!(body, EntryBody::TokenMinted { .. }) {
                 let named = verify::named(&state.services, &body).await?;

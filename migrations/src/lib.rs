@@ -30,6 +30,7 @@ mod m20261207_000020_ledger_anchors;
 mod m20261207_000021_minimum_ages;
 mod m20261207_000022_ai_labels;
 mod m20261207_000023_policy_acceptances;
+mod m20261208_000024_oversight;
 
 /// The ordered list of every migration; `keepsake migrate` and server start-up apply it.
 pub struct Migrator;
@@ -61,6 +62,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000021_minimum_ages::Migration),
             Box::new(m20261207_000022_ai_labels::Migration),
             Box::new(m20261207_000023_policy_acceptances::Migration),
+            Box::new(m20261208_000024_oversight::Migration),
         ]
     }
 }

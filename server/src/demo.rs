@@ -69,6 +69,12 @@ fn accounts() -> Vec<Account> {
             password: password(),
             identity: Some(("演示藏家乙", "110105198001011027")),
         },
+        Account {
+            role: "regulator",
+            email: "regulator@demo.keepsake.invalid",
+            password: password(),
+            identity: None,
+        },
     ]
 }
 
@@ -142,8 +148,8 @@ fn write_private(path: &Path, text: &str) -> anyhow::Result<()> {
 
 /// Everything but the accounts, over HTTP at `base`, as the people of each role would do it.
 async fn populate(base: &str, data_dir: &Path, accounts: &[Account]) -> anyhow::Result<()> {
-    let [operator, reviewer, brand, collector1, collector2] = accounts else {
-        bail!("five demonstration accounts expected");
+    let [operator, reviewer, brand, collector1, collector2, regulator] = accounts else {
+        bail!("six demonstration accounts expected");
     };
     let operator = Browser::log_in(base, operator).await?;
     let reviewer_session = Browser::log_in(base, reviewer).await?;
@@ -156,6 +162,15 @@ async fn populate(base: &str, data_dir: &Path, accounts: &[Account]) -> anyhow::
         )
         .await?;
     let reviewer = reviewer_session;
+    Browser::log_in(base, regulator).await?;
+    let regulator_id = operator.user_id(regulator.email).await?;
+    operator
+        .post(
+            "/admin/users",
+            &format!("/admin/users/{regulator_id}/roles"),
+            &[("role", "regulator"), ("change", "grant")],
+        )
+        .await?;
 
     let brand_session = Browser::log_in(base, brand).await?;
     verify_identity(&operator, &reviewer, brand, &brand_session).await?;

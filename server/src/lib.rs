@@ -21,6 +21,7 @@ pub mod config;
 pub mod crypto;
 pub mod demo;
 pub mod domain;
+pub mod export;
 pub mod health;
 pub mod i18n;
 pub mod jobs;

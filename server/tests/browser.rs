@@ -376,6 +376,9 @@ async fn every_page_fits_a_phone_and_the_main_pages_pass_axe_in_chromium() {
             "tour-brand-console-1-zh-CN-1280.png",
             "tour-reviewer-review-collections-1-en-1280.png",
             "tour-operator-admin-users-zh-CN-390.png",
+            "tour-regulator-regulator-en-1280.png",
+            "tour-regulator-regulator-collections-1-zh-CN-390.png",
+            "tour-regulator-regulator-reveals-en-390.png",
         ],
     )
     .await;

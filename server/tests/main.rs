@@ -29,5 +29,6 @@ mod pages;
 mod policies;
 mod proxy;
 mod query_plans;
+mod regulator;
 mod store_schema;
 mod witnesses;

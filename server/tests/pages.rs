@@ -290,7 +290,7 @@ async fn log_in(server: &Server, account: &DemoAccount) -> Client {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_page_speaks_the_readers_language_and_every_form_address_answers_get() {
     let (server, accounts) = Server::start_demo().await;
-    assert_eq!(accounts.len(), 5, "the demo prints its accounts: {accounts:?}");
+    assert_eq!(accounts.len(), 6, "the demo prints its accounts: {accounts:?}");
     let mut visitors = vec![("a stranger".to_owned(), server.client())];
     for account in &accounts {
         visitors.push((account.role.clone(), log_in(&server, account).await));

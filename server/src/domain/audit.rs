@@ -51,10 +51,14 @@ pub enum AuditAction {
     TokenRevoked,
     CollectionAllowlistUploaded,
     TokenUnfrozen,
+    /// A regulator opened one person's identity, answering a legal request.
+    IdentityRevealed,
+    /// A regulator made an export bundle.
+    OversightExported,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 41] = [
+    pub const ALL: [AuditAction; 43] = [
         AuditAction::RoleGranted,
         AuditAction::RoleRevoked,
         AuditAction::IdentitySubmitted,
@@ -96,6 +100,8 @@ impl AuditAction {
         AuditAction::TokenRevoked,
         AuditAction::CollectionAllowlistUploaded,
         AuditAction::TokenUnfrozen,
+        AuditAction::IdentityRevealed,
+        AuditAction::OversightExported,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -141,6 +147,8 @@ impl AuditAction {
             AuditAction::TokenRevoked => "token.revoked",
             AuditAction::CollectionAllowlistUploaded => "collection.allowlist_uploaded",
             AuditAction::TokenUnfrozen => "token.unfrozen",
+            AuditAction::IdentityRevealed => "identity.revealed",
+            AuditAction::OversightExported => "oversight.exported",
         }
     }
 }
@@ -262,11 +270,23 @@ pub enum AuditDetails {
         distance_after: u32,
     },
     TransferRefused,
+    /// A reveal and the legal request it answers (the reason is the row's reason).
+    Revealed {
+        reveal: i64,
+        reference: String,
+    },
+    /// An export bundle and what it covers: days in Beijing time, every issuer or one.
+    Exported {
+        export: i64,
+        from: String,
+        to: String,
+        issuer: Option<i64>,
+    },
 }
 
 impl AuditDetails {
     /// One of each kind of details (fields empty or zero), for whatever lists every kind.
-    pub const ALL: [AuditDetails; 14] = [
+    pub const ALL: [AuditDetails; 16] = [
         AuditDetails::Screened {
             verdict: String::new(),
             score: 0,
@@ -319,6 +339,16 @@ impl AuditDetails {
             distance_after: 0,
         },
         AuditDetails::TransferRefused,
+        AuditDetails::Revealed {
+            reveal: 0,
+            reference: String::new(),
+        },
+        AuditDetails::Exported {
+            export: 0,
+            from: String::new(),
+            to: String::new(),
+            issuer: None,
+        },
     ];
 
     /// The variant's name, as stored in `kind`.
@@ -338,6 +368,8 @@ impl AuditDetails {
             AuditDetails::ImageUnblocked { .. } => "image_unblocked",
             AuditDetails::ThresholdsChanged { .. } => "thresholds_changed",
             AuditDetails::TransferRefused => "transfer_refused",
+            AuditDetails::Revealed { .. } => "revealed",
+            AuditDetails::Exported { .. } => "exported",
         }
     }
 }

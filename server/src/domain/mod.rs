@@ -24,6 +24,7 @@ pub mod ids;
 pub mod issuer;
 pub mod login_throttle;
 pub mod outbox;
+pub mod oversight;
 pub mod page;
 pub mod policy;
 pub mod review_queue;

@@ -1,6 +1,8 @@
-//! Who may do what: the four roles and the set a user holds.
+//! Who may do what: the five roles and the set a user holds.
 //!
-//! Everyone signed in is a collector. Reviewer and admin are granted explicitly (stored roles);
+//! Everyone signed in is a collector. Reviewer, admin and regulator are granted explicitly
+//! (stored roles); a regulator reads everything and changes nothing, and admins are not
+//! regulators unless granted;
 //! issuer membership comes from belonging to an issuer. Web extractors ask [`Roles::has`], so
 //! the whole policy lives here.
 
@@ -13,13 +15,20 @@ pub enum Role {
     IssuerMember,
     Reviewer,
     Admin,
+    Regulator,
 }
 
 impl Role {
-    pub const ALL: [Role; 4] = [Role::Collector, Role::IssuerMember, Role::Reviewer, Role::Admin];
+    pub const ALL: [Role; 5] = [
+        Role::Collector,
+        Role::IssuerMember,
+        Role::Reviewer,
+        Role::Admin,
+        Role::Regulator,
+    ];
 
     /// Roles that are stored as grants (the others are implied or derived).
-    pub const GRANTABLE: [Role; 2] = [Role::Reviewer, Role::Admin];
+    pub const GRANTABLE: [Role; 3] = [Role::Reviewer, Role::Admin, Role::Regulator];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -27,6 +36,7 @@ impl Role {
             Role::IssuerMember => "issuer_member",
             Role::Reviewer => "reviewer",
             Role::Admin => "admin",
+            Role::Regulator => "regulator",
         }
     }
 
@@ -49,7 +59,7 @@ impl FromStr for Role {
     type Err = UnknownRole;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        [Role::Collector, Role::IssuerMember, Role::Reviewer, Role::Admin]
+        Role::ALL
             .into_iter()
             .find(|r| r.as_str() == s)
             .ok_or_else(|| UnknownRole(s.to_owned()))
@@ -79,6 +89,7 @@ impl Roles {
             Role::IssuerMember => self.issuer_member,
             Role::Reviewer => self.granted.contains(&Role::Reviewer) || self.granted.contains(&Role::Admin),
             Role::Admin => self.granted.contains(&Role::Admin),
+            Role::Regulator => self.granted.contains(&Role::Regulator),
         }
     }
 
@@ -136,6 +147,17 @@ mod tests {
     }
 
     #[test]
+    fn a_regulator_is_granted_and_not_implied_by_admin() {
+        let admin = Roles::new([Role::Admin], false);
+        assert!(!admin.has(Role::Regulator));
+        let regulator = Roles::new([Role::Regulator], false);
+        assert!(regulator.has(Role::Regulator));
+        assert!(!regulator.has(Role::Reviewer));
+        assert!(!regulator.has(Role::Admin));
+        assert_eq!(check_role_change(1, 2, Role::Regulator, true), Ok(()));
+    }
+
+    #[test]
     fn issuer_membership_is_derived_not_granted() {
         let roles = Roles::new([Role::IssuerMember, Role::Collector], false);
         assert!(!roles.has(Role::IssuerMember));
@@ -145,7 +167,7 @@ mod tests {
 
     #[test]
     fn role_names_round_trip() {
-        for role in [Role::Collector, Role::IssuerMember, Role::Reviewer, Role::Admin] {
+        for role in Role::ALL {
             assert_eq!(role.as_str().parse::<Role>().unwrap(), role);
         }
         assert!("root".parse::<Role>().is_err());

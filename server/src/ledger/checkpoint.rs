@@ -88,8 +88,9 @@ pub fn parse_verifier_key(verifier_key: &str) -> Result<(&str, [u8; 32]), NoteEr
     Ok((name, public_key))
 }
 
-/// Checks a signed checkpoint against a published verifier key, offline.
-pub fn verify(note: &str, verifier_key: &str) -> Result<VerifiedCheckpoint, NoteError> {
+/// The body of a note `verifier_key` signed, with the time its timestamped signature gives
+/// (checkpoints signed before timestamps, and notes that are not checkpoints, have none).
+pub fn signed_body(note: &str, verifier_key: &str) -> Result<(String, Option<DateTime<Utc>>), NoteError> {
     let (name, public_key) = parse_verifier_key(verifier_key)?;
     let public_key = &public_key[..];
     let expected_id = key_id(name, public_key);
@@ -109,6 +110,12 @@ pub fn verify(note: &str, verifier_key: &str) -> Result<VerifiedCheckpoint, Note
     if !signed {
         return Err(NoteError::NotSigned);
     }
+    Ok((body, signed_at))
+}
+
+/// Checks a signed checkpoint against a published verifier key, offline.
+pub fn verify(note: &str, verifier_key: &str) -> Result<VerifiedCheckpoint, NoteError> {
+    let (body, signed_at) = signed_body(note, verifier_key)?;
     let mut lines = body.lines();
     let origin = lines.next().ok_or(NoteError::Malformed)?.to_owned();
     let size = lines.next().and_then(|s| s.parse().ok()).ok_or(NoteError::Malformed)?;

@@ -87,6 +87,16 @@ impl CheckpointSigner {
         )
     }
 
+    /// A signed note of `body` (which ends with a newline) that is not a checkpoint: what the
+    /// operator's key vouches for beside the log, such as an export bundle's manifest. Its first
+    /// line names what it is, so it can never be read as a checkpoint of this log.
+    pub fn sign_note(&self, body: &str) -> String {
+        let signature = self.key.sign(body.as_bytes());
+        let mut blob = self.key_id.to_vec();
+        blob.extend_from_slice(signature.as_ref());
+        format!("{body}\n\u{2014} {} {}\n", self.origin, STANDARD.encode(blob))
+    }
+
     /// `note` with this key's signature added, for a checkpoint another key signed: how a key
     /// rotation ties the new key to the history the old one signed. `None` if `note` is not a
     /// note.

@@ -60,6 +60,11 @@ pub enum Mail<'a> {
         status: CollectionNotice,
         reason: &'a str,
     },
+    /// To every administrator: a regulator opened one person's identity on a legal request.
+    IdentityRevealed {
+        link: &'a str,
+        reference: &'a str,
+    },
 }
 
 /// A reviewer froze, unfroze or revoked one of the recipient's tokens.
@@ -140,6 +145,7 @@ impl Mail<'_> {
                 CollectionNotice::Frozen => "mail.collection_frozen",
                 CollectionNotice::Unfrozen => "mail.collection_unfrozen",
             },
+            Mail::IdentityRevealed { .. } => "mail.identity_revealed",
         }
     }
 
@@ -167,6 +173,7 @@ impl Mail<'_> {
                 reason,
                 ..
             } => (link, reason, "", collection),
+            Mail::IdentityRevealed { link, reference } => (link, reference, "", ""),
         };
         let key = |suffix: &str| format!("{}.{suffix}", self.catalogue_prefix());
         let args = [

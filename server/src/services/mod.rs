@@ -19,6 +19,7 @@ pub mod issuers;
 pub mod ledger;
 pub mod moderation;
 pub mod outbox;
+pub mod oversight;
 pub mod policies;
 pub mod tokens;
 pub mod users;

@@ -2,7 +2,8 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Select, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    Select, Set,
 };
 
 use super::entities::audit_log;
@@ -142,6 +143,11 @@ pub async fn oldest_first(
         .all(conn)
         .await?;
     Ok(rows.into_iter().map(AuditRow::from).collect())
+}
+
+/// How many rows `filter` matches.
+pub async fn count(conn: &impl ConnectionTrait, filter: &AuditFilter) -> StoreResult<u64> {
+    Ok(matching(filter).count(conn).await?)
 }
 
 /// When the latest of these actions was done to a subject.

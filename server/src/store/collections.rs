@@ -201,6 +201,27 @@ pub async fn of_issuer(
     )
 }
 
+/// Collections created before `until`, of `issuer` or of every issuer, in the order they were
+/// created: at most `limit`.
+pub async fn created_before(
+    conn: &impl ConnectionTrait,
+    issuer: Option<IssuerId>,
+    until: DateTime<Utc>,
+    limit: u64,
+) -> StoreResult<Vec<Collection>> {
+    let mut query = collections::Entity::find().filter(collections::Column::CreatedAt.lt(until));
+    if let Some(issuer) = issuer {
+        query = query.filter(collections::Column::IssuerId.eq(issuer.0));
+    }
+    decode_all(
+        query
+            .order_by_asc(collections::Column::Id)
+            .limit(limit)
+            .all(conn)
+            .await?,
+    )
+}
+
 /// Cases waiting for a reviewer that `view` shows, of `issuer` if given: highest risk first,
 /// then the longest waiting; at most `limit`.
 pub async fn queue(

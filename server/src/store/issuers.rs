@@ -200,6 +200,23 @@ pub async fn decided(conn: &impl ConnectionTrait, before: Option<IssuerId>, limi
         .collect()
 }
 
+/// Every issuer whatever its status, in the order they applied, after `after` if given: at
+/// most `limit` (all with `None`).
+pub async fn all(conn: &impl ConnectionTrait, after: Option<IssuerId>, limit: Option<u64>) -> StoreResult<Vec<Issuer>> {
+    let mut query = issuers::Entity::find();
+    if let Some(after) = after {
+        query = query.filter(issuers::Column::Id.gt(after.0));
+    }
+    query
+        .order_by_asc(issuers::Column::Id)
+        .limit(limit)
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(decode)
+        .collect()
+}
+
 /// Takes the review lock on a submitted application (see `identities::claim`).
 pub async fn claim(
     conn: &impl ConnectionTrait,

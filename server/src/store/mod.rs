@@ -23,6 +23,7 @@ pub mod ledger;
 pub mod login_failures;
 pub mod moderation;
 pub mod outbox;
+pub mod oversight;
 pub mod policies;
 mod review_lock;
 pub mod sessions;

@@ -6,11 +6,13 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+};
 
 use super::entities::{collections, tokens};
 use super::{INSERT_CHUNK, LOOKUP_CHUNK, StoreError, StoreResult, decoded, in_chunks};
-use crate::domain::ids::{CollectionId, TokenId, UserId};
+use crate::domain::ids::{CollectionId, IssuerId, TokenId, UserId};
 use crate::domain::token::{Token, TokenStatus};
 
 const TABLE: &str = "tokens";
@@ -243,6 +245,88 @@ pub async fn of_collection(
         .into_iter()
         .map(decode)
         .collect()
+}
+
+/// A collection's tokens that are frozen or revoked, in serial order: at most `limit`.
+pub async fn decided_in(conn: &impl ConnectionTrait, collection: CollectionId, limit: u64) -> StoreResult<Vec<Token>> {
+    tokens::Entity::find()
+        .filter(tokens::Column::CollectionId.eq(collection.0))
+        .filter(tokens::Column::Status.ne(TokenStatus::Active.as_str()))
+        .order_by_asc(tokens::Column::Serial)
+        .limit(limit)
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(decode)
+        .collect()
+}
+
+/// Tokens claimed from `from` until before `until`, in these collections or in any: at most
+/// `limit`, in the order they were minted.
+pub async fn claimed_between(
+    conn: &impl ConnectionTrait,
+    collections: Option<&[CollectionId]>,
+    from: DateTime<Utc>,
+    until: DateTime<Utc>,
+    limit: u64,
+) -> StoreResult<Vec<Token>> {
+    let in_span = |query: sea_orm::Select<tokens::Entity>| {
+        query
+            .filter(tokens::Column::ClaimedAt.gte(from))
+            .filter(tokens::Column::ClaimedAt.lt(until))
+            .order_by_asc(tokens::Column::Id)
+            .limit(limit)
+    };
+    let mut rows = match collections {
+        None => in_span(tokens::Entity::find()).all(conn).await?,
+        Some(collections) => {
+            in_chunks(collections, |chunk| {
+                in_span(tokens::Entity::find().filter(tokens::Column::CollectionId.is_in(chunk.iter().map(|c| c.0))))
+                    .all(conn)
+            })
+            .await?
+        }
+    };
+    rows.sort_unstable_by_key(|row| row.id);
+    rows.into_iter().map(decode).collect()
+}
+
+/// How many tokens were claimed from `from` until before `until`, in the collections of
+/// `issuer` or in any.
+pub async fn count_claimed_between(
+    conn: &impl ConnectionTrait,
+    issuer: Option<IssuerId>,
+    from: DateTime<Utc>,
+    until: DateTime<Utc>,
+) -> StoreResult<u64> {
+    let mut query = tokens::Entity::find()
+        .filter(tokens::Column::ClaimedAt.gte(from))
+        .filter(tokens::Column::ClaimedAt.lt(until));
+    if let Some(issuer) = issuer {
+        query = query.filter(
+            tokens::Column::CollectionId.in_subquery(
+                sea_orm::sea_query::Query::select()
+                    .column(collections::Column::Id)
+                    .from(collections::Entity)
+                    .and_where(collections::Column::IssuerId.eq(issuer.0))
+                    .to_owned(),
+            ),
+        );
+    }
+    Ok(query.count(conn).await?)
+}
+
+/// These tokens, by id (absent: no such token).
+pub async fn find_many(conn: &impl ConnectionTrait, ids: &[TokenId]) -> StoreResult<Vec<Token>> {
+    in_chunks(ids, |chunk| {
+        tokens::Entity::find()
+            .filter(tokens::Column::Id.is_in(chunk.iter().map(|id| id.0)))
+            .all(conn)
+    })
+    .await?
+    .into_iter()
+    .map(decode)
+    .collect()
 }
 
 /// The first token of `collection` that `holder` holds, if any.

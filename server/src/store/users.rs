@@ -153,6 +153,25 @@ pub async fn revoke_role(conn: &impl ConnectionTrait, id: UserId, role: Role) ->
     Ok(())
 }
 
+/// The accounts granted `role`.
+pub async fn holding(conn: &impl ConnectionTrait, role: Role) -> StoreResult<Vec<User>> {
+    let ids: Vec<i64> = user_roles::Entity::find()
+        .select_only()
+        .column(user_roles::Column::UserId)
+        .filter(user_roles::Column::Role.eq(role.as_str()))
+        .into_tuple()
+        .all(conn)
+        .await?;
+    users::Entity::find()
+        .filter(users::Column::Id.is_in(ids))
+        .order_by_asc(users::Column::Id)
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(decode)
+        .collect()
+}
+
 /// Up to `limit` accounts, newest first, older than `before` if given, each with its granted
 /// roles.
 pub async fn list_with_roles(

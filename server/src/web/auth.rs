@@ -62,6 +62,14 @@ impl RoleGate for ReviewerRole {
     const ROLE: Role = Role::Reviewer;
 }
 
+/// A regulator: reads everything, changes nothing, reveals an identity only on a legal request.
+#[derive(Debug, Clone, Copy)]
+pub struct RegulatorRole;
+
+impl RoleGate for RegulatorRole {
+    const ROLE: Role = Role::Regulator;
+}
+
 /// A signed-in user holding `G::ROLE`; anyone else gets 403 (or the log-in page).
 #[derive(Debug, Clone)]
 pub struct Authorized<G: RoleGate> {
@@ -88,6 +96,7 @@ impl<G: RoleGate, S: Send + Sync> FromRequestParts<S> for Authorized<G> {
 
 pub type Admin = Authorized<AdminRole>;
 pub type Reviewer = Authorized<ReviewerRole>;
+pub type Regulator = Authorized<RegulatorRole>;
 
 /// A member acting for the issuer named by the `{issuer}` path segment. Anyone who is not a
 /// member gets 404, so issuer ids reveal nothing to outsiders.

@@ -165,6 +165,10 @@ impl RequestContext {
         self.has_role(Role::Reviewer)
     }
 
+    pub fn is_regulator(&self) -> bool {
+        self.has_role(Role::Regulator)
+    }
+
     pub fn is_issuer_member(&self) -> bool {
         self.has_role(Role::IssuerMember)
     }

@@ -27,6 +27,7 @@ pub mod form_result;
 pub mod log_path;
 mod ops;
 pub mod pages;
+pub mod regulator;
 pub mod render;
 pub mod review;
 pub mod share;
@@ -66,6 +67,7 @@ pub fn router(state: AppState, api: Router<AppState>) -> Router {
         .merge(pages::routes())
         .merge(console::routes())
         .merge(review::routes())
+        .merge(regulator::routes())
         .merge(admin::routes())
         .layer(middleware::from_fn(csrf::guard));
     let app = Router::new()

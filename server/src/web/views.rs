@@ -8,11 +8,13 @@ use moderation::image::ImageError;
 
 use super::context::RequestContext;
 use crate::crypto;
+use crate::domain::claim_stats::cumulative;
 use crate::domain::collection::Collection;
 use crate::domain::ids::UserId;
 use crate::domain::issuer::IssuerDocument;
 use crate::domain::screening::{Finding, Segment, TextField, highlight};
 use crate::services::collections::Listed;
+use crate::services::collections::claims::ClaimsOverTime;
 
 /// Facts every collection page shows.
 pub struct CollectionFacts {
@@ -156,6 +158,40 @@ impl ScreeningView {
                     _ => None,
                 })
                 .collect(),
+        }
+    }
+}
+
+/// Claims over time as an SVG polyline, for the issuer's dashboard and the regulator's page.
+pub struct ClaimsChart {
+    /// `x,y` pairs in a 600 × 160 view box, cumulative claims left to right.
+    pub points: String,
+    pub total: u64,
+    pub from: String,
+    pub to: String,
+}
+
+impl ClaimsChart {
+    pub fn of(claims: &ClaimsOverTime, ctx: &RequestContext) -> Self {
+        let totals = cumulative(&claims.per_bucket);
+        let total = totals.last().copied().unwrap_or(0);
+        let top = total.max(1) as f64;
+        let step = 600.0 / totals.len().max(1) as f64;
+        let points = std::iter::once((0.0, 160.0))
+            .chain(
+                totals
+                    .iter()
+                    .enumerate()
+                    .map(|(i, n)| ((i + 1) as f64 * step, 160.0 - *n as f64 * 150.0 / top)),
+            )
+            .map(|(x, y)| format!("{x:.1},{y:.1}"))
+            .collect::<Vec<_>>()
+            .join(" ");
+        ClaimsChart {
+            points,
+            total,
+            from: ctx.time(claims.from),
+            to: ctx.time(claims.to),
         }
     }
 }

@@ -20,9 +20,11 @@ const MAIN = {
   brand: ['/console/1', '/console/1/collections/1', '/console/1/collections/2', '/console/1/collections/new', '/issuers/apply'],
   reviewer: ['/review', '/review/collections/1', '/review/issuers/1', '/review/audit', '/tokens/2'],
   operator: ['/admin/users', '/admin/moderation'],
+  regulator: ['/regulator', '/regulator/issuers/1', '/regulator/collections/1', '/regulator/audit', '/regulator/reveals',
+    '/regulator/exports'],
 };
 const SEEDS = ['/', '/explore', '/c', '/verify', '/verify/offline', '/me/collection', '/account', '/identity', '/console',
-  '/review', '/review/audit', '/admin/users', '/admin/moderation'];
+  '/review', '/review/audit', '/admin/users', '/admin/moderation', '/regulator'];
 const SKIP = ['/static/', '/lang/', '/api/', '/logout', '/artwork/', '/certificate.', '/documents/', '.csv', '/verify/keepsake', 'format=csv'];
 const MOST_PAGES = 80;
 

@@ -11,7 +11,7 @@ use crate::domain::claim_stats::ChartWindow;
 use crate::domain::collection::{ClaimMode, Collection};
 use crate::domain::ids::{CollectionId, UserId};
 use crate::domain::page::{Page, PageSize};
-use crate::domain::token::TokenStatus;
+use crate::domain::token::{Token, TokenStatus};
 use crate::store;
 
 /// How many intervals the claims chart cuts its span into.
@@ -58,6 +58,11 @@ pub async fn dashboard(services: &Services, collection: &Collection, now: DateTi
 /// (generated, used) claim codes of the collection.
 pub async fn code_counts(services: &Services, collection: &Collection) -> ServiceResult<(u64, u64)> {
     Ok(store::claim_codes::counts(&services.db, collection.id).await?)
+}
+
+/// The collection's tokens a reviewer froze or revoked, for the regulator's page.
+pub async fn decided_tokens(services: &Services, collection: CollectionId) -> ServiceResult<Vec<Token>> {
+    Ok(store::tokens::decided_in(&services.db, collection, 500).await?)
 }
 
 async fn claims_over_time(

@@ -36,6 +36,11 @@ pub async fn of_issuer(services: &Services, issuer: IssuerId, id: CollectionId) 
     collection.filter(|c| c.issuer == issuer).ok_or(ServiceError::NotFound)
 }
 
+/// The newest `limit` collections of `issuer`, whatever their status.
+pub async fn of_issuer_newest(services: &Services, issuer: IssuerId, limit: u64) -> ServiceResult<Vec<Collection>> {
+    Ok(store::collections::of_issuer(&services.db, issuer, None, limit).await?)
+}
+
 /// The issuer of `collection`.
 pub async fn issuer(services: &Services, collection: &Collection) -> ServiceResult<Issuer> {
     store::issuers::find(&services.db, collection.issuer)
@@ -43,20 +48,21 @@ pub async fn issuer(services: &Services, collection: &Collection) -> ServiceResu
         .ok_or(ServiceError::NotFound)
 }
 
-/// Who looks at a collection: the signed-in person, if any, and whether they review.
+/// Who looks at a collection: the signed-in person, if any, and whether they review or oversee
+/// the platform (reviewers and regulators).
 #[derive(Debug, Clone, Copy)]
 pub struct Viewer {
     pub user: Option<UserId>,
-    pub reviewer: bool,
+    pub staff: bool,
 }
 
-/// Whether the viewer is a reviewer or a member of the collection's issuer: the people who may
+/// Whether the viewer is a reviewer, a regulator or a member of the collection's issuer: the people who may
 /// see a collection before it is public, and its original upload at any time.
 pub async fn insider(services: &Services, collection: &Collection, viewer: Viewer) -> ServiceResult<bool> {
     let Some(user) = viewer.user else {
         return Ok(false);
     };
-    Ok(viewer.reviewer
+    Ok(viewer.staff
         || store::issuers::membership(&services.db, collection.issuer, user)
             .await?
             .is_some())

@@ -42,6 +42,11 @@ pub async fn find(services: &Services, id: IssuerId) -> ServiceResult<Issuer> {
         .ok_or(ServiceError::NotFound)
 }
 
+/// Every issuer whatever its status, in the order they applied, after `after`: at most `limit`.
+pub async fn all(services: &Services, after: Option<IssuerId>, limit: u64) -> ServiceResult<Vec<Issuer>> {
+    Ok(store::issuers::all(&services.db, after, Some(limit)).await?)
+}
+
 /// An active issuer, which the public may see; `None` for any other.
 pub async fn public(services: &Services, id: IssuerId) -> ServiceResult<Option<Issuer>> {
     let issuer = store::issuers::find(&services.db, id).await?;
@@ -158,16 +163,16 @@ pub async fn documents(services: &Services, issuer: IssuerId) -> ServiceResult<V
     Ok(store::issuers::documents(&services.db, issuer).await?)
 }
 
-/// A document of `issuer` with its bytes, for the issuer's members and reviewers only (the
-/// caller says whether the viewer reviews).
+/// A document of `issuer` with its bytes, for the issuer's members, reviewers and regulators
+/// only (the caller says whether the viewer is staff).
 pub async fn document(
     services: &Services,
     issuer: IssuerId,
     id: DocumentId,
     viewer: UserId,
-    reviewer: bool,
+    staff: bool,
 ) -> ServiceResult<(IssuerDocument, Blob)> {
-    if !reviewer && membership(services, issuer, viewer).await?.is_none() {
+    if !staff && membership(services, issuer, viewer).await?.is_none() {
         return Err(ServiceError::NotFound);
     }
     let document = store::issuers::document(&services.db, issuer, id)

@@ -1,4 +1,4 @@
-//! The administrator's user list and the roles granted by hand (reviewer, admin).
+//! The administrator's user list and the roles granted by hand (reviewer, admin, regulator).
 
 use askama::Template;
 use axum::Form;
@@ -28,6 +28,7 @@ struct UserRow {
     created: String,
     is_reviewer: bool,
     is_admin: bool,
+    is_regulator: bool,
 }
 
 #[derive(Template)]
@@ -67,6 +68,7 @@ async fn users_page(
             created: ctx.time(user.created_at),
             is_reviewer: roles.contains(&Role::Reviewer),
             is_admin: roles.contains(&Role::Admin),
+            is_regulator: roles.contains(&Role::Regulator),
         })
         .collect();
     Ok(UsersTemplate {

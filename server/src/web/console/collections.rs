@@ -9,13 +9,13 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use chrono::Utc;
 use serde::Deserialize;
 
-use crate::domain::claim_stats::{cumulative, mask_email};
+use crate::domain::claim_stats::mask_email;
 use crate::domain::ids::{CollectionId, IssuerId};
 use crate::domain::issuer::Issuer;
 use crate::domain::page::PageSize;
 use crate::paths;
 use crate::services::collections;
-use crate::services::collections::claims::{self, ClaimsOverTime};
+use crate::services::collections::claims;
 use crate::services::forms::FormKey;
 use crate::state::AppState;
 use crate::web::auth::ActingFor;
@@ -23,7 +23,7 @@ use crate::web::context::RequestContext;
 use crate::web::csv_export::streamed;
 use crate::web::error::AppResult;
 use crate::web::render::{confirmed, render};
-use crate::web::views::{CollectionFacts, ScreeningView};
+use crate::web::views::{ClaimsChart, CollectionFacts, ScreeningView};
 
 #[derive(Template)]
 #[template(path = "collection_console.html")]
@@ -46,40 +46,6 @@ struct ConsoleTemplate {
     /// Fresh keys for the code-batch and allowlist forms: each submission acts once.
     codes_form: FormKey,
     allowlist_form: FormKey,
-}
-
-/// Claims over time as an SVG polyline, for the issuer's dashboard.
-struct ClaimsChart {
-    /// `x,y` pairs in a 600 × 160 view box, cumulative claims left to right.
-    points: String,
-    total: u64,
-    from: String,
-    to: String,
-}
-
-impl ClaimsChart {
-    fn of(claims: &ClaimsOverTime, ctx: &RequestContext) -> Self {
-        let totals = cumulative(&claims.per_bucket);
-        let total = totals.last().copied().unwrap_or(0);
-        let top = total.max(1) as f64;
-        let step = 600.0 / totals.len().max(1) as f64;
-        let points = std::iter::once((0.0, 160.0))
-            .chain(
-                totals
-                    .iter()
-                    .enumerate()
-                    .map(|(i, n)| ((i + 1) as f64 * step, 160.0 - *n as f64 * 150.0 / top)),
-            )
-            .map(|(x, y)| format!("{x:.1},{y:.1}"))
-            .collect::<Vec<_>>()
-            .join(" ");
-        ClaimsChart {
-            points,
-            total,
-            from: ctx.time(claims.from),
-            to: ctx.time(claims.to),
-        }
-    }
 }
 
 pub async fn detail(

@@ -375,7 +375,14 @@ pub async fn document(
     SignedIn(user): SignedIn,
     Path((issuer, document)): Path<(IssuerId, DocumentId)>,
 ) -> AppResult<Response> {
-    let (document, blob) = issuers::document(&state.services, issuer, document, user.id, ctx.is_reviewer()).await?;
+    let (document, blob) = issuers::document(
+        &state.services,
+        issuer,
+        document,
+        user.id,
+        ctx.is_reviewer() || ctx.is_regulator(),
+    )
+    .await?;
     Ok((
         [
             (CONTENT_TYPE, document.content_type),

@@ -27,7 +27,7 @@ use crate::web::views::CollectionFacts;
 pub fn viewer(ctx: &RequestContext) -> Viewer {
     Viewer {
         user: ctx.user.as_ref().map(|u| u.id),
-        reviewer: ctx.is_reviewer(),
+        staff: ctx.is_reviewer() || ctx.is_regulator(),
     }
 }
 

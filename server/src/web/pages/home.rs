@@ -53,7 +53,7 @@ pub async fn account(
     SignedIn(user): SignedIn,
 ) -> AppResult<Html<String>> {
     let account = accounts::account(&state.services, user.id).await?;
-    let roles = [Role::Collector, Role::IssuerMember, Role::Reviewer, Role::Admin]
+    let roles = Role::ALL
         .into_iter()
         .filter(|r| user.roles.has(*r))
         .map(|r| ctx.t(&format!("role.{}", r.as_str())))

@@ -1,6 +1,6 @@
-//! The audit log as reviewers read it: every decision with its actor, subject, states,
-//! reason, details, time and request id, newest first a page at a time, filtered by action,
-//! subject and days.
+//! The audit log as reviewers and regulators read it (`/review/audit`, `/regulator/audit`):
+//! every decision with its actor, subject, states, reason, details, time and request id, newest
+//! first a page at a time, filtered by action, subject and days.
 
 use askama::Template;
 use axum::extract::{Query, State};
@@ -13,7 +13,7 @@ use crate::domain::audit::{AuditAction, AuditFilter};
 use crate::domain::page::{self, Cursor, PageSize, TimeKey};
 use crate::services::audit;
 use crate::state::AppState;
-use crate::web::auth::Reviewer;
+use crate::web::auth::{Regulator, Reviewer};
 use crate::web::context::RequestContext;
 use crate::web::error::{AppError, AppResult};
 use crate::web::render::render;
@@ -52,8 +52,8 @@ fn day_start(value: &str) -> AppResult<Option<DateTime<Utc>>> {
 }
 
 impl AuditQuery {
-    /// The same list from its first page, or from `before` (a page's cursor).
-    fn link(&self, before: Option<&str>) -> String {
+    /// The same list on `page` from its first page, or from `before` (a page's cursor).
+    fn link(&self, page: &str, before: Option<&str>) -> String {
         let mut query = url::form_urlencoded::Serializer::new(String::new());
         for (name, value) in [
             ("action", &self.action),
@@ -71,9 +71,9 @@ impl AuditQuery {
         }
         let query = query.finish();
         if query.is_empty() {
-            "/review/audit".to_owned()
+            page.to_owned()
         } else {
-            format!("/review/audit?{query}")
+            format!("{page}?{query}")
         }
     }
 
@@ -93,6 +93,8 @@ impl AuditQuery {
 #[template(path = "audit.html")]
 struct AuditTemplate {
     ctx: RequestContext,
+    /// Where the filter form sends its query: the console the reader came from.
+    page: &'static str,
     rows: Vec<AuditLine>,
     query: AuditQuery,
     /// The page of older rows, when there are any.
@@ -106,20 +108,41 @@ struct AuditTemplate {
 
 const AUDIT_PAGE_ROWS: PageSize = PageSize::fixed(200);
 
+/// `GET /review/audit`.
 pub async fn audit(
     State(state): State<AppState>,
     ctx: RequestContext,
     _reviewer: Reviewer,
     Query(query): Query<AuditQuery>,
 ) -> AppResult<Html<String>> {
+    audit_page(&state, ctx, "/review/audit", query).await
+}
+
+/// `GET /regulator/audit`: the same log, read-only as every regulator page.
+pub async fn regulator_audit(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    _regulator: Regulator,
+    Query(query): Query<AuditQuery>,
+) -> AppResult<Html<String>> {
+    audit_page(&state, ctx, "/regulator/audit", query).await
+}
+
+async fn audit_page(
+    state: &AppState,
+    ctx: RequestContext,
+    page: &'static str,
+    query: AuditQuery,
+) -> AppResult<Html<String>> {
     let before = page::after::<TimeKey>(Some(query.before.trim()))?;
     let logged = audit::newest_first(&state.services, &query.filter()?, before, AUDIT_PAGE_ROWS).await?;
     let rows = lines(&ctx, &logged);
     render(AuditTemplate {
         ctx,
+        page,
         rows,
-        older: logged.next.map(|next| query.link(Some(&next.encode()))),
-        newest: query.link(None),
+        older: logged.next.map(|next| query.link(page, Some(&next.encode()))),
+        newest: query.link(page, None),
         query,
         actions: AuditAction::ALL
             .iter()

@@ -44,11 +44,12 @@ fn state_prefix(subject_type: &str) -> Option<&'static str> {
     }
 }
 
-fn subject_link(subject_type: &str, id: &str) -> Option<String> {
+fn subject_link(ctx: &RequestContext, subject_type: &str, id: &str) -> Option<String> {
+    let console = if ctx.is_reviewer() { "review" } else { "regulator" };
     match subject_type {
-        "identity" => Some(format!("/review/identities/{id}")),
-        "issuer" => Some(format!("/review/issuers/{id}")),
-        "collection" => Some(format!("/review/collections/{id}")),
+        "identity" if ctx.is_reviewer() => Some(format!("/review/identities/{id}")),
+        "issuer" => Some(format!("/{console}/issuers/{id}")),
+        "collection" => Some(format!("/{console}/collections/{id}")),
         "token" => Some(format!("/tokens/{id}")),
         _ => None,
     }
@@ -146,6 +147,29 @@ fn details(ctx: &RequestContext, details: &AuditDetails) -> String {
             ],
         ),
         AuditDetails::ArtworkReplaced | AuditDetails::TransferRefused => ctx.t(&key).to_owned(),
+        AuditDetails::Revealed { reveal, reference } => {
+            ctx.tf(&key, &[("reveal", &reveal.to_string()), ("reference", reference)])
+        }
+        AuditDetails::Exported {
+            export,
+            from,
+            to,
+            issuer,
+        } => {
+            let issuers = match issuer {
+                Some(id) => ctx.tf("audit.export_one_issuer", &[("id", &id.to_string())]),
+                None => ctx.t("audit.export_every_issuer").to_owned(),
+            };
+            ctx.tf(
+                &key,
+                &[
+                    ("export", &export.to_string()),
+                    ("from", from),
+                    ("to", to),
+                    ("issuers", &issuers),
+                ],
+            )
+        }
     }
 }
 
@@ -194,7 +218,7 @@ pub fn lines(ctx: &RequestContext, logged: &Logged) -> Vec<AuditLine> {
                     &format!("audit.subject_{}", row.subject_type),
                     &[("id", row.subject_id.as_str())],
                 ),
-                subject_link: subject_link(&row.subject_type, &row.subject_id),
+                subject_link: subject_link(ctx, &row.subject_type, &row.subject_id),
                 change,
                 details,
                 reason: row.reason,

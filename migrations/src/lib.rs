@@ -31,6 +31,8 @@ mod m20261207_000021_minimum_ages;
 mod m20261207_000022_ai_labels;
 mod m20261207_000023_policy_acceptances;
 mod m20261208_000024_oversight;
+mod m20261208_000025_due_process;
+mod m20261208_000026_refusal_counts;
 
 /// The ordered list of every migration; `keepsake migrate` and server start-up apply it.
 pub struct Migrator;
@@ -63,6 +65,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000022_ai_labels::Migration),
             Box::new(m20261207_000023_policy_acceptances::Migration),
             Box::new(m20261208_000024_oversight::Migration),
+            Box::new(m20261208_000025_due_process::Migration),
+            Box::new(m20261208_000026_refusal_counts::Migration),
         ]
     }
 }

@@ -2,7 +2,7 @@
 //! `keepsake create-admin`, `keepsake ledger audit`, `keepsake ledger rotate-key`,
 //! `keepsake verify`, `keepsake witness` and `keepsake monitor`.
 
-use std::io::{BufRead, IsTerminal};
+use std::io::{BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -16,7 +16,9 @@ use tracing_subscriber::EnvFilter;
 use crate::config::{Config, LogFormat};
 use crate::crypto;
 use crate::domain::account::{Email, NewPassword};
+use crate::domain::governance::GovernanceYear;
 use crate::domain::role::Role;
+use crate::i18n::Locale;
 use crate::ledger::cosignature::WitnessKey;
 use crate::ledger::receipt::{self, Receipt, Trust};
 use crate::services::accounts;
@@ -61,6 +63,9 @@ enum Command {
     /// Ledger maintenance.
     #[command(subcommand)]
     Ledger(LedgerCommand),
+    /// Reports an operator hands in.
+    #[command(subcommand)]
+    Report(ReportCommand),
     /// Follow a log through its C2SP tiles, as a regulator or partner would: check every
     /// published checkpoint's signature and cosignatures and that it extends the last one seen
     /// (kept in the state file), rebuild the tree from the entries, and check the platform's
@@ -161,6 +166,23 @@ enum Command {
 }
 
 #[derive(Debug, Subcommand)]
+enum ReportCommand {
+    /// The annual content governance report: reviews by outcome and reason, takedowns, reports
+    /// and appeals with their outcomes and times, refusals for age and identity reveals, for
+    /// one calendar year in Beijing time; written to standard output.
+    Governance {
+        #[arg(long)]
+        year: i32,
+        /// `html` (a printable document) or `csv` (`section,item,value`).
+        #[arg(long, default_value = "html")]
+        format: String,
+        /// The document's language: `zh-CN` or `en`.
+        #[arg(long, default_value = "zh-CN")]
+        lang: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
 enum LedgerCommand {
     /// Recompute every root from the stored entries, check every stored checkpoint and its
     /// signature, and the consistency of consecutive checkpoints. Exits non-zero naming the
@@ -218,6 +240,9 @@ pub fn run() -> ExitCode {
                 audit_ledger(&config, keys, &checkpoints).await
             }
             Command::Ledger(LedgerCommand::RotateKey) => rotate_key(&config).await,
+            Command::Report(ReportCommand::Governance { year, format, lang }) => {
+                governance_report(&config, year, &format, &lang).await
+            }
             Command::Monitor {
                 url,
                 keys,
@@ -486,6 +511,23 @@ async fn follow_log(options: &monitor::MonitorOptions, once: bool, every: std::t
             () = server::shutdown_signal() => return Ok(()),
         }
     }
+}
+
+/// Writes the governance report of `year` to standard output.
+async fn governance_report(config: &Config, year: i32, format: &str, lang: &str) -> anyhow::Result<()> {
+    let year = GovernanceYear::new(year)?;
+    let locale = Locale::from_tag(lang).ok_or_else(|| anyhow::anyhow!("--lang is zh-CN or en, not {lang}"))?;
+    let db = server::open_database(config).await?;
+    let figures = crate::store::governance::figures(&db, year).await?;
+    let out = match format {
+        "html" => crate::web::admin::governance::document(locale, &config.operator.name, year, &figures)?.into_bytes(),
+        "csv" => crate::web::admin::governance::csv(&figures)
+            .and_then(|file| file.into_bytes())
+            .map_err(|err| anyhow::anyhow!("{err}"))?,
+        other => bail!("--format is html or csv, not {other}"),
+    };
+    std::io::stdout().write_all(&out)?;
+    Ok(())
 }
 
 /// Checks an export bundle offline and describes what it holds.

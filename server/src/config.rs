@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use url::Url;
 
 use crate::domain::age::MinimumAge;
+use crate::domain::appeal::AppealWindow;
 use crate::domain::filings::{BlockchainFilingNumber, IcpFilingNumber};
 use crate::ledger::cosignature::WitnessKey;
 
@@ -66,6 +67,7 @@ settings! {
     ICP_FILING = "operator.icp_filing", "KEEPSAKE_ICP_FILING", "", "Operator's ICP filing number (京ICP备12345678号-1), shown on every page.";
     BLOCKCHAIN_FILING = "operator.blockchain_filing", "KEEPSAKE_BLOCKCHAIN_FILING", "", "Operator's blockchain-information-service filing number (京网信备…号), shown on every page.";
     MINIMUM_AGE = "platform.minimum_age", "KEEPSAKE_MINIMUM_AGE", "18", "Youngest age, in full years from the date of birth in a verified ID number, that may claim collectibles or join an issuer; 14 to 99 (under 14 a guardian must consent, which Keepsake does not collect, so nobody under 14 is verified at all). A collection may set a higher one.";
+    APPEAL_WINDOW_DAYS = "platform.appeal_window_days", "KEEPSAKE_APPEAL_WINDOW_DAYS", "7", "Days after a suspension, freeze or rejection during which the issuer or holder may appeal it to another reviewer; 1 to 90.";
     MAIL_FROM = "mail.from", "KEEPSAKE_MAIL_FROM", "Keepsake <no-reply@keepsake.invalid>", "Sender of outgoing mail.";
     SMTP_URL = "mail.smtp_url", "KEEPSAKE_SMTP_URL", "", "smtp://user:pass@host:port (smtps:// for TLS); unset writes .eml files to <data_dir>/mail.";
     S3_ENDPOINT = "s3.endpoint", "KEEPSAKE_S3_ENDPOINT", "", "S3-compatible endpoint URL; unset stores blobs under <data_dir>/blobs.";
@@ -216,6 +218,8 @@ pub struct Config {
     pub operator: Operator,
     /// The platform's minimum age for claiming and for joining issuers.
     pub minimum_age: MinimumAge,
+    /// How long a decision against someone may be appealed.
+    pub appeal_window: AppealWindow,
     pub mail: MailConfig,
     pub s3: Option<S3Config>,
     pub kyc: KycConfig,
@@ -312,6 +316,16 @@ impl Config {
             .map(|raw| MinimumAge::parse(raw).map_err(|e| invalid(MINIMUM_AGE, e.to_string())))
             .transpose()?
             .unwrap_or(MinimumAge::ADULT);
+        let appeal_window = get(APPEAL_WINDOW_DAYS)
+            .map(|raw| {
+                raw.trim()
+                    .parse()
+                    .ok()
+                    .and_then(|days| AppealWindow::days(days).ok())
+                    .ok_or_else(|| invalid(APPEAL_WINDOW_DAYS, "expected a number of days from 1 to 90"))
+            })
+            .transpose()?
+            .unwrap_or_default();
 
         let from_raw = get(MAIL_FROM).unwrap_or(MAIL_FROM.default);
         let from = from_raw
@@ -447,6 +461,7 @@ impl Config {
             log_format,
             operator,
             minimum_age,
+            appeal_window,
             mail: MailConfig { from, smtp_url },
             s3,
             kyc,

@@ -101,6 +101,7 @@ impl AppState {
             witnesses: config.ledger.witnesses.clone(),
             anchorer,
             minimum_age: config.minimum_age,
+            appeal_window: config.appeal_window,
         };
         Ok(Self(Arc::new(App {
             config,

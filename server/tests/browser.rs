@@ -341,6 +341,35 @@ async fn a_first_time_visitor_claims_from_a_qr_code_on_a_phone_in_chromium() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stranger_reports_and_a_regulator_reads_it_in_chromium() {
+    if browser_setup().is_none() {
+        return;
+    }
+    let (server, accounts) = Server::start_demo().await;
+    let regulator = accounts
+        .iter()
+        .find(|a| a.role == "regulator")
+        .expect("a demo regulator");
+    run_script(
+        &server,
+        "oversight.mjs",
+        &[
+            ("REGULATOR_EMAIL", regulator.email.clone()),
+            ("REGULATOR_PASSWORD", regulator.password.clone()),
+        ],
+        &[
+            "report-form-zh-CN-390.png",
+            "report-status-en-390.png",
+            "regulator-issuer-zh-CN-390.png",
+            "regulator-reports-en-1280.png",
+        ],
+    )
+    .await;
+    let filed = scalar(&server, "SELECT COUNT(*) FROM reports WHERE target_type = 'collection'").await;
+    assert_eq!(filed, 2, "both reports were filed, and only those");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_page_fits_a_phone_and_the_main_pages_pass_axe_in_chromium() {
     if browser_setup().is_none() {
         return;

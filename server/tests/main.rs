@@ -12,6 +12,7 @@ mod blob_store;
 mod browser;
 mod claims;
 mod collections;
+mod due_process;
 mod hardening;
 mod identity;
 mod identity_provider;

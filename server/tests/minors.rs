@@ -192,4 +192,22 @@ async fn ages_decide_who_is_verified_who_claims_and_who_joins_an_issuer(db: Db) 
         (StatusCode::FORBIDDEN, Some("age_restricted"))
     );
     assert_eq!(tokens_of(&server, open).await, 2);
+
+    // The governance report counts these refusals by kind and day, and by nothing else.
+    let refused = |kind: &'static str| {
+        let server = &server;
+        async move {
+            scalar(
+                server,
+                &format!("SELECT CAST(COALESCE(SUM(refusals), 0) AS BIGINT) FROM refusal_counts WHERE kind = '{kind}'"),
+            )
+            .await
+        }
+    };
+    assert_eq!(refused("minor_identity").await, 1);
+    assert!(
+        refused("age_restricted_claim").await >= 2,
+        "the page and the API claims"
+    );
+    assert!(refused("too_young_member").await >= 1);
 }

@@ -226,6 +226,7 @@ enum Kind {
     Boolean,
     TimestampWithTimeZone,
     Timestamp,
+    Date,
     Unknown,
 }
 
@@ -249,6 +250,7 @@ fn kind(backend: DbBackend, declared: &str) -> Kind {
         }
         (DbBackend::Sqlite, "datetime_text" | "timestamp_text")
         | (DbBackend::Postgres, "timestamp without time zone") => Kind::Timestamp,
+        (DbBackend::Sqlite, "date_text") | (DbBackend::Postgres, "date") => Kind::Date,
         _ => Kind::Unknown,
     }
 }
@@ -268,6 +270,7 @@ fn fits(entity: &ColumnType, db: &Kind) -> Option<bool> {
         ColumnType::Boolean => *db == Kind::Boolean,
         ColumnType::TimestampWithTimeZone => *db == Kind::TimestampWithTimeZone,
         ColumnType::DateTime | ColumnType::Timestamp => *db == Kind::Timestamp,
+        ColumnType::Date => *db == Kind::Date,
         _ => return None,
     })
 }

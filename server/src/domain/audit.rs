@@ -55,10 +55,22 @@ pub enum AuditAction {
     IdentityRevealed,
     /// A regulator made an export bundle.
     OversightExported,
+    ReportFiled,
+    ReportClaimed,
+    ReportUpheld,
+    ReportDismissed,
+    AppealFiled,
+    AppealClaimed,
+    /// Another reviewer let the decision stand.
+    AppealUpheld,
+    /// Another reviewer reversed the decision.
+    AppealOverturned,
+    /// An appeal overturned a collection's rejection: it is in review again.
+    CollectionReconsidered,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 43] = [
+    pub const ALL: [AuditAction; 52] = [
         AuditAction::RoleGranted,
         AuditAction::RoleRevoked,
         AuditAction::IdentitySubmitted,
@@ -102,6 +114,15 @@ impl AuditAction {
         AuditAction::TokenUnfrozen,
         AuditAction::IdentityRevealed,
         AuditAction::OversightExported,
+        AuditAction::ReportFiled,
+        AuditAction::ReportClaimed,
+        AuditAction::ReportUpheld,
+        AuditAction::ReportDismissed,
+        AuditAction::AppealFiled,
+        AuditAction::AppealClaimed,
+        AuditAction::AppealUpheld,
+        AuditAction::AppealOverturned,
+        AuditAction::CollectionReconsidered,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -149,6 +170,15 @@ impl AuditAction {
             AuditAction::TokenUnfrozen => "token.unfrozen",
             AuditAction::IdentityRevealed => "identity.revealed",
             AuditAction::OversightExported => "oversight.exported",
+            AuditAction::ReportFiled => "report.filed",
+            AuditAction::ReportClaimed => "report.claimed",
+            AuditAction::ReportUpheld => "report.upheld",
+            AuditAction::ReportDismissed => "report.dismissed",
+            AuditAction::AppealFiled => "appeal.filed",
+            AuditAction::AppealClaimed => "appeal.claimed",
+            AuditAction::AppealUpheld => "appeal.upheld",
+            AuditAction::AppealOverturned => "appeal.overturned",
+            AuditAction::CollectionReconsidered => "collection.reconsidered",
         }
     }
 }
@@ -169,17 +199,21 @@ pub enum AuditSubject {
     Token(TokenId),
     /// The moderation policy (term lists, image blocklist, thresholds).
     ModerationPolicy,
+    Report(i64),
+    Appeal(i64),
 }
 
 impl AuditSubject {
     /// One subject of each kind (ids 0), for whatever lists every kind.
-    pub const ALL: [AuditSubject; 6] = [
+    pub const ALL: [AuditSubject; 8] = [
         AuditSubject::User(UserId(0)),
         AuditSubject::Identity(UserId(0)),
         AuditSubject::Issuer(IssuerId(0)),
         AuditSubject::Collection(CollectionId(0)),
         AuditSubject::Token(TokenId(0)),
         AuditSubject::ModerationPolicy,
+        AuditSubject::Report(0),
+        AuditSubject::Appeal(0),
     ];
 
     pub fn kind(&self) -> &'static str {
@@ -190,6 +224,8 @@ impl AuditSubject {
             AuditSubject::Collection(_) => "collection",
             AuditSubject::Token(_) => "token",
             AuditSubject::ModerationPolicy => "moderation_policy",
+            AuditSubject::Report(_) => "report",
+            AuditSubject::Appeal(_) => "appeal",
         }
     }
 
@@ -200,6 +236,7 @@ impl AuditSubject {
             AuditSubject::Collection(id) => id.to_string(),
             AuditSubject::Token(id) => id.to_string(),
             AuditSubject::ModerationPolicy => "policy".to_owned(),
+            AuditSubject::Report(id) | AuditSubject::Appeal(id) => id.to_string(),
         }
     }
 }
@@ -270,6 +307,16 @@ pub enum AuditDetails {
         distance_after: u32,
     },
     TransferRefused,
+    /// A report as filed: what it is about and its category.
+    ReportFiled {
+        target: String,
+        category: String,
+    },
+    /// An appeal as filed: the decision appealed and what it was about.
+    AppealFiled {
+        decision: String,
+        target: String,
+    },
     /// A reveal and the legal request it answers (the reason is the row's reason).
     Revealed {
         reveal: i64,
@@ -286,7 +333,7 @@ pub enum AuditDetails {
 
 impl AuditDetails {
     /// One of each kind of details (fields empty or zero), for whatever lists every kind.
-    pub const ALL: [AuditDetails; 16] = [
+    pub const ALL: [AuditDetails; 18] = [
         AuditDetails::Screened {
             verdict: String::new(),
             score: 0,
@@ -339,6 +386,14 @@ impl AuditDetails {
             distance_after: 0,
         },
         AuditDetails::TransferRefused,
+        AuditDetails::ReportFiled {
+            target: String::new(),
+            category: String::new(),
+        },
+        AuditDetails::AppealFiled {
+            decision: String::new(),
+            target: String::new(),
+        },
         AuditDetails::Revealed {
             reveal: 0,
             reference: String::new(),
@@ -368,6 +423,8 @@ impl AuditDetails {
             AuditDetails::ImageUnblocked { .. } => "image_unblocked",
             AuditDetails::ThresholdsChanged { .. } => "thresholds_changed",
             AuditDetails::TransferRefused => "transfer_refused",
+            AuditDetails::ReportFiled { .. } => "report_filed",
+            AuditDetails::AppealFiled { .. } => "appeal_filed",
             AuditDetails::Revealed { .. } => "revealed",
             AuditDetails::Exported { .. } => "exported",
         }

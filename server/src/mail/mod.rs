@@ -60,6 +60,20 @@ pub enum Mail<'a> {
         status: CollectionNotice,
         reason: &'a str,
     },
+    /// To a reporter who left an address: their report was decided (`upheld` or dismissed),
+    /// with the reviewer's reason; the link is the report's status page.
+    ReportDecided {
+        link: &'a str,
+        reason: &'a str,
+        upheld: bool,
+    },
+    /// To an appellant: another reviewer decided their appeal (`overturned` or upheld), with
+    /// the reason; the link is where they see the decision.
+    AppealDecided {
+        link: &'a str,
+        reason: &'a str,
+        overturned: bool,
+    },
     /// To every administrator: a regulator opened one person's identity on a legal request.
     IdentityRevealed {
         link: &'a str,
@@ -146,6 +160,10 @@ impl Mail<'_> {
                 CollectionNotice::Unfrozen => "mail.collection_unfrozen",
             },
             Mail::IdentityRevealed { .. } => "mail.identity_revealed",
+            Mail::ReportDecided { upheld: true, .. } => "mail.report_upheld",
+            Mail::ReportDecided { upheld: false, .. } => "mail.report_dismissed",
+            Mail::AppealDecided { overturned: true, .. } => "mail.appeal_overturned",
+            Mail::AppealDecided { overturned: false, .. } => "mail.appeal_upheld",
         }
     }
 
@@ -174,6 +192,9 @@ impl Mail<'_> {
                 ..
             } => (link, reason, "", collection),
             Mail::IdentityRevealed { link, reference } => (link, reference, "", ""),
+            Mail::ReportDecided { link, reason, .. } | Mail::AppealDecided { link, reason, .. } => {
+                (link, reason, "", "")
+            }
         };
         let key = |suffix: &str| format!("{}.{suffix}", self.catalogue_prefix());
         let args = [

@@ -3,12 +3,14 @@
 //! transition errors become service errors here, by one rule: a decision missing its reason is
 //! bad input, and a move the current status does not allow is a conflict.
 
+use crate::domain::appeal::AppealTransitionError;
 use crate::domain::claim::ClaimRefusal;
 use crate::domain::collection::CollectionTransitionError;
 use crate::domain::identity::IdentityTransitionError;
 use crate::domain::ids::{IssuerId, TokenId};
 use crate::domain::issuer::IssuerTransitionError;
 use crate::domain::login_throttle::Throttled;
+use crate::domain::report::ReportTransitionError;
 use crate::domain::token::TokenTransitionError;
 use crate::domain::transfer_limit::TransferLimited;
 use crate::store::StoreError;
@@ -42,6 +44,8 @@ pub enum ServiceError {
     IssuerInactive,
     #[error("a four-eyes case needs its second approval from another reviewer")]
     SameReviewer,
+    #[error("the reviewer who made a decision cannot decide its appeal")]
+    OwnDecision,
     #[error("claim refused: {refusal}")]
     ClaimRefused {
         refusal: ClaimRefusal,
@@ -112,6 +116,25 @@ impl From<TokenTransitionError> for ServiceError {
         match err {
             TokenTransitionError::ReasonRequired => ServiceError::BadInput,
             TokenTransitionError::Illegal => ServiceError::ReviewConflict,
+        }
+    }
+}
+
+impl From<ReportTransitionError> for ServiceError {
+    fn from(err: ReportTransitionError) -> Self {
+        match err {
+            ReportTransitionError::ReasonRequired => ServiceError::BadInput,
+            ReportTransitionError::Decided => ServiceError::ReviewConflict,
+        }
+    }
+}
+
+impl From<AppealTransitionError> for ServiceError {
+    fn from(err: AppealTransitionError) -> Self {
+        match err {
+            AppealTransitionError::ReasonRequired => ServiceError::BadInput,
+            AppealTransitionError::Decided => ServiceError::ReviewConflict,
+            AppealTransitionError::OwnDecision => ServiceError::OwnDecision,
         }
     }
 }

@@ -8,6 +8,7 @@ use super::{Actor, ServiceError, ServiceResult, Services};
 use crate::domain::account::Email;
 use crate::domain::age;
 use crate::domain::audit::{AuditAction, AuditEntry, AuditSubject};
+use crate::domain::governance::CountedRefusal;
 use crate::domain::identity::{IdentityStatus, LegalName, REVIEW_LOCK, ResidentIdNumber, check_reviewer};
 use crate::domain::ids::UserId;
 use crate::domain::issuer::MemberStanding;
@@ -75,6 +76,7 @@ pub async fn submit(
     now: DateTime<Utc>,
 ) -> ServiceResult<Result<(), NotTaken>> {
     if !age::may_verify(number.birth_date(), now) {
+        super::governance::count_refusal(services, CountedRefusal::MinorIdentity, now).await;
         return Ok(Err(NotTaken::UnderGuardianAge));
     }
     let user = actor.user;

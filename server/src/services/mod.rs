@@ -5,6 +5,7 @@
 //! services the background workers run.
 
 pub mod accounts;
+pub mod appeals;
 pub mod attestations;
 pub mod audit;
 pub mod claims;
@@ -12,6 +13,7 @@ pub mod codes;
 pub mod collections;
 pub mod error;
 pub mod forms;
+pub mod governance;
 pub mod group_commit;
 pub mod housekeeping;
 pub mod identity;
@@ -21,6 +23,7 @@ pub mod moderation;
 pub mod outbox;
 pub mod oversight;
 pub mod policies;
+pub mod reports;
 pub mod tokens;
 pub mod users;
 pub mod verify;
@@ -42,6 +45,7 @@ use crate::config::Witnesses;
 use crate::crypto::SealingKey;
 use crate::domain::account::Email;
 use crate::domain::age::MinimumAge;
+use crate::domain::appeal::AppealWindow;
 use crate::domain::audit::{AuditAction, AuditEntry, AuditSubject};
 use crate::domain::ids::UserId;
 use crate::i18n::Locale;
@@ -85,6 +89,8 @@ pub struct Services {
     pub anchorer: Option<Anchorer>,
     /// The platform's minimum age for claiming and joining issuers (`platform.minimum_age`).
     pub minimum_age: MinimumAge,
+    /// How long decisions against someone may be appealed (`platform.appeal_window_days`).
+    pub appeal_window: AppealWindow,
 }
 
 /// Who asks a service for something, as the audit log records it: the signed-in person and

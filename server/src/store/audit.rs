@@ -168,6 +168,22 @@ pub async fn latest_at(
         .await?)
 }
 
+/// The latest row of these actions done to a subject.
+pub async fn latest_of(
+    conn: &impl ConnectionTrait,
+    subject: &AuditSubject,
+    actions: &[AuditAction],
+) -> StoreResult<Option<AuditRow>> {
+    Ok(audit_log::Entity::find()
+        .filter(audit_log::Column::SubjectType.eq(subject.kind()))
+        .filter(audit_log::Column::SubjectId.eq(subject.id()))
+        .filter(audit_log::Column::Action.is_in(actions.iter().map(|a| a.as_str())))
+        .order_by_desc(audit_log::Column::Id)
+        .one(conn)
+        .await?
+        .map(AuditRow::from))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -33,13 +33,16 @@ use moderation::{Category, Verdict};
 
 use crate::config::ALL_SETTINGS;
 use crate::domain::allowlist::RowProblem;
+use crate::domain::appeal::{AppealStatus, AppealableDecision};
 use crate::domain::audit::{AuditAction, AuditDetails, AuditSubject};
 use crate::domain::claim::ClaimRefusal;
 use crate::domain::collection::{ClaimMode, CollectionStatus};
 use crate::domain::documents::DocumentKind;
+use crate::domain::governance::CountedRefusal;
 use crate::domain::identity::IdentityStatus;
 use crate::domain::issuer::IssuerStatus;
 use crate::domain::policy::PolicyDocument;
+use crate::domain::report::{ReportCategory, ReportStatus};
 use crate::domain::role::Role;
 use crate::domain::screening::{Finding, ReasonCode, TermKind};
 use crate::domain::token::TokenStatus;
@@ -151,6 +154,27 @@ fn families() -> BTreeMap<String, BTreeSet<String>> {
             "proof.field_{}",
             bodies.iter().flat_map(field_pairs).map(|(name, _)| name).collect(),
         ),
+        (
+            "report.category_{}",
+            names(ReportCategory::ALL.map(ReportCategory::as_str)),
+        ),
+        ("report.about_{}", names(["collection", "token", "issuer"])),
+        (
+            "report.status_{}",
+            names(report_statuses().iter().map(ReportStatus::as_str)),
+        ),
+        (
+            "appeal.decision_{}",
+            names(AppealableDecision::ALL.map(AppealableDecision::as_str)),
+        ),
+        (
+            "appeal.status_{}",
+            names(appeal_statuses().iter().map(AppealStatus::as_str)),
+        ),
+        (
+            "governance.refusal_{}",
+            names(CountedRefusal::ALL.map(CountedRefusal::as_str)),
+        ),
         // The review pages loop over their actions in a literal list, which the scan adds.
         ("review.{}", BTreeSet::new()),
         ("review.collection_{}", BTreeSet::new()),
@@ -158,6 +182,28 @@ fn families() -> BTreeMap<String, BTreeSet<String>> {
     .into_iter()
     .map(|(pattern, values)| (pattern.to_owned(), values))
     .collect()
+}
+
+/// A report in each status.
+fn report_statuses() -> [ReportStatus; 3] {
+    let (code, reason) = (ReasonCode::Other, String::new());
+    [
+        ReportStatus::Open,
+        ReportStatus::Upheld {
+            code,
+            reason: reason.clone(),
+        },
+        ReportStatus::Dismissed { code, reason },
+    ]
+}
+
+/// An appeal in each status.
+fn appeal_statuses() -> [AppealStatus; 3] {
+    [
+        AppealStatus::Open,
+        AppealStatus::Upheld { reason: String::new() },
+        AppealStatus::Overturned { reason: String::new() },
+    ]
 }
 
 /// One ledger entry of each kind.

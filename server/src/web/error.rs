@@ -58,6 +58,8 @@ pub enum AppError {
     TooYoung,
     #[error("a four-eyes case needs its second approval from another reviewer")]
     SameReviewer,
+    #[error("the reviewer who made a decision cannot decide its appeal")]
+    OwnDecision,
     #[error("the collection's status does not allow this")]
     CollectionStateConflict,
     #[error("{0}")]
@@ -174,6 +176,7 @@ impl AppError {
             AppError::ReviewConflict
             | AppError::IssuerInactive
             | AppError::SameReviewer
+            | AppError::OwnDecision
             | AppError::CollectionStateConflict => StatusCode::CONFLICT,
             AppError::ApiKeyRequired | AppError::BadSignature => StatusCode::UNAUTHORIZED,
             AppError::Store(StoreError::Conflict(_)) => StatusCode::CONFLICT,
@@ -262,6 +265,10 @@ impl AppError {
                 "same_reviewer",
                 "a four-eyes case needs its second approval from another reviewer",
             ),
+            AppError::OwnDecision => (
+                "own_decision",
+                "the reviewer who made a decision cannot decide its appeal; another reviewer must",
+            ),
             AppError::CollectionStateConflict => (
                 "collection_state",
                 "the collection's status does not allow this (published content cannot be edited)",
@@ -333,6 +340,7 @@ impl AppError {
             AppError::IssuerInactive,
             AppError::TooYoung,
             AppError::SameReviewer,
+            AppError::OwnDecision,
             AppError::CollectionStateConflict,
             AppError::TransfersProhibited,
             AppError::TransferAttemptsLimited(TransferLimited {
@@ -376,6 +384,7 @@ impl AppError {
                 | AppError::IssuerInactive
                 | AppError::TooYoung
                 | AppError::SameReviewer
+                | AppError::OwnDecision
                 | AppError::CollectionStateConflict
                 | AppError::ClaimRefused(_)
                 | AppError::TransfersProhibited
@@ -430,6 +439,7 @@ impl From<ServiceError> for AppError {
             ServiceError::CollectionState => AppError::CollectionStateConflict,
             ServiceError::IssuerInactive => AppError::IssuerInactive,
             ServiceError::SameReviewer => AppError::SameReviewer,
+            ServiceError::OwnDecision => AppError::OwnDecision,
             ServiceError::ClaimRefused { refusal, hint } => {
                 let refused = AppError::ClaimRefused(refusal);
                 match hint {

@@ -1,16 +1,17 @@
 //! What of a request's path goes into the log. One-time links (password reset, email
-//! verification, unlocking a locked account, invitations) and claim codes carry their secret in the path; the log gets a
+//! verification, unlocking a locked account, invitations), claim codes and report tickets carry their secret in the path; the log gets a
 //! marker in its place, so that reading the log gives nobody an account or a collectible.
 
 use std::borrow::Cow;
 
 /// Paths whose next segment is a secret.
-const SECRET_AFTER: [&str; 5] = [
+const SECRET_AFTER: [&str; 6] = [
     "/password/reset/",
     "/verify-email/",
     "/login/unlock/",
     "/invitations/",
     "/c/",
+    "/reports/",
 ];
 
 /// Pages under those prefixes whose names are not secrets.
@@ -52,6 +53,7 @@ mod tests {
         assert_eq!(loggable("/login/unlock/abc123"), "/login/unlock/{secret}");
         assert_eq!(loggable("/c/7KQ2M9XD4TPA0HCF"), "/c/{secret}");
         assert_eq!(loggable("/c/7KQ2M9XD4TPA0HCF/more"), "/c/{secret}/more");
+        assert_eq!(loggable("/reports/7KQ2M9XD4TPA0HCF"), "/reports/{secret}");
         for plain in [
             "/c",
             "/login/unlocked",

@@ -6,12 +6,13 @@
 //! in_review -> approved | changes_requested(reason) | rejected(reason)
 //! approved -> published -> closed
 //! published -> frozen(reason) -> published (unfrozen)
+//! rejected -> in_review (an appeal overturned the rejection)
 //! edits after submission (title, text, artwork) -> submitted again
 //! ```
 //!
 //! A case above the four-eyes threshold needs approvals from two different reviewers.
 //! Publication is final for the content: what is on the ledger is never edited, and a rejection
-//! is final too (the issuer starts a new collection).
+//! is final too (the issuer starts a new collection) unless an appeal overturns it.
 
 use moderation::Verdict;
 
@@ -205,6 +206,14 @@ impl CollectionStatus {
         }
     }
 
+    /// An appeal overturned the rejection: the case goes back to the reviewers, whole.
+    pub fn reconsider(&self) -> Result<Self, CollectionTransitionError> {
+        match self {
+            CollectionStatus::Rejected { .. } => Ok(CollectionStatus::InReview { first_approval: None }),
+            _ => Err(self.illegal("in_review")),
+        }
+    }
+
     /// The issuer publishes an approved collection; this is when it goes on the ledger.
     pub fn publish(&self, issuer_active: bool) -> Result<Self, CollectionTransitionError> {
         if !issuer_active {
@@ -269,6 +278,20 @@ impl CollectionStatus {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn only_a_rejection_is_reconsidered_and_it_goes_back_to_review_whole() {
+        let rejected = CollectionStatus::Rejected {
+            reason: "侵权".into()
+        };
+        assert_eq!(
+            rejected.reconsider(),
+            Ok(CollectionStatus::InReview { first_approval: None })
+        );
+        for other in CollectionStatus::ALL.iter().filter(|s| s.as_str() != "rejected") {
+            assert!(other.reconsider().is_err(), "{}", other.as_str());
+        }
+    }
+
     use super::*;
 
     #[test]

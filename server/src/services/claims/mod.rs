@@ -14,6 +14,7 @@ use crate::domain::account::Email;
 use crate::domain::claim::{ClaimFacts, ClaimRefusal, CodeState};
 use crate::domain::claim_code::ClaimCode;
 use crate::domain::collection::{ClaimMode, Collection};
+use crate::domain::governance::CountedRefusal;
 use crate::domain::identity::IdentityStatus;
 use crate::domain::ids::{CollectionId, TokenId, UserId};
 use crate::store;
@@ -108,6 +109,9 @@ async fn refused(services: &Services, user: UserId, collection: CollectionId, er
         MintError::Store(err) => return ServiceError::Store(err),
         err @ (MintError::Encode(_) | MintError::Interrupted) => return ServiceError::internal(err),
     };
+    if refusal == ClaimRefusal::AgeRestricted {
+        super::governance::count_refusal(services, CountedRefusal::AgeRestrictedClaim, Utc::now()).await;
+    }
     // A hint is a courtesy: failing to find one leaves the refusal as it is.
     let hint = match refusal {
         ClaimRefusal::LimitReached => store::tokens::first_held_in(&services.db, user, collection)

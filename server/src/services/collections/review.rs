@@ -24,6 +24,8 @@ pub enum Verdict {
     Reject,
     Freeze,
     Unfreeze,
+    /// An appeal overturned a rejection: the case is back in review (never a form's verdict).
+    Reconsider,
 }
 
 impl Verdict {
@@ -191,6 +193,7 @@ pub async fn decide(
         Verdict::Reject => (current.reject(note), AuditAction::CollectionRejected),
         Verdict::Freeze => (current.freeze(note), AuditAction::CollectionFrozen),
         Verdict::Unfreeze => (current.unfreeze(), AuditAction::CollectionUnfrozen),
+        Verdict::Reconsider => (current.reconsider(), AuditAction::CollectionReconsidered),
     };
     let next = next?;
     let notice = match &next {

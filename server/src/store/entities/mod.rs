@@ -2,6 +2,7 @@
 //! migrations crate.
 
 pub mod api_keys;
+pub mod appeals;
 pub mod attestations;
 pub mod audit_log;
 pub mod claim_allowlist;
@@ -30,6 +31,8 @@ pub mod moderation_terms;
 pub mod outbox;
 pub mod oversight_exports;
 pub mod policy_acceptances;
+pub mod refusal_counts;
+pub mod reports;
 pub mod sessions;
 pub mod tokens;
 pub mod transfer_allowances;
@@ -49,6 +52,7 @@ pub trait EntityVisitor {
 /// of it fails that test rather than going unchecked.
 pub fn visit_all(visitor: &mut impl EntityVisitor) {
     visitor.visit::<api_keys::Entity>();
+    visitor.visit::<appeals::Entity>();
     visitor.visit::<attestations::Entity>();
     visitor.visit::<audit_log::Entity>();
     visitor.visit::<claim_allowlist::Entity>();
@@ -77,6 +81,8 @@ pub fn visit_all(visitor: &mut impl EntityVisitor) {
     visitor.visit::<outbox::Entity>();
     visitor.visit::<oversight_exports::Entity>();
     visitor.visit::<policy_acceptances::Entity>();
+    visitor.visit::<refusal_counts::Entity>();
+    visitor.visit::<reports::Entity>();
     visitor.visit::<sessions::Entity>();
     visitor.visit::<tokens::Entity>();
     visitor.visit::<transfer_allowances::Entity>();

@@ -1,8 +1,9 @@
 //! The administrator's pages: accounts and the roles granted by hand, the moderation policy,
-//! and the audit log's export. Every route requires the admin role
+//! the audit log's export and the annual governance report. Every route requires the admin role
 //! ([`Admin`](crate::web::auth::Admin)).
 
 pub mod audit_csv;
+pub mod governance;
 pub mod moderation;
 pub mod users;
 
@@ -45,4 +46,7 @@ pub fn routes() -> Router<AppState> {
             form_page("/admin/moderation").post(moderation::set_thresholds),
         )
         .route("/admin/audit.csv", get(audit_csv::audit_csv))
+        .route("/admin/governance", get(governance::page))
+        .route("/admin/governance/report.html", get(governance::printable))
+        .route("/admin/governance/report.csv", get(governance::csv_file))
 }

@@ -9,9 +9,11 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use super::claim_box::{self, ClaimBox};
+use crate::domain::audit::AuditSubject;
 use crate::domain::ids::CollectionId;
 use crate::domain::issuer::Issuer;
 use crate::paths;
+use crate::services::appeals;
 use crate::services::claims;
 use crate::services::collections::artwork::{self, Rendition};
 use crate::services::collections::{self, Viewer};
@@ -43,6 +45,8 @@ struct PublicTemplate {
     /// What the visitor can do about claiming.
     claim: ClaimBox,
     share: Share,
+    /// Its freeze is under appeal.
+    under_appeal: bool,
 }
 
 /// The public page of a published collection; a preview for insiders; 404 for everyone else.
@@ -63,6 +67,7 @@ pub async fn public_page(
         Some(&format!("{path}/artwork/1024")),
     )?;
     render(PublicTemplate {
+        under_appeal: appeals::under_appeal(&state.services, &AuditSubject::Collection(collection.id)).await?,
         ledger_index: collections::ledger_index(&state.services, &collection).await?,
         facts: CollectionFacts::of(&collection, &ctx),
         ctx,

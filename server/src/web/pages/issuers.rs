@@ -8,11 +8,12 @@ use chrono::Utc;
 
 use super::application::{self, ApplyTemplate, Checked};
 use crate::domain::collection::PublicFilter;
+use crate::domain::governance::CountedRefusal;
 use crate::domain::ids::IssuerId;
 use crate::domain::issuer::{ApplicationFields, InvitationBlocker, Issuer, MemberStanding};
 use crate::domain::page::PageSize;
 use crate::paths;
-use crate::services::{collections, identity, issuers};
+use crate::services::{collections, governance, identity, issuers};
 use crate::state::AppState;
 use crate::web::auth::SignedIn;
 use crate::web::context::RequestContext;
@@ -45,10 +46,14 @@ pub async fn apply(
     // The body is read before any refusal: a client still sending it when the answer and the
     // connection's close arrive sees a broken pipe instead of the answer.
     let form = application::read(multipart).await?;
-    match identity::member_standing(&state.services, user.id, user.verified.as_ref(), Utc::now())? {
+    let now = Utc::now();
+    match identity::member_standing(&state.services, user.id, user.verified.as_ref(), now)? {
         MemberStanding::Eligible => {}
         MemberStanding::Unverified => return Err(AppError::Forbidden),
-        MemberStanding::TooYoung => return Err(AppError::TooYoung),
+        MemberStanding::TooYoung => {
+            governance::count_refusal(&state.services, CountedRefusal::TooYoungMember, now).await;
+            return Err(AppError::TooYoung);
+        }
     }
     let submission = form_result::submission(&ctx, &form.form_key)?;
     if let Some(earlier) = form_result::replay(&state.services, &submission).await? {
@@ -161,6 +166,9 @@ pub async fn accept_invitation(
     let actor = ctx.actor(user.id);
     let now = Utc::now();
     let standing = identity::member_standing(&state.services, user.id, user.verified.as_ref(), now)?;
+    if standing == MemberStanding::TooYoung {
+        governance::count_refusal(&state.services, CountedRefusal::TooYoungMember, now).await;
+    }
     let issuer = issuers::members::accept(&state.services, &actor, &token, &user.email, standing, now).await?;
     Ok(Redirect::to(&paths::console(issuer)).into_response())
 }

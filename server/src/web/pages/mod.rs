@@ -3,6 +3,7 @@
 //! invitations, and verifying the ledger.
 
 pub mod accounts;
+pub mod appeals;
 pub mod application;
 pub mod claim_box;
 pub mod collections;
@@ -12,6 +13,7 @@ pub mod identity;
 pub mod issuers;
 pub mod policies;
 pub mod redeem;
+pub mod reports;
 pub mod tokens;
 pub mod verify;
 
@@ -88,6 +90,9 @@ pub fn routes() -> Router<AppState> {
             "/collections/{id}/claim",
             form_page("/collections/{id}").post(collections::claim),
         )
+        .route("/report", get(reports::form).post(reports::file))
+        .route("/appeal", get(appeals::form).post(appeals::file))
+        .route("/reports/{ticket}", get(reports::status))
         .route("/c", get(redeem::typed))
         .route("/c/{code}", get(redeem::show).post(redeem::redeem))
         .route("/tokens/{id}", get(tokens::token_page))

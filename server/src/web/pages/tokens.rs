@@ -14,9 +14,11 @@ use serde::Deserialize;
 
 use crate::certificate_image::{self, CertificateCard};
 use crate::crypto;
+use crate::domain::audit::AuditSubject;
 use crate::domain::ids::TokenId;
 use crate::domain::page::{self, Cursor, PageSize};
 use crate::paths;
+use crate::services::appeals;
 use crate::services::collections::artwork::{self, Rendition};
 use crate::services::tokens::{self, TokenView};
 use crate::state::AppState;
@@ -81,6 +83,8 @@ struct TokenTemplate {
     /// When its status last changed (frozen or revoked), for the notice.
     decided: Option<DateTime<Utc>>,
     share: Share,
+    /// Its freeze is under appeal.
+    under_appeal: bool,
 }
 
 impl TokenTemplate {
@@ -117,6 +121,7 @@ pub async fn token_page(
         Some(&format!("{path}/certificate.png")),
     )?;
     render(TokenTemplate {
+        under_appeal: appeals::under_appeal(&state.services, &AuditSubject::Token(view.token.id)).await?,
         token: card,
         ctx,
         mine,

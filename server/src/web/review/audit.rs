@@ -103,7 +103,7 @@ struct AuditTemplate {
     newest: String,
     /// (stored name, message key) of every action, for the filter.
     actions: Vec<(&'static str, String)>,
-    subject_types: [&'static str; 6],
+    subject_types: [&'static str; 8],
 }
 
 const AUDIT_PAGE_ROWS: PageSize = PageSize::fixed(200);
@@ -148,6 +148,15 @@ async fn audit_page(
             .iter()
             .map(|a| (a.as_str(), action_key(a.as_str())))
             .collect(),
-        subject_types: ["identity", "issuer", "collection", "token", "user", "moderation_policy"],
+        subject_types: [
+            "identity",
+            "issuer",
+            "collection",
+            "token",
+            "user",
+            "moderation_policy",
+            "report",
+            "appeal",
+        ],
     })
 }

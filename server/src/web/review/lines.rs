@@ -40,6 +40,8 @@ fn state_prefix(subject_type: &str) -> Option<&'static str> {
         "collection" => Some("collection.status_"),
         "token" => Some("token.status_"),
         "user" => Some("role."),
+        "report" => Some("report.status_"),
+        "appeal" => Some("appeal.status_"),
         _ => None,
     }
 }
@@ -51,6 +53,8 @@ fn subject_link(ctx: &RequestContext, subject_type: &str, id: &str) -> Option<St
         "issuer" => Some(format!("/{console}/issuers/{id}")),
         "collection" => Some(format!("/{console}/collections/{id}")),
         "token" => Some(format!("/tokens/{id}")),
+        "report" if ctx.is_reviewer() => Some(format!("/review/reports/{id}")),
+        "appeal" if ctx.is_reviewer() => Some(format!("/review/appeals/{id}")),
         _ => None,
     }
 }
@@ -147,6 +151,14 @@ fn details(ctx: &RequestContext, details: &AuditDetails) -> String {
             ],
         ),
         AuditDetails::ArtworkReplaced | AuditDetails::TransferRefused => ctx.t(&key).to_owned(),
+        AuditDetails::ReportFiled { target, category } => ctx.tf(
+            &key,
+            &[("target", target), ("category", ctx.t2("report.category_", category))],
+        ),
+        AuditDetails::AppealFiled { decision, target } => ctx.tf(
+            &key,
+            &[("decision", ctx.t2("appeal.decision_", decision)), ("target", target)],
+        ),
         AuditDetails::Revealed { reveal, reference } => {
             ctx.tf(&key, &[("reveal", &reveal.to_string()), ("reference", reference)])
         }

@@ -1,14 +1,16 @@
 //! The reviewer console: the queue, identity checks, issuer applications and sanctions,
-//! collection review with the four-eyes rule, decisions on tokens, and the audit log. Every
+//! collection review with the four-eyes rule, decisions on tokens, reports, appeals, and the audit log. Every
 //! route requires the reviewer role ([`Reviewer`](crate::web::auth::Reviewer); admins review
 //! too).
 
+pub mod appeals;
 pub mod audit;
 pub mod collections;
 pub mod identities;
 pub mod issuers;
 pub mod lines;
 pub mod queue;
+pub mod reports;
 pub mod tokens;
 
 use axum::Router;
@@ -60,4 +62,24 @@ pub fn routes() -> Router<AppState> {
             form_page("/tokens/{id}").post(tokens::decide),
         )
         .route("/review/audit", get(audit::audit))
+        .route("/review/appeals", get(appeals::queue))
+        .route("/review/appeals/{id}", get(appeals::case))
+        .route(
+            "/review/appeals/{id}/claim",
+            form_page("/review/appeals/{id}").post(appeals::claim),
+        )
+        .route(
+            "/review/appeals/{id}/decision",
+            form_page("/review/appeals/{id}").post(appeals::decide),
+        )
+        .route("/review/reports", get(reports::queue))
+        .route("/review/reports/{id}", get(reports::case))
+        .route(
+            "/review/reports/{id}/claim",
+            form_page("/review/reports/{id}").post(reports::claim),
+        )
+        .route(
+            "/review/reports/{id}/decision",
+            form_page("/review/reports/{id}").post(reports::decide),
+        )
 }

@@ -10,7 +10,8 @@ pub struct Migration;
 enum RefusalCounts {
     Table,
     Day,
-    /// What was refused: `minor_identity`, `age_restricted_claim`, `too_young_member`.
+    /// What was refused: `minor_identity`, `age_restricted_claim`, `too_young_member` (an issuer
+    /// application).
     Kind,
     Refusals,
 }

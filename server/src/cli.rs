@@ -156,7 +156,7 @@ enum Command {
     /// entry matched by that entry's receipt. Exits 0 when everything checks, 1 with the reason
     /// otherwise.
     VerifyExport {
-        /// The bundle (`export-<n>.tar`), as the regulator console gives it.
+        /// The bundle (`keepsake-export-<n>.tar`), as the regulator console gives it.
         bundle: PathBuf,
         /// The operator's verifier key (`name+id+key`, or a file holding keys one per line),
         /// obtained independently (see /api/v1/ledger/keys); may be given many times.

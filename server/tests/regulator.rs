@@ -122,6 +122,22 @@ async fn a_regulator_reads_everything_and_changes_nothing(db: Db) {
     )
     .await;
     assert_eq!(status, "published", "nothing changed");
+    // Overseers are kept apart from those who run the platform.
+    for email in ["boss@example.com", "reviewer@example.com"] {
+        let id = scalar(&server, &format!("SELECT id FROM users WHERE email = '{email}'")).await;
+        let response = admin
+            .post_form(
+                "/admin/users",
+                &format!("/admin/users/{id}/roles"),
+                &[("role", "regulator"), ("change", "grant")],
+            )
+            .await;
+        assert_eq!(
+            response.status(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{email} stays no regulator"
+        );
+    }
     // And nobody else reads the console, admins included.
     assert_eq!(admin.get("/regulator").await.status(), StatusCode::FORBIDDEN);
     assert_eq!(

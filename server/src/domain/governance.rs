@@ -15,7 +15,7 @@ pub enum CountedRefusal {
     MinorIdentity,
     /// A claim refused for the claimant's age.
     AgeRestrictedClaim,
-    /// Someone below the minimum age tried to found or join an issuer.
+    /// Someone below the minimum age applied to found an issuer.
     TooYoungMember,
 }
 

@@ -106,15 +106,38 @@ pub enum RoleChangeError {
     NotGrantable,
     #[error("admins cannot remove their own admin role")]
     SelfDemotion,
+    #[error("an admin cannot make themselves a regulator")]
+    SelfOversight,
+    #[error("a regulator holds no reviewer or admin role, and a reviewer or admin is no regulator")]
+    OversightApart,
 }
 
-/// Decides whether `actor` may grant or revoke `role` for `target`.
-pub fn check_role_change(actor_id: i64, target_id: i64, role: Role, grant: bool) -> Result<(), RoleChangeError> {
+/// Decides whether `actor` may grant or revoke `role` for `target`, who holds `held`. Those who
+/// oversee the platform are kept apart from those who run it: a regulator is never also a
+/// reviewer or an admin, and no admin makes themselves a regulator.
+pub fn check_role_change(
+    actor_id: i64,
+    target_id: i64,
+    role: Role,
+    grant: bool,
+    held: &[Role],
+) -> Result<(), RoleChangeError> {
     if !role.is_grantable() {
         return Err(RoleChangeError::NotGrantable);
     }
     if !grant && role == Role::Admin && actor_id == target_id {
         return Err(RoleChangeError::SelfDemotion);
+    }
+    if grant && role == Role::Regulator && actor_id == target_id {
+        return Err(RoleChangeError::SelfOversight);
+    }
+    let runs = |r: &Role| matches!(r, Role::Reviewer | Role::Admin);
+    let apart = match role {
+        Role::Regulator => held.iter().any(runs),
+        _ => runs(&role) && held.contains(&Role::Regulator),
+    };
+    if grant && apart {
+        return Err(RoleChangeError::OversightApart);
     }
     Ok(())
 }
@@ -154,7 +177,31 @@ mod tests {
         assert!(regulator.has(Role::Regulator));
         assert!(!regulator.has(Role::Reviewer));
         assert!(!regulator.has(Role::Admin));
-        assert_eq!(check_role_change(1, 2, Role::Regulator, true), Ok(()));
+        assert_eq!(check_role_change(1, 2, Role::Regulator, true, &[]), Ok(()));
+    }
+
+    #[test]
+    fn those_who_oversee_are_kept_apart_from_those_who_run_the_platform() {
+        assert_eq!(
+            check_role_change(1, 1, Role::Regulator, true, &[Role::Admin]),
+            Err(RoleChangeError::SelfOversight)
+        );
+        assert_eq!(
+            check_role_change(1, 2, Role::Regulator, true, &[Role::Reviewer]),
+            Err(RoleChangeError::OversightApart)
+        );
+        assert_eq!(
+            check_role_change(1, 2, Role::Admin, true, &[Role::Regulator]),
+            Err(RoleChangeError::OversightApart)
+        );
+        assert_eq!(
+            check_role_change(1, 2, Role::Reviewer, true, &[Role::Regulator]),
+            Err(RoleChangeError::OversightApart)
+        );
+        assert_eq!(
+            check_role_change(1, 2, Role::Regulator, false, &[Role::Regulator]),
+            Ok(())
+        );
     }
 
     #[test]
@@ -175,21 +222,21 @@ mod tests {
 
     #[test]
     fn role_changes() {
-        assert_eq!(check_role_change(1, 2, Role::Reviewer, true), Ok(()));
-        assert_eq!(check_role_change(1, 2, Role::Reviewer, false), Ok(()));
-        assert_eq!(check_role_change(1, 1, Role::Reviewer, false), Ok(()));
+        assert_eq!(check_role_change(1, 2, Role::Reviewer, true, &[]), Ok(()));
+        assert_eq!(check_role_change(1, 2, Role::Reviewer, false, &[]), Ok(()));
+        assert_eq!(check_role_change(1, 1, Role::Reviewer, false, &[]), Ok(()));
         assert_eq!(
-            check_role_change(1, 2, Role::Collector, true),
+            check_role_change(1, 2, Role::Collector, true, &[]),
             Err(RoleChangeError::NotGrantable)
         );
         assert_eq!(
-            check_role_change(1, 2, Role::IssuerMember, true),
+            check_role_change(1, 2, Role::IssuerMember, true, &[]),
             Err(RoleChangeError::NotGrantable)
         );
         assert_eq!(
-            check_role_change(1, 1, Role::Admin, false),
+            check_role_change(1, 1, Role::Admin, false, &[]),
             Err(RoleChangeError::SelfDemotion)
         );
-        assert_eq!(check_role_change(1, 2, Role::Admin, false), Ok(()));
+        assert_eq!(check_role_change(1, 2, Role::Admin, false, &[]), Ok(()));
     }
 }

@@ -81,8 +81,8 @@ fn files(bundle: impl Read) -> Result<BTreeMap<String, Vec<u8>>, ExportError> {
         if entry.size() > MAX_FILE_BYTES {
             return Err(ExportError::TooLarge(path));
         }
-        let mut bytes = Vec::with_capacity(entry.size() as usize);
-        entry.read_to_end(&mut bytes)?;
+        let mut bytes = Vec::new();
+        (&mut entry).take(MAX_FILE_BYTES).read_to_end(&mut bytes)?;
         if files.insert(path.clone(), bytes).is_some() {
             return Err(ExportError::Duplicate(path));
         }

@@ -1,6 +1,7 @@
 //! The records of an export bundle, one flat row type per file so the same rows read as JSON
-//! and as CSV. They carry no one's identity: a token names its holder's account number only,
-//! which a regulator turns into a person through a reveal.
+//! and as CSV. They carry no collector's real-name identity: a token names its holder's account
+//! number only, which a regulator turns into a person through a reveal. Issuers' contacts are
+//! the business contacts they filed at KYB, and audit rows are as reviewers read them.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};

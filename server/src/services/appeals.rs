@@ -3,7 +3,9 @@
 //! reviewers' queue, and the outcome decided by another reviewer than the one who decided.
 //! Overturning reverses the decision through the same service a reviewer would use (its
 //! ledger entry, audit row and mail), then records the outcome, audited and mailed to the
-//! appellant; a reversal already made is not made twice.
+//! appellant; a reversal already made is not made twice, and a decision superseded since the
+//! appeal is never undone by it. Neither the reviewer who decided, nor the appellant, nor a
+//! member of the issuer concerned decides an appeal.
 
 use chrono::{DateTime, Utc};
 
@@ -228,10 +230,41 @@ pub fn holds_claim(appeal: &Appeal, reviewer: UserId, now: DateTime<Utc>) -> boo
     appeal.claimed_by == Some(reviewer) && appeal.claimed_until.is_some_and(|until| until >= now)
 }
 
-/// Takes the review lock on an open appeal, unless the reviewer made the decision appealed.
+/// The issuer the appealed decision concerns.
+async fn issuer_of(services: &Services, appeal: &Appeal) -> ServiceResult<IssuerId> {
+    let collection = |id| async move {
+        store::collections::find(&services.db, id)
+            .await?
+            .map(|c| c.issuer)
+            .ok_or(ServiceError::NotFound)
+    };
+    match appeal.decision {
+        AppealableDecision::IssuerSuspended => Ok(IssuerId(appeal.subject_id)),
+        AppealableDecision::CollectionFrozen | AppealableDecision::CollectionRejected => {
+            collection(CollectionId(appeal.subject_id)).await
+        }
+        AppealableDecision::TokenFrozen => {
+            let token = store::tokens::find(&services.db, TokenId(appeal.subject_id))
+                .await?
+                .ok_or(ServiceError::NotFound)?;
+            collection(token.collection).await
+        }
+    }
+}
+
+/// Refuses the appeal to a reviewer who is one of its parties or belongs to the issuer.
+async fn check_reviewer(services: &Services, reviewer: UserId, appeal: &Appeal) -> ServiceResult<()> {
+    check_appeal_reviewer(reviewer, appeal.parties())?;
+    if issuer_review::is_member(services, reviewer, issuer_of(services, appeal).await?).await? {
+        return Err(ServiceError::Forbidden);
+    }
+    Ok(())
+}
+
+/// Takes the review lock on an open appeal, unless the reviewer may not decide it.
 pub async fn claim(services: &Services, reviewer: &Actor, id: i64, now: DateTime<Utc>) -> ServiceResult<()> {
     let appeal = find(services, id).await?;
-    check_appeal_reviewer(reviewer.user, appeal.decided_by)?;
+    check_reviewer(services, reviewer.user, &appeal).await?;
     let txn = store::begin(&services.db).await?;
     if !store::appeals::claim(&txn, id, reviewer.user, now, now + REVIEW_LOCK).await? {
         return Err(ServiceError::ReviewConflict);
@@ -261,7 +294,9 @@ async fn appellant_page(services: &Services, appeal: &Appeal) -> ServiceResult<S
     })
 }
 
-/// Reverses the decision appealed, unless it no longer stands (a reversal made before).
+/// Reverses the decision appealed. A reversal made before (the subject already in its
+/// reversed status) is not made twice; a decision that no longer stands as appealed (a newer
+/// decision on the subject, or a harsher one such as a revocation) is a conflict, never undone.
 async fn reverse(
     services: &Services,
     reviewer: &Actor,
@@ -269,13 +304,33 @@ async fn reverse(
     reason: &str,
     now: DateTime<Utc>,
 ) -> ServiceResult<()> {
-    let standing = appeal.decision.standing_status();
-    match appeal.decision {
+    let decision = appeal.decision;
+    let subject = match decision {
+        AppealableDecision::IssuerSuspended => AuditSubject::Issuer(IssuerId(appeal.subject_id)),
+        AppealableDecision::CollectionFrozen | AppealableDecision::CollectionRejected => {
+            AuditSubject::Collection(CollectionId(appeal.subject_id))
+        }
+        AppealableDecision::TokenFrozen => AuditSubject::Token(TokenId(appeal.subject_id)),
+    };
+    let latest = store::audit::latest_of(&services.db, &subject, &[decision.action()]).await?;
+    if latest.map(|row| row.id) != Some(appeal.decision_audit_id) {
+        return Err(ServiceError::ReviewConflict);
+    }
+    let status = |status: &str| -> ServiceResult<bool> {
+        if status == decision.standing_status() {
+            Ok(true)
+        } else if status == decision.reversed_status() {
+            Ok(false)
+        } else {
+            Err(ServiceError::ReviewConflict)
+        }
+    };
+    match decision {
         AppealableDecision::IssuerSuspended => {
             let issuer = store::issuers::find(&services.db, IssuerId(appeal.subject_id))
                 .await?
                 .ok_or(ServiceError::NotFound)?;
-            if issuer.status.as_str() == standing {
+            if status(issuer.status.as_str())? {
                 issuer_review::decide(
                     services,
                     reviewer,
@@ -292,8 +347,8 @@ async fn reverse(
             let collection = store::collections::find(&services.db, CollectionId(appeal.subject_id))
                 .await?
                 .ok_or(ServiceError::NotFound)?;
-            if collection.status.as_str() == standing {
-                let verdict = match appeal.decision {
+            if status(collection.status.as_str())? {
+                let verdict = match decision {
                     AppealableDecision::CollectionFrozen => Verdict::Unfreeze,
                     _ => Verdict::Reconsider,
                 };
@@ -314,7 +369,7 @@ async fn reverse(
             let token = store::tokens::find(&services.db, TokenId(appeal.subject_id))
                 .await?
                 .ok_or(ServiceError::NotFound)?;
-            if token.status.as_str() == standing {
+            if status(token.status.as_str())? {
                 decisions::decide(services, reviewer, token.id, Decision::Unfreeze, reason, now).await?;
             }
         }
@@ -333,17 +388,19 @@ pub async fn decide(
     now: DateTime<Utc>,
 ) -> ServiceResult<AppealStatus> {
     let appeal = find(services, id).await?;
-    let next = appeal
-        .status
-        .decide(reviewer.user, appeal.decided_by, outcome, reason)?;
+    check_reviewer(services, reviewer.user, &appeal).await?;
+    let next = appeal.status.decide(reviewer.user, appeal.parties(), outcome, reason)?;
     if !holds_claim(&appeal, reviewer.user, now) || appeal.version != version {
         return Err(ServiceError::ReviewConflict);
     }
+    // Everything the outcome's record needs is read before the reversal, which commits on its
+    // own: what can still fail after it is the write of the outcome, which a retry completes
+    // without reversing twice.
+    let appellant = store::users::find(&services.db, appeal.appellant).await?;
+    let link = services.absolute_url(&appellant_page(services, &appeal).await?);
     if outcome == AppealOutcome::Overturn {
         reverse(services, reviewer, &appeal, reason, now).await?;
     }
-    let appellant = store::users::find(&services.db, appeal.appellant).await?;
-    let link = services.absolute_url(&appellant_page(services, &appeal).await?);
     let action = match outcome {
         AppealOutcome::Uphold => AuditAction::AppealUpheld,
         AppealOutcome::Overturn => AuditAction::AppealOverturned,

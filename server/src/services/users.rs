@@ -33,7 +33,8 @@ pub async fn change_role(
     let target = store::users::find(&services.db, target)
         .await?
         .ok_or(ServiceError::NotFound)?;
-    if let Err(refusal) = check_role_change(admin.user.0, target.id.0, role, grant) {
+    let held = store::users::granted_roles(&services.db, target.id).await?;
+    if let Err(refusal) = check_role_change(admin.user.0, target.id.0, role, grant, &held) {
         return Ok(Err(refusal));
     }
     let txn = store::begin(&services.db).await?;

@@ -10,7 +10,7 @@ use sea_orm::{
 use super::entities::appeals;
 use super::review_lock::ReviewLock;
 use super::{StoreError, StoreResult, decoded};
-use crate::domain::appeal::{AppealStatus, AppealableDecision};
+use crate::domain::appeal::{AppealStatus, AppealableDecision, Parties};
 use crate::domain::ids::UserId;
 use crate::domain::review_queue::QueueView;
 
@@ -38,6 +38,16 @@ pub struct Appeal {
     pub claimed_until: Option<DateTime<Utc>>,
     pub version: i32,
     pub filed_at: DateTime<Utc>,
+}
+
+impl Appeal {
+    /// Who the appeal is between: the reviewer who decided and the appellant.
+    pub fn parties(&self) -> Parties {
+        Parties {
+            decided_by: self.decided_by,
+            appellant: self.appellant,
+        }
+    }
 }
 
 fn decode(m: appeals::Model) -> StoreResult<Appeal> {

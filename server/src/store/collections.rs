@@ -222,6 +222,19 @@ pub async fn created_before(
     )
 }
 
+/// How many collections were created before `until`, of `issuer` or of every issuer.
+pub async fn count_created_before(
+    conn: &impl ConnectionTrait,
+    issuer: Option<IssuerId>,
+    until: DateTime<Utc>,
+) -> StoreResult<u64> {
+    let mut query = collections::Entity::find().filter(collections::Column::CreatedAt.lt(until));
+    if let Some(issuer) = issuer {
+        query = query.filter(collections::Column::IssuerId.eq(issuer.0));
+    }
+    Ok(query.count(conn).await?)
+}
+
 /// Cases waiting for a reviewer that `view` shows, of `issuer` if given: highest risk first,
 /// then the longest waiting; at most `limit`.
 pub async fn queue(

@@ -126,6 +126,7 @@ fn open() -> Select<reports::Entity> {
 
 /// Open reports `view` shows: illegal content first, then the longest waiting; at most `limit`.
 pub async fn queue(conn: &impl ConnectionTrait, view: &QueueView, limit: u64) -> StoreResult<Vec<Report>> {
+    // `ReportCategory::urgent` in SQL: illegal content is the one urgent category.
     let urgent = Expr::col(reports::Column::Category).eq(ReportCategory::IllegalContent.as_str());
     open()
         .filter(LOCK.shown(view))

@@ -61,8 +61,8 @@ try {
       await page.waitForURL(/\/regulator\/issuers\/\d+$/);
       await noSidewaysScroll(page);
       await screenshot(page, join(SCREENSHOT_DIR, `regulator-issuer-${lang}-${width}.png`));
-      await page.goto(`${BASE_URL}/regulator/audit?subject_type=report`);
-      const filed = await page.locator('text=collection:1').count();
+      await page.goto(`${BASE_URL}/regulator/audit?action=report.filed`);
+      const filed = await page.locator('tr[data-audit]').count();
       if (filed < 2) fail(`the regulator sees ${filed} of the 2 reports in the audit log`);
       await noSidewaysScroll(page);
       await screenshot(page, join(SCREENSHOT_DIR, `regulator-reports-${lang}-${width}.png`));

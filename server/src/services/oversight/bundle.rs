@@ -1,7 +1,7 @@
-//! Builds an export bundle (see [`crate::export`]) from what the platform holds now: the
-//! issuers in scope, their collections created by the span's end, the tokens claimed and the
-//! audit rows written in the span, and a receipt for every ledger entry those records name
-//! that the latest signed checkpoint covers.
+//! Builds an export bundle (see [`crate::export`]): the issuers in scope as they stand, their
+//! collections created by the span's end, the tokens claimed and the audit rows written in the
+//! span (never after the export was made, so what it holds was counted when it was made), and a
+//! receipt for every ledger entry those records name that the latest signed checkpoint covers.
 
 use std::collections::{HashMap, HashSet};
 
@@ -29,22 +29,23 @@ pub async fn bundle(
         .filter(|export| export.regulator == regulator)
         .ok_or(ServiceError::NotFound)?;
     let scope = export.scope;
+    let until = scope.ends().min(export.made_at);
     let db = &services.db;
     let issuers = match scope.issuer() {
         Some(issuer) => vec![store::issuers::find(db, issuer).await?.ok_or(ServiceError::NotFound)?],
         None => store::issuers::all(db, None, None).await?,
     };
-    let collections = store::collections::created_before(db, scope.issuer(), scope.ends(), MAX_BUNDLE_RECORDS).await?;
+    let collections = store::collections::created_before(db, scope.issuer(), until, MAX_BUNDLE_RECORDS).await?;
     let in_scope: Vec<CollectionId> = collections.iter().map(|c| c.id).collect();
     let tokens = store::tokens::claimed_between(
         db,
         scope.issuer().map(|_| in_scope.as_slice()),
         scope.starts(),
-        scope.ends(),
+        until,
         MAX_BUNDLE_RECORDS,
     )
     .await?;
-    let mut rows = store::audit::oldest_first(db, &span(&scope), None, MAX_BUNDLE_RECORDS).await?;
+    let mut rows = store::audit::oldest_first(db, &span(&scope, until), None, MAX_BUNDLE_RECORDS).await?;
     if let Some(issuer) = scope.issuer() {
         rows = about_issuer(services, rows, issuer, &in_scope).await?;
     }

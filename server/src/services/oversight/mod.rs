@@ -142,8 +142,9 @@ pub async fn reveals_by(services: &Services, regulator: UserId) -> ServiceResult
     Ok(store::oversight::reveals_by(&services.db, regulator, 50).await?)
 }
 
-/// Records an export of `scope` and audits it, unless its span holds more tokens or audit rows
-/// than one bundle may.
+/// Records an export of `scope` and audits it, unless its span holds more collections, tokens
+/// or audit rows than one bundle may. A bundle holds what was recorded before the export was
+/// made, so these counts bound it whenever it is downloaded.
 pub async fn make_export(
     services: &Services,
     regulator: &Actor,
@@ -155,10 +156,12 @@ pub async fn make_export(
             .await?
             .ok_or(ServiceError::NotFound)?;
     }
-    let tokens =
-        store::tokens::count_claimed_between(&services.db, scope.issuer(), scope.starts(), scope.ends()).await?;
-    let rows = store::audit::count(&services.db, &span(scope)).await?;
-    let found = tokens.max(rows);
+    let until = scope.ends().min(now);
+    let tokens = store::tokens::count_claimed_between(&services.db, scope.issuer(), scope.starts(), until).await?;
+    // Every issuer's rows: a bound for one issuer's, which the bundle picks out of them.
+    let rows = store::audit::count(&services.db, &span(scope, until)).await?;
+    let collections = store::collections::count_created_before(&services.db, scope.issuer(), until).await?;
+    let found = tokens.max(rows).max(collections);
     if found > MAX_BUNDLE_RECORDS {
         return Ok(Err(TooManyRecords { found }));
     }
@@ -182,11 +185,11 @@ pub async fn exports_by(services: &Services, regulator: UserId) -> ServiceResult
     Ok(store::oversight::exports_by(&services.db, regulator, 50).await?)
 }
 
-/// The audit rows of the scope's days.
-fn span(scope: &ExportScope) -> AuditFilter {
+/// The audit rows of the scope's days written before `until`.
+fn span(scope: &ExportScope, until: DateTime<Utc>) -> AuditFilter {
     AuditFilter {
         from: Some(scope.starts()),
-        until: Some(scope.ends()),
+        until: Some(until),
         ..AuditFilter::default()
     }
 }

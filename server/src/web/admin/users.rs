@@ -117,6 +117,8 @@ pub async fn change_role(
         let key = match refusal {
             RoleChangeError::NotGrantable => "admin.role_not_grantable",
             RoleChangeError::SelfDemotion => "admin.self_demotion",
+            RoleChangeError::SelfOversight => "admin.self_oversight",
+            RoleChangeError::OversightApart => "admin.oversight_apart",
         };
         let page = users_page(&state, ctx, &form.before, Some(key)).await?;
         return render_with(StatusCode::UNPROCESSABLE_ENTITY, page);

@@ -166,9 +166,6 @@ pub async fn accept_invitation(
     let actor = ctx.actor(user.id);
     let now = Utc::now();
     let standing = identity::member_standing(&state.services, user.id, user.verified.as_ref(), now)?;
-    if standing == MemberStanding::TooYoung {
-        governance::count_refusal(&state.services, CountedRefusal::TooYoungMember, now).await;
-    }
     let issuer = issuers::members::accept(&state.services, &actor, &token, &user.email, standing, now).await?;
     Ok(Redirect::to(&paths::console(issuer)).into_response())
 }

@@ -11,7 +11,7 @@ use serde::Deserialize;
 
 use super::lines::{AuditLine, lines};
 use super::reports::ClaimFilter;
-use crate::domain::appeal::{AppealOutcome, AppealableDecision};
+use crate::domain::appeal::{AppealOutcome, AppealableDecision, check_appeal_reviewer};
 use crate::domain::review_queue::{ClaimShown, QueueView};
 use crate::services::{appeals, audit};
 use crate::state::AppState;
@@ -92,7 +92,7 @@ struct CaseTemplate {
     appeal: Appeal,
     page: String,
     history: Vec<AuditLine>,
-    /// The reviewer made the decision appealed, and so may not decide the appeal.
+    /// The reviewer made the decision appealed, or appealed it, and so may not decide it.
     own_decision: bool,
     holds_claim: bool,
 }
@@ -116,7 +116,7 @@ pub async fn case(
     render(CaseTemplate {
         page: subject_page(&appeal),
         history: lines(&ctx, &history),
-        own_decision: appeal.decided_by == Some(me),
+        own_decision: check_appeal_reviewer(me, appeal.parties()).is_err(),
         holds_claim: appeals::holds_claim(&appeal, me, Utc::now()),
         ctx,
         appeal,

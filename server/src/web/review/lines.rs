@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 use crate::domain::audit::AuditDetails;
 use crate::domain::claim_stats::mask_email;
 use crate::domain::ids::UserId;
+use crate::domain::report::ReportTarget;
 use crate::services::audit::{Logged, transfer_period};
 use crate::web::context::RequestContext;
 
@@ -56,6 +57,17 @@ fn subject_link(ctx: &RequestContext, subject_type: &str, id: &str) -> Option<St
         "report" if ctx.is_reviewer() => Some(format!("/review/reports/{id}")),
         "appeal" if ctx.is_reviewer() => Some(format!("/review/appeals/{id}")),
         _ => None,
+    }
+}
+
+/// A report's or an appeal's target (`collection:12`) as a subject is named (`Collection #12`).
+fn target_words(ctx: &RequestContext, target: &str) -> String {
+    match ReportTarget::parse(target) {
+        Some(target) => ctx.tf(
+            &format!("audit.subject_{}", target.kind()),
+            &[("id", &target.id().to_string())],
+        ),
+        None => target.to_owned(),
     }
 }
 
@@ -153,11 +165,17 @@ fn details(ctx: &RequestContext, details: &AuditDetails) -> String {
         AuditDetails::ArtworkReplaced | AuditDetails::TransferRefused => ctx.t(&key).to_owned(),
         AuditDetails::ReportFiled { target, category } => ctx.tf(
             &key,
-            &[("target", target), ("category", ctx.t2("report.category_", category))],
+            &[
+                ("target", &target_words(ctx, target)),
+                ("category", ctx.t2("report.category_", category)),
+            ],
         ),
         AuditDetails::AppealFiled { decision, target } => ctx.tf(
             &key,
-            &[("decision", ctx.t2("appeal.decision_", decision)), ("target", target)],
+            &[
+                ("decision", ctx.t2("appeal.decision_", decision)),
+                ("target", &target_words(ctx, target)),
+            ],
         ),
         AuditDetails::Revealed { reveal, reference } => {
             ctx.tf(&key, &[("reveal", &reveal.to_string()), ("reference", reference)])

@@ -5,6 +5,12 @@ use chrono::{DateTime, Utc};
 
 use super::ids::UserId;
 
+/// Whether `reviewer` holds a case's review lock, taken by `by` until `until`, live at `now`:
+/// the one rule every case page asks before it offers the decision.
+pub fn held_by(by: Option<UserId>, until: Option<DateTime<Utc>>, reviewer: UserId, now: DateTime<Utc>) -> bool {
+    by == Some(reviewer) && until.is_some_and(|until| until >= now)
+}
+
 /// Whose cases the queue shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ClaimShown {
@@ -41,7 +47,7 @@ impl QueueView {
         let live = until.is_some_and(|until| until >= self.now) && by.is_some();
         match self.claim {
             ClaimShown::Any => true,
-            ClaimShown::Mine => live && by == Some(self.reviewer),
+            ClaimShown::Mine => held_by(by, until, self.reviewer, self.now),
             ClaimShown::Unclaimed => !live,
         }
     }
@@ -49,6 +55,17 @@ impl QueueView {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_lock_is_held_by_its_reviewer_until_its_last_instant() {
+        let now = Utc::now();
+        let (me, other) = (UserId(1), UserId(2));
+        assert!(held_by(Some(me), Some(now), me, now));
+        assert!(!held_by(Some(me), Some(now - TimeDelta::seconds(1)), me, now));
+        assert!(!held_by(Some(other), Some(now), me, now));
+        assert!(!held_by(None, Some(now), me, now));
+        assert!(!held_by(Some(me), None, me, now));
+    }
+
     use chrono::TimeDelta;
 
     use super::*;

@@ -18,7 +18,7 @@ use crate::domain::identity::REVIEW_LOCK;
 use crate::domain::ids::{CollectionId, IssuerId, TokenId, UserId};
 use crate::domain::issuer::IssuerDecision;
 use crate::domain::report::ReportTarget;
-use crate::domain::review_queue::QueueView;
+use crate::domain::review_queue::{QueueView, held_by};
 use crate::mail::Mail;
 use crate::paths;
 use crate::services::collections::review::{self as collection_review, Verdict};
@@ -227,7 +227,7 @@ pub async fn waiting(services: &Services) -> ServiceResult<u64> {
 
 /// Whether `reviewer` holds the live lock on `appeal`.
 pub fn holds_claim(appeal: &Appeal, reviewer: UserId, now: DateTime<Utc>) -> bool {
-    appeal.claimed_by == Some(reviewer) && appeal.claimed_until.is_some_and(|until| until >= now)
+    held_by(appeal.claimed_by, appeal.claimed_until, reviewer, now)
 }
 
 /// The issuer the appealed decision concerns.

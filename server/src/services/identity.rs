@@ -13,7 +13,7 @@ use crate::domain::identity::{IdentityStatus, LegalName, REVIEW_LOCK, ResidentId
 use crate::domain::ids::UserId;
 use crate::domain::issuer::MemberStanding;
 use crate::domain::page::{Page, PageSize, TimeKey};
-use crate::domain::review_queue::QueueView;
+use crate::domain::review_queue::{QueueView, held_by};
 use crate::kyc::provider::Callback;
 use crate::kyc::{Field, IdentityVerifier, Started, VerificationRequest};
 use crate::mail::Mail;
@@ -241,9 +241,8 @@ pub async fn case(services: &Services, reviewer: UserId, applicant: UserId, now:
     let record = store::identities::find(&services.db, applicant)
         .await?
         .ok_or(ServiceError::NotFound)?;
-    let holds_claim = record.status == IdentityStatus::Pending
-        && record.claimed_by == Some(reviewer)
-        && record.claimed_until.is_some_and(|until| until >= now);
+    let holds_claim =
+        record.status == IdentityStatus::Pending && held_by(record.claimed_by, record.claimed_until, reviewer, now);
     let revealed = if holds_claim {
         Some(open(services, &record)?)
     } else {

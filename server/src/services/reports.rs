@@ -12,7 +12,7 @@ use crate::domain::audit::{AuditAction, AuditDetails, AuditEntry, AuditSubject};
 use crate::domain::identity::REVIEW_LOCK;
 use crate::domain::ids::UserId;
 use crate::domain::report::{ReportCategory, ReportDecision, ReportStatus, ReportTarget, Ticket};
-use crate::domain::review_queue::QueueView;
+use crate::domain::review_queue::{QueueView, held_by};
 use crate::domain::screening::ReasonCode;
 use crate::i18n::Locale;
 use crate::mail::Mail;
@@ -115,7 +115,7 @@ pub async fn waiting(services: &Services) -> ServiceResult<u64> {
 
 /// Whether `reviewer` holds the live lock on `report`.
 pub fn holds_claim(report: &Report, reviewer: UserId, now: DateTime<Utc>) -> bool {
-    report.claimed_by == Some(reviewer) && report.claimed_until.is_some_and(|until| until >= now)
+    held_by(report.claimed_by, report.claimed_until, reviewer, now)
 }
 
 /// Takes the review lock on an open report for [`REVIEW_LOCK`].

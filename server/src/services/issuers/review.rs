@@ -10,7 +10,7 @@ use crate::domain::identity::REVIEW_LOCK;
 use crate::domain::ids::{IssuerId, UserId};
 use crate::domain::issuer::{Issuer, IssuerDecision, IssuerEvent, IssuerStatus, check_reviewer};
 use crate::domain::page::{Page, PageSize, TimeKey};
-use crate::domain::review_queue::QueueView;
+use crate::domain::review_queue::{QueueView, held_by};
 use crate::ledger::entry::EntryBody;
 use crate::mail::{IssuerNotice, Mail};
 use crate::paths;
@@ -87,9 +87,7 @@ pub async fn claim(services: &Services, reviewer: &Actor, issuer: IssuerId, now:
 
 /// Whether `reviewer` holds the live review lock of an application.
 pub fn holds_claim(issuer: &Issuer, reviewer: UserId, now: DateTime<Utc>) -> bool {
-    issuer.status == IssuerStatus::Submitted
-        && issuer.claimed_by == Some(reviewer)
-        && issuer.claimed_until.is_some_and(|until| until >= now)
+    issuer.status == IssuerStatus::Submitted && held_by(issuer.claimed_by, issuer.claimed_until, reviewer, now)
 }
 
 /// A reviewer's decision on the issuer at `version`, mailed to its applicant; answers the

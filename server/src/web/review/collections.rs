@@ -13,6 +13,7 @@ use super::lines::{AuditLine, lines};
 use crate::domain::collection::CollectionStatus;
 use crate::domain::ids::CollectionId;
 use crate::domain::issuer::Issuer;
+use crate::domain::review_queue::held_by;
 use crate::domain::screening::ReasonCode;
 use crate::services::collections::review::{self, Verdict};
 use crate::services::{audit, collections};
@@ -78,8 +79,7 @@ pub async fn case(
     let me = reviewer.user.id;
     let now = Utc::now();
     let in_review = matches!(collection.status, CollectionStatus::InReview { .. });
-    let holds_claim =
-        in_review && collection.claimed_by == Some(me) && collection.claimed_until.is_some_and(|until| until >= now);
+    let holds_claim = in_review && held_by(collection.claimed_by, collection.claimed_until, me, now);
     let context = review::context(&state.services, me, &collection).await?;
     let similar = context
         .similar

@@ -14,6 +14,7 @@ use url::Url;
 
 use crate::domain::age::MinimumAge;
 use crate::domain::appeal::AppealWindow;
+use crate::domain::filing_dates::{FilingDates, RecheckPeriod};
 use crate::domain::filings::{BlockchainFilingNumber, IcpFilingNumber};
 use crate::ledger::cosignature::WitnessKey;
 
@@ -66,7 +67,12 @@ settings! {
     OPERATOR_NAME = "operator.name", "KEEPSAKE_OPERATOR_NAME", "Keepsake", "Operator name shown in the footer and in emails.";
     ICP_FILING = "operator.icp_filing", "KEEPSAKE_ICP_FILING", "", "Operator's ICP filing number (京ICP备12345678号-1), shown on every page.";
     BLOCKCHAIN_FILING = "operator.blockchain_filing", "KEEPSAKE_BLOCKCHAIN_FILING", "", "Operator's blockchain-information-service filing number (京网信备…号), shown on every page.";
+    OPERATOR_LICENCE_VALID_UNTIL = "operator.licence_valid_until", "KEEPSAKE_OPERATOR_LICENCE_VALID_UNTIL", "", "Last day (YYYY-MM-DD, Beijing) the operator's business licence is valid; unset when it has no end date.";
+    OPERATOR_ICP_VALID_UNTIL = "operator.icp_valid_until", "KEEPSAKE_OPERATOR_ICP_VALID_UNTIL", "", "Last day (YYYY-MM-DD) the operator's ICP filing is valid; unset when it has no end date.";
+    OPERATOR_BLOCKCHAIN_VALID_UNTIL = "operator.blockchain_valid_until", "KEEPSAKE_OPERATOR_BLOCKCHAIN_VALID_UNTIL", "", "Last day (YYYY-MM-DD) the operator's blockchain-information-service filing is valid; unset when it has no end date.";
+    OPERATOR_FILINGS_CHECKED_ON = "operator.filings_checked_on", "KEEPSAKE_OPERATOR_FILINGS_CHECKED_ON", "", "Day (YYYY-MM-DD) the operator last checked its filings without an end date against the regulator's lists; they must be checked again within platform.filing_recheck_days. Admins are reminded 30, 7 and 1 days before the first filing runs out, and claims pause the day after until the dates are renewed here.";
     MINIMUM_AGE = "platform.minimum_age", "KEEPSAKE_MINIMUM_AGE", "18", "Youngest age, in full years from the date of birth in a verified ID number, that may claim collectibles or join an issuer; 14 to 99 (under 14 a guardian must consent, which Keepsake does not collect, so nobody under 14 is verified at all). A collection may set a higher one.";
+    FILING_RECHECK_DAYS = "platform.filing_recheck_days", "KEEPSAKE_FILING_RECHECK_DAYS", "365", "Days within which a filing without a validity date (an issuer's or the operator's) must be checked again against the regulator's lists; 30 to 730.";
     APPEAL_WINDOW_DAYS = "platform.appeal_window_days", "KEEPSAKE_APPEAL_WINDOW_DAYS", "7", "Days after a suspension, freeze or rejection during which the issuer or holder may appeal it to another reviewer; 1 to 90.";
     MAIL_FROM = "mail.from", "KEEPSAKE_MAIL_FROM", "Keepsake <no-reply@keepsake.invalid>", "Sender of outgoing mail.";
     SMTP_URL = "mail.smtp_url", "KEEPSAKE_SMTP_URL", "", "smtp://user:pass@host:port (smtps:// for TLS); unset writes .eml files to <data_dir>/mail.";
@@ -181,6 +187,10 @@ pub struct Operator {
     pub name: String,
     pub icp_filing: Option<IcpFilingNumber>,
     pub blockchain_filing: Option<BlockchainFilingNumber>,
+    /// How long the operator's own filings are valid.
+    pub filing_dates: FilingDates,
+    /// When the operator last checked its filings without a validity date.
+    pub filings_checked_on: Option<chrono::NaiveDate>,
 }
 
 /// Where outgoing mail goes.
@@ -220,6 +230,8 @@ pub struct Config {
     pub minimum_age: MinimumAge,
     /// How long a decision against someone may be appealed.
     pub appeal_window: AppealWindow,
+    /// Within how many days filings without a validity date are checked again.
+    pub filing_recheck: RecheckPeriod,
     pub mail: MailConfig,
     pub s3: Option<S3Config>,
     pub kyc: KycConfig,
@@ -244,6 +256,14 @@ impl Config {
     /// Builds the configuration from raw values keyed by setting key; absent keys take defaults.
     pub fn from_values(values: &BTreeMap<&'static str, String>) -> Result<Self, ConfigError> {
         let get = |s: Setting| values.get(s.key).map(|v| v.trim()).filter(|v| !v.is_empty());
+        let date = |s: Setting| {
+            get(s)
+                .map(|raw| {
+                    chrono::NaiveDate::parse_from_str(raw, "%Y-%m-%d")
+                        .map_err(|_| invalid(s, format!("`{raw}` is not a date like 2027-06-30")))
+                })
+                .transpose()
+        };
 
         let bind_raw = get(BIND).unwrap_or(BIND.default);
         let bind: SocketAddr = bind_raw
@@ -310,7 +330,23 @@ impl Config {
             blockchain_filing: get(BLOCKCHAIN_FILING)
                 .map(|v| BlockchainFilingNumber::parse(v).map_err(|e| invalid(BLOCKCHAIN_FILING, e.to_string())))
                 .transpose()?,
+            filing_dates: FilingDates {
+                licence: date(OPERATOR_LICENCE_VALID_UNTIL)?,
+                icp: date(OPERATOR_ICP_VALID_UNTIL)?,
+                blockchain: date(OPERATOR_BLOCKCHAIN_VALID_UNTIL)?,
+            },
+            filings_checked_on: date(OPERATOR_FILINGS_CHECKED_ON)?,
         };
+        let filing_recheck = get(FILING_RECHECK_DAYS)
+            .map(|raw| {
+                raw.trim()
+                    .parse()
+                    .ok()
+                    .and_then(|days| RecheckPeriod::days(days).ok())
+                    .ok_or_else(|| invalid(FILING_RECHECK_DAYS, "expected a number of days from 30 to 730"))
+            })
+            .transpose()?
+            .unwrap_or_default();
 
         let minimum_age = get(MINIMUM_AGE)
             .map(|raw| MinimumAge::parse(raw).map_err(|e| invalid(MINIMUM_AGE, e.to_string())))
@@ -462,6 +498,7 @@ impl Config {
             operator,
             minimum_age,
             appeal_window,
+            filing_recheck,
             mail: MailConfig { from, smtp_url },
             s3,
             kyc,

@@ -256,8 +256,15 @@ fn document(title: &str) -> Vec<u8> {
     .into_bytes()
 }
 
-/// The brand applies as an issuer; the reviewer approves it. Returns the issuer's id.
+/// The brand applies as an issuer, its business licence running out in three weeks; the
+/// reviewer approves it, and the brand sends the renewed licence's date for review. Returns
+/// the issuer's id.
 async fn apply_as_issuer(brand: &Browser, reviewer: &Browser) -> anyhow::Result<i64> {
+    let in_days = |days: i64| {
+        (crate::domain::age::beijing_date(Utc::now()) + chrono::TimeDelta::days(days))
+            .format("%Y-%m-%d")
+            .to_string()
+    };
     let form_key = brand.form_key("/issuers/apply", "/issuers/apply").await?;
     let form = Form::new()
         .text("form_key", form_key)
@@ -268,6 +275,8 @@ async fn apply_as_issuer(brand: &Browser, reviewer: &Browser) -> anyhow::Result<
         .text("contact_name", "演示联系人")
         .text("contact_email", "contact@demo.keepsake.invalid")
         .text("contact_phone", "+86 10 0000 0000")
+        .text("licence_valid_until", in_days(21))
+        .text("blockchain_valid_until", in_days(730))
         .part("business_licence", pdf_part("business-licence.pdf", "营业执照"))
         .part("icp_certificate", pdf_part("icp.pdf", "ICP备案"))
         .part(
@@ -281,6 +290,17 @@ async fn apply_as_issuer(brand: &Browser, reviewer: &Browser) -> anyhow::Result<
         .with_context(|| format!("unexpected answer to the application: {console}"))?;
     reviewer
         .decide(&format!("/review/issuers/{issuer}"), ("action", "approve"))
+        .await?;
+    let filings = format!("{console}/filings");
+    brand
+        .post(
+            &filings,
+            &filings,
+            &[
+                ("licence_valid_until", &in_days(3 * 365)),
+                ("blockchain_valid_until", &in_days(730)),
+            ],
+        )
         .await?;
     Ok(issuer)
 }

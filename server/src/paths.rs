@@ -29,6 +29,11 @@ pub fn console(issuer: IssuerId) -> String {
     format!("/console/{issuer}")
 }
 
+/// An issuer's filings and their renewal, in its console.
+pub fn console_filings(issuer: IssuerId) -> String {
+    format!("/console/{issuer}/filings")
+}
+
 /// A collection in its issuer's console.
 pub fn console_collection(issuer: IssuerId, id: CollectionId) -> String {
     format!("/console/{issuer}/collections/{id}")

@@ -21,6 +21,7 @@ use crate::mail::Transport;
 use crate::services::Services;
 use crate::services::attestations::intake::AttestationIntake;
 use crate::services::claims::minter::Minter;
+use crate::services::filings::FilingRules;
 use crate::services::ledger::{self, tiles::TileCache};
 use crate::store::{self, Database};
 
@@ -102,6 +103,11 @@ impl AppState {
             anchorer,
             minimum_age: config.minimum_age,
             appeal_window: config.appeal_window,
+            filings: FilingRules {
+                recheck: config.filing_recheck,
+                operator: config.operator.filing_dates,
+                operator_checked_on: config.operator.filings_checked_on,
+            },
         };
         Ok(Self(Arc::new(App {
             config,

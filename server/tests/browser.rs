@@ -403,6 +403,8 @@ async fn every_page_fits_a_phone_and_the_main_pages_pass_axe_in_chromium() {
             "tour-collector1-me-collection-en-390.png",
             "tour-collector1-tokens-1-zh-CN-390.png",
             "tour-brand-console-1-zh-CN-1280.png",
+            "tour-brand-console-1-filings-en-390.png",
+            "tour-reviewer-review-issuers-1-zh-CN-390.png",
             "tour-reviewer-review-collections-1-en-1280.png",
             "tour-operator-admin-users-zh-CN-390.png",
             "tour-regulator-regulator-en-1280.png",

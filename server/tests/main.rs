@@ -13,6 +13,7 @@ mod browser;
 mod claims;
 mod collections;
 mod due_process;
+mod filings;
 mod hardening;
 mod identity;
 mod identity_provider;

@@ -5,13 +5,12 @@
 
 use chrono::{Datelike, FixedOffset, NaiveDate, TimeDelta, Utc};
 use reqwest::StatusCode;
-use serde_json::Value;
 
 use crate::support::collections::{
-    Terms, claim, published_collection, published_collection_with, with_check_character,
+    Terms, api_claim, claim, published_collection, published_collection_with, with_check_character,
 };
 use crate::support::kyb::{PASSWORD, PDF, application, apply, approved_issuer_with_key, scalar, verified_person};
-use crate::support::{Client, Db, Server};
+use crate::support::{Db, Server};
 
 on_both_databases!(ages_decide_who_is_verified_who_claims_and_who_joins_an_issuer);
 
@@ -36,18 +35,6 @@ fn open_terms() -> Terms {
         per_person_limit: 1,
         claim_mode: "open",
     }
-}
-
-/// Claims through the API with the client's session: (status, error code or token).
-async fn api_claim(client: &Client, collection: i64, key: &str) -> (StatusCode, Value) {
-    let response = client
-        .http
-        .post(client.url(&format!("/api/v1/collections/{collection}/claims")))
-        .header("Idempotency-Key", key)
-        .send()
-        .await
-        .unwrap();
-    (response.status(), response.json().await.unwrap())
 }
 
 fn claim_state(page: &str) -> &str {

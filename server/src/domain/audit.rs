@@ -67,10 +67,18 @@ pub enum AuditAction {
     AppealOverturned,
     /// An appeal overturned a collection's rejection: it is in review again.
     CollectionReconsidered,
+    /// An issuer sent new validity dates for its filings.
+    IssuerFilingsRenewalSent,
+    /// A reviewer accepted an issuer's renewed filings: claims resume if they had paused.
+    IssuerFilingsRenewed,
+    /// A reviewer refused an issuer's renewed filings, with the reason.
+    IssuerFilingsRenewalRefused,
+    /// An issuer's filing ran out: claims on its collections paused.
+    IssuerFilingsLapsed,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 52] = [
+    pub const ALL: [AuditAction; 56] = [
         AuditAction::RoleGranted,
         AuditAction::RoleRevoked,
         AuditAction::IdentitySubmitted,
@@ -123,6 +131,10 @@ impl AuditAction {
         AuditAction::AppealUpheld,
         AuditAction::AppealOverturned,
         AuditAction::CollectionReconsidered,
+        AuditAction::IssuerFilingsRenewalSent,
+        AuditAction::IssuerFilingsRenewed,
+        AuditAction::IssuerFilingsRenewalRefused,
+        AuditAction::IssuerFilingsLapsed,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -179,6 +191,10 @@ impl AuditAction {
             AuditAction::AppealUpheld => "appeal.upheld",
             AuditAction::AppealOverturned => "appeal.overturned",
             AuditAction::CollectionReconsidered => "collection.reconsidered",
+            AuditAction::IssuerFilingsRenewalSent => "issuer.filings_renewal_sent",
+            AuditAction::IssuerFilingsRenewed => "issuer.filings_renewed",
+            AuditAction::IssuerFilingsRenewalRefused => "issuer.filings_renewal_refused",
+            AuditAction::IssuerFilingsLapsed => "issuer.filings_lapsed",
         }
     }
 }

@@ -26,6 +26,8 @@ pub struct ClaimFacts<'a> {
     /// Tokens minted so far.
     pub minted: u64,
     pub issuer_active: bool,
+    /// The issuer's and the operator's filings are all valid (none ran out unrenewed).
+    pub filings_current: bool,
     pub identity_verified: bool,
     /// The claimant accepted the current platform rules, user agreement and privacy policy.
     pub policies_accepted: bool,
@@ -62,6 +64,8 @@ pub enum ClaimRefusal {
     NotPublished,
     Frozen,
     IssuerInactive,
+    /// A filing of the issuer or the operator ran out and no renewal has been accepted yet.
+    FilingsLapsed,
     NotYetOpen,
     Closed,
     SoldOut,
@@ -74,13 +78,14 @@ pub enum ClaimRefusal {
 }
 
 impl ClaimRefusal {
-    pub const ALL: [ClaimRefusal; 14] = [
+    pub const ALL: [ClaimRefusal; 15] = [
         ClaimRefusal::IdentityNotVerified,
         ClaimRefusal::PoliciesNotAccepted,
         ClaimRefusal::AgeRestricted,
         ClaimRefusal::NotPublished,
         ClaimRefusal::Frozen,
         ClaimRefusal::IssuerInactive,
+        ClaimRefusal::FilingsLapsed,
         ClaimRefusal::NotYetOpen,
         ClaimRefusal::Closed,
         ClaimRefusal::SoldOut,
@@ -100,6 +105,7 @@ impl ClaimRefusal {
             ClaimRefusal::NotPublished => "not_published",
             ClaimRefusal::Frozen => "claims_frozen",
             ClaimRefusal::IssuerInactive => "issuer_suspended",
+            ClaimRefusal::FilingsLapsed => "filings_lapsed",
             ClaimRefusal::NotYetOpen => "not_yet_open",
             ClaimRefusal::Closed => "claims_closed",
             ClaimRefusal::SoldOut => "sold_out",
@@ -126,6 +132,9 @@ impl ClaimRefusal {
             ClaimRefusal::NotPublished => "this collection is not open for claims",
             ClaimRefusal::Frozen => "claims for this collection are paused",
             ClaimRefusal::IssuerInactive => "the issuer of this collection is suspended",
+            ClaimRefusal::FilingsLapsed => {
+                "claims are paused until a regulatory filing that ran out is renewed and accepted"
+            }
             ClaimRefusal::NotYetOpen => "claims have not opened yet",
             ClaimRefusal::Closed => "claims for this collection have closed",
             ClaimRefusal::SoldOut => "every token of this collection has been claimed",
@@ -168,6 +177,9 @@ pub fn check_claim(facts: &ClaimFacts<'_>) -> Result<u32, ClaimRefusal> {
     }
     if !facts.issuer_active {
         return Err(ClaimRefusal::IssuerInactive);
+    }
+    if !facts.filings_current {
+        return Err(ClaimRefusal::FilingsLapsed);
     }
     if facts.now < facts.claim_starts_at {
         return Err(ClaimRefusal::NotYetOpen);
@@ -250,6 +262,7 @@ mod tests {
             per_person_limit: 1,
             minted: 0,
             issuer_active: true,
+            filings_current: true,
             identity_verified: true,
             policies_accepted: true,
             birth_date: NaiveDate::from_ymd_opt(2000, 1, 1),
@@ -394,6 +407,13 @@ mod tests {
                     ..base.clone()
                 },
                 ClaimRefusal::IssuerInactive,
+            ),
+            (
+                ClaimFacts {
+                    filings_current: false,
+                    ..base.clone()
+                },
+                ClaimRefusal::FilingsLapsed,
             ),
             (
                 ClaimFacts {

@@ -143,6 +143,8 @@ pub struct GovernanceFigures {
     pub minors_refused: BTreeMap<String, u64>,
     /// Identities revealed to regulators on legal requests.
     pub reveals: u64,
+    /// Issuers' filings that ran out, and renewals accepted and refused, by audit action.
+    pub filings: BTreeMap<String, u64>,
 }
 
 impl GovernanceFigures {
@@ -162,6 +164,7 @@ impl GovernanceFigures {
         map("appeals_by_decision", &self.appeals_by_decision);
         map("appeals_by_status", &self.appeals_by_status);
         map("minors_refused", &self.minors_refused);
+        map("filings", &self.filings);
         let hours = |h: Option<f64>| h.map(|h| format!("{h:.1}")).unwrap_or_default();
         rows.push(("screening", "auto_rejected".to_owned(), self.auto_rejected.to_string()));
         for (section, times) in [

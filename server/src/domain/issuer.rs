@@ -17,6 +17,7 @@ use super::age::MinimumAge;
 use super::blob_key::BlobKey;
 use super::credit_code::{CreditCodeError, UnifiedSocialCreditCode};
 use super::documents::DocumentKind;
+use super::filing_dates::{Deadline, Filing, FilingDateFields, FilingDates, RecheckPeriod};
 use super::filings::{BlockchainFilingNumber, FilingError, IcpFilingNumber};
 use super::ids::{DocumentId, IssuerId, UserId};
 use super::visible_text::{TextKind, check_visible};
@@ -43,6 +44,39 @@ pub struct Issuer {
     pub claimed_until: Option<DateTime<Utc>>,
     /// Bumped by every change: a decision on an older version is refused.
     pub version: i32,
+    pub filings: IssuerFilings,
+}
+
+/// How long an issuer's filings stay valid, as a reviewer last accepted them, and a renewal
+/// waiting for a reviewer.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct IssuerFilings {
+    pub dates: FilingDates,
+    /// The day a reviewer last accepted the filings (on approval or renewal): filings without
+    /// a validity date are checked again within the re-check period from it.
+    pub checked_on: Option<NaiveDate>,
+    /// When claims paused because a filing ran out; cleared when a renewal is accepted.
+    pub lapsed_at: Option<DateTime<Utc>>,
+    pub renewal: Option<FilingRenewal>,
+}
+
+/// New validity dates an issuer sent, waiting for a reviewer to accept them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FilingRenewal {
+    pub dates: FilingDates,
+    pub submitted_at: DateTime<Utc>,
+}
+
+impl IssuerFilings {
+    /// The filing that runs out first, once a reviewer has accepted the filings.
+    pub fn deadline(&self, recheck: RecheckPeriod) -> Option<Deadline> {
+        self.checked_on.and(self.dates.deadline(self.checked_on, recheck))
+    }
+
+    /// Whether claims are paused because a filing ran out.
+    pub fn lapsed(&self) -> bool {
+        self.lapsed_at.is_some()
+    }
 }
 
 /// A document an issuer filed: the newest of each kind is the one on file.
@@ -194,6 +228,7 @@ pub struct IssuerApplication {
     pub contact_name: String,
     pub contact_email: Email,
     pub contact_phone: String,
+    pub filing_dates: FilingDates,
 }
 
 /// The raw form fields of an application.
@@ -206,6 +241,7 @@ pub struct ApplicationFields {
     pub contact_name: String,
     pub contact_email: String,
     pub contact_phone: String,
+    pub filing_dates: FilingDateFields,
 }
 
 /// A field that failed validation, with the reason.
@@ -221,6 +257,8 @@ pub enum ApplicationError {
     ContactNameHidden,
     ContactEmail,
     ContactPhone,
+    /// A validity date that is not a date from today on.
+    FilingDate(Filing),
 }
 
 /// A one-line name of at most `max` characters, runs of white space folded to one space; or
@@ -241,8 +279,8 @@ fn text_field(
 }
 
 impl IssuerApplication {
-    /// Validates every field, reporting all problems at once.
-    pub fn parse(fields: &ApplicationFields) -> Result<Self, Vec<ApplicationError>> {
+    /// Validates every field on `today` (in Beijing), reporting all problems at once.
+    pub fn parse(fields: &ApplicationFields, today: NaiveDate) -> Result<Self, Vec<ApplicationError>> {
         let mut errors = Vec::new();
         let legal_name = text_field(
             &fields.legal_name,
@@ -282,6 +320,9 @@ impl IssuerApplication {
         if !phone_ok {
             errors.push(ApplicationError::ContactPhone);
         }
+        let filing_dates = FilingDates::parse(&fields.filing_dates, today)
+            .map_err(|bad| errors.extend(bad.into_iter().map(|e| ApplicationError::FilingDate(e.0))))
+            .unwrap_or_default();
         match (
             legal_name,
             credit_code,
@@ -305,6 +346,7 @@ impl IssuerApplication {
                 contact_name,
                 contact_email,
                 contact_phone: phone,
+                filing_dates,
             }),
             _ => Err(errors),
         }
@@ -440,14 +482,24 @@ mod tests {
             contact_name: "李雷".into(),
             contact_email: "li.lei@example.cn".into(),
             contact_phone: "+86 138-0013-8000".into(),
+            filing_dates: FilingDateFields {
+                licence: "2030-06-30".into(),
+                ..FilingDateFields::default()
+            },
         }
+    }
+
+    fn today() -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 12, 7).unwrap()
     }
 
     #[test]
     fn a_complete_application_is_accepted() {
-        let application = IssuerApplication::parse(&fields()).unwrap();
+        let application = IssuerApplication::parse(&fields(), today()).unwrap();
         assert_eq!(application.credit_code.as_str(), "91350100M000100Y43");
         assert_eq!(application.contact_phone, "+8613800138000");
+        assert_eq!(application.filing_dates.licence, NaiveDate::from_ymd_opt(2030, 6, 30));
+        assert_eq!(application.filing_dates.icp, None);
     }
 
     #[test]
@@ -460,9 +512,14 @@ mod tests {
             contact_name: "".into(),
             contact_email: "not-an-email".into(),
             contact_phone: "call me".into(),
+            filing_dates: FilingDateFields {
+                icp: "2026-12-06".into(),
+                ..FilingDateFields::default()
+            },
         };
-        let errors = IssuerApplication::parse(&bad).unwrap_err();
-        assert_eq!(errors.len(), 7, "{errors:?}");
+        let errors = IssuerApplication::parse(&bad, today()).unwrap_err();
+        assert_eq!(errors.len(), 8, "{errors:?}");
+        assert!(errors.contains(&ApplicationError::FilingDate(Filing::Icp)));
         assert!(errors.contains(&ApplicationError::CreditCode(CreditCodeError::CheckCharacter)));
     }
 
@@ -474,7 +531,7 @@ mod tests {
             ..fields()
         };
         assert_eq!(
-            IssuerApplication::parse(&spoofed).unwrap_err(),
+            IssuerApplication::parse(&spoofed, today()).unwrap_err(),
             vec![ApplicationError::LegalNameHidden, ApplicationError::ContactNameHidden]
         );
     }

@@ -19,6 +19,7 @@ pub mod collection;
 pub mod credit_code;
 pub mod documents;
 pub mod email_token;
+pub mod filing_dates;
 pub mod filings;
 pub mod governance;
 pub mod identity;

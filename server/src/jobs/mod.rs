@@ -1,8 +1,9 @@
 //! Background workers that run beside the web server: mail delivery, ledger sequencing, the
-//! ledger's tiles, witnesses and anchors, and housekeeping.
+//! ledger's tiles, witnesses and anchors, filings that run out, and housekeeping.
 //!
 //! Each worker stops when the shutdown token is cancelled, after finishing the item it is on.
 
+pub mod filing_deadlines;
 pub mod housekeeping;
 pub mod ledger_anchors;
 pub mod ledger_sequencer;
@@ -28,6 +29,7 @@ pub fn spawn_all(state: AppState, shutdown: CancellationToken) -> JoinSet<()> {
     if let Some(anchorer) = state.services.anchorer.clone() {
         set.spawn(ledger_anchors::run(state.clone(), anchorer, shutdown.clone()));
     }
+    set.spawn(filing_deadlines::run(state.clone(), shutdown.clone()));
     set.spawn(housekeeping::run(state, shutdown));
     set
 }

@@ -43,6 +43,15 @@ pub enum EntryBody {
     IssuerRevoked {
         issuer_id: u64,
     },
+    /// A filing of the issuer (business licence, ICP or blockchain-service filing) ran out:
+    /// its collections take no claims until a renewal is accepted.
+    IssuerFilingsLapsed {
+        issuer_id: u64,
+    },
+    /// A reviewer accepted the issuer's renewed filings after they had run out.
+    IssuerFilingsRenewed {
+        issuer_id: u64,
+    },
     CollectionPublished {
         issuer_id: u64,
         collection_id: u64,
@@ -126,6 +135,8 @@ impl EntryBody {
             EntryBody::TokenUnfrozen { .. } => 10,
             EntryBody::LogContinued { .. } => 12,
             EntryBody::CollectionRevoked { .. } => 13,
+            EntryBody::IssuerFilingsLapsed { .. } => 14,
+            EntryBody::IssuerFilingsRenewed { .. } => 15,
         }
     }
 
@@ -158,6 +169,8 @@ impl EntryBody {
             EntryBody::TokenUnfrozen { .. } => "token_unfrozen",
             EntryBody::LogContinued { .. } => "log_continued",
             EntryBody::CollectionRevoked { .. } => "collection_revoked",
+            EntryBody::IssuerFilingsLapsed { .. } => "issuer_filings_lapsed",
+            EntryBody::IssuerFilingsRenewed { .. } => "issuer_filings_renewed",
         }
     }
 }
@@ -237,7 +250,9 @@ impl Entry {
             }
             EntryBody::IssuerSuspended { issuer_id }
             | EntryBody::IssuerReinstated { issuer_id }
-            | EntryBody::IssuerRevoked { issuer_id } => out.extend_from_slice(&issuer_id.to_be_bytes()),
+            | EntryBody::IssuerRevoked { issuer_id }
+            | EntryBody::IssuerFilingsLapsed { issuer_id }
+            | EntryBody::IssuerFilingsRenewed { issuer_id } => out.extend_from_slice(&issuer_id.to_be_bytes()),
             EntryBody::CollectionPublished {
                 issuer_id,
                 collection_id,
@@ -307,6 +322,8 @@ impl Entry {
             3 => EntryBody::IssuerSuspended { issuer_id: r.u64()? },
             4 => EntryBody::IssuerReinstated { issuer_id: r.u64()? },
             5 => EntryBody::IssuerRevoked { issuer_id: r.u64()? },
+            14 => EntryBody::IssuerFilingsLapsed { issuer_id: r.u64()? },
+            15 => EntryBody::IssuerFilingsRenewed { issuer_id: r.u64()? },
             6 => EntryBody::CollectionPublished {
                 issuer_id: r.u64()?,
                 collection_id: r.u64()?,
@@ -416,6 +433,8 @@ mod tests {
             EntryBody::IssuerSuspended { issuer_id: 7 },
             EntryBody::IssuerReinstated { issuer_id: 7 },
             EntryBody::IssuerRevoked { issuer_id: u64::MAX },
+            EntryBody::IssuerFilingsLapsed { issuer_id: 7 },
+            EntryBody::IssuerFilingsRenewed { issuer_id: 7 },
             EntryBody::CollectionPublished {
                 issuer_id: 7,
                 collection_id: 42,
@@ -463,7 +482,7 @@ mod tests {
             assert_eq!(Entry::decode(&bytes).unwrap(), entry);
             types.insert(entry.body.type_code());
         }
-        assert_eq!(types.len(), 13, "one sample per type");
+        assert_eq!(types.len(), 15, "one sample per type");
     }
 
     #[test]

@@ -157,7 +157,9 @@ pub fn fields(body: &EntryBody) -> Value {
         } => json!({ "issuer_id": issuer_id, "credit_code": credit_code, "legal_name": legal_name }),
         EntryBody::IssuerSuspended { issuer_id }
         | EntryBody::IssuerReinstated { issuer_id }
-        | EntryBody::IssuerRevoked { issuer_id } => json!({ "issuer_id": issuer_id }),
+        | EntryBody::IssuerRevoked { issuer_id }
+        | EntryBody::IssuerFilingsLapsed { issuer_id }
+        | EntryBody::IssuerFilingsRenewed { issuer_id } => json!({ "issuer_id": issuer_id }),
         EntryBody::CollectionPublished {
             issuer_id,
             collection_id,

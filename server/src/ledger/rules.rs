@@ -223,6 +223,11 @@ impl LogRules {
                 self.issuer(index, kind, issuer_id)?;
                 self.issuers.insert(issuer_id, IssuerStanding::Revoked);
             }
+            // Filings run out and are renewed whether or not the issuer is suspended; only a
+            // revoked issuer has none to keep.
+            EntryBody::IssuerFilingsLapsed { issuer_id } | EntryBody::IssuerFilingsRenewed { issuer_id } => {
+                self.issuer(index, kind, issuer_id)?;
+            }
             EntryBody::HashAttestation { issuer_id, .. } | EntryBody::LabelledHashAttestation { issuer_id, .. } => {
                 self.issuer(index, kind, issuer_id)?;
             }

@@ -11,6 +11,7 @@ use askama::Template;
 pub use transport::{SendError, Transport};
 
 use crate::domain::account::Email;
+use crate::domain::filing_dates::Filing;
 use crate::i18n::Locale;
 use crate::store::outbox::NewMail;
 
@@ -79,6 +80,34 @@ pub enum Mail<'a> {
         link: &'a str,
         reference: &'a str,
     },
+    /// An organisation's filings: a reminder before `filing` runs out after `last_day`, its
+    /// lapse, or a renewal decided (`reason` for a refusal). `issuer` is empty for the
+    /// operator's own filings, which go to administrators.
+    Filings {
+        link: &'a str,
+        issuer: &'a str,
+        notice: FilingNotice,
+        filing: Filing,
+        last_day: chrono::NaiveDate,
+        reason: &'a str,
+    },
+}
+
+/// What a mail about filings reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FilingNotice {
+    /// The issuer's first filing runs out soon.
+    Due,
+    /// It ran out: claims on the issuer's collections paused.
+    Lapsed,
+    /// A reviewer accepted the issuer's renewal.
+    Renewed,
+    /// A reviewer refused the issuer's renewal.
+    RenewalRefused,
+    /// The operator's first filing runs out soon.
+    OperatorDue,
+    /// The operator's filing ran out: every claim paused.
+    OperatorLapsed,
 }
 
 /// A reviewer froze, unfroze or revoked one of the recipient's tokens.
@@ -164,6 +193,14 @@ impl Mail<'_> {
             Mail::ReportDecided { upheld: false, .. } => "mail.report_dismissed",
             Mail::AppealDecided { overturned: true, .. } => "mail.appeal_overturned",
             Mail::AppealDecided { overturned: false, .. } => "mail.appeal_upheld",
+            Mail::Filings { notice, .. } => match notice {
+                FilingNotice::Due => "mail.filings_due",
+                FilingNotice::Lapsed => "mail.filings_lapsed",
+                FilingNotice::Renewed => "mail.filings_renewed",
+                FilingNotice::RenewalRefused => "mail.filings_refused",
+                FilingNotice::OperatorDue => "mail.operator_filings_due",
+                FilingNotice::OperatorLapsed => "mail.operator_filings_lapsed",
+            },
         }
     }
 
@@ -195,6 +232,16 @@ impl Mail<'_> {
             Mail::ReportDecided { link, reason, .. } | Mail::AppealDecided { link, reason, .. } => {
                 (link, reason, "", "")
             }
+            Mail::Filings {
+                link, issuer, reason, ..
+            } => (link, reason, issuer, ""),
+        };
+        let (filing, day) = match *self {
+            Mail::Filings { filing, last_day, .. } => (
+                locale.t(&format!("filings.name_{}", filing.as_str())),
+                last_day.format("%Y-%m-%d").to_string(),
+            ),
+            _ => ("", String::new()),
         };
         let key = |suffix: &str| format!("{}.{suffix}", self.catalogue_prefix());
         let args = [
@@ -202,6 +249,8 @@ impl Mail<'_> {
             ("reason", reason),
             ("issuer", issuer),
             ("collection", collection),
+            ("filing", filing),
+            ("day", &day),
         ];
         let subject = locale.tf(&key("subject"), &args);
         let greeting = locale.t("mail.greeting");

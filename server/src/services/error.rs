@@ -46,6 +46,9 @@ pub enum ServiceError {
     SameReviewer,
     #[error("the reviewer who made a decision cannot decide its appeal")]
     OwnDecision,
+    /// A renewal of filings whose dates passed while it waited for a reviewer.
+    #[error("a date in this renewal has passed")]
+    RenewalOutdated,
     #[error("claim refused: {refusal}")]
     ClaimRefused {
         refusal: ClaimRefusal,

@@ -12,6 +12,7 @@ pub mod claims;
 pub mod codes;
 pub mod collections;
 pub mod error;
+pub mod filings;
 pub mod forms;
 pub mod governance;
 pub mod group_commit;
@@ -91,6 +92,8 @@ pub struct Services {
     pub minimum_age: MinimumAge,
     /// How long decisions against someone may be appealed (`platform.appeal_window_days`).
     pub appeal_window: AppealWindow,
+    /// How often undated filings are checked again, and the operator's own filings.
+    pub filings: filings::FilingRules,
 }
 
 /// Who asks a service for something, as the audit log records it: the signed-in person and

@@ -47,7 +47,9 @@ pub async fn named(services: &Services, body: &EntryBody) -> ServiceResult<Named
         | EntryBody::LabelledHashAttestation { issuer_id, .. }
         | EntryBody::IssuerSuspended { issuer_id }
         | EntryBody::IssuerReinstated { issuer_id }
-        | EntryBody::IssuerRevoked { issuer_id } => Named {
+        | EntryBody::IssuerRevoked { issuer_id }
+        | EntryBody::IssuerFilingsLapsed { issuer_id }
+        | EntryBody::IssuerFilingsRenewed { issuer_id } => Named {
             issuer: issuer(*issuer_id).await?,
             ..Named::default()
         },

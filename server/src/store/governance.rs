@@ -53,6 +53,13 @@ const TAKEDOWNS: [AuditAction; 5] = [
     AuditAction::IssuerRevoked,
 ];
 
+/// What became of issuers' filings.
+const FILINGS: [AuditAction; 3] = [
+    AuditAction::IssuerFilingsLapsed,
+    AuditAction::IssuerFilingsRenewed,
+    AuditAction::IssuerFilingsRenewalRefused,
+];
+
 /// A case counted by kind and outcome, with when it was filed and decided.
 type Case = (String, String, DateTime<Utc>, Option<DateTime<Utc>>);
 
@@ -72,6 +79,7 @@ pub async fn figures(conn: &impl ConnectionTrait, year: GovernanceYear) -> Store
     let actions: Vec<&str> = DECISIONS
         .iter()
         .chain(TAKEDOWNS.iter())
+        .chain(FILINGS.iter())
         .chain([AuditAction::CollectionScreened].iter())
         .map(|a| a.as_str())
         .collect();
@@ -95,6 +103,8 @@ pub async fn figures(conn: &impl ConnectionTrait, year: GovernanceYear) -> Store
         }
         if TAKEDOWNS.iter().any(|a| a.as_str() == action) {
             add(&mut figures.takedowns, &action);
+        } else if FILINGS.iter().any(|a| a.as_str() == action) {
+            add(&mut figures.filings, &action);
         } else {
             add(&mut figures.decisions, &action);
         }

@@ -16,8 +16,9 @@ use super::{StoreResult, decoded, in_chunks, keyset};
 use crate::domain::account::Email;
 use crate::domain::blob_key::BlobKey;
 use crate::domain::documents::DocumentKind;
+use crate::domain::filing_dates::FilingDates;
 use crate::domain::ids::{DocumentId, IssuerId, UserId};
-use crate::domain::issuer::{Issuer, IssuerApplication, IssuerDocument, IssuerStatus};
+use crate::domain::issuer::{FilingRenewal, Issuer, IssuerApplication, IssuerDocument, IssuerFilings, IssuerStatus};
 use crate::domain::page::TimeKey;
 use crate::domain::review_queue::QueueView;
 
@@ -28,9 +29,27 @@ const LOCK: ReviewLock<issuers::Column> = ReviewLock {
     until: issuers::Column::ClaimedUntil,
 };
 
-fn decode(m: issuers::Model) -> StoreResult<Issuer> {
+pub(super) fn decode(m: issuers::Model) -> StoreResult<Issuer> {
     let id = m.id;
+    let filings = IssuerFilings {
+        dates: FilingDates {
+            licence: m.licence_valid_until,
+            icp: m.icp_valid_until,
+            blockchain: m.blockchain_valid_until,
+        },
+        checked_on: m.filings_checked_on,
+        lapsed_at: m.filings_lapsed_at,
+        renewal: m.renewal_submitted_at.map(|submitted_at| FilingRenewal {
+            dates: FilingDates {
+                licence: m.renewal_licence_until,
+                icp: m.renewal_icp_until,
+                blockchain: m.renewal_blockchain_until,
+            },
+            submitted_at,
+        }),
+    };
     Ok(Issuer {
+        filings,
         id: IssuerId(m.id),
         status: decoded(
             IssuerStatus::from_parts(&m.status, m.status_reason.as_deref()),
@@ -75,6 +94,9 @@ fn application_columns(model: &mut issuers::ActiveModel, application: &IssuerApp
     model.contact_name = Set(application.contact_name.clone());
     model.contact_email = Set(application.contact_email.as_str().to_owned());
     model.contact_phone = Set(application.contact_phone.clone());
+    model.licence_valid_until = Set(application.filing_dates.licence);
+    model.icp_valid_until = Set(application.filing_dates.icp);
+    model.blockchain_valid_until = Set(application.filing_dates.blockchain);
     model.org_code_warning = Set(!application.credit_code.organisation_code_valid());
 }
 
@@ -96,6 +118,12 @@ pub async fn create(
         claimed_by: Set(None),
         claimed_until: Set(None),
         version: Set(0),
+        filings_checked_on: Set(None),
+        filings_lapsed_at: Set(None),
+        renewal_licence_until: Set(None),
+        renewal_icp_until: Set(None),
+        renewal_blockchain_until: Set(None),
+        renewal_submitted_at: Set(None),
         ..Default::default()
     };
     application_columns(&mut model, application);

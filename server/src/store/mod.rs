@@ -19,6 +19,7 @@ pub mod form_results;
 pub mod governance;
 pub mod identities;
 pub mod installation;
+pub mod issuer_filings;
 pub mod issuers;
 mod keyset;
 pub mod ledger;

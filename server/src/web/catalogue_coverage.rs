@@ -38,6 +38,7 @@ use crate::domain::audit::{AuditAction, AuditDetails, AuditSubject};
 use crate::domain::claim::ClaimRefusal;
 use crate::domain::collection::{ClaimMode, CollectionStatus};
 use crate::domain::documents::DocumentKind;
+use crate::domain::filing_dates::Filing;
 use crate::domain::governance::CountedRefusal;
 use crate::domain::identity::IdentityStatus;
 use crate::domain::issuer::IssuerStatus;
@@ -50,6 +51,7 @@ use crate::i18n::Locale;
 use crate::ledger::entry::EntryBody;
 use crate::ledger::receipt::field_pairs;
 use crate::web::error::AppError;
+use crate::web::filings_view;
 
 /// Where the value goes in a family's pattern.
 const VALUE: &str = "{}";
@@ -130,6 +132,8 @@ fn families() -> BTreeMap<String, BTreeSet<String>> {
             names(["open", "upcoming", "ended", "sold_out", "paused"]),
         ),
         ("issuer.{}", names(DocumentKind::ALL.map(DocumentKind::as_str))),
+        ("filings.name_{}", names(Filing::ALL.map(Filing::as_str))),
+        ("filings.standing_name_{}", names(filings_view::STANDINGS)),
         ("allowlist.problem_{}", names(RowProblem::ALL.map(RowProblem::as_str))),
         ("reason_code.{}", names(ReasonCode::ALL.map(ReasonCode::as_str))),
         ("finding.{}", finding_categories()),
@@ -227,6 +231,8 @@ fn entry_bodies() -> Vec<EntryBody> {
         EntryBody::IssuerSuspended { issuer_id: 1 },
         EntryBody::IssuerReinstated { issuer_id: 1 },
         EntryBody::IssuerRevoked { issuer_id: 1 },
+        EntryBody::IssuerFilingsLapsed { issuer_id: 1 },
+        EntryBody::IssuerFilingsRenewed { issuer_id: 1 },
         EntryBody::CollectionPublished {
             issuer_id: 1,
             collection_id: 1,
@@ -268,6 +274,8 @@ fn entry_bodies() -> Vec<EntryBody> {
             | EntryBody::IssuerSuspended { .. }
             | EntryBody::IssuerReinstated { .. }
             | EntryBody::IssuerRevoked { .. }
+            | EntryBody::IssuerFilingsLapsed { .. }
+            | EntryBody::IssuerFilingsRenewed { .. }
             | EntryBody::CollectionPublished { .. }
             | EntryBody::TokenMinted { .. }
             | EntryBody::TokenFrozen { .. }

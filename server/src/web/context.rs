@@ -18,6 +18,7 @@ use crate::config::Operator;
 use crate::crypto;
 use crate::domain::account::Email;
 use crate::domain::age::MinimumAge;
+use crate::domain::filing_dates::FilingStanding;
 use crate::domain::ids::UserId;
 use crate::domain::role::{Role, Roles};
 use crate::health::Failing;
@@ -104,6 +105,8 @@ pub struct RequestContext {
     pub ledger_failing: Option<Failing>,
     /// The platform's minimum age, which pages about claiming and joining name.
     pub minimum_age: MinimumAge,
+    /// Shown to administrators on every page: the operator's own filings run out soon, or ran out.
+    pub filings_alert: Option<FilingStanding>,
 }
 
 impl RequestContext {
@@ -181,6 +184,12 @@ impl RequestContext {
     /// The current path, URL-encoded for a `next=` parameter.
     pub fn here(&self) -> String {
         url::form_urlencoded::byte_serialize(self.path.as_bytes()).collect()
+    }
+
+    /// The administrators' banner about the operator's filings: a state name and its words.
+    pub fn filings_banner(&self) -> Option<(&'static str, String)> {
+        self.filings_alert
+            .map(|standing| super::filings_view::standing_words(self, Some(standing)))
     }
 
     pub fn icp_filing(&self) -> Option<&str> {
@@ -282,6 +291,10 @@ pub async fn load(State(state): State<AppState>, mut request: Request, next: Nex
             .as_ref()
             .filter(|user| user.roles.has(Role::Admin))
             .and_then(|_| state.sequencer_health.failing()),
+        filings_alert: user
+            .as_ref()
+            .filter(|user| user.roles.has(Role::Admin))
+            .and_then(|_| state.services.filings.operator_alert(Utc::now())),
         locale: negotiate_locale(&state, &jar, request.headers()),
         csrf_token: csrf_token(&state, &nonce, user.as_ref().map(|u| u.session_id.as_str())),
         user,

@@ -60,6 +60,8 @@ pub enum AppError {
     SameReviewer,
     #[error("the reviewer who made a decision cannot decide its appeal")]
     OwnDecision,
+    #[error("a date in this renewal has passed")]
+    RenewalOutdated,
     #[error("the collection's status does not allow this")]
     CollectionStateConflict,
     #[error("{0}")]
@@ -177,6 +179,7 @@ impl AppError {
             | AppError::IssuerInactive
             | AppError::SameReviewer
             | AppError::OwnDecision
+            | AppError::RenewalOutdated
             | AppError::CollectionStateConflict => StatusCode::CONFLICT,
             AppError::ApiKeyRequired | AppError::BadSignature => StatusCode::UNAUTHORIZED,
             AppError::Store(StoreError::Conflict(_)) => StatusCode::CONFLICT,
@@ -269,6 +272,10 @@ impl AppError {
                 "own_decision",
                 "the reviewer who made a decision cannot decide its appeal; another reviewer must",
             ),
+            AppError::RenewalOutdated => (
+                "renewal_outdated",
+                "a validity date in this renewal has passed; refuse it, giving the reason, so the issuer sends current dates",
+            ),
             AppError::CollectionStateConflict => (
                 "collection_state",
                 "the collection's status does not allow this (published content cannot be edited)",
@@ -341,6 +348,7 @@ impl AppError {
             AppError::TooYoung,
             AppError::SameReviewer,
             AppError::OwnDecision,
+            AppError::RenewalOutdated,
             AppError::CollectionStateConflict,
             AppError::TransfersProhibited,
             AppError::TransferAttemptsLimited(TransferLimited {
@@ -385,6 +393,7 @@ impl AppError {
                 | AppError::TooYoung
                 | AppError::SameReviewer
                 | AppError::OwnDecision
+                | AppError::RenewalOutdated
                 | AppError::CollectionStateConflict
                 | AppError::ClaimRefused(_)
                 | AppError::TransfersProhibited
@@ -440,6 +449,7 @@ impl From<ServiceError> for AppError {
             ServiceError::IssuerInactive => AppError::IssuerInactive,
             ServiceError::SameReviewer => AppError::SameReviewer,
             ServiceError::OwnDecision => AppError::OwnDecision,
+            ServiceError::RenewalOutdated => AppError::RenewalOutdated,
             ServiceError::ClaimRefused { refusal, hint } => {
                 let refused = AppError::ClaimRefused(refusal);
                 match hint {

@@ -62,7 +62,7 @@ fn default_steps(code: &str, ctx: &RequestContext, back: Option<&str>) -> Vec<Ne
         )),
         "code_invalid" | "code_used" | "code_required" => steps.push(NextStep::new("/c", "error.next_type_code")),
         "age_restricted" | "not_on_allowlist" | "not_yet_open" | "claims_closed" | "sold_out" | "claims_frozen"
-        | "not_published" | "issuer_suspended" | "not_found" => {
+        | "not_published" | "issuer_suspended" | "filings_lapsed" | "not_found" => {
             steps.push(NextStep::new("/explore", "error.next_explore"))
         }
         "forbidden" if ctx.user.is_none() => steps.push(NextStep::new(
@@ -152,6 +152,8 @@ mod tests {
                 name: "Keepsake".to_owned(),
                 icp_filing: None,
                 blockchain_filing: None,
+                filing_dates: Default::default(),
+                filings_checked_on: None,
             },
             request_id: None,
             visitor: String::new(),
@@ -159,6 +161,7 @@ mod tests {
             demo: false,
             ledger_failing: None,
             minimum_age: MinimumAge::ADULT,
+            filings_alert: None,
         }
     }
 

@@ -23,6 +23,7 @@ mod csrf;
 pub mod csv_export;
 pub mod error;
 mod error_page;
+pub mod filings_view;
 pub mod form_result;
 pub mod log_path;
 mod ops;

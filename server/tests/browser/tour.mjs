@@ -18,7 +18,7 @@ const MAIN = {
     '/report?target=collection:1'],
   collector1: ['/me/collection', '/tokens/1', '/collections/2', '/identity', '/account'],
   collector2: ['/me/collection', '/tokens/2', '/collections/3'],
-  brand: ['/console/1', '/console/1/collections/1', '/console/1/collections/2', '/console/1/collections/new', '/issuers/apply'],
+  brand: ['/console/1', '/console/1/filings', '/console/1/collections/1', '/console/1/collections/2', '/console/1/collections/new', '/issuers/apply'],
   reviewer: ['/review', '/review/collections/1', '/review/issuers/1', '/review/audit', '/tokens/2', '/review/reports',
     '/review/appeals'],
   operator: ['/admin/users', '/admin/moderation', '/admin/governance'],

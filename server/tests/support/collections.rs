@@ -154,3 +154,15 @@ pub async fn claim_code_links(founder: &Client, issuer: i64, collection: i64, co
         .map(|(_, link)| link.to_owned())
         .collect()
 }
+
+/// Claims through the API with the client's session: (status, error code or token).
+pub async fn api_claim(client: &Client, collection: i64, key: &str) -> (StatusCode, serde_json::Value) {
+    let response = client
+        .http
+        .post(client.url(&format!("/api/v1/collections/{collection}/claims")))
+        .header("Idempotency-Key", key)
+        .send()
+        .await
+        .unwrap();
+    (response.status(), response.json().await.unwrap())
+}

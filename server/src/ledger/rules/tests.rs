@@ -63,7 +63,9 @@ fn honest() -> Vec<EntryBody> {
             label_sha3_256: [8; 32],
         },
         EntryBody::IssuerSuspended { issuer_id: 7 },
+        EntryBody::IssuerFilingsLapsed { issuer_id: 7 },
         EntryBody::IssuerReinstated { issuer_id: 7 },
+        EntryBody::IssuerFilingsRenewed { issuer_id: 7 },
         published(43, 1_000_000),
         minted(43, 1_000_000),
     ]
@@ -187,6 +189,25 @@ fn every_broken_rule_is_named_with_its_entry() {
                 kind: "collection_published",
                 issuer: 7,
                 standing: IssuerStanding::Suspended,
+            },
+        ),
+        (
+            vec![
+                EntryBody::IssuerRevoked { issuer_id: 7 },
+                EntryBody::IssuerFilingsRenewed { issuer_id: 7 },
+            ],
+            Violation::RevokedIssuer {
+                index: n + 1,
+                kind: "issuer_filings_renewed",
+                issuer: 7,
+            },
+        ),
+        (
+            vec![EntryBody::IssuerFilingsLapsed { issuer_id: 8 }],
+            Violation::UnknownIssuer {
+                index: n,
+                kind: "issuer_filings_lapsed",
+                issuer: 8,
             },
         ),
         (

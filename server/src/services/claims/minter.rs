@@ -17,8 +17,10 @@ use crate::domain::claim::{ClaimFacts, ClaimRefusal, CodeState, check_claim, hol
 use crate::domain::claim_code::ClaimCode;
 use crate::domain::collection::{ClaimMode, Collection};
 use crate::domain::ids::{CollectionId, TokenId, UserId};
+use crate::domain::issuer::IssuerFilings;
 use crate::domain::token::Token;
 use crate::ledger::entry::{EncodeError, Entry, EntryBody};
+use crate::services::filings::FilingRules;
 use crate::services::group_commit::{self, GroupCommit};
 use crate::store::tokens::NewToken;
 use crate::store::{self, StoreError};
@@ -48,6 +50,8 @@ pub struct ClaimRequest {
     pub birth_date: NaiveDate,
     /// The platform's minimum age; the collection's applies where it is higher.
     pub minimum_age: MinimumAge,
+    /// The platform's rules for filings, which pause claims when one ran out.
+    pub filings: FilingRules,
 }
 
 /// The token a claim got (minted now, or earlier under the same claim key).
@@ -220,9 +224,9 @@ async fn decide_together(
     let record = store::collections::find(&txn, collection)
         .await?
         .ok_or(MintError::UnknownCollection)?;
-    let issuer_active = store::issuers::find(&txn, record.issuer)
-        .await?
-        .is_some_and(|i| i.status.is_active());
+    let issuer = store::issuers::find(&txn, record.issuer).await?;
+    let issuer_active = issuer.as_ref().is_some_and(|i| i.status.is_active());
+    let filings = issuer.map(|i| i.filings).unwrap_or_default();
     let keys: Vec<(UserId, &str)> = requests.iter().map(|r| (r.user, r.claim_key.as_str())).collect();
     let earlier = store::tokens::by_claim_keys(&txn, &keys).await?;
     let indexes: Vec<&str> = requests.iter().map(|r| r.holder_index.as_str()).collect();
@@ -242,7 +246,7 @@ async fn decide_together(
         } else if let Some(&at) = tally.planned.get(&key) {
             Verdict::Mints(at)
         } else {
-            match plan(&txn, &record, issuer_active, &mut tally, request, now).await? {
+            match plan(&txn, &record, (issuer_active, &filings), &mut tally, request, now).await? {
                 Ok(mint) => {
                     tally.planned.insert(key, planned.len());
                     planned.push(mint);
@@ -281,7 +285,7 @@ async fn decide_together(
 async fn plan<'a>(
     txn: &store::Transaction,
     record: &Collection,
-    issuer_active: bool,
+    (issuer_active, filings): (bool, &IssuerFilings),
     tally: &mut Tally,
     request: &'a ClaimRequest,
     now: DateTime<Utc>,
@@ -303,6 +307,7 @@ async fn plan<'a>(
         per_person_limit: record.terms.per_person_limit,
         minted: tally.minted,
         issuer_active,
+        filings_current: request.filings.current(filings, now),
         identity_verified: true,
         policies_accepted: request.policies_accepted,
         birth_date: Some(request.birth_date),

@@ -68,6 +68,7 @@ pub async fn claim(
         policies_accepted: claimant.policies_accepted,
         birth_date,
         minimum_age: services.minimum_age,
+        filings: services.filings,
         collection,
         claim_key: claim_key.to_owned(),
         code: code.cloned(),
@@ -155,9 +156,9 @@ pub async fn outlook(
     code: Option<CodeState>,
     now: DateTime<Utc>,
 ) -> ServiceResult<Outlook> {
-    let issuer_active = store::issuers::find(&services.db, collection.issuer)
-        .await?
-        .is_some_and(|i| i.status.is_active());
+    let issuer = store::issuers::find(&services.db, collection.issuer).await?;
+    let issuer_active = issuer.as_ref().is_some_and(|i| i.status.is_active());
+    let filings_current = issuer.is_some_and(|i| services.filings.current(&i.filings, now));
     let terms = &collection.terms;
     let mut facts = ClaimFacts {
         status: &collection.status,
@@ -168,6 +169,7 @@ pub async fn outlook(
         per_person_limit: terms.per_person_limit,
         minted: collection.claimed_count,
         issuer_active,
+        filings_current,
         identity_verified: true,
         policies_accepted: true,
         birth_date: None,

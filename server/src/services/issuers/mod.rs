@@ -4,6 +4,7 @@
 //! ([`review`]).
 
 pub mod api_keys;
+pub mod filings;
 pub mod members;
 pub mod review;
 

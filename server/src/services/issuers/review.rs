@@ -5,6 +5,7 @@
 
 use chrono::{DateTime, Utc};
 
+use crate::domain::age::beijing_date;
 use crate::domain::audit::{AuditAction, AuditEntry, AuditSubject};
 use crate::domain::identity::REVIEW_LOCK;
 use crate::domain::ids::{IssuerId, UserId};
@@ -120,6 +121,11 @@ pub async fn decide(
     let txn = store::begin(&services.db).await?;
     if !store::issuers::transition(&txn, id, version, current, &next, reviewer.user, now).await? {
         return Err(ServiceError::ReviewConflict);
+    }
+    if decision == IssuerDecision::Approve {
+        // The reviewer checked the filings with the application: undated ones are checked
+        // again within the re-check period from today.
+        store::issuer_filings::checked(&txn, id, beijing_date(now)).await?;
     }
     let reason = next.reason().map(str::to_owned);
     let entry = AuditEntry {

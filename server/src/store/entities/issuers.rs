@@ -24,6 +24,15 @@ pub struct Model {
     pub claimed_by: Option<i64>,
     pub claimed_until: Option<DateTimeUtc>,
     pub version: i32,
+    pub licence_valid_until: Option<Date>,
+    pub icp_valid_until: Option<Date>,
+    pub blockchain_valid_until: Option<Date>,
+    pub filings_checked_on: Option<Date>,
+    pub filings_lapsed_at: Option<DateTimeUtc>,
+    pub renewal_licence_until: Option<Date>,
+    pub renewal_icp_until: Option<Date>,
+    pub renewal_blockchain_until: Option<Date>,
+    pub renewal_submitted_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -10,6 +10,7 @@ pub mod claim_codes;
 pub mod claim_minutes;
 pub mod collections;
 pub mod email_tokens;
+pub mod filing_reminders;
 pub mod form_results;
 pub mod identities;
 pub mod identity_reveals;
@@ -82,6 +83,7 @@ pub fn visit_all(visitor: &mut impl EntityVisitor) {
     visitor.visit::<oversight_exports::Entity>();
     visitor.visit::<policy_acceptances::Entity>();
     visitor.visit::<refusal_counts::Entity>();
+    visitor.visit::<filing_reminders::Entity>();
     visitor.visit::<reports::Entity>();
     visitor.visit::<sessions::Entity>();
     visitor.visit::<tokens::Entity>();

@@ -118,6 +118,10 @@ pub fn sections(locale: Locale, figures: &GovernanceFigures) -> Vec<Section> {
             lines: counted(locale, &figures.minors_refused, family("governance.refusal_")),
         },
         Section {
+            title: locale.t("governance.section_filings"),
+            lines: counted(locale, &figures.filings, |action| t(&action_key(action))),
+        },
+        Section {
             title: locale.t("governance.section_oversight"),
             lines: vec![(t("governance.reveals"), figures.reveals.to_string())],
         },

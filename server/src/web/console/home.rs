@@ -25,6 +25,7 @@ use crate::state::AppState;
 use crate::web::auth::{ActingFor, IssuerAdmin, SignedIn};
 use crate::web::context::RequestContext;
 use crate::web::error::{AppError, AppResult};
+use crate::web::filings_view::{FilingsView, issuer_filings};
 use crate::web::form_result;
 use crate::web::pages::application::{self, ApplyTemplate, Checked, fields_of};
 use crate::web::render::{confirmed, render, render_with};
@@ -88,6 +89,8 @@ struct ConsoleTemplate {
     ctx: RequestContext,
     issuer: Issuer,
     is_admin: bool,
+    /// Where the issuer's filings stand.
+    filings: FilingsView,
     documents: Vec<DocumentView>,
     members: Vec<MemberRow>,
     keys: Vec<KeyRow>,
@@ -181,8 +184,10 @@ async fn console_page(
             title: c.terms.title,
         })
         .collect();
+    let filings = issuer_filings(&ctx, &issuer.filings, &services.filings, Utc::now());
     Ok(ConsoleTemplate {
         ctx,
+        filings,
         issuer,
         collections,
         older_collections,

@@ -6,6 +6,7 @@ pub mod allowlists;
 pub mod codes;
 pub mod collection_form;
 pub mod collections;
+pub mod filings;
 pub mod home;
 
 use axum::Router;
@@ -30,6 +31,7 @@ pub fn routes() -> Router<AppState> {
                 .post(home::resubmit)
                 .layer(DefaultBodyLimit::max(4 * MAX_DOCUMENT_BYTES)),
         )
+        .route("/console/{issuer}/filings", get(filings::show).post(filings::renew))
         .route(
             "/console/{issuer}/invitations",
             form_page("/console/{issuer}").post(home::invite),

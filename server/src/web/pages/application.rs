@@ -9,7 +9,9 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use bytes::Bytes;
 
+use crate::domain::age::beijing_date;
 use crate::domain::documents::{DocumentError, DocumentKind};
+use crate::domain::filing_dates::{Filing, FilingDateFields};
 use crate::domain::filings::FilingError;
 use crate::domain::issuer::{ApplicationError, ApplicationFields, Issuer, IssuerApplication, MemberStanding};
 use crate::services::forms::FormKey;
@@ -36,7 +38,22 @@ fn application_error_key(error: ApplicationError) -> (&'static str, &'static str
         ApplicationError::ContactNameHidden => ("contact_name", "form.hidden_characters"),
         ApplicationError::ContactEmail => ("contact_email", "issuer.error_contact_email"),
         ApplicationError::ContactPhone => ("contact_phone", "issuer.error_contact_phone"),
+        ApplicationError::FilingDate(filing) => (date_field(filing), "filings.error_date"),
     }
+}
+
+/// The form field of a filing's validity date.
+pub fn date_field(filing: Filing) -> &'static str {
+    match filing {
+        Filing::BusinessLicence => "licence_valid_until",
+        Filing::Icp => "icp_valid_until",
+        Filing::Blockchain => "blockchain_valid_until",
+    }
+}
+
+/// The filing whose validity date a form field holds.
+pub fn date_filing(field: &str) -> Option<Filing> {
+    Filing::ALL.into_iter().find(|f| date_field(*f) == field)
 }
 
 fn document_error_key(error: DocumentError) -> &'static str {
@@ -103,6 +120,11 @@ impl ApplyTemplate {
         ]
     }
 
+    /// (field name, filing kind, value) of each validity date, in form order.
+    fn date_fields(&self) -> [(&'static str, &'static str, &str); 3] {
+        Filing::ALL.map(|f| (date_field(f), f.as_str(), self.fields.filing_dates.get(f)))
+    }
+
     fn error_for(&self, field: &str) -> Option<&'static str> {
         self.errors.iter().find(|(f, _)| *f == field).map(|(_, key)| *key)
     }
@@ -126,6 +148,7 @@ pub fn fields_of(issuer: &Issuer) -> ApplicationFields {
         contact_name: issuer.contact_name.clone(),
         contact_email: issuer.contact_email.to_string(),
         contact_phone: issuer.contact_phone.clone(),
+        filing_dates: FilingDateFields::of(&issuer.filings.dates),
     }
 }
 
@@ -156,6 +179,10 @@ pub async fn read(mut multipart: Multipart) -> AppResult<ApplicationForm> {
         let text = field.text().await.map_err(|_| AppError::BadRequest)?;
         if let Some(kind) = name.strip_prefix("held_").and_then(DocumentKind::from_field) {
             form.held.push((kind, text));
+            continue;
+        }
+        if let Some(filing) = date_filing(&name) {
+            *form.fields.filing_dates.get_mut(filing) = text;
             continue;
         }
         let f = &mut form.fields;
@@ -192,7 +219,7 @@ pub async fn check(
     form: ApplicationForm,
     resubmit_for: Option<i64>,
 ) -> AppResult<Checked> {
-    let application = IssuerApplication::parse(&form.fields);
+    let application = IssuerApplication::parse(&form.fields, beijing_date(chrono::Utc::now()));
     let mut stored = Vec::new();
     let mut errors: FieldErrors = Vec::new();
     for kind in DocumentKind::ALL {

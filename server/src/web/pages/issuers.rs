@@ -86,6 +86,8 @@ struct PublicTemplate {
     /// More than the page lists.
     more: bool,
     share: Share,
+    /// Claims on its collections are paused: a filing ran out.
+    filings_lapsed: bool,
 }
 
 /// The public page of an approved issuer; everything else is 404 to the public.
@@ -113,7 +115,9 @@ pub async fn public_page(
         &description,
         image.as_deref(),
     )?;
+    let filings_lapsed = !state.services.filings.current(&issuer.filings, Utc::now());
     render(PublicTemplate {
+        filings_lapsed,
         ctx,
         issuer,
         cards,

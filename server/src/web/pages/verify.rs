@@ -237,7 +237,9 @@ async fn describe(state: &AppState, ctx: &RequestContext, body: &EntryBody) -> A
         },
         EntryBody::IssuerSuspended { issuer_id }
         | EntryBody::IssuerReinstated { issuer_id }
-        | EntryBody::IssuerRevoked { issuer_id } => Summary {
+        | EntryBody::IssuerRevoked { issuer_id }
+        | EntryBody::IssuerFilingsLapsed { issuer_id }
+        | EntryBody::IssuerFilingsRenewed { issuer_id } => Summary {
             text: ctx.tf(
                 &format!("proof.summary_{}", body.type_name()),
                 &[("issuer", &issuer(issuer_id))],

@@ -19,6 +19,7 @@ use crate::state::AppState;
 use crate::web::auth::Regulator;
 use crate::web::context::RequestContext;
 use crate::web::error::AppResult;
+use crate::web::filings_view::{FilingsView, issuer_filings};
 use crate::web::render::render;
 use crate::web::review::lines::{AuditLine, lines};
 use crate::web::views::{ClaimsChart, CollectionFacts, DocumentView, ScreeningView, document_views};
@@ -71,6 +72,7 @@ struct IssuerTemplate {
     ctx: RequestContext,
     issuer: Issuer,
     documents: Vec<DocumentView>,
+    filings: FilingsView,
     history: Vec<AuditLine>,
     collections: Vec<Collection>,
 }
@@ -86,7 +88,9 @@ pub async fn issuer(
     let documents = document_views(issuers::documents(&state.services, id).await?);
     let history = audit::history(&state.services, "issuer", id, HISTORY).await?;
     let collections = collections::of_issuer_newest(&state.services, id, COLLECTIONS).await?;
+    let filings = issuer_filings(&ctx, &issuer.filings, &state.services.filings, Utc::now());
     render(IssuerTemplate {
+        filings,
         history: lines(&ctx, &history),
         ctx,
         issuer,

@@ -12,11 +12,12 @@ use super::lines::{AuditLine, lines};
 use crate::domain::ids::IssuerId;
 use crate::domain::issuer::{Issuer, IssuerDecision};
 use crate::services::audit;
-use crate::services::issuers::{self, review};
+use crate::services::issuers::{self, filings, review};
 use crate::state::AppState;
 use crate::web::auth::Reviewer;
 use crate::web::context::RequestContext;
 use crate::web::error::{AppError, AppResult};
+use crate::web::filings_view::{FilingsView, issuer_filings};
 use crate::web::render::render;
 use crate::web::views::{DocumentView, document_views};
 
@@ -41,6 +42,7 @@ struct CaseTemplate {
     documents: Vec<DocumentView>,
     holds_claim: bool,
     member: bool,
+    filings: FilingsView,
     history: Vec<AuditLine>,
 }
 
@@ -55,7 +57,9 @@ pub async fn case(
     let member = review::is_member(&state.services, reviewer.user.id, issuer.id).await?;
     let documents = document_views(issuers::documents(&state.services, issuer.id).await?);
     let history = audit::history(&state.services, "issuer", id, HISTORY).await?;
+    let filings = issuer_filings(&ctx, &issuer.filings, &state.services.filings, Utc::now());
     render(CaseTemplate {
+        filings,
         history: lines(&ctx, &history),
         ctx,
         issuer,
@@ -94,4 +98,35 @@ pub async fn decide(
     )
     .await?;
     Ok(Redirect::to(&format!("/review/issuers/{id}")).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct RenewalDecisionForm {
+    /// `accept` or `refuse`.
+    action: String,
+    #[serde(default)]
+    reason: String,
+    version: i32,
+}
+
+/// Accepts or refuses the renewed filings an issuer sent.
+pub async fn decide_renewal(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    reviewer: Reviewer,
+    Path(id): Path<IssuerId>,
+    Form(form): Form<RenewalDecisionForm>,
+) -> AppResult<Response> {
+    let accept = match form.action.as_str() {
+        "accept" => true,
+        "refuse" => false,
+        _ => return Err(AppError::BadRequest),
+    };
+    let issuer = issuers::find(&state.services, id).await?;
+    if issuer.version != form.version {
+        return Err(AppError::ReviewConflict);
+    }
+    let actor = ctx.actor(reviewer.user.id);
+    filings::decide_renewal(&state.services, &actor, &issuer, accept, &form.reason, Utc::now()).await?;
+    Ok(Redirect::to(&format!("/review/issuers/{id}#filings")).into_response())
 }

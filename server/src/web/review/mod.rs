@@ -40,6 +40,10 @@ pub fn routes() -> Router<AppState> {
             "/review/issuers/{id}/decision",
             form_page("/review/issuers/{id}").post(issuers::decide),
         )
+        .route(
+            "/review/issuers/{id}/renewal",
+            form_page("/review/issuers/{id}").post(issuers::decide_renewal),
+        )
         .route("/review/collections/{id}", get(collections::case))
         .route(
             "/review/collections/{id}/claim",

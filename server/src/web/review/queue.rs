@@ -17,6 +17,7 @@ use crate::domain::review_queue::{ClaimShown, QueueView};
 use crate::domain::screening::finding_categories;
 use crate::services::collections::review::{self as collection_review, QueuedCase};
 use crate::services::identity;
+use crate::services::issuers::filings as issuer_filings;
 use crate::services::issuers::review as issuer_review;
 use crate::state::AppState;
 use crate::web::auth::Reviewer;
@@ -104,6 +105,8 @@ struct QueueTemplate {
     ctx: RequestContext,
     rows: Vec<QueueRow>,
     applications: Vec<IssuerRow>,
+    /// Issuers whose renewed filings wait for a reviewer: (id, legal name, how long it waited).
+    renewals: Vec<(i64, String, String)>,
     issuers: Vec<IssuerRow>,
     collections: Vec<CollectionRow>,
     /// How many cases of each kind wait, whatever the filter: (identities, issuers, collections).
@@ -227,6 +230,14 @@ pub async fn queue(
         more_applications = page.next.map(|next| filter.link("issuers", &next.encode()));
         applications = page.items.into_iter().map(|i| issuer_row(i, me, now)).collect();
     }
+    let renewals = issuer_filings::renewals(&state.services)
+        .await?
+        .into_iter()
+        .filter_map(|issuer| {
+            let sent = issuer.filings.renewal.as_ref()?.submitted_at;
+            Some((issuer.id.0, issuer.legal_name, waited(sent, now)))
+        })
+        .collect();
     let decided = issuer_review::decided(&state.services, decided_before, QUEUE_PAGE).await?;
     let older_decisions = decided.next.map(|next| filter.link("decided", &next.encode()));
     let issuers = decided.items.into_iter().map(|i| issuer_row(i, me, now)).collect();
@@ -250,6 +261,7 @@ pub async fn queue(
         ctx,
         rows,
         applications,
+        renewals,
         issuers,
         collections,
         waiting,

@@ -34,6 +34,7 @@ mod m20261208_000024_oversight;
 mod m20261208_000025_due_process;
 mod m20261208_000026_refusal_counts;
 mod m20261209_000027_filing_dates;
+mod m20261209_000028_email_changes;
 
 /// The ordered list of every migration; `keepsake migrate` and server start-up apply it.
 pub struct Migrator;
@@ -69,6 +70,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261208_000025_due_process::Migration),
             Box::new(m20261208_000026_refusal_counts::Migration),
             Box::new(m20261209_000027_filing_dates::Migration),
+            Box::new(m20261209_000028_email_changes::Migration),
         ]
     }
 }

@@ -13,6 +13,7 @@ mod browser;
 mod claims;
 mod collections;
 mod due_process;
+mod email_change;
 mod filings;
 mod hardening;
 mod identity;

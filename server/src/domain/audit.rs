@@ -75,10 +75,16 @@ pub enum AuditAction {
     IssuerFilingsRenewalRefused,
     /// An issuer's filing ran out: claims on its collections paused.
     IssuerFilingsLapsed,
+    /// Someone asked for their account's address to change (the new one must confirm).
+    EmailChangeRequested,
+    /// The new address confirmed the change.
+    EmailChanged,
+    /// The old address took the change back.
+    EmailChangeUndone,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 56] = [
+    pub const ALL: [AuditAction; 59] = [
         AuditAction::RoleGranted,
         AuditAction::RoleRevoked,
         AuditAction::IdentitySubmitted,
@@ -135,6 +141,9 @@ impl AuditAction {
         AuditAction::IssuerFilingsRenewed,
         AuditAction::IssuerFilingsRenewalRefused,
         AuditAction::IssuerFilingsLapsed,
+        AuditAction::EmailChangeRequested,
+        AuditAction::EmailChanged,
+        AuditAction::EmailChangeUndone,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -195,6 +204,9 @@ impl AuditAction {
             AuditAction::IssuerFilingsRenewed => "issuer.filings_renewed",
             AuditAction::IssuerFilingsRenewalRefused => "issuer.filings_renewal_refused",
             AuditAction::IssuerFilingsLapsed => "issuer.filings_lapsed",
+            AuditAction::EmailChangeRequested => "account.email_change_requested",
+            AuditAction::EmailChanged => "account.email_changed",
+            AuditAction::EmailChangeUndone => "account.email_change_undone",
         }
     }
 }

@@ -1,5 +1,5 @@
-//! One-time links sent by email: address verification, password reset and unlocking an
-//! account that failed log-ins locked.
+//! One-time links sent by email: address verification, password reset, unlocking an account
+//! that failed log-ins locked, and confirming or undoing a change of address.
 //!
 //! A link carries a random token; only its hash is stored. Each purpose has its own lifetime,
 //! and a token is good for one use before it expires.
@@ -15,6 +15,10 @@ pub enum TokenPurpose {
     ResetPassword,
     /// Unlocks an account that failed log-ins locked for everyone.
     UnlockLogin,
+    /// Sent to a new address: makes it the account's.
+    ConfirmEmailChange,
+    /// Sent to the old address once the change is made: puts it back.
+    UndoEmailChange,
 }
 
 impl TokenPurpose {
@@ -23,15 +27,31 @@ impl TokenPurpose {
             TokenPurpose::VerifyEmail => "verify_email",
             TokenPurpose::ResetPassword => "reset_password",
             TokenPurpose::UnlockLogin => "unlock_login",
+            TokenPurpose::ConfirmEmailChange => "confirm_email_change",
+            TokenPurpose::UndoEmailChange => "undo_email_change",
         }
     }
 
-    /// How long a link stays valid. Reset links are short-lived because they grant access.
+    /// The page the link opens, before its token.
+    pub fn path(self) -> &'static str {
+        match self {
+            TokenPurpose::VerifyEmail => "/verify-email",
+            TokenPurpose::ResetPassword => "/password/reset",
+            TokenPurpose::UnlockLogin => "/login/unlock",
+            TokenPurpose::ConfirmEmailChange => "/account/email/confirm",
+            TokenPurpose::UndoEmailChange => "/account/email/undo",
+        }
+    }
+
+    /// How long a link stays valid. Reset links are short-lived because they grant access;
+    /// the old address can take a change back for a week, long enough to notice a hijack.
     pub fn lifetime(self) -> Duration {
         match self {
             TokenPurpose::VerifyEmail => Duration::hours(48),
             TokenPurpose::ResetPassword => Duration::hours(1),
             TokenPurpose::UnlockLogin => Duration::hours(24),
+            TokenPurpose::ConfirmEmailChange => Duration::hours(24),
+            TokenPurpose::UndoEmailChange => Duration::days(7),
         }
     }
 
@@ -54,6 +74,8 @@ impl FromStr for TokenPurpose {
             "verify_email" => Ok(TokenPurpose::VerifyEmail),
             "reset_password" => Ok(TokenPurpose::ResetPassword),
             "unlock_login" => Ok(TokenPurpose::UnlockLogin),
+            "confirm_email_change" => Ok(TokenPurpose::ConfirmEmailChange),
+            "undo_email_change" => Ok(TokenPurpose::UndoEmailChange),
             other => Err(format!("unknown token purpose `{other}`")),
         }
     }
@@ -139,6 +161,37 @@ mod tests {
             token.check(TokenPurpose::VerifyEmail, t0 + Duration::hours(49)),
             Err(TokenError::Expired)
         );
+    }
+
+    #[test]
+    fn an_address_change_is_confirmed_within_a_day_and_undone_within_a_week() {
+        let t0 = Utc::now();
+        let confirm = issued(TokenPurpose::ConfirmEmailChange, t0);
+        assert_eq!(
+            confirm.check(TokenPurpose::ConfirmEmailChange, t0 + Duration::hours(23)),
+            Ok(())
+        );
+        assert_eq!(
+            confirm.check(TokenPurpose::ConfirmEmailChange, t0 + Duration::hours(24)),
+            Err(TokenError::Expired)
+        );
+        assert_eq!(
+            confirm.check(TokenPurpose::UndoEmailChange, t0),
+            Err(TokenError::Unknown),
+            "a confirmation link does not undo"
+        );
+        let undo = issued(TokenPurpose::UndoEmailChange, t0);
+        assert_eq!(
+            undo.check(TokenPurpose::UndoEmailChange, t0 + Duration::days(6)),
+            Ok(())
+        );
+        assert_eq!(
+            undo.check(TokenPurpose::UndoEmailChange, t0 + Duration::days(7)),
+            Err(TokenError::Expired)
+        );
+        for purpose in [TokenPurpose::ConfirmEmailChange, TokenPurpose::UndoEmailChange] {
+            assert_eq!(purpose.as_str().parse(), Ok(purpose));
+        }
     }
 
     #[test]

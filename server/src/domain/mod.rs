@@ -18,6 +18,7 @@ pub mod client_address;
 pub mod collection;
 pub mod credit_code;
 pub mod documents;
+pub mod email_change;
 pub mod email_token;
 pub mod filing_dates;
 pub mod filings;

@@ -11,6 +11,7 @@ use askama::Template;
 pub use transport::{SendError, Transport};
 
 use crate::domain::account::Email;
+use crate::domain::email_token::TokenPurpose;
 use crate::domain::filing_dates::Filing;
 use crate::i18n::Locale;
 use crate::store::outbox::NewMail;
@@ -26,6 +27,18 @@ pub enum Mail<'a> {
     },
     /// Failed log-ins from many places locked the account; the link unlocks it.
     UnlockLogin {
+        link: &'a str,
+    },
+    /// To a new address: the link makes it the account's.
+    ConfirmEmailChange {
+        link: &'a str,
+    },
+    /// To the old address once the change is made: the link puts it back.
+    EmailChanged {
+        link: &'a str,
+    },
+    /// To the old address once it is back: the link leads to a new password.
+    EmailChangeUndone {
         link: &'a str,
     },
     IdentityVerified {
@@ -159,12 +172,26 @@ struct ActionHtml<'a> {
     text: ActionText<'a>,
 }
 
-impl Mail<'_> {
+impl<'a> Mail<'a> {
+    /// The mail that carries a one-time link of `purpose`.
+    pub fn for_link(purpose: TokenPurpose, link: &'a str) -> Self {
+        match purpose {
+            TokenPurpose::VerifyEmail => Mail::VerifyEmail { link },
+            TokenPurpose::ResetPassword => Mail::ResetPassword { link },
+            TokenPurpose::UnlockLogin => Mail::UnlockLogin { link },
+            TokenPurpose::ConfirmEmailChange => Mail::ConfirmEmailChange { link },
+            TokenPurpose::UndoEmailChange => Mail::EmailChanged { link },
+        }
+    }
+
     fn catalogue_prefix(&self) -> &'static str {
         match self {
             Mail::VerifyEmail { .. } => "mail.verify",
             Mail::ResetPassword { .. } => "mail.reset",
             Mail::UnlockLogin { .. } => "mail.unlock",
+            Mail::ConfirmEmailChange { .. } => "mail.email_change_confirm",
+            Mail::EmailChanged { .. } => "mail.email_changed",
+            Mail::EmailChangeUndone { .. } => "mail.email_change_undone",
             Mail::IdentityVerified { .. } => "mail.identity_verified",
             Mail::IdentityRejected { .. } => "mail.identity_rejected",
             Mail::IssuerStatus { status, .. } => match status {
@@ -210,6 +237,9 @@ impl Mail<'_> {
             Mail::VerifyEmail { link }
             | Mail::ResetPassword { link }
             | Mail::UnlockLogin { link }
+            | Mail::ConfirmEmailChange { link }
+            | Mail::EmailChanged { link }
+            | Mail::EmailChangeUndone { link }
             | Mail::IdentityVerified { link } => (link, "", "", ""),
             Mail::IdentityRejected { link, reason } => (link, reason, "", ""),
             Mail::IssuerStatus {

@@ -51,7 +51,7 @@ async fn hash_password(password: NewPassword) -> ServiceResult<String> {
 }
 
 /// The keyed pseudonym an account's log-in failures are counted under, from its address.
-fn counted_account(services: &Services, address: &str) -> String {
+pub(crate) fn counted_account(services: &Services, address: &str) -> String {
     services.vault.pseudonym(Counted::LoginAccount, address)
 }
 
@@ -65,19 +65,25 @@ async fn queue_link_mail(
     next: &str,
     now: DateTime<Utc>,
 ) -> ServiceResult<()> {
-    let token = crypto::random_token();
-    let next = (next != "/").then_some(next);
-    store::email_tokens::revoke_all(conn, user.id, purpose, now).await?;
-    store::email_tokens::insert(conn, user.id, purpose, crypto::sha3_hex(token.as_bytes()), next, now).await?;
-    let (path, mail): (_, fn(&str) -> Mail<'_>) = match purpose {
-        TokenPurpose::VerifyEmail => ("/verify-email", |link| Mail::VerifyEmail { link }),
-        TokenPurpose::ResetPassword => ("/password/reset", |link| Mail::ResetPassword { link }),
-        TokenPurpose::UnlockLogin => ("/login/unlock", |link| Mail::UnlockLogin { link }),
-    };
-    let link = services.absolute_url(&format!("{path}/{token}"));
+    let link = issue_link(services, conn, user.id, purpose, (next != "/").then_some(next), now).await?;
     services
-        .queue_mail(conn, &user.email, user.locale, mail(&link), now)
+        .queue_mail(conn, &user.email, user.locale, Mail::for_link(purpose, &link), now)
         .await
+}
+
+/// Issues a fresh single-use link of `purpose` for `user`, superseding older ones: its URL.
+pub(crate) async fn issue_link(
+    services: &Services,
+    conn: &impl Connection,
+    user: UserId,
+    purpose: TokenPurpose,
+    next: Option<&str>,
+    now: DateTime<Utc>,
+) -> ServiceResult<String> {
+    let token = crypto::random_token();
+    store::email_tokens::revoke_all(conn, user, purpose, now).await?;
+    store::email_tokens::insert(conn, user, purpose, crypto::sha3_hex(token.as_bytes()), next, now).await?;
+    Ok(services.absolute_url(&format!("{}/{token}", purpose.path())))
 }
 
 /// Creates an unverified account and mails it the verification link, which leads on to `next`.

@@ -11,6 +11,7 @@ pub mod audit;
 pub mod claims;
 pub mod codes;
 pub mod collections;
+pub mod email_change;
 pub mod error;
 pub mod filings;
 pub mod forms;

@@ -13,6 +13,7 @@ pub mod audit;
 pub mod claim_codes;
 pub mod claim_minutes;
 pub mod collections;
+pub mod email_changes;
 pub mod email_tokens;
 pub mod entities;
 pub mod form_results;

@@ -52,6 +52,7 @@ use crate::ledger::entry::EntryBody;
 use crate::ledger::receipt::field_pairs;
 use crate::web::error::AppError;
 use crate::web::filings_view;
+use crate::web::pages::email_change;
 
 /// Where the value goes in a family's pattern.
 const VALUE: &str = "{}";
@@ -134,6 +135,9 @@ fn families() -> BTreeMap<String, BTreeSet<String>> {
         ("issuer.{}", names(DocumentKind::ALL.map(DocumentKind::as_str))),
         ("filings.name_{}", names(Filing::ALL.map(Filing::as_str))),
         ("filings.standing_name_{}", names(filings_view::STANDINGS)),
+        ("email_change.title_{}", names(email_change::STEPS)),
+        ("email_change.body_{}", names(email_change::STEPS)),
+        ("email_change.button_{}", names(email_change::STEPS)),
         ("allowlist.problem_{}", names(RowProblem::ALL.map(RowProblem::as_str))),
         ("reason_code.{}", names(ReasonCode::ALL.map(ReasonCode::as_str))),
         ("finding.{}", finding_categories()),

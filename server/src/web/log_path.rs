@@ -1,12 +1,15 @@
 //! What of a request's path goes into the log. One-time links (password reset, email
-//! verification, unlocking a locked account, invitations), claim codes and report tickets carry their secret in the path; the log gets a
+//! verification, unlocking a locked account, confirming or undoing a change of address,
+//! invitations), claim codes and report tickets carry their secret in the path; the log gets a
 //! marker in its place, so that reading the log gives nobody an account or a collectible.
 
 use std::borrow::Cow;
 
 /// Paths whose next segment is a secret.
-const SECRET_AFTER: [&str; 6] = [
+const SECRET_AFTER: [&str; 8] = [
     "/password/reset/",
+    "/account/email/confirm/",
+    "/account/email/undo/",
     "/verify-email/",
     "/login/unlock/",
     "/invitations/",
@@ -54,6 +57,11 @@ mod tests {
         assert_eq!(loggable("/c/7KQ2M9XD4TPA0HCF"), "/c/{secret}");
         assert_eq!(loggable("/c/7KQ2M9XD4TPA0HCF/more"), "/c/{secret}/more");
         assert_eq!(loggable("/reports/7KQ2M9XD4TPA0HCF"), "/reports/{secret}");
+        assert_eq!(
+            loggable("/account/email/confirm/abc123"),
+            "/account/email/confirm/{secret}"
+        );
+        assert_eq!(loggable("/account/email/undo/abc123"), "/account/email/undo/{secret}");
         for plain in [
             "/c",
             "/login/unlocked",

@@ -9,6 +9,7 @@ pub mod claim_allowlist;
 pub mod claim_codes;
 pub mod claim_minutes;
 pub mod collections;
+pub mod email_changes;
 pub mod email_tokens;
 pub mod filing_reminders;
 pub mod form_results;
@@ -84,6 +85,7 @@ pub fn visit_all(visitor: &mut impl EntityVisitor) {
     visitor.visit::<policy_acceptances::Entity>();
     visitor.visit::<refusal_counts::Entity>();
     visitor.visit::<filing_reminders::Entity>();
+    visitor.visit::<email_changes::Entity>();
     visitor.visit::<reports::Entity>();
     visitor.visit::<sessions::Entity>();
     visitor.visit::<tokens::Entity>();

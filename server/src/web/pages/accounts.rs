@@ -42,15 +42,15 @@ fn password_error_key(error: PasswordError) -> &'static str {
 /// A one-paragraph confirmation page ("check your inbox", "password changed").
 #[derive(Template)]
 #[template(path = "message.html")]
-struct MessageTemplate {
+pub(super) struct MessageTemplate {
     ctx: RequestContext,
     title_key: &'static str,
     body_key: &'static str,
     /// Where the page's single button leads, with its label key.
-    action: Option<(String, &'static str)>,
+    pub(super) action: Option<(String, &'static str)>,
 }
 
-fn message(ctx: RequestContext, title_key: &'static str, body_key: &'static str) -> MessageTemplate {
+pub(super) fn message(ctx: RequestContext, title_key: &'static str, body_key: &'static str) -> MessageTemplate {
     MessageTemplate {
         ctx,
         title_key,

@@ -7,6 +7,7 @@ pub mod appeals;
 pub mod application;
 pub mod claim_box;
 pub mod collections;
+pub mod email_change;
 pub mod explore;
 pub mod home;
 pub mod identity;
@@ -33,6 +34,17 @@ pub fn routes() -> Router<AppState> {
         .route("/lang/{tag}", get(home::switch_language))
         .route("/explore", get(explore::explore))
         .route("/account", get(home::account))
+        .route("/account/email", get(email_change::form).post(email_change::request))
+        .route(
+            "/account/email/confirm/{token}",
+            get(email_change::confirm_page).post(email_change::confirm),
+        )
+        .route("/account/email/changed", get(email_change::changed))
+        .route(
+            "/account/email/undo/{token}",
+            get(email_change::undo_page).post(email_change::undo),
+        )
+        .route("/account/email/restored", get(email_change::restored))
         .route("/signup", get(accounts::signup_form).post(accounts::signup))
         .route("/signup/sent", get(accounts::signup_sent))
         .route("/verify-email/sent", get(accounts::verification_sent))

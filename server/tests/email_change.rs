@@ -96,6 +96,18 @@ async fn an_address_changes_from_the_new_mailbox_and_the_old_one_can_take_it_bac
         StatusCode::SEE_OTHER
     );
 
+    // While the old address can undo, the address cannot move on again (which would leave that
+    // link undoing only to the middle address).
+    let response = fresh
+        .post_form(
+            "/account/email",
+            "/account/email",
+            &[("new_email", "third@example.com"), ("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(response.text().await.unwrap().contains("id=\"new_email-error\""));
+
     // The old address is told, and its link puts it back and ends every session again.
     let undo = server
         .mailbox()

@@ -8,11 +8,16 @@
 //! The request needs the account's password; the change happens only when the link mailed to
 //! the new address is used, so an address nobody reads never becomes an account's. The old
 //! address is then told, with a link that puts it back while [`TokenPurpose::UndoEmailChange`]
-//! lasts: whoever took over a session cannot keep the account by changing its address.
+//! lasts: whoever took over a session cannot keep the account by changing its address. Nor by
+//! changing it twice: while that link lasts, the address cannot change again (the second
+//! change would leave the first address's link undoing only to the middle one).
 //!
 //! [`TokenPurpose::UndoEmailChange`]: super::email_token::TokenPurpose::UndoEmailChange
 
+use chrono::{DateTime, Utc};
+
 use super::account::Email;
+use super::email_token::TokenPurpose;
 use super::ids::UserId;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -68,6 +73,17 @@ pub struct EmailChange {
     pub old_email: Email,
     pub new_email: Email,
     pub status: EmailChangeStatus,
+    /// When the new address confirmed it.
+    pub confirmed_at: Option<DateTime<Utc>>,
+}
+
+/// Whether an account whose latest confirmed change was `confirmed_at` may change its address
+/// at `now`: `Err` with the time from which it may, while the old address can still undo.
+pub fn may_change(confirmed_at: Option<DateTime<Utc>>, now: DateTime<Utc>) -> Result<(), DateTime<Utc>> {
+    match confirmed_at.map(|at| TokenPurpose::UndoEmailChange.expires_at(at)) {
+        Some(until) if now < until => Err(until),
+        _ => Ok(()),
+    }
 }
 
 /// A move the change's status does not allow.
@@ -121,6 +137,18 @@ mod tests {
         ] {
             assert_eq!(EmailChangeStatus::parse(status.as_str()), Some(status));
         }
+    }
+
+    #[test]
+    fn the_address_changes_again_only_once_the_old_one_can_no_longer_undo() {
+        let confirmed = DateTime::parse_from_rfc3339("2026-12-01T08:00:00Z").unwrap().to_utc();
+        let week = chrono::Duration::days(7);
+        assert_eq!(may_change(None, confirmed), Ok(()));
+        assert_eq!(
+            may_change(Some(confirmed), confirmed + week - chrono::Duration::seconds(1)),
+            Err(confirmed + week)
+        );
+        assert_eq!(may_change(Some(confirmed), confirmed + week), Ok(()));
     }
 
     #[test]

@@ -10,7 +10,7 @@ use super::{Actor, ServiceError, ServiceResult, Services};
 use crate::crypto;
 use crate::domain::account::Email;
 use crate::domain::audit::{AuditAction, AuditEntry, AuditSubject};
-use crate::domain::email_change::{EmailChangeStatus, NewAddressRefusal, new_address};
+use crate::domain::email_change::{EmailChangeStatus, NewAddressRefusal, may_change, new_address};
 use crate::domain::email_token::TokenPurpose;
 use crate::domain::ids::UserId;
 use crate::domain::login_throttle;
@@ -24,6 +24,8 @@ pub enum ChangeRefused {
     Address(NewAddressRefusal),
     /// Another account has the new address.
     Taken,
+    /// The address changed lately and the old one can still undo that.
+    TooSoon,
 }
 
 /// Asks for `actor`'s address to become `raw_new`: with the right `password`, mails the new
@@ -51,6 +53,10 @@ pub async fn request(
     if !matches {
         store::login_failures::record(&services.db, &account, client, now).await?;
         return Ok(Err(ChangeRefused::WrongPassword));
+    }
+    let last = store::email_changes::latest(&services.db, user.id, EmailChangeStatus::Confirmed).await?;
+    if may_change(last.and_then(|change| change.confirmed_at), now).is_err() {
+        return Ok(Err(ChangeRefused::TooSoon));
     }
     let new = match new_address(&user.email, raw_new) {
         Ok(new) => new,

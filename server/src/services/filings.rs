@@ -71,12 +71,14 @@ async fn sweep_issuers(services: &Services, now: DateTime<Utc>) -> ServiceResult
         let Some(deadline) = issuer.filings.deadline(services.filings.recheck) else {
             continue;
         };
-        match deadline.standing(today) {
-            FilingStanding::Lapsed { .. } if !issuer.filings.lapsed() => {
-                lapse(services, &issuer, deadline, now).await?
-            }
-            FilingStanding::DueSoon { .. } => remind(services, &issuer, deadline, today, now).await?,
-            _ => {}
+        let done = match deadline.standing(today) {
+            FilingStanding::Lapsed { .. } if !issuer.filings.lapsed() => lapse(services, &issuer, deadline, now).await,
+            FilingStanding::DueSoon { .. } => remind(services, &issuer, deadline, today, now).await,
+            _ => Ok(()),
+        };
+        // One issuer failing does not keep the others waiting for the next pass.
+        if let Err(err) = done {
+            tracing::warn!(issuer = %issuer.id, error = %err, "checking an issuer's filings failed");
         }
     }
     Ok(())

@@ -21,6 +21,7 @@ fn decode(m: email_changes::Model) -> StoreResult<EmailChange> {
         old_email: decoded(Email::parse(&m.old_email).ok(), TABLE, id, "old_email")?,
         new_email: decoded(Email::parse(&m.new_email).ok(), TABLE, id, "new_email")?,
         status: decoded(EmailChangeStatus::parse(&m.status), TABLE, id, "status")?,
+        confirmed_at: m.confirmed_at,
     })
 }
 

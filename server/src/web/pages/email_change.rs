@@ -85,6 +85,7 @@ pub async fn request(
         ChangeRefused::Address(NewAddressRefusal::Malformed) => ("new_email", "form.email_malformed"),
         ChangeRefused::Address(NewAddressRefusal::Unchanged) => ("new_email", "email_change.unchanged"),
         ChangeRefused::Taken => ("new_email", "email_change.taken"),
+        ChangeRefused::TooSoon => ("new_email", "email_change.too_soon"),
     };
     let page = ChangeTemplate {
         current: user.email.to_string(),

@@ -164,14 +164,8 @@ impl FilingDates {
     /// The filing that runs out first when a reviewer checked the filings on `checked_on`:
     /// then every filing has a last day.
     pub fn checked_deadline(&self, checked_on: NaiveDate, recheck: RecheckPeriod) -> Deadline {
-        Filing::ALL
-            .map(|filing| Deadline {
-                filing,
-                last_day: self.get(filing).unwrap_or_else(|| recheck.after(checked_on)),
-            })
-            .into_iter()
-            .min_by_key(|deadline| deadline.last_day)
-            .expect("there are three filings")
+        self.deadline(Some(checked_on), recheck)
+            .expect("with a check day, every filing has a last day")
     }
 }
 

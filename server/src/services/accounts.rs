@@ -169,12 +169,7 @@ pub async fn verify_email(services: &Services, token: &str, now: DateTime<Utc>) 
     let token_hash = crypto::sha3_hex(token.as_bytes());
     let txn = store::begin(&services.db).await?;
     let next = store::email_tokens::next_path(&txn, &token_hash).await?;
-    let user = store::email_tokens::consume(&txn, &token_hash, TokenPurpose::VerifyEmail, now)
-        .await?
-        .map_err(|e| {
-            tracing::info!(reason = %e, "verification link refused");
-            ServiceError::InvalidLink
-        })?;
+    let user = use_link(&txn, token, TokenPurpose::VerifyEmail, now).await?;
     store::users::mark_email_verified(&txn, user, now).await?;
     store::commit(txn).await?;
     tracing::info!(%user, "email verified");
@@ -264,12 +259,38 @@ pub async fn log_out(services: &Services, user: UserId, session_id: &str) -> Ser
     Ok(())
 }
 
+/// The account a live link of `purpose` is for, without using the link up (for the page
+/// that asks before it acts).
+pub async fn live_link(
+    services: &Services,
+    token: &str,
+    purpose: TokenPurpose,
+    now: DateTime<Utc>,
+) -> ServiceResult<UserId> {
+    store::email_tokens::peek(&services.db, &crypto::sha3_hex(token.as_bytes()), purpose, now)
+        .await?
+        .map_err(|_| ServiceError::InvalidLink)
+}
+
+/// Uses up a link of `purpose` in `conn`'s transaction: the account it is for. A refused link
+/// is logged with its reason, never its token.
+pub(crate) async fn use_link(
+    conn: &impl Connection,
+    token: &str,
+    purpose: TokenPurpose,
+    now: DateTime<Utc>,
+) -> ServiceResult<UserId> {
+    store::email_tokens::consume(conn, &crypto::sha3_hex(token.as_bytes()), purpose, now)
+        .await?
+        .map_err(|e| {
+            tracing::info!(reason = %e, purpose = purpose.as_str(), "link refused");
+            ServiceError::InvalidLink
+        })
+}
+
 /// The account a password-reset link is for, while the link is good.
 pub async fn reset_link_account(services: &Services, token: &str, now: DateTime<Utc>) -> ServiceResult<User> {
-    let token_hash = crypto::sha3_hex(token.as_bytes());
-    let user = store::email_tokens::peek(&services.db, &token_hash, TokenPurpose::ResetPassword, now)
-        .await?
-        .map_err(|_| ServiceError::InvalidLink)?;
+    let user = live_link(services, token, TokenPurpose::ResetPassword, now).await?;
     store::users::find(&services.db, user)
         .await?
         .ok_or(ServiceError::InvalidLink)
@@ -290,13 +311,10 @@ pub async fn reset_password(
         Err(e) => return Ok(Err(e)),
     };
     let hash = hash_password(password).await?;
-    let token_hash = crypto::sha3_hex(token.as_bytes());
     let txn = store::begin(&services.db).await?;
     // Consuming inside the transaction makes two racing submissions of one link end with one
     // password change.
-    store::email_tokens::consume(&txn, &token_hash, TokenPurpose::ResetPassword, now)
-        .await?
-        .map_err(|_| ServiceError::InvalidLink)?;
+    use_link(&txn, token, TokenPurpose::ResetPassword, now).await?;
     store::users::set_password_hash(&txn, user.id, hash).await?;
     store::users::mark_email_verified(&txn, user.id, now).await?;
     store::sessions::delete_all_for(&txn, user.id).await?;
@@ -311,17 +329,7 @@ pub async fn reset_password(
 /// account is forgotten, so its owner logs in again at once.
 pub async fn unlock(services: &Services, token: &str, now: DateTime<Utc>) -> ServiceResult<()> {
     let txn = store::begin(&services.db).await?;
-    let user_id = store::email_tokens::consume(
-        &txn,
-        &crypto::sha3_hex(token.as_bytes()),
-        TokenPurpose::UnlockLogin,
-        now,
-    )
-    .await?
-    .map_err(|e| {
-        tracing::info!(reason = %e, "unlock link refused");
-        ServiceError::InvalidLink
-    })?;
+    let user_id = use_link(&txn, token, TokenPurpose::UnlockLogin, now).await?;
     let user = store::users::find(&txn, user_id)
         .await?
         .ok_or(ServiceError::InvalidLink)?;

@@ -5,7 +5,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::accounts::{counted_account, issue_link};
+use super::accounts::{counted_account, issue_link, use_link};
 use super::{Actor, ServiceError, ServiceResult, Services};
 use crate::crypto;
 use crate::domain::account::Email;
@@ -80,25 +80,11 @@ pub async fn request(
     Ok(Ok(()))
 }
 
-/// Whether `token` is a live link of `purpose` (for the page that asks to use it).
-pub async fn link_is_live(
-    services: &Services,
-    token: &str,
-    purpose: TokenPurpose,
-    now: DateTime<Utc>,
-) -> ServiceResult<()> {
-    let token_hash = crypto::sha3_hex(token.as_bytes());
-    store::email_tokens::peek(&services.db, &token_hash, purpose, now)
-        .await?
-        .map(|_| ())
-        .map_err(|_| ServiceError::InvalidLink)
-}
-
 /// Uses the link mailed to the new address: the account takes that address (verified), every
 /// session ends, and the old address is mailed a link that puts it back.
 pub async fn confirm(services: &Services, token: &str, now: DateTime<Utc>) -> ServiceResult<()> {
     let txn = store::begin(&services.db).await?;
-    let user = consume(&txn, token, TokenPurpose::ConfirmEmailChange, now).await?;
+    let user = use_link(&txn, token, TokenPurpose::ConfirmEmailChange, now).await?;
     let change = store::email_changes::latest(&txn, user, EmailChangeStatus::Pending)
         .await?
         .ok_or(ServiceError::InvalidLink)?;
@@ -131,7 +117,7 @@ pub async fn confirm(services: &Services, token: &str, now: DateTime<Utc>) -> Se
 /// and the old address is mailed the way to a new password.
 pub async fn undo(services: &Services, token: &str, now: DateTime<Utc>) -> ServiceResult<()> {
     let txn = store::begin(&services.db).await?;
-    let user = consume(&txn, token, TokenPurpose::UndoEmailChange, now).await?;
+    let user = use_link(&txn, token, TokenPurpose::UndoEmailChange, now).await?;
     let change = store::email_changes::latest(&txn, user, EmailChangeStatus::Confirmed)
         .await?
         .ok_or(ServiceError::InvalidLink)?;
@@ -162,21 +148,6 @@ pub async fn undo(services: &Services, token: &str, now: DateTime<Utc>) -> Servi
     services.mail_queued();
     tracing::info!(%user, "email change undone");
     Ok(())
-}
-
-/// Uses up a link of `purpose`: the account it is for.
-async fn consume(
-    txn: &store::Transaction,
-    token: &str,
-    purpose: TokenPurpose,
-    now: DateTime<Utc>,
-) -> ServiceResult<UserId> {
-    store::email_tokens::consume(txn, &crypto::sha3_hex(token.as_bytes()), purpose, now)
-        .await?
-        .map_err(|e| {
-            tracing::info!(reason = %e, purpose = purpose.as_str(), "address change link refused");
-            ServiceError::InvalidLink
-        })
 }
 
 /// Moves the account from `from` to `to`; an address another account took meanwhile, or an

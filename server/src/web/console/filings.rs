@@ -10,7 +10,7 @@ use chrono::Utc;
 use serde::Deserialize;
 
 use crate::domain::age::beijing_date;
-use crate::domain::filing_dates::{Filing, FilingDateFields, FilingDates};
+use crate::domain::filing_dates::{FilingDateFields, FilingDates};
 use crate::domain::issuer::Issuer;
 use crate::paths;
 use crate::services::issuers::filings;
@@ -19,7 +19,7 @@ use crate::web::auth::{ActingFor, IssuerAdmin};
 use crate::web::context::RequestContext;
 use crate::web::error::AppResult;
 use crate::web::filings_view::{FilingsView, issuer_filings};
-use crate::web::pages::application::date_field;
+use crate::web::pages::application::{date_field, date_inputs};
 use crate::web::render::{render, render_with};
 
 #[derive(Template)]
@@ -41,9 +41,8 @@ impl FilingsTemplate {
         matches!(self.issuer.status.as_str(), "approved" | "suspended")
     }
 
-    /// (field, filing kind, typed value) of each date of the renewal form.
     fn date_fields(&self) -> [(&'static str, &'static str, &str); 3] {
-        Filing::ALL.map(|f| (date_field(f), f.as_str(), self.typed.get(f)))
+        date_inputs(&self.typed)
     }
 
     fn refused(&self, field: &str) -> bool {

@@ -51,6 +51,12 @@ pub fn date_field(filing: Filing) -> &'static str {
     }
 }
 
+/// (field name, filing kind, typed value) of each validity date, in form order: the inputs
+/// the application and the renewal forms show.
+pub fn date_inputs(dates: &FilingDateFields) -> [(&'static str, &'static str, &str); 3] {
+    Filing::ALL.map(|f| (date_field(f), f.as_str(), dates.get(f)))
+}
+
 /// The filing whose validity date a form field holds.
 pub fn date_filing(field: &str) -> Option<Filing> {
     Filing::ALL.into_iter().find(|f| date_field(*f) == field)
@@ -120,9 +126,8 @@ impl ApplyTemplate {
         ]
     }
 
-    /// (field name, filing kind, value) of each validity date, in form order.
     fn date_fields(&self) -> [(&'static str, &'static str, &str); 3] {
-        Filing::ALL.map(|f| (date_field(f), f.as_str(), self.fields.filing_dates.get(f)))
+        date_inputs(&self.fields.filing_dates)
     }
 
     fn error_for(&self, field: &str) -> Option<&'static str> {

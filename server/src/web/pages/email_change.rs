@@ -13,6 +13,7 @@ use serde::Deserialize;
 use super::accounts::message;
 use crate::domain::email_change::NewAddressRefusal;
 use crate::domain::email_token::TokenPurpose;
+use crate::services::accounts;
 use crate::services::email_change::{self, ChangeRefused};
 use crate::state::AppState;
 use crate::web::auth::SignedIn;
@@ -116,7 +117,7 @@ async fn link_page(
     token: String,
     purpose: TokenPurpose,
 ) -> AppResult<Html<String>> {
-    email_change::link_is_live(&state.services, &token, purpose, Utc::now()).await?;
+    accounts::live_link(&state.services, &token, purpose, Utc::now()).await?;
     let step = match purpose {
         TokenPurpose::UndoEmailChange => STEPS[1],
         _ => STEPS[0],

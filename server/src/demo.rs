@@ -239,7 +239,11 @@ async fn verify_identity(
         return Ok(());
     };
     session
-        .post("/identity", "/identity", &[("legal_name", name), ("id_number", number)])
+        .post(
+            "/identity",
+            "/identity",
+            &[("legal_name", name), ("id_number", number), ("id_consent", "yes")],
+        )
         .await?;
     let user = operator.user_id(account.email).await?;
     reviewer

@@ -36,7 +36,11 @@ async fn user_id(server: &Server, email: &str) -> i64 {
 
 async fn submit(client: &Client, name: &str, number: &str) -> reqwest::Response {
     client
-        .post_form("/identity", "/identity", &[("legal_name", name), ("id_number", number)])
+        .post_form(
+            "/identity",
+            "/identity",
+            &[("legal_name", name), ("id_number", number), ("id_consent", "yes")],
+        )
         .await
 }
 

@@ -37,7 +37,7 @@ async fn submit(client: &Client, number: &str) {
         .post_form(
             "/identity",
             "/identity",
-            &[("legal_name", "赵六"), ("id_number", number)],
+            &[("legal_name", "赵六"), ("id_number", number), ("id_consent", "yes")],
         )
         .await;
     assert_eq!(location(&response), "/identity");
@@ -71,6 +71,7 @@ async fn a_quick_provider_decides_while_the_person_waits(db: Db) {
             &[
                 ("legal_name", "钱七"),
                 ("id_number", "11010519491231002X"),
+                ("id_consent", "yes"),
                 ("next", claim_page),
             ],
         )

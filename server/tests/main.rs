@@ -29,6 +29,7 @@ mod minors;
 mod monitor;
 mod operations;
 mod pages;
+mod personal_data;
 mod policies;
 mod proxy;
 mod query_plans;

@@ -72,7 +72,11 @@ async fn ages_decide_who_is_verified_who_claims_and_who_joins_an_issuer(db: Db) 
         .post_form(
             "/identity",
             "/identity",
-            &[("legal_name", "测试儿童"), ("id_number", &id_number(born(14, 10), 101))],
+            &[
+                ("legal_name", "测试儿童"),
+                ("id_number", &id_number(born(14, 10), 101)),
+                ("id_consent", "yes"),
+            ],
         )
         .await;
     assert_eq!(response.status(), StatusCode::FORBIDDEN);

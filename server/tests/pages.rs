@@ -315,7 +315,11 @@ async fn every_page_speaks_the_readers_language_and_every_form_address_answers_g
         .post_form(
             "/identity",
             "/identity",
-            &[("legal_name", "待审核"), ("id_number", "11010519491231002X")],
+            &[
+                ("legal_name", "待审核"),
+                ("id_number", "11010519491231002X"),
+                ("id_consent", "yes"),
+            ],
         )
         .await;
     assert_eq!(
@@ -327,7 +331,11 @@ async fn every_page_speaks_the_readers_language_and_every_form_address_answers_g
         .post_form(
             "/identity",
             "/identity",
-            &[("legal_name", "待审核"), ("id_number", "110105198001011035")],
+            &[
+                ("legal_name", "待审核"),
+                ("id_number", "110105198001011035"),
+                ("id_consent", "yes"),
+            ],
         )
         .await;
     assert_eq!(submitted.status(), StatusCode::SEE_OTHER);

@@ -15,6 +15,8 @@ pub enum AuditAction {
     IdentityClaimed,
     IdentityApproved,
     IdentityRejected,
+    IdConsentGiven,
+    IdConsentWithdrawn,
     IssuerSubmitted,
     IssuerClaimed,
     IssuerApproved,
@@ -84,13 +86,15 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 59] = [
+    pub const ALL: [AuditAction; 61] = [
         AuditAction::RoleGranted,
         AuditAction::RoleRevoked,
         AuditAction::IdentitySubmitted,
         AuditAction::IdentityClaimed,
         AuditAction::IdentityApproved,
         AuditAction::IdentityRejected,
+        AuditAction::IdConsentGiven,
+        AuditAction::IdConsentWithdrawn,
         AuditAction::IssuerSubmitted,
         AuditAction::IssuerClaimed,
         AuditAction::IssuerApproved,
@@ -154,6 +158,8 @@ impl AuditAction {
             AuditAction::IdentityClaimed => "identity.claimed",
             AuditAction::IdentityApproved => "identity.approved",
             AuditAction::IdentityRejected => "identity.rejected",
+            AuditAction::IdConsentGiven => "identity.consent_given",
+            AuditAction::IdConsentWithdrawn => "identity.consent_withdrawn",
             AuditAction::IssuerSubmitted => "issuer.submitted",
             AuditAction::IssuerClaimed => "issuer.claimed",
             AuditAction::IssuerApproved => "issuer.approved",

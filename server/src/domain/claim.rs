@@ -29,6 +29,8 @@ pub struct ClaimFacts<'a> {
     /// The issuer's and the operator's filings are all valid (none ran out unrenewed).
     pub filings_current: bool,
     pub identity_verified: bool,
+    /// The claimant's consent to processing their ID number is in force.
+    pub id_consent: bool,
     /// The claimant accepted the current platform rules, user agreement and privacy policy.
     pub policies_accepted: bool,
     /// The date of birth in the claimant's verified ID number; `None` where nobody in
@@ -56,6 +58,9 @@ pub enum CodeState {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ClaimRefusal {
     IdentityNotVerified,
+    /// The claimant withdrew their consent to processing their ID number, or never gave it
+    /// (verified before consents were recorded).
+    IdConsentNeeded,
     /// The claimant has not accepted the current version of the platform's rules, user
     /// agreement or privacy policy.
     PoliciesNotAccepted,
@@ -78,8 +83,9 @@ pub enum ClaimRefusal {
 }
 
 impl ClaimRefusal {
-    pub const ALL: [ClaimRefusal; 15] = [
+    pub const ALL: [ClaimRefusal; 16] = [
         ClaimRefusal::IdentityNotVerified,
+        ClaimRefusal::IdConsentNeeded,
         ClaimRefusal::PoliciesNotAccepted,
         ClaimRefusal::AgeRestricted,
         ClaimRefusal::NotPublished,
@@ -100,6 +106,7 @@ impl ClaimRefusal {
     pub fn code(self) -> &'static str {
         match self {
             ClaimRefusal::IdentityNotVerified => "identity_not_verified",
+            ClaimRefusal::IdConsentNeeded => "id_consent_needed",
             ClaimRefusal::PoliciesNotAccepted => "policies_not_accepted",
             ClaimRefusal::AgeRestricted => "age_restricted",
             ClaimRefusal::NotPublished => "not_published",
@@ -122,6 +129,9 @@ impl ClaimRefusal {
         match self {
             ClaimRefusal::IdentityNotVerified => {
                 "only verified people can claim; complete real-name verification first"
+            }
+            ClaimRefusal::IdConsentNeeded => {
+                "claiming uses your ID number, which needs your consent; give it on the identity page first"
             }
             ClaimRefusal::PoliciesNotAccepted => {
                 "the platform's rules, user agreement or privacy policy changed; accept the current versions first"
@@ -160,6 +170,9 @@ impl std::error::Error for ClaimRefusal {}
 pub fn check_claim(facts: &ClaimFacts<'_>) -> Result<u32, ClaimRefusal> {
     if !facts.identity_verified {
         return Err(ClaimRefusal::IdentityNotVerified);
+    }
+    if !facts.id_consent {
+        return Err(ClaimRefusal::IdConsentNeeded);
     }
     if !facts.policies_accepted {
         return Err(ClaimRefusal::PoliciesNotAccepted);
@@ -209,6 +222,7 @@ pub fn check_claim(facts: &ClaimFacts<'_>) -> Result<u32, ClaimRefusal> {
 pub fn outlook(facts: &ClaimFacts<'_>) -> Result<(), ClaimRefusal> {
     let anyone = ClaimFacts {
         identity_verified: true,
+        id_consent: true,
         policies_accepted: true,
         birth_date: None,
         held_by_person: 0,
@@ -264,6 +278,7 @@ mod tests {
             issuer_active: true,
             filings_current: true,
             identity_verified: true,
+            id_consent: true,
             policies_accepted: true,
             birth_date: NaiveDate::from_ymd_opt(2000, 1, 1),
             minimum_age: MinimumAge::ADULT,

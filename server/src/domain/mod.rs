@@ -23,6 +23,7 @@ pub mod email_token;
 pub mod filing_dates;
 pub mod filings;
 pub mod governance;
+pub mod id_consent;
 pub mod identity;
 pub mod ids;
 pub mod issuer;

@@ -65,7 +65,8 @@ pub async fn standing(services: &Services, user: UserId) -> ServiceResult<Standi
     })
 }
 
-/// Seals and submits a check for the actor, then hands it to the provider if there is one;
+/// Seals and submits a check for the actor, with their consent to its processing (which the
+/// form asks for apart from everything else), then hands it to the provider if there is one;
 /// `next` is where to lead the person once it is decided.
 pub async fn submit(
     services: &Services,
@@ -100,6 +101,7 @@ pub async fn submit(
     entry.before = Some(before.as_str());
     entry.after = Some(IdentityStatus::Pending.as_str());
     store::audit::append(&txn, entry, now).await?;
+    super::id_consent::record_given(&txn, actor, now).await?;
     store::commit(txn).await?;
     tracing::info!(%user, "identity submitted for review");
     send_to_provider(services, user).await?;
@@ -165,7 +167,9 @@ pub fn member_standing(
     verified: Option<&VerifiedIdentity>,
     now: DateTime<Utc>,
 ) -> ServiceResult<MemberStanding> {
+    // Without consent the number is used for nothing, its date of birth included.
     let birth = verified
+        .filter(|verified| verified.consented)
         .map(|verified| birth_date(services, user, verified, now))
         .transpose()?;
     Ok(MemberStanding::of(birth, services.minimum_age, now))

@@ -18,6 +18,7 @@ pub mod forms;
 pub mod governance;
 pub mod group_commit;
 pub mod housekeeping;
+pub mod id_consent;
 pub mod identity;
 pub mod issuers;
 pub mod ledger;

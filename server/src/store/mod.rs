@@ -18,6 +18,7 @@ pub mod email_tokens;
 pub mod entities;
 pub mod form_results;
 pub mod governance;
+pub mod id_consents;
 pub mod identities;
 pub mod installation;
 pub mod issuer_filings;

@@ -5,7 +5,9 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Condition, Expr, ExprTrait, Func, Query, QueryStatementBuilder};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 
-use super::entities::{identities, issuer_members, policy_acceptances, sessions, user_roles, users};
+use super::entities::{
+    id_number_consents, identities, issuer_members, policy_acceptances, sessions, user_roles, users,
+};
 use super::{StoreResult, decoded};
 use crate::domain::account::Email;
 use crate::domain::identity::IdentityStatus;
@@ -53,6 +55,9 @@ pub struct VerifiedIdentity {
     pub blind_index: String,
     /// The ID number as sealed at rest; opened only where its date of birth is needed.
     pub sealed_id_number: String,
+    /// The person's consent to processing their ID number is in force; without it the number
+    /// is used for nothing, claims included.
+    pub consented: bool,
 }
 
 impl std::fmt::Debug for VerifiedIdentity {
@@ -106,6 +111,18 @@ pub async fn account(
                 .equals((users::Entity, users::Column::Id)),
         )
         .to_owned();
+    let consents = Query::select()
+        .expr(Func::count(Expr::col((
+            id_number_consents::Entity,
+            id_number_consents::Column::Id,
+        ))))
+        .from(id_number_consents::Entity)
+        .and_where(
+            Expr::col((id_number_consents::Entity, id_number_consents::Column::UserId))
+                .equals((users::Entity, users::Column::Id)),
+        )
+        .and_where(Expr::col((id_number_consents::Entity, id_number_consents::Column::WithdrawnAt)).is_null())
+        .to_owned();
     let query = Query::select()
         .column((users::Entity, users::Column::Id))
         .column((users::Entity, users::Column::Email))
@@ -117,6 +134,10 @@ pub async fn account(
         .expr_as(
             Expr::SubQuery(None, Box::new(memberships.into_sub_query_statement())),
             "memberships",
+        )
+        .expr_as(
+            Expr::SubQuery(None, Box::new(consents.into_sub_query_statement())),
+            "id_consents",
         )
         .expr_as(
             Expr::SubQuery(None, Box::new(accepted.into_sub_query_statement())),
@@ -151,6 +172,7 @@ pub async fn account(
         roles.extend(role.and_then(|r| r.parse::<Role>().ok()));
     }
     let memberships: i64 = first.try_get("", "memberships")?;
+    let id_consents: i64 = first.try_get("", "id_consents")?;
     let policies_accepted: i64 = first.try_get("", "policies_accepted")?;
     let identity_status: Option<String> = first.try_get("", "status")?;
     let blind_index: Option<String> = first.try_get("", "blind_index")?;
@@ -169,6 +191,7 @@ pub async fn account(
             .map(|(blind_index, sealed_id_number)| VerifiedIdentity {
                 blind_index,
                 sealed_id_number,
+                consented: id_consents > 0,
             }),
     }))
 }
@@ -273,8 +296,20 @@ mod tests {
             Some(VerifiedIdentity {
                 blind_index: "blind".into(),
                 sealed_id_number: "sealed".into(),
-            })
+                consented: false,
+            }),
+            "verified before consents were kept"
         );
+        store::id_consents::give(&db, user, 1, now).await.unwrap();
+        let consented = account(&db, "live", &current, now).await.unwrap().unwrap();
+        assert!(consented.verified.as_ref().is_some_and(|v| v.consented));
+        assert!(store::id_consents::withdraw(&db, user, now).await.unwrap());
+        assert!(
+            !store::id_consents::withdraw(&db, user, now).await.unwrap(),
+            "withdrawn once"
+        );
+        let withdrawn = account(&db, "live", &current, now).await.unwrap().unwrap();
+        assert!(withdrawn.verified.is_some_and(|v| !v.consented));
         let printed = format!("{verified:?}");
         assert!(!printed.contains("blind") && !printed.contains("sealed\""), "{printed}");
 

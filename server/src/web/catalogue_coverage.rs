@@ -74,6 +74,7 @@ fn families() -> BTreeMap<String, BTreeSet<String>> {
         !matches!(
             refusal,
             ClaimRefusal::IdentityNotVerified
+                | ClaimRefusal::IdConsentNeeded
                 | ClaimRefusal::AgeRestricted
                 | ClaimRefusal::PoliciesNotAccepted
                 | ClaimRefusal::LimitReached

@@ -162,7 +162,10 @@ impl AppError {
             | AppError::TransfersProhibited
             | AppError::TooYoung
             | AppError::ClaimRefused(
-                ClaimRefusal::IdentityNotVerified | ClaimRefusal::AgeRestricted | ClaimRefusal::PoliciesNotAccepted,
+                ClaimRefusal::IdentityNotVerified
+                | ClaimRefusal::IdConsentNeeded
+                | ClaimRefusal::AgeRestricted
+                | ClaimRefusal::PoliciesNotAccepted,
             ) => StatusCode::FORBIDDEN,
             AppError::ClaimRefused(_) | AppError::CertificatePending => StatusCode::CONFLICT,
             AppError::Throttled(_) | AppError::TransferAttemptsLimited(_) => StatusCode::TOO_MANY_REQUESTS,

@@ -51,7 +51,7 @@ fn default_steps(code: &str, ctx: &RequestContext, back: Option<&str>) -> Vec<Ne
     let here = back.unwrap_or(ctx.path.as_str());
     let mut steps = Vec::new();
     match code {
-        "identity_not_verified" => steps.push(NextStep::new(
+        "identity_not_verified" | "id_consent_needed" => steps.push(NextStep::new(
             format!("/identity?next={}", encoded(here)),
             "error.next_identity",
         )),

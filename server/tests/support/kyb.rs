@@ -52,7 +52,11 @@ pub async fn verified_person(server: &Server, reviewer: &Client, email: &str, id
         .post_form(
             "/identity",
             "/identity",
-            &[("legal_name", "测试用户"), ("id_number", id_number)],
+            &[
+                ("legal_name", "测试用户"),
+                ("id_number", id_number),
+                ("id_consent", "yes"),
+            ],
         )
         .await;
     assert_eq!(location(&response), "/identity", "{email}: {}", response.status());

@@ -8,7 +8,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use keepsake::crypto;
 use keepsake::domain::ids::UserId;
 use keepsake::kyc::{Field, PiiVault};
-use keepsake::store::entities::{identities, policy_acceptances, sessions, users};
+use keepsake::store::entities::{id_number_consents, identities, policy_acceptances, sessions, users};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
@@ -119,6 +119,19 @@ pub async fn people(
                     version: Set(at.version as i32),
                     accepted_at: Set(now),
                 })
+        }),
+    )
+    .await;
+    // And gave their separate consent to the processing of their ID number with it.
+    let privacy = keepsake::policies::current(keepsake::domain::policy::PolicyDocument::Privacy);
+    insert_all(
+        db,
+        ids.iter().map(|id| id_number_consents::ActiveModel {
+            user_id: Set(*id),
+            policy_version: Set(privacy.at.version as i32),
+            given_at: Set(now),
+            withdrawn_at: Set(None),
+            ..Default::default()
         }),
     )
     .await;

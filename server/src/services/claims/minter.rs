@@ -309,6 +309,7 @@ async fn plan<'a>(
         issuer_active,
         filings_current: request.filings.current(filings, now),
         identity_verified: true,
+        id_consent: true,
         policies_accepted: request.policies_accepted,
         birth_date: Some(request.birth_date),
         minimum_age: request.minimum_age.with(record.terms.minimum_age),

@@ -56,6 +56,12 @@ pub async fn claim(
             hint: None,
         });
     };
+    if !verified.consented {
+        return Err(ServiceError::ClaimRefused {
+            refusal: ClaimRefusal::IdConsentNeeded,
+            hint: None,
+        });
+    }
     let birth_date = identity::birth_date(services, claimant.user, verified, Utc::now())?;
     let holder_index = verified.blind_index.clone();
     let salt = crypto::random_bytes();
@@ -171,6 +177,7 @@ pub async fn outlook(
         issuer_active,
         filings_current,
         identity_verified: true,
+        id_consent: true,
         policies_accepted: true,
         birth_date: None,
         minimum_age: services.minimum_age.with(terms.minimum_age),
@@ -193,7 +200,8 @@ pub async fn outlook(
     };
     facts.identity_verified = claimant.verified.is_some();
     facts.policies_accepted = claimant.policies_accepted;
-    if let Some(verified) = &claimant.verified {
+    facts.id_consent = claimant.verified.as_ref().is_none_or(|verified| verified.consented);
+    if let Some(verified) = claimant.verified.as_ref().filter(|verified| verified.consented) {
         let index = verified.blind_index.as_str();
         let held = store::tokens::held_by_many(&services.db, collection.id, &[index]).await?;
         facts.held_by_person = held.get(index).copied().unwrap_or(0);

@@ -13,6 +13,7 @@ pub mod email_changes;
 pub mod email_tokens;
 pub mod filing_reminders;
 pub mod form_results;
+pub mod id_number_consents;
 pub mod identities;
 pub mod identity_reveals;
 pub mod image_blocklist;
@@ -63,6 +64,7 @@ pub fn visit_all(visitor: &mut impl EntityVisitor) {
     visitor.visit::<collections::Entity>();
     visitor.visit::<email_tokens::Entity>();
     visitor.visit::<form_results::Entity>();
+    visitor.visit::<id_number_consents::Entity>();
     visitor.visit::<identities::Entity>();
     visitor.visit::<image_blocklist::Entity>();
     visitor.visit::<installation::Entity>();

@@ -94,6 +94,11 @@ pub async fn for_visitor(
                 .with(paths::identity(here), "claim.verify_identity")
         }
         Outlook::Refused {
+            refusal: ClaimRefusal::IdConsentNeeded,
+            ..
+        } => ClaimBox::new("id_consent_needed", ctx.t("claim.id_consent_needed").to_owned())
+            .with(paths::identity(here), "claim.give_id_consent"),
+        Outlook::Refused {
             refusal: ClaimRefusal::LimitReached,
             held,
             ..

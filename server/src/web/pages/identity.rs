@@ -13,9 +13,13 @@ use serde::{Deserialize, Serialize};
 
 use super::home::NextParam;
 use crate::domain::age;
+use crate::domain::id_consent::{ConsentError, IdNumberConsent};
 use crate::domain::identity::{IdNumberError, IdentityStatus, LegalName, LegalNameError, ResidentIdNumber};
 use crate::domain::ids::UserId;
+use crate::domain::policy::PolicyDocument;
 use crate::paths::{self, safe_next};
+use crate::policies;
+use crate::services::id_consent;
 use crate::services::identity::{self, NotTaken};
 use crate::state::AppState;
 use crate::web::auth::SignedIn;
@@ -37,12 +41,26 @@ struct IdentityTemplate {
     id_number: String,
     name_error: Option<&'static str>,
     id_error: Option<&'static str>,
+    /// The separate consent box was left unticked.
+    consent_missing: bool,
+    /// The latest consent to processing the ID number, if one was ever given.
+    consent: Option<IdNumberConsent>,
+    /// Why a consent move was refused, as a message key.
+    consent_error: Option<&'static str>,
+    /// The privacy policy version a consent is given under now.
+    privacy_version: u32,
     /// The provider could not be reached; the submission waits for a retry.
     provider_retry: bool,
     /// Checks are decided by an identity provider within seconds (rather than by a reviewer).
     automatic: bool,
     /// Where the person was going (a claim, say); the page leads back there once verified.
     next: String,
+}
+
+impl IdentityTemplate {
+    fn consent_live(&self) -> bool {
+        self.consent.as_ref().is_some_and(IdNumberConsent::live)
+    }
 }
 
 fn id_error_key(error: IdNumberError) -> &'static str {
@@ -78,6 +96,10 @@ async fn page(state: &AppState, ctx: RequestContext, user: UserId, next: &str) -
         id_number: String::new(),
         name_error: None,
         id_error: None,
+        consent_missing: false,
+        consent: id_consent::latest(&state.services, user).await?,
+        consent_error: None,
+        privacy_version: policies::current(PolicyDocument::Privacy).at.version,
         provider_retry: standing.provider_retry,
         automatic: standing.automatic,
         next: next.to_owned(),
@@ -98,6 +120,9 @@ pub async fn show(
 pub struct IdentityForm {
     legal_name: String,
     id_number: String,
+    /// The separate consent to processing the ID number: `yes` when ticked.
+    #[serde(default)]
+    id_consent: String,
     #[serde(default)]
     next: String,
 }
@@ -119,11 +144,13 @@ pub async fn submit(
     let name = LegalName::parse(&form.legal_name);
     let now = Utc::now();
     let number = ResidentIdNumber::parse(&form.id_number, age::beijing_date(now));
+    let consented = form.id_consent == "yes";
     let (name, number) = match (name, number) {
-        (Ok(name), Ok(number)) => (name, number),
+        (Ok(name), Ok(number)) if consented => (name, number),
         (name, number) => {
             template.name_error = name.err().map(name_error_key);
             template.id_error = number.err().map(id_error_key);
+            template.consent_missing = !consented;
             return render_with(StatusCode::UNPROCESSABLE_ENTITY, template);
         }
     };
@@ -151,6 +178,71 @@ pub async fn retry(
     let next = safe_next(form.next.as_deref());
     identity::retry(&state.services, user.id).await?;
     Ok(Redirect::to(&paths::identity(&next)).into_response())
+}
+
+fn consent_error_key(error: ConsentError) -> &'static str {
+    match error {
+        ConsentError::NotGiven => "identity.consent_not_given",
+        ConsentError::AlreadyGiven => "identity.consent_already_given",
+        ConsentError::CheckPending => "identity.consent_check_pending",
+        ConsentError::NothingHeld => "identity.consent_nothing_held",
+    }
+}
+
+/// What a consent form sends: where the person was going.
+#[derive(Deserialize)]
+pub struct ConsentForm {
+    #[serde(default)]
+    id_consent: String,
+    #[serde(default)]
+    next: String,
+}
+
+/// `POST /identity/consent`: consent again to the processing of a number already submitted.
+pub async fn give_consent(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    SignedIn(user): SignedIn,
+    Form(form): Form<ConsentForm>,
+) -> AppResult<Response> {
+    let actor = ctx.actor(user.id);
+    let next = safe_next(Some(&form.next));
+    if form.id_consent != "yes" {
+        let mut template = page(&state, ctx, user.id, &next).await?;
+        template.consent_missing = true;
+        return render_with(StatusCode::UNPROCESSABLE_ENTITY, template);
+    }
+    match id_consent::give(&state.services, &actor, Utc::now()).await? {
+        Ok(()) => Ok(Redirect::to(&paths::identity(&next)).into_response()),
+        Err(refused) => consent_refused(&state, ctx, user.id, &next, refused).await,
+    }
+}
+
+/// `POST /identity/consent/withdraw`: withdraw the consent; the number is then used for nothing.
+pub async fn withdraw_consent(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    SignedIn(user): SignedIn,
+    Form(form): Form<ConsentForm>,
+) -> AppResult<Response> {
+    let actor = ctx.actor(user.id);
+    let next = safe_next(Some(&form.next));
+    match id_consent::withdraw(&state.services, &actor, Utc::now()).await? {
+        Ok(()) => Ok(Redirect::to(&paths::identity(&next)).into_response()),
+        Err(refused) => consent_refused(&state, ctx, user.id, &next, refused).await,
+    }
+}
+
+async fn consent_refused(
+    state: &AppState,
+    ctx: RequestContext,
+    user: UserId,
+    next: &str,
+    refused: ConsentError,
+) -> AppResult<Response> {
+    let mut template = page(state, ctx, user, next).await?;
+    template.consent_error = Some(consent_error_key(refused));
+    render_with(StatusCode::CONFLICT, template)
 }
 
 /// `GET /identity/status`: the signed-in person's check as JSON, which the waiting page asks

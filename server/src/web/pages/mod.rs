@@ -69,6 +69,11 @@ pub fn routes() -> Router<AppState> {
         .route("/policies/accept", get(policies::accept_form).post(policies::accept))
         .route("/policies/{name}", get(policies::show))
         .route("/identity/retry", form_page("/identity").post(identity::retry))
+        .route("/identity/consent", form_page("/identity").post(identity::give_consent))
+        .route(
+            "/identity/consent/withdraw",
+            form_page("/identity").post(identity::withdraw_consent),
+        )
         .route("/identity/status", get(identity::status))
         .route(
             "/issuers/apply",

@@ -8,6 +8,8 @@ use crate::domain::ids::{CollectionId, IssuerId, TokenId};
 
 /// The signed-in collector's own tokens.
 pub const MY_COLLECTION: &str = "/me/collection";
+/// Where a person asks for and downloads a copy of their data.
+pub const ACCOUNT_DATA: &str = "/account/data";
 
 /// Where collectors type a claim code.
 pub const TYPE_A_CODE: &str = "/c";

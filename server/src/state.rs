@@ -94,6 +94,7 @@ impl AppState {
             public_url,
             operator_name: config.operator.name.clone(),
             mail_wakeup: Notify::new(),
+            archive_wakeup: Notify::new(),
             ledger_wakeup: Notify::new(),
             ledger_sequenced: watch::Sender::new(None),
             minter: Minter::default(),

@@ -1,14 +1,53 @@
 //! A person's rights over their own data, end to end: the separate consent to processing the
-//! ID number, given with the identity form, withdrawn and given again, and what claims make of
-//! it.
+//! ID number (given with the identity form, withdrawn and given again, and what claims make of
+//! it) and the copy of everything held about them.
+
+use std::io::Read;
+use std::path::Path;
 
 use reqwest::StatusCode;
+use sea_orm::ConnectionTrait;
 
 use crate::support::collections::{Terms, api_claim, id_number, published_collection};
 use crate::support::kyb::{PASSWORD, approved_issuer_with_key, scalar, verified_person};
 use crate::support::{Db, Server, location};
 
-on_both_databases!(the_id_number_is_processed_only_with_separate_consent);
+on_both_databases!(
+    the_id_number_is_processed_only_with_separate_consent,
+    a_person_downloads_everything_held_about_them
+);
+
+/// Files under `dir` (recursively) whose bytes contain `needle`.
+fn files_containing(dir: &Path, needle: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(dir) = pending.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                pending.push(path);
+            } else if std::fs::read(&path)
+                .is_ok_and(|bytes| bytes.windows(needle.len()).any(|w| w == needle.as_bytes()))
+            {
+                found.push(path.display().to_string());
+            }
+        }
+    }
+    found
+}
+
+/// The file `name` in the zip `bytes`, as text.
+fn unzipped(bytes: &[u8], name: &str) -> String {
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).expect("a zip");
+    let mut text = String::new();
+    archive
+        .by_name(name)
+        .unwrap_or_else(|_| panic!("{name} in the archive"))
+        .read_to_string(&mut text)
+        .unwrap();
+    text
+}
 
 async fn the_id_number_is_processed_only_with_separate_consent(db: Db) {
     let server = Server::start(db).await;
@@ -127,4 +166,120 @@ async fn the_id_number_is_processed_only_with_separate_consent(db: Db) {
         .await;
     assert_eq!(response.status(), StatusCode::CONFLICT);
     assert!(response.text().await.unwrap().contains("结果出来后再撤回"));
+}
+
+async fn a_person_downloads_everything_held_about_them(db: Db) {
+    let server = Server::start(db).await;
+    let (issuer, _, founder, reviewer) = approved_issuer_with_key(&server).await;
+    let terms = Terms {
+        edition_size: 10,
+        per_person_limit: 1,
+        claim_mode: "open",
+    };
+    let collection = published_collection(&founder, &reviewer, issuer, "数据副本里的藏品", terms).await;
+    let email = "archive@example.com";
+    let person = verified_person(&server, &reviewer, email, &id_number(311)).await;
+    let (status, body) = api_claim(&person, collection, "archive-claim-key-01").await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let user = scalar(&server, &format!("SELECT id FROM users WHERE email = '{email}'")).await;
+    let (status, page) = person.get_text("/account/data").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("name=\"password\""));
+
+    // The password first: a wrong one starts nothing.
+    let response = person
+        .post_form("/account/data", "/account/data", &[("password", "not my password")])
+        .await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(response.text().await.unwrap().contains("id=\"password-error\""));
+    let exports = format!("SELECT COUNT(*) FROM data_exports WHERE user_id = {user}");
+    assert_eq!(scalar(&server, &exports).await, 0);
+
+    // With it, the archive is built in the background and announced by mail.
+    let response = person
+        .post_form("/account/data", "/account/data", &[("password", PASSWORD)])
+        .await;
+    assert_eq!(location(&response), "/account/data");
+    server.mailbox().link_for(email, "/account/data").await;
+    let (_, page) = person.get_text("/account/data").await;
+    assert!(page.contains("data-archive-status=\"ready\""), "{page}");
+    let id = scalar(&server, &format!("SELECT id FROM data_exports WHERE user_id = {user}")).await;
+    let download = format!("/account/data/{id}/archive.zip");
+    assert!(page.contains(&download));
+
+    let response = person.get(&download).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()["content-type"], "application/zip");
+    assert_eq!(response.headers()["cache-control"], "no-store");
+    let zip = response.bytes().await.unwrap();
+    let data: serde_json::Value = serde_json::from_str(&unzipped(&zip, "data.json")).unwrap();
+    assert_eq!(data["format"], "keepsake-personal-data/1");
+    assert_eq!(data["account"]["email"], email);
+    assert_eq!(data["identity"]["legal_name"], "测试用户");
+    assert_eq!(data["identity"]["id_number"], id_number(311).as_str());
+    assert_eq!(data["identity"]["status"], "verified");
+    assert_eq!(data["consents"]["id_number"][0]["privacy_policy_version"], 1);
+    assert_eq!(data["consents"]["policies"].as_array().unwrap().len(), 3);
+    let tokens = data["tokens"].as_array().unwrap();
+    assert_eq!(tokens.len(), 1);
+    assert_eq!(tokens[0]["collection_title"], "数据副本里的藏品");
+    assert_eq!(tokens[0]["status"], "active");
+    let audited: Vec<&str> = data["audit"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|row| row["action"].as_str())
+        .collect();
+    for action in [
+        "identity.submitted",
+        "identity.consent_given",
+        "identity.approved",
+        "account.data_requested",
+    ] {
+        assert!(audited.contains(&action), "{action} in {audited:?}");
+    }
+    assert!(
+        data["mails"].as_array().unwrap().iter().any(|mail| mail["to"] == email),
+        "the mails sent to the person"
+    );
+    let html = unzipped(&zip, "index.html");
+    assert!(html.contains("lang=\"zh-CN\"") && html.contains(&id_number(311)) && html.contains("测试用户"));
+    assert!(
+        !html.contains("src=\"http") && !html.contains("href=\"/static"),
+        "nothing loaded from elsewhere"
+    );
+    assert!(
+        !html.contains("status_") && !html.contains("archive."),
+        "no raw keys in the page"
+    );
+    assert_eq!(
+        scalar(
+            &server,
+            "SELECT COUNT(*) FROM audit_log WHERE action = 'account.data_downloaded'"
+        )
+        .await,
+        1
+    );
+
+    // Sealed at rest: the stored archive names no one.
+    assert_eq!(
+        files_containing(&server.data_dir, &id_number(311)),
+        Vec::<String>::new()
+    );
+
+    // Nobody else gets it, and once its time is up it is gone, with the way to a new one.
+    let stranger = server.verified_user("stranger@example.com", PASSWORD).await;
+    assert_eq!(stranger.get(&download).await.status(), StatusCode::NOT_FOUND);
+    server
+        .db()
+        .await
+        .execute_unprepared(&format!(
+            "UPDATE data_exports SET expires_at = requested_at WHERE id = {id}"
+        ))
+        .await
+        .unwrap();
+    let response = person.get(&download).await;
+    assert_eq!(response.status(), StatusCode::GONE);
+    let page = response.text().await.unwrap();
+    assert!(page.contains("data-refusal") && page.contains("action=\"/account/data\""));
 }

@@ -83,10 +83,12 @@ pub enum AuditAction {
     EmailChanged,
     /// The old address took the change back.
     EmailChangeUndone,
+    DataRequested,
+    DataDownloaded,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 61] = [
+    pub const ALL: [AuditAction; 63] = [
         AuditAction::RoleGranted,
         AuditAction::RoleRevoked,
         AuditAction::IdentitySubmitted,
@@ -148,6 +150,8 @@ impl AuditAction {
         AuditAction::EmailChangeRequested,
         AuditAction::EmailChanged,
         AuditAction::EmailChangeUndone,
+        AuditAction::DataRequested,
+        AuditAction::DataDownloaded,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -213,6 +217,8 @@ impl AuditAction {
             AuditAction::EmailChangeRequested => "account.email_change_requested",
             AuditAction::EmailChanged => "account.email_changed",
             AuditAction::EmailChangeUndone => "account.email_change_undone",
+            AuditAction::DataRequested => "account.data_requested",
+            AuditAction::DataDownloaded => "account.data_downloaded",
         }
     }
 }

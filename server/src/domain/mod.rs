@@ -17,6 +17,7 @@ pub mod claim_stats;
 pub mod client_address;
 pub mod collection;
 pub mod credit_code;
+pub mod data_export;
 pub mod documents;
 pub mod email_change;
 pub mod email_token;

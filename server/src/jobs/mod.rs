@@ -1,8 +1,10 @@
 //! Background workers that run beside the web server: mail delivery, ledger sequencing, the
-//! ledger's tiles, witnesses and anchors, filings that run out, and housekeeping.
+//! ledger's tiles, witnesses and anchors, filings that run out, copies of people's data, and
+//! housekeeping.
 //!
 //! Each worker stops when the shutdown token is cancelled, after finishing the item it is on.
 
+pub mod data_archives;
 pub mod filing_deadlines;
 pub mod housekeeping;
 pub mod ledger_anchors;
@@ -30,6 +32,7 @@ pub fn spawn_all(state: AppState, shutdown: CancellationToken) -> JoinSet<()> {
         set.spawn(ledger_anchors::run(state.clone(), anchorer, shutdown.clone()));
     }
     set.spawn(filing_deadlines::run(state.clone(), shutdown.clone()));
+    set.spawn(data_archives::run(state.clone(), shutdown.clone()));
     set.spawn(housekeeping::run(state, shutdown));
     set
 }

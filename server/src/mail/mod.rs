@@ -41,6 +41,11 @@ pub enum Mail<'a> {
     EmailChangeUndone {
         link: &'a str,
     },
+    /// The archive of a person's data is ready; the link leads to the page it is downloaded
+    /// from, after logging in.
+    DataArchiveReady {
+        link: &'a str,
+    },
     IdentityVerified {
         link: &'a str,
     },
@@ -192,6 +197,7 @@ impl<'a> Mail<'a> {
             Mail::ConfirmEmailChange { .. } => "mail.email_change_confirm",
             Mail::EmailChanged { .. } => "mail.email_changed",
             Mail::EmailChangeUndone { .. } => "mail.email_change_undone",
+            Mail::DataArchiveReady { .. } => "mail.data_archive_ready",
             Mail::IdentityVerified { .. } => "mail.identity_verified",
             Mail::IdentityRejected { .. } => "mail.identity_rejected",
             Mail::IssuerStatus { status, .. } => match status {
@@ -240,6 +246,7 @@ impl<'a> Mail<'a> {
             | Mail::ConfirmEmailChange { link }
             | Mail::EmailChanged { link }
             | Mail::EmailChangeUndone { link }
+            | Mail::DataArchiveReady { link }
             | Mail::IdentityVerified { link } => (link, "", "", ""),
             Mail::IdentityRejected { link, reason } => (link, reason, "", ""),
             Mail::IssuerStatus {

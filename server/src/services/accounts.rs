@@ -55,6 +55,30 @@ pub(crate) fn counted_account(services: &Services, address: &str) -> String {
     services.vault.pseudonym(Counted::LoginAccount, address)
 }
 
+/// Checks the password a signed-in person typed again before something sensitive (a new
+/// address, a copy of their data, deleting the account). Like log-in, a throttled client is
+/// refused before any check and a wrong password counts towards the throttle under `client`.
+pub(crate) async fn confirm_password(
+    services: &Services,
+    user: &User,
+    password: String,
+    client: &str,
+    now: DateTime<Utc>,
+) -> ServiceResult<bool> {
+    let account = counted_account(services, user.email.as_str());
+    let failures =
+        store::login_failures::count_since(&services.db, &account, client, now - login_throttle::WINDOW).await?;
+    login_throttle::check(&failures, now).map_err(ServiceError::Throttled)?;
+    let stored = user.password_hash.clone();
+    let matches = tokio::task::spawn_blocking(move || crypto::verify_password(&password, &stored))
+        .await
+        .map_err(ServiceError::internal)?;
+    if !matches {
+        store::login_failures::record(&services.db, &account, client, now).await?;
+    }
+    Ok(matches)
+}
+
 /// Issues a fresh single-use link of `purpose` (superseding older ones) and queues its mail.
 /// `next` is where the person was going; the page after the link leads there.
 async fn queue_link_mail(

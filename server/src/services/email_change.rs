@@ -5,15 +5,13 @@
 
 use chrono::{DateTime, Utc};
 
-use super::accounts::{counted_account, issue_link, use_link};
+use super::accounts::{confirm_password, issue_link, use_link};
 use super::{Actor, ServiceError, ServiceResult, Services};
-use crate::crypto;
 use crate::domain::account::Email;
 use crate::domain::audit::{AuditAction, AuditEntry, AuditSubject};
 use crate::domain::email_change::{EmailChangeStatus, NewAddressRefusal, may_change, new_address};
 use crate::domain::email_token::TokenPurpose;
 use crate::domain::ids::UserId;
-use crate::domain::login_throttle;
 use crate::mail::Mail;
 use crate::store::{self, StoreError};
 
@@ -42,16 +40,7 @@ pub async fn request(
     let user = store::users::find(&services.db, actor.user)
         .await?
         .ok_or(ServiceError::NotFound)?;
-    let account = counted_account(services, user.email.as_str());
-    let failures =
-        store::login_failures::count_since(&services.db, &account, client, now - login_throttle::WINDOW).await?;
-    login_throttle::check(&failures, now).map_err(ServiceError::Throttled)?;
-    let stored = user.password_hash.clone();
-    let matches = tokio::task::spawn_blocking(move || crypto::verify_password(&password, &stored))
-        .await
-        .map_err(ServiceError::internal)?;
-    if !matches {
-        store::login_failures::record(&services.db, &account, client, now).await?;
+    if !confirm_password(services, &user, password, client, now).await? {
         return Ok(Err(ChangeRefused::WrongPassword));
     }
     let last = store::email_changes::latest(&services.db, user.id, EmailChangeStatus::Confirmed).await?;

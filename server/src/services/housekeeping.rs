@@ -1,6 +1,6 @@
 //! Forgetting what the platform no longer needs: expired sessions, old log-in failures, expired
-//! form results and the transfer-attempt allowances that are full again. Each is pruned on its
-//! own, so one failing does not keep the others.
+//! form results, the transfer-attempt allowances that are full again and expired copies of
+//! people's data. Each is pruned on its own, so one failing does not keep the others.
 
 use chrono::{DateTime, Utc};
 
@@ -22,5 +22,8 @@ pub async fn prune(services: &Services, now: DateTime<Utc>) {
     }
     if let Err(err) = store::transfer_attempts::prune_allowances(db, now).await {
         tracing::warn!(error = %err, "pruning transfer allowances failed");
+    }
+    if let Err(err) = super::data_export::expire(services, now).await {
+        tracing::warn!(error = %err, "deleting expired copies of personal data failed");
     }
 }

@@ -176,7 +176,7 @@ pub fn member_standing(
 }
 
 /// The sealed name and ID number of `record`, opened.
-fn open(services: &Services, record: &IdentityRecord) -> ServiceResult<(String, String)> {
+pub(crate) fn open(services: &Services, record: &IdentityRecord) -> ServiceResult<(String, String)> {
     let name = services.vault.open(Field::LegalName, record.user, &record.sealed_name);
     let number = services
         .vault

@@ -11,6 +11,7 @@ pub mod audit;
 pub mod claims;
 pub mod codes;
 pub mod collections;
+pub mod data_export;
 pub mod email_change;
 pub mod error;
 pub mod filings;
@@ -76,6 +77,8 @@ pub struct Services {
     pub operator_name: String,
     /// Wakes the outbox worker after a service queued mail.
     pub mail_wakeup: Notify,
+    /// Wakes the archive builder after someone asked for a copy of their data.
+    pub archive_wakeup: Notify,
     /// Wakes the sequencer after a service queued a ledger entry.
     pub ledger_wakeup: Notify,
     /// The latest batch this server sequenced, for requests waiting for their receipts.

@@ -37,6 +37,7 @@ use crate::domain::appeal::{AppealStatus, AppealableDecision};
 use crate::domain::audit::{AuditAction, AuditDetails, AuditSubject};
 use crate::domain::claim::ClaimRefusal;
 use crate::domain::collection::{ClaimMode, CollectionStatus};
+use crate::domain::data_export::ExportStatus;
 use crate::domain::documents::DocumentKind;
 use crate::domain::filing_dates::Filing;
 use crate::domain::governance::CountedRefusal;
@@ -168,6 +169,7 @@ fn families() -> BTreeMap<String, BTreeSet<String>> {
             names(ReportCategory::ALL.map(ReportCategory::as_str)),
         ),
         ("report.about_{}", names(["collection", "token", "issuer"])),
+        ("data.status_{}", names(ExportStatus::ALL.map(ExportStatus::as_str))),
         (
             "report.status_{}",
             names(report_statuses().iter().map(ReportStatus::as_str)),

@@ -9,6 +9,7 @@ pub mod claim_allowlist;
 pub mod claim_codes;
 pub mod claim_minutes;
 pub mod collections;
+pub mod data_exports;
 pub mod email_changes;
 pub mod email_tokens;
 pub mod filing_reminders;
@@ -62,6 +63,7 @@ pub fn visit_all(visitor: &mut impl EntityVisitor) {
     visitor.visit::<claim_minutes::Entity>();
     visitor.visit::<claim_codes::Entity>();
     visitor.visit::<collections::Entity>();
+    visitor.visit::<data_exports::Entity>();
     visitor.visit::<email_tokens::Entity>();
     visitor.visit::<form_results::Entity>();
     visitor.visit::<id_number_consents::Entity>();

@@ -2,6 +2,7 @@
 //! and claiming, claim codes, tokens and certificates, issuers' public pages and applications,
 //! invitations, and verifying the ledger.
 
+pub mod account_data;
 pub mod accounts;
 pub mod appeals;
 pub mod application;
@@ -35,6 +36,8 @@ pub fn routes() -> Router<AppState> {
         .route("/explore", get(explore::explore))
         .route("/account", get(home::account))
         .route("/account/email", get(email_change::form).post(email_change::request))
+        .route("/account/data", get(account_data::show).post(account_data::request))
+        .route("/account/data/{id}/archive.zip", get(account_data::download))
         .route(
             "/account/email/confirm/{token}",
             get(email_change::confirm_page).post(email_change::confirm),

@@ -37,6 +37,7 @@ mod m20261209_000027_filing_dates;
 mod m20261209_000028_email_changes;
 mod m20261210_000029_id_number_consents;
 mod m20261210_000030_data_exports;
+mod m20261210_000031_account_deletion;
 
 /// The ordered list of every migration; `keepsake migrate` and server start-up apply it.
 pub struct Migrator;
@@ -75,6 +76,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261209_000028_email_changes::Migration),
             Box::new(m20261210_000029_id_number_consents::Migration),
             Box::new(m20261210_000030_data_exports::Migration),
+            Box::new(m20261210_000031_account_deletion::Migration),
         ]
     }
 }

@@ -95,6 +95,16 @@ impl Key {
         }
     }
 
+    /// A fresh random key, kept wherever its caller keeps it (sealed under another key).
+    pub fn generate() -> Self {
+        Self(random_bytes())
+    }
+
+    /// A key from its 32 bytes, as [`Key::material`] gave them.
+    pub fn from_material(bytes: [u8; 32]) -> Self {
+        Self(bytes)
+    }
+
     /// The raw key material, for building a cipher from it.
     pub(crate) fn material(&self) -> &[u8; 32] {
         &self.0

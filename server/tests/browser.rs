@@ -341,6 +341,42 @@ async fn a_first_time_visitor_claims_from_a_qr_code_on_a_phone_in_chromium() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_collector_changes_address_downloads_their_data_and_leaves_in_chromium() {
+    if browser_setup().is_none() {
+        return;
+    }
+    let server = Server::start_with(Options::new(Db::Sqlite).subprocess()).await;
+    let admin = server.admin("boss@example.com", "root password 123").await;
+    let reviewer = reviewer(&server, &admin, "reviewer@example.com").await;
+    let email = "rights@example.com";
+    verified_person(&server, &reviewer, email, &crate::support::collections::id_number(401)).await;
+    run_script(
+        &server,
+        "personal_data.mjs",
+        &[
+            ("EMAIL", email.to_owned()),
+            ("NEW_EMAIL", "rights-new@example.com".to_owned()),
+            ("PASSWORD", PASSWORD.to_owned()),
+            ("MAIL_DIR", server.data_dir.join("mail").display().to_string()),
+        ],
+        &[
+            "rights-email-sent.png",
+            "rights-email-changed.png",
+            "rights-data-ready.png",
+            "rights-delete.png",
+            "rights-deleted.png",
+        ],
+    )
+    .await;
+    assert_eq!(
+        scalar(&server, "SELECT COUNT(*) FROM users WHERE deleted_at IS NOT NULL").await,
+        1,
+        "the account was deleted"
+    );
+    assert_eq!(scalar(&server, "SELECT COUNT(*) FROM identities").await, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stranger_reports_and_a_regulator_reads_it_in_chromium() {
     if browser_setup().is_none() {
         return;

@@ -14,8 +14,43 @@ use crate::support::{Db, Server, location};
 
 on_both_databases!(
     the_id_number_is_processed_only_with_separate_consent,
-    a_person_downloads_everything_held_about_them
+    a_person_downloads_everything_held_about_them,
+    a_deleted_person_can_be_found_nowhere_and_their_tokens_stay
 );
+
+/// Every text and byte value in every table of the server's database, as text.
+async fn database_text(server: &Server) -> String {
+    use sea_orm::{DbBackend, Statement};
+    let db = server.db().await;
+    let backend = db.get_database_backend();
+    let list = match backend {
+        DbBackend::Sqlite => "SELECT name FROM sqlite_master WHERE type = 'table'",
+        _ => "SELECT CAST(table_name AS TEXT) FROM information_schema.tables WHERE table_schema = current_schema()",
+    };
+    let tables = db
+        .query_all_raw(Statement::from_string(backend, list.to_owned()))
+        .await
+        .unwrap();
+    let mut text = String::new();
+    for table in tables {
+        let table: String = table.try_get_by_index(0).unwrap();
+        let rows = db
+            .query_all_raw(Statement::from_string(backend, format!("SELECT * FROM {table}")))
+            .await
+            .unwrap();
+        for row in rows {
+            for column in row.column_names() {
+                if let Ok(Some(value)) = row.try_get::<Option<String>>("", &column) {
+                    text.push_str(&value);
+                } else if let Ok(Some(bytes)) = row.try_get::<Option<Vec<u8>>>("", &column) {
+                    text.push_str(&String::from_utf8_lossy(&bytes));
+                }
+                text.push('\n');
+            }
+        }
+    }
+    text
+}
 
 /// Files under `dir` (recursively) whose bytes contain `needle`.
 fn files_containing(dir: &Path, needle: &str) -> Vec<String> {
@@ -282,4 +317,273 @@ async fn a_person_downloads_everything_held_about_them(db: Db) {
     assert_eq!(response.status(), StatusCode::GONE);
     let page = response.text().await.unwrap();
     assert!(page.contains("data-refusal") && page.contains("action=\"/account/data\""));
+}
+
+async fn a_deleted_person_can_be_found_nowhere_and_their_tokens_stay(db: Db) {
+    use crate::support::Options;
+    use crate::support::kyb::claim_and_decide;
+    use keepsake::domain::ids::UserId;
+    use keepsake::kyc::{Field, PiiVault, VaultError};
+
+    let server = Server::start_with(Options::new(db).subprocess()).await;
+    let (issuer, _, founder, reviewer) = approved_issuer_with_key(&server).await;
+    let terms = Terms {
+        edition_size: 10,
+        per_person_limit: 1,
+        claim_mode: "open",
+    };
+    let collection = published_collection(&founder, &reviewer, issuer, "注销后仍在账本上", terms).await;
+    let (email, name, number) = ("leaving@example.com", "注销测试人", id_number(321));
+    let person = server.verified_user(email, PASSWORD).await;
+    let response = person
+        .post_form(
+            "/identity",
+            "/identity",
+            &[("legal_name", name), ("id_number", &number), ("id_consent", "yes")],
+        )
+        .await;
+    assert_eq!(location(&response), "/identity");
+    let user = scalar(&server, &format!("SELECT id FROM users WHERE email = '{email}'")).await;
+    claim_and_decide(
+        &reviewer,
+        &format!("/review/identities/{user}"),
+        ("decision", "approve"),
+    )
+    .await;
+    let (status, body) = api_claim(&person, collection, "leaving-claim-key-01").await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let token = body["token"].as_i64().unwrap();
+    let response = person
+        .post_form("/account/data", "/account/data", &[("password", PASSWORD)])
+        .await;
+    assert_eq!(location(&response), "/account/data");
+    server.mailbox().link_for(email, "/account/data").await;
+
+    // What a backup taken now would hold: the sealed identity and the sealed copy of the data.
+    let sealed: Vec<String> = {
+        let db = server.db().await;
+        let row = db
+            .query_one_raw(sea_orm::Statement::from_string(
+                db.get_database_backend(),
+                format!("SELECT legal_name_enc, id_number_enc FROM identities WHERE user_id = {user}"),
+            ))
+            .await
+            .unwrap()
+            .unwrap();
+        vec![row.try_get_by_index(0).unwrap(), row.try_get_by_index(1).unwrap()]
+    };
+    assert!(
+        sealed.iter().all(|value| value.starts_with("p1:")),
+        "sealed under the person's key"
+    );
+    let vault = PiiVault::load(&server.data_dir.join("keys")).unwrap();
+    let wrapped: String = crate::support::kyb::query(
+        &server,
+        &format!("SELECT wrapped_key FROM person_keys WHERE user_id = {user}"),
+    )
+    .await;
+    let key = vault.person_key(UserId(user), &wrapped).unwrap();
+    assert_eq!(
+        vault
+            .open(Field::IdNumber, UserId(user), &sealed[1], Some(&key))
+            .unwrap(),
+        number,
+        "readable while the person is here"
+    );
+
+    // Refusals first: unconfirmed, a wrong password, and accounts that answer for others.
+    let response = person
+        .post_form("/account/delete", "/account/delete", &[("password", PASSWORD)])
+        .await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let response = person
+        .post_form(
+            "/account/delete",
+            "/account/delete",
+            &[("password", "not my password"), ("confirm", "yes")],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    for staff_or_member in [&reviewer, &founder] {
+        let response = staff_or_member
+            .post_form(
+                "/account/delete",
+                "/account/delete",
+                &[("password", PASSWORD), ("confirm", "yes")],
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::CONFLICT);
+        assert!(response.text().await.unwrap().contains("data-refusal"));
+    }
+    assert_eq!(
+        scalar(&server, "SELECT COUNT(*) FROM users WHERE deleted_at IS NOT NULL").await,
+        0,
+        "nothing deleted yet"
+    );
+
+    let response = person
+        .post_form(
+            "/account/delete",
+            "/account/delete",
+            &[("password", PASSWORD), ("confirm", "yes")],
+        )
+        .await;
+    assert_eq!(location(&response), "/account/deleted");
+    assert_ne!(
+        person.get("/account").await.status(),
+        StatusCode::OK,
+        "signed out for good"
+    );
+    let response = server.client().login(email, PASSWORD).await;
+    assert!(
+        response.headers().get("location").is_none_or(|to| to != "/"),
+        "cannot log in"
+    );
+
+    // The key is gone, so no copy of what it sealed opens again, backups included.
+    assert_eq!(
+        scalar(
+            &server,
+            &format!("SELECT COUNT(*) FROM person_keys WHERE user_id = {user}")
+        )
+        .await,
+        0
+    );
+    for value in &sealed {
+        assert!(matches!(
+            vault.open(Field::LegalName, UserId(user), value, None),
+            Err(VaultError::Shredded)
+        ));
+    }
+    for table in ["identities", "sessions", "email_tokens", "email_changes"] {
+        assert_eq!(
+            scalar(&server, &format!("SELECT COUNT(*) FROM {table} WHERE user_id = {user}")).await,
+            0,
+            "{table}"
+        );
+    }
+    assert_eq!(
+        scalar(
+            &server,
+            &format!("SELECT COUNT(*) FROM data_exports WHERE user_id = {user} AND blob_key IS NOT NULL")
+        )
+        .await,
+        0,
+        "the copy of the data is deleted"
+    );
+    assert_eq!(
+        scalar(
+            &server,
+            &format!("SELECT COUNT(*) FROM outbox WHERE recipient = '{email}'")
+        )
+        .await,
+        0,
+        "no mail addressed to them is kept"
+    );
+
+    // The token stays, linked to no one.
+    let (status, page) = server.client().get_text(&format!("/tokens/{token}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("data-holder-left"));
+    assert_eq!(
+        scalar(
+            &server,
+            &format!("SELECT COUNT(*) FROM tokens WHERE id = {token} AND holder_index = ''")
+        )
+        .await,
+        1
+    );
+
+    // Their name and ID number are nowhere: not in the database, the blobs or the log.
+    // (The address is in the mails delivered to it, which the file transport keeps as their
+    // mailbox would, and may linger in the SQLite journal's free pages; no row holds it.)
+    let everything = database_text(&server).await;
+    for secret in [name, number.as_str(), email] {
+        assert!(!everything.contains(secret), "{secret} left in the database");
+    }
+    for secret in [name, number.as_str()] {
+        assert_eq!(
+            files_containing(&server.data_dir, secret),
+            Vec::<String>::new(),
+            "{secret}"
+        );
+        assert!(!server.log().contains(secret), "{secret} in the log");
+    }
+
+    // The same person may come back, with the same address and the same ID number.
+    let verify_links = || async {
+        let mails = server.mailbox().messages_for(email).await;
+        mails
+            .iter()
+            .filter_map(|mail| crate::support::link_in(&mail.text, "/verify-email/"))
+            .collect::<Vec<_>>()
+    };
+    let old_links = verify_links().await;
+    let back = server.client();
+    assert_eq!(location(&back.signup(email, PASSWORD).await), "/signup/sent");
+    let start = std::time::Instant::now();
+    let link = loop {
+        if let Some(link) = verify_links().await.into_iter().find(|link| !old_links.contains(link)) {
+            break link;
+        }
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(20),
+            "no new verification mail"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    assert_eq!(location(&back.get_absolute(&link).await), "/verify-email/done");
+    assert_eq!(back.login(email, PASSWORD).await.status(), StatusCode::SEE_OTHER);
+    let response = back
+        .post_form(
+            "/identity",
+            "/identity",
+            &[("legal_name", name), ("id_number", &number), ("id_consent", "yes")],
+        )
+        .await;
+    assert_eq!(
+        location(&response),
+        "/identity",
+        "one person, one account: the number is free again"
+    );
+
+    // Six months on, the records kept about the deleted account are purged.
+    assert!(
+        scalar(
+            &server,
+            &format!("SELECT COUNT(*) FROM audit_log WHERE actor_user_id = {user}")
+        )
+        .await
+            > 0,
+        "kept for now"
+    );
+    let past = match server.db().await.get_database_backend() {
+        sea_orm::DbBackend::Sqlite => "datetime(deleted_at, '-184 days')",
+        _ => "deleted_at - INTERVAL '184 days'",
+    };
+    let (server, ()) = server
+        .restart_after(|db, _| async move {
+            db.execute_unprepared(&format!("UPDATE users SET deleted_at = {past} WHERE id = {user}"))
+                .await
+                .unwrap();
+        })
+        .await;
+    let purged = format!("SELECT COUNT(*) FROM users WHERE id = {user} AND purged_at IS NOT NULL");
+    let start = std::time::Instant::now();
+    while scalar(&server, &purged).await == 0 {
+        assert!(start.elapsed() < std::time::Duration::from_secs(20), "never purged");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    for check in [
+        format!("SELECT COUNT(*) FROM audit_log WHERE actor_user_id = {user} OR subject_id = '{user}'"),
+        format!("SELECT COUNT(*) FROM id_number_consents WHERE user_id = {user}"),
+        format!("SELECT COUNT(*) FROM data_exports WHERE user_id = {user}"),
+    ] {
+        assert_eq!(scalar(&server, &check).await, 0, "{check}");
+    }
+    assert_eq!(
+        scalar(&server, &format!("SELECT COUNT(*) FROM tokens WHERE id = {token}")).await,
+        1,
+        "the token outlives every record of its holder"
+    );
 }

@@ -85,10 +85,11 @@ pub enum AuditAction {
     EmailChangeUndone,
     DataRequested,
     DataDownloaded,
+    AccountDeleted,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 63] = [
+    pub const ALL: [AuditAction; 64] = [
         AuditAction::RoleGranted,
         AuditAction::RoleRevoked,
         AuditAction::IdentitySubmitted,
@@ -152,6 +153,7 @@ impl AuditAction {
         AuditAction::EmailChangeUndone,
         AuditAction::DataRequested,
         AuditAction::DataDownloaded,
+        AuditAction::AccountDeleted,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -219,6 +221,7 @@ impl AuditAction {
             AuditAction::EmailChangeUndone => "account.email_change_undone",
             AuditAction::DataRequested => "account.data_requested",
             AuditAction::DataDownloaded => "account.data_downloaded",
+            AuditAction::AccountDeleted => "account.deleted",
         }
     }
 }

@@ -5,6 +5,7 @@
 //! and the store persists what these functions decide.
 
 pub mod account;
+pub mod account_deletion;
 pub mod age;
 pub mod allowlist;
 pub mod appeal;

@@ -22,6 +22,14 @@ pub struct Token {
     pub claimed_at: DateTime<Utc>,
 }
 
+impl Token {
+    /// Its holder deleted their account: the token stays on the ledger, but nothing links it
+    /// to anyone any more (the blind index its commitment was opened from was erased).
+    pub fn holder_left(&self) -> bool {
+        self.holder_index.is_empty()
+    }
+}
+
 /// A token's standing. The holder is not part of it: it never changes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TokenStatus {

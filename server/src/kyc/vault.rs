@@ -1,10 +1,14 @@
 //! Encryption at rest for identity data, and the blind index that enforces one person, one
 //! account.
 //!
-//! Names and ID numbers are sealed with AES-256-GCM under a data key kept in
-//! `<data_dir>/keys/` (never in the database or the repository). Each ciphertext is
-//! `v<key version>:<base64(nonce || ciphertext || tag)>` and is bound, through the associated
-//! data, to its field and owner, so a ciphertext copied into another row does not decrypt.
+//! Names and ID numbers are sealed with AES-256-GCM under a data key of their person alone
+//! ([`PersonKey`]), itself stored sealed under the installation's key kept in
+//! `<data_dir>/keys/` (never in the database or the repository). Deleting a person's key
+//! (crypto-shredding) leaves every copy of what it sealed unreadable, wherever it was copied.
+//! Each ciphertext is `<key kind and version>:<base64(nonce || ciphertext || tag)>` (`p1:`
+//! under a person's key; `v1:`, straight under the installation's key, is what identities
+//! sealed before person keys read) and is bound, through the associated data, to its field and
+//! owner, so a ciphertext copied into another row does not decrypt.
 //! The blind index is an HMAC under a second, separate key: equal ID numbers give equal
 //! indexes, but the index cannot be reversed by trying the (small) space of ID numbers without
 //! the key. The same key makes the pseudonyms the throttles count by (an account's address, a
@@ -16,9 +20,11 @@ use crate::crypto::{Key, OpenError, SealingKey};
 use crate::domain::identity::ResidentIdNumber;
 use crate::domain::ids::UserId;
 
-/// The version written into new ciphertexts; older versions stay readable once rotation
-/// adds them.
+/// The version of the installation's key; older versions stay readable once rotation adds
+/// them.
 const KEY_VERSION: &str = "v1";
+/// The version written into ciphertexts under a person's key.
+const PERSON_KEY_VERSION: &str = "p1";
 
 #[derive(Debug, thiserror::Error)]
 pub enum VaultError {
@@ -28,6 +34,8 @@ pub enum VaultError {
     Malformed,
     #[error("sealed value does not decrypt for this field and owner")]
     Tampered,
+    #[error("sealed under a person's key that was deleted")]
+    Shredded,
 }
 
 /// Which identity field a ciphertext holds (part of the associated data).
@@ -35,6 +43,8 @@ pub enum VaultError {
 pub enum Field {
     LegalName,
     IdNumber,
+    /// A copy of a person's data, packed for them to download.
+    DataArchive,
 }
 
 impl Field {
@@ -42,6 +52,7 @@ impl Field {
         match self {
             Field::LegalName => "legal_name",
             Field::IdNumber => "id_number",
+            Field::DataArchive => "data_archive",
         }
     }
 }
@@ -61,6 +72,42 @@ impl Counted {
             Counted::LoginAccount => "login-account",
             Counted::ClientAddress => "client-address",
         }
+    }
+}
+
+fn open_error(error: OpenError) -> VaultError {
+    match error {
+        OpenError::Malformed => VaultError::Malformed,
+        OpenError::Tampered => VaultError::Tampered,
+    }
+}
+
+fn person_key_aad(owner: UserId) -> Vec<u8> {
+    format!("keepsake|person-key|{owner}").into_bytes()
+}
+
+/// One person's data key: what seals their identity and the copies of their data.
+pub struct PersonKey(SealingKey);
+
+impl std::fmt::Debug for PersonKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PersonKey([redacted])")
+    }
+}
+
+impl PersonKey {
+    fn new(key: &Key) -> Self {
+        Self(SealingKey::new(key, PERSON_KEY_VERSION))
+    }
+
+    /// Encrypts `plaintext` for `field` of `owner`.
+    pub fn seal(&self, field: Field, owner: UserId, plaintext: &[u8]) -> String {
+        self.0.seal(&aad(field, owner), plaintext)
+    }
+
+    /// Decrypts a value made by [`PersonKey::seal`] for the same field and owner.
+    pub fn open_bytes(&self, field: Field, owner: UserId, sealed: &str) -> Result<Vec<u8>, VaultError> {
+        self.0.open(&aad(field, owner), sealed).map_err(open_error)
     }
 }
 
@@ -94,17 +141,44 @@ impl PiiVault {
         }
     }
 
-    /// Encrypts `plaintext` for `field` of `owner`.
+    /// Encrypts `plaintext` for `field` of `owner` under the installation's key: how identities
+    /// were sealed before person keys, kept for the tests that seed such rows.
     pub fn seal(&self, field: Field, owner: UserId, plaintext: &str) -> String {
         self.data_key.seal(&aad(field, owner), plaintext.as_bytes())
     }
 
-    /// Decrypts a value made by [`PiiVault::seal`] for the same field and owner.
-    pub fn open(&self, field: Field, owner: UserId, sealed: &str) -> Result<String, VaultError> {
-        let plain = self.data_key.open(&aad(field, owner), sealed).map_err(|e| match e {
-            OpenError::Malformed => VaultError::Malformed,
-            OpenError::Tampered => VaultError::Tampered,
-        })?;
+    /// A new data key for `owner`, and the form it is stored in: sealed under the
+    /// installation's key and bound to its owner.
+    pub fn new_person_key(&self, owner: UserId) -> (PersonKey, String) {
+        let key = Key::generate();
+        let wrapped = self.data_key.seal(&person_key_aad(owner), key.material());
+        (PersonKey::new(&key), wrapped)
+    }
+
+    /// `owner`'s data key from its stored form.
+    pub fn person_key(&self, owner: UserId, wrapped: &str) -> Result<PersonKey, VaultError> {
+        let material = self
+            .data_key
+            .open(&person_key_aad(owner), wrapped)
+            .map_err(open_error)?;
+        let material: [u8; 32] = material.try_into().map_err(|_| VaultError::Malformed)?;
+        Ok(PersonKey::new(&Key::from_material(material)))
+    }
+
+    /// Decrypts `field` of `owner`: under their key when it was sealed with one (`person`, which
+    /// is `None` once it was deleted), or under the installation's key when it predates them.
+    pub fn open(
+        &self,
+        field: Field,
+        owner: UserId,
+        sealed: &str,
+        person: Option<&PersonKey>,
+    ) -> Result<String, VaultError> {
+        let plain = if sealed.starts_with(PERSON_KEY_VERSION) {
+            person.ok_or(VaultError::Shredded)?.open_bytes(field, owner, sealed)?
+        } else {
+            self.data_key.open(&aad(field, owner), sealed).map_err(open_error)?
+        };
         String::from_utf8(plain).map_err(|_| VaultError::Tampered)
     }
 
@@ -152,13 +226,13 @@ mod tests {
         let sealed = vault.seal(Field::LegalName, UserId(7), "张三");
         assert!(sealed.starts_with("v1:"));
         assert!(!sealed.contains("张三"));
-        assert_eq!(vault.open(Field::LegalName, UserId(7), &sealed).unwrap(), "张三");
+        assert_eq!(vault.open(Field::LegalName, UserId(7), &sealed, None).unwrap(), "张三");
         assert!(matches!(
-            vault.open(Field::LegalName, UserId(8), &sealed),
+            vault.open(Field::LegalName, UserId(8), &sealed, None),
             Err(VaultError::Tampered)
         ));
         assert!(matches!(
-            vault.open(Field::IdNumber, UserId(7), &sealed),
+            vault.open(Field::IdNumber, UserId(7), &sealed, None),
             Err(VaultError::Tampered)
         ));
         assert_ne!(
@@ -181,12 +255,37 @@ mod tests {
         bytes[last] ^= 1;
         let flipped = format!("v1:{}", STANDARD.encode(bytes));
         assert!(matches!(
-            vault.open(Field::IdNumber, UserId(1), &flipped),
+            vault.open(Field::IdNumber, UserId(1), &flipped, None),
             Err(VaultError::Tampered)
         ));
         for bad in ["", "v1:", "v2:AAAA", "v1:not base64!", "plain text"] {
-            assert!(vault.open(Field::IdNumber, UserId(1), bad).is_err(), "{bad}");
+            assert!(vault.open(Field::IdNumber, UserId(1), bad, None).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn a_persons_key_seals_their_data_and_deleting_it_shreds_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let vault = vault(dir.path());
+        let (key, wrapped) = vault.new_person_key(UserId(3));
+        assert!(wrapped.starts_with("v1:"), "stored sealed under the installation's key");
+        let sealed = key.seal(Field::IdNumber, UserId(3), b"11010519491231002X");
+        assert!(sealed.starts_with("p1:"));
+        let again = vault.person_key(UserId(3), &wrapped).unwrap();
+        assert_eq!(
+            vault.open(Field::IdNumber, UserId(3), &sealed, Some(&again)).unwrap(),
+            "11010519491231002X"
+        );
+        assert!(
+            matches!(vault.person_key(UserId(4), &wrapped), Err(VaultError::Tampered)),
+            "a key is bound to its owner"
+        );
+        let (other, _) = vault.new_person_key(UserId(3));
+        assert!(vault.open(Field::IdNumber, UserId(3), &sealed, Some(&other)).is_err());
+        assert!(matches!(
+            vault.open(Field::IdNumber, UserId(3), &sealed, None),
+            Err(VaultError::Shredded)
+        ));
     }
 
     #[test]
@@ -195,13 +294,19 @@ mod tests {
         let sealed = vault(dir.path()).seal(Field::LegalName, UserId(1), "李四");
         let index = vault(dir.path()).blind_index(&id());
         assert_eq!(
-            vault(dir.path()).open(Field::LegalName, UserId(1), &sealed).unwrap(),
+            vault(dir.path())
+                .open(Field::LegalName, UserId(1), &sealed, None)
+                .unwrap(),
             "李四"
         );
         assert_eq!(vault(dir.path()).blind_index(&id()), index, "stable across restarts");
 
         let other = tempfile::tempdir().unwrap();
-        assert!(vault(other.path()).open(Field::LegalName, UserId(1), &sealed).is_err());
+        assert!(
+            vault(other.path())
+                .open(Field::LegalName, UserId(1), &sealed, None)
+                .is_err()
+        );
         assert_ne!(vault(other.path()).blind_index(&id()), index, "keyed, not a plain hash");
         assert!(!index.contains("1101"));
     }

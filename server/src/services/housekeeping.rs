@@ -1,6 +1,7 @@
 //! Forgetting what the platform no longer needs: expired sessions, old log-in failures, expired
-//! form results, the transfer-attempt allowances that are full again and expired copies of
-//! people's data. Each is pruned on its own, so one failing does not keep the others.
+//! form results, the transfer-attempt allowances that are full again, expired copies of
+//! people's data and the records of accounts deleted long enough ago. Each is pruned on its
+//! own, so one failing does not keep the others.
 
 use chrono::{DateTime, Utc};
 
@@ -25,5 +26,8 @@ pub async fn prune(services: &Services, now: DateTime<Utc>) {
     }
     if let Err(err) = super::data_export::expire(services, now).await {
         tracing::warn!(error = %err, "deleting expired copies of personal data failed");
+    }
+    if let Err(err) = super::account_deletion::purge_due(services, now).await {
+        tracing::warn!(error = %err, "purging the records of deleted accounts failed");
     }
 }

@@ -82,16 +82,22 @@ pub async fn submit(
     }
     let user = actor.user;
     let before = standing(services, user).await?.status;
+    let txn = store::begin(&services.db).await?;
+    let (_, fresh) = services.vault.new_person_key(user);
+    let stored = store::person_keys::keep_first(&txn, user, fresh, now).await?;
+    let key = services
+        .vault
+        .person_key(user, &stored)
+        .map_err(ServiceError::internal)?;
     let submission = Submission {
-        sealed_name: services.vault.seal(Field::LegalName, user, name.as_str()),
-        sealed_id_number: services.vault.seal(Field::IdNumber, user, number.canonical()),
+        sealed_name: key.seal(Field::LegalName, user, name.as_str().as_bytes()),
+        sealed_id_number: key.seal(Field::IdNumber, user, number.canonical().as_bytes()),
         masked: number.masked(),
         blind_index: services.vault.blind_index(number),
         province_known: number.province_known(),
         verifier: services.verifier.name(),
         return_path: (next != "/").then(|| next.to_owned()),
     };
-    let txn = store::begin(&services.db).await?;
     match store::identities::submit(&txn, user, submission, now).await {
         Ok(()) => {}
         Err(StoreError::Conflict(_)) => return Ok(Err(NotTaken::IdNumberTaken)),
@@ -125,7 +131,7 @@ async fn send_to_provider(services: &Services, user: UserId) -> ServiceResult<()
     let record = store::identities::find(&services.db, user)
         .await?
         .ok_or(ServiceError::NotFound)?;
-    let (legal_name, id_number) = open(services, &record)?;
+    let (legal_name, id_number) = open(services, &record).await?;
     let request = VerificationRequest {
         reference: format!("identity-{user}-{}", record.version),
         legal_name: &legal_name,
@@ -151,9 +157,15 @@ pub fn birth_date(
     verified: &VerifiedIdentity,
     now: DateTime<Utc>,
 ) -> ServiceResult<NaiveDate> {
+    let key = verified
+        .person_key
+        .as_deref()
+        .map(|wrapped| services.vault.person_key(user, wrapped))
+        .transpose()
+        .map_err(ServiceError::internal)?;
     services
         .vault
-        .open(Field::IdNumber, user, &verified.sealed_id_number)
+        .open(Field::IdNumber, user, &verified.sealed_id_number, key.as_ref())
         .ok()
         .and_then(|number| ResidentIdNumber::parse(&number, age::beijing_date(now)).ok())
         .map(|number| number.birth_date())
@@ -175,12 +187,22 @@ pub fn member_standing(
     Ok(MemberStanding::of(birth, services.minimum_age, now))
 }
 
-/// The sealed name and ID number of `record`, opened.
-pub(crate) fn open(services: &Services, record: &IdentityRecord) -> ServiceResult<(String, String)> {
-    let name = services.vault.open(Field::LegalName, record.user, &record.sealed_name);
+/// The sealed name and ID number of `record`, opened with its person's key.
+pub(crate) async fn open(services: &Services, record: &IdentityRecord) -> ServiceResult<(String, String)> {
+    let key = match store::person_keys::find(&services.db, record.user).await? {
+        Some(wrapped) => Some(
+            services
+                .vault
+                .person_key(record.user, &wrapped)
+                .map_err(ServiceError::internal)?,
+        ),
+        None => None,
+    };
+    let (user, key) = (record.user, key.as_ref());
+    let name = services.vault.open(Field::LegalName, user, &record.sealed_name, key);
     let number = services
         .vault
-        .open(Field::IdNumber, record.user, &record.sealed_id_number);
+        .open(Field::IdNumber, user, &record.sealed_id_number, key);
     match (name, number) {
         (Ok(name), Ok(number)) => Ok((name, number)),
         _ => Err(ServiceError::internal(anyhow::anyhow!(
@@ -248,7 +270,7 @@ pub async fn case(services: &Services, reviewer: UserId, applicant: UserId, now:
     let holds_claim =
         record.status == IdentityStatus::Pending && held_by(record.claimed_by, record.claimed_until, reviewer, now);
     let revealed = if holds_claim {
-        Some(open(services, &record)?)
+        Some(open(services, &record).await?)
     } else {
         None
     };

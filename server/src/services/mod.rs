@@ -4,6 +4,7 @@
 //! `api` parse and authorise, call a service and render what it returns; `jobs` call the
 //! services the background workers run.
 
+pub mod account_deletion;
 pub mod accounts;
 pub mod appeals;
 pub mod attestations;

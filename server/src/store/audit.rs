@@ -1,4 +1,6 @@
-//! The audit log. This module only ever inserts and reads: no update or delete exists.
+//! The audit log. This module only ever inserts and reads: no update or delete exists (the
+//! records of a deleted account are purged, once their time is over, by
+//! [`super::account_erasure::purge`]).
 
 use chrono::{DateTime, Utc};
 use sea_orm::{

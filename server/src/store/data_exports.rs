@@ -162,6 +162,18 @@ pub async fn expiring(
         .collect())
 }
 
+/// Every archive of `user` whose bytes are still stored, with the keys of those bytes.
+pub async fn stored_of(conn: &impl ConnectionTrait, user: UserId) -> StoreResult<Vec<(i64, Option<BlobKey>)>> {
+    Ok(data_exports::Entity::find()
+        .filter(data_exports::Column::BlobKey.is_not_null())
+        .filter(data_exports::Column::UserId.eq(user.0))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|row| (row.id, row.blob_key.as_deref().and_then(|key| BlobKey::parse(key).ok())))
+        .collect())
+}
+
 /// Marks archive `id` expired, its bytes deleted.
 pub async fn mark_expired(conn: &impl ConnectionTrait, id: i64) -> StoreResult<()> {
     data_exports::Entity::update_many()

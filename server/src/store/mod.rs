@@ -4,6 +4,7 @@
 //! several of them (and the mail outbox insert) inside one transaction. The same code serves
 //! SQLite and PostgreSQL; where they differ (connection set-up) it is handled here.
 
+pub mod account_erasure;
 pub mod allowlists;
 pub mod anchors;
 pub mod api_keys;
@@ -30,6 +31,7 @@ pub mod login_failures;
 pub mod moderation;
 pub mod outbox;
 pub mod oversight;
+pub mod person_keys;
 pub mod personal_data;
 pub mod policies;
 pub mod reports;

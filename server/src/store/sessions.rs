@@ -6,7 +6,7 @@ use sea_orm::sea_query::{Condition, Expr, ExprTrait, Func, Query, QueryStatement
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 
 use super::entities::{
-    id_number_consents, identities, issuer_members, policy_acceptances, sessions, user_roles, users,
+    id_number_consents, identities, issuer_members, person_keys, policy_acceptances, sessions, user_roles, users,
 };
 use super::{StoreResult, decoded};
 use crate::domain::account::Email;
@@ -55,6 +55,9 @@ pub struct VerifiedIdentity {
     pub blind_index: String,
     /// The ID number as sealed at rest; opened only where its date of birth is needed.
     pub sealed_id_number: String,
+    /// The person's data key as stored, which the ID number is sealed under (none for an
+    /// identity sealed before person keys).
+    pub person_key: Option<String>,
     /// The person's consent to processing their ID number is in force; without it the number
     /// is used for nothing, claims included.
     pub consented: bool,
@@ -131,6 +134,7 @@ pub async fn account(
         .column((identities::Entity, identities::Column::Status))
         .column((identities::Entity, identities::Column::BlindIndex))
         .column((identities::Entity, identities::Column::IdNumberEnc))
+        .column((person_keys::Entity, person_keys::Column::WrappedKey))
         .expr_as(
             Expr::SubQuery(None, Box::new(memberships.into_sub_query_statement())),
             "memberships",
@@ -156,6 +160,10 @@ pub async fn account(
             identities::Entity,
             Expr::col((identities::Entity, identities::Column::UserId)).equals((users::Entity, users::Column::Id)),
         )
+        .left_join(
+            person_keys::Entity,
+            Expr::col((person_keys::Entity, person_keys::Column::UserId)).equals((users::Entity, users::Column::Id)),
+        )
         .and_where(Expr::col((sessions::Entity, sessions::Column::Id)).eq(id_hash))
         .to_owned();
     let rows = conn.query_all(&query).await?;
@@ -177,6 +185,7 @@ pub async fn account(
     let identity_status: Option<String> = first.try_get("", "status")?;
     let blind_index: Option<String> = first.try_get("", "blind_index")?;
     let sealed_id_number: Option<String> = first.try_get("", "id_number_enc")?;
+    let person_key: Option<String> = first.try_get("", "wrapped_key")?;
     let user = UserId(first.try_get("", "id")?);
     let email: String = first.try_get("", "email")?;
     Ok(Some(SessionAccount {
@@ -191,6 +200,7 @@ pub async fn account(
             .map(|(blind_index, sealed_id_number)| VerifiedIdentity {
                 blind_index,
                 sealed_id_number,
+                person_key,
                 consented: id_consents > 0,
             }),
     }))
@@ -296,6 +306,7 @@ mod tests {
             Some(VerifiedIdentity {
                 blind_index: "blind".into(),
                 sealed_id_number: "sealed".into(),
+                person_key: None,
                 consented: false,
             }),
             "verified before consents were kept"

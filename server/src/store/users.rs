@@ -21,6 +21,8 @@ pub struct User {
     pub email_verified_at: Option<DateTime<Utc>>,
     pub locale: Locale,
     pub created_at: DateTime<Utc>,
+    /// When the account was deleted: it then names no one.
+    pub deleted_at: Option<DateTime<Utc>>,
 }
 
 const TABLE: &str = "users";
@@ -33,6 +35,7 @@ fn decode(m: users::Model) -> StoreResult<User> {
         password_hash: m.password_hash,
         email_verified_at: m.email_verified_at,
         created_at: m.created_at,
+        deleted_at: m.deleted_at,
     })
 }
 

@@ -59,7 +59,8 @@ try {
 
   await page.getByRole('link', { name: '去实名认证' }).click();
   await page.getByLabel('真实姓名').fill('张小满');
-  await page.getByLabel('居民身份证号码').fill('110105198001011019');
+  await page.getByLabel('居民身份证号码', { exact: true }).fill('110105198001011019');
+  await page.locator('input[name=id_consent]').check();
   await shot('identity');
   await page.getByRole('button', { name: '提交认证' }).click();
   // The provider answers within seconds; the waiting page notices by itself and offers to

@@ -115,7 +115,7 @@ async fn gather(services: &Services, user: &User, now: DateTime<Utc>) -> Service
     let roles = store::users::granted_roles(db, user.id).await?;
     let identity = match store::identities::find(db, user.id).await? {
         Some(record) => {
-            let (legal_name, id_number) = identity::open(services, &record)?;
+            let (legal_name, id_number) = identity::open(services, &record).await?;
             Some(Identity {
                 status: record.status.as_str(),
                 reject_reason: match record.status {

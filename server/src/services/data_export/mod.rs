@@ -15,6 +15,7 @@ use crate::domain::data_export::{
     ARCHIVE_LIFETIME, BUILD_LEASE, DataExport, ExportStatus, RequestRefused, may_request,
 };
 use crate::domain::ids::UserId;
+use crate::kyc::Field;
 use crate::mail::Mail;
 use crate::paths;
 use crate::store;
@@ -83,18 +84,17 @@ pub async fn download(
     };
     let blob = services.blobs.get(&key).await.map_err(ServiceError::internal)?;
     let sealed = std::str::from_utf8(&blob.bytes).map_err(ServiceError::internal)?;
+    let wrapped = store::person_keys::find(&services.db, actor.user)
+        .await?
+        .ok_or_else(|| ServiceError::internal(anyhow::anyhow!("archive {id} has no key")))?;
     let zip = services
-        .results_key
-        .open(&context(actor.user, id), sealed)
+        .vault
+        .person_key(actor.user, &wrapped)
+        .and_then(|key| key.open_bytes(Field::DataArchive, actor.user, sealed))
         .map_err(|_| ServiceError::internal(anyhow::anyhow!("archive {id} does not open")))?;
     let entry = actor.audit(AuditAction::DataDownloaded, AuditSubject::User(actor.user));
     store::audit::append(&services.db, entry, now).await?;
     Ok(Ok(zip))
-}
-
-/// What an archive's sealed bytes are bound to, so they open only as that person's archive.
-fn context(user: UserId, id: i64) -> Vec<u8> {
-    format!("data-archive|{user}|{id}").into_bytes()
 }
 
 /// Builds the oldest archive waiting, if any: true if there was one (built or failed).
@@ -114,7 +114,14 @@ async fn build(services: &Services, id: i64, user: UserId, now: DateTime<Utc>) -
         .await?
         .ok_or(ServiceError::NotFound)?;
     let zip = archive::build(services, &account, now).await?;
-    let sealed = services.results_key.seal(&context(user, id), &zip);
+    // Sealed under the person's own key, so that deleting their account shreds it too.
+    let (_, fresh) = services.vault.new_person_key(user);
+    let wrapped = store::person_keys::keep_first(&services.db, user, fresh, now).await?;
+    let key = services
+        .vault
+        .person_key(user, &wrapped)
+        .map_err(ServiceError::internal)?;
+    let sealed = key.seal(Field::DataArchive, user, &zip);
     let blob = Blob {
         bytes: sealed.into_bytes().into(),
         content_type: "application/octet-stream".to_owned(),
@@ -148,6 +155,12 @@ async fn build(services: &Services, id: i64, user: UserId, now: DateTime<Utc>) -
 pub async fn expire(services: &Services, now: DateTime<Utc>) -> ServiceResult<u64> {
     let expiring = store::data_exports::expiring(&services.db, now, 100).await?;
     forget(services, expiring).await
+}
+
+/// Deletes the bytes of every archive of `user`, whose account is being deleted.
+pub(crate) async fn forget_all(services: &Services, user: UserId) -> ServiceResult<u64> {
+    let archives = store::data_exports::stored_of(&services.db, user).await?;
+    forget(services, archives).await
 }
 
 async fn forget(services: &Services, archives: Vec<(i64, Option<BlobKey>)>) -> ServiceResult<u64> {

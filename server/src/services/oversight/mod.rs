@@ -13,7 +13,6 @@ use crate::domain::audit::{AuditAction, AuditDetails, AuditFilter, AuditSubject}
 use crate::domain::ids::{TokenId, UserId};
 use crate::domain::oversight::{ExportScope, RevealGrounds, reveal_open};
 use crate::domain::role::Role;
-use crate::kyc::vault::Field;
 use crate::mail::Mail;
 use crate::store::{self, oversight::Export, oversight::Reveal};
 
@@ -121,16 +120,8 @@ pub async fn revealed(
     let record = store::identities::find(&services.db, reveal.subject)
         .await?
         .ok_or(ServiceError::NotFound)?;
-    let open = |field, sealed: &str| {
-        services
-            .vault
-            .open(field, reveal.subject, sealed)
-            .map_err(ServiceError::internal)
-    };
-    let identity = RevealedIdentity {
-        legal_name: open(Field::LegalName, &record.sealed_name)?,
-        id_number: open(Field::IdNumber, &record.sealed_id_number)?,
-    };
+    let (legal_name, id_number) = super::identity::open(services, &record).await?;
+    let identity = RevealedIdentity { legal_name, id_number };
     Ok(RevealView {
         reveal,
         identity: Some(identity),

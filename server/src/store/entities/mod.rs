@@ -34,6 +34,7 @@ pub mod moderation_settings;
 pub mod moderation_terms;
 pub mod outbox;
 pub mod oversight_exports;
+pub mod person_keys;
 pub mod policy_acceptances;
 pub mod refusal_counts;
 pub mod reports;
@@ -86,6 +87,7 @@ pub fn visit_all(visitor: &mut impl EntityVisitor) {
     visitor.visit::<moderation_terms::Entity>();
     visitor.visit::<outbox::Entity>();
     visitor.visit::<oversight_exports::Entity>();
+    visitor.visit::<person_keys::Entity>();
     visitor.visit::<policy_acceptances::Entity>();
     visitor.visit::<refusal_counts::Entity>();
     visitor.visit::<filing_reminders::Entity>();

@@ -13,6 +13,8 @@ pub struct Model {
     pub email_verified_at: Option<DateTimeUtc>,
     pub locale: String,
     pub created_at: DateTimeUtc,
+    pub deleted_at: Option<DateTimeUtc>,
+    pub purged_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

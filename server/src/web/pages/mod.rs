@@ -3,6 +3,7 @@
 //! invitations, and verifying the ledger.
 
 pub mod account_data;
+pub mod account_deletion;
 pub mod accounts;
 pub mod appeals;
 pub mod application;
@@ -38,6 +39,11 @@ pub fn routes() -> Router<AppState> {
         .route("/account/email", get(email_change::form).post(email_change::request))
         .route("/account/data", get(account_data::show).post(account_data::request))
         .route("/account/data/{id}/archive.zip", get(account_data::download))
+        .route(
+            "/account/delete",
+            get(account_deletion::form).post(account_deletion::delete),
+        )
+        .route("/account/deleted", get(account_deletion::deleted))
         .route(
             "/account/email/confirm/{token}",
             get(email_change::confirm_page).post(email_change::confirm),

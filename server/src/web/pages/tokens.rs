@@ -85,6 +85,8 @@ struct TokenTemplate {
     share: Share,
     /// Its freeze is under appeal.
     under_appeal: bool,
+    /// Its holder deleted their account.
+    holder_left: bool,
 }
 
 impl TokenTemplate {
@@ -122,6 +124,7 @@ pub async fn token_page(
     )?;
     render(TokenTemplate {
         under_appeal: appeals::under_appeal(&state.services, &AuditSubject::Token(view.token.id)).await?,
+        holder_left: view.token.holder_left(),
         token: card,
         ctx,
         mine,

@@ -38,6 +38,7 @@ mod m20261209_000028_email_changes;
 mod m20261210_000029_id_number_consents;
 mod m20261210_000030_data_exports;
 mod m20261210_000031_account_deletion;
+mod m20261210_000032_identity_corrections;
 
 /// The ordered list of every migration; `keepsake migrate` and server start-up apply it.
 pub struct Migrator;
@@ -77,6 +78,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261210_000029_id_number_consents::Migration),
             Box::new(m20261210_000030_data_exports::Migration),
             Box::new(m20261210_000031_account_deletion::Migration),
+            Box::new(m20261210_000032_identity_corrections::Migration),
         ]
     }
 }

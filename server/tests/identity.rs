@@ -188,7 +188,10 @@ async fn identity_is_submitted_reviewed_and_audited(db: Db) {
     assert_eq!(approved.status(), StatusCode::SEE_OTHER);
     let (_, page) = collector.get_text("/identity").await;
     assert!(page.contains("已认证"));
-    assert!(!page.contains("name=\"id_number\""), "no form once verified");
+    assert!(
+        !page.contains("action=\"/identity\"") && page.contains("action=\"/identity/correction\""),
+        "once verified, only a correction (a new check) is offered"
+    );
     server.mailbox().wait_for("collector@example.com", 3).await;
 
     // A reviewer cannot decide their own identity.

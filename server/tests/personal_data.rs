@@ -15,7 +15,8 @@ use crate::support::{Db, Server, location};
 on_both_databases!(
     the_id_number_is_processed_only_with_separate_consent,
     a_person_downloads_everything_held_about_them,
-    a_deleted_person_can_be_found_nowhere_and_their_tokens_stay
+    a_deleted_person_can_be_found_nowhere_and_their_tokens_stay,
+    a_verified_person_corrects_their_identity_through_a_new_check
 );
 
 /// Every text and byte value in every table of the server's database, as text.
@@ -586,4 +587,121 @@ async fn a_deleted_person_can_be_found_nowhere_and_their_tokens_stay(db: Db) {
         1,
         "the token outlives every record of its holder"
     );
+}
+
+async fn a_verified_person_corrects_their_identity_through_a_new_check(db: Db) {
+    use crate::support::kyb::version_in;
+
+    let server = Server::start(db).await;
+    let (issuer, _, founder, reviewer) = approved_issuer_with_key(&server).await;
+    let terms = Terms {
+        edition_size: 10,
+        per_person_limit: 3,
+        claim_mode: "open",
+    };
+    let collection = published_collection(&founder, &reviewer, issuer, "更正前后都能领取", terms).await;
+    let email = "correcting@example.com";
+    let person = verified_person(&server, &reviewer, email, &id_number(331)).await;
+    verified_person(&server, &reviewer, "holder-of-332@example.com", &id_number(332)).await;
+    let user = scalar(&server, &format!("SELECT id FROM users WHERE email = '{email}'")).await;
+    let case = format!("/review/identities/{user}");
+    let correct = |name: &'static str, number: String| {
+        let person = &person;
+        async move {
+            person
+                .post_form(
+                    "/identity",
+                    "/identity/correction",
+                    &[("legal_name", name), ("id_number", &number), ("id_consent", "yes")],
+                )
+                .await
+        }
+    };
+    let status_on_page = || async {
+        let (_, page) = person.get_text("/identity").await;
+        let status = page
+            .split("data-identity-status=\"")
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .unwrap()
+            .to_owned();
+        (status, page)
+    };
+    let (_, page) = status_on_page().await;
+    assert!(
+        page.contains("action=\"/identity/correction\""),
+        "a verified person is offered the correction"
+    );
+
+    // Another account's ID number: one person, one account; nothing changes.
+    let response = correct("测试用户", id_number(332)).await;
+    assert_eq!(response.status(), StatusCode::CONFLICT);
+    assert!(response.text().await.unwrap().contains("id=\"id-error\""));
+    assert_eq!(status_on_page().await.0, "verified");
+
+    // A correction is a new check: claims wait; the reviewer sees what it would replace.
+    let response = correct("更正后的姓名", id_number(333)).await;
+    assert_eq!(location(&response), "/identity");
+    let (status, page) = status_on_page().await;
+    assert_eq!(status, "pending");
+    assert!(page.contains("data-correcting"));
+    let (status, body) = api_claim(&person, collection, "correcting-claim-01").await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (StatusCode::FORBIDDEN, Some("identity_not_verified"))
+    );
+    reviewer.post_form("/review", &format!("{case}/claim"), &[]).await;
+    let (_, html) = reviewer.get_text(&case).await;
+    assert!(html.contains("data-correction") && html.contains("1101**********"));
+    assert!(
+        html.contains("更正后的姓名") && html.contains(&id_number(333)),
+        "the reviewer checks the new one"
+    );
+
+    // Refused: the identity verified before stays, and the person is told why.
+    let response = reviewer
+        .post_form(
+            &case,
+            &format!("{case}/decision"),
+            &[
+                ("decision", "reject"),
+                ("reason", "证件照片与号码不符"),
+                ("version", &version_in(&html)),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let (status, page) = status_on_page().await;
+    assert_eq!(status, "verified");
+    assert!(
+        page.contains(&format!("1101**********{}", &id_number(331)[14..])),
+        "the old number, masked"
+    );
+    let mails = server.mailbox().wait_for(email, 3).await;
+    assert!(
+        mails
+            .iter()
+            .any(|mail| mail.text.contains("证件照片与号码不符") && mail.subject.contains("更正")),
+        "the refusal is mailed with its reason"
+    );
+    let (status, body) = api_claim(&person, collection, "correcting-claim-02").await;
+    assert_eq!(status, StatusCode::CREATED, "verified again: {body}");
+
+    // Accepted: the corrected identity replaces the old, whose number is free again.
+    let response = correct("更正后的姓名", id_number(333)).await;
+    assert_eq!(location(&response), "/identity");
+    crate::support::kyb::claim_and_decide(&reviewer, &case, ("decision", "approve")).await;
+    let (status, page) = status_on_page().await;
+    assert_eq!(status, "verified");
+    assert!(page.contains(&format!("1101**********{}", &id_number(333)[14..])));
+    assert_eq!(
+        scalar(
+            &server,
+            &format!("SELECT COUNT(*) FROM audit_log WHERE action = 'identity.correction_submitted' AND actor_user_id = {user}")
+        )
+        .await,
+        2,
+        "each correction is audited"
+    );
+    verified_person(&server, &reviewer, "now-331@example.com", &id_number(331)).await;
 }

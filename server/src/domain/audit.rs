@@ -12,6 +12,7 @@ pub enum AuditAction {
     RoleGranted,
     RoleRevoked,
     IdentitySubmitted,
+    IdentityCorrectionSubmitted,
     IdentityClaimed,
     IdentityApproved,
     IdentityRejected,
@@ -89,10 +90,11 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 64] = [
+    pub const ALL: [AuditAction; 65] = [
         AuditAction::RoleGranted,
         AuditAction::RoleRevoked,
         AuditAction::IdentitySubmitted,
+        AuditAction::IdentityCorrectionSubmitted,
         AuditAction::IdentityClaimed,
         AuditAction::IdentityApproved,
         AuditAction::IdentityRejected,
@@ -161,6 +163,7 @@ impl AuditAction {
             AuditAction::RoleGranted => "role.granted",
             AuditAction::RoleRevoked => "role.revoked",
             AuditAction::IdentitySubmitted => "identity.submitted",
+            AuditAction::IdentityCorrectionSubmitted => "identity.correction_submitted",
             AuditAction::IdentityClaimed => "identity.claimed",
             AuditAction::IdentityApproved => "identity.approved",
             AuditAction::IdentityRejected => "identity.rejected",

@@ -195,6 +195,8 @@ pub enum IdentityTransitionError {
     NotPending,
     #[error("a rejection needs a reason the person can act on")]
     ReasonRequired,
+    #[error("only a verified identity is corrected; submit a check instead")]
+    NotVerified,
 }
 
 impl IdentityStatus {
@@ -221,6 +223,16 @@ impl IdentityStatus {
             IdentityStatus::Unverified | IdentityStatus::Rejected { .. } => Ok(IdentityStatus::Pending),
             IdentityStatus::Pending => Err(IdentityTransitionError::AlreadyPending),
             IdentityStatus::Verified => Err(IdentityTransitionError::AlreadyVerified),
+        }
+    }
+
+    /// A verified person correcting their name or ID number starts a new check (never a silent
+    /// edit); if it is refused, the identity they had stays verified.
+    pub fn correct(&self) -> Result<IdentityStatus, IdentityTransitionError> {
+        match self {
+            IdentityStatus::Verified => Ok(IdentityStatus::Pending),
+            IdentityStatus::Pending => Err(IdentityTransitionError::AlreadyPending),
+            IdentityStatus::Unverified | IdentityStatus::Rejected { .. } => Err(IdentityTransitionError::NotVerified),
         }
     }
 
@@ -404,5 +416,15 @@ mod tests {
         assert_eq!(Pending.reject("  "), Err(IdentityTransitionError::ReasonRequired));
         assert_eq!(Verified.reject("x"), Err(IdentityTransitionError::NotPending));
         assert_eq!(rejected.approve(), Err(IdentityTransitionError::NotPending));
+    }
+
+    #[test]
+    fn only_a_verified_identity_is_corrected() {
+        use IdentityStatus::*;
+        assert_eq!(Verified.correct(), Ok(Pending));
+        assert_eq!(Pending.correct(), Err(IdentityTransitionError::AlreadyPending));
+        assert_eq!(Unverified.correct(), Err(IdentityTransitionError::NotVerified));
+        let rejected = Pending.reject("photo unreadable").unwrap();
+        assert_eq!(rejected.correct(), Err(IdentityTransitionError::NotVerified));
     }
 }

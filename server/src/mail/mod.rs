@@ -46,6 +46,11 @@ pub enum Mail<'a> {
     DataArchiveReady {
         link: &'a str,
     },
+    /// A correction was refused; the identity verified before stays.
+    IdentityCorrectionRefused {
+        link: &'a str,
+        reason: &'a str,
+    },
     IdentityVerified {
         link: &'a str,
     },
@@ -200,6 +205,7 @@ impl<'a> Mail<'a> {
             Mail::DataArchiveReady { .. } => "mail.data_archive_ready",
             Mail::IdentityVerified { .. } => "mail.identity_verified",
             Mail::IdentityRejected { .. } => "mail.identity_rejected",
+            Mail::IdentityCorrectionRefused { .. } => "mail.identity_correction_refused",
             Mail::IssuerStatus { status, .. } => match status {
                 IssuerNotice::Approved => "mail.issuer_approved",
                 IssuerNotice::Rejected => "mail.issuer_rejected",
@@ -248,7 +254,9 @@ impl<'a> Mail<'a> {
             | Mail::EmailChangeUndone { link }
             | Mail::DataArchiveReady { link }
             | Mail::IdentityVerified { link } => (link, "", "", ""),
-            Mail::IdentityRejected { link, reason } => (link, reason, "", ""),
+            Mail::IdentityRejected { link, reason } | Mail::IdentityCorrectionRefused { link, reason } => {
+                (link, reason, "", "")
+            }
             Mail::IssuerStatus {
                 link, issuer, reason, ..
             } => (link, reason, issuer, ""),

@@ -109,7 +109,8 @@ impl From<IdentityTransitionError> for ServiceError {
             IdentityTransitionError::ReasonRequired => ServiceError::BadInput,
             IdentityTransitionError::NotPending
             | IdentityTransitionError::AlreadyPending
-            | IdentityTransitionError::AlreadyVerified => ServiceError::ReviewConflict,
+            | IdentityTransitionError::AlreadyVerified
+            | IdentityTransitionError::NotVerified => ServiceError::ReviewConflict,
         }
     }
 }

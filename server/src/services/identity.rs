@@ -65,14 +65,24 @@ pub async fn standing(services: &Services, user: UserId) -> ServiceResult<Standi
     })
 }
 
-/// Seals and submits a check for the actor, with their consent to its processing (which the
-/// form asks for apart from everything else), then hands it to the provider if there is one;
-/// `next` is where to lead the person once it is decided.
+/// Which check a submission starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CheckKind {
+    /// A first check, or one after a rejection.
+    First,
+    /// A verified person correcting their name or ID number: the verified identity stays on
+    /// record until the correction is decided, and comes back if it is refused.
+    Correction,
+}
+
+/// Seals and submits a check of `kind` for the actor, with their consent to its processing
+/// (which the form asks for apart from everything else), then hands it to the provider if
+/// there is one; `next` is where to lead the person once it is decided.
 pub async fn submit(
     services: &Services,
     actor: &Actor,
-    name: &LegalName,
-    number: &ResidentIdNumber,
+    kind: CheckKind,
+    (name, number): (&LegalName, &ResidentIdNumber),
     next: &str,
     now: DateTime<Utc>,
 ) -> ServiceResult<Result<(), NotTaken>> {
@@ -82,6 +92,11 @@ pub async fn submit(
     }
     let user = actor.user;
     let before = standing(services, user).await?.status;
+    let allowed = match kind {
+        CheckKind::First => before.submit(),
+        CheckKind::Correction => before.correct(),
+    };
+    allowed?;
     let txn = store::begin(&services.db).await?;
     let (_, fresh) = services.vault.new_person_key(user);
     let stored = store::person_keys::keep_first(&txn, user, fresh, now).await?;
@@ -98,12 +113,23 @@ pub async fn submit(
         verifier: services.verifier.name(),
         return_path: (next != "/").then(|| next.to_owned()),
     };
-    match store::identities::submit(&txn, user, submission, now).await {
-        Ok(()) => {}
+    let submitted = match kind {
+        CheckKind::First => store::identities::submit(&txn, user, submission, now)
+            .await
+            .map(|()| true),
+        CheckKind::Correction => store::identities::submit_correction(&txn, user, submission, now).await,
+    };
+    match submitted {
+        Ok(true) => {}
+        Ok(false) => return Err(ServiceError::ReviewConflict),
         Err(StoreError::Conflict(_)) => return Ok(Err(NotTaken::IdNumberTaken)),
         Err(e) => return Err(e.into()),
     }
-    let mut entry = actor.audit(AuditAction::IdentitySubmitted, AuditSubject::Identity(user));
+    let action = match kind {
+        CheckKind::First => AuditAction::IdentitySubmitted,
+        CheckKind::Correction => AuditAction::IdentityCorrectionSubmitted,
+    };
+    let mut entry = actor.audit(action, AuditSubject::Identity(user));
     entry.before = Some(before.as_str());
     entry.after = Some(IdentityStatus::Pending.as_str());
     store::audit::append(&txn, entry, now).await?;
@@ -402,6 +428,8 @@ async fn record_decision(
         request_id: decision.request_id,
     };
     store::audit::append(conn, entry, now).await?;
+    // A refused correction leaves the person verified as they were.
+    let kept_verified = store::identities::settle_correction(conn, decision.applicant, reason.is_none()).await?;
     let account = store::users::find(conn, decision.applicant)
         .await?
         .ok_or(ServiceError::NotFound)?;
@@ -412,6 +440,7 @@ async fn record_decision(
         .and_then(|record| record.return_path);
     let link = services.absolute_url(&paths::identity(&paths::safe_next(return_path.as_deref())));
     let notice = match &reason {
+        Some(reason) if kept_verified => Mail::IdentityCorrectionRefused { link: &link, reason },
         Some(reason) => Mail::IdentityRejected { link: &link, reason },
         None => Mail::IdentityVerified { link: &link },
     };

@@ -13,11 +13,12 @@ use super::entities::{
     policy_acceptances, reports, sessions, tokens, user_roles, users,
 };
 use crate::domain::account::Email;
+use crate::domain::data_export::ExportStatus;
 use crate::domain::ids::UserId;
 
 /// Erases in `conn` everything that names `user`: their identity and its key, sessions, links,
-/// address changes, mail to `addresses`, the contact address of their reports, the link from
-/// their tokens to their identity; the account keeps `placeholder` as its address and no
+/// address changes, mail to `addresses`, the contact address of their reports, copies of their
+/// data still being built, the link from their tokens to their identity; the account keeps `placeholder` as its address and no
 /// password. False if the account was already deleted.
 pub async fn erase(
     conn: &impl ConnectionTrait,
@@ -63,6 +64,13 @@ pub async fn erase(
     reports::Entity::update_many()
         .col_expr(reports::Column::ContactEmail, Expr::value(Option::<String>::None))
         .filter(reports::Column::ReporterUserId.eq(user.0))
+        .exec(conn)
+        .await?;
+    // A copy being built now is never offered: its builder finds it no longer pending.
+    data_exports::Entity::update_many()
+        .col_expr(data_exports::Column::Status, Expr::value(ExportStatus::Failed.as_str()))
+        .filter(data_exports::Column::UserId.eq(user.0))
+        .filter(data_exports::Column::Status.eq(ExportStatus::Pending.as_str()))
         .exec(conn)
         .await?;
     // The commitment stays on the ledger; what could open it (the blind index the opening is

@@ -39,6 +39,8 @@ pub struct IdentityRecord {
     pub blind_index: Option<String>,
     /// Where the person was going when they submitted (a claim page, say).
     pub return_path: Option<String>,
+    /// For a pending correction, the masked number of the verified identity it would replace.
+    pub previous_masked: Option<String>,
 }
 
 fn decode(m: identities::Model) -> StoreResult<IdentityRecord> {
@@ -62,6 +64,7 @@ fn decode(m: identities::Model) -> StoreResult<IdentityRecord> {
         version: m.version,
         blind_index: m.blind_index,
         return_path: m.return_path,
+        previous_masked: m.previous_masked,
     })
 }
 
@@ -114,6 +117,10 @@ pub async fn submit(
         claimed_until: Set(None),
         version: Set(version),
         return_path: Set(submission.return_path),
+        previous_name_enc: Set(None),
+        previous_id_number_enc: Set(None),
+        previous_masked: Set(None),
+        previous_blind_index: Set(None),
     };
     let result = if existing.is_some() {
         model.update(conn).await.map(drop)
@@ -121,6 +128,92 @@ pub async fn submit(
         model.insert(conn).await.map(drop)
     };
     result.map_err(StoreError::unique("identity"))
+}
+
+/// Replaces `user`'s verified identity with `submission`, a correction to be checked, keeping
+/// the verified one beside it; false if the identity was not verified. Another account's ID
+/// number answers [`StoreError::Conflict`].
+pub async fn submit_correction(
+    conn: &impl ConnectionTrait,
+    user: UserId,
+    submission: Submission,
+    now: DateTime<Utc>,
+) -> StoreResult<bool> {
+    use identities::Column as C;
+    let result = identities::Entity::update_many()
+        // Every SET reads the row as it was, so the verified values move aside first.
+        .col_expr(C::PreviousNameEnc, Expr::col(C::LegalNameEnc))
+        .col_expr(C::PreviousIdNumberEnc, Expr::col(C::IdNumberEnc))
+        .col_expr(C::PreviousMasked, Expr::col(C::IdMasked))
+        .col_expr(C::PreviousBlindIndex, Expr::col(C::BlindIndex))
+        .col_expr(C::Status, Expr::value(IdentityStatus::Pending.as_str()))
+        .col_expr(C::LegalNameEnc, Expr::value(submission.sealed_name))
+        .col_expr(C::IdNumberEnc, Expr::value(submission.sealed_id_number))
+        .col_expr(C::IdMasked, Expr::value(submission.masked))
+        .col_expr(C::BlindIndex, Expr::value(submission.blind_index))
+        .col_expr(C::ProvinceKnown, Expr::value(submission.province_known))
+        .col_expr(C::Verifier, Expr::value(submission.verifier))
+        .col_expr(C::ProviderReference, Expr::value(Option::<String>::None))
+        .col_expr(C::RejectReason, Expr::value(Option::<String>::None))
+        .col_expr(C::SubmittedAt, Expr::value(now))
+        .col_expr(C::DecidedAt, Expr::value(Option::<DateTime<Utc>>::None))
+        .col_expr(C::DecidedBy, Expr::value(Option::<i64>::None))
+        .col_expr(C::ClaimedBy, Expr::value(Option::<i64>::None))
+        .col_expr(C::ClaimedUntil, Expr::value(Option::<DateTime<Utc>>::None))
+        .col_expr(C::Version, Expr::col(C::Version).add(1))
+        .col_expr(C::ReturnPath, Expr::value(submission.return_path))
+        .filter(C::UserId.eq(user.0))
+        .filter(C::Status.eq(IdentityStatus::Verified.as_str()))
+        .exec(conn)
+        .await
+        .map_err(StoreError::unique("identity"))?;
+    Ok(result.rows_affected == 1)
+}
+
+/// Settles `user`'s decided correction, if the check was one: an accepted correction forgets
+/// the identity it replaced; a refused one puts it back, verified, unless another account
+/// verified that ID number meanwhile (then the person checks again). True if it was put back.
+pub async fn settle_correction(conn: &impl ConnectionTrait, user: UserId, accepted: bool) -> StoreResult<bool> {
+    use identities::Column as C;
+    let Some(previous_index) = identities::Entity::find_by_id(user.0)
+        .one(conn)
+        .await?
+        .filter(|row| row.previous_masked.is_some())
+        .map(|row| row.previous_blind_index)
+    else {
+        return Ok(false);
+    };
+    let taken = match &previous_index {
+        Some(index) => {
+            identities::Entity::find()
+                .filter(C::BlindIndex.eq(index.as_str()))
+                .filter(C::UserId.ne(user.0))
+                .count(conn)
+                .await?
+                > 0
+        }
+        None => false,
+    };
+    let restore = !accepted && !taken;
+    let mut update = identities::Entity::update_many();
+    if restore {
+        update = update
+            .col_expr(C::Status, Expr::value(IdentityStatus::Verified.as_str()))
+            .col_expr(C::LegalNameEnc, Expr::col(C::PreviousNameEnc))
+            .col_expr(C::IdNumberEnc, Expr::col(C::PreviousIdNumberEnc))
+            .col_expr(C::IdMasked, Expr::col(C::PreviousMasked))
+            .col_expr(C::BlindIndex, Expr::col(C::PreviousBlindIndex));
+    }
+    update
+        .col_expr(C::PreviousNameEnc, Expr::value(Option::<String>::None))
+        .col_expr(C::PreviousIdNumberEnc, Expr::value(Option::<String>::None))
+        .col_expr(C::PreviousMasked, Expr::value(Option::<String>::None))
+        .col_expr(C::PreviousBlindIndex, Expr::value(Option::<String>::None))
+        .filter(C::UserId.eq(user.0))
+        .filter(C::PreviousMasked.is_not_null())
+        .exec(conn)
+        .await?;
+    Ok(restore)
 }
 
 /// Pending submissions `view` shows, oldest first, after `after` if given: at most `limit`.

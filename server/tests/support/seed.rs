@@ -104,6 +104,10 @@ pub async fn people(
             claimed_until: Set(None),
             version: Set(1),
             return_path: Set(None),
+            previous_name_enc: Set(None),
+            previous_id_number_enc: Set(None),
+            previous_masked: Set(None),
+            previous_blind_index: Set(None),
         }),
     )
     .await;

@@ -112,6 +112,7 @@ pub async fn build_next(services: &Services, now: DateTime<Utc>) -> ServiceResul
 async fn build(services: &Services, id: i64, user: UserId, now: DateTime<Utc>) -> ServiceResult<()> {
     let account = store::users::find(&services.db, user)
         .await?
+        .filter(|account| account.deleted_at.is_none())
         .ok_or(ServiceError::NotFound)?;
     let zip = archive::build(services, &account, now).await?;
     // Sealed under the person's own key, so that deleting their account shreds it too.
@@ -142,8 +143,15 @@ async fn build(services: &Services, id: i64, user: UserId, now: DateTime<Utc>) -
     }
     store::commit(txn).await?;
     if !ready {
-        // Another server finished it after this one's lease ran out: its bytes are the ones kept.
+        // Another server finished it after this one's lease ran out (its bytes are the ones
+        // kept), or the account was deleted meanwhile (and with it any key made here).
         services.blobs.delete(&key).await.map_err(ServiceError::internal)?;
+        if store::users::find(&services.db, user)
+            .await?
+            .is_none_or(|account| account.deleted_at.is_some())
+        {
+            store::person_keys::delete(&services.db, user).await?;
+        }
         return Ok(());
     }
     services.mail_queued();

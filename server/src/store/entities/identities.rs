@@ -25,6 +25,11 @@ pub struct Model {
     pub version: i32,
     /// Where the person was going when they submitted; the decision mail leads back there.
     pub return_path: Option<String>,
+    /// The verified identity a pending correction would replace, kept until it is decided.
+    pub previous_name_enc: Option<String>,
+    pub previous_id_number_enc: Option<String>,
+    pub previous_masked: Option<String>,
+    pub previous_blind_index: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -20,7 +20,7 @@ use crate::domain::policy::PolicyDocument;
 use crate::paths::{self, safe_next};
 use crate::policies;
 use crate::services::id_consent;
-use crate::services::identity::{self, NotTaken};
+use crate::services::identity::{self, CheckKind, NotTaken};
 use crate::state::AppState;
 use crate::web::auth::SignedIn;
 use crate::web::context::RequestContext;
@@ -35,6 +35,10 @@ struct IdentityTemplate {
     reject_reason: Option<String>,
     masked: Option<String>,
     can_submit: bool,
+    /// The identity is verified, and may be corrected through a new check.
+    can_correct: bool,
+    /// A correction of a verified identity is being checked.
+    correcting: bool,
     legal_name: String,
     /// The ID number as typed, shown again with an error so that one wrong digit need not
     /// mean typing all eighteen again.
@@ -90,8 +94,10 @@ async fn page(state: &AppState, ctx: RequestContext, user: UserId, next: &str) -
             IdentityStatus::Rejected { reason } => Some(reason.clone()),
             _ => None,
         },
+        correcting: standing.record.as_ref().is_some_and(|r| r.previous_masked.is_some()),
         masked: standing.record.map(|r| r.masked),
         can_submit: standing.status.submit().is_ok(),
+        can_correct: standing.status.correct().is_ok(),
         legal_name: String::new(),
         id_number: String::new(),
         name_error: None,
@@ -127,16 +133,41 @@ pub struct IdentityForm {
     next: String,
 }
 
+/// `POST /identity`: a first check, or one after a rejection.
 pub async fn submit(
     State(state): State<AppState>,
     ctx: RequestContext,
     SignedIn(user): SignedIn,
     Form(form): Form<IdentityForm>,
 ) -> AppResult<Response> {
-    let actor = ctx.actor(user.id);
+    check(&state, ctx, user.id, CheckKind::First, form).await
+}
+
+/// `POST /identity/correction`: a verified person corrects their name or ID number.
+pub async fn correct(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    SignedIn(user): SignedIn,
+    Form(form): Form<IdentityForm>,
+) -> AppResult<Response> {
+    check(&state, ctx, user.id, CheckKind::Correction, form).await
+}
+
+async fn check(
+    state: &AppState,
+    ctx: RequestContext,
+    user: UserId,
+    kind: CheckKind,
+    form: IdentityForm,
+) -> AppResult<Response> {
+    let actor = ctx.actor(user);
     let next = safe_next(Some(&form.next));
-    let mut template = page(&state, ctx, user.id, &next).await?;
-    if !template.can_submit {
+    let mut template = page(state, ctx, user, &next).await?;
+    let allowed = match kind {
+        CheckKind::First => template.can_submit,
+        CheckKind::Correction => template.can_correct,
+    };
+    if !allowed {
         return render_with(StatusCode::CONFLICT, template);
     }
     template.legal_name = form.legal_name.trim().to_owned();
@@ -154,7 +185,7 @@ pub async fn submit(
             return render_with(StatusCode::UNPROCESSABLE_ENTITY, template);
         }
     };
-    match identity::submit(&state.services, &actor, &name, &number, &next, now).await? {
+    match identity::submit(&state.services, &actor, kind, (&name, &number), &next, now).await? {
         Ok(()) => {}
         Err(NotTaken::IdNumberTaken) => {
             template.id_error = Some("identity.error_taken");

@@ -78,6 +78,7 @@ pub fn routes() -> Router<AppState> {
         .route("/policies/accept", get(policies::accept_form).post(policies::accept))
         .route("/policies/{name}", get(policies::show))
         .route("/identity/retry", form_page("/identity").post(identity::retry))
+        .route("/identity/correction", form_page("/identity").post(identity::correct))
         .route("/identity/consent", form_page("/identity").post(identity::give_consent))
         .route(
             "/identity/consent/withdraw",

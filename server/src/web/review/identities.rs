@@ -38,6 +38,8 @@ struct CaseTemplate {
     applicant: String,
     submitted: DateTime<Utc>,
     province_known: bool,
+    /// For a correction of a verified identity, the masked number it would replace.
+    previous_masked: Option<String>,
     /// Decrypted only for the reviewer holding the claim.
     revealed: Option<(String, String)>,
     version: i32,
@@ -60,6 +62,7 @@ pub async fn case(
         applicant: case.applicant.map(|e| mask_email(e.as_str())).unwrap_or_default(),
         submitted: record.submitted_at,
         province_known: record.province_known,
+        previous_masked: record.previous_masked,
         revealed: case.revealed,
         version: record.version,
         own: applicant == reviewer.user.id,

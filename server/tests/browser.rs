@@ -439,6 +439,7 @@ async fn every_page_fits_a_phone_and_the_main_pages_pass_axe_in_chromium() {
             "tour-collector1-me-collection-en-390.png",
             "tour-collector1-account-email-zh-CN-390.png",
             "tour-collector1-account-data-en-390.png",
+            "tour-collector1-account-delete-en-1280.png",
             "tour-collector1-identity-zh-CN-390.png",
             "tour-collector1-tokens-1-zh-CN-390.png",
             "tour-brand-console-1-zh-CN-1280.png",

@@ -16,7 +16,8 @@ on_both_databases!(
     the_id_number_is_processed_only_with_separate_consent,
     a_person_downloads_everything_held_about_them,
     a_deleted_person_can_be_found_nowhere_and_their_tokens_stay,
-    a_verified_person_corrects_their_identity_through_a_new_check
+    a_verified_person_corrects_their_identity_through_a_new_check,
+    identities_sealed_before_person_keys_move_under_one
 );
 
 /// Every text and byte value in every table of the server's database, as text.
@@ -704,4 +705,55 @@ async fn a_verified_person_corrects_their_identity_through_a_new_check(db: Db) {
         "each correction is audited"
     );
     verified_person(&server, &reviewer, "now-331@example.com", &id_number(331)).await;
+}
+
+async fn identities_sealed_before_person_keys_move_under_one(db: Db) {
+    use keepsake::domain::ids::UserId;
+    use keepsake::kyc::Field;
+
+    let server = Server::start(db).await;
+    let people = crate::support::seed::people(
+        &server.db().await,
+        &server.vault(),
+        "legacy",
+        3,
+        true,
+        chrono::Utc::now(),
+    )
+    .await;
+    let legacy = "SELECT COUNT(*) FROM identities WHERE id_number_enc LIKE 'v1:%' OR legal_name_enc LIKE 'v1:%'";
+    assert_eq!(scalar(&server, legacy).await, 3, "sealed the old way");
+
+    // The clean-up runs as the server starts.
+    let (server, ()) = server.restart_after(|_, _| async {}).await;
+    let start = std::time::Instant::now();
+    while scalar(&server, legacy).await > 0 {
+        assert!(start.elapsed() < std::time::Duration::from_secs(20), "never moved");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let vault = server.vault();
+    for user in people {
+        let (sealed, wrapped): (String, String) = {
+            let db = server.db().await;
+            let row = db
+                .query_one_raw(sea_orm::Statement::from_string(
+                    db.get_database_backend(),
+                    format!(
+                        "SELECT i.id_number_enc, k.wrapped_key FROM identities i \
+                         JOIN person_keys k ON k.user_id = i.user_id WHERE i.user_id = {user}"
+                    ),
+                ))
+                .await
+                .unwrap()
+                .expect("a person key");
+            (row.try_get_by_index(0).unwrap(), row.try_get_by_index(1).unwrap())
+        };
+        assert!(sealed.starts_with("p1:"));
+        let key = vault.person_key(UserId(user), &wrapped).unwrap();
+        assert_eq!(
+            vault.open(Field::IdNumber, UserId(user), &sealed, Some(&key)).unwrap(),
+            "11010519491231002X",
+            "the same number, now under the person's key"
+        );
+    }
 }

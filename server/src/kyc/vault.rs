@@ -6,8 +6,8 @@
 //! `<data_dir>/keys/` (never in the database or the repository). Deleting a person's key
 //! (crypto-shredding) leaves every copy of what it sealed unreadable, wherever it was copied.
 //! Each ciphertext is `<key kind and version>:<base64(nonce || ciphertext || tag)>` (`p1:`
-//! under a person's key; `v1:`, straight under the installation's key, is what identities
-//! sealed before person keys read) and is bound, through the associated data, to its field and
+//! under a person's key; `v1:`, straight under the installation's key, is how identities were
+//! sealed before person keys, until the clean-up moves them) and is bound, through the associated data, to its field and
 //! owner, so a ciphertext copied into another row does not decrypt.
 //! The blind index is an HMAC under a second, separate key: equal ID numbers give equal
 //! indexes, but the index cannot be reversed by trying the (small) space of ID numbers without

@@ -1,7 +1,8 @@
 //! Forgetting what the platform no longer needs: expired sessions, old log-in failures, expired
 //! form results, the transfer-attempt allowances that are full again, expired copies of
-//! people's data and the records of accounts deleted long enough ago. Each is pruned on its
-//! own, so one failing does not keep the others.
+//! people's data and the records of accounts deleted long enough ago; and identities sealed
+//! before person keys are moved under one. Each is done on its own, so one failing does not
+//! keep the others.
 
 use chrono::{DateTime, Utc};
 
@@ -26,6 +27,9 @@ pub async fn prune(services: &Services, now: DateTime<Utc>) {
     }
     if let Err(err) = super::data_export::expire(services, now).await {
         tracing::warn!(error = %err, "deleting expired copies of personal data failed");
+    }
+    if let Err(err) = super::identity::reseal_legacy(services, now).await {
+        tracing::warn!(error = %err, "moving identities under person keys failed");
     }
     if let Err(err) = super::account_deletion::purge_due(services, now).await {
         tracing::warn!(error = %err, "purging the records of deleted accounts failed");

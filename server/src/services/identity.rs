@@ -18,7 +18,7 @@ use crate::kyc::provider::Callback;
 use crate::kyc::{Field, IdentityVerifier, Started, VerificationRequest};
 use crate::mail::Mail;
 use crate::paths;
-use crate::store::identities::{IdentityRecord, Submission};
+use crate::store::identities::{IdentityRecord, SealedValues, Submission};
 use crate::store::sessions::VerifiedIdentity;
 use crate::store::{self, Connection, StoreError};
 
@@ -196,6 +196,55 @@ pub fn birth_date(
         .and_then(|number| ResidentIdNumber::parse(&number, age::beijing_date(now)).ok())
         .map(|number| number.birth_date())
         .ok_or_else(|| ServiceError::internal(anyhow::anyhow!("identity of user {user} does not decrypt")))
+}
+
+/// Moves identities sealed before person keys under their person's key, at most 100 a pass, so
+/// that deleting an account shreds every copy of its identity. Returns how many moved; one that
+/// does not open is logged and left for a person to look at.
+pub async fn reseal_legacy(services: &Services, now: DateTime<Utc>) -> ServiceResult<u64> {
+    let mut moved = 0;
+    for (user, old) in store::identities::legacy_sealed(&services.db, 100).await? {
+        match reseal_one(services, user, &old, now).await {
+            Ok(true) => moved += 1,
+            Ok(false) => {}
+            Err(err) => tracing::error!(%user, error = %err, "an identity could not be moved under its person's key"),
+        }
+    }
+    Ok(moved)
+}
+
+async fn reseal_one(services: &Services, user: UserId, old: &SealedValues, now: DateTime<Utc>) -> ServiceResult<bool> {
+    let txn = store::begin(&services.db).await?;
+    let (_, fresh) = services.vault.new_person_key(user);
+    let stored = store::person_keys::keep_first(&txn, user, fresh, now).await?;
+    let key = services
+        .vault
+        .person_key(user, &stored)
+        .map_err(ServiceError::internal)?;
+    let move_one = |field: Field, sealed: &str| -> ServiceResult<String> {
+        let plain = services
+            .vault
+            .open(field, user, sealed, Some(&key))
+            .map_err(ServiceError::internal)?;
+        Ok(key.seal(field, user, plain.as_bytes()))
+    };
+    let new = SealedValues {
+        name: move_one(Field::LegalName, &old.name)?,
+        id_number: move_one(Field::IdNumber, &old.id_number)?,
+        previous_name: old
+            .previous_name
+            .as_deref()
+            .map(|sealed| move_one(Field::LegalName, sealed))
+            .transpose()?,
+        previous_id_number: old
+            .previous_id_number
+            .as_deref()
+            .map(|sealed| move_one(Field::IdNumber, sealed))
+            .transpose()?,
+    };
+    let moved = store::identities::reseal(&txn, user, old, new).await?;
+    store::commit(txn).await?;
+    Ok(moved)
 }
 
 /// Whether `user` may found or join an issuer: verified, and of the platform's minimum age.

@@ -216,6 +216,74 @@ pub async fn settle_correction(conn: &impl ConnectionTrait, user: UserId, accept
     Ok(restore)
 }
 
+/// An identity's sealed values, as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SealedValues {
+    pub name: String,
+    pub id_number: String,
+    pub previous_name: Option<String>,
+    pub previous_id_number: Option<String>,
+}
+
+/// Identities with a value sealed under the installation's key rather than a person's
+/// (`v1:`, from before person keys): at most `limit`.
+pub async fn legacy_sealed(conn: &impl ConnectionTrait, limit: u64) -> StoreResult<Vec<(UserId, SealedValues)>> {
+    use identities::Column as C;
+    let legacy = |column: C| column.like(format!("{LEGACY_PREFIX}%"));
+    Ok(identities::Entity::find()
+        .filter(
+            Condition::any()
+                .add(legacy(C::LegalNameEnc))
+                .add(legacy(C::IdNumberEnc))
+                .add(legacy(C::PreviousNameEnc))
+                .add(legacy(C::PreviousIdNumberEnc)),
+        )
+        .limit(limit)
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|m| {
+            let values = SealedValues {
+                name: m.legal_name_enc,
+                id_number: m.id_number_enc,
+                previous_name: m.previous_name_enc,
+                previous_id_number: m.previous_id_number_enc,
+            };
+            (UserId(m.user_id), values)
+        })
+        .collect())
+}
+
+/// What [`legacy_sealed`] looks for.
+const LEGACY_PREFIX: &str = "v1:";
+
+/// Replaces `user`'s sealed values `old` with `new`, only if they are still `old`.
+pub async fn reseal(
+    conn: &impl ConnectionTrait,
+    user: UserId,
+    old: &SealedValues,
+    new: SealedValues,
+) -> StoreResult<bool> {
+    use identities::Column as C;
+    let mut update = identities::Entity::update_many()
+        .col_expr(C::LegalNameEnc, Expr::value(new.name))
+        .col_expr(C::IdNumberEnc, Expr::value(new.id_number))
+        .col_expr(C::PreviousNameEnc, Expr::value(new.previous_name))
+        .col_expr(C::PreviousIdNumberEnc, Expr::value(new.previous_id_number))
+        .filter(C::UserId.eq(user.0))
+        .filter(C::LegalNameEnc.eq(old.name.as_str()))
+        .filter(C::IdNumberEnc.eq(old.id_number.as_str()));
+    update = match &old.previous_name {
+        Some(previous) => update.filter(C::PreviousNameEnc.eq(previous.as_str())),
+        None => update.filter(C::PreviousNameEnc.is_null()),
+    };
+    update = match &old.previous_id_number {
+        Some(previous) => update.filter(C::PreviousIdNumberEnc.eq(previous.as_str())),
+        None => update.filter(C::PreviousIdNumberEnc.is_null()),
+    };
+    Ok(update.exec(conn).await?.rows_affected == 1)
+}
+
 /// Pending submissions `view` shows, oldest first, after `after` if given: at most `limit`.
 pub async fn queue(
     conn: &impl ConnectionTrait,

@@ -507,6 +507,12 @@ impl AuditEntry {
     }
 }
 
+/// The catalogue key of a stored audit action's name (`collection.screened` →
+/// `audit.action_collection_screened`), by which every page and archive words it.
+pub fn action_key(action: &str) -> String {
+    format!("audit.action_{}", action.replace('.', "_"))
+}
+
 /// Which audit rows to read: by action and subject, and a span of time.
 #[derive(Debug, Clone, Default)]
 pub struct AuditFilter {

@@ -98,12 +98,7 @@ pub async fn submit(
     };
     allowed?;
     let txn = store::begin(&services.db).await?;
-    let (_, fresh) = services.vault.new_person_key(user);
-    let stored = store::person_keys::keep_first(&txn, user, fresh, now).await?;
-    let key = services
-        .vault
-        .person_key(user, &stored)
-        .map_err(ServiceError::internal)?;
+    let key = super::person_keys::key_for(services, &txn, user, now).await?;
     let submission = Submission {
         sealed_name: key.seal(Field::LegalName, user, name.as_str().as_bytes()),
         sealed_id_number: key.seal(Field::IdNumber, user, number.canonical().as_bytes()),
@@ -186,9 +181,8 @@ pub fn birth_date(
     let key = verified
         .person_key
         .as_deref()
-        .map(|wrapped| services.vault.person_key(user, wrapped))
-        .transpose()
-        .map_err(ServiceError::internal)?;
+        .map(|stored| super::person_keys::open(services, user, stored))
+        .transpose()?;
     services
         .vault
         .open(Field::IdNumber, user, &verified.sealed_id_number, key.as_ref())
@@ -215,12 +209,7 @@ pub async fn reseal_legacy(services: &Services, now: DateTime<Utc>) -> ServiceRe
 
 async fn reseal_one(services: &Services, user: UserId, old: &SealedValues, now: DateTime<Utc>) -> ServiceResult<bool> {
     let txn = store::begin(&services.db).await?;
-    let (_, fresh) = services.vault.new_person_key(user);
-    let stored = store::person_keys::keep_first(&txn, user, fresh, now).await?;
-    let key = services
-        .vault
-        .person_key(user, &stored)
-        .map_err(ServiceError::internal)?;
+    let key = super::person_keys::key_for(services, &txn, user, now).await?;
     let move_one = |field: Field, sealed: &str| -> ServiceResult<String> {
         let plain = services
             .vault
@@ -264,15 +253,7 @@ pub fn member_standing(
 
 /// The sealed name and ID number of `record`, opened with its person's key.
 pub(crate) async fn open(services: &Services, record: &IdentityRecord) -> ServiceResult<(String, String)> {
-    let key = match store::person_keys::find(&services.db, record.user).await? {
-        Some(wrapped) => Some(
-            services
-                .vault
-                .person_key(record.user, &wrapped)
-                .map_err(ServiceError::internal)?,
-        ),
-        None => None,
-    };
+    let key = super::person_keys::existing(services, &services.db, record.user).await?;
     let (user, key) = (record.user, key.as_ref());
     let name = services.vault.open(Field::LegalName, user, &record.sealed_name, key);
     let number = services

@@ -27,6 +27,7 @@ pub mod ledger;
 pub mod moderation;
 pub mod outbox;
 pub mod oversight;
+pub mod person_keys;
 pub mod policies;
 pub mod reports;
 pub mod tokens;

@@ -4,7 +4,7 @@
 //! [`crate::domain::account_deletion`]).
 
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Condition, Expr};
+use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
 
 use super::StoreResult;
@@ -103,15 +103,8 @@ pub async fn due_for_purge(conn: &impl ConnectionTrait, before: DateTime<Utc>, l
 /// Purges the records kept about deleted account `user`: its audit rows, consents and the
 /// record of its data copies.
 pub async fn purge(conn: &impl ConnectionTrait, user: UserId, now: DateTime<Utc>) -> StoreResult<()> {
-    let about = Condition::all()
-        .add(audit_log::Column::SubjectType.is_in(["user", "identity"]))
-        .add(audit_log::Column::SubjectId.eq(user.0.to_string()));
     audit_log::Entity::delete_many()
-        .filter(
-            Condition::any()
-                .add(audit_log::Column::ActorUserId.eq(user.0))
-                .add(about),
-        )
+        .filter(super::audit::by_or_about(user))
         .exec(conn)
         .await?;
     id_number_consents::Entity::delete_many()

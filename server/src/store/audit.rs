@@ -4,13 +4,14 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
-    Select, Set,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, Select, Set,
 };
 
 use super::entities::audit_log;
 use super::{StoreResult, insert_in_chunks, keyset};
 use crate::domain::audit::{AuditAction, AuditEntry, AuditFilter, AuditSubject};
+use crate::domain::ids::UserId;
 use crate::domain::page::TimeKey;
 
 /// An audit row as stored: the stable machine values, for the views to translate.
@@ -46,6 +47,16 @@ impl From<audit_log::Model> for AuditRow {
             details: m.details,
         }
     }
+}
+
+/// The rows `user` made, or that are about their account or identity.
+pub(super) fn by_or_about(user: UserId) -> Condition {
+    let about = Condition::all()
+        .add(audit_log::Column::SubjectType.is_in(["user", "identity"]))
+        .add(audit_log::Column::SubjectId.eq(user.0.to_string()));
+    Condition::any()
+        .add(audit_log::Column::ActorUserId.eq(user.0))
+        .add(about)
 }
 
 fn row(entry: AuditEntry, now: DateTime<Utc>) -> audit_log::ActiveModel {

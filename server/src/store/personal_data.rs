@@ -2,7 +2,6 @@
 //! that name them, each as plain data ready to be written out.
 
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::Condition;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::Serialize;
 
@@ -211,15 +210,8 @@ pub struct AuditRow {
 }
 
 pub async fn audit_rows(conn: &impl ConnectionTrait, user: UserId) -> StoreResult<Vec<AuditRow>> {
-    let about = Condition::all()
-        .add(audit_log::Column::SubjectType.is_in(["user", "identity"]))
-        .add(audit_log::Column::SubjectId.eq(user.0.to_string()));
     Ok(audit_log::Entity::find()
-        .filter(
-            Condition::any()
-                .add(audit_log::Column::ActorUserId.eq(user.0))
-                .add(about),
-        )
+        .filter(super::audit::by_or_about(user))
         .order_by_asc(audit_log::Column::Id)
         .limit(MAX_ROWS)
         .all(conn)

@@ -9,6 +9,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::crypto;
+use crate::domain::audit::action_key;
 use crate::domain::id_consent::IdNumberConsent;
 use crate::domain::identity::IdentityStatus;
 use crate::i18n::Locale;
@@ -226,7 +227,7 @@ impl Page<'_> {
 
     /// An audit action's name, as the audit pages word it.
     fn action(&self, action: &str) -> &'static str {
-        self.locale.t(&format!("audit.action_{}", action.replace('.', "_")))
+        self.locale.t(&action_key(action))
     }
 
     fn time(&self, at: &DateTime<Utc>) -> String {

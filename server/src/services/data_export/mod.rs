@@ -84,13 +84,11 @@ pub async fn download(
     };
     let blob = services.blobs.get(&key).await.map_err(ServiceError::internal)?;
     let sealed = std::str::from_utf8(&blob.bytes).map_err(ServiceError::internal)?;
-    let wrapped = store::person_keys::find(&services.db, actor.user)
+    let key = super::person_keys::existing(services, &services.db, actor.user)
         .await?
         .ok_or_else(|| ServiceError::internal(anyhow::anyhow!("archive {id} has no key")))?;
-    let zip = services
-        .vault
-        .person_key(actor.user, &wrapped)
-        .and_then(|key| key.open_bytes(Field::DataArchive, actor.user, sealed))
+    let zip = key
+        .open_bytes(Field::DataArchive, actor.user, sealed)
         .map_err(|_| ServiceError::internal(anyhow::anyhow!("archive {id} does not open")))?;
     let entry = actor.audit(AuditAction::DataDownloaded, AuditSubject::User(actor.user));
     store::audit::append(&services.db, entry, now).await?;
@@ -116,12 +114,7 @@ async fn build(services: &Services, id: i64, user: UserId, now: DateTime<Utc>) -
         .ok_or(ServiceError::NotFound)?;
     let zip = archive::build(services, &account, now).await?;
     // Sealed under the person's own key, so that deleting their account shreds it too.
-    let (_, fresh) = services.vault.new_person_key(user);
-    let wrapped = store::person_keys::keep_first(&services.db, user, fresh, now).await?;
-    let key = services
-        .vault
-        .person_key(user, &wrapped)
-        .map_err(ServiceError::internal)?;
+    let key = super::person_keys::key_for(services, &services.db, user, now).await?;
     let sealed = key.seal(Field::DataArchive, user, &zip);
     let blob = Blob {
         bytes: sealed.into_bytes().into(),

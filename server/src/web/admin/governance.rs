@@ -10,6 +10,7 @@ use chrono::{Datelike, Utc};
 use serde::Deserialize;
 
 use crate::domain::age::beijing_date;
+use crate::domain::audit::action_key;
 use crate::domain::governance::{Durations, GovernanceFigures, GovernanceYear};
 use crate::i18n::Locale;
 use crate::services::governance;
@@ -19,7 +20,6 @@ use crate::web::context::RequestContext;
 use crate::web::csv_export::CsvFile;
 use crate::web::error::{AppError, AppResult};
 use crate::web::render::render;
-use crate::web::review::lines::action_key;
 
 /// One part of the report: its title and its lines (label, figure), in the reader's language.
 pub struct Section {

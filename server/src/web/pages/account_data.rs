@@ -11,6 +11,7 @@ use chrono::Utc;
 use serde::Deserialize;
 
 use crate::domain::data_export::{DataExport, ExportStatus, RequestRefused};
+use crate::domain::ids::UserId;
 use crate::paths;
 use crate::services::data_export::{self, ArchiveRefused};
 use crate::state::AppState;
@@ -43,7 +44,7 @@ impl DataTemplate {
     }
 }
 
-async fn page(state: &AppState, ctx: RequestContext, user: crate::domain::ids::UserId) -> AppResult<DataTemplate> {
+async fn page(state: &AppState, ctx: RequestContext, user: UserId) -> AppResult<DataTemplate> {
     Ok(DataTemplate {
         archives: data_export::archives(&state.services, user).await?,
         now: Utc::now(),

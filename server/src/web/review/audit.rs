@@ -8,8 +8,8 @@ use axum::response::Html;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Deserialize;
 
-use super::lines::{AuditLine, action_key, lines};
-use crate::domain::audit::{AuditAction, AuditFilter};
+use super::lines::{AuditLine, lines};
+use crate::domain::audit::{AuditAction, AuditFilter, action_key};
 use crate::domain::page::{self, Cursor, PageSize, TimeKey};
 use crate::services::audit;
 use crate::state::AppState;

@@ -5,7 +5,7 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::domain::audit::AuditDetails;
+use crate::domain::audit::{AuditDetails, action_key};
 use crate::domain::claim_stats::mask_email;
 use crate::domain::ids::UserId;
 use crate::domain::report::ReportTarget;
@@ -26,11 +26,6 @@ pub struct AuditLine {
     pub details: Option<String>,
     pub reason: Option<String>,
     pub request_id: Option<String>,
-}
-
-/// The catalogue key of an audit action (`collection.screened` → `audit.action_collection_screened`).
-pub fn action_key(action: &str) -> String {
-    format!("audit.action_{}", action.replace('.', "_"))
 }
 
 /// The catalogue prefix of a subject type's states.

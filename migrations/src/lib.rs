@@ -39,6 +39,7 @@ mod m20261210_000029_id_number_consents;
 mod m20261210_000030_data_exports;
 mod m20261210_000031_account_deletion;
 mod m20261210_000032_identity_corrections;
+mod m20261211_000033_second_factors;
 
 /// The ordered list of every migration; `keepsake migrate` and server start-up apply it.
 pub struct Migrator;
@@ -79,6 +80,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261210_000030_data_exports::Migration),
             Box::new(m20261210_000031_account_deletion::Migration),
             Box::new(m20261210_000032_identity_corrections::Migration),
+            Box::new(m20261211_000033_second_factors::Migration),
         ]
     }
 }

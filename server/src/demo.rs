@@ -20,6 +20,7 @@ use crate::config::Config;
 use crate::crypto;
 use crate::domain::account::{Email, NewPassword};
 use crate::domain::role::Role;
+use crate::domain::second_factor::TotpSecret;
 use crate::{server, services, store};
 
 /// The demonstration accounts, kept (readable by the operator only) to print again later.
@@ -34,48 +35,45 @@ struct Account {
     password: String,
     /// A resident ID number with a valid check character (GB 11643), and a name.
     identity: Option<(&'static str, &'static str)>,
+    /// The two-step verification key (base32), for the staff accounts, once set up.
+    second_factor: Option<String>,
 }
 
 fn accounts() -> Vec<Account> {
     let password = || format!("demo-{}", &crypto::random_token()[..12]);
-    vec![
-        Account {
-            role: "operator (admin)",
-            email: "operator@demo.keepsake.invalid",
-            password: password(),
-            identity: None,
-        },
-        Account {
-            role: "reviewer",
-            email: "reviewer@demo.keepsake.invalid",
-            password: password(),
-            identity: None,
-        },
-        Account {
-            role: "issuer (brand administrator)",
-            email: "brand@demo.keepsake.invalid",
-            password: password(),
-            identity: Some(("演示品牌负责人", "11010519491231002X")),
-        },
-        Account {
-            role: "collector",
-            email: "collector1@demo.keepsake.invalid",
-            password: password(),
-            identity: Some(("演示藏家甲", "110105198001011019")),
-        },
-        Account {
-            role: "collector",
-            email: "collector2@demo.keepsake.invalid",
-            password: password(),
-            identity: Some(("演示藏家乙", "110105198001011027")),
-        },
-        Account {
-            role: "regulator",
-            email: "regulator@demo.keepsake.invalid",
-            password: password(),
-            identity: None,
-        },
-    ]
+    let accounts = vec![
+        ("operator (admin)", "operator@demo.keepsake.invalid", password(), None),
+        ("reviewer", "reviewer@demo.keepsake.invalid", password(), None),
+        (
+            "issuer (brand administrator)",
+            "brand@demo.keepsake.invalid",
+            password(),
+            Some(("演示品牌负责人", "11010519491231002X")),
+        ),
+        (
+            "collector",
+            "collector1@demo.keepsake.invalid",
+            password(),
+            Some(("演示藏家甲", "110105198001011019")),
+        ),
+        (
+            "collector",
+            "collector2@demo.keepsake.invalid",
+            password(),
+            Some(("演示藏家乙", "110105198001011027")),
+        ),
+        ("regulator", "regulator@demo.keepsake.invalid", password(), None),
+    ];
+    accounts
+        .into_iter()
+        .map(|(role, email, password, identity)| Account {
+            role,
+            email,
+            password,
+            identity,
+            second_factor: None,
+        })
+        .collect()
 }
 
 /// Runs `keepsake demo`: creates the demonstration data on an empty installation (or finds it
@@ -100,8 +98,8 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let data_dir = config.data_dir.clone();
     server::serve_then(config, move |base| async move {
         let accounts_file = data_dir.join(ACCOUNTS_FILE);
-        if let Some(accounts) = fresh {
-            populate(&base, &data_dir, &accounts).await.context(
+        if let Some(mut accounts) = fresh {
+            populate(&base, &data_dir, &mut accounts).await.context(
                 "creating the demonstration data failed; remove the data directory and run keepsake demo again",
             )?;
             write_private(&accounts_file, &describe(&accounts))?;
@@ -126,8 +124,16 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
 fn describe(accounts: &[Account]) -> String {
     let mut text = String::new();
     for account in accounts {
-        text += &format!("  {:<30} {:<36} {}\n", account.role, account.email, account.password);
+        text += &format!(
+            "  {:<30} {:<36} {} {}\n",
+            account.role,
+            account.email,
+            account.password,
+            account.second_factor.as_deref().unwrap_or_default()
+        );
     }
+    text += "\nStaff accounts have two-step verification: add the key after their password to an authenticator app \
+             (or run `oathtool --totp -b KEY`) for the code log-in asks for.\n";
     text += &format!(
         "\nA batch of claim codes is in {CODES_FILE} in the data directory; each line has a /c/ link to scan or open.\n"
     );
@@ -147,12 +153,15 @@ fn write_private(path: &Path, text: &str) -> anyhow::Result<()> {
 }
 
 /// Everything but the accounts, over HTTP at `base`, as the people of each role would do it.
-async fn populate(base: &str, data_dir: &Path, accounts: &[Account]) -> anyhow::Result<()> {
+async fn populate(base: &str, data_dir: &Path, accounts: &mut [Account]) -> anyhow::Result<()> {
     let [operator, reviewer, brand, collector1, collector2, regulator] = accounts else {
         bail!("six demonstration accounts expected");
     };
-    let operator = Browser::log_in(base, operator).await?;
+    let operator_session = Browser::log_in(base, operator).await?;
+    operator.second_factor = Some(operator_session.set_up_second_factor().await?);
+    let operator = operator_session;
     let reviewer_session = Browser::log_in(base, reviewer).await?;
+    reviewer.second_factor = Some(reviewer_session.set_up_second_factor().await?);
     let reviewer_id = operator.user_id(reviewer.email).await?;
     operator
         .post(
@@ -162,7 +171,8 @@ async fn populate(base: &str, data_dir: &Path, accounts: &[Account]) -> anyhow::
         )
         .await?;
     let reviewer = reviewer_session;
-    Browser::log_in(base, regulator).await?;
+    let regulator_session = Browser::log_in(base, regulator).await?;
+    regulator.second_factor = Some(regulator_session.set_up_second_factor().await?);
     let regulator_id = operator.user_id(regulator.email).await?;
     operator
         .post(
@@ -429,6 +439,20 @@ impl Browser {
         // rules, user agreement and privacy policy as a person would on first visit.
         browser.post("/policies/accept", "/policies/accept", &[]).await?;
         Ok(browser)
+    }
+
+    /// Sets up two-step verification as a person would with an authenticator app: reads the
+    /// key off the page and answers with the code of the moment. Answers the key.
+    async fn set_up_second_factor(&self) -> anyhow::Result<String> {
+        let html = self.page("/account/two-factor").await?;
+        let marker = "data-secret=\"";
+        let at = html.find(marker).context("no two-step verification key on the page")? + marker.len();
+        let key = html[at..at + html[at..].find('"').unwrap_or_default()].to_owned();
+        let secret = TotpSecret::parse_base32(&key).context("the two-step verification key is not base32")?;
+        let code = secret.code_at(Utc::now());
+        self.post("/account/two-factor", "/account/two-factor", &[("code", &code)])
+            .await?;
+        Ok(key)
     }
 
     async fn page(&self, path: &str) -> anyhow::Result<String> {

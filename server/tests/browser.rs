@@ -38,7 +38,11 @@ async fn run_script(server: &Server, script: &str, env: &[(&str, String)], scree
         .current_dir(&dir)
         .env("BASE_URL", &server.base)
         .env("SCREENSHOT_DIR", &shots)
-        .env("CHROMIUM", chromium);
+        .env("CHROMIUM", chromium)
+        .env(
+            "SECOND_FACTORS",
+            support::authenticator::hand_over(&server.database_url).to_string(),
+        );
     for (key, value) in env {
         command.env(key, value);
     }
@@ -377,6 +381,58 @@ async fn a_collector_changes_address_downloads_their_data_and_leaves_in_chromium
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_reviewer_sets_up_two_step_verification_in_chromium() {
+    if browser_setup().is_none() {
+        return;
+    }
+    let server = Server::start_with(Options::new(Db::Sqlite).subprocess()).await;
+    let admin = server.admin("boss@example.com", "root password 123").await;
+    let email = "new-reviewer@example.com";
+    server.verified_user(email, PASSWORD).await;
+    let id = scalar(&server, &format!("SELECT id FROM users WHERE email = '{email}'")).await;
+    let response = admin
+        .post_form(
+            "/admin/users",
+            &format!("/admin/users/{id}/roles"),
+            &[("role", "reviewer"), ("change", "grant")],
+        )
+        .await;
+    assert_eq!(response.status(), reqwest::StatusCode::SEE_OTHER);
+    run_script(
+        &server,
+        "two_factor.mjs",
+        &[("EMAIL", email.to_owned()), ("PASSWORD", PASSWORD.to_owned())],
+        &[
+            "two-factor-set-up-zh-CN-390.png",
+            "two-factor-recovery-codes-zh-CN-390.png",
+            "two-factor-review-zh-CN-390.png",
+            "two-factor-log-in-zh-CN-390.png",
+            "two-factor-log-in-en-1280.png",
+            "two-factor-manage-en-1280.png",
+        ],
+    )
+    .await;
+    let enrolled = scalar(
+        &server,
+        &format!("SELECT COUNT(*) FROM second_factors WHERE user_id = {id} AND enrolled_at IS NOT NULL"),
+    )
+    .await;
+    assert_eq!(enrolled, 1, "the reviewer's key is confirmed");
+    let used = scalar(
+        &server,
+        &format!("SELECT COUNT(*) FROM recovery_codes WHERE user_id = {id} AND used_at IS NOT NULL"),
+    )
+    .await;
+    assert_eq!(used, 1, "one recovery code was used");
+    let audited = scalar(
+        &server,
+        "SELECT COUNT(*) FROM audit_log WHERE action = 'account.second_factor_enrolled'",
+    )
+    .await;
+    assert_eq!(audited, 2, "the admin's set-up and the reviewer's");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stranger_reports_and_a_regulator_reads_it_in_chromium() {
     if browser_setup().is_none() {
         return;
@@ -392,6 +448,10 @@ async fn a_stranger_reports_and_a_regulator_reads_it_in_chromium() {
         &[
             ("REGULATOR_EMAIL", regulator.email.clone()),
             ("REGULATOR_PASSWORD", regulator.password.clone()),
+            (
+                "REGULATOR_SECOND_FACTOR",
+                regulator.second_factor.clone().expect("the regulator's two-step key"),
+            ),
         ],
         &[
             "report-form-zh-CN-390.png",
@@ -413,7 +473,14 @@ async fn every_page_fits_a_phone_and_the_main_pages_pass_axe_in_chromium() {
     let (server, accounts) = Server::start_demo().await;
     let accounts: Vec<serde_json::Value> = accounts
         .iter()
-        .map(|a| serde_json::json!({ "role": a.role, "email": a.email, "password": a.password }))
+        .map(|a| {
+            serde_json::json!({
+                "role": a.role,
+                "email": a.email,
+                "password": a.password,
+                "second_factor": a.second_factor,
+            })
+        })
         .collect();
     let codes = std::fs::read_to_string(server.data_dir.join("demo-claim-codes.csv")).unwrap();
     let code = codes.lines().nth(2).and_then(|l| l.split_once(',')).unwrap().1;

@@ -404,6 +404,7 @@ impl Platform {
             )
             .await;
         assert_eq!(response.status(), StatusCode::SEE_OTHER, "{email} made a reviewer");
+        insider.set_up_second_factor(email).await;
         insider
     }
 

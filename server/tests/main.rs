@@ -34,5 +34,6 @@ mod policies;
 mod proxy;
 mod query_plans;
 mod regulator;
+mod second_factor;
 mod store_schema;
 mod witnesses;

@@ -56,6 +56,7 @@ async fn platform(server: Server) -> (Server, i64, i64, i64, i64, Client, Client
         )
         .await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    regulator.set_up_second_factor("regulator@example.com").await;
     let granted = scalar(
         &server,
         &format!(
@@ -257,6 +258,7 @@ async fn a_reveal_answers_a_legal_request_is_audited_mailed_and_closes(db: Db) {
             &[("role", "regulator"), ("change", "grant")],
         )
         .await;
+    other.set_up_second_factor("regulator2@example.com").await;
     assert_eq!(other.get(&shown).await.status(), StatusCode::NOT_FOUND);
     // Half an hour on, the reveal is closed: the identity is no longer shown.
     let db = server.db().await;

@@ -87,10 +87,18 @@ pub enum AuditAction {
     DataRequested,
     DataDownloaded,
     AccountDeleted,
+    /// Someone confirmed a second factor for their account.
+    SecondFactorEnrolled,
+    /// Someone turned their own second factor off.
+    SecondFactorRemoved,
+    /// An administrator removed another account's second factor (a lost phone).
+    SecondFactorReset,
+    /// Someone replaced their recovery codes.
+    RecoveryCodesRenewed,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 65] = [
+    pub const ALL: [AuditAction; 69] = [
         AuditAction::RoleGranted,
         AuditAction::RoleRevoked,
         AuditAction::IdentitySubmitted,
@@ -156,6 +164,10 @@ impl AuditAction {
         AuditAction::DataRequested,
         AuditAction::DataDownloaded,
         AuditAction::AccountDeleted,
+        AuditAction::SecondFactorEnrolled,
+        AuditAction::SecondFactorRemoved,
+        AuditAction::SecondFactorReset,
+        AuditAction::RecoveryCodesRenewed,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -225,6 +237,10 @@ impl AuditAction {
             AuditAction::DataRequested => "account.data_requested",
             AuditAction::DataDownloaded => "account.data_downloaded",
             AuditAction::AccountDeleted => "account.deleted",
+            AuditAction::SecondFactorEnrolled => "account.second_factor_enrolled",
+            AuditAction::SecondFactorRemoved => "account.second_factor_removed",
+            AuditAction::SecondFactorReset => "account.second_factor_reset",
+            AuditAction::RecoveryCodesRenewed => "account.recovery_codes_renewed",
         }
     }
 }

@@ -38,6 +38,7 @@ pub mod report;
 pub mod review_queue;
 pub mod role;
 pub mod screening;
+pub mod second_factor;
 pub mod token;
 pub mod transfer_limit;
 pub mod visible_text;

@@ -45,6 +45,8 @@ pub enum Field {
     IdNumber,
     /// A copy of a person's data, packed for them to download.
     DataArchive,
+    /// The secret a person's authenticator app shares with the platform.
+    TotpSecret,
 }
 
 impl Field {
@@ -53,6 +55,7 @@ impl Field {
             Field::LegalName => "legal_name",
             Field::IdNumber => "id_number",
             Field::DataArchive => "data_archive",
+            Field::TotpSecret => "totp_secret",
         }
     }
 }
@@ -141,8 +144,9 @@ impl PiiVault {
         }
     }
 
-    /// Encrypts `plaintext` for `field` of `owner` under the installation's key: how identities
-    /// were sealed before person keys, kept for the tests that seed such rows.
+    /// Encrypts `plaintext` for `field` of `owner` under the installation's key: for secrets
+    /// that are not personal data (second factors), and how identities were sealed before
+    /// person keys (the tests seed such rows).
     pub fn seal(&self, field: Field, owner: UserId, plaintext: &str) -> String {
         self.data_key.seal(&aad(field, owner), plaintext.as_bytes())
     }

@@ -46,6 +46,11 @@ pub enum Mail<'a> {
     DataArchiveReady {
         link: &'a str,
     },
+    /// An administrator removed the account's second factor; the link leads to setting up a
+    /// new one.
+    SecondFactorReset {
+        link: &'a str,
+    },
     /// A correction was refused; the identity verified before stays.
     IdentityCorrectionRefused {
         link: &'a str,
@@ -203,6 +208,7 @@ impl<'a> Mail<'a> {
             Mail::EmailChanged { .. } => "mail.email_changed",
             Mail::EmailChangeUndone { .. } => "mail.email_change_undone",
             Mail::DataArchiveReady { .. } => "mail.data_archive_ready",
+            Mail::SecondFactorReset { .. } => "mail.second_factor_reset",
             Mail::IdentityVerified { .. } => "mail.identity_verified",
             Mail::IdentityRejected { .. } => "mail.identity_rejected",
             Mail::IdentityCorrectionRefused { .. } => "mail.identity_correction_refused",
@@ -253,6 +259,7 @@ impl<'a> Mail<'a> {
             | Mail::EmailChanged { link }
             | Mail::EmailChangeUndone { link }
             | Mail::DataArchiveReady { link }
+            | Mail::SecondFactorReset { link }
             | Mail::IdentityVerified { link } => (link, "", "", ""),
             Mail::IdentityRejected { link, reason } | Mail::IdentityCorrectionRefused { link, reason } => {
                 (link, reason, "", "")

@@ -7,7 +7,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 
-use super::{ServiceError, ServiceResult, Services};
+use super::{ServiceError, ServiceResult, Services, second_factor};
 use crate::crypto;
 use crate::domain::account::{Email, NewPassword, PasswordError};
 use crate::domain::email_token::TokenPurpose;
@@ -42,6 +42,15 @@ pub enum LoginRefused {
 pub struct Session {
     pub user: UserId,
     pub token: String,
+}
+
+/// Where a right password leads.
+#[derive(Debug)]
+pub enum LoggedIn {
+    /// Straight into a session.
+    Session(Session),
+    /// To the second factor: the secret of the waiting log-in, for its cookie.
+    SecondFactor { challenge: String },
 }
 
 async fn hash_password(password: NewPassword) -> ServiceResult<String> {
@@ -200,18 +209,20 @@ pub async fn verify_email(services: &Services, token: &str, now: DateTime<Utc>) 
     Ok(next)
 }
 
-/// Checks a password for the account at `raw_email` and opens a session, counting failures
-/// per account and client (`client` is the client's pseudonym): past the back-off the answer
-/// is [`ServiceError::Throttled`], and the failure that locks the account for everyone mails
-/// its owner an unlock link. The session remembers `locale` as the account's language.
+/// Checks a password for the account at `raw_email` and opens a session, or, for an account
+/// with a second factor, a log-in waiting for it (which leads on to `next`). Failures are
+/// counted per account and client (`client` is the client's pseudonym): past the back-off the
+/// answer is [`ServiceError::Throttled`], and the failure that locks the account for everyone
+/// mails its owner an unlock link. The session remembers `locale` as the account's language.
 pub async fn log_in(
     services: &Services,
     raw_email: &str,
     password: String,
     client: &str,
     locale: Locale,
+    next: &str,
     now: DateTime<Utc>,
-) -> ServiceResult<Result<Session, LoginRefused>> {
+) -> ServiceResult<Result<LoggedIn, LoginRefused>> {
     let email = Email::parse(raw_email).ok();
     // Failures are counted under the address's normal form, so that spellings of one address
     // are one account to the throttle too, and both the account and the client's address are
@@ -241,16 +252,7 @@ pub async fn log_in(
     let user = match user {
         Some(user) if matches => user,
         user => {
-            let txn = store::begin(&services.db).await?;
-            store::login_failures::record(&txn, &account, client, now).await?;
-            if let Some(user) = &user
-                && login_throttle::reaches_ceiling(failures.account + 1)
-            {
-                queue_link_mail(services, &txn, user, TokenPurpose::UnlockLogin, "/", now).await?;
-                tracing::warn!(user = %user.id, "account locked by failed log-ins; unlock link mailed");
-            }
-            store::commit(txn).await?;
-            services.mail_queued();
+            record_failure(services, user.as_ref(), &account, client, failures.account, now).await?;
             tracing::info!("log-in failed");
             return Ok(Err(LoginRefused::WrongCredentials));
         }
@@ -258,22 +260,65 @@ pub async fn log_in(
     if user.email_verified_at.is_none() {
         return Ok(Err(LoginRefused::Unverified));
     }
-
-    let token = crypto::random_token();
+    if store::second_factors::find(&services.db, user.id)
+        .await?
+        .is_some_and(|factor| factor.enrolled_at.is_some())
+    {
+        let challenge = second_factor::wait_for_code(services, user.id, next, now).await?;
+        tracing::info!(user = %user.id, "password right; waiting for the second factor");
+        return Ok(Ok(LoggedIn::SecondFactor { challenge }));
+    }
     let txn = store::begin(&services.db).await?;
     store::login_failures::clear_pair(&txn, &account, client).await?;
+    let session = open_session(&txn, user.id, locale, now).await?;
+    store::commit(txn).await?;
+    tracing::info!(user = %user.id, "logged in");
+    Ok(Ok(LoggedIn::Session(session)))
+}
+
+/// Counts a failed log-in (a wrong password or second factor) of `user`, if there is such an
+/// account, from `client`; the failure that reaches the ceiling mails the owner an unlock link.
+/// `earlier` is the account's failure count before this one.
+pub(crate) async fn record_failure(
+    services: &Services,
+    user: Option<&User>,
+    account: &str,
+    client: &str,
+    earlier: u64,
+    now: DateTime<Utc>,
+) -> ServiceResult<()> {
+    let txn = store::begin(&services.db).await?;
+    store::login_failures::record(&txn, account, client, now).await?;
+    if let Some(user) = user
+        && login_throttle::reaches_ceiling(earlier + 1)
+    {
+        queue_link_mail(services, &txn, user, TokenPurpose::UnlockLogin, "/", now).await?;
+        tracing::warn!(user = %user.id, "account locked by failed log-ins; unlock link mailed");
+    }
+    store::commit(txn).await?;
+    services.mail_queued();
+    Ok(())
+}
+
+/// Opens a session for `user` in `conn`'s transaction, remembering `locale` as the account's
+/// language.
+pub(crate) async fn open_session(
+    conn: &impl Connection,
+    user: UserId,
+    locale: Locale,
+    now: DateTime<Utc>,
+) -> ServiceResult<Session> {
+    let token = crypto::random_token();
     store::sessions::create(
-        &txn,
+        conn,
         crypto::sha3_hex(token.as_bytes()),
-        user.id,
+        user,
         now,
         now + Duration::days(SESSION_DAYS),
     )
     .await?;
-    store::users::set_locale(&txn, user.id, locale).await?;
-    store::commit(txn).await?;
-    tracing::info!(user = %user.id, "logged in");
-    Ok(Ok(Session { user: user.id, token }))
+    store::users::set_locale(conn, user, locale).await?;
+    Ok(Session { user, token })
 }
 
 /// Ends the session whose hash is `session_id`.

@@ -30,6 +30,7 @@ pub mod oversight;
 pub mod person_keys;
 pub mod policies;
 pub mod reports;
+pub mod second_factor;
 pub mod tokens;
 pub mod users;
 pub mod verify;

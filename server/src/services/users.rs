@@ -16,9 +16,28 @@ pub async fn list(
     services: &Services,
     before: Option<UserId>,
     size: PageSize,
-) -> ServiceResult<Page<(User, Vec<Role>), UserId>> {
+) -> ServiceResult<Page<ListedUser, UserId>> {
     let rows = store::users::list_with_roles(&services.db, before, size.fetch()).await?;
-    Ok(Page::from_rows(rows, size, |(user, _)| user.id))
+    let ids: Vec<UserId> = rows.iter().map(|(user, _)| user.id).collect();
+    let enrolled = store::second_factors::enrolled_among(&services.db, &ids).await?;
+    let rows = rows
+        .into_iter()
+        .map(|(user, roles)| ListedUser {
+            second_factor: enrolled.contains(&user.id),
+            user,
+            roles,
+        })
+        .collect();
+    Ok(Page::from_rows(rows, size, |listed: &ListedUser| listed.user.id))
+}
+
+/// An account as the administrators' list shows it.
+#[derive(Debug)]
+pub struct ListedUser {
+    pub user: User,
+    pub roles: Vec<Role>,
+    /// The account has two-step verification.
+    pub second_factor: bool,
 }
 
 /// Grants (or revokes) `role` to `target`, unless the rule refuses the change.

@@ -44,6 +44,8 @@ pub async fn erase(
         .filter(sessions::Column::UserId.eq(user.0))
         .exec(conn)
         .await?;
+    super::second_factors::remove(conn, user).await?;
+    super::second_factors::close_challenges_of(conn, user).await?;
     email_tokens::Entity::delete_many()
         .filter(email_tokens::Column::UserId.eq(user.0))
         .exec(conn)

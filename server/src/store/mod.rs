@@ -36,6 +36,7 @@ pub mod personal_data;
 pub mod policies;
 pub mod reports;
 mod review_lock;
+pub mod second_factors;
 pub mod sessions;
 pub mod tokens;
 pub mod transfer_attempts;

@@ -6,7 +6,8 @@ use sea_orm::sea_query::{Condition, Expr, ExprTrait, Func, Query, QueryStatement
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 
 use super::entities::{
-    id_number_consents, identities, issuer_members, person_keys, policy_acceptances, sessions, user_roles, users,
+    id_number_consents, identities, issuer_members, person_keys, policy_acceptances, second_factors, sessions,
+    user_roles, users,
 };
 use super::{StoreResult, decoded};
 use crate::domain::account::Email;
@@ -45,6 +46,8 @@ pub struct SessionAccount {
     pub verified: Option<VerifiedIdentity>,
     /// The person accepted every policy document at its current version.
     pub policies_current: bool,
+    /// The account has a confirmed second factor (so this session passed it, or enrolled it).
+    pub second_factor: bool,
 }
 
 /// A verified identity as every request of its account carries it. Its `Debug` shows neither
@@ -126,6 +129,18 @@ pub async fn account(
         )
         .and_where(Expr::col((id_number_consents::Entity, id_number_consents::Column::WithdrawnAt)).is_null())
         .to_owned();
+    let enrolled = Query::select()
+        .expr(Func::count(Expr::col((
+            second_factors::Entity,
+            second_factors::Column::UserId,
+        ))))
+        .from(second_factors::Entity)
+        .and_where(
+            Expr::col((second_factors::Entity, second_factors::Column::UserId))
+                .equals((users::Entity, users::Column::Id)),
+        )
+        .and_where(Expr::col((second_factors::Entity, second_factors::Column::EnrolledAt)).is_not_null())
+        .to_owned();
     let query = Query::select()
         .column((users::Entity, users::Column::Id))
         .column((users::Entity, users::Column::Email))
@@ -146,6 +161,10 @@ pub async fn account(
         .expr_as(
             Expr::SubQuery(None, Box::new(accepted.into_sub_query_statement())),
             "policies_accepted",
+        )
+        .expr_as(
+            Expr::SubQuery(None, Box::new(enrolled.into_sub_query_statement())),
+            "second_factor",
         )
         .from(sessions::Entity)
         .inner_join(
@@ -182,6 +201,7 @@ pub async fn account(
     let memberships: i64 = first.try_get("", "memberships")?;
     let id_consents: i64 = first.try_get("", "id_consents")?;
     let policies_accepted: i64 = first.try_get("", "policies_accepted")?;
+    let second_factor: i64 = first.try_get("", "second_factor")?;
     let identity_status: Option<String> = first.try_get("", "status")?;
     let blind_index: Option<String> = first.try_get("", "blind_index")?;
     let sealed_id_number: Option<String> = first.try_get("", "id_number_enc")?;
@@ -194,6 +214,7 @@ pub async fn account(
         roles,
         issuer_member: memberships > 0,
         policies_current: usize::try_from(policies_accepted).is_ok_and(|n| n == current.len()),
+        second_factor: second_factor > 0,
         verified: blind_index
             .zip(sealed_id_number)
             .filter(|_| identity_status.as_deref() == Some(IdentityStatus::Verified.as_str()))

@@ -12,6 +12,7 @@ use super::error::AppError;
 use crate::domain::ids::IssuerId;
 use crate::domain::issuer::Issuer;
 use crate::domain::role::Role;
+use crate::domain::second_factor;
 use crate::services::issuers;
 use crate::state::AppState;
 
@@ -70,7 +71,8 @@ impl RoleGate for RegulatorRole {
     const ROLE: Role = Role::Regulator;
 }
 
-/// A signed-in user holding `G::ROLE`; anyone else gets 403 (or the log-in page).
+/// A signed-in user holding `G::ROLE`; anyone else gets 403 (or the log-in page). Staff roles
+/// also need a second factor: without one, the page to enrol it.
 #[derive(Debug, Clone)]
 pub struct Authorized<G: RoleGate> {
     pub user: SessionUser,
@@ -86,6 +88,11 @@ impl<G: RoleGate, S: Send + Sync> FromRequestParts<S> for Authorized<G> {
             let path = super::log_path::loggable(parts.uri.path());
             tracing::warn!(user = %user.id, role = %G::ROLE, %path, "access refused");
             return Err(AppError::Forbidden);
+        }
+        if second_factor::guards(G::ROLE) && !user.second_factor {
+            return Err(AppError::SecondFactorNeeded {
+                next: context(parts)?.path.clone(),
+            });
         }
         Ok(Self {
             user,

@@ -21,6 +21,7 @@ use crate::domain::age::MinimumAge;
 use crate::domain::filing_dates::FilingStanding;
 use crate::domain::ids::UserId;
 use crate::domain::role::{Role, Roles};
+use crate::domain::second_factor;
 use crate::health::Failing;
 use crate::i18n::Locale;
 use crate::services::claims::{Claimant, VerifiedIdentity};
@@ -33,6 +34,8 @@ use crate::state::AppState;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CookieName {
     Session,
+    /// A log-in waiting for its second factor.
+    LoginChallenge,
     Csrf,
     Lang,
 }
@@ -43,6 +46,8 @@ impl CookieName {
         match (self, state.config.cookie_secure) {
             (CookieName::Session, false) => "ks_session",
             (CookieName::Session, true) => "__Host-ks_session",
+            (CookieName::LoginChallenge, false) => "ks_login",
+            (CookieName::LoginChallenge, true) => "__Host-ks_login",
             (CookieName::Csrf, false) => "ks_csrf",
             (CookieName::Csrf, true) => "__Host-ks_csrf",
             (CookieName::Lang, false) => "ks_lang",
@@ -63,9 +68,16 @@ pub struct SessionUser {
     pub verified: Option<VerifiedIdentity>,
     /// The person accepted the current platform rules, user agreement and privacy policy.
     pub policies_current: bool,
+    /// The account has a second factor (which this session passed, or enrolled).
+    pub second_factor: bool,
 }
 
 impl SessionUser {
+    /// The account holds a staff role, whose pages stay closed until it has a second factor.
+    pub fn needs_second_factor(&self) -> bool {
+        second_factor::required(&self.roles) && !self.second_factor
+    }
+
     /// The person passed real-name verification.
     pub fn identity_verified(&self) -> bool {
         self.verified.is_some()
@@ -156,8 +168,12 @@ impl RequestContext {
         self.locale.tag()
     }
 
+    /// Whether the visitor may act in `role` on this request: they hold it, and staff roles
+    /// count only once the account has a second factor.
     pub fn has_role(&self, role: Role) -> bool {
-        self.user.as_ref().is_some_and(|u| u.roles.has(role))
+        self.user
+            .as_ref()
+            .is_some_and(|u| u.roles.has(role) && (u.second_factor || !second_factor::guards(role)))
     }
 
     pub fn is_admin(&self) -> bool {
@@ -247,6 +263,7 @@ async fn load_user(state: &AppState, jar: &CookieJar) -> Option<SessionUser> {
             session_id,
             verified: account.verified,
             policies_current: account.policies_current,
+            second_factor: account.second_factor,
         }),
         Err(err) => {
             tracing::error!(error = %err, "session lookup failed; treating request as anonymous");

@@ -24,6 +24,8 @@ pub enum AppError {
     MethodNotAllowed,
     #[error("sign-in required")]
     Unauthenticated { next: String },
+    #[error("staff pages open once the account has a second factor")]
+    SecondFactorNeeded { next: String },
     #[error("you do not have permission to do this")]
     Forbidden,
     #[error("the form expired or was not sent by this site; reload the page and try again")]
@@ -157,7 +159,8 @@ impl AppError {
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             AppError::Unauthenticated { .. } => StatusCode::UNAUTHORIZED,
-            AppError::Forbidden
+            AppError::SecondFactorNeeded { .. }
+            | AppError::Forbidden
             | AppError::CsrfRejected
             | AppError::TransfersProhibited
             | AppError::TooYoung
@@ -203,6 +206,10 @@ impl AppError {
                 "this address does not take that method; see the API reference in docs/api.md",
             ),
             AppError::Unauthenticated { .. } => ("unauthenticated", "sign-in required"),
+            AppError::SecondFactorNeeded { .. } => (
+                "second_factor_required",
+                "staff pages open once the account has a second factor; enrol one at /account/two-factor",
+            ),
             AppError::Forbidden => ("forbidden", "you do not have permission to do this"),
             AppError::CsrfRejected => ("csrf_rejected", "missing or invalid CSRF token"),
             AppError::Throttled(Throttled {
@@ -330,6 +337,9 @@ impl AppError {
             AppError::NotFound,
             AppError::MethodNotAllowed,
             AppError::Unauthenticated { next: "/".to_owned() },
+            AppError::SecondFactorNeeded {
+                next: "/review".to_owned(),
+            },
             AppError::Forbidden,
             AppError::CsrfRejected,
             throttled(ThrottleReason::Backoff),
@@ -378,6 +388,7 @@ impl AppError {
                 AppError::NotFound
                 | AppError::MethodNotAllowed
                 | AppError::Unauthenticated { .. }
+                | AppError::SecondFactorNeeded { .. }
                 | AppError::Forbidden
                 | AppError::CsrfRejected
                 | AppError::Throttled(_)
@@ -416,9 +427,14 @@ impl AppError {
 
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
-        if let AppError::Unauthenticated { next } = &self {
+        let redirect = match &self {
+            AppError::Unauthenticated { next } => Some(("/login", next)),
+            AppError::SecondFactorNeeded { next } => Some(("/account/two-factor", next)),
+            _ => None,
+        };
+        if let Some((page, next)) = redirect {
             let target = format!(
-                "/login?next={}",
+                "{page}?next={}",
                 url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>()
             );
             return Redirect::to(&target).into_response();

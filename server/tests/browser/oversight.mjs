@@ -3,12 +3,13 @@
 // audit log, at a phone's and a desktop's width in both languages. Driven by tests/browser.rs
 // against a demo installation.
 //
-// Environment: BASE_URL, REGULATOR_EMAIL, REGULATOR_PASSWORD, SCREENSHOT_DIR, CHROMIUM.
+// Environment: BASE_URL, REGULATOR_EMAIL, REGULATOR_PASSWORD, REGULATOR_SECOND_FACTOR, SCREENSHOT_DIR,
+// CHROMIUM.
 
 import { join } from 'node:path';
-import { launchChromium, noSidewaysScroll, screenshot } from './launch.mjs';
+import { launchChromium, logIn, noSidewaysScroll, screenshot } from './launch.mjs';
 
-const { BASE_URL, REGULATOR_EMAIL, REGULATOR_PASSWORD, SCREENSHOT_DIR, CHROMIUM } = process.env;
+const { BASE_URL, REGULATOR_EMAIL, REGULATOR_PASSWORD, REGULATOR_SECOND_FACTOR, SCREENSHOT_DIR, CHROMIUM } = process.env;
 
 function fail(message) {
   throw new Error(message);
@@ -47,15 +48,14 @@ try {
   }
   if (new Set(tickets).size !== 2) fail('each report has its own ticket');
 
+  // One log-in (with its second step: a code is good once), its session in every context.
+  const signedIn = await logIn(browser, BASE_URL, REGULATOR_EMAIL, REGULATOR_PASSWORD, REGULATOR_SECOND_FACTOR);
+  const storageState = await signedIn.context().storageState();
+  await signedIn.context().close();
   for (const [locale, lang] of [['zh-CN', 'zh-CN'], ['en-US', 'en']]) {
     for (const width of [390, 1280]) {
-      const context = await browser.newContext({ locale, viewport: { width, height: 900 } });
+      const context = await browser.newContext({ locale, viewport: { width, height: 900 }, storageState });
       const page = await context.newPage();
-      await page.goto(`${BASE_URL}/login`);
-      await page.locator('#email').fill(REGULATOR_EMAIL);
-      await page.locator('#password').fill(REGULATOR_PASSWORD);
-      await page.locator('form[action="/login"] button[type="submit"]').click();
-      await page.waitForURL(`${BASE_URL}/`);
       await page.goto(`${BASE_URL}/regulator`);
       await page.locator('[data-issuer] a').first().click();
       await page.waitForURL(/\/regulator\/issuers\/\d+$/);

@@ -3,12 +3,12 @@
 // role are also checked at 1280 px, run through axe-core (no serious or critical violation),
 // and kept as screenshots in both languages at both widths. Driven by tests/browser.rs.
 //
-// Environment: BASE_URL, ACCOUNTS (JSON: role, email, password), EXTRA_PAGES (JSON),
+// Environment: BASE_URL, ACCOUNTS (JSON: role, email, password, second_factor), EXTRA_PAGES (JSON),
 // SCREENSHOT_DIR, CHROMIUM.
 
 import { join } from 'node:path';
 import AxeBuilder from '@axe-core/playwright';
-import { launchChromium, noSidewaysScroll, screenshot } from './launch.mjs';
+import { answerSecondFactor, launchChromium, noSidewaysScroll, screenshot } from './launch.mjs';
 
 const { BASE_URL, ACCOUNTS, EXTRA_PAGES, SCREENSHOT_DIR, CHROMIUM } = process.env;
 
@@ -36,13 +36,24 @@ const problems = [];
 let checked = 0;
 let shots = 0;
 
-async function logIn(page, visitor) {
-  if (!visitor.email) return;
+// Logs `visitor` in once (a code of the second step is good once) and answers the session's
+// cookies, for every browser context the visitor's tour opens; a stranger has none.
+async function logIn(visitor) {
+  if (!visitor.email) return undefined;
+  const context = await browser.newContext();
+  const page = await context.newPage();
   await page.goto(`${BASE_URL}/login`);
   await page.locator('#email').fill(visitor.email);
   await page.locator('#password').fill(visitor.password);
   await page.locator('form[action="/login"] button[type="submit"]').click();
+  if (visitor.second_factor) {
+    await page.waitForURL(`${BASE_URL}/login/two-factor`);
+    await answerSecondFactor(page, visitor.second_factor);
+  }
   await page.waitForURL(`${BASE_URL}/`);
+  const state = await context.storageState();
+  await context.close();
+  return state;
 }
 
 async function axe(page, where) {
@@ -73,11 +84,11 @@ function keyOf(link) {
 const browser = await launchChromium(CHROMIUM);
 try {
   for (const visitor of visitors) {
+    const storageState = await logIn(visitor);
     for (const locale of ['zh-CN', 'en-US']) {
       const lang = locale === 'en-US' ? 'en' : 'zh-CN';
-      const phone = await browser.newContext({ locale, viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+      const phone = await browser.newContext({ locale, viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, storageState });
       const page = await phone.newPage();
-      await logIn(page, visitor);
       const main = MAIN[visitor.name] || [];
       const queue = [...main, ...SEEDS, ...extra];
       const seen = new Set(queue.map(keyOf));
@@ -107,9 +118,8 @@ try {
       }
       await phone.close();
 
-      const desktop = await browser.newContext({ locale, viewport: { width: 1280, height: 800 } });
+      const desktop = await browser.newContext({ locale, viewport: { width: 1280, height: 800 }, storageState });
       const wide = await desktop.newPage();
-      await logIn(wide, visitor);
       for (const path of main) {
         await wide.goto(`${BASE_URL}${path}`);
         try {

@@ -116,7 +116,7 @@ pub async fn apply(server: &Server, client: &Client, form: Form) -> reqwest::Res
         .unwrap()
 }
 
-/// A signed-in user whom `admin` has made a reviewer.
+/// A signed-in user whom `admin` has made a reviewer, with two-step verification set up.
 pub async fn reviewer(server: &Server, admin: &Client, email: &str) -> Client {
     let reviewer = server.verified_user(email, PASSWORD).await;
     let id = scalar(server, &format!("SELECT id FROM users WHERE email = '{email}'")).await;
@@ -128,6 +128,7 @@ pub async fn reviewer(server: &Server, admin: &Client, email: &str) -> Client {
         )
         .await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    reviewer.set_up_second_factor(email).await;
     reviewer
 }
 

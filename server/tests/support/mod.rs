@@ -13,6 +13,7 @@
 
 #![allow(dead_code)]
 
+pub mod authenticator;
 pub mod collections;
 pub mod fake_provider;
 pub mod kyb;
@@ -147,6 +148,8 @@ pub struct DemoAccount {
     pub role: String,
     pub email: String,
     pub password: String,
+    /// The two-step verification key of a staff account.
+    pub second_factor: Option<String>,
 }
 
 /// A running server: in the test process, or a `keepsake serve` (or `demo`) process.
@@ -384,10 +387,17 @@ impl Server {
             }
             let words: Vec<&str> = line.split_whitespace().collect();
             if let Some(at) = words.iter().position(|w| w.contains("@demo.")) {
+                let second_factor = words.get(at + 2).map(|key| (*key).to_owned());
+                if let Some(key) = &second_factor {
+                    // The demo used a code of about now to set it up, and printed no recovery codes.
+                    let app = authenticator::Authenticator::new(key, authenticator::current_step(), Vec::new());
+                    authenticator::remember(&self.database_url, words[at], app);
+                }
                 accounts.push(DemoAccount {
                     role: words[..at].join(" "),
                     email: words[at].to_owned(),
                     password: words.get(at + 1).copied().unwrap_or_default().to_owned(),
+                    second_factor,
                 });
             }
         }
@@ -544,7 +554,7 @@ impl Server {
 
     /// A fresh browser-like client (own cookie jar, redirects not followed).
     pub fn client(&self) -> Client {
-        Client::new(&self.base)
+        Client::of(&self.base, &self.database_url)
     }
 
     /// A fresh client whose connections come from `local`, another loopback address such as
@@ -574,6 +584,7 @@ impl Server {
         Client {
             http,
             base: self.base.clone(),
+            installation: self.database_url.clone(),
         }
     }
 
@@ -600,7 +611,8 @@ impl Server {
         child.wait_with_output().await.unwrap()
     }
 
-    /// Creates a verified admin through the CLI and returns a client logged in as them.
+    /// Creates a verified admin through the CLI and returns a client logged in as them, with
+    /// two-step verification set up (staff pages need it).
     pub async fn admin(&self, email: &str, password: &str) -> Client {
         let out = self
             .run_cli(&["create-admin", "--email", email], &format!("{password}\n"))
@@ -613,6 +625,7 @@ impl Server {
         let client = self.client();
         let response = client.login(email, password).await;
         assert_eq!(response.status(), StatusCode::SEE_OTHER, "admin log-in");
+        client.set_up_second_factor(email).await;
         client
     }
 
@@ -725,10 +738,16 @@ fn read_log(dir: &Path) -> String {
 pub struct Client {
     pub http: reqwest::Client,
     base: String,
+    /// The installation (its database) the client talks to, for the tester's authenticator.
+    installation: String,
 }
 
 impl Client {
     pub fn new(base: &str) -> Self {
+        Self::of(base, base)
+    }
+
+    fn of(base: &str, installation: &str) -> Self {
         let http = reqwest::Client::builder()
             .cookie_store(true)
             .redirect(reqwest::redirect::Policy::none())
@@ -737,6 +756,7 @@ impl Client {
         Self {
             http,
             base: base.to_owned(),
+            installation: installation.to_owned(),
         }
     }
 
@@ -749,6 +769,7 @@ impl Client {
         Client {
             http: self.http.clone(),
             base: base.to_owned(),
+            installation: self.installation.clone(),
         }
     }
 
@@ -757,6 +778,7 @@ impl Client {
         Client {
             http: self.http.clone(),
             base: server.base.clone(),
+            installation: server.database_url.clone(),
         }
     }
 
@@ -826,9 +848,49 @@ impl Client {
         .await
     }
 
+    /// Logs in with a password, answering the second step from the tester's authenticator
+    /// when the account has two-step verification set up in a test.
     pub async fn login(&self, email: &str, password: &str) -> reqwest::Response {
-        self.post_form("/login", "/login", &[("email", email), ("password", password)])
+        let response = self
+            .post_form("/login", "/login", &[("email", email), ("password", password)])
+            .await;
+        if location(&response) != "/login/two-factor" {
+            return response;
+        }
+        match authenticator::answer(&self.installation, email) {
+            Some(code) => self.second_step(&code).await,
+            None => response,
+        }
+    }
+
+    /// Answers the log-in's second step with `code`.
+    pub async fn second_step(&self, code: &str) -> reqwest::Response {
+        self.post_form("/login/two-factor", "/login/two-factor", &[("code", code)])
             .await
+    }
+
+    /// Sets up two-step verification for the signed-in `email` as a person would: reads the
+    /// key off the page, types the code of the moment, and keeps the recovery codes shown.
+    pub async fn set_up_second_factor(&self, email: &str) -> authenticator::Authenticator {
+        let (status, html) = self.get_text("/account/two-factor").await;
+        assert_eq!(status, StatusCode::OK, "the set-up page");
+        let secret = attribute_in(&html, "data-secret").expect("the key on the set-up page");
+        let step = authenticator::current_step();
+        let code = authenticator::code(&secret, step);
+        let response = self
+            .post_form("/account/two-factor", "/account/two-factor", &[("code", &code)])
+            .await;
+        assert_eq!(
+            response.status(),
+            StatusCode::SEE_OTHER,
+            "the first code confirms the set-up"
+        );
+        let (_, shown) = self.get_text(&location(&response)).await;
+        let codes = recovery_codes_in(&shown);
+        assert_eq!(codes.len(), 10, "ten recovery codes shown once");
+        let app = authenticator::Authenticator::new(&secret, step, codes);
+        authenticator::remember(&self.installation, email, app.clone());
+        app
     }
 
     pub async fn logout(&self) -> reqwest::Response {
@@ -1114,4 +1176,24 @@ pub async fn stranger_runs(dir: &std::path::Path, args: &[&str]) -> std::process
         }
     }
     command.args(args).current_dir(dir).output().await.unwrap()
+}
+
+/// The value of the first `name="..."` attribute in `html`.
+pub fn attribute_in(html: &str, name: &str) -> Option<String> {
+    let marker = format!("{name}=\"");
+    let at = html.find(&marker)? + marker.len();
+    Some(html[at..at + html[at..].find('"')?].to_owned())
+}
+
+/// The recovery codes listed on a page that shows them once.
+pub fn recovery_codes_in(html: &str) -> Vec<String> {
+    let Some(start) = html.find("id=\"recovery-codes\"") else {
+        return Vec::new();
+    };
+    let list = &html[start..html[start..].find("</ol>").map_or(html.len(), |end| start + end)];
+    list.split("<li>")
+        .skip(1)
+        .filter_map(|item| item.split("</li>").next())
+        .map(|code| code.trim().to_owned())
+        .collect()
 }

@@ -19,6 +19,10 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/admin/users", get(users::users))
         .route(
+            "/admin/users/{id}/two-factor/reset",
+            form_page("/admin/users").post(users::reset_second_factor),
+        )
+        .route(
             "/admin/users/{id}/roles",
             form_page("/admin/users").post(users::change_role),
         )

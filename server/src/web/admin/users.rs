@@ -1,4 +1,5 @@
-//! The administrator's user list and the roles granted by hand (reviewer, admin, regulator).
+//! The administrator's user list, the roles granted by hand (reviewer, admin, regulator), and
+//! resetting someone's two-step verification when their phone is lost.
 
 use askama::Template;
 use axum::Form;
@@ -11,7 +12,8 @@ use serde::Deserialize;
 use crate::domain::ids::UserId;
 use crate::domain::page::{self, Cursor, PageSize};
 use crate::domain::role::{Role, RoleChangeError};
-use crate::services::users;
+use crate::services::second_factor;
+use crate::services::users::{self, ListedUser};
 use crate::state::AppState;
 use crate::web::auth::Admin;
 use crate::web::context::RequestContext;
@@ -29,6 +31,9 @@ struct UserRow {
     is_reviewer: bool,
     is_admin: bool,
     is_regulator: bool,
+    /// Has two-step verification, and is not the admin looking (who cannot reset their own).
+    second_factor: bool,
+    resettable: bool,
 }
 
 #[derive(Template)]
@@ -61,15 +66,23 @@ async fn users_page(
     let users = list
         .items
         .into_iter()
-        .map(|(user, roles)| UserRow {
-            id: user.id.0,
-            email: user.email.to_string(),
-            verified: user.email_verified_at.is_some(),
-            created: ctx.time(user.created_at),
-            is_reviewer: roles.contains(&Role::Reviewer),
-            is_admin: roles.contains(&Role::Admin),
-            is_regulator: roles.contains(&Role::Regulator),
-        })
+        .map(
+            |ListedUser {
+                 user,
+                 roles,
+                 second_factor,
+             }| UserRow {
+                id: user.id.0,
+                email: user.email.to_string(),
+                verified: user.email_verified_at.is_some(),
+                created: ctx.time(user.created_at),
+                is_reviewer: roles.contains(&Role::Reviewer),
+                is_admin: roles.contains(&Role::Admin),
+                is_regulator: roles.contains(&Role::Regulator),
+                second_factor,
+                resettable: second_factor && ctx.user.as_ref().is_none_or(|me| me.id != user.id),
+            },
+        )
         .collect();
     Ok(UsersTemplate {
         ctx,
@@ -123,9 +136,34 @@ pub async fn change_role(
         let page = users_page(&state, ctx, &form.before, Some(key)).await?;
         return render_with(StatusCode::UNPROCESSABLE_ENTITY, page);
     }
-    let back = match page::after::<UserId>(Some(form.before.trim()))? {
+    Ok(Redirect::to(&back_to(&form.before)?).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct ResetForm {
+    /// The page the form was on, to return to.
+    #[serde(default)]
+    before: String,
+}
+
+/// `POST /admin/users/{id}/two-factor/reset`: removes another account's second factor (a lost
+/// phone); the person is mailed and logged out everywhere.
+pub async fn reset_second_factor(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    admin: Admin,
+    Path(target): Path<UserId>,
+    Form(form): Form<ResetForm>,
+) -> AppResult<Response> {
+    let actor = ctx.actor(admin.user.id);
+    second_factor::reset(&state.services, &actor, target, Utc::now()).await?;
+    Ok(Redirect::to(&back_to(&form.before)?).into_response())
+}
+
+/// The page of the list a form was on.
+fn back_to(before: &str) -> AppResult<String> {
+    Ok(match page::after::<UserId>(Some(before.trim()))? {
         Some(before) => format!("/admin/users?before={}", before.encode()),
         None => "/admin/users".to_owned(),
-    };
-    Ok(Redirect::to(&back).into_response())
+    })
 }

@@ -14,8 +14,9 @@ use serde::Deserialize;
 use super::home::NextParam;
 use crate::domain::account::{Email, EmailError, NewPassword, PasswordError};
 use crate::domain::email_token::TokenPurpose;
+use crate::domain::second_factor::CHALLENGE_LIFETIME;
 use crate::paths::{safe_next, with_next};
-use crate::services::accounts::{self, LoginRefused, SESSION_DAYS};
+use crate::services::accounts::{self, LoggedIn, LoginRefused, SESSION_DAYS};
 use crate::state::AppState;
 use crate::web::client::CountedClient;
 use crate::web::context::{CookieName, RequestContext, cookie};
@@ -244,6 +245,7 @@ pub async fn login(
         form.password,
         &client,
         ctx.locale,
+        &next,
         Utc::now(),
     )
     .await?;
@@ -260,7 +262,16 @@ pub async fn login(
         )
     };
     let session = match session {
-        Ok(session) => session,
+        Ok(LoggedIn::Session(session)) => session,
+        Ok(LoggedIn::SecondFactor { challenge }) => {
+            let jar = jar.add(cookie(
+                &state,
+                CookieName::LoginChallenge,
+                challenge,
+                time::Duration::minutes(CHALLENGE_LIFETIME.num_minutes()),
+            ));
+            return Ok((jar, Redirect::to("/login/two-factor")).into_response());
+        }
         Err(LoginRefused::WrongCredentials) => {
             return refuse(ctx, "login.wrong_credentials", false, StatusCode::UNAUTHORIZED);
         }

@@ -45,6 +45,8 @@ struct AccountTemplate {
     verified: bool,
     member_since: String,
     roles: Vec<&'static str>,
+    /// The account has two-step verification.
+    second_factor: bool,
 }
 
 pub async fn account(
@@ -63,6 +65,7 @@ pub async fn account(
         verified: account.email_verified_at.is_some(),
         member_since: ctx.date(account.created_at),
         roles,
+        second_factor: user.second_factor,
         ctx,
     })
 }

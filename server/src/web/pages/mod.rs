@@ -18,6 +18,7 @@ pub mod policies;
 pub mod redeem;
 pub mod reports;
 pub mod tokens;
+pub mod two_factor;
 pub mod verify;
 
 use axum::Router;
@@ -44,6 +45,16 @@ pub fn routes() -> Router<AppState> {
             get(account_deletion::form).post(account_deletion::delete),
         )
         .route("/account/deleted", get(account_deletion::deleted))
+        .route("/account/two-factor", get(two_factor::show).post(two_factor::confirm))
+        .route(
+            "/account/two-factor/recovery-codes",
+            form_page("/account/two-factor").post(two_factor::renew_codes),
+        )
+        .route(
+            "/account/two-factor/remove",
+            form_page("/account/two-factor").post(two_factor::remove),
+        )
+        .route("/login/two-factor", get(two_factor::step_form).post(two_factor::step))
         .route(
             "/account/email/confirm/{token}",
             get(email_change::confirm_page).post(email_change::confirm),

@@ -40,6 +40,7 @@ mod m20261210_000030_data_exports;
 mod m20261210_000031_account_deletion;
 mod m20261210_000032_identity_corrections;
 mod m20261211_000033_second_factors;
+mod m20261211_000034_phone_numbers;
 
 /// The ordered list of every migration; `keepsake migrate` and server start-up apply it.
 pub struct Migrator;
@@ -81,6 +82,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261210_000031_account_deletion::Migration),
             Box::new(m20261210_000032_identity_corrections::Migration),
             Box::new(m20261211_000033_second_factors::Migration),
+            Box::new(m20261211_000034_phone_numbers::Migration),
         ]
     }
 }

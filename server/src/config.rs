@@ -76,6 +76,12 @@ settings! {
     APPEAL_WINDOW_DAYS = "platform.appeal_window_days", "KEEPSAKE_APPEAL_WINDOW_DAYS", "7", "Days after a suspension, freeze or rejection during which the issuer or holder may appeal it to another reviewer; 1 to 90.";
     MAIL_FROM = "mail.from", "KEEPSAKE_MAIL_FROM", "Keepsake <no-reply@keepsake.invalid>", "Sender of outgoing mail.";
     SMTP_URL = "mail.smtp_url", "KEEPSAKE_SMTP_URL", "", "smtp://user:pass@host:port (smtps:// for TLS); unset writes .eml files to <data_dir>/mail.";
+    SMS_GATEWAY_URL = "sms.gateway_url", "KEEPSAKE_SMS_GATEWAY_URL", "", "URL of the SMS gateway (an Alibaba Cloud SMS SendSms-style HTTP API: signed requests, templates, error codes); unset writes messages as JSON files to <data_dir>/sms.";
+    SMS_ACCESS_KEY_ID = "sms.access_key_id", "KEEPSAKE_SMS_ACCESS_KEY_ID", "", "Access key id for the SMS gateway.";
+    SMS_ACCESS_KEY_SECRET = "sms.access_key_secret", "KEEPSAKE_SMS_ACCESS_KEY_SECRET", "", "Access key secret that signs requests to the SMS gateway (HMAC-SHA1).";
+    SMS_SIGN_NAME = "sms.sign_name", "KEEPSAKE_SMS_SIGN_NAME", "<operator.name>", "The signature (签名) registered with the gateway, shown in brackets at the start of each message.";
+    SMS_TEMPLATE_LOG_IN = "sms.template_log_in", "KEEPSAKE_SMS_TEMPLATE_LOG_IN", "SMS_LOG_IN", "Gateway template code of the log-in code message (parameter `code`).";
+    SMS_TEMPLATE_ADD_PHONE = "sms.template_add_phone", "KEEPSAKE_SMS_TEMPLATE_ADD_PHONE", "SMS_ADD_PHONE", "Gateway template code of the message that confirms a new number (parameter `code`).";
     S3_ENDPOINT = "s3.endpoint", "KEEPSAKE_S3_ENDPOINT", "", "S3-compatible endpoint URL; unset stores blobs under <data_dir>/blobs.";
     S3_BUCKET = "s3.bucket", "KEEPSAKE_S3_BUCKET", "keepsake", "Bucket for blobs (created if missing).";
     S3_REGION = "s3.region", "KEEPSAKE_S3_REGION", "us-east-1", "Region name sent to the S3 endpoint.";
@@ -201,6 +207,24 @@ pub struct MailConfig {
     pub smtp_url: Option<Secret>,
 }
 
+/// Where texted codes go.
+#[derive(Debug, Clone)]
+pub struct SmsConfig {
+    /// `None` writes JSON files under `<data_dir>/sms`.
+    pub gateway: Option<SmsGateway>,
+    pub sign_name: String,
+    pub template_log_in: String,
+    pub template_add_phone: String,
+}
+
+/// An SMS gateway and its credentials.
+#[derive(Debug, Clone)]
+pub struct SmsGateway {
+    pub url: Url,
+    pub access_key_id: String,
+    pub access_key_secret: Secret,
+}
+
 /// An S3-compatible object store.
 #[derive(Debug, Clone)]
 pub struct S3Config {
@@ -233,6 +257,7 @@ pub struct Config {
     /// Within how many days filings without a validity date are checked again.
     pub filing_recheck: RecheckPeriod,
     pub mail: MailConfig,
+    pub sms: SmsConfig,
     pub s3: Option<S3Config>,
     pub kyc: KycConfig,
     pub ledger: LedgerConfig,
@@ -408,6 +433,36 @@ impl Config {
             })
             .transpose()?;
 
+        let template = |setting: Setting| -> Result<String, ConfigError> {
+            let code = get(setting).unwrap_or(setting.default);
+            if code.is_empty() || !code.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+                return Err(invalid(setting, "a template code is letters, digits and underscores"));
+            }
+            Ok(code.to_owned())
+        };
+        let sms = SmsConfig {
+            gateway: get(SMS_GATEWAY_URL)
+                .map(|raw| {
+                    let url = Url::parse(raw).map_err(|e| invalid(SMS_GATEWAY_URL, e.to_string()))?;
+                    if !matches!(url.scheme(), "http" | "https") {
+                        return Err(invalid(SMS_GATEWAY_URL, "must be an http:// or https:// URL"));
+                    }
+                    let access_key_id = get(SMS_ACCESS_KEY_ID)
+                        .ok_or_else(|| invalid(SMS_ACCESS_KEY_ID, "required when an SMS gateway is set"))?;
+                    let secret = get(SMS_ACCESS_KEY_SECRET)
+                        .ok_or_else(|| invalid(SMS_ACCESS_KEY_SECRET, "required when an SMS gateway is set"))?;
+                    Ok(SmsGateway {
+                        url,
+                        access_key_id: access_key_id.to_owned(),
+                        access_key_secret: Secret::new(secret),
+                    })
+                })
+                .transpose()?,
+            sign_name: get(SMS_SIGN_NAME).unwrap_or(&operator.name).to_owned(),
+            template_log_in: template(SMS_TEMPLATE_LOG_IN)?,
+            template_add_phone: template(SMS_TEMPLATE_ADD_PHONE)?,
+        };
+
         let kyc = match get(KYC_VERIFIER).unwrap_or(KYC_VERIFIER.default) {
             "manual" => KycConfig::Manual,
             "http" => {
@@ -500,6 +555,7 @@ impl Config {
             appeal_window,
             filing_recheck,
             mail: MailConfig { from, smtp_url },
+            sms,
             s3,
             kyc,
             ledger,

@@ -33,6 +33,7 @@ pub mod paths;
 pub mod policies;
 pub mod server;
 pub mod services;
+pub mod sms;
 pub mod state;
 pub mod store;
 pub mod web;

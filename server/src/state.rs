@@ -23,6 +23,7 @@ use crate::services::attestations::intake::AttestationIntake;
 use crate::services::claims::minter::Minter;
 use crate::services::filings::FilingRules;
 use crate::services::ledger::{self, tiles::TileCache};
+use crate::sms::SmsTransport;
 use crate::store::{self, Database};
 
 /// Everything a request handler or worker needs, behind one cheap-to-clone handle.
@@ -42,6 +43,8 @@ pub struct App {
     pub services: Services,
     /// Delivers the mail the services queue in the outbox.
     pub mail_transport: Transport,
+    /// Texts the codes the services queue.
+    pub sms_transport: SmsTransport,
     /// Signs CSRF tokens; generated on first start in the keys directory.
     pub csrf_key: Key,
     /// Whether the sequencer's batches are failing (shown by `/readyz`).
@@ -66,6 +69,8 @@ impl AppState {
             .await
             .context("cannot reach the blob store (settings `s3.*`, KEEPSAKE_S3_*)")?;
         let mail_transport = Transport::from_config(&config.mail, &config.data_dir)?;
+        let sms_transport = SmsTransport::from_config(&config.sms, &config.data_dir)
+            .context("cannot set up texting (settings `sms.*`, KEEPSAKE_SMS_*)")?;
         let keys = &config.keys_dir;
         let csrf_key = Key::load_or_create(&keys.join("csrf.key")).context("cannot read or create the CSRF key")?;
         let vault = PiiVault::load(keys).context("cannot read or create the identity keys")?;
@@ -95,6 +100,7 @@ impl AppState {
             operator_name: config.operator.name.clone(),
             mail_wakeup: Notify::new(),
             archive_wakeup: Notify::new(),
+            sms_wakeup: Notify::new(),
             ledger_wakeup: Notify::new(),
             ledger_sequenced: watch::Sender::new(None),
             minter: Minter::default(),
@@ -114,6 +120,7 @@ impl AppState {
             config,
             services,
             mail_transport,
+            sms_transport,
             csrf_key,
             sequencer_health: Health::default(),
             tile_health: Health::default(),

@@ -30,6 +30,7 @@ mod monitor;
 mod operations;
 mod pages;
 mod personal_data;
+mod phone;
 mod policies;
 mod proxy;
 mod query_plans;

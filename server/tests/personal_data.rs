@@ -711,21 +711,26 @@ async fn identities_sealed_before_person_keys_move_under_one(db: Db) {
     use keepsake::domain::ids::UserId;
     use keepsake::kyc::Field;
 
-    let server = Server::start(db).await;
-    let people = crate::support::seed::people(
-        &server.db().await,
-        &server.vault(),
-        "legacy",
-        3,
-        true,
-        chrono::Utc::now(),
-    )
-    .await;
     let legacy = "SELECT COUNT(*) FROM identities WHERE id_number_enc LIKE 'v1:%' OR legal_name_enc LIKE 'v1:%'";
-    assert_eq!(scalar(&server, legacy).await, 3, "sealed the old way");
-
-    // The clean-up runs as the server starts.
-    let (server, ()) = server.restart_after(|_, _| async {}).await;
+    let server = Server::start(db).await;
+    let vault = server.vault();
+    // Seeded while the server is down, so that no clean-up runs before they are counted; the
+    // clean-up then runs as the server starts.
+    let (server, people) = server
+        .restart_after(|conn, _| async move {
+            let people = crate::support::seed::people(&conn, &vault, "legacy", 3, true, chrono::Utc::now()).await;
+            let row = conn
+                .query_one_raw(sea_orm::Statement::from_string(
+                    conn.get_database_backend(),
+                    legacy.to_owned(),
+                ))
+                .await
+                .unwrap()
+                .unwrap();
+            assert_eq!(row.try_get_by_index::<i64>(0).unwrap(), 3, "sealed the old way");
+            people
+        })
+        .await;
     let start = std::time::Instant::now();
     while scalar(&server, legacy).await > 0 {
         assert!(start.elapsed() < std::time::Duration::from_secs(20), "never moved");

@@ -95,10 +95,14 @@ pub enum AuditAction {
     SecondFactorReset,
     /// Someone replaced their recovery codes.
     RecoveryCodesRenewed,
+    /// Someone added (or changed) their account's mobile number, confirmed by a texted code.
+    PhoneAdded,
+    /// Someone removed their account's mobile number.
+    PhoneRemoved,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 69] = [
+    pub const ALL: [AuditAction; 71] = [
         AuditAction::RoleGranted,
         AuditAction::RoleRevoked,
         AuditAction::IdentitySubmitted,
@@ -168,6 +172,8 @@ impl AuditAction {
         AuditAction::SecondFactorRemoved,
         AuditAction::SecondFactorReset,
         AuditAction::RecoveryCodesRenewed,
+        AuditAction::PhoneAdded,
+        AuditAction::PhoneRemoved,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -241,6 +247,8 @@ impl AuditAction {
             AuditAction::SecondFactorRemoved => "account.second_factor_removed",
             AuditAction::SecondFactorReset => "account.second_factor_reset",
             AuditAction::RecoveryCodesRenewed => "account.recovery_codes_renewed",
+            AuditAction::PhoneAdded => "account.phone_added",
+            AuditAction::PhoneRemoved => "account.phone_removed",
         }
     }
 }

@@ -33,6 +33,7 @@ pub mod login_throttle;
 pub mod outbox;
 pub mod oversight;
 pub mod page;
+pub mod phone;
 pub mod policy;
 pub mod report;
 pub mod review_queue;

@@ -12,6 +12,7 @@ pub mod ledger_sequencer;
 pub mod ledger_tiles;
 pub mod ledger_witnesses;
 pub mod mail_outbox;
+pub mod sms_outbox;
 pub mod supervised;
 
 use tokio::task::JoinSet;
@@ -23,6 +24,7 @@ use crate::state::AppState;
 pub fn spawn_all(state: AppState, shutdown: CancellationToken) -> JoinSet<()> {
     let mut set = JoinSet::new();
     set.spawn(mail_outbox::run(state.clone(), shutdown.clone()));
+    set.spawn(sms_outbox::run(state.clone(), shutdown.clone()));
     set.spawn(ledger_sequencer::run(state.clone(), shutdown.clone()));
     set.spawn(ledger_tiles::run(state.clone(), shutdown.clone()));
     if state.services.witnesses.required() {

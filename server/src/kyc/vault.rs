@@ -47,6 +47,10 @@ pub enum Field {
     DataArchive,
     /// The secret a person's authenticator app shares with the platform.
     TotpSecret,
+    /// A person's mobile number.
+    Phone,
+    /// A code waiting to be texted.
+    SmsCode,
 }
 
 impl Field {
@@ -56,6 +60,8 @@ impl Field {
             Field::IdNumber => "id_number",
             Field::DataArchive => "data_archive",
             Field::TotpSecret => "totp_secret",
+            Field::Phone => "phone",
+            Field::SmsCode => "sms_code",
         }
     }
 }
@@ -67,6 +73,10 @@ pub enum Counted {
     LoginAccount,
     /// A client's network address (IPv6 by /64), as the throttles group it.
     ClientAddress,
+    /// A mobile number in E.164 form (its blind index).
+    PhoneNumber,
+    /// A texted code, with the number it went to.
+    SmsCode,
 }
 
 impl Counted {
@@ -74,6 +84,8 @@ impl Counted {
         match self {
             Counted::LoginAccount => "login-account",
             Counted::ClientAddress => "client-address",
+            Counted::PhoneNumber => "phone-number",
+            Counted::SmsCode => "sms-code",
         }
     }
 }

@@ -16,6 +16,9 @@ pub async fn prune(services: &Services, now: DateTime<Utc>) {
     if let Err(err) = store::sessions::prune_expired(db, now).await {
         tracing::warn!(error = %err, "pruning sessions failed");
     }
+    if let Err(err) = store::sms::prune(db, now).await {
+        tracing::warn!(error = %err, "pruning texted codes failed");
+    }
     if let Err(err) = store::second_factors::prune_challenges(db, now).await {
         tracing::warn!(error = %err, "pruning log-ins waiting for a second factor failed");
     }

@@ -28,6 +28,7 @@ pub mod moderation;
 pub mod outbox;
 pub mod oversight;
 pub mod person_keys;
+pub mod phone;
 pub mod policies;
 pub mod reports;
 pub mod second_factor;
@@ -82,6 +83,8 @@ pub struct Services {
     pub mail_wakeup: Notify,
     /// Wakes the archive builder after someone asked for a copy of their data.
     pub archive_wakeup: Notify,
+    /// Wakes the SMS worker after a service queued a code.
+    pub sms_wakeup: Notify,
     /// Wakes the sequencer after a service queued a ledger entry.
     pub ledger_wakeup: Notify,
     /// The latest batch this server sequenced, for requests waiting for their receipts.

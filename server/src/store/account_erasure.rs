@@ -45,6 +45,9 @@ pub async fn erase(
         .exec(conn)
         .await?;
     super::second_factors::remove(conn, user).await?;
+    let phone = super::phones::of(conn, user).await?;
+    super::sms::erase(conn, user, phone.as_ref().map(|p| p.index.as_str())).await?;
+    super::phones::clear(conn, user).await?;
     super::second_factors::close_challenges_of(conn, user).await?;
     email_tokens::Entity::delete_many()
         .filter(email_tokens::Column::UserId.eq(user.0))

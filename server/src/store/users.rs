@@ -23,6 +23,8 @@ pub struct User {
     pub created_at: DateTime<Utc>,
     /// When the account was deleted: it then names no one.
     pub deleted_at: Option<DateTime<Utc>>,
+    /// The account has a verified mobile number (see `store::phones`).
+    pub has_phone: bool,
 }
 
 const TABLE: &str = "users";
@@ -36,6 +38,7 @@ fn decode(m: users::Model) -> StoreResult<User> {
         email_verified_at: m.email_verified_at,
         created_at: m.created_at,
         deleted_at: m.deleted_at,
+        has_phone: m.phone_index.is_some(),
     })
 }
 

@@ -36,6 +36,8 @@ pub enum CookieName {
     Session,
     /// A log-in waiting for its second factor.
     LoginChallenge,
+    /// The number a log-in by texted code is for (sealed).
+    SmsLogin,
     Csrf,
     Lang,
 }
@@ -48,6 +50,8 @@ impl CookieName {
             (CookieName::Session, true) => "__Host-ks_session",
             (CookieName::LoginChallenge, false) => "ks_login",
             (CookieName::LoginChallenge, true) => "__Host-ks_login",
+            (CookieName::SmsLogin, false) => "ks_sms",
+            (CookieName::SmsLogin, true) => "__Host-ks_sms",
             (CookieName::Csrf, false) => "ks_csrf",
             (CookieName::Csrf, true) => "__Host-ks_csrf",
             (CookieName::Lang, false) => "ks_lang",

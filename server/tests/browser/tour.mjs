@@ -15,8 +15,9 @@ const { BASE_URL, ACCOUNTS, EXTRA_PAGES, SCREENSHOT_DIR, CHROMIUM } = process.en
 // The pages each role works with most, checked closely.
 const MAIN = {
   stranger: ['/', '/explore', '/collections/1', '/c', '/verify', '/verify?entry=1', '/issuers/1', '/signup', '/tokens/1', '/policies/privacy',
-    '/report?target=collection:1'],
-  collector1: ['/me/collection', '/tokens/1', '/collections/2', '/identity', '/account', '/account/email', '/account/data', '/account/delete'],
+    '/report?target=collection:1', '/login/sms'],
+  collector1: ['/me/collection', '/tokens/1', '/collections/2', '/identity', '/account', '/account/email', '/account/data', '/account/delete',
+    '/account/phone', '/account/two-factor'],
   collector2: ['/me/collection', '/tokens/2', '/collections/3'],
   brand: ['/console/1', '/console/1/filings', '/console/1/collections/1', '/console/1/collections/2', '/console/1/collections/new', '/issuers/apply'],
   reviewer: ['/review', '/review/collections/1', '/review/issuers/1', '/review/audit', '/tokens/2', '/review/reports',

@@ -16,6 +16,7 @@
 pub mod authenticator;
 pub mod collections;
 pub mod fake_provider;
+pub mod fake_sms;
 pub mod kyb;
 pub mod seed;
 pub mod witness;

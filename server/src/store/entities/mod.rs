@@ -42,6 +42,7 @@ pub mod refusal_counts;
 pub mod reports;
 pub mod second_factors;
 pub mod sessions;
+pub mod sms_messages;
 pub mod tokens;
 pub mod transfer_allowances;
 pub mod transfer_attempts;
@@ -100,6 +101,7 @@ pub fn visit_all(visitor: &mut impl EntityVisitor) {
     visitor.visit::<second_factors::Entity>();
     visitor.visit::<recovery_codes::Entity>();
     visitor.visit::<login_challenges::Entity>();
+    visitor.visit::<sms_messages::Entity>();
     visitor.visit::<tokens::Entity>();
     visitor.visit::<transfer_allowances::Entity>();
     visitor.visit::<transfer_attempts::Entity>();

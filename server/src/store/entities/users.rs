@@ -15,6 +15,13 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     pub deleted_at: Option<DateTimeUtc>,
     pub purged_at: Option<DateTimeUtc>,
+    /// The keyed blind index of the account's mobile number (unique: one number, one account).
+    #[sea_orm(unique)]
+    pub phone_index: Option<String>,
+    /// The number, sealed under the person's key.
+    #[sea_orm(column_type = "Text", nullable)]
+    pub phone_enc: Option<String>,
+    pub phone_verified_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -47,6 +47,8 @@ struct AccountTemplate {
     roles: Vec<&'static str>,
     /// The account has two-step verification.
     second_factor: bool,
+    /// The account has a mobile number.
+    has_phone: bool,
 }
 
 pub async fn account(
@@ -66,6 +68,7 @@ pub async fn account(
         member_since: ctx.date(account.created_at),
         roles,
         second_factor: user.second_factor,
+        has_phone: account.has_phone,
         ctx,
     })
 }

@@ -14,6 +14,7 @@ pub mod explore;
 pub mod home;
 pub mod identity;
 pub mod issuers;
+pub mod phone;
 pub mod policies;
 pub mod redeem;
 pub mod reports;
@@ -55,6 +56,14 @@ pub fn routes() -> Router<AppState> {
             form_page("/account/two-factor").post(two_factor::remove),
         )
         .route("/login/two-factor", get(two_factor::step_form).post(two_factor::step))
+        .route("/account/phone", get(phone::show).post(phone::request))
+        .route(
+            "/account/phone/confirm",
+            form_page("/account/phone").post(phone::confirm),
+        )
+        .route("/account/phone/remove", form_page("/account/phone").post(phone::remove))
+        .route("/login/sms", get(phone::log_in_form).post(phone::request_log_in))
+        .route("/login/sms/code", form_page("/login/sms").post(phone::log_in))
         .route(
             "/account/email/confirm/{token}",
             get(email_change::confirm_page).post(email_change::confirm),

@@ -258,6 +258,22 @@ async fn one_number_is_one_account_and_codes_are_limited(db: Db) {
     let response = log_in_with(&guesser, &code).await;
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
 
+    // With two-step verification, a texted code is only the first step.
+    first.set_up_second_factor("first@example.com").await;
+    age_texts(&server).await;
+    let staff_like = ask_log_in_code(&server, NUMBER).await;
+    let code = code_texted(&server, E164, 3).await;
+    let response = log_in_with(&staff_like, &code).await;
+    assert_eq!(location(&response), "/login/two-factor");
+    assert_eq!(
+        staff_like.get("/account").await.status(),
+        StatusCode::SEE_OTHER,
+        "no session yet"
+    );
+    let answer = crate::support::authenticator::answer(&server.database_url, "first@example.com").unwrap();
+    assert_eq!(location(&staff_like.second_step(&answer).await), "/");
+    assert_eq!(staff_like.get("/account").await.status(), StatusCode::OK);
+
     // One address asking for codes to many numbers is stopped too.
     let asker = server.client();
     let mut refused = false;

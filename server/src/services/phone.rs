@@ -113,20 +113,28 @@ async fn queue_code(
     Ok(Ok(()))
 }
 
+/// `user`'s number in clear (for them alone), and since when it is theirs.
+pub(crate) async fn number_of(
+    services: &Services,
+    user: UserId,
+) -> ServiceResult<Option<(PhoneNumber, DateTime<Utc>)>> {
+    let Some(stored) = store::phones::of(&services.db, user).await? else {
+        return Ok(None);
+    };
+    let key = person_keys::existing(services, &services.db, user).await?;
+    let number = services
+        .vault
+        .open(Field::Phone, user, &stored.sealed, key.as_ref())
+        .map_err(ServiceError::internal)?;
+    let number = PhoneNumber::parse(&number).map_err(ServiceError::internal)?;
+    Ok(Some((number, stored.verified_at)))
+}
+
 /// `user`'s number and any number waiting for its code, masked.
 pub async fn status(services: &Services, user: UserId, now: DateTime<Utc>) -> ServiceResult<PhoneStatus> {
-    let current = match store::phones::of(&services.db, user).await? {
-        Some(stored) => {
-            let key = person_keys::existing(services, &services.db, user).await?;
-            let number = services
-                .vault
-                .open(Field::Phone, user, &stored.sealed, key.as_ref())
-                .map_err(ServiceError::internal)?;
-            let number = PhoneNumber::parse(&number).map_err(ServiceError::internal)?;
-            Some((number.masked(), stored.verified_at))
-        }
-        None => None,
-    };
+    let current = number_of(services, user)
+        .await?
+        .map(|(number, since)| (number.masked(), since));
     let waiting = store::sms::live(&services.db, CodePurpose::AddPhone, None, Some(user), MAX_GUESSES, now)
         .await?
         .map(|code| open_number(services, user, &code.phone_enc))

@@ -13,7 +13,7 @@ use crate::domain::audit::action_key;
 use crate::domain::id_consent::IdNumberConsent;
 use crate::domain::identity::IdentityStatus;
 use crate::i18n::Locale;
-use crate::services::{ServiceError, ServiceResult, Services, identity, tokens};
+use crate::services::{ServiceError, ServiceResult, Services, identity, phone, tokens};
 use crate::store::personal_data::{Acceptance, AddressChange, AuditRow, FiledReport, Membership, SentMail, Session};
 use crate::store::users::User;
 use crate::{paths, store};
@@ -46,6 +46,11 @@ pub struct Account {
     pub email_verified_at: Option<DateTime<Utc>>,
     pub language: &'static str,
     pub roles: Vec<&'static str>,
+    /// The mobile number (E.164) and when it was added.
+    pub phone: Option<String>,
+    pub phone_added_at: Option<DateTime<Utc>>,
+    /// Since when log-in asks for a second factor.
+    pub two_step_verification_since: Option<DateTime<Utc>>,
 }
 
 /// The verified identity in clear: the archive goes to its owner alone.
@@ -131,6 +136,10 @@ async fn gather(services: &Services, user: &User, now: DateTime<Utc>) -> Service
         }
         None => None,
     };
+    let phone = phone::number_of(services, user.id).await?;
+    let second_factor = store::second_factors::find(db, user.id)
+        .await?
+        .and_then(|factor| factor.enrolled_at);
     let mut addresses = vec![user.email.as_str().to_owned()];
     let address_changes = store::personal_data::address_changes(db, user.id).await?;
     for change in &address_changes {
@@ -149,6 +158,9 @@ async fn gather(services: &Services, user: &User, now: DateTime<Utc>) -> Service
             email_verified_at: user.email_verified_at,
             language: user.locale.tag(),
             roles: roles.iter().map(|role| role.as_str()).collect(),
+            phone_added_at: phone.as_ref().map(|(_, since)| *since),
+            phone: phone.map(|(number, _)| number.as_str().to_owned()),
+            two_step_verification_since: second_factor,
         },
         identity,
         consents: Consents {

@@ -389,15 +389,7 @@ async fn a_new_reviewer_sets_up_two_step_verification_in_chromium() {
     let admin = server.admin("boss@example.com", "root password 123").await;
     let email = "new-reviewer@example.com";
     server.verified_user(email, PASSWORD).await;
-    let id = scalar(&server, &format!("SELECT id FROM users WHERE email = '{email}'")).await;
-    let response = admin
-        .post_form(
-            "/admin/users",
-            &format!("/admin/users/{id}/roles"),
-            &[("role", "reviewer"), ("change", "grant")],
-        )
-        .await;
-    assert_eq!(response.status(), reqwest::StatusCode::SEE_OTHER);
+    let id = support::kyb::grant_role(&server, &admin, email, "reviewer").await;
     run_script(
         &server,
         "two_factor.mjs",

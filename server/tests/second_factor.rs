@@ -8,7 +8,7 @@ use reqwest::StatusCode;
 use sea_orm::ConnectionTrait;
 
 use crate::support::authenticator::{self, code, current_step};
-use crate::support::kyb::{PASSWORD, reviewer, scalar};
+use crate::support::kyb::{PASSWORD, grant_role, reviewer, scalar};
 use crate::support::{Client, Db, Server, location, recovery_codes_in};
 
 on_both_databases!(
@@ -44,15 +44,7 @@ async fn staff_pages_open_only_after_two_step_verification_is_set_up(db: Db) {
     let admin = server.admin("boss@example.com", "root password 123").await;
     let email = "fresh-reviewer@example.com";
     let person = server.verified_user(email, PASSWORD).await;
-    let id = user_id(&server, email).await;
-    let response = admin
-        .post_form(
-            "/admin/users",
-            &format!("/admin/users/{id}/roles"),
-            &[("role", "reviewer"), ("change", "grant")],
-        )
-        .await;
-    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let id = grant_role(&server, &admin, email, "reviewer").await;
 
     // The role alone opens nothing: every staff page leads to the set-up, which says why.
     for page in ["/review", "/review/audit", "/review/reports"] {

@@ -260,20 +260,35 @@ pub async fn log_in(
     if user.email_verified_at.is_none() {
         return Ok(Err(LoginRefused::Unverified));
     }
-    if store::second_factors::find(&services.db, user.id)
-        .await?
-        .is_some_and(|factor| factor.enrolled_at.is_some())
-    {
-        let challenge = second_factor::wait_for_code(services, user.id, next, now).await?;
-        tracing::info!(user = %user.id, "password right; waiting for the second factor");
-        return Ok(Ok(LoggedIn::SecondFactor { challenge }));
-    }
     let txn = store::begin(&services.db).await?;
-    store::login_failures::clear_pair(&txn, &account, client).await?;
-    let session = open_session(&txn, user.id, locale, now).await?;
+    let logged_in = first_factor_passed(&txn, user.id, &account, client, locale, next, now).await?;
     store::commit(txn).await?;
-    tracing::info!(user = %user.id, "logged in");
-    Ok(Ok(LoggedIn::Session(session)))
+    tracing::info!(user = %user.id, "password right");
+    Ok(Ok(logged_in))
+}
+
+/// Where a first factor (a password, a texted code) that just passed leads, in `conn`'s
+/// transaction: a session, or for an account with a second factor a log-in waiting for it
+/// (which leads on to `next`). `account` is the account's pseudonym for the throttle, whose
+/// failures from `client` are forgotten once the person is in.
+pub(crate) async fn first_factor_passed(
+    conn: &impl Connection,
+    user: UserId,
+    account: &str,
+    client: &str,
+    locale: Locale,
+    next: &str,
+    now: DateTime<Utc>,
+) -> ServiceResult<LoggedIn> {
+    if store::second_factors::enrolled(conn, user).await? {
+        let challenge = second_factor::wait_for_code(conn, user, next, now).await?;
+        tracing::info!(%user, "waiting for the second factor");
+        return Ok(LoggedIn::SecondFactor { challenge });
+    }
+    store::login_failures::clear_pair(conn, account, client).await?;
+    let session = open_session(conn, user, locale, now).await?;
+    tracing::info!(%user, "logged in");
+    Ok(LoggedIn::Session(session))
 }
 
 /// Counts a failed log-in (a wrong password or second factor) of `user`, if there is such an

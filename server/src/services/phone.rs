@@ -10,7 +10,7 @@
 use chrono::{DateTime, Utc};
 
 use super::accounts::{self, LoggedIn};
-use super::{Actor, ServiceError, ServiceResult, Services, person_keys, second_factor};
+use super::{Actor, ServiceError, ServiceResult, Services, person_keys};
 use crate::crypto;
 use crate::domain::audit::{AuditAction, AuditSubject};
 use crate::domain::ids::UserId;
@@ -280,25 +280,14 @@ pub async fn log_in(
         tracing::info!(user = %user.id, "log-in code refused");
         return Ok(Err(CodeRefused::Wrong));
     }
-    if store::second_factors::find(&services.db, user.id)
-        .await?
-        .is_some_and(|factor| factor.enrolled_at.is_some())
-    {
-        if !store::sms::use_up(&services.db, live.id, now).await? {
-            return Ok(Err(CodeRefused::NoCode));
-        }
-        let challenge = second_factor::wait_for_code(services, user.id, next, now).await?;
-        return Ok(Ok(LoggedIn::SecondFactor { challenge }));
-    }
     let txn = store::begin(&services.db).await?;
     if !store::sms::use_up(&txn, live.id, now).await? {
         return Ok(Err(CodeRefused::NoCode));
     }
-    store::login_failures::clear_pair(&txn, &account, client).await?;
-    let session = accounts::open_session(&txn, user.id, locale, now).await?;
+    let logged_in = accounts::first_factor_passed(&txn, user.id, &account, client, locale, next, now).await?;
     store::commit(txn).await?;
-    tracing::info!(user = %user.id, "logged in with a texted code");
-    Ok(Ok(LoggedIn::Session(session)))
+    tracing::info!(user = %user.id, "texted code right");
+    Ok(Ok(logged_in))
 }
 
 /// Messages claimed per statement.

@@ -184,10 +184,7 @@ pub async fn renew_recovery_codes(
     if !accounts::confirm_password(services, user, password, client, now).await? {
         return Ok(None);
     }
-    let enrolled = store::second_factors::find(&services.db, user.id)
-        .await?
-        .is_some_and(|factor| factor.enrolled_at.is_some());
-    if !enrolled {
+    if !store::second_factors::enrolled(&services.db, user.id).await? {
         return Err(ServiceError::NotFound);
     }
     let txn = store::begin(&services.db).await?;
@@ -268,17 +265,17 @@ pub async fn reset(services: &Services, actor: &Actor, target: UserId, now: Date
     Ok(())
 }
 
-/// Keeps a log-in of `user` whose first factor passed, until the second: the secret for its
-/// cookie.
+/// Keeps, in `conn`, a log-in of `user` whose first factor passed, until the second: the
+/// secret for its cookie.
 pub(crate) async fn wait_for_code(
-    services: &Services,
+    conn: &impl Connection,
     user: UserId,
     next: &str,
     now: DateTime<Utc>,
 ) -> ServiceResult<String> {
     let token = crypto::random_token();
     store::second_factors::open_challenge(
-        &services.db,
+        conn,
         crypto::sha3_hex(token.as_bytes()),
         user,
         next,

@@ -48,6 +48,13 @@ pub async fn find(conn: &impl ConnectionTrait, user: UserId) -> StoreResult<Opti
         }))
 }
 
+/// Whether `user` has a confirmed second factor.
+pub async fn enrolled(conn: &impl ConnectionTrait, user: UserId) -> StoreResult<bool> {
+    Ok(find(conn, user)
+        .await?
+        .is_some_and(|factor| factor.enrolled_at.is_some()))
+}
+
 /// Which of `users` have a confirmed second factor.
 pub async fn enrolled_among(conn: &impl ConnectionTrait, users: &[UserId]) -> StoreResult<HashSet<UserId>> {
     Ok(second_factors::Entity::find()

@@ -119,17 +119,23 @@ pub async fn apply(server: &Server, client: &Client, form: Form) -> reqwest::Res
 /// A signed-in user whom `admin` has made a reviewer, with two-step verification set up.
 pub async fn reviewer(server: &Server, admin: &Client, email: &str) -> Client {
     let reviewer = server.verified_user(email, PASSWORD).await;
+    grant_role(server, admin, email, "reviewer").await;
+    reviewer.set_up_second_factor(email).await;
+    reviewer
+}
+
+/// `admin` grants `role` to the account at `email` on the users page; answers its id.
+pub async fn grant_role(server: &Server, admin: &Client, email: &str, role: &str) -> i64 {
     let id = scalar(server, &format!("SELECT id FROM users WHERE email = '{email}'")).await;
     let response = admin
         .post_form(
             "/admin/users",
             &format!("/admin/users/{id}/roles"),
-            &[("role", "reviewer"), ("change", "grant")],
+            &[("role", role), ("change", "grant")],
         )
         .await;
-    assert_eq!(response.status(), StatusCode::SEE_OTHER);
-    reviewer.set_up_second_factor(email).await;
-    reviewer
+    assert_eq!(response.status(), StatusCode::SEE_OTHER, "{role} granted to {email}");
+    id
 }
 
 /// An approved issuer with a fresh API key: (issuer id, API key, its admin, the reviewer).

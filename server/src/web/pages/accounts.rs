@@ -261,29 +261,36 @@ pub async fn login(
             },
         )
     };
-    let session = match session {
-        Ok(LoggedIn::Session(session)) => session,
-        Ok(LoggedIn::SecondFactor { challenge }) => {
+    match session {
+        Ok(logged_in) => Ok(signed_in(&state, jar, logged_in, &next)),
+        Err(LoginRefused::WrongCredentials) => refuse(ctx, "login.wrong_credentials", false, StatusCode::UNAUTHORIZED),
+        Err(LoginRefused::Unverified) => refuse(ctx, "login.unverified", true, StatusCode::FORBIDDEN),
+    }
+}
+
+/// Where a log-in step that passed leads: into the session (its cookie set) and on to `next`,
+/// or to the second factor (the waiting log-in's cookie set).
+pub(super) fn signed_in(state: &AppState, jar: CookieJar, logged_in: LoggedIn, next: &str) -> Response {
+    match logged_in {
+        LoggedIn::Session(session) => {
             let jar = jar.add(cookie(
-                &state,
+                state,
+                CookieName::Session,
+                session.token,
+                time::Duration::days(SESSION_DAYS),
+            ));
+            (jar, Redirect::to(next)).into_response()
+        }
+        LoggedIn::SecondFactor { challenge } => {
+            let jar = jar.add(cookie(
+                state,
                 CookieName::LoginChallenge,
                 challenge,
                 time::Duration::minutes(CHALLENGE_LIFETIME.num_minutes()),
             ));
-            return Ok((jar, Redirect::to("/login/two-factor")).into_response());
+            (jar, Redirect::to("/login/two-factor")).into_response()
         }
-        Err(LoginRefused::WrongCredentials) => {
-            return refuse(ctx, "login.wrong_credentials", false, StatusCode::UNAUTHORIZED);
-        }
-        Err(LoginRefused::Unverified) => return refuse(ctx, "login.unverified", true, StatusCode::FORBIDDEN),
-    };
-    let jar = jar.add(cookie(
-        &state,
-        CookieName::Session,
-        session.token,
-        time::Duration::days(SESSION_DAYS),
-    ));
-    Ok((jar, Redirect::to(&next)).into_response())
+    }
 }
 
 pub async fn logout(State(state): State<AppState>, ctx: RequestContext, jar: CookieJar) -> AppResult<Response> {

@@ -10,11 +10,10 @@ use axum_extra::extract::cookie::{Cookie, CookieJar};
 use chrono::Utc;
 use serde::Deserialize;
 
+use super::accounts::signed_in;
 use super::home::NextParam;
 use crate::domain::phone::{CODE_LIFETIME, CodeLimited, PhoneError, PhoneNumber};
-use crate::domain::second_factor::CHALLENGE_LIFETIME;
 use crate::paths::{safe_next, with_next};
-use crate::services::accounts::{LoggedIn, SESSION_DAYS};
 use crate::services::phone::{self, CodeRefused, PhoneStatus, RequestRefused};
 use crate::state::AppState;
 use crate::web::auth::SignedIn;
@@ -275,24 +274,7 @@ pub async fn log_in(
     .await?;
     let jar = jar.remove(Cookie::build(CookieName::SmsLogin.on(&state)).path("/"));
     match logged_in {
-        Ok(LoggedIn::Session(session)) => {
-            let jar = jar.add(cookie(
-                &state,
-                CookieName::Session,
-                session.token,
-                time::Duration::days(SESSION_DAYS),
-            ));
-            Ok((jar, Redirect::to(&next)).into_response())
-        }
-        Ok(LoggedIn::SecondFactor { challenge }) => {
-            let jar = jar.add(cookie(
-                &state,
-                CookieName::LoginChallenge,
-                challenge,
-                time::Duration::minutes(CHALLENGE_LIFETIME.num_minutes()),
-            ));
-            Ok((jar, Redirect::to("/login/two-factor")).into_response())
-        }
+        Ok(logged_in) => Ok(signed_in(&state, jar, logged_in, &next)),
         Err(refused) => {
             let key = match refused {
                 CodeRefused::Wrong => "phone.code_wrong",

@@ -11,15 +11,16 @@ use axum_extra::extract::cookie::{Cookie, CookieJar};
 use chrono::Utc;
 use serde::Deserialize;
 
+use super::accounts::signed_in;
 use crate::domain::second_factor::{self, CodeRefusal};
 use crate::paths::safe_next;
-use crate::services::accounts::{self, SESSION_DAYS};
+use crate::services::accounts::{self, LoggedIn};
 use crate::services::forms::FormKey;
 use crate::services::second_factor::{self as two_step, NewRecoveryCodes, RemoveRefused, Status, StepRefused};
 use crate::state::AppState;
 use crate::web::auth::SignedIn;
 use crate::web::client::CountedClient;
-use crate::web::context::{CookieName, RequestContext, cookie};
+use crate::web::context::{CookieName, RequestContext};
 use crate::web::error::AppResult;
 use crate::web::form_result;
 use crate::web::render::{render, render_with};
@@ -285,15 +286,13 @@ pub async fn step(
     let answered = two_step::answer(&state.services, &token, &form.code, &client, ctx.locale, Utc::now()).await?;
     match answered {
         Ok((session, next)) => {
-            let jar = jar
-                .remove(Cookie::build(CookieName::LoginChallenge.on(&state)).path("/"))
-                .add(cookie(
-                    &state,
-                    CookieName::Session,
-                    session.token,
-                    time::Duration::days(SESSION_DAYS),
-                ));
-            Ok((jar, Redirect::to(&safe_next(Some(&next)))).into_response())
+            let jar = jar.remove(Cookie::build(CookieName::LoginChallenge.on(&state)).path("/"));
+            Ok(signed_in(
+                &state,
+                jar,
+                LoggedIn::Session(session),
+                &safe_next(Some(&next)),
+            ))
         }
         Err(StepRefused::Expired) => render_with(
             StatusCode::UNAUTHORIZED,
